@@ -1,0 +1,115 @@
+/* config.h: /etc/ilbd.conf loaded into a validated struct ilbd_conf. */
+#ifndef ILBD_CONFIG_H
+#define ILBD_CONFIG_H
+
+#include <limits.h>
+#include <net/if.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "flow.h"
+#include "util.h"
+
+#define CONF_NAME_MAX		32	/* service name length */
+#define CONF_SERVICES_MAX	256
+#define CONF_SERVERS_MAX	1024	/* per service */
+#define CONF_KEY_MIN		16	/* bytes in cluster.key_file */
+#define CONF_KEY_MAX		4096
+#define CONF_KEY_LEN		32	/* derived key (BLAKE2b of the file) */
+#define CONF_SOCKPATH_MAX	108	/* sun_path */
+
+enum conf_scoring { SCORING_CRC32C_MIX, SCORING_CRC32, SCORING_KEYED };
+enum conf_input { INPUT_TUN, INPUT_PCAP };
+enum conf_forward { FORWARD_DSR, FORWARD_GRE };
+enum conf_sched { SCHED_RR, SCHED_WRR, SCHED_LC, SCHED_WLC, SCHED_HASH };
+enum conf_check { CHECK_TCP, CHECK_NONE };
+
+struct server_conf {
+	struct ilb_addr		addr;
+	uint32_t		weight;		/* 0..1000, default 1; 0 = drained */
+	int			line;		/* where it was defined */
+};
+
+struct health_conf {
+	enum conf_check		check;		/* default tcp */
+	uint32_t		interval_ms;	/* 100..3600000, default 1000 */
+	uint32_t		timeout_ms;	/* 10..interval_ms, default 500 */
+	uint32_t		rise;		/* 1..100, default 2 */
+	uint32_t		fall;		/* 1..100, default 3 */
+};
+
+struct service_conf {
+	char			name[CONF_NAME_MAX + 1];
+	struct ilb_addr		vip;
+	uint16_t		port;		/* 1..65535, required */
+	enum conf_forward	forward;	/* default dsr */
+	enum conf_sched		scheduler;	/* default wlc */
+	struct health_conf	health;
+	struct server_conf	*servers;
+	unsigned int		nservers;	/* 1..CONF_SERVERS_MAX */
+	int			line;
+};
+
+struct node_conf {
+	struct member_id	id;		/* claims 5 and 6 */
+	char			id_text[ILB_ADDRSTRLEN]; /* as written */
+	char			interface[IF_NAMESIZE];	/* required */
+	struct ilb_addr		address;	/* valid if has_address */
+	int			has_address;	/* node.address or an address id */
+};
+
+struct cluster_conf {
+	struct ilb_addr		group;		/* multicast, default 239.192.0.1 */
+	uint16_t		port;		/* 1..65535, default 7946 */
+	uint32_t		hello_ms;	/* 10..60000, default 200 */
+	uint32_t		dead_ms;	/* 2*hello_ms..600000, default 1000 */
+	char			key_file[PATH_MAX];	/* default /etc/ilbd/cluster.key */
+	int			authenticate;	/* default 1 */
+	uint8_t			key[CONF_KEY_LEN];	/* valid if authenticate */
+	enum conf_scoring	scoring;	/* default crc32c-mix */
+};
+
+struct input_conf {
+	enum conf_input		mode;		/* default tun */
+	char			device[IF_NAMESIZE];	/* default ilb0 */
+};
+
+struct tables_conf {
+	uint32_t		ltoc_size;	/* 1024..67108864, default 1048576 */
+	uint32_t		cache_size;	/* 0..67108864, default 1048576 */
+	uint32_t		tcp_timeout_s;	/* 1..604800, default 900 */
+	uint32_t		fin_timeout_s;	/* 1..3600, default 60 */
+	uint32_t		syn_timeout_s;	/* 1..3600, default 30 */
+};
+
+struct ilbd_conf {
+	char			path[PATH_MAX];	/* file it was loaded from */
+	struct node_conf	node;
+	struct cluster_conf	cluster;
+	struct input_conf	input;
+	struct tables_conf	tables;
+	char			control_socket[CONF_SOCKPATH_MAX]; /* /run/ilbd.sock */
+	int			metrics_enabled;	/* listen != "" */
+	struct ilb_addr		metrics_addr;	/* default 127.0.0.1 */
+	uint16_t		metrics_port;	/* default 9650 */
+	struct service_conf	*services;
+	unsigned int		nservices;	/* 0..CONF_SERVICES_MAX */
+};
+
+/*
+ * Load and validate path. On success *out holds a new config and 0 is
+ * returned; on failure -1 is returned and *cause holds a malloc'd
+ * "FILE:LINE: message" that the caller frees.
+ */
+int		 config_load(const char *, struct ilbd_conf **, char **);
+void		 config_free(struct ilbd_conf *);
+/* One line: node id, member scoring, number of services and servers. */
+void		 config_summary(const struct ilbd_conf *, char *, size_t);
+/* The effective configuration, defaults included, in libconfig syntax. */
+void		 config_dump(const struct ilbd_conf *, FILE *);
+const char	*config_scoring_name(enum conf_scoring);
+const char	*config_sched_name(enum conf_sched);
+const char	*config_forward_name(enum conf_forward);
+const char	*config_input_name(enum conf_input);
+
+#endif

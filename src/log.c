@@ -1,0 +1,147 @@
+/* log.c: logging to stderr in the foreground, to syslog otherwise. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "log.h"
+
+static int	 log_tostderr = 1;
+static int	 log_verbose;		/* 0 default, 1 -v or -d, 2 -dd ... */
+/* Start logging: name, to stderr (foreground) or syslog, verbosity. */
+void
+log_init(const char *name, int tostderr, int verbose)
+{
+	log_tostderr = tostderr;
+	log_verbose = verbose;
+	if (!tostderr)
+		openlog(name, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void
+log_setverbose(int v)
+{
+	log_verbose = v;
+}
+
+int
+log_getverbose(void)
+{
+	return (log_verbose);
+}
+
+static void
+log_vwrite(int pri, const char *fmt, va_list ap)
+{
+	if (log_tostderr) {
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+		fflush(stderr);
+	} else
+		vsyslog(pri, fmt, ap);
+}
+
+static void
+log_write(int pri, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+log_write(int pri, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_vwrite(pri, fmt, ap);
+	va_end(ap);
+}
+
+/* Log fmt followed by strerror(errno) at priority pri. */
+static void
+log_vwarn_errno(int pri, const char *fmt, va_list ap)
+{
+	char	msg[1024];
+	int	saved = errno;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	log_write(pri, "%s: %s", msg, strerror(saved));
+	errno = saved;
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_vwarn_errno(LOG_ERR, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_ERR, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_INFO, fmt, ap);
+	va_end(ap);
+}
+
+/* Control-plane detail: -v or -d. */
+void
+log_debug(const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (log_verbose < 1)
+		return;
+	va_start(ap, fmt);
+	log_vwrite(LOG_DEBUG, fmt, ap);
+	va_end(ap);
+}
+
+/* Per-packet detail: -dd and more. */
+void
+log_trace(const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (log_verbose < 2)
+		return;
+	va_start(ap, fmt);
+	log_vwrite(LOG_DEBUG, fmt, ap);
+	va_end(ap);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_vwarn_errno(LOG_CRIT, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_CRIT, fmt, ap);
+	va_end(ap);
+	exit(1);
+}

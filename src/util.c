@@ -1,0 +1,136 @@
+/* util.c: IPv4/IPv6 address parsing and formatting, small string helpers. */
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+/* Parse a bare IPv4 or IPv6 address; unused bytes of *a are zeroed. */
+int
+util_addr_parse(const char *s, struct ilb_addr *a)
+{
+	struct ilb_addr	tmp;
+
+	if (s == NULL || *s == '\0')
+		return (-1);
+	memset(&tmp, 0, sizeof(tmp));
+	if (inet_pton(AF_INET, s, &tmp.u.v4) == 1)
+		tmp.family = AF_INET;
+	else if (inet_pton(AF_INET6, s, &tmp.u.v6) == 1)
+		tmp.family = AF_INET6;
+	else
+		return (-1);
+	*a = tmp;
+	return (0);
+}
+
+/* Format a into buf; an unknown family or a short buffer gives "?". */
+const char *
+util_addr_fmt(const struct ilb_addr *a, char *buf, size_t len)
+{
+	if (len == 0)
+		return (buf);
+	if ((a->family != AF_INET && a->family != AF_INET6) ||
+	    inet_ntop(a->family, a->u.b, buf, len) == NULL)
+		util_strlcpy(buf, "?", len);
+	return (buf);
+}
+
+/* Number of significant address bytes: 4, 16, or 0 for no family. */
+size_t
+util_addr_len(const struct ilb_addr *a)
+{
+	switch (a->family) {
+	case AF_INET:
+		return (4);
+	case AF_INET6:
+		return (16);
+	default:
+		return (0);
+	}
+}
+
+int
+util_addr_eq(const struct ilb_addr *a, const struct ilb_addr *b)
+{
+	return (a->family == b->family &&
+	    memcmp(a->u.b, b->u.b, util_addr_len(a)) == 0);
+}
+
+/* Parse a decimal port, 1..65535, digits only. */
+static int
+util_port_parse(const char *s, uint16_t *port)
+{
+	unsigned long	 v = 0;
+	size_t		 i;
+
+	if (*s == '\0' || strlen(s) > 5)
+		return (-1);
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return (-1);
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	if (v < 1 || v > 65535)
+		return (-1);
+	*port = (uint16_t)v;
+	return (0);
+}
+
+/* Parse "192.0.2.1:80" or "[2001:db8::1]:80"; outputs untouched on error. */
+int
+util_hostport_parse(const char *s, struct ilb_addr *a, uint16_t *port)
+{
+	char		 host[ILB_ADDRSTRLEN];
+	const char	*p, *end;
+	struct ilb_addr	 tmp;
+	uint16_t	 tport;
+	size_t		 hlen;
+	int		 v6;
+
+	if (s == NULL)
+		return (-1);
+	if ((v6 = (*s == '[')) != 0) {
+		if ((end = strchr(s, ']')) == NULL || end[1] != ':')
+			return (-1);
+		p = s + 1;
+		hlen = (size_t)(end - p);
+		end++;
+	} else {
+		if ((end = strrchr(s, ':')) == NULL)
+			return (-1);
+		p = s;
+		hlen = (size_t)(end - p);
+	}
+	if (hlen == 0 || hlen >= sizeof(host))
+		return (-1);
+	memcpy(host, p, hlen);
+	host[hlen] = '\0';
+	if (util_addr_parse(host, &tmp) == -1 ||
+	    tmp.family != (v6 ? AF_INET6 : AF_INET))
+		return (-1);
+	if (util_port_parse(end + 1, &tport) == -1)
+		return (-1);
+	*a = tmp;
+	*port = tport;
+	return (0);
+}
+
+/* BSD strlcpy: copy with truncation, always terminate, return strlen(src). */
+size_t
+util_strlcpy(char *dst, const char *src, size_t size)
+{
+	size_t	len = strlen(src);
+
+	if (size > 0) {
+		size_t	n = len < size - 1 ? len : size - 1;
+
+		memcpy(dst, src, n);
+		dst[n] = '\0';
+	}
+	return (len);
+}

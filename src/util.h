@@ -1,0 +1,29 @@
+/* util.h: addresses and small string helpers shared by every module. */
+#ifndef ILBD_UTIL_H
+#define ILBD_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+#define ILB_ADDRSTRLEN	46	/* INET6_ADDRSTRLEN */
+
+/* An IPv4 or IPv6 address; unused bytes are zero so memcmp() compares. */
+struct ilb_addr {
+	uint8_t		family;		/* AF_INET or AF_INET6 */
+	uint8_t		pad[3];
+	union {
+		uint8_t		b[16];	/* 4 or 16 bytes, network order */
+		struct in_addr	v4;
+		struct in6_addr	v6;
+	} u;
+};
+
+int		 util_addr_parse(const char *, struct ilb_addr *);
+const char	*util_addr_fmt(const struct ilb_addr *, char *, size_t);
+size_t		 util_addr_len(const struct ilb_addr *);
+int		 util_addr_eq(const struct ilb_addr *, const struct ilb_addr *);
+int		 util_hostport_parse(const char *, struct ilb_addr *, uint16_t *);
+size_t		 util_strlcpy(char *, const char *, size_t);
+
+#endif

@@ -1,0 +1,1095 @@
+/* test_config.c: config_load values, defaults, every error class, dump. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE		/* asprintf */
+#endif
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "config.h"
+
+/* A temp dir holding cluster.key (32 bytes) and the configs under test. */
+struct fx {
+	char			 dir[64];
+	char			 path[PATH_MAX];	/* dir/ilbd.conf */
+	struct ilbd_conf	*conf;
+	char			*cause;
+};
+
+/* Two lines every error test starts from; services begin on line 3. */
+#define NODE	"node = { id = \"192.0.2.11\"; interface = \"eth0\"; };\n"
+#define KEY	"cluster = { key_file = \"cluster.key\"; };\n"
+#define HDR	NODE KEY
+
+struct err_case {
+	const char	*text;
+	int		 line;
+	const char	*msg;
+};
+
+static void
+fx_write(const struct fx *fx, const char *name, const void *buf, size_t len)
+{
+	char	 path[PATH_MAX];
+	FILE	*fp;
+
+	snprintf(path, sizeof(path), "%s/%s", fx->dir, name);
+	assert_non_null(fp = fopen(path, "w"));
+	assert_int_equal(fwrite(buf, 1, len, fp), len);
+	assert_int_equal(fclose(fp), 0);
+}
+
+static void
+fx_key_bytes(uint8_t *buf, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = (uint8_t)(i * 7 + 1);
+}
+
+static int
+fx_setup(void **state)
+{
+	struct fx	*fx;
+	uint8_t		 key[32];
+
+	if ((fx = calloc(1, sizeof(*fx))) == NULL)
+		return (-1);
+	snprintf(fx->dir, sizeof(fx->dir), "/tmp/ilbd-test-config-XXXXXX");
+	if (mkdtemp(fx->dir) == NULL) {
+		free(fx);
+		return (-1);
+	}
+	snprintf(fx->path, sizeof(fx->path), "%s/ilbd.conf", fx->dir);
+	fx_key_bytes(key, sizeof(key));
+	fx_write(fx, "cluster.key", key, sizeof(key));
+	*state = fx;
+	return (0);
+}
+
+static void
+fx_clear(struct fx *fx)
+{
+	config_free(fx->conf);
+	fx->conf = NULL;
+	free(fx->cause);
+	fx->cause = NULL;
+}
+
+static int
+fx_reset(void **state)
+{
+	fx_clear(*state);
+	return (0);
+}
+
+/* Remove the temp dir and everything (one level deep) inside it. */
+static int
+fx_teardown(void **state)
+{
+	struct fx	*fx = *state;
+	struct dirent	*de;
+	DIR		*d;
+	char		 path[PATH_MAX];
+
+	fx_clear(fx);
+	if ((d = opendir(fx->dir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (strcmp(de->d_name, ".") == 0 ||
+			    strcmp(de->d_name, "..") == 0)
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", fx->dir,
+			    de->d_name);
+			if (unlink(path) == -1)
+				rmdir(path);
+		}
+		closedir(d);
+	}
+	rmdir(fx->dir);
+	free(fx);
+	return (0);
+}
+
+/* Write text to dir/ilbd.conf and load it. */
+static int
+fx_load(struct fx *fx, const char *text)
+{
+	fx_clear(fx);
+	fx_write(fx, "ilbd.conf", text, strlen(text));
+	return (config_load(fx->path, &fx->conf, &fx->cause));
+}
+
+static void
+fx_load_ok(struct fx *fx, const char *text)
+{
+	if (fx_load(fx, text) != 0) {
+		print_error("config:\n%s\nfailed: %s\n", text, fx->cause);
+		fail();
+	}
+	assert_null(fx->cause);
+	assert_non_null(fx->conf);
+}
+
+/* Loading must fail with "FILE:LINE: ...msg..." (FILE NULL: ilbd.conf). */
+static void
+fx_expect_in(struct fx *fx, const char *text, const char *file, int line,
+    const char *msg)
+{
+	char	prefix[PATH_MAX + 32];
+	int	rv;
+
+	rv = fx_load(fx, text);
+	snprintf(prefix, sizeof(prefix), "%s:%d: ", file != NULL ? file :
+	    fx->path, line);
+	if (rv != -1 || fx->cause == NULL || fx->conf != NULL ||
+	    strncmp(fx->cause, prefix, strlen(prefix)) != 0 ||
+	    strstr(fx->cause, msg) == NULL) {
+		print_error("config:\n%swanted: %s...%s\ngot:    %s\n", text,
+		    prefix, msg, rv == 0 ? "success" : fx->cause);
+		fail();
+	}
+}
+
+static void
+fx_expect(struct fx *fx, const char *text, int line, const char *msg)
+{
+	fx_expect_in(fx, text, NULL, line, msg);
+}
+
+static void
+fx_cases(struct fx *fx, const struct err_case *c, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		fx_expect(fx, c[i].text, c[i].line, c[i].msg);
+}
+
+#define FX_CASES(fx, c)	fx_cases((fx), (c), sizeof(c) / sizeof((c)[0]))
+
+static const char full_conf[] =
+    "node = {\n"
+    "  id = \"192.0.2.11\";\n"
+    "  interface = \"eth0\";\n"
+    "  address = \"192.0.2.12\";\n"
+    "};\n"
+    "cluster = {\n"
+    "  group = \"239.192.0.7\";\n"
+    "  port = 7947;\n"
+    "  hello_ms = 100;\n"
+    "  dead_ms = 500;\n"
+    "  key_file = \"cluster.key\";\n"
+    "  authenticate = true;\n"
+    "  scoring = \"keyed\";\n"
+    "};\n"
+    "input = { mode = \"pcap\"; device = \"ilb7\"; };\n"
+    "tables = {\n"
+    "  ltoc_size = 2048; cache_size = 0;\n"
+    "  tcp_timeout_s = 600; fin_timeout_s = 10; syn_timeout_s = 5;\n"
+    "};\n"
+    "control = { socket = \"/run/ilbd-test.sock\"; };\n"
+    "metrics = { listen = \"[::1]:9100\"; };\n"
+    "services = (\n"
+    "  { name = \"web\"; vip = \"198.51.100.10\"; port = 80;\n"
+    "    forward = \"dsr\"; scheduler = \"wrr\";\n"
+    "    health = { check = \"tcp\"; interval_ms = 2000; timeout_ms = 700;"
+    " rise = 4; fall = 5; };\n"
+    "    servers = ( { address = \"192.0.2.21\"; weight = 1; },\n"
+    "                { address = \"192.0.2.22\"; weight = 0; } ); },\n"
+    "  { name = \"dns-v6.x_1\"; vip = \"2001:db8::10\"; port = 53;\n"
+    "    forward = \"gre\"; scheduler = \"hash\";\n"
+    "    health = { check = \"none\"; };\n"
+    "    servers = ( { address = \"2001:db8::21\"; weight = 1000; },\n"
+    "                { address = \"192.0.2.23\"; } ); }\n"
+    ");\n";
+
+static void
+test_full(void **state)
+{
+	struct fx			*fx = *state;
+	const struct ilbd_conf		*c;
+	const struct service_conf	*s;
+	char				 a[ILB_ADDRSTRLEN], key[PATH_MAX];
+	uint8_t				 kb[32], h[CONF_KEY_LEN];
+
+	fx_load_ok(fx, full_conf);
+	c = fx->conf;
+	assert_string_equal(c->path, fx->path);
+	assert_string_equal(c->node.id_text, "192.0.2.11");
+	assert_int_equal(c->node.id.len, 4);
+	assert_int_equal(c->node.id.is_index, 0);
+	assert_memory_equal(c->node.id.b, "\xc0\x00\x02\x0b", 4);
+	assert_string_equal(c->node.interface, "eth0");
+	assert_int_equal(c->node.has_address, 1);
+	assert_string_equal(util_addr_fmt(&c->node.address, a, sizeof(a)),
+	    "192.0.2.12");
+	assert_string_equal(util_addr_fmt(&c->cluster.group, a, sizeof(a)),
+	    "239.192.0.7");
+	assert_int_equal(c->cluster.port, 7947);
+	assert_int_equal(c->cluster.hello_ms, 100);
+	assert_int_equal(c->cluster.dead_ms, 500);
+	snprintf(key, sizeof(key), "%s/cluster.key", fx->dir);
+	assert_string_equal(c->cluster.key_file, key);
+	assert_int_equal(c->cluster.authenticate, 1);
+	fx_key_bytes(kb, sizeof(kb));
+	crypto_generichash(h, sizeof(h), kb, sizeof(kb), NULL, 0);
+	assert_memory_equal(c->cluster.key, h, sizeof(h));
+	assert_int_equal(c->cluster.scoring, SCORING_KEYED);
+	assert_int_equal(c->input.mode, INPUT_PCAP);
+	assert_string_equal(c->input.device, "ilb7");
+	assert_int_equal(c->tables.ltoc_size, 2048);
+	assert_int_equal(c->tables.cache_size, 0);
+	assert_int_equal(c->tables.tcp_timeout_s, 600);
+	assert_int_equal(c->tables.fin_timeout_s, 10);
+	assert_int_equal(c->tables.syn_timeout_s, 5);
+	assert_string_equal(c->control_socket, "/run/ilbd-test.sock");
+	assert_int_equal(c->metrics_enabled, 1);
+	assert_string_equal(util_addr_fmt(&c->metrics_addr, a, sizeof(a)),
+	    "::1");
+	assert_int_equal(c->metrics_port, 9100);
+	assert_int_equal(c->nservices, 2);
+	s = &c->services[0];
+	assert_string_equal(s->name, "web");
+	assert_string_equal(util_addr_fmt(&s->vip, a, sizeof(a)),
+	    "198.51.100.10");
+	assert_int_equal(s->port, 80);
+	assert_int_equal(s->forward, FORWARD_DSR);
+	assert_int_equal(s->scheduler, SCHED_WRR);
+	assert_int_equal(s->health.check, CHECK_TCP);
+	assert_int_equal(s->health.interval_ms, 2000);
+	assert_int_equal(s->health.timeout_ms, 700);
+	assert_int_equal(s->health.rise, 4);
+	assert_int_equal(s->health.fall, 5);
+	assert_int_equal(s->line, 23);
+	assert_int_equal(s->nservers, 2);
+	assert_string_equal(util_addr_fmt(&s->servers[1].addr, a, sizeof(a)),
+	    "192.0.2.22");
+	assert_int_equal(s->servers[0].weight, 1);
+	assert_int_equal(s->servers[1].weight, 0);
+	assert_int_equal(s->servers[0].line, 26);
+	assert_int_equal(s->servers[1].line, 27);
+	s = &c->services[1];
+	assert_string_equal(s->name, "dns-v6.x_1");
+	assert_int_equal(s->vip.family, AF_INET6);
+	assert_int_equal(s->forward, FORWARD_GRE);
+	assert_int_equal(s->scheduler, SCHED_HASH);
+	assert_int_equal(s->health.check, CHECK_NONE);
+	assert_int_equal(s->health.interval_ms, 1000);
+	assert_int_equal(s->servers[0].weight, 1000);
+	assert_int_equal(s->servers[1].weight, 1);
+	assert_int_equal(s->servers[1].addr.family, AF_INET);
+}
+
+static void
+test_defaults(void **state)
+{
+	struct fx		*fx = *state;
+	const struct ilbd_conf	*c;
+	char			 a[ILB_ADDRSTRLEN];
+
+	fx_load_ok(fx, "node = { id = 3; interface = \"eth1\"; };\n"
+	    "cluster = { authenticate = false; };\n");
+	c = fx->conf;
+	assert_string_equal(c->node.id_text, "3");
+	assert_int_equal(c->node.has_address, 0);
+	assert_string_equal(util_addr_fmt(&c->cluster.group, a, sizeof(a)),
+	    "239.192.0.1");
+	assert_int_equal(c->cluster.port, 7946);
+	assert_int_equal(c->cluster.hello_ms, 200);
+	assert_int_equal(c->cluster.dead_ms, 1000);
+	assert_string_equal(c->cluster.key_file, "/etc/ilbd/cluster.key");
+	assert_int_equal(c->cluster.authenticate, 0);
+	assert_int_equal(c->cluster.scoring, SCORING_CRC32C_MIX);
+	assert_int_equal(c->input.mode, INPUT_TUN);
+	assert_string_equal(c->input.device, "ilb0");
+	assert_int_equal(c->tables.ltoc_size, 1048576);
+	assert_int_equal(c->tables.cache_size, 1048576);
+	assert_int_equal(c->tables.tcp_timeout_s, 900);
+	assert_int_equal(c->tables.fin_timeout_s, 60);
+	assert_int_equal(c->tables.syn_timeout_s, 30);
+	assert_string_equal(c->control_socket, "/run/ilbd.sock");
+	assert_int_equal(c->metrics_enabled, 1);
+	assert_string_equal(util_addr_fmt(&c->metrics_addr, a, sizeof(a)),
+	    "127.0.0.1");
+	assert_int_equal(c->metrics_port, 9650);
+	assert_int_equal(c->nservices, 0);
+	assert_null(c->services);
+
+	fx_load_ok(fx, HDR "services = ( { name = \"a\"; vip = \"192.0.2.1\"; "
+	    "port = 1; servers = ( { address = \"192.0.2.2\"; } ); } );\n"
+	    "metrics = { listen = \"\"; };\n");
+	c = fx->conf;
+	assert_int_equal(c->cluster.authenticate, 1);
+	assert_int_equal(c->metrics_enabled, 0);
+	assert_int_equal(c->services[0].forward, FORWARD_DSR);
+	assert_int_equal(c->services[0].scheduler, SCHED_WLC);
+	assert_int_equal(c->services[0].health.check, CHECK_TCP);
+	assert_int_equal(c->services[0].health.interval_ms, 1000);
+	assert_int_equal(c->services[0].health.timeout_ms, 500);
+	assert_int_equal(c->services[0].health.rise, 2);
+	assert_int_equal(c->services[0].health.fall, 3);
+	assert_int_equal(c->services[0].servers[0].weight, 1);
+}
+
+static void
+test_node_id(void **state)
+{
+	struct fx		*fx = *state;
+	const struct node_conf	*n;
+	char			 a[ILB_ADDRSTRLEN];
+
+	/* claim 6: an integer index, 4 bytes big-endian */
+	fx_load_ok(fx, "node = { id = 258; interface = \"eth0\"; "
+	    "address = \"2001:db8::5\"; };\n" KEY);
+	n = &fx->conf->node;
+	assert_int_equal(n->id.len, 4);
+	assert_int_equal(n->id.is_index, 1);
+	assert_memory_equal(n->id.b, "\0\0\x01\x02\0\0\0\0\0\0\0\0\0\0\0\0",
+	    16);
+	assert_string_equal(n->id_text, "258");
+	assert_int_equal(n->has_address, 1);
+	assert_string_equal(util_addr_fmt(&n->address, a, sizeof(a)),
+	    "2001:db8::5");
+
+	fx_load_ok(fx, "node = { id = 4294967295L; interface = \"eth0\"; };\n"
+	    KEY);
+	n = &fx->conf->node;
+	assert_memory_equal(n->id.b, "\xff\xff\xff\xff", 4);
+	assert_string_equal(n->id_text, "4294967295");
+
+	/* a string of digits is an index too */
+	fx_load_ok(fx, "node = { id = \"0\"; interface = \"eth0\"; };\n" KEY);
+	n = &fx->conf->node;
+	assert_int_equal(n->id.is_index, 1);
+	assert_memory_equal(n->id.b, "\0\0\0\0", 4);
+	assert_string_equal(n->id_text, "0");
+	assert_int_equal(n->has_address, 0);
+
+	/* claim 5: an IPv6 address, 16 bytes, doubles as node.address */
+	fx_load_ok(fx, "node = { id = \"2001:db8::11\"; interface = \"eth0\"; "
+	    "};\n" KEY);
+	n = &fx->conf->node;
+	assert_int_equal(n->id.len, 16);
+	assert_int_equal(n->id.is_index, 0);
+	assert_memory_equal(n->id.b, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0"
+	    "\x11", 16);
+	assert_string_equal(n->id_text, "2001:db8::11");
+	assert_int_equal(n->has_address, 1);
+	assert_int_equal(n->address.family, AF_INET6);
+}
+
+static void
+test_syntax(void **state)
+{
+	struct fx	*fx = *state;
+	char		 inc[PATH_MAX];
+
+	fx_expect(fx, HDR "services = (\n  { name = ; }\n);\n", 4,
+	    "syntax error");
+	fx_expect(fx, HDR "services = (\n  { name = \"a\"; }\n", 5,
+	    "syntax error");
+	fx_expect(fx, HDR "tables = { ltoc_size = 2048; ltoc_size = 4096; };\n",
+	    3, "duplicate setting name");
+	fx_expect(fx, HDR "\n@include \"nowhere.conf\"\n", 4,
+	    "cannot open include file");
+	/* errors in an included file name that file as libconfig has it */
+	fx_write(fx, "inc.conf", "\ntables = { ltoc_size = 10; };\n", 31);
+	snprintf(inc, sizeof(inc), "%s", "inc.conf");
+	fx_expect_in(fx, HDR "@include \"inc.conf\"\n", inc, 2,
+	    "ltoc_size: 10 is out of range 1024..67108864");
+}
+
+static void
+test_unreadable(void **state)
+{
+	struct fx	*fx = *state;
+	char		 path[PATH_MAX], want[PATH_MAX + 64];
+
+	fx_clear(fx);
+	snprintf(path, sizeof(path), "%s/absent.conf", fx->dir);
+	assert_int_equal(config_load(path, &fx->conf, &fx->cause), -1);
+	assert_null(fx->conf);
+	snprintf(want, sizeof(want), "%s: cannot read: No such file or "
+	    "directory", path);
+	assert_string_equal(fx->cause, want);
+	fx_clear(fx);
+	assert_int_equal(config_load(fx->dir, &fx->conf, &fx->cause), -1);
+	assert_non_null(strstr(fx->cause, "Is a directory"));
+}
+
+static const struct err_case unknown_cases[] = {
+	{ HDR "\nservice = ();\n", 4,
+	    "unknown key \"service\" at top level (did you mean \"services\"?)" },
+	{ "node = {\n  id = 1;\n  interface = \"eth0\";\n  adress = \"::1\";\n"
+	    "};\n", 4, "unknown key \"adress\" in node (did you mean "
+	    "\"address\"?)" },
+	{ NODE "cluster = {\n  key_file = \"cluster.key\";\n  grop = 1;\n};\n",
+	    4, "unknown key \"grop\" in cluster" },
+	{ HDR "input = { mode = \"tun\";\n  dev = \"x\"; };\n", 4,
+	    "unknown key \"dev\" in input" },
+	{ HDR "tables = {\n  tcp_timeout = 5; };\n", 4,
+	    "unknown key \"tcp_timeout\" in tables (did you mean "
+	    "\"tcp_timeout_s\"?)" },
+	{ HDR "control = { path = \"/x\"; };\n", 3,
+	    "unknown key \"path\" in control" },
+	{ HDR "metrics = { port = 1; };\n", 3,
+	    "unknown key \"port\" in metrics" },
+	{ HDR "services = (\n  { name = \"web\"; vip = \"192.0.2.1\"; port = 80;"
+	    "\n    schedular = \"rr\";\n    servers = ( { address = "
+	    "\"192.0.2.2\"; } ); }\n);\n", 5,
+	    "unknown key \"schedular\" in service \"web\" (did you mean "
+	    "\"scheduler\"?)" },
+	{ HDR "services = (\n  { name = \"web\"; vip = \"192.0.2.1\"; port = 80;"
+	    "\n    health = { check = \"tcp\";\n      intervall = 5; };\n"
+	    "    servers = ( { address = \"192.0.2.2\"; } ); }\n);\n", 6,
+	    "unknown key \"intervall\" in health of service \"web\"" },
+	{ HDR "services = (\n  { name = \"web\"; vip = \"192.0.2.1\"; port = 80;"
+	    "\n    servers = ( { address = \"192.0.2.2\"; },\n"
+	    "      { address = \"192.0.2.3\"; wieght = 2; } ); }\n);\n", 6,
+	    "unknown key \"wieght\" in server 2 of service \"web\"" },
+};
+
+static void
+test_unknown_keys(void **state)
+{
+	FX_CASES(*state, unknown_cases);
+}
+
+#define SVC_OPEN	"services = (\n  { name = \"web\"; vip = \"192.0.2.1\";\n"
+#define SVC_SERVERS	"    servers = ( { address = \"192.0.2.2\"; } ); }\n);\n"
+
+static const struct err_case type_cases[] = {
+	{ HDR SVC_OPEN "    port = \"80\";\n" SVC_SERVERS, 5,
+	    "port: expected an integer, not a string" },
+	{ NODE "cluster = {\n  key_file = \"cluster.key\";\n"
+	    "  authenticate = 1;\n};\n", 4,
+	    "authenticate: expected true or false, not an integer" },
+	{ NODE "cluster = { key_file = \"cluster.key\";\n hello_ms = 1.5; };\n",
+	    3, "hello_ms: expected an integer, not a float" },
+	{ "node = (\n);\n", 1, "node: expected a group { ... }, not a list" },
+	{ HDR "\nservices = { };\n", 4,
+	    "services: expected a list ( { ... }, ... ), not a group" },
+	{ HDR "services = [ 1, 2 ];\n", 3,
+	    "services: expected a list ( { ... }, ... ), not an array" },
+	/* libconfig dates a scalar list item by its lookahead: keep ")" */
+	{ HDR "services = (\n  \"web\", 1 );\n", 4,
+	    "services: item 1 is a string, expected a group" },
+	{ HDR SVC_OPEN "    port = 80;\n    servers = ( { address = "
+	    "\"192.0.2.2\"; },\n      7 ); }\n);\n", 7,
+	    "servers: item 2 of service \"web\" is an integer, expected a group" },
+	{ HDR SVC_OPEN "    port = 80;\n    health = \"tcp\";\n" SVC_SERVERS,
+	    6, "health: expected a group { ... }, not a string" },
+	{ HDR SVC_OPEN "    port = 80;\n    servers = { address = \"1.2.3.4\"; "
+	    "}; }\n);\n", 6, "servers: expected a list" },
+	{ "node = {\n  id = true;\n  interface = \"eth0\"; };\n" KEY, 2,
+	    "id: expected an address string or an integer, not a boolean" },
+	{ HDR "input = { device = 5; };\n", 3,
+	    "device: expected a string, not an integer" },
+};
+
+static void
+test_types(void **state)
+{
+	FX_CASES(*state, type_cases);
+}
+
+static const struct err_case range_cases[] = {
+	{ NODE "cluster = { key_file = \"cluster.key\";\n  port = 0; };\n", 3,
+	    "port: 0 is out of range 1..65535" },
+	{ NODE "cluster = { key_file = \"cluster.key\";\n  hello_ms = 9; };\n",
+	    3, "hello_ms: 9 is out of range 10..60000" },
+	{ NODE "cluster = { key_file = \"cluster.key\"; hello_ms = 300;\n"
+	    "  dead_ms = 599; };\n", 3, "dead_ms: 599 is out of range "
+	    "600..600000 (at least 2 * hello_ms)" },
+	{ NODE "cluster = { key_file = \"cluster.key\";\n  dead_ms = 600001; "
+	    "};\n", 3, "dead_ms: 600001 is out of range 400..600000" },
+	{ NODE "cluster = { key_file = \"cluster.key\";\n  hello_ms = 501; };\n",
+	    3, "hello_ms: 501 needs dead_ms of at least 1002, but dead_ms "
+	    "defaults to 1000: set dead_ms" },
+	{ HDR "tables = {\n  ltoc_size = 1023; };\n", 4,
+	    "ltoc_size: 1023 is out of range 1024..67108864" },
+	{ HDR "tables = {\n  cache_size = -1; };\n", 4,
+	    "cache_size: -1 is out of range 0..67108864" },
+	{ HDR "tables = {\n  cache_size = 67108865; };\n", 4,
+	    "cache_size: 67108865 is out of range 0..67108864" },
+	{ HDR "tables = { tcp_timeout_s = 604801; };\n", 3,
+	    "tcp_timeout_s: 604801 is out of range 1..604800" },
+	{ HDR "tables = { fin_timeout_s = 0; };\n", 3,
+	    "fin_timeout_s: 0 is out of range 1..3600" },
+	{ HDR "tables = { syn_timeout_s = 3601; };\n", 3,
+	    "syn_timeout_s: 3601 is out of range 1..3600" },
+	{ HDR SVC_OPEN "    port = 65536;\n" SVC_SERVERS, 5,
+	    "port: 65536 is out of range 1..65535" },
+	{ HDR SVC_OPEN "    port = 80;\n    servers = (\n      { address = "
+	    "\"192.0.2.2\"; weight = 1001; } ); }\n);\n", 7,
+	    "weight: 1001 is out of range 0..1000" },
+	{ HDR SVC_OPEN "    port = 80;\n    health = { interval_ms = 99;"
+	    " };\n" SVC_SERVERS, 6, "interval_ms: 99 is out of range "
+	    "100..3600000" },
+	{ HDR SVC_OPEN "    port = 80;\n    health = {\n      interval_ms = 300;"
+	    " timeout_ms = 301; };\n" SVC_SERVERS, 7, "timeout_ms: 301 is out "
+	    "of range 10..300 (at most interval_ms)" },
+	{ HDR SVC_OPEN "    port = 80;\n    health = {\n      interval_ms = 300;"
+	    " };\n" SVC_SERVERS, 7, "interval_ms: 300 is shorter than the "
+	    "default timeout_ms 500: set timeout_ms" },
+	{ HDR SVC_OPEN "    port = 80;\n    health = { rise = 0; };\n"
+	    SVC_SERVERS, 6, "rise: 0 is out of range 1..100" },
+	{ HDR SVC_OPEN "    port = 80;\n    health = { fall = 101; };\n"
+	    SVC_SERVERS, 6, "fall: 101 is out of range 1..100" },
+	{ "node = {\n  id = -1;\n  interface = \"eth0\"; };\n" KEY, 2,
+	    "id: -1 is out of range 0..4294967295 (libconfig wraps" },
+	{ "node = {\n  id = 4294967296L;\n  interface = \"eth0\"; };\n" KEY, 2,
+	    "id: 4294967296 is out of range 0..4294967295" },
+	{ "node = {\n  id = \"4294967296\";\n  interface = \"eth0\"; };\n" KEY,
+	    2, "id: 4294967296 is out of range 0..4294967295" },
+};
+
+static void
+test_ranges(void **state)
+{
+	FX_CASES(*state, range_cases);
+}
+
+static const struct err_case addr_cases[] = {
+	{ HDR "services = (\n  { name = \"web\";\n    vip = \"198.51.100.300\";"
+	    "\n    port = 80;\n" SVC_SERVERS, 5,
+	    "vip: \"198.51.100.300\" is not an IPv4 or IPv6 address" },
+	{ HDR "services = (\n  { name = \"web\";\n    vip = \"239.1.1.1\";\n"
+	    "    port = 80;\n" SVC_SERVERS, 5,
+	    "vip: \"239.1.1.1\" is a multicast address" },
+	{ HDR "services = (\n  { name = \"web\";\n    vip = \"::\";\n"
+	    "    port = 80;\n" SVC_SERVERS, 5,
+	    "vip: \"::\" is the unspecified address" },
+	{ HDR "services = (\n  { name = \"web\";\n    vip = \"ff02::1\";\n"
+	    "    port = 80;\n" SVC_SERVERS, 5,
+	    "vip: \"ff02::1\" is a multicast address" },
+	{ HDR SVC_OPEN "    port = 80;\n    servers = (\n      { address = "
+	    "\"192.0.2.2 \"; } ); }\n);\n", 7,
+	    "address: \"192.0.2.2 \" is not an IPv4 or IPv6 address" },
+	{ HDR SVC_OPEN "    port = 80;\n    servers = (\n      { address = "
+	    "\"0.0.0.0\"; } ); }\n);\n", 7,
+	    "address: \"0.0.0.0\" is the unspecified address" },
+	{ "node = { id = 1; interface = \"eth0\";\n  address = \"eth0\"; };\n"
+	    KEY, 2, "address: \"eth0\" is not an IPv4 or IPv6 address" },
+	{ "node = {\n  id = \"node-a\"; interface = \"eth0\"; };\n" KEY, 2,
+	    "id: \"node-a\" is neither an IPv4 or IPv6 address nor an "
+	    "integer index" },
+	{ "node = {\n  id = \"224.0.0.5\"; interface = \"eth0\"; };\n" KEY, 2,
+	    "id: \"224.0.0.5\" is a multicast address" },
+	{ NODE "cluster = { key_file = \"cluster.key\";\n"
+	    "  group = \"192.0.2.99\"; };\n", 3,
+	    "group: \"192.0.2.99\" is not a multicast address (224.0.0.0/4 or "
+	    "ff00::/8)" },
+	{ NODE "cluster = { key_file = \"cluster.key\";\n"
+	    "  group = \"239.1\"; };\n", 3,
+	    "group: \"239.1\" is not an IPv4 or IPv6 address" },
+	{ HDR "metrics = {\n  listen = \"127.0.0.1\"; };\n", 4,
+	    "listen: \"127.0.0.1\" is not ADDRESS:PORT, [IPV6-ADDRESS]:PORT "
+	    "or \"\" (disabled)" },
+	{ HDR "metrics = { listen = \"::1:9100\"; };\n", 3,
+	    "listen: \"::1:9100\" is not ADDRESS:PORT" },
+	{ HDR "metrics = { listen = \"[::1]:0\"; };\n", 3,
+	    "listen: \"[::1]:0\" is not ADDRESS:PORT" },
+};
+
+static void
+test_addresses(void **state)
+{
+	FX_CASES(*state, addr_cases);
+}
+
+static void
+test_family(void **state)
+{
+	struct fx	*fx = *state;
+
+	fx_expect(fx, HDR "services = (\n  { name = \"web\"; vip = "
+	    "\"198.51.100.10\"; port = 80;\n    servers = (\n      { address = "
+	    "\"192.0.2.2\"; },\n      { address = \"2001:db8::2\"; } ); }\n);\n",
+	    7, "server 2001:db8::2 is IPv6 but the vip 198.51.100.10 of "
+	    "service \"web\" is IPv4: forward \"dsr\" cannot mix address "
+	    "families");
+	fx_expect(fx, HDR "services = (\n  { name = \"v6\"; vip = "
+	    "\"2001:db8::10\"; port = 80; forward = \"dsr\";\n    servers = (\n"
+	    "      { address = \"192.0.2.2\"; } ); }\n);\n", 6,
+	    "server 192.0.2.2 is IPv4 but the vip 2001:db8::10 of service "
+	    "\"v6\" is IPv6");
+	fx_load_ok(fx, HDR "services = (\n  { name = \"web\"; vip = "
+	    "\"198.51.100.10\"; port = 80; forward = \"gre\";\n    servers = (\n"
+	    "      { address = \"192.0.2.2\"; },\n      { address = "
+	    "\"2001:db8::2\"; } ); }\n);\n");
+	assert_int_equal(fx->conf->services[0].nservers, 2);
+}
+
+#define SVC_A	"  { name = \"a\"; vip = \"192.0.2.1\"; port = 80;\n" \
+		"    servers = ( { address = \"192.0.2.2\"; } ); },\n"
+
+static const struct err_case dup_cases[] = {
+	{ HDR "services = (\n" SVC_A "  { name = \"a\"; vip = \"192.0.2.1\"; "
+	    "port = 81;\n    servers = ( { address = \"192.0.2.2\"; } ); }\n);\n",
+	    6, "duplicate service name \"a\" (first defined at line 4)" },
+	{ HDR "services = (\n" SVC_A "\n  { name = \"b\"; vip = \"192.0.2.1\"; "
+	    "port = 80;\n    servers = ( { address = \"192.0.2.2\"; } ); }\n);\n",
+	    7, "service \"b\": vip 192.0.2.1 port 80 is already used by service "
+	    "\"a\" (at line 4)" },
+	{ HDR "services = (\n" SVC_A "  { name = \"b\"; vip = \"192.0.2.1\"; "
+	    "port = 81;\n    servers = (\n      { address = \"192.0.2.7\"; },\n"
+	    "      { address = \"192.0.2.8\"; },\n      { address = "
+	    "\"192.0.2.7\"; weight = 3; } ); }\n);\n", 10,
+	    "duplicate server 192.0.2.7 in service \"b\" (first at line 8)" },
+};
+
+static void
+test_duplicates(void **state)
+{
+	struct fx	*fx = *state;
+
+	FX_CASES(fx, dup_cases);
+	/* the same vip on another port, the same server in another service */
+	fx_load_ok(fx, HDR "services = (\n" SVC_A "  { name = \"b\"; vip = "
+	    "\"192.0.2.1\"; port = 443;\n    servers = ( { address = "
+	    "\"192.0.2.2\"; } ); }\n);\n");
+	assert_int_equal(fx->conf->nservices, 2);
+}
+
+static const struct err_case enum_cases[] = {
+	{ HDR SVC_OPEN "    port = 80;\n    scheduler = \"lru\";\n" SVC_SERVERS,
+	    6, "unknown scheduler \"lru\" (one of: rr, wrr, lc, wlc, hash)" },
+	{ HDR SVC_OPEN "    port = 80;\n    forward = \"nat\";\n" SVC_SERVERS,
+	    6, "unknown forward method \"nat\" (one of: dsr, gre)" },
+	{ HDR "input = {\n  mode = \"tap\"; };\n", 4,
+	    "unknown input mode \"tap\" (one of: tun, pcap)" },
+	{ NODE "cluster = { key_file = \"cluster.key\";\n"
+	    "  scoring = \"CRC32\"; };\n", 3,
+	    "unknown scoring method \"CRC32\" (one of: crc32c-mix, crc32, "
+	    "keyed)" },
+	{ HDR SVC_OPEN "    port = 80;\n    health = { check = \"http\"; };\n"
+	    SVC_SERVERS, 6,
+	    "unknown health check \"http\" (one of: tcp, none)" },
+	{ NODE "cluster = { authenticate = false;\n"
+	    "  scoring = \"keyed\"; };\n", 3,
+	    "scoring method \"keyed\" needs the cluster key" },
+};
+
+static void
+test_enums(void **state)
+{
+	FX_CASES(*state, enum_cases);
+}
+
+static const struct err_case missing_cases[] = {
+	{ KEY "\ninput = { mode = \"tun\"; };\n", 1, "missing \"node\" group" },
+	{ "\nnode = {\n  interface = \"eth0\"; };\n" KEY, 2,
+	    "missing \"id\" in node" },
+	{ "\n\nnode = { id = 1;\n};\n" KEY, 3,
+	    "missing \"interface\" in node" },
+	{ HDR "services = (\n\n  { vip = \"192.0.2.1\"; port = 80;\n"
+	    SVC_SERVERS, 5, "missing \"name\" in service 1" },
+	{ HDR "services = (\n" SVC_A "  { name = \"b\";\n port = 80;\n"
+	    SVC_SERVERS, 6, "missing \"vip\" in service \"b\"" },
+	{ HDR "services = (\n  {\n    name = \"web\"; vip = \"192.0.2.1\";\n"
+	    SVC_SERVERS, 4, "missing \"port\" in service \"web\"" },
+	{ HDR "services = (\n  { name = \"web\";\n    vip = \"192.0.2.1\"; "
+	    "port = 80; }\n);\n", 4, "missing \"servers\" in service \"web\"" },
+	{ HDR "services = (\n  { name = \"web\"; vip = \"192.0.2.1\"; "
+	    "port = 80;\n    servers = (\n    ); }\n);\n", 5,
+	    "service \"web\" has no servers" },
+	{ HDR SVC_OPEN "    port = 80;\n    servers = ( { address = "
+	    "\"192.0.2.2\"; },\n      { weight = 2; } ); }\n);\n", 7,
+	    "missing \"address\" in server 2 of service \"web\"" },
+};
+
+static void
+test_missing(void **state)
+{
+	FX_CASES(*state, missing_cases);
+}
+
+static const struct err_case name_cases[] = {
+	{ HDR "services = (\n  { name = \"my web\"; vip = \"192.0.2.1\";\n"
+	    "    port = 80;\n" SVC_SERVERS, 4, "name: \"my web\" must be 1..32 "
+	    "characters of A-Z a-z 0-9 _ . -" },
+	{ HDR "services = (\n  { name = \"\"; vip = \"192.0.2.1\";\n"
+	    "    port = 80;\n" SVC_SERVERS, 4, "name: \"\" must be 1..32" },
+	{ HDR "services = (\n  { name = \"abcdefghijklmnopqrstuvwxyz0123456\";"
+	    " vip = \"192.0.2.1\";\n    port = 80;\n" SVC_SERVERS, 4,
+	    "name: \"abcdefghijklmnopqrstuvwxyz0123456\" must be 1..32" },
+	{ HDR "input = {\n  device = \"ilb0123456789012\"; };\n", 4,
+	    "device: \"ilb0123456789012\" is not an interface name (1..15 "
+	    "characters, no '/', ':' or whitespace)" },
+	{ HDR "input = { device = \"\"; };\n", 3,
+	    "device: \"\" is not an interface name" },
+	{ "node = { id = 1;\n  interface = \"eth/0\"; };\n" KEY, 2,
+	    "interface: \"eth/0\" is not an interface name" },
+	{ "node = { id = 1;\n  interface = \"eth 0\"; };\n" KEY, 2,
+	    "interface: \"eth 0\" is not an interface name" },
+	{ HDR "control = {\n  socket = \"run/ilbd.sock\"; };\n", 4,
+	    "socket: \"run/ilbd.sock\" is not an absolute path shorter than 108 "
+	    "characters" },
+};
+
+static void
+test_names(void **state)
+{
+	struct fx	*fx = *state;
+
+	char		 path[CONF_SOCKPATH_MAX + 1], text[512];
+
+	FX_CASES(fx, name_cases);
+	/* sun_path holds 107 characters and the NUL */
+	memset(path, 'x', sizeof(path));
+	path[0] = '/';
+	path[CONF_SOCKPATH_MAX] = '\0';
+	snprintf(text, sizeof(text), HDR "control = { socket = \"%s\"; };\n",
+	    path);
+	fx_expect(fx, text, 3, "is not an absolute path shorter than 108");
+	path[CONF_SOCKPATH_MAX - 1] = '\0';
+	snprintf(text, sizeof(text), HDR "control = { socket = \"%s\"; };\n"
+	    "input = { device = \"ilb01234567890\"; };\n", path);
+	fx_load_ok(fx, text);
+	assert_int_equal(strlen(fx->conf->control_socket), 107);
+	assert_string_equal(fx->conf->input.device, "ilb01234567890");
+}
+
+/* A config with n services (one line each) or one service of n servers. */
+static char *
+big_conf(int nservices, int nservers)
+{
+	char	*buf, *p;
+	size_t	 len = 200 + 120 * (size_t)(nservices + nservers);
+	int	 i;
+
+	assert_non_null(buf = malloc(len));
+	p = buf + snprintf(buf, len, "%s", HDR);
+	if (nservices > 0) {
+		p += sprintf(p, "services = (\n");
+		for (i = 0; i < nservices; i++)
+			p += sprintf(p, "  { name = \"s%d\"; vip = \"192.0.2.1\"; "
+			    "port = %d; servers = ( { address = \"192.0.2.2\"; "
+			    "} ); }%s\n", i, i + 1, i + 1 < nservices ? "," : "");
+		sprintf(p, ");\n");
+		return (buf);
+	}
+	p += sprintf(p, "services = ( { name = \"big\"; vip = \"10.0.0.1\"; "
+	    "port = 80; servers = (\n");
+	for (i = 0; i < nservers; i++)
+		p += sprintf(p, "  { address = \"10.1.%d.%d\"; }%s\n", i / 250,
+		    i % 250 + 1, i + 1 < nservers ? "," : "");
+	sprintf(p, "); } );\n");
+	return (buf);
+}
+
+static void
+test_limits(void **state)
+{
+	struct fx	*fx = *state;
+	char		*text;
+
+	text = big_conf(256, 0);
+	fx_load_ok(fx, text);
+	assert_int_equal(fx->conf->nservices, 256);
+	free(text);
+	text = big_conf(257, 0);
+	fx_expect(fx, text, 260, "too many services (257, at most 256)");
+	free(text);
+	text = big_conf(0, 1024);
+	fx_load_ok(fx, text);
+	assert_int_equal(fx->conf->services[0].nservers, 1024);
+	free(text);
+	text = big_conf(0, 1025);
+	fx_expect(fx, text, 1028, "too many servers in service \"big\" (1025, "
+	    "at most 1024)");
+	free(text);
+}
+
+static void
+test_key_errors(void **state)
+{
+	struct fx	*fx = *state;
+	uint8_t		 buf[5000];
+	char		 want[PATH_MAX + 128];
+
+	memset(buf, 'k', sizeof(buf));
+	fx_write(fx, "short.key", buf, 15);
+	fx_write(fx, "big.key", buf, sizeof(buf));
+	snprintf(want, sizeof(want), "key_file \"%s/short.key\" has 15 bytes, "
+	    "at least 16 are needed", fx->dir);
+	fx_expect(fx, NODE "cluster = {\n  port = 7946;\n  key_file = "
+	    "\"short.key\";\n};\n", 4, want);
+	snprintf(want, sizeof(want), "key_file \"%s/big.key\" is larger than "
+	    "4096 bytes", fx->dir);
+	fx_expect(fx, NODE "cluster = { key_file = \"big.key\"; };\n", 2, want);
+	snprintf(want, sizeof(want), "cannot read key_file \"%s/nokey\": No "
+	    "such file or directory; create it with \"head -c 32 /dev/urandom "
+	    "> %s/nokey", fx->dir, fx->dir);
+	fx_expect(fx, NODE "cluster = {\n  key_file = \"nokey\";\n};\n", 3,
+	    want);
+	snprintf(want, sizeof(want), "key_file \"%s/.\" is not a regular file",
+	    fx->dir);
+	fx_expect(fx, NODE "cluster = {\n  key_file = \".\";\n};\n", 3, want);
+}
+
+/* The default key file: line of authenticate, else cluster, else 1. */
+static void
+test_key_default(void **state)
+{
+	struct fx	*fx = *state;
+	const char	*hint = "cannot read key_file \"/etc/ilbd/cluster.key\": "
+			    "No such file or directory; create it with \"head "
+			    "-c 32 /dev/urandom > /etc/ilbd/cluster.key";
+
+	if (access("/etc/ilbd/cluster.key", F_OK) == 0)
+		skip();
+	fx_expect(fx, NODE, 1, hint);
+	fx_expect(fx, NODE "\ncluster = {\n  port = 7946; };\n", 3, hint);
+	fx_expect(fx, NODE "\ncluster = {\n  port = 7946;\n  authenticate = "
+	    "true; };\n", 5, "or set cluster.authenticate = false");
+}
+
+static void
+test_key_ok(void **state)
+{
+	struct fx	*fx = *state;
+	uint8_t		 buf[CONF_KEY_MAX], h[CONF_KEY_LEN];
+	static const uint8_t zero[CONF_KEY_LEN];
+
+	memset(buf, 0x5a, sizeof(buf));
+	fx_write(fx, "min.key", buf, CONF_KEY_MIN);
+	fx_write(fx, "max.key", buf, CONF_KEY_MAX);
+	fx_load_ok(fx, NODE "cluster = { key_file = \"min.key\"; };\n");
+	crypto_generichash(h, sizeof(h), buf, CONF_KEY_MIN, NULL, 0);
+	assert_memory_equal(fx->conf->cluster.key, h, sizeof(h));
+	fx_load_ok(fx, NODE "cluster = { key_file = \"max.key\"; };\n");
+	crypto_generichash(h, sizeof(h), buf, CONF_KEY_MAX, NULL, 0);
+	assert_memory_equal(fx->conf->cluster.key, h, sizeof(h));
+	/* authenticate = false never reads the key file */
+	fx_load_ok(fx, NODE "cluster = { key_file = \"nokey\"; "
+	    "authenticate = false; };\n");
+	assert_int_equal(fx->conf->cluster.authenticate, 0);
+	assert_memory_equal(fx->conf->cluster.key, zero, sizeof(zero));
+	fx_load_ok(fx, NODE "cluster = { authenticate = false; };\n");
+}
+
+static void
+test_summary(void **state)
+{
+	struct fx	*fx = *state;
+	char		 buf[256];
+
+	fx_load_ok(fx, HDR "services = (\n" SVC_A "  { name = \"b\"; vip = "
+	    "\"192.0.2.1\"; port = 81;\n    servers = ( { address = "
+	    "\"192.0.2.2\"; }, { address = \"192.0.2.3\"; } ); }\n);\n");
+	config_summary(fx->conf, buf, sizeof(buf));
+	assert_string_equal(buf, "node 192.0.2.11 on eth0, input tun ilb0, "
+	    "scoring crc32c-mix, authenticated, 2 services, 3 servers");
+	fx_load_ok(fx, "node = { id = 7; interface = \"eth1\"; };\n"
+	    "cluster = { authenticate = false; scoring = \"crc32\"; };\n"
+	    "input = { mode = \"pcap\"; };\n");
+	config_summary(fx->conf, buf, sizeof(buf));
+	assert_string_equal(buf, "node 7 on eth1, input pcap eth1, scoring "
+	    "crc32, unauthenticated, 0 services, 0 servers");
+}
+
+static void
+test_names_of_words(void **state)
+{
+	(void)state;
+	assert_string_equal(config_scoring_name(SCORING_CRC32C_MIX),
+	    "crc32c-mix");
+	assert_string_equal(config_scoring_name(SCORING_KEYED), "keyed");
+	assert_string_equal(config_sched_name(SCHED_RR), "rr");
+	assert_string_equal(config_sched_name(SCHED_HASH), "hash");
+	assert_string_equal(config_forward_name(FORWARD_GRE), "gre");
+	assert_string_equal(config_input_name(INPUT_PCAP), "pcap");
+}
+
+static void
+conf_equal(const struct ilbd_conf *a, const struct ilbd_conf *b)
+{
+	unsigned int	i, j;
+
+	assert_memory_equal(&a->node.id, &b->node.id, sizeof(a->node.id));
+	assert_string_equal(a->node.id_text, b->node.id_text);
+	assert_string_equal(a->node.interface, b->node.interface);
+	assert_int_equal(a->node.has_address, b->node.has_address);
+	assert_true(!a->node.has_address ||
+	    util_addr_eq(&a->node.address, &b->node.address));
+	assert_true(util_addr_eq(&a->cluster.group, &b->cluster.group));
+	assert_int_equal(a->cluster.port, b->cluster.port);
+	assert_int_equal(a->cluster.hello_ms, b->cluster.hello_ms);
+	assert_int_equal(a->cluster.dead_ms, b->cluster.dead_ms);
+	assert_string_equal(a->cluster.key_file, b->cluster.key_file);
+	assert_int_equal(a->cluster.authenticate, b->cluster.authenticate);
+	assert_memory_equal(a->cluster.key, b->cluster.key, CONF_KEY_LEN);
+	assert_int_equal(a->cluster.scoring, b->cluster.scoring);
+	assert_int_equal(a->input.mode, b->input.mode);
+	assert_string_equal(a->input.device, b->input.device);
+	assert_memory_equal(&a->tables, &b->tables, sizeof(a->tables));
+	assert_string_equal(a->control_socket, b->control_socket);
+	assert_int_equal(a->metrics_enabled, b->metrics_enabled);
+	if (a->metrics_enabled) {
+		assert_true(util_addr_eq(&a->metrics_addr, &b->metrics_addr));
+		assert_int_equal(a->metrics_port, b->metrics_port);
+	}
+	assert_int_equal(a->nservices, b->nservices);
+	for (i = 0; i < a->nservices; i++) {
+		const struct service_conf *s = &a->services[i];
+		const struct service_conf *t = &b->services[i];
+
+		assert_string_equal(s->name, t->name);
+		assert_true(util_addr_eq(&s->vip, &t->vip));
+		assert_int_equal(s->port, t->port);
+		assert_int_equal(s->forward, t->forward);
+		assert_int_equal(s->scheduler, t->scheduler);
+		assert_memory_equal(&s->health, &t->health, sizeof(s->health));
+		assert_int_equal(s->nservers, t->nservers);
+		for (j = 0; j < s->nservers; j++) {
+			assert_true(util_addr_eq(&s->servers[j].addr,
+			    &t->servers[j].addr));
+			assert_int_equal(s->servers[j].weight,
+			    t->servers[j].weight);
+		}
+	}
+}
+
+/* Dump text, load the dump from the same directory, compare. */
+static void
+round_trip(struct fx *fx, const char *text)
+{
+	struct ilbd_conf	*again = NULL;
+	char			 path[PATH_MAX], *cause = NULL;
+	FILE			*fp;
+
+	fx_load_ok(fx, text);
+	snprintf(path, sizeof(path), "%s/dump.conf", fx->dir);
+	assert_non_null(fp = fopen(path, "w"));
+	config_dump(fx->conf, fp);
+	assert_int_equal(fclose(fp), 0);
+	if (config_load(path, &again, &cause) != 0) {
+		print_error("dump does not load: %s\n", cause);
+		free(cause);
+		fail();
+	}
+	conf_equal(fx->conf, again);
+	config_free(again);
+}
+
+static void
+test_dump_round_trip(void **state)
+{
+	struct fx	*fx = *state;
+
+	round_trip(fx, full_conf);
+	round_trip(fx, "node = { id = 3; interface = \"eth1\"; };\n"
+	    "cluster = { authenticate = false; };\n");
+	round_trip(fx, "node = { id = 4294967295L; interface = \"e\\\"x\"; "
+	    "address = \"2001:db8::1\"; };\n"
+	    "metrics = { listen = \"\"; };\n"
+	    "cluster = { key_file = \"cluster.key\"; group = \"ff15::1\"; };\n"
+	    "services = ();\n");
+}
+
+/* Replace the key_file string of text with path (one occurrence). */
+static char *
+rewrite_key_file(const char *text, const char *path)
+{
+	const char	*k, *q1, *q2;
+	char		*out;
+
+	if ((k = strstr(text, "key_file")) == NULL ||
+	    (q1 = strchr(k, '"')) == NULL || (q2 = strchr(q1 + 1, '"')) ==
+	    NULL)
+		return (NULL);
+	if (asprintf(&out, "%.*s%s%s", (int)(q1 + 1 - text), text, path,
+	    q2) == -1)
+		return (NULL);
+	return (out);
+}
+
+static void
+test_shipped_conf(void **state)
+{
+	struct fx	*fx = *state;
+	const char	*top = getenv("top_srcdir");
+	char		 path[PATH_MAX], key[PATH_MAX], *text, *conf;
+	FILE		*fp;
+	long		 len;
+
+	snprintf(path, sizeof(path), "%s/etc/ilbd.conf", top != NULL ? top :
+	    ".");
+	if ((fp = fopen(path, "r")) == NULL) {
+		print_message("%s: missing, skipped\n", path);
+		skip();
+	}
+	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+	assert_true((len = ftell(fp)) >= 0);
+	rewind(fp);
+	assert_non_null(text = calloc(1, (size_t)len + 1));
+	assert_int_equal(fread(text, 1, (size_t)len, fp), (size_t)len);
+	fclose(fp);
+	snprintf(key, sizeof(key), "%s/cluster.key", fx->dir);
+	conf = rewrite_key_file(text, key);
+	free(text);
+	if (conf == NULL)
+		fail_msg("%s: no key_file = \"...\" to rewrite", path);
+	fx_load_ok(fx, conf);
+	free(conf);
+	assert_string_equal(fx->conf->cluster.key_file, key);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest values[] = {
+		cmocka_unit_test_teardown(test_full, fx_reset),
+		cmocka_unit_test_teardown(test_defaults, fx_reset),
+		cmocka_unit_test_teardown(test_node_id, fx_reset),
+		cmocka_unit_test_teardown(test_summary, fx_reset),
+		cmocka_unit_test(test_names_of_words),
+		cmocka_unit_test_teardown(test_dump_round_trip, fx_reset),
+		cmocka_unit_test_teardown(test_shipped_conf, fx_reset),
+	};
+	const struct CMUnitTest errors[] = {
+		cmocka_unit_test_teardown(test_syntax, fx_reset),
+		cmocka_unit_test_teardown(test_unreadable, fx_reset),
+		cmocka_unit_test_teardown(test_unknown_keys, fx_reset),
+		cmocka_unit_test_teardown(test_types, fx_reset),
+		cmocka_unit_test_teardown(test_ranges, fx_reset),
+		cmocka_unit_test_teardown(test_addresses, fx_reset),
+		cmocka_unit_test_teardown(test_family, fx_reset),
+		cmocka_unit_test_teardown(test_duplicates, fx_reset),
+		cmocka_unit_test_teardown(test_enums, fx_reset),
+		cmocka_unit_test_teardown(test_missing, fx_reset),
+		cmocka_unit_test_teardown(test_names, fx_reset),
+		cmocka_unit_test_teardown(test_limits, fx_reset),
+	};
+	const struct CMUnitTest keys[] = {
+		cmocka_unit_test_teardown(test_key_errors, fx_reset),
+		cmocka_unit_test_teardown(test_key_default, fx_reset),
+		cmocka_unit_test_teardown(test_key_ok, fx_reset),
+	};
+	int	fails = 0;
+
+	fails += cmocka_run_group_tests_name("config values", values, fx_setup,
+	    fx_teardown);
+	fails += cmocka_run_group_tests_name("config errors", errors, fx_setup,
+	    fx_teardown);
+	fails += cmocka_run_group_tests_name("config key file", keys, fx_setup,
+	    fx_teardown);
+	return (fails != 0);
+}
