@@ -1,0 +1,281 @@
+/* packet.c: pure parser of IPv4/IPv6 TCP packets into a claim 4 flow key. */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "flow.h"
+#include "packet.h"
+
+#define PACKET_IP4_HLEN		20
+#define PACKET_IP6_HLEN		40
+#define PACKET_TCP_HLEN		20
+#define PACKET_EXT_MINLEN	8	/* smallest IPv6 extension header */
+
+#define PACKET_IP4_MF		0x2000
+#define PACKET_IP4_OFFMASK	0x1fff
+#define PACKET_IP6_OFFMASK	0xfff8
+#define PACKET_IP6_MF		0x0001
+
+/* IPv6 next header values. */
+#define PACKET_NH_HOPOPTS	0
+#define PACKET_NH_TCP		6
+#define PACKET_NH_ROUTING	43
+#define PACKET_NH_FRAGMENT	44
+#define PACKET_NH_ESP		50
+#define PACKET_NH_AH		51
+#define PACKET_NH_DSTOPTS	60
+#define PACKET_NH_MOBILITY	135
+#define PACKET_NH_HIP		139
+#define PACKET_NH_SHIM6		140
+#define PACKET_NH_EXP1		253
+#define PACKET_NH_EXP2		254
+
+static const char *const packet_reason_names[PKT_REASON_MAX] = {
+	[PKT_OK] =		"ok",
+	[PKT_TRUNCATED] =	"truncated",
+	[PKT_BAD_VERSION] =	"bad_version",
+	[PKT_BAD_IHL] =		"bad_ihl",
+	[PKT_BAD_TOTLEN] =	"bad_totlen",
+	[PKT_BAD_PLEN] =	"bad_plen",
+	[PKT_BAD_TCP_OFFSET] =	"bad_tcp_offset",
+	[PKT_NOT_TCP] =		"not_tcp",
+	[PKT_FRAGMENT] =	"fragment",
+	[PKT_BAD_EXTHDR] =	"bad_exthdr",
+	[PKT_TOO_MANY_EXTHDRS] = "too_many_exthdrs",
+	[PKT_UNSUPP_EXTHDR] =	"unsupported_exthdr",
+};
+
+static uint16_t	packet_rd16(const uint8_t *);
+static uint32_t	packet_rd32(const uint8_t *);
+static int	packet_parse_v4(const uint8_t *, size_t, struct pkt_info *);
+static int	packet_parse_v6(const uint8_t *, size_t, struct pkt_info *);
+static int	packet_v6_walk(const uint8_t *, uint32_t, struct pkt_info *);
+static int	packet_v6_opts(const uint8_t *, uint32_t, uint32_t *,
+		    uint8_t *);
+static int	packet_v6_frag(const uint8_t *, uint32_t, uint32_t *,
+		    uint8_t *, struct pkt_info *);
+static int	packet_parse_tcp(const uint8_t *, uint32_t, struct pkt_info *);
+static void	packet_key(const uint8_t *, size_t, size_t, size_t,
+		    struct pkt_info *);
+
+static uint16_t
+packet_rd16(const uint8_t *p)
+{
+	return (uint16_t)((p[0] << 8) | p[1]);
+}
+
+static uint32_t
+packet_rd32(const uint8_t *p)
+{
+	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
+	    ((uint32_t)p[2] << 8) | (uint32_t)p[3];
+}
+
+/* Parse the IP packet buf[0..len) into pi; return PKT_OK or a reason. */
+int
+packet_parse(const uint8_t *buf, size_t len, struct pkt_info *pi)
+{
+	memset(pi, 0, sizeof(*pi));
+	if (len < 1)
+		return (PKT_TRUNCATED);
+	switch (buf[0] >> 4) {
+	case 4:
+		return (packet_parse_v4(buf, len, pi));
+	case 6:
+		return (packet_parse_v6(buf, len, pi));
+	default:
+		return (PKT_BAD_VERSION);
+	}
+}
+
+/* Short snake_case name of a reason, stable for use as a counter label. */
+const char *
+packet_reason_name(int reason)
+{
+	if (reason < 0 || reason >= PKT_REASON_MAX)
+		return ("unknown");
+	return (packet_reason_names[reason]);
+}
+
+/* IPv4: everything is bounded by the total length, not by len. */
+static int
+packet_parse_v4(const uint8_t *buf, size_t len, struct pkt_info *pi)
+{
+	uint32_t	hlen, totlen;
+	uint16_t	frag;
+	int		rc;
+
+	pi->family = 4;
+	if (len < PACKET_IP4_HLEN)
+		return (PKT_TRUNCATED);
+	hlen = (uint32_t)(buf[0] & 0x0f) * 4;
+	if (hlen < PACKET_IP4_HLEN || hlen > len)
+		return (PKT_BAD_IHL);
+	totlen = packet_rd16(buf + 2);
+	if (totlen < hlen || totlen > len)
+		return (PKT_BAD_TOTLEN);
+
+	pi->proto = buf[9];
+	pi->frag_id = packet_rd16(buf + 4);
+	pi->l4_off = hlen;
+	pi->ip_len = totlen;
+	pi->payload_len = totlen - hlen;
+	if (pi->proto != PACKET_NH_TCP)
+		return (PKT_NOT_TCP);
+	frag = packet_rd16(buf + 6);
+	if ((frag & PACKET_IP4_OFFMASK) != 0)
+		return (PKT_FRAGMENT);
+	if ((frag & PACKET_IP4_MF) != 0)
+		pi->flags |= PKT_F_FIRSTFRAG;
+
+	if ((rc = packet_parse_tcp(buf, totlen, pi)) != PKT_OK)
+		return (rc);
+	packet_key(buf, 12, 16, 4, pi);
+	return (PKT_OK);
+}
+
+/* IPv6: the payload length bounds the walk; trailing bytes are ignored. */
+static int
+packet_parse_v6(const uint8_t *buf, size_t len, struct pkt_info *pi)
+{
+	uint32_t	plen;
+	int		rc;
+
+	pi->family = 6;
+	if (len < PACKET_IP6_HLEN)
+		return (PKT_TRUNCATED);
+	plen = packet_rd16(buf + 4);
+	if (plen > len - PACKET_IP6_HLEN)
+		return (PKT_BAD_PLEN);
+	pi->ip_len = PACKET_IP6_HLEN + plen;
+	pi->payload_len = plen;
+
+	if ((rc = packet_v6_walk(buf, pi->ip_len, pi)) != PKT_OK)
+		return (rc);
+	if ((rc = packet_parse_tcp(buf, pi->ip_len, pi)) != PKT_OK)
+		return (rc);
+	packet_key(buf, 8, 24, 16, pi);
+	return (PKT_OK);
+}
+
+/* Walk the IPv6 extension headers up to TCP; set pi->l4_off and proto. */
+static int
+packet_v6_walk(const uint8_t *buf, uint32_t end, struct pkt_info *pi)
+{
+	uint32_t	off = PACKET_IP6_HLEN;
+	uint8_t		nh = buf[6];
+	int		n, rc, nfrag = 0;
+
+	for (n = 0;; n++) {
+		pi->proto = nh;
+		switch (nh) {
+		case PACKET_NH_TCP:
+			pi->l4_off = off;
+			return (PKT_OK);
+		case PACKET_NH_HOPOPTS:
+		case PACKET_NH_ROUTING:
+		case PACKET_NH_DSTOPTS:
+		case PACKET_NH_FRAGMENT:
+			break;
+		case PACKET_NH_ESP:
+		case PACKET_NH_AH:
+		case PACKET_NH_MOBILITY:
+		case PACKET_NH_HIP:
+		case PACKET_NH_SHIM6:
+		case PACKET_NH_EXP1:
+		case PACKET_NH_EXP2:
+			return (PKT_UNSUPP_EXTHDR);
+		default:
+			return (PKT_NOT_TCP);
+		}
+		if (n == PKT_EXTHDR_MAX)
+			return (PKT_TOO_MANY_EXTHDRS);
+		/* RFC 8200 4.1: hop-by-hop only first; one fragment header. */
+		if (nh == PACKET_NH_HOPOPTS && n != 0)
+			return (PKT_BAD_EXTHDR);
+		if (nh == PACKET_NH_FRAGMENT) {
+			if (nfrag++ != 0)
+				return (PKT_BAD_EXTHDR);
+			rc = packet_v6_frag(buf, end, &off, &nh, pi);
+		} else
+			rc = packet_v6_opts(buf, end, &off, &nh);
+		if (rc != PKT_OK)
+			return (rc);
+	}
+}
+
+/* Skip a hop-by-hop, routing or destination options header at *off. */
+static int
+packet_v6_opts(const uint8_t *buf, uint32_t end, uint32_t *off, uint8_t *nh)
+{
+	uint32_t	hlen;
+
+	if (end - *off < PACKET_EXT_MINLEN)
+		return (PKT_TRUNCATED);
+	hlen = ((uint32_t)buf[*off + 1] + 1) * 8;
+	if (hlen > end - *off)
+		return (PKT_BAD_EXTHDR);
+	*nh = buf[*off];
+	*off += hlen;
+	return (PKT_OK);
+}
+
+/* Read a fragment header at *off; a later fragment is PKT_FRAGMENT. */
+static int
+packet_v6_frag(const uint8_t *buf, uint32_t end, uint32_t *off, uint8_t *nh,
+    struct pkt_info *pi)
+{
+	const uint8_t	*fh = buf + *off;
+	uint16_t	 fo;
+
+	if (end - *off < PACKET_EXT_MINLEN)
+		return (PKT_TRUNCATED);
+	fo = packet_rd16(fh + 2);
+	*nh = fh[0];
+	*off += PACKET_EXT_MINLEN;
+	pi->frag_id = packet_rd32(fh + 4);
+	if ((fo & PACKET_IP6_OFFMASK) != 0) {
+		pi->proto = fh[0];
+		pi->l4_off = *off;
+		return (PKT_FRAGMENT);
+	}
+	if ((fo & PACKET_IP6_MF) != 0)
+		pi->flags |= PKT_F_FIRSTFRAG;
+	return (PKT_OK);
+}
+
+/* Check the TCP header at pi->l4_off within end; read its flags. */
+static int
+packet_parse_tcp(const uint8_t *buf, uint32_t end, struct pkt_info *pi)
+{
+	const uint8_t	*th = buf + pi->l4_off;
+	uint32_t	 room = end - pi->l4_off, doff;
+
+	if (room < PACKET_TCP_HLEN)
+		return (PKT_TRUNCATED);
+	doff = (uint32_t)(th[12] >> 4) * 4;
+	if (doff < PACKET_TCP_HLEN || doff > room)
+		return (PKT_BAD_TCP_OFFSET);
+	pi->tcp_flags = th[13];
+	pi->data_off = pi->l4_off + doff;
+	return (PKT_OK);
+}
+
+/*
+ * claim 4: the connection id is TCP destination port, IP destination
+ * address, TCP source port, IP source address, all in network order;
+ * pi->key was zeroed by packet_parse(), so bytes past key.len stay zero.
+ */
+static void
+packet_key(const uint8_t *buf, size_t saddr, size_t daddr, size_t alen,
+    struct pkt_info *pi)
+{
+	const uint8_t	*th = buf + pi->l4_off;
+	uint8_t		*id = pi->key.id;
+
+	memcpy(id, th + 2, 2);
+	memcpy(id + 2, buf + daddr, alen);
+	memcpy(id + 2 + alen, th, 2);
+	memcpy(id + 4 + alen, buf + saddr, alen);
+	pi->key.len = (uint8_t)(4 + 2 * alen);
+}
