@@ -1,0 +1,153 @@
+/* cache.c: LRU cache of associations learned from other members. */
+
+#include <stdint.h>
+
+#include "cache.h"
+#include "conntab.h"
+
+static void
+cache_timeouts(const struct tables_conf *conf, uint32_t *timeouts)
+{
+	timeouts[CACHE_LIST_ACTIVE] = conf->tcp_timeout_s;
+	timeouts[CACHE_LIST_CLOSING] = conf->fin_timeout_s;
+}
+
+/*
+ * claim 12: a cache of the least recently used associations between
+ * connections and servers formed anywhere in the cluster, bounded by
+ * conf->cache_size; 0 disables it (every lookup misses, claim 15).
+ */
+int
+cache_init(struct cache *c, const struct tables_conf *conf, uint64_t seed)
+{
+	uint32_t	timeouts[2];
+
+	cache_timeouts(conf, timeouts);
+	return (conntab_init(&c->tab, conf->cache_size, 2, timeouts, seed));
+}
+
+void
+cache_free(struct cache *c)
+{
+	conntab_free(&c->tab);
+}
+
+int
+cache_enabled(const struct cache *c)
+{
+	return (c->tab.size != 0);
+}
+
+void
+cache_set_timeouts(struct cache *c, const struct tables_conf *conf)
+{
+	uint32_t	timeouts[2];
+
+	cache_timeouts(conf, timeouts);
+	conntab_set_timeout(&c->tab, CACHE_LIST_ACTIVE,
+	    timeouts[CACHE_LIST_ACTIVE]);
+	conntab_set_timeout(&c->tab, CACHE_LIST_CLOSING,
+	    timeouts[CACHE_LIST_CLOSING]);
+}
+
+void
+cache_set_expire_cb(struct cache *c, conntab_expire_cb cb, void *arg)
+{
+	conntab_set_expire_cb(&c->tab, cb, arg);
+}
+
+struct conn_entry *
+cache_lookup(struct cache *c, const struct flow_key *key, uint64_t now)
+{
+	struct conn_entry	*e;
+
+	if ((e = conntab_lookup(&c->tab, key)) != NULL)
+		conntab_touch(&c->tab, e, now);
+	return (e);
+}
+
+struct conn_entry *
+cache_peek(struct cache *c, const struct flow_key *key)
+{
+	return (conntab_lookup(&c->tab, key));
+}
+
+/* Make room: closing entries go first, then the least recently used. */
+static void
+cache_evict(struct cache *c)
+{
+	if (!conntab_evict(&c->tab, CACHE_LIST_CLOSING))
+		conntab_evict(&c->tab, CACHE_LIST_ACTIVE);
+}
+
+/*
+ * A fresh entry for key in state SYN, used at now: service and server 0,
+ * owner and backup CONN_SLOT_NONE, for the caller to fill. An existing
+ * entry for key is reset and returned; when full the LRU entry is evicted
+ * (counted). NULL only when the cache is disabled.
+ */
+struct conn_entry *
+cache_insert(struct cache *c, const struct flow_key *key, uint64_t now)
+{
+	struct conntab	*t = &c->tab;
+
+	if (t->size == 0)
+		return (NULL);
+	if (t->count == t->size && cache_peek(c, key) == NULL)
+		cache_evict(c);
+	return (conntab_insert(t, key, CACHE_LIST_ACTIVE, now));
+}
+
+void
+cache_touch(struct cache *c, struct conn_entry *e, uint64_t now)
+{
+	conntab_touch(&c->tab, e, now);
+}
+
+/* Change state; closing entries move to the fin_timeout_s list. */
+void
+cache_set_state(struct cache *c, struct conn_entry *e, enum conn_state state,
+    uint64_t now)
+{
+	unsigned int	list;
+
+	if ((unsigned int)state >= CONN_NSTATES)
+		return;
+	list = state == CONN_CLOSING ? CACHE_LIST_CLOSING : CACHE_LIST_ACTIVE;
+	e->state = (uint8_t)state;
+	if (e->list == list + 1)
+		conntab_touch(&c->tab, e, now);
+	else
+		conntab_move(&c->tab, e, list, now);
+}
+
+void
+cache_remove(struct cache *c, struct conn_entry *e)
+{
+	conntab_remove(&c->tab, e);
+}
+
+/* Expire at most budget entries idle past their timeout. */
+unsigned int
+cache_expire(struct cache *c, uint64_t now, unsigned int budget)
+{
+	return (conntab_expire(&c->tab, now, budget));
+}
+
+struct conn_entry *
+cache_next(struct cache *c, uint32_t *cursor)
+{
+	return (conntab_next(&c->tab, cursor));
+}
+
+uint32_t
+cache_count(const struct cache *c)
+{
+	return (conntab_count(&c->tab));
+}
+
+const struct conntab_stats *
+cache_stats(const struct cache *c)
+{
+	return (&c->tab.stats);
+}

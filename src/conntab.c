@@ -1,0 +1,405 @@
+/* conntab.c: preallocated hash table of connections with expiry lists. */
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conntab.h"
+
+#define CONNTAB_ALIGN	64	/* one entry per cache line */
+
+static struct conn_entry *
+conntab_entry(struct conntab *t, uint32_t link)
+{
+	return (&t->pool[link - 1]);
+}
+
+static uint32_t
+conntab_link(const struct conntab *t, const struct conn_entry *e)
+{
+	return ((uint32_t)(e - t->pool) + 1);
+}
+
+/* Activity time in whole seconds, rounded up so expiry is never early. */
+static uint32_t
+conntab_secs(uint64_t now)
+{
+	return ((uint32_t)((now + 999) / 1000));
+}
+
+static uint32_t
+conntab_pow2(uint32_t n)
+{
+	uint32_t	p = 2;
+
+	while (p < n)
+		p <<= 1;
+	return (p);
+}
+
+int
+conntab_init(struct conntab *t, uint32_t size, unsigned int nlists,
+    const uint32_t *timeouts_s, uint64_t seed)
+{
+	size_t		 pool_len, len;
+	uint32_t	 nbuckets;
+	unsigned int	 i;
+	uintptr_t	 p;
+
+	memset(t, 0, sizeof(*t));
+	if (nlists == 0 || nlists > CONNTAB_LISTS_MAX ||
+	    size > CONNTAB_SIZE_MAX) {
+		errno = EINVAL;
+		return (-1);
+	}
+	t->nlists = nlists;
+	t->seed = seed;
+	for (i = 0; i < nlists; i++)
+		t->lists[i].timeout_s = timeouts_s[i];
+	if (size == 0)
+		return (0);
+
+	nbuckets = conntab_pow2(size);
+	pool_len = (size_t)size * sizeof(struct conn_entry);
+	len = CONNTAB_ALIGN + pool_len + (size_t)nbuckets * sizeof(uint32_t);
+	/* calloc of a large block maps zero pages lazily: init is cheap. */
+	if ((t->mem = calloc(1, len)) == NULL)
+		return (-1);
+	p = ((uintptr_t)t->mem + CONNTAB_ALIGN - 1) &
+	    ~(uintptr_t)(CONNTAB_ALIGN - 1);
+	t->pool = (struct conn_entry *)p;
+	t->buckets = (uint32_t *)(p + pool_len);
+	t->size = size;
+	t->mask = nbuckets - 1;
+	return (0);
+}
+
+void
+conntab_free(struct conntab *t)
+{
+	free(t->mem);
+	memset(t, 0, sizeof(*t));
+}
+
+void
+conntab_set_timeout(struct conntab *t, unsigned int list, uint32_t timeout_s)
+{
+	if (list < t->nlists)
+		t->lists[list].timeout_s = timeout_s;
+}
+
+void
+conntab_set_expire_cb(struct conntab *t, conntab_expire_cb cb, void *arg)
+{
+	t->on_expire = cb;
+	t->on_expire_arg = arg;
+}
+
+static uint64_t
+conntab_mum(uint64_t a, uint64_t b)
+{
+	__uint128_t	r = (__uint128_t)a * b;
+
+	return ((uint64_t)r ^ (uint64_t)(r >> 64));
+}
+
+/* Seeded multiply-fold hash of the whole fixed-size key (wyhash style). */
+uint64_t
+conntab_hash(const struct conntab *t, const struct flow_key *key)
+{
+	uint64_t	w[4], h;
+	uint32_t	w4;
+
+	memcpy(w, key->id, sizeof(w));
+	memcpy(&w4, key->id + sizeof(w), sizeof(w4));
+	h = conntab_mum(w[0] ^ 0xa0761d6478bd642fULL ^ t->seed,
+	    w[1] ^ 0xe7037ed1a0b428dbULL);
+	h ^= conntab_mum(w[2] ^ 0x8ebc6af09c88c6e3ULL ^ t->seed,
+	    w[3] ^ 0x589965cc75374cc3ULL);
+	h = conntab_mum(h ^ ((uint64_t)key->len << 32 | w4) ^
+	    0x1d8e4e27c47d124fULL, t->seed ^ 0xa0761d6478bd642fULL);
+	return (h);
+}
+
+static uint32_t *
+conntab_bucket(struct conntab *t, const struct flow_key *key)
+{
+	uint64_t	h = conntab_hash(t, key);
+
+	return (&t->buckets[(uint32_t)(h ^ (h >> 32)) & t->mask]);
+}
+
+static struct conn_entry *
+conntab_find(struct conntab *t, uint32_t *bucket, const struct flow_key *key)
+{
+	struct conn_entry	*e;
+	uint32_t		 l;
+
+	for (l = *bucket; l != 0; l = e->hnext) {
+		e = conntab_entry(t, l);
+		if (memcmp(&e->key, key, sizeof(*key)) == 0)
+			return (e);
+	}
+	return (NULL);
+}
+
+struct conn_entry *
+conntab_lookup(struct conntab *t, const struct flow_key *key)
+{
+	struct conn_entry	*e;
+
+	if (t->size == 0)
+		return (NULL);
+	t->stats.lookups++;
+	if ((e = conntab_find(t, conntab_bucket(t, key), key)) != NULL)
+		t->stats.hits++;
+	return (e);
+}
+
+static void
+conntab_list_append(struct conntab *t, struct conn_entry *e, unsigned int list)
+{
+	struct conntab_list	*q = &t->lists[list];
+	uint32_t		 l = conntab_link(t, e);
+
+	e->list = (uint8_t)(list + 1);
+	e->next = 0;
+	e->prev = q->tail;
+	if (q->tail != 0)
+		conntab_entry(t, q->tail)->next = l;
+	else
+		q->head = l;
+	q->tail = l;
+	q->count++;
+}
+
+static void
+conntab_list_unlink(struct conntab *t, struct conn_entry *e)
+{
+	struct conntab_list	*q = &t->lists[e->list - 1];
+
+	if (e->prev != 0)
+		conntab_entry(t, e->prev)->next = e->next;
+	else
+		q->head = e->next;
+	if (e->next != 0)
+		conntab_entry(t, e->next)->prev = e->prev;
+	else
+		q->tail = e->prev;
+	q->count--;
+	e->prev = e->next = 0;
+}
+
+static void
+conntab_hash_unlink(struct conntab *t, struct conn_entry *e)
+{
+	uint32_t	*lp, l = conntab_link(t, e);
+
+	for (lp = conntab_bucket(t, &e->key); *lp != 0;
+	    lp = &conntab_entry(t, *lp)->hnext) {
+		if (*lp == l) {
+			*lp = e->hnext;
+			break;
+		}
+	}
+	e->hnext = 0;
+}
+
+/* Reset what the caller owns; key and links stay. */
+static void
+conntab_reset(struct conn_entry *e, uint64_t now)
+{
+	e->state = CONN_SYN;
+	e->role = CONN_ROLE_NONE;
+	e->service = 0;
+	e->server = 0;
+	e->owner = CONN_SLOT_NONE;
+	e->backup = CONN_SLOT_NONE;
+	e->last = conntab_secs(now);
+}
+
+static struct conn_entry *
+conntab_alloc(struct conntab *t)
+{
+	struct conn_entry	*e;
+
+	if (t->freelist != 0) {
+		e = conntab_entry(t, t->freelist);
+		t->freelist = e->next;
+	} else if (t->fresh < t->size)
+		e = &t->pool[t->fresh++];
+	else
+		return (NULL);
+	memset(e, 0, sizeof(*e));
+	return (e);
+}
+
+struct conn_entry *
+conntab_insert(struct conntab *t, const struct flow_key *key,
+    unsigned int list, uint64_t now)
+{
+	struct conn_entry	*e;
+	uint32_t		*bucket;
+
+	if (t->size == 0 || list >= t->nlists)
+		return (NULL);
+	bucket = conntab_bucket(t, key);
+	if ((e = conntab_find(t, bucket, key)) != NULL) {
+		conntab_reset(e, now);
+		conntab_list_unlink(t, e);
+		conntab_list_append(t, e, list);
+		t->stats.replaces++;
+		return (e);
+	}
+	if ((e = conntab_alloc(t)) == NULL) {
+		t->stats.full++;
+		return (NULL);
+	}
+	e->key = *key;
+	conntab_reset(e, now);
+	e->hnext = *bucket;
+	*bucket = conntab_link(t, e);
+	conntab_list_append(t, e, list);
+	t->count++;
+	t->stats.inserts++;
+	return (e);
+}
+
+/* Mark activity at now: the entry becomes the newest of its list. */
+void
+conntab_touch(struct conntab *t, struct conn_entry *e, uint64_t now)
+{
+	e->last = conntab_secs(now);
+	if (e->next == 0)
+		return;		/* already the tail */
+	conntab_list_unlink(t, e);
+	conntab_list_append(t, e, e->list - 1);
+}
+
+void
+conntab_move(struct conntab *t, struct conn_entry *e, unsigned int list,
+    uint64_t now)
+{
+	if (list >= t->nlists)
+		return;
+	e->last = conntab_secs(now);
+	conntab_list_unlink(t, e);
+	conntab_list_append(t, e, list);
+}
+
+static void
+conntab_release(struct conntab *t, struct conn_entry *e)
+{
+	e->next = t->freelist;
+	t->freelist = conntab_link(t, e);
+	t->count--;
+}
+
+static void
+conntab_unlink(struct conntab *t, struct conn_entry *e)
+{
+	conntab_hash_unlink(t, e);
+	conntab_list_unlink(t, e);
+	e->list = 0;		/* looks free: a second remove is a no-op */
+}
+
+void
+conntab_remove(struct conntab *t, struct conn_entry *e)
+{
+	if (e->list == 0)
+		return;		/* already free */
+	conntab_unlink(t, e);
+	conntab_release(t, e);
+	t->stats.removes++;
+}
+
+int
+conntab_evict(struct conntab *t, unsigned int list)
+{
+	struct conn_entry	*e;
+
+	if (list >= t->nlists || t->lists[list].head == 0)
+		return (0);
+	e = conntab_entry(t, t->lists[list].head);
+	conntab_unlink(t, e);
+	conntab_release(t, e);
+	t->stats.evictions++;
+	return (1);
+}
+
+/* Pop idle heads of one list, at most budget of them. */
+static unsigned int
+conntab_expire_list(struct conntab *t, unsigned int list, uint32_t now_s,
+    unsigned int budget)
+{
+	struct conntab_list	*q = &t->lists[list];
+	struct conn_entry	*e;
+	unsigned int		 n = 0;
+
+	while (n < budget && q->head != 0) {
+		e = conntab_entry(t, q->head);
+		if ((uint64_t)e->last + q->timeout_s > now_s)
+			break;
+		conntab_unlink(t, e);
+		if (t->on_expire != NULL)
+			t->on_expire(t->on_expire_arg, e);
+		conntab_release(t, e);
+		t->stats.expiries++;
+		n++;
+	}
+	return (n);
+}
+
+/*
+ * Bounded, incremental expiry: each list is ordered by last activity, so
+ * only its idle heads are visited. The first list visited rotates so that
+ * a busy list cannot starve the others of budget.
+ */
+unsigned int
+conntab_expire(struct conntab *t, uint64_t now, unsigned int budget)
+{
+	uint32_t	now_s = (uint32_t)(now / 1000);
+	unsigned int	i, list, n = 0;
+
+	if (t->size == 0)
+		return (0);
+	for (i = 0; i < t->nlists && n < budget; i++) {
+		list = (t->expire_next + i) % t->nlists;
+		n += conntab_expire_list(t, list, now_s, budget - n);
+	}
+	t->expire_next = (t->expire_next + 1) % t->nlists;
+	return (n);
+}
+
+/*
+ * Walk the pool in index order. The cursor is the next index to look at,
+ * so removing the returned entry (or any other) never derails the walk;
+ * entries inserted during the walk may or may not be seen.
+ */
+struct conn_entry *
+conntab_next(struct conntab *t, uint32_t *cursor)
+{
+	uint32_t	i;
+
+	for (i = *cursor; i < t->fresh; i++) {
+		if (t->pool[i].list != 0) {
+			*cursor = i + 1;
+			return (&t->pool[i]);
+		}
+	}
+	*cursor = t->fresh;
+	return (NULL);
+}
+
+uint32_t
+conntab_count(const struct conntab *t)
+{
+	return (t->count);
+}
+
+uint32_t
+conntab_list_count(const struct conntab *t, unsigned int list)
+{
+	return (list < t->nlists ? t->lists[list].count : 0);
+}

@@ -1,0 +1,124 @@
+/* conntab.h: preallocated hash table of connections with expiry lists. */
+#ifndef ILBD_CONNTAB_H
+#define ILBD_CONNTAB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flow.h"
+
+#define CONN_SLOT_NONE		0xffff	/* no member in owner/backup */
+#define CONNTAB_LISTS_MAX	3	/* one per connection state at most */
+#define CONNTAB_SIZE_MAX	(1U << 30)	/* entries; config allows 2^26 */
+
+enum conn_state {
+	CONN_SYN = 0,			/* SYN seen, not yet established */
+	CONN_ESTABLISHED,
+	CONN_CLOSING,			/* FIN/RST or END seen */
+	CONN_NSTATES
+};
+
+enum conn_role {
+	CONN_ROLE_NONE = 0,		/* cache entries */
+	CONN_ROLE_OWNER,
+	CONN_ROLE_BACKUP
+};
+
+/*
+ * One connection. Links are pool indices plus one (0 = none), so the table
+ * is position independent and a zeroed entry is a free one. Callers may
+ * write service, server, owner, backup and role; key, state and the links
+ * belong to the table (change state with ltoc_set_state/cache_set_state).
+ */
+struct conn_entry {
+	struct flow_key	key;		/* claim 4 id, 37 bytes */
+	uint8_t		state;		/* enum conn_state */
+	uint8_t		role;		/* enum conn_role */
+	uint8_t		list;		/* expiry list + 1; 0 = free entry */
+	uint16_t	service;	/* index in the service table */
+	uint16_t	server;		/* index in the service's servers */
+	uint16_t	owner;		/* member slot or CONN_SLOT_NONE */
+	uint16_t	backup;		/* member slot or CONN_SLOT_NONE */
+	uint32_t	last;		/* last activity, seconds, now_ms rounded up */
+	uint32_t	hnext;		/* next in hash bucket chain */
+	uint32_t	prev;		/* expiry list, towards older */
+	uint32_t	next;		/* expiry list, towards newer; free list */
+};
+
+_Static_assert(sizeof(struct conn_entry) <= 128,
+    "struct conn_entry must stay within 128 bytes");
+
+/*
+ * Called for each expired entry after it left the table (lookups miss it,
+ * removing it is a no-op) and before its memory is reused.
+ */
+typedef void (*conntab_expire_cb)(void *, const struct conn_entry *);
+
+struct conntab_stats {
+	uint64_t	inserts;	/* new entries */
+	uint64_t	replaces;	/* insert of a key already present */
+	uint64_t	full;		/* inserts refused: no free entry */
+	uint64_t	evictions;	/* entries dropped to make room */
+	uint64_t	expiries;	/* entries idle past their timeout */
+	uint64_t	removes;	/* explicit removals */
+	uint64_t	lookups;
+	uint64_t	hits;
+};
+
+struct conntab_list {
+	uint32_t	head;		/* least recently active */
+	uint32_t	tail;		/* most recently active */
+	uint32_t	count;
+	uint32_t	timeout_s;	/* idle time before expiry */
+};
+
+struct conntab {
+	struct conn_entry	*pool;		/* size entries, 64-byte aligned */
+	uint32_t		*buckets;	/* mask + 1 chain heads */
+	void			*mem;		/* the one allocation */
+	uint64_t		 seed;		/* hash seed */
+	uint32_t		 size;		/* capacity, 0 = disabled */
+	uint32_t		 mask;		/* buckets - 1 */
+	uint32_t		 count;		/* entries in use */
+	uint32_t		 fresh;		/* entries ever handed out */
+	uint32_t		 freelist;	/* reusable entries, via next */
+	unsigned int		 nlists;
+	unsigned int		 expire_next;	/* list expiry starts with */
+	struct conntab_list	 lists[CONNTAB_LISTS_MAX];
+	conntab_expire_cb	 on_expire;
+	void			*on_expire_arg;
+	struct conntab_stats	 stats;
+};
+
+/*
+ * Allocate a table of size entries (0 = disabled) with nlists expiry
+ * lists whose idle timeouts are timeouts_s[]. Returns 0, or -1 with errno.
+ */
+int		 conntab_init(struct conntab *, uint32_t, unsigned int,
+		    const uint32_t *, uint64_t);
+void		 conntab_free(struct conntab *);
+void		 conntab_set_timeout(struct conntab *, unsigned int, uint32_t);
+void		 conntab_set_expire_cb(struct conntab *, conntab_expire_cb,
+		    void *);
+uint64_t	 conntab_hash(const struct conntab *, const struct flow_key *);
+struct conn_entry *conntab_lookup(struct conntab *, const struct flow_key *);
+/*
+ * Map key to a fresh entry on list, active at now: a new one, or the
+ * existing one reset. NULL when the key is new and the table is full.
+ */
+struct conn_entry *conntab_insert(struct conntab *, const struct flow_key *,
+		    unsigned int, uint64_t);
+void		 conntab_touch(struct conntab *, struct conn_entry *, uint64_t);
+void		 conntab_move(struct conntab *, struct conn_entry *,
+		    unsigned int, uint64_t);
+void		 conntab_remove(struct conntab *, struct conn_entry *);
+/* Drop the least recently active entry of list; 0 if it was empty. */
+int		 conntab_evict(struct conntab *, unsigned int);
+/* Expire at most budget idle entries; returns how many. */
+unsigned int	 conntab_expire(struct conntab *, uint64_t, unsigned int);
+/* Entry at or after *cursor (start at 0); safe to remove what it returns. */
+struct conn_entry *conntab_next(struct conntab *, uint32_t *);
+uint32_t	 conntab_count(const struct conntab *);
+uint32_t	 conntab_list_count(const struct conntab *, unsigned int);
+
+#endif

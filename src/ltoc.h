@@ -1,0 +1,37 @@
+/* ltoc.h: lookup table of the connections this ILB owns or backs up. */
+#ifndef ILBD_LTOC_H
+#define ILBD_LTOC_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "conntab.h"
+#include "flow.h"
+
+/* Expiry lists are indexed by enum conn_state. */
+struct ltoc {
+	struct conntab	tab;
+};
+
+/* Walk every entry; removing the current one is safe. */
+#define LTOC_FOREACH(e, l, cursor)					\
+	for ((cursor) = 0; ((e) = ltoc_next((l), &(cursor))) != NULL; )
+
+int		 ltoc_init(struct ltoc *, const struct tables_conf *, uint64_t);
+void		 ltoc_free(struct ltoc *);
+/* Apply new timeouts (reload); sizes need a new table. */
+void		 ltoc_set_timeouts(struct ltoc *, const struct tables_conf *);
+void		 ltoc_set_expire_cb(struct ltoc *, conntab_expire_cb, void *);
+struct conn_entry *ltoc_lookup(struct ltoc *, const struct flow_key *);
+struct conn_entry *ltoc_insert(struct ltoc *, const struct flow_key *,
+		    uint64_t);
+void		 ltoc_touch(struct ltoc *, struct conn_entry *, uint64_t);
+void		 ltoc_set_state(struct ltoc *, struct conn_entry *,
+		    enum conn_state, uint64_t);
+void		 ltoc_remove(struct ltoc *, struct conn_entry *);
+unsigned int	 ltoc_expire(struct ltoc *, uint64_t, unsigned int);
+struct conn_entry *ltoc_next(struct ltoc *, uint32_t *);
+uint32_t	 ltoc_count(const struct ltoc *);
+const struct conntab_stats *ltoc_stats(const struct ltoc *);
+
+#endif

@@ -1,0 +1,253 @@
+/* test_cache.c: unit tests for the LRU cache of associations. */
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cache.h"
+#include "conntab.h"
+
+#define TCP_S	900
+#define FIN_S	60
+
+/* A key from i, v4 or v6 (same first 12 bytes). */
+static struct flow_key
+test_key(uint32_t i, int v6)
+{
+	struct flow_key	k;
+
+	memset(&k, 0, sizeof(k));
+	k.len = v6 ? FLOW_ID_V6 : FLOW_ID_V4;
+	k.id[1] = 80;
+	k.id[2] = 10;
+	k.id[5] = 1;
+	k.id[6] = (uint8_t)(i >> 8);
+	k.id[7] = (uint8_t)i;
+	k.id[8] = 192;
+	k.id[10] = (uint8_t)(i >> 24);
+	k.id[11] = (uint8_t)(i >> 16);
+	return (k);
+}
+
+static struct cache *
+test_cache_new(uint32_t size)
+{
+	static struct cache	c;
+	struct tables_conf	conf = {
+		.ltoc_size = 1024,
+		.cache_size = size,
+		.tcp_timeout_s = TCP_S,
+		.fin_timeout_s = FIN_S,
+		.syn_timeout_s = 30,
+	};
+
+	assert_int_equal(cache_init(&c, &conf, 42), 0);
+	return (&c);
+}
+
+static struct conn_entry *
+test_learn(struct cache *c, uint32_t i, uint64_t now)
+{
+	struct flow_key		 k = test_key(i, 0);
+	struct conn_entry	*e;
+
+	assert_non_null(e = cache_insert(c, &k, now));
+	e->service = 1;
+	e->server = (uint16_t)i;
+	e->owner = 2;
+	e->backup = 3;
+	return (e);
+}
+
+static int
+test_has(struct cache *c, uint32_t i, uint64_t now)
+{
+	struct flow_key	k = test_key(i, 0);
+
+	return (cache_lookup(c, &k, now) != NULL);
+}
+
+static void
+test_disabled(void **state)
+{
+	struct cache	*c = test_cache_new(0);
+	struct flow_key	 k = test_key(1, 0);
+	uint32_t	 cursor = 0;
+
+	(void)state;
+	assert_false(cache_enabled(c));
+	assert_null(cache_insert(c, &k, 0));
+	assert_null(cache_lookup(c, &k, 0));
+	assert_null(cache_peek(c, &k));
+	assert_int_equal(cache_count(c), 0);
+	assert_int_equal(cache_expire(c, 1000000000, 100), 0);
+	assert_null(cache_next(c, &cursor));
+	assert_int_equal(cache_stats(c)->evictions, 0);
+	assert_int_equal(cache_stats(c)->full, 0);
+	cache_free(c);
+}
+
+static void
+test_insert_lookup(void **state)
+{
+	struct cache		*c = test_cache_new(64);
+	struct flow_key		 k4 = test_key(5, 0), k6 = test_key(5, 1);
+	struct conn_entry	*e;
+
+	(void)state;
+	assert_true(cache_enabled(c));
+	e = test_learn(c, 5, 0);
+	assert_ptr_equal(cache_lookup(c, &k4, 0), e);
+	assert_int_equal(e->server, 5);
+	assert_int_equal(e->backup, 3);
+	assert_null(cache_lookup(c, &k6, 0));
+	assert_non_null(e = cache_insert(c, &k6, 0));
+	e->server = 6;
+	assert_int_equal(cache_lookup(c, &k4, 0)->server, 5);
+	assert_int_equal(cache_lookup(c, &k6, 0)->server, 6);
+
+	/* insert of a present key replaces its association */
+	e = cache_insert(c, &k4, 0);
+	assert_int_equal(e->server, 0);
+	assert_int_equal(e->owner, CONN_SLOT_NONE);
+	assert_int_equal(cache_count(c), 2);
+	assert_int_equal(cache_stats(c)->replaces, 1);
+
+	cache_remove(c, e);
+	assert_null(cache_lookup(c, &k4, 0));
+	assert_int_equal(cache_count(c), 1);
+	cache_free(c);
+}
+
+static void
+test_lru_eviction(void **state)
+{
+	struct cache	*c = test_cache_new(4);
+	struct flow_key	 k;
+	uint32_t	 i;
+
+	(void)state;
+	for (i = 1; i <= 4; i++)
+		test_learn(c, i, 0);
+	assert_true(test_has(c, 1, 0));	/* 1 is now the most recent */
+	test_learn(c, 5, 0);			/* evicts 2 */
+	test_learn(c, 6, 0);			/* evicts 3 */
+	assert_int_equal(cache_stats(c)->evictions, 2);
+	assert_int_equal(cache_count(c), 4);
+	assert_false(test_has(c, 2, 0));
+	assert_false(test_has(c, 3, 0));
+	assert_true(test_has(c, 4, 0));
+	assert_true(test_has(c, 1, 0));
+	assert_true(test_has(c, 5, 0));
+	assert_true(test_has(c, 6, 0));
+	/* order is now 4 1 5 6; a peek does not count as use */
+	k = test_key(4, 0);
+	assert_non_null(cache_peek(c, &k));
+	test_learn(c, 7, 0);
+	assert_null(cache_peek(c, &k));
+	/* replacing a present key when full evicts nothing */
+	test_learn(c, 7, 0);
+	assert_int_equal(cache_stats(c)->evictions, 3);
+	assert_int_equal(cache_count(c), 4);
+	cache_free(c);
+}
+
+static void
+test_closing_evicted_first(void **state)
+{
+	struct cache		*c = test_cache_new(3);
+	struct conn_entry	*e;
+
+	(void)state;
+	test_learn(c, 1, 0);
+	test_learn(c, 2, 0);
+	e = test_learn(c, 3, 0);
+	cache_set_state(c, e, CONN_CLOSING, 0);
+	test_learn(c, 4, 0);
+	assert_false(test_has(c, 3, 0));
+	assert_true(test_has(c, 1, 0));
+	assert_true(test_has(c, 2, 0));
+	cache_free(c);
+}
+
+static void
+test_expiry(void **state)
+{
+	struct cache		*c = test_cache_new(64);
+	struct conn_entry	*e;
+
+	(void)state;
+	test_learn(c, 1, 0);
+	test_learn(c, 2, 0);
+	e = test_learn(c, 3, 0);
+	cache_set_state(c, e, CONN_ESTABLISHED, 0);
+	e = test_learn(c, 4, 0);
+	cache_set_state(c, e, CONN_CLOSING, 0);
+
+	assert_int_equal(cache_expire(c, FIN_S * 1000 - 1, 100), 0);
+	assert_int_equal(cache_expire(c, FIN_S * 1000, 100), 1);
+	assert_false(test_has(c, 4, FIN_S * 1000));
+	/* a lookup hit postpones expiry */
+	assert_true(test_has(c, 2, 100 * 1000));
+	assert_int_equal(cache_expire(c, TCP_S * 1000 - 1, 100), 0);
+	assert_int_equal(cache_expire(c, TCP_S * 1000, 100), 2);
+	assert_int_equal(cache_count(c), 1);
+	assert_int_equal(cache_expire(c, (100 + TCP_S) * 1000, 100), 1);
+	assert_int_equal(cache_count(c), 0);
+	assert_int_equal(cache_stats(c)->expiries, 4);
+	cache_free(c);
+}
+
+static void
+test_expire_budget(void **state)
+{
+	struct cache	*c = test_cache_new(2000);
+	uint32_t	 i;
+
+	(void)state;
+	for (i = 0; i < 1000; i++)
+		test_learn(c, i, 0);
+	for (i = 0; i < 10; i++)
+		assert_int_equal(cache_expire(c, TCP_S * 1000, 100), 100);
+	assert_int_equal(cache_expire(c, TCP_S * 1000, 100), 0);
+	cache_free(c);
+}
+
+static void
+test_iterate_remove(void **state)
+{
+	struct cache		*c = test_cache_new(256);
+	struct conn_entry	*e;
+	uint32_t		 i, cursor, seen = 0;
+
+	(void)state;
+	for (i = 0; i < 200; i++)
+		test_learn(c, i, 0);
+	CACHE_FOREACH(e, c, cursor) {
+		seen++;
+		cache_remove(c, e);
+	}
+	assert_int_equal(seen, 200);
+	assert_int_equal(cache_count(c), 0);
+	cache_free(c);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_disabled),
+		cmocka_unit_test(test_insert_lookup),
+		cmocka_unit_test(test_lru_eviction),
+		cmocka_unit_test(test_closing_evicted_first),
+		cmocka_unit_test(test_expiry),
+		cmocka_unit_test(test_expire_budget),
+		cmocka_unit_test(test_iterate_remove),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}

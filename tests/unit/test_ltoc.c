@@ -1,0 +1,358 @@
+/* test_ltoc.c: unit tests for the lookup table of owned connections. */
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "conntab.h"
+#include "ltoc.h"
+
+#define SYN_S	30
+#define TCP_S	900
+#define FIN_S	60
+
+static struct tables_conf	test_conf = {
+	.ltoc_size = 1024,
+	.cache_size = 1024,
+	.tcp_timeout_s = TCP_S,
+	.fin_timeout_s = FIN_S,
+	.syn_timeout_s = SYN_S,
+};
+
+/* A v4 key: dport 80, daddr 10.0.0.1, sport and saddr from i. */
+static struct flow_key
+test_key4(uint32_t i)
+{
+	struct flow_key	k;
+
+	memset(&k, 0, sizeof(k));
+	k.len = FLOW_ID_V4;
+	k.id[0] = 0;
+	k.id[1] = 80;
+	k.id[2] = 10;
+	k.id[5] = 1;
+	k.id[6] = (uint8_t)(i >> 8);
+	k.id[7] = (uint8_t)i;
+	k.id[8] = 192;
+	k.id[9] = 168;
+	k.id[10] = (uint8_t)(i >> 24);
+	k.id[11] = (uint8_t)(i >> 16);
+	return (k);
+}
+
+/* A v6 key whose first 12 bytes equal test_key4(i)'s. */
+static struct flow_key
+test_key6(uint32_t i)
+{
+	struct flow_key	k = test_key4(i);
+
+	k.len = FLOW_ID_V6;
+	return (k);
+}
+
+static struct ltoc *
+test_ltoc_new(uint32_t size)
+{
+	static struct ltoc	l;
+	struct tables_conf	conf = test_conf;
+
+	conf.ltoc_size = size;
+	assert_int_equal(ltoc_init(&l, &conf, 0x1234567890abcdefULL), 0);
+	return (&l);
+}
+
+static void
+test_expire_count(void *arg, const struct conn_entry *e)
+{
+	unsigned int	*n = arg;
+
+	assert_int_equal(e->list, 0);	/* already unlinked */
+	(*n)++;
+}
+
+static void
+test_entry_size(void **state)
+{
+	(void)state;
+	assert_true(sizeof(struct conn_entry) <= 128);
+	assert_int_equal(sizeof(struct conn_entry), 64);
+}
+
+static void
+test_insert_lookup_remove(void **state)
+{
+	struct ltoc		*l = test_ltoc_new(1024);
+	struct flow_key		 k = test_key4(7), k2 = test_key4(8);
+	struct conn_entry	*e;
+
+	(void)state;
+	assert_null(ltoc_lookup(l, &k));
+	assert_non_null(e = ltoc_insert(l, &k, 1000));
+	assert_int_equal(e->state, CONN_SYN);
+	assert_int_equal(e->owner, CONN_SLOT_NONE);
+	assert_int_equal(e->backup, CONN_SLOT_NONE);
+	assert_int_equal(e->server, 0);
+	e->server = 42;
+	e->backup = 3;
+	e->role = CONN_ROLE_OWNER;
+	assert_ptr_equal(ltoc_lookup(l, &k), e);
+	assert_null(ltoc_lookup(l, &k2));
+	assert_int_equal(ltoc_count(l), 1);
+
+	/* inserting the same key again resets the entry, no duplicate */
+	assert_ptr_equal(ltoc_insert(l, &k, 2000), e);
+	assert_int_equal(e->server, 0);
+	assert_int_equal(ltoc_count(l), 1);
+	assert_int_equal(ltoc_stats(l)->replaces, 1);
+
+	ltoc_remove(l, e);
+	assert_null(ltoc_lookup(l, &k));
+	assert_int_equal(ltoc_count(l), 0);
+	assert_int_equal(ltoc_stats(l)->removes, 1);
+	ltoc_free(l);
+}
+
+static void
+test_v4_v6_distinct(void **state)
+{
+	struct ltoc		*l = test_ltoc_new(1024);
+	struct flow_key		 k4 = test_key4(1), k6 = test_key6(1);
+	struct conn_entry	*e4, *e6;
+
+	(void)state;
+	assert_non_null(e4 = ltoc_insert(l, &k4, 0));
+	e4->server = 4;
+	assert_null(ltoc_lookup(l, &k6));
+	assert_non_null(e6 = ltoc_insert(l, &k6, 0));
+	e6->server = 6;
+	assert_ptr_not_equal(e4, e6);
+	assert_int_equal(ltoc_lookup(l, &k4)->server, 4);
+	assert_int_equal(ltoc_lookup(l, &k6)->server, 6);
+	assert_int_equal(ltoc_count(l), 2);
+	ltoc_free(l);
+}
+
+static void
+test_many(void **state)
+{
+	struct ltoc		*l = test_ltoc_new(128 * 1024);
+	struct flow_key		 k;
+	struct conn_entry	*e;
+	uint32_t		 i, n = 100000;
+
+	(void)state;
+	for (i = 0; i < n; i++) {
+		k = (i & 1) ? test_key6(i * 2654435761U) :
+		    test_key4(i * 2654435761U);
+		assert_non_null(e = ltoc_insert(l, &k, 0));
+		e->server = (uint16_t)i;
+	}
+	assert_int_equal(ltoc_count(l), n);
+	for (i = 0; i < n; i++) {
+		k = (i & 1) ? test_key6(i * 2654435761U) :
+		    test_key4(i * 2654435761U);
+		assert_non_null(e = ltoc_lookup(l, &k));
+		assert_int_equal(e->server, (uint16_t)i);
+		if (i % 2 == 0)
+			ltoc_remove(l, e);
+	}
+	for (i = 0; i < n; i++) {
+		k = (i & 1) ? test_key6(i * 2654435761U) :
+		    test_key4(i * 2654435761U);
+		if (i % 2 == 0)
+			assert_null(ltoc_lookup(l, &k));
+		else
+			assert_non_null(ltoc_lookup(l, &k));
+	}
+	assert_int_equal(ltoc_count(l), n / 2);
+	ltoc_free(l);
+}
+
+static void
+test_full(void **state)
+{
+	struct ltoc		*l = test_ltoc_new(1024);
+	struct flow_key		 k;
+	struct conn_entry	*e;
+	uint32_t		 i;
+
+	(void)state;
+	for (i = 0; i < 1024; i++) {
+		k = test_key4(i);
+		assert_non_null(e = ltoc_insert(l, &k, 0));
+		e->server = (uint16_t)(i + 1);
+	}
+	k = test_key4(5000);
+	assert_null(ltoc_insert(l, &k, 0));
+	k = test_key6(5001);
+	assert_null(ltoc_insert(l, &k, 0));
+	assert_int_equal(ltoc_stats(l)->full, 2);
+	assert_int_equal(ltoc_count(l), 1024);
+	for (i = 0; i < 1024; i++) {
+		k = test_key4(i);
+		assert_non_null(e = ltoc_lookup(l, &k));
+		assert_int_equal(e->server, i + 1);
+	}
+	/* a freed entry is reusable */
+	ltoc_remove(l, ltoc_lookup(l, &k));
+	k = test_key4(5000);
+	assert_non_null(ltoc_insert(l, &k, 0));
+	ltoc_free(l);
+}
+
+/* Insert n entries at now and put them in state. */
+static void
+test_fill(struct ltoc *l, uint32_t first, uint32_t n, enum conn_state st,
+    uint64_t now)
+{
+	struct flow_key		 k;
+	struct conn_entry	*e;
+	uint32_t		 i;
+
+	for (i = first; i < first + n; i++) {
+		k = test_key4(i);
+		assert_non_null(e = ltoc_insert(l, &k, now));
+		if (st != CONN_SYN)
+			ltoc_set_state(l, e, st, now);
+	}
+}
+
+static void
+test_expire_per_state(void **state)
+{
+	struct ltoc	*l = test_ltoc_new(1024);
+	unsigned int	 n = 0;
+
+	(void)state;
+	ltoc_set_expire_cb(l, test_expire_count, &n);
+	test_fill(l, 0, 10, CONN_SYN, 0);
+	test_fill(l, 100, 20, CONN_ESTABLISHED, 0);
+	test_fill(l, 200, 30, CONN_CLOSING, 0);
+
+	assert_int_equal(ltoc_expire(l, SYN_S * 1000 - 1, 1000), 0);
+	assert_int_equal(ltoc_expire(l, SYN_S * 1000, 1000), 10);
+	assert_int_equal(ltoc_expire(l, FIN_S * 1000 - 1, 1000), 0);
+	assert_int_equal(ltoc_expire(l, FIN_S * 1000, 1000), 30);
+	assert_int_equal(ltoc_expire(l, TCP_S * 1000 - 1, 1000), 0);
+	assert_int_equal(ltoc_count(l), 20);
+	assert_int_equal(ltoc_expire(l, TCP_S * 1000, 1000), 20);
+	assert_int_equal(ltoc_count(l), 0);
+	assert_int_equal(n, 60);
+	assert_int_equal(ltoc_stats(l)->expiries, 60);
+	ltoc_free(l);
+}
+
+static void
+test_expire_budget(void **state)
+{
+	struct ltoc	*l = test_ltoc_new(2048);
+	unsigned int	 i, n = 0;
+
+	(void)state;
+	ltoc_set_expire_cb(l, test_expire_count, &n);
+	test_fill(l, 0, 1000, CONN_SYN, 0);
+	for (i = 0; i < 10; i++) {
+		assert_int_equal(ltoc_expire(l, SYN_S * 1000, 100), 100);
+		assert_int_equal(ltoc_count(l), 1000 - 100 * (i + 1));
+	}
+	assert_int_equal(ltoc_expire(l, SYN_S * 1000, 100), 0);
+	assert_int_equal(n, 1000);
+	assert_int_equal(ltoc_expire(l, SYN_S * 1000, 0), 0);
+	ltoc_free(l);
+}
+
+static void
+test_touch(void **state)
+{
+	struct ltoc		*l = test_ltoc_new(1024);
+	struct flow_key		 k0 = test_key4(0), k1 = test_key4(1);
+	struct conn_entry	*e0;
+
+	(void)state;
+	test_fill(l, 0, 2, CONN_ESTABLISHED, 0);
+	e0 = ltoc_lookup(l, &k0);
+	ltoc_touch(l, e0, 500 * 1000);
+	assert_int_equal(ltoc_expire(l, TCP_S * 1000, 100), 1);
+	assert_null(ltoc_lookup(l, &k1));
+	assert_ptr_equal(ltoc_lookup(l, &k0), e0);
+	assert_int_equal(ltoc_expire(l, (500 + TCP_S) * 1000 - 1, 100), 0);
+	assert_int_equal(ltoc_expire(l, (500 + TCP_S) * 1000, 100), 1);
+	assert_int_equal(ltoc_count(l), 0);
+	ltoc_free(l);
+}
+
+static void
+test_state_moves(void **state)
+{
+	struct ltoc		*l = test_ltoc_new(1024);
+	struct flow_key		 k = test_key4(9);
+	struct conn_entry	*e;
+
+	(void)state;
+	assert_non_null(e = ltoc_insert(l, &k, 0));
+	assert_int_equal(l->tab.lists[CONN_SYN].count, 1);
+	ltoc_set_state(l, e, CONN_ESTABLISHED, 10 * 1000);
+	assert_int_equal(e->state, CONN_ESTABLISHED);
+	assert_int_equal(l->tab.lists[CONN_SYN].count, 0);
+	assert_int_equal(l->tab.lists[CONN_ESTABLISHED].count, 1);
+	/* a SYN would be gone by now */
+	assert_int_equal(ltoc_expire(l, 100 * 1000, 100), 0);
+	ltoc_set_state(l, e, CONN_CLOSING, 200 * 1000);
+	assert_int_equal(l->tab.lists[CONN_ESTABLISHED].count, 0);
+	assert_int_equal(l->tab.lists[CONN_CLOSING].count, 1);
+	assert_int_equal(ltoc_expire(l, (200 + FIN_S) * 1000 - 1, 100), 0);
+	assert_int_equal(ltoc_expire(l, (200 + FIN_S) * 1000, 100), 1);
+	assert_null(ltoc_lookup(l, &k));
+	ltoc_free(l);
+}
+
+static void
+test_iterate_remove(void **state)
+{
+	struct ltoc		*l = test_ltoc_new(1024);
+	struct conn_entry	*e;
+	uint32_t		 cursor, seen = 0;
+
+	(void)state;
+	test_fill(l, 0, 500, CONN_ESTABLISHED, 0);
+	/* leave holes so the walk crosses free entries */
+	LTOC_FOREACH(e, l, cursor) {
+		if (seen++ % 3 == 0)
+			ltoc_remove(l, e);
+	}
+	assert_int_equal(seen, 500);
+	assert_int_equal(ltoc_count(l), 500 - 167);
+	seen = 0;
+	LTOC_FOREACH(e, l, cursor) {
+		seen++;
+		ltoc_remove(l, e);
+	}
+	assert_int_equal(seen, 500 - 167);
+	assert_int_equal(ltoc_count(l), 0);
+	cursor = 0;
+	assert_null(ltoc_next(l, &cursor));
+	ltoc_free(l);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_entry_size),
+		cmocka_unit_test(test_insert_lookup_remove),
+		cmocka_unit_test(test_v4_v6_distinct),
+		cmocka_unit_test(test_many),
+		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_expire_per_state),
+		cmocka_unit_test(test_expire_budget),
+		cmocka_unit_test(test_touch),
+		cmocka_unit_test(test_state_moves),
+		cmocka_unit_test(test_iterate_remove),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
