@@ -1,0 +1,682 @@
+/* lb.c: the per-packet decision of an ILB (claims 13-15), pure. */
+
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache.h"
+#include "conntab.h"
+#include "lb.h"
+#include "ltoc.h"
+#include "packet.h"
+#include "sched.h"
+#include "score.h"
+#include "stats.h"
+
+/* What lb_decide() knows of one packet once it is scored. */
+struct lb_pkt {
+	const struct pkt_info	*pi;
+	unsigned int		 svc;		/* service index */
+	int			 owner;		/* member index */
+	int			 backup;	/* member index or -1 */
+	int			 by_handoff;
+	uint64_t		 now;
+};
+
+const struct lb_stats_desc lb_stats_desc[] = {
+#define LB_STATS_DESC(name, help)					\
+	{ #name, help, offsetof(struct lb_stats, name) },
+	LB_STATS_FOREACH(LB_STATS_DESC)
+#undef LB_STATS_DESC
+};
+
+_Static_assert(sizeof(lb_stats_desc) / sizeof(lb_stats_desc[0]) ==
+    LB_STATS_N, "lb_stats_desc and struct lb_stats disagree");
+_Static_assert((LB_QUEUE_LEN & (LB_QUEUE_LEN - 1)) == 0,
+    "LB_QUEUE_LEN must be a power of two");
+
+static const char *const lb_drop_names[LB_DROP_MAX] = {
+	"none", "bad_packet", "not_tcp", "fragment", "no_members",
+	"no_service", "no_server", "ltoc_full", "misrouted", "orphan"
+};
+
+static const char *const lb_path_names[] = {
+	"none", "owner", "backup", "cache", "hash"
+};
+
+const char *
+lb_drop_name(int d)
+{
+	if (d < 0 || d >= LB_DROP_MAX)
+		return ("unknown");
+	return (lb_drop_names[d]);
+}
+
+const char *
+lb_path_name(int p)
+{
+	if (p < 0 || (size_t)p >= sizeof(lb_path_names) /
+	    sizeof(lb_path_names[0]))
+		return ("unknown");
+	return (lb_path_names[p]);
+}
+
+uint64_t
+lb_stats_get(const struct lb_stats *st, size_t i)
+{
+	uint64_t	v;
+
+	if (i >= LB_STATS_N)
+		return (0);
+	memcpy(&v, (const uint8_t *)st + lb_stats_desc[i].off, sizeof(v));
+	return (v);
+}
+
+/* FNV-1a of dport | daddr, finalised: the service hash. */
+static uint32_t
+lb_svc_hash(const uint8_t *b, size_t len)
+{
+	uint32_t	h = 2166136261U;
+	size_t		i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ b[i]) * 16777619U;
+	return (score_mix32(h));
+}
+
+/* Bytes of the key that name the service: 6 (v4), 18 (v6) or 0. */
+static size_t
+lb_svc_keylen(const struct flow_key *key)
+{
+	if (key->len == FLOW_ID_V4)
+		return (2 + 4);
+	if (key->len == FLOW_ID_V6)
+		return (2 + 16);
+	return (0);
+}
+
+int
+lb_service_find(const struct lb *lb, const struct flow_key *key)
+{
+	const struct lb_service	*s;
+	size_t			 len;
+	uint32_t		 i, h;
+
+	if ((len = lb_svc_keylen(key)) == 0 || lb->nsvc == 0)
+		return (-1);
+	h = lb_svc_hash(key->id, len);
+	for (i = 0; i <= lb->svc_mask; i++) {
+		uint16_t v = lb->svc_hash[(h + i) & lb->svc_mask];
+
+		if (v == 0)
+			return (-1);
+		s = &lb->svc[v - 1];
+		if (s->mlen == len && memcmp(s->match, key->id, len) == 0)
+			return (v - 1);
+	}
+	return (-1);
+}
+
+/* Enter service i in the lookup; -1 if its VIP:port is already there. */
+static int
+lb_svc_add(struct lb *lb, unsigned int i)
+{
+	struct lb_service		*s = &lb->svc[i];
+	const struct service_conf	*c = s->conf;
+	size_t				 alen;
+	uint32_t			 h, j;
+
+	alen = c->vip.family == AF_INET6 ? 16 : 4;
+	s->match[0] = (uint8_t)(c->port >> 8);
+	s->match[1] = (uint8_t)c->port;
+	memcpy(s->match + 2, c->vip.u.b, alen);
+	s->mlen = (uint8_t)(2 + alen);
+	h = lb_svc_hash(s->match, s->mlen);
+	for (j = 0; j <= lb->svc_mask; j++) {
+		uint16_t *v = &lb->svc_hash[(h + j) & lb->svc_mask];
+
+		if (*v == 0) {
+			*v = (uint16_t)(i + 1);
+			return (0);
+		}
+		if (lb->svc[*v - 1].mlen == s->mlen &&
+		    memcmp(lb->svc[*v - 1].match, s->match, s->mlen) == 0)
+			return (-1);
+	}
+	return (-1);
+}
+
+/* Owner entries count as active connections of their server. */
+static void
+lb_entry_unaccount(struct lb *lb, const struct conn_entry *e)
+{
+	if (e->role == CONN_ROLE_OWNER && e->service < lb->nsvc)
+		sched_conn_del(&lb->svc[e->service].sched, e->server);
+}
+
+static void
+lb_ltoc_expired(void *arg, const struct conn_entry *e)
+{
+	struct lb	*lb = arg;
+
+	lb_entry_unaccount(lb, e);
+	lb->stats.ltoc_expired++;
+}
+
+static int
+lb_init_services(struct lb *lb, const struct ilbd_conf *conf)
+{
+	uint32_t	n;
+	unsigned int	i;
+
+	lb->nsvc = conf->nservices;
+	if (lb->nsvc == 0)
+		return (0);
+	if ((lb->svc = calloc(lb->nsvc, sizeof(*lb->svc))) == NULL)
+		return (-1);
+	for (n = 16; n < 2 * lb->nsvc; n <<= 1)
+		;
+	if ((lb->svc_hash = calloc(n, sizeof(*lb->svc_hash))) == NULL)
+		return (-1);
+	lb->svc_mask = n - 1;
+	for (i = 0; i < lb->nsvc; i++) {
+		const struct service_conf *c = &conf->services[i];
+
+		lb->svc[i].conf = c;
+		if (sched_init(&lb->svc[i].sched, c->scheduler, c->servers,
+		    c->nservers) == -1) {
+			lb->nsvc = i;
+			return (-1);
+		}
+		if (lb_svc_add(lb, i) == -1) {
+			lb->nsvc = i + 1;
+			errno = EINVAL;
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+int
+lb_init(struct lb *lb, const struct ilbd_conf *conf, uint64_t seed)
+{
+	memset(lb, 0, sizeof(*lb));
+	lb->self = LB_SELF_NONE;
+	if (score_init(&lb->score, conf->cluster.scoring,
+	    conf->cluster.key) == -1) {
+		errno = EINVAL;
+		return (-1);
+	}
+	if (ltoc_init(&lb->ltoc, &conf->tables, seed) == -1)
+		return (-1);
+	ltoc_set_expire_cb(&lb->ltoc, lb_ltoc_expired, lb);
+	if (cache_init(&lb->cache, &conf->tables, seed ^
+	    0x9e3779b97f4a7c15ULL) == -1)
+		goto fail;
+	if ((lb->queue = calloc(LB_QUEUE_LEN, sizeof(*lb->queue))) == NULL)
+		goto fail;
+	if (lb_init_services(lb, conf) == -1)
+		goto fail;
+	return (0);
+fail:
+	{
+		int	saved = errno;
+
+		lb_free(lb);
+		errno = saved;
+	}
+	return (-1);
+}
+
+void
+lb_free(struct lb *lb)
+{
+	unsigned int	i;
+
+	for (i = 0; i < lb->nsvc; i++)
+		sched_free(&lb->svc[i].sched);
+	free(lb->svc);
+	free(lb->svc_hash);
+	free(lb->queue);
+	ltoc_free(&lb->ltoc);
+	cache_free(&lb->cache);
+	memset(lb, 0, sizeof(*lb));
+	lb->self = LB_SELF_NONE;
+}
+
+int
+lb_set_members(struct lb *lb, const struct member_id *ids,
+    const uint16_t *slots, size_t n, size_t self)
+{
+	size_t	i;
+
+	lb->nmembers = 0;
+	lb->self = LB_SELF_NONE;
+	if (n > LB_MEMBERS_MAX || (self != LB_SELF_NONE && self >= n))
+		return (-1);
+	for (i = 0; i < n; i++) {
+		score_member_init(&lb->score, &lb->members[i], &ids[i]);
+		lb->slots[i] = slots[i];
+	}
+	lb->nmembers = n;
+	lb->self = self;
+	return (0);
+}
+
+void
+lb_rank(const struct lb *lb, const struct flow_key *key, int *owner,
+    int *backup)
+{
+	score_rank(&lb->score, lb->members, lb->nmembers, key, owner, backup);
+}
+
+static uint16_t
+lb_slot(const struct lb *lb, int idx)
+{
+	return (idx < 0 ? CONN_SLOT_NONE : lb->slots[idx]);
+}
+
+/* Queue a record; when the queue is full it is counted and dropped. */
+static void
+lb_queue_put(struct lb *lb, enum lb_rec_type type,
+    const struct conn_entry *e)
+{
+	struct lb_record	*r;
+
+	if (lb->qtail - lb->qhead >= LB_QUEUE_LEN) {
+		lb->stats.queue_full++;
+		return;
+	}
+	r = &lb->queue[lb->qtail++ & (LB_QUEUE_LEN - 1)];
+	r->type = (uint8_t)type;
+	r->service = e->service;
+	r->server = e->server;
+	r->owner = e->owner;
+	r->backup = e->backup;
+	r->key = e->key;
+	if (type == LB_REC_NEW)
+		lb->stats.new_queued++;
+	else
+		lb->stats.end_queued++;
+}
+
+int
+lb_queue_pop(struct lb *lb, struct lb_record *r)
+{
+	if (lb->qhead == lb->qtail)
+		return (0);
+	*r = lb->queue[lb->qhead++ & (LB_QUEUE_LEN - 1)];
+	return (1);
+}
+
+uint32_t
+lb_queue_len(const struct lb *lb)
+{
+	return (lb->qtail - lb->qhead);
+}
+
+static int
+lb_drop(struct lb *lb, struct lb_action *act, enum lb_drop why)
+{
+	static const size_t off[LB_DROP_MAX] = {
+		[LB_DROP_BAD_PACKET] = offsetof(struct lb_stats, bad_packet),
+		[LB_DROP_NOT_TCP] = offsetof(struct lb_stats, not_tcp),
+		[LB_DROP_FRAGMENT] = offsetof(struct lb_stats, fragment),
+		[LB_DROP_NO_MEMBERS] = offsetof(struct lb_stats, no_members),
+		[LB_DROP_NO_SERVICE] = offsetof(struct lb_stats, no_service),
+		[LB_DROP_NO_SERVER] = offsetof(struct lb_stats, no_server),
+		[LB_DROP_LTOC_FULL] = offsetof(struct lb_stats, ltoc_full),
+		[LB_DROP_MISROUTED] = offsetof(struct lb_stats, misrouted),
+		[LB_DROP_ORPHAN] = offsetof(struct lb_stats, orphan),
+	};
+
+	if (why > LB_DROP_NONE && why < LB_DROP_MAX)
+		(*(uint64_t *)((uint8_t *)&lb->stats + off[why]))++;
+	lb->stats.drop++;
+	act->verdict = LB_DROP;
+	act->drop = why;
+	return (LB_DROP);
+}
+
+/* Forward to server of service; an index a reload made stale drops. */
+static int
+lb_forward(struct lb *lb, struct lb_action *act, unsigned int service,
+    unsigned int server, enum lb_path path)
+{
+	const struct service_conf	*c;
+
+	if (service >= lb->nsvc || server >= lb->svc[service].conf->nservers)
+		return (lb_drop(lb, act, LB_DROP_NO_SERVER));
+	c = lb->svc[service].conf;
+	switch (path) {
+	case LB_PATH_OWNER:
+		lb->stats.forward_owner++;
+		break;
+	case LB_PATH_BACKUP:
+		lb->stats.forward_backup++;
+		break;
+	case LB_PATH_CACHE:
+		lb->stats.forward_cache++;
+		break;
+	default:
+		lb->stats.forward_hash++;
+		break;
+	}
+	act->verdict = LB_FORWARD;
+	act->path = path;
+	act->service = (uint16_t)service;
+	act->server = (uint16_t)server;
+	act->svc = c;
+	act->srv = &c->servers[server];
+	return (LB_FORWARD);
+}
+
+/* To the owner, unless the packet already came by handoff (no loops). */
+static int
+lb_handoff(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
+{
+	if (p->by_handoff)
+		return (lb_drop(lb, act, LB_DROP_MISROUTED));
+	lb->stats.handoff_out++;
+	act->verdict = LB_HANDOFF;
+	act->member = lb->slots[p->owner];
+	return (LB_HANDOFF);
+}
+
+/*
+ * State of an LTOC entry on a non-SYN packet: syn -> established, FIN/RST
+ * -> closing with one END queued (claim 14). Closing entries stay until
+ * fin_timeout_s: the last ACKs still pass through.
+ */
+static void
+lb_ltoc_update(struct lb *lb, struct conn_entry *e, const struct lb_pkt *p)
+{
+	if (PKT_IS_END(p->pi)) {
+		if (e->state == CONN_CLOSING) {
+			ltoc_touch(&lb->ltoc, e, p->now);
+			return;
+		}
+		ltoc_set_state(&lb->ltoc, e, CONN_CLOSING, p->now);
+		lb->stats.closing++;
+		lb_queue_put(lb, LB_REC_END, e);
+	} else if (e->state == CONN_SYN) {
+		ltoc_set_state(&lb->ltoc, e, CONN_ESTABLISHED, p->now);
+		lb->stats.established++;
+	} else
+		ltoc_touch(&lb->ltoc, e, p->now);
+}
+
+/* The same for a cache entry (claim 14, not owner nor backup). */
+static void
+lb_cache_update(struct lb *lb, struct conn_entry *e, const struct lb_pkt *p)
+{
+	if (PKT_IS_END(p->pi)) {
+		if (e->state == CONN_CLOSING)
+			return;		/* cache_lookup() touched it */
+		cache_set_state(&lb->cache, e, CONN_CLOSING, p->now);
+		lb->stats.closing++;
+		lb_queue_put(lb, LB_REC_END, e);
+	} else if (e->state == CONN_SYN)
+		cache_set_state(&lb->cache, e, CONN_ESTABLISHED, p->now);
+}
+
+/* Fill a fresh LTOC entry owned by self and count it on its server. */
+static void
+lb_ltoc_own(struct lb *lb, struct conn_entry *e, const struct lb_pkt *p,
+    int server)
+{
+	e->service = (uint16_t)p->svc;
+	e->server = (uint16_t)server;
+	e->owner = lb_slot(lb, p->owner);
+	e->backup = lb_slot(lb, p->backup);
+	e->role = CONN_ROLE_OWNER;
+	sched_conn_add(&lb->svc[p->svc].sched, (unsigned int)server);
+}
+
+/*
+ * claim 13: a SYN at its owner. A live LTOC entry means a retransmitted
+ * SYN: same server, nothing queued. A closing one means the client reuses
+ * the tuple: a new connection replaces it. Otherwise the scheduler picks
+ * a server, the LTOC records it with the backup, NEW is queued.
+ */
+static int
+lb_syn_owner(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
+{
+	struct conn_entry	*e;
+	int			 server;
+
+	e = ltoc_lookup(&lb->ltoc, &p->pi->key);
+	if (e != NULL && e->state != CONN_CLOSING) {
+		lb->stats.retransmitted_syn++;
+		ltoc_touch(&lb->ltoc, e, p->now);
+		return (lb_forward(lb, act, e->service, e->server,
+		    LB_PATH_OWNER));
+	}
+	if ((server = sched_pick(&lb->svc[p->svc].sched, &p->pi->key)) < 0)
+		return (lb_drop(lb, act, LB_DROP_NO_SERVER));
+	if (e != NULL) {
+		lb->stats.port_reuse++;
+		lb_entry_unaccount(lb, e);
+	}
+	if ((e = ltoc_insert(&lb->ltoc, &p->pi->key, p->now)) == NULL)
+		return (lb_drop(lb, act, LB_DROP_LTOC_FULL));
+	lb_ltoc_own(lb, e, p, server);
+	lb->stats.new_conn++;
+	lb_queue_put(lb, LB_REC_NEW, e);
+	return (lb_forward(lb, act, p->svc, (unsigned int)server,
+	    LB_PATH_OWNER));
+}
+
+/*
+ * Owner without an entry for a non-SYN: with scheduler "hash" the server
+ * is recomputed (stateless fallback) and the entry re-created as
+ * established with a NEW; otherwise the packet is an orphan.
+ */
+static int
+lb_owner_miss(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
+{
+	struct lb_service	*s = &lb->svc[p->svc];
+	struct conn_entry	*e;
+	int			 server;
+
+	if (s->sched.kind != SCHED_HASH)
+		return (lb_drop(lb, act, LB_DROP_ORPHAN));
+	if ((server = sched_pick_hash(&s->sched, &p->pi->key)) < 0)
+		return (lb_drop(lb, act, LB_DROP_NO_SERVER));
+	lb->stats.hash_fallback++;
+	if ((e = ltoc_insert(&lb->ltoc, &p->pi->key, p->now)) == NULL)
+		lb->stats.ltoc_full++;	/* still forwarded: it is stateless */
+	else {
+		lb_ltoc_own(lb, e, p, server);
+		ltoc_set_state(&lb->ltoc, e, CONN_ESTABLISHED, p->now);
+		lb_queue_put(lb, LB_REC_NEW, e);
+		if (PKT_IS_END(p->pi))
+			lb_ltoc_update(lb, e, p);
+	}
+	return (lb_forward(lb, act, p->svc, (unsigned int)server,
+	    LB_PATH_HASH));
+}
+
+/*
+ * claim 14: a non-SYN. Owner or backup: the LTOC entry. Anyone else (and
+ * a backup or owner without an entry): the cache; claim 15: no cache hit
+ * or no cache at all hands the packet to the owner.
+ */
+static int
+lb_other(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
+{
+	struct conn_entry	*e;
+	int			 self = (int)lb->self;
+
+	if (p->owner == self || p->backup == self) {
+		if ((e = ltoc_lookup(&lb->ltoc, &p->pi->key)) != NULL) {
+			lb_ltoc_update(lb, e, p);
+			return (lb_forward(lb, act, e->service, e->server,
+			    p->owner == self ? LB_PATH_OWNER :
+			    LB_PATH_BACKUP));
+		}
+	}
+	if ((e = cache_lookup(&lb->cache, &p->pi->key, p->now)) != NULL) {
+		lb_cache_update(lb, e, p);
+		return (lb_forward(lb, act, e->service, e->server,
+		    LB_PATH_CACHE));
+	}
+	if (p->owner != self)
+		return (lb_handoff(lb, p, act));
+	return (lb_owner_miss(lb, p, act));
+}
+
+int
+lb_decide(struct lb *lb, const struct pkt_info *pi, int by_handoff,
+    uint64_t now, struct lb_action *act)
+{
+	struct lb_pkt	p;
+	int		svc;
+
+	memset(act, 0, sizeof(*act));
+	lb->stats.rx++;
+	if (by_handoff)
+		lb->stats.handoff_in++;
+	if (pi->key.len != FLOW_ID_V4 && pi->key.len != FLOW_ID_V6)
+		return (lb_drop(lb, act, LB_DROP_BAD_PACKET));
+	if ((svc = lb_service_find(lb, &pi->key)) < 0)
+		return (lb_drop(lb, act, LB_DROP_NO_SERVICE));
+	if (lb->nmembers == 0 || lb->self == LB_SELF_NONE)
+		return (lb_drop(lb, act, LB_DROP_NO_MEMBERS));
+	p.pi = pi;
+	p.svc = (unsigned int)svc;
+	p.by_handoff = by_handoff;
+	p.now = now;
+	lb_rank(lb, &pi->key, &p.owner, &p.backup);
+	if (PKT_IS_SYN_ONLY(pi)) {
+		lb->stats.syn++;
+		if (p.owner != (int)lb->self)
+			return (lb_handoff(lb, &p, act));
+		return (lb_syn_owner(lb, &p, act));
+	}
+	return (lb_other(lb, &p, act));
+}
+
+int
+lb_input(struct lb *lb, const uint8_t *buf, size_t len, int by_handoff,
+    uint64_t now, struct pkt_info *pi, struct lb_action *act)
+{
+	int	r;
+
+	if ((r = packet_parse(buf, len, pi)) == PKT_OK)
+		return (lb_decide(lb, pi, by_handoff, now, act));
+	memset(act, 0, sizeof(*act));
+	lb->stats.rx++;
+	if (by_handoff)
+		lb->stats.handoff_in++;
+	if (r == PKT_NOT_TCP)
+		return (lb_drop(lb, act, LB_DROP_NOT_TCP));
+	if (r == PKT_FRAGMENT)
+		return (lb_drop(lb, act, LB_DROP_FRAGMENT));
+	return (lb_drop(lb, act, LB_DROP_BAD_PACKET));
+}
+
+static int
+lb_record_valid(struct lb *lb, const struct lb_record *r)
+{
+	if (r->service >= lb->nsvc ||
+	    r->server >= lb->svc[r->service].conf->nservers ||
+	    (r->key.len != FLOW_ID_V4 && r->key.len != FLOW_ID_V6)) {
+		lb->stats.learn_bad++;
+		return (0);
+	}
+	return (1);
+}
+
+int
+lb_learn_new(struct lb *lb, const struct lb_record *r, uint64_t now)
+{
+	struct conn_entry	*e;
+	uint16_t		 self;
+
+	if (!lb_record_valid(lb, r))
+		return (-1);
+	if (lb->self == LB_SELF_NONE)
+		return (0);
+	self = lb->slots[lb->self];
+	if (r->owner == self)
+		return (0);		/* ours; already in the LTOC */
+	if (r->backup == self) {
+		e = ltoc_lookup(&lb->ltoc, &r->key);
+		if (e != NULL && e->role == CONN_ROLE_OWNER)
+			return (0);	/* membership views disagree */
+		if ((e = ltoc_insert(&lb->ltoc, &r->key, now)) == NULL) {
+			lb->stats.ltoc_full++;
+			return (0);
+		}
+		e->role = CONN_ROLE_BACKUP;
+		lb->stats.learn_backup++;
+	} else {
+		if ((e = cache_insert(&lb->cache, &r->key, now)) == NULL)
+			return (0);	/* no cache (claim 15) */
+		lb->stats.learn_cache++;
+	}
+	e->service = r->service;
+	e->server = r->server;
+	e->owner = r->owner;
+	e->backup = r->backup;
+	return (0);
+}
+
+int
+lb_learn_end(struct lb *lb, const struct lb_record *r, uint64_t now)
+{
+	struct conn_entry	*e;
+
+	if (!lb_record_valid(lb, r))
+		return (-1);
+	if ((e = ltoc_lookup(&lb->ltoc, &r->key)) != NULL &&
+	    e->state != CONN_CLOSING) {
+		ltoc_set_state(&lb->ltoc, e, CONN_CLOSING, now);
+		lb->stats.learn_end++;
+	}
+	if ((e = cache_peek(&lb->cache, &r->key)) != NULL &&
+	    e->state != CONN_CLOSING) {
+		cache_set_state(&lb->cache, e, CONN_CLOSING, now);
+		lb->stats.learn_end++;
+	}
+	return (0);
+}
+
+void
+lb_entry_set_role(struct lb *lb, struct conn_entry *e, enum conn_role role)
+{
+	if (e->role == role)
+		return;
+	lb_entry_unaccount(lb, e);
+	e->role = (uint8_t)role;
+	if (role == CONN_ROLE_OWNER && e->service < lb->nsvc)
+		sched_conn_add(&lb->svc[e->service].sched, e->server);
+}
+
+void
+lb_entry_remove(struct lb *lb, struct conn_entry *e)
+{
+	if (e->list == 0)
+		return;			/* already free */
+	lb_entry_unaccount(lb, e);
+	ltoc_remove(&lb->ltoc, e);
+}
+
+unsigned int
+lb_tick(struct lb *lb, uint64_t now, unsigned int budget)
+{
+	unsigned int	n, c;
+
+	n = ltoc_expire(&lb->ltoc, now, budget);
+	if (n < budget) {
+		c = cache_expire(&lb->cache, now, budget - n);
+		lb->stats.cache_expired += c;
+		n += c;
+	}
+	return (n);
+}

@@ -1,0 +1,167 @@
+/* lb.h: the per-packet decision of an ILB (claims 13-15), pure. */
+#ifndef ILBD_LB_H
+#define ILBD_LB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cache.h"
+#include "config.h"
+#include "conntab.h"
+#include "flow.h"
+#include "ltoc.h"
+#include "packet.h"
+#include "sched.h"
+#include "score.h"
+#include "stats.h"
+
+#define LB_MEMBERS_MAX	256		/* active members scored per packet */
+#define LB_QUEUE_LEN	8192		/* output records, a power of two */
+#define LB_SELF_NONE	((size_t)-1)	/* lb_set_members(): not a member */
+
+enum lb_verdict {
+	LB_DROP = 0,			/* act.drop says why */
+	LB_FORWARD,			/* to act.srv of act.svc */
+	LB_HANDOFF			/* GRE to the member in slot act.member */
+};
+
+/* Why a packet was dropped; each has a counter of the same name. */
+enum lb_drop {
+	LB_DROP_NONE = 0,
+	LB_DROP_BAD_PACKET,
+	LB_DROP_NOT_TCP,
+	LB_DROP_FRAGMENT,
+	LB_DROP_NO_MEMBERS,
+	LB_DROP_NO_SERVICE,
+	LB_DROP_NO_SERVER,
+	LB_DROP_LTOC_FULL,
+	LB_DROP_MISROUTED,
+	LB_DROP_ORPHAN,
+	LB_DROP_MAX
+};
+
+/* Which table a forwarding decision came from. */
+enum lb_path {
+	LB_PATH_NONE = 0,
+	LB_PATH_OWNER,			/* LTOC, self is owner (or new SYN) */
+	LB_PATH_BACKUP,			/* LTOC, self is backup owner */
+	LB_PATH_CACHE,			/* cache (claim 14) */
+	LB_PATH_HASH			/* stateless fallback, scheduler hash */
+};
+
+/* What to do with one packet. Pointers are into the config given to lb_init. */
+struct lb_action {
+	enum lb_verdict			 verdict;
+	enum lb_drop			 drop;		/* LB_DROP */
+	enum lb_path			 path;		/* LB_FORWARD */
+	uint16_t			 service;	/* LB_FORWARD: index */
+	uint16_t			 server;	/* LB_FORWARD: index */
+	uint16_t			 member;	/* LB_HANDOFF: owner's slot */
+	const struct service_conf	*svc;		/* LB_FORWARD */
+	const struct server_conf	*srv;		/* LB_FORWARD */
+};
+
+enum lb_rec_type {
+	LB_REC_NEW = 1,			/* claim 13: new association */
+	LB_REC_END			/* claim 14: FIN or RST seen */
+};
+
+/* A control record for the cluster layer to broadcast. */
+struct lb_record {
+	uint8_t			type;		/* enum lb_rec_type */
+	uint16_t		service;	/* index in the config */
+	uint16_t		server;		/* index in the service */
+	uint16_t		owner;		/* member slot */
+	uint16_t		backup;		/* member slot or CONN_SLOT_NONE */
+	struct flow_key		key;
+};
+
+/* A configured service and its scheduler state. */
+struct lb_service {
+	const struct service_conf	*conf;
+	struct sched			 sched;
+	uint8_t				 match[2 + 16];	/* dport | vip, as in the key */
+	uint8_t				 mlen;		/* 6 or 18 */
+};
+
+struct lb {
+	struct score_ctx	 score;
+	struct score_member	 members[LB_MEMBERS_MAX]; /* active, fixed order */
+	uint16_t		 slots[LB_MEMBERS_MAX];	/* their slot numbers */
+	size_t			 nmembers;
+	size_t			 self;		/* index or LB_SELF_NONE */
+	struct ltoc		 ltoc;
+	struct cache		 cache;
+	struct lb_service	*svc;		/* nsvc, config order */
+	unsigned int		 nsvc;
+	uint16_t		*svc_hash;	/* service index + 1; 0 empty */
+	uint32_t		 svc_mask;	/* svc_hash slots - 1 */
+	struct lb_record	*queue;		/* LB_QUEUE_LEN records */
+	uint32_t		 qhead;		/* next to pop, free running */
+	uint32_t		 qtail;		/* next to fill, free running */
+	struct lb_stats		 stats;
+};
+
+/*
+ * Set up tables, schedulers and the service lookup from conf, which must
+ * outlive lb. No members until lb_set_members(). Returns 0, or -1 with
+ * errno set (EINVAL: a service without servers or a duplicate VIP:port).
+ */
+int		 lb_init(struct lb *, const struct ilbd_conf *, uint64_t);
+void		 lb_free(struct lb *);
+
+/*
+ * The active members: ids[i] has slot slots[i] (as stored in conn_entry
+ * owner and backup); self indexes ids, or LB_SELF_NONE. Scores are
+ * precomputed here. Returns 0, or -1 if n > LB_MEMBERS_MAX or self >= n
+ * (the membership is then empty: every packet drops 'no_members').
+ */
+int		 lb_set_members(struct lb *, const struct member_id *,
+		    const uint16_t *, size_t, size_t);
+/* Owner and backup member indices of key (-1 when absent). */
+void		 lb_rank(const struct lb *, const struct flow_key *, int *,
+		    int *);
+/* Index of the service key goes to, or -1. */
+int		 lb_service_find(const struct lb *, const struct flow_key *);
+
+/*
+ * Decide for one parsed TCP packet (DESIGN section 2) at now (ms).
+ * by_handoff: it came decapsulated from a peer. Fills act and returns
+ * act->verdict. May queue NEW/END records; never allocates.
+ */
+int		 lb_decide(struct lb *, const struct pkt_info *, int, uint64_t,
+		    struct lb_action *);
+/* packet_parse() then lb_decide(); parse failures are counted drops. */
+int		 lb_input(struct lb *, const uint8_t *, size_t, int, uint64_t,
+		    struct pkt_info *, struct lb_action *);
+
+/* Take the oldest queued record: 1, or 0 when the queue is empty. */
+int		 lb_queue_pop(struct lb *, struct lb_record *);
+uint32_t	 lb_queue_len(const struct lb *);
+
+/*
+ * A NEW record received from a peer (claim 13, broadcast side): stored in
+ * the LTOC as backup when self is its backup, else in the cache if there
+ * is one. An END record (claim 14): the entry moves to closing. Return 0,
+ * or -1 if the record names an unknown service or server (counted).
+ */
+int		 lb_learn_new(struct lb *, const struct lb_record *, uint64_t);
+int		 lb_learn_end(struct lb *, const struct lb_record *, uint64_t);
+
+/*
+ * Active connection counts of the schedulers follow the LTOC entries whose
+ * role is owner: change an entry's role or remove it through these.
+ */
+void		 lb_entry_set_role(struct lb *, struct conn_entry *,
+		    enum conn_role);
+void		 lb_entry_remove(struct lb *, struct conn_entry *);
+
+/* Expire at most budget idle LTOC and cache entries; returns how many. */
+unsigned int	 lb_tick(struct lb *, uint64_t, unsigned int);
+
+const char	*lb_drop_name(int);
+const char	*lb_path_name(int);
+/* Value of counter i (0 .. LB_STATS_N - 1) in lb_stats_desc order. */
+uint64_t	 lb_stats_get(const struct lb_stats *, size_t);
+
+#endif

@@ -1,0 +1,66 @@
+/* stats.h: the counters of the per-packet decision, with names for export. */
+#ifndef ILBD_STATS_H
+#define ILBD_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Every counter once: X(name, help). The name is a stable label (ilbctl
+ * show stats, /metrics as ilbd_lb_<name>_total); the help is one line.
+ * Add new counters at the end.
+ */
+#define LB_STATS_FOREACH(X)						\
+	X(rx, "packets given to the decision")				\
+	X(handoff_in, "packets that came by handoff from a peer")	\
+	X(syn, "SYN packets without ACK")				\
+	X(forward_owner, "forwarded from the LTOC as owner")		\
+	X(forward_backup, "forwarded from the LTOC as backup owner")	\
+	X(forward_cache, "forwarded from the cache")			\
+	X(forward_hash, "forwarded by the stateless hash fallback")	\
+	X(handoff_out, "handed off to the owner")			\
+	X(new_conn, "new connections entered in the LTOC")		\
+	X(retransmitted_syn, "SYNs of a connection already in the LTOC")	\
+	X(port_reuse, "SYNs reusing the tuple of a closing connection")	\
+	X(established, "LTOC entries moved from syn to established")	\
+	X(closing, "entries moved to closing by a FIN or RST")		\
+	X(new_queued, "NEW records queued for the cluster")		\
+	X(end_queued, "END records queued for the cluster")		\
+	X(queue_full, "records dropped: output queue full")		\
+	X(hash_fallback, "owner without entry: server recomputed (hash)")	\
+	X(drop, "packets dropped, all reasons")				\
+	X(bad_packet, "dropped: not a parsable IPv4/IPv6 packet")	\
+	X(not_tcp, "dropped: not TCP")					\
+	X(fragment, "dropped: non-first fragment")			\
+	X(no_members, "dropped: no membership or self not a member")	\
+	X(no_service, "dropped: no service for destination and port")	\
+	X(no_server, "dropped: no eligible server")			\
+	X(ltoc_full, "LTOC inserts refused: table full")		\
+	X(misrouted, "dropped: handed-off packet for another owner")	\
+	X(orphan, "dropped: owner without entry for a non-SYN")	\
+	X(learn_backup, "NEW stored in the LTOC as backup owner")	\
+	X(learn_cache, "NEW stored in the cache")			\
+	X(learn_end, "END applied to an LTOC or cache entry")		\
+	X(learn_bad, "NEW or END refused: service or server unknown")	\
+	X(ltoc_expired, "LTOC entries expired")				\
+	X(cache_expired, "cache entries expired")
+
+struct lb_stats {
+#define LB_STATS_FIELD(name, help)	uint64_t name;
+	LB_STATS_FOREACH(LB_STATS_FIELD)
+#undef LB_STATS_FIELD
+};
+
+/* One counter of struct lb_stats for export: name, help and offset. */
+struct lb_stats_desc {
+	const char	*name;
+	const char	*help;
+	size_t		 off;		/* offsetof(struct lb_stats, name) */
+};
+
+#define LB_STATS_N	(sizeof(struct lb_stats) / sizeof(uint64_t))
+
+/* Every counter in declaration order, LB_STATS_N of them (lb.c). */
+extern const struct lb_stats_desc lb_stats_desc[];
+
+#endif

@@ -1,0 +1,871 @@
+/* test_lb.c: unit tests for the per-packet decision (claims 13-15). */
+
+#include <sys/socket.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "conntab.h"
+#include "lb.h"
+#include "ltoc.h"
+#include "packet.h"
+#include "stats.h"
+
+#define TEST_MEMBERS	3
+#define TEST_SLOT0	100		/* slot of member i: 100 + i */
+#define SYN_S		30
+#define TCP_S		900
+#define FIN_S		60
+#define T0		1000000ULL	/* ms */
+
+enum { SVC_WLC = 0, SVC_HASH = 1, TEST_NSVC };
+
+/* One cluster: a config and an lb per member, all alike but for self. */
+struct test_world {
+	struct ilbd_conf	conf;
+	struct service_conf	svc[TEST_NSVC];
+	struct server_conf	srv[3];
+	struct member_id	ids[TEST_MEMBERS];
+	uint16_t		slots[TEST_MEMBERS];
+	size_t			n;
+	struct lb		lb[TEST_MEMBERS];
+};
+
+static struct test_world	world;
+
+static void
+test_addr4(struct ilb_addr *a, uint8_t x, uint8_t y, uint8_t z, uint8_t w)
+{
+	memset(a, 0, sizeof(*a));
+	a->family = AF_INET;
+	a->u.b[0] = x;
+	a->u.b[1] = y;
+	a->u.b[2] = z;
+	a->u.b[3] = w;
+}
+
+/* n members 10.0.0.1..n; VIP 198.51.100.10:80 (wlc) and .11:80 (hash). */
+static struct test_world *
+test_world_new(size_t n, uint32_t ltoc_size, uint32_t cache_size)
+{
+	struct test_world	*w = &world;
+	unsigned int		 i;
+
+	memset(w, 0, sizeof(*w));
+	for (i = 0; i < 3; i++) {
+		test_addr4(&w->srv[i].addr, 192, 0, 2, (uint8_t)(21 + i));
+		w->srv[i].weight = 1;
+	}
+	for (i = 0; i < TEST_NSVC; i++) {
+		strcpy(w->svc[i].name, i == SVC_WLC ? "web" : "hashed");
+		test_addr4(&w->svc[i].vip, 198, 51, 100, (uint8_t)(10 + i));
+		w->svc[i].port = 80;
+		w->svc[i].scheduler = i == SVC_WLC ? SCHED_WLC : SCHED_HASH;
+		w->svc[i].servers = w->srv;
+		w->svc[i].nservers = 3;
+	}
+	w->conf.cluster.scoring = SCORING_CRC32C_MIX;
+	w->conf.tables.ltoc_size = ltoc_size;
+	w->conf.tables.cache_size = cache_size;
+	w->conf.tables.syn_timeout_s = SYN_S;
+	w->conf.tables.tcp_timeout_s = TCP_S;
+	w->conf.tables.fin_timeout_s = FIN_S;
+	w->conf.services = w->svc;
+	w->conf.nservices = TEST_NSVC;
+	w->n = n;
+	for (i = 0; i < n; i++) {
+		w->ids[i].len = 4;
+		w->ids[i].b[0] = 10;
+		w->ids[i].b[3] = (uint8_t)(i + 1);
+		w->slots[i] = (uint16_t)(TEST_SLOT0 + i);
+	}
+	for (i = 0; i < n; i++) {
+		assert_int_equal(lb_init(&w->lb[i], &w->conf, 42 + i), 0);
+		assert_int_equal(lb_set_members(&w->lb[i], w->ids, w->slots,
+		    n, i), 0);
+	}
+	return (w);
+}
+
+static void
+test_world_free(struct test_world *w)
+{
+	size_t	i;
+
+	for (i = 0; i < w->n; i++)
+		lb_free(&w->lb[i]);
+}
+
+/* A TCP packet 203.0.113.7:sport -> 198.51.100.(10 + svc):dport. */
+static struct pkt_info
+test_pkt(unsigned int svc, uint16_t dport, uint16_t sport, uint8_t flags)
+{
+	struct pkt_info	pi;
+
+	memset(&pi, 0, sizeof(pi));
+	pi.key.len = FLOW_ID_V4;
+	pi.key.id[0] = (uint8_t)(dport >> 8);
+	pi.key.id[1] = (uint8_t)dport;
+	pi.key.id[2] = 198;
+	pi.key.id[3] = 51;
+	pi.key.id[4] = 100;
+	pi.key.id[5] = (uint8_t)(10 + svc);
+	pi.key.id[6] = (uint8_t)(sport >> 8);
+	pi.key.id[7] = (uint8_t)sport;
+	pi.key.id[8] = 203;
+	pi.key.id[9] = 0;
+	pi.key.id[10] = 113;
+	pi.key.id[11] = 7;
+	pi.family = 4;
+	pi.proto = 6;
+	pi.tcp_flags = flags;
+	return (pi);
+}
+
+/* A client port whose owner and backup are member indices (-1: any). */
+static uint16_t
+test_find(struct test_world *w, unsigned int svc, int owner, int backup)
+{
+	struct pkt_info	pi;
+	uint32_t	sport;
+	int		o, b;
+
+	for (sport = 1024; sport < 65536; sport++) {
+		pi = test_pkt(svc, 80, (uint16_t)sport, PKT_TH_SYN);
+		lb_rank(&w->lb[0], &pi.key, &o, &b);
+		if (o == owner && (backup == -1 || b == backup))
+			return ((uint16_t)sport);
+	}
+	fail_msg("no tuple with owner %d backup %d", owner, backup);
+	return (0);
+}
+
+static int
+test_send(struct lb *lb, unsigned int svc, uint16_t sport, uint8_t flags,
+    int by_handoff, uint64_t now, struct lb_action *act)
+{
+	struct pkt_info	pi = test_pkt(svc, 80, sport, flags);
+
+	return (lb_decide(lb, &pi, by_handoff, now, act));
+}
+
+static struct conn_entry *
+test_entry(struct lb *lb, unsigned int svc, uint16_t sport)
+{
+	struct pkt_info	pi = test_pkt(svc, 80, sport, 0);
+
+	return (ltoc_lookup(&lb->ltoc, &pi.key));
+}
+
+static uint32_t
+test_active(struct lb *lb, unsigned int svc, unsigned int server)
+{
+	return (lb->svc[svc].sched.srv[server].active);
+}
+
+/* Deliver every queued record of from to the other members. */
+static unsigned int
+test_broadcast(struct test_world *w, size_t from, uint64_t now)
+{
+	struct lb_record	r;
+	unsigned int		n = 0;
+	size_t			i;
+
+	while (lb_queue_pop(&w->lb[from], &r)) {
+		for (i = 0; i < w->n; i++) {
+			if (i == from)
+				continue;
+			if (r.type == LB_REC_NEW)
+				assert_int_equal(lb_learn_new(&w->lb[i], &r,
+				    now), 0);
+			else
+				assert_int_equal(lb_learn_end(&w->lb[i], &r,
+				    now), 0);
+		}
+		n++;
+	}
+	return (n);
+}
+
+static void
+test_syn_at_owner(void **state)
+{
+	struct test_world	*w = test_world_new(3, 1024, 1024);
+	struct lb		*lb = &w->lb[1];
+	struct lb_action	 act;
+	struct lb_record	 r;
+	struct conn_entry	*e;
+	uint16_t		 sport = test_find(w, SVC_WLC, 1, 2);
+
+	(void)state;
+	assert_int_equal(test_send(lb, SVC_WLC, sport, PKT_TH_SYN, 0, T0,
+	    &act), LB_FORWARD);
+	assert_int_equal(act.path, LB_PATH_OWNER);
+	assert_int_equal(act.service, SVC_WLC);
+	assert_ptr_equal(act.svc, &w->svc[SVC_WLC]);
+	assert_ptr_equal(act.srv, &w->srv[act.server]);
+	e = test_entry(lb, SVC_WLC, sport);
+	assert_non_null(e);
+	assert_int_equal(e->role, CONN_ROLE_OWNER);
+	assert_int_equal(e->state, CONN_SYN);
+	assert_int_equal(e->server, act.server);
+	assert_int_equal(e->owner, TEST_SLOT0 + 1);
+	assert_int_equal(e->backup, TEST_SLOT0 + 2);
+	assert_int_equal(test_active(lb, SVC_WLC, act.server), 1);
+	assert_int_equal(lb_queue_len(lb), 1);
+	assert_true(lb_queue_pop(lb, &r));
+	assert_int_equal(r.type, LB_REC_NEW);
+	assert_int_equal(r.service, SVC_WLC);
+	assert_int_equal(r.server, act.server);
+	assert_int_equal(r.owner, TEST_SLOT0 + 1);
+	assert_int_equal(r.backup, TEST_SLOT0 + 2);
+	assert_memory_equal(&r.key, &e->key, sizeof(r.key));
+	assert_false(lb_queue_pop(lb, &r));
+	assert_int_equal(lb->stats.syn, 1);
+	assert_int_equal(lb->stats.new_conn, 1);
+	assert_int_equal(lb->stats.forward_owner, 1);
+	test_world_free(w);
+}
+
+static void
+test_retransmitted_syn(void **state)
+{
+	struct test_world	*w = test_world_new(2, 1024, 1024);
+	struct lb		*lb = &w->lb[0];
+	struct lb_action	 a1, a2;
+	uint16_t		 sport = test_find(w, SVC_WLC, 0, -1);
+	int			 i;
+
+	(void)state;
+	assert_int_equal(test_send(lb, SVC_WLC, sport, PKT_TH_SYN, 0, T0,
+	    &a1), LB_FORWARD);
+	/* wlc would pick another server for a new connection now */
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(test_send(lb, SVC_WLC, sport, PKT_TH_SYN,
+		    i == 2, T0 + 1000 * (uint64_t)i, &a2), LB_FORWARD);
+		assert_int_equal(a2.server, a1.server);
+	}
+	assert_int_equal(ltoc_count(&lb->ltoc), 1);
+	assert_int_equal(lb_queue_len(lb), 1);
+	assert_int_equal(lb->stats.retransmitted_syn, 3);
+	assert_int_equal(lb->stats.new_queued, 1);
+	assert_int_equal(test_active(lb, SVC_WLC, a1.server), 1);
+	test_world_free(w);
+}
+
+static void
+test_syn_at_non_owner(void **state)
+{
+	struct test_world	*w = test_world_new(3, 1024, 1024);
+	struct lb_action	 act;
+	uint16_t		 sport = test_find(w, SVC_WLC, 2, 0);
+
+	(void)state;
+	assert_int_equal(test_send(&w->lb[1], SVC_WLC, sport, PKT_TH_SYN, 0,
+	    T0, &act), LB_HANDOFF);
+	assert_int_equal(act.member, TEST_SLOT0 + 2);
+	/* the backup hands a SYN on too: only the owner picks servers */
+	assert_int_equal(test_send(&w->lb[0], SVC_WLC, sport, PKT_TH_SYN, 0,
+	    T0, &act), LB_HANDOFF);
+	assert_int_equal(act.member, TEST_SLOT0 + 2);
+	assert_int_equal(ltoc_count(&w->lb[1].ltoc), 0);
+	assert_int_equal(lb_queue_len(&w->lb[1]), 0);
+	assert_int_equal(w->lb[1].stats.handoff_out, 1);
+	/* the owner takes the handed-off packet */
+	assert_int_equal(test_send(&w->lb[2], SVC_WLC, sport, PKT_TH_SYN, 1,
+	    T0, &act), LB_FORWARD);
+	assert_int_equal(w->lb[2].stats.handoff_in, 1);
+	assert_int_equal(w->lb[2].stats.new_conn, 1);
+	test_world_free(w);
+}
+
+static void
+test_handed_off_syn_at_non_owner(void **state)
+{
+	struct test_world	*w = test_world_new(3, 1024, 1024);
+	struct lb_action	 act;
+	uint16_t		 sport = test_find(w, SVC_WLC, 2, -1);
+
+	(void)state;
+	assert_int_equal(test_send(&w->lb[0], SVC_WLC, sport, PKT_TH_SYN, 1,
+	    T0, &act), LB_DROP);
+	assert_int_equal(act.drop, LB_DROP_MISROUTED);
+	assert_int_equal(w->lb[0].stats.misrouted, 1);
+	assert_int_equal(w->lb[0].stats.handoff_out, 0);
+	assert_int_equal(w->lb[0].stats.drop, 1);
+	assert_string_equal(lb_drop_name(act.drop), "misrouted");
+	test_world_free(w);
+}
+
+static void
+test_non_syn_at_owner(void **state)
+{
+	struct test_world	*w = test_world_new(2, 1024, 1024);
+	struct lb		*lb = &w->lb[1];
+	struct lb_action	 a1, a2;
+	uint16_t		 sport = test_find(w, SVC_WLC, 1, 0);
+
+	(void)state;
+	test_send(lb, SVC_WLC, sport, PKT_TH_SYN, 0, T0, &a1);
+	assert_int_equal(test_send(lb, SVC_WLC, sport, PKT_TH_ACK, 0,
+	    T0 + 10, &a2), LB_FORWARD);
+	assert_int_equal(a2.path, LB_PATH_OWNER);
+	assert_int_equal(a2.server, a1.server);
+	assert_int_equal(test_entry(lb, SVC_WLC, sport)->state,
+	    CONN_ESTABLISHED);
+	assert_int_equal(test_send(lb, SVC_WLC, sport,
+	    PKT_TH_ACK | PKT_TH_PSH, 1, T0 + 20, &a2), LB_FORWARD);
+	assert_int_equal(a2.server, a1.server);
+	assert_int_equal(lb->stats.established, 1);
+	assert_int_equal(lb->stats.forward_owner, 3);
+	assert_int_equal(lb_queue_len(lb), 1);	/* the NEW only */
+	test_world_free(w);
+}
+
+static void
+test_non_syn_at_backup(void **state)
+{
+	struct test_world	*w = test_world_new(3, 1024, 1024);
+	struct lb_action	 a1, a2;
+	struct conn_entry	*e;
+	uint16_t		 sport = test_find(w, SVC_WLC, 0, 2);
+
+	(void)state;
+	test_send(&w->lb[0], SVC_WLC, sport, PKT_TH_SYN, 0, T0, &a1);
+	/* before it learns the entry, the backup hands off */
+	assert_int_equal(test_send(&w->lb[2], SVC_WLC, sport, PKT_TH_ACK, 0,
+	    T0, &a2), LB_HANDOFF);
+	assert_int_equal(a2.member, TEST_SLOT0 + 0);
+	assert_int_equal(test_broadcast(w, 0, T0), 1);
+	e = test_entry(&w->lb[2], SVC_WLC, sport);
+	assert_non_null(e);
+	assert_int_equal(e->role, CONN_ROLE_BACKUP);
+	assert_int_equal(e->server, a1.server);
+	assert_int_equal(w->lb[2].stats.learn_backup, 1);
+	assert_null(test_entry(&w->lb[1], SVC_WLC, sport));
+	assert_int_equal(w->lb[1].stats.learn_cache, 1);
+	/* a backup entry does not count on the backup's scheduler */
+	assert_int_equal(test_active(&w->lb[2], SVC_WLC, a1.server), 0);
+	assert_int_equal(test_send(&w->lb[2], SVC_WLC, sport, PKT_TH_ACK, 0,
+	    T0 + 10, &a2), LB_FORWARD);
+	assert_int_equal(a2.path, LB_PATH_BACKUP);
+	assert_int_equal(a2.server, a1.server);
+	assert_int_equal(w->lb[2].stats.forward_backup, 1);
+	test_world_free(w);
+}
+
+static void
+test_non_syn_other_member_cache_hit(void **state)
+{
+	struct test_world	*w = test_world_new(3, 1024, 1024);
+	struct lb_action	 a1, a2;
+	uint16_t		 sport = test_find(w, SVC_WLC, 0, 2);
+
+	(void)state;
+	test_send(&w->lb[0], SVC_WLC, sport, PKT_TH_SYN, 0, T0, &a1);
+	test_broadcast(w, 0, T0);
+	assert_int_equal(test_send(&w->lb[1], SVC_WLC, sport, PKT_TH_ACK, 0,
+	    T0 + 10, &a2), LB_FORWARD);
+	assert_int_equal(a2.path, LB_PATH_CACHE);
+	assert_int_equal(a2.server, a1.server);
+	/* by handoff too: a cache hit forwards */
+	assert_int_equal(test_send(&w->lb[1], SVC_WLC, sport, PKT_TH_ACK, 1,
+	    T0 + 20, &a2), LB_FORWARD);
+	assert_int_equal(w->lb[1].stats.forward_cache, 2);
+	assert_int_equal(ltoc_count(&w->lb[1].ltoc), 0);
+	assert_int_equal(lb_queue_len(&w->lb[1]), 0);
+	test_world_free(w);
+}
+
+static void
+test_non_syn_other_member_cache_miss(void **state)
+{
+	struct test_world	*w = test_world_new(3, 1024, 1024);
+	struct lb_action	 act;
+	uint16_t		 sport = test_find(w, SVC_WLC, 0, 2);
+
+	(void)state;
+	assert_int_equal(test_send(&w->lb[1], SVC_WLC, sport, PKT_TH_ACK, 0,
+	    T0, &act), LB_HANDOFF);
+	assert_int_equal(act.member, TEST_SLOT0 + 0);
+	assert_int_equal(w->lb[1].stats.handoff_out, 1);
+	/* never handed on twice */
+	assert_int_equal(test_send(&w->lb[1], SVC_WLC, sport, PKT_TH_ACK, 1,
+	    T0, &act), LB_DROP);
+	assert_int_equal(act.drop, LB_DROP_MISROUTED);
+	test_world_free(w);
+}
+
+static void
+test_cache_disabled_claim15(void **state)
+{
+	struct test_world	*w = test_world_new(3, 1024, 0);
+	struct lb_action	 act;
+	uint16_t		 sport = test_find(w, SVC_WLC, 0, 2);
+
+	(void)state;
+	assert_false(cache_enabled(&w->lb[1].cache));
+	test_send(&w->lb[0], SVC_WLC, sport, PKT_TH_SYN, 0, T0, &act);
+	test_broadcast(w, 0, T0);
+	assert_int_equal(w->lb[1].stats.learn_cache, 0);
+	assert_int_equal(w->lb[2].stats.learn_backup, 1);
+	assert_int_equal(test_send(&w->lb[1], SVC_WLC, sport, PKT_TH_ACK, 0,
+	    T0 + 10, &act), LB_HANDOFF);
+	assert_int_equal(act.member, TEST_SLOT0 + 0);
+	assert_int_equal(w->lb[1].stats.forward_cache, 0);
+	test_world_free(w);
+}
+
+/* FIN or RST at the owner: END once, closing, later packets forwarded. */
+static void
+test_end_at_owner(uint8_t flag)
+{
+	struct test_world	*w = test_world_new(3, 1024, 1024);
+	struct lb		*lb = &w->lb[2];
+	struct lb_action	 a1, a2;
+	struct lb_record	 r;
+	struct conn_entry	*e;
+	uint16_t		 sport = test_find(w, SVC_WLC, 2, 0);
+
+	test_send(lb, SVC_WLC, sport, PKT_TH_SYN, 0, T0, &a1);
+	test_send(lb, SVC_WLC, sport, PKT_TH_ACK, 0, T0 + 1, &a2);
+	test_broadcast(w, 2, T0);
+	assert_int_equal(test_send(lb, SVC_WLC, sport, flag | PKT_TH_ACK, 0,
+	    T0 + 2, &a2), LB_FORWARD);
+	assert_int_equal(a2.server, a1.server);
+	e = test_entry(lb, SVC_WLC, sport);
+	assert_int_equal(e->state, CONN_CLOSING);
+	assert_true(lb_queue_pop(lb, &r));
+	assert_int_equal(r.type, LB_REC_END);
+	assert_int_equal(r.server, a1.server);
+	assert_int_equal(r.owner, TEST_SLOT0 + 2);
+	assert_int_equal(r.backup, TEST_SLOT0 + 0);
+	assert_int_equal(test_send(lb, SVC_WLC, sport, PKT_TH_ACK, 0, T0 + 3,
+	    &a2), LB_FORWARD);
+	assert_int_equal(test_send(lb, SVC_WLC, sport, flag | PKT_TH_ACK, 0,
+	    T0 + 4, &a2), LB_FORWARD);
+	assert_int_equal(a2.server, a1.server);
+	assert_int_equal(lb_queue_len(lb), 0);	/* one END only */
+	assert_int_equal(lb->stats.end_queued, 1);
+	assert_int_equal(e->state, CONN_CLOSING);
+	/* the END reaches the backup and the caches */
+	assert_int_equal(lb_learn_end(&w->lb[0], &r, T0), 0);
+	assert_int_equal(lb_learn_end(&w->lb[1], &r, T0), 0);
+	assert_int_equal(test_entry(&w->lb[0], SVC_WLC, sport)->state,
+	    CONN_CLOSING);
+	assert_int_equal(cache_peek(&w->lb[1].cache,
+	    &test_entry(lb, SVC_WLC, sport)->key)->state, CONN_CLOSING);
+	test_world_free(w);
+}
+
+static void
+test_fin_queues_end(void **state)
+{
+	(void)state;
+	test_end_at_owner(PKT_TH_FIN);
+}
+
+static void
+test_rst_queues_end(void **state)
+{
+	struct test_world	*w;
+	struct lb_action	 act;
+	struct lb_record	 r;
+	uint16_t		 sport;
+
+	(void)state;
+	test_end_at_owner(PKT_TH_RST);
+	/* an RST seen through the cache queues END there */
+	w = test_world_new(3, 1024, 1024);
+	sport = test_find(w, SVC_WLC, 0, 2);
+	test_send(&w->lb[0], SVC_WLC, sport, PKT_TH_SYN, 0, T0, &act);
+	test_broadcast(w, 0, T0);
+	assert_int_equal(test_send(&w->lb[1], SVC_WLC, sport, PKT_TH_RST, 0,
+	    T0 + 1, &act), LB_FORWARD);
+	assert_int_equal(act.path, LB_PATH_CACHE);
+	assert_true(lb_queue_pop(&w->lb[1], &r));
+	assert_int_equal(r.type, LB_REC_END);
+	assert_int_equal(r.owner, TEST_SLOT0 + 0);
+	assert_int_equal(w->lb[1].stats.end_queued, 1);
+	assert_int_equal(test_send(&w->lb[1], SVC_WLC, sport, PKT_TH_RST, 0,
+	    T0 + 2, &act), LB_FORWARD);
+	assert_int_equal(lb_queue_len(&w->lb[1]), 0);
+	test_world_free(w);
+}
+
+static void
+test_owner_without_entry_orphan(void **state)
+{
+	struct test_world	*w = test_world_new(2, 1024, 1024);
+	struct lb_action	 act;
+	uint16_t		 sport = test_find(w, SVC_WLC, 0, 1);
+
+	(void)state;
+	assert_int_equal(test_send(&w->lb[0], SVC_WLC, sport, PKT_TH_ACK, 0,
+	    T0, &act), LB_DROP);
+	assert_int_equal(act.drop, LB_DROP_ORPHAN);
+	assert_int_equal(w->lb[0].stats.orphan, 1);
+	assert_int_equal(ltoc_count(&w->lb[0].ltoc), 0);
+	/* the backup without entry hands to the owner instead */
+	assert_int_equal(test_send(&w->lb[1], SVC_WLC, sport, PKT_TH_ACK, 0,
+	    T0, &act), LB_HANDOFF);
+	assert_int_equal(act.member, TEST_SLOT0 + 0);
+	test_world_free(w);
+}
+
+static void
+test_owner_without_entry_hash_fallback(void **state)
+{
+	struct test_world	*w = test_world_new(2, 1024, 1024);
+	struct lb		*lb = &w->lb[0];
+	struct lb_action	 act;
+	struct lb_record	 r;
+	struct conn_entry	*e;
+	struct pkt_info		 pi;
+	uint16_t		 sport = test_find(w, SVC_HASH, 0, 1);
+
+	(void)state;
+	pi = test_pkt(SVC_HASH, 80, sport, PKT_TH_ACK);
+	assert_int_equal(lb_decide(lb, &pi, 1, T0, &act), LB_FORWARD);
+	assert_int_equal(act.path, LB_PATH_HASH);
+	assert_int_equal(act.service, SVC_HASH);
+	assert_int_equal(act.server,
+	    sched_pick_hash(&lb->svc[SVC_HASH].sched, &pi.key));
+	e = test_entry(lb, SVC_HASH, sport);
+	assert_non_null(e);
+	assert_int_equal(e->state, CONN_ESTABLISHED);
+	assert_int_equal(e->role, CONN_ROLE_OWNER);
+	assert_int_equal(e->backup, TEST_SLOT0 + 1);
+	assert_int_equal(test_active(lb, SVC_HASH, act.server), 1);
+	assert_true(lb_queue_pop(lb, &r));
+	assert_int_equal(r.type, LB_REC_NEW);
+	assert_int_equal(r.server, act.server);
+	assert_int_equal(lb->stats.hash_fallback, 1);
+	assert_int_equal(lb->stats.orphan, 0);
+	/* the next packet finds the entry */
+	assert_int_equal(lb_decide(lb, &pi, 0, T0 + 1, &act), LB_FORWARD);
+	assert_int_equal(act.path, LB_PATH_OWNER);
+	assert_int_equal(lb->stats.hash_fallback, 1);
+	test_world_free(w);
+}
+
+static void
+test_ltoc_full(void **state)
+{
+	struct test_world	*w = test_world_new(1, 4, 0);
+	struct lb		*lb = &w->lb[0];
+	struct lb_action	 act;
+	uint16_t		 sport;
+	unsigned int		 i, before[3];
+
+	(void)state;
+	for (sport = 2000; sport < 2004; sport++)
+		assert_int_equal(test_send(lb, SVC_WLC, sport, PKT_TH_SYN, 0,
+		    T0, &act), LB_FORWARD);
+	for (i = 0; i < 3; i++)
+		before[i] = test_active(lb, SVC_WLC, i);
+	assert_int_equal(test_send(lb, SVC_WLC, 2004, PKT_TH_SYN, 0, T0,
+	    &act), LB_DROP);
+	assert_int_equal(act.drop, LB_DROP_LTOC_FULL);
+	assert_int_equal(lb->stats.ltoc_full, 1);
+	assert_int_equal(lb->stats.new_queued, 4);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(test_active(lb, SVC_WLC, i), before[i]);
+	for (sport = 2000; sport < 2004; sport++) {
+		assert_int_equal(test_send(lb, SVC_WLC, sport, PKT_TH_ACK, 0,
+		    T0 + 1, &act), LB_FORWARD);
+		assert_int_equal(test_entry(lb, SVC_WLC, sport)->state,
+		    CONN_ESTABLISHED);
+	}
+	test_world_free(w);
+}
+
+static void
+test_no_service(void **state)
+{
+	struct test_world	*w = test_world_new(1, 1024, 1024);
+	struct lb_action	 act;
+	struct pkt_info		 pi = test_pkt(SVC_WLC, 81, 1234, PKT_TH_SYN);
+
+	(void)state;
+	assert_int_equal(lb_decide(&w->lb[0], &pi, 0, T0, &act), LB_DROP);
+	assert_int_equal(act.drop, LB_DROP_NO_SERVICE);
+	pi = test_pkt(5, 80, 1234, PKT_TH_SYN);	/* 198.51.100.15 */
+	assert_int_equal(lb_decide(&w->lb[0], &pi, 0, T0, &act), LB_DROP);
+	pi.key.len = FLOW_ID_V6;		/* same bytes, v6 */
+	assert_int_equal(lb_decide(&w->lb[0], &pi, 0, T0, &act), LB_DROP);
+	assert_int_equal(w->lb[0].stats.no_service, 3);
+	assert_int_equal(w->lb[0].stats.rx, 3);
+	assert_int_equal(ltoc_count(&w->lb[0].ltoc), 0);
+	test_world_free(w);
+}
+
+static void
+test_no_healthy_server(void **state)
+{
+	struct test_world	*w = test_world_new(1, 1024, 1024);
+	struct lb		*lb = &w->lb[0];
+	struct lb_action	 act;
+	unsigned int		 s, i;
+
+	(void)state;
+	for (s = 0; s < TEST_NSVC; s++) {
+		for (i = 0; i < 3; i++)
+			sched_set_up(&lb->svc[s].sched, i, 0);
+		sched_rebuild(&lb->svc[s].sched);
+	}
+	assert_int_equal(test_send(lb, SVC_WLC, 3000, PKT_TH_SYN, 0, T0,
+	    &act), LB_DROP);
+	assert_int_equal(act.drop, LB_DROP_NO_SERVER);
+	assert_int_equal(test_send(lb, SVC_HASH, 3000, PKT_TH_ACK, 0, T0,
+	    &act), LB_DROP);
+	assert_int_equal(act.drop, LB_DROP_NO_SERVER);
+	assert_int_equal(lb->stats.no_server, 2);
+	assert_int_equal(ltoc_count(&lb->ltoc), 0);
+	assert_int_equal(lb_queue_len(lb), 0);
+	test_world_free(w);
+}
+
+static void
+test_port_reuse_after_close(void **state)
+{
+	struct test_world	*w = test_world_new(1, 1024, 1024);
+	struct lb		*lb = &w->lb[0];
+	struct lb_action	 act;
+	struct lb_record	 r;
+	struct conn_entry	*e;
+	unsigned int		 i, total;
+
+	(void)state;
+	test_send(lb, SVC_WLC, 4000, PKT_TH_SYN, 0, T0, &act);
+	test_send(lb, SVC_WLC, 4000, PKT_TH_ACK, 0, T0 + 1, &act);
+	test_send(lb, SVC_WLC, 4000, PKT_TH_FIN | PKT_TH_ACK, 0, T0 + 2,
+	    &act);
+	while (lb_queue_pop(lb, &r))
+		;
+	assert_int_equal(test_send(lb, SVC_WLC, 4000, PKT_TH_SYN, 0, T0 + 3,
+	    &act), LB_FORWARD);
+	assert_int_equal(lb->stats.port_reuse, 1);
+	assert_int_equal(lb->stats.retransmitted_syn, 0);
+	assert_int_equal(lb->stats.new_conn, 2);
+	e = test_entry(lb, SVC_WLC, 4000);
+	assert_int_equal(e->state, CONN_SYN);
+	assert_int_equal(e->role, CONN_ROLE_OWNER);
+	assert_int_equal(e->server, act.server);
+	assert_true(lb_queue_pop(lb, &r));
+	assert_int_equal(r.type, LB_REC_NEW);
+	assert_int_equal(ltoc_count(&lb->ltoc), 1);
+	for (total = 0, i = 0; i < 3; i++)
+		total += test_active(lb, SVC_WLC, i);
+	assert_int_equal(total, 1);
+	assert_int_equal(test_active(lb, SVC_WLC, act.server), 1);
+	test_world_free(w);
+}
+
+static void
+test_expiry_releases_server(void **state)
+{
+	struct test_world	*w = test_world_new(1, 1024, 1024);
+	struct lb		*lb = &w->lb[0];
+	struct lb_action	 a1, a2;
+
+	(void)state;
+	test_send(lb, SVC_WLC, 5000, PKT_TH_SYN, 0, T0, &a1);
+	test_send(lb, SVC_WLC, 5001, PKT_TH_SYN, 0, T0, &a2);
+	test_send(lb, SVC_WLC, 5001, PKT_TH_ACK, 0, T0, &a2);
+	assert_int_equal(test_active(lb, SVC_WLC, a1.server), 1);
+	assert_int_equal(test_active(lb, SVC_WLC, a2.server), 1);
+	assert_int_equal(lb_tick(lb, T0 + (SYN_S - 1) * 1000ULL, 100), 0);
+	assert_int_equal(lb_tick(lb, T0 + (SYN_S + 1) * 1000ULL, 100), 1);
+	assert_null(test_entry(lb, SVC_WLC, 5000));
+	assert_int_equal(test_active(lb, SVC_WLC, a1.server), 0);
+	assert_int_equal(test_active(lb, SVC_WLC, a2.server), 1);
+	assert_int_equal(lb_tick(lb, T0 + (TCP_S + 1) * 1000ULL, 100), 1);
+	assert_int_equal(test_active(lb, SVC_WLC, a2.server), 0);
+	assert_int_equal(lb->stats.ltoc_expired, 2);
+	assert_int_equal(ltoc_count(&lb->ltoc), 0);
+	test_world_free(w);
+}
+
+/* Extras: one member owns all; no membership; roles; queue; names. */
+static void
+test_single_member_owns_all(void **state)
+{
+	struct test_world	*w = test_world_new(1, 1024, 1024);
+	struct lb_action	 act;
+	struct lb_record	 r;
+	uint16_t		 sport;
+
+	(void)state;
+	for (sport = 6000; sport < 6100; sport++)
+		assert_int_equal(test_send(&w->lb[0], SVC_WLC, sport,
+		    PKT_TH_SYN, 0, T0, &act), LB_FORWARD);
+	assert_true(lb_queue_pop(&w->lb[0], &r));
+	assert_int_equal(r.owner, TEST_SLOT0);
+	assert_int_equal(r.backup, CONN_SLOT_NONE);
+	assert_int_equal(w->lb[0].stats.handoff_out, 0);
+	test_world_free(w);
+}
+
+static void
+test_no_members(void **state)
+{
+	struct test_world	*w = test_world_new(2, 1024, 1024);
+	struct lb_action	 act;
+
+	(void)state;
+	assert_int_equal(lb_set_members(&w->lb[0], w->ids, w->slots, 2,
+	    LB_SELF_NONE), 0);
+	assert_int_equal(test_send(&w->lb[0], SVC_WLC, 1, PKT_TH_SYN, 0, T0,
+	    &act), LB_DROP);
+	assert_int_equal(act.drop, LB_DROP_NO_MEMBERS);
+	assert_int_equal(lb_set_members(&w->lb[0], w->ids, w->slots, 0,
+	    LB_SELF_NONE), 0);
+	assert_int_equal(test_send(&w->lb[0], SVC_WLC, 1, PKT_TH_ACK, 0, T0,
+	    &act), LB_DROP);
+	assert_int_equal(lb_set_members(&w->lb[0], w->ids, w->slots, 2, 2),
+	    -1);
+	assert_int_equal(w->lb[0].stats.no_members, 2);
+	test_world_free(w);
+}
+
+static void
+test_role_accounting(void **state)
+{
+	struct test_world	*w = test_world_new(2, 1024, 1024);
+	struct lb_action	 act;
+	struct conn_entry	*e;
+	uint16_t		 sport = test_find(w, SVC_WLC, 0, 1);
+
+	(void)state;
+	test_send(&w->lb[0], SVC_WLC, sport, PKT_TH_SYN, 0, T0, &act);
+	test_broadcast(w, 0, T0);
+	e = test_entry(&w->lb[1], SVC_WLC, sport);
+	lb_entry_set_role(&w->lb[1], e, CONN_ROLE_OWNER);	/* takeover */
+	assert_int_equal(test_active(&w->lb[1], SVC_WLC, act.server), 1);
+	lb_entry_remove(&w->lb[1], e);
+	assert_int_equal(test_active(&w->lb[1], SVC_WLC, act.server), 0);
+	assert_int_equal(ltoc_count(&w->lb[1].ltoc), 0);
+	test_world_free(w);
+}
+
+static void
+test_queue_full(void **state)
+{
+	struct test_world	*w = test_world_new(1, 1U << 14, 0);
+	struct lb		*lb = &w->lb[0];
+	struct lb_action	 act;
+	struct pkt_info		 pi;
+	unsigned int		 i;
+
+	(void)state;
+	for (i = 0; i < LB_QUEUE_LEN + 10; i++) {
+		pi = test_pkt(SVC_WLC, 80, (uint16_t)i, PKT_TH_SYN);
+		pi.key.id[10] = (uint8_t)(i >> 16);
+		assert_int_equal(lb_decide(lb, &pi, 0, T0, &act), LB_FORWARD);
+	}
+	assert_int_equal(lb_queue_len(lb), LB_QUEUE_LEN);
+	assert_int_equal(lb->stats.queue_full, 10);
+	assert_int_equal(lb->stats.new_queued, LB_QUEUE_LEN);
+	test_world_free(w);
+}
+
+static void
+test_learn_bad(void **state)
+{
+	struct test_world	*w = test_world_new(2, 1024, 1024);
+	struct lb_record	 r;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.type = LB_REC_NEW;
+	r.key = test_pkt(SVC_WLC, 80, 1, 0).key;
+	r.service = TEST_NSVC;
+	assert_int_equal(lb_learn_new(&w->lb[0], &r, T0), -1);
+	r.service = SVC_WLC;
+	r.server = 3;
+	assert_int_equal(lb_learn_end(&w->lb[0], &r, T0), -1);
+	assert_int_equal(w->lb[0].stats.learn_bad, 2);
+	test_world_free(w);
+}
+
+static void
+test_input_and_names(void **state)
+{
+	struct test_world	*w = test_world_new(1, 1024, 1024);
+	struct lb_action	 act;
+	struct pkt_info		 pi;
+	uint8_t			 pkt[40];
+	size_t			 i;
+
+	(void)state;
+	memset(pkt, 0, sizeof(pkt));
+	pkt[0] = 0x45;
+	pkt[3] = 40;
+	pkt[8] = 64;
+	pkt[9] = 6;
+	memcpy(pkt + 12, "\xcb\x00\x71\x07\xc6\x33\x64\x0a", 8);
+	pkt[20] = 0x1f;		/* sport 8000 */
+	pkt[21] = 0x40;
+	pkt[23] = 80;
+	pkt[32] = 0x50;
+	pkt[33] = PKT_TH_SYN;
+	assert_int_equal(lb_input(&w->lb[0], pkt, sizeof(pkt), 0, T0, &pi,
+	    &act), LB_FORWARD);
+	pkt[9] = 17;
+	assert_int_equal(lb_input(&w->lb[0], pkt, sizeof(pkt), 0, T0, &pi,
+	    &act), LB_DROP);
+	assert_int_equal(act.drop, LB_DROP_NOT_TCP);
+	assert_int_equal(lb_input(&w->lb[0], pkt, 10, 0, T0, &pi, &act),
+	    LB_DROP);
+	assert_int_equal(act.drop, LB_DROP_BAD_PACKET);
+	assert_int_equal(w->lb[0].stats.drop, 2);
+	for (i = 0; i < LB_STATS_N; i++)
+		assert_non_null(lb_stats_desc[i].name);
+	assert_string_equal(lb_stats_desc[0].name, "rx");
+	assert_int_equal(lb_stats_get(&w->lb[0].stats, 0), 3);
+	for (i = 0; i < LB_STATS_N; i++)
+		if (strcmp(lb_stats_desc[i].name, "not_tcp") == 0)
+			assert_int_equal(lb_stats_get(&w->lb[0].stats, i), 1);
+	assert_string_equal(lb_drop_name(LB_DROP_LTOC_FULL), "ltoc_full");
+	test_world_free(w);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_syn_at_owner),
+		cmocka_unit_test(test_retransmitted_syn),
+		cmocka_unit_test(test_syn_at_non_owner),
+		cmocka_unit_test(test_handed_off_syn_at_non_owner),
+		cmocka_unit_test(test_non_syn_at_owner),
+		cmocka_unit_test(test_non_syn_at_backup),
+		cmocka_unit_test(test_non_syn_other_member_cache_hit),
+		cmocka_unit_test(test_non_syn_other_member_cache_miss),
+		cmocka_unit_test(test_cache_disabled_claim15),
+		cmocka_unit_test(test_fin_queues_end),
+		cmocka_unit_test(test_rst_queues_end),
+		cmocka_unit_test(test_owner_without_entry_orphan),
+		cmocka_unit_test(test_owner_without_entry_hash_fallback),
+		cmocka_unit_test(test_ltoc_full),
+		cmocka_unit_test(test_no_service),
+		cmocka_unit_test(test_no_healthy_server),
+		cmocka_unit_test(test_port_reuse_after_close),
+		cmocka_unit_test(test_expiry_releases_server),
+		cmocka_unit_test(test_single_member_owns_all),
+		cmocka_unit_test(test_no_members),
+		cmocka_unit_test(test_role_accounting),
+		cmocka_unit_test(test_queue_full),
+		cmocka_unit_test(test_learn_bad),
+		cmocka_unit_test(test_input_and_names),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
