@@ -1,0 +1,41 @@
+/* fwd.h: direct server return, IP packets framed and sent on AF_PACKET. */
+#ifndef ILBD_FWD_H
+#define ILBD_FWD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FWD_BATCH	64	/* frames queued before a sendmmsg() */
+#define FWD_MTU_MAX	9216	/* largest IP packet sent (jumbo frames) */
+#define FWD_ETH_HLEN	14
+
+/*
+ * Counters, X(name, help); names are stable labels for ilbctl and
+ * /metrics. Add new counters at the end.
+ */
+#define FWD_STATS_FOREACH(X)						\
+	X(sent, "frames sent to servers")				\
+	X(bytes, "IP bytes sent to servers")				\
+	X(send_errors, "frames the kernel refused")			\
+	X(too_big, "packets dropped: larger than the interface MTU")	\
+	X(bad_packet, "packets dropped: empty or not IPv4/IPv6")
+
+struct fwd_stats {
+#define FWD_STATS_FIELD(name, help)	uint64_t name;
+	FWD_STATS_FOREACH(FWD_STATS_FIELD)
+#undef FWD_STATS_FIELD
+};
+
+struct fwd;
+
+struct fwd	*fwd_open(const char *, char **);
+int		 fwd_refresh(struct fwd *, char **);
+int		 fwd_queue(struct fwd *, const uint8_t [6], const uint8_t *,
+		    size_t);
+int		 fwd_flush(struct fwd *);
+unsigned int	 fwd_mtu(const struct fwd *);
+const uint8_t	*fwd_mac(const struct fwd *);
+const struct fwd_stats *fwd_stats(const struct fwd *);
+void		 fwd_close(struct fwd *);
+
+#endif

@@ -1,0 +1,122 @@
+/* gre.h: GRE (RFC 2784, key and sequence of RFC 2890) codec and sockets. */
+#ifndef ILBD_GRE_H
+#define ILBD_GRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+struct event_base;
+struct ilbd_conf;
+
+/*
+ * MTU: a packet sent in GRE grows by the outer IP header and the GRE
+ * header. Over IPv4 that is 20 + 4 = 24 bytes without a key and
+ * 20 + 8 = 28 with one (handoffs to peers carry the key); over IPv6,
+ * 40 + 4 = 44 and 40 + 8 = 48. An inner packet of the full interface MTU
+ * therefore does not fit: the sockets set DF and never fragment
+ * (IP_PMTUDISC_DO), so the kernel refuses it with EMSGSIZE, counted as
+ * too_big. Operators raise the MTU between ILBs and servers by 28 bytes,
+ * or lower the MTU (MSS) towards clients by as much.
+ */
+#define GRE_HDR_LEN		4	/* flags+version, protocol */
+#define GRE_HDR_KEY_LEN		8	/* ... and the key */
+#define GRE_HDR_MAX		16	/* checksum, key, sequence: all options */
+#define GRE_OVERHEAD_V4		24
+#define GRE_OVERHEAD_V4_KEY	28
+#define GRE_OVERHEAD_V6		44
+#define GRE_OVERHEAD_V6_KEY	48
+
+/* The first 16 bits of the GRE header. */
+#define GRE_F_CSUM		0x8000	/* checksum present (RFC 2784) */
+#define GRE_F_ROUTING		0x4000	/* routing present (RFC 1701): refused */
+#define GRE_F_KEY		0x2000	/* key present (RFC 2890) */
+#define GRE_F_SEQ		0x1000	/* sequence number present (RFC 2890) */
+#define GRE_F_SSR		0x0800	/* strict source route (RFC 1701): refused */
+#define GRE_F_RECUR		0x0700	/* recursion control (RFC 1701): refused */
+#define GRE_VERSION		0x0007	/* must be 0 (1 is PPTP) */
+
+#define GRE_PROTO_IPV4		0x0800
+#define GRE_PROTO_IPV6		0x86dd
+
+/* Why gre_decap() refused a packet; names are stable counter labels. */
+enum gre_reason {
+	GRE_OK = 0,
+	GRE_TRUNCATED,		/* buffer ends inside a header */
+	GRE_BAD_OUTER,		/* outer header not IPv4 or not protocol 47 */
+	GRE_BAD_IHL,		/* outer IHL < 5 or past the buffer */
+	GRE_BAD_TOTLEN,		/* outer total length < IHL*4 or past buffer */
+	GRE_FRAGMENT,		/* outer header is a fragment */
+	GRE_BAD_VERSION,	/* GRE version not 0 */
+	GRE_BAD_FLAGS,		/* routing, strict source route or recursion */
+	GRE_BAD_CHECKSUM,	/* checksum present and wrong */
+	GRE_BAD_PROTO,		/* protocol neither IPv4 nor IPv6 */
+	GRE_BAD_INNER,		/* inner packet empty or of the wrong version */
+	GRE_REASON_MAX
+};
+
+/*
+ * The decoding result. Offsets count from the start of the buffer given to
+ * gre_decap() or gre_decap6(). src and dst are the outer addresses, known
+ * (family AF_INET) only from gre_decap(): an IPv6 raw socket does not
+ * return the outer header, its source comes from recvfrom().
+ */
+struct gre_info {
+	uint32_t	inner_off;	/* inner IP packet */
+	uint32_t	inner_len;
+	uint32_t	key;		/* valid if has_key */
+	uint32_t	seq;		/* valid if has_seq */
+	uint16_t	proto;		/* GRE_PROTO_IPV4 or GRE_PROTO_IPV6 */
+	uint8_t		has_key;
+	uint8_t		has_seq;
+	struct ilb_addr	src;		/* outer source (IPv4 only) */
+	struct ilb_addr	dst;		/* outer destination (IPv4 only) */
+};
+
+/* Pure codec: no I/O. */
+size_t		 gre_encap_hdr(uint8_t *, uint16_t, int, uint32_t);
+int		 gre_decap(const uint8_t *, size_t, struct gre_info *);
+int		 gre_decap6(const uint8_t *, size_t, struct gre_info *);
+const char	*gre_reason_name(int);
+uint32_t	 gre_cluster_key(const uint8_t *, const struct ilbd_conf *);
+
+/*
+ * Counters, X(name, help); names are stable labels for ilbctl and
+ * /metrics. Add new counters at the end.
+ */
+#define GRE_STATS_FOREACH(X)						\
+	X(sent, "GRE packets sent")					\
+	X(sent_bytes, "inner bytes sent in GRE")			\
+	X(send_errors, "GRE sends that failed, too_big excluded")	\
+	X(too_big, "GRE sends refused: larger than the path MTU")	\
+	X(received, "GRE packets received and decoded")			\
+	X(received_bytes, "inner bytes received in GRE")		\
+	X(malformed, "GRE packets dropped: malformed (any reason)")	\
+	X(recv_truncated, "GRE packets dropped: larger than the buffer")	\
+	X(recv_errors, "errors reading the GRE sockets")
+
+struct gre_stats {
+#define GRE_STATS_FIELD(name, help)	uint64_t name;
+	GRE_STATS_FOREACH(GRE_STATS_FIELD)
+#undef GRE_STATS_FIELD
+	uint64_t	reason[GRE_REASON_MAX];	/* malformed, by reason */
+};
+
+/* Called once per decoded packet: outer source, key, inner IP packet. */
+typedef void	(*gre_recv_cb)(void *, const struct ilb_addr *, int,
+		    uint32_t, const uint8_t *, size_t);
+/* Called after each batch read from a socket (to flush output). */
+typedef void	(*gre_batch_cb)(void *);
+
+struct gre;
+
+struct gre	*gre_open(struct event_base *, const struct ilb_addr *,
+		    gre_recv_cb, void *, char **);
+void		 gre_set_batch_cb(struct gre *, gre_batch_cb, void *);
+int		 gre_send(struct gre *, const struct ilb_addr *, int, uint32_t,
+		    const uint8_t *, size_t);
+const struct gre_stats *gre_stats(const struct gre *);
+void		 gre_close(struct gre *);
+
+#endif
