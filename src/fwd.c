@@ -1,5 +1,7 @@
 /* fwd.c: direct server return, IP packets framed and sent on AF_PACKET. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <sys/types.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>

@@ -1,5 +1,7 @@
 /* gre.c: GRE encapsulation, pure codec and raw IPPROTO_GRE sockets. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/uio.h>

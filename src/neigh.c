@@ -1,5 +1,7 @@
 /* neigh.c: server MAC addresses learned from the kernel neighbour table. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/time.h>
