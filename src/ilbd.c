@@ -11,6 +11,7 @@
 #include <event2/event.h>
 
 #include "config.h"
+#include "dp.h"
 #include "log.h"
 
 #define ILBD_CONFFILE	"/etc/ilbd.conf"	/* the contract's default */
@@ -18,10 +19,12 @@
 struct ilbd {
 	struct event_base	*base;
 	struct ilbd_conf	*conf;
+	struct dp		*dp;
 	const char		*conffile;
 	struct event		*ev_term;
 	struct event		*ev_int;
 	struct event		*ev_hup;
+	struct event		*ev_usr1;
 	int			 exit_status;
 };
 
@@ -91,10 +94,15 @@ ilbd_reload(struct ilbd *env)
 		config_free(conf);
 		return;
 	}
-	config_free(env->conf);
-	env->conf = conf;
+	/*
+	 * The data path keeps running on the configuration it started with:
+	 * applying service changes live (with their connections) comes with
+	 * ilbctl reload. Say so rather than pretend.
+	 */
 	config_summary(conf, summary, sizeof(summary));
-	log_info("configuration reloaded: %s", summary);
+	log_info("configuration reloaded: %s; the data path applies changes "
+	    "to services, servers and tables at the next restart", summary);
+	config_free(conf);
 }
 
 static void
@@ -108,6 +116,9 @@ ilbd_on_signal(evutil_socket_t sig, short what, void *arg)
 		log_info("SIGHUP: reloading %s", env->conffile);
 		ilbd_reload(env);
 		break;
+	case SIGUSR1:
+		dp_log_stats(env->dp);
+		break;
 	case SIGTERM:
 	case SIGINT:
 		log_info("%s: shutting down", strsignal(sig));
@@ -116,11 +127,11 @@ ilbd_on_signal(evutil_socket_t sig, short what, void *arg)
 	}
 }
 
-/* Set up the event base and signal events, then run until told to stop. */
+/* Set up the event base, signals and the data path; run until told to stop. */
 static void
 ilbd_run(struct ilbd *env, int foreground)
 {
-	char	summary[512];
+	char	summary[512], *cause = NULL;
 
 	if (!foreground && daemon(0, 0) == -1)
 		fatal("daemon");
@@ -130,19 +141,26 @@ ilbd_run(struct ilbd *env, int foreground)
 	env->ev_term = evsignal_new(env->base, SIGTERM, ilbd_on_signal, env);
 	env->ev_int = evsignal_new(env->base, SIGINT, ilbd_on_signal, env);
 	env->ev_hup = evsignal_new(env->base, SIGHUP, ilbd_on_signal, env);
+	env->ev_usr1 = evsignal_new(env->base, SIGUSR1, ilbd_on_signal, env);
 	if (env->ev_term == NULL || env->ev_int == NULL ||
-	    env->ev_hup == NULL || evsignal_add(env->ev_term, NULL) == -1 ||
+	    env->ev_hup == NULL || env->ev_usr1 == NULL ||
+	    evsignal_add(env->ev_term, NULL) == -1 ||
 	    evsignal_add(env->ev_int, NULL) == -1 ||
-	    evsignal_add(env->ev_hup, NULL) == -1)
+	    evsignal_add(env->ev_hup, NULL) == -1 ||
+	    evsignal_add(env->ev_usr1, NULL) == -1)
 		fatalx("cannot install signal events");
+	if ((env->dp = dp_open(env->base, env->conf, &cause)) == NULL)
+		fatalx("%s", cause ? cause : "cannot start the data path");
 
 	config_summary(env->conf, summary, sizeof(summary));
 	log_info("ilbd %s started (pid %ld): %s", PACKAGE_VERSION,
 	    (long)getpid(), summary);
 	if (event_base_dispatch(env->base) == -1)
 		log_warnx("event loop failed");
+	dp_close(env->dp);
 	log_info("ilbd stopped");
 
+	event_free(env->ev_usr1);
 	event_free(env->ev_term);
 	event_free(env->ev_int);
 	event_free(env->ev_hup);

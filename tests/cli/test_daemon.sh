@@ -1,13 +1,34 @@
 #!/bin/sh
 # test_daemon.sh: ilbd -f runs in the foreground, reloads on HUP (keeping
 # the old configuration when the new one is broken) and exits on TERM.
+# It runs in a network namespace of its own (root), with a veth named eth0
+# as in the example configuration, so its TUN device and routes stay there.
 . "$(dirname "$0")/lib.sh"
 
+if [ "$(id -u)" -ne 0 ]; then
+	echo "test_daemon.sh: needs root (network namespace); run the suite as root" >&2
+	exit 1
+fi
+NS=ilbt$$-d
+ip netns add "$NS"
+trap 'ip netns pids "$NS" 2>/dev/null | xargs -r kill -KILL; ip netns del "$NS"; rm -rf "$TMP"' EXIT
+ip -n "$NS" link add eth0 type veth peer name eth0p
+ip -n "$NS" addr add 192.0.2.11/24 dev eth0
+ip -n "$NS" link set lo up
+ip -n "$NS" link set eth0 up
+ip -n "$NS" link set eth0p up
+ip netns exec "$NS" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+
 example_conf "$TMP/ilbd.conf"
-"$ILBD" -f -c "$TMP/ilbd.conf" > "$TMP/log" 2>&1 &
+ip netns exec "$NS" "$ILBD" -f -c "$TMP/ilbd.conf" > "$TMP/log" 2>&1 &
 pid=$!
 check "started message logged" wait_for "$TMP/log" "started (pid $pid)" 5
 check "the pid we started is ilbd itself (no fork)" kill -0 "$pid"
+check "the TUN device is up" ip -n "$NS" link show ilb0 up
+check "the IPv4 VIP is routed into it" sh -c "ip -n $NS route show 198.51.100.10 | grep -q ilb0"
+check "the IPv6 VIP is routed into it" sh -c "ip -n $NS -6 route show 2001:db8:100::10 | grep -q ilb0"
+kill -USR1 "$pid"
+check "SIGUSR1 logs the counters" wait_for "$TMP/log" "^stats: rx=" 5
 
 cp "$TMP/ilbd.conf" "$TMP/good.conf"
 echo 'tables = { ltoc_size = 1; };' >> "$TMP/ilbd.conf"
@@ -37,4 +58,10 @@ fi
 wait "$pid"; rc=$?
 check "exit status 0 after TERM" [ "$rc" -eq 0 ]
 check "stop logged" grep -q "ilbd stopped" "$TMP/log"
+check "the VIP routes are gone" sh -c "! ip -n $NS route show | grep -q 198.51.100.10"
+check "the TUN device is gone" sh -c "! ip -n $NS link show ilb0 2>/dev/null"
+ip netns exec "$NS" sysctl -qw net.ipv4.ip_forward=0
+ip netns exec "$NS" "$ILBD" -f -c "$TMP/good.conf" > "$TMP/log2" 2>&1; rc=$?
+check "forwarding off: exit 1" [ "$rc" -eq 1 ]
+check "forwarding off: says so" grep -q "forwarding is disabled" "$TMP/log2"
 finish

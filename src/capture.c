@@ -1,0 +1,412 @@
+/* capture.c: packet input captured with libpcap on node.interface. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE		/* asprintf, open_memstream */
+#endif
+
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#include <net/if.h>
+
+#include <errno.h>
+#include <unistd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <pcap/pcap.h>
+
+#include "capture.h"
+#include "config.h"
+#include "log.h"
+#include "util.h"
+
+#define CAPTURE_NOTHING	"less 0"	/* a filter that matches no frame */
+
+#define ETH_HLEN_	14
+#define SLL_HLEN	16
+#define SLL2_HLEN	20
+#define VLAN_HLEN	4
+#define ETYPE_IPV4	0x0800
+#define ETYPE_IPV6	0x86dd
+#define ETYPE_8021Q	0x8100
+#define ETYPE_8021AD	0x88a8
+
+struct capture {
+	pcap_t			*p;
+	char			 ifname[IF_NAMESIZE];
+	int			 dlt;
+	struct event		*ev;
+	capture_cb		 cb;
+	void			*arg;
+	struct pcap_stat	 last;		/* pcap_stats() at the last read */
+	struct capture_stats	 stats;
+};
+
+static int	 capture_seen_vip(const struct ilbd_conf *, unsigned int);
+static int	 capture_seen_port(const struct ilbd_conf *, unsigned int,
+		    unsigned int);
+static void	 capture_filter_vip(FILE *, const struct ilbd_conf *,
+		    unsigned int);
+static uint16_t	 capture_rd16(const uint8_t *);
+static int	 capture_ethertype(uint16_t, const uint8_t *, size_t, size_t,
+		    size_t *);
+static int	 capture_snaplen(const char *);
+static int	 capture_setup(struct capture *, char **);
+static void	 capture_read(evutil_socket_t, short, void *);
+static void	 capture_packet(u_char *, const struct pcap_pkthdr *,
+		    const u_char *);
+
+/* Whether a service before i has the VIP of service i. */
+static int
+capture_seen_vip(const struct ilbd_conf *conf, unsigned int i)
+{
+	unsigned int	j;
+
+	for (j = 0; j < i; j++)
+		if (util_addr_eq(&conf->services[j].vip,
+		    &conf->services[i].vip))
+			return (1);
+	return (0);
+}
+
+/* Whether a service from first to before i has the VIP and port of i. */
+static int
+capture_seen_port(const struct ilbd_conf *conf, unsigned int first,
+    unsigned int i)
+{
+	const struct service_conf	*s = &conf->services[i];
+	unsigned int			 j;
+
+	for (j = first; j < i; j++)
+		if (conf->services[j].port == s->port &&
+		    util_addr_eq(&conf->services[j].vip, &s->vip))
+			return (1);
+	return (0);
+}
+
+/* "(dst host VIP and dst port P)", or "(... and (dst port P or ...))". */
+static void
+capture_filter_vip(FILE *f, const struct ilbd_conf *conf, unsigned int first)
+{
+	const struct ilb_addr	*vip = &conf->services[first].vip;
+	char			 host[ILB_ADDRSTRLEN];
+	unsigned int		 i, nports = 0;
+
+	for (i = first; i < conf->nservices; i++)
+		if (util_addr_eq(&conf->services[i].vip, vip) &&
+		    !capture_seen_port(conf, first, i))
+			nports++;
+	fprintf(f, "(dst host %s and %s", util_addr_fmt(vip, host,
+	    sizeof(host)), nports > 1 ? "(" : "");
+	nports = 0;
+	for (i = first; i < conf->nservices; i++) {
+		if (!util_addr_eq(&conf->services[i].vip, vip) ||
+		    capture_seen_port(conf, first, i))
+			continue;
+		fprintf(f, "%sdst port %u", nports++ > 0 ? " or " : "",
+		    conf->services[i].port);
+	}
+	fprintf(f, "%s)", nports > 1 ? ")" : "");
+}
+
+char *
+capture_filter(const struct ilbd_conf *conf)
+{
+	FILE		*f;
+	char		*text = NULL;
+	size_t		 len;
+	unsigned int	 i, nvips = 0;
+
+	if (conf->nservices == 0)
+		return (strdup(CAPTURE_NOTHING));
+	if ((f = open_memstream(&text, &len)) == NULL)
+		return (NULL);
+	for (i = 0; i < conf->nservices; i++)
+		if (!capture_seen_vip(conf, i))
+			nvips++;
+	fprintf(f, "tcp and %s", nvips > 1 ? "(" : "");
+	nvips = 0;
+	for (i = 0; i < conf->nservices; i++) {
+		if (capture_seen_vip(conf, i))
+			continue;
+		if (nvips++ > 0)
+			fputs(" or ", f);
+		capture_filter_vip(f, conf, i);
+	}
+	if (nvips > 1)
+		fputc(')', f);
+	if (ferror(f)) {
+		fclose(f);
+		free(text);
+		return (NULL);
+	}
+	fclose(f);
+	return (text);
+}
+
+static uint16_t
+capture_rd16(const uint8_t *p)
+{
+	return ((uint16_t)(p[0] << 8 | p[1]));
+}
+
+/*
+ * The ethertype etype announces what starts at off: skip one VLAN tag,
+ * then accept IPv4 or IPv6 with at least one byte of header.
+ */
+static int
+capture_ethertype(uint16_t etype, const uint8_t *f, size_t len, size_t off,
+    size_t *ipoff)
+{
+	if (etype == ETYPE_8021Q || etype == ETYPE_8021AD) {
+		if (len < off + VLAN_HLEN)
+			return (-1);
+		etype = capture_rd16(f + off + 2);
+		off += VLAN_HLEN;
+	}
+	if (etype != ETYPE_IPV4 && etype != ETYPE_IPV6)
+		return (-1);
+	if (len <= off)
+		return (-1);
+	*ipoff = off;
+	return (0);
+}
+
+int
+capture_strip(int dlt, const uint8_t *f, size_t len, size_t *off)
+{
+	switch (dlt) {
+	case DLT_EN10MB:
+		if (len < ETH_HLEN_)
+			return (-1);
+		return (capture_ethertype(capture_rd16(f + 12), f, len,
+		    ETH_HLEN_, off));
+	case DLT_LINUX_SLL:
+		if (len < SLL_HLEN)
+			return (-1);
+		return (capture_ethertype(capture_rd16(f + 14), f, len,
+		    SLL_HLEN, off));
+	case DLT_LINUX_SLL2:
+		if (len < SLL2_HLEN)
+			return (-1);
+		return (capture_ethertype(capture_rd16(f), f, len, SLL2_HLEN,
+		    off));
+	case DLT_RAW:
+		if (len < 1 || (f[0] >> 4 != 4 && f[0] >> 4 != 6))
+			return (-1);
+		*off = 0;
+		return (0);
+	default:
+		return (-1);
+	}
+}
+
+int
+capture_dlt_supported(int dlt)
+{
+	return (dlt == DLT_EN10MB || dlt == DLT_LINUX_SLL ||
+	    dlt == DLT_LINUX_SLL2 || dlt == DLT_RAW);
+}
+
+/*
+ * The interface's MTU plus link headers. libpcap sizes each slot of its
+ * ring by the snapshot length, 64 KiB on an interface with offloads:
+ * 8 MiB would then hold only 128 packets. A longer frame (GRO) is cut
+ * and dropped: it could not be forwarded anyway.
+ */
+static int
+capture_snaplen(const char *ifname)
+{
+	struct ifreq	ifr;
+	int		s, mtu = -1;
+
+	memset(&ifr, 0, sizeof(ifr));
+	util_strlcpy(ifr.ifr_name, ifname, sizeof(ifr.ifr_name));
+	if ((s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) != -1) {
+		if (ioctl(s, SIOCGIFMTU, &ifr) == 0)
+			mtu = ifr.ifr_mtu;
+		close(s);
+	}
+	if (mtu <= 0 || mtu > CAPTURE_SNAPLEN - CAPTURE_LINKROOM)
+		return (CAPTURE_SNAPLEN);
+	return (mtu + CAPTURE_LINKROOM);
+}
+
+/* Options, activation, direction and non-blocking mode. */
+static int
+capture_setup(struct capture *c, char **cause)
+{
+	const char	*err;
+	int		 rc;
+
+	if (pcap_set_snaplen(c->p, capture_snaplen(c->ifname)) != 0 ||
+	    pcap_set_immediate_mode(c->p, 1) != 0 ||
+	    pcap_set_buffer_size(c->p, CAPTURE_BUFSIZE) != 0 ||
+	    pcap_set_promisc(c->p, 0) != 0) {
+		*cause = strdup("cannot set capture options");
+		return (-1);
+	}
+	if ((rc = pcap_activate(c->p)) < 0) {
+		/* libpcap's text says more than the status when it has one. */
+		err = pcap_geterr(c->p);
+		if (asprintf(cause, "%s", *err != '\0' ? err :
+		    pcap_statustostr(rc)) == -1)
+			*cause = NULL;
+		return (-1);
+	}
+	if (rc > 0)
+		log_warnx("capture on %s: %s", c->ifname, pcap_statustostr(rc));
+	/* ilbd's own DSR output leaves on this interface: never read it. */
+	if (pcap_setdirection(c->p, PCAP_D_IN) == -1 ||
+	    pcap_setnonblock(c->p, 1, NULL) == -1) {
+		if (asprintf(cause, "%s", pcap_geterr(c->p)) == -1)
+			*cause = NULL;
+		return (-1);
+	}
+	c->dlt = pcap_datalink(c->p);
+	if (!capture_dlt_supported(c->dlt)) {
+		if (asprintf(cause, "unsupported link type %s",
+		    pcap_datalink_val_to_name(c->dlt) != NULL ?
+		    pcap_datalink_val_to_name(c->dlt) : "?") == -1)
+			*cause = NULL;
+		return (-1);
+	}
+	return (0);
+}
+
+/* Compile filter and set it, replacing the previous one. */
+int
+capture_set_filter(struct capture *c, const char *filter, char **cause)
+{
+	struct bpf_program	prog;
+
+	*cause = NULL;
+	if (pcap_compile(c->p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) == -1) {
+		if (asprintf(cause, "capture on %s: filter \"%s\": %s",
+		    c->ifname, filter, pcap_geterr(c->p)) == -1)
+			*cause = NULL;
+		return (-1);
+	}
+	if (pcap_setfilter(c->p, &prog) == -1) {
+		if (asprintf(cause, "capture on %s: set filter: %s",
+		    c->ifname, pcap_geterr(c->p)) == -1)
+			*cause = NULL;
+		pcap_freecode(&prog);
+		return (-1);
+	}
+	pcap_freecode(&prog);
+	log_debug("capture on %s: filter \"%s\"", c->ifname, filter);
+	return (0);
+}
+
+struct capture *
+capture_open(struct event_base *base, const char *ifname, const char *filter,
+    capture_cb cb, void *arg, char **cause)
+{
+	struct capture	*c;
+	char		 errbuf[PCAP_ERRBUF_SIZE], *why = NULL;
+	int		 fd;
+
+	*cause = NULL;
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		*cause = strdup("capture: out of memory");
+		return (NULL);
+	}
+	util_strlcpy(c->ifname, ifname, sizeof(c->ifname));
+	c->cb = cb;
+	c->arg = arg;
+	errbuf[0] = '\0';
+	if ((c->p = pcap_create(ifname, errbuf)) == NULL) {
+		why = strdup(errbuf);
+		goto fail;
+	}
+	if (capture_setup(c, &why) == -1)
+		goto fail;
+	if (capture_set_filter(c, filter, cause) == -1)
+		goto fail;
+	if ((fd = pcap_get_selectable_fd(c->p)) == -1 ||
+	    (c->ev = event_new(base, fd, EV_READ | EV_PERSIST, capture_read,
+	    c)) == NULL || event_add(c->ev, NULL) == -1) {
+		why = strdup("cannot add read event");
+		goto fail;
+	}
+	log_info("capture on %s (%s): %s", c->ifname,
+	    pcap_datalink_val_to_name(c->dlt), filter);
+	return (c);
+fail:
+	if (*cause == NULL && asprintf(cause, "cannot capture on %s: %s",
+	    ifname, why != NULL ? why : "?") == -1)
+		*cause = NULL;
+	free(why);
+	capture_close(c);
+	return (NULL);
+}
+
+/* One frame: strip the link header, hand the datagram on. */
+static void
+capture_packet(u_char *arg, const struct pcap_pkthdr *h, const u_char *frame)
+{
+	struct capture	*c = (struct capture *)arg;
+	size_t		 off;
+
+	if (h->caplen < h->len) {
+		c->stats.truncated++;
+		log_trace("capture on %s: %u-byte frame cut to %u", c->ifname,
+		    h->len, h->caplen);
+		return;
+	}
+	if (capture_strip(c->dlt, frame, h->caplen, &off) == -1) {
+		c->stats.nonip++;
+		log_trace("capture on %s: %u-byte frame is not IP", c->ifname,
+		    h->caplen);
+		return;
+	}
+	c->stats.packets++;
+	c->stats.bytes += h->caplen - off;
+	c->cb(c->arg, frame + off, h->caplen - off);
+}
+
+/* Dispatch up to CAPTURE_BUDGET frames, then give the loop back. */
+static void
+capture_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct capture	*c = arg;
+	int		 n;
+
+	(void)fd;
+	(void)what;
+	n = pcap_dispatch(c->p, CAPTURE_BUDGET, capture_packet, (u_char *)c);
+	if (n == PCAP_ERROR) {
+		c->stats.errors++;
+		log_debug("capture on %s: %s", c->ifname, pcap_geterr(c->p));
+	} else if (n >= CAPTURE_BUDGET)
+		c->stats.budget_hits++;
+}
+
+void
+capture_close(struct capture *c)
+{
+	if (c == NULL)
+		return;
+	if (c->ev != NULL)
+		event_free(c->ev);
+	if (c->p != NULL)
+		pcap_close(c->p);
+	free(c);
+}
+
+/* pcap's drop counters are 32 bits: add the difference since last time. */
+const struct capture_stats *
+capture_stats(struct capture *c)
+{
+	struct pcap_stat	ps;
+
+	if (c->p != NULL && pcap_stats(c->p, &ps) == 0) {
+		c->stats.drops += (u_int)(ps.ps_drop - c->last.ps_drop);
+		c->stats.ifdrops += (u_int)(ps.ps_ifdrop - c->last.ps_ifdrop);
+		c->last = ps;
+	}
+	return (&c->stats);
+}

@@ -1,0 +1,58 @@
+/* capture.h: packet input captured with libpcap on node.interface. */
+#ifndef ILBD_CAPTURE_H
+#define ILBD_CAPTURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct capture;
+struct event_base;
+struct ilbd_conf;
+
+#define CAPTURE_BUDGET		64		/* packets per read event */
+#define CAPTURE_SNAPLEN		65535	/* at most; MTU + CAPTURE_LINKROOM */
+#define CAPTURE_LINKROOM	64	/* link headers above the MTU */
+#define CAPTURE_BUFSIZE		(8 * 1024 * 1024)	/* kernel ring */
+
+/* Called for each packet captured: an IP datagram, link header stripped. */
+typedef void	(*capture_cb)(void *, const uint8_t *, size_t);
+
+struct capture_stats {
+	uint64_t	packets;	/* datagrams handed to the callback */
+	uint64_t	bytes;		/* their bytes, from the IP header on */
+	uint64_t	nonip;		/* frames neither IPv4 nor IPv6 */
+	uint64_t	truncated;	/* frames longer than the snapshot (GRO) */
+	uint64_t	errors;		/* pcap_dispatch() failures */
+	uint64_t	budget_hits;	/* read events that used the budget up */
+	uint64_t	drops;		/* pcap ps_drop: no room in the buffer */
+	uint64_t	ifdrops;	/* pcap ps_ifdrop: dropped by the interface */
+};
+
+/*
+ * The BPF filter that matches TCP to every service of conf, e.g.
+ * "tcp and ((dst host 198.51.100.10 and dst port 80) or (dst host
+ * 2001:db8::10 and (dst port 80 or dst port 443)))"; with no service, a
+ * filter that matches nothing. Pure; malloc'd, NULL if out of memory.
+ */
+char		*capture_filter(const struct ilbd_conf *);
+/*
+ * Find the IP header in a frame of link type dlt (DLT_EN10MB with at most
+ * one 802.1Q/802.1ad tag, DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_RAW): 0 and
+ * *off set, or -1 if the frame is not IPv4 or IPv6 or is cut short. Pure.
+ */
+int		 capture_strip(int, const uint8_t *, size_t, size_t *);
+/* Whether capture_strip() knows the link type. */
+int		 capture_dlt_supported(int);
+/*
+ * Capture inbound packets matching filter on ifname and hand them to cb
+ * from base. On failure return NULL with a malloc'd *cause.
+ */
+struct capture	*capture_open(struct event_base *, const char *, const char *,
+		    capture_cb, void *, char **);
+/* Replace the filter (on reload): 0, or -1 with a malloc'd *cause. */
+int		 capture_set_filter(struct capture *, const char *, char **);
+void		 capture_close(struct capture *);
+/* The counters, with the pcap drop counts read now. */
+const struct capture_stats *capture_stats(struct capture *);
+
+#endif

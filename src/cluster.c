@@ -1,0 +1,1027 @@
+/* cluster.c: cluster membership from ID messages over UDP multicast. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE		/* vasprintf */
+#endif
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <sodium.h>
+
+#include "cluster.h"
+#include "log.h"
+#include "msg.h"
+#include "score.h"
+
+#define CLUSTER_READ_BATCH	64	/* datagrams per read event */
+
+struct cluster {
+	struct event_base	*base;
+	struct event		*ev_read;
+	struct event		*ev_hello;	/* send an ID message */
+	struct event		*ev_expire;	/* look for silent members */
+	int			 fd;
+	struct sockaddr_storage	 group_sa;	/* where ID messages go */
+	socklen_t		 group_salen;
+	unsigned int		 ifindex;
+	struct ilbd_conf	 conf;		/* what open used (no services) */
+	int			 authenticate;
+	uint8_t			 key[MSG_KEY_LEN];
+	uint64_t		 epoch;		/* boot epoch */
+	uint64_t		 seq;		/* last sequence sent */
+	uint32_t		 hello_ms;
+	void			(*members_cb)(void *);
+	void			*arg;
+	struct cluster_table	 t;
+};
+
+/* ---- pure membership logic ------------------------------------------ */
+
+/* 1 the first time key is seen (remembering the last CLUSTER_ONCE_MAX). */
+static int
+cluster_once(struct cluster_once *o, const void *key, size_t len)
+{
+	uint8_t		k[sizeof(o->key[0])];
+	unsigned int	i;
+
+	memset(k, 0, sizeof(k));
+	memcpy(k, key, len < sizeof(k) ? len : sizeof(k));
+	for (i = 0; i < o->n; i++)
+		if (memcmp(o->key[i], k, sizeof(k)) == 0)
+			return (0);
+	memcpy(o->key[o->next], k, sizeof(k));
+	o->next = (o->next + 1) % CLUSTER_ONCE_MAX;
+	if (o->n < CLUSTER_ONCE_MAX)
+		o->n++;
+	return (1);
+}
+
+static int
+cluster_id_eq(const struct member_id *a, const struct member_id *b)
+{
+	return (score_id_cmp(a, b) == 0 && a->is_index == b->is_index);
+}
+
+/* Rebuild the active list: live members announcing active, by id. */
+static void
+cluster_table_sort(struct cluster_table *t)
+{
+	const struct cluster_member	*m;
+	uint16_t			 i, j, s;
+
+	t->nactive = 0;
+	for (i = 0; i < t->nslots; i++) {
+		m = &t->m[i];
+		if (!m->in_use || !m->alive || m->state != MSG_S_ACTIVE)
+			continue;
+		for (j = t->nactive; j > 0; j--) {
+			s = t->active[j - 1];
+			if (score_id_cmp(&t->m[s].id, &m->id) <= 0)
+				break;
+			t->active[j] = s;
+		}
+		t->active[j] = i;
+		t->nactive++;
+	}
+}
+
+static void
+cluster_table_event(struct cluster_table *t, enum cluster_event ev,
+    uint16_t slot)
+{
+	if (t->event_cb != NULL)
+		t->event_cb(t->event_arg, ev, slot, &t->m[slot]);
+}
+
+void
+cluster_table_init(struct cluster_table *t, const struct member_id *self,
+    const struct ilb_addr *addr, uint64_t epoch, enum conf_scoring scoring,
+    uint32_t dead_ms, uint64_t now)
+{
+	struct cluster_member	*m = &t->m[0];
+
+	memset(t, 0, sizeof(*t));
+	t->scoring = (uint8_t)scoring;
+	t->dead_ms = dead_ms;
+	t->nslots = 1;
+	t->self = 0;
+	m->id = *self;
+	msg_id_fmt(self, m->id_text, sizeof(m->id_text));
+	m->addr = *addr;
+	m->in_use = m->alive = m->self = 1;
+	m->state = MSG_S_ACTIVE;
+	m->scoring = (uint8_t)scoring;
+	m->epoch = epoch;
+	m->last_heard = m->since = now;
+	m->dead_ms = dead_ms;
+	cluster_table_sort(t);
+}
+
+void
+cluster_table_self_id(const struct cluster_table *t, uint32_t hello_ms,
+    struct msg_id *id)
+{
+	const struct cluster_member	*m = &t->m[t->self];
+
+	memset(id, 0, sizeof(*id));
+	id->scoring = t->scoring;
+	id->state = m->state;
+	id->members = t->nactive;
+	id->addr = m->addr;
+	id->hello_ms = hello_ms;
+	id->dead_ms = t->dead_ms;
+}
+
+/* The slot holding id, or -1. */
+static int
+cluster_table_lookup(const struct cluster_table *t, const struct member_id *id)
+{
+	uint16_t	i;
+
+	for (i = 0; i < t->nslots; i++)
+		if (t->m[i].in_use && cluster_id_eq(&t->m[i].id, id))
+			return (i);
+	return (-1);
+}
+
+/* A free slot: never used, else the gone member silent the longest. */
+static int
+cluster_table_alloc(struct cluster_table *t)
+{
+	int		best = -1;
+	uint16_t	i;
+
+	for (i = 0; i < t->nslots; i++) {
+		if (!t->m[i].in_use)
+			return (i);
+		if (!t->m[i].alive && (best == -1 ||
+		    t->m[i].last_heard < t->m[best].last_heard))
+			best = i;
+	}
+	if (t->nslots < CLUSTER_MEMBERS_MAX)
+		return (t->nslots++);
+	return (best);
+}
+
+/* Our id from another epoch: two nodes share a node.id. */
+static void
+cluster_table_own(struct cluster_table *t, const struct msg_hdr *h,
+    const struct ilb_addr *from)
+{
+	char	a[ILB_ADDRSTRLEN];
+
+	if (h->epoch == t->m[t->self].epoch) {
+		t->stats.own++;
+		return;
+	}
+	t->stats.duplicate_id++;
+	if (t->dup_epoch == h->epoch)
+		return;
+	t->dup_epoch = h->epoch;
+	log_warnx("another node (from %s, epoch %llu) uses this node's id %s: "
+	    "ignored; node ids must be unique", util_addr_fmt(from, a,
+	    sizeof(a)), (unsigned long long)h->epoch, t->m[t->self].id_text);
+}
+
+/* A peer with another scoring method would disagree on every owner. */
+static void
+cluster_table_scoring(struct cluster_table *t, const struct msg_hdr *h,
+    const struct msg_id *id)
+{
+	char	s[ILB_ADDRSTRLEN];
+
+	t->stats.scoring_mismatch++;
+	msg_id_fmt(&h->sender, s, sizeof(s));
+	if (cluster_once(&t->warned_ids, &h->sender, sizeof(h->sender)))
+		log_warnx("member %s uses scoring %s but this node uses %s: "
+		    "ignored", s, config_scoring_name(id->scoring),
+		    config_scoring_name(t->scoring));
+	else
+		log_debug("member %s: scoring %s differs: ignored", s,
+		    config_scoring_name(id->scoring));
+}
+
+/* Copy the announced fields; 1 if state or address changed. */
+static int
+cluster_member_update(struct cluster_member *m, const struct msg_hdr *h,
+    const struct msg_id *id, uint64_t now)
+{
+	int	changed;
+
+	changed = m->state != id->state || !util_addr_eq(&m->addr, &id->addr);
+	m->state = id->state;
+	m->addr = id->addr;
+	m->scoring = id->scoring;
+	m->members = id->members;
+	m->hello_ms = id->hello_ms;
+	m->dead_ms = id->dead_ms;
+	m->epoch = h->epoch;
+	m->seq = h->seq;
+	m->last_heard = now;
+	return (changed);
+}
+
+/* claim 17: a member we did not know (or had lost) announces itself. */
+static void
+cluster_table_join(struct cluster_table *t, uint16_t slot,
+    const struct msg_hdr *h, const struct msg_id *id, uint64_t now)
+{
+	struct cluster_member	*m = &t->m[slot];
+	char			 a[ILB_ADDRSTRLEN];
+
+	if (!m->in_use || !cluster_id_eq(&m->id, &h->sender)) {
+		memset(m, 0, sizeof(*m));
+		m->id = h->sender;
+		msg_id_fmt(&h->sender, m->id_text, sizeof(m->id_text));
+	}
+	m->in_use = m->alive = 1;
+	m->tombstone = 0;
+	m->since = now;
+	cluster_member_update(m, h, id, now);
+	t->stats.joins++;
+	log_info("member %s joined (address %s, epoch %llu, %s, slot %u)",
+	    m->id_text, util_addr_fmt(&m->addr, a, sizeof(a)),
+	    (unsigned long long)h->epoch, msg_state_name(m->state), slot);
+	cluster_table_event(t, CLUSTER_E_JOIN, slot);
+}
+
+/* A live member restarted: whatever it had is gone, it joins afresh. */
+static void
+cluster_table_restart(struct cluster_table *t, uint16_t slot,
+    const struct msg_hdr *h, const struct msg_id *id, uint64_t now)
+{
+	struct cluster_member	*m = &t->m[slot];
+	uint64_t		 old = m->epoch;
+
+	cluster_member_update(m, h, id, now);
+	m->since = now;
+	m->restarts++;
+	t->stats.restarts++;
+	log_info("member %s restarted (epoch %llu, was %llu): treated as a "
+	    "new member", m->id_text, (unsigned long long)h->epoch,
+	    (unsigned long long)old);
+	cluster_table_event(t, CLUSTER_E_RESTART, slot);
+}
+
+/* An old epoch, or no newer sequence in this one: a replay. */
+static int
+cluster_table_is_replay(const struct cluster_member *m,
+    const struct msg_hdr *h)
+{
+	if (!m->alive && !m->tombstone)
+		return (0);
+	if (h->epoch < m->epoch)
+		return (1);
+	return (h->epoch == m->epoch && h->seq <= m->seq);
+}
+
+static void
+cluster_table_replay(struct cluster_table *t, const struct cluster_member *m,
+    const struct msg_hdr *h)
+{
+	t->stats.replays++;
+	log_debug("member %s: replayed or stale message dropped (epoch %llu "
+	    "seq %llu, last epoch %llu seq %llu)", m->id_text,
+	    (unsigned long long)h->epoch, (unsigned long long)h->seq,
+	    (unsigned long long)m->epoch, (unsigned long long)m->seq);
+}
+
+/* A message from a known slot: refresh, restart, or rejoin. */
+static int
+cluster_table_known(struct cluster_table *t, uint16_t slot,
+    const struct msg_hdr *h, const struct msg_id *id, uint64_t now)
+{
+	struct cluster_member	*m = &t->m[slot];
+	char			 a[ILB_ADDRSTRLEN];
+
+	if (cluster_table_is_replay(m, h)) {
+		cluster_table_replay(t, m, h);
+		return (0);
+	}
+	t->stats.accepted++;
+	if (!m->alive) {
+		cluster_table_join(t, slot, h, id, now);
+		return (1);
+	}
+	if (h->epoch != m->epoch) {
+		cluster_table_restart(t, slot, h, id, now);
+		return (1);
+	}
+	if (!cluster_member_update(m, h, id, now))
+		return (0);
+	log_info("member %s is %s (address %s)", m->id_text,
+	    msg_state_name(m->state), util_addr_fmt(&m->addr, a, sizeof(a)));
+	cluster_table_event(t, CLUSTER_E_STATE, slot);
+	return (1);
+}
+
+/* A member id not in the table: its new slot, or -1. */
+static int
+cluster_table_new(struct cluster_table *t, const struct msg_hdr *h,
+    const struct msg_id *id, uint64_t now)
+{
+	char	s[ILB_ADDRSTRLEN];
+	int	slot;
+
+	if ((slot = cluster_table_alloc(t)) == -1) {
+		t->stats.table_full++;
+		msg_id_fmt(&h->sender, s, sizeof(s));
+		if (cluster_once(&t->warned_ids, &h->sender,
+		    sizeof(h->sender)))
+			log_warnx("member %s ignored: %d members already",
+			    s, CLUSTER_MEMBERS_MAX);
+		return (-1);
+	}
+	t->stats.accepted++;
+	cluster_table_join(t, (uint16_t)slot, h, id, now);
+	return (slot);
+}
+
+static int
+cluster_member_active(const struct cluster_member *m)
+{
+	return (m->in_use && m->alive && m->state == MSG_S_ACTIVE);
+}
+
+/*
+ * Returns 1 when an active member joined, restarted, left the active
+ * state or moved: the daemon re-ranks.  A joining member alone changes
+ * nothing (it is not scored until active).
+ */
+int
+cluster_table_input(struct cluster_table *t, const struct msg_view *v,
+    const struct msg_id *id, const struct ilb_addr *from, uint64_t now)
+{
+	const struct msg_hdr	*h = &v->hdr;
+	int			 slot, was;
+
+	if (cluster_id_eq(&h->sender, &t->m[t->self].id)) {
+		cluster_table_own(t, h, from);
+		return (0);
+	}
+	if (id->scoring != t->scoring) {
+		cluster_table_scoring(t, h, id);
+		return (0);
+	}
+	if ((slot = cluster_table_lookup(t, &h->sender)) == -1) {
+		if ((slot = cluster_table_new(t, h, id, now)) == -1)
+			return (0);
+		was = 0;
+	} else {
+		was = cluster_member_active(&t->m[slot]);
+		if (!cluster_table_known(t, (uint16_t)slot, h, id, now))
+			return (0);
+	}
+	cluster_table_sort(t);
+	return (was || cluster_member_active(&t->m[slot]));
+}
+
+void
+cluster_table_reject(struct cluster_table *t, enum msg_reason r,
+    const struct ilb_addr *from)
+{
+	char	a[ILB_ADDRSTRLEN];
+
+	if ((unsigned int)r < MSG_R_MAX)
+		t->stats.rejected[r]++;
+	util_addr_fmt(from, a, sizeof(a));
+	if (cluster_once(&t->warned_srcs, from, sizeof(*from)))
+		log_warnx("cluster message from %s dropped: %s (further drops "
+		    "from it are logged at debug level)", a,
+		    msg_reason_name(r));
+	else
+		log_debug("cluster message from %s dropped: %s", a,
+		    msg_reason_name(r));
+}
+
+/* claim 18: a member silent for dead_ms has left. */
+static void
+cluster_table_gone(struct cluster_table *t, uint16_t slot, uint64_t now)
+{
+	struct cluster_member	*m = &t->m[slot];
+
+	m->alive = 0;
+	m->tombstone = 1;
+	m->since = now;
+	t->stats.leaves++;
+	log_info("member %s is gone (silent for %llu ms)", m->id_text,
+	    (unsigned long long)(now - m->last_heard));
+	cluster_table_event(t, CLUSTER_E_GONE, slot);
+}
+
+int
+cluster_table_expire(struct cluster_table *t, uint64_t now)
+{
+	struct cluster_member	*m;
+	uint64_t		 tomb = (uint64_t)t->dead_ms *
+				    CLUSTER_TOMBSTONE_MULT;
+	uint16_t		 i, before = t->nactive;
+	int			 changed = 0;
+
+	for (i = 0; i < t->nslots; i++) {
+		m = &t->m[i];
+		if (!m->in_use || m->self)
+			continue;
+		if (m->alive && now - m->last_heard >= t->dead_ms) {
+			cluster_table_gone(t, i, now);
+			changed = 1;
+		} else if (m->tombstone && now - m->last_heard >= tomb)
+			m->tombstone = 0;	/* any epoch may rejoin */
+	}
+	if (!changed)
+		return (0);
+	cluster_table_sort(t);
+	return (t->nactive != before);
+}
+
+size_t
+cluster_table_active(const struct cluster_table *t, struct member_id *ids,
+    uint16_t *slots, struct ilb_addr *addrs, size_t max, size_t *self_index)
+{
+	const struct cluster_member	*m;
+	size_t				 i;
+
+	for (i = 0; i < t->nactive; i++) {
+		m = &t->m[t->active[i]];
+		if (m->self && self_index != NULL)
+			*self_index = i;
+		if (i >= max)
+			continue;
+		if (ids != NULL)
+			ids[i] = m->id;
+		if (slots != NULL)
+			slots[i] = t->active[i];
+		if (addrs != NULL)
+			addrs[i] = m->addr;
+	}
+	return (t->nactive);
+}
+
+/* Any live member, joining or leaving too: they hand packets off. */
+int
+cluster_table_find_addr(const struct cluster_table *t,
+    const struct ilb_addr *a)
+{
+	uint16_t	i;
+
+	for (i = 0; i < t->nslots; i++)
+		if (t->m[i].in_use && t->m[i].alive &&
+		    util_addr_eq(&t->m[i].addr, a))
+			return (i);
+	return (-1);
+}
+
+const struct ilb_addr *
+cluster_table_slot_addr(const struct cluster_table *t, uint16_t slot)
+{
+	if (slot >= t->nslots || !t->m[slot].in_use || !t->m[slot].alive)
+		return (NULL);
+	return (&t->m[slot].addr);
+}
+
+/* ---- sockets and timers ---------------------------------------------- */
+
+static void	cluster_cause(char **, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+/* A malloc'd message for the caller; NULL if memory is short. */
+static void
+cluster_cause(char **cause, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (cause == NULL)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(cause, fmt, ap) == -1)
+		*cause = NULL;
+	va_end(ap);
+}
+
+static uint64_t
+cluster_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+}
+
+/* The boot epoch: wall-clock ns, so a restarted node has a larger one. */
+static uint64_t
+cluster_boot_epoch(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec);
+}
+
+static void
+cluster_sa_to_addr(const struct sockaddr_storage *ss, struct ilb_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (ss->ss_family == AF_INET) {
+		a->family = AF_INET;
+		memcpy(a->u.b, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+	} else if (ss->ss_family == AF_INET6) {
+		a->family = AF_INET6;
+		memcpy(a->u.b, &((const struct sockaddr_in6 *)ss)->sin6_addr,
+		    16);
+	}
+}
+
+/* Rank an interface address: global beats link-local (IPv6). */
+static int
+cluster_ifaddr_rank(const struct sockaddr *sa)
+{
+	const struct sockaddr_in6	*s6;
+
+	if (sa->sa_family != AF_INET6)
+		return (2);
+	s6 = (const struct sockaddr_in6 *)sa;
+	return (IN6_IS_ADDR_LINKLOCAL(&s6->sin6_addr) ? 1 : 2);
+}
+
+/* node.address unset: the first address of node.interface in family. */
+static int
+cluster_ifaddr(const char *ifname, int family, struct ilb_addr *a,
+    char **cause)
+{
+	struct ifaddrs		*ifa, *i;
+	struct sockaddr_storage	 ss;
+	int			 best = 0, r;
+
+	if (getifaddrs(&ifa) == -1) {
+		cluster_cause(cause, "getifaddrs: %s", strerror(errno));
+		return (-1);
+	}
+	for (i = ifa; i != NULL; i = i->ifa_next) {
+		if (i->ifa_addr == NULL || i->ifa_addr->sa_family != family ||
+		    strcmp(i->ifa_name, ifname) != 0)
+			continue;
+		if ((r = cluster_ifaddr_rank(i->ifa_addr)) <= best)
+			continue;
+		best = r;
+		memset(&ss, 0, sizeof(ss));
+		memcpy(&ss, i->ifa_addr, family == AF_INET ?
+		    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
+		cluster_sa_to_addr(&ss, a);
+	}
+	freeifaddrs(ifa);
+	if (best == 0) {
+		cluster_cause(cause, "interface %s has no %s address: set "
+		    "node.address", ifname, family == AF_INET ? "IPv4" :
+		    "IPv6");
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+cluster_setopt(int fd, int level, int name, const void *v, socklen_t len,
+    const char *what, char **cause)
+{
+	if (setsockopt(fd, level, name, v, len) == 0)
+		return (0);
+	cluster_cause(cause, "cluster socket: %s: %s", what, strerror(errno));
+	return (-1);
+}
+
+/* Join the IPv4 group on the interface; TTL 1, no loop. */
+static int
+cluster_socket4(struct cluster *c, char **cause)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&c->group_sa;
+	struct ip_mreqn		 mr;
+	int			 ttl = 1, off = 0;
+
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons(c->conf.cluster.port);
+	memcpy(&sin->sin_addr, c->conf.cluster.group.u.b, 4);
+	c->group_salen = sizeof(*sin);
+	memset(&mr, 0, sizeof(mr));
+	mr.imr_multiaddr = sin->sin_addr;
+	mr.imr_ifindex = (int)c->ifindex;
+	if (cluster_setopt(c->fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr,
+	    sizeof(mr), "IP_ADD_MEMBERSHIP", cause) == -1 ||
+	    cluster_setopt(c->fd, IPPROTO_IP, IP_MULTICAST_IF, &mr,
+	    sizeof(mr), "IP_MULTICAST_IF", cause) == -1 ||
+	    cluster_setopt(c->fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl,
+	    sizeof(ttl), "IP_MULTICAST_TTL", cause) == -1 ||
+	    cluster_setopt(c->fd, IPPROTO_IP, IP_MULTICAST_LOOP, &off,
+	    sizeof(off), "IP_MULTICAST_LOOP", cause) == -1 ||
+	    cluster_setopt(c->fd, IPPROTO_IP, IP_MULTICAST_ALL, &off,
+	    sizeof(off), "IP_MULTICAST_ALL", cause) == -1)
+		return (-1);
+	return (0);
+}
+
+/* Join the IPv6 group on the interface; hop limit 1, no loop. */
+static int
+cluster_socket6(struct cluster *c, char **cause)
+{
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&c->group_sa;
+	struct ipv6_mreq	 mr;
+	int			 hops = 1, off = 0, on = 1;
+	unsigned int		 ifindex = c->ifindex;
+
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons(c->conf.cluster.port);
+	memcpy(&sin6->sin6_addr, c->conf.cluster.group.u.b, 16);
+	sin6->sin6_scope_id = c->ifindex;
+	c->group_salen = sizeof(*sin6);
+	memset(&mr, 0, sizeof(mr));
+	mr.ipv6mr_multiaddr = sin6->sin6_addr;
+	mr.ipv6mr_interface = c->ifindex;
+	if (cluster_setopt(c->fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
+	    sizeof(on), "IPV6_V6ONLY", cause) == -1 ||
+	    cluster_setopt(c->fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mr,
+	    sizeof(mr), "IPV6_JOIN_GROUP", cause) == -1 ||
+	    cluster_setopt(c->fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &ifindex,
+	    sizeof(ifindex), "IPV6_MULTICAST_IF", cause) == -1 ||
+	    cluster_setopt(c->fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops,
+	    sizeof(hops), "IPV6_MULTICAST_HOPS", cause) == -1 ||
+	    cluster_setopt(c->fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, &off,
+	    sizeof(off), "IPV6_MULTICAST_LOOP", cause) == -1 ||
+	    cluster_setopt(c->fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, &off,
+	    sizeof(off), "IPV6_MULTICAST_ALL", cause) == -1)
+		return (-1);
+	return (0);
+}
+
+/* A UDP socket bound to group:port and joined to it on the interface. */
+static int
+cluster_socket(struct cluster *c, char **cause)
+{
+	int	family = c->conf.cluster.group.family, on = 1, rv;
+	char	g[ILB_ADDRSTRLEN];
+
+	c->fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd == -1) {
+		cluster_cause(cause, "cluster socket: %s", strerror(errno));
+		return (-1);
+	}
+	if (cluster_setopt(c->fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on),
+	    "SO_REUSEADDR", cause) == -1)
+		return (-1);
+	memset(&c->group_sa, 0, sizeof(c->group_sa));
+	rv = family == AF_INET ? cluster_socket4(c, cause) :
+	    cluster_socket6(c, cause);
+	if (rv == -1)
+		return (-1);
+	if (bind(c->fd, (struct sockaddr *)&c->group_sa, c->group_salen)
+	    == -1) {
+		cluster_cause(cause, "cluster socket: bind %s port %u: %s",
+		    util_addr_fmt(&c->conf.cluster.group, g, sizeof(g)),
+		    c->conf.cluster.port, strerror(errno));
+		return (-1);
+	}
+	return (0);
+}
+
+/* Send one ID message with the next sequence number. */
+static void
+cluster_send_id(struct cluster *c)
+{
+	uint8_t		buf[MSG_MAX_LEN];
+	struct msg_hdr	h;
+	struct msg_id	id;
+	size_t		len;
+
+	memset(&h, 0, sizeof(h));
+	h.version = MSG_VERSION;
+	h.type = MSG_T_ID;
+	h.sender = c->t.m[c->t.self].id;
+	h.epoch = c->epoch;
+	h.seq = ++c->seq;
+	cluster_table_self_id(&c->t, c->hello_ms, &id);
+	len = msg_encode_id(buf, sizeof(buf), &h, &id,
+	    c->authenticate ? c->key : NULL);
+	if (sendto(c->fd, buf, len, 0, (struct sockaddr *)&c->group_sa,
+	    c->group_salen) == -1) {
+		c->t.stats.send_errors++;
+		log_debug("cluster: sendto: %s", strerror(errno));
+		return;
+	}
+	c->t.stats.sent++;
+}
+
+/* One datagram: decode, authenticate, dispatch by type; 1 if changed. */
+static int
+cluster_input(struct cluster *c, const uint8_t *buf, size_t len,
+    const struct ilb_addr *from, uint64_t now)
+{
+	struct msg_view	v;
+	struct msg_id	id;
+	enum msg_reason	r;
+
+	if ((r = msg_decode(buf, len, &v)) != MSG_OK ||
+	    (r = msg_verify(buf, &v, c->authenticate ? c->key : NULL)) !=
+	    MSG_OK) {
+		cluster_table_reject(&c->t, r, from);
+		return (0);
+	}
+	if (v.hdr.type != MSG_T_ID) {
+		c->t.stats.unhandled++;
+		log_debug("cluster: %s message not handled yet",
+		    msg_type_name(v.hdr.type));
+		return (0);
+	}
+	if ((r = msg_decode_id(&v, &id)) != MSG_OK) {
+		cluster_table_reject(&c->t, r, from);
+		return (0);
+	}
+	return (cluster_table_input(&c->t, &v, &id, from, now));
+}
+
+/* Read what is queued, in a bounded batch; 1 if the active set changed. */
+static int
+cluster_read(struct cluster *c)
+{
+	uint8_t			buf[MSG_MAX_LEN + 1];
+	struct sockaddr_storage	ss;
+	struct ilb_addr		from;
+	socklen_t		sslen;
+	ssize_t			n;
+	int			i, changed = 0;
+
+	for (i = 0; i < CLUSTER_READ_BATCH; i++) {
+		sslen = sizeof(ss);
+		n = recvfrom(c->fd, buf, sizeof(buf), 0,
+		    (struct sockaddr *)&ss, &sslen);
+		if (n == -1) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR) {
+				c->t.stats.recv_errors++;
+				log_debug("cluster: recvfrom: %s",
+				    strerror(errno));
+			}
+			break;
+		}
+		c->t.stats.received++;
+		cluster_sa_to_addr(&ss, &from);
+		changed |= cluster_input(c, buf, (size_t)n, &from,
+		    cluster_now_ms());
+	}
+	return (changed);
+}
+
+static void
+cluster_on_read(evutil_socket_t fd, short events, void *arg)
+{
+	struct cluster	*c = arg;
+
+	(void)fd;
+	(void)events;
+	if (cluster_read(c))
+		c->members_cb(c->arg);
+}
+
+static void
+cluster_timer_add(struct event *ev, uint32_t ms)
+{
+	struct timeval	tv;
+
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(ev, &tv);
+}
+
+/* claim 16: announce this node every hello_ms. */
+static void
+cluster_on_hello(evutil_socket_t fd, short events, void *arg)
+{
+	struct cluster	*c = arg;
+
+	(void)fd;
+	(void)events;
+	cluster_send_id(c);
+	cluster_timer_add(c->ev_hello, c->hello_ms);
+}
+
+static uint32_t
+cluster_expire_ms(const struct cluster *c)
+{
+	return (c->hello_ms / 2 > 5 ? c->hello_ms / 2 : 5);
+}
+
+/* claim 18: drain what is queued first, so a stalled loop kills no one. */
+static void
+cluster_on_expire(evutil_socket_t fd, short events, void *arg)
+{
+	struct cluster	*c = arg;
+	int		 changed;
+
+	(void)fd;
+	(void)events;
+	changed = cluster_read(c);
+	changed |= cluster_table_expire(&c->t, cluster_now_ms());
+	if (changed)
+		c->members_cb(c->arg);
+	cluster_timer_add(c->ev_expire, cluster_expire_ms(c));
+}
+
+/* Our GRE and unicast address: node.address, else the interface's. */
+static int
+cluster_self_addr(const struct ilbd_conf *conf, struct ilb_addr *a,
+    char **cause)
+{
+	if (conf->node.has_address) {
+		*a = conf->node.address;
+		return (0);
+	}
+	return (cluster_ifaddr(conf->node.interface,
+	    conf->cluster.group.family, a, cause));
+}
+
+/* Copy what the cluster needs of conf (services are not ours). */
+static void
+cluster_conf_copy(struct cluster *c, const struct ilbd_conf *conf)
+{
+	c->conf = *conf;
+	c->conf.services = NULL;
+	c->conf.nservices = 0;
+	c->authenticate = conf->cluster.authenticate;
+	if (c->authenticate)
+		memcpy(c->key, conf->cluster.key, sizeof(c->key));
+	sodium_memzero(c->conf.cluster.key, sizeof(c->conf.cluster.key));
+	c->hello_ms = conf->cluster.hello_ms;
+}
+
+static int
+cluster_events(struct cluster *c, char **cause)
+{
+	c->ev_read = event_new(c->base, c->fd, EV_READ | EV_PERSIST,
+	    cluster_on_read, c);
+	c->ev_hello = evtimer_new(c->base, cluster_on_hello, c);
+	c->ev_expire = evtimer_new(c->base, cluster_on_expire, c);
+	if (c->ev_read == NULL || c->ev_hello == NULL ||
+	    c->ev_expire == NULL || event_add(c->ev_read, NULL) == -1) {
+		cluster_cause(cause, "cluster: cannot set up events");
+		return (-1);
+	}
+	cluster_timer_add(c->ev_expire, cluster_expire_ms(c));
+	return (0);
+}
+
+struct cluster *
+cluster_open(struct event_base *base, const struct ilbd_conf *conf,
+    void (*members_cb)(void *), void *arg, char **cause)
+{
+	struct cluster	*c;
+	struct ilb_addr	 self;
+
+	if (cluster_self_addr(conf, &self, cause) == -1)
+		return (NULL);
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		cluster_cause(cause, "cluster: %s", strerror(errno));
+		return (NULL);
+	}
+	c->base = base;
+	c->fd = -1;
+	c->members_cb = members_cb;
+	c->arg = arg;
+	cluster_conf_copy(c, conf);
+	c->epoch = cluster_boot_epoch();
+	cluster_table_init(&c->t, &conf->node.id, &self, c->epoch,
+	    conf->cluster.scoring, conf->cluster.dead_ms, cluster_now_ms());
+	if ((c->ifindex = if_nametoindex(conf->node.interface)) == 0) {
+		cluster_cause(cause, "interface %s: %s", conf->node.interface,
+		    strerror(errno));
+		cluster_close(c);
+		return (NULL);
+	}
+	if (cluster_socket(c, cause) == -1 || cluster_events(c, cause) == -1) {
+		cluster_close(c);
+		return (NULL);
+	}
+	cluster_on_hello(-1, 0, c);	/* announce at once */
+	return (c);
+}
+
+void
+cluster_close(struct cluster *c)
+{
+	if (c == NULL)
+		return;
+	if (c->ev_read != NULL)
+		event_free(c->ev_read);
+	if (c->ev_hello != NULL)
+		event_free(c->ev_hello);
+	if (c->ev_expire != NULL)
+		event_free(c->ev_expire);
+	if (c->fd != -1)
+		close(c->fd);	/* leaves the group */
+	sodium_memzero(c->key, sizeof(c->key));
+	free(c);
+}
+
+/* What changed that only a restart applies, or NULL. */
+static const char *
+cluster_reload_blocker(const struct cluster *c, const struct ilbd_conf *n)
+{
+	const struct ilbd_conf	*o = &c->conf;
+
+	if (!util_addr_eq(&o->cluster.group, &n->cluster.group) ||
+	    o->cluster.port != n->cluster.port)
+		return ("cluster.group or cluster.port");
+	if (strcmp(o->node.interface, n->node.interface) != 0)
+		return ("node.interface");
+	if (score_id_cmp(&o->node.id, &n->node.id) != 0 ||
+	    o->node.id.is_index != n->node.id.is_index)
+		return ("node.id");
+	if (o->node.has_address != n->node.has_address ||
+	    (n->node.has_address && !util_addr_eq(&o->node.address,
+	    &n->node.address)))
+		return ("node.address");
+	if (o->cluster.authenticate != n->cluster.authenticate ||
+	    (n->cluster.authenticate && sodium_memcmp(c->key,
+	    n->cluster.key, sizeof(c->key)) != 0))
+		return ("cluster.authenticate or the cluster key");
+	if (o->cluster.scoring != n->cluster.scoring)
+		return ("cluster.scoring");
+	return (NULL);
+}
+
+int
+cluster_reload(struct cluster *c, const struct ilbd_conf *conf)
+{
+	const char	*why;
+
+	c->hello_ms = conf->cluster.hello_ms;
+	c->t.dead_ms = conf->cluster.dead_ms;
+	c->t.m[c->t.self].dead_ms = conf->cluster.dead_ms;
+	c->conf.cluster.hello_ms = conf->cluster.hello_ms;
+	c->conf.cluster.dead_ms = conf->cluster.dead_ms;
+	cluster_timer_add(c->ev_hello, c->hello_ms);
+	cluster_timer_add(c->ev_expire, cluster_expire_ms(c));
+	if ((why = cluster_reload_blocker(c, conf)) == NULL)
+		return (0);
+	log_warnx("cluster: a change of %s takes effect at restart only", why);
+	return (-1);
+}
+
+void
+cluster_set_event_cb(struct cluster *c, cluster_event_cb cb, void *arg)
+{
+	c->t.event_cb = cb;
+	c->t.event_arg = arg;
+}
+
+const struct cluster_stats *
+cluster_stats(const struct cluster *c)
+{
+	return (&c->t.stats);
+}
+
+size_t
+cluster_active(const struct cluster *c, struct member_id *ids,
+    uint16_t *slots, struct ilb_addr *addrs, size_t max, size_t *self_index)
+{
+	return (cluster_table_active(&c->t, ids, slots, addrs, max,
+	    self_index));
+}
+
+const struct ilb_addr *
+cluster_slot_addr(const struct cluster *c, uint16_t slot)
+{
+	return (cluster_table_slot_addr(&c->t, slot));
+}
+
+int
+cluster_find_addr(const struct cluster *c, const struct ilb_addr *a)
+{
+	return (cluster_table_find_addr(&c->t, a));
+}
+
+void
+cluster_foreach_member(const struct cluster *c,
+    void (*cb)(void *, uint16_t, const struct cluster_member *, uint64_t),
+    void *arg)
+{
+	uint64_t	now = cluster_now_ms();
+	uint16_t	i;
+
+	for (i = 0; i < c->t.nslots; i++)
+		if (c->t.m[i].in_use)
+			cb(arg, i, &c->t.m[i], now - c->t.m[i].last_heard);
+}
+
+uint64_t
+cluster_epoch(const struct cluster *c)
+{
+	return (c->epoch);
+}

@@ -1,0 +1,163 @@
+/* cluster.h: cluster membership from ID messages over UDP multicast. */
+#ifndef ILBD_CLUSTER_H
+#define ILBD_CLUSTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "flow.h"
+#include "msg.h"
+#include "util.h"
+
+#define CLUSTER_MEMBERS_MAX	256	/* slots, self included */
+#define CLUSTER_ONCE_MAX	32	/* peers remembered for log-once */
+#define CLUSTER_TOMBSTONE_MULT	10	/* gone ids keep their epoch this
+					   many dead_ms against replays */
+
+/* What happened to a member; passed to the event callback. */
+enum cluster_event {
+	CLUSTER_E_JOIN = 1,	/* new member, or back after it was gone */
+	CLUSTER_E_RESTART,	/* known member with a new boot epoch */
+	CLUSTER_E_STATE,	/* announced state or address changed */
+	CLUSTER_E_GONE		/* silent for dead_ms (claim 18) */
+};
+
+/* One slot of the membership table; slot numbers are stable. */
+struct cluster_member {
+	struct member_id	id;
+	char			id_text[ILB_ADDRSTRLEN];
+	struct ilb_addr		addr;		/* GRE and unicast address */
+	uint8_t			in_use;		/* slot holds this id */
+	uint8_t			alive;		/* heard within dead_ms */
+	uint8_t			self;		/* this node */
+	uint8_t			state;		/* enum msg_state, announced */
+	uint8_t			tombstone;	/* gone, epoch still guarded */
+	uint8_t			scoring;	/* announced */
+	uint16_t		members;	/* announced member count */
+	uint64_t		epoch;		/* boot epoch */
+	uint64_t		seq;		/* last sequence seen */
+	uint64_t		last_heard;	/* ms, monotonic */
+	uint64_t		since;		/* ms: joined, restarted or gone */
+	uint32_t		hello_ms;	/* announced */
+	uint32_t		dead_ms;	/* announced */
+	uint32_t		restarts;	/* epochs seen after the first */
+};
+
+/* Counters; rejected[] is indexed by enum msg_reason. */
+struct cluster_stats {
+	uint64_t		sent;		/* ID messages sent */
+	uint64_t		send_errors;
+	uint64_t		received;	/* datagrams read */
+	uint64_t		recv_errors;
+	uint64_t		accepted;	/* valid ID messages applied */
+	uint64_t		rejected[MSG_R_MAX];	/* codec and MAC */
+	uint64_t		replays;	/* old epoch or sequence */
+	uint64_t		scoring_mismatch;
+	uint64_t		duplicate_id;	/* our id, another epoch */
+	uint64_t		own;		/* our own message looped */
+	uint64_t		unhandled;	/* valid type not handled yet */
+	uint64_t		table_full;
+	uint64_t		joins;
+	uint64_t		leaves;		/* gone after dead_ms */
+	uint64_t		restarts;
+};
+
+/* A small set of keys (peer ids, source addresses) for log-once. */
+struct cluster_once {
+	uint8_t			key[CLUSTER_ONCE_MAX][20];
+	unsigned int		n;		/* filled, up to the max */
+	unsigned int		next;		/* ring position */
+};
+
+typedef void	(*cluster_event_cb)(void *, enum cluster_event,
+		    uint16_t, const struct cluster_member *);
+
+/*
+ * The membership state machine, free of I/O and clocks: the daemon and
+ * the unit tests drive it with decoded messages and "now" in ms.
+ */
+struct cluster_table {
+	struct cluster_member	m[CLUSTER_MEMBERS_MAX];	/* by slot */
+	uint16_t		nslots;		/* slots ever used */
+	uint16_t		self;		/* our slot */
+	uint16_t		active[CLUSTER_MEMBERS_MAX]; /* sorted by id */
+	uint16_t		nactive;
+	uint8_t			scoring;	/* enum conf_scoring */
+	uint32_t		dead_ms;
+	uint64_t		dup_epoch;	/* last duplicate-id epoch logged */
+	struct cluster_once	warned_ids;	/* scoring mismatch logged */
+	struct cluster_once	warned_srcs;	/* bad datagram logged */
+	struct cluster_stats	stats;
+	cluster_event_cb	event_cb;	/* optional */
+	void			*event_arg;
+};
+
+/* Pure membership logic (claims 16-18). */
+void		 cluster_table_init(struct cluster_table *,
+		    const struct member_id *, const struct ilb_addr *, uint64_t,
+		    enum conf_scoring, uint32_t, uint64_t);
+/* Apply a decoded, verified ID message; 1 if the active set changed. */
+int		 cluster_table_input(struct cluster_table *,
+		    const struct msg_view *, const struct msg_id *,
+		    const struct ilb_addr *, uint64_t);
+/* Count (and log once per source) a rejected datagram. */
+void		 cluster_table_reject(struct cluster_table *, enum msg_reason,
+		    const struct ilb_addr *);
+/* Remove members silent for dead_ms; 1 if the active set changed. */
+int		 cluster_table_expire(struct cluster_table *, uint64_t);
+/* Our own ID body, as announced. */
+void		 cluster_table_self_id(const struct cluster_table *,
+		    uint32_t, struct msg_id *);
+size_t		 cluster_table_active(const struct cluster_table *,
+		    struct member_id *, uint16_t *, struct ilb_addr *, size_t,
+		    size_t *);
+int		 cluster_table_find_addr(const struct cluster_table *,
+		    const struct ilb_addr *);
+const struct ilb_addr *cluster_table_slot_addr(const struct cluster_table *,
+		    uint16_t);
+
+struct event_base;
+struct cluster;
+
+/*
+ * Join cluster.group on node.interface and announce this node every
+ * hello_ms.  members_cb runs whenever the set of active members changes.
+ * Returns NULL with a malloc'd *cause on failure.
+ */
+struct cluster	*cluster_open(struct event_base *, const struct ilbd_conf *,
+		    void (*)(void *), void *, char **);
+/* Stop timers, leave the group, close the socket, free. */
+void		 cluster_close(struct cluster *);
+/*
+ * Apply hello_ms and dead_ms from a new config.  Returns 0, or -1 (and
+ * logs why) if it changes something only a restart applies (group, port,
+ * interface, node id or address, key, authenticate, scoring).
+ */
+int		 cluster_reload(struct cluster *, const struct ilbd_conf *);
+/* Also tell cb about joins, restarts, state changes and departures. */
+void		 cluster_set_event_cb(struct cluster *, cluster_event_cb,
+		    void *);
+const struct cluster_stats *cluster_stats(const struct cluster *);
+
+/*
+ * The active members (self included) sorted by member id, so every node
+ * computes the same list: ids, slots and addresses into arrays of max
+ * (any may be NULL); *self_index (if not NULL) gets our position.
+ * Returns the number of active members (may exceed max).
+ */
+size_t		 cluster_active(const struct cluster *, struct member_id *,
+		    uint16_t *, struct ilb_addr *, size_t, size_t *);
+/* The address of a live member's slot, or NULL. */
+const struct ilb_addr *cluster_slot_addr(const struct cluster *, uint16_t);
+/* The slot of the live member with this address (GRE handoffs), or -1. */
+int		 cluster_find_addr(const struct cluster *,
+		    const struct ilb_addr *);
+/* Every slot in use (gone ones too: see alive); age_ms = now - last heard. */
+void		 cluster_foreach_member(const struct cluster *,
+		    void (*)(void *, uint16_t, const struct cluster_member *,
+		    uint64_t), void *);
+/* This node's boot epoch. */
+uint64_t	 cluster_epoch(const struct cluster *);
+
+#endif

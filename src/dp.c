@@ -1,0 +1,405 @@
+/* dp.c: the data path: packet input, the decision, packet output. */
+#include <sys/random.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "capture.h"
+#include "cluster.h"
+#include "dp.h"
+#include "fwd.h"
+#include "gre.h"
+#include "lb.h"
+#include "log.h"
+#include "neigh.h"
+#include "tun.h"
+
+#define DP_TICK_MS		100	/* table expiry and record drain */
+#define DP_EXPIRE_BUDGET	20000	/* entries expired per tick at most */
+#define DP_STATS_LINE		8192
+
+struct dp {
+	struct event_base	*base;
+	const struct ilbd_conf	*conf;
+	struct lb		 lb;
+	int			 lb_ready;
+	struct cluster		*cluster;
+	struct tun		*tun;
+	struct capture		*cap;
+	struct fwd		*fwd;		/* NULL without a dsr service */
+	struct neigh		*neigh;		/* likewise */
+	struct gre		*gre;
+	uint32_t		 gre_key;	/* cluster identifier */
+	struct event		*ev_flush;	/* sends queued frames */
+	int			 flush_pending;
+	struct event		*ev_tick;
+	struct dp_stats		 stats;
+};
+
+static const struct {
+	const char	*name;
+	size_t		 off;
+} dp_stats_names[] = {
+#define DP_STATS_NAME(name, help)	{ #name, offsetof(struct dp_stats, name) },
+	DP_STATS_FOREACH(DP_STATS_NAME)
+#undef DP_STATS_NAME
+};
+
+static uint64_t
+dp_now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+}
+
+/* Frames queued during a read batch leave once the batch is done. */
+static void
+dp_flush_later(struct dp *dp)
+{
+	if (!dp->flush_pending) {
+		dp->flush_pending = 1;
+		event_active(dp->ev_flush, 0, 0);
+	}
+}
+
+static void
+dp_on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct dp	*dp = arg;
+
+	(void)fd;
+	(void)what;
+	dp->flush_pending = 0;
+	if (dp->fwd != NULL)
+		fwd_flush(dp->fwd);
+}
+
+/* Send a packet to the server the decision chose, by DSR or GRE. */
+static void
+dp_forward(struct dp *dp, const struct lb_action *act, const uint8_t *pkt,
+    size_t len)
+{
+	uint8_t	mac[6];
+
+	if (act->svc->forward == FORWARD_GRE) {
+		if (gre_send(dp->gre, &act->srv->addr, 0, 0, pkt, len) == -1)
+			dp->stats.gre_fwd_errors++;
+		return;
+	}
+	if (neigh_lookup(dp->neigh, &act->srv->addr, mac) == -1) {
+		dp->stats.no_mac++;
+		return;
+	}
+	if (fwd_queue(dp->fwd, mac, pkt, len) == -1) {
+		dp->stats.fwd_errors++;
+		return;
+	}
+	dp_flush_later(dp);
+}
+
+/* claim 1: hand a packet of a connection we do not own to its owner. */
+static void
+dp_handoff(struct dp *dp, uint16_t slot, const uint8_t *pkt, size_t len)
+{
+	const struct ilb_addr	*addr;
+
+	if ((addr = cluster_slot_addr(dp->cluster, slot)) == NULL) {
+		dp->stats.handoff_no_addr++;
+		return;
+	}
+	if (gre_send(dp->gre, addr, 1, dp->gre_key, pkt, len) == -1)
+		dp->stats.handoff_errors++;
+}
+
+static void
+dp_packet(struct dp *dp, const uint8_t *pkt, size_t len, int by_handoff)
+{
+	struct pkt_info		pi;
+	struct lb_action	act;
+
+	switch (lb_input(&dp->lb, pkt, len, by_handoff, dp_now(), &pi, &act)) {
+	case LB_FORWARD:
+		dp_forward(dp, &act, pkt, len);
+		break;
+	case LB_HANDOFF:
+		dp_handoff(dp, act.member, pkt, len);
+		break;
+	default:
+		log_trace("drop %s (%zu bytes%s)", lb_drop_name(act.drop), len,
+		    by_handoff ? ", by handoff" : "");
+		break;
+	}
+}
+
+/* A packet from the TUN device or the capture. */
+static void
+dp_on_input(void *arg, const uint8_t *pkt, size_t len)
+{
+	dp_packet(arg, pkt, len, 0);
+}
+
+/* A GRE packet: a handoff from a member with our cluster's key. */
+static void
+dp_on_gre(void *arg, const struct ilb_addr *src, int has_key, uint32_t key,
+    const uint8_t *inner, size_t len)
+{
+	struct dp	*dp = arg;
+	char		 buf[ILB_ADDRSTRLEN];
+
+	dp->stats.gre_rx++;
+	if (!has_key || key != dp->gre_key ||
+	    cluster_find_addr(dp->cluster, src) == -1) {
+		dp->stats.gre_rx_reject++;
+		log_debug("GRE from %s refused: %s",
+		    util_addr_fmt(src, buf, sizeof(buf)),
+		    !has_key ? "no key" : key != dp->gre_key ? "wrong key" :
+		    "not a member");
+		return;
+	}
+	dp_packet(dp, inner, len, 1);
+}
+
+/* The active membership changed: rank with the new member list. */
+static void
+dp_on_members(void *arg)
+{
+	struct dp		*dp = arg;
+	struct member_id	 ids[LB_MEMBERS_MAX];
+	struct ilb_addr		 addrs[LB_MEMBERS_MAX];
+	uint16_t		 slots[LB_MEMBERS_MAX];
+	size_t			 n, self;
+
+	if (dp->cluster == NULL || !dp->lb_ready)
+		return;
+	n = cluster_active(dp->cluster, ids, slots, addrs, LB_MEMBERS_MAX,
+	    &self);
+	if (lb_set_members(&dp->lb, ids, slots, n, self) == -1)
+		log_warnx("membership of %zu members not usable", n);
+	else
+		log_info("membership: %zu active member%s", n,
+		    n == 1 ? "" : "s");
+}
+
+static void
+dp_on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct dp		*dp = arg;
+	struct lb_record	 rec;
+
+	(void)fd;
+	(void)what;
+	lb_tick(&dp->lb, dp_now(), DP_EXPIRE_BUDGET);
+	/* Replication sends these; until then they are counted. */
+	while (lb_queue_pop(&dp->lb, &rec))
+		dp->stats.records_unsent++;
+}
+
+/* Watch every DSR server's neighbour entry so its MAC is ready. */
+static int
+dp_open_dsr(struct dp *dp, char **cause)
+{
+	const struct ilbd_conf	*conf = dp->conf;
+	unsigned int		 i, j, ndsr = 0;
+
+	for (i = 0; i < conf->nservices; i++)
+		if (conf->services[i].forward == FORWARD_DSR)
+			ndsr++;
+	if (ndsr == 0)
+		return (0);
+	if ((dp->fwd = fwd_open(conf->node.interface, cause)) == NULL)
+		return (-1);
+	if ((dp->neigh = neigh_open(dp->base, conf->node.interface,
+	    cause)) == NULL)
+		return (-1);
+	for (i = 0; i < conf->nservices; i++) {
+		if (conf->services[i].forward != FORWARD_DSR)
+			continue;
+		for (j = 0; j < conf->services[i].nservers; j++)
+			neigh_watch(dp->neigh,
+			    &conf->services[i].servers[j].addr);
+	}
+	return (0);
+}
+
+static int
+dp_open_input(struct dp *dp, char **cause)
+{
+	const struct ilbd_conf	*conf = dp->conf;
+	char			*filter;
+
+	if (conf->input.mode == INPUT_TUN) {
+		if (tun_check_forwarding(conf, cause) == -1)
+			return (-1);
+		if ((dp->tun = tun_open(dp->base, conf->input.device,
+		    dp_on_input, dp, cause)) == NULL)
+			return (-1);
+		return (tun_route_vips(dp->tun, conf, cause));
+	}
+	if ((filter = capture_filter(conf)) == NULL) {
+		*cause = strdup("cannot build the capture filter");
+		return (-1);
+	}
+	dp->cap = capture_open(dp->base, conf->node.interface, filter,
+	    dp_on_input, dp, cause);
+	free(filter);
+	return (dp->cap == NULL ? -1 : 0);
+}
+
+struct dp *
+dp_open(struct event_base *base, const struct ilbd_conf *conf, char **cause)
+{
+	struct dp	*dp;
+	struct timeval	 tv = { 0, DP_TICK_MS * 1000 };
+	uint64_t	 seed;
+
+	if ((dp = calloc(1, sizeof(*dp))) == NULL) {
+		*cause = strdup("out of memory");
+		return (NULL);
+	}
+	dp->base = base;
+	dp->conf = conf;
+	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		seed = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)dp;
+	if (lb_init(&dp->lb, conf, seed) == -1) {
+		if (asprintf(cause, "cannot set up the tables (%u + %u "
+		    "entries): %s", conf->tables.ltoc_size,
+		    conf->tables.cache_size, strerror(errno)) == -1)
+			*cause = NULL;
+		goto fail;
+	}
+	dp->lb_ready = 1;
+	dp->gre_key = gre_cluster_key(conf->cluster.authenticate ?
+	    conf->cluster.key : NULL, conf);
+	if ((dp->cluster = cluster_open(base, conf, dp_on_members, dp,
+	    cause)) == NULL)
+		goto fail;
+	dp_on_members(dp);
+	if ((dp->gre = gre_open(base, conf->node.has_address ?
+	    &conf->node.address : NULL, dp_on_gre, dp, cause)) == NULL)
+		goto fail;
+	if (dp_open_dsr(dp, cause) == -1)
+		goto fail;
+	dp->ev_flush = event_new(base, -1, 0, dp_on_flush, dp);
+	dp->ev_tick = event_new(base, -1, EV_PERSIST, dp_on_tick, dp);
+	if (dp->ev_flush == NULL || dp->ev_tick == NULL ||
+	    event_add(dp->ev_tick, &tv) == -1) {
+		*cause = strdup("cannot create the data path events");
+		goto fail;
+	}
+	if (dp_open_input(dp, cause) == -1)
+		goto fail;
+	return (dp);
+fail:
+	dp_close(dp);
+	return (NULL);
+}
+
+void
+dp_close(struct dp *dp)
+{
+	if (dp == NULL)
+		return;
+	if (dp->tun != NULL)
+		tun_close(dp->tun);
+	if (dp->cap != NULL)
+		capture_close(dp->cap);
+	if (dp->ev_tick != NULL)
+		event_free(dp->ev_tick);
+	if (dp->ev_flush != NULL)
+		event_free(dp->ev_flush);
+	if (dp->fwd != NULL) {
+		fwd_flush(dp->fwd);
+		fwd_close(dp->fwd);
+	}
+	if (dp->neigh != NULL)
+		neigh_close(dp->neigh);
+	if (dp->gre != NULL)
+		gre_close(dp->gre);
+	if (dp->cluster != NULL)
+		cluster_close(dp->cluster);
+	if (dp->lb_ready)
+		lb_free(&dp->lb);
+	free(dp);
+}
+
+const struct dp_stats *
+dp_stats(const struct dp *dp)
+{
+	return (&dp->stats);
+}
+
+/* Append " key=value" to the line at *off. */
+static void
+dp_stats_put(char *line, size_t *off, const char *key, uint64_t v)
+{
+	int	n;
+
+	if (*off >= DP_STATS_LINE)
+		return;
+	n = snprintf(line + *off, DP_STATS_LINE - *off, " %s=%llu", key,
+	    (unsigned long long)v);
+	if (n > 0)
+		*off += (size_t)n;
+}
+
+/* Counters of the edges: cluster, GRE, input and output. */
+static void
+dp_stats_edges(struct dp *dp, char *line, size_t *off)
+{
+	const struct cluster_stats	*cs = cluster_stats(dp->cluster);
+	uint64_t			 rej;
+	size_t				 i;
+
+	rej = cs->replays + cs->scoring_mismatch + cs->duplicate_id;
+	for (i = 0; i < MSG_R_MAX; i++)
+		if (i != MSG_OK)
+			rej += cs->rejected[i];
+	dp_stats_put(line, off, "cluster_rx", cs->received);
+	dp_stats_put(line, off, "cluster_rx_reject", rej);
+	dp_stats_put(line, off, "cluster_joins", cs->joins);
+	dp_stats_put(line, off, "cluster_leaves", cs->leaves);
+	dp_stats_put(line, off, "cluster_restarts", cs->restarts);
+	dp_stats_put(line, off, "gre_sent", gre_stats(dp->gre)->sent);
+	dp_stats_put(line, off, "gre_malformed",
+	    gre_stats(dp->gre)->malformed);
+	if (dp->tun != NULL)
+		dp_stats_put(line, off, "input_packets",
+		    tun_stats(dp->tun)->packets);
+	if (dp->cap != NULL) {
+		dp_stats_put(line, off, "input_packets",
+		    capture_stats(dp->cap)->packets);
+		dp_stats_put(line, off, "capture_drops",
+		    capture_stats(dp->cap)->drops);
+	}
+	if (dp->fwd != NULL) {
+		dp_stats_put(line, off, "dsr_sent", fwd_stats(dp->fwd)->sent);
+		dp_stats_put(line, off, "dsr_too_big",
+		    fwd_stats(dp->fwd)->too_big);
+	}
+}
+
+void
+dp_log_stats(struct dp *dp)
+{
+	char	line[DP_STATS_LINE];
+	size_t	i, off;
+
+	off = (size_t)snprintf(line, sizeof(line), "stats:");
+	for (i = 0; i < LB_STATS_N; i++)
+		dp_stats_put(line, &off, lb_stats_desc[i].name,
+		    lb_stats_get(&dp->lb.stats, i));
+	for (i = 0; i < sizeof(dp_stats_names) / sizeof(dp_stats_names[0]);
+	    i++)
+		dp_stats_put(line, &off, dp_stats_names[i].name,
+		    *(const uint64_t *)(const void *)((const char *)&dp->stats +
+		    dp_stats_names[i].off));
+	dp_stats_edges(dp, line, &off);
+	log_info("%s", line);
+}

@@ -1,0 +1,39 @@
+/* dp.h: the data path: packet input, the decision, packet output. */
+#ifndef ILBD_DP_H
+#define ILBD_DP_H
+
+#include <stdint.h>
+
+#include "config.h"
+
+struct event_base;
+struct dp;
+
+/* Counters of the data path's own edges (the decision has its own). */
+#define DP_STATS_FOREACH(X)						\
+	X(no_mac, "dropped: the server's MAC address is not known yet")	\
+	X(fwd_errors, "dropped: could not queue a frame to a server")	\
+	X(gre_fwd_errors, "dropped: GRE send to a server failed")	\
+	X(handoff_errors, "dropped: GRE send to the owner failed")	\
+	X(handoff_no_addr, "dropped: the owner's address is unknown")	\
+	X(gre_rx, "GRE packets received")				\
+	X(gre_rx_reject, "GRE refused: no key, wrong key or not a member") \
+	X(records_unsent, "NEW/END records not sent: no replication yet")
+
+struct dp_stats {
+#define DP_STATS_FIELD(name, help)	uint64_t name;
+	DP_STATS_FOREACH(DP_STATS_FIELD)
+#undef DP_STATS_FIELD
+};
+
+/*
+ * Open every socket and device conf asks for and start the data path on
+ * base. conf must outlive the data path. Returns NULL with *cause set.
+ */
+struct dp	*dp_open(struct event_base *, const struct ilbd_conf *, char **);
+void		 dp_close(struct dp *);
+/* Log one line "stats: key=value ..." with every counter. */
+void		 dp_log_stats(struct dp *);
+const struct dp_stats *dp_stats(const struct dp *);
+
+#endif

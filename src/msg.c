@@ -1,0 +1,336 @@
+/* msg.c: cluster message codec and MAC (pure: buffers in, buffers out). */
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "msg.h"
+
+/* Offsets inside the ID body. */
+#define MSG_ID_SCORING		0
+#define MSG_ID_STATE		1
+#define MSG_ID_MEMBERS		2
+#define MSG_ID_FLAGS		4
+#define MSG_ID_FAMILY		6	/* 4 or 6 */
+#define MSG_ID_ADDR		8
+#define MSG_ID_HELLO		24
+#define MSG_ID_DEAD		28
+
+static const char *const msg_reason_names[MSG_R_MAX] = {
+	[MSG_OK] = "ok",
+	[MSG_R_SHORT] = "short",
+	[MSG_R_MAGIC] = "bad_magic",
+	[MSG_R_VERSION] = "bad_version",
+	[MSG_R_TYPE] = "bad_type",
+	[MSG_R_FLAGS] = "bad_flags",
+	[MSG_R_SENDER] = "bad_sender",
+	[MSG_R_LENGTH] = "bad_length",
+	[MSG_R_NOAUTH] = "unauthenticated",
+	[MSG_R_AUTH] = "authenticated",
+	[MSG_R_MAC] = "bad_mac",
+	[MSG_R_BODY] = "bad_body",
+};
+
+static const char *const msg_type_names[MSG_T_MAX + 1] = {
+	[MSG_T_ID] = "id",
+	[MSG_T_NEW] = "new",
+	[MSG_T_END] = "end",
+	[MSG_T_ACK] = "ack",
+	[MSG_T_TRANSFER] = "transfer",
+	[MSG_T_REFRESH] = "refresh",
+};
+
+static void
+msg_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void
+msg_put32(uint8_t *p, uint32_t v)
+{
+	msg_put16(p, (uint16_t)(v >> 16));
+	msg_put16(p + 2, (uint16_t)v);
+}
+
+static void
+msg_put64(uint8_t *p, uint64_t v)
+{
+	msg_put32(p, (uint32_t)(v >> 32));
+	msg_put32(p + 4, (uint32_t)v);
+}
+
+static uint16_t
+msg_get16(const uint8_t *p)
+{
+	return ((uint16_t)(p[0] << 8 | p[1]));
+}
+
+static uint32_t
+msg_get32(const uint8_t *p)
+{
+	return ((uint32_t)msg_get16(p) << 16 | msg_get16(p + 2));
+}
+
+static uint64_t
+msg_get64(const uint8_t *p)
+{
+	return ((uint64_t)msg_get32(p) << 32 | msg_get32(p + 4));
+}
+
+/* Write the fixed header; body_len and flags as given. */
+static void
+msg_put_hdr(uint8_t *buf, const struct msg_hdr *hdr, uint16_t flags,
+    size_t blen)
+{
+	memcpy(buf + MSG_OFF_MAGIC, MSG_MAGIC, 4);
+	buf[MSG_OFF_VERSION] = hdr->version;
+	buf[MSG_OFF_TYPE] = hdr->type;
+	msg_put16(buf + MSG_OFF_FLAGS, flags);
+	msg_put64(buf + MSG_OFF_EPOCH, hdr->epoch);
+	msg_put64(buf + MSG_OFF_SEQ, hdr->seq);
+	msg_put16(buf + MSG_OFF_BODYLEN, (uint16_t)blen);
+	buf[MSG_OFF_IDLEN] = hdr->sender.len;
+	buf[MSG_OFF_IDFLAGS] = hdr->sender.is_index ? MSG_IDF_INDEX : 0;
+	memset(buf + MSG_OFF_ID, 0, MEMBER_ID_MAX);
+	memcpy(buf + MSG_OFF_ID, hdr->sender.b,
+	    hdr->sender.len > MEMBER_ID_MAX ? MEMBER_ID_MAX : hdr->sender.len);
+}
+
+size_t
+msg_encode(uint8_t *buf, size_t size, const struct msg_hdr *hdr,
+    const uint8_t *body, size_t blen, const uint8_t *key)
+{
+	size_t		len = MSG_HDR_LEN + blen;
+
+	if (key != NULL)
+		len += MSG_MAC_LEN;
+	if (blen > MSG_BODY_MAX || len > size)
+		return (0);
+	if (blen > 0 && body != buf + MSG_HDR_LEN)
+		memmove(buf + MSG_HDR_LEN, body, blen);
+	msg_put_hdr(buf, hdr, key != NULL ? MSG_F_AUTH : 0, blen);
+	if (key != NULL)
+		crypto_auth_hmacsha512256(buf + MSG_HDR_LEN + blen, buf,
+		    MSG_HDR_LEN + blen, key);
+	return (len);
+}
+
+/* Wire family: 4, 6, or 0 for none. */
+static uint8_t
+msg_family(const struct ilb_addr *a)
+{
+	if (a->family == AF_INET)
+		return (4);
+	if (a->family == AF_INET6)
+		return (6);
+	return (0);
+}
+
+size_t
+msg_encode_id(uint8_t *buf, size_t size, const struct msg_hdr *hdr,
+    const struct msg_id *id, const uint8_t *key)
+{
+	uint8_t		*b = buf + MSG_HDR_LEN;
+	size_t		 alen = util_addr_len(&id->addr);
+
+	if (size < MSG_HDR_LEN + MSG_ID_BODY_LEN)
+		return (0);
+	memset(b, 0, MSG_ID_BODY_LEN);
+	b[MSG_ID_SCORING] = id->scoring;
+	b[MSG_ID_STATE] = id->state;
+	msg_put16(b + MSG_ID_MEMBERS, id->members);
+	msg_put16(b + MSG_ID_FLAGS, id->flags);
+	b[MSG_ID_FAMILY] = msg_family(&id->addr);
+	memcpy(b + MSG_ID_ADDR, id->addr.u.b, alen > 16 ? 16 : alen);
+	msg_put32(b + MSG_ID_HELLO, id->hello_ms);
+	msg_put32(b + MSG_ID_DEAD, id->dead_ms);
+	return (msg_encode(buf, size, hdr, b, MSG_ID_BODY_LEN, key));
+}
+
+/* The sender id: 4 or 16 bytes, index only with 4, zero padding. */
+static enum msg_reason
+msg_decode_sender(const uint8_t *buf, struct member_id *id)
+{
+	uint8_t		len = buf[MSG_OFF_IDLEN], fl = buf[MSG_OFF_IDFLAGS];
+	size_t		i;
+
+	if ((len != 4 && len != 16) || (fl & ~MSG_IDF_INDEX) != 0 ||
+	    ((fl & MSG_IDF_INDEX) && len != 4))
+		return (MSG_R_SENDER);
+	for (i = len; i < MEMBER_ID_MAX; i++)
+		if (buf[MSG_OFF_ID + i] != 0)
+			return (MSG_R_SENDER);
+	memset(id, 0, sizeof(*id));
+	id->len = len;
+	id->is_index = (fl & MSG_IDF_INDEX) != 0;
+	memcpy(id->b, buf + MSG_OFF_ID, len);
+	return (MSG_OK);
+}
+
+enum msg_reason
+msg_decode(const uint8_t *buf, size_t len, struct msg_view *v)
+{
+	struct msg_hdr	*h = &v->hdr;
+	size_t		 want;
+
+	if (len < MSG_HDR_LEN)
+		return (MSG_R_SHORT);
+	if (memcmp(buf + MSG_OFF_MAGIC, MSG_MAGIC, 4) != 0)
+		return (MSG_R_MAGIC);
+	if (buf[MSG_OFF_VERSION] != MSG_VERSION)
+		return (MSG_R_VERSION);
+	h->version = buf[MSG_OFF_VERSION];
+	h->type = buf[MSG_OFF_TYPE];
+	if (h->type < MSG_T_ID || h->type > MSG_T_MAX)
+		return (MSG_R_TYPE);
+	h->flags = msg_get16(buf + MSG_OFF_FLAGS);
+	if ((h->flags & ~MSG_F_KNOWN) != 0)
+		return (MSG_R_FLAGS);
+	if (msg_decode_sender(buf, &h->sender) != MSG_OK)
+		return (MSG_R_SENDER);
+	h->epoch = msg_get64(buf + MSG_OFF_EPOCH);
+	h->seq = msg_get64(buf + MSG_OFF_SEQ);
+	h->body_len = msg_get16(buf + MSG_OFF_BODYLEN);
+	want = MSG_HDR_LEN + (size_t)h->body_len +
+	    ((h->flags & MSG_F_AUTH) ? MSG_MAC_LEN : 0);
+	if (want != len)
+		return (MSG_R_LENGTH);
+	v->body = buf + MSG_HDR_LEN;
+	v->len = len;
+	return (MSG_OK);
+}
+
+enum msg_reason
+msg_verify(const uint8_t *buf, const struct msg_view *v, const uint8_t *key)
+{
+	size_t	mlen = MSG_HDR_LEN + (size_t)v->hdr.body_len;
+
+	if (key == NULL)
+		return ((v->hdr.flags & MSG_F_AUTH) ? MSG_R_AUTH : MSG_OK);
+	if (!(v->hdr.flags & MSG_F_AUTH))
+		return (MSG_R_NOAUTH);
+	if (v->len != mlen + MSG_MAC_LEN)
+		return (MSG_R_LENGTH);
+	if (crypto_auth_hmacsha512256_verify(buf + mlen, buf, mlen, key) != 0)
+		return (MSG_R_MAC);
+	return (MSG_OK);
+}
+
+/* The address of an ID body: family 4 or 6, bytes past it ignored. */
+static enum msg_reason
+msg_decode_addr(const uint8_t *b, struct ilb_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	switch (b[MSG_ID_FAMILY]) {
+	case 4:
+		a->family = AF_INET;
+		memcpy(a->u.b, b + MSG_ID_ADDR, 4);
+		return (MSG_OK);
+	case 6:
+		a->family = AF_INET6;
+		memcpy(a->u.b, b + MSG_ID_ADDR, 16);
+		return (MSG_OK);
+	default:
+		return (MSG_R_BODY);
+	}
+}
+
+/* Longer bodies are accepted (fields appended by a later revision). */
+enum msg_reason
+msg_decode_id(const struct msg_view *v, struct msg_id *id)
+{
+	const uint8_t	*b = v->body;
+
+	if (v->hdr.type != MSG_T_ID || v->hdr.body_len < MSG_ID_BODY_LEN)
+		return (MSG_R_BODY);
+	memset(id, 0, sizeof(*id));
+	id->scoring = b[MSG_ID_SCORING];
+	id->state = b[MSG_ID_STATE];
+	if (id->state < MSG_S_JOINING || id->state > MSG_S_LEAVING)
+		return (MSG_R_BODY);
+	id->members = msg_get16(b + MSG_ID_MEMBERS);
+	id->flags = msg_get16(b + MSG_ID_FLAGS);
+	if (msg_decode_addr(b, &id->addr) != MSG_OK)
+		return (MSG_R_BODY);
+	id->hello_ms = msg_get32(b + MSG_ID_HELLO);
+	id->dead_ms = msg_get32(b + MSG_ID_DEAD);
+	return (MSG_OK);
+}
+
+int
+msg_rec_put(uint8_t *body, size_t size, size_t *off, const void *rec,
+    size_t len)
+{
+	if (len > UINT16_MAX || *off > size || size - *off < 2 + len)
+		return (-1);
+	msg_put16(body + *off, (uint16_t)len);
+	memcpy(body + *off + 2, rec, len);
+	*off += 2 + len;
+	return (0);
+}
+
+int
+msg_rec_next(const struct msg_view *v, size_t *off, const uint8_t **rec,
+    size_t *len)
+{
+	size_t	blen = v->hdr.body_len, rlen;
+
+	if (*off == blen)
+		return (0);
+	if (*off > blen || blen - *off < 2)
+		return (-1);
+	rlen = msg_get16(v->body + *off);
+	if (blen - *off - 2 < rlen)
+		return (-1);
+	*rec = v->body + *off + 2;
+	*len = rlen;
+	*off += 2 + rlen;
+	return (1);
+}
+
+const char *
+msg_reason_name(enum msg_reason r)
+{
+	if ((unsigned int)r >= MSG_R_MAX)
+		return ("unknown");
+	return (msg_reason_names[r]);
+}
+
+const char *
+msg_type_name(unsigned int t)
+{
+	if (t > MSG_T_MAX || msg_type_names[t] == NULL)
+		return ("unknown");
+	return (msg_type_names[t]);
+}
+
+const char *
+msg_state_name(unsigned int s)
+{
+	switch (s) {
+	case MSG_S_JOINING:
+		return ("joining");
+	case MSG_S_ACTIVE:
+		return ("active");
+	case MSG_S_LEAVING:
+		return ("leaving");
+	default:
+		return ("unknown");
+	}
+}
+
+const char *
+msg_id_fmt(const struct member_id *id, char *buf, size_t len)
+{
+	if (id->is_index && id->len == 4)
+		snprintf(buf, len, "%u", (unsigned int)msg_get32(id->b));
+	else if ((id->len != 4 && id->len != 16) || inet_ntop(id->len == 4 ?
+	    AF_INET : AF_INET6, id->b, buf, (socklen_t)len) == NULL)
+		snprintf(buf, len, "?");
+	return (buf);
+}

@@ -1,0 +1,156 @@
+/* msg.h: cluster message codec and MAC (pure: buffers in, buffers out). */
+#ifndef ILBD_MSG_H
+#define ILBD_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flow.h"
+#include "util.h"
+
+/*
+ * Every message, big-endian (ilbd-protocol(7) has the picture):
+ *
+ *	 0  magic "ILBD"		 4  version (1)
+ *	 5  type			 6  flags (16 bits)
+ *	 8  sender boot epoch (64)	16  sequence number (64)
+ *	24  body length (16)		26  sender id length (4 or 16)
+ *	27  sender id flags		28  sender id (16 bytes, zero padded)
+ *	44  body			44 + body length: MAC (32), if MSG_F_AUTH
+ */
+#define MSG_MAGIC		"ILBD"
+#define MSG_VERSION		1
+#define MSG_HDR_LEN		44
+#define MSG_MAC_LEN		32	/* crypto_auth_hmacsha512256_BYTES */
+#define MSG_KEY_LEN		32	/* crypto_auth_hmacsha512256_KEYBYTES */
+#define MSG_MAX_LEN		1400	/* fits an Ethernet MTU with headroom */
+#define MSG_BODY_MAX		(MSG_MAX_LEN - MSG_HDR_LEN - MSG_MAC_LEN)
+
+#define MSG_OFF_MAGIC		0
+#define MSG_OFF_VERSION		4
+#define MSG_OFF_TYPE		5
+#define MSG_OFF_FLAGS		6
+#define MSG_OFF_EPOCH		8
+#define MSG_OFF_SEQ		16
+#define MSG_OFF_BODYLEN		24
+#define MSG_OFF_IDLEN		26
+#define MSG_OFF_IDFLAGS		27
+#define MSG_OFF_ID		28
+
+#define MSG_F_AUTH		0x0001	/* a MAC follows the body */
+#define MSG_F_KNOWN		(MSG_F_AUTH)
+#define MSG_IDF_INDEX		0x01	/* sender id is an index (claim 6) */
+
+/* Message types; only ID is handled so far, the rest are reserved. */
+enum msg_type {
+	MSG_T_ID = 1,		/* claim 16: periodic member announcement */
+	MSG_T_NEW = 2,		/* new connection records (claim 13) */
+	MSG_T_END = 3,		/* end of connection records (claim 14) */
+	MSG_T_ACK = 4,		/* acknowledgement of NEW / TRANSFER */
+	MSG_T_TRANSFER = 5,	/* transfer table (claims 17, 18) */
+	MSG_T_REFRESH = 6,	/* batched activity refreshes */
+	MSG_T_MAX = MSG_T_REFRESH
+};
+
+/* Why a datagram was rejected; msg_reason_name() gives counter labels. */
+enum msg_reason {
+	MSG_OK = 0,
+	MSG_R_SHORT,		/* shorter than a header */
+	MSG_R_MAGIC,		/* not "ILBD" */
+	MSG_R_VERSION,		/* unknown version */
+	MSG_R_TYPE,		/* unknown type */
+	MSG_R_FLAGS,		/* unknown flag bits */
+	MSG_R_SENDER,		/* bad sender id length or flags */
+	MSG_R_LENGTH,		/* body length disagrees with the datagram */
+	MSG_R_NOAUTH,		/* no MAC but this node authenticates */
+	MSG_R_AUTH,		/* a MAC but this node does not authenticate */
+	MSG_R_MAC,		/* MAC does not verify */
+	MSG_R_BODY,		/* body malformed for its type */
+	MSG_R_MAX
+};
+
+/* The ID body, 32 bytes (ilbd-protocol(7)). */
+#define MSG_ID_BODY_LEN		32
+
+/* A member's state as announced in its ID messages. */
+enum msg_state {
+	MSG_S_JOINING = 1,	/* waiting for transfer tables (claim 17) */
+	MSG_S_ACTIVE = 2,	/* scored, owns connections */
+	MSG_S_LEAVING = 3	/* handing its entries over (claim 18) */
+};
+
+/* Header fields; body_len is filled by the encoder and the decoder. */
+struct msg_hdr {
+	uint8_t			version;	/* MSG_VERSION */
+	uint8_t			type;		/* enum msg_type */
+	uint16_t		flags;		/* MSG_F_* */
+	uint64_t		epoch;		/* sender boot epoch */
+	uint64_t		seq;		/* per epoch, strictly increasing */
+	uint16_t		body_len;
+	struct member_id	sender;		/* claims 5 and 6 */
+};
+
+/* A decoded datagram: the header and a view of its body in the buffer. */
+struct msg_view {
+	struct msg_hdr		hdr;
+	const uint8_t		*body;		/* points into the datagram */
+	size_t			 len;		/* whole datagram, MAC included */
+};
+
+/* The ID message body. */
+struct msg_id {
+	uint8_t			scoring;	/* enum conf_scoring */
+	uint8_t			state;		/* enum msg_state */
+	uint16_t		members;	/* active members the sender sees */
+	uint16_t		flags;		/* reserved, 0 */
+	struct ilb_addr		addr;		/* for GRE handoffs and unicast */
+	uint32_t		hello_ms;
+	uint32_t		dead_ms;
+};
+
+/*
+ * Encode one message into buf (size bytes) from hdr (version, type,
+ * sender, epoch, seq; flags and body_len are set here) and body[0..blen).
+ * body may point at buf + MSG_HDR_LEN (built in place).  With key (32
+ * bytes) the MAC is appended and MSG_F_AUTH set; without it neither.
+ * Returns the message length, or 0 if it does not fit.
+ */
+size_t		 msg_encode(uint8_t *, size_t, const struct msg_hdr *,
+		    const uint8_t *, size_t, const uint8_t *);
+/* Encode an ID message; same rules as msg_encode(). */
+size_t		 msg_encode_id(uint8_t *, size_t, const struct msg_hdr *,
+		    const struct msg_id *, const uint8_t *);
+
+/*
+ * Check a datagram's framing (magic, version, type, flags, sender, body
+ * length against the datagram length, MAC length) and fill view.  The MAC
+ * is not checked: call msg_verify().  Returns MSG_OK or a reason.
+ */
+enum msg_reason	 msg_decode(const uint8_t *, size_t, struct msg_view *);
+/*
+ * Authenticate a decoded datagram.  key NULL: this node does not
+ * authenticate and rejects a message with a MAC; otherwise the message
+ * must carry a MAC that verifies under key (constant time).
+ */
+enum msg_reason	 msg_verify(const uint8_t *, const struct msg_view *,
+		    const uint8_t *);
+/* Decode the body of an ID message.  Returns MSG_OK or MSG_R_BODY. */
+enum msg_reason	 msg_decode_id(const struct msg_view *, struct msg_id *);
+
+/*
+ * Records inside a body (NEW, END, TRANSFER...): each is a 16-bit length
+ * then that many bytes.  msg_rec_put() appends one at *off in body
+ * (size bytes) and returns 0, or -1 if it does not fit; msg_rec_next()
+ * steps through them: 1 with a record, 0 at the end, -1 if malformed.
+ */
+int		 msg_rec_put(uint8_t *, size_t, size_t *, const void *, size_t);
+int		 msg_rec_next(const struct msg_view *, size_t *,
+		    const uint8_t **, size_t *);
+
+const char	*msg_reason_name(enum msg_reason);
+const char	*msg_type_name(unsigned int);
+const char	*msg_state_name(unsigned int);
+/* Member id as text: an address, or the index in decimal. */
+const char	*msg_id_fmt(const struct member_id *, char *, size_t);
+
+#endif

@@ -1,0 +1,372 @@
+/* tun.c: packet input from a TUN device that every VIP is routed into. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE		/* asprintf */
+#endif
+
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#include <linux/if_tun.h>
+#include <net/if.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "log.h"
+#include "rtnl.h"
+#include "tun.h"
+#include "util.h"
+
+#define TUN_PROC_V4	"/proc/sys/net/ipv4/ip_forward"
+#define TUN_PROC_V4IF	"/proc/sys/net/ipv4/conf/%s/forwarding"
+#define TUN_PROC_V6	"/proc/sys/net/ipv6/conf/all/forwarding"
+
+struct tun {
+	int			 fd;
+	char			 name[IF_NAMESIZE];
+	unsigned int		 ifindex;
+	struct event		*ev;
+	struct rtnl		 rtnl;
+	tun_cb			 cb;
+	void			*arg;
+	uint8_t			*buf;		/* TUN_BUFSIZE bytes */
+	struct ilb_addr		*routes;	/* VIPs routed into the device */
+	unsigned int		 nroutes;	/* up to CONF_SERVICES_MAX */
+	struct tun_stats	 stats;
+};
+
+static int	 tun_create(struct tun *, const char *, char **);
+static int	 tun_link_setup(struct tun *, char **);
+static void	 tun_read(evutil_socket_t, short, void *);
+static int	 tun_has_route(const struct tun *, const struct ilb_addr *);
+static int	 tun_conf_has_vip(const struct ilbd_conf *,
+		    const struct ilb_addr *);
+static int	 tun_route_add(struct tun *, const struct ilb_addr *, char **);
+static void	 tun_route_del(struct tun *, unsigned int);
+static int	 tun_conf_has_family(const struct ilbd_conf *, int);
+static int	 tun_sysctl(const char *, int *);
+
+/* Open /dev/net/tun and attach it to a new (or leftover) device. */
+static int
+tun_create(struct tun *t, const char *ifname, char **cause)
+{
+	struct ifreq	ifr;
+
+	if ((t->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC)) ==
+	    -1) {
+		if (asprintf(cause, "/dev/net/tun: %s", strerror(errno)) == -1)
+			*cause = NULL;
+		return (-1);
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	util_strlcpy(ifr.ifr_name, ifname, sizeof(ifr.ifr_name));
+	if (ioctl(t->fd, TUNSETIFF, &ifr) == -1) {
+		if (asprintf(cause, "cannot create tun device %s: %s%s", ifname,
+		    strerror(errno), errno == EBUSY ? " (is it in use?)" :
+		    errno == EINVAL ? " (does a device of another type have "
+		    "that name?)" : "") == -1)
+			*cause = NULL;
+		return (-1);
+	}
+	util_strlcpy(t->name, ifr.ifr_name, sizeof(t->name));
+	if ((t->ifindex = if_nametoindex(t->name)) == 0) {
+		if (asprintf(cause, "tun device %s: %s", t->name,
+		    strerror(errno)) == -1)
+			*cause = NULL;
+		return (-1);
+	}
+	return (0);
+}
+
+/* Bring the device up, with no IPv6 link-local address. */
+static int
+tun_link_setup(struct tun *t, char **cause)
+{
+	char	*why = NULL;
+
+	if (rtnl_open(&t->rtnl, &why) == 0) {
+		/* Only routed VIP traffic should be read: no RS, no MLD. */
+		if (rtnl_link_no_addrgen(&t->rtnl, t->ifindex, &why) == -1) {
+			log_debug("tun %s: IPv6 address generation left on: "
+			    "%s", t->name, why != NULL ? why : "?");
+			free(why);
+			why = NULL;
+		}
+		if (rtnl_link_up(&t->rtnl, t->ifindex, &why) == 0)
+			return (0);
+	}
+	if (asprintf(cause, "cannot bring %s up: %s", t->name,
+	    why != NULL ? why : "?") == -1)
+		*cause = NULL;
+	free(why);
+	return (-1);
+}
+
+struct tun *
+tun_open(struct event_base *base, const char *ifname, tun_cb cb, void *arg,
+    char **cause)
+{
+	struct tun	*t;
+
+	*cause = NULL;
+	if ((t = calloc(1, sizeof(*t))) == NULL ||
+	    (t->buf = malloc(TUN_BUFSIZE)) == NULL ||
+	    (t->routes = calloc(CONF_SERVICES_MAX, sizeof(*t->routes))) ==
+	    NULL) {
+		if (t != NULL)
+			free(t->buf);
+		free(t);
+		*cause = strdup("tun: out of memory");
+		return (NULL);
+	}
+	t->fd = -1;
+	t->rtnl.fd = -1;
+	t->cb = cb;
+	t->arg = arg;
+	if (tun_create(t, ifname, cause) == -1)
+		goto fail;
+	if (tun_link_setup(t, cause) == -1)
+		goto fail;
+	if ((t->ev = event_new(base, t->fd, EV_READ | EV_PERSIST, tun_read,
+	    t)) == NULL || event_add(t->ev, NULL) == -1) {
+		*cause = strdup("tun: cannot add read event");
+		goto fail;
+	}
+	log_info("tun device %s (index %u) up", t->name, t->ifindex);
+	return (t);
+fail:
+	tun_close(t);
+	return (NULL);
+}
+
+/* Read up to TUN_BUDGET packets, then give the loop back. */
+static void
+tun_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct tun	*t = arg;
+	ssize_t		 n;
+	int		 i;
+
+	(void)what;
+	for (i = 0; i < TUN_BUDGET; i++) {
+		if ((n = read(fd, t->buf, TUN_BUFSIZE)) == -1) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			t->stats.read_errors++;
+			if (errno == EBADFD || errno == EIO) {
+				log_warn("tun %s: read; stop reading", t->name);
+				event_del(t->ev);
+			} else
+				log_debug("tun %s: read: %s", t->name,
+				    strerror(errno));
+			return;
+		}
+		if (n == 0) {
+			t->stats.empty++;
+			continue;
+		}
+		t->stats.packets++;
+		t->stats.bytes += (uint64_t)n;
+		t->cb(t->arg, t->buf, (size_t)n);
+	}
+	t->stats.budget_hits++;
+}
+
+static int
+tun_has_route(const struct tun *t, const struct ilb_addr *a)
+{
+	unsigned int	i;
+
+	for (i = 0; i < t->nroutes; i++)
+		if (util_addr_eq(&t->routes[i], a))
+			return (1);
+	return (0);
+}
+
+static int
+tun_conf_has_vip(const struct ilbd_conf *conf, const struct ilb_addr *a)
+{
+	unsigned int	i;
+
+	for (i = 0; i < conf->nservices; i++)
+		if (util_addr_eq(&conf->services[i].vip, a))
+			return (1);
+	return (0);
+}
+
+static int
+tun_route_add(struct tun *t, const struct ilb_addr *vip, char **cause)
+{
+	char	 host[ILB_ADDRSTRLEN], *why = NULL;
+
+	util_addr_fmt(vip, host, sizeof(host));
+	if (t->nroutes == CONF_SERVICES_MAX) {
+		if (asprintf(cause, "cannot route %s to %s: more than %d VIPs",
+		    host, t->name, CONF_SERVICES_MAX) == -1)
+			*cause = NULL;
+		return (-1);
+	}
+	if (rtnl_route_add(&t->rtnl, vip, t->ifindex, &why) == -1) {
+		if (asprintf(cause, "cannot route %s/%d to %s: %s", host,
+		    vip->family == AF_INET ? 32 : 128, t->name,
+		    why != NULL ? why : "?") == -1)
+			*cause = NULL;
+		free(why);
+		return (-1);
+	}
+	t->routes[t->nroutes++] = *vip;
+	t->stats.routes = t->nroutes;
+	log_debug("tun %s: route %s/%d", t->name, host,
+	    vip->family == AF_INET ? 32 : 128);
+	return (0);
+}
+
+/* Remove route i; a route already gone (ESRCH) is not an error. */
+static void
+tun_route_del(struct tun *t, unsigned int i)
+{
+	char	 host[ILB_ADDRSTRLEN], *why = NULL;
+
+	util_addr_fmt(&t->routes[i], host, sizeof(host));
+	if (rtnl_route_del(&t->rtnl, &t->routes[i], t->ifindex, &why) == -1 &&
+	    errno != ESRCH)
+		log_warnx("tun %s: cannot remove route %s: %s", t->name, host,
+		    why != NULL ? why : "?");
+	else
+		log_debug("tun %s: route %s removed", t->name, host);
+	free(why);
+	t->routes[i] = t->routes[--t->nroutes];
+	t->stats.routes = t->nroutes;
+}
+
+int
+tun_route_vips(struct tun *t, const struct ilbd_conf *conf, char **cause)
+{
+	const struct ilb_addr	*vip;
+	unsigned int		 i;
+
+	*cause = NULL;
+	for (i = 0; i < t->nroutes; ) {
+		if (!tun_conf_has_vip(conf, &t->routes[i]))
+			tun_route_del(t, i);
+		else
+			i++;
+	}
+	for (i = 0; i < conf->nservices; i++) {
+		vip = &conf->services[i].vip;
+		if (!tun_has_route(t, vip) && tun_route_add(t, vip, cause) == -1)
+			return (-1);
+	}
+	return (0);
+}
+
+/* Read an integer sysctl from /proc: 0, or -1 if it cannot be read. */
+static int
+tun_sysctl(const char *path, int *val)
+{
+	FILE	*f;
+	int	 ok;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return (-1);
+	ok = fscanf(f, "%d", val) == 1;
+	fclose(f);
+	return (ok ? 0 : -1);
+}
+
+static int
+tun_conf_has_family(const struct ilbd_conf *conf, int family)
+{
+	unsigned int	i;
+
+	for (i = 0; i < conf->nservices; i++)
+		if (conf->services[i].vip.family == family)
+			return (1);
+	return (0);
+}
+
+#define TUN_FWD_HINT	"tun mode needs it; enable it or use input.mode = \"pcap\""
+
+int
+tun_check_forwarding(const struct ilbd_conf *conf, char **cause)
+{
+	char	path[128];
+	int	v;
+
+	*cause = NULL;
+	if (tun_conf_has_family(conf, AF_INET)) {
+		if (tun_sysctl(TUN_PROC_V4, &v) == 0 && v == 0) {
+			*cause = strdup("IPv4 forwarding is disabled (sysctl "
+			    "net.ipv4.ip_forward=0): " TUN_FWD_HINT);
+			return (-1);
+		}
+		snprintf(path, sizeof(path), TUN_PROC_V4IF,
+		    conf->node.interface);
+		if (tun_sysctl(path, &v) == 0 && v == 0) {
+			if (asprintf(cause, "IPv4 forwarding is disabled on %s "
+			    "(sysctl net.ipv4.conf.%s.forwarding=0): "
+			    TUN_FWD_HINT, conf->node.interface,
+			    conf->node.interface) == -1)
+				*cause = NULL;
+			return (-1);
+		}
+	}
+	if (tun_conf_has_family(conf, AF_INET6)) {
+		if (tun_sysctl(TUN_PROC_V6, &v) == -1) {
+			*cause = strdup("IPv6 is disabled in the kernel (no "
+			    TUN_PROC_V6 "): tun mode cannot route IPv6 VIPs; "
+			    "use input.mode = \"pcap\"");
+			return (-1);
+		}
+		if (v == 0) {
+			*cause = strdup("IPv6 forwarding is disabled (sysctl "
+			    "net.ipv6.conf.all.forwarding=0): " TUN_FWD_HINT);
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+void
+tun_close(struct tun *t)
+{
+	if (t == NULL)
+		return;
+	if (t->rtnl.fd != -1)
+		while (t->nroutes > 0)
+			tun_route_del(t, t->nroutes - 1);
+	rtnl_close(&t->rtnl);
+	if (t->ev != NULL)
+		event_free(t->ev);
+	if (t->fd != -1)
+		close(t->fd);
+	free(t->routes);
+	free(t->buf);
+	free(t);
+}
+
+const struct tun_stats *
+tun_stats(const struct tun *t)
+{
+	return (&t->stats);
+}
+
+const char *
+tun_name(const struct tun *t)
+{
+	return (t->name);
+}
+
+unsigned int
+tun_ifindex(const struct tun *t)
+{
+	return (t->ifindex);
+}

@@ -1,0 +1,52 @@
+/* tun.h: packet input from a TUN device that every VIP is routed into. */
+#ifndef ILBD_TUN_H
+#define ILBD_TUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+struct ilbd_conf;
+struct tun;
+
+#define TUN_BUDGET	64	/* packets read per read event at most */
+#define TUN_BUFSIZE	65536	/* largest packet read */
+
+/* Called for each packet read: an IP datagram, no link header. */
+typedef void	(*tun_cb)(void *, const uint8_t *, size_t);
+
+struct tun_stats {
+	uint64_t	packets;	/* datagrams handed to the callback */
+	uint64_t	bytes;		/* their bytes */
+	uint64_t	empty;		/* zero-length reads, dropped */
+	uint64_t	read_errors;	/* read() failures other than EAGAIN */
+	uint64_t	budget_hits;	/* read events that used the budget up */
+	uint64_t	routes;		/* VIP routes in place now */
+};
+
+/*
+ * Create the TUN device ifname (IFF_TUN | IFF_NO_PI, not persistent: it
+ * goes away with the descriptor), bring it up and start reading it on
+ * base. On failure return NULL with a malloc'd *cause.
+ */
+struct tun	*tun_open(struct event_base *, const char *, tun_cb, void *,
+		    char **);
+/*
+ * Route every VIP of conf (/32 or /128) into the device, replacing
+ * leftover routes, and remove the routes of VIPs no longer in conf (so it
+ * also serves a reload). 0, or -1 with a malloc'd *cause; routes added
+ * before the failure stay and are removed by tun_close().
+ */
+int		 tun_route_vips(struct tun *, const struct ilbd_conf *, char **);
+/*
+ * 0 if the kernel forwards every address family that conf has a VIP of;
+ * otherwise -1 and a malloc'd *cause telling the operator what to do.
+ */
+int		 tun_check_forwarding(const struct ilbd_conf *, char **);
+/* Remove the VIP routes, stop reading and destroy the device. */
+void		 tun_close(struct tun *);
+const struct tun_stats *tun_stats(const struct tun *);
+const char	*tun_name(const struct tun *);
+unsigned int	 tun_ifindex(const struct tun *);
+
+#endif

@@ -1,0 +1,281 @@
+/* test_capture.c: cmocka tests of the pcap filter text and link stripping. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <pcap/pcap.h>
+
+#include "capture.h"
+#include "config.h"
+#include "util.h"
+
+#define TC_SERVICES	8
+
+struct tc_fixture {
+	struct ilbd_conf	conf;
+	struct service_conf	services[TC_SERVICES];
+};
+
+static int	 tc_setup(void **);
+static int	 tc_teardown(void **);
+static void	 tc_service(void **, const char *, uint16_t);
+static void	 tc_filter_is(void **, const char *);
+
+static int
+tc_setup(void **state)
+{
+	struct tc_fixture	*fx;
+
+	fx = calloc(1, sizeof(*fx));
+	assert_non_null(fx);
+	fx->conf.services = fx->services;
+	*state = fx;
+	return (0);
+}
+
+static int
+tc_teardown(void **state)
+{
+	free(*state);
+	return (0);
+}
+
+/* Append a service vip:port to the fixture's config. */
+static void
+tc_service(void **state, const char *vip, uint16_t port)
+{
+	struct tc_fixture	*fx = *state;
+	struct service_conf	*s;
+
+	assert_true(fx->conf.nservices < TC_SERVICES);
+	s = &fx->services[fx->conf.nservices++];
+	assert_int_equal(util_addr_parse(vip, &s->vip), 0);
+	s->port = port;
+}
+
+/* The filter is want, and libpcap compiles it for Ethernet and raw IP. */
+static void
+tc_filter_is(void **state, const char *want)
+{
+	struct tc_fixture	*fx = *state;
+	struct bpf_program	 prog;
+	pcap_t			*p;
+	char			*f;
+	int			 dlts[] = { DLT_EN10MB, DLT_RAW, DLT_LINUX_SLL };
+	size_t			 i;
+
+	f = capture_filter(&fx->conf);
+	assert_non_null(f);
+	assert_string_equal(f, want);
+	for (i = 0; i < sizeof(dlts) / sizeof(dlts[0]); i++) {
+		p = pcap_open_dead(dlts[i], CAPTURE_SNAPLEN);
+		assert_non_null(p);
+		assert_int_equal(pcap_compile(p, &prog, f, 1,
+		    PCAP_NETMASK_UNKNOWN), 0);
+		pcap_freecode(&prog);
+		pcap_close(p);
+	}
+	free(f);
+}
+
+static void
+test_filter_v4(void **state)
+{
+	tc_service(state, "198.51.100.10", 80);
+	tc_filter_is(state, "tcp and (dst host 198.51.100.10 and dst port 80)");
+}
+
+static void
+test_filter_v6(void **state)
+{
+	tc_service(state, "2001:db8:100::10", 443);
+	tc_filter_is(state,
+	    "tcp and (dst host 2001:db8:100::10 and dst port 443)");
+}
+
+static void
+test_filter_mixed(void **state)
+{
+	tc_service(state, "198.51.100.10", 80);
+	tc_service(state, "2001:db8:100::10", 443);
+	tc_filter_is(state, "tcp and ((dst host 198.51.100.10 and dst port 80) "
+	    "or (dst host 2001:db8:100::10 and dst port 443))");
+}
+
+static void
+test_filter_one_vip_many_ports(void **state)
+{
+	tc_service(state, "198.51.100.10", 80);
+	tc_service(state, "198.51.100.10", 443);
+	tc_service(state, "198.51.100.10", 8080);
+	tc_filter_is(state, "tcp and (dst host 198.51.100.10 and "
+	    "(dst port 80 or dst port 443 or dst port 8080))");
+}
+
+/* Services of one VIP are grouped even when others come in between. */
+static void
+test_filter_interleaved(void **state)
+{
+	tc_service(state, "198.51.100.10", 80);
+	tc_service(state, "2001:db8:100::10", 443);
+	tc_service(state, "198.51.100.10", 443);
+	tc_service(state, "198.51.100.11", 80);
+	tc_filter_is(state, "tcp and ((dst host 198.51.100.10 and "
+	    "(dst port 80 or dst port 443)) or "
+	    "(dst host 2001:db8:100::10 and dst port 443) or "
+	    "(dst host 198.51.100.11 and dst port 80))");
+}
+
+static void
+test_filter_duplicate_port(void **state)
+{
+	tc_service(state, "198.51.100.10", 80);
+	tc_service(state, "198.51.100.10", 80);
+	tc_filter_is(state, "tcp and (dst host 198.51.100.10 and dst port 80)");
+}
+
+static void
+test_filter_none(void **state)
+{
+	tc_filter_is(state, "less 0");
+}
+
+/* Frames: Ethernet header, optional tags, then a byte of IP header. */
+static const uint8_t tc_eth4[] = {
+	1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 0x08, 0x00, 0x45, 0 };
+static const uint8_t tc_eth6[] = {
+	1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 0x86, 0xdd, 0x60, 0 };
+static const uint8_t tc_eth_vlan4[] = {
+	1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 0x81, 0x00, 0x00, 0x64,
+	0x08, 0x00, 0x45 };
+static const uint8_t tc_eth_qinq6[] = {
+	1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 0x88, 0xa8, 0x00, 0x64,
+	0x86, 0xdd, 0x60 };
+static const uint8_t tc_eth_two_tags[] = {
+	1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 0x88, 0xa8, 0x00, 0x64,
+	0x81, 0x00, 0x00, 0x65, 0x08, 0x00, 0x45 };
+static const uint8_t tc_eth_arp[] = {
+	1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 0x08, 0x06, 0, 1 };
+static const uint8_t tc_sll4[] = {
+	0, 0, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0, 0x08, 0x00, 0x45 };
+static const uint8_t tc_sll_vlan6[] = {
+	0, 0, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0, 0x81, 0x00, 0x00, 0x64,
+	0x86, 0xdd, 0x60 };
+static const uint8_t tc_sll2_6[] = {
+	0x86, 0xdd, 0, 0, 0, 0, 0, 2, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0,
+	0x60 };
+static const uint8_t tc_raw4[] = { 0x45, 0, 0, 20 };
+static const uint8_t tc_raw6[] = { 0x60, 0, 0, 0 };
+static const uint8_t tc_raw_bad[] = { 0x55, 0, 0, 0 };
+
+/* capture_strip() gives want (or -1) for frame cut to len bytes. */
+static void
+tc_strip(int dlt, const uint8_t *f, size_t len, int want)
+{
+	size_t	off = 999;
+
+	if (want == -1) {
+		assert_int_equal(capture_strip(dlt, f, len, &off), -1);
+		assert_int_equal(off, 999);
+	} else {
+		assert_int_equal(capture_strip(dlt, f, len, &off), 0);
+		assert_int_equal(off, want);
+	}
+}
+
+static void
+test_strip_ethernet(void **state)
+{
+	(void)state;
+	tc_strip(DLT_EN10MB, tc_eth4, sizeof(tc_eth4), 14);
+	tc_strip(DLT_EN10MB, tc_eth6, sizeof(tc_eth6), 14);
+	tc_strip(DLT_EN10MB, tc_eth_arp, sizeof(tc_eth_arp), -1);
+	tc_strip(DLT_EN10MB, tc_eth4, 15, 14);
+	/* Truncated: no IP byte, half a header, nothing. */
+	tc_strip(DLT_EN10MB, tc_eth4, 14, -1);
+	tc_strip(DLT_EN10MB, tc_eth4, 13, -1);
+	tc_strip(DLT_EN10MB, tc_eth4, 0, -1);
+}
+
+static void
+test_strip_vlan(void **state)
+{
+	(void)state;
+	tc_strip(DLT_EN10MB, tc_eth_vlan4, sizeof(tc_eth_vlan4), 18);
+	tc_strip(DLT_EN10MB, tc_eth_qinq6, sizeof(tc_eth_qinq6), 18);
+	/* One tag only: a second one is not IP. */
+	tc_strip(DLT_EN10MB, tc_eth_two_tags, sizeof(tc_eth_two_tags), -1);
+	/* Cut inside the tag, after the tag, at the IP header. */
+	tc_strip(DLT_EN10MB, tc_eth_vlan4, 16, -1);
+	tc_strip(DLT_EN10MB, tc_eth_vlan4, 17, -1);
+	tc_strip(DLT_EN10MB, tc_eth_vlan4, 18, -1);
+}
+
+static void
+test_strip_sll(void **state)
+{
+	(void)state;
+	tc_strip(DLT_LINUX_SLL, tc_sll4, sizeof(tc_sll4), 16);
+	tc_strip(DLT_LINUX_SLL, tc_sll_vlan6, sizeof(tc_sll_vlan6), 20);
+	tc_strip(DLT_LINUX_SLL, tc_sll4, 16, -1);
+	tc_strip(DLT_LINUX_SLL, tc_sll4, 15, -1);
+	tc_strip(DLT_LINUX_SLL2, tc_sll2_6, sizeof(tc_sll2_6), 20);
+	tc_strip(DLT_LINUX_SLL2, tc_sll2_6, 20, -1);
+	tc_strip(DLT_LINUX_SLL2, tc_sll2_6, 3, -1);
+	/* An Ethernet frame read as SLL: the protocol field is not IP. */
+	tc_strip(DLT_LINUX_SLL, tc_eth_arp, sizeof(tc_eth_arp), -1);
+}
+
+static void
+test_strip_raw(void **state)
+{
+	(void)state;
+	tc_strip(DLT_RAW, tc_raw4, sizeof(tc_raw4), 0);
+	tc_strip(DLT_RAW, tc_raw6, sizeof(tc_raw6), 0);
+	tc_strip(DLT_RAW, tc_raw4, 1, 0);
+	tc_strip(DLT_RAW, tc_raw_bad, sizeof(tc_raw_bad), -1);
+	tc_strip(DLT_RAW, tc_raw4, 0, -1);
+}
+
+static void
+test_strip_unknown_dlt(void **state)
+{
+	(void)state;
+	tc_strip(DLT_NULL, tc_raw4, sizeof(tc_raw4), -1);
+	tc_strip(DLT_IEEE802_11, tc_eth4, sizeof(tc_eth4), -1);
+	assert_false(capture_dlt_supported(DLT_NULL));
+	assert_true(capture_dlt_supported(DLT_EN10MB));
+	assert_true(capture_dlt_supported(DLT_RAW));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_filter_v4, tc_setup,
+		    tc_teardown),
+		cmocka_unit_test_setup_teardown(test_filter_v6, tc_setup,
+		    tc_teardown),
+		cmocka_unit_test_setup_teardown(test_filter_mixed, tc_setup,
+		    tc_teardown),
+		cmocka_unit_test_setup_teardown(test_filter_one_vip_many_ports,
+		    tc_setup, tc_teardown),
+		cmocka_unit_test_setup_teardown(test_filter_interleaved,
+		    tc_setup, tc_teardown),
+		cmocka_unit_test_setup_teardown(test_filter_duplicate_port,
+		    tc_setup, tc_teardown),
+		cmocka_unit_test_setup_teardown(test_filter_none, tc_setup,
+		    tc_teardown),
+		cmocka_unit_test(test_strip_ethernet),
+		cmocka_unit_test(test_strip_vlan),
+		cmocka_unit_test(test_strip_sll),
+		cmocka_unit_test(test_strip_raw),
+		cmocka_unit_test(test_strip_unknown_dlt),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}

@@ -1,0 +1,407 @@
+/* test_msg.c: cluster message codec: layout, round trips, every rejection. */
+#include <sys/socket.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "msg.h"
+
+#define ID_LEN	(MSG_HDR_LEN + MSG_ID_BODY_LEN)		/* 76 */
+#define ID_AUTH	(ID_LEN + MSG_MAC_LEN)			/* 108 */
+
+static uint8_t	key[MSG_KEY_LEN], key2[MSG_KEY_LEN];
+
+static int
+setup(void **state)
+{
+	(void)state;
+	if (sodium_init() == -1)
+		return (-1);
+	memset(key, 0x42, sizeof(key));
+	memset(key2, 0x43, sizeof(key2));
+	return (0);
+}
+
+/* Index id 3, epoch and seq with distinct bytes, ID body for 192.0.2.11. */
+static void
+fixture(struct msg_hdr *h, struct msg_id *id)
+{
+	memset(h, 0, sizeof(*h));
+	h->version = MSG_VERSION;
+	h->type = MSG_T_ID;
+	h->epoch = 0x0102030405060708ULL;
+	h->seq = 0x1112131415161718ULL;
+	h->sender.len = 4;
+	h->sender.is_index = 1;
+	h->sender.b[3] = 3;
+	memset(id, 0, sizeof(*id));
+	id->scoring = 0;
+	id->state = MSG_S_ACTIVE;
+	id->members = 0x0203;
+	assert_int_equal(util_addr_parse("192.0.2.11", &id->addr), 0);
+	id->hello_ms = 200;
+	id->dead_ms = 1000;
+}
+
+static size_t
+encode(uint8_t *buf, size_t size, const uint8_t *k)
+{
+	struct msg_hdr	h;
+	struct msg_id	id;
+
+	fixture(&h, &id);
+	return (msg_encode_id(buf, size, &h, &id, k));
+}
+
+/* Decode then verify, as the daemon does. */
+static enum msg_reason
+check(const uint8_t *buf, size_t len, const uint8_t *k, struct msg_view *v)
+{
+	enum msg_reason	r;
+
+	if ((r = msg_decode(buf, len, v)) != MSG_OK)
+		return (r);
+	return (msg_verify(buf, v, k));
+}
+
+static void
+test_layout(void **state)
+{
+	static const uint8_t want_hdr[MSG_HDR_LEN] = {
+	    'I', 'L', 'B', 'D', 1, 1, 0x00, 0x01,
+	    1, 2, 3, 4, 5, 6, 7, 8,
+	    0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18,
+	    0, 32, 4, 1,
+	    0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+	static const uint8_t want_body[MSG_ID_BODY_LEN] = {
+	    0, 2, 0x02, 0x03, 0, 0, 4, 0,
+	    192, 0, 2, 11, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0, 0, 0, 200, 0, 0, 0x03, 0xe8 };
+	uint8_t		buf[MSG_MAX_LEN], mac[MSG_MAC_LEN];
+
+	(void)state;
+	assert_int_equal(encode(buf, sizeof(buf), key), ID_AUTH);
+	assert_memory_equal(buf, want_hdr, MSG_HDR_LEN);
+	assert_memory_equal(buf + MSG_HDR_LEN, want_body, MSG_ID_BODY_LEN);
+	assert_int_equal(buf[MSG_OFF_VERSION], 1);
+	assert_int_equal(buf[MSG_OFF_TYPE], MSG_T_ID);
+	assert_int_equal(buf[MSG_OFF_IDLEN], 4);
+	crypto_auth_hmacsha512256(mac, buf, ID_LEN, key);
+	assert_memory_equal(buf + ID_LEN, mac, MSG_MAC_LEN);
+	/* Without a key: flags 0 and no MAC. */
+	assert_int_equal(encode(buf, sizeof(buf), NULL), ID_LEN);
+	assert_int_equal(buf[MSG_OFF_FLAGS], 0);
+	assert_int_equal(buf[MSG_OFF_FLAGS + 1], 0);
+	assert_memory_equal(buf + MSG_HDR_LEN, want_body, MSG_ID_BODY_LEN);
+}
+
+static void
+test_roundtrip(void **state)
+{
+	uint8_t		buf[MSG_MAX_LEN];
+	struct msg_hdr	h;
+	struct msg_id	id, got;
+	struct msg_view	v;
+	size_t		len;
+
+	(void)state;
+	fixture(&h, &id);
+	h.sender.is_index = 0;
+	h.sender.len = 16;
+	memset(h.sender.b, 0x20, 16);
+	assert_int_equal(util_addr_parse("2001:db8::7", &id.addr), 0);
+	id.state = MSG_S_JOINING;
+	id.scoring = 2;
+	len = msg_encode_id(buf, sizeof(buf), &h, &id, key);
+	assert_int_equal(len, ID_AUTH);
+	assert_int_equal(check(buf, len, key, &v), MSG_OK);
+	assert_int_equal(v.hdr.type, MSG_T_ID);
+	assert_int_equal(v.hdr.flags, MSG_F_AUTH);
+	assert_true(v.hdr.epoch == h.epoch);
+	assert_true(v.hdr.seq == h.seq);
+	assert_int_equal(v.hdr.body_len, MSG_ID_BODY_LEN);
+	assert_memory_equal(&v.hdr.sender, &h.sender, sizeof(h.sender));
+	assert_int_equal(msg_decode_id(&v, &got), MSG_OK);
+	assert_memory_equal(&got, &id, sizeof(id));
+	/* Unauthenticated cluster. */
+	len = msg_encode_id(buf, sizeof(buf), &h, &id, NULL);
+	assert_int_equal(check(buf, len, NULL, &v), MSG_OK);
+	assert_int_equal(msg_decode_id(&v, &got), MSG_OK);
+	assert_memory_equal(&got, &id, sizeof(id));
+}
+
+static void
+test_truncated(void **state)
+{
+	uint8_t		buf[MSG_MAX_LEN];
+	struct msg_view	v;
+	size_t		len, i;
+
+	(void)state;
+	len = encode(buf, sizeof(buf), key);
+	for (i = 0; i < len; i++)
+		assert_int_equal(check(buf, i, key, &v),
+		    i < MSG_HDR_LEN ? MSG_R_SHORT : MSG_R_LENGTH);
+	/* One byte too many. */
+	buf[len] = 0;
+	assert_int_equal(check(buf, len + 1, key, &v), MSG_R_LENGTH);
+	/* Body length field off by one either way. */
+	buf[MSG_OFF_BODYLEN + 1]++;
+	assert_int_equal(check(buf, len, key, &v), MSG_R_LENGTH);
+	buf[MSG_OFF_BODYLEN + 1] -= 2;
+	assert_int_equal(check(buf, len, key, &v), MSG_R_LENGTH);
+}
+
+static void
+test_bitflip(void **state)
+{
+	uint8_t		buf[MSG_MAX_LEN];
+	struct msg_view	v;
+	size_t		len, i;
+	int		bit;
+	enum msg_reason	r;
+
+	(void)state;
+	len = encode(buf, sizeof(buf), key);
+	for (i = 0; i < len; i++)
+		for (bit = 0; bit < 8; bit++) {
+			buf[i] ^= (uint8_t)(1 << bit);
+			r = check(buf, len, key, &v);
+			assert_int_not_equal(r, MSG_OK);
+			/* Fields the framing cannot judge: only the MAC. */
+			if ((i >= MSG_OFF_EPOCH && i < MSG_OFF_BODYLEN) ||
+			    (i >= MSG_OFF_ID && i < MSG_OFF_ID + 4) ||
+			    i >= MSG_HDR_LEN)
+				assert_int_equal(r, MSG_R_MAC);
+			buf[i] ^= (uint8_t)(1 << bit);
+		}
+	assert_int_equal(check(buf, len, key, &v), MSG_OK);
+}
+
+static void
+test_bad_header(void **state)
+{
+	uint8_t		buf[MSG_MAX_LEN];
+	struct msg_view	v;
+	size_t		len;
+	unsigned int	t;
+
+	(void)state;
+	len = encode(buf, sizeof(buf), key);
+	buf[0] = 'X';
+	assert_int_equal(msg_decode(buf, len, &v), MSG_R_MAGIC);
+	buf[0] = 'I';
+	buf[MSG_OFF_VERSION] = 2;
+	assert_int_equal(msg_decode(buf, len, &v), MSG_R_VERSION);
+	buf[MSG_OFF_VERSION] = 0;
+	assert_int_equal(msg_decode(buf, len, &v), MSG_R_VERSION);
+	buf[MSG_OFF_VERSION] = MSG_VERSION;
+	for (t = 0; t < 256; t++) {
+		buf[MSG_OFF_TYPE] = (uint8_t)t;
+		assert_int_equal(msg_decode(buf, len, &v),
+		    t >= MSG_T_ID && t <= MSG_T_MAX ? MSG_OK : MSG_R_TYPE);
+	}
+	buf[MSG_OFF_TYPE] = MSG_T_ID;
+	buf[MSG_OFF_FLAGS] = 0x80;
+	assert_int_equal(msg_decode(buf, len, &v), MSG_R_FLAGS);
+	buf[MSG_OFF_FLAGS] = 0;
+	buf[MSG_OFF_IDLEN] = 5;
+	assert_int_equal(msg_decode(buf, len, &v), MSG_R_SENDER);
+	buf[MSG_OFF_IDLEN] = 16;	/* index flag with 16 bytes */
+	assert_int_equal(msg_decode(buf, len, &v), MSG_R_SENDER);
+	buf[MSG_OFF_IDLEN] = 4;
+	buf[MSG_OFF_IDFLAGS] = 0x02;
+	assert_int_equal(msg_decode(buf, len, &v), MSG_R_SENDER);
+	buf[MSG_OFF_IDFLAGS] = MSG_IDF_INDEX;
+	buf[MSG_OFF_ID + 4] = 1;	/* padding must be zero */
+	assert_int_equal(msg_decode(buf, len, &v), MSG_R_SENDER);
+	buf[MSG_OFF_ID + 4] = 0;
+	assert_int_equal(check(buf, len, key, &v), MSG_OK);
+}
+
+static void
+test_auth_mismatch(void **state)
+{
+	uint8_t		buf[MSG_MAX_LEN];
+	struct msg_view	v;
+	size_t		len;
+
+	(void)state;
+	len = encode(buf, sizeof(buf), key);
+	assert_int_equal(check(buf, len, NULL, &v), MSG_R_AUTH);
+	assert_int_equal(check(buf, len, key2, &v), MSG_R_MAC);
+	len = encode(buf, sizeof(buf), NULL);
+	assert_int_equal(check(buf, len, key, &v), MSG_R_NOAUTH);
+	/* Setting the flag on an unauthenticated message breaks framing. */
+	buf[MSG_OFF_FLAGS + 1] = MSG_F_AUTH;
+	assert_int_equal(check(buf, len, key, &v), MSG_R_LENGTH);
+}
+
+/* Build a message of type with a raw body. */
+static size_t
+raw(uint8_t *buf, size_t size, uint8_t type, const uint8_t *body,
+    size_t blen)
+{
+	struct msg_hdr	h;
+	struct msg_id	id;
+
+	fixture(&h, &id);
+	h.type = type;
+	return (msg_encode(buf, size, &h, body, blen, key));
+}
+
+static void
+test_id_body(void **state)
+{
+	uint8_t		buf[MSG_MAX_LEN], body[64];
+	struct msg_view	v;
+	struct msg_id	id;
+	size_t		len;
+
+	(void)state;
+	len = encode(buf, sizeof(buf), NULL);
+	memcpy(body, buf + MSG_HDR_LEN, MSG_ID_BODY_LEN);
+	/* Short body. */
+	len = raw(buf, sizeof(buf), MSG_T_ID, body, MSG_ID_BODY_LEN - 1);
+	assert_int_equal(check(buf, len, key, &v), MSG_OK);
+	assert_int_equal(msg_decode_id(&v, &id), MSG_R_BODY);
+	/* Longer body (a later revision): accepted. */
+	memset(body + MSG_ID_BODY_LEN, 0xaa, 8);
+	len = raw(buf, sizeof(buf), MSG_T_ID, body, MSG_ID_BODY_LEN + 8);
+	assert_int_equal(check(buf, len, key, &v), MSG_OK);
+	assert_int_equal(msg_decode_id(&v, &id), MSG_OK);
+	assert_int_equal(id.dead_ms, 1000);
+	/* Bad state, bad family. */
+	body[1] = 0;
+	len = raw(buf, sizeof(buf), MSG_T_ID, body, MSG_ID_BODY_LEN);
+	assert_int_equal(check(buf, len, key, &v), MSG_OK);
+	assert_int_equal(msg_decode_id(&v, &id), MSG_R_BODY);
+	body[1] = 4;
+	len = raw(buf, sizeof(buf), MSG_T_ID, body, MSG_ID_BODY_LEN);
+	assert_int_equal(check(buf, len, key, &v), MSG_OK);
+	assert_int_equal(msg_decode_id(&v, &id), MSG_R_BODY);
+	body[1] = MSG_S_ACTIVE;
+	body[6] = 5;
+	len = raw(buf, sizeof(buf), MSG_T_ID, body, MSG_ID_BODY_LEN);
+	assert_int_equal(check(buf, len, key, &v), MSG_OK);
+	assert_int_equal(msg_decode_id(&v, &id), MSG_R_BODY);
+	/* A body of another type is not an ID body. */
+	body[6] = 4;
+	len = raw(buf, sizeof(buf), MSG_T_NEW, body, MSG_ID_BODY_LEN);
+	assert_int_equal(check(buf, len, key, &v), MSG_OK);
+	assert_int_equal(msg_decode_id(&v, &id), MSG_R_BODY);
+}
+
+static void
+test_encode_limits(void **state)
+{
+	uint8_t		buf[MSG_MAX_LEN + 64];
+	struct msg_view	v;
+	size_t		len;
+
+	(void)state;
+	assert_int_equal(encode(buf, ID_AUTH - 1, key), 0);
+	assert_int_equal(encode(buf, ID_LEN - 1, NULL), 0);
+	assert_int_equal(encode(buf, ID_AUTH, key), ID_AUTH);
+	assert_int_equal(raw(buf, sizeof(buf), MSG_T_END, NULL, 0),
+	    MSG_HDR_LEN + MSG_MAC_LEN);
+	len = raw(buf, sizeof(buf), MSG_T_END, buf + MSG_HDR_LEN,
+	    MSG_BODY_MAX);
+	assert_int_equal(len, MSG_MAX_LEN);
+	assert_int_equal(check(buf, len, key, &v), MSG_OK);
+	assert_int_equal(raw(buf, sizeof(buf), MSG_T_END, buf + MSG_HDR_LEN,
+	    MSG_BODY_MAX + 1), 0);
+}
+
+static void
+test_records(void **state)
+{
+	uint8_t		buf[MSG_MAX_LEN], *body = buf + MSG_HDR_LEN;
+	const uint8_t	*rec;
+	struct msg_view	v;
+	size_t		off = 0, len, rlen;
+	int		i;
+
+	(void)state;
+	for (i = 0; i < 3; i++)
+		assert_int_equal(msg_rec_put(body, 64, &off, "abcdefghij",
+		    (size_t)(i * 4)), 0);
+	assert_int_equal(off, 2 + 2 + 4 + 2 + 8);
+	assert_int_equal(msg_rec_put(body, off + 3, &off, "abcd", 2), -1);
+	len = raw(buf, sizeof(buf), MSG_T_NEW, body, off);
+	assert_int_equal(check(buf, len, key, &v), MSG_OK);
+	off = 0;
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(msg_rec_next(&v, &off, &rec, &rlen), 1);
+		assert_int_equal(rlen, (size_t)(i * 4));
+		assert_memory_equal(rec, "abcdefghij", rlen);
+	}
+	assert_int_equal(msg_rec_next(&v, &off, &rec, &rlen), 0);
+	/* A record running past the body. */
+	body[0] = 0;
+	body[1] = 200;
+	len = raw(buf, sizeof(buf), MSG_T_NEW, body, 10);
+	assert_int_equal(check(buf, len, key, &v), MSG_OK);
+	off = 0;
+	assert_int_equal(msg_rec_next(&v, &off, &rec, &rlen), -1);
+	/* A lone length byte. */
+	len = raw(buf, sizeof(buf), MSG_T_NEW, body, 1);
+	assert_int_equal(check(buf, len, key, &v), MSG_OK);
+	off = 0;
+	assert_int_equal(msg_rec_next(&v, &off, &rec, &rlen), -1);
+}
+
+static void
+test_names(void **state)
+{
+	char		b[64];
+	struct member_id id;
+	int		i, j;
+
+	(void)state;
+	for (i = 0; i < MSG_R_MAX; i++) {
+		assert_non_null(msg_reason_name(i));
+		assert_string_not_equal(msg_reason_name(i), "unknown");
+		for (j = 0; j < i; j++)
+			assert_string_not_equal(msg_reason_name(i),
+			    msg_reason_name(j));
+	}
+	assert_string_equal(msg_reason_name(MSG_R_MAX), "unknown");
+	assert_string_equal(msg_reason_name(MSG_R_MAC), "bad_mac");
+	assert_string_equal(msg_type_name(MSG_T_ID), "id");
+	assert_string_equal(msg_type_name(0), "unknown");
+	assert_string_equal(msg_type_name(99), "unknown");
+	assert_string_equal(msg_state_name(MSG_S_LEAVING), "leaving");
+	memset(&id, 0, sizeof(id));
+	id.len = 4;
+	id.is_index = 1;
+	id.b[2] = 1;
+	assert_string_equal(msg_id_fmt(&id, b, sizeof(b)), "256");
+	id.is_index = 0;
+	assert_string_equal(msg_id_fmt(&id, b, sizeof(b)), "0.0.1.0");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_layout),
+		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_bitflip),
+		cmocka_unit_test(test_bad_header),
+		cmocka_unit_test(test_auth_mismatch),
+		cmocka_unit_test(test_id_body),
+		cmocka_unit_test(test_encode_limits),
+		cmocka_unit_test(test_records),
+		cmocka_unit_test(test_names),
+	};
+
+	return (cmocka_run_group_tests(tests, setup, NULL));
+}
