@@ -201,6 +201,22 @@ dp_on_tick(evutil_socket_t fd, short what, void *arg)
 		dp->stats.records_unsent++;
 }
 
+/*
+ * Follow a DSR server's neighbour entry, and ask the kernel to resolve it
+ * now rather than on the first SYN, which would be dropped ('no_mac').
+ */
+static void
+dp_watch_server(struct dp *dp, const struct ilb_addr *addr)
+{
+	uint8_t	mac[6];
+
+	if (neigh_watch(dp->neigh, addr) == -1) {
+		log_warn("cannot watch the neighbour entry of a server");
+		return;
+	}
+	(void)neigh_lookup(dp->neigh, addr, mac);
+}
+
 /* Watch every DSR server's neighbour entry so its MAC is ready. */
 static int
 dp_open_dsr(struct dp *dp, char **cause)
@@ -222,8 +238,7 @@ dp_open_dsr(struct dp *dp, char **cause)
 		if (conf->services[i].forward != FORWARD_DSR)
 			continue;
 		for (j = 0; j < conf->services[i].nservers; j++)
-			neigh_watch(dp->neigh,
-			    &conf->services[i].servers[j].addr);
+			dp_watch_server(dp, &conf->services[i].servers[j].addr);
 	}
 	return (0);
 }

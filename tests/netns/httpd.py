@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""httpd.py: a tiny HTTP/1.1 server for the netns tests.
+
+Usage: httpd.py NAME [PORT [ADDRESS]]
+
+Answers every GET or HEAD with the body NAME (no newline) and the header
+"X-Server: NAME", so a client can tell which server answered.  One thread per
+connection, keep-alive unless the client asks for "Connection: close".
+"""
+import http.server
+import sys
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"   # keep-alive by default
+    server_version = "ilbd-test-httpd"
+    sys_version = ""
+
+    def _answer(self, body):
+        data = self.server.name.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("X-Server", self.server.name)
+        self.end_headers()
+        if body:
+            self.wfile.write(data)
+
+    def do_GET(self):
+        self._answer(True)
+
+    def do_HEAD(self):
+        self._answer(False)
+
+    def log_message(self, fmt, *args):  # quiet: thousands of requests
+        pass
+
+
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True           # do not wait for clients on exit
+    allow_reuse_address = True
+    request_queue_size = 512        # the default of 5 drops bursts of SYNs
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.stderr.write("usage: httpd.py NAME [PORT [ADDRESS]]\n")
+        return 2
+    port = int(sys.argv[2]) if len(sys.argv) > 2 else 80
+    addr = sys.argv[3] if len(sys.argv) > 3 else "0.0.0.0"
+    srv = Server((addr, port), Handler)
+    srv.name = sys.argv[1]
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,666 @@
+# lib.sh: the network-namespace topology of the integration tests (sourced,
+# POSIX sh, run as root).  See tests/netns/README for the picture.
+#
+#   client 203.0.113.2 -- router 203.0.113.1 | 192.0.2.1 -- br0 (namespace lan)
+#   br0: ilb1..ilb3 192.0.2.11..13, srv1..srv3 192.0.2.21..23, rogue 192.0.2.66
+#   router: ECMP route VIP/32 over the ILBs (or straight to the servers)
+#   servers: VIP on lo, arp_ignore=1, arp_announce=2, default via 192.0.2.1
+#
+# Every namespace is named "$NETNS_TAG-NAME"; the tag defaults to "ilbt$$",
+# unique among live processes, so parallel runs never clash and a leftover
+# with our tag can only come from a dead run.  Nothing is done outside the
+# namespaces we create, except files in $NETNS_DIR.
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+ILBD=${ILBD:-$top_builddir/src/ilbd}
+GREDECAP=${GREDECAP:-$top_builddir/tests/netns/gredecap}
+NETNS_SRC=$top_srcdir/tests/netns
+PYTHON=${PYTHON:-python3}
+
+NETNS_TAG=${NETNS_TAG:-ilbt$$}
+NS_LAN=$NETNS_TAG-lan
+NS_ROUTER=$NETNS_TAG-router
+NS_CLIENT=$NETNS_TAG-client
+NS_ROGUE=$NETNS_TAG-rogue
+N_ILB=${N_ILB:-3}
+N_SRV=${N_SRV:-3}
+
+VIP=198.51.100.10
+VIP_PORT=80
+ROUTER_LAN=192.0.2.1
+CLIENT_ADDR=203.0.113.2
+ROGUE_ADDR=192.0.2.66
+GROUP=239.192.0.1
+GROUP_PORT=7946
+HELLO_MS=${HELLO_MS:-200}
+DEAD_MS=${DEAD_MS:-1000}
+
+pass=0
+fail=0
+NETNS_DIR=${NETNS_DIR:-}       # state: configs, logs, pids; default mktemp
+
+ok() { pass=$((pass + 1)); echo "ok - $*"; }
+not_ok() { fail=$((fail + 1)); echo "not ok - $*"; }
+
+# check DESCRIPTION CMD...: the command must succeed.
+check() {
+	_desc=$1; shift
+	if "$@"; then ok "$_desc"; else not_ok "$_desc"; fi
+}
+
+# finish: print the plain summary and exit non-zero on any failure.
+finish() {
+	echo "$(basename "$0"): $pass passed, $fail failed"
+	[ "$fail" -eq 0 ]
+}
+
+# need REASON: a missing prerequisite is a failure, never a quiet skip
+# (exit 99, which automake's test driver reports as ERROR).
+need() { echo "$(basename "$0"): ERROR: $*" >&2; exit 99; }
+
+note() { echo "# $*"; }
+
+ns_ilb() { echo "$NETNS_TAG-ilb$1"; }
+ns_srv() { echo "$NETNS_TAG-srv$1"; }
+ilb_addr() { echo "192.0.2.1$1"; }
+srv_addr() { echo "192.0.2.2$1"; }
+ilb_id() { ilb_addr "$1"; }     # node.id as written in the config and logs
+nsx() { _ns=$1; shift; ip netns exec "$_ns" "$@"; }
+now_ms() { date +%s%3N; }
+
+# sysctl_set NS KEY=VALUE...: sysctls inside the namespace only.
+sysctl_set() {
+	_ns=$1; shift
+	ip netns exec "$_ns" sysctl -qw "$@" > /dev/null
+}
+
+# netns_list: our namespaces (exact tag prefix).
+netns_list() {
+	ip netns list 2>/dev/null | awk -v p="$NETNS_TAG-" \
+	    'index($1, p) == 1 { print $1 }'
+}
+
+# netns_require: root, ip, curl, python3; an error (99) otherwise.
+netns_require() {
+	[ "$(id -u)" -eq 0 ] || need "needs root"
+	for _c in ip curl timeout "$PYTHON"; do
+		command -v "$_c" > /dev/null 2>&1 || need "needs $_c"
+	done
+	ip netns list > /dev/null 2>&1 || need "no network namespaces"
+}
+
+# require_ilbd: the daemon must be built.
+require_ilbd() { [ -x "$ILBD" ] || need "no $ILBD (build it first)"; }
+
+# netns_setup: state directory and traps; call once, first.  On any exit
+# (success, failure, ^C, TERM) netns_exit removes everything we created.
+netns_setup() {
+	netns_require
+	if [ -n "$NETNS_DIR" ]; then
+		mkdir -p "$NETNS_DIR" || exit 1
+	else
+		NETNS_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ilbd-netns.XXXXXX") || exit 1
+	fi
+	: > "$NETNS_DIR/pids"
+	# shellcheck disable=SC2154 # netns_rc is assigned in the trap itself
+	trap 'netns_rc=$?; netns_exit; exit $netns_rc' EXIT
+	trap 'fail=$((fail + 1)); echo "# interrupted"; exit 130' INT
+	trap 'fail=$((fail + 1)); echo "# terminated"; exit 143' TERM HUP
+}
+
+# netns_exit: topo_down, unless NETNS_KEEP=1 and a check failed (to debug
+# it) or NETNS_KEEP_TOPO=1 (tools/netns-demo --keep): then say how to clean.
+netns_exit() {
+	if [ -n "$NETNS_KEEP_TOPO" ] ||
+	    { [ -n "$NETNS_KEEP" ] && [ "$fail" -ne 0 ]; }; then
+		note "kept namespaces $NETNS_TAG-*, state in $NETNS_DIR"
+		note "explore: ip netns exec $NS_CLIENT curl http://$VIP/"
+		note "remove:  tools/netns-demo --down $NETNS_TAG; rm -rf $NETNS_DIR"
+		return 0
+	fi
+	topo_down
+}
+
+# bg NS LOG CMD...: start CMD in NS in the background; its pid in BG_PID.
+# "ip netns exec" execs CMD, so the pid is CMD's own.
+bg() {
+	_ns=$1; _log=$2; shift 2
+	ip netns exec "$_ns" "$@" > "$_log" 2>&1 &
+	BG_PID=$!
+	echo "$BG_PID" >> "$NETNS_DIR/pids"
+}
+
+# pid_stop PID [SECONDS]: TERM, wait (default 3 s), then KILL.
+pid_stop() {
+	kill -TERM "$1" 2>/dev/null || return 0
+	_i=0
+	while kill -0 "$1" 2>/dev/null && [ "$_i" -lt $((${2:-3} * 10)) ]; do
+		sleep 0.1; _i=$((_i + 1))
+	done
+	kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
+
+# topo_down: stop every process inside our namespaces, delete them, remove
+# the state directory (kept, with its logs, if a check failed).
+# Idempotent; safe when nothing was created.
+topo_down() {
+	_nss=$(netns_list)
+	_pids=
+	for _ns in $_nss; do _pids="$_pids $(ip netns pids "$_ns" 2>/dev/null)"; done
+	for _p in $_pids; do kill -TERM "$_p" 2>/dev/null; done
+	_i=0
+	while [ "$_i" -lt 30 ]; do
+		_alive=
+		for _p in $_pids; do kill -0 "$_p" 2>/dev/null && _alive=1; done
+		[ -z "$_alive" ] && break
+		sleep 0.1; _i=$((_i + 1))
+	done
+	for _p in $_pids; do kill -KILL "$_p" 2>/dev/null; done
+	for _p in $_pids; do wait "$_p" 2>/dev/null; done
+	for _ns in $_nss; do ip netns del "$_ns" 2>/dev/null; done
+	if [ -n "$NETNS_DIR" ] && [ -d "$NETNS_DIR" ]; then
+		if [ "$fail" -eq 0 ] && [ -z "$NETNS_KEEP_LOGS" ]; then
+			rm -rf "$NETNS_DIR"
+		else
+			echo "# logs kept in $NETNS_DIR"
+		fi
+	fi
+	return 0
+}
+
+# lan_attach NS PORT ADDR: veth from bridge port PORT (in lan) to eth0 in NS.
+lan_attach() {
+	ip -n "$NS_LAN" link add "$2" type veth peer name eth0 netns "$1" &&
+	ip -n "$NS_LAN" link set "$2" master br0 up &&
+	ip -n "$1" addr add "$3/24" dev eth0 &&
+	ip -n "$1" link set eth0 up
+}
+
+# ns_new NAME: create a namespace with lo up.
+ns_new() { ip netns add "$1" && ip -n "$1" link set lo up; }
+
+# topo_up: build the whole topology (no processes).  Returns non-zero on
+# the first failing step.
+topo_up() {
+	topo_down_leftover || return 1
+	ns_new "$NS_LAN" || return 1
+	ip -n "$NS_LAN" link add br0 type bridge stp_state 0 forward_delay 0 \
+	    mcast_snooping 0 || return 1
+	ip -n "$NS_LAN" link set br0 up || return 1
+	topo_router || return 1
+	_i=1
+	while [ "$_i" -le "$N_ILB" ]; do topo_ilb "$_i" || return 1; _i=$((_i + 1)); done
+	_i=1
+	while [ "$_i" -le "$N_SRV" ]; do topo_srv "$_i" || return 1; _i=$((_i + 1)); done
+	route_ilbs
+}
+
+# topo_down_leftover: a namespace with our tag is from a dead run (the tag
+# holds our pid): remove it.
+topo_down_leftover() {
+	for _ns in $(netns_list); do ip netns del "$_ns" || return 1; done
+}
+
+topo_router() {
+	ns_new "$NS_ROUTER" && ns_new "$NS_CLIENT" &&
+	lan_attach "$NS_ROUTER" router "$ROUTER_LAN" &&
+	ip -n "$NS_ROUTER" link add eth1 type veth peer name eth0 netns "$NS_CLIENT" &&
+	ip -n "$NS_ROUTER" addr add 203.0.113.1/24 dev eth1 &&
+	ip -n "$NS_ROUTER" link set eth1 up &&
+	ip -n "$NS_CLIENT" addr add "$CLIENT_ADDR/24" dev eth0 &&
+	ip -n "$NS_CLIENT" link set eth0 up &&
+	ip -n "$NS_CLIENT" route add default via 203.0.113.1 &&
+	csum_off "$NS_CLIENT" eth0 &&
+	sysctl_set "$NS_ROUTER" net.ipv4.ip_forward=1 \
+	    net.ipv4.fib_multipath_hash_policy=1 \
+	    net.ipv4.conf.all.send_redirects=0 \
+	    net.ipv4.conf.default.send_redirects=0 \
+	    net.ipv4.conf.eth0.send_redirects=0
+}
+
+# csum_off NS DEV: complete TCP/UDP checksums in software on DEV, as on a
+# real wire.  Over veth the kernel leaves them to a (non-existent) NIC: a
+# packet captured in pcap mode and sent again from userspace would reach
+# the server with a bad checksum (TcpInErrs) and be dropped.
+csum_off() {
+	if command -v ethtool > /dev/null 2>&1; then
+		ip netns exec "$1" ethtool -K "$2" tx off > /dev/null
+	else
+		need "ethtool (tx checksum offload must be off on the client)"
+	fi
+}
+
+# topo_ilb I: ILB namespace; ip_forward is set by start_ilb per mode.
+topo_ilb() {
+	_ns=$(ns_ilb "$1")
+	ns_new "$_ns" && lan_attach "$_ns" "ilb$1" "$(ilb_addr "$1")" &&
+	ip -n "$_ns" route add default via "$ROUTER_LAN" &&
+	sysctl_set "$_ns" net.ipv4.conf.all.rp_filter=0 \
+	    net.ipv4.conf.default.rp_filter=0 net.ipv4.conf.eth0.rp_filter=0 \
+	    net.ipv4.conf.all.send_redirects=0 \
+	    net.ipv4.conf.default.send_redirects=0 \
+	    net.ipv4.conf.eth0.send_redirects=0
+}
+
+# topo_srv I: a server with the VIP on lo, silent about it on the LAN.
+topo_srv() {
+	_ns=$(ns_srv "$1")
+	ns_new "$_ns" && lan_attach "$_ns" "srv$1" "$(srv_addr "$1")" &&
+	ip -n "$_ns" addr add "$VIP/32" dev lo &&
+	ip -n "$_ns" route add default via "$ROUTER_LAN" &&
+	sysctl_set "$_ns" net.ipv4.conf.all.arp_ignore=1 \
+	    net.ipv4.conf.eth0.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 \
+	    net.ipv4.conf.eth0.arp_announce=2 net.ipv4.conf.all.rp_filter=0 \
+	    net.ipv4.conf.default.rp_filter=0 net.ipv4.conf.eth0.rp_filter=0
+}
+
+# rogue_up: an attacker's namespace on the bridge (192.0.2.66).
+rogue_up() {
+	ns_new "$NS_ROGUE" && lan_attach "$NS_ROGUE" rogue "$ROGUE_ADDR" &&
+	ip -n "$NS_ROGUE" route add default via "$ROUTER_LAN"
+}
+
+# route_set ADDR...: the router's route for the VIP, ECMP over ADDRs.
+route_set() {
+	_nh=
+	for _a in "$@"; do _nh="$_nh nexthop via $_a"; done
+	# shellcheck disable=SC2086 # word splitting of the nexthops is wanted
+	ip -n "$NS_ROUTER" route replace "$VIP/32" $_nh
+}
+
+# route_ilbs [I...]: ECMP over the given ILBs (default: all).
+route_ilbs() {
+	[ $# -gt 0 ] || set -- $(seq 1 "$N_ILB")
+	_addrs=
+	for _i in "$@"; do _addrs="$_addrs $(ilb_addr "$_i")"; done
+	# shellcheck disable=SC2086
+	route_set $_addrs
+}
+
+# route_direct: baseline, ECMP straight to the servers (VIP on their lo).
+route_direct() {
+	_addrs=
+	for _i in $(seq 1 "$N_SRV"); do _addrs="$_addrs $(srv_addr "$_i")"; done
+	# shellcheck disable=SC2086
+	route_set $_addrs
+}
+
+# route_del_nexthop I / route_add_nexthop I: withdraw or restore ILB I's
+# nexthop (the rest stay).  The current set is kept in $NETNS_DIR/nexthops.
+route_del_nexthop() {
+	_keep=
+	for _i in $(route_ilb_list); do [ "$_i" = "$1" ] || _keep="$_keep $_i"; done
+	# shellcheck disable=SC2086
+	route_ilbs $_keep
+}
+route_add_nexthop() {
+	# shellcheck disable=SC2046
+	route_ilbs $( (route_ilb_list; echo "$1") | sort -u)
+}
+# route_ilb_list: the ILB indexes the VIP's route currently points to.
+route_ilb_list() {
+	ip -n "$NS_ROUTER" route show "$VIP/32" |
+	    sed -n 's/.*via 192\.0\.2\.1\([0-9]\).*/\1/p' | sort -u
+}
+
+# start_servers: the HTTP server in every server namespace, port 80;
+# waits until each answers.
+start_servers() {
+	for _i in $(seq 1 "$N_SRV"); do
+		bg "$(ns_srv "$_i")" "$NETNS_DIR/srv$_i.log" \
+		    "$PYTHON" "$NETNS_SRC/httpd.py" "srv$_i" "$VIP_PORT"
+		eval "SRV_PID_$_i=\$BG_PID"
+	done
+	for _i in $(seq 1 "$N_SRV"); do
+		_n=0
+		until nsx "$(ns_srv "$_i")" curl -s -o /dev/null --max-time 1 \
+		    "http://127.0.0.1:$VIP_PORT/"; do
+			_n=$((_n + 1))
+			[ "$_n" -lt 50 ] || { note "srv$_i does not answer"; return 1; }
+			sleep 0.1
+		done
+	done
+}
+
+# start_gredecap [ARGS...]: the GRE decapsulator in every server namespace,
+# writing into TUN "gre0" (rp_filter off); ARGS e.g. "-k KEY".
+start_gredecap() {
+	[ -x "$GREDECAP" ] || { note "no $GREDECAP"; return 1; }
+	for _i in $(seq 1 "$N_SRV"); do
+		_ns=$(ns_srv "$_i")
+		bg "$_ns" "$NETNS_DIR/gredecap$_i.log" "$GREDECAP" "$@" gre0
+		_n=0
+		until ip -n "$_ns" link show gre0 > /dev/null 2>&1; do
+			_n=$((_n + 1))
+			[ "$_n" -lt 50 ] || { note "srv$_i: no gre0"; return 1; }
+			sleep 0.1
+		done
+		ip -n "$_ns" link set gre0 up &&
+		sysctl_set "$_ns" net.ipv4.conf.gre0.rp_filter=0 || return 1
+	done
+}
+
+# ilb_conf I MODE FORWARD [AUTHENTICATE [SCORING]]: write $NETNS_DIR/ilbI.conf
+# (and the shared key file, once).  MODE tun|pcap, FORWARD dsr|gre.
+ilb_conf() {
+	[ -f "$NETNS_DIR/cluster.key" ] ||
+	    head -c 32 /dev/urandom > "$NETNS_DIR/cluster.key"
+	chmod 600 "$NETNS_DIR/cluster.key"
+	_servers=
+	for _s in $(seq 1 "$N_SRV"); do
+		_servers="$_servers${_servers:+,
+}      { address = \"$(srv_addr "$_s")\"; weight = 1; }"
+	done
+	cat > "$NETNS_DIR/ilb$1.conf" <<EOF
+# ilb$1 of the netns test $NETNS_TAG
+node = {
+  id = "$(ilb_id "$1")";
+  interface = "eth0";
+};
+cluster = {
+  group = "$GROUP";
+  port = $GROUP_PORT;
+  hello_ms = $HELLO_MS;
+  dead_ms = $DEAD_MS;
+  key_file = "$NETNS_DIR/cluster.key";
+  authenticate = ${4:-true};
+  scoring = "${5:-crc32c-mix}";
+};
+input = {
+  mode = "$2";
+  device = "ilb0";
+};
+tables = {
+  ltoc_size = 65536;
+  cache_size = ${ILB_CACHE_SIZE:-65536};
+};
+control = {
+  socket = "$NETNS_DIR/ilb$1.sock";
+};
+metrics = {
+  listen = "";
+};
+services = (
+  {
+    name = "web";
+    vip = "$VIP";
+    port = $VIP_PORT;
+    forward = "$3";
+    scheduler = "rr";
+    health = { check = "none"; };
+    servers = (
+$_servers
+    );
+  }
+);
+EOF
+}
+
+ilb_log() { echo "$NETNS_DIR/ilb$1.log"; }
+ilb_pid() { eval "echo \${ILB_PID_$1:-}"; }
+
+# start_ilb I: run ilbd -f for ILB I with $NETNS_DIR/ilbI.conf (its mode
+# sets ip_forward: 1 for tun, 0 for pcap); the log is appended to
+# $NETNS_DIR/ilbI.log.  Waits for "started"; extra options in $ILBD_ARGS.
+start_ilb() {
+	_ns=$(ns_ilb "$1")
+	if grep -q 'mode = "pcap"' "$NETNS_DIR/ilb$1.conf"; then
+		sysctl_set "$_ns" net.ipv4.ip_forward=0
+	else
+		sysctl_set "$_ns" net.ipv4.ip_forward=1
+	fi
+	_log=$(ilb_log "$1")
+	echo "# --- start_ilb $1 at $(now_ms)" >> "$_log"
+	# shellcheck disable=SC2086 # ILBD_ARGS is a list of options
+	ip netns exec "$_ns" "$ILBD" -f $ILBD_ARGS -c "$NETNS_DIR/ilb$1.conf" \
+	    >> "$_log" 2>&1 &
+	eval "ILB_PID_$1=\$!"
+	echo "$!" >> "$NETNS_DIR/pids"
+	_n=$(grep -c '^# --- start_ilb' "$_log")
+	_i=0
+	# wait for "started" after our marker
+	while [ "$_i" -lt 50 ]; do
+		awk -v n="$_n" '/^# --- start_ilb/ { m++ } m == n && /started/ { f = 1 }
+		    END { exit !f }' "$_log" && return 0
+		kill -0 "$(ilb_pid "$1")" 2>/dev/null || break
+		sleep 0.1; _i=$((_i + 1))
+	done
+	note "ilb$1 did not start; its log:"
+	tail -n 20 "$_log" | sed 's/^/#   /'
+	return 1
+}
+
+# start_ilbs MODE FORWARD [AUTHENTICATE [SCORING]]: configure and start all.
+start_ilbs() {
+	for _j in $(seq 1 "$N_ILB"); do
+		ilb_conf "$_j" "$@" && start_ilb "$_j" || return 1
+	done
+}
+
+# stop_ilb I: graceful (TERM, up to 5 s, then KILL).  kill_ilb I: KILL.
+stop_ilb() { pid_stop "$(ilb_pid "$1")" 5; }
+kill_ilb() {
+	_p=$(ilb_pid "$1")
+	kill -KILL "$_p" 2>/dev/null
+	wait "$_p" 2>/dev/null
+	return 0
+}
+ilb_alive() { _p=$(ilb_pid "$1"); [ -n "$_p" ] && kill -0 "$_p" 2>/dev/null; }
+
+# ilb_stats I: send USR1, wait for a new "stats:" line, print it as
+# "key value" lines (unknown keys included).
+ilb_stats() {
+	_log=$(ilb_log "$1")
+	_before=$(grep -c 'stats: ' "$_log")
+	kill -USR1 "$(ilb_pid "$1")" 2>/dev/null || return 1
+	_i=0
+	while [ "$(grep -c 'stats: ' "$_log")" -le "$_before" ]; do
+		_i=$((_i + 1)); [ "$_i" -lt 30 ] || return 1
+		sleep 0.1
+	done
+	grep 'stats: ' "$_log" | tail -n 1 | sed 's/.*stats: //' |
+	    tr '[:blank:]' '\n' | sed -n 's/^\([A-Za-z0-9_.]*\)=\(.*\)$/\1 \2/p'
+}
+
+# stats_snapshot: ilb_stats of every running ILB into $NETNS_DIR/stats.I.
+stats_snapshot() {
+	for _j in $(seq 1 "$N_ILB"); do
+		: > "$NETNS_DIR/stats.$_j"
+		ilb_alive "$_j" && ilb_stats "$_j" > "$NETNS_DIR/stats.$_j"
+	done
+	return 0
+}
+
+# stat_of I KEY: KEY from the last snapshot of ILB I ("" if absent).
+stat_of() { awk -v k="$2" '$1 == k { v = $2 } END { print v }' "$NETNS_DIR/stats.$1"; }
+
+# stat_sum KEY / stat_max KEY: over all ILBs ("" if no ILB reported KEY).
+stat_sum() {
+	cat "$NETNS_DIR"/stats.* 2>/dev/null |
+	    awk -v k="$1" '$1 == k { s += $2; f = 1 } END { if (f) print s }'
+}
+stat_max() {
+	cat "$NETNS_DIR"/stats.* 2>/dev/null |
+	    awk -v k="$1" '$1 == k && (!f || $2 > m) { m = $2; f = 1 } END { if (f) print m }'
+}
+
+# stats_print: one line per ILB with the counters in $STATS_KEYS (all
+# counters are in $NETNS_DIR/stats.I).
+STATS_KEYS=${STATS_KEYS:-rx forward_owner forward_backup forward_cache handoff_out handoff_in misrouted orphan no_service no_mac gre_rx_reject cluster_rx_reject}
+stats_print() {
+	for _j in $(seq 1 "$N_ILB"); do
+		[ -s "$NETNS_DIR/stats.$_j" ] || { note "ilb$_j: no stats"; continue; }
+		note "ilb$_j: $(awk -v keys="$STATS_KEYS" '
+		    BEGIN { n = split(keys, k, " ") }
+		    { v[$1] = $2 }
+		    END { for (i = 1; i <= n; i++) if (k[i] in v) printf "%s=%s ", k[i], v[k[i]] }
+		    ' "$NETNS_DIR/stats.$_j")"
+	done
+}
+
+# is_num V: V is a non-negative integer.
+is_num() { case $1 in ''|*[!0-9]*) return 1;; esac; }
+
+# stat_check DESC KEY OP VALUE [I]: compare the counter (sum over ILBs, or
+# ILB I's) with VALUE by test(1)'s OP; a missing key fails.
+stat_check() {
+	if [ -n "$5" ]; then _v=$(stat_of "$5" "$2"); else _v=$(stat_sum "$2"); fi
+	if is_num "$_v" && test "$_v" "$3" "$4"; then
+		ok "$1 ($2=$_v)"
+	else
+		not_ok "$1 ($2=${_v:-missing}, want $3 $4)"
+	fi
+}
+
+# run_requests N [PATH]: N HTTP GETs from the client to the VIP, each on a
+# new connection (Connection: close; curl --max-time 2 each).  The first
+# 10 are a probe: if none succeeds the rest are not sent (counted failed),
+# so a dead data path fails in seconds; the rest are bounded by
+# 20 s + N/10 s.  Sets REQ_OK, REQ_FAIL, REQ_CONNECTS; the answering server
+# per request in $NETNS_DIR/answers ("srvI code connects").
+run_requests() {
+	_n=$1
+	_probe=10
+	[ "$_n" -gt "$_probe" ] || _probe=$_n
+	: > "$NETNS_DIR/answers"
+	curl_batch "$_probe" "${2:-r}p"
+	if [ "$(awk '$2 == 200' "$NETNS_DIR/answers" | wc -l)" -gt 0 ] &&
+	    [ "$_n" -gt "$_probe" ]; then
+		curl_batch $((_n - _probe)) "${2:-r}"
+	fi
+	REQ_OK=$(awk 'NF == 3 && $2 == 200 { n++ } END { print n + 0 }' "$NETNS_DIR/answers")
+	REQ_CONNECTS=$(awk 'NF == 3 && $2 == 200 { n += $3 } END { print n + 0 }' "$NETNS_DIR/answers")
+	REQ_FAIL=$((_n - REQ_OK))
+	note "requests: $_n, $REQ_OK ok, $REQ_FAIL failed, $REQ_CONNECTS connections; $(answers_summary)"
+}
+
+# curl_batch N PATH: N sequential GETs of /PATH1../PATHN appended to
+# $NETNS_DIR/answers.  --foreground: ^C reaches curl.
+curl_batch() {
+	timeout --foreground -k 2 $((20 + $1 / 10)) \
+	    ip netns exec "$NS_CLIENT" curl -s --http1.1 \
+	    --max-time 2 -H 'Connection: close' \
+	    -w ' %{http_code} %{num_connects}\n' \
+	    "http://$VIP:$VIP_PORT/$2[1-$1]" >> "$NETNS_DIR/answers" 2> /dev/null
+}
+
+# answered_by NAME: how many requests of the last run NAME answered.
+answered_by() {
+	awk -v s="$1" 'NF == 3 && $2 == 200 && $1 == s { n++ } END { print n + 0 }' \
+	    "$NETNS_DIR/answers"
+}
+
+answers_summary() {
+	_s=
+	for _i in $(seq 1 "$N_SRV"); do _s="$_s srv$_i=$(answered_by "srv$_i")"; done
+	echo "${_s# }"
+}
+
+# check_requests N [PATH]: run N requests and check all succeed, each on
+# its own connection, and every server answers some.
+check_requests() {
+	run_requests "$@"
+	check "$1 requests through the VIP all succeed ($REQ_FAIL failed)" \
+	    [ "$REQ_OK" -eq "$1" ]
+	check "each request on a new connection ($REQ_CONNECTS connects)" \
+	    [ "$REQ_CONNECTS" -eq "$REQ_OK" ]
+	_none=
+	for _i in $(seq 1 "$N_SRV"); do
+		[ "$(answered_by "srv$_i")" -gt 0 ] || _none="$_none srv$_i"
+	done
+	check "every server answers some (${_none:+none from}${_none:-$(answers_summary)})" \
+	    [ -z "$_none" ]
+}
+
+# wait_for FILE PATTERN SECONDS: poll FILE until PATTERN (grep) appears.
+wait_for() {
+	_i=0
+	while [ "$_i" -lt $(($3 * 10)) ]; do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	return 1
+}
+
+# count_lines FILE PATTERN: lines of FILE matching PATTERN (0 if none).
+count_lines() { grep -c "$2" "$1" 2>/dev/null || true; }
+
+# member_re ID EVENT: the log pattern of "member ID joined|is gone".
+member_re() { echo "member $(echo "$1" | sed 's/\./\\./g') $2"; }
+
+# wait_members SECONDS: every running ILB's log shows each other running
+# ILB joined (polled together, one deadline).
+wait_members() {
+	_i=0
+	while :; do
+		_missing=
+		for _j in $(seq 1 "$N_ILB"); do
+			ilb_alive "$_j" || continue
+			for _k in $(seq 1 "$N_ILB"); do
+				if [ "$_k" = "$_j" ] || ! ilb_alive "$_k"; then continue; fi
+				grep -q "$(member_re "$(ilb_id "$_k")" joined)" \
+				    "$(ilb_log "$_j")" 2>/dev/null ||
+				    _missing="$_missing ilb$_j:$(ilb_id "$_k")"
+			done
+		done
+		[ -n "$_missing" ] || return 0
+		_i=$((_i + 1))
+		[ "$_i" -lt $(($1 * 10)) ] || break
+		sleep 0.1
+	done
+	note "'member ID joined' missing in (log:ID):$_missing"
+	return 1
+}
+
+# check_alive: every ILB we started is still running.
+check_alive() {
+	for _j in $(seq 1 "$N_ILB"); do
+		check "ilb$_j still running" ilb_alive "$_j"
+	done
+}
+
+# show_logs: the tail of each ILB's log (for a failure).
+show_logs() {
+	for _j in $(seq 1 "$N_ILB"); do
+		[ -f "$(ilb_log "$_j")" ] || continue
+		note "--- ilb$_j log (tail)"
+		tail -n "${1:-15}" "$(ilb_log "$_j")" | sed 's/^/#   /'
+	done
+}
+
+# scenario_ilb MODE FORWARD N: the common body of test_ilb_{tun,pcap,gre}:
+# three ILBs in MODE with FORWARD, N requests each on a new connection all
+# succeed and reach every server; every ILB sees the two others join and
+# receives some packets; some packets are handed off and received by
+# handoff; nothing is misrouted or orphaned; every ILB is still running.
+scenario_ilb() {
+	require_ilbd
+	[ "$2" != gre ] || [ -x "$GREDECAP" ] || need "no $GREDECAP (build it first)"
+	netns_setup
+	check "topology up" topo_up
+	check "servers answer" start_servers
+	if [ "$2" = gre ]; then
+		# shellcheck disable=SC2086 # GREDECAP_ARGS is a list of options
+		check "gredecap runs in every server namespace" \
+		    start_gredecap $GREDECAP_ARGS
+	fi
+	check "3 ILBs start (mode $1, forward $2)" start_ilbs "$1" "$2"
+	check "each ILB log shows the two others joined" wait_members 10
+	check_requests "$3"
+	sleep 0.5       # let NEW/END and handoffs settle before counting
+	stats_snapshot
+	for _j in $(seq 1 "$N_ILB"); do
+		check "ilb$_j answers USR1 with a stats line" [ -s "$NETNS_DIR/stats.$_j" ]
+		stat_check "ilb$_j received packets (ECMP spreads)" rx -gt 0 "$_j"
+	done
+	stats_print
+	stat_check "handoff_out > 0 on some ILB" handoff_out -gt 0
+	stat_check "handoff_in > 0 on some ILB" handoff_in -gt 0
+	stat_check "nothing misrouted" misrouted -eq 0
+	stat_check "no orphan" orphan -eq 0
+	check_alive
+	[ "$fail" -eq 0 ] || show_logs 15
+}

@@ -1,0 +1,89 @@
+#!/bin/sh
+# test_membership.sh: kill -9 one ILB (ilb2); within dead_ms + hello_ms
+# (+ SLACK_MS for this script's polling) the two others log it gone; with
+# its route withdrawn requests still all succeed; restarted, it joins again
+# (both others log it joined, it logs both), and with its route restored
+# requests all succeed and reach it.
+# eval of single-quoted checks and eval-assigned variables are deliberate
+# shellcheck disable=SC2016,SC2154,SC2034
+HELLO_MS=${HELLO_MS:-100}
+DEAD_MS=${DEAD_MS:-500}
+# shellcheck source=tests/netns/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+N=${N:-200}
+SLACK_MS=${SLACK_MS:-300}
+V=2                             # the victim
+others="1 3"
+
+require_ilbd
+netns_setup
+check "topology up" topo_up
+check "servers answer" start_servers
+check "3 ILBs start (tun, dsr; hello $HELLO_MS ms, dead $DEAD_MS ms)" \
+    start_ilbs tun dsr
+check "each ILB log shows the two others joined" wait_members 10
+check_requests "$N" before
+gone_re=$(member_re "$(ilb_id $V)" "is gone")
+joined_re=$(member_re "$(ilb_id $V)" joined)
+for j in $others; do
+	eval "gone0_$j=\$(count_lines \"\$(ilb_log $j)\" \"\$gone_re\")"
+	eval "joined0_$j=\$(count_lines \"\$(ilb_log $j)\" \"\$joined_re\")"
+done
+
+# kill -9 and time how long each survivor takes to log it gone (5 s at most)
+limit=$((DEAD_MS + HELLO_MS + SLACK_MS))
+t0=$(now_ms)
+kill_ilb $V
+while :; do
+	t=$(($(now_ms) - t0))
+	waiting=
+	for j in $others; do
+		eval "seen=\$seen_$j gone0=\$gone0_$j"
+		[ -z "$seen" ] || continue
+		if [ "$(count_lines "$(ilb_log "$j")" "$gone_re")" -gt "$gone0" ]; then
+			eval "seen_$j=$t"
+		else
+			waiting=1
+		fi
+	done
+	if [ -z "$waiting" ] || [ "$t" -ge 5000 ]; then break; fi
+	sleep 0.05
+done
+for j in $others; do
+	eval "seen=\$seen_$j"
+	check "ilb$j logs ilb$V gone within $limit ms (after ${seen:-more than 5000} ms)" \
+	    eval '[ -n "$seen" ] && [ "$seen" -le "$limit" ]'
+done
+
+check "withdraw ilb$V's route" route_del_nexthop $V
+check_requests "$N" without
+
+check "ilb$V restarts" start_ilb $V
+for j in $others; do
+	eval "j0=\$joined0_$j"
+	check "ilb$j logs ilb$V joined again" \
+	    eval 'i=0; while [ "$(count_lines "$(ilb_log $j)" "$joined_re")" -le "$j0" ] &&
+		[ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done;
+		[ "$(count_lines "$(ilb_log $j)" "$joined_re")" -gt "$j0" ]'
+done
+# the restarted ilb2 must log both others joined in its new run
+check "ilb$V logs the two others joined after its restart" eval '
+	i=0; while [ $i -lt 50 ]; do
+		n=$(awk -v m="$(grep -c "^# --- start_ilb" "$(ilb_log $V)")" \
+		    "/^# --- start_ilb/ { c++ } c == m && /member .* joined/" \
+		    "$(ilb_log $V)" | wc -l)
+		[ "$n" -ge 2 ] && break
+		sleep 0.1; i=$((i + 1))
+	done; [ "$n" -ge 2 ]'
+check "restore ilb$V's route" route_add_nexthop $V
+check "the route has the three ILBs again" \
+    [ "$(route_ilb_list | tr '\n' ' ')" = "1 2 3 " ]
+check_requests "$N" after
+stats_snapshot
+stats_print
+stat_check "ilb$V received packets after its restart" rx -gt 0 $V
+stat_check "nothing misrouted" misrouted -eq 0
+check_alive
+[ "$fail" -eq 0 ] || show_logs 15
+finish
