@@ -40,7 +40,8 @@ struct cluster {
 	int			 authenticate;
 	uint8_t			 key[MSG_KEY_LEN];
 	uint64_t		 epoch;		/* boot epoch */
-	uint64_t		 seq;		/* last sequence sent */
+	uint64_t		 seq;		/* last multicast sequence sent */
+	uint64_t		 useq;		/* last unicast sequence used */
 	uint32_t		 hello_ms;
 	void			(*members_cb)(void *);
 	void			*arg;
@@ -74,27 +75,35 @@ cluster_id_eq(const struct member_id *a, const struct member_id *b)
 	return (score_id_cmp(a, b) == 0 && a->is_index == b->is_index);
 }
 
-/* Rebuild the active list: live members announcing active, by id. */
+/* The slots of live members announcing state, sorted by id. */
+static uint16_t
+cluster_table_list(const struct cluster_table *t, uint8_t state,
+    uint16_t *out)
+{
+	const struct cluster_member	*m;
+	uint16_t			 i, j, s, n = 0;
+
+	for (i = 0; i < t->nslots; i++) {
+		m = &t->m[i];
+		if (!m->in_use || !m->alive || m->state != state)
+			continue;
+		for (j = n; j > 0; j--) {
+			s = out[j - 1];
+			if (score_id_cmp(&t->m[s].id, &m->id) <= 0)
+				break;
+			out[j] = s;
+		}
+		out[j] = i;
+		n++;
+	}
+	return (n);
+}
+
+/* Rebuild the active list: only active members are scored (claim 17). */
 static void
 cluster_table_sort(struct cluster_table *t)
 {
-	const struct cluster_member	*m;
-	uint16_t			 i, j, s;
-
-	t->nactive = 0;
-	for (i = 0; i < t->nslots; i++) {
-		m = &t->m[i];
-		if (!m->in_use || !m->alive || m->state != MSG_S_ACTIVE)
-			continue;
-		for (j = t->nactive; j > 0; j--) {
-			s = t->active[j - 1];
-			if (score_id_cmp(&t->m[s].id, &m->id) <= 0)
-				break;
-			t->active[j] = s;
-		}
-		t->active[j] = i;
-		t->nactive++;
-	}
+	t->nactive = cluster_table_list(t, MSG_S_ACTIVE, t->active);
 }
 
 static void
@@ -121,7 +130,7 @@ cluster_table_init(struct cluster_table *t, const struct member_id *self,
 	msg_id_fmt(self, m->id_text, sizeof(m->id_text));
 	m->addr = *addr;
 	m->in_use = m->alive = m->self = 1;
-	m->state = MSG_S_ACTIVE;
+	m->state = MSG_S_JOINING;	/* claim 17: nothing owned yet */
 	m->scoring = (uint8_t)scoring;
 	m->epoch = epoch;
 	m->last_heard = m->since = now;
@@ -221,6 +230,10 @@ cluster_member_update(struct cluster_member *m, const struct msg_hdr *h,
 	int	changed;
 
 	changed = m->state != id->state || !util_addr_eq(&m->addr, &id->addr);
+	if (m->state != id->state)
+		m->prev_state = m->state;
+	if (m->epoch != h->epoch)
+		m->useq = 0;	/* a new epoch numbers afresh */
 	m->state = id->state;
 	m->addr = id->addr;
 	m->scoring = id->scoring;
@@ -298,6 +311,27 @@ cluster_table_replay(struct cluster_table *t, const struct cluster_member *m,
 	    (unsigned long long)m->epoch, (unsigned long long)m->seq);
 }
 
+/*
+ * Messages missed from a member: its multicast sequence jumped.  Only
+ * counted: caches are best effort and the backup copy of an entry
+ * travels on the reliable channel, so nothing is repaired here.
+ */
+static void
+cluster_table_gap(struct cluster_table *t, struct cluster_member *m,
+    const struct msg_hdr *h)
+{
+	uint64_t	missed;
+
+	if (h->seq <= m->seq + 1)
+		return;
+	missed = h->seq - m->seq - 1;
+	m->gaps += missed;
+	t->stats.gaps += missed;
+	log_debug("member %s: %llu message%s missed (seq %llu after %llu)",
+	    m->id_text, (unsigned long long)missed, missed == 1 ? "" : "s",
+	    (unsigned long long)h->seq, (unsigned long long)m->seq);
+}
+
 /* A message from a known slot: refresh, restart, or rejoin. */
 static int
 cluster_table_known(struct cluster_table *t, uint16_t slot,
@@ -319,6 +353,7 @@ cluster_table_known(struct cluster_table *t, uint16_t slot,
 		cluster_table_restart(t, slot, h, id, now);
 		return (1);
 	}
+	cluster_table_gap(t, m, h);
 	if (!cluster_member_update(m, h, id, now))
 		return (0);
 	log_info("member %s is %s (address %s)", m->id_text,
@@ -388,6 +423,97 @@ cluster_table_input(struct cluster_table *t, const struct msg_view *v,
 	return (was || cluster_member_active(&t->m[slot]));
 }
 
+/* The slot of a live sender in the epoch we know, or -1 (counted). */
+static int
+cluster_table_sender(struct cluster_table *t, const struct msg_hdr *h,
+    const struct ilb_addr *from)
+{
+	char	s[ILB_ADDRSTRLEN], a[ILB_ADDRSTRLEN];
+	int	slot;
+
+	if (cluster_id_eq(&h->sender, &t->m[t->self].id)) {
+		cluster_table_own(t, h, from);
+		return (-1);
+	}
+	slot = cluster_table_lookup(t, &h->sender);
+	if (slot == -1 || !t->m[slot].alive || h->epoch > t->m[slot].epoch) {
+		t->stats.unknown_sender++;
+		log_debug("%s message from %s (%s) dropped: not a live member "
+		    "in this epoch", msg_type_name(h->type), msg_id_fmt(
+		    &h->sender, s, sizeof(s)), util_addr_fmt(from, a,
+		    sizeof(a)));
+		return (-1);
+	}
+	if (h->epoch < t->m[slot].epoch) {
+		cluster_table_replay(t, &t->m[slot], h);
+		return (-1);
+	}
+	return (slot);
+}
+
+int
+cluster_table_msg(struct cluster_table *t, const struct msg_view *v,
+    const struct ilb_addr *from)
+{
+	struct cluster_member	*m;
+	int			 slot;
+
+	if ((slot = cluster_table_sender(t, &v->hdr, from)) == -1)
+		return (-1);
+	m = &t->m[slot];
+	if (v->hdr.seq <= m->seq) {
+		cluster_table_replay(t, m, &v->hdr);
+		return (-1);
+	}
+	cluster_table_gap(t, m, &v->hdr);
+	m->seq = v->hdr.seq;
+	if (t->msg_cb == NULL) {
+		t->stats.unhandled++;
+		return (slot);
+	}
+	t->stats.delivered++;
+	t->msg_cb(t->msg_arg, (uint16_t)slot, v);
+	return (slot);
+}
+
+int
+cluster_table_unicast(struct cluster_table *t, const struct msg_view *v,
+    const struct ilb_addr *from)
+{
+	struct cluster_member	*m;
+	int			 slot;
+
+	if ((slot = cluster_table_sender(t, &v->hdr, from)) == -1)
+		return (-1);
+	m = &t->m[slot];
+	if (v->hdr.seq <= m->useq) {
+		t->stats.replays++;
+		log_debug("member %s: replayed unicast message dropped (seq "
+		    "%llu, last %llu)", m->id_text,
+		    (unsigned long long)v->hdr.seq,
+		    (unsigned long long)m->useq);
+		return (-1);
+	}
+	m->useq = v->hdr.seq;
+	return (slot);
+}
+
+/* claim 17: joining, then active once the transfer tables are in. */
+int
+cluster_table_set_state(struct cluster_table *t, enum msg_state st)
+{
+	struct cluster_member	*m = &t->m[t->self];
+
+	if (st < MSG_S_JOINING || st > MSG_S_LEAVING)
+		return (-1);
+	if (m->state == st)
+		return (0);
+	m->prev_state = m->state;
+	m->state = (uint8_t)st;
+	cluster_table_sort(t);
+	return (1);
+}
+
 void
 cluster_table_reject(struct cluster_table *t, enum msg_reason r,
     const struct ilb_addr *from)
@@ -453,6 +579,8 @@ cluster_table_active(const struct cluster_table *t, struct member_id *ids,
 	const struct cluster_member	*m;
 	size_t				 i;
 
+	if (self_index != NULL)
+		*self_index = (size_t)-1;
 	for (i = 0; i < t->nactive; i++) {
 		m = &t->m[t->active[i]];
 		if (m->self && self_index != NULL)
@@ -467,6 +595,35 @@ cluster_table_active(const struct cluster_table *t, struct member_id *ids,
 			addrs[i] = m->addr;
 	}
 	return (t->nactive);
+}
+
+size_t
+cluster_table_joining(const struct cluster_table *t, struct member_id *ids,
+    uint16_t *slots, struct ilb_addr *addrs, size_t max)
+{
+	uint16_t	list[CLUSTER_MEMBERS_MAX], n, i;
+
+	n = cluster_table_list(t, MSG_S_JOINING, list);
+	for (i = 0; i < n && i < max; i++) {
+		if (ids != NULL)
+			ids[i] = t->m[list[i]].id;
+		if (slots != NULL)
+			slots[i] = list[i];
+		if (addrs != NULL)
+			addrs[i] = t->m[list[i]].addr;
+	}
+	return (n);
+}
+
+int
+cluster_table_find_id(const struct cluster_table *t,
+    const struct member_id *id)
+{
+	int	slot;
+
+	if ((slot = cluster_table_lookup(t, id)) == -1 || !t->m[slot].alive)
+		return (-1);
+	return (slot);
 }
 
 /* Any live member, joining or leaving too: they hand packets off. */
@@ -692,7 +849,39 @@ cluster_socket(struct cluster *c, char **cause)
 	return (0);
 }
 
-/* Send one ID message with the next sequence number. */
+/* A header from this node: our id and epoch, type, seq. */
+static void
+cluster_hdr(const struct cluster *c, uint8_t type, uint64_t seq,
+    struct msg_hdr *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->version = MSG_VERSION;
+	h->type = type;
+	h->sender = c->t.m[c->t.self].id;
+	h->epoch = c->epoch;
+	h->seq = seq;
+}
+
+static const uint8_t *
+cluster_key(const struct cluster *c)
+{
+	return (c->authenticate ? c->key : NULL);
+}
+
+/* Multicast an encoded message; 0 or -1 (counted). */
+static int
+cluster_sendto(struct cluster *c, const uint8_t *buf, size_t len)
+{
+	if (sendto(c->fd, buf, len, 0, (struct sockaddr *)&c->group_sa,
+	    c->group_salen) == -1) {
+		c->t.stats.send_errors++;
+		log_debug("cluster: sendto: %s", strerror(errno));
+		return (-1);
+	}
+	return (0);
+}
+
+/* Send one ID message with the next sequence number (claim 16). */
 static void
 cluster_send_id(struct cluster *c)
 {
@@ -701,22 +890,71 @@ cluster_send_id(struct cluster *c)
 	struct msg_id	id;
 	size_t		len;
 
-	memset(&h, 0, sizeof(h));
-	h.version = MSG_VERSION;
-	h.type = MSG_T_ID;
-	h.sender = c->t.m[c->t.self].id;
-	h.epoch = c->epoch;
-	h.seq = ++c->seq;
+	cluster_hdr(c, MSG_T_ID, ++c->seq, &h);
 	cluster_table_self_id(&c->t, c->hello_ms, &id);
-	len = msg_encode_id(buf, sizeof(buf), &h, &id,
-	    c->authenticate ? c->key : NULL);
-	if (sendto(c->fd, buf, len, 0, (struct sockaddr *)&c->group_sa,
-	    c->group_salen) == -1) {
+	len = msg_encode_id(buf, sizeof(buf), &h, &id, cluster_key(c));
+	if (cluster_sendto(c, buf, len) == 0)
+		c->t.stats.sent++;
+}
+
+/* claims 13, 14: NEW, END and REFRESH go to every member at once. */
+int
+cluster_send(struct cluster *c, uint8_t type, const uint8_t *body,
+    size_t blen)
+{
+	uint8_t		buf[MSG_MAX_LEN];
+	struct msg_hdr	h;
+	size_t		len;
+
+	if (type == MSG_T_ID || type > MSG_T_MAX || blen > MSG_BODY_MAX) {
 		c->t.stats.send_errors++;
-		log_debug("cluster: sendto: %s", strerror(errno));
-		return;
+		log_debug("cluster: cannot send a %s message of %zu bytes",
+		    msg_type_name(type), blen);
+		return (-1);
 	}
-	c->t.stats.sent++;
+	cluster_hdr(c, type, ++c->seq, &h);
+	if ((len = msg_encode(buf, sizeof(buf), &h, body, blen,
+	    cluster_key(c))) == 0) {
+		c->t.stats.send_errors++;
+		return (-1);
+	}
+	if (cluster_sendto(c, buf, len) == -1)
+		return (-1);
+	c->t.stats.sent_msgs++;
+	return (0);
+}
+
+size_t
+cluster_encode(struct cluster *c, uint8_t type, const uint8_t *body,
+    size_t blen, uint8_t *buf, size_t size)
+{
+	struct msg_hdr	h;
+
+	if (type == MSG_T_ID || type > MSG_T_MAX)
+		return (0);
+	cluster_hdr(c, type, c->useq + 1, &h);
+	if ((size = msg_encode(buf, size, &h, body, blen,
+	    cluster_key(c))) != 0)
+		c->useq++;
+	return (size);
+}
+
+int
+cluster_accept(struct cluster *c, const uint8_t *buf, size_t len,
+    const struct ilb_addr *from, struct msg_view *v)
+{
+	enum msg_reason	r;
+
+	if ((r = msg_decode(buf, len, v)) != MSG_OK ||
+	    (r = msg_verify(buf, v, cluster_key(c))) != MSG_OK) {
+		cluster_table_reject(&c->t, r, from);
+		return (-1);
+	}
+	if (v->hdr.type == MSG_T_ID) {
+		cluster_table_reject(&c->t, MSG_R_TYPE, from);
+		return (-1);
+	}
+	return (cluster_table_unicast(&c->t, v, from));
 }
 
 /* One datagram: decode, authenticate, dispatch by type; 1 if changed. */
@@ -729,15 +967,12 @@ cluster_input(struct cluster *c, const uint8_t *buf, size_t len,
 	enum msg_reason	r;
 
 	if ((r = msg_decode(buf, len, &v)) != MSG_OK ||
-	    (r = msg_verify(buf, &v, c->authenticate ? c->key : NULL)) !=
-	    MSG_OK) {
+	    (r = msg_verify(buf, &v, cluster_key(c))) != MSG_OK) {
 		cluster_table_reject(&c->t, r, from);
 		return (0);
 	}
 	if (v.hdr.type != MSG_T_ID) {
-		c->t.stats.unhandled++;
-		log_debug("cluster: %s message not handled yet",
-		    msg_type_name(v.hdr.type));
+		cluster_table_msg(&c->t, &v, from);
 		return (0);
 	}
 	if ((r = msg_decode_id(&v, &id)) != MSG_OK) {
@@ -985,6 +1220,72 @@ const struct cluster_stats *
 cluster_stats(const struct cluster *c)
 {
 	return (&c->t.stats);
+}
+
+void
+cluster_set_msg_cb(struct cluster *c, cluster_msg_cb cb, void *arg)
+{
+	c->t.msg_cb = cb;
+	c->t.msg_arg = arg;
+}
+
+/* claims 17, 18: joining until the transfers are in; leaving at the end. */
+int
+cluster_set_state(struct cluster *c, enum msg_state st)
+{
+	int	was, r;
+
+	was = c->t.m[c->t.self].state == MSG_S_ACTIVE;
+	if ((r = cluster_table_set_state(&c->t, st)) <= 0)
+		return (r);
+	log_info("this node is now %s", msg_state_name(st));
+	cluster_send_id(c);
+	if (was != (st == MSG_S_ACTIVE))
+		c->members_cb(c->arg);
+	return (0);
+}
+
+enum msg_state
+cluster_state(const struct cluster *c)
+{
+	return ((enum msg_state)c->t.m[c->t.self].state);
+}
+
+size_t
+cluster_joining(const struct cluster *c, struct member_id *ids,
+    uint16_t *slots, struct ilb_addr *addrs, size_t max)
+{
+	return (cluster_table_joining(&c->t, ids, slots, addrs, max));
+}
+
+int
+cluster_find_id(const struct cluster *c, const struct member_id *id)
+{
+	return (cluster_table_find_id(&c->t, id));
+}
+
+const struct member_id *
+cluster_slot_id(const struct cluster *c, uint16_t slot)
+{
+	const struct cluster_member	*m;
+
+	if ((m = cluster_slot_member(c, slot)) == NULL)
+		return (NULL);
+	return (&m->id);
+}
+
+const struct cluster_member *
+cluster_slot_member(const struct cluster *c, uint16_t slot)
+{
+	if (slot >= c->t.nslots || !c->t.m[slot].in_use)
+		return (NULL);
+	return (&c->t.m[slot]);
+}
+
+uint16_t
+cluster_self_slot(const struct cluster *c)
+{
+	return (c->t.self);
 }
 
 size_t

@@ -15,11 +15,16 @@
 #define CLUSTER_TOMBSTONE_MULT	10	/* gone ids keep their epoch this
 					   many dead_ms against replays */
 
-/* What happened to a member; passed to the event callback. */
+/*
+ * What happened to another member; passed to the event callback with
+ * the member (its state and prev_state tell joining, active, leaving).
+ */
 enum cluster_event {
-	CLUSTER_E_JOIN = 1,	/* new member, or back after it was gone */
+	CLUSTER_E_JOIN = 1,	/* new member (in any state, joining too),
+				   or back after it was gone */
 	CLUSTER_E_RESTART,	/* known member with a new boot epoch */
-	CLUSTER_E_STATE,	/* announced state or address changed */
+	CLUSTER_E_STATE,	/* announced state or address changed:
+				   joining->active, active->leaving... */
 	CLUSTER_E_GONE		/* silent for dead_ms (claim 18) */
 };
 
@@ -32,11 +37,14 @@ struct cluster_member {
 	uint8_t			alive;		/* heard within dead_ms */
 	uint8_t			self;		/* this node */
 	uint8_t			state;		/* enum msg_state, announced */
+	uint8_t			prev_state;	/* before the last change */
 	uint8_t			tombstone;	/* gone, epoch still guarded */
 	uint8_t			scoring;	/* announced */
 	uint16_t		members;	/* announced member count */
 	uint64_t		epoch;		/* boot epoch */
-	uint64_t		seq;		/* last sequence seen */
+	uint64_t		seq;		/* last multicast sequence */
+	uint64_t		useq;		/* last unicast (TCP) sequence */
+	uint64_t		gaps;		/* multicast messages missed */
 	uint64_t		last_heard;	/* ms, monotonic */
 	uint64_t		since;		/* ms: joined, restarted or gone */
 	uint32_t		hello_ms;	/* announced */
@@ -47,6 +55,7 @@ struct cluster_member {
 /* Counters; rejected[] is indexed by enum msg_reason. */
 struct cluster_stats {
 	uint64_t		sent;		/* ID messages sent */
+	uint64_t		sent_msgs;	/* NEW, END... multicast */
 	uint64_t		send_errors;
 	uint64_t		received;	/* datagrams read */
 	uint64_t		recv_errors;
@@ -56,7 +65,10 @@ struct cluster_stats {
 	uint64_t		scoring_mismatch;
 	uint64_t		duplicate_id;	/* our id, another epoch */
 	uint64_t		own;		/* our own message looped */
-	uint64_t		unhandled;	/* valid type not handled yet */
+	uint64_t		unhandled;	/* typed message, no callback */
+	uint64_t		delivered;	/* typed messages to the callback */
+	uint64_t		unknown_sender;	/* not a live member (this epoch) */
+	uint64_t		gaps;		/* multicast messages missed */
 	uint64_t		table_full;
 	uint64_t		joins;
 	uint64_t		leaves;		/* gone after dead_ms */
@@ -72,6 +84,8 @@ struct cluster_once {
 
 typedef void	(*cluster_event_cb)(void *, enum cluster_event,
 		    uint16_t, const struct cluster_member *);
+/* A verified, fresh non-ID message from the live member in slot. */
+typedef void	(*cluster_msg_cb)(void *, uint16_t, const struct msg_view *);
 
 /*
  * The membership state machine, free of I/O and clocks: the daemon and
@@ -91,9 +105,11 @@ struct cluster_table {
 	struct cluster_stats	stats;
 	cluster_event_cb	event_cb;	/* optional */
 	void			*event_arg;
+	cluster_msg_cb		msg_cb;		/* optional */
+	void			*msg_arg;
 };
 
-/* Pure membership logic (claims 16-18). */
+/* Pure membership logic (claims 16-18).  Self starts joining. */
 void		 cluster_table_init(struct cluster_table *,
 		    const struct member_id *, const struct ilb_addr *, uint64_t,
 		    enum conf_scoring, uint32_t, uint64_t);
@@ -101,6 +117,22 @@ void		 cluster_table_init(struct cluster_table *,
 int		 cluster_table_input(struct cluster_table *,
 		    const struct msg_view *, const struct msg_id *,
 		    const struct ilb_addr *, uint64_t);
+/*
+ * A decoded, verified non-ID multicast message: check the sender (a live
+ * member in the epoch we know), the sequence (replays dropped, gaps
+ * counted) and pass it to msg_cb.  Returns the slot, or -1 (counted).
+ */
+int		 cluster_table_msg(struct cluster_table *,
+		    const struct msg_view *, const struct ilb_addr *);
+/*
+ * The same for a message of the reliable channel, whose sequence numbers
+ * are a second space of the sender's epoch; not passed to msg_cb.
+ */
+int		 cluster_table_unicast(struct cluster_table *,
+		    const struct msg_view *, const struct ilb_addr *);
+/* Our own state; 1 if it changed, 0 if not, -1 if not a state. */
+int		 cluster_table_set_state(struct cluster_table *,
+		    enum msg_state);
 /* Count (and log once per source) a rejected datagram. */
 void		 cluster_table_reject(struct cluster_table *, enum msg_reason,
 		    const struct ilb_addr *);
@@ -112,6 +144,10 @@ void		 cluster_table_self_id(const struct cluster_table *,
 size_t		 cluster_table_active(const struct cluster_table *,
 		    struct member_id *, uint16_t *, struct ilb_addr *, size_t,
 		    size_t *);
+size_t		 cluster_table_joining(const struct cluster_table *,
+		    struct member_id *, uint16_t *, struct ilb_addr *, size_t);
+int		 cluster_table_find_id(const struct cluster_table *,
+		    const struct member_id *);
 int		 cluster_table_find_addr(const struct cluster_table *,
 		    const struct ilb_addr *);
 const struct ilb_addr *cluster_table_slot_addr(const struct cluster_table *,
@@ -122,8 +158,9 @@ struct cluster;
 
 /*
  * Join cluster.group on node.interface and announce this node every
- * hello_ms.  members_cb runs whenever the set of active members changes.
- * Returns NULL with a malloc'd *cause on failure.
+ * hello_ms, as joining until cluster_set_state(MSG_S_ACTIVE).  members_cb
+ * runs whenever the set of active members changes.  Returns NULL with a
+ * malloc'd *cause on failure.
  */
 struct cluster	*cluster_open(struct event_base *, const struct ilbd_conf *,
 		    void (*)(void *), void *, char **);
@@ -139,15 +176,56 @@ int		 cluster_reload(struct cluster *, const struct ilbd_conf *);
 void		 cluster_set_event_cb(struct cluster *, cluster_event_cb,
 		    void *);
 const struct cluster_stats *cluster_stats(const struct cluster *);
+/* Pass every fresh NEW, END, REFRESH... from a live member to cb. */
+void		 cluster_set_msg_cb(struct cluster *, cluster_msg_cb, void *);
+/*
+ * Multicast one message of type (not ID) with the next sequence number
+ * and the MAC; body up to MSG_BODY_MAX bytes.  0, or -1 (counted).
+ */
+int		 cluster_send(struct cluster *, uint8_t, const uint8_t *,
+		    size_t);
+/*
+ * Encode a message of type for the reliable channel into buf (size
+ * bytes): our id, epoch, the next unicast sequence number, the MAC.
+ * Returns its length, or 0 if it does not fit.
+ */
+size_t		 cluster_encode(struct cluster *, uint8_t, const uint8_t *,
+		    size_t, uint8_t *, size_t);
+/*
+ * A message read from the reliable channel (buf, len; from: the peer's
+ * address): decode, verify, check sender and unicast sequence.  Returns
+ * the sender's slot with v filled, or -1 (counted, logged at debug).
+ */
+int		 cluster_accept(struct cluster *, const uint8_t *, size_t,
+		    const struct ilb_addr *, struct msg_view *);
+/*
+ * Our announced state.  A change is announced at once; members_cb runs
+ * before this returns if it changes the active set.  0, or -1 if st is
+ * not a state.
+ */
+int		 cluster_set_state(struct cluster *, enum msg_state);
+enum msg_state	 cluster_state(const struct cluster *);
 
 /*
- * The active members (self included) sorted by member id, so every node
- * computes the same list: ids, slots and addresses into arrays of max
- * (any may be NULL); *self_index (if not NULL) gets our position.
+ * The active members (self included when active) sorted by member id,
+ * so every node computes the same list: ids, slots and addresses into
+ * arrays of max (any may be NULL); *self_index (if not NULL) gets our
+ * position, or (size_t)-1 (LB_SELF_NONE) when we are not active.
  * Returns the number of active members (may exceed max).
  */
 size_t		 cluster_active(const struct cluster *, struct member_id *,
 		    uint16_t *, struct ilb_addr *, size_t, size_t *);
+/* Live members announcing joining (self too), sorted by id; as above. */
+size_t		 cluster_joining(const struct cluster *, struct member_id *,
+		    uint16_t *, struct ilb_addr *, size_t);
+/* The slot of the live member with this id, or -1. */
+int		 cluster_find_id(const struct cluster *,
+		    const struct member_id *);
+/* The id or member in a slot in use (alive or gone), or NULL. */
+const struct member_id *cluster_slot_id(const struct cluster *, uint16_t);
+const struct cluster_member *cluster_slot_member(const struct cluster *,
+		    uint16_t);
+uint16_t	 cluster_self_slot(const struct cluster *);
 /* The address of a live member's slot, or NULL. */
 const struct ilb_addr *cluster_slot_addr(const struct cluster *, uint16_t);
 /* The slot of the live member with this address (GRE handoffs), or -1. */

@@ -17,6 +17,7 @@
 #include "lb.h"
 #include "log.h"
 #include "neigh.h"
+#include "repl.h"
 #include "tun.h"
 
 #define DP_TICK_MS		100	/* table expiry and record drain */
@@ -29,6 +30,7 @@ struct dp {
 	struct lb		 lb;
 	int			 lb_ready;
 	struct cluster		*cluster;
+	struct repl		*repl;
 	struct tun		*tun;
 	struct capture		*cap;
 	struct fwd		*fwd;		/* NULL without a dsr service */
@@ -79,6 +81,8 @@ dp_on_flush(evutil_socket_t fd, short what, void *arg)
 	dp->flush_pending = 0;
 	if (dp->fwd != NULL)
 		fwd_flush(dp->fwd);
+	if (dp->repl != NULL)
+		repl_flush(dp->repl);
 }
 
 /* Send a packet to the server the decision chose, by DSR or GRE. */
@@ -124,7 +128,12 @@ dp_packet(struct dp *dp, const uint8_t *pkt, size_t len, int by_handoff)
 	struct pkt_info		pi;
 	struct lb_action	act;
 
-	switch (lb_input(&dp->lb, pkt, len, by_handoff, dp_now(), &pi, &act)) {
+	int			v;
+
+	v = lb_input(&dp->lb, pkt, len, by_handoff, dp_now(), &pi, &act);
+	if (lb_queue_len(&dp->lb) > 0)
+		dp_flush_later(dp);
+	switch (v) {
 	case LB_FORWARD:
 		dp_forward(dp, &act, pkt, len);
 		break;
@@ -178,6 +187,10 @@ dp_on_members(void *arg)
 
 	if (dp->cluster == NULL || !dp->lb_ready)
 		return;
+	if (dp->repl != NULL) {
+		repl_members_changed(dp->repl);
+		return;
+	}
 	n = cluster_active(dp->cluster, ids, slots, addrs, LB_MEMBERS_MAX,
 	    &self);
 	if (lb_set_members(&dp->lb, ids, slots, n, self) == -1)
@@ -191,14 +204,11 @@ static void
 dp_on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct dp		*dp = arg;
-	struct lb_record	 rec;
 
 	(void)fd;
 	(void)what;
 	lb_tick(&dp->lb, dp_now(), DP_EXPIRE_BUDGET);
-	/* Replication sends these; until then they are counted. */
-	while (lb_queue_pop(&dp->lb, &rec))
-		dp->stats.records_unsent++;
+	repl_flush(dp->repl);
 }
 
 /*
@@ -296,6 +306,9 @@ dp_open(struct event_base *base, const struct ilbd_conf *conf, char **cause)
 	    cause)) == NULL)
 		goto fail;
 	dp_on_members(dp);
+	if ((dp->repl = repl_open(base, conf, &dp->lb, dp->cluster,
+	    cause)) == NULL)
+		goto fail;
 	if ((dp->gre = gre_open(base, conf->node.has_address ?
 	    &conf->node.address : NULL, dp_on_gre, dp, cause)) == NULL)
 		goto fail;
@@ -337,6 +350,8 @@ dp_close(struct dp *dp)
 		neigh_close(dp->neigh);
 	if (dp->gre != NULL)
 		gre_close(dp->gre);
+	if (dp->repl != NULL)
+		repl_close(dp->repl);
 	if (dp->cluster != NULL)
 		cluster_close(dp->cluster);
 	if (dp->lb_ready)
@@ -403,8 +418,10 @@ dp_stats_edges(struct dp *dp, char *line, size_t *off)
 void
 dp_log_stats(struct dp *dp)
 {
-	char	line[DP_STATS_LINE];
-	size_t	i, off;
+	char		 line[DP_STATS_LINE], key[64];
+	const char	*name;
+	size_t		 i, off;
+	uint64_t	 v;
 
 	off = (size_t)snprintf(line, sizeof(line), "stats:");
 	for (i = 0; i < LB_STATS_N; i++)
@@ -416,5 +433,16 @@ dp_log_stats(struct dp *dp)
 		    *(const uint64_t *)(const void *)((const char *)&dp->stats +
 		    dp_stats_names[i].off));
 	dp_stats_edges(dp, line, &off);
+	for (i = 0; (name = repl_stat(dp->repl, i, &v)) != NULL; i++) {
+		snprintf(key, sizeof(key), "repl_%s", name);
+		dp_stats_put(line, &off, key, v);
+	}
 	log_info("%s", line);
+}
+
+/* Graceful leave (SIGTERM): hand the entries over, then call done. */
+void
+dp_leave(struct dp *dp, void (*done)(void *), void *arg)
+{
+	repl_leave(dp->repl, done, arg);
 }

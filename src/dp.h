@@ -17,8 +17,7 @@ struct dp;
 	X(handoff_errors, "dropped: GRE send to the owner failed")	\
 	X(handoff_no_addr, "dropped: the owner's address is unknown")	\
 	X(gre_rx, "GRE packets received")				\
-	X(gre_rx_reject, "GRE refused: no key, wrong key or not a member") \
-	X(records_unsent, "NEW/END records not sent: no replication yet")
+	X(gre_rx_reject, "GRE refused: no key, wrong key or not a member")
 
 struct dp_stats {
 #define DP_STATS_FIELD(name, help)	uint64_t name;
@@ -35,5 +34,7 @@ void		 dp_close(struct dp *);
 /* Log one line "stats: key=value ..." with every counter. */
 void		 dp_log_stats(struct dp *);
 const struct dp_stats *dp_stats(const struct dp *);
+/* Graceful leave: hand every entry over, then call done(arg). */
+void		 dp_leave(struct dp *, void (*)(void *), void *);
 
 #endif

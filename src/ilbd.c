@@ -25,12 +25,14 @@ struct ilbd {
 	struct event		*ev_int;
 	struct event		*ev_hup;
 	struct event		*ev_usr1;
+	int			 leaving;
 	int			 exit_status;
 };
 
 static void	ilbd_usage(void) __attribute__((noreturn));
 static int	ilbd_check(const char *, int);
 static void	ilbd_reload(struct ilbd *);
+static void	ilbd_left(void *);
 static void	ilbd_on_signal(evutil_socket_t, short, void *);
 static void	ilbd_run(struct ilbd *, int);
 
@@ -105,6 +107,16 @@ ilbd_reload(struct ilbd *env)
 	config_free(conf);
 }
 
+/* The entries are handed over: let the LEAVING announcement go, then stop. */
+static void
+ilbd_left(void *arg)
+{
+	struct ilbd	*env = arg;
+	struct timeval	 tv = { 0, 200 * 1000 };
+
+	event_base_loopexit(env->base, &tv);
+}
+
 static void
 ilbd_on_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -121,8 +133,13 @@ ilbd_on_signal(evutil_socket_t sig, short what, void *arg)
 		break;
 	case SIGTERM:
 	case SIGINT:
-		log_info("%s: shutting down", strsignal(sig));
-		event_base_loopbreak(env->base);
+		if (env->leaving++) {
+			log_info("%s again: stopping now", strsignal(sig));
+			event_base_loopbreak(env->base);
+			break;
+		}
+		log_info("%s: leaving the cluster", strsignal(sig));
+		dp_leave(env->dp, ilbd_left, env);
 		break;
 	}
 }

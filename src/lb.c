@@ -16,6 +16,7 @@
 #include "sched.h"
 #include "score.h"
 #include "stats.h"
+#include "util.h"
 
 /* What lb_decide() knows of one packet once it is scored. */
 struct lb_pkt {
@@ -25,6 +26,22 @@ struct lb_pkt {
 	int			 backup;	/* member index or -1 */
 	int			 by_handoff;
 	uint64_t		 now;
+};
+
+/* A membership to score entries against: the current or a prospective. */
+struct lb_view {
+	const struct score_member	*m;
+	const uint16_t			*slots;
+	size_t				 n;
+};
+
+/* Where one LTOC entry goes under a view, and who tells the new holders. */
+struct lb_move {
+	int		owner;		/* new owner: view index or -1 */
+	int		backup;		/* new backup: view index or -1 */
+	uint16_t	oslot;		/* their slots or CONN_SLOT_NONE */
+	uint16_t	bslot;
+	int		responsible;	/* self sends to the new holders */
 };
 
 const struct lb_stats_desc lb_stats_desc[] = {
@@ -174,6 +191,9 @@ lb_init_services(struct lb *lb, const struct ilbd_conf *conf)
 	unsigned int	i;
 
 	lb->nsvc = conf->nservices;
+	lb->refresh_s = conf->tables.tcp_timeout_s / 8;
+	if (lb->refresh_s < LB_REFRESH_S)
+		lb->refresh_s = LB_REFRESH_S;
 	if (lb->nsvc == 0)
 		return (0);
 	if ((lb->svc = calloc(lb->nsvc, sizeof(*lb->svc))) == NULL)
@@ -206,6 +226,7 @@ lb_init(struct lb *lb, const struct ilbd_conf *conf, uint64_t seed)
 {
 	memset(lb, 0, sizeof(*lb));
 	lb->self = LB_SELF_NONE;
+	lb->self_slot = CONN_SLOT_NONE;
 	if (score_init(&lb->score, conf->cluster.scoring,
 	    conf->cluster.key) == -1) {
 		errno = EINVAL;
@@ -246,25 +267,42 @@ lb_free(struct lb *lb)
 	cache_free(&lb->cache);
 	memset(lb, 0, sizeof(*lb));
 	lb->self = LB_SELF_NONE;
+	lb->self_slot = CONN_SLOT_NONE;
+}
+
+/* Precompute the scoring constants of n members into m and their slots. */
+static void
+lb_members_load(const struct lb *lb, struct score_member *m, uint16_t *ms,
+    const struct member_id *ids, const uint16_t *slots, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		score_member_init(&lb->score, &m[i], &ids[i]);
+		ms[i] = slots[i];
+	}
 }
 
 int
 lb_set_members(struct lb *lb, const struct member_id *ids,
     const uint16_t *slots, size_t n, size_t self)
 {
-	size_t	i;
-
 	lb->nmembers = 0;
 	lb->self = LB_SELF_NONE;
 	if (n > LB_MEMBERS_MAX || (self != LB_SELF_NONE && self >= n))
 		return (-1);
-	for (i = 0; i < n; i++) {
-		score_member_init(&lb->score, &lb->members[i], &ids[i]);
-		lb->slots[i] = slots[i];
-	}
+	lb_members_load(lb, lb->members, lb->slots, ids, slots, n);
 	lb->nmembers = n;
 	lb->self = self;
+	if (self != LB_SELF_NONE)
+		lb->self_slot = slots[self];
 	return (0);
+}
+
+void
+lb_set_self_slot(struct lb *lb, uint16_t slot)
+{
+	lb->self_slot = slot;
 }
 
 void
@@ -278,6 +316,13 @@ static uint16_t
 lb_slot(const struct lb *lb, int idx)
 {
 	return (idx < 0 ? CONN_SLOT_NONE : lb->slots[idx]);
+}
+
+/* Is member index idx (-1: none) self? Never when self is not a member. */
+static int
+lb_is_self(const struct lb *lb, int idx)
+{
+	return (idx >= 0 && (size_t)idx == lb->self);
 }
 
 /* Queue a record; when the queue is full it is counted and dropped. */
@@ -300,8 +345,29 @@ lb_queue_put(struct lb *lb, enum lb_rec_type type,
 	r->key = e->key;
 	if (type == LB_REC_NEW)
 		lb->stats.new_queued++;
-	else
+	else if (type == LB_REC_END)
 		lb->stats.end_queued++;
+	else
+		lb->stats.refresh_queued++;
+}
+
+/*
+ * DESIGN section 2, activity refreshes: an ILB forwarding a connection it
+ * does not own queues a REFRESH when the packet falls in another
+ * LB_REFRESH_S window than the entry's previous one (last, seconds, read
+ * before the packet touched it). A busy connection costs one record per
+ * window and node, an idle one none; no per-entry state is added.
+ */
+static void
+lb_refresh_maybe(struct lb *lb, const struct conn_entry *e, uint32_t last,
+    uint64_t now)
+{
+	uint32_t	now_s = (uint32_t)((now + 999) / 1000);	/* as last */
+
+	if (e->state == CONN_CLOSING ||
+	    now_s / lb->refresh_s == last / lb->refresh_s)
+		return;
+	lb_queue_put(lb, LB_REC_REFRESH, e);
 }
 
 int
@@ -375,7 +441,10 @@ lb_forward(struct lb *lb, struct lb_action *act, unsigned int service,
 	return (LB_FORWARD);
 }
 
-/* To the owner, unless the packet already came by handoff (no loops). */
+/*
+ * To the owner, unless the packet already came by handoff (no loops). A
+ * handoff never goes to self: self is not the owner when this is called.
+ */
 static int
 lb_handoff(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
 {
@@ -414,9 +483,10 @@ lb_ltoc_update(struct lb *lb, struct conn_entry *e, const struct lb_pkt *p)
 static void
 lb_cache_update(struct lb *lb, struct conn_entry *e, const struct lb_pkt *p)
 {
+	cache_touch(&lb->cache, e, p->now);
 	if (PKT_IS_END(p->pi)) {
 		if (e->state == CONN_CLOSING)
-			return;		/* cache_lookup() touched it */
+			return;
 		cache_set_state(&lb->cache, e, CONN_CLOSING, p->now);
 		lb->stats.closing++;
 		lb_queue_put(lb, LB_REC_END, e);
@@ -502,30 +572,60 @@ lb_owner_miss(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
 }
 
 /*
+ * An LTOC hit on a non-SYN: the path is self's place in the ranking, or,
+ * when self is not a member (leaving), the entry's role. Forwarding
+ * queues REFRESH records so that the other holder's copy stays alive: one
+ * when the handshake completes (the backup's copy, learnt in state syn,
+ * becomes established) and then one per window of a busy connection.
+ */
+static int
+lb_ltoc_hit(struct lb *lb, struct conn_entry *e, const struct lb_pkt *p,
+    struct lb_action *act)
+{
+	enum lb_path	path;
+	uint32_t	last = e->last;
+	uint8_t		before;
+
+	if (lb->self == LB_SELF_NONE)
+		path = e->role == CONN_ROLE_OWNER ? LB_PATH_OWNER :
+		    LB_PATH_BACKUP;
+	else
+		path = lb_is_self(lb, p->owner) ? LB_PATH_OWNER :
+		    LB_PATH_BACKUP;
+	before = e->state;
+	lb_ltoc_update(lb, e, p);
+	if (before == CONN_SYN && e->state == CONN_ESTABLISHED)
+		lb_queue_put(lb, LB_REC_REFRESH, e);
+	else
+		lb_refresh_maybe(lb, e, last, p->now);
+	return (lb_forward(lb, act, e->service, e->server, path));
+}
+
+/*
  * claim 14: a non-SYN. Owner or backup: the LTOC entry. Anyone else (and
  * a backup or owner without an entry): the cache; claim 15: no cache hit
- * or no cache at all hands the packet to the owner.
+ * or no cache at all hands the packet to the owner. A node that is not a
+ * member still holds LTOC entries while leaving: it looks there first.
  */
 static int
 lb_other(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
 {
 	struct conn_entry	*e;
-	int			 self = (int)lb->self;
+	uint32_t		 last;
 
-	if (p->owner == self || p->backup == self) {
-		if ((e = ltoc_lookup(&lb->ltoc, &p->pi->key)) != NULL) {
-			lb_ltoc_update(lb, e, p);
-			return (lb_forward(lb, act, e->service, e->server,
-			    p->owner == self ? LB_PATH_OWNER :
-			    LB_PATH_BACKUP));
-		}
+	if (lb->self == LB_SELF_NONE || lb_is_self(lb, p->owner) ||
+	    lb_is_self(lb, p->backup)) {
+		if ((e = ltoc_lookup(&lb->ltoc, &p->pi->key)) != NULL)
+			return (lb_ltoc_hit(lb, e, p, act));
 	}
-	if ((e = cache_lookup(&lb->cache, &p->pi->key, p->now)) != NULL) {
+	if ((e = cache_peek(&lb->cache, &p->pi->key)) != NULL) {
+		last = e->last;
 		lb_cache_update(lb, e, p);
+		lb_refresh_maybe(lb, e, last, p->now);
 		return (lb_forward(lb, act, e->service, e->server,
 		    LB_PATH_CACHE));
 	}
-	if (p->owner != self)
+	if (!lb_is_self(lb, p->owner))
 		return (lb_handoff(lb, p, act));
 	return (lb_owner_miss(lb, p, act));
 }
@@ -545,7 +645,7 @@ lb_decide(struct lb *lb, const struct pkt_info *pi, int by_handoff,
 		return (lb_drop(lb, act, LB_DROP_BAD_PACKET));
 	if ((svc = lb_service_find(lb, &pi->key)) < 0)
 		return (lb_drop(lb, act, LB_DROP_NO_SERVICE));
-	if (lb->nmembers == 0 || lb->self == LB_SELF_NONE)
+	if (lb->nmembers == 0)
 		return (lb_drop(lb, act, LB_DROP_NO_MEMBERS));
 	p.pi = pi;
 	p.svc = (unsigned int)svc;
@@ -554,7 +654,7 @@ lb_decide(struct lb *lb, const struct pkt_info *pi, int by_handoff,
 	lb_rank(lb, &pi->key, &p.owner, &p.backup);
 	if (PKT_IS_SYN_ONLY(pi)) {
 		lb->stats.syn++;
-		if (p.owner != (int)lb->self)
+		if (!lb_is_self(lb, p.owner))
 			return (lb_handoff(lb, &p, act));
 		return (lb_syn_owner(lb, &p, act));
 	}
@@ -600,12 +700,10 @@ lb_learn_new(struct lb *lb, const struct lb_record *r, uint64_t now)
 
 	if (!lb_record_valid(lb, r))
 		return (-1);
-	if (lb->self == LB_SELF_NONE)
-		return (0);
-	self = lb->slots[lb->self];
-	if (r->owner == self)
+	self = lb->self_slot;
+	if (self != CONN_SLOT_NONE && r->owner == self)
 		return (0);		/* ours; already in the LTOC */
-	if (r->backup == self) {
+	if (self != CONN_SLOT_NONE && r->backup == self) {
 		e = ltoc_lookup(&lb->ltoc, &r->key);
 		if (e != NULL && e->role == CONN_ROLE_OWNER)
 			return (0);	/* membership views disagree */
@@ -647,6 +745,155 @@ lb_learn_end(struct lb *lb, const struct lb_record *r, uint64_t now)
 	return (0);
 }
 
+/* Self's role for an entry whose holders are these slots. */
+static enum conn_role
+lb_role_of(const struct lb *lb, uint16_t owner, uint16_t backup)
+{
+	if (lb->self_slot == CONN_SLOT_NONE)
+		return (CONN_ROLE_NONE);
+	if (owner == lb->self_slot)
+		return (CONN_ROLE_OWNER);
+	if (backup == lb->self_slot)
+		return (CONN_ROLE_BACKUP);
+	return (CONN_ROLE_NONE);
+}
+
+/*
+ * State for entry e once record t is applied: the same connection
+ * (service and server unchanged) only moves forward, syn -> established
+ * -> closing; another one on the tuple takes the record's state.
+ */
+static enum conn_state
+lb_learn_state(const struct conn_entry *e, const struct conn_entry *t)
+{
+	if (e->service == t->service && e->server == t->server &&
+	    e->state > t->state)
+		return ((enum conn_state)e->state);
+	return ((enum conn_state)t->state);
+}
+
+/* Keep or take an LTOC entry as t says, with self's role (claim 11). */
+static void
+lb_learn_ltoc(struct lb *lb, const struct conn_entry *t, enum conn_role role,
+    uint64_t now)
+{
+	struct conn_entry	*e, *c;
+	enum conn_state		 st;
+
+	if ((e = ltoc_lookup(&lb->ltoc, &t->key)) != NULL)
+		lb->stats.learn_update++;
+	else {
+		if ((e = ltoc_insert(&lb->ltoc, &t->key, now)) == NULL) {
+			lb->stats.ltoc_full++;
+			return;
+		}
+		if ((c = cache_peek(&lb->cache, &t->key)) != NULL)
+			cache_remove(&lb->cache, c);	/* a holder now */
+		if (role == CONN_ROLE_OWNER)
+			lb->stats.learn_owner++;
+		else
+			lb->stats.learn_backup++;
+	}
+	st = lb_learn_state(e, t);
+	lb_entry_set_role(lb, e, CONN_ROLE_NONE);	/* uncount old server */
+	e->service = t->service;
+	e->server = t->server;
+	e->owner = t->owner;
+	e->backup = t->backup;
+	lb_entry_set_role(lb, e, role);
+	ltoc_set_state(&lb->ltoc, e, st, now);
+}
+
+/* The same in the cache (claim 12); an LTOC entry self lost goes. */
+static void
+lb_learn_cache(struct lb *lb, const struct conn_entry *t, uint64_t now)
+{
+	struct conn_entry	*e;
+
+	if ((e = ltoc_lookup(&lb->ltoc, &t->key)) != NULL) {
+		lb_entry_remove(lb, e);
+		lb->stats.to_cache++;
+	}
+	if ((e = cache_peek(&lb->cache, &t->key)) != NULL)
+		lb->stats.learn_update++;
+	else if ((e = cache_insert(&lb->cache, &t->key, now)) != NULL)
+		lb->stats.learn_cache++;
+	else
+		return;			/* no cache (claim 15) */
+	cache_set_state(&lb->cache, e, lb_learn_state(e, t), now);
+	e->service = t->service;
+	e->server = t->server;
+	e->owner = t->owner;
+	e->backup = t->backup;
+}
+
+int
+lb_learn_conn(struct lb *lb, const struct flow_key *key, unsigned int service,
+    unsigned int server, uint16_t owner, uint16_t backup,
+    enum conn_state state, uint64_t now)
+{
+	struct conn_entry	t;
+	enum conn_role		role;
+
+	if (service >= lb->nsvc || server >= lb->svc[service].conf->nservers ||
+	    (key->len != FLOW_ID_V4 && key->len != FLOW_ID_V6) ||
+	    (unsigned int)state >= CONN_NSTATES) {
+		lb->stats.learn_bad++;
+		return (-1);
+	}
+	memset(&t, 0, sizeof(t));
+	t.key = *key;
+	t.service = (uint16_t)service;
+	t.server = (uint16_t)server;
+	t.owner = owner;
+	t.backup = backup;
+	t.state = (uint8_t)state;
+	if ((role = lb_role_of(lb, owner, backup)) != CONN_ROLE_NONE)
+		lb_learn_ltoc(lb, &t, role, now);
+	else
+		lb_learn_cache(lb, &t, now);
+	return (0);
+}
+
+int
+lb_refresh(struct lb *lb, const struct flow_key *key, uint64_t now)
+{
+	struct conn_entry	*e;
+
+	if ((e = ltoc_lookup(&lb->ltoc, key)) != NULL) {
+		if (e->state == CONN_SYN)
+			ltoc_set_state(&lb->ltoc, e, CONN_ESTABLISHED, now);
+		else
+			ltoc_touch(&lb->ltoc, e, now);
+	} else if ((e = cache_peek(&lb->cache, key)) != NULL) {
+		if (e->state == CONN_SYN)
+			cache_set_state(&lb->cache, e, CONN_ESTABLISHED, now);
+		else
+			cache_touch(&lb->cache, e, now);
+	} else {
+		lb->stats.refresh_unknown++;
+		return (-1);
+	}
+	lb->stats.refresh_in++;
+	return (0);
+}
+
+int
+lb_service_server(const struct lb *lb, unsigned int service,
+    const struct ilb_addr *a)
+{
+	const struct service_conf	*c;
+	unsigned int			 i;
+
+	if (service >= lb->nsvc)
+		return (-1);
+	c = lb->svc[service].conf;
+	for (i = 0; i < c->nservers; i++)
+		if (util_addr_eq(&c->servers[i].addr, a))
+			return ((int)i);
+	return (-1);
+}
+
 void
 lb_entry_set_role(struct lb *lb, struct conn_entry *e, enum conn_role role)
 {
@@ -679,4 +926,234 @@ lb_tick(struct lb *lb, uint64_t now, unsigned int budget)
 		n += c;
 	}
 	return (n);
+}
+
+/* Index of the member with slot in v, or -1. Linear: views are small. */
+static int
+lb_view_find(const struct lb_view *v, uint16_t slot)
+{
+	size_t	i;
+
+	if (slot == CONN_SLOT_NONE)
+		return (-1);
+	for (i = 0; i < v->n; i++)
+		if (v->slots[i] == slot)
+			return ((int)i);
+	return (-1);
+}
+
+static uint16_t
+lb_view_slot(const struct lb_view *v, int idx)
+{
+	return (idx < 0 ? CONN_SLOT_NONE : v->slots[idx]);
+}
+
+/* Does member a of v rank above member b for key (score_rank's order)? */
+static int
+lb_view_better(const struct lb *lb, const struct lb_view *v,
+    const struct flow_key *key, int a, int b)
+{
+	return (score_better(score_one(&lb->score, &v->m[a], key), &v->m[a].id,
+	    score_one(&lb->score, &v->m[b], key), &v->m[b].id));
+}
+
+/*
+ * Is self the node that tells e's new holders under v? Exactly one node
+ * is: among e's old holders (owner and backup slots) still in v, the best
+ * ranked under v. When neither is in v nobody that stays knows the entry:
+ * the old owner, leaving (self, not in v), sends it instead; a dead one
+ * cannot and the entry is lost.
+ */
+static int
+lb_responsible(const struct lb *lb, const struct lb_view *v,
+    const struct conn_entry *e)
+{
+	int	o, b, best;
+
+	if (lb->self_slot == CONN_SLOT_NONE)
+		return (0);
+	o = lb_view_find(v, e->owner);
+	b = lb_view_find(v, e->backup);
+	if (o < 0 && b < 0)
+		return (e->owner == lb->self_slot);
+	if (o < 0)
+		best = b;
+	else if (b < 0)
+		best = o;
+	else
+		best = lb_view_better(lb, v, &e->key, o, b) ? o : b;
+	return (v->slots[best] == lb->self_slot);
+}
+
+/* Score e under v: its new holders and whether self must send it. */
+static void
+lb_move_plan(const struct lb *lb, const struct lb_view *v,
+    const struct conn_entry *e, struct lb_move *mv)
+{
+	score_rank(&lb->score, v->m, v->n, &e->key, &mv->owner, &mv->backup);
+	mv->oslot = lb_view_slot(v, mv->owner);
+	mv->bslot = lb_view_slot(v, mv->backup);
+	mv->responsible = lb_responsible(lb, v, e);
+}
+
+/*
+ * Send c (new holders already in it) to each new holder that was not one
+ * of the old ones, owner and backup, if self is responsible. Rows:
+ *   claim 17, R owner -> J owner, R backup: R ranks above the old backup,
+ *	so R sends to J, as owned (c.owner = J);
+ *   claim 17, R owner -> R owner, J backup: R sends to J, as backup;
+ *   claim 17, R backup -> J owner or backup, R neither: the old owner is a
+ *	new holder and ranks above R: it sends, R does not;
+ *   claim 18, R owner, F backup left: R alone survives, sends to the new
+ *	backup (the next score);
+ *   claim 18, R backup, F owner left: R alone survives, is the new owner,
+ *	sends to the new backup.
+ */
+static int
+lb_move_send(struct lb *lb, const struct lb_move *mv, uint16_t old_owner,
+    uint16_t old_backup, const struct conn_entry *c, lb_send_cb send,
+    void *arg)
+{
+	uint16_t	dst[2];
+	int		i, sent = 0;
+
+	if (!mv->responsible || send == NULL)
+		return (0);
+	dst[0] = mv->oslot;
+	dst[1] = mv->bslot;
+	for (i = 0; i < 2; i++) {
+		if (dst[i] == CONN_SLOT_NONE || dst[i] == old_owner ||
+		    dst[i] == old_backup)
+			continue;
+		send(arg, c, dst[i]);
+		sent++;
+	}
+	lb->stats.entries_sent += (uint64_t)sent;
+	return (sent);
+}
+
+/*
+ * An LTOC entry self no longer holds moves to the cache with its new
+ * holders, keeping its state and idle time: self still forwards it.
+ */
+static void
+lb_ltoc_to_cache(struct lb *lb, struct conn_entry *e)
+{
+	struct conn_entry	*c;
+	uint64_t		 last = (uint64_t)e->last * 1000;
+
+	if ((c = cache_insert(&lb->cache, &e->key, last)) != NULL) {
+		cache_set_state(&lb->cache, c, (enum conn_state)e->state, last);
+		c->service = e->service;
+		c->server = e->server;
+		c->owner = e->owner;
+		c->backup = e->backup;
+	}
+	lb->stats.to_cache++;
+	lb_entry_remove(lb, e);
+}
+
+/* Self's new role for e (holders already updated); may free e. */
+static void
+lb_rebalance_role(struct lb *lb, struct conn_entry *e,
+    const struct lb_move *mv)
+{
+	if (lb_is_self(lb, mv->owner)) {
+		/* claim 18, R backup, F owner left: R becomes owner */
+		if (e->role != CONN_ROLE_OWNER) {
+			lb_entry_set_role(lb, e, CONN_ROLE_OWNER);
+			lb->stats.promoted++;
+		}
+	} else if (lb_is_self(lb, mv->backup)) {
+		/* claim 17, R owner -> J owner: R's role -> backup */
+		if (e->role != CONN_ROLE_BACKUP) {
+			lb_entry_set_role(lb, e, CONN_ROLE_BACKUP);
+			lb->stats.to_backup++;
+		}
+	} else {
+		/* claim 17, R backup -> R neither: delete, keep in cache */
+		lb_ltoc_to_cache(lb, e);
+	}
+}
+
+/* claim 18: drop departed members from cached owners and backups. */
+static void
+lb_rebalance_cache(struct lb *lb, const struct lb_view *v)
+{
+	struct conn_entry	*e;
+	uint32_t		 cursor;
+	int			 o, b;
+
+	CACHE_FOREACH(e, &lb->cache, cursor) {
+		if (lb_view_find(v, e->owner) >= 0 &&
+		    (e->backup == CONN_SLOT_NONE ||
+		    lb_view_find(v, e->backup) >= 0))
+			continue;
+		score_rank(&lb->score, v->m, v->n, &e->key, &o, &b);
+		e->owner = lb_view_slot(v, o);
+		e->backup = lb_view_slot(v, b);
+		lb->stats.cache_rehomed++;
+	}
+}
+
+int
+lb_rebalance(struct lb *lb, const struct member_id *ids,
+    const uint16_t *slots, size_t n, size_t self, lb_send_cb send, void *arg)
+{
+	struct lb_view		 v;
+	struct lb_move		 mv;
+	struct conn_entry	*e;
+	uint32_t		 cursor;
+	uint16_t		 old_owner, old_backup;
+	int			 sent = 0;
+
+	if (n > LB_MEMBERS_MAX || (self != LB_SELF_NONE && self >= n))
+		return (-1);
+	(void)lb_set_members(lb, ids, slots, n, self);
+	v.m = lb->members;
+	v.slots = lb->slots;
+	v.n = lb->nmembers;
+	lb->stats.rebalances++;
+	LTOC_FOREACH(e, &lb->ltoc, cursor) {
+		lb_move_plan(lb, &v, e, &mv);
+		old_owner = e->owner;
+		old_backup = e->backup;
+		e->owner = mv.oslot;
+		e->backup = mv.bslot;
+		sent += lb_move_send(lb, &mv, old_owner, old_backup, e, send,
+		    arg);
+		lb_rebalance_role(lb, e, &mv);
+	}
+	lb_rebalance_cache(lb, &v);
+	return (sent);
+}
+
+int
+lb_plan(struct lb *lb, const struct member_id *ids, const uint16_t *slots,
+    size_t n, lb_send_cb send, void *arg)
+{
+	struct lb_view		 v;
+	struct lb_move		 mv;
+	struct conn_entry	*e, c;
+	uint32_t		 cursor;
+	int			 sent = 0;
+
+	if (n > LB_MEMBERS_MAX)
+		return (-1);
+	lb_members_load(lb, lb->plan, lb->plan_slots, ids, slots, n);
+	v.m = lb->plan;
+	v.slots = lb->plan_slots;
+	v.n = n;
+	lb->stats.plans++;
+	LTOC_FOREACH(e, &lb->ltoc, cursor) {
+		lb_move_plan(lb, &v, e, &mv);
+		if (!mv.responsible)
+			continue;
+		c = *e;
+		c.owner = mv.oslot;
+		c.backup = mv.bslot;
+		sent += lb_move_send(lb, &mv, e->owner, e->backup, &c, send,
+		    arg);
+	}
+	return (sent);
 }

@@ -18,6 +18,7 @@
 #define LB_MEMBERS_MAX	256		/* active members scored per packet */
 #define LB_QUEUE_LEN	8192		/* output records, a power of two */
 #define LB_SELF_NONE	((size_t)-1)	/* lb_set_members(): not a member */
+#define LB_REFRESH_S	10		/* shortest REFRESH window, seconds */
 
 enum lb_verdict {
 	LB_DROP = 0,			/* act.drop says why */
@@ -63,7 +64,8 @@ struct lb_action {
 
 enum lb_rec_type {
 	LB_REC_NEW = 1,			/* claim 13: new association */
-	LB_REC_END			/* claim 14: FIN or RST seen */
+	LB_REC_END,			/* claim 14: FIN or RST seen */
+	LB_REC_REFRESH			/* forwarded from cache or as backup */
 };
 
 /* A control record for the cluster layer to broadcast. */
@@ -84,12 +86,24 @@ struct lb_service {
 	uint8_t				 mlen;		/* 6 or 18 */
 };
 
+/*
+ * lb_rebalance() and lb_plan() hand an entry to a new holder through this:
+ * the entry carries the new owner and backup slots; dst is the holder's slot.
+ */
+typedef void (*lb_send_cb)(void *, const struct conn_entry *, uint16_t);
+
 struct lb {
 	struct score_ctx	 score;
 	struct score_member	 members[LB_MEMBERS_MAX]; /* active, fixed order */
 	uint16_t		 slots[LB_MEMBERS_MAX];	/* their slot numbers */
 	size_t			 nmembers;
 	size_t			 self;		/* index or LB_SELF_NONE */
+	uint16_t		 self_slot;
+	uint32_t		 refresh_s;	/* REFRESH window, seconds:
+						   tcp_timeout_s / 8, at least
+						   LB_REFRESH_S */	/* own slot or CONN_SLOT_NONE */
+	struct score_member	 plan[LB_MEMBERS_MAX];	/* lb_plan() scratch */
+	uint16_t		 plan_slots[LB_MEMBERS_MAX];
 	struct ltoc		 ltoc;
 	struct cache		 cache;
 	struct lb_service	*svc;		/* nsvc, config order */
@@ -115,9 +129,39 @@ void		 lb_free(struct lb *);
  * owner and backup); self indexes ids, or LB_SELF_NONE. Scores are
  * precomputed here. Returns 0, or -1 if n > LB_MEMBERS_MAX or self >= n
  * (the membership is then empty: every packet drops 'no_members').
+ * Self not a member (joining, leaving): it acts as a member that is
+ * neither owner nor backup, but still forwards from its LTOC. The tables
+ * are left alone: lb_rebalance() is the call that moves entries.
  */
 int		 lb_set_members(struct lb *, const struct member_id *,
 		    const uint16_t *, size_t, size_t);
+/*
+ * Own slot while self is not a member (lb_set_members() and
+ * lb_rebalance() set it from slots[self] otherwise, and keep it when
+ * self is LB_SELF_NONE). CONN_SLOT_NONE: unknown.
+ */
+void		 lb_set_self_slot(struct lb *, uint16_t);
+/*
+ * Apply a new active membership (claims 17 and 18), as lb_set_members(),
+ * then for each LTOC entry: new owner and backup by score, self's role
+ * follows (owner, backup, or the entry moves to the cache), and every new
+ * holder that was not an old one is sent the entry by exactly one node:
+ * the best ranked old holder still a member (or, when none is, the old
+ * owner if it is self, leaving). Cache entries whose owner or backup left
+ * get new ones. Returns the number of send calls, or -1 (bad n or self,
+ * nothing changed). Walks both tables: call it on membership changes only.
+ */
+int		 lb_rebalance(struct lb *, const struct member_id *,
+		    const uint16_t *, size_t, size_t, lb_send_cb, void *);
+/*
+ * Join pre-transfer (claim 17): the prospective membership (active members
+ * and joiners) is scored apart; nothing in lb changes. Each LTOC entry goes,
+ * as a copy carrying its prospective owner and backup, to each prospective
+ * holder that is not an old one, if self is the responsible node (as in
+ * lb_rebalance()). Returns the number of send calls, or -1 if n is too big.
+ */
+int		 lb_plan(struct lb *, const struct member_id *,
+		    const uint16_t *, size_t, lb_send_cb, void *);
 /* Owner and backup member indices of key (-1 when absent). */
 void		 lb_rank(const struct lb *, const struct flow_key *, int *,
 		    int *);
@@ -141,12 +185,33 @@ uint32_t	 lb_queue_len(const struct lb *);
 
 /*
  * A NEW record received from a peer (claim 13, broadcast side): stored in
- * the LTOC as backup when self is its backup, else in the cache if there
- * is one. An END record (claim 14): the entry moves to closing. Return 0,
+ * the LTOC as backup when self's slot is its backup, else in the cache if
+ * there is one. An END record (claim 14): the entry moves to closing. Return 0,
  * or -1 if the record names an unknown service or server (counted).
  */
 int		 lb_learn_new(struct lb *, const struct lb_record *, uint64_t);
 int		 lb_learn_end(struct lb *, const struct lb_record *, uint64_t);
+/*
+ * A NEW or TRANSFER record with explicit holders (claims 11, 12): self's
+ * slot is owner_slot: LTOC as owner; backup_slot: LTOC as backup; else the
+ * cache (an LTOC entry self no longer holds moves there). An entry already
+ * present is updated in place; the same connection (service and server
+ * unchanged) never goes back from closing. Returns 0 (also when a table is
+ * full or the cache disabled, counted), or -1 for an unknown service,
+ * server, key or state (counted as learn_bad).
+ */
+int		 lb_learn_conn(struct lb *, const struct flow_key *,
+		    unsigned int, unsigned int, uint16_t, uint16_t,
+		    enum conn_state, uint64_t);
+/*
+ * Activity seen by another ILB (a REFRESH record): touch the LTOC entry,
+ * else the cache entry; a syn entry becomes established. 0, or -1 if the
+ * key is in neither table.
+ */
+int		 lb_refresh(struct lb *, const struct flow_key *, uint64_t);
+/* Index of the server of service with address a, or -1. */
+int		 lb_service_server(const struct lb *, unsigned int,
+		    const struct ilb_addr *);
 
 /*
  * Active connection counts of the schedulers follow the LTOC entries whose

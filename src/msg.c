@@ -41,6 +41,7 @@ static const char *const msg_type_names[MSG_T_MAX + 1] = {
 	[MSG_T_ACK] = "ack",
 	[MSG_T_TRANSFER] = "transfer",
 	[MSG_T_REFRESH] = "refresh",
+	[MSG_T_DONE] = "done",
 };
 
 static void
@@ -291,6 +292,220 @@ msg_rec_next(const struct msg_view *v, size_t *off, const uint8_t **rec,
 	*len = rlen;
 	*off += 2 + rlen;
 	return (1);
+}
+
+/* ---- records of NEW, END, REFRESH and TRANSFER; DONE and ACK ------------ */
+
+/* A cursor over one record being decoded. */
+struct msg_rd {
+	const uint8_t	*p;
+	size_t		 len;
+	size_t		 off;
+};
+
+/* The next n bytes of the record, or NULL if it is shorter. */
+static const uint8_t *
+msg_rd_take(struct msg_rd *r, size_t n)
+{
+	const uint8_t	*p;
+
+	if (r->len - r->off < n)
+		return (NULL);
+	p = r->p + r->off;
+	r->off += n;
+	return (p);
+}
+
+static int
+msg_rd_byte(struct msg_rd *r, uint8_t *v)
+{
+	const uint8_t	*p;
+
+	if ((p = msg_rd_take(r, 1)) == NULL)
+		return (-1);
+	*v = *p;
+	return (0);
+}
+
+static int
+msg_key_valid(const struct flow_key *k)
+{
+	return (k->len == FLOW_ID_V4 || k->len == FLOW_ID_V6);
+}
+
+/* A member id in a record: none (len 0), or as in the header. */
+static int
+msg_mid_valid(const struct member_id *id)
+{
+	if (id->len == 0)
+		return (!id->is_index);
+	if (id->is_index)
+		return (id->len == 4);
+	return (id->len == 4 || id->len == 16);
+}
+
+/* Key: length byte (12 or 36) then the bytes. */
+static size_t
+msg_key_enc(uint8_t *b, const struct flow_key *k)
+{
+	b[0] = k->len;
+	memcpy(b + 1, k->id, k->len);
+	return (1 + (size_t)k->len);
+}
+
+static int
+msg_key_dec(struct msg_rd *r, struct flow_key *k)
+{
+	const uint8_t	*p;
+
+	memset(k, 0, sizeof(*k));
+	if (msg_rd_byte(r, &k->len) == -1 || !msg_key_valid(k) ||
+	    (p = msg_rd_take(r, k->len)) == NULL)
+		return (-1);
+	memcpy(k->id, p, k->len);
+	return (0);
+}
+
+/* Member id: length (0, 4, 16), flags (bit 0 index), the bytes. */
+static size_t
+msg_mid_enc(uint8_t *b, const struct member_id *id)
+{
+	b[0] = id->len;
+	b[1] = id->is_index ? MSG_IDF_INDEX : 0;
+	memcpy(b + 2, id->b, id->len);
+	return (2 + (size_t)id->len);
+}
+
+static int
+msg_mid_dec(struct msg_rd *r, struct member_id *id)
+{
+	const uint8_t	*p;
+	uint8_t		 fl;
+
+	memset(id, 0, sizeof(*id));
+	if (msg_rd_byte(r, &id->len) == -1 || msg_rd_byte(r, &fl) == -1 ||
+	    (fl & ~MSG_IDF_INDEX) != 0)
+		return (-1);
+	id->is_index = (fl & MSG_IDF_INDEX) != 0;
+	if (!msg_mid_valid(id) || (p = msg_rd_take(r, id->len)) == NULL)
+		return (-1);
+	memcpy(id->b, p, id->len);
+	return (0);
+}
+
+/* Server: family byte (4 or 6) then 4 or 16 bytes. */
+static int
+msg_srv_dec(struct msg_rd *r, struct ilb_addr *a)
+{
+	const uint8_t	*p;
+	uint8_t		 fam;
+
+	memset(a, 0, sizeof(*a));
+	if (msg_rd_byte(r, &fam) == -1 || (fam != 4 && fam != 6))
+		return (-1);
+	a->family = fam == 4 ? AF_INET : AF_INET6;
+	if ((p = msg_rd_take(r, fam == 4 ? 4 : 16)) == NULL)
+		return (-1);
+	memcpy(a->u.b, p, fam == 4 ? 4 : 16);
+	return (0);
+}
+
+/* Encode conn into b (MSG_CONN_MAX bytes); its length, or 0 if invalid. */
+static size_t
+msg_conn_enc(uint8_t *b, const struct msg_conn *c)
+{
+	size_t	n, alen;
+
+	if (!msg_key_valid(&c->key) || msg_family(&c->server) == 0 ||
+	    !msg_mid_valid(&c->owner) || !msg_mid_valid(&c->backup) ||
+	    c->state > MSG_CONN_STATE_MAX)
+		return (0);
+	n = msg_key_enc(b, &c->key);
+	alen = c->server.family == AF_INET ? 4 : 16;
+	b[n++] = msg_family(&c->server);
+	memcpy(b + n, c->server.u.b, alen);
+	n += alen;
+	n += msg_mid_enc(b + n, &c->owner);
+	n += msg_mid_enc(b + n, &c->backup);
+	b[n++] = c->state;
+	b[n++] = c->flags;
+	return (n);
+}
+
+/* claims 13, 17, 18: one connection of NEW or TRANSFER. */
+int
+msg_conn_put(uint8_t *body, size_t size, size_t *off,
+    const struct msg_conn *c)
+{
+	uint8_t	rec[MSG_CONN_MAX];
+	size_t	n;
+
+	if ((n = msg_conn_enc(rec, c)) == 0)
+		return (-1);
+	return (msg_rec_put(body, size, off, rec, n));
+}
+
+/* Every field checked; bytes left over make the record malformed. */
+int
+msg_conn_get(const uint8_t *rec, size_t len, struct msg_conn *c)
+{
+	struct msg_rd	r = { rec, len, 0 };
+
+	memset(c, 0, sizeof(*c));
+	if (msg_key_dec(&r, &c->key) == -1 ||
+	    msg_srv_dec(&r, &c->server) == -1 ||
+	    msg_mid_dec(&r, &c->owner) == -1 ||
+	    msg_mid_dec(&r, &c->backup) == -1 ||
+	    msg_rd_byte(&r, &c->state) == -1 ||
+	    msg_rd_byte(&r, &c->flags) == -1 ||
+	    c->state > MSG_CONN_STATE_MAX || r.off != len)
+		return (-1);
+	return (0);
+}
+
+/* claim 14: one connection of END (or REFRESH). */
+int
+msg_key_put(uint8_t *body, size_t size, size_t *off, const struct flow_key *k)
+{
+	uint8_t	rec[1 + FLOW_ID_MAX];
+
+	if (!msg_key_valid(k))
+		return (-1);
+	return (msg_rec_put(body, size, off, rec, msg_key_enc(rec, k)));
+}
+
+int
+msg_key_get(const uint8_t *rec, size_t len, struct flow_key *k)
+{
+	struct msg_rd	r = { rec, len, 0 };
+
+	if (msg_key_dec(&r, k) == -1 || r.off != len)
+		return (-1);
+	return (0);
+}
+
+int
+msg_done_put(uint8_t *body, size_t size, size_t *off,
+    const struct msg_done *d)
+{
+	if (*off > size || size - *off < MSG_DONE_LEN)
+		return (-1);
+	msg_put32(body + *off, d->xfer);
+	msg_put32(body + *off + 4, d->count);
+	*off += MSG_DONE_LEN;
+	return (0);
+}
+
+/* Longer bodies are accepted, as for ID (fields a later revision adds). */
+int
+msg_done_get(const struct msg_view *v, struct msg_done *d)
+{
+	if ((v->hdr.type != MSG_T_DONE && v->hdr.type != MSG_T_ACK) ||
+	    v->hdr.body_len < MSG_DONE_LEN)
+		return (-1);
+	d->xfer = msg_get32(v->body);
+	d->count = msg_get32(v->body + 4);
+	return (0);
 }
 
 const char *

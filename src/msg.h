@@ -41,15 +41,19 @@
 #define MSG_F_KNOWN		(MSG_F_AUTH)
 #define MSG_IDF_INDEX		0x01	/* sender id is an index (claim 6) */
 
-/* Message types; only ID is handled so far, the rest are reserved. */
+/*
+ * Message types.  ID, NEW, END and REFRESH travel by multicast;
+ * TRANSFER, DONE and ACK on the reliable TCP channel between members.
+ */
 enum msg_type {
 	MSG_T_ID = 1,		/* claim 16: periodic member announcement */
 	MSG_T_NEW = 2,		/* new connection records (claim 13) */
 	MSG_T_END = 3,		/* end of connection records (claim 14) */
-	MSG_T_ACK = 4,		/* acknowledgement of NEW / TRANSFER */
-	MSG_T_TRANSFER = 5,	/* transfer table (claims 17, 18) */
+	MSG_T_ACK = 4,		/* a DONE received: struct msg_done */
+	MSG_T_TRANSFER = 5,	/* transfer table records (claims 17, 18) */
 	MSG_T_REFRESH = 6,	/* batched activity refreshes */
-	MSG_T_MAX = MSG_T_REFRESH
+	MSG_T_DONE = 7,		/* end of a transfer table: struct msg_done */
+	MSG_T_MAX = MSG_T_DONE
 };
 
 /* Why a datagram was rejected; msg_reason_name() gives counter labels. */
@@ -146,6 +150,52 @@ enum msg_reason	 msg_decode_id(const struct msg_view *, struct msg_id *);
 int		 msg_rec_put(uint8_t *, size_t, size_t *, const void *, size_t);
 int		 msg_rec_next(const struct msg_view *, size_t *,
 		    const uint8_t **, size_t *);
+
+/*
+ * A connection record of NEW and TRANSFER (ilbd-protocol(7)): v4 key,
+ * v4 server and two v4 ids make 32 bytes, 34 with the record length.
+ */
+#define MSG_CONN_MAX		(1 + FLOW_ID_MAX + 1 + 16 + 2 * \
+				    (2 + MEMBER_ID_MAX) + 2)
+/* A v4 connection with v4 server, owner and backup, unframed. */
+#define MSG_CONN_V4_LEN		32
+#define MSG_CONN_STATE_MAX	2	/* CONN_CLOSING */
+
+struct msg_conn {
+	struct flow_key		key;		/* claim 4 */
+	struct ilb_addr		server;		/* AF_INET or AF_INET6 */
+	struct member_id	owner;		/* len 0: none */
+	struct member_id	backup;		/* len 0: none */
+	uint8_t			state;		/* enum conn_state, 0..2 */
+	uint8_t			flags;		/* carried as is */
+};
+
+/* The body of DONE, and of the ACK that answers it. */
+#define MSG_DONE_LEN		8
+
+struct msg_done {
+	uint32_t		xfer;		/* transfer number, sender's */
+	uint32_t		count;		/* records in that transfer */
+};
+
+/*
+ * Append one connection record at *off in body (size bytes) with
+ * msg_rec_put()'s framing.  0, or -1 if it does not fit or conn is not
+ * encodable (bad key, server or id length, state > 2): nothing written.
+ */
+int		 msg_conn_put(uint8_t *, size_t, size_t *,
+		    const struct msg_conn *);
+/* Decode one record from msg_rec_next(); 0, or -1 if malformed. */
+int		 msg_conn_get(const uint8_t *, size_t, struct msg_conn *);
+/* The END and REFRESH record: a connection key.  Same rules. */
+int		 msg_key_put(uint8_t *, size_t, size_t *,
+		    const struct flow_key *);
+int		 msg_key_get(const uint8_t *, size_t, struct flow_key *);
+/* The DONE or ACK body (8 bytes, not a record) at *off; 0 or -1. */
+int		 msg_done_put(uint8_t *, size_t, size_t *,
+		    const struct msg_done *);
+/* From a DONE or ACK message; 0, or -1 if another type or short. */
+int		 msg_done_get(const struct msg_view *, struct msg_done *);
 
 const char	*msg_reason_name(enum msg_reason);
 const char	*msg_type_name(unsigned int);

@@ -32,7 +32,7 @@
 	X(bad_packet, "dropped: not a parsable IPv4/IPv6 packet")	\
 	X(not_tcp, "dropped: not TCP")					\
 	X(fragment, "dropped: non-first fragment")			\
-	X(no_members, "dropped: no membership or self not a member")	\
+	X(no_members, "dropped: empty membership")			\
 	X(no_service, "dropped: no service for destination and port")	\
 	X(no_server, "dropped: no eligible server")			\
 	X(ltoc_full, "LTOC inserts refused: table full")		\
@@ -43,7 +43,19 @@
 	X(learn_end, "END applied to an LTOC or cache entry")		\
 	X(learn_bad, "NEW or END refused: service or server unknown")	\
 	X(ltoc_expired, "LTOC entries expired")				\
-	X(cache_expired, "cache entries expired")
+	X(cache_expired, "cache entries expired")			\
+	X(refresh_queued, "REFRESH records queued for the cluster")	\
+	X(refresh_in, "REFRESH applied to an LTOC or cache entry")	\
+	X(refresh_unknown, "REFRESH for a connection in no table")	\
+	X(learn_owner, "TRANSFER stored in the LTOC as owner")		\
+	X(learn_update, "NEW or TRANSFER updated an existing entry")	\
+	X(rebalances, "membership changes applied to the tables")	\
+	X(plans, "join pre-transfers computed")			\
+	X(entries_sent, "entries handed to a new owner or backup")	\
+	X(promoted, "LTOC entries whose role became owner")		\
+	X(to_backup, "LTOC entries whose role became backup")		\
+	X(to_cache, "LTOC entries moved to the cache: no longer held")	\
+	X(cache_rehomed, "cache entries given new holders: one left")
 
 struct lb_stats {
 #define LB_STATS_FIELD(name, help)	uint64_t name;

@@ -388,7 +388,7 @@ services = (
     vip = "$VIP";
     port = $VIP_PORT;
     forward = "$3";
-    scheduler = "rr";
+    scheduler = "${ILB_SCHEDULER:-rr}";
     health = { check = "none"; };
     servers = (
 $_servers
@@ -597,8 +597,13 @@ wait_members() {
 	_i=0
 	while :; do
 		_missing=
+		_alive=0
 		for _j in $(seq 1 "$N_ILB"); do
 			ilb_alive "$_j" || continue
+			_alive=$((_alive + 1))
+			# joined the cluster itself: it is active, scored by all
+			grep -q "join complete" "$(ilb_log "$_j")" 2>/dev/null ||
+			    _missing="$_missing ilb$_j:active"
 			for _k in $(seq 1 "$N_ILB"); do
 				if [ "$_k" = "$_j" ] || ! ilb_alive "$_k"; then continue; fi
 				grep -q "$(member_re "$(ilb_id "$_k")" joined)" \
@@ -606,7 +611,12 @@ wait_members() {
 				    _missing="$_missing ilb$_j:$(ilb_id "$_k")"
 			done
 		done
-		[ -n "$_missing" ] || return 0
+		[ "$_alive" -gt 0 ] || _missing=" no ILB running"
+		if [ -z "$_missing" ]; then
+			# one more hello, so every member has heard the others
+			sleep "$(awk -v h="${HELLO_MS:-200}" 'BEGIN { print 2 * h / 1000 }')"
+			return 0
+		fi
 		_i=$((_i + 1))
 		[ "$_i" -lt $(($1 * 10)) ] || break
 		sleep 0.1
@@ -663,4 +673,292 @@ scenario_ilb() {
 	stat_check "no orphan" orphan -eq 0
 	check_alive
 	[ "$fail" -eq 0 ] || show_logs 15
+}
+
+# ---------------------------------------------------------------------------
+# Replication scenarios (test_repl_*.sh): a 4th ILB, loss of cluster UDP,
+# long-lived keep-alive connections.
+
+# topo_add_ilb I: add ILB namespace I (192.0.2.1I) to a running topology;
+# N_ILB grows to I, so start_ilb, stats_snapshot, wait_members, check_alive
+# and route_add_nexthop I cover it.  No route change (route_add_nexthop I).
+topo_add_ilb() {
+	ip netns list 2>/dev/null | grep -q "^$(ns_ilb "$1")\( \|$\)" ||
+	    topo_ilb "$1" || return 1
+	[ "$1" -le "$N_ILB" ] || N_ILB=$1
+}
+
+# ilb_ns_exists I: ILB I's namespace exists.
+ilb_ns_exists() {
+	ip netns list 2>/dev/null | grep -q "^$(ns_ilb "$1")\( \|$\)"
+}
+
+# loss_on PERCENT: in every ILB namespace, nftables (table inet
+# $LOSS_TABLE) drops PERCENT % of the cluster's UDP, chosen at random per
+# packet: every datagram to port $GROUP_PORT, and every one from it to
+# another port (answers), with "numgen random mod 100 < PERCENT".  The
+# rules sit in the input hook only (LOSS_HOOKS="input" by default), so each
+# receiver loses PERCENT % of each sender's datagrams independently, and a
+# datagram is never subject to two draws; LOSS_HOOKS="input output" drops
+# on the way out too (about 2 x PERCENT end to end).  Loopback is exempt.
+# TCP (the reliable channel) and GRE handoffs are not touched.
+LOSS_TABLE=ilbt_loss
+LOSS_HOOKS=${LOSS_HOOKS:-input}
+loss_on() {
+	command -v nft > /dev/null 2>&1 || need "needs nft (apt-get install nftables)"
+	if ! is_num "$1" || [ "$1" -gt 100 ]; then
+		note "loss_on: bad percent '$1'"; return 1
+	fi
+	for _j in $(seq 1 "$N_ILB"); do
+		ilb_ns_exists "$_j" || continue
+		loss_rules "$1" | ip netns exec "$(ns_ilb "$_j")" nft -f - || return 1
+	done
+	LOSS_PERCENT=$1
+}
+
+# loss_rules PERCENT: the nft script of loss_on (replaces the table).
+loss_rules() {
+	echo "table inet $LOSS_TABLE"
+	echo "delete table inet $LOSS_TABLE"
+	echo "table inet $LOSS_TABLE {"
+	for _h in $LOSS_HOOKS; do
+		echo "  chain $_h {"
+		echo "    type filter hook $_h priority -10; policy accept;"
+		echo "    meta iifname \"lo\" accept"
+		echo "    meta oifname \"lo\" accept"
+		echo "    udp dport $GROUP_PORT numgen random mod 100 < $1 counter drop"
+		echo "    udp sport $GROUP_PORT udp dport != $GROUP_PORT numgen random mod 100 < $1 counter drop"
+		echo "  }"
+	done
+	echo "}"
+}
+
+# loss_off: remove the loss rules everywhere (no error if absent).
+loss_off() {
+	for _j in $(seq 1 "$N_ILB"); do
+		ilb_ns_exists "$_j" || continue
+		ip netns exec "$(ns_ilb "$_j")" nft delete table inet "$LOSS_TABLE" \
+		    2>/dev/null
+	done
+	return 0
+}
+
+# loss_dropped [I]: packets the loss rules dropped (ILB I, or all).
+loss_dropped() {
+	[ $# -gt 0 ] || set -- $(seq 1 "$N_ILB")
+	for _j in "$@"; do
+		ilb_ns_exists "$_j" || continue
+		ip netns exec "$(ns_ilb "$_j")" nft list table inet "$LOSS_TABLE" \
+		    2>/dev/null
+	done | sed -n 's/.*counter packets \([0-9]*\) .*/\1/p' |
+	    awk '{ s += $1 } END { print s + 0 }'
+}
+
+# keepalive_start [C [D [ARGS...]]]: tests/netns/keepalive.py in the client
+# namespace, in the background (its pid is recorded, so topo_down stops
+# it): C keep-alive connections (default $KA_C, 300) to the VIP, a GET at
+# least every 100 ms on each, for D seconds from its start (default $KA_D,
+# 20; the connections open over the first 2 s).  ARGS go to keepalive.py
+# (e.g. --interval 0.05).  Its READY line goes to $NETNS_DIR/keepalive.ready,
+# its JSON summary to $NETNS_DIR/keepalive.json, stderr to keepalive.log.
+KA_C=${KA_C:-300}
+KA_D=${KA_D:-20}
+keepalive_start() {
+	KA_CONNS=${1:-$KA_C}
+	KA_DUR=${2:-$KA_D}
+	if [ $# -ge 2 ]; then shift 2; else shift $#; fi
+	rm -f "$NETNS_DIR/keepalive.ready" "$NETNS_DIR/keepalive.json"
+	KA_T0=$(now_ms)
+	bg "$NS_CLIENT" "$NETNS_DIR/keepalive.log" "$PYTHON" \
+	    "$NETNS_SRC/keepalive.py" -c "$KA_CONNS" -d "$KA_DUR" \
+	    --ready "$NETNS_DIR/keepalive.ready" \
+	    --out "$NETNS_DIR/keepalive.json" "$@" "$VIP"
+	KA_PID=$BG_PID
+}
+
+# keepalive_wait [SECONDS]: wait (default 30 s) for keepalive.py's READY:
+# every connection opened and answered once.  Fails if it does not come,
+# if keepalive.py died, or if some connection failed already.
+keepalive_wait() {
+	_i=0
+	while [ ! -s "$NETNS_DIR/keepalive.ready" ]; do
+		kill -0 "$KA_PID" 2>/dev/null || { note "keepalive.py exited early"; return 1; }
+		_i=$((_i + 1))
+		[ "$_i" -lt $((${1:-30} * 10)) ] || { note "no READY from keepalive.py"; return 1; }
+		sleep 0.1
+	done
+	KA_READY_MS=$(now_ms)
+	# READY ok failed seconds
+	read -r _r _ok _failed _secs < "$NETNS_DIR/keepalive.ready"
+	note "keepalive.py ready after ${_secs}s: $_ok connections up, $_failed failed"
+	[ "$_failed" -eq 0 ]
+}
+
+# since_ready_sleep SECONDS: sleep until SECONDS after keepalive READY.
+since_ready_sleep() {
+	_t=$((KA_READY_MS + $1 * 1000 - $(now_ms)))
+	[ "$_t" -le 0 ] || sleep "$((_t / 1000)).$(printf %03d $((_t % 1000)))"
+}
+
+# keepalive_result: wait for keepalive.py to exit (at most D + 15 s after
+# its start; it bounds itself to D + 10 s), read its JSON summary into
+# KA_* variables and check: every connection lived to the end, every
+# request was answered, it exited 0.  Prints the summary and the first
+# failures.
+keepalive_result() {
+	_deadline=$((KA_T0 + (KA_DUR + 15) * 1000))
+	while kill -0 "$KA_PID" 2>/dev/null && [ "$(now_ms)" -lt "$_deadline" ]; do
+		sleep 0.2
+	done
+	kill -0 "$KA_PID" 2>/dev/null && { note "keepalive.py overran; stopping it"; pid_stop "$KA_PID"; }
+	wait "$KA_PID" 2>/dev/null
+	KA_RC=$?
+	KA_OK=; KA_FAILED=; KA_SENT=; KA_ANSWERED=; KA_UNANSWERED=
+	if [ -s "$NETNS_DIR/keepalive.json" ]; then
+		eval "$("$PYTHON" - "$NETNS_DIR/keepalive.json" <<'PYEOF'
+import json, sys
+s = json.load(open(sys.argv[1]))
+print("KA_OK=%d KA_FAILED=%d KA_SENT=%d KA_ANSWERED=%d KA_UNANSWERED=%d" % (
+    s["connections_ok"], s["connections_failed"], s["requests_sent"],
+    s["requests_answered"], s["requests_unanswered"]))
+srv = " ".join("%s=%d/%d" % (k, v["connections"], v["answers"])
+               for k, v in sorted(s["servers"].items()))
+l = s["latency_ms"]
+msg = ("# keepalive: %d connections (%d ok, %d failed), %d requests sent, "
+       "%d answered, %d unanswered" % (s["connections"], s["connections_ok"],
+       s["connections_failed"], s["requests_sent"], s["requests_answered"],
+       s["requests_unanswered"]))
+msg += ("\n# keepalive: per server (connections/answers) %s; latency max %s ms "
+        "p50 %s p99 %s; largest gap between answers %s ms; ready after %s s"
+        % (srv, l["max"], l["p50"], l["p99"], s["max_gap_ms"], s["ready_s"]))
+if s["failures_by_reason"]:
+    msg += "\n# keepalive: failures by reason: " + ", ".join(
+        "%s %d" % (k, v) for k, v in sorted(s["failures_by_reason"].items()))
+for f in s["failures"][:5]:
+    msg += ("\n#   conn %d (port %d, %s): %s at t=%ss%s, %d answers" % (
+            f["conn"], f["local_port"], f["server"] or "no server yet",
+            f["reason"], f["t"], "" if f["t_since_ready"] is None else
+            " (%ss after ready)" % f["t_since_ready"], f["answers"]))
+print("KA_MSG=%s" % "'" + msg.replace("'", "") + "'")
+PYEOF
+)"
+		echo "$KA_MSG"
+	else
+		note "keepalive.py wrote no summary (exit $KA_RC); its log:"
+		tail -n 10 "$NETNS_DIR/keepalive.log" 2>/dev/null | sed 's/^/#   /'
+	fi
+	_c=1; [ "${KA_FAILED:-1}" -eq 0 ] && [ "${KA_OK:-0}" -eq "$KA_CONNS" ] && _c=0
+	check "keepalive: all $KA_CONNS connections lived ${KA_DUR}s on one server each (${KA_FAILED:-?} failed)" \
+	    [ "$_c" -eq 0 ]
+	_c=1; [ "${KA_UNANSWERED:-1}" -eq 0 ] && [ "${KA_ANSWERED:-0}" -gt 0 ] && _c=0
+	check "keepalive: every request answered (${KA_SENT:-?} sent, ${KA_UNANSWERED:-?} unanswered)" \
+	    [ "$_c" -eq 0 ]
+	check "keepalive.py exits 0 (exit $KA_RC)" [ "$KA_RC" -eq 0 ]
+}
+
+# The common frame of test_repl_*.sh: 3 ILBs (tun, dsr, scheduler
+# $ILB_SCHEDULER: wlc, stateful), 3 servers, $KA_C keep-alive connections
+# for $KA_D s; the membership change comes REPL_AT s (default 5) after
+# every connection is up; passing needs no failed connection, no
+# unanswered request and orphan == 0 summed over every ILB (the last
+# snapshot of a stopped ILB included).
+REPL_AT=${REPL_AT:-5}
+STATS_KEYS_REPL="rx forward_owner forward_backup forward_cache handoff_out handoff_in learn_backup learn_cache misrouted orphan"
+
+# repl_setup [N]: topology, servers, ILBs 1..3 started, members joined.
+repl_setup() {
+	require_ilbd
+	netns_setup
+	: "${ILB_SCHEDULER:=wlc}"
+	export ILB_SCHEDULER
+	check "topology up" topo_up
+	check "servers answer" start_servers
+	check "3 ILBs start (tun, dsr, $ILB_SCHEDULER, cache_size ${ILB_CACHE_SIZE:-65536}; hello $HELLO_MS ms, dead $DEAD_MS ms)" \
+	    start_ilbs tun dsr
+	check "each ILB log shows the two others joined" wait_members 10
+	if [ "$fail" -ne 0 ]; then repl_done; exit 1; fi
+}
+
+# repl_load: start the keep-alive load, wait for READY, then until REPL_AT
+# s after it; snapshot every ILB's counters into $NETNS_DIR/last.I.
+repl_load() {
+	keepalive_start "$KA_C" "$KA_D"
+	check "keepalive: $KA_C connections up" keepalive_wait 30
+	since_ready_sleep "$REPL_AT"
+	repl_snapshot
+}
+
+# repl_snapshot: ilb_stats of every running ILB into $NETNS_DIR/last.I
+# (kept when the ILB stops, for orphan totals).
+repl_snapshot() {
+	for _j in $(seq 1 "$N_ILB"); do
+		ilb_alive "$_j" || continue
+		ilb_stats "$_j" > "$NETNS_DIR/last.$_j.tmp" &&
+		    mv "$NETNS_DIR/last.$_j.tmp" "$NETNS_DIR/last.$_j"
+	done
+	return 0
+}
+
+# repl_wait_gone V SECONDS: every other running ILB logs V gone.
+repl_wait_gone() {
+	_re=$(member_re "$(ilb_id "$1")" "is gone")
+	_i=0
+	while [ "$_i" -lt $(($2 * 10)) ]; do
+		_missing=
+		_n=0
+		for _j in $(seq 1 "$N_ILB"); do
+			if [ "$_j" = "$1" ] || ! ilb_alive "$_j"; then continue; fi
+			_n=$((_n + 1))
+			grep -q "$_re" "$(ilb_log "$_j")" || _missing=1
+		done
+		[ "$_n" -gt 0 ] || return 1
+		[ -n "$_missing" ] || return 0
+		sleep 0.1; _i=$((_i + 1))
+	done
+	return 1
+}
+
+# repl_finish: repl_results, then repl_done.
+repl_finish() { repl_results; repl_done; }
+
+# repl_done: on a failure the ILB logs (without stats lines); the summary.
+repl_done() {
+	if [ "$fail" -ne 0 ]; then
+		for _j in $(seq 1 "$N_ILB"); do
+			[ -f "$(ilb_log "$_j")" ] || continue
+			note "--- ilb$_j log (tail, stats lines left out)"
+			grep -v 'stats: ' "$(ilb_log "$_j")" | tail -n 15 | sed 's/^/#   /'
+		done
+	fi
+	finish
+}
+
+# repl_results: the keep-alive outcome, counters, orphan == 0.
+repl_results() {
+	keepalive_result
+	sleep 0.5
+	repl_snapshot
+	stats_snapshot
+	STATS_KEYS=$STATS_KEYS_REPL stats_print
+	for _j in $(seq 1 "$N_ILB"); do
+		[ -s "$NETNS_DIR/stats.$_j" ] || continue
+		_r=$(awk '$1 ~ /^repl_/ && $2 != 0 { printf "%s=%s ", $1, $2 }' \
+		    "$NETNS_DIR/stats.$_j")
+		[ -z "$_r" ] || note "ilb$_j: $_r"
+	done
+	[ -z "$LOSS_PERCENT" ] || note "loss rules dropped $(loss_dropped) cluster datagrams"
+	# orphan over every ILB: the live ones now, a stopped one as last seen
+	_o=$(cat "$NETNS_DIR"/last.* 2>/dev/null |
+	    awk '$1 == "orphan" { s += $2; f = 1 } END { if (f) print s }')
+	check "no orphan: mid-connection packets found an entry (orphan=${_o:-missing}, all ILBs)" \
+	    [ "${_o:-1}" -eq 0 ]
+}
+
+# repl_kill V: kill -9 ILB V and withdraw its route at once; the others
+# must log it gone within 5 s.
+repl_kill() {
+	note "kill -9 ilb$1 and withdraw its route"
+	kill_ilb "$1"
+	check "withdraw ilb$1's route" route_del_nexthop "$1"
+	check "the survivors log ilb$1 gone" repl_wait_gone "$1" 5
 }

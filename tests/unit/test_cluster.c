@@ -63,6 +63,7 @@ setup(void **state)
 	util_addr_parse("10.0.0.5", &addr);
 	util_addr_parse("10.0.0.99", &from);
 	cluster_table_init(t, &self, &addr, 777, SCORING_CRC32C_MIX, DEAD, T0);
+	assert_int_equal(cluster_table_set_state(t, MSG_S_ACTIVE), 1);
 	*state = t;
 	return (0);
 }
@@ -195,6 +196,7 @@ test_same_list_everywhere(void **state)
 	assert_non_null(u);
 	util_addr_parse("10.0.0.9", &addr);
 	cluster_table_init(u, &self, &addr, 5, SCORING_CRC32C_MIX, DEAD, T0);
+	cluster_table_set_state(u, MSG_S_ACTIVE);
 	hello(t, "10.0.0.9", 1, 1, T0);
 	hello(t, "10.0.0.1", 1, 1, T0);
 	hello(t, "10.0.0.200", 1, 1, T0);
@@ -429,6 +431,292 @@ test_address_change(void **state)
 	assert_true(util_addr_eq(cluster_table_slot_addr(t, 1), &id.addr));
 }
 
+/* A fresh table: self joins first and is nowhere in the active list. */
+static void
+test_self_joining(void **state)
+{
+	struct cluster_table	*t;
+	struct member_id	 self = mid("10.0.0.5"), ids[4];
+	struct ilb_addr		 addr;
+	struct msg_id		 id;
+	uint16_t		 slots[4];
+	size_t			 si = 42;
+
+	(void)state;
+	t = calloc(1, sizeof(*t));
+	assert_non_null(t);
+	util_addr_parse("10.0.0.5", &addr);
+	cluster_table_init(t, &self, &addr, 777, SCORING_CRC32C_MIX, DEAD, T0);
+	cluster_table_self_id(t, 200, &id);
+	assert_int_equal(id.state, MSG_S_JOINING);
+	assert_int_equal(id.members, 0);
+	assert_string_equal(active_text(t, &si), "");
+	assert_true(si == (size_t)-1);
+	assert_int_equal(cluster_table_joining(t, ids, slots, NULL, 4), 1);
+	assert_int_equal(slots[0], 0);
+	/* Others are active: they are ranked, we are not among them. */
+	hello(t, "10.0.0.2", 1, 1, T0);
+	hello(t, "10.0.0.9", 1, 1, T0);
+	assert_string_equal(active_text(t, &si), "10.0.0.2 10.0.0.9");
+	assert_true(si == (size_t)-1);
+	assert_int_equal(cluster_table_find_id(t, &self), 0);
+	/* Active: ranked at our place; again: no change. */
+	assert_int_equal(cluster_table_set_state(t, MSG_S_ACTIVE), 1);
+	assert_int_equal(cluster_table_set_state(t, MSG_S_ACTIVE), 0);
+	assert_int_equal(t->m[0].prev_state, MSG_S_JOINING);
+	assert_string_equal(active_text(t, &si),
+	    "10.0.0.2 10.0.0.5 10.0.0.9");
+	assert_int_equal(si, 1);
+	assert_int_equal(cluster_table_joining(t, NULL, NULL, NULL, 0), 0);
+	/* Leaving: out of the ranking again. */
+	assert_int_equal(cluster_table_set_state(t, MSG_S_LEAVING), 1);
+	assert_string_equal(active_text(t, &si), "10.0.0.2 10.0.0.9");
+	assert_true(si == (size_t)-1);
+	cluster_table_self_id(t, 200, &id);
+	assert_int_equal(id.state, MSG_S_LEAVING);
+	assert_int_equal(cluster_table_set_state(t, 0), -1);
+	assert_int_equal(cluster_table_set_state(t, 4), -1);
+	free(t);
+}
+
+/* Joining members are listed by id, with self while it joins. */
+static void
+test_joining_list(void **state)
+{
+	struct cluster_table	*t = *state;
+	struct member_id	 ids[4];
+	struct ilb_addr		 addrs[4];
+	uint16_t		 slots[4];
+	char			 b[64];
+	struct evlog		 l;
+
+	memset(&l, 0, sizeof(l));
+	t->event_cb = record;
+	t->event_arg = &l;
+	hello_full(t, "10.0.0.9", 1, 1, MSG_S_JOINING, SCORING_CRC32C_MIX, T0);
+	hello_full(t, "10.0.0.3", 1, 1, MSG_S_JOINING, SCORING_CRC32C_MIX, T0);
+	hello(t, "10.0.0.4", 1, 1, T0);
+	assert_int_equal(cluster_table_joining(t, ids, slots, addrs, 4), 2);
+	assert_string_equal(msg_id_fmt(&ids[0], b, sizeof(b)), "10.0.0.3");
+	assert_int_equal(slots[0], 2);
+	assert_int_equal(slots[1], 1);
+	assert_string_equal(util_addr_fmt(&addrs[1], b, sizeof(b)),
+	    "10.0.0.9");
+	/* Fewer places than members: the count still. */
+	assert_int_equal(cluster_table_joining(t, ids, NULL, NULL, 1), 2);
+	/* Self joining again (not done by ilbd, but listed in order). */
+	cluster_table_set_state(t, MSG_S_JOINING);
+	assert_int_equal(cluster_table_joining(t, NULL, slots, NULL, 4), 3);
+	assert_int_equal(slots[0], 2);
+	assert_int_equal(slots[1], 0);
+	assert_int_equal(slots[2], 1);
+	/* JOIN events for joining and active newcomers alike. */
+	assert_int_equal(l.n, 3);
+	assert_int_equal(l.ev[0], CLUSTER_E_JOIN);
+	assert_int_equal(l.ev[1], CLUSTER_E_JOIN);
+	assert_int_equal(l.ev[2], CLUSTER_E_JOIN);
+	assert_int_equal(t->m[1].state, MSG_S_JOINING);
+	/* A gone joiner is not listed. */
+	cluster_table_expire(t, T0 + DEAD);
+	assert_int_equal(cluster_table_joining(t, NULL, NULL, NULL, 0), 1);
+}
+
+/* joining -> active -> leaving: STATE events, members_cb-worthy changes. */
+static void
+test_state_events(void **state)
+{
+	struct cluster_table	*t = *state;
+	struct ilb_addr		 a;
+	struct evlog		 l;
+
+	memset(&l, 0, sizeof(l));
+	t->event_cb = record;
+	t->event_arg = &l;
+	util_addr_parse("10.0.0.9", &a);
+	assert_int_equal(hello_full(t, "10.0.0.9", 1, 1, MSG_S_JOINING,
+	    SCORING_CRC32C_MIX, T0), 0);
+	assert_int_equal(hello(t, "10.0.0.9", 1, 2, T0 + 10), 1);
+	assert_int_equal(t->m[1].prev_state, MSG_S_JOINING);
+	assert_int_equal(hello_full(t, "10.0.0.9", 1, 3, MSG_S_LEAVING,
+	    SCORING_CRC32C_MIX, T0 + 20), 1);
+	assert_int_equal(t->m[1].prev_state, MSG_S_ACTIVE);
+	assert_int_equal(l.n, 3);
+	assert_int_equal(l.ev[0], CLUSTER_E_JOIN);
+	assert_int_equal(l.ev[1], CLUSTER_E_STATE);
+	assert_int_equal(l.ev[2], CLUSTER_E_STATE);
+	assert_int_equal(l.slot[2], 1);
+	/* Leaving: not ranked, still known (its handoffs are accepted). */
+	assert_string_equal(active_text(t, NULL), "10.0.0.5");
+	assert_int_equal(cluster_table_find_addr(t, &a), 1);
+	assert_int_equal(cluster_table_find_id(t, &t->m[1].id), 1);
+	/* Until dead_ms of silence. */
+	assert_int_equal(cluster_table_expire(t, T0 + 20 + DEAD), 0);
+	assert_int_equal(cluster_table_find_addr(t, &a), -1);
+	assert_int_equal(cluster_table_find_id(t, &t->m[1].id), -1);
+	assert_int_equal(l.ev[3], CLUSTER_E_GONE);
+}
+
+struct msglog {
+	int		n;
+	uint16_t	slot[8];
+	uint8_t		type[8];
+	uint64_t	seq[8];
+};
+
+static void
+on_msg(void *arg, uint16_t slot, const struct msg_view *v)
+{
+	struct msglog	*l = arg;
+
+	if (l->n < 8) {
+		l->slot[l->n] = slot;
+		l->type[l->n] = v->hdr.type;
+		l->seq[l->n++] = v->hdr.seq;
+	}
+}
+
+/* A typed message from text in epoch, with seq. */
+static int
+typed(struct cluster_table *t, const char *text, uint8_t type,
+    uint64_t epoch, uint64_t seq)
+{
+	struct msg_view	v;
+
+	memset(&v, 0, sizeof(v));
+	v.hdr.version = MSG_VERSION;
+	v.hdr.type = type;
+	v.hdr.epoch = epoch;
+	v.hdr.seq = seq;
+	v.hdr.sender = mid(text);
+	return (cluster_table_msg(t, &v, &from));
+}
+
+static void
+test_typed_dispatch(void **state)
+{
+	struct cluster_table	*t = *state;
+	struct msglog		 l;
+
+	memset(&l, 0, sizeof(l));
+	/* No callback: counted as unhandled. */
+	hello(t, "10.0.0.9", 5, 1, T0);
+	assert_int_equal(typed(t, "10.0.0.9", MSG_T_NEW, 5, 2), 1);
+	assert_int_equal(t->stats.unhandled, 1);
+	t->msg_cb = on_msg;
+	t->msg_arg = &l;
+	assert_int_equal(typed(t, "10.0.0.9", MSG_T_END, 5, 3), 1);
+	assert_int_equal(typed(t, "10.0.0.9", MSG_T_REFRESH, 5, 4), 1);
+	/* Joining and leaving members are heard too. */
+	hello_full(t, "10.0.0.3", 1, 1, MSG_S_JOINING, SCORING_CRC32C_MIX, T0);
+	assert_int_equal(typed(t, "10.0.0.3", MSG_T_NEW, 1, 2), 2);
+	hello_full(t, "10.0.0.9", 5, 5, MSG_S_LEAVING, SCORING_CRC32C_MIX, T0);
+	assert_int_equal(typed(t, "10.0.0.9", MSG_T_END, 5, 6), 1);
+	assert_int_equal(l.n, 4);
+	assert_int_equal(l.type[0], MSG_T_END);
+	assert_int_equal(l.type[1], MSG_T_REFRESH);
+	assert_int_equal(l.slot[2], 2);
+	assert_int_equal(l.type[3], MSG_T_END);
+	assert_int_equal(t->stats.delivered, 4);
+	/* Replays: same or older seq, older epoch. */
+	assert_int_equal(typed(t, "10.0.0.9", MSG_T_END, 5, 6), -1);
+	assert_int_equal(typed(t, "10.0.0.9", MSG_T_END, 5, 2), -1);
+	assert_int_equal(typed(t, "10.0.0.9", MSG_T_END, 4, 100), -1);
+	assert_int_equal(t->stats.replays, 3);
+	/* An ID message after a typed one shares the sequence space. */
+	assert_int_equal(hello_full(t, "10.0.0.9", 5, 6, MSG_S_LEAVING,
+	    SCORING_CRC32C_MIX, T0 + 1), 0);
+	assert_int_equal(t->stats.replays, 4);
+	assert_int_equal(l.n, 4);
+	assert_int_equal(t->stats.gaps, 0);
+}
+
+/* Unknown, gone, restarted-but-not-announced senders and our own id. */
+static void
+test_typed_unknown(void **state)
+{
+	struct cluster_table	*t = *state;
+	struct msglog		 l;
+
+	memset(&l, 0, sizeof(l));
+	t->msg_cb = on_msg;
+	t->msg_arg = &l;
+	assert_int_equal(typed(t, "10.0.0.77", MSG_T_NEW, 1, 1), -1);
+	assert_int_equal(t->stats.unknown_sender, 1);
+	assert_int_equal(t->nslots, 1);		/* no slot taken */
+	hello(t, "10.0.0.9", 5, 1, T0);
+	/* A newer epoch before its ID message: not yet known. */
+	assert_int_equal(typed(t, "10.0.0.9", MSG_T_NEW, 6, 1), -1);
+	assert_int_equal(t->stats.unknown_sender, 2);
+	/* Gone: dropped, although its epoch is remembered. */
+	cluster_table_expire(t, T0 + DEAD);
+	assert_int_equal(typed(t, "10.0.0.9", MSG_T_NEW, 5, 2), -1);
+	assert_int_equal(t->stats.unknown_sender, 3);
+	/* Our own looped message. */
+	assert_int_equal(typed(t, "10.0.0.5", MSG_T_NEW, 777, 9), -1);
+	assert_int_equal(t->stats.own, 1);
+	assert_int_equal(l.n, 0);
+	assert_int_equal(t->stats.delivered, 0);
+}
+
+/* Sequence jumps are counted per member and in total, never repaired. */
+static void
+test_gaps(void **state)
+{
+	struct cluster_table	*t = *state;
+
+	hello(t, "10.0.0.9", 5, 1, T0);
+	hello(t, "10.0.0.7", 5, 10, T0);
+	assert_int_equal(typed(t, "10.0.0.9", MSG_T_NEW, 5, 2), 1);
+	assert_int_equal(typed(t, "10.0.0.9", MSG_T_NEW, 5, 5), 1);
+	assert_int_equal(t->m[1].gaps, 2);
+	assert_int_equal(hello(t, "10.0.0.9", 5, 9, T0 + 200), 0);
+	assert_int_equal(t->m[1].gaps, 5);
+	assert_int_equal(typed(t, "10.0.0.7", MSG_T_END, 5, 12), 2);
+	assert_int_equal(t->m[2].gaps, 1);
+	assert_int_equal(t->stats.gaps, 6);
+	/* A restart or a join is not a gap. */
+	assert_int_equal(hello(t, "10.0.0.9", 6, 50, T0 + 300), 1);
+	assert_int_equal(t->m[1].gaps, 5);
+	hello(t, "10.0.0.4", 1, 1000, T0);
+	assert_int_equal(t->stats.gaps, 6);
+}
+
+/* The reliable channel has its own sequence space per sender epoch. */
+static void
+test_unicast(void **state)
+{
+	struct cluster_table	*t = *state;
+	struct msg_view		 v;
+
+	memset(&v, 0, sizeof(v));
+	v.hdr.type = MSG_T_TRANSFER;
+	v.hdr.sender = mid("10.0.0.9");
+	v.hdr.epoch = 5;
+	v.hdr.seq = 1;
+	assert_int_equal(cluster_table_unicast(t, &v, &from), -1);
+	assert_int_equal(t->stats.unknown_sender, 1);
+	hello(t, "10.0.0.9", 5, 40, T0);
+	assert_int_equal(cluster_table_unicast(t, &v, &from), 1);
+	assert_int_equal(cluster_table_unicast(t, &v, &from), -1);
+	assert_int_equal(t->stats.replays, 1);
+	v.hdr.seq = 7;
+	assert_int_equal(cluster_table_unicast(t, &v, &from), 1);
+	/* Independent of the multicast sequence, no gaps counted. */
+	assert_int_equal(t->m[1].seq, 40);
+	assert_int_equal(t->stats.gaps, 0);
+	/* A restart numbers afresh. */
+	hello(t, "10.0.0.9", 6, 1, T0 + 10);
+	v.hdr.epoch = 6;
+	v.hdr.seq = 1;
+	assert_int_equal(cluster_table_unicast(t, &v, &from), 1);
+	/* The old epoch is a replay. */
+	v.hdr.epoch = 5;
+	v.hdr.seq = 100;
+	assert_int_equal(cluster_table_unicast(t, &v, &from), -1);
+	assert_int_equal(t->stats.replays, 2);
+	assert_int_equal(t->stats.unhandled, 0);	/* not dispatched */
+}
+
 int
 main(void)
 {
@@ -448,6 +736,13 @@ main(void)
 		T(test_reject_counts),
 		T(test_table_full),
 		T(test_address_change),
+		T(test_self_joining),
+		T(test_joining_list),
+		T(test_state_events),
+		T(test_typed_dispatch),
+		T(test_typed_unknown),
+		T(test_gaps),
+		T(test_unicast),
 #undef T
 	};
 

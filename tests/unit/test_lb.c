@@ -128,9 +128,9 @@ test_pkt(unsigned int svc, uint16_t dport, uint16_t sport, uint8_t flags)
 	return (pi);
 }
 
-/* A client port whose owner and backup are member indices (-1: any). */
+/* A client port whose owner and backup in lb's view are indices (-1: any). */
 static uint16_t
-test_find(struct test_world *w, unsigned int svc, int owner, int backup)
+test_find_lb(const struct lb *lb, unsigned int svc, int owner, int backup)
 {
 	struct pkt_info	pi;
 	uint32_t	sport;
@@ -138,12 +138,19 @@ test_find(struct test_world *w, unsigned int svc, int owner, int backup)
 
 	for (sport = 1024; sport < 65536; sport++) {
 		pi = test_pkt(svc, 80, (uint16_t)sport, PKT_TH_SYN);
-		lb_rank(&w->lb[0], &pi.key, &o, &b);
+		lb_rank(lb, &pi.key, &o, &b);
 		if (o == owner && (backup == -1 || b == backup))
 			return ((uint16_t)sport);
 	}
 	fail_msg("no tuple with owner %d backup %d", owner, backup);
 	return (0);
+}
+
+/* The same in the view of the whole cluster (member 0's). */
+static uint16_t
+test_find(struct test_world *w, unsigned int svc, int owner, int backup)
+{
+	return (test_find_lb(&w->lb[0], svc, owner, backup));
 }
 
 static int
@@ -324,7 +331,8 @@ test_non_syn_at_owner(void **state)
 	assert_int_equal(a2.server, a1.server);
 	assert_int_equal(lb->stats.established, 1);
 	assert_int_equal(lb->stats.forward_owner, 3);
-	assert_int_equal(lb_queue_len(lb), 1);	/* the NEW only */
+	/* the NEW, and one REFRESH when the handshake completed */
+	assert_int_equal(lb_queue_len(lb), 2);
 	test_world_free(w);
 }
 
@@ -720,18 +728,337 @@ test_no_members(void **state)
 	struct lb_action	 act;
 
 	(void)state;
-	assert_int_equal(lb_set_members(&w->lb[0], w->ids, w->slots, 2,
+	/* only an empty membership drops 'no_members' */
+	assert_int_equal(lb_set_members(&w->lb[0], w->ids, w->slots, 0,
 	    LB_SELF_NONE), 0);
 	assert_int_equal(test_send(&w->lb[0], SVC_WLC, 1, PKT_TH_SYN, 0, T0,
 	    &act), LB_DROP);
 	assert_int_equal(act.drop, LB_DROP_NO_MEMBERS);
-	assert_int_equal(lb_set_members(&w->lb[0], w->ids, w->slots, 0,
-	    LB_SELF_NONE), 0);
 	assert_int_equal(test_send(&w->lb[0], SVC_WLC, 1, PKT_TH_ACK, 0, T0,
 	    &act), LB_DROP);
 	assert_int_equal(lb_set_members(&w->lb[0], w->ids, w->slots, 2, 2),
 	    -1);
-	assert_int_equal(w->lb[0].stats.no_members, 2);
+	assert_int_equal(test_send(&w->lb[0], SVC_WLC, 1, PKT_TH_ACK, 0, T0,
+	    &act), LB_DROP);
+	assert_int_equal(w->lb[0].stats.no_members, 3);
+	test_world_free(w);
+}
+
+/*
+ * Member 2 of 3 joins: the active membership is members 0 and 1 only.
+ * It scores like them and acts as a member that is neither owner nor
+ * backup.
+ */
+static struct lb *
+test_joiner(struct test_world *w)
+{
+	struct lb	*lb = &w->lb[2];
+
+	assert_int_equal(lb_set_members(lb, w->ids, w->slots, 2,
+	    LB_SELF_NONE), 0);
+	lb_set_self_slot(lb, TEST_SLOT0 + 2);
+	assert_int_equal(lb_set_members(&w->lb[0], w->ids, w->slots, 2, 0),
+	    0);
+	assert_int_equal(lb_set_members(&w->lb[1], w->ids, w->slots, 2, 1),
+	    0);
+	return (lb);
+}
+
+static void
+test_not_member_syn_handoff(void **state)
+{
+	struct test_world	*w = test_world_new(3, 1024, 1024);
+	struct lb		*lb = test_joiner(w);
+	struct lb_action	 act;
+	uint16_t		 sport = test_find_lb(lb, SVC_WLC, 1, 0);
+
+	(void)state;
+	assert_int_equal(lb->self_slot, TEST_SLOT0 + 2);
+	assert_int_equal(test_send(lb, SVC_WLC, sport, PKT_TH_SYN, 0, T0,
+	    &act), LB_HANDOFF);
+	assert_int_equal(act.member, TEST_SLOT0 + 1);
+	assert_int_equal(test_send(lb, SVC_WLC, sport, PKT_TH_SYN, 1, T0,
+	    &act), LB_DROP);
+	assert_int_equal(act.drop, LB_DROP_MISROUTED);
+	/* cache miss: to the owner; a hash service creates nothing either */
+	assert_int_equal(test_send(lb, SVC_WLC, sport, PKT_TH_ACK, 0, T0,
+	    &act), LB_HANDOFF);
+	assert_int_equal(act.member, TEST_SLOT0 + 1);
+	assert_int_equal(test_send(lb, SVC_HASH, sport, PKT_TH_ACK, 0, T0,
+	    &act), LB_HANDOFF);
+	assert_int_equal(test_send(lb, SVC_HASH, sport, PKT_TH_ACK, 1, T0,
+	    &act), LB_DROP);
+	assert_int_equal(act.drop, LB_DROP_MISROUTED);
+	assert_int_equal(ltoc_count(&lb->ltoc), 0);
+	assert_int_equal(lb_queue_len(lb), 0);
+	assert_int_equal(lb->stats.no_members, 0);
+	assert_int_equal(lb->stats.handoff_out, 3);
+	test_world_free(w);
+}
+
+static void
+test_not_member_cache_hit(void **state)
+{
+	struct test_world	*w = test_world_new(3, 1024, 1024);
+	struct lb		*lb = test_joiner(w);
+	struct lb_action	 a1, a2;
+	struct lb_record	 r;
+	uint16_t		 sport = test_find_lb(lb, SVC_WLC, 0, 1);
+
+	(void)state;
+	test_send(&w->lb[0], SVC_WLC, sport, PKT_TH_SYN, 0, T0, &a1);
+	assert_int_equal(lb_queue_pop(&w->lb[0], &r), 1);
+	assert_int_equal(lb_learn_new(lb, &r, T0), 0);
+	assert_int_equal(lb->stats.learn_cache, 1);
+	assert_int_equal(test_send(lb, SVC_WLC, sport, PKT_TH_ACK, 0, T0 + 10,
+	    &a2), LB_FORWARD);
+	assert_int_equal(a2.path, LB_PATH_CACHE);
+	assert_int_equal(a2.server, a1.server);
+	assert_int_equal(ltoc_count(&lb->ltoc), 0);
+	test_world_free(w);
+}
+
+static void
+test_not_member_ltoc_hit_leaving(void **state)
+{
+	struct test_world	*w = test_world_new(3, 1024, 1024);
+	struct lb		*lb = &w->lb[0];
+	struct lb_action	 a1, a2;
+	struct lb_record	 r;
+	uint16_t		 sport = test_find(w, SVC_WLC, 0, 1);
+	uint16_t		 other = test_find(w, SVC_WLC, 1, 2);
+
+	(void)state;
+	test_send(lb, SVC_WLC, sport, PKT_TH_SYN, 0, T0, &a1);
+	test_send(lb, SVC_WLC, sport, PKT_TH_ACK, 0, T0 + 10, &a2);
+	while (lb_queue_pop(lb, &r))
+		;
+	/* member 0 leaves: the active members are 1 and 2 */
+	assert_int_equal(lb_set_members(lb, w->ids + 1, w->slots + 1, 2,
+	    LB_SELF_NONE), 0);
+	assert_int_equal(lb->self_slot, TEST_SLOT0);
+	assert_int_equal(test_send(lb, SVC_WLC, sport, PKT_TH_ACK, 0, T0 + 20,
+	    &a2), LB_FORWARD);
+	assert_int_equal(a2.path, LB_PATH_OWNER);
+	assert_int_equal(a2.server, a1.server);
+	/* also by handoff: the LTOC is checked first */
+	assert_int_equal(test_send(lb, SVC_WLC, sport, PKT_TH_ACK, 1, T0 + 30,
+	    &a2), LB_FORWARD);
+	assert_int_equal(test_send(lb, SVC_WLC, sport, PKT_TH_FIN | PKT_TH_ACK,
+	    0, T0 + 40, &a2), LB_FORWARD);
+	assert_int_equal(lb_queue_pop(lb, &r), 1);
+	assert_int_equal(r.type, LB_REC_END);
+	/* unknown connection: to its owner in the new membership */
+	assert_int_equal(test_send(lb, SVC_WLC, other, PKT_TH_ACK, 0, T0 + 40,
+	    &a2), LB_HANDOFF);
+	assert_int_not_equal(a2.member, TEST_SLOT0);
+	assert_int_equal(ltoc_count(&lb->ltoc), 1);
+	test_world_free(w);
+}
+
+static struct flow_key
+test_key(unsigned int svc, uint16_t sport)
+{
+	struct pkt_info	pi = test_pkt(svc, 80, sport, 0);
+
+	return (pi.key);
+}
+
+static void
+test_learn_conn_roles(void **state)
+{
+	struct test_world	*w = test_world_new(3, 1024, 1024);
+	struct lb		*lb = &w->lb[1];
+	struct flow_key		 k1 = test_key(SVC_WLC, 1001);
+	struct flow_key		 k2 = test_key(SVC_WLC, 1002);
+	struct flow_key		 k3 = test_key(SVC_WLC, 1003);
+	struct conn_entry	*e;
+
+	(void)state;
+	assert_int_equal(lb_learn_conn(lb, &k1, SVC_WLC, 2, TEST_SLOT0 + 1,
+	    TEST_SLOT0 + 2, CONN_ESTABLISHED, T0), 0);
+	assert_non_null(e = ltoc_lookup(&lb->ltoc, &k1));
+	assert_int_equal(e->role, CONN_ROLE_OWNER);
+	assert_int_equal(e->server, 2);
+	assert_int_equal(e->state, CONN_ESTABLISHED);
+	assert_int_equal(e->backup, TEST_SLOT0 + 2);
+	assert_int_equal(test_active(lb, SVC_WLC, 2), 1);
+	assert_int_equal(lb_learn_conn(lb, &k2, SVC_WLC, 1, TEST_SLOT0,
+	    TEST_SLOT0 + 1, CONN_SYN, T0), 0);
+	assert_non_null(e = ltoc_lookup(&lb->ltoc, &k2));
+	assert_int_equal(e->role, CONN_ROLE_BACKUP);
+	assert_int_equal(test_active(lb, SVC_WLC, 1), 0);
+	assert_int_equal(lb_learn_conn(lb, &k3, SVC_WLC, 0, TEST_SLOT0,
+	    TEST_SLOT0 + 2, CONN_ESTABLISHED, T0), 0);
+	assert_null(ltoc_lookup(&lb->ltoc, &k3));
+	assert_non_null(e = cache_peek(&lb->cache, &k3));
+	assert_int_equal(e->owner, TEST_SLOT0);
+	assert_int_equal(e->state, CONN_ESTABLISHED);
+	assert_int_equal(lb->stats.learn_owner, 1);
+	assert_int_equal(lb->stats.learn_backup, 1);
+	assert_int_equal(lb->stats.learn_cache, 1);
+	/* self's slot unknown: never a holder */
+	lb_set_self_slot(&w->lb[2], CONN_SLOT_NONE);
+	w->lb[2].self = LB_SELF_NONE;
+	assert_int_equal(lb_learn_conn(&w->lb[2], &k1, SVC_WLC, 0,
+	    TEST_SLOT0, CONN_SLOT_NONE, CONN_SYN, T0), 0);
+	assert_int_equal(ltoc_count(&w->lb[2].ltoc), 0);
+	assert_int_equal(cache_count(&w->lb[2].cache), 1);
+	test_world_free(w);
+}
+
+static void
+test_learn_conn_update_in_place(void **state)
+{
+	struct test_world	*w = test_world_new(3, 1024, 1024);
+	struct lb		*lb = &w->lb[1];
+	struct flow_key		 k = test_key(SVC_WLC, 2001);
+	struct conn_entry	*e;
+
+	(void)state;
+	assert_int_equal(lb_learn_conn(lb, &k, SVC_WLC, 2, TEST_SLOT0 + 1,
+	    TEST_SLOT0, CONN_CLOSING, T0), 0);
+	/* owner -> backup: same entry, no longer counted */
+	assert_int_equal(lb_learn_conn(lb, &k, SVC_WLC, 2, TEST_SLOT0,
+	    TEST_SLOT0 + 1, CONN_ESTABLISHED, T0), 0);
+	assert_int_equal(ltoc_count(&lb->ltoc), 1);
+	e = ltoc_lookup(&lb->ltoc, &k);
+	assert_int_equal(e->role, CONN_ROLE_BACKUP);
+	assert_int_equal(e->owner, TEST_SLOT0);
+	assert_int_equal(e->state, CONN_CLOSING);	/* never back */
+	assert_int_equal(test_active(lb, SVC_WLC, 2), 0);
+	assert_int_equal(lb->stats.learn_update, 1);
+	/* another server on the tuple: replaced, counted on the new one */
+	assert_int_equal(lb_learn_conn(lb, &k, SVC_WLC, 0, TEST_SLOT0 + 1,
+	    TEST_SLOT0 + 2, CONN_SYN, T0), 0);
+	e = ltoc_lookup(&lb->ltoc, &k);
+	assert_int_equal(e->role, CONN_ROLE_OWNER);
+	assert_int_equal(e->server, 0);
+	assert_int_equal(e->state, CONN_SYN);
+	assert_int_equal(test_active(lb, SVC_WLC, 0), 1);
+	assert_int_equal(test_active(lb, SVC_WLC, 2), 0);
+	/* neither: to the cache, released */
+	assert_int_equal(lb_learn_conn(lb, &k, SVC_WLC, 0, TEST_SLOT0,
+	    TEST_SLOT0 + 2, CONN_ESTABLISHED, T0), 0);
+	assert_int_equal(ltoc_count(&lb->ltoc), 0);
+	assert_int_equal(test_active(lb, SVC_WLC, 0), 0);
+	assert_non_null(e = cache_peek(&lb->cache, &k));
+	assert_int_equal(e->state, CONN_ESTABLISHED);
+	assert_int_equal(lb->stats.to_cache, 1);
+	/* and back up to the LTOC: the cache copy goes */
+	assert_int_equal(lb_learn_conn(lb, &k, SVC_WLC, 0, TEST_SLOT0,
+	    TEST_SLOT0 + 1, CONN_ESTABLISHED, T0), 0);
+	assert_int_equal(cache_count(&lb->cache), 0);
+	assert_int_equal(ltoc_lookup(&lb->ltoc, &k)->role, CONN_ROLE_BACKUP);
+	test_world_free(w);
+}
+
+static void
+test_learn_conn_bad(void **state)
+{
+	struct test_world	*w = test_world_new(2, 1024, 1024);
+	struct flow_key		 k = test_key(SVC_WLC, 3001);
+	struct flow_key		 bad = k;
+
+	(void)state;
+	assert_int_equal(lb_learn_conn(&w->lb[0], &k, TEST_NSVC, 0,
+	    TEST_SLOT0, TEST_SLOT0 + 1, CONN_SYN, T0), -1);
+	assert_int_equal(lb_learn_conn(&w->lb[0], &k, SVC_WLC, 3,
+	    TEST_SLOT0, TEST_SLOT0 + 1, CONN_SYN, T0), -1);
+	assert_int_equal(lb_learn_conn(&w->lb[0], &k, SVC_WLC, 0,
+	    TEST_SLOT0, TEST_SLOT0 + 1, CONN_NSTATES, T0), -1);
+	bad.len = 0;
+	assert_int_equal(lb_learn_conn(&w->lb[0], &bad, SVC_WLC, 0,
+	    TEST_SLOT0, TEST_SLOT0 + 1, CONN_SYN, T0), -1);
+	assert_int_equal(w->lb[0].stats.learn_bad, 4);
+	assert_int_equal(ltoc_count(&w->lb[0].ltoc), 0);
+	assert_int_equal(cache_count(&w->lb[0].cache), 0);
+	test_world_free(w);
+}
+
+static void
+test_refresh_in(void **state)
+{
+	struct test_world	*w = test_world_new(3, 1024, 1024);
+	struct lb		*lb = &w->lb[0];
+	struct lb_action	 act;
+	uint16_t		 sport = test_find(w, SVC_WLC, 0, 1);
+	struct flow_key		 k = test_key(SVC_WLC, sport);
+	struct flow_key		 c = test_key(SVC_WLC, 4001);
+	struct conn_entry	*e;
+
+	(void)state;
+	test_send(lb, SVC_WLC, sport, PKT_TH_SYN, 0, T0, &act);
+	assert_int_equal(lb_refresh(lb, &k, T0 + 5000), 0);
+	e = ltoc_lookup(&lb->ltoc, &k);
+	assert_int_equal(e->state, CONN_ESTABLISHED);
+	assert_int_equal(e->last, (T0 + 5000) / 1000);
+	assert_int_equal(lb_learn_conn(lb, &c, SVC_WLC, 0, TEST_SLOT0 + 1,
+	    TEST_SLOT0 + 2, CONN_ESTABLISHED, T0), 0);
+	assert_int_equal(lb_refresh(lb, &c, T0 + 7000), 0);
+	assert_int_equal(cache_peek(&lb->cache, &c)->last, (T0 + 7000) / 1000);
+	assert_int_equal(lb_refresh(lb, &k, T0 + 8000), 0);
+	c.id[7] ^= 1;
+	assert_int_equal(lb_refresh(lb, &c, T0), -1);
+	assert_int_equal(lb->stats.refresh_in, 3);
+	assert_int_equal(lb->stats.refresh_unknown, 1);
+	test_world_free(w);
+}
+
+/* Cache forwarding of a busy connection: one REFRESH per 10 s window. */
+static void
+test_refresh_once_per_window(void **state)
+{
+	struct test_world	*w = test_world_new(3, 1024, 1024);
+	struct lb		*lb = &w->lb[2];
+	struct lb_action	 act;
+	struct lb_record	 r;
+	uint16_t		 sport = test_find(w, SVC_WLC, 0, 1);
+	uint64_t		 t;
+	unsigned int		 n = 0;
+
+	(void)state;
+	lb->refresh_s = LB_REFRESH_S;	/* tcp_timeout_s / 8 is longer */
+	test_send(&w->lb[0], SVC_WLC, sport, PKT_TH_SYN, 0, T0, &act);
+	test_broadcast(w, 0, T0);	/* T0, 1000 s, starts a window */
+	for (t = T0 + 1000; t <= T0 + 30000; t += 1000) {
+		assert_int_equal(test_send(lb, SVC_WLC, sport, PKT_TH_ACK, 0,
+		    t, &act), LB_FORWARD);
+		assert_int_equal(act.path, LB_PATH_CACHE);
+		while (lb_queue_pop(lb, &r)) {
+			assert_int_equal(r.type, LB_REC_REFRESH);
+			assert_int_equal(r.server, act.server);
+			assert_int_equal(r.owner, TEST_SLOT0);
+			assert_true(t == T0 + 10000 || t == T0 + 20000 ||
+			    t == T0 + 30000);
+			n++;
+		}
+	}
+	assert_int_equal(n, 3);
+	/* idle past a window: the next packet refreshes at once */
+	test_send(lb, SVC_WLC, sport, PKT_TH_ACK, 0, T0 + 45000, &act);
+	assert_int_equal(lb_queue_len(lb), 1);
+	assert_int_equal(lb->stats.refresh_queued, 4);
+	/* a FIN queues its END, no refresh */
+	test_send(lb, SVC_WLC, sport, PKT_TH_FIN | PKT_TH_ACK, 0, T0 + 60000,
+	    &act);
+	assert_int_equal(lb->stats.refresh_queued, 4);
+	assert_int_equal(lb->stats.end_queued, 1);
+	test_world_free(w);
+}
+
+static void
+test_service_server(void **state)
+{
+	struct test_world	*w = test_world_new(1, 1024, 1024);
+	struct ilb_addr		 a;
+
+	(void)state;
+	test_addr4(&a, 192, 0, 2, 22);
+	assert_int_equal(lb_service_server(&w->lb[0], SVC_HASH, &a), 1);
+	test_addr4(&a, 192, 0, 2, 99);
+	assert_int_equal(lb_service_server(&w->lb[0], SVC_HASH, &a), -1);
+	assert_int_equal(lb_service_server(&w->lb[0], TEST_NSVC, &a), -1);
 	test_world_free(w);
 }
 
@@ -861,6 +1188,15 @@ main(void)
 		cmocka_unit_test(test_expiry_releases_server),
 		cmocka_unit_test(test_single_member_owns_all),
 		cmocka_unit_test(test_no_members),
+		cmocka_unit_test(test_not_member_syn_handoff),
+		cmocka_unit_test(test_not_member_cache_hit),
+		cmocka_unit_test(test_not_member_ltoc_hit_leaving),
+		cmocka_unit_test(test_learn_conn_roles),
+		cmocka_unit_test(test_learn_conn_update_in_place),
+		cmocka_unit_test(test_learn_conn_bad),
+		cmocka_unit_test(test_refresh_in),
+		cmocka_unit_test(test_refresh_once_per_window),
+		cmocka_unit_test(test_service_server),
 		cmocka_unit_test(test_role_accounting),
 		cmocka_unit_test(test_queue_full),
 		cmocka_unit_test(test_learn_bad),

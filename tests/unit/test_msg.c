@@ -357,6 +357,339 @@ test_records(void **state)
 	assert_int_equal(msg_rec_next(&v, &off, &rec, &rlen), -1);
 }
 
+/* A v4 connection owned by 10.0.0.1, backed up by 10.0.0.2. */
+static void
+conn4(struct msg_conn *c)
+{
+	static const uint8_t	id[FLOW_ID_V4] = { 0, 80, 198, 51, 100, 10,
+				    0x9c, 0x40, 203, 0, 113, 7 };
+
+	memset(c, 0, sizeof(*c));
+	c->key.len = FLOW_ID_V4;
+	memcpy(c->key.id, id, sizeof(id));
+	assert_int_equal(util_addr_parse("192.0.2.21", &c->server), 0);
+	c->owner.len = 4;
+	c->owner.b[0] = 10;
+	c->owner.b[3] = 1;
+	c->backup = c->owner;
+	c->backup.b[3] = 2;
+	c->state = 1;
+	c->flags = 0xa5;
+}
+
+/* Put one record into a body, frame it, read it back with msg_rec_next. */
+static void
+conn_roundtrip(const struct msg_conn *c, size_t want_len)
+{
+	uint8_t		 buf[MSG_MAX_LEN], *body = buf + MSG_HDR_LEN;
+	const uint8_t	*rec;
+	struct msg_view	 v;
+	struct msg_conn	 got;
+	size_t		 off = 0, rlen, len;
+
+	assert_int_equal(msg_conn_put(body, MSG_BODY_MAX, &off, c), 0);
+	assert_int_equal(off, 2 + want_len);
+	len = raw(buf, sizeof(buf), MSG_T_NEW, body, off);
+	assert_int_equal(check(buf, len, key, &v), MSG_OK);
+	off = 0;
+	assert_int_equal(msg_rec_next(&v, &off, &rec, &rlen), 1);
+	assert_int_equal(rlen, want_len);
+	assert_int_equal(msg_conn_get(rec, rlen, &got), 0);
+	assert_memory_equal(&got, c, sizeof(got));
+	assert_int_equal(msg_rec_next(&v, &off, &rec, &rlen), 0);
+}
+
+static void
+test_conn_roundtrip(void **state)
+{
+	static const uint8_t	want[MSG_CONN_V4_LEN] = {
+	    12, 0, 80, 198, 51, 100, 10, 0x9c, 0x40, 203, 0, 113, 7,
+	    4, 192, 0, 2, 21,
+	    4, 0, 10, 0, 0, 1,
+	    4, 0, 10, 0, 0, 2,
+	    1, 0xa5 };
+	uint8_t		body[128];
+	struct msg_conn	c;
+	size_t		off = 0;
+	int		i;
+
+	(void)state;
+	conn4(&c);
+	/* The documented layout, byte by byte. */
+	assert_int_equal(msg_conn_put(body, sizeof(body), &off, &c), 0);
+	assert_int_equal(off, 2 + MSG_CONN_V4_LEN);
+	assert_int_equal(body[0], 0);
+	assert_int_equal(body[1], MSG_CONN_V4_LEN);
+	assert_memory_equal(body + 2, want, sizeof(want));
+	conn_roundtrip(&c, MSG_CONN_V4_LEN);
+	/* No backup (a one-member cluster). */
+	memset(&c.backup, 0, sizeof(c.backup));
+	conn_roundtrip(&c, MSG_CONN_V4_LEN - 4);
+	/* Index ids (claim 6), every state. */
+	memset(&c.owner, 0, sizeof(c.owner));
+	c.owner.len = 4;
+	c.owner.is_index = 1;
+	c.owner.b[3] = 7;
+	c.backup = c.owner;
+	c.backup.b[3] = 9;
+	for (i = 0; i <= MSG_CONN_STATE_MAX; i++) {
+		c.state = (uint8_t)i;
+		conn_roundtrip(&c, MSG_CONN_V4_LEN);
+	}
+	/* IPv6 key, server and ids: the largest record. */
+	c.key.len = FLOW_ID_V6;
+	for (i = 0; i < FLOW_ID_V6; i++)
+		c.key.id[i] = (uint8_t)(i + 1);
+	assert_int_equal(util_addr_parse("2001:db8::21", &c.server), 0);
+	c.owner.len = c.backup.len = 16;
+	c.owner.is_index = c.backup.is_index = 0;
+	c.owner.b[0] = c.backup.b[0] = 0x20;
+	conn_roundtrip(&c, MSG_CONN_MAX);
+	/* No owner either (not sent by ilbd, but encodable). */
+	memset(&c.owner, 0, sizeof(c.owner));
+	memset(&c.backup, 0, sizeof(c.backup));
+	conn_roundtrip(&c, MSG_CONN_MAX - 32);
+}
+
+/* Records that must be refused, built from the v4 layout. */
+static void
+test_conn_malformed(void **state)
+{
+	uint8_t		r[MSG_CONN_MAX + 8], body[128];
+	struct msg_conn	c, got;
+	size_t		off = 0, len;
+
+	(void)state;
+	conn4(&c);
+	assert_int_equal(msg_conn_put(body, sizeof(body), &off, &c), 0);
+	len = off - 2;
+	memcpy(r, body + 2, len);
+	assert_int_equal(msg_conn_get(r, len, &got), 0);
+	/* Every truncation, and a byte too many. */
+	for (off = 0; off < len; off++)
+		assert_int_equal(msg_conn_get(r, off, &got), -1);
+	r[len] = 0;
+	assert_int_equal(msg_conn_get(r, len + 1, &got), -1);
+#define BAD(at, val) do {						\
+	uint8_t	saved = r[at];						\
+	r[at] = (val);							\
+	assert_int_equal(msg_conn_get(r, len, &got), -1);		\
+	r[at] = saved;							\
+} while (0)
+	BAD(0, 0);		/* key length 0 */
+	BAD(0, 11);		/* key length not 12 or 36 */
+	BAD(0, 36);		/* v6 key length, v4 record */
+	BAD(13, 0);		/* server family none */
+	BAD(13, 5);		/* server family unknown */
+	BAD(13, 6);		/* v6 server, v4 record: too short */
+	BAD(18, 3);		/* owner id length 3 */
+	BAD(18, 16);		/* owner id length 16, record too short */
+	BAD(19, 0x02);		/* unknown id flag */
+	BAD(24, 5);		/* backup id length 5 */
+	BAD(25, 0x80);		/* unknown id flag */
+	BAD(30, 3);		/* state past closing */
+	BAD(30, 0xff);
+#undef BAD
+	/* An index id must be 4 bytes; none has no flags. */
+	r[18] = 16;
+	r[19] = MSG_IDF_INDEX;
+	assert_int_equal(msg_conn_get(r, len, &got), -1);
+	conn4(&c);
+	memset(&c.backup, 0, sizeof(c.backup));
+	off = 0;
+	assert_int_equal(msg_conn_put(body, sizeof(body), &off, &c), 0);
+	body[2 + 25] = MSG_IDF_INDEX;
+	assert_int_equal(msg_conn_get(body + 2, off - 2, &got), -1);
+	body[2 + 25] = 0;
+	assert_int_equal(msg_conn_get(body + 2, off - 2, &got), 0);
+}
+
+/* What cannot be encoded is refused, and nothing is written. */
+static void
+test_conn_put_refuses(void **state)
+{
+	uint8_t		body[128];
+	struct msg_conn	c;
+	size_t		off = 5, i;
+
+	(void)state;
+	memset(body, 0xee, sizeof(body));
+	conn4(&c);
+	c.key.len = 13;
+	assert_int_equal(msg_conn_put(body, sizeof(body), &off, &c), -1);
+	conn4(&c);
+	c.server.family = 0;
+	assert_int_equal(msg_conn_put(body, sizeof(body), &off, &c), -1);
+	conn4(&c);
+	c.owner.len = 5;
+	assert_int_equal(msg_conn_put(body, sizeof(body), &off, &c), -1);
+	conn4(&c);
+	c.backup.len = 16;
+	c.backup.is_index = 1;
+	assert_int_equal(msg_conn_put(body, sizeof(body), &off, &c), -1);
+	conn4(&c);
+	c.state = 3;
+	assert_int_equal(msg_conn_put(body, sizeof(body), &off, &c), -1);
+	/* One byte short of room. */
+	conn4(&c);
+	assert_int_equal(msg_conn_put(body, 5 + 2 + MSG_CONN_V4_LEN - 1, &off,
+	    &c), -1);
+	/* An offset past the end. */
+	off = sizeof(body) + 1;
+	assert_int_equal(msg_conn_put(body, sizeof(body), &off, &c), -1);
+	assert_int_equal(off, sizeof(body) + 1);
+	off = 5;
+	for (i = 0; i < sizeof(body); i++)
+		assert_int_equal(body[i], 0xee);
+	assert_int_equal(msg_conn_put(body, 5 + 2 + MSG_CONN_V4_LEN, &off,
+	    &c), 0);
+	assert_int_equal(off, 5 + 2 + MSG_CONN_V4_LEN);
+}
+
+/*
+ * Fill a datagram.  A v4 NEW record (v4 server, owner and backup) is 34
+ * bytes framed, so an authenticated datagram (body MSG_BODY_MAX = 1324)
+ * carries 38 of them (1292 bytes; 1400 - 44 - 32 - 1292 = 32 left) and
+ * a v6 one (94 framed) 14; END records: 88 v4 (15 framed), 33 v6 (39).
+ */
+static void
+test_conn_fill(void **state)
+{
+	uint8_t		 buf[MSG_MAX_LEN], *body = buf + MSG_HDR_LEN;
+	const uint8_t	*rec;
+	struct msg_view	 v;
+	struct msg_conn	 c, got;
+	size_t		 off = 0, len, rlen;
+	int		 n = 0;
+
+	(void)state;
+	conn4(&c);
+	while (msg_conn_put(body, MSG_BODY_MAX, &off, &c) == 0) {
+		n++;
+		c.key.id[11]++;
+	}
+	assert_int_equal(n, 38);
+	assert_int_equal(off, 38 * (2 + MSG_CONN_V4_LEN));
+	len = raw(buf, sizeof(buf), MSG_T_NEW, body, off);
+	assert_true(len <= MSG_MAX_LEN);
+	assert_int_equal(check(buf, len, key, &v), MSG_OK);
+	conn4(&c);
+	off = 0;
+	n = 0;
+	while (msg_rec_next(&v, &off, &rec, &rlen) == 1) {
+		assert_int_equal(msg_conn_get(rec, rlen, &got), 0);
+		assert_memory_equal(&got, &c, sizeof(got));
+		c.key.id[11]++;
+		n++;
+	}
+	assert_int_equal(n, 38);
+	/* v6 records and END keys. */
+	c.key.len = FLOW_ID_V6;
+	assert_int_equal(util_addr_parse("2001:db8::21", &c.server), 0);
+	c.owner.len = c.backup.len = 16;
+	for (off = 0, n = 0; msg_conn_put(body, MSG_BODY_MAX, &off, &c) == 0;)
+		n++;
+	assert_int_equal(n, 14);
+	c.key.len = FLOW_ID_V4;
+	for (off = 0, n = 0; msg_key_put(body, MSG_BODY_MAX, &off, &c.key) ==
+	    0;)
+		n++;
+	assert_int_equal(n, 88);
+	c.key.len = FLOW_ID_V6;
+	for (off = 0, n = 0; msg_key_put(body, MSG_BODY_MAX, &off, &c.key) ==
+	    0;)
+		n++;
+	assert_int_equal(n, 33);
+}
+
+static void
+test_key_records(void **state)
+{
+	uint8_t		 buf[MSG_MAX_LEN], *body = buf + MSG_HDR_LEN;
+	const uint8_t	*rec;
+	struct msg_view	 v;
+	struct msg_conn	 c;
+	struct flow_key	 k4, k6, got;
+	size_t		 off = 0, len, rlen;
+	int		 i;
+
+	(void)state;
+	conn4(&c);
+	k4 = c.key;
+	memset(&k6, 0, sizeof(k6));
+	k6.len = FLOW_ID_V6;
+	for (i = 0; i < FLOW_ID_V6; i++)
+		k6.id[i] = (uint8_t)(0xf0 - i);
+	assert_int_equal(msg_key_put(body, MSG_BODY_MAX, &off, &k4), 0);
+	assert_int_equal(msg_key_put(body, MSG_BODY_MAX, &off, &k6), 0);
+	assert_int_equal(off, 2 + 13 + 2 + 37);
+	assert_int_equal(body[2], 12);
+	assert_memory_equal(body + 3, k4.id, 12);
+	len = raw(buf, sizeof(buf), MSG_T_END, body, off);
+	assert_int_equal(check(buf, len, key, &v), MSG_OK);
+	off = 0;
+	assert_int_equal(msg_rec_next(&v, &off, &rec, &rlen), 1);
+	assert_int_equal(msg_key_get(rec, rlen, &got), 0);
+	assert_memory_equal(&got, &k4, sizeof(got));
+	assert_int_equal(msg_rec_next(&v, &off, &rec, &rlen), 1);
+	assert_int_equal(msg_key_get(rec, rlen, &got), 0);
+	assert_memory_equal(&got, &k6, sizeof(got));
+	/* Malformed: truncated, too long, a bad length byte. */
+	assert_int_equal(msg_key_get(rec, 0, &got), -1);
+	assert_int_equal(msg_key_get(rec, rlen - 1, &got), -1);
+	memcpy(buf, rec, rlen);
+	buf[rlen] = 0;
+	assert_int_equal(msg_key_get(buf, rlen + 1, &got), -1);
+	buf[0] = 12;
+	assert_int_equal(msg_key_get(buf, 13, &got), 0);
+	buf[0] = 20;
+	assert_int_equal(msg_key_get(buf, 21, &got), -1);
+	/* Unencodable keys and no room: nothing written. */
+	off = 0;
+	k4.len = 0;
+	assert_int_equal(msg_key_put(body, MSG_BODY_MAX, &off, &k4), -1);
+	k4.len = 37;
+	assert_int_equal(msg_key_put(body, MSG_BODY_MAX, &off, &k4), -1);
+	assert_int_equal(msg_key_put(body, 2 + 36, &off, &k6), -1);
+	assert_int_equal(off, 0);
+}
+
+static void
+test_done(void **state)
+{
+	uint8_t		 buf[MSG_MAX_LEN], *body = buf + MSG_HDR_LEN;
+	struct msg_view	 v;
+	struct msg_done	 d = { 0x01020304, 0xa0b0c0d0 }, got;
+	size_t		 off = 0, len;
+
+	(void)state;
+	assert_int_equal(msg_done_put(body, MSG_DONE_LEN - 1, &off, &d), -1);
+	assert_int_equal(off, 0);
+	assert_int_equal(msg_done_put(body, MSG_DONE_LEN, &off, &d), 0);
+	assert_int_equal(off, MSG_DONE_LEN);
+	assert_memory_equal(body, "\x01\x02\x03\x04\xa0\xb0\xc0\xd0", 8);
+	len = raw(buf, sizeof(buf), MSG_T_DONE, body, off);
+	assert_int_equal(check(buf, len, key, &v), MSG_OK);
+	assert_int_equal(msg_done_get(&v, &got), 0);
+	assert_int_equal(got.xfer, d.xfer);
+	assert_int_equal(got.count, d.count);
+	len = raw(buf, sizeof(buf), MSG_T_ACK, body, off);
+	assert_int_equal(check(buf, len, key, &v), MSG_OK);
+	assert_int_equal(msg_done_get(&v, &got), 0);
+	/* A longer body is accepted; a shorter one or another type not. */
+	len = raw(buf, sizeof(buf), MSG_T_ACK, body, off + 4);
+	assert_int_equal(check(buf, len, key, &v), MSG_OK);
+	assert_int_equal(msg_done_get(&v, &got), 0);
+	len = raw(buf, sizeof(buf), MSG_T_ACK, body, off - 1);
+	assert_int_equal(check(buf, len, key, &v), MSG_OK);
+	assert_int_equal(msg_done_get(&v, &got), -1);
+	len = raw(buf, sizeof(buf), MSG_T_TRANSFER, body, off);
+	assert_int_equal(check(buf, len, key, &v), MSG_OK);
+	assert_int_equal(msg_done_get(&v, &got), -1);
+	off = 9;
+	assert_int_equal(msg_done_put(body, 8, &off, &d), -1);
+}
+
 static void
 test_names(void **state)
 {
@@ -375,6 +708,8 @@ test_names(void **state)
 	assert_string_equal(msg_reason_name(MSG_R_MAX), "unknown");
 	assert_string_equal(msg_reason_name(MSG_R_MAC), "bad_mac");
 	assert_string_equal(msg_type_name(MSG_T_ID), "id");
+	assert_string_equal(msg_type_name(MSG_T_DONE), "done");
+	assert_string_equal(msg_type_name(MSG_T_MAX + 1), "unknown");
 	assert_string_equal(msg_type_name(0), "unknown");
 	assert_string_equal(msg_type_name(99), "unknown");
 	assert_string_equal(msg_state_name(MSG_S_LEAVING), "leaving");
@@ -400,6 +735,12 @@ main(void)
 		cmocka_unit_test(test_id_body),
 		cmocka_unit_test(test_encode_limits),
 		cmocka_unit_test(test_records),
+		cmocka_unit_test(test_conn_roundtrip),
+		cmocka_unit_test(test_conn_malformed),
+		cmocka_unit_test(test_conn_put_refuses),
+		cmocka_unit_test(test_conn_fill),
+		cmocka_unit_test(test_key_records),
+		cmocka_unit_test(test_done),
 		cmocka_unit_test(test_names),
 	};
 

@@ -1,0 +1,35 @@
+#!/bin/sh
+# test_repl_leave.sh: graceful leave.  KA_C (300) keep-alive connections
+# through 3 ILBs (tun, dsr, wlc); REPL_AT (5) s after they are all up,
+# SIGTERM ilb2: it hands every entry it owns or backs up to the new
+# holders, waits for their acknowledgement and exits 0 within LEAVE_S
+# (10) s; then its route is withdrawn.  No connection breaks or changes
+# server, every request is answered, no orphan.
+HELLO_MS=${HELLO_MS:-100}
+DEAD_MS=${DEAD_MS:-500}
+LEAVE_S=${LEAVE_S:-10}
+# shellcheck source=tests/netns/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+V=2
+repl_setup
+repl_load
+note "SIGTERM ilb$V (graceful leave)"
+p=$(ilb_pid $V)
+t0=$(now_ms)
+kill -TERM "$p"
+while kill -0 "$p" 2>/dev/null && [ $(($(now_ms) - t0)) -lt $((LEAVE_S * 1000)) ]; do
+	sleep 0.05
+done
+t=$(($(now_ms) - t0))
+if kill -0 "$p" 2>/dev/null; then
+	kill -KILL "$p" 2>/dev/null
+	wait "$p" 2>/dev/null
+	rc="still running after ${LEAVE_S}s, killed"
+else
+	wait "$p"
+	rc=$?
+fi
+check "ilb$V exits 0 within ${LEAVE_S}s of SIGTERM (exit $rc after $t ms)" [ "$rc" = 0 ]
+check "withdraw ilb$V's route" route_del_nexthop $V
+repl_finish
