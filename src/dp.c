@@ -17,12 +17,13 @@
 #include "lb.h"
 #include "log.h"
 #include "neigh.h"
+#include "peer.h"
 #include "repl.h"
 #include "tun.h"
 
 #define DP_TICK_MS		100	/* table expiry and record drain */
 #define DP_EXPIRE_BUDGET	20000	/* entries expired per tick at most */
-#define DP_STATS_LINE		8192
+#define DP_STATS_LINE		16384
 
 struct dp {
 	struct event_base	*base;
@@ -45,9 +46,10 @@ struct dp {
 
 static const struct {
 	const char	*name;
+	const char	*help;
 	size_t		 off;
 } dp_stats_names[] = {
-#define DP_STATS_NAME(name, help)	{ #name, offsetof(struct dp_stats, name) },
+#define DP_STATS_NAME(name, help)	{ #name, help, offsetof(struct dp_stats, name) },
 	DP_STATS_FOREACH(DP_STATS_NAME)
 #undef DP_STATS_NAME
 };
@@ -365,23 +367,28 @@ dp_stats(const struct dp *dp)
 	return (&dp->stats);
 }
 
-/* Append " key=value" to the line at *off. */
-static void
-dp_stats_put(char *line, size_t *off, const char *key, uint64_t v)
-{
-	int	n;
+/* One counter of a module whose stats come as an X-macro list. */
+#define DP_EACH_ONE(n, h)						\
+	dp_emit(cb, arg, sub_, #n, h, DP_COUNTER, "", (stats_)->n);
 
-	if (*off >= DP_STATS_LINE)
-		return;
-	n = snprintf(line + *off, DP_STATS_LINE - *off, " %s=%llu", key,
-	    (unsigned long long)v);
-	if (n > 0)
-		*off += (size_t)n;
+static void
+dp_emit(dp_counter_cb cb, void *arg, const char *sub, const char *name,
+    const char *help, enum dp_metric_type type, const char *labels,
+    uint64_t v)
+{
+	struct dp_counter	c;
+
+	c.sub = sub;
+	c.name = name;
+	c.help = help;
+	c.type = type;
+	c.labels = labels;
+	c.value = v;
+	cb(arg, &c);
 }
 
-/* Counters of the edges: cluster, GRE, input and output. */
 static void
-dp_stats_edges(struct dp *dp, char *line, size_t *off)
+dp_each_cluster(struct dp *dp, dp_counter_cb cb, void *arg)
 {
 	const struct cluster_stats	*cs = cluster_stats(dp->cluster);
 	uint64_t			 rej;
@@ -391,53 +398,169 @@ dp_stats_edges(struct dp *dp, char *line, size_t *off)
 	for (i = 0; i < MSG_R_MAX; i++)
 		if (i != MSG_OK)
 			rej += cs->rejected[i];
-	dp_stats_put(line, off, "cluster_rx", cs->received);
-	dp_stats_put(line, off, "cluster_rx_reject", rej);
-	dp_stats_put(line, off, "cluster_joins", cs->joins);
-	dp_stats_put(line, off, "cluster_leaves", cs->leaves);
-	dp_stats_put(line, off, "cluster_restarts", cs->restarts);
-	dp_stats_put(line, off, "gre_sent", gre_stats(dp->gre)->sent);
-	dp_stats_put(line, off, "gre_malformed",
-	    gre_stats(dp->gre)->malformed);
+	dp_emit(cb, arg, "cluster", "rx", "cluster datagrams received",
+	    DP_COUNTER, "", cs->received);
+	dp_emit(cb, arg, "cluster", "rx_reject", "cluster messages refused: "
+	    "bad MAC, malformed, replayed, other scoring, duplicate id",
+	    DP_COUNTER, "", rej);
+	dp_emit(cb, arg, "cluster", "tx", "ID messages sent", DP_COUNTER, "",
+	    cs->sent);
+	dp_emit(cb, arg, "cluster", "gaps", "multicast messages missed "
+	    "(sequence gaps)", DP_COUNTER, "", cs->gaps);
+	dp_emit(cb, arg, "cluster", "joins", "members that joined",
+	    DP_COUNTER, "", cs->joins);
+	dp_emit(cb, arg, "cluster", "leaves", "members gone after dead_ms",
+	    DP_COUNTER, "", cs->leaves);
+	dp_emit(cb, arg, "cluster", "restarts", "members seen with a new "
+	    "boot epoch", DP_COUNTER, "", cs->restarts);
+}
+
+/* Input, output, GRE, neighbours, the reliable channel. */
+static void
+dp_each_edges(struct dp *dp, dp_counter_cb cb, void *arg)
+{
+	const char	*sub_;
+
 	if (dp->tun != NULL)
-		dp_stats_put(line, off, "input_packets",
-		    tun_stats(dp->tun)->packets);
+		dp_emit(cb, arg, "input", "packets", "packets read from the "
+		    "TUN device", DP_COUNTER, "", tun_stats(dp->tun)->packets);
 	if (dp->cap != NULL) {
-		dp_stats_put(line, off, "input_packets",
-		    capture_stats(dp->cap)->packets);
-		dp_stats_put(line, off, "capture_drops",
+		dp_emit(cb, arg, "input", "packets", "packets captured",
+		    DP_COUNTER, "", capture_stats(dp->cap)->packets);
+		dp_emit(cb, arg, "capture", "drops", "packets the capture "
+		    "buffer had no room for", DP_COUNTER, "",
 		    capture_stats(dp->cap)->drops);
 	}
 	if (dp->fwd != NULL) {
-		dp_stats_put(line, off, "dsr_sent", fwd_stats(dp->fwd)->sent);
-		dp_stats_put(line, off, "dsr_too_big",
-		    fwd_stats(dp->fwd)->too_big);
+		const struct fwd_stats *stats_ = fwd_stats(dp->fwd);
+
+		sub_ = "dsr";
+		FWD_STATS_FOREACH(DP_EACH_ONE)
 	}
+	if (dp->neigh != NULL) {
+		const struct neigh_stats *stats_ = neigh_stats(dp->neigh);
+
+		sub_ = "neigh";
+		NEIGH_STATS_FOREACH(DP_EACH_ONE)
+	}
+	{
+		const struct gre_stats *stats_ = gre_stats(dp->gre);
+
+		sub_ = "gre";
+		GRE_STATS_FOREACH(DP_EACH_ONE)
+	}
+	{
+		const struct peer_stats *stats_ = repl_peer_stats(dp->repl);
+
+		sub_ = "peer";
+		PEER_STATS_FOREACH(DP_EACH_ONE)
+	}
+}
+
+/* Gauges: table sizes, members, and each server's state. */
+static void
+dp_each_gauges(struct dp *dp, dp_counter_cb cb, void *arg)
+{
+	struct member_id	 ids[LB_MEMBERS_MAX];
+	struct ilb_addr		 addrs[LB_MEMBERS_MAX];
+	uint16_t		 slots[LB_MEMBERS_MAX];
+	const struct sched	*sc;
+	char			 labels[256], a[ILB_ADDRSTRLEN];
+	size_t			 self;
+	unsigned int		 i, j;
+
+	dp_emit(cb, arg, "lb", "ltoc_entries", "connections in the LTOC",
+	    DP_GAUGE, "", ltoc_count(&dp->lb.ltoc));
+	dp_emit(cb, arg, "lb", "cache_entries", "associations in the cache",
+	    DP_GAUGE, "", cache_count(&dp->lb.cache));
+	dp_emit(cb, arg, "cluster", "active_members", "active members, this "
+	    "node included when active", DP_GAUGE, "",
+	    cluster_active(dp->cluster, ids, slots, addrs, LB_MEMBERS_MAX,
+	    &self));
+	for (i = 0; i < dp->lb.nsvc; i++) {
+		sc = &dp->lb.svc[i].sched;
+		for (j = 0; j < sc->n; j++) {
+			snprintf(labels, sizeof(labels),
+			    "service=\"%s\",server=\"%s\"",
+			    dp->lb.svc[i].conf->name, util_addr_fmt(
+			    &dp->lb.svc[i].conf->servers[j].addr, a,
+			    sizeof(a)));
+			dp_emit(cb, arg, "server", "active_connections",
+			    "connections this node owns on the server",
+			    DP_GAUGE, labels, sc->srv[j].active);
+			dp_emit(cb, arg, "server", "up", "1 if the server "
+			    "takes new connections (healthy, not drained)",
+			    DP_GAUGE, labels, sched_eligible(sc, j));
+			dp_emit(cb, arg, "server", "weight", "current weight",
+			    DP_GAUGE, labels, sc->srv[j].weight);
+		}
+	}
+}
+
+void
+dp_foreach_counter(struct dp *dp, dp_counter_cb cb, void *arg)
+{
+	const char	*name, *help;
+	size_t		 i;
+	uint64_t	 v;
+
+	for (i = 0; i < LB_STATS_N; i++)
+		dp_emit(cb, arg, "lb", lb_stats_desc[i].name,
+		    lb_stats_desc[i].help, DP_COUNTER, "",
+		    lb_stats_get(&dp->lb.stats, i));
+	for (i = 0; i < sizeof(dp_stats_names) / sizeof(dp_stats_names[0]);
+	    i++)
+		dp_emit(cb, arg, "dp", dp_stats_names[i].name,
+		    dp_stats_names[i].help, DP_COUNTER, "",
+		    *(const uint64_t *)(const void *)((const char *)&dp->stats +
+		    dp_stats_names[i].off));
+	dp_each_cluster(dp, cb, arg);
+	dp_each_edges(dp, cb, arg);
+	for (i = 0; (name = repl_stat(dp->repl, i, &v, &help)) != NULL; i++)
+		dp_emit(cb, arg, "repl", name, help, DP_COUNTER, "", v);
+	dp_each_gauges(dp, cb, arg);
+}
+
+/* The stats line's key: lb and dp counters bare, others prefixed. */
+void
+dp_counter_key(const struct dp_counter *c, char *buf, size_t len)
+{
+	if (strcmp(c->sub, "lb") == 0 || strcmp(c->sub, "dp") == 0)
+		snprintf(buf, len, "%s", c->name);
+	else
+		snprintf(buf, len, "%s_%s", c->sub, c->name);
+}
+
+struct dp_line {
+	char	buf[DP_STATS_LINE];
+	size_t	off;
+};
+
+/* Append " key=value" (counters without labels) to the line. */
+static void
+dp_line_put(void *arg, const struct dp_counter *c)
+{
+	struct dp_line	*l = arg;
+	char		 key[96];
+	int		 n;
+
+	if (c->labels[0] != '\0' || l->off >= sizeof(l->buf))
+		return;
+	dp_counter_key(c, key, sizeof(key));
+	n = snprintf(l->buf + l->off, sizeof(l->buf) - l->off, " %s=%llu",
+	    key, (unsigned long long)c->value);
+	if (n > 0)
+		l->off += (size_t)n;
 }
 
 void
 dp_log_stats(struct dp *dp)
 {
-	char		 line[DP_STATS_LINE], key[64];
-	const char	*name;
-	size_t		 i, off;
-	uint64_t	 v;
+	struct dp_line	l;
 
-	off = (size_t)snprintf(line, sizeof(line), "stats:");
-	for (i = 0; i < LB_STATS_N; i++)
-		dp_stats_put(line, &off, lb_stats_desc[i].name,
-		    lb_stats_get(&dp->lb.stats, i));
-	for (i = 0; i < sizeof(dp_stats_names) / sizeof(dp_stats_names[0]);
-	    i++)
-		dp_stats_put(line, &off, dp_stats_names[i].name,
-		    *(const uint64_t *)(const void *)((const char *)&dp->stats +
-		    dp_stats_names[i].off));
-	dp_stats_edges(dp, line, &off);
-	for (i = 0; (name = repl_stat(dp->repl, i, &v)) != NULL; i++) {
-		snprintf(key, sizeof(key), "repl_%s", name);
-		dp_stats_put(line, &off, key, v);
-	}
-	log_info("%s", line);
+	l.off = (size_t)snprintf(l.buf, sizeof(l.buf), "stats:");
+	dp_foreach_counter(dp, dp_line_put, &l);
+	log_info("%s", l.buf);
 }
 
 /* Graceful leave (SIGTERM): hand the entries over, then call done. */

@@ -80,9 +80,10 @@ struct repl {
 
 static const struct {
 	const char	*name;
+	const char	*help;
 	size_t		 off;
 } repl_stats_names[] = {
-#define REPL_STATS_NAME(name, help)	{ #name, offsetof(struct repl_stats, name) },
+#define REPL_STATS_NAME(name, help)	{ #name, help, offsetof(struct repl_stats, name) },
 	REPL_STATS_FOREACH(REPL_STATS_NAME)
 #undef REPL_STATS_NAME
 };
@@ -874,11 +875,19 @@ repl_stats(const struct repl *r)
 }
 
 const char *
-repl_stat(const struct repl *r, size_t i, uint64_t *v)
+repl_stat(const struct repl *r, size_t i, uint64_t *v, const char **help)
 {
 	if (i >= sizeof(repl_stats_names) / sizeof(repl_stats_names[0]))
 		return (NULL);
+	if (help != NULL)
+		*help = repl_stats_names[i].help;
 	*v = *(const uint64_t *)(const void *)((const char *)&r->stats +
 	    repl_stats_names[i].off);
 	return (repl_stats_names[i].name);
+}
+
+const struct peer_stats *
+repl_peer_stats(const struct repl *r)
+{
+	return (peer_stats(r->peer));
 }

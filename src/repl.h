@@ -9,6 +9,7 @@
 struct event_base;
 struct cluster;
 struct lb;
+struct peer_stats;
 struct repl;
 
 #define REPL_STATS_FOREACH(X)						\
@@ -59,7 +60,10 @@ void		 repl_members_changed(struct repl *);
  */
 void		 repl_leave(struct repl *, void (*)(void *), void *);
 const struct repl_stats *repl_stats(const struct repl *);
-/* Name and value of counter i, for the stats line; NULL past the end. */
-const char	*repl_stat(const struct repl *, size_t, uint64_t *);
+/* Name, value and help of counter i; NULL past the end. */
+const char	*repl_stat(const struct repl *, size_t, uint64_t *,
+		    const char **);
+/* The reliable channel's counters. */
+const struct peer_stats *repl_peer_stats(const struct repl *);
 
 #endif
