@@ -563,6 +563,39 @@ dp_log_stats(struct dp *dp)
 	log_info("%s", l.buf);
 }
 
+struct lb *
+dp_lb(struct dp *dp)
+{
+	return (&dp->lb);
+}
+
+struct cluster *
+dp_cluster(struct dp *dp)
+{
+	return (dp->cluster);
+}
+
+struct repl *
+dp_repl(struct dp *dp)
+{
+	return (dp->repl);
+}
+
+const struct ilbd_conf *
+dp_conf(const struct dp *dp)
+{
+	return (dp->conf);
+}
+
+void
+dp_sched_changed(struct dp *dp)
+{
+	unsigned int	i;
+
+	for (i = 0; i < dp->lb.nsvc; i++)
+		sched_rebuild(&dp->lb.svc[i].sched);
+}
+
 /* Graceful leave (SIGTERM): hand the entries over, then call done. */
 void
 dp_leave(struct dp *dp, void (*done)(void *), void *arg)

@@ -8,7 +8,10 @@
 #include "config.h"
 
 struct event_base;
+struct cluster;
 struct dp;
+struct lb;
+struct repl;
 
 /* Counters of the data path's own edges (the decision has its own). */
 #define DP_STATS_FOREACH(X)						\
@@ -53,6 +56,14 @@ void		 dp_foreach_counter(struct dp *, dp_counter_cb, void *);
 /* The stats line's key of a counter: lb and dp bare, others sub_name. */
 void		 dp_counter_key(const struct dp_counter *, char *, size_t);
 const struct dp_stats *dp_stats(const struct dp *);
+/* The parts, for ilbctl's commands and /metrics (read; change via lb). */
+struct lb	*dp_lb(struct dp *);
+struct cluster	*dp_cluster(struct dp *);
+struct repl	*dp_repl(struct dp *);
+const struct ilbd_conf *dp_conf(const struct dp *);
+/* Rebuild the schedulers after sched_set_*() changes (drain, weight, health). */
+void		 dp_sched_changed(struct dp *);
+
 /* Graceful leave: hand every entry over, then call done(arg). */
 void		 dp_leave(struct dp *, void (*)(void *), void *);
 
