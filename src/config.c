@@ -41,7 +41,7 @@ struct config_ctx {
 static const char *const config_top_keys[] = { "node", "cluster", "input",
     "tables", "control", "metrics", "services", NULL };
 static const char *const config_node_keys[] = { "id", "interface",
-    "address", NULL };
+    "address", "user", NULL };
 static const char *const config_cluster_keys[] = { "group", "port",
     "hello_ms", "dead_ms", "key_file", "authenticate", "scoring", NULL };
 static const char *const config_input_keys[] = { "mode", "device", NULL };
@@ -470,6 +470,7 @@ config_defaults(struct ilbd_conf *conf)
 	conf->tables.syn_timeout_s = 30;
 	util_strlcpy(conf->control_socket, CONF_DEFAULT_SOCKET,
 	    sizeof(conf->control_socket));
+	util_strlcpy(conf->node.user, "ilbd", sizeof(conf->node.user));
 	conf->metrics_enabled = 1;
 	util_addr_parse(CONF_DEFAULT_METRICS, &conf->metrics_addr);
 	conf->metrics_port = 9650;
@@ -553,6 +554,30 @@ config_node_id(struct config_ctx *ctx, const config_setting_t *s)
 	}
 }
 
+/* node.user: a plausible user name, or "" to keep running as root. */
+static int
+config_node_user(struct config_ctx *ctx, const config_setting_t *g)
+{
+	const char	*u = NULL;
+	size_t		 i;
+
+	if (config_get_str(ctx, g, "user", &u) == -1)
+		return (-1);
+	if (u == NULL)
+		return (0);
+	for (i = 0; u[i] != '\0'; i++)
+		if (!isalnum((unsigned char)u[i]) && u[i] != '_' &&
+		    u[i] != '-' && u[i] != '.')
+			break;
+	if (u[i] != '\0' || i >= CONF_USER_MAX || u[0] == '-')
+		return (config_err(ctx, config_member(g, "user"),
+		    "user: \"%s\" is not a user name (up to %d characters of "
+		    "A-Z a-z 0-9 _ . -, or \"\" to stay root)", u,
+		    CONF_USER_MAX - 1));
+	util_strlcpy(ctx->conf->node.user, u, sizeof(ctx->conf->node.user));
+	return (0);
+}
+
 static int
 config_parse_node(struct config_ctx *ctx, const config_setting_t *root)
 {
@@ -579,7 +604,7 @@ config_parse_node(struct config_ctx *ctx, const config_setting_t *root)
 			return (-1);
 		n->has_address = 1;
 	}
-	return (0);
+	return (config_node_user(ctx, g));
 }
 
 /* Defaults may clash with set values: say which key to set. */
@@ -1266,6 +1291,7 @@ config_dump_node(const struct ilbd_conf *conf, FILE *fp)
 	if (n->has_address)
 		config_dump_kv(fp, "  ", "address",
 		    util_addr_fmt(&n->address, a, sizeof(a)));
+	config_dump_kv(fp, "  ", "user", n->user);
 	fputs("};\n", fp);
 }
 

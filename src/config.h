@@ -17,6 +17,7 @@
 #define CONF_KEY_MAX		4096
 #define CONF_KEY_LEN		32	/* derived key (BLAKE2b of the file) */
 #define CONF_SOCKPATH_MAX	108	/* sun_path */
+#define CONF_USER_MAX		33	/* user name to run as, NUL included */
 
 enum conf_scoring { SCORING_CRC32C_MIX, SCORING_CRC32, SCORING_KEYED };
 enum conf_input { INPUT_TUN, INPUT_PCAP };
@@ -56,6 +57,7 @@ struct node_conf {
 	char			interface[IF_NAMESIZE];	/* required */
 	struct ilb_addr		address;	/* valid if has_address */
 	int			has_address;	/* node.address or an address id */
+	char			user[CONF_USER_MAX];	/* "" = stay root; default ilbd */
 };
 
 struct cluster_conf {

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "dp.h"
 #include "log.h"
+#include "priv.h"
 
 #define ILBD_CONFFILE	"/etc/ilbd.conf"	/* the contract's default */
 
@@ -144,6 +145,27 @@ ilbd_on_signal(evutil_socket_t sig, short what, void *arg)
 	}
 }
 
+/* Everything privileged is open: become node.user. */
+static void
+ilbd_drop_privileges(struct ilbd *env)
+{
+	char	*cause = NULL;
+
+	switch (priv_drop(env->conf->node.user, &cause)) {
+	case -1:
+		fatalx("%s", cause ? cause : "cannot drop privileges");
+	case 0:
+		log_info("running as user %s with CAP_NET_ADMIN and "
+		    "CAP_NET_RAW only", env->conf->node.user);
+		break;
+	default:
+		if (cause != NULL)
+			log_warnx("%s", cause);
+		break;
+	}
+	free(cause);
+}
+
 /* Set up the event base, signals and the data path; run until told to stop. */
 static void
 ilbd_run(struct ilbd *env, int foreground)
@@ -168,6 +190,7 @@ ilbd_run(struct ilbd *env, int foreground)
 		fatalx("cannot install signal events");
 	if ((env->dp = dp_open(env->base, env->conf, &cause)) == NULL)
 		fatalx("%s", cause ? cause : "cannot start the data path");
+	ilbd_drop_privileges(env);
 
 	config_summary(env->conf, summary, sizeof(summary));
 	log_info("ilbd %s started (pid %ld): %s", PACKAGE_VERSION,

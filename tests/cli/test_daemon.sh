@@ -20,6 +20,11 @@ ip -n "$NS" link set eth0p up
 ip netns exec "$NS" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 
 example_conf "$TMP/ilbd.conf"
+# ilbd gives up root for "nobody" (present everywhere); it must still read
+# the configuration and key on reload.
+sed -i 's/^\([[:space:]]*interface = .*\)$/\1\n  user = "nobody";/' "$TMP/ilbd.conf"
+chmod 755 "$TMP"
+chmod 644 "$TMP/ilbd.conf" "$TMP/cluster.key"
 ip netns exec "$NS" "$ILBD" -f -c "$TMP/ilbd.conf" > "$TMP/log" 2>&1 &
 pid=$!
 check "started message logged" wait_for "$TMP/log" "started (pid $pid)" 5
@@ -27,6 +32,9 @@ check "the pid we started is ilbd itself (no fork)" kill -0 "$pid"
 check "the TUN device is up" ip -n "$NS" link show ilb0 up
 check "the IPv4 VIP is routed into it" sh -c "ip -n $NS route show 198.51.100.10 | grep -q ilb0"
 check "the IPv6 VIP is routed into it" sh -c "ip -n $NS -6 route show 2001:db8:100::10 | grep -q ilb0"
+check "runs as nobody after set-up" sh -c "grep -q '^Uid:[[:space:]]*65534' /proc/$pid/status"
+check "keeps only CAP_NET_ADMIN and CAP_NET_RAW" sh -c "grep -q '^CapEff:[[:space:]]*0000000000003000' /proc/$pid/status"
+check "says so in the log" grep -q "running as user nobody" "$TMP/log"
 kill -USR1 "$pid"
 check "SIGUSR1 logs the counters" wait_for "$TMP/log" "^stats: rx=" 5
 

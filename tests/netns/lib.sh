@@ -101,6 +101,8 @@ netns_setup() {
 	else
 		NETNS_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ilbd-netns.XXXXXX") || exit 1
 	fi
+	# the ILBs give up root (node.user) and re-read configs on reload
+	chmod 755 "$NETNS_DIR"
 	: > "$NETNS_DIR/pids"
 	# shellcheck disable=SC2154 # netns_rc is assigned in the trap itself
 	trap 'netns_rc=$?; netns_exit; exit $netns_rc' EXIT
@@ -347,7 +349,7 @@ start_gredecap() {
 ilb_conf() {
 	[ -f "$NETNS_DIR/cluster.key" ] ||
 	    head -c 32 /dev/urandom > "$NETNS_DIR/cluster.key"
-	chmod 600 "$NETNS_DIR/cluster.key"
+	chmod 644 "$NETNS_DIR/cluster.key"	# a test key, read after set-up
 	_servers=
 	for _s in $(seq 1 "$N_SRV"); do
 		_servers="$_servers${_servers:+,
@@ -358,6 +360,7 @@ ilb_conf() {
 node = {
   id = "$(ilb_id "$1")";
   interface = "eth0";
+  user = "${ILB_USER-nobody}";
 };
 cluster = {
   group = "$GROUP";

@@ -738,6 +738,10 @@ static const struct err_case name_cases[] = {
 	    "interface: \"eth/0\" is not an interface name" },
 	{ "node = { id = 1;\n  interface = \"eth 0\"; };\n" KEY, 2,
 	    "interface: \"eth 0\" is not an interface name" },
+	{ "node = { id = 1; interface = \"eth0\";\n  user = \"root:0\"; };\n"
+	    KEY, 2, "user: \"root:0\" is not a user name" },
+	{ "node = { id = 1; interface = \"eth0\";\n  user = \"-x\"; };\n"
+	    KEY, 2, "user: \"-x\" is not a user name" },
 	{ HDR "control = {\n  socket = \"run/ilbd.sock\"; };\n", 4,
 	    "socket: \"run/ilbd.sock\" is not an absolute path shorter than 108 "
 	    "characters" },
