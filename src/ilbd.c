@@ -13,6 +13,7 @@
 #include "config.h"
 #include "dp.h"
 #include "log.h"
+#include "metrics.h"
 #include "priv.h"
 
 #define ILBD_CONFFILE	"/etc/ilbd.conf"	/* the contract's default */
@@ -21,6 +22,7 @@ struct ilbd {
 	struct event_base	*base;
 	struct ilbd_conf	*conf;
 	struct dp		*dp;
+	struct metrics		*metrics;
 	const char		*conffile;
 	struct event		*ev_term;
 	struct event		*ev_int;
@@ -190,6 +192,9 @@ ilbd_run(struct ilbd *env, int foreground)
 		fatalx("cannot install signal events");
 	if ((env->dp = dp_open(env->base, env->conf, &cause)) == NULL)
 		fatalx("%s", cause ? cause : "cannot start the data path");
+	if ((env->metrics = metrics_open(env->base, env->conf, env->dp,
+	    &cause)) == NULL)
+		fatalx("%s", cause ? cause : "cannot start the metrics");
 	ilbd_drop_privileges(env);
 
 	config_summary(env->conf, summary, sizeof(summary));
@@ -197,6 +202,7 @@ ilbd_run(struct ilbd *env, int foreground)
 	    (long)getpid(), summary);
 	if (event_base_dispatch(env->base) == -1)
 		log_warnx("event loop failed");
+	metrics_close(env->metrics);
 	dp_close(env->dp);
 	log_info("ilbd stopped");
 

@@ -22,7 +22,7 @@ ip netns exec "$NS" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwardin
 example_conf "$TMP/ilbd.conf"
 # ilbd gives up root for "nobody" (present everywhere); it must still read
 # the configuration and key on reload.
-sed -i 's/^\([[:space:]]*interface = .*\)$/\1\n  user = "nobody";/' "$TMP/ilbd.conf"
+sed -i 's/^\([[:space:]]*user[[:space:]]*=\).*/\1 "nobody";/' "$TMP/ilbd.conf"
 chmod 755 "$TMP"
 chmod 644 "$TMP/ilbd.conf" "$TMP/cluster.key"
 ip netns exec "$NS" "$ILBD" -f -c "$TMP/ilbd.conf" > "$TMP/log" 2>&1 &

@@ -965,3 +965,42 @@ repl_kill() {
 	check "withdraw ilb$1's route" route_del_nexthop "$1"
 	check "the survivors log ilb$1 gone" repl_wait_gone "$1" 5
 }
+
+# ilb_conf_health I GROUP: replace the health group that ilb_conf wrote in
+# $NETNS_DIR/ilbI.conf (check = "none") by GROUP, e.g.
+# '{ check = "tcp"; interval_ms = 200; timeout_ms = 100; rise = 2; fall = 2; }'.
+ilb_conf_health() {
+	sed "s/^\( *health = \).*;\$/\1$2;/" "$NETNS_DIR/ilb$1.conf" \
+	    > "$NETNS_DIR/ilb$1.conf.tmp" &&
+	    mv "$NETNS_DIR/ilb$1.conf.tmp" "$NETNS_DIR/ilb$1.conf" &&
+	    grep -qF "health = $2;" "$NETNS_DIR/ilb$1.conf"
+}
+
+# wait_logs PATTERN MS: every running ILB's log matches PATTERN (grep),
+# polled every 50 ms for at most MS ms.  WAIT_MS: the time it took; the
+# ILBs still missing it are noted on failure.
+wait_logs() {
+	_t0=$(now_ms)
+	while :; do
+		_missing=
+		for _j in $(seq 1 "$N_ILB"); do
+			ilb_alive "$_j" || continue
+			grep -q "$1" "$(ilb_log "$_j")" 2>/dev/null ||
+			    _missing="$_missing ilb$_j"
+		done
+		WAIT_MS=$(($(now_ms) - _t0))
+		[ -n "$_missing" ] || return 0
+		[ "$WAIT_MS" -lt "$2" ] || break
+		sleep 0.05
+	done
+	note "'$1' missing after $WAIT_MS ms in:$_missing"
+	return 1
+}
+
+# ilb_conf_metrics I [LISTEN]: in $NETNS_DIR/ilbI.conf (from ilb_conf), serve
+# /metrics on LISTEN (default ILB I's own address, port 9650) instead of "".
+ilb_conf_metrics() {
+	_l=${2:-$(ilb_addr "$1"):9650}
+	sed -i "s|^  listen = \"\";|  listen = \"$_l\";|" "$NETNS_DIR/ilb$1.conf" &&
+	    grep -qF "  listen = \"$_l\";" "$NETNS_DIR/ilb$1.conf"
+}
