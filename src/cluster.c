@@ -1191,6 +1191,13 @@ cluster_reload_blocker(const struct cluster *c, const struct ilbd_conf *n)
 	return (NULL);
 }
 
+/* What in conf cannot change while running, or NULL. */
+const char *
+cluster_reload_check(const struct cluster *c, const struct ilbd_conf *conf)
+{
+	return (cluster_reload_blocker(c, conf));
+}
+
 int
 cluster_reload(struct cluster *c, const struct ilbd_conf *conf)
 {

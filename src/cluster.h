@@ -172,6 +172,8 @@ void		 cluster_close(struct cluster *);
  * interface, node id or address, key, authenticate, scoring).
  */
 int		 cluster_reload(struct cluster *, const struct ilbd_conf *);
+const char	*cluster_reload_check(const struct cluster *,
+		    const struct ilbd_conf *);
 /* Also tell cb about joins, restarts, state changes and departures. */
 void		 cluster_set_event_cb(struct cluster *, cluster_event_cb,
 		    void *);

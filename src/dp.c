@@ -480,6 +480,8 @@ dp_each_gauges(struct dp *dp, dp_counter_cb cb, void *arg)
 	for (i = 0; i < dp->lb.nsvc; i++) {
 		sc = &dp->lb.svc[i].sched;
 		for (j = 0; j < sc->n; j++) {
+			if (!lb_server_live(&dp->lb, i, j))
+				continue;
 			snprintf(labels, sizeof(labels),
 			    "service=\"%s\",server=\"%s\"",
 			    dp->lb.svc[i].conf->name, util_addr_fmt(
@@ -594,6 +596,59 @@ dp_sched_changed(struct dp *dp)
 
 	for (i = 0; i < dp->lb.nsvc; i++)
 		sched_rebuild(&dp->lb.svc[i].sched);
+}
+
+/*
+ * Apply a reloaded configuration: services and servers through lb (which
+ * keeps every connection), then the VIP routes or capture filter, the
+ * servers' neighbour entries and the cluster's timers. Nothing changes
+ * when it returns -1 with *cause set. On success newconf replaces the
+ * running configuration here; the caller frees the old one.
+ */
+int
+dp_reload(struct dp *dp, const struct ilbd_conf *newconf, char *summary,
+    size_t len, char **cause)
+{
+	struct lb_reload_summary	 sum;
+	const char			*why;
+	char				*filter;
+	unsigned int			 i, j;
+
+	if ((why = cluster_reload_check(dp->cluster, newconf)) != NULL) {
+		if (asprintf(cause, "%s cannot change at run time; restart "
+		    "ilbd", why) == -1)
+			*cause = NULL;
+		return (-1);
+	}
+	if (lb_reload(&dp->lb, newconf, dp_now(), &sum, cause) == -1)
+		return (-1);
+	lb_reload_summary_fmt(&sum, summary, len);
+	dp->conf = newconf;
+	repl_set_conf(dp->repl, newconf);
+	(void)cluster_reload(dp->cluster, newconf);
+	if (dp->tun != NULL && tun_route_vips(dp->tun, newconf, cause) == -1) {
+		log_warnx("reload: VIP routes: %s", *cause ? *cause : "error");
+		free(*cause);
+		*cause = NULL;
+	}
+	if (dp->cap != NULL && (filter = capture_filter(newconf)) != NULL) {
+		if (capture_set_filter(dp->cap, filter, cause) == -1) {
+			log_warnx("reload: capture filter: %s",
+			    *cause ? *cause : "error");
+			free(*cause);
+			*cause = NULL;
+		}
+		free(filter);
+	}
+	if (dp->neigh != NULL)
+		for (i = 0; i < newconf->nservices; i++)
+			if (newconf->services[i].forward == FORWARD_DSR)
+				for (j = 0; j < newconf->services[i].nservers;
+				    j++)
+					dp_watch_server(dp,
+					    &newconf->services[i].servers[j].addr);
+	dp_sched_changed(dp);
+	return (0);
 }
 
 /* Graceful leave (SIGTERM): hand the entries over, then call done. */

@@ -64,6 +64,13 @@ const struct ilbd_conf *dp_conf(const struct dp *);
 /* Rebuild the schedulers after sched_set_*() changes (drain, weight, health). */
 void		 dp_sched_changed(struct dp *);
 
+/*
+ * A reloaded configuration: applied without losing a connection, or
+ * refused (-1, *cause) with nothing changed. summary gets one line.
+ */
+int		 dp_reload(struct dp *, const struct ilbd_conf *, char *, size_t,
+		    char **);
+
 /* Graceful leave: hand every entry over, then call done(arg). */
 void		 dp_leave(struct dp *, void (*)(void *), void *);
 

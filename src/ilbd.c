@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,8 @@
 
 #include "config.h"
 #include "dp.h"
+#include "health.h"
+#include "lb.h"
 #include "log.h"
 #include "metrics.h"
 #include "priv.h"
@@ -23,6 +26,7 @@ struct ilbd {
 	struct ilbd_conf	*conf;
 	struct dp		*dp;
 	struct metrics		*metrics;
+	struct health		*health;
 	const char		*conffile;
 	struct event		*ev_term;
 	struct event		*ev_int;
@@ -34,7 +38,7 @@ struct ilbd {
 
 static void	ilbd_usage(void) __attribute__((noreturn));
 static int	ilbd_check(const char *, int);
-static void	ilbd_reload(struct ilbd *);
+static int	ilbd_reload(struct ilbd *, char **);
 static void	ilbd_left(void *);
 static void	ilbd_on_signal(evutil_socket_t, short, void *);
 static void	ilbd_run(struct ilbd *, int);
@@ -67,47 +71,77 @@ ilbd_check(const char *file, int verbose)
 	return (0);
 }
 
-/*
- * SIGHUP: load and validate the file again. On any error the running
- * configuration stays as it is and the reason is logged.
- */
-static void
-ilbd_reload(struct ilbd *env)
+/* Log a reload's outcome and keep it for ilbctl; returns rv. */
+static int
+ilbd_reload_result(char **result, int rv, const char *fmt, ...)
 {
-	struct ilbd_conf	*conf;
-	char			*cause = NULL;
-	char			 summary[512];
+	va_list	 ap;
+	char	*msg = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) == -1)
+		msg = NULL;
+	va_end(ap);
+	if (rv == 0)
+		log_info("%s", msg ? msg : "configuration reloaded");
+	else
+		log_warnx("%s", msg ? msg : "reload failed");
+	if (result != NULL)
+		*result = msg;
+	else
+		free(msg);
+	return (rv);
+}
+
+/*
+ * SIGHUP and ilbctl reload: load and validate the file again, then apply
+ * it without losing a connection. On any error the running configuration
+ * stays as it is and the reason is logged (and given to ilbctl).
+ */
+static int
+ilbd_reload(struct ilbd *env, char **result)
+{
+	struct ilbd_conf	*conf, *old = env->conf;
+	char			*cause = NULL, summary[512];
+	int			 rv;
 
 	if (config_load(env->conffile, &conf, &cause) == -1) {
-		log_warnx("reload failed, keeping the running configuration: %s",
-		    cause ? cause : "configuration error");
+		rv = ilbd_reload_result(result, -1, "reload failed, keeping "
+		    "the running configuration: %s", cause ? cause :
+		    "configuration error");
 		free(cause);
-		return;
+		return (rv);
 	}
-	if (memcmp(&conf->node.id, &env->conf->node.id,
-	    sizeof(conf->node.id)) != 0) {
-		log_warnx("reload refused: node.id cannot change at run time "
-		    "(%s -> %s); restart ilbd", env->conf->node.id_text,
-		    conf->node.id_text);
+	if (memcmp(&conf->node.id, &old->node.id, sizeof(conf->node.id)) !=
+	    0) {
+		rv = ilbd_reload_result(result, -1, "reload refused: node.id "
+		    "cannot change at run time (%s -> %s); restart ilbd",
+		    old->node.id_text, conf->node.id_text);
 		config_free(conf);
-		return;
+		return (rv);
 	}
-	if (conf->input.mode != env->conf->input.mode ||
-	    strcmp(conf->input.device, env->conf->input.device) != 0) {
-		log_warnx("reload refused: input.mode and input.device cannot "
-		    "change at run time; restart ilbd");
+	if (conf->input.mode != old->input.mode ||
+	    strcmp(conf->input.device, old->input.device) != 0) {
 		config_free(conf);
-		return;
+		return (ilbd_reload_result(result, -1, "reload refused: "
+		    "input.mode and input.device cannot change at run time; "
+		    "restart ilbd"));
 	}
-	/*
-	 * The data path keeps running on the configuration it started with:
-	 * applying service changes live (with their connections) comes with
-	 * ilbctl reload. Say so rather than pretend.
-	 */
-	config_summary(conf, summary, sizeof(summary));
-	log_info("configuration reloaded: %s; the data path applies changes "
-	    "to services, servers and tables at the next restart", summary);
-	config_free(conf);
+	if (dp_reload(env->dp, conf, summary, sizeof(summary), &cause) == -1) {
+		rv = ilbd_reload_result(result, -1, "reload refused, keeping "
+		    "the running configuration: %s", cause ? cause : "error");
+		free(cause);
+		config_free(conf);
+		return (rv);
+	}
+	if (health_reload(env->health, conf, &cause) == -1) {
+		log_warnx("reload: health checks: %s", cause ? cause : "error");
+		free(cause);
+	}
+	env->conf = conf;
+	config_free(old);
+	return (ilbd_reload_result(result, 0, "configuration reloaded: %s",
+	    summary));
 }
 
 /* The entries are handed over: let the LEAVING announcement go, then stop. */
@@ -129,7 +163,7 @@ ilbd_on_signal(evutil_socket_t sig, short what, void *arg)
 	switch (sig) {
 	case SIGHUP:
 		log_info("SIGHUP: reloading %s", env->conffile);
-		ilbd_reload(env);
+		(void)ilbd_reload(env, NULL);
 		break;
 	case SIGUSR1:
 		dp_log_stats(env->dp);
@@ -145,6 +179,30 @@ ilbd_on_signal(evutil_socket_t sig, short what, void *arg)
 		dp_leave(env->dp, ilbd_left, env);
 		break;
 	}
+}
+
+/*
+ * A health check changed a server's state. The checker counts in the
+ * configuration's order; the data path keeps its own (stable across
+ * reloads): match by service name and server address.
+ */
+static void
+ilbd_health_changed(void *arg, unsigned int svc, unsigned int srv, int up)
+{
+	struct ilbd		*env = arg;
+	struct lb		*lb = dp_lb(env->dp);
+	const struct ilb_addr	*addr;
+	const char		*name;
+	int			 i, j;
+
+	name = health_service_name(env->health, svc);
+	addr = health_server_addr(env->health, svc, srv);
+	if (name == NULL || addr == NULL ||
+	    (i = lb_service_by_name(lb, name)) == -1 ||
+	    (j = lb_service_server(lb, (unsigned int)i, addr)) == -1)
+		return;
+	sched_set_up(&lb->svc[i].sched, (unsigned int)j, up);
+	dp_sched_changed(env->dp);
 }
 
 /* Everything privileged is open: become node.user. */
@@ -195,6 +253,9 @@ ilbd_run(struct ilbd *env, int foreground)
 	if ((env->metrics = metrics_open(env->base, env->conf, env->dp,
 	    &cause)) == NULL)
 		fatalx("%s", cause ? cause : "cannot start the metrics");
+	if ((env->health = health_open(env->base, env->conf,
+	    ilbd_health_changed, env, &cause)) == NULL)
+		fatalx("%s", cause ? cause : "cannot start the health checks");
 	ilbd_drop_privileges(env);
 
 	config_summary(env->conf, summary, sizeof(summary));
@@ -202,6 +263,7 @@ ilbd_run(struct ilbd *env, int foreground)
 	    (long)getpid(), summary);
 	if (event_base_dispatch(env->base) == -1)
 		log_warnx("event loop failed");
+	health_close(env->health);
 	metrics_close(env->metrics);
 	dp_close(env->dp);
 	log_info("ilbd stopped");

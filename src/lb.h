@@ -19,6 +19,7 @@
 #define LB_QUEUE_LEN	8192		/* output records, a power of two */
 #define LB_SELF_NONE	((size_t)-1)	/* lb_set_members(): not a member */
 #define LB_REFRESH_S	10		/* shortest REFRESH window, seconds */
+#define LB_SERVICES_MAX	(4 * CONF_SERVICES_MAX)	/* live and draining */
 
 enum lb_verdict {
 	LB_DROP = 0,			/* act.drop says why */
@@ -50,7 +51,10 @@ enum lb_path {
 	LB_PATH_HASH			/* stateless fallback, scheduler hash */
 };
 
-/* What to do with one packet. Pointers are into the config given to lb_init. */
+/*
+ * What to do with one packet. svc and srv point into lb's own copy of the
+ * configuration: valid until the next lb_reload() or lb_free().
+ */
 struct lb_action {
 	enum lb_verdict			 verdict;
 	enum lb_drop			 drop;		/* LB_DROP */
@@ -78,12 +82,39 @@ struct lb_record {
 	struct flow_key		key;
 };
 
-/* A configured service and its scheduler state. */
+/*
+ * A service and its scheduler state. Indices are stable across reloads:
+ * a service or server removed from the configuration keeps its index,
+ * flagged, while connections still use it (it takes no new ones); new ones
+ * take a free index or are appended. conf is lb's own copy (the caller's
+ * configuration may be freed after lb_init() or lb_reload()); its
+ * servers[] holds every index, removed servers included (conf->nservers ==
+ * sched.n).
+ */
 struct lb_service {
-	const struct service_conf	*conf;
+	const struct service_conf	*conf;		/* == own */
+	struct service_conf		*own;		/* lb-owned copy */
+	uint8_t				*gone;		/* per server: removed,
+							   draining */
 	struct sched			 sched;
 	uint8_t				 match[2 + 16];	/* dport | vip, as in the key */
 	uint8_t				 mlen;		/* 6 or 18 */
+	uint8_t				 removed;	/* not in the config:
+							   draining */
+};
+
+/* What lb_reload() changed, for one log line (lb_reload_summary_fmt()). */
+struct lb_reload_summary {
+	unsigned int	services_added;		/* new names (or revived) */
+	unsigned int	services_removed;	/* now draining */
+	unsigned int	services_changed;	/* vip, port or forward: removed
+						   and added again */
+	unsigned int	services_purged;	/* draining ones freed: unused */
+	unsigned int	servers_added;		/* in kept services */
+	unsigned int	servers_removed;	/* now draining */
+	unsigned int	servers_reweighted;	/* config weight changed */
+	unsigned int	servers_purged;		/* draining ones freed */
+	char		changed[128];		/* names of changed services */
 };
 
 /*
@@ -110,6 +141,9 @@ struct lb {
 	unsigned int		 nsvc;
 	uint16_t		*svc_hash;	/* service index + 1; 0 empty */
 	uint32_t		 svc_mask;	/* svc_hash slots - 1 */
+	struct tables_conf	 tables;	/* as last applied */
+	enum conf_scoring	 scoring;	/* cannot change live */
+	uint8_t			 key[CONF_KEY_LEN];	/* for keyed scoring */
 	struct lb_record	*queue;		/* LB_QUEUE_LEN records */
 	uint32_t		 qhead;		/* next to pop, free running */
 	uint32_t		 qtail;		/* next to fill, free running */
@@ -117,12 +151,43 @@ struct lb {
 };
 
 /*
- * Set up tables, schedulers and the service lookup from conf, which must
- * outlive lb. No members until lb_set_members(). Returns 0, or -1 with
- * errno set (EINVAL: a service without servers or a duplicate VIP:port).
+ * Set up tables, schedulers and the service lookup from conf; lb keeps
+ * copies of what it needs, conf may be freed afterwards. No members until
+ * lb_set_members(). Returns 0, or -1 with errno set (EINVAL: a service
+ * without servers or a duplicate VIP:port).
  */
 int		 lb_init(struct lb *, const struct ilbd_conf *, uint64_t);
 void		 lb_free(struct lb *);
+/*
+ * Apply a new configuration live (SIGHUP), keeping every connection.
+ * Services are matched by name, servers by address within a service. A
+ * service whose vip, port or forward changed is removed and added again.
+ * Removed services and servers drain: their LTOC and cache entries keep
+ * forwarding until they end, they take no new connection (a SYN to a
+ * removed service drops as no_service, counted as service_removed), and
+ * once nothing refers to them a later reload frees their index. New
+ * servers join the scheduler; health (up), operator drain and active
+ * counts survive. Weight: a config weight change wins, otherwise a
+ * weight set at run time (`ilbctl server weight`) is kept. The scheduler
+ * kind follows the config. Table timeouts change live. Refused, with
+ * nothing changed: tables.ltoc_size or cache_size, cluster.scoring (and
+ * the cluster key under keyed scoring). Everything is validated and
+ * allocated before anything changes: on -1, *cause (malloc'd, may be left
+ * NULL on ENOMEM) says why and lb is as it was. sum, if not NULL, is
+ * filled on success. newconf may be freed afterwards; the previous conf
+ * too. Walks both tables once to find what draining entries still use.
+ */
+int		 lb_reload(struct lb *, const struct ilbd_conf *, uint64_t,
+		    struct lb_reload_summary *, char **);
+/* "services +1 -0 ~1 (web), servers +2 -1 w3, purged 0/0" into buf. */
+void		 lb_reload_summary_fmt(const struct lb_reload_summary *,
+		    char *, size_t);
+/* 1 if service i is in the running config (not removed, draining). */
+int		 lb_service_live(const struct lb *, unsigned int);
+/* 1 if server j of service i is in the running config (not draining). */
+int		 lb_server_live(const struct lb *, unsigned int, unsigned int);
+/* Index of the live service named name, or -1. */
+int		 lb_service_by_name(const struct lb *, const char *);
 
 /*
  * The active members: ids[i] has slot slots[i] (as stored in conn_entry
@@ -209,7 +274,11 @@ int		 lb_learn_conn(struct lb *, const struct flow_key *,
  * key is in neither table.
  */
 int		 lb_refresh(struct lb *, const struct flow_key *, uint64_t);
-/* Index of the server of service with address a, or -1. */
+/*
+ * Index of the server of service with address a, or -1. Removed (draining)
+ * servers are found too: their connections still move between members;
+ * control commands check lb_server_live().
+ */
 int		 lb_service_server(const struct lb *, unsigned int,
 		    const struct ilb_addr *);
 

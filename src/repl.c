@@ -886,6 +886,12 @@ repl_stat(const struct repl *r, size_t i, uint64_t *v, const char **help)
 	return (repl_stats_names[i].name);
 }
 
+void
+repl_set_conf(struct repl *r, const struct ilbd_conf *conf)
+{
+	r->conf = conf;
+}
+
 const struct peer_stats *
 repl_peer_stats(const struct repl *r)
 {

@@ -63,6 +63,8 @@ const struct repl_stats *repl_stats(const struct repl *);
 /* Name, value and help of counter i; NULL past the end. */
 const char	*repl_stat(const struct repl *, size_t, uint64_t *,
 		    const char **);
+/* A reloaded configuration (cluster settings unchanged). */
+void		 repl_set_conf(struct repl *, const struct ilbd_conf *);
 /* The reliable channel's counters. */
 const struct peer_stats *repl_peer_stats(const struct repl *);
 

@@ -55,7 +55,9 @@
 	X(promoted, "LTOC entries whose role became owner")		\
 	X(to_backup, "LTOC entries whose role became backup")		\
 	X(to_cache, "LTOC entries moved to the cache: no longer held")	\
-	X(cache_rehomed, "cache entries given new holders: one left")
+	X(cache_rehomed, "cache entries given new holders: one left")	\
+	X(service_removed, "SYNs dropped: service removed by a reload")	\
+	X(reloads, "configuration reloads applied")
 
 struct lb_stats {
 #define LB_STATS_FIELD(name, help)	uint64_t name;

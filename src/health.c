@@ -1,0 +1,544 @@
+/* health.c: TCP health checks of every service's servers (rise/fall). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE		/* vasprintf */
+#endif
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "health.h"
+#include "log.h"
+#include "util.h"
+
+struct health_svc;
+
+/* One server: its check's socket and timers, and its rise/fall state. */
+struct health_host {
+	struct health_svc	*svc;
+	unsigned int		 idx;		/* in the service's servers */
+	struct ilb_addr		 addr;
+	struct sockaddr_storage	 sa;		/* addr, service port */
+	socklen_t		 salen;
+	struct health_fsm	 fsm;
+	int			 fd;		/* check in progress, or -1 */
+	struct event		*ev_timer;	/* next check (NULL: none) */
+	struct event		*ev_conn;	/* connect in progress */
+	int			 last_error;	/* errno of the last failure */
+	uint64_t		 checks;
+	uint64_t		 failures;
+	char			 name[ILB_ADDRSTRLEN];
+};
+
+/* One service: a copy of its health settings and its servers. */
+struct health_svc {
+	struct health		*h;
+	unsigned int		 idx;		/* in the configuration */
+	char			 name[CONF_NAME_MAX + 1];
+	struct health_conf	 conf;
+	uint16_t		 port;
+	struct health_host	*hosts;
+	unsigned int		 nhosts;
+	unsigned int		 nup;		/* hosts up */
+};
+
+struct health {
+	struct event_base	*base;
+	health_cb		 cb;
+	void			*arg;
+	struct health_svc	*svc;
+	unsigned int		 nsvc;
+	struct health_stats	 stats;
+};
+
+static void	health_cause(char **, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+static int	health_build(struct health *, const struct ilbd_conf *,
+		    struct health_svc **, unsigned int *, char **);
+static void	health_free_svcs(struct health_svc *, unsigned int);
+static int	health_start(struct health *, char **);
+static void	health_carry(struct health_svc *, const struct health_svc *);
+static void	health_host_timer(evutil_socket_t, short, void *);
+static void	health_host_check(struct health_host *);
+static void	health_host_connected(evutil_socket_t, short, void *);
+static void	health_host_end(struct health_host *);
+static void	health_host_result(struct health_host *, int);
+static void	health_host_transition(struct health_host *, int);
+
+static void
+health_cause(char **cause, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (cause == NULL)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(cause, fmt, ap) == -1)
+		*cause = NULL;
+	va_end(ap);
+}
+
+void
+health_fsm_init(struct health_fsm *f)
+{
+	f->up = 1;
+	f->nok = 0;
+	f->nfail = 0;
+}
+
+int
+health_fsm_feed(struct health_fsm *f, int ok, uint32_t rise, uint32_t fall)
+{
+	if (rise == 0)
+		rise = 1;
+	if (fall == 0)
+		fall = 1;
+	if (ok) {
+		f->nfail = 0;
+		if (f->nok < UINT32_MAX)
+			f->nok++;
+		if (!f->up && f->nok >= rise) {
+			f->up = 1;
+			return (1);
+		}
+	} else {
+		f->nok = 0;
+		if (f->nfail < UINT32_MAX)
+			f->nfail++;
+		if (f->up && f->nfail >= fall) {
+			f->up = 0;
+			return (1);
+		}
+	}
+	return (0);
+}
+
+uint32_t
+health_first_delay(unsigned int i, unsigned int n, uint32_t interval_ms)
+{
+	if (n == 0)
+		return (0);
+	return ((uint32_t)((uint64_t)interval_ms * (i % n) / n));
+}
+
+/* The address of a server on the service's port. */
+static socklen_t
+health_sockaddr(const struct ilb_addr *a, uint16_t port,
+    struct sockaddr_storage *ss)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (a->family == AF_INET) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		sin->sin_addr = a->u.v4;
+		return (sizeof(*sin));
+	}
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons(port);
+	sin6->sin6_addr = a->u.v6;
+	return (sizeof(*sin6));
+}
+
+/* Copy what the checks need from conf into a new array; nothing runs yet. */
+static int
+health_build(struct health *h, const struct ilbd_conf *conf,
+    struct health_svc **out, unsigned int *nout, char **cause)
+{
+	struct health_svc		*svcs, *s;
+	struct health_host		*hh;
+	const struct service_conf	*sc;
+	unsigned int			 i, j;
+
+	*out = NULL;
+	*nout = 0;
+	if (conf->nservices == 0)
+		return (0);
+	if ((svcs = calloc(conf->nservices, sizeof(*svcs))) == NULL) {
+		health_cause(cause, "health: %s", strerror(errno));
+		return (-1);
+	}
+	for (i = 0; i < conf->nservices; i++) {
+		sc = &conf->services[i];
+		s = &svcs[i];
+		s->h = h;
+		s->idx = i;
+		util_strlcpy(s->name, sc->name, sizeof(s->name));
+		s->conf = sc->health;
+		s->port = sc->port;
+		s->nhosts = sc->nservers;
+		s->nup = sc->nservers;
+		if (sc->nservers == 0)
+			continue;
+		if ((s->hosts = calloc(sc->nservers, sizeof(*s->hosts))) ==
+		    NULL) {
+			health_cause(cause, "health: %s", strerror(errno));
+			health_free_svcs(svcs, i + 1);
+			return (-1);
+		}
+		for (j = 0; j < sc->nservers; j++) {
+			hh = &s->hosts[j];
+			hh->svc = s;
+			hh->idx = j;
+			hh->fd = -1;
+			hh->addr = sc->servers[j].addr;
+			hh->salen = health_sockaddr(&hh->addr, sc->port,
+			    &hh->sa);
+			health_fsm_init(&hh->fsm);
+			util_addr_fmt(&hh->addr, hh->name, sizeof(hh->name));
+		}
+	}
+	*out = svcs;
+	*nout = conf->nservices;
+	return (0);
+}
+
+/* Stop every check of svcs and free them. */
+static void
+health_free_svcs(struct health_svc *svcs, unsigned int n)
+{
+	struct health_host	*hh;
+	unsigned int		 i, j;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < svcs[i].nhosts && svcs[i].hosts != NULL; j++) {
+			hh = &svcs[i].hosts[j];
+			health_host_end(hh);
+			if (hh->ev_timer != NULL)
+				event_free(hh->ev_timer);
+		}
+		free(svcs[i].hosts);
+	}
+	free(svcs);
+}
+
+/* Arm the first check of every checked server, spread over its interval. */
+static int
+health_start(struct health *h, char **cause)
+{
+	struct health_svc	*s;
+	struct health_host	*hh;
+	struct timeval		 tv;
+	unsigned int		 i, j, k, n = 0;
+	uint32_t		 ms;
+
+	for (i = 0; i < h->nsvc; i++)
+		if (h->svc[i].conf.check == CHECK_TCP)
+			n += h->svc[i].nhosts;
+	for (i = 0, k = 0; i < h->nsvc; i++) {
+		s = &h->svc[i];
+		if (s->conf.check != CHECK_TCP)
+			continue;
+		for (j = 0; j < s->nhosts; j++, k++) {
+			hh = &s->hosts[j];
+			hh->ev_timer = evtimer_new(h->base, health_host_timer,
+			    hh);
+			ms = health_first_delay(k, n, s->conf.interval_ms);
+			tv.tv_sec = ms / 1000;
+			tv.tv_usec = (ms % 1000) * 1000;
+			if (hh->ev_timer == NULL ||
+			    evtimer_add(hh->ev_timer, &tv) == -1) {
+				health_cause(cause, "health: cannot set up "
+				    "the timer of service %s server %s",
+				    s->name, hh->name);
+				return (-1);
+			}
+		}
+	}
+	return (0);
+}
+
+struct health *
+health_open(struct event_base *base, const struct ilbd_conf *conf,
+    health_cb cb, void *arg, char **cause)
+{
+	struct health	*h;
+
+	if ((h = calloc(1, sizeof(*h))) == NULL) {
+		health_cause(cause, "health: %s", strerror(errno));
+		return (NULL);
+	}
+	h->base = base;
+	h->cb = cb;
+	h->arg = arg;
+	if (health_build(h, conf, &h->svc, &h->nsvc, cause) == -1) {
+		free(h);
+		return (NULL);
+	}
+	if (health_start(h, cause) == -1) {
+		health_close(h);
+		return (NULL);
+	}
+	return (h);
+}
+
+/* Copy the state of the servers of old that are also in s (by address). */
+static void
+health_carry(struct health_svc *s, const struct health_svc *old)
+{
+	struct health_host		*hh;
+	const struct health_host	*oh;
+	unsigned int			 j, k;
+
+	s->nup = 0;
+	for (j = 0; j < s->nhosts; j++) {
+		hh = &s->hosts[j];
+		oh = NULL;
+		/* unchanged lists match at the same index: try it first */
+		if (j < old->nhosts && util_addr_eq(&old->hosts[j].addr,
+		    &hh->addr))
+			oh = &old->hosts[j];
+		for (k = 0; oh == NULL && k < old->nhosts; k++)
+			if (util_addr_eq(&old->hosts[k].addr, &hh->addr))
+				oh = &old->hosts[k];
+		if (oh != NULL && s->conf.check == CHECK_TCP &&
+		    old->conf.check == CHECK_TCP) {
+			hh->fsm = oh->fsm;
+			hh->last_error = oh->last_error;
+			hh->checks = oh->checks;
+			hh->failures = oh->failures;
+		}
+		s->nup += hh->fsm.up;
+	}
+}
+
+int
+health_reload(struct health *h, const struct ilbd_conf *conf, char **cause)
+{
+	struct health_svc	*svcs, *old;
+	unsigned int		 n, nold, i, k, j;
+
+	if (health_build(h, conf, &svcs, &n, cause) == -1)
+		return (-1);
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < h->nsvc; k++)
+			if (strcmp(h->svc[k].name, svcs[i].name) == 0)
+				break;
+		if (k < h->nsvc)
+			health_carry(&svcs[i], &h->svc[k]);
+	}
+	old = h->svc;
+	nold = h->nsvc;
+	h->svc = svcs;
+	h->nsvc = n;
+	if (health_start(h, cause) == -1) {
+		health_free_svcs(svcs, n);
+		h->svc = old;
+		h->nsvc = nold;
+		return (-1);
+	}
+	health_free_svcs(old, nold);
+	for (i = 0; i < h->nsvc; i++)
+		for (j = 0; j < h->svc[i].nhosts; j++)
+			if (!h->svc[i].hosts[j].fsm.up && h->cb != NULL)
+				h->cb(h->arg, i, j, 0);
+	return (0);
+}
+
+void
+health_close(struct health *h)
+{
+	if (h == NULL)
+		return;
+	health_free_svcs(h->svc, h->nsvc);
+	free(h);
+}
+
+/* Time for the next check: re-arm (fixed cadence), then connect. */
+static void
+health_host_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct health_host	*hh = arg;
+	uint32_t		 ms = hh->svc->conf.interval_ms;
+	struct timeval		 tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	(void)fd;
+	(void)what;
+	evtimer_add(hh->ev_timer, &tv);
+	/* timeout_ms == interval_ms: the last check ends now, as a timeout */
+	if (hh->ev_conn != NULL) {
+		hh->svc->h->stats.timeouts++;
+		health_host_end(hh);
+		health_host_result(hh, ETIMEDOUT);
+	}
+	health_host_check(hh);
+}
+
+/* Start one check: a non-blocking connect, watched for timeout_ms. */
+static void
+health_host_check(struct health_host *hh)
+{
+	struct health	*h = hh->svc->h;
+	uint32_t	 ms = hh->svc->conf.timeout_ms;
+	struct timeval	 tv = { ms / 1000, (ms % 1000) * 1000 };
+	int		 fd, err;
+
+	fd = socket(hh->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, IPPROTO_TCP);
+	if (fd == -1) {
+		h->stats.errors++;
+		log_debug("service %s: server %s: no check: socket: %s",
+		    hh->svc->name, hh->name, strerror(errno));
+		return;
+	}
+	if (connect(fd, (struct sockaddr *)&hh->sa, hh->salen) == 0) {
+		close(fd);
+		health_host_result(hh, 0);
+		return;
+	}
+	if (errno != EINPROGRESS) {
+		err = errno;
+		close(fd);
+		health_host_result(hh, err);
+		return;
+	}
+	hh->fd = fd;
+	hh->ev_conn = event_new(h->base, fd, EV_WRITE, health_host_connected,
+	    hh);
+	if (hh->ev_conn == NULL || event_add(hh->ev_conn, &tv) == -1) {
+		h->stats.errors++;
+		log_debug("service %s: server %s: no check: cannot add the "
+		    "event", hh->svc->name, hh->name);
+		health_host_end(hh);
+	}
+}
+
+/* The connect completed, failed or timed out. */
+static void
+health_host_connected(evutil_socket_t fd, short what, void *arg)
+{
+	struct health_host	*hh = arg;
+	socklen_t		 len = sizeof(int);
+	int			 err = 0;
+
+	if (what & EV_TIMEOUT) {
+		hh->svc->h->stats.timeouts++;
+		err = ETIMEDOUT;
+	} else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		err = errno;
+	health_host_end(hh);
+	health_host_result(hh, err);
+}
+
+/* Drop the check in progress, if any. */
+static void
+health_host_end(struct health_host *hh)
+{
+	if (hh->ev_conn != NULL) {
+		event_free(hh->ev_conn);
+		hh->ev_conn = NULL;
+	}
+	if (hh->fd != -1) {
+		close(hh->fd);
+		hh->fd = -1;
+	}
+}
+
+/* Count one result (err 0: success) and feed it to the state machine. */
+static void
+health_host_result(struct health_host *hh, int err)
+{
+	struct health_svc	*s = hh->svc;
+
+	s->h->stats.checks++;
+	hh->checks++;
+	if (err != 0) {
+		s->h->stats.failures++;
+		hh->failures++;
+		hh->last_error = err;
+		log_trace("service %s: server %s: check failed: %s", s->name,
+		    hh->name, strerror(err));
+	}
+	if (health_fsm_feed(&hh->fsm, err == 0, s->conf.rise, s->conf.fall))
+		health_host_transition(hh, err);
+}
+
+/* Log a transition once, keep the service's count, tell the daemon. */
+static void
+health_host_transition(struct health_host *hh, int err)
+{
+	struct health_svc	*s = hh->svc;
+	struct health		*h = s->h;
+
+	if (hh->fsm.up) {
+		h->stats.ups++;
+		log_info("service %s: server %s is up (%u checks succeeded)",
+		    s->name, hh->name, hh->fsm.nok);
+		if (s->nup++ == 0)
+			log_info("service %s: a server is up again: new "
+			    "connections are accepted", s->name);
+	} else {
+		h->stats.downs++;
+		log_info("service %s: server %s is down "
+		    "(%u checks failed: %s)", s->name, hh->name,
+		    hh->fsm.nfail, strerror(err));
+		if (s->nup > 0 && --s->nup == 0)
+			log_warnx("service %s: no server is up: new "
+			    "connections are dropped", s->name);
+	}
+	if (h->cb != NULL)
+		h->cb(h->arg, s->idx, hh->idx, hh->fsm.up);
+}
+
+const char *
+health_service_name(const struct health *h, unsigned int svc)
+{
+	if (h == NULL || svc >= h->nsvc)
+		return (NULL);
+	return (h->svc[svc].name);
+}
+
+const struct ilb_addr *
+health_server_addr(const struct health *h, unsigned int svc,
+    unsigned int srv)
+{
+	if (h == NULL || svc >= h->nsvc || srv >= h->svc[svc].nhosts)
+		return (NULL);
+	return (&h->svc[svc].hosts[srv].addr);
+}
+
+int
+health_state(const struct health *h, unsigned int svc, unsigned int srv)
+{
+	if (h == NULL || svc >= h->nsvc || srv >= h->svc[svc].nhosts)
+		return (1);
+	return (h->svc[svc].hosts[srv].fsm.up);
+}
+
+int
+health_info(const struct health *h, unsigned int svc, unsigned int srv,
+    struct health_info *hi)
+{
+	const struct health_svc		*s;
+	const struct health_host	*hh;
+
+	if (h == NULL || svc >= h->nsvc || srv >= h->svc[svc].nhosts)
+		return (-1);
+	s = &h->svc[svc];
+	hh = &s->hosts[srv];
+	memset(hi, 0, sizeof(*hi));
+	hi->checked = s->conf.check == CHECK_TCP;
+	hi->up = hh->fsm.up;
+	hi->nok = hh->fsm.nok;
+	hi->nfail = hh->fsm.nfail;
+	hi->last_error = hh->last_error;
+	hi->checks = hh->checks;
+	hi->failures = hh->failures;
+	return (0);
+}
+
+const struct health_stats *
+health_stats(const struct health *h)
+{
+	return (&h->stats);
+}

@@ -1,0 +1,90 @@
+#!/bin/sh
+# test_health.sh: TCP health checks: three ILBs (tun, dsr) check three
+# servers every 200 ms; srv2's HTTP server stops, every ILB marks it down
+# and new connections avoid it; it starts again and comes back.
+# shellcheck source=tests/netns/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+HC_INTERVAL=200
+HC_TIMEOUT=100
+HC_RISE=2
+HC_FALL=2
+HC_SLACK=1500           # ms on top of rise or fall x interval
+HEALTH="{ check = \"tcp\"; interval_ms = $HC_INTERVAL;"
+HEALTH="$HEALTH timeout_ms = $HC_TIMEOUT; rise = $HC_RISE; fall = $HC_FALL; }"
+N=${N:-300}
+SRV2_RE="service web: server $(srv_addr 2 | sed 's/\./\\./g')"
+: "${ILB_SCHEDULER:=rr}"
+export ILB_SCHEDULER
+
+# start_ilbs_health: configure every ILB (tun, dsr) with $HEALTH; start.
+start_ilbs_health() {
+	for _j in $(seq 1 "$N_ILB"); do
+		ilb_conf "$_j" tun dsr && ilb_conf_health "$_j" "$HEALTH" &&
+		    start_ilb "$_j" || return 1
+	done
+}
+
+# srv2_start: srv2's HTTP server again; waits until it answers.
+srv2_start() {
+	bg "$(ns_srv 2)" "$NETNS_DIR/srv2.log" "$PYTHON" "$NETNS_SRC/httpd.py" \
+	    srv2 "$VIP_PORT"
+	SRV_PID_2=$BG_PID
+	_n=0
+	until nsx "$(ns_srv 2)" curl -s -o /dev/null --max-time 1 \
+	    "http://127.0.0.1:$VIP_PORT/"; do
+		_n=$((_n + 1))
+		[ "$_n" -lt 50 ] || return 1
+		sleep 0.1
+	done
+}
+
+# logged_once PATTERN: every ILB's log has exactly one line matching.
+logged_once() {
+	for _j in $(seq 1 "$N_ILB"); do
+		[ "$(count_lines "$(ilb_log "$_j")" "$1")" -eq 1 ] || return 1
+	done
+}
+
+require_ilbd
+netns_setup
+check "topology up" topo_up
+check "servers answer" start_servers
+check "3 ILBs start (tun, dsr, $ILB_SCHEDULER, tcp checks: $HC_INTERVAL ms)" \
+    start_ilbs_health
+check "each ILB log shows the two others joined" wait_members 10
+if [ "$fail" -ne 0 ]; then show_logs 20; finish; exit 1; fi
+
+check_requests "$N" a
+check "no server marked down while all answer" \
+    [ "$(cat "$NETNS_DIR"/ilb*.log | count_lines - 'is down (')" -eq 0 ]
+
+# srv2's HTTP server stops: connections to it are refused
+note "stop srv2's httpd (pid $SRV_PID_2)"
+pid_stop "$SRV_PID_2"
+_limit=$((HC_FALL * HC_INTERVAL + HC_SLACK))
+check "every ILB logs srv2 down within $_limit ms" \
+    wait_logs "$SRV2_RE is down ($HC_FALL checks failed" "$_limit"
+note "srv2 down on every ILB after $WAIT_MS ms"
+run_requests "$N" b
+check "$N requests with srv2 down all succeed ($REQ_FAIL failed)" \
+    [ "$REQ_OK" -eq "$N" ]
+check "none answered by srv2 ($(answers_summary))" \
+    [ "$(answered_by srv2)" -eq 0 ]
+_both=$(($(answered_by srv1) > 0 && $(answered_by srv3) > 0))
+check "srv1 and srv3 answer ($(answers_summary))" [ "$_both" -eq 1 ]
+
+# srv2 answers again
+check "srv2's httpd restarts" srv2_start
+_limit=$((HC_RISE * HC_INTERVAL + HC_SLACK))
+check "every ILB logs srv2 up within $_limit ms" \
+    wait_logs "$SRV2_RE is up ($HC_RISE checks succeeded)" "$_limit"
+note "srv2 up on every ILB after $WAIT_MS ms"
+check_requests "$N" c
+check "each ILB logged srv2 down once" logged_once "$SRV2_RE is down"
+check "each ILB logged srv2 up once" logged_once "$SRV2_RE is up"
+check "no other server went down" \
+    [ "$(cat "$NETNS_DIR"/ilb*.log | count_lines - 'is down (')" -eq "$N_ILB" ]
+check_alive
+[ "$fail" -eq 0 ] || show_logs 20
+finish

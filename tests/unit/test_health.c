@@ -1,0 +1,513 @@
+/* test_health.c: the rise/fall state machine, and real checks on loopback. */
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <event2/event.h>
+
+#include "config.h"
+#include "health.h"
+#include "log.h"
+#include "util.h"
+
+#define SEQ_LEN		10	/* results per sequence: 1024 sequences */
+#define CB_MAX		64
+
+/* What the callback saw. */
+struct cb_log {
+	unsigned int	n;
+	unsigned int	svc[CB_MAX];
+	unsigned int	srv[CB_MAX];
+	int		up[CB_MAX];
+};
+
+static struct event_base	*base;
+static struct cb_log		 cbs;
+static struct ilbd_conf		*conf;
+
+static void
+on_change(void *arg, unsigned int svc, unsigned int srv, int up)
+{
+	struct cb_log	*l = arg;
+
+	if (l->n < CB_MAX) {
+		l->svc[l->n] = svc;
+		l->srv[l->n] = srv;
+		l->up[l->n] = up;
+	}
+	l->n++;
+}
+
+/* The transitions seen for (svc, srv): "" or e.g. "du" (down, then up). */
+static const char *
+cb_trace(unsigned int svc, unsigned int srv)
+{
+	static char	buf[CB_MAX + 1];
+	unsigned int	i, k = 0;
+
+	for (i = 0; i < cbs.n && i < CB_MAX; i++)
+		if (cbs.svc[i] == svc && cbs.srv[i] == srv)
+			buf[k++] = cbs.up[i] ? 'u' : 'd';
+	buf[k] = '\0';
+	return (buf);
+}
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+}
+
+static void
+on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+}
+
+/* Run the loop until cond(h) holds or ms passed; returns cond(h). */
+static int
+run_until(int (*cond)(struct health *), struct health *h, unsigned int ms)
+{
+	struct event	*tick;
+	struct timeval	 tv = { 0, 10 * 1000 };
+	uint64_t	 end = now_ms() + ms;
+	int		 r;
+
+	tick = event_new(base, -1, EV_PERSIST, on_tick, NULL);
+	assert_non_null(tick);
+	assert_int_equal(event_add(tick, &tv), 0);
+	while (!(r = cond(h)) && now_ms() < end)
+		event_base_loop(base, EVLOOP_ONCE);
+	event_free(tick);
+	return (r);
+}
+
+static int
+never(struct health *h)
+{
+	(void)h;
+	return (0);
+}
+
+static int
+srv0_down(struct health *h)
+{
+	return (health_state(h, 0, 0) == 0);
+}
+
+static int
+srv0_up(struct health *h)
+{
+	return (health_state(h, 0, 0) == 1);
+}
+
+static int
+srv1_down(struct health *h)
+{
+	return (health_state(h, 0, 1) == 0);
+}
+
+/* A TCP listener on addr (port 0: any), backlog; its port in *port. */
+static int
+listener(const char *addr, uint16_t *port, int backlog)
+{
+	struct sockaddr_in	sin;
+	socklen_t		len = sizeof(sin);
+	int			fd, one = 1;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+	    sizeof(one)), 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(*port);
+	assert_int_equal(inet_pton(AF_INET, addr, &sin.sin_addr), 1);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(fd, backlog), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	*port = ntohs(sin.sin_port);
+	return (fd);
+}
+
+/* Accept and close whatever the checks open. */
+static void
+on_accept(evutil_socket_t fd, short what, void *arg)
+{
+	int	c;
+
+	(void)what;
+	(void)arg;
+	if ((c = accept(fd, NULL, NULL)) >= 0)
+		close(c);
+}
+
+/* Service i of conf: name, port, tcp checks, the given servers. */
+static void
+set_service(unsigned int i, const char *name, uint16_t port,
+    enum conf_check check, const char **addrs, unsigned int n)
+{
+	struct service_conf	*sv = &conf->services[i];
+	unsigned int		 j;
+
+	free(sv->servers);
+	memset(sv, 0, sizeof(*sv));
+	util_strlcpy(sv->name, name, sizeof(sv->name));
+	assert_int_equal(util_addr_parse("198.51.100.10", &sv->vip), 0);
+	sv->port = port;
+	sv->health = (struct health_conf){ check, 100, 50, 2, 2 };
+	sv->servers = calloc(n, sizeof(*sv->servers));
+	assert_non_null(sv->servers);
+	sv->nservers = n;
+	for (j = 0; j < n; j++) {
+		assert_int_equal(util_addr_parse(addrs[j],
+		    &sv->servers[j].addr), 0);
+		sv->servers[j].weight = 1;
+	}
+	if (conf->nservices <= i)
+		conf->nservices = i + 1;
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	memset(&cbs, 0, sizeof(cbs));
+	base = event_base_new();
+	conf = calloc(1, sizeof(*conf));
+	if (base == NULL || conf == NULL)
+		return (-1);
+	conf->services = calloc(4, sizeof(*conf->services));
+	return (conf->services == NULL ? -1 : 0);
+}
+
+static int
+teardown(void **state)
+{
+	unsigned int	i;
+
+	(void)state;
+	for (i = 0; i < 4; i++)
+		free(conf->services[i].servers);
+	free(conf->services);
+	free(conf);
+	event_base_free(base);
+	return (0);
+}
+
+/*
+ * The reference: after results r[0..t], the state is that of the last run
+ * of equal results long enough (rise successes, fall failures), or up.
+ */
+static int
+ref_up(const int *r, unsigned int t, uint32_t rise, uint32_t fall)
+{
+	int		up = 1;
+	unsigned int	i, run = 0;
+
+	for (i = 0; i <= t; i++) {
+		run = (i > 0 && r[i] == r[i - 1]) ? run + 1 : 1;
+		if (r[i] && run >= rise)
+			up = 1;
+		else if (!r[i] && run >= fall)
+			up = 0;
+	}
+	return (up);
+}
+
+/* Every sequence of SEQ_LEN results, rise and fall 1..5. */
+static void
+test_fsm_exhaustive(void **state)
+{
+	struct health_fsm	f;
+	int			r[SEQ_LEN], up, changed;
+	unsigned int		seq, t;
+	uint32_t		rise, fall;
+
+	(void)state;
+	for (rise = 1; rise <= 5; rise++)
+	for (fall = 1; fall <= 5; fall++)
+	for (seq = 0; seq < (1U << SEQ_LEN); seq++) {
+		health_fsm_init(&f);
+		assert_int_equal(f.up, 1);
+		up = 1;
+		for (t = 0; t < SEQ_LEN; t++) {
+			r[t] = (seq >> t) & 1;
+			changed = health_fsm_feed(&f, r[t], rise, fall);
+			assert_int_equal(f.up, ref_up(r, t, rise, fall));
+			assert_int_equal(changed, f.up != up);
+			up = f.up;
+			if (r[t]) {
+				assert_int_equal(f.nfail, 0);
+				assert_true(f.nok >= 1);
+			} else {
+				assert_int_equal(f.nok, 0);
+				assert_true(f.nfail >= 1);
+			}
+		}
+	}
+}
+
+/* rise or fall 0 acts as 1; counts saturate; repeated results are quiet. */
+static void
+test_fsm_edges(void **state)
+{
+	struct health_fsm	f;
+	int			i;
+
+	(void)state;
+	health_fsm_init(&f);
+	assert_int_equal(health_fsm_feed(&f, 0, 0, 0), 1);
+	assert_int_equal(f.up, 0);
+	assert_int_equal(health_fsm_feed(&f, 1, 0, 0), 1);
+	assert_int_equal(f.up, 1);
+
+	health_fsm_init(&f);
+	for (i = 0; i < 2; i++)
+		assert_int_equal(health_fsm_feed(&f, 0, 2, 3), 0);
+	assert_int_equal(health_fsm_feed(&f, 0, 2, 3), 1);
+	for (i = 0; i < 100; i++)
+		assert_int_equal(health_fsm_feed(&f, 0, 2, 3), 0);
+	assert_int_equal(f.nfail, 103);
+	f.nfail = UINT32_MAX;
+	assert_int_equal(health_fsm_feed(&f, 0, 2, 3), 0);
+	assert_int_equal(f.nfail, UINT32_MAX);
+	/* one success in a run of failures restarts the count */
+	assert_int_equal(health_fsm_feed(&f, 1, 2, 3), 0);
+	assert_int_equal(f.nok, 1);
+	assert_int_equal(f.nfail, 0);
+	assert_int_equal(health_fsm_feed(&f, 0, 2, 3), 0);
+	assert_int_equal(health_fsm_feed(&f, 1, 2, 3), 0);
+	assert_int_equal(health_fsm_feed(&f, 1, 2, 3), 1);
+	assert_int_equal(f.up, 1);
+	f.nok = UINT32_MAX;
+	assert_int_equal(health_fsm_feed(&f, 1, 2, 3), 0);
+	assert_int_equal(f.nok, UINT32_MAX);
+}
+
+/* The first checks of n servers are spread evenly over the interval. */
+static void
+test_first_delay(void **state)
+{
+	static uint8_t	seen[1000];
+	unsigned int	i;
+	uint32_t	d;
+
+	(void)state;
+	assert_int_equal(health_first_delay(0, 0, 1000), 0);
+	assert_int_equal(health_first_delay(5, 1, 1000), 0);
+	for (i = 0; i < 1000; i++) {
+		d = health_first_delay(i, 1000, 1000);
+		assert_true(d < 1000);
+		assert_int_equal(seen[d], 0);
+		seen[d] = 1;
+	}
+	assert_int_equal(health_first_delay(1, 2, 3600000), 1800000);
+	assert_int_equal(health_first_delay(3, 2, 100), 50);
+	assert_true(health_first_delay(4095, 4096, 3600000) < 3600000);
+}
+
+/*
+ * 127.0.0.1 listens, 127.0.0.2 refuses: srv1 goes down after fall checks,
+ * srv0 stays up; the listener closed, srv0 goes down; listening again, it
+ * comes back after rise checks.
+ */
+static void
+test_tcp_checks(void **state)
+{
+	const char		*addrs[] = { "127.0.0.1", "127.0.0.2" };
+	const struct health_stats *st;
+	struct health_info	 hi;
+	struct health		*h;
+	struct event		*ev;
+	char			*cause = NULL;
+	uint16_t		 port = 0;
+	int			 lfd;
+
+	(void)state;
+	lfd = listener("127.0.0.1", &port, 64);
+	ev = event_new(base, lfd, EV_READ | EV_PERSIST, on_accept, NULL);
+	assert_int_equal(event_add(ev, NULL), 0);
+	set_service(0, "web", port, CHECK_TCP, addrs, 2);
+	h = health_open(base, conf, on_change, &cbs, &cause);
+	assert_non_null(h);
+	assert_null(cause);
+	assert_int_equal(health_state(h, 0, 0), 1);
+	assert_int_equal(health_state(h, 0, 1), 1);
+
+	assert_true(run_until(srv1_down, h, 2000));
+	assert_string_equal(cb_trace(0, 1), "d");
+	assert_int_equal(health_info(h, 0, 1, &hi), 0);
+	assert_int_equal(hi.checked, 1);
+	assert_int_equal(hi.nfail, 2);
+	assert_int_equal(hi.last_error, ECONNREFUSED);
+	assert_int_equal(hi.failures, 2);
+	/* a few more rounds: srv0 is still up, nothing else happened */
+	run_until(never, h, 350);
+	assert_int_equal(health_state(h, 0, 0), 1);
+	assert_int_equal(health_info(h, 0, 0, &hi), 0);
+	assert_true(hi.checks >= 3);
+	assert_int_equal(hi.failures, 0);
+	assert_true(hi.nok >= 3);
+	assert_int_equal(cbs.n, 1);
+
+	/* the listener goes away: refused, down after 2 checks */
+	event_free(ev);
+	close(lfd);
+	assert_true(run_until(srv0_down, h, 2000));
+	assert_string_equal(cb_trace(0, 0), "d");
+
+	/* back on the same port: up after 2 checks */
+	lfd = listener("127.0.0.1", &port, 64);
+	ev = event_new(base, lfd, EV_READ | EV_PERSIST, on_accept, NULL);
+	assert_int_equal(event_add(ev, NULL), 0);
+	assert_true(run_until(srv0_up, h, 2000));
+	assert_string_equal(cb_trace(0, 0), "du");
+	assert_int_equal(health_info(h, 0, 0, &hi), 0);
+	assert_int_equal(hi.nok, 2);
+	assert_string_equal(cb_trace(0, 1), "d");
+
+	st = health_stats(h);
+	assert_int_equal(st->downs, 2);
+	assert_int_equal(st->ups, 1);
+	assert_true(st->checks >= 10);
+	assert_true(st->failures >= 4);
+	assert_int_equal(st->errors, 0);
+	assert_int_equal(health_info(h, 0, 2, &hi), -1);
+	assert_int_equal(health_info(h, 1, 0, &hi), -1);
+	assert_int_equal(health_state(h, 1, 0), 1);
+
+	health_close(h);
+	event_free(ev);
+	close(lfd);
+}
+
+/*
+ * A listener whose accept queue is full drops SYNs: the connect does not
+ * complete within timeout_ms and the server goes down with ETIMEDOUT.
+ */
+static void
+test_tcp_timeout(void **state)
+{
+	const char		*addrs[] = { "127.0.0.1" };
+	struct sockaddr_in	 sin;
+	struct health_info	 hi;
+	struct health		*h;
+	char			*cause = NULL;
+	uint16_t		 port = 0;
+	int			 lfd, c;
+
+	(void)state;
+	lfd = listener("127.0.0.1", &port, 0);
+	/* fill the accept queue (backlog 0 holds one) and never accept */
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(connect(c, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	set_service(0, "web", port, CHECK_TCP, addrs, 1);
+	h = health_open(base, conf, on_change, &cbs, &cause);
+	assert_non_null(h);
+	assert_true(run_until(srv0_down, h, 2000));
+	assert_int_equal(health_info(h, 0, 0, &hi), 0);
+	assert_int_equal(hi.last_error, ETIMEDOUT);
+	assert_true(health_stats(h)->timeouts >= 2);
+	health_close(h);
+	close(c);
+	close(lfd);
+}
+
+/*
+ * check = "none": no check ever runs and every server stays up.  Reload
+ * keeps the state of servers found again (name, address), with their new
+ * indexes, and reports every server still down through the callback.
+ */
+static void
+test_none_and_reload(void **state)
+{
+	const char		*two[] = { "127.0.0.1", "127.0.0.2" };
+	const char		*three[] = { "127.0.0.3", "127.0.0.2",
+				    "127.0.0.1" };
+	struct health_info	 hi;
+	struct health		*h;
+	char			*cause = NULL;
+	uint16_t		 port = 0;
+	int			 lfd;
+
+	(void)state;
+	lfd = listener("127.0.0.1", &port, 64);	/* backlog: never accepted */
+	set_service(0, "web", port, CHECK_TCP, two, 2);
+	set_service(1, "quiet", 9, CHECK_NONE, two, 2);
+	h = health_open(base, conf, on_change, &cbs, &cause);
+	assert_non_null(h);
+	assert_true(run_until(srv1_down, h, 2000));
+	assert_int_equal(health_state(h, 1, 0), 1);
+	assert_int_equal(health_state(h, 1, 1), 1);
+	assert_int_equal(health_info(h, 1, 1, &hi), 0);
+	assert_int_equal(hi.checked, 0);
+	assert_int_equal(hi.checks, 0);
+
+	/* web: one new server first; "quiet" renamed, so a new service */
+	set_service(0, "web", port, CHECK_TCP, three, 3);
+	set_service(1, "other", 9, CHECK_TCP, two, 2);
+	cbs.n = 0;
+	assert_int_equal(health_reload(h, conf, &cause), 0);
+	assert_int_equal(cbs.n, 1);
+	assert_string_equal(cb_trace(0, 1), "d");
+	assert_int_equal(health_state(h, 0, 0), 1);
+	assert_int_equal(health_state(h, 0, 1), 0);
+	assert_int_equal(health_state(h, 0, 2), 1);
+	assert_int_equal(health_info(h, 0, 1, &hi), 0);
+	assert_int_equal(hi.nfail, 2);
+	assert_int_equal(hi.last_error, ECONNREFUSED);
+	assert_string_equal(health_service_name(h, 1), "other");
+	assert_null(health_service_name(h, 2));
+	assert_true(util_addr_eq(health_server_addr(h, 0, 1),
+	    &conf->services[0].servers[1].addr));
+	assert_null(health_server_addr(h, 0, 3));
+	assert_null(health_server_addr(h, 2, 0));
+	assert_int_equal(health_info(h, 1, 0, &hi), 0);
+	assert_int_equal(hi.checked, 1);
+	assert_int_equal(hi.checks, 0);
+	/* the new server (refused) and "other"'s (port 9, refused) go down */
+	assert_true(run_until(srv0_down, h, 2000));
+	assert_int_equal(health_state(h, 0, 2), 1);
+	health_close(h);
+	close(lfd);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fsm_exhaustive),
+		cmocka_unit_test(test_fsm_edges),
+		cmocka_unit_test(test_first_delay),
+		cmocka_unit_test_setup_teardown(test_tcp_checks, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_timeout, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_none_and_reload, setup,
+		    teardown),
+	};
+
+	log_init("test_health", 1, getenv("TEST_HEALTH_VERBOSE") != NULL);
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}

@@ -1,0 +1,780 @@
+/* test_reload.c: unit tests for lb_reload(), live configuration changes. */
+
+#include <sys/socket.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "conntab.h"
+#include "lb.h"
+#include "ltoc.h"
+#include "packet.h"
+#include "sched.h"
+#include "stats.h"
+
+#define TEST_MEMBERS	3
+#define TEST_SLOT0	100		/* slot of member i: 100 + i */
+#define TEST_SVC_MAX	8
+#define TEST_SRV_MAX	16
+#define T0		1000000ULL	/* ms */
+
+/* One lb (member 0 of three) and the config it runs. */
+struct test_env {
+	struct ilbd_conf	*conf;		/* running: freed at reload */
+	struct member_id	 ids[TEST_MEMBERS];
+	uint16_t		 slots[TEST_MEMBERS];
+	struct lb		 lb;
+};
+
+static struct test_env	env;
+
+static void
+test_addr4(struct ilb_addr *a, uint8_t x, uint8_t y, uint8_t z, uint8_t w)
+{
+	memset(a, 0, sizeof(*a));
+	a->family = AF_INET;
+	a->u.b[0] = x;
+	a->u.b[1] = y;
+	a->u.b[2] = z;
+	a->u.b[3] = w;
+}
+
+/* A config with no services yet, on the heap like config_load()'s. */
+static struct ilbd_conf *
+test_conf_new(void)
+{
+	struct ilbd_conf	*c;
+
+	c = calloc(1, sizeof(*c));
+	assert_non_null(c);
+	c->services = calloc(TEST_SVC_MAX, sizeof(*c->services));
+	assert_non_null(c->services);
+	c->cluster.scoring = SCORING_CRC32C_MIX;
+	c->tables.ltoc_size = 1024;
+	c->tables.cache_size = 1024;
+	c->tables.syn_timeout_s = 30;
+	c->tables.tcp_timeout_s = 900;
+	c->tables.fin_timeout_s = 60;
+	return (c);
+}
+
+/* Service name on 198.51.100.vip:80. */
+static struct service_conf *
+test_svc(struct ilbd_conf *c, const char *name, uint8_t vip,
+    enum conf_sched kind)
+{
+	struct service_conf	*s = &c->services[c->nservices++];
+
+	assert_true(c->nservices <= TEST_SVC_MAX);
+	strcpy(s->name, name);
+	test_addr4(&s->vip, 198, 51, 100, vip);
+	s->port = 80;
+	s->forward = FORWARD_DSR;
+	s->scheduler = kind;
+	s->servers = calloc(TEST_SRV_MAX, sizeof(*s->servers));
+	assert_non_null(s->servers);
+	return (s);
+}
+
+/* Server 192.0.2.last of s. */
+static void
+test_srv(struct service_conf *s, uint8_t last, uint32_t weight)
+{
+	struct server_conf	*v = &s->servers[s->nservers++];
+
+	assert_true(s->nservers <= TEST_SRV_MAX);
+	test_addr4(&v->addr, 192, 0, 2, last);
+	v->weight = weight;
+}
+
+/* Free as the daemon does, poisoned first: lb must not look at it again. */
+static void
+test_conf_free(struct ilbd_conf *c)
+{
+	unsigned int	i;
+
+	for (i = 0; i < c->nservices; i++) {
+		memset(c->services[i].servers, 0xa5, TEST_SRV_MAX *
+		    sizeof(*c->services[i].servers));
+		free(c->services[i].servers);
+	}
+	memset(c->services, 0xa5, TEST_SVC_MAX * sizeof(*c->services));
+	free(c->services);
+	memset(c, 0xa5, sizeof(*c));
+	free(c);
+}
+
+static void
+test_start(struct ilbd_conf *c)
+{
+	unsigned int	i;
+
+	memset(&env, 0, sizeof(env));
+	env.conf = c;
+	for (i = 0; i < TEST_MEMBERS; i++) {
+		env.ids[i].len = 4;
+		env.ids[i].b[0] = 10;
+		env.ids[i].b[3] = (uint8_t)(i + 1);
+		env.slots[i] = (uint16_t)(TEST_SLOT0 + i);
+	}
+	assert_int_equal(lb_init(&env.lb, c, 42), 0);
+	assert_int_equal(lb_set_members(&env.lb, env.ids, env.slots,
+	    TEST_MEMBERS, 0), 0);
+	/* lb keeps copies: the config given to lb_init may go at once. */
+	test_conf_free(c);
+	env.conf = NULL;
+}
+
+/*
+ * lb_reload() to c, which is then freed; returns its result. The queue is
+ * emptied first, as the daemon's event loop does after every packet batch.
+ */
+static int
+test_reload(struct ilbd_conf *c, struct lb_reload_summary *sum)
+{
+	struct lb_record	 r;
+	char			*cause = NULL;
+	int			 rc;
+
+	while (lb_queue_pop(&env.lb, &r))
+		;
+	rc = lb_reload(&env.lb, c, T0, sum, &cause);
+	if (rc == 0)
+		assert_null(cause);
+	free(cause);
+	test_conf_free(c);
+	return (rc);
+}
+
+static void
+test_stop(void)
+{
+	lb_free(&env.lb);
+}
+
+/* A TCP packet 203.0.113.7:sport -> 198.51.100.vip:80. */
+static struct pkt_info
+test_pkt(uint8_t vip, uint16_t sport, uint8_t flags)
+{
+	struct pkt_info	pi;
+
+	memset(&pi, 0, sizeof(pi));
+	pi.key.len = FLOW_ID_V4;
+	pi.key.id[0] = 0;
+	pi.key.id[1] = 80;
+	pi.key.id[2] = 198;
+	pi.key.id[3] = 51;
+	pi.key.id[4] = 100;
+	pi.key.id[5] = vip;
+	pi.key.id[6] = (uint8_t)(sport >> 8);
+	pi.key.id[7] = (uint8_t)sport;
+	pi.key.id[8] = 203;
+	pi.key.id[9] = 0;
+	pi.key.id[10] = 113;
+	pi.key.id[11] = 7;
+	pi.family = 4;
+	pi.proto = 6;
+	pi.tcp_flags = flags;
+	return (pi);
+}
+
+/* The next client port from *sport on whose owner is member owner. */
+static uint16_t
+test_port(uint8_t vip, uint16_t *sport, int owner)
+{
+	struct pkt_info	pi;
+	int		o, b;
+
+	for (; *sport < 65535; (*sport)++) {
+		pi = test_pkt(vip, *sport, PKT_TH_SYN);
+		lb_rank(&env.lb, &pi.key, &o, &b);
+		if (o == owner && b != 0)
+			return ((*sport)++);
+	}
+	fail_msg("no port owned by %d", owner);
+	return (0);
+}
+
+static int
+test_send(uint8_t vip, uint16_t sport, uint8_t flags, uint64_t now,
+    struct lb_action *act)
+{
+	struct pkt_info	pi = test_pkt(vip, sport, flags);
+
+	return (lb_decide(&env.lb, &pi, 0, now, act));
+}
+
+/* Open a connection owned by self: SYN then ACK; returns its server. */
+static int
+test_open(uint8_t vip, uint16_t sport)
+{
+	struct lb_action	act;
+
+	assert_int_equal(test_send(vip, sport, PKT_TH_SYN, T0, &act),
+	    LB_FORWARD);
+	assert_int_equal(test_send(vip, sport, PKT_TH_ACK, T0, &act),
+	    LB_FORWARD);
+	return (act.server);
+}
+
+/* Last octet of the server an established packet of sport goes to. */
+static uint8_t
+test_dest(uint8_t vip, uint16_t sport, uint64_t now)
+{
+	struct lb_action	act;
+
+	assert_int_equal(test_send(vip, sport, PKT_TH_ACK, now, &act),
+	    LB_FORWARD);
+	assert_ptr_equal(act.srv, &act.svc->servers[act.server]);
+	return (act.srv->addr.u.b[3]);
+}
+
+static uint32_t
+test_active(unsigned int svc, unsigned int srv)
+{
+	return (env.lb.svc[svc].sched.srv[srv].active);
+}
+
+static int
+test_srv_index(unsigned int svc, uint8_t last)
+{
+	struct ilb_addr	a;
+
+	test_addr4(&a, 192, 0, 2, last);
+	return (lb_service_server(&env.lb, svc, &a));
+}
+
+/* web: 198.51.100.10:80, servers 21..20+n, weight 1, scheduler kind. */
+static struct ilbd_conf *
+test_conf_web(enum conf_sched kind, unsigned int n)
+{
+	struct ilbd_conf	*c = test_conf_new();
+	struct service_conf	*s = test_svc(c, "web", 10, kind);
+	unsigned int		 i;
+
+	for (i = 0; i < n; i++)
+		test_srv(s, (uint8_t)(21 + i), 1);
+	return (c);
+}
+
+/* A server added: new SYNs reach it, existing connections keep theirs. */
+static void
+test_add_server(void **state)
+{
+	struct lb_reload_summary	sum;
+	struct lb_action		act;
+	uint16_t			sport = 1024, p[4];
+	uint8_t				dest[4];
+	int				i, seen = 0;
+
+	(void)state;
+	test_start(test_conf_web(SCHED_RR, 2));
+	for (i = 0; i < 4; i++) {
+		p[i] = test_port(10, &sport, 0);
+		test_open(10, p[i]);
+		dest[i] = test_dest(10, p[i], T0);
+	}
+	assert_int_equal(test_reload(test_conf_web(SCHED_RR, 3), &sum), 0);
+	assert_int_equal(sum.servers_added, 1);
+	assert_int_equal(sum.servers_removed, 0);
+	assert_int_equal(sum.services_added + sum.services_removed +
+	    sum.services_changed, 0);
+	assert_int_equal(env.lb.svc[0].conf->nservers, 3);
+	assert_int_equal(test_srv_index(0, 23), 2);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(test_dest(10, p[i], T0 + 1000), dest[i]);
+	for (i = 0; i < 6; i++) {
+		assert_int_equal(test_send(10, test_port(10, &sport, 0),
+		    PKT_TH_SYN, T0, &act), LB_FORWARD);
+		seen += act.srv->addr.u.b[3] == 23;
+	}
+	assert_int_equal(seen, 2);	/* rr over three */
+	assert_int_equal(env.lb.stats.reloads, 1);
+	test_stop();
+}
+
+/*
+ * A server removed: its connections still go to it, new SYNs never do,
+ * its active count drains; once unused its index is taken by a new one.
+ */
+static void
+test_remove_server(void **state)
+{
+	struct lb_reload_summary	 sum;
+	struct lb_action		 act;
+	struct ilbd_conf		*c;
+	uint16_t			 sport = 1024, p[6];
+	int				 i, on22 = 0;
+
+	(void)state;
+	test_start(test_conf_web(SCHED_RR, 3));
+	for (i = 0; i < 6; i++) {
+		p[i] = test_port(10, &sport, 0);
+		test_open(10, p[i]);
+	}
+	assert_int_equal(test_active(0, 1), 2);
+	c = test_conf_new();
+	test_srv(test_svc(c, "web", 10, SCHED_RR), 21, 1);
+	test_srv(&c->services[0], 23, 1);
+	assert_int_equal(test_reload(c, &sum), 0);
+	assert_int_equal(sum.servers_removed, 1);
+	assert_int_equal(sum.servers_purged, 0);
+	assert_int_equal(test_srv_index(0, 22), 1);	/* still there */
+	assert_false(lb_server_live(&env.lb, 0, 1));
+	assert_true(lb_server_live(&env.lb, 0, 0));
+	assert_false(sched_eligible(&env.lb.svc[0].sched, 1));
+	assert_int_equal(test_active(0, 1), 2);
+	for (i = 0; i < 6; i++)
+		on22 += test_dest(10, p[i], T0 + 1000) == 22;
+	assert_int_equal(on22, 2);
+	for (i = 0; i < 20; i++) {
+		assert_int_equal(test_send(10, test_port(10, &sport, 0),
+		    PKT_TH_SYN, T0, &act), LB_FORWARD);
+		assert_int_not_equal(act.srv->addr.u.b[3], 22);
+	}
+	/* Its connections end: the count drains. */
+	for (i = 0; i < 6; i++)
+		assert_int_equal(test_send(10, p[i], PKT_TH_FIN | PKT_TH_ACK,
+		    T0 + 2000, &act), LB_FORWARD);
+	lb_tick(&env.lb, T0 + 2000 + 61 * 1000, 1000000);
+	assert_int_equal(test_active(0, 1), 0);
+	/* Unused now: a new server takes index 1. */
+	c = test_conf_new();
+	test_srv(test_svc(c, "web", 10, SCHED_RR), 21, 1);
+	test_srv(&c->services[0], 23, 1);
+	test_srv(&c->services[0], 24, 1);
+	assert_int_equal(test_reload(c, &sum), 0);
+	assert_int_equal(sum.servers_added, 1);
+	assert_int_equal(sum.servers_purged, 1);
+	assert_int_equal(test_srv_index(0, 22), -1);
+	assert_int_equal(test_srv_index(0, 24), 1);
+	assert_true(lb_server_live(&env.lb, 0, 1));
+	assert_int_equal(env.lb.svc[0].conf->nservers, 3);
+	test_stop();
+}
+
+/* A removed server that comes back while draining keeps its index. */
+static void
+test_server_returns(void **state)
+{
+	struct lb_reload_summary	 sum;
+	struct ilbd_conf		*c;
+	uint16_t			 sport = 1024, p;
+	int				 srv;
+
+	(void)state;
+	test_start(test_conf_web(SCHED_WLC, 2));
+	p = test_port(10, &sport, 0);
+	srv = test_open(10, p);
+	c = test_conf_new();
+	test_srv(test_svc(c, "web", 10, SCHED_WLC), (uint8_t)(srv == 0 ?
+	    22 : 21), 1);
+	assert_int_equal(test_reload(c, &sum), 0);
+	assert_false(lb_server_live(&env.lb, 0, (unsigned int)srv));
+	assert_int_equal(test_reload(test_conf_web(SCHED_WLC, 2), &sum), 0);
+	assert_int_equal(sum.servers_added, 1);
+	assert_true(lb_server_live(&env.lb, 0, (unsigned int)srv));
+	assert_true(sched_eligible(&env.lb.svc[0].sched, (unsigned int)srv));
+	assert_int_equal(test_active(0, (unsigned int)srv), 1);
+	assert_int_equal(test_dest(10, p, T0 + 1000), 21 + srv);
+	test_stop();
+}
+
+/* Weights: a config change wins, else the run-time weight stays. */
+static void
+test_weight(void **state)
+{
+	struct lb_reload_summary	 sum;
+	struct ilbd_conf		*c;
+	struct sched			*s;
+
+	(void)state;
+	test_start(test_conf_web(SCHED_WRR, 2));
+	s = &env.lb.svc[0].sched;
+	assert_int_equal(sched_set_weight(s, 0, 5), 0);	/* ilbctl */
+	assert_int_equal(test_reload(test_conf_web(SCHED_WRR, 2), &sum), 0);
+	s = &env.lb.svc[0].sched;
+	assert_int_equal(sum.servers_reweighted, 0);
+	assert_int_equal(s->srv[0].weight, 5);
+	assert_int_equal(s->srv[1].weight, 1);
+	c = test_conf_web(SCHED_WRR, 2);
+	c->services[0].servers[1].weight = 3;
+	assert_int_equal(test_reload(c, &sum), 0);
+	s = &env.lb.svc[0].sched;
+	assert_int_equal(sum.servers_reweighted, 1);
+	assert_int_equal(s->srv[0].weight, 5);
+	assert_int_equal(s->srv[1].weight, 3);
+	c = test_conf_web(SCHED_WLC, 2);		/* kind follows too */
+	c->services[0].servers[0].weight = 2;
+	c->services[0].servers[1].weight = 3;
+	assert_int_equal(test_reload(c, &sum), 0);
+	s = &env.lb.svc[0].sched;
+	assert_int_equal(sum.servers_reweighted, 1);
+	assert_int_equal(s->srv[0].weight, 2);
+	assert_int_equal(s->srv[1].weight, 3);
+	assert_int_equal(s->kind, SCHED_WLC);
+	test_stop();
+}
+
+/* Health, operator drain and active counts survive a reload. */
+static void
+test_state_survives(void **state)
+{
+	struct lb_reload_summary	 sum;
+	struct sched			*s;
+	uint16_t			 sport = 1024;
+	int				 i;
+
+	(void)state;
+	test_start(test_conf_web(SCHED_RR, 3));
+	for (i = 0; i < 3; i++)
+		test_open(10, test_port(10, &sport, 0));
+	s = &env.lb.svc[0].sched;
+	assert_int_equal(sched_set_up(s, 0, 0), 0);
+	assert_int_equal(sched_set_drained(s, 1, 1), 0);
+	sched_rebuild(s);
+	assert_int_equal(test_reload(test_conf_web(SCHED_RR, 4), &sum), 0);
+	s = &env.lb.svc[0].sched;
+	assert_int_equal(s->n, 4);
+	assert_int_equal(s->srv[0].up, 0);
+	assert_int_equal(s->srv[1].drained, 1);
+	assert_int_equal(s->srv[2].up, 1);
+	assert_int_equal(s->srv[2].drained, 0);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(s->srv[i].active, 1);
+	assert_int_equal(sched_neligible(s), 2);
+	test_stop();
+}
+
+/* A service added: found by new lookups. */
+static void
+test_add_service(void **state)
+{
+	struct lb_reload_summary	 sum;
+	struct lb_action		 act;
+	struct ilbd_conf		*c;
+	uint16_t			 sport = 1024, p;
+
+	(void)state;
+	test_start(test_conf_web(SCHED_WLC, 2));
+	p = test_port(11, &sport, 0);
+	assert_int_equal(test_send(11, p, PKT_TH_SYN, T0, &act), LB_DROP);
+	assert_int_equal(act.drop, LB_DROP_NO_SERVICE);
+	c = test_conf_web(SCHED_WLC, 2);
+	test_srv(test_svc(c, "api", 11, SCHED_HASH), 31, 1);
+	assert_int_equal(test_reload(c, &sum), 0);
+	assert_int_equal(sum.services_added, 1);
+	assert_int_equal(env.lb.nsvc, 2);
+	assert_int_equal(lb_service_by_name(&env.lb, "api"), 1);
+	assert_int_equal(test_send(11, p, PKT_TH_SYN, T0, &act), LB_FORWARD);
+	assert_int_equal(act.service, 1);
+	assert_string_equal(act.svc->name, "api");
+	assert_int_equal(act.srv->addr.u.b[3], 31);
+	test_stop();
+}
+
+/* A service removed: its connections go on, new SYNs drop, counted. */
+static void
+test_remove_service(void **state)
+{
+	struct lb_reload_summary	 sum;
+	struct lb_action		 act;
+	struct ilbd_conf		*c;
+	struct pkt_info			 pi;
+	uint16_t			 sport = 1024, p, q;
+	uint8_t				 dest;
+
+	(void)state;
+	c = test_conf_web(SCHED_WLC, 2);
+	test_srv(test_svc(c, "api", 11, SCHED_WLC), 31, 1);
+	test_start(c);
+	p = test_port(10, &sport, 0);
+	test_open(10, p);
+	dest = test_dest(10, p, T0);
+	c = test_conf_new();
+	test_srv(test_svc(c, "api", 11, SCHED_WLC), 31, 1);
+	assert_int_equal(test_reload(c, &sum), 0);
+	assert_int_equal(sum.services_removed, 1);
+	assert_int_equal(sum.services_purged, 0);
+	assert_false(lb_service_live(&env.lb, 0));
+	assert_true(lb_service_live(&env.lb, 1));
+	assert_int_equal(lb_service_by_name(&env.lb, "web"), -1);
+	assert_int_equal(test_dest(10, p, T0 + 1000), dest);
+	q = test_port(10, &sport, 0);
+	assert_int_equal(test_send(10, q, PKT_TH_SYN, T0, &act), LB_DROP);
+	assert_int_equal(act.drop, LB_DROP_NO_SERVICE);
+	assert_int_equal(env.lb.stats.service_removed, 1);
+	/* Learnt entries for it still land (transfers of live connections). */
+	pi = test_pkt(10, q, 0);
+	assert_int_equal(lb_learn_conn(&env.lb, &pi.key, 0, 0,
+	    TEST_SLOT0 + 1, TEST_SLOT0 + 2, CONN_ESTABLISHED, T0), 0);
+	/* Ended and expired: the next reload gives its index to another. */
+	assert_int_equal(test_send(10, p, PKT_TH_RST, T0 + 2000, &act),
+	    LB_FORWARD);
+	lb_tick(&env.lb, T0 + 2000 + 3600 * 1000, 1000000);
+	assert_int_equal(ltoc_count(&env.lb.ltoc), 0);
+	assert_int_equal(cache_count(&env.lb.cache), 0);
+	c = test_conf_new();
+	test_srv(test_svc(c, "api", 11, SCHED_WLC), 31, 1);
+	test_srv(test_svc(c, "new", 12, SCHED_WLC), 41, 1);
+	assert_int_equal(test_reload(c, &sum), 0);
+	assert_int_equal(sum.services_added, 1);
+	assert_int_equal(sum.services_purged, 1);
+	assert_int_equal(env.lb.nsvc, 2);
+	assert_int_equal(lb_service_by_name(&env.lb, "new"), 0);
+	assert_int_equal(test_send(10, q, PKT_TH_SYN, T0, &act), LB_DROP);
+	assert_int_equal(env.lb.stats.service_removed, 1);	/* unknown now */
+	test_stop();
+}
+
+/* A new VIP is a new service: the old one drains on its old VIP. */
+static void
+test_vip_change(void **state)
+{
+	struct lb_reload_summary	 sum;
+	struct lb_action		 act;
+	struct ilbd_conf		*c;
+	char				 line[256];
+	uint16_t			 sport = 1024, p;
+	uint8_t				 dest;
+
+	(void)state;
+	test_start(test_conf_web(SCHED_WLC, 2));
+	p = test_port(10, &sport, 0);
+	test_open(10, p);
+	dest = test_dest(10, p, T0);
+	c = test_conf_web(SCHED_WLC, 2);
+	test_addr4(&c->services[0].vip, 198, 51, 100, 12);
+	assert_int_equal(test_reload(c, &sum), 0);
+	assert_int_equal(sum.services_changed, 1);
+	assert_int_equal(sum.services_added, 0);
+	assert_int_equal(sum.services_removed, 0);
+	assert_string_equal(sum.changed, "web");
+	lb_reload_summary_fmt(&sum, line, sizeof(line));
+	assert_non_null(strstr(line, "changed: web"));
+	assert_int_equal(env.lb.nsvc, 2);
+	assert_int_equal(lb_service_by_name(&env.lb, "web"), 1);
+	assert_int_equal(test_dest(10, p, T0 + 1000), dest);
+	assert_int_equal(test_send(10, test_port(10, &sport, 0), PKT_TH_SYN,
+	    T0, &act), LB_DROP);
+	assert_int_equal(env.lb.stats.service_removed, 1);
+	assert_int_equal(test_send(12, test_port(12, &sport, 0), PKT_TH_SYN,
+	    T0, &act), LB_FORWARD);
+	assert_int_equal(act.service, 1);
+	test_stop();
+}
+
+/* Same VIP:port, other forward method: the new service wins the lookup. */
+static void
+test_forward_change(void **state)
+{
+	struct lb_reload_summary	 sum;
+	struct lb_action		 act;
+	struct ilbd_conf		*c;
+	uint16_t			 sport = 1024, p;
+
+	(void)state;
+	test_start(test_conf_web(SCHED_WLC, 2));
+	p = test_port(10, &sport, 0);
+	test_open(10, p);
+	c = test_conf_web(SCHED_WLC, 2);
+	c->services[0].forward = FORWARD_GRE;
+	assert_int_equal(test_reload(c, &sum), 0);
+	assert_int_equal(sum.services_changed, 1);
+	assert_int_equal(test_send(10, p, PKT_TH_ACK, T0, &act), LB_FORWARD);
+	assert_int_equal(act.svc->forward, FORWARD_DSR);
+	assert_int_equal(act.service, 0);
+	assert_int_equal(test_send(10, test_port(10, &sport, 0), PKT_TH_SYN,
+	    T0, &act), LB_FORWARD);
+	assert_int_equal(act.svc->forward, FORWARD_GRE);
+	assert_int_equal(act.service, 1);
+	test_stop();
+}
+
+/* Cache entries of a removed server still forward to it. */
+static void
+test_cache_entry_survives(void **state)
+{
+	struct lb_reload_summary	 sum;
+	struct lb_action		 act;
+	struct ilbd_conf		*c;
+	struct pkt_info			 pi;
+	uint16_t			 sport = 1024, p;
+
+	(void)state;
+	test_start(test_conf_web(SCHED_WLC, 3));
+	p = test_port(10, &sport, 1);
+	pi = test_pkt(10, p, 0);
+	assert_int_equal(lb_learn_conn(&env.lb, &pi.key, 0, 2,
+	    TEST_SLOT0 + 1, TEST_SLOT0 + 2, CONN_ESTABLISHED, T0), 0);
+	c = test_conf_web(SCHED_WLC, 2);	/* 23 removed */
+	assert_int_equal(test_reload(c, &sum), 0);
+	assert_int_equal(sum.servers_removed, 1);
+	assert_int_equal(sum.servers_purged, 0);	/* the cache uses it */
+	assert_int_equal(test_send(10, p, PKT_TH_ACK, T0, &act), LB_FORWARD);
+	assert_int_equal(act.path, LB_PATH_CACHE);
+	assert_int_equal(act.srv->addr.u.b[3], 23);
+	test_stop();
+}
+
+/* Table timeouts change live. */
+static void
+test_timeouts(void **state)
+{
+	struct ilbd_conf	*c;
+	uint16_t		 sport = 1024, p;
+
+	(void)state;
+	test_start(test_conf_web(SCHED_WLC, 2));
+	p = test_port(10, &sport, 0);
+	test_open(10, p);
+	lb_tick(&env.lb, T0 + 120 * 1000, 1000);
+	assert_int_equal(ltoc_count(&env.lb.ltoc), 1);
+	c = test_conf_web(SCHED_WLC, 2);
+	c->tables.tcp_timeout_s = 60;
+	assert_int_equal(test_reload(c, NULL), 0);
+	assert_int_equal(env.lb.tables.tcp_timeout_s, 60);
+	assert_int_equal(env.lb.refresh_s, LB_REFRESH_S);
+	lb_tick(&env.lb, T0 + 121 * 1000, 1000);
+	assert_int_equal(ltoc_count(&env.lb.ltoc), 0);
+	assert_int_equal(test_active(0, 0) + test_active(0, 1), 0);
+	test_stop();
+}
+
+/* What cannot change live is refused, and nothing changes. */
+static void
+test_refused(void **state)
+{
+	struct ilbd_conf		*c;
+	struct lb_service		*svc;
+	const struct service_conf	*conf;
+	char				*cause = NULL;
+	uint16_t			 sport = 1024, p;
+
+	(void)state;
+	test_start(test_conf_web(SCHED_WLC, 2));
+	p = test_port(10, &sport, 0);
+	test_open(10, p);
+	svc = env.lb.svc;
+	conf = env.lb.svc[0].conf;
+
+	c = test_conf_web(SCHED_WLC, 3);
+	c->tables.ltoc_size = 2048;
+	c->tables.tcp_timeout_s = 10;
+	assert_int_equal(lb_reload(&env.lb, c, T0, NULL, &cause), -1);
+	assert_non_null(cause);
+	assert_non_null(strstr(cause, "tables.ltoc_size cannot change"));
+	free(cause);
+	test_conf_free(c);
+
+	c = test_conf_web(SCHED_WLC, 3);
+	c->cluster.scoring = SCORING_CRC32;
+	assert_int_equal(lb_reload(&env.lb, c, T0, NULL, &cause), -1);
+	assert_non_null(strstr(cause, "cluster.scoring"));
+	free(cause);
+	test_conf_free(c);
+
+	/* Found late, once servers were planned: still nothing changes. */
+	c = test_conf_web(SCHED_WLC, 3);
+	test_srv(test_svc(c, "dup", 10, SCHED_WLC), 31, 1);
+	c->tables.tcp_timeout_s = 10;
+	assert_int_equal(lb_reload(&env.lb, c, T0, NULL, &cause), -1);
+	assert_non_null(strstr(cause, "service dup"));
+	free(cause);
+	test_conf_free(c);
+
+	c = test_conf_web(SCHED_WLC, 3);
+	test_svc(c, "empty", 11, SCHED_WLC);
+	assert_int_equal(lb_reload(&env.lb, c, T0, NULL, &cause), -1);
+	assert_non_null(strstr(cause, "service empty: no servers"));
+	free(cause);
+	test_conf_free(c);
+
+	assert_ptr_equal(env.lb.svc, svc);
+	assert_ptr_equal(env.lb.svc[0].conf, conf);
+	assert_int_equal(env.lb.nsvc, 1);
+	assert_int_equal(env.lb.svc[0].sched.n, 2);
+	assert_int_equal(env.lb.tables.tcp_timeout_s, 900);
+	assert_int_equal(env.lb.tables.ltoc_size, 1024);
+	assert_int_equal(env.lb.stats.reloads, 0);
+	assert_int_equal(test_active(0, 0) + test_active(0, 1), 1);
+	lb_tick(&env.lb, T0 + 120 * 1000, 1000);
+	assert_int_equal(ltoc_count(&env.lb.ltoc), 1);
+	test_stop();
+}
+
+/* A renamed service on the same VIP:port: the new name takes the SYNs. */
+static void
+test_rename(void **state)
+{
+	struct lb_reload_summary	 sum;
+	struct lb_action		 act;
+	struct ilbd_conf		*c;
+	uint16_t			 sport = 1024, p;
+
+	(void)state;
+	test_start(test_conf_web(SCHED_WLC, 2));
+	p = test_port(10, &sport, 0);
+	test_open(10, p);
+	c = test_conf_web(SCHED_WLC, 2);
+	strcpy(c->services[0].name, "www");
+	assert_int_equal(test_reload(c, &sum), 0);
+	assert_int_equal(sum.services_added, 1);
+	assert_int_equal(sum.services_removed, 1);
+	assert_int_equal(test_send(10, p, PKT_TH_ACK, T0, &act), LB_FORWARD);
+	assert_string_equal(act.svc->name, "web");
+	assert_int_equal(test_send(10, test_port(10, &sport, 0), PKT_TH_SYN,
+	    T0, &act), LB_FORWARD);
+	assert_string_equal(act.svc->name, "www");
+	test_stop();
+}
+
+/* Many reloads that swap servers do not grow the tables. */
+static void
+test_churn(void **state)
+{
+	struct ilbd_conf	*c;
+	unsigned int		 i;
+
+	(void)state;
+	test_start(test_conf_web(SCHED_HASH, 2));
+	for (i = 0; i < 50; i++) {
+		c = test_conf_new();
+		test_srv(test_svc(c, i % 2 ? "a" : "b", (uint8_t)(10 + i % 3),
+		    SCHED_HASH), (uint8_t)(100 + i), 1);
+		assert_int_equal(test_reload(c, NULL), 0);
+	}
+	assert_true(env.lb.nsvc <= 2);
+	assert_int_equal(env.lb.svc[lb_service_by_name(&env.lb,
+	    "a")].sched.n, 1);
+	test_stop();
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_add_server),
+		cmocka_unit_test(test_remove_server),
+		cmocka_unit_test(test_server_returns),
+		cmocka_unit_test(test_weight),
+		cmocka_unit_test(test_state_survives),
+		cmocka_unit_test(test_add_service),
+		cmocka_unit_test(test_remove_service),
+		cmocka_unit_test(test_vip_change),
+		cmocka_unit_test(test_forward_change),
+		cmocka_unit_test(test_cache_entry_survives),
+		cmocka_unit_test(test_timeouts),
+		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_rename),
+		cmocka_unit_test(test_churn),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
