@@ -12,6 +12,8 @@
 #include <event2/event.h>
 
 #include "config.h"
+#include "control.h"
+#include "ctlcmd.h"
 #include "dp.h"
 #include "health.h"
 #include "lb.h"
@@ -27,6 +29,8 @@ struct ilbd {
 	struct dp		*dp;
 	struct metrics		*metrics;
 	struct health		*health;
+	struct control		*control;
+	struct ctlcmd_env	 ctlenv;
 	const char		*conffile;
 	struct event		*ev_term;
 	struct event		*ev_int;
@@ -144,6 +148,25 @@ ilbd_reload(struct ilbd *env, char **result)
 	    summary));
 }
 
+/* ilbctl reload. */
+static int
+ilbd_ctl_reload(void *arg, char **result)
+{
+	return (ilbd_reload(arg, result));
+}
+
+/* ilbctl leave: as SIGTERM. */
+static void
+ilbd_ctl_leave(void *arg)
+{
+	struct ilbd	*env = arg;
+
+	if (env->leaving++)
+		return;
+	log_info("ilbctl leave: leaving the cluster");
+	dp_leave(env->dp, ilbd_left, env);
+}
+
 /* The entries are handed over: let the LEAVING announcement go, then stop. */
 static void
 ilbd_left(void *arg)
@@ -256,6 +279,13 @@ ilbd_run(struct ilbd *env, int foreground)
 	if ((env->health = health_open(env->base, env->conf,
 	    ilbd_health_changed, env, &cause)) == NULL)
 		fatalx("%s", cause ? cause : "cannot start the health checks");
+	env->ctlenv.dp = env->dp;
+	env->ctlenv.reload = ilbd_ctl_reload;
+	env->ctlenv.leave = ilbd_ctl_leave;
+	env->ctlenv.arg = env;
+	if ((env->control = control_open(env->base, env->conf->control_socket,
+	    ctlcmd_handle, &env->ctlenv, &cause)) == NULL)
+		fatalx("control socket: %s", cause ? cause : "cannot open");
 	ilbd_drop_privileges(env);
 
 	config_summary(env->conf, summary, sizeof(summary));
@@ -263,6 +293,7 @@ ilbd_run(struct ilbd *env, int foreground)
 	    (long)getpid(), summary);
 	if (event_base_dispatch(env->base) == -1)
 		log_warnx("event loop failed");
+	control_close(env->control);
 	health_close(env->health);
 	metrics_close(env->metrics);
 	dp_close(env->dp);

@@ -1,0 +1,269 @@
+/* ilbctl.c: the control tool: parse a command, ask ilbd, print the answer. */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "util.h"
+
+#define ILBCTL_SOCKET		"/run/ilbd.sock"
+#define ILBCTL_TIMEOUT		10	/* seconds for an answer */
+#define ILBCTL_TIMEOUT_LONG	30	/* leave and reload */
+#define ILBCTL_ERR_MAX		4096	/* bytes of an error we print */
+
+static const char	*ilbctl_path = ILBCTL_SOCKET;
+static time_t		 ilbctl_deadline;	/* CLOCK_MONOTONIC seconds */
+static int		 ilbctl_timeout;
+
+static void	ilbctl_fail(const char *, ...)
+		    __attribute__((format(printf, 1, 2), noreturn));
+
+/* Print "ilbctl: message" and exit 1. */
+static void
+ilbctl_fail(const char *fmt, ...)
+{
+	va_list	ap;
+
+	fputs("ilbctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static void
+ilbctl_usage(void)
+{
+	fprintf(stderr, "usage: ilbctl [-j] [-s socket] command [argument "
+	    "...]\n"
+	    "commands: show members|services|servers|stats\n"
+	    "          show connections|cache [limit N] [vip ADDRESS[:PORT]] "
+	    "[client ADDRESS[:PORT]]\n"
+	    "          show owner CLIENT:PORT VIP:PORT\n"
+	    "          server drain|enable SERVICE ADDRESS\n"
+	    "          server weight SERVICE ADDRESS N\n"
+	    "          leave\n"
+	    "          reload\n");
+	exit(1);
+}
+
+static time_t
+ilbctl_now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (ts.tv_sec);
+}
+
+/* Wait for events on fd until the deadline; exit when it passes. */
+static void
+ilbctl_wait(int fd, short events)
+{
+	struct pollfd	pfd = { fd, events, 0 };
+	time_t		left;
+	int		rv;
+
+	for (;;) {
+		if ((left = ilbctl_deadline - ilbctl_now()) <= 0)
+			ilbctl_fail("%s: no answer from ilbd within %d s",
+			    ilbctl_path, ilbctl_timeout);
+		rv = poll(&pfd, 1, (int)left * 1000);
+		if (rv > 0)
+			return;
+		if (rv == -1 && errno != EINTR)
+			ilbctl_fail("poll: %s", strerror(errno));
+	}
+}
+
+static const char *
+ilbctl_hint(int err)
+{
+	switch (err) {
+	case ENOENT:
+	case ECONNREFUSED:
+		return (" (is ilbd running?)");
+	case EACCES:
+	case EPERM:
+		return (" (run as root or as a member of group ilbd)");
+	default:
+		return ("");
+	}
+}
+
+static int
+ilbctl_connect(void)
+{
+	struct sockaddr_un	sun;
+	int			fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (util_strlcpy(sun.sun_path, ilbctl_path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path))
+		ilbctl_fail("%s: socket path too long", ilbctl_path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		ilbctl_fail("socket: %s", strerror(errno));
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		ilbctl_fail("%s: %s%s", ilbctl_path, strerror(errno),
+		    ilbctl_hint(errno));
+	return (fd);
+}
+
+static void
+ilbctl_send(int fd, const char *buf, size_t len)
+{
+	ssize_t	n;
+
+	while (len > 0) {
+		ilbctl_wait(fd, POLLOUT);
+		n = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n == -1 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n == -1)
+			ilbctl_fail("%s: send: %s", ilbctl_path,
+			    strerror(errno));
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+/* Read what is there (waiting for it); 0 at EOF. */
+static size_t
+ilbctl_recv(int fd, char *buf, size_t size)
+{
+	ssize_t	n;
+
+	for (;;) {
+		ilbctl_wait(fd, POLLIN);
+		n = recv(fd, buf, size, MSG_DONTWAIT);
+		if (n >= 0)
+			return ((size_t)n);
+		if (errno == ECONNRESET)
+			return (0);
+		if (errno != EINTR && errno != EAGAIN)
+			ilbctl_fail("%s: recv: %s", ilbctl_path,
+			    strerror(errno));
+	}
+}
+
+/* Read the header line; what came after it is left in buf[0..*have). */
+static void
+ilbctl_header(int fd, char *buf, size_t size, size_t *have, int *ok,
+    size_t *bodylen)
+{
+	char	*nl, *cause;
+	size_t	 len = 0, n, hlen;
+
+	while ((nl = memchr(buf, '\n', len)) == NULL) {
+		if (len > CTL_HDR_MAX)
+			ilbctl_fail("%s: malformed response header: not an "
+			    "ilbd control socket?", ilbctl_path);
+		if ((n = ilbctl_recv(fd, buf + len, size - len)) == 0)
+			ilbctl_fail("%s: ilbd closed the connection without "
+			    "answering", ilbctl_path);
+		len += n;
+	}
+	hlen = (size_t)(nl - buf) + 1;
+	if (ctl_resp_header_decode(buf, hlen, ok, bodylen, &cause) == -1)
+		ilbctl_fail("%s: %s", ilbctl_path, cause ? cause :
+		    "out of memory");
+	memmove(buf, buf + hlen, len - hlen);
+	*have = len - hlen;
+}
+
+/* Body bytes: to stdout (OK), or kept in err for stderr (ERR). */
+static void
+ilbctl_consume(const char *buf, size_t n, int ok, char *err, size_t *elen)
+{
+	size_t	room = ILBCTL_ERR_MAX - 1 - *elen;
+
+	if (ok) {
+		if (n > 0 && fwrite(buf, 1, n, stdout) != n)
+			ilbctl_fail("stdout: %s", strerror(errno));
+		return;
+	}
+	if (n > room)
+		n = room;
+	memcpy(err + *elen, buf, n);
+	*elen += n;
+}
+
+/* Read the rest of the body; print it; return the exit status. */
+static int
+ilbctl_body(int fd, char *buf, size_t size, size_t have, int ok,
+    size_t bodylen)
+{
+	char	 err[ILBCTL_ERR_MAX];
+	size_t	 got = 0, elen = 0, n = have, take;
+
+	for (;;) {
+		take = n < bodylen - got ? n : bodylen - got;
+		ilbctl_consume(buf, take, ok, err, &elen);
+		got += take;
+		if (got == bodylen)
+			break;
+		if ((n = ilbctl_recv(fd, buf, size)) == 0)
+			ilbctl_fail("%s: connection closed after %zu of %zu "
+			    "bytes", ilbctl_path, got, bodylen);
+	}
+	close(fd);
+	if (ok) {
+		if (fflush(stdout) == EOF)
+			ilbctl_fail("stdout: %s", strerror(errno));
+		return (0);
+	}
+	while (elen > 0 && err[elen - 1] == '\n')
+		elen--;
+	fprintf(stderr, "ilbctl: %.*s\n", (int)elen, err);
+	return (1);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct ctl_req	 req;
+	char		 line[CTL_REQ_MAX + 1], buf[65536], *cause;
+	size_t		 have, bodylen;
+	int		 ch, fd, len, ok;
+
+	memset(&req, 0, sizeof(req));
+	while ((ch = getopt(argc, argv, "js:")) != -1) {
+		switch (ch) {
+		case 'j':
+			req.json = 1;
+			break;
+		case 's':
+			ilbctl_path = optarg;
+			break;
+		default:
+			ilbctl_usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0)
+		ilbctl_usage();
+	if (ctl_parse(argc, argv, &req, &cause) == -1)
+		ilbctl_fail("%s", cause ? cause : "out of memory");
+	if ((len = ctl_req_encode(&req, line, sizeof(line))) == -1)
+		ilbctl_fail("command longer than %d bytes", CTL_REQ_MAX);
+	ilbctl_timeout = (req.cmd == CTL_LEAVE || req.cmd == CTL_RELOAD) ?
+	    ILBCTL_TIMEOUT_LONG : ILBCTL_TIMEOUT;
+	ilbctl_deadline = ilbctl_now() + ilbctl_timeout;
+
+	fd = ilbctl_connect();
+	ilbctl_send(fd, line, (size_t)len);
+	ilbctl_header(fd, buf, sizeof(buf), &have, &ok, &bodylen);
+	return (ilbctl_body(fd, buf, sizeof(buf), have, ok, bodylen));
+}

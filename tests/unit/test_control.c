@@ -1,0 +1,438 @@
+/* test_control.c: the control socket, driven by clients in the test process. */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "control.h"
+#include "ctl.h"
+#include "log.h"
+#include "util.h"
+
+#define NCLIENTS	100
+
+struct fixture {
+	char			 dir[64];
+	char			 path[128];
+	struct event_base	*base;
+	struct control		*ctl;
+	struct event		*ev_finish;
+	struct control_conn	*pending;
+	int			 calls;
+};
+
+/* The fake ilbd: members answers, reload fails, leave answers later. */
+static int
+fake_handler(void *arg, const struct ctl_req *req, struct evbuffer *out,
+    char **err)
+{
+	struct fixture	*fx = arg;
+	struct timeval	 tv = { 0, 50000 };
+
+	fx->calls++;
+	switch (req->cmd) {
+	case CTL_SHOW_MEMBERS:
+		evbuffer_add_printf(out, "members json=%d\n", req->json);
+		return (0);
+	case CTL_LEAVE:
+		fx->pending = control_defer(fx->ctl);
+		evtimer_add(fx->ev_finish, &tv);
+		return (0);
+	default:
+		evbuffer_add_printf(out, "partial output, discarded\n");
+		*err = strdup("reload failed:\nbad config");
+		return (-1);
+	}
+}
+
+static void
+fake_finish(evutil_socket_t fd, short ev, void *arg)
+{
+	struct fixture	*fx = arg;
+	struct evbuffer	*b = evbuffer_new();
+
+	(void)fd;
+	(void)ev;
+	evbuffer_add_printf(b, "left\n");
+	control_finish(fx->pending, b, NULL);
+	evbuffer_free(b);
+}
+
+static int
+setup(void **state)
+{
+	struct fixture	*fx;
+	char		*cause = NULL;
+
+	fx = calloc(1, sizeof(*fx));
+	assert_non_null(fx);
+	util_strlcpy(fx->dir, "/tmp/test_control.XXXXXX", sizeof(fx->dir));
+	assert_non_null(mkdtemp(fx->dir));
+	snprintf(fx->path, sizeof(fx->path), "%s/ilbd.sock", fx->dir);
+	assert_non_null(fx->base = event_base_new());
+	fx->ev_finish = evtimer_new(fx->base, fake_finish, fx);
+	fx->ctl = control_open(fx->base, fx->path, fake_handler, fx, &cause);
+	if (fx->ctl == NULL)
+		fail_msg("control_open: %s", cause);
+	*state = fx;
+	return (0);
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture	*fx = *state;
+
+	control_close(fx->ctl);
+	event_free(fx->ev_finish);
+	event_base_free(fx->base);
+	unlink(fx->path);
+	rmdir(fx->dir);
+	free(fx);
+	return (0);
+}
+
+static int
+client_connect(const char *path)
+{
+	struct sockaddr_un	sun;
+	int			fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	util_strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	assert_true(fd >= 0);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		fail_msg("connect %s: %s", path, strerror(errno));
+	return (fd);
+}
+
+static void
+client_send(int fd, const char *s)
+{
+	assert_int_equal(send(fd, s, strlen(s), MSG_NOSIGNAL),
+	    (ssize_t)strlen(s));
+}
+
+static void
+pump(struct fixture *fx)
+{
+	event_base_loop(fx->base, EVLOOP_NONBLOCK);
+}
+
+/* Run the loop until every fd saw EOF; bufs[i] gets what fds[i] read. */
+static void
+client_read_all(struct fixture *fx, int *fds, char bufs[][256], int n)
+{
+	size_t	 len[NCLIENTS] = { 0 };
+	int	 done[NCLIENTS] = { 0 }, left = n, i;
+	ssize_t	 r;
+	time_t	 deadline = time(NULL) + 10;
+
+	while (left > 0) {
+		if (time(NULL) > deadline)
+			fail_msg("%d clients got no EOF within 10 s", left);
+		pump(fx);
+		for (i = 0; i < n; i++) {
+			if (done[i])
+				continue;
+			r = recv(fds[i], bufs[i] + len[i], 255 - len[i],
+			    MSG_DONTWAIT);
+			if (r > 0) {
+				len[i] += (size_t)r;
+				continue;
+			}
+			if (r == -1 && errno == EAGAIN)
+				continue;
+			bufs[i][len[i]] = '\0';
+			done[i] = 1;
+			left--;
+		}
+		usleep(1000);
+	}
+}
+
+/* One request on a new connection; returns the whole answer. */
+static void
+ask(struct fixture *fx, const char *req, char *buf)
+{
+	int	fd = client_connect(fx->path);
+
+	client_send(fd, req);
+	client_read_all(fx, &fd, (char (*)[256])buf, 1);
+	close(fd);
+}
+
+static void
+test_answered(void **state)
+{
+	struct fixture	*fx = *state;
+	char		 buf[256];
+
+	ask(fx, "ILBCTL/1 json sh mem\n", buf);
+	assert_string_equal(buf, "ILBCTL/1 OK 15\nmembers json=1\n");
+	ask(fx, "ILBCTL/1 show members\n", buf);
+	assert_string_equal(buf, "ILBCTL/1 OK 15\nmembers json=0\n");
+	assert_int_equal(control_stats(fx->ctl)->requests, 2);
+	assert_int_equal(control_stats(fx->ctl)->errors, 0);
+	assert_int_equal(control_clients(fx->ctl), 0);
+}
+
+static void
+test_errors(void **state)
+{
+	struct fixture	*fx = *state;
+	char		 buf[256];
+
+	ask(fx, "ILBCTL/1 reload\n", buf);
+	assert_string_equal(buf, "ILBCTL/1 ERR 26\nreload failed: bad config\n");
+	ask(fx, "ILBCTL/1 show frob\n", buf);
+	assert_string_equal(buf, "ILBCTL/1 ERR 104\nshow: unknown word 'frob'; "
+	    "expected one of members, services, servers, connections, cache, "
+	    "stats, owner\n");
+	ask(fx, "ILBCTL/7 show members\n", buf);
+	assert_non_null(strstr(buf, "ilbctl speaks protocol version 7, this "
+	    "ilbd speaks 1"));
+	assert_int_equal(fx->calls, 1);	/* bad requests never reach it */
+	assert_int_equal(control_stats(fx->ctl)->errors, 3);
+}
+
+static void
+test_deferred(void **state)
+{
+	struct fixture	*fx = *state;
+	char		 buf[256];
+
+	ask(fx, "ILBCTL/1 leave\n", buf);
+	assert_string_equal(buf, "ILBCTL/1 OK 5\nleft\n");
+}
+
+static void
+test_malformed_closes_one(void **state)
+{
+	struct fixture	*fx = *state;
+	char		 bufs[2][256];
+	int		 fds[2];
+
+	fds[0] = client_connect(fx->path);
+	fds[1] = client_connect(fx->path);
+	client_send(fds[1], "GET / HTTP/1.0\r\n");
+	client_read_all(fx, &fds[1], &bufs[1], 1);
+	assert_string_equal(bufs[1], "");	/* closed, no answer */
+	assert_int_equal(control_stats(fx->ctl)->malformed, 1);
+	assert_int_equal(control_clients(fx->ctl), 1);
+	client_send(fds[0], "ILBCTL/1 show members\n");
+	client_read_all(fx, &fds[0], &bufs[0], 1);
+	assert_string_equal(bufs[0], "ILBCTL/1 OK 15\nmembers json=0\n");
+	close(fds[0]);
+	close(fds[1]);
+}
+
+static void
+test_oversized(void **state)
+{
+	struct fixture	*fx = *state;
+	char		 big[2000], buf[256];
+	int		 fd;
+
+	/* No newline at all. */
+	memset(big, 'a', sizeof(big));
+	big[sizeof(big) - 1] = '\0';
+	ask(fx, big, buf);
+	assert_string_equal(buf, "");
+	/* A newline, but after CTL_REQ_MAX bytes. */
+	memset(big, ' ', sizeof(big));
+	memcpy(big, "ILBCTL/1 leave", 14);
+	big[CTL_REQ_MAX] = '\n';
+	big[CTL_REQ_MAX + 1] = '\0';
+	ask(fx, big, buf);
+	assert_string_equal(buf, "");
+	assert_int_equal(control_stats(fx->ctl)->oversized, 2);
+	/* Exactly CTL_REQ_MAX bytes is fine. */
+	memcpy(big, "ILBCTL/1 show members", 21);
+	big[CTL_REQ_MAX - 1] = '\n';
+	big[CTL_REQ_MAX] = '\0';
+	ask(fx, big, buf);
+	assert_string_equal(buf, "ILBCTL/1 OK 15\nmembers json=0\n");
+	/* The server is fine. */
+	fd = client_connect(fx->path);
+	close(fd);
+}
+
+static void
+test_many_clients(void **state)
+{
+	struct fixture	*fx = *state;
+	static char	 bufs[NCLIENTS][256];
+	int		 fds[NCLIENTS], i, ok = 0, refused = 0;
+	time_t		 deadline = time(NULL) + 10;
+	char		 buf[256];
+
+	for (i = 0; i < NCLIENTS; i++)
+		fds[i] = client_connect(fx->path);
+	while (control_stats(fx->ctl)->accepted +
+	    control_stats(fx->ctl)->refused < NCLIENTS) {
+		if (time(NULL) > deadline)
+			fail_msg("not all clients accepted");
+		pump(fx);
+	}
+	assert_int_equal(control_clients(fx->ctl), CONTROL_CLIENTS_MAX);
+	assert_int_equal(control_stats(fx->ctl)->refused,
+	    NCLIENTS - CONTROL_CLIENTS_MAX);
+	for (i = 0; i < NCLIENTS; i++)
+		(void)send(fds[i], "ILBCTL/1 show members\n", 22,
+		    MSG_NOSIGNAL);
+	client_read_all(fx, fds, bufs, NCLIENTS);
+	for (i = 0; i < NCLIENTS; i++) {
+		if (strcmp(bufs[i], "ILBCTL/1 OK 15\nmembers json=0\n") == 0)
+			ok++;
+		else if (strcmp(bufs[i], "ILBCTL/1 ERR 36\ntoo many control "
+		    "clients, try again\n") == 0)
+			refused++;
+		else
+			fail_msg("client %d got '%s'", i, bufs[i]);
+		close(fds[i]);
+	}
+	assert_int_equal(ok, CONTROL_CLIENTS_MAX);
+	assert_int_equal(refused, NCLIENTS - CONTROL_CLIENTS_MAX);
+	assert_int_equal(control_clients(fx->ctl), 0);
+	ask(fx, "ILBCTL/1 show members\n", buf);	/* still alive */
+	assert_string_equal(buf, "ILBCTL/1 OK 15\nmembers json=0\n");
+}
+
+static void
+test_socket_mode(void **state)
+{
+	struct fixture	*fx = *state;
+	struct stat	 st;
+
+	assert_int_equal(stat(fx->path, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0660);
+}
+
+static void
+test_second_open_refused(void **state)
+{
+	struct fixture	*fx = *state;
+	struct control	*c2;
+	char		*cause = NULL, buf[256], other[160];
+	int		 fd;
+
+	c2 = control_open(fx->base, fx->path, fake_handler, fx, &cause);
+	assert_null(c2);
+	assert_non_null(cause);
+	assert_non_null(strstr(cause, "another ilbd answers"));
+	free(cause);
+	/* The first one still has its socket. */
+	ask(fx, "ILBCTL/1 show members\n", buf);
+	assert_string_equal(buf, "ILBCTL/1 OK 15\nmembers json=0\n");
+
+	/* Not a socket: refused, and left alone. */
+	snprintf(other, sizeof(other), "%s/file", fx->dir);
+	assert_true((fd = open(other, O_CREAT | O_WRONLY, 0600)) >= 0);
+	close(fd);
+	cause = NULL;
+	assert_null(control_open(fx->base, other, fake_handler, fx, &cause));
+	assert_non_null(strstr(cause, "exists and is not a socket"));
+	free(cause);
+	assert_int_equal(unlink(other), 0);
+
+	/* Too long a path. */
+	memset(other, 'x', sizeof(other) - 1);
+	other[sizeof(other) - 1] = '\0';
+	cause = NULL;
+	assert_null(control_open(fx->base, other, fake_handler, fx, &cause));
+	assert_non_null(strstr(cause, "longer than"));
+	free(cause);
+}
+
+static void
+test_stale_replaced(void **state)
+{
+	struct fixture		*fx = *state;
+	struct sockaddr_un	 sun;
+	struct control		*c2;
+	char			*cause = NULL, buf[256];
+	int			 fd;
+
+	/* A socket file nobody listens on, as a crashed ilbd leaves it. */
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/stale.sock",
+	    fx->dir);
+	assert_true((fd = socket(AF_UNIX, SOCK_STREAM, 0)) >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	close(fd);
+	c2 = control_open(fx->base, sun.sun_path, fake_handler, fx, &cause);
+	if (c2 == NULL)
+		fail_msg("stale socket not replaced: %s", cause);
+	control_close(fx->ctl);		/* swap: ask() uses fx->path */
+	fx->ctl = c2;
+	util_strlcpy(fx->path, sun.sun_path, sizeof(fx->path));
+	ask(fx, "ILBCTL/1 show members\n", buf);
+	assert_string_equal(buf, "ILBCTL/1 OK 15\nmembers json=0\n");
+}
+
+static void
+test_close_unlinks(void **state)
+{
+	struct fixture	*fx = *state;
+	struct stat	 st;
+	int		 fd;
+
+	fd = client_connect(fx->path);		/* a client still open */
+	pump(fx);
+	control_close(fx->ctl);
+	fx->ctl = NULL;
+	assert_int_equal(stat(fx->path, &st), -1);
+	assert_int_equal(errno, ENOENT);
+	close(fd);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_answered, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deferred, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_closes_one,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_oversized, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_many_clients, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_socket_mode, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_second_open_refused,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stale_replaced, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_close_unlinks, setup,
+		    teardown),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	log_init("test_control", 1, 0);
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}

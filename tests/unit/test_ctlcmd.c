@@ -1,0 +1,682 @@
+/* test_ctlcmd.c: ilbctl's command handlers: rendering, filters, tuples, errors. */
+#include <sys/socket.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <event2/buffer.h>
+
+#include "cache.h"
+#include "ctl.h"
+#include "ctlcmd.h"
+#include "lb.h"
+#include "ltoc.h"
+
+#define TEST_MEMBERS	3
+#define TEST_SLOT0	100		/* slot of member i: 100 + i */
+#define T0		1000000ULL	/* ms */
+
+/* One ILB (10.0.0.1 of 10.0.0.1..3), service web 198.51.100.10:80. */
+struct test_node {
+	struct ilbd_conf	conf;
+	struct service_conf	svc;
+	struct server_conf	srv[3];
+	struct member_id	ids[TEST_MEMBERS];
+	uint16_t		slots[TEST_MEMBERS];
+	struct lb		lb;
+	struct evbuffer		*out;
+	char			*err;
+	struct ctlcmd_view	view;
+};
+
+static struct test_node	node;
+
+static void
+test_addr4(struct ilb_addr *a, uint8_t x, uint8_t y, uint8_t z, uint8_t w)
+{
+	memset(a, 0, sizeof(*a));
+	a->family = AF_INET;
+	a->u.b[0] = x;
+	a->u.b[1] = y;
+	a->u.b[2] = z;
+	a->u.b[3] = w;
+}
+
+static int
+setup_node(void **state)
+{
+	struct test_node	*n = &node;
+	unsigned int		 i;
+
+	memset(n, 0, sizeof(*n));
+	for (i = 0; i < 3; i++) {
+		test_addr4(&n->srv[i].addr, 192, 0, 2, (uint8_t)(21 + i));
+		n->srv[i].weight = 1;
+	}
+	strcpy(n->svc.name, "web");
+	test_addr4(&n->svc.vip, 198, 51, 100, 10);
+	n->svc.port = 80;
+	n->svc.scheduler = SCHED_WLC;
+	n->svc.servers = n->srv;
+	n->svc.nservers = 3;
+	n->conf.cluster.scoring = SCORING_CRC32C_MIX;
+	n->conf.tables.ltoc_size = 1024;
+	n->conf.tables.cache_size = 1024;
+	n->conf.tables.syn_timeout_s = 30;
+	n->conf.tables.tcp_timeout_s = 900;
+	n->conf.tables.fin_timeout_s = 60;
+	n->conf.services = &n->svc;
+	n->conf.nservices = 1;
+	for (i = 0; i < TEST_MEMBERS; i++) {
+		n->ids[i].len = 4;
+		n->ids[i].b[0] = 10;
+		n->ids[i].b[3] = (uint8_t)(i + 1);
+		n->slots[i] = (uint16_t)(TEST_SLOT0 + i);
+	}
+	if (lb_init(&n->lb, &n->conf, 42) != 0 ||
+	    lb_set_members(&n->lb, n->ids, n->slots, TEST_MEMBERS, 0) != 0)
+		return (-1);
+	if ((n->out = evbuffer_new()) == NULL)
+		return (-1);
+	n->view.lb = &n->lb;
+	n->view.now_ms = T0 + 5000;
+	*state = n;
+	return (0);
+}
+
+static int
+teardown_node(void **state)
+{
+	struct test_node	*n = *state;
+
+	lb_free(&n->lb);
+	evbuffer_free(n->out);
+	free(n->err);
+	n->err = NULL;
+	return (0);
+}
+
+/* The answer so far as a string (the buffer is drained). */
+static char *
+test_take(struct evbuffer *b)
+{
+	size_t	 len = evbuffer_get_length(b);
+	char	*s = malloc(len + 1);
+
+	assert_non_null(s);
+	evbuffer_remove(b, s, len);
+	s[len] = '\0';
+	return (s);
+}
+
+static struct ctl_req
+test_req(enum ctl_cmd cmd, int json, int argc, ...)
+{
+	struct ctl_req	req;
+	va_list		ap;
+	int		i;
+
+	memset(&req, 0, sizeof(req));
+	req.cmd = cmd;
+	req.json = json;
+	req.argc = argc;
+	va_start(ap, argc);
+	for (i = 0; i < argc; i++)
+		strcpy(req.argv[i], va_arg(ap, const char *));
+	va_end(ap);
+	return (req);
+}
+
+/* Run a request that must succeed; its answer (free it). */
+static char *
+test_run(struct test_node *n, struct ctl_req req)
+{
+	int	rc = ctlcmd_view_handle(&n->view, &req, n->out, &n->err);
+
+	if (rc != 0)
+		fail_msg("request failed: %s", n->err ? n->err : "(null)");
+	return (test_take(n->out));
+}
+
+/* Run a request that must fail with an error containing want. */
+static void
+test_run_fail(struct test_node *n, struct ctl_req req, const char *want)
+{
+	free(n->err);
+	n->err = NULL;
+	assert_int_equal(ctlcmd_view_handle(&n->view, &req, n->out, &n->err),
+	    -1);
+	assert_non_null(n->err);
+	if (strstr(n->err, want) == NULL)
+		fail_msg("error \"%s\" lacks \"%s\"", n->err, want);
+	assert_int_equal(evbuffer_get_length(n->out), 0);
+	free(n->err);
+	n->err = NULL;
+}
+
+static void
+test_expect_contains(const char *s, const char *want)
+{
+	if (s == NULL || strstr(s, want) == NULL)
+		fail_msg("\"%s\" not in:\n%s", want, s != NULL ? s : "");
+}
+
+static void
+test_json_string(void **state)
+{
+	static const struct {
+		const char	*in;
+		const char	*out;
+	} cases[] = {
+		{ "", "\"\"" },
+		{ "web", "\"web\"" },
+		{ "a\"b\\c", "\"a\\\"b\\\\c\"" },
+		{ "l1\nl2\tx\r", "\"l1\\nl2\\tx\\r\"" },
+		{ "\x01\x1f\x7f", "\"\\u0001\\u001f\\u007f\"" },
+		{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+		  "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"" },
+		{ "x\xffy", "\"x\\ufffdy\"" },
+		{ "\xc0\x80", "\"\\ufffd\\ufffd\"" },	/* overlong NUL */
+		{ "\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"" }, /* surrogate */
+		{ "\xe2\x82", "\"\\ufffd\\ufffd\"" },	/* truncated */
+	};
+	struct evbuffer	*b = evbuffer_new();
+	char		*s;
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ctlcmd_json_string(b, cases[i].in);
+		s = test_take(b);
+		assert_string_equal(s, cases[i].out);
+		free(s);
+	}
+	evbuffer_free(b);
+}
+
+static void
+test_labels_json(void **state)
+{
+	struct evbuffer		*b = evbuffer_new();
+	static const char *const bad[] = { "a=b", "a=\"x", "=\"x\"",
+	    "a=\"x\",", "a=\"x\"b=\"y\"", "a=\"\\q\"", NULL };
+	char			*s;
+	int			 i;
+
+	(void)state;
+	assert_int_equal(ctlcmd_labels_json(b,
+	    "service=\"web\",server=\"192.0.2.21\""), 0);
+	s = test_take(b);
+	assert_string_equal(s, "{\"service\":\"web\",\"server\":\"192.0.2.21\"}");
+	free(s);
+	assert_int_equal(ctlcmd_labels_json(b, "a=\"x\\\"y\\\\z\\n\""), 0);
+	s = test_take(b);
+	assert_string_equal(s, "{\"a\":\"x\\\"y\\\\z\\n\"}");
+	free(s);
+	assert_int_equal(ctlcmd_labels_json(b, ""), 0);
+	s = test_take(b);
+	assert_string_equal(s, "{}");
+	free(s);
+	for (i = 0; bad[i] != NULL; i++) {
+		assert_int_equal(ctlcmd_labels_json(b, bad[i]), -1);
+		assert_int_equal(evbuffer_get_length(b), 0);
+	}
+	evbuffer_free(b);
+}
+
+/* claim 4 order: dport, daddr, sport, saddr; and back. */
+static void
+test_flow_key(void **state)
+{
+	static const uint8_t v4[FLOW_ID_V4] = { 0, 80, 198, 51, 100, 10,
+	    0x9c, 0x40, 203, 0, 113, 7 };
+	struct flow_key	k;
+	char		c[64], v[64], *cause = NULL;
+
+	(void)state;
+	assert_int_equal(ctlcmd_flow_key("203.0.113.7:40000",
+	    "198.51.100.10:80", &k, &cause), 0);
+	assert_int_equal(k.len, FLOW_ID_V4);
+	assert_memory_equal(k.id, v4, sizeof(v4));
+	assert_int_equal(k.id[FLOW_ID_V4], 0);
+	ctlcmd_flow_fmt(&k, c, sizeof(c), v, sizeof(v));
+	assert_string_equal(c, "203.0.113.7:40000");
+	assert_string_equal(v, "198.51.100.10:80");
+
+	assert_int_equal(ctlcmd_flow_key("[2001:db8::7]:1234",
+	    "[2001:db8::10]:443", &k, &cause), 0);
+	assert_int_equal(k.len, FLOW_ID_V6);
+	assert_int_equal(k.id[0], 443 >> 8);
+	assert_int_equal(k.id[1], 443 & 0xff);
+	assert_int_equal(k.id[2], 0x20);
+	assert_int_equal(k.id[17], 0x10);
+	assert_int_equal(k.id[18], 1234 >> 8);
+	assert_int_equal(k.id[19], 1234 & 0xff);
+	assert_int_equal(k.id[35], 7);
+	ctlcmd_flow_fmt(&k, c, sizeof(c), v, sizeof(v));
+	assert_string_equal(c, "[2001:db8::7]:1234");
+	assert_string_equal(v, "[2001:db8::10]:443");
+
+	assert_int_equal(ctlcmd_flow_key("203.0.113.7", "198.51.100.10:80",
+	    &k, &cause), -1);
+	assert_non_null(strstr(cause, "bad client"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(ctlcmd_flow_key("203.0.113.7:1", "198.51.100.10:0",
+	    &k, &cause), -1);
+	assert_non_null(strstr(cause, "bad VIP"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(ctlcmd_flow_key("203.0.113.7:1", "[2001:db8::1]:80",
+	    &k, &cause), -1);
+	assert_non_null(strstr(cause, "family"));
+	free(cause);
+}
+
+static void
+test_filter(void **state)
+{
+	struct ctlcmd_filter	f;
+	struct flow_key		k;
+	struct ctl_req		req;
+	char			*err = NULL;
+	static const char *const bad[][2] = { { "limit", "0" },
+	    { "limit", "x" }, { "limit", "100001" }, { "bogus", "1" },
+	    { "vip", "junk" }, { "client", "1.2.3.4:0" } };
+	size_t			i;
+
+	(void)state;
+	req = test_req(CTL_SHOW_CONNECTIONS, 0, 0);
+	assert_int_equal(ctlcmd_filter_parse(&req, &f, &err), 0);
+	assert_int_equal(f.limit, CTLCMD_LIMIT_DEFAULT);
+	assert_int_equal(ctlcmd_flow_key("203.0.113.7:40000",
+	    "198.51.100.10:80", &k, &err), 0);
+	assert_true(ctlcmd_filter_match(&f, &k));
+
+	req = test_req(CTL_SHOW_CONNECTIONS, 0, 6, "limit", "5", "vip",
+	    "198.51.100.10", "client", "203.0.113.7:40000");
+	assert_int_equal(ctlcmd_filter_parse(&req, &f, &err), 0);
+	assert_int_equal(f.limit, 5);
+	assert_true(f.has_vip && f.has_client);
+	assert_int_equal(f.vport, 0);
+	assert_int_equal(f.cport, 40000);
+	assert_true(ctlcmd_filter_match(&f, &k));
+	f.cport = 40001;
+	assert_false(ctlcmd_filter_match(&f, &k));
+	f.cport = 0;
+	f.vport = 81;
+	assert_false(ctlcmd_filter_match(&f, &k));
+	f.vport = 80;
+	f.client.u.b[3] = 8;
+	assert_false(ctlcmd_filter_match(&f, &k));
+
+	req = test_req(CTL_SHOW_CONNECTIONS, 0, 2, "vip", "2001:db8::10");
+	assert_int_equal(ctlcmd_filter_parse(&req, &f, &err), 0);
+	assert_false(ctlcmd_filter_match(&f, &k));	/* other family */
+
+	req = test_req(CTL_SHOW_CONNECTIONS, 0, 1, "limit");
+	assert_int_equal(ctlcmd_filter_parse(&req, &f, &err), -1);
+	assert_non_null(strstr(err, "needs a value"));
+	free(err);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err = NULL;
+		req = test_req(CTL_SHOW_CONNECTIONS, 0, 2, bad[i][0],
+		    bad[i][1]);
+		assert_int_equal(ctlcmd_filter_parse(&req, &f, &err), -1);
+		assert_non_null(err);
+		free(err);
+	}
+}
+
+static const struct ctlcmd_col test_cols[] = {
+	{ "NAME", "name", CTLCMD_STR },
+	{ "N", "n", CTLCMD_NUM },
+	{ "ON", "on", CTLCMD_BOOL },
+	{ "LAST", "last", CTLCMD_STR }
+};
+
+static void
+test_table(void **state)
+{
+	struct ctlcmd_table	 t;
+	struct evbuffer		*b = evbuffer_new();
+	const char		*r1[] = { "web", "12345", "yes", "x" };
+	const char		*r2[] = { "a\"b", NULL, "no", NULL };
+	char			*s;
+
+	(void)state;
+	ctlcmd_table_init(&t, test_cols, 4);
+	ctlcmd_table_text(&t, b);
+	s = test_take(b);
+	assert_string_equal(s, "NAME  N  ON  LAST\n");
+	free(s);
+	assert_int_equal(ctlcmd_table_add(&t, r1), 0);
+	assert_int_equal(ctlcmd_table_add(&t, r2), 0);
+	ctlcmd_table_text(&t, b);
+	s = test_take(b);
+	assert_string_equal(s,
+	    "NAME      N  ON   LAST\n"
+	    "web   12345  yes  x\n"
+	    "a\"b       -  no   -\n");
+	free(s);
+	ctlcmd_table_json(&t, b);
+	s = test_take(b);
+	assert_string_equal(s, "[{\"name\":\"web\",\"n\":12345,\"on\":true,"
+	    "\"last\":\"x\"},{\"name\":\"a\\\"b\",\"n\":null,\"on\":false,"
+	    "\"last\":null}]");
+	free(s);
+	ctlcmd_table_free(&t);
+	evbuffer_free(b);
+}
+
+static void
+test_stats(void **state)
+{
+	struct evbuffer		*b = evbuffer_new();
+	struct ctlcmd_stats	 st;
+	const struct dp_counter	 c[] = {
+		{ "lb", "rx", "packets", DP_COUNTER, "", 7 },
+		{ "cluster", "sent", "sent", DP_COUNTER, "", 3 },
+		{ "server", "up", "up", DP_GAUGE,
+		  "service=\"web\",server=\"192.0.2.21\"", 1 },
+		{ "server", "weight", "w", DP_GAUGE, "bad", 2 }
+	};
+	char			*s;
+	size_t			 i;
+
+	(void)state;
+	assert_int_equal(ctlcmd_stats_begin(&st, b, 0), 0);
+	for (i = 0; i < 4; i++)
+		ctlcmd_stats_put(&st, &c[i]);
+	ctlcmd_stats_end(&st);
+	s = test_take(b);
+	assert_string_equal(s, "rx 7\ncluster_sent 3\n"
+	    "server_up{service=\"web\",server=\"192.0.2.21\"} 1\n"
+	    "server_weight{bad} 2\n");
+	free(s);
+	assert_int_equal(ctlcmd_stats_begin(&st, b, 1), 0);
+	for (i = 0; i < 4; i++)
+		ctlcmd_stats_put(&st, &c[i]);
+	ctlcmd_stats_end(&st);
+	s = test_take(b);
+	assert_string_equal(s, "{\"counters\":{\"rx\":7,\"cluster_sent\":3},"
+	    "\"labelled\":[{\"name\":\"server_up\",\"type\":\"gauge\","
+	    "\"labels\":{\"service\":\"web\",\"server\":\"192.0.2.21\"},"
+	    "\"value\":1},{\"name\":\"server_weight\",\"type\":\"gauge\","
+	    "\"labels\":\"bad\",\"value\":2}]}\n");
+	free(s);
+	evbuffer_free(b);
+}
+
+/* A client port of 203.0.113.7 whose owner is member o (-1: any) and backup b. */
+static uint16_t
+test_port_ranked(struct test_node *n, int o, int b)
+{
+	struct flow_key	k;
+	char		c[32];
+	uint32_t	port;
+	int		ro, rb;
+
+	for (port = 1024; port < 65536; port++) {
+		snprintf(c, sizeof(c), "203.0.113.7:%u", port);
+		assert_int_equal(ctlcmd_flow_key(c, "198.51.100.10:80", &k,
+		    NULL), 0);
+		lb_rank(&n->lb, &k, &ro, &rb);
+		if ((o < 0 || ro == o) && (b < 0 || rb == b))
+			return ((uint16_t)port);
+	}
+	fail_msg("no port found");
+	return (0);
+}
+
+/* Learn a connection with owner and backup member indices. */
+static void
+test_learn(struct test_node *n, uint16_t port, unsigned int srv, int o, int b)
+{
+	struct flow_key	k;
+	char		c[32];
+
+	snprintf(c, sizeof(c), "203.0.113.7:%u", port);
+	assert_int_equal(ctlcmd_flow_key(c, "198.51.100.10:80", &k, NULL), 0);
+	assert_int_equal(lb_learn_conn(&n->lb, &k, 0, srv,
+	    n->slots[o], n->slots[b], CONN_ESTABLISHED, T0), 0);
+}
+
+static void
+test_show_owner(void **state)
+{
+	struct test_node	*n = *state;
+	uint16_t		 p_own, p_bak, p_none;
+	char			 c[32], want[512], *s;
+
+	p_own = test_port_ranked(n, 0, 1);
+	p_bak = test_port_ranked(n, 2, 0);
+	p_none = test_port_ranked(n, 1, 2);
+	test_learn(n, p_own, 1, 0, 1);
+	test_learn(n, p_none, 2, 1, 2);
+
+	snprintf(c, sizeof(c), "203.0.113.7:%u", p_own);
+	s = test_run(n, test_req(CTL_SHOW_OWNER, 1, 2, c, "198.51.100.10:80"));
+	snprintf(want, sizeof(want), "{\"client\":\"%s\",\"vip\":"
+	    "\"198.51.100.10:80\",\"service\":\"web\",\"owner\":\"10.0.0.1\","
+	    "\"backup\":\"10.0.0.2\",\"self\":\"owner\",\"ltoc\":{\"role\":"
+	    "\"owner\",\"state\":\"established\",\"server\":\"192.0.2.22\","
+	    "\"owner\":\"10.0.0.1\",\"backup\":\"10.0.0.2\",\"idle_s\":5},"
+	    "\"cache\":null}\n", c);
+	assert_string_equal(s, want);
+	free(s);
+
+	snprintf(c, sizeof(c), "203.0.113.7:%u", p_bak);
+	s = test_run(n, test_req(CTL_SHOW_OWNER, 1, 2, c, "198.51.100.10:80"));
+	test_expect_contains(s, "\"owner\":\"10.0.0.3\",\"backup\":"
+	    "\"10.0.0.1\",\"self\":\"backup\",\"ltoc\":null,\"cache\":null}");
+	free(s);
+
+	snprintf(c, sizeof(c), "203.0.113.7:%u", p_none);
+	s = test_run(n, test_req(CTL_SHOW_OWNER, 1, 2, c, "198.51.100.10:80"));
+	test_expect_contains(s, "\"self\":\"neither\",\"ltoc\":null,"
+	    "\"cache\":{\"role\":\"cache\",\"state\":\"established\","
+	    "\"server\":\"192.0.2.23\",\"owner\":\"10.0.0.2\",\"backup\":"
+	    "\"10.0.0.3\"");
+	free(s);
+	s = test_run(n, test_req(CTL_SHOW_OWNER, 0, 2, c, "198.51.100.10:80"));
+	test_expect_contains(s, "owner    10.0.0.2\nbackup   10.0.0.3\n"
+	    "self     neither\nltoc     -\ncache    cache established server "
+	    "192.0.2.23 owner 10.0.0.2 backup 10.0.0.3 idle 5s\n");
+	free(s);
+
+	test_run_fail(n, test_req(CTL_SHOW_OWNER, 1, 2, c, "198.51.100.10:81"),
+	    "no service for 198.51.100.10:81");
+	test_run_fail(n, test_req(CTL_SHOW_OWNER, 1, 2, "x", "198.51.100.10:80"),
+	    "bad client");
+	test_run_fail(n, test_req(CTL_SHOW_OWNER, 1, 1, c), "missing operand");
+}
+
+static void
+test_show_connections(void **state)
+{
+	struct test_node	*n = *state;
+	char			*s;
+
+	test_learn(n, test_port_ranked(n, 0, 1), 0, 0, 1);
+	test_learn(n, test_port_ranked(n, 2, 0), 0, 2, 0);
+	test_learn(n, test_port_ranked(n, 1, 2), 1, 1, 2);
+
+	s = test_run(n, test_req(CTL_SHOW_CONNECTIONS, 0, 0));
+	test_expect_contains(s, "CLIENT");
+	test_expect_contains(s, "  owner   established  10.0.0.1  10.0.0.2");
+	test_expect_contains(s, "  backup  established  10.0.0.3  10.0.0.1");
+	test_expect_contains(s, "2 of 2 entries shown\n");
+	free(s);
+	s = test_run(n, test_req(CTL_SHOW_CONNECTIONS, 1, 2, "limit", "1"));
+	test_expect_contains(s, "{\"connections\":[{\"client\":"
+	    "\"203.0.113.7:");
+	test_expect_contains(s, "],\"total\":2,\"shown\":1,\"limit\":1,"
+	    "\"truncated\":true,\"enabled\":true}\n");
+	free(s);
+	s = test_run(n, test_req(CTL_SHOW_CONNECTIONS, 0, 2, "vip",
+	    "198.51.100.11"));
+	test_expect_contains(s, "0 of 0 entries shown\n");
+	free(s);
+	s = test_run(n, test_req(CTL_SHOW_CACHE, 1, 0));
+	test_expect_contains(s, "\"role\":\"cache\"");
+	test_expect_contains(s, "\"server\":\"192.0.2.22\"");
+	test_expect_contains(s, "\"total\":1,\"shown\":1");
+	free(s);
+	test_run_fail(n, test_req(CTL_SHOW_CACHE, 0, 2, "limit", "0"),
+	    "bad limit");
+	test_run_fail(n, test_req(CTL_SHOW_CACHE, 0, 7, "a", "b", "c", "d",
+	    "e", "f", "g"), "too many operands");
+}
+
+static void
+test_show_services_servers(void **state)
+{
+	struct test_node	*n = *state;
+	char			*s;
+
+	test_learn(n, test_port_ranked(n, 0, 1), 1, 0, 1);
+	test_learn(n, test_port_ranked(n, 1, 2), 1, 1, 2);
+	s = test_run(n, test_req(CTL_SHOW_SERVICES, 0, 0));
+	assert_string_equal(s,
+	    "NAME  VIP               FORWARD  SCHEDULER  ELIGIBLE  SERVERS"
+	    "  OWNED\n"
+	    "web   198.51.100.10:80  dsr      wlc               3        3"
+	    "      1\n");
+	free(s);
+	s = test_run(n, test_req(CTL_SHOW_SERVICES, 1, 0));
+	assert_string_equal(s, "{\"services\":[{\"name\":\"web\",\"vip\":"
+	    "\"198.51.100.10:80\",\"forward\":\"dsr\",\"scheduler\":\"wlc\","
+	    "\"servers_eligible\":3,\"servers\":3,\"owned_connections\":1}]}\n");
+	free(s);
+
+	s = test_run(n, test_req(CTL_SERVER_DRAIN, 0, 2, "web", "192.0.2.22"));
+	assert_string_equal(s, "server 192.0.2.22 of web drained\n");
+	free(s);
+	s = test_run(n, test_req(CTL_SERVER_WEIGHT, 1, 3, "web", "192.0.2.21",
+	    "7"));
+	assert_string_equal(s, "{\"result\":\"server 192.0.2.21 of web: "
+	    "weight 7\"}\n");
+	free(s);
+	assert_int_equal(n->lb.svc[0].sched.srv[0].weight, 7);
+	assert_int_equal(n->lb.svc[0].sched.srv[1].drained, 1);
+	assert_false(sched_eligible(&n->lb.svc[0].sched, 1));
+
+	s = test_run(n, test_req(CTL_SHOW_SERVERS, 0, 0));
+	test_expect_contains(s, "# ACTIVE: connections as known to this node");
+	test_expect_contains(s, "SERVICE  ADDRESS     HEALTH  DRAINED  WEIGHT"
+	    "  CONF  OWNED  CACHED  ACTIVE\n");
+	test_expect_contains(s, "web      192.0.2.21  up      no            7"
+	    "     1      0       0       0\n");
+	test_expect_contains(s, "web      192.0.2.22  up      yes           1"
+	    "     1      1       1       2\n");
+	free(s);
+	s = test_run(n, test_req(CTL_SHOW_SERVERS, 1, 0));
+	test_expect_contains(s, "{\"service\":\"web\",\"address\":"
+	    "\"192.0.2.22\",\"health\":\"up\",\"drained\":true,\"weight\":1,"
+	    "\"weight_configured\":1,\"owned\":1,\"cached\":1,\"active_known_to_this_node\":2}");
+	free(s);
+	s = test_run(n, test_req(CTL_SERVER_ENABLE, 0, 2, "web", "192.0.2.22"));
+	assert_string_equal(s, "server 192.0.2.22 of web enabled\n");
+	free(s);
+	assert_true(sched_eligible(&n->lb.svc[0].sched, 1));
+
+	test_run_fail(n, test_req(CTL_SERVER_DRAIN, 0, 2, "wbe", "192.0.2.22"),
+	    "unknown service \"wbe\"");
+	test_run_fail(n, test_req(CTL_SERVER_DRAIN, 0, 2, "web", "192.0.2.29"),
+	    "no server 192.0.2.29 in service web");
+	test_run_fail(n, test_req(CTL_SERVER_DRAIN, 0, 2, "web", "nope"),
+	    "bad server address");
+	test_run_fail(n, test_req(CTL_SERVER_WEIGHT, 0, 3, "web", "192.0.2.21",
+	    "1001"), "bad weight");
+	test_run_fail(n, test_req(CTL_SERVER_WEIGHT, 0, 3, "web", "192.0.2.21",
+	    "-1"), "bad weight");
+}
+
+static int	test_left;
+
+static void
+test_leave_cb(void *arg)
+{
+	(void)arg;
+	test_left++;
+}
+
+static int
+test_reload_cb(void *arg, char **result)
+{
+	*result = strdup(*(int *)arg ? "ilbd.conf:3: unknown scheduler \"x\"" :
+	    "reloaded: 1 service, 3 servers");
+	return (*(int *)arg ? -1 : 0);
+}
+
+static void
+test_dispatch(void **state)
+{
+	struct test_node	*n = *state;
+	struct ctlcmd_env	 env;
+	struct ctl_req		 req;
+	int			 bad = 0;
+	char			*s;
+
+	test_run_fail(n, test_req(CTL_LEAVE, 0, 0), "not available");
+	test_run_fail(n, test_req(CTL_RELOAD, 0, 0), "not available");
+	test_run_fail(n, test_req(CTL_SHOW_MEMBERS, 0, 0), "no cluster");
+	test_run_fail(n, test_req(CTL_SHOW_STATS, 0, 0), "no data path");
+	test_run_fail(n, test_req(CTL_CMD_MAX, 0, 0), "unknown command");
+	test_run_fail(n, test_req((enum ctl_cmd)-1, 0, 0), "unknown command");
+	test_run_fail(n, test_req(CTL_SHOW_STATS, 0, 1, "x"),
+	    "show stats: too many operands");
+	req = test_req(CTL_SHOW_OWNER, 0, 2, "a", "b");
+	memset(req.argv[1], 'x', CTL_ARG_LEN);
+	test_run_fail(n, req, "too long");
+	req.argc = CTL_ARGS_MAX + 1;
+	test_run_fail(n, req, "malformed");
+	assert_string_equal(ctlcmd_name(CTL_SHOW_OWNER), "show owner");
+	assert_null(ctlcmd_name(CTL_CMD_MAX));
+
+	memset(&env, 0, sizeof(env));
+	env.leave = test_leave_cb;
+	env.reload = test_reload_cb;
+	env.arg = &bad;
+	n->view.env = &env;
+	s = test_run(n, test_req(CTL_LEAVE, 0, 0));
+	assert_string_equal(s, "leaving the cluster\n");
+	free(s);
+	assert_int_equal(test_left, 1);
+	s = test_run(n, test_req(CTL_RELOAD, 1, 0));
+	assert_string_equal(s, "{\"result\":\"reloaded: 1 service, "
+	    "3 servers\"}\n");
+	free(s);
+	bad = 1;
+	test_run_fail(n, test_req(CTL_RELOAD, 0, 0), "unknown scheduler");
+	n->view.env = NULL;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_json_string),
+		cmocka_unit_test(test_labels_json),
+		cmocka_unit_test(test_flow_key),
+		cmocka_unit_test(test_filter),
+		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_stats),
+		cmocka_unit_test_setup_teardown(test_show_owner, setup_node,
+		    teardown_node),
+		cmocka_unit_test_setup_teardown(test_show_connections,
+		    setup_node, teardown_node),
+		cmocka_unit_test_setup_teardown(test_show_services_servers,
+		    setup_node, teardown_node),
+		cmocka_unit_test_setup_teardown(test_dispatch, setup_node,
+		    teardown_node),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
