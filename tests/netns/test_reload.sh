@@ -10,6 +10,16 @@ HELLO_MS=${HELLO_MS:-100}
 DEAD_MS=${DEAD_MS:-500}
 # shellcheck source=tests/netns/lib.sh
 . "$(dirname "$0")/lib.sh"
+ILBCTL=${ILBCTL:-$top_builddir/src/ilbctl}
+[ -x "$ILBCTL" ] || need "no $ILBCTL (build it first)"
+
+# drain_all ADDR: ilbctl server drain web ADDR on every ILB.
+drain_all() {
+	for _j in 1 2 3; do
+		"$ILBCTL" -s "$NETNS_DIR/ilb$_j.sock" server drain web "$1" \
+		    > /dev/null || return 1
+	done
+}
 
 # srv4: one more server on the LAN, started like the others.
 add_srv4() {
@@ -53,6 +63,12 @@ check "none reaches the removed srv3 ($(answers_summary))" \
     [ "$(answered_by srv3)" -eq 0 ]
 check "the added srv4 takes some ($(answers_summary))" \
     [ "$(answered_by srv4)" -gt 0 ]
+check "ilbctl server drain web $(srv_addr 1) on every ILB" drain_all "$(srv_addr 1)"
+run_requests 60
+check "new connections after the drain all succeed ($REQ_FAIL failed)" \
+    [ "$REQ_OK" -eq 60 ]
+check "none reaches the drained srv1 ($(answers_summary))" \
+    [ "$(answered_by srv1)" -eq 0 ]
 repl_snapshot
 repl_kill 2
 repl_finish
