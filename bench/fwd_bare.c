@@ -1,0 +1,200 @@
+/*
+ * fwd_bare.c: a bare forwarder with ilbd's tun-mode input/output path and
+ * no logic, the yardstick of bench/e2e.sh's forwarding measurement.
+ *
+ * It does what ilbd does around the decision and nothing else: create the
+ * TUN device (tun.c, the same read loop and budget), route the VIP into it
+ * (rtnl.c), learn the server's MAC from the kernel neighbour table
+ * (neigh.c) and send every packet read to that ONE server on AF_PACKET with
+ * the same batching (fwd.c: fwd_queue, and fwd_flush once the read batch
+ * is done, from an event made active as dp.c does).  No parsing, no
+ * scoring, no table, no cluster.
+ *
+ * Usage: fwd_bare [-d TUNDEV] [-i IFACE] VIP SERVER
+ *   -d  TUN device to create (default ilb0)
+ *   -i  interface facing the server (default eth0)
+ * SIGUSR1 prints a "stats:" line on stderr, SIGTERM/SIGINT prints it and
+ * exits 0.  Needs root (CAP_NET_ADMIN, CAP_NET_RAW) and ip_forward off or
+ * on: the VIP route points into the TUN device either way.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "fwd.h"
+#include "log.h"
+#include "neigh.h"
+#include "rtnl.h"
+#include "tun.h"
+#include "util.h"
+
+struct bare {
+	struct event_base	*base;
+	struct tun		*tun;
+	struct fwd		*fwd;
+	struct neigh		*neigh;
+	struct ilb_addr		 server;
+	struct event		*ev_flush;
+	int			 flush_pending;
+	uint64_t		 no_mac;
+	uint64_t		 fwd_errors;
+};
+
+static void
+bare_on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct bare	*b = arg;
+
+	(void)fd;
+	(void)what;
+	b->flush_pending = 0;
+	fwd_flush(b->fwd);
+}
+
+/* Per packet: one neighbour lookup and a queued frame, as dp_forward(). */
+static void
+bare_on_input(void *arg, const uint8_t *pkt, size_t len)
+{
+	struct bare	*b = arg;
+	uint8_t		 mac[6];
+
+	if (neigh_lookup(b->neigh, &b->server, mac) == -1) {
+		b->no_mac++;
+		return;
+	}
+	if (fwd_queue(b->fwd, mac, pkt, len) == -1) {
+		b->fwd_errors++;
+		return;
+	}
+	if (!b->flush_pending) {
+		b->flush_pending = 1;
+		event_active(b->ev_flush, 0, 0);
+	}
+}
+
+static void
+bare_print(const struct bare *b)
+{
+	const struct tun_stats	*ts = tun_stats(b->tun);
+	const struct fwd_stats	*fs = fwd_stats(b->fwd);
+
+	fprintf(stderr, "stats: rx=%llu sent=%llu send_errors=%llu "
+	    "no_mac=%llu fwd_errors=%llu budget_hits=%llu\n",
+	    (unsigned long long)ts->packets, (unsigned long long)fs->sent,
+	    (unsigned long long)fs->send_errors,
+	    (unsigned long long)b->no_mac, (unsigned long long)b->fwd_errors,
+	    (unsigned long long)ts->budget_hits);
+}
+
+static void
+bare_on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct bare	*b = arg;
+
+	(void)what;
+	bare_print(b);
+	if (sig != SIGUSR1)
+		event_base_loopbreak(b->base);
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: fwd_bare [-d TUNDEV] [-i IFACE] VIP SERVER\n");
+	exit(2);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct bare	 b;
+	struct ilb_addr	 vip;
+	struct rtnl	 rtnl = { -1, 0 };
+	struct event	*ev_sig[3];
+	const char	*dev = "ilb0", *ifname = "eth0";
+	char		*cause = NULL;
+	uint8_t		 mac[6];
+	int		 ch, i, sigs[3] = { SIGUSR1, SIGTERM, SIGINT };
+
+	while ((ch = getopt(argc, argv, "d:i:")) != -1) {
+		switch (ch) {
+		case 'd':
+			dev = optarg;
+			break;
+		case 'i':
+			ifname = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 2)
+		usage();
+	memset(&b, 0, sizeof(b));
+	if (util_addr_parse(argv[0], &vip) == -1 ||
+	    util_addr_parse(argv[1], &b.server) == -1) {
+		fprintf(stderr, "fwd_bare: bad address\n");
+		return (2);
+	}
+	log_init("fwd_bare", 1, 0);
+	signal(SIGPIPE, SIG_IGN);
+	if ((b.base = event_base_new()) == NULL) {
+		fprintf(stderr, "fwd_bare: event_base_new failed\n");
+		return (1);
+	}
+	if ((b.fwd = fwd_open(ifname, &cause)) == NULL ||
+	    (b.neigh = neigh_open(b.base, ifname, &cause)) == NULL)
+		goto fail;
+	if (neigh_watch(b.neigh, &b.server) == -1) {
+		cause = strdup("cannot watch the server's neighbour entry");
+		goto fail;
+	}
+	(void)neigh_lookup(b.neigh, &b.server, mac);	/* resolve it now */
+	if ((b.ev_flush = event_new(b.base, -1, 0, bare_on_flush, &b)) ==
+	    NULL) {
+		cause = strdup("event_new failed");
+		goto fail;
+	}
+	for (i = 0; i < 3; i++) {
+		ev_sig[i] = evsignal_new(b.base, sigs[i], bare_on_signal, &b);
+		if (ev_sig[i] == NULL || event_add(ev_sig[i], NULL) == -1) {
+			cause = strdup("cannot add signal events");
+			goto fail;
+		}
+	}
+	if ((b.tun = tun_open(b.base, dev, bare_on_input, &b, &cause)) == NULL)
+		goto fail;
+	if (rtnl_open(&rtnl, &cause) == -1 ||
+	    rtnl_route_add(&rtnl, &vip, tun_ifindex(b.tun), &cause) == -1)
+		goto fail;
+	fprintf(stderr, "fwd_bare: started: %s -> %s, %s to %s\n", argv[0],
+	    tun_name(b.tun), ifname, argv[1]);
+	event_base_dispatch(b.base);
+	fwd_flush(b.fwd);
+	/* the route goes with the device */
+	rtnl_close(&rtnl);
+	tun_close(b.tun);
+	neigh_close(b.neigh);
+	fwd_close(b.fwd);
+	for (i = 0; i < 3; i++)
+		event_free(ev_sig[i]);
+	event_free(b.ev_flush);
+	event_base_free(b.base);
+	return (0);
+fail:
+	fprintf(stderr, "fwd_bare: %s\n", cause != NULL ? cause : "error");
+	return (1);
+}
