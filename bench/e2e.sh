@@ -163,7 +163,20 @@ haproxy_conf() {
 	} > "$NETNS_DIR/haproxy.cfg"
 }
 
+# early_demux 0|1: net.ipv4.ip_early_demux on the ILB nodes.  HAProxy
+# leaves TIME_WAIT sockets for VIP:80 <-> client:port there; with early
+# demux on, a later packet of a reused client port finds such a socket
+# before routing, and the kernel then refuses to forward it (ip_forward()
+# drops any packet that carries a socket): the ilbd phase after a HAProxy
+# phase lost SYNs to it.  Off while ilbd runs, on again for HAProxy.
+early_demux() {
+	for _j in $(seq 1 "$N_ILB"); do
+		sysctl_set "$(ns_ilb "$_j")" net.ipv4.ip_early_demux="$1"
+	done
+}
+
 haproxy_start() {
+	early_demux 1
 	haproxy_conf
 	"$HAPROXY" -c -q -f "$NETNS_DIR/haproxy.cfg" || return 1
 	HAPROXY_PIDS=
@@ -410,6 +423,7 @@ while [ "$_round" -le "$ROUNDS" ]; do
 	fi
 	if has_phase ilbd; then
 		_okilb=1
+		early_demux 0
 		for _j in $(seq 1 "$N_ILB"); do
 			{ bench_ilb_conf "$_j" && start_ilb "$_j"; } || { _okilb=0; break; }
 		done
