@@ -126,7 +126,7 @@ learnt=$(awk -v s="$SIZE" -v m="$HOP_MTU" '$2 == 200 && $3 == s && $5 == m { n++
     END { print n + 0 }' "$NETNS_DIR/downloads")
 by_srv=$(awk '$2 == 200 { n[$4]++ } END { for (s in n) printf "%s=%d ", s, n[s] }' \
     "$NETNS_DIR/downloads")
-note "downloads: $N of $SIZE bytes ($(wc -l < "$NETNS_DIR/downloads") tried), $done_ok complete (per server: ${by_srv:-none})"
+note "downloads: $N of $SIZE bytes ($(wc -l < "$NETNS_DIR/downloads") tried), $done_ok complete (answered by: ${by_srv:-none})"
 awk -v s="$SIZE" '!($2 == 200 && $3 == s)' "$NETNS_DIR/downloads" | head -n 5 |
     while read -r _n _c _b _s _m; do
 	note "  download $_n: http $_c, $_b bytes, server $_s, its path MTU $_m"
