@@ -6,9 +6,16 @@ Usage: httpd.py NAME [PORT [ADDRESS]]
 Answers every GET or HEAD with the body NAME (no newline) and the header
 "X-Server: NAME", so a client can tell which server answered.  One thread per
 connection, keep-alive unless the client asks for "Connection: close".
+
+Large transfers (path MTU and fragment tests):
+  GET /bytes/N   a body of N bytes (N <= 64 MiB), the repeated "0123456789abcdef"
+  POST (any)     reads the Content-Length body, answers "LENGTH SHA256HEX"
 """
+import hashlib
 import http.server
 import sys
+
+BYTES_MAX = 64 << 20
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -16,8 +23,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
     server_version = "ilbd-test-httpd"
     sys_version = ""
 
-    def _answer(self, body):
-        data = self.server.name.encode()
+    def _answer(self, body, data=None):
+        if data is None:
+            data = self.server.name.encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(data)))
@@ -27,7 +35,32 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(data)
 
     def do_GET(self):
-        self._answer(True)
+        self._answer(True, self._bytes())
+
+    def _bytes(self):
+        """The body of GET /bytes/N, or None for any other path."""
+        if not self.path.startswith("/bytes/"):
+            return None
+        n = self.path[len("/bytes/"):]
+        if not n.isdigit() or int(n) > BYTES_MAX:
+            return None
+        n = int(n)
+        return (b"0123456789abcdef" * (n // 16 + 1))[:n]
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        h = hashlib.sha256()
+        left = n
+        while left > 0:
+            chunk = self.rfile.read(min(left, 65536))
+            if not chunk:
+                break
+            h.update(chunk)
+            left -= len(chunk)
+        got = n - left
+        if left:
+            self.close_connection = True
+        self._answer(True, ("%d %s" % (got, h.hexdigest())).encode())
 
     def do_HEAD(self):
         self._answer(False)
