@@ -29,8 +29,12 @@
 # Knobs (environment): DUR (5), WRK_C (64), WRK_T (2), DL_C (6), BIG_MB
 # (10), ROUNDS (3: the HTTP phases are run ROUNDS times, interleaved; the
 # table shows the median of each figure, then every round), FWD_STEP (3), FWD_OVER (5), FWD_FLOWS (1024), FWD_RATES ("25000
-# 50000 100000 200000 400000 0"; 0 = as fast as blast can), PHASES ("direct
-# ilbd haproxy fwd"), ILBD, FWD_BARE, BLAST, HAPROXY, WRK.
+# 50000 100000 200000 400000 0"; 0 = as fast as blast can), FWD_CPU (empty:
+# no limit; a percentage: each forwarder gets that share of one CPU through
+# a cgroup CPU quota, in 10 ms periods, so that blast, whose sending also
+# pays the receiving kernel's work on a veth, can offer twice the peak of
+# the slowed forwarder), PHASES ("direct ilbd haproxy fwd"), ILBD,
+# FWD_BARE, BLAST, HAPROXY, WRK.
 #
 # shellcheck disable=SC2154 # variables set through eval (per-phase names)
 # shellcheck disable=SC2046 # "set -- $(...)" splits a result line on purpose
@@ -49,6 +53,7 @@ FWD_OVER=${FWD_OVER:-5}
 FWD_FLOWS=${FWD_FLOWS:-1024}
 FWD_SPORT0=1024
 FWD_RATES=${FWD_RATES:-25000 50000 100000 200000 400000 0}
+FWD_CPU=${FWD_CPU:-}
 PHASES=${PHASES:-direct ilbd haproxy fwd}
 ROUNDS=${ROUNDS:-3}
 FWD_BARE=${FWD_BARE:-$top_builddir/bench/fwd_bare}
@@ -302,6 +307,44 @@ pin() {
 	taskset -apc "$2" "$1" > /dev/null 2>&1 || note "cannot pin $1 to CPU $2"
 }
 
+# cpu_limit NAME PID: with FWD_CPU set, every thread of PID into a cgroup
+# of its own (NAME) limited to FWD_CPU % of one CPU: cgroup v2 if it has
+# the cpu controller, else v1's cpu hierarchy.  cpu_unlimit NAME removes
+# it once PID is gone.
+CG_V2=/sys/fs/cgroup
+CG_V1=/sys/fs/cgroup/cpu
+cpu_limit() {
+	[ -n "$FWD_CPU" ] || return 0
+	_q=$((FWD_CPU * 100))
+	if grep -qw cpu "$CG_V2/cgroup.controllers" 2>/dev/null; then
+		_cg=$CG_V2/ilbbench.$$.$1
+		echo +cpu > "$CG_V2/cgroup.subtree_control" 2>/dev/null
+		mkdir -p "$_cg" && echo "$_q 10000" > "$_cg/cpu.max" &&
+		    echo "$2" > "$_cg/cgroup.procs" || return 1
+	elif [ -w "$CG_V1/cpu.cfs_quota_us" ]; then
+		_cg=$CG_V1/ilbbench.$$.$1
+		mkdir -p "$_cg" && echo 10000 > "$_cg/cpu.cfs_period_us" &&
+		    echo "$_q" > "$_cg/cpu.cfs_quota_us" || return 1
+		for _t in /proc/"$2"/task/*; do
+			echo "${_t##*/}" > "$_cg/tasks" || return 1
+		done
+	else
+		note "FWD_CPU: no cgroup cpu controller here"; return 1
+	fi
+	note "$1: limited to $FWD_CPU % of a CPU ($_cg)"
+}
+cpu_unlimit() {
+	[ -n "$FWD_CPU" ] || return 0
+	for _cg in "$CG_V2/ilbbench.$$.$1" "$CG_V1/ilbbench.$$.$1"; do
+		[ -d "$_cg" ] || continue
+		_n=0
+		until rmdir "$_cg" 2>/dev/null; do
+			_n=$((_n + 1)); [ "$_n" -lt 50 ] || break
+			sleep 0.1
+		done
+	done
+}
+
 # run_ns PID: CPU time (ns) of every thread of PID so far (schedstat).
 run_ns() {
 	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f", s }'
@@ -465,6 +508,7 @@ if has_phase fwd; then
 	if bench_ilb_conf 1 && start_ilb 1 && wait_members 10; then
 		ILBD_FWD_PID=$(ilb_pid 1)
 		pin "$ILBD_FWD_PID" 1
+		cpu_limit ilbd "$ILBD_FWD_PID" || _okf=0
 	else
 		not_ok "ilbd alone starts"; _okf=0
 	fi
@@ -474,6 +518,7 @@ if has_phase fwd; then
 	BARE_PID=$BG_PID
 	if wait_for "$NETNS_DIR/fwd_bare.log" started 5; then
 		pin "$BARE_PID" 1
+		cpu_limit bare "$BARE_PID" || _okf=0
 		sleep 0.5	# the server's MAC
 	else
 		not_ok "fwd_bare starts"; cat "$NETNS_DIR/fwd_bare.log"; _okf=0
@@ -487,6 +532,8 @@ if has_phase fwd; then
 	fi
 	kill_ilb 1
 	pid_stop "$BARE_PID"
+	cpu_unlimit ilbd
+	cpu_unlimit bare
 	N_ILB=$_n_ilb
 fi
 
@@ -525,7 +572,7 @@ for _p in direct ilbd haproxy; do
 	echo "    rounds: $_rl; wrk errors:$_e"
 done
 if has_phase fwd; then
-	echo "forwarding, 1 node, $FWD_FLOWS flows of 40-byte TCP to the VIP (blast on the LAN), delivered to the servers:"
+	echo "forwarding, 1 node, $FWD_FLOWS flows of 40-byte TCP to the VIP (blast on the LAN), delivered to the servers${FWD_CPU:+, each forwarder limited to $FWD_CPU % of a CPU}:"
 	# CPU per packet: at the highest offered rate that neither forwarder
 	# dropped (delivered >= 95 % of sent; the sender's own backlog loses some), the same for both
 	_kc=0; _k=1
