@@ -7,7 +7,9 @@
 #      succeed, every server answers some, packets are handed off and
 #      received by handoff, every ILB learnt every server's MAC by ND (its
 #      neighbour table holds the server's real MAC, no_mac = 0), nothing
-#      misrouted, orphaned or refused; the IPv4 VIP is still served beside.
+#      misrouted, orphaned, refused or dropped at all (not even the
+#      kernel's MLD reports out of the TUN device, as not_tcp); the IPv4
+#      VIP is still served beside.
 #      Run twice: first with the cluster on IPv6 (node.id the ILBs' IPv6
 #      addresses, group ff35:20:2001:db8::1: the GRE handoffs of the v6
 #      packets go over IPv6), then, the ILBs restarted, on IPv4 (v6 in GRE
@@ -91,6 +93,9 @@ new_conns() {
 	stat_check "nothing misrouted" misrouted -eq 0
 	stat_check "no orphan" orphan -eq 0
 	stat_check "no service missing" no_service -eq 0
+	# nor anything else: the kernel's MLD reports out of the TUN device
+	# (IPv6 forwarding joins it to ff02::2) are not input (not_tcp)
+	stat_check "nothing dropped at all" drop -eq 0
 	REQ_VIP=
 	run_requests 30 "$1v4-"
 	check "30 requests to the IPv4 VIP beside it all succeed ($REQ_FAIL failed)" \
