@@ -204,7 +204,11 @@ rtnl_talk(struct rtnl *r, struct rtnl_req *req, char **cause)
 	return (rtnl_ack(r, cause));
 }
 
-/* No IPv6 link-local address: the device then sends no RS or MLD. */
+/*
+ * No IPv6 link-local address: the device then sends no RS.  (It still
+ * sends MLD reports for the all-routers groups when IPv6 forwarding is
+ * on; tun.c ignores them.)
+ */
 int
 rtnl_link_no_addrgen(struct rtnl *r, unsigned int ifindex, char **cause)
 {

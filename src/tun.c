@@ -93,7 +93,10 @@ tun_link_setup(struct tun *t, char **cause)
 	char	*why = NULL;
 
 	if (rtnl_open(&t->rtnl, &why) == 0) {
-		/* Only routed VIP traffic should be read: no RS, no MLD. */
+		/*
+		 * Only routed VIP traffic should be read: no RS (tun_read
+		 * ignores the MLD reports that IPv6 forwarding brings).
+		 */
 		if (rtnl_link_no_addrgen(&t->rtnl, t->ifindex, &why) == -1) {
 			log_debug("tun %s: IPv6 address generation left on: "
 			    "%s", t->name, why != NULL ? why : "?");
@@ -147,6 +150,16 @@ fail:
 	return (NULL);
 }
 
+int
+tun_is_multicast(const uint8_t *pkt, size_t len)
+{
+	if (len >= 20 && (pkt[0] >> 4) == 4)
+		return ((pkt[16] & 0xf0) == 0xe0);	/* 224.0.0.0/4 */
+	if (len >= 40 && (pkt[0] >> 4) == 6)
+		return (pkt[24] == 0xff);		/* ff00::/8 */
+	return (0);
+}
+
 /* Read up to TUN_BUDGET packets, then give the loop back. */
 static void
 tun_read(evutil_socket_t fd, short what, void *arg)
@@ -171,6 +184,11 @@ tun_read(evutil_socket_t fd, short what, void *arg)
 		}
 		if (n == 0) {
 			t->stats.empty++;
+			continue;
+		}
+		if (tun_is_multicast(t->buf, (size_t)n)) {
+			/* e.g. MLD: the kernel's, not the clients' */
+			t->stats.multicast++;
 			continue;
 		}
 		t->stats.packets++;

@@ -19,6 +19,7 @@ struct tun_stats {
 	uint64_t	packets;	/* datagrams handed to the callback */
 	uint64_t	bytes;		/* their bytes */
 	uint64_t	empty;		/* zero-length reads, dropped */
+	uint64_t	multicast;	/* to a multicast group, ignored */
 	uint64_t	read_errors;	/* read() failures other than EAGAIN */
 	uint64_t	budget_hits;	/* read events that used the budget up */
 	uint64_t	routes;		/* VIP routes in place now */
@@ -45,6 +46,14 @@ int		 tun_route_vips(struct tun *, const struct ilbd_conf *, char **);
 int		 tun_check_forwarding(const struct ilbd_conf *, char **);
 /* Remove the VIP routes, stop reading and destroy the device. */
 void		 tun_close(struct tun *);
+/*
+ * 1 if pkt (len bytes, IPv4 or IPv6) goes to a multicast group: never a
+ * VIP's (VIPs are unicast), but the kernel's own MLD reports, which it
+ * sends out of the device once IPv6 forwarding (needed for IPv6 VIPs) has
+ * joined it to the all-routers groups.
+ */
+int	tun_is_multicast(const uint8_t *, size_t);
+
 const struct tun_stats *tun_stats(const struct tun *);
 const char	*tun_name(const struct tun *);
 unsigned int	 tun_ifindex(const struct tun *);

@@ -10,9 +10,13 @@ connection, keep-alive unless the client asks for "Connection: close".
 Large transfers (path MTU and fragment tests):
   GET /bytes/N   a body of N bytes (N <= 64 MiB), the repeated "0123456789abcdef"
   POST (any)     reads the Content-Length body, answers "LENGTH SHA256HEX"
+
+ADDRESS defaults to 0.0.0.0; an IPv6 ADDRESS such as "::" serves IPv6 and
+IPv4 both.
 """
 import hashlib
 import http.server
+import socket
 import sys
 
 BYTES_MAX = 64 << 20
@@ -75,13 +79,22 @@ class Server(http.server.ThreadingHTTPServer):
     request_queue_size = 512        # the default of 5 drops bursts of SYNs
 
 
+class Server6(Server):
+    """An IPv6 ADDRESS (e.g. "::"): IPv6, and IPv4 too (not V6ONLY)."""
+    address_family = socket.AF_INET6
+
+    def server_bind(self):
+        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        super().server_bind()
+
+
 def main():
     if len(sys.argv) < 2:
         sys.stderr.write("usage: httpd.py NAME [PORT [ADDRESS]]\n")
         return 2
     port = int(sys.argv[2]) if len(sys.argv) > 2 else 80
     addr = sys.argv[3] if len(sys.argv) > 3 else "0.0.0.0"
-    srv = Server((addr, port), Handler)
+    srv = (Server6 if ":" in addr else Server)((addr, port), Handler)
     srv.name = sys.argv[1]
     try:
         srv.serve_forever()

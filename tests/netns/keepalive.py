@@ -3,6 +3,8 @@
 
 Usage: keepalive.py [options] ADDRESS
 
+ADDRESS is IPv4 or IPv6 (then the Host header is "[ADDRESS]").
+
 Opens C connections to ADDRESS:PORT gradually (over --ramp seconds); on
 each one sends "GET /ka/I/N" at least every --interval seconds (the next
 request goes out as soon as the previous answer is in and the interval has
@@ -87,7 +89,10 @@ class Client:
         self.ready_at = None
         self.opened = 0
         self.stopping = False
-        self.host = args.host or args.address
+        self.host = args.host or (
+            "[%s]" % args.address if ":" in args.address else args.address)
+        self.family = (socket.AF_INET6 if ":" in args.address
+                       else socket.AF_INET)
 
     # -- bookkeeping ---------------------------------------------------
     def rel(self, t):
@@ -131,7 +136,7 @@ class Client:
 
     # -- connections ---------------------------------------------------
     def open(self, c, now):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s = socket.socket(self.family, socket.SOCK_STREAM)
         s.setblocking(False)
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         c.sock = s

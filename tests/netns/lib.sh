@@ -35,6 +35,27 @@ GROUP_PORT=7946
 HELLO_MS=${HELLO_MS:-200}
 DEAD_MS=${DEAD_MS:-1000}
 
+# IPv6 (IPV6=1 before topo_up: test_ipv6.sh).  Unset, nothing below is
+# done and the topology is IPv4 only, as before.  Set, every namespace also
+# gets IPv6 (no DAD: addresses usable at once):
+#   client 2001:db8:c::2/64 -- router 2001:db8:c::1 | 2001:db8:1::1/64 -- br0
+#   ilbI 2001:db8:1::1I, srvI 2001:db8:1::2I (/64), VIP6 2001:db8:100::10/128
+#   on the servers' lo; the router's route for VIP6 is ECMP over the ILBs'
+#   IPv6 addresses, kept in step with the IPv4 one (route_ilbs); the ILBs
+#   get a second service "web6" (VIP6, port 80, dsr, the servers' IPv6
+#   addresses).  The cluster and GRE handoffs stay on IPv4 (node.id),
+#   unless CLUSTER6=1 too: then node.id is the ILB's IPv6 address and the
+#   group ff35:20:2001:db8::1 (RFC 3306, from the documentation prefix), so
+#   the cluster, the peer TCP links and the GRE handoffs run over IPv6
+#   (read by ilb_id and ilb_conf, so it may change between ILB restarts).
+IPV6=${IPV6:-}
+CLUSTER6=${CLUSTER6:-}
+GROUP6=ff35:20:2001:db8::1
+VIP6=2001:db8:100::10
+ROUTER6_LAN=2001:db8:1::1
+ROUTER6_CLIENT=2001:db8:c::1
+CLIENT6_ADDR=2001:db8:c::2
+
 pass=0
 fail=0
 NETNS_DIR=${NETNS_DIR:-}       # state: configs, logs, pids; default mktemp
@@ -64,7 +85,10 @@ ns_ilb() { echo "$NETNS_TAG-ilb$1"; }
 ns_srv() { echo "$NETNS_TAG-srv$1"; }
 ilb_addr() { echo "192.0.2.1$1"; }
 srv_addr() { echo "192.0.2.2$1"; }
-ilb_id() { ilb_addr "$1"; }     # node.id as written in the config and logs
+ilb_id() { if [ -n "$CLUSTER6" ]; then ilb_addr6 "$1"; else ilb_addr "$1"; fi; }
+cluster_group() { if [ -n "$CLUSTER6" ]; then echo "$GROUP6"; else echo "$GROUP"; fi; }
+ilb_addr6() { echo "2001:db8:1::1$1"; }
+srv_addr6() { echo "2001:db8:1::2$1"; }     # node.id as written in the config and logs
 nsx() { _ns=$1; shift; ip netns exec "$_ns" "$@"; }
 now_ms() { date +%s%3N; }
 
@@ -181,7 +205,10 @@ lan_attach() {
 }
 
 # ns_new NAME: create a namespace with lo up.
-ns_new() { ip netns add "$1" && ip -n "$1" link set lo up; }
+ns_new() {
+	ip netns add "$1" && ip -n "$1" link set lo up || return 1
+	[ -z "$IPV6" ] || ns_v6 "$1"
+}
 
 # topo_up: build the whole topology (no processes).  Returns non-zero on
 # the first failing step.
@@ -198,6 +225,17 @@ topo_up() {
 	while [ "$_i" -le "$N_SRV" ]; do topo_srv "$_i" || return 1; _i=$((_i + 1)); done
 	route_ilbs
 }
+
+# ns_v6 NS (IPV6=1): no DAD on the interfaces created later in NS (their
+# link-local and global addresses are usable at once), IPv6 not disabled.
+ns_v6() {
+	sysctl_set "$1" net.ipv6.conf.all.disable_ipv6=0 \
+	    net.ipv6.conf.default.disable_ipv6=0 \
+	    net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+}
+
+# addr6 NS ADDR/LEN [DEV]: an IPv6 address without DAD (default dev eth0).
+addr6() { ip -n "$1" -6 addr add "$2" dev "${3:-eth0}" nodad; }
 
 # topo_down_leftover: a namespace with our tag is from a dead run (the tag
 # holds our pid): remove it.
@@ -219,7 +257,19 @@ topo_router() {
 	    net.ipv4.fib_multipath_hash_policy=1 \
 	    net.ipv4.conf.all.send_redirects=0 \
 	    net.ipv4.conf.default.send_redirects=0 \
-	    net.ipv4.conf.eth0.send_redirects=0
+	    net.ipv4.conf.eth0.send_redirects=0 &&
+	{ [ -z "$IPV6" ] || topo_router_v6; }
+}
+
+# topo_router_v6 (IPV6=1): the router forwards IPv6 (ECMP hashing L4 as
+# for IPv4), no redirects; the client's default route is via the router.
+topo_router_v6() {
+	addr6 "$NS_ROUTER" "$ROUTER6_LAN/64" &&
+	addr6 "$NS_ROUTER" "$ROUTER6_CLIENT/64" eth1 &&
+	addr6 "$NS_CLIENT" "$CLIENT6_ADDR/64" &&
+	ip -n "$NS_CLIENT" -6 route add default via "$ROUTER6_CLIENT" &&
+	sysctl_set "$NS_ROUTER" net.ipv6.conf.all.forwarding=1 \
+	    net.ipv6.fib_multipath_hash_policy=1
 }
 
 # csum_off NS DEV: complete TCP/UDP checksums in software on DEV, as on a
@@ -243,7 +293,16 @@ topo_ilb() {
 	    net.ipv4.conf.default.rp_filter=0 net.ipv4.conf.eth0.rp_filter=0 \
 	    net.ipv4.conf.all.send_redirects=0 \
 	    net.ipv4.conf.default.send_redirects=0 \
-	    net.ipv4.conf.eth0.send_redirects=0
+	    net.ipv4.conf.eth0.send_redirects=0 &&
+	{ [ -z "$IPV6" ] || topo_ilb_v6 "$1"; }
+}
+
+# topo_ilb_v6 I (IPV6=1): ILB I's IPv6 address and default route.
+# Forwarding (tun mode) is set by start_ilb.
+topo_ilb_v6() {
+	_ns=$(ns_ilb "$1")
+	addr6 "$_ns" "$(ilb_addr6 "$1")/64" &&
+	ip -n "$_ns" -6 route add default via "$ROUTER6_LAN"
 }
 
 # topo_srv I: a server with the VIP on lo, silent about it on the LAN.
@@ -255,7 +314,19 @@ topo_srv() {
 	sysctl_set "$_ns" net.ipv4.conf.all.arp_ignore=1 \
 	    net.ipv4.conf.eth0.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 \
 	    net.ipv4.conf.eth0.arp_announce=2 net.ipv4.conf.all.rp_filter=0 \
-	    net.ipv4.conf.default.rp_filter=0 net.ipv4.conf.eth0.rp_filter=0
+	    net.ipv4.conf.default.rp_filter=0 net.ipv4.conf.eth0.rp_filter=0 &&
+	{ [ -z "$IPV6" ] || topo_srv_v6 "$1"; }
+}
+
+# topo_srv_v6 I (IPV6=1): server I's IPv6 address, VIP6 on lo, default
+# route via the router.  Linux answers neighbour solicitations only for
+# addresses of the interface they arrive on, so VIP6 on lo stays silent on
+# the LAN without the arp_ignore of IPv4 (vip6_silent checks it).
+topo_srv_v6() {
+	_ns=$(ns_srv "$1")
+	addr6 "$_ns" "$(srv_addr6 "$1")/64" &&
+	addr6 "$_ns" "$VIP6/128" lo &&
+	ip -n "$_ns" -6 route add default via "$ROUTER6_LAN"
 }
 
 # rogue_up: an attacker's namespace on the bridge (192.0.2.66).
@@ -272,13 +343,36 @@ route_set() {
 	ip -n "$NS_ROUTER" route replace "$VIP/32" $_nh
 }
 
+# route_set6 ADDR...: the router's route for VIP6, ECMP over ADDRs.
+route_set6() {
+	_nh=
+	for _a in "$@"; do _nh="$_nh nexthop via $_a dev eth0"; done
+	# shellcheck disable=SC2086 # word splitting of the nexthops is wanted
+	ip -n "$NS_ROUTER" -6 route replace "$VIP6/128" $_nh
+}
+
 # route_ilbs [I...]: ECMP over the given ILBs (default: all).
 route_ilbs() {
 	[ $# -gt 0 ] || set -- $(seq 1 "$N_ILB")
 	_addrs=
 	for _i in "$@"; do _addrs="$_addrs $(ilb_addr "$_i")"; done
 	# shellcheck disable=SC2086
-	route_set $_addrs
+	route_set $_addrs || return 1
+	[ -z "$IPV6" ] || route_ilbs6 "$@"
+}
+
+# route_ilbs6 I...: VIP6's route, ECMP over the given ILBs' IPv6 addresses.
+route_ilbs6() {
+	_addrs=
+	for _i in "$@"; do _addrs="$_addrs $(ilb_addr6 "$_i")"; done
+	# shellcheck disable=SC2086
+	route_set6 $_addrs
+}
+
+# route_ilb_list6: the ILB indexes VIP6's route currently points to.
+route_ilb_list6() {
+	ip -n "$NS_ROUTER" -6 route show "$VIP6/128" |
+	    sed -n 's/.*via 2001:db8:1::1\([0-9]\) .*/\1/p' | sort -u
 }
 
 # route_direct: baseline, ECMP straight to the servers (VIP on their lo).
@@ -311,8 +405,10 @@ route_ilb_list() {
 # waits until each answers.
 start_servers() {
 	for _i in $(seq 1 "$N_SRV"); do
+		# shellcheck disable=SC2046 # IPV6=1: listen on :: too
 		bg "$(ns_srv "$_i")" "$NETNS_DIR/srv$_i.log" \
-		    "$PYTHON" "$NETNS_SRC/httpd.py" "srv$_i" "$VIP_PORT"
+		    "$PYTHON" "$NETNS_SRC/httpd.py" "srv$_i" "$VIP_PORT" \
+		    $([ -z "$IPV6" ] || echo "::")
 		eval "SRV_PID_$_i=\$BG_PID"
 	done
 	for _i in $(seq 1 "$N_SRV"); do
@@ -355,6 +451,26 @@ ilb_conf() {
 		_servers="$_servers${_servers:+,
 }      { address = \"$(srv_addr "$_s")\"; weight = 1; }"
 	done
+	_web6=
+	if [ -n "$IPV6" ]; then
+		_servers6=
+		for _s in $(seq 1 "$N_SRV"); do
+			_servers6="$_servers6${_servers6:+,
+}      { address = \"$(srv_addr6 "$_s")\"; weight = 1; }"
+		done
+		_web6=",
+  {
+    name = \"web6\";
+    vip = \"$VIP6\";
+    port = $VIP_PORT;
+    forward = \"$3\";
+    scheduler = \"${ILB_SCHEDULER:-rr}\";
+    health = { check = \"none\"; };
+    servers = (
+$_servers6
+    );
+  }"
+	fi
 	cat > "$NETNS_DIR/ilb$1.conf" <<EOF
 # ilb$1 of the netns test $NETNS_TAG
 node = {
@@ -363,7 +479,7 @@ node = {
   user = "${ILB_USER-nobody}";
 };
 cluster = {
-  group = "$GROUP";
+  group = "$(cluster_group)";
   port = $GROUP_PORT;
   hello_ms = $HELLO_MS;
   dead_ms = $DEAD_MS;
@@ -396,7 +512,7 @@ services = (
     servers = (
 $_servers
     );
-  }
+  }$_web6
 );
 EOF
 }
@@ -411,8 +527,10 @@ start_ilb() {
 	_ns=$(ns_ilb "$1")
 	if grep -q 'mode = "pcap"' "$NETNS_DIR/ilb$1.conf"; then
 		sysctl_set "$_ns" net.ipv4.ip_forward=0
+		[ -z "$IPV6" ] || sysctl_set "$_ns" net.ipv6.conf.all.forwarding=0
 	else
 		sysctl_set "$_ns" net.ipv4.ip_forward=1
+		[ -z "$IPV6" ] || sysctl_set "$_ns" net.ipv6.conf.all.forwarding=1
 	fi
 	_log=$(ilb_log "$1")
 	echo "# --- start_ilb $1 at $(now_ms)" >> "$_log"
@@ -540,14 +658,19 @@ run_requests() {
 }
 
 # curl_batch N PATH: N sequential GETs of /PATH1../PATHN appended to
-# $NETNS_DIR/answers.  --foreground: ^C reaches curl.
+# $NETNS_DIR/answers.  --foreground: ^C reaches curl.  The address is
+# $REQ_VIP if set (e.g. $VIP6), else $VIP.
 curl_batch() {
 	timeout --foreground -k 2 $((20 + $1 / 10)) \
 	    ip netns exec "$NS_CLIENT" curl -s --http1.1 \
 	    --max-time 2 -H 'Connection: close' \
 	    -w ' %{http_code} %{num_connects}\n' \
-	    "http://$VIP:$VIP_PORT/$2[1-$1]" >> "$NETNS_DIR/answers" 2> /dev/null
+	    "http://$(url_host "${REQ_VIP:-$VIP}"):$VIP_PORT/$2[1-$1]" \
+	    >> "$NETNS_DIR/answers" 2> /dev/null
 }
+
+# url_host ADDR: ADDR as the host of a URL ([ADDR] for IPv6).
+url_host() { case $1 in *:*) echo "[$1]";; *) echo "$1";; esac; }
 
 # answered_by NAME: how many requests of the last run NAME answered.
 answered_by() {
@@ -764,6 +887,7 @@ loss_dropped() {
 # 20; the connections open over the first 2 s).  ARGS go to keepalive.py
 # (e.g. --interval 0.05).  Its READY line goes to $NETNS_DIR/keepalive.ready,
 # its JSON summary to $NETNS_DIR/keepalive.json, stderr to keepalive.log.
+# The address is $REQ_VIP if set (e.g. $VIP6), else $VIP.
 KA_C=${KA_C:-300}
 KA_D=${KA_D:-20}
 keepalive_start() {
@@ -775,7 +899,7 @@ keepalive_start() {
 	bg "$NS_CLIENT" "$NETNS_DIR/keepalive.log" "$PYTHON" \
 	    "$NETNS_SRC/keepalive.py" -c "$KA_CONNS" -d "$KA_DUR" \
 	    --ready "$NETNS_DIR/keepalive.ready" \
-	    --out "$NETNS_DIR/keepalive.json" "$@" "$VIP"
+	    --out "$NETNS_DIR/keepalive.json" "$@" "${REQ_VIP:-$VIP}"
 	KA_PID=$BG_PID
 }
 

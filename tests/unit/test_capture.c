@@ -1,4 +1,7 @@
-/* test_capture.c: cmocka tests of the pcap filter text and link stripping. */
+/*
+ * test_capture.c: cmocka tests of the pcap filter text and link stripping,
+ * and of the TUN input's multicast test (the other input).
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -11,6 +14,7 @@
 
 #include "capture.h"
 #include "config.h"
+#include "tun.h"
 #include "util.h"
 
 #define TC_SERVICES	8
@@ -266,6 +270,49 @@ test_strip_unknown_dlt(void **state)
 	assert_true(capture_dlt_supported(DLT_RAW));
 }
 
+/*
+ * TUN input: what goes to a multicast group is the kernel's own (the MLD
+ * reports IPv6 forwarding brings), never a VIP's; unicast is read.
+ */
+static void
+test_tun_multicast(void **state)
+{
+	uint8_t	p6[40], p4[20];
+
+	(void)state;
+	memset(p6, 0, sizeof(p6));
+	p6[0] = 0x60;
+	p6[6] = 0;			/* hop-by-hop: an MLDv2 report */
+	p6[24] = 0xff;			/* ff02::16 */
+	p6[25] = 0x02;
+	p6[39] = 0x16;
+	assert_true(tun_is_multicast(p6, sizeof(p6)));
+	p6[24] = 0x20;			/* 2001:db8:100::10, a VIP */
+	p6[25] = 0x01;
+	assert_false(tun_is_multicast(p6, sizeof(p6)));
+	p6[24] = 0xff;
+	assert_false(tun_is_multicast(p6, 39));	/* too short: left to lb */
+	memset(p4, 0, sizeof(p4));
+	p4[0] = 0x45;
+	p4[16] = 224;			/* 224.0.0.22 */
+	p4[19] = 22;
+	assert_true(tun_is_multicast(p4, sizeof(p4)));
+	p4[16] = 239;
+	assert_true(tun_is_multicast(p4, sizeof(p4)));
+	p4[16] = 198;			/* 198.51.100.10, a VIP */
+	p4[17] = 51;
+	p4[18] = 100;
+	p4[19] = 10;
+	assert_false(tun_is_multicast(p4, sizeof(p4)));
+	p4[16] = 240;
+	assert_false(tun_is_multicast(p4, sizeof(p4)));
+	p4[16] = 224;
+	assert_false(tun_is_multicast(p4, 19));
+	assert_false(tun_is_multicast(p4, 0));
+	p4[0] = 0x15;			/* neither version */
+	assert_false(tun_is_multicast(p4, sizeof(p4)));
+}
+
 int
 main(void)
 {
@@ -289,6 +336,7 @@ main(void)
 		cmocka_unit_test(test_strip_sll),
 		cmocka_unit_test(test_strip_raw),
 		cmocka_unit_test(test_strip_unknown_dlt),
+		cmocka_unit_test(test_tun_multicast),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
