@@ -544,9 +544,14 @@ dp_each_edges(struct dp *dp, dp_counter_cb cb, void *arg)
 {
 	const char	*sub_;
 
-	if (dp->tun != NULL)
+	if (dp->tun != NULL) {
 		dp_emit(cb, arg, "input", "packets", "packets read from the "
 		    "TUN device", DP_COUNTER, "", tun_stats(dp->tun)->packets);
+		dp_emit(cb, arg, "input", "multicast", "packets to a "
+		    "multicast group read from the TUN device (the kernel's "
+		    "MLD), ignored", DP_COUNTER, "",
+		    tun_stats(dp->tun)->multicast);
+	}
 	if (dp->cap != NULL) {
 		dp_emit(cb, arg, "input", "packets", "packets captured",
 		    DP_COUNTER, "", capture_stats(dp->cap)->packets);
