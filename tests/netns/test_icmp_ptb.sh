@@ -19,7 +19,12 @@
 # icmp_orphan == 0 (every PTB is for a live connection: it answers a
 # segment of a transfer still in progress), not_tcp == 0 (no other non-TCP
 # traffic is sent to the VIP), and every ILB is still running.
+#
+# PTB_FAMILY=6 (test_icmp_ptb6.sh) does the same over IPv6 (lib.sh's IPV6=1
+# topology, VIP6): the router sends ICMPv6 "packet too big" instead.
 # shellcheck source=tests/netns/lib.sh
+PTB_FAMILY=${PTB_FAMILY:-4}
+[ "$PTB_FAMILY" = 4 ] || IPV6=1
 . "$(dirname "$0")/lib.sh"
 
 N=${N:-30}
@@ -27,11 +32,33 @@ SIZE=${SIZE:-262144}
 HOP_MTU=${HOP_MTU:-1280}
 MAXT=${MAXT:-5}         # curl --max-time per download, seconds
 PROBE=3                 # if the first PROBE downloads all stall, stop there
-CLIENT_NET=203.0.113.0/24
+if [ "$PTB_FAMILY" = 6 ]; then
+	CLIENT_NET=2001:db8:c::/64 CLIENT_SRC=$ROUTER6_CLIENT
+	PTB_CLIENT=$CLIENT6_ADDR PTB_URL="http://[$VIP6]:$VIP_PORT"
+	ICMP_OUT="Icmp6 OutPktTooBigs" ICMP_IN="Icmp6 InPktTooBigs"
+	ICMP_WHAT="ICMPv6 packet too big"
+	RATELIMIT=net.ipv6.icmp.ratelimit=0
+	# IPv6 forwarding honours only a locked route MTU; metric 256 is the
+	# connected route's, which the replacement must replace
+	MTU_LOCK="metric 256 mtu lock"
+else
+	CLIENT_NET=203.0.113.0/24 CLIENT_SRC=203.0.113.1
+	PTB_CLIENT=$CLIENT_ADDR PTB_URL="http://$VIP:$VIP_PORT"
+	ICMP_OUT="Icmp OutDestUnreachs" ICMP_IN="Icmp InDestUnreachs"
+	ICMP_WHAT="ICMP fragmentation needed"
+	RATELIMIT=net.ipv4.icmp_ratelimit=0
+	MTU_LOCK=mtu
+fi
 
 # snmp NS GROUP FIELD: a counter of /proc/net/snmp inside namespace NS
-# (GROUP e.g. Icmp, Ip; FIELD e.g. InDestUnreachs).
+# (GROUP e.g. Icmp, Ip; FIELD e.g. InDestUnreachs); group Icmp6 reads
+# /proc/net/snmp6 (one "Icmp6FIELD value" per line).
 snmp() {
+	if [ "$2" = Icmp6 ]; then
+		nsx "$1" cat /proc/net/snmp6 | awk -v k="$2$3" '
+		    $1 == k { v = $2 } END { print v + 0 }'
+		return
+	fi
 	nsx "$1" cat /proc/net/snmp | awk -v g="$2:" -v f="$3" '
 	    $1 == g && !h { for (i = 2; i <= NF; i++) if ($i == f) c = i; h = 1; next }
 	    $1 == g && h && c { v = $c }
@@ -49,7 +76,7 @@ srv_snmp_sum() {
 
 # srv_pmtu I: the path MTU server I has cached for the client ("" if none).
 srv_pmtu() {
-	ip -n "$(ns_srv "$1")" route get "$CLIENT_ADDR" 2>/dev/null |
+	ip -n "$(ns_srv "$1")" route get "$PTB_CLIENT" 2>/dev/null |
 	    sed -n 's/.* mtu \([0-9]*\).*/\1/p' | head -n 1
 }
 
@@ -57,7 +84,8 @@ srv_pmtu() {
 # fails if some server still has one.
 flush_pmtu() {
 	for _i in $(seq 1 "$N_SRV"); do
-		ip -n "$(ns_srv "$_i")" route flush cache || return 1
+		ip -n "$(ns_srv "$_i")" -"$PTB_FAMILY" route flush cache ||
+		    return 1
 	done
 	for _i in $(seq 1 "$N_SRV"); do
 		[ -z "$(srv_pmtu "$_i")" ] || return 1
@@ -72,7 +100,7 @@ download() {
 	    ip netns exec "$NS_CLIENT" curl -s --http1.1 --max-time "$MAXT" \
 	    -H 'Connection: close' -o /dev/null \
 	    -w '%{http_code} %{size_download} %header{x-server}' \
-	    "http://$VIP:$VIP_PORT/bytes/$SIZE" 2>/dev/null)
+	    "$PTB_URL/bytes/$SIZE" 2>/dev/null)
 	# shellcheck disable=SC2086 # split curl's three fields
 	set -- "$1" $_r
 	_srv=${4:--}
@@ -86,12 +114,13 @@ download() {
 require_ilbd
 netns_setup
 check "topology up" topo_up
+# shellcheck disable=SC2086 # MTU_LOCK is a list of words
 check "router: route to the client with mtu $HOP_MTU (the small hop)" \
-    ip -n "$NS_ROUTER" route replace "$CLIENT_NET" dev eth1 src 203.0.113.1 \
-    mtu "$HOP_MTU"
+    ip -n "$NS_ROUTER" route replace "$CLIENT_NET" dev eth1 src "$CLIENT_SRC" \
+    $MTU_LOCK "$HOP_MTU"
 # every too-big segment gets its ICMP at once (no 1/s per-destination limit)
 check "router: ICMP errors not rate-limited" \
-    sysctl_set "$NS_ROUTER" net.ipv4.icmp_ratelimit=0
+    sysctl_set "$NS_ROUTER" "$RATELIMIT"
 # no blackhole detection: only a delivered PTB lets a download complete
 for _i in $(seq 1 "$N_SRV"); do
 	check "srv$_i: TCP MTU probing off" \
@@ -102,8 +131,10 @@ check "3 ILBs start (mode tun, forward dsr)" start_ilbs tun dsr
 check "each ILB log shows the two others joined" wait_members 10
 if [ "$fail" -ne 0 ]; then show_logs 15; finish; exit 1; fi
 
-icmp_out0=$(snmp "$NS_ROUTER" Icmp OutDestUnreachs)
-icmp_in0=$(srv_snmp_sum Icmp InDestUnreachs)
+# shellcheck disable=SC2086 # ICMP_OUT and ICMP_IN are "GROUP FIELD"
+icmp_out0=$(snmp "$NS_ROUTER" $ICMP_OUT)
+# shellcheck disable=SC2086
+icmp_in0=$(srv_snmp_sum $ICMP_IN)
 : > "$NETNS_DIR/downloads"
 stale=0
 i=1
@@ -118,8 +149,10 @@ while [ "$i" -le "$N" ]; do
 	fi
 	i=$((i + 1))
 done
-icmp_out=$(($(snmp "$NS_ROUTER" Icmp OutDestUnreachs) - icmp_out0))
-icmp_in=$(($(srv_snmp_sum Icmp InDestUnreachs) - icmp_in0))
+# shellcheck disable=SC2086
+icmp_out=$(($(snmp "$NS_ROUTER" $ICMP_OUT) - icmp_out0))
+# shellcheck disable=SC2086
+icmp_in=$(($(srv_snmp_sum $ICMP_IN) - icmp_in0))
 
 done_ok=$(awk -v s="$SIZE" '$2 == 200 && $3 == s { n++ } END { print n + 0 }' \
     "$NETNS_DIR/downloads")
@@ -132,14 +165,14 @@ awk -v s="$SIZE" '!($2 == 200 && $3 == s)' "$NETNS_DIR/downloads" | head -n 5 |
     while read -r _n _c _b _s _m; do
 	note "  download $_n: http $_c, $_b bytes, server $_s, its path MTU $_m"
     done
-note "router sent $icmp_out ICMP destination unreachable, servers received $icmp_in"
+note "router sent $icmp_out $ICMP_WHAT, servers received $icmp_in"
 check "before each download no server had a path MTU cached ($stale had)" \
     [ "$stale" -eq 0 ]
 check "all $N downloads complete with $SIZE bytes ($done_ok did)" \
     [ "$done_ok" -eq "$N" ]
 check "each download's server learnt the path MTU $HOP_MTU ($learnt did)" \
     [ "$learnt" -eq "$N" ]
-check "the router sent >= $N ICMP fragmentation needed ($icmp_out)" \
+check "the router sent >= $N $ICMP_WHAT ($icmp_out)" \
     [ "$icmp_out" -ge "$N" ]
 check "the servers received every one through the ILBs ($icmp_in of $icmp_out)" \
     [ "$icmp_in" -eq "$icmp_out" ]
