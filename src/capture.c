@@ -23,6 +23,13 @@
 #include "util.h"
 
 #define CAPTURE_NOTHING	"less 0"	/* a filter that matches no frame */
+/*
+ * Besides the services' TCP, what else sent to a VIP the decision takes:
+ * ICMP errors (path MTU discovery) and later fragments, which carry no
+ * ports; ilbd sorts them out (and counts the rest as not_tcp).
+ */
+#define CAPTURE_EXTRA	"icmp or icmp6 or (ip[6:2] & 0x1fff != 0) or " \
+			"(ip6 and ip6[6] == 44)"
 
 #define ETH_HLEN_	14
 #define SLL_HLEN	16
@@ -115,7 +122,7 @@ char *
 capture_filter(const struct ilbd_conf *conf)
 {
 	FILE		*f;
-	char		*text = NULL;
+	char		*text = NULL, host[ILB_ADDRSTRLEN];
 	size_t		 len;
 	unsigned int	 i, nvips = 0;
 
@@ -126,7 +133,7 @@ capture_filter(const struct ilbd_conf *conf)
 	for (i = 0; i < conf->nservices; i++)
 		if (!capture_seen_vip(conf, i))
 			nvips++;
-	fprintf(f, "tcp and %s", nvips > 1 ? "(" : "");
+	fprintf(f, "(tcp and %s", nvips > 1 ? "(" : "");
 	nvips = 0;
 	for (i = 0; i < conf->nservices; i++) {
 		if (capture_seen_vip(conf, i))
@@ -135,8 +142,15 @@ capture_filter(const struct ilbd_conf *conf)
 			fputs(" or ", f);
 		capture_filter_vip(f, conf, i);
 	}
-	if (nvips > 1)
-		fputc(')', f);
+	fprintf(f, "%s) or (%s", nvips > 1 ? ")" : "", nvips > 1 ? "(" : "");
+	nvips = 0;
+	for (i = 0; i < conf->nservices; i++) {
+		if (capture_seen_vip(conf, i))
+			continue;
+		fprintf(f, "%sdst host %s", nvips++ > 0 ? " or " : "",
+		    util_addr_fmt(&conf->services[i].vip, host, sizeof(host)));
+	}
+	fprintf(f, "%s and (%s))", nvips > 1 ? ")" : "", CAPTURE_EXTRA);
 	if (ferror(f)) {
 		fclose(f);
 		free(text);
