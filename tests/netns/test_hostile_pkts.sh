@@ -49,7 +49,7 @@ KA_D=${KA_D:-30}                # s; covers one phase's attack
 COUNT=${COUNT:-10}              # packets (or fragment pairs) per class
 N=${N:-100}                     # new connections after each attack
 FRAG_WAIT=${FRAG_WAIT:-6}       # s after a lone later fragment: dropped
-VIP6=2001:db8::10
+VIP6=${VIP6:-2001:db8::10}      # lib.sh's, if it has an IPv6 VIP
 SRV6=2001:db8::21
 ROGUE6=2001:db8::66
 HOSTILE=$NETNS_SRC/hostile_pkts.py
@@ -129,9 +129,13 @@ bridge_plain() {
 ns_mac() { ip -n "$1" -br link show "$2" | awk '{ print $3 }'; }
 
 # conf_v6 I: a second service on the IPv6 VIP in ilbI.conf (the services
-# list ends the file), so both modes take $VIP6 as a VIP.
+# list ends the file), so both modes take $VIP6 as a VIP; nothing to do if
+# ilb_conf has a service on it already.
 conf_v6() {
 	_f=$NETNS_DIR/ilb$1.conf
+	! grep -q "^ *vip = \"$VIP6\";" "$_f" || return 0
+	[ "$(tail -n 1 "$_f")" = ");" ] ||
+	    { note "conf_v6: $_f does not end with the services list"; return 1; }
 	sed '$d' "$_f" > "$_f.tmp" && cat >> "$_f.tmp" <<EOF &&
   ,
   {
