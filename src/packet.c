@@ -145,6 +145,9 @@ packet_parse_v4(const uint8_t *buf, size_t len, struct pkt_info *pi)
 		return (packet_icmp4(buf, pi));
 	if (pi->proto != PACKET_NH_TCP)
 		return (PKT_NOT_TCP);
+	/* RFC 1858: at offset 8 a fragment could rewrite the TCP flags. */
+	if ((frag & PACKET_IP4_OFFMASK) == 1)
+		return (PKT_TINY_FRAGMENT);
 	if ((frag & PACKET_IP4_OFFMASK) != 0)
 		return (PKT_FRAGMENT);
 	if ((frag & PACKET_IP4_MF) != 0)
@@ -339,6 +342,8 @@ packet_v6_frag(const uint8_t *buf, uint32_t end, uint32_t *off, uint8_t *nh,
 	if ((fo & PACKET_IP6_OFFMASK) != 0) {
 		pi->proto = fh[0];
 		pi->l4_off = *off;
+		if ((fo >> 3) == 1 && fh[0] == PACKET_NH_TCP)
+			return (PKT_TINY_FRAGMENT);	/* RFC 1858 */
 		return (PKT_FRAGMENT);
 	}
 	if ((fo & PACKET_IP6_MF) != 0)

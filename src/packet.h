@@ -23,7 +23,8 @@ enum pkt_reason {
 	PKT_UNSUPP_EXTHDR,	/* AH, ESP, mobility, HIP, shim6, experimental */
 	PKT_BAD_CSUM,		/* IPv4 header checksum wrong */
 	PKT_BAD_TCP_FLAGS,	/* SYN with FIN or RST; none of SYN ACK FIN RST */
-	PKT_TINY_FRAGMENT,	/* first fragment without the whole TCP header */
+	PKT_TINY_FRAGMENT,	/* first fragment without the TCP header, or a
+				   TCP fragment at offset 8 (RFC 1858) */
 	PKT_BAD_ICMP,		/* ICMP error to a VIP, embedded packet bad */
 	PKT_REASON_MAX
 };

@@ -400,7 +400,24 @@ static void
 c_v4_frag_later(struct tb *t)
 {
 	v4_syn(t);
+	tb_frag4(t, 2, 1);
+}
+
+/* RFC 1858: a TCP fragment at offset 8 could rewrite the flags. */
+static void
+c_v4_frag_8(struct tb *t)
+{
+	v4_syn(t);
 	tb_frag4(t, 1, 1);
+}
+
+static void
+c_v6_frag_8(struct tb *t)
+{
+	tb_ip6(t, 44);
+	tb_frag6(t, 6, 1, 1, 0xdeadbeef);
+	tb_data(t, 8);
+	tb_done(t);
 }
 
 static void
@@ -441,7 +458,7 @@ static void
 c_v6_frag_later(struct tb *t)
 {
 	tb_ip6(t, 44);
-	tb_frag6(t, 6, 1, 1, 0xdeadbeef);
+	tb_frag6(t, 6, 2, 1, 0xdeadbeef);
 	tb_data(t, 8);
 	tb_done(t);
 }
@@ -673,6 +690,8 @@ static const struct pkt_case pkt_cases[] = {
 	{ "doff past tot",	c_doff_past_tot,	PKT_BAD_TCP_OFFSET },
 	{ "v6 doff 4",		c_v6_doff_4,		PKT_BAD_TCP_OFFSET },
 	{ "v4 later frag",	c_v4_frag_later,	PKT_FRAGMENT },
+	{ "v4 frag at 8",	c_v4_frag_8,		PKT_TINY_FRAGMENT },
+	{ "v6 frag at 8",	c_v6_frag_8,		PKT_TINY_FRAGMENT },
 	{ "v4 last frag",	c_v4_frag_last,		PKT_FRAGMENT },
 	{ "v4 first frag",	c_v4_frag_first,	PKT_OK },
 	{ "v4 first frag short", c_v4_frag_first_short,	PKT_TINY_FRAGMENT },
