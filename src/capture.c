@@ -25,11 +25,12 @@
 #define CAPTURE_NOTHING	"less 0"	/* a filter that matches no frame */
 /*
  * Besides the services' TCP, what else sent to a VIP the decision takes:
- * ICMP errors (path MTU discovery) and later fragments, which carry no
- * ports; ilbd sorts them out (and counts the rest as not_tcp).
+ * ICMP errors (path MTU discovery), later fragments, which carry no
+ * ports, and IPv6 whose first header is not TCP (extension headers, which
+ * BPF cannot walk, and ICMPv6); ilbd sorts them out and counts the rest.
  */
-#define CAPTURE_EXTRA	"icmp or icmp6 or (ip[6:2] & 0x1fff != 0) or " \
-			"(ip6 and ip6[6] == 44)"
+#define CAPTURE_EXTRA	"icmp or (ip[6:2] & 0x1fff != 0) or " \
+			"(ip6 and ip6[6] != 6)"
 
 #define ETH_HLEN_	14
 #define SLL_HLEN	16

@@ -62,8 +62,8 @@ tc_service(void **state, const char *vip, uint16_t port)
 }
 
 /* What every filter adds for ICMP errors and later fragments to the VIPs. */
-#define TC_EXTRA	" and (icmp or icmp6 or (ip[6:2] & 0x1fff != 0) or " \
-			"(ip6 and ip6[6] == 44)))"
+#define TC_EXTRA	" and (icmp or (ip[6:2] & 0x1fff != 0) or " \
+			"(ip6 and ip6[6] != 6)))"
 
 /* The filter is want, and libpcap compiles it for Ethernet and raw IP. */
 static void
