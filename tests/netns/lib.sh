@@ -218,12 +218,25 @@ topo_up() {
 	ip -n "$NS_LAN" link add br0 type bridge stp_state 0 forward_delay 0 \
 	    mcast_snooping 0 || return 1
 	ip -n "$NS_LAN" link set br0 up || return 1
+	bridge_plain || return 1
 	topo_router || return 1
 	_i=1
 	while [ "$_i" -le "$N_ILB" ]; do topo_ilb "$_i" || return 1; _i=$((_i + 1)); done
 	_i=1
 	while [ "$_i" -le "$N_SRV" ]; do topo_srv "$_i" || return 1; _i=$((_i + 1)); done
 	route_ilbs
+}
+
+# bridge_plain (topo_up): where br_netfilter is loaded, the LAN namespace's bridge
+# hands IPv4/IPv6 frames to the IP hooks, which drop a bad IHL, total or
+# payload length or header checksum before the ILB even sees the frame; a
+# switch does not.  Turn that off in the LAN namespace (per namespace).
+bridge_plain() {
+	for _k in iptables ip6tables arptables; do
+		nsx "$NS_LAN" sysctl -n "net.bridge.bridge-nf-call-$_k" \
+		    > /dev/null 2>&1 || continue
+		sysctl_set "$NS_LAN" "net.bridge.bridge-nf-call-$_k=0" || return 1
+	done
 }
 
 # ns_v6 NS (IPV6=1): no DAD on the interfaces created later in NS (their

@@ -76,7 +76,7 @@ class_keys() {
 	tcp_doff_*) echo parse_bad_tcp_offset;;
 	flags_*) echo parse_bad_tcp_flags;;
 	frag_tiny) echo parse_tiny_fragment;;
-	frag_overlap) echo frag_forwarded;;
+	frag_overlap) echo parse_tiny_fragment;;	# RFC 1858: offset 8
 	frag_reverse) echo frag_held;;
 	frag_orphan) echo fragment;;
 	udp|icmp_echo) echo not_tcp;;
@@ -92,7 +92,7 @@ class_keys() {
 # class_bad CLASS: a malformed packet (also counted bad_packet and drop).
 class_bad() {
 	case $1 in
-	options_*|frag_overlap|frag_reverse|frag_orphan|udp|icmp_echo) return 1;;
+	options_*|frag_reverse|frag_orphan|udp|icmp_echo) return 1;;
 	esac
 }
 
@@ -112,18 +112,6 @@ scapy_python() {
 		fi
 	done
 	need "python3-scapy (scapy for $PYTHON)"
-}
-
-# bridge_plain: where br_netfilter is loaded, the LAN namespace's bridge
-# hands IPv4/IPv6 frames to the IP hooks, which drop a bad IHL, total or
-# payload length or header checksum before the ILB even sees the frame; a
-# switch does not.  Turn that off in the LAN namespace (per namespace).
-bridge_plain() {
-	for _k in iptables ip6tables arptables; do
-		nsx "$NS_LAN" sysctl -n "net.bridge.bridge-nf-call-$_k" \
-		    > /dev/null 2>&1 || continue
-		sysctl_set "$NS_LAN" "net.bridge.bridge-nf-call-$_k=0" || return 1
-	done
 }
 
 ns_mac() { ip -n "$1" -br link show "$2" | awk '{ print $3 }'; }
