@@ -1293,6 +1293,7 @@ lb_other(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
 {
 	struct conn_entry	*e;
 	uint32_t		 last;
+	uint8_t			 before;
 
 	if (lb->self == LB_SELF_NONE || lb_is_self(lb, p->owner) ||
 	    lb_is_self(lb, p->backup)) {
@@ -1301,8 +1302,17 @@ lb_other(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
 	}
 	if ((e = cache_peek(&lb->cache, &p->pi->key)) != NULL) {
 		last = e->last;
+		before = e->state;
 		lb_cache_update(lb, e, p);
-		lb_refresh_maybe(lb, e, last, p->now);
+		/*
+		 * The handshake completed here: tell the owner and backup,
+		 * whose entries would otherwise stay syn and expire after
+		 * syn_timeout_s under a working connection.
+		 */
+		if (before == CONN_SYN && e->state == CONN_ESTABLISHED)
+			lb_queue_put(lb, LB_REC_REFRESH, e);
+		else
+			lb_refresh_maybe(lb, e, last, p->now);
 		return (lb_forward(lb, act, e->service, e->server,
 		    LB_PATH_CACHE));
 	}

@@ -405,7 +405,8 @@ test_non_syn_other_member_cache_hit(void **state)
 	    T0 + 20, &a2), LB_FORWARD);
 	assert_int_equal(w->lb[1].stats.forward_cache, 2);
 	assert_int_equal(ltoc_count(&w->lb[1].ltoc), 0);
-	assert_int_equal(lb_queue_len(&w->lb[1]), 0);
+	/* one REFRESH: the handshake completed at this cache holder */
+	assert_int_equal(lb_queue_len(&w->lb[1]), 1);
 	test_world_free(w);
 }
 
@@ -754,6 +755,44 @@ test_refuse_reasons(void **state)
 	assert_int_equal(lb->stats.parse_tiny_fragment, 1);
 	assert_int_equal(lb->stats.not_tcp, 1);
 	assert_int_equal(lb->stats.bad_packet, 2 + PKT_REASON_MAX - 3);
+	test_world_free(w);
+}
+
+/*
+ * The handshake's ACK reaches an ILB that only caches the connection: it
+ * queues a REFRESH, so the owner's and the backup's entries leave state
+ * syn (else they expire after syn_timeout_s under a working connection).
+ */
+static void
+test_cache_ack_refreshes_holders(void **state)
+{
+	struct test_world	*w = test_world_new(3, 1024, 1024);
+	struct lb_action	 act;
+	struct lb_record	 r;
+	uint16_t		 sport = test_find(w, SVC_WLC, 2, 0);
+
+	(void)state;
+	assert_int_equal(test_send(&w->lb[2], SVC_WLC, sport, PKT_TH_SYN, 0,
+	    T0, &act), LB_FORWARD);
+	test_broadcast(w, 2, T0);
+	assert_int_equal(test_entry(&w->lb[0], SVC_WLC, sport)->state,
+	    CONN_SYN);
+	assert_int_equal(test_send(&w->lb[1], SVC_WLC, sport, PKT_TH_ACK, 0,
+	    T0 + 1, &act), LB_FORWARD);
+	assert_int_equal(act.path, LB_PATH_CACHE);
+	assert_int_equal(lb_queue_len(&w->lb[1]), 1);
+	assert_true(lb_queue_pop(&w->lb[1], &r));
+	assert_int_equal(r.type, LB_REC_REFRESH);
+	assert_int_equal(lb_refresh(&w->lb[2], &r.key, T0 + 2), 0);
+	assert_int_equal(lb_refresh(&w->lb[0], &r.key, T0 + 2), 0);
+	assert_int_equal(test_entry(&w->lb[2], SVC_WLC, sport)->state,
+	    CONN_ESTABLISHED);
+	assert_int_equal(test_entry(&w->lb[0], SVC_WLC, sport)->state,
+	    CONN_ESTABLISHED);
+	/* the next ACK queues nothing more */
+	assert_int_equal(test_send(&w->lb[1], SVC_WLC, sport, PKT_TH_ACK, 0,
+	    T0 + 3, &act), LB_FORWARD);
+	assert_int_equal(lb_queue_len(&w->lb[1]), 0);
 	test_world_free(w);
 }
 
@@ -1184,6 +1223,11 @@ test_refresh_once_per_window(void **state)
 	lb->refresh_s = LB_REFRESH_S;	/* tcp_timeout_s / 8 is longer */
 	test_send(&w->lb[0], SVC_WLC, sport, PKT_TH_SYN, 0, T0, &act);
 	test_broadcast(w, 0, T0);	/* T0, 1000 s, starts a window */
+	/* the handshake's ACK: one REFRESH (syn -> established) */
+	test_send(lb, SVC_WLC, sport, PKT_TH_ACK, 0, T0 + 500, &act);
+	assert_true(lb_queue_pop(lb, &r));
+	assert_int_equal(r.type, LB_REC_REFRESH);
+	assert_int_equal(lb_queue_len(lb), 0);
 	for (t = T0 + 1000; t <= T0 + 30000; t += 1000) {
 		assert_int_equal(test_send(lb, SVC_WLC, sport, PKT_TH_ACK, 0,
 		    t, &act), LB_FORWARD);
@@ -1201,11 +1245,11 @@ test_refresh_once_per_window(void **state)
 	/* idle past a window: the next packet refreshes at once */
 	test_send(lb, SVC_WLC, sport, PKT_TH_ACK, 0, T0 + 45000, &act);
 	assert_int_equal(lb_queue_len(lb), 1);
-	assert_int_equal(lb->stats.refresh_queued, 4);
+	assert_int_equal(lb->stats.refresh_queued, 5);
 	/* a FIN queues its END, no refresh */
 	test_send(lb, SVC_WLC, sport, PKT_TH_FIN | PKT_TH_ACK, 0, T0 + 60000,
 	    &act);
-	assert_int_equal(lb->stats.refresh_queued, 4);
+	assert_int_equal(lb->stats.refresh_queued, 5);
 	assert_int_equal(lb->stats.end_queued, 1);
 	test_world_free(w);
 }
@@ -1345,6 +1389,7 @@ main(void)
 		cmocka_unit_test(test_fin_queues_end),
 		cmocka_unit_test(test_rst_queues_end),
 		cmocka_unit_test(test_icmp_ptb),
+		cmocka_unit_test(test_cache_ack_refreshes_holders),
 		cmocka_unit_test(test_refuse_reasons),
 		cmocka_unit_test(test_owner_without_entry_orphan),
 		cmocka_unit_test(test_owner_without_entry_hash_fallback),
