@@ -12,9 +12,10 @@
 #     LTOC nearly full, new connections fall back to the stateless hash
 #     (syn_hash_fallback > 0) instead of being refused (ltoc_full).
 #  2. from the rogue namespace, straight at ilb1 (its route to the VIP is
-#     via 192.0.2.11), a flood as fast as synflood can send for RATE_S
-#     (8) s: the SYN rate ilb1 takes ("# synrate:", its syn counter delta
-#     over the flood's seconds) while the connections keep working.
+#     via 192.0.2.11), a flood for RATE_S (8) s at each rate of RATE_STEPS
+#     (pps; default "0": as fast as synflood sends): the SYN rate ilb1
+#     takes ("# synrate:", its syn counter delta over the flood's seconds)
+#     while the connections keep working (bench/synrate.sh sweeps rates).
 #
 # Passing needs: every request answered; no keep-alive connection failed
 # or moved, no request unanswered (established entries are never
@@ -31,7 +32,10 @@
 # eval of single-quoted checks is deliberate
 # shellcheck disable=SC2016
 KA_C=${KA_C:-1000}
-KA_D=${KA_D:-32}
+RATE_S=${RATE_S:-8}
+RATE_STEPS=${RATE_STEPS:-0}
+# until after the last rate step: ~12 s of flood 1, RATE_S + 2 per step
+KA_D=${KA_D:-$((20 + (RATE_S + 2) * $(echo "$RATE_STEPS" | wc -w)))}
 # shellcheck source=tests/netns/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -43,7 +47,6 @@ N=${N:-200}
 FLOOD_RATE=${FLOOD_RATE:-20000}
 FLOOD_S=${FLOOD_S:-10}
 FLOOD_WARM=${FLOOD_WARM:-2}
-RATE_S=${RATE_S:-8}
 RSS_SLACK_KB=${RSS_SLACK_KB:-8192}
 SPOOF=203.0.113.128/25
 
@@ -109,6 +112,35 @@ flood_wait() {
 # sent_of LOG: "N T" from synflood's "sent N in T s (R pps)".
 sent_of() { sed -n 's/^sent \([0-9]*\) in \([0-9.]*\) s .*/\1 \2/p' "$1"; }
 
+# synrate_step RATE: flood ilb1 alone from the rogue for RATE_S s at RATE
+# pps (0: as fast as synflood sends); print the "# synrate:" line: the
+# SYNs ilb1 took (its syn counter delta) per second of the flood.
+synrate_step() {
+	stats_snapshot
+	keep_stats step
+	if [ "$1" -eq 0 ]; then _what="as fast as possible"; else _what="$1 pps"; fi
+	note "flood 2: $_what from $SPOOF, rogue -> ilb1 only, ${RATE_S}s"
+	bg "$NS_ROGUE" "$NETNS_DIR/flood2.log" "$SYNFLOOD" -t "$RATE_S" \
+	    -r "$1" -s "$SPOOF" "$VIP" "$VIP_PORT"
+	flood_wait "$BG_PID" $((RATE_S + 5))
+	sleep 0.5	# let ilb1 drain its queue
+	stats_snapshot
+	note "flood 2: $(cat "$NETNS_DIR/flood2.log")"
+	flood_notes step
+	# shellcheck disable=SC2046 # "N T", split on purpose
+	set -- $(sent_of "$NETNS_DIR/flood2.log")
+	_syn=$(delta syn 1 step)
+	if [ -n "$_syn" ] && [ -n "$2" ]; then
+		note "$(awk -v n="$_syn" -v t="$2" -v s="$1" -v c="$KA_C" 'BEGIN {
+		    printf "synrate: ilb1 took %d SYNs in %.2f s = %.0f SYN/s " \
+		        "(sent %d = %.0f pps) while %d connections kept working", \
+		        n, t, n / t, s, s / t, c }'); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+	else
+		note "synrate: no figure (syn=${_syn:-missing}, flood log: $(cat "$NETNS_DIR/flood2.log"))"
+	fi
+	check "keepalive.py still runs after the flood at $_what" kill -0 "$KA_PID"
+}
+
 require_ilbd
 [ -x "$SYNFLOOD" ] || need "no $SYNFLOOD (build it first: make check or make tests/netns/synflood)"
 netns_setup
@@ -166,27 +198,10 @@ check "new connections fell back to the hash (syn_hash_fallback=${_d:-missing}, 
 keep_stats mid
 note "VmRSS after flood 1 (KiB): $(rss_all)"
 
-# 2. straight at ilb1 from the rogue, as fast as synflood sends
-note "flood 2: as fast as possible from $SPOOF, rogue -> ilb1 only, ${RATE_S}s"
-bg "$NS_ROGUE" "$NETNS_DIR/flood2.log" "$SYNFLOOD" -t "$RATE_S" \
-    -s "$SPOOF" "$VIP" "$VIP_PORT"
-flood_wait "$BG_PID" $((RATE_S + 5))
-sleep 0.5	# let ilb1 drain its queue
-stats_snapshot
-note "flood 2: $(cat "$NETNS_DIR/flood2.log")"
-flood_notes mid
-# shellcheck disable=SC2046 # "N T", split on purpose
-set -- $(sent_of "$NETNS_DIR/flood2.log")
-_syn=$(delta syn 1 mid)
-if [ -n "$_syn" ] && [ -n "$2" ]; then
-	note "$(awk -v n="$_syn" -v t="$2" -v s="$1" -v c="$KA_C" 'BEGIN {
-	    printf "synrate: ilb1 took %d SYNs in %.2f s = %.0f SYN/s " \
-	        "(sent %d = %.0f pps) while %d connections kept working", \
-	        n, t, n / t, s, s / t, c }'); load average $(cut -d' ' -f1-3 /proc/loadavg)"
-else
-	note "synrate: no figure (syn=${_syn:-missing}, flood log: $(cat "$NETNS_DIR/flood2.log"))"
-fi
-check "keepalive.py still runs after both floods" kill -0 "$KA_PID"
+# 2. straight at ilb1 from the rogue, at each rate of RATE_STEPS
+for _r in $RATE_STEPS; do
+	synrate_step "$_r"
+done
 
 RSS_POST=$(rss_all)
 note "VmRSS after both floods (KiB): $RSS_POST"
