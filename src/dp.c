@@ -1,6 +1,8 @@
 /* dp.c: the data path: packet input, the decision, packet output. */
 #include <sys/random.h>
 
+#include <netinet/in.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 #include "capture.h"
 #include "cluster.h"
 #include "dp.h"
+#include "frag.h"
 #include "fwd.h"
 #include "gre.h"
 #include "lb.h"
@@ -41,6 +44,8 @@ struct dp {
 	struct event		*ev_flush;	/* sends queued frames */
 	int			 flush_pending;
 	struct event		*ev_tick;
+	struct frag		 frag;		/* later fragments */
+	uint64_t		 frag_dropped;	/* frag.dropped, counted */
 	struct dp_stats		 stats;
 };
 
@@ -124,15 +129,123 @@ dp_handoff(struct dp *dp, uint16_t slot, const uint8_t *pkt, size_t len)
 		dp->stats.handoff_errors++;
 }
 
+/* Held fragments dropped by the table (expired, evicted) into lb's count. */
+static void
+dp_frag_sync(struct dp *dp)
+{
+	uint64_t	n = dp->frag.dropped - dp->frag_dropped;
+
+	dp->frag_dropped = dp->frag.dropped;
+	dp->lb.stats.fragment += n;
+	dp->lb.stats.drop += n;
+}
+
+/* Send a later fragment the way its first fragment went. */
+static void
+dp_frag_send(struct dp *dp, const struct frag_action *fa, const uint8_t *pkt,
+    size_t len, int by_handoff)
+{
+	struct lb_action	act;
+
+	if (fa->kind == FRAG_HANDOFF) {
+		if (by_handoff) {	/* never handed on */
+			dp->lb.stats.misrouted++;
+			dp->lb.stats.drop++;
+			return;
+		}
+		dp->lb.stats.frag_forwarded++;
+		dp->lb.stats.handoff_out++;
+		dp_handoff(dp, fa->member, pkt, len);
+		return;
+	}
+	if (lb_action_to(&dp->lb, fa->service, fa->server, &act) == -1) {
+		dp->lb.stats.no_server++;
+		dp->lb.stats.drop++;
+		return;
+	}
+	dp->lb.stats.frag_forwarded++;
+	dp_forward(dp, &act, pkt, len);
+}
+
+/*
+ * A later fragment of a TCP datagram: as its first fragment went, or held
+ * until that one comes (it carries the ports: the decision needs them).
+ */
+static void
+dp_frag_later(struct dp *dp, const struct pkt_info *pi, const uint8_t *pkt,
+    size_t len, int by_handoff)
+{
+	struct frag_key		k;
+	struct frag_action	fa;
+	struct lb_action	act;
+	int			rc;
+
+	dp->lb.stats.rx++;
+	if (by_handoff)
+		dp->lb.stats.handoff_in++;
+	frag_key_of(&k, pkt, pi->family, pi->proto, pi->frag_id);
+	rc = frag_later(&dp->frag, &k, pkt, len, by_handoff, dp_now(), &fa);
+	dp_frag_sync(dp);
+	if (rc == 1)
+		dp_frag_send(dp, &fa, pkt, len, by_handoff);
+	else if (rc == 0)
+		dp->lb.stats.frag_held++;
+	else {
+		dp->lb.stats.rx--;	/* lb_refuse() counts it again */
+		if (by_handoff)
+			dp->lb.stats.handoff_in--;
+		lb_refuse(&dp->lb, PKT_FRAGMENT, by_handoff, &act);
+		log_trace("drop fragment (%zu bytes): cannot hold it", len);
+	}
+}
+
+/* A first fragment was decided: remember how, send what waited for it. */
+static void
+dp_frag_first(struct dp *dp, const struct pkt_info *pi, const uint8_t *pkt,
+    const struct lb_action *act)
+{
+	struct frag_key		 k;
+	struct frag_action	 fa;
+	struct frag_buf		*fb;
+	int32_t			 chain, i;
+
+	memset(&fa, 0, sizeof(fa));
+	if (act->verdict == LB_FORWARD) {
+		fa.kind = FRAG_FORWARD;
+		fa.service = act->service;
+		fa.server = act->server;
+	} else {
+		fa.kind = FRAG_HANDOFF;
+		fa.member = act->member;
+	}
+	frag_key_of(&k, pkt, pi->family, pi->proto, pi->frag_id);
+	chain = frag_first(&dp->frag, &k, &fa, dp_now());
+	dp_frag_sync(dp);
+	for (i = chain; (fb = frag_buf_get(&dp->frag, i)) != NULL; i = fb->next)
+		dp_frag_send(dp, &fa, fb->data, fb->len, fb->by_handoff);
+	frag_release(&dp->frag, chain);
+}
+
 static void
 dp_packet(struct dp *dp, const uint8_t *pkt, size_t len, int by_handoff)
 {
 	struct pkt_info		pi;
 	struct lb_action	act;
+	int			r, v;
 
-	int			v;
-
-	v = lb_input(&dp->lb, pkt, len, by_handoff, dp_now(), &pi, &act);
+	if ((r = packet_parse(pkt, len, &pi)) == PKT_FRAGMENT &&
+	    pi.proto == IPPROTO_TCP) {
+		dp_frag_later(dp, &pi, pkt, len, by_handoff);
+		return;
+	}
+	if (r != PKT_OK) {
+		lb_refuse(&dp->lb, r, by_handoff, &act);
+		log_debug("drop %s: %s (%zu bytes%s)", lb_drop_name(act.drop),
+		    packet_reason_name(r), len, by_handoff ?
+		    ", by handoff" : "");
+		return;
+	}
+	v = lb_decide(&dp->lb, &pi, by_handoff, dp_now(), &act);
 	if (lb_queue_len(&dp->lb) > 0)
 		dp_flush_later(dp);
 	switch (v) {
@@ -145,8 +258,11 @@ dp_packet(struct dp *dp, const uint8_t *pkt, size_t len, int by_handoff)
 	default:
 		log_trace("drop %s (%zu bytes%s)", lb_drop_name(act.drop), len,
 		    by_handoff ? ", by handoff" : "");
-		break;
+		return;
 	}
+	/* claim 4 needs the ports: only the first fragment carries them. */
+	if (PKT_IS_FIRSTFRAG(&pi))
+		dp_frag_first(dp, &pi, pkt, &act);
 }
 
 /* A packet from the TUN device or the capture. */
@@ -210,6 +326,8 @@ dp_on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	lb_tick(&dp->lb, dp_now(), DP_EXPIRE_BUDGET);
+	frag_expire(&dp->frag, dp_now());
+	dp_frag_sync(dp);
 	repl_flush(dp->repl);
 }
 
@@ -302,6 +420,10 @@ dp_open(struct event_base *base, const struct ilbd_conf *conf, char **cause)
 		goto fail;
 	}
 	dp->lb_ready = 1;
+	if (frag_init(&dp->frag) == -1) {
+		*cause = strdup("cannot set up the fragment table");
+		goto fail;
+	}
 	dp->gre_key = gre_cluster_key(conf->cluster.authenticate ?
 	    conf->cluster.key : NULL, conf);
 	if ((dp->cluster = cluster_open(base, conf, dp_on_members, dp,
@@ -358,6 +480,7 @@ dp_close(struct dp *dp)
 		cluster_close(dp->cluster);
 	if (dp->lb_ready)
 		lb_free(&dp->lb);
+	frag_free(&dp->frag);
 	free(dp);
 }
 

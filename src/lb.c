@@ -60,7 +60,8 @@ _Static_assert((LB_QUEUE_LEN & (LB_QUEUE_LEN - 1)) == 0,
 
 static const char *const lb_drop_names[LB_DROP_MAX] = {
 	"none", "bad_packet", "not_tcp", "fragment", "no_members",
-	"no_service", "no_server", "ltoc_full", "misrouted", "orphan"
+	"no_service", "no_server", "ltoc_full", "misrouted", "orphan",
+	"icmp_orphan"
 };
 
 static const char *const lb_path_names[] = {
@@ -702,6 +703,7 @@ static void
 lb_set_tables(struct lb *lb, const struct tables_conf *t)
 {
 	lb->tables = *t;
+	lb->ltoc_high = t->ltoc_size - t->ltoc_size / 16;
 	lb->refresh_s = t->tcp_timeout_s / 8;
 	if (lb->refresh_s < LB_REFRESH_S)
 		lb->refresh_s = LB_REFRESH_S;
@@ -1002,6 +1004,7 @@ lb_drop(struct lb *lb, struct lb_action *act, enum lb_drop why)
 		[LB_DROP_LTOC_FULL] = offsetof(struct lb_stats, ltoc_full),
 		[LB_DROP_MISROUTED] = offsetof(struct lb_stats, misrouted),
 		[LB_DROP_ORPHAN] = offsetof(struct lb_stats, orphan),
+		[LB_DROP_ICMP_ORPHAN] = offsetof(struct lb_stats, icmp_orphan),
 	};
 
 	if (why > LB_DROP_NONE && why < LB_DROP_MAX)
@@ -1112,6 +1115,28 @@ lb_ltoc_own(struct lb *lb, struct conn_entry *e, const struct lb_pkt *p,
 }
 
 /*
+ * SYN flood defence: with the LTOC nearly full a new SYN gets no entry;
+ * the stateless hash picks its server, and for a while (two SYN timeouts)
+ * an owner without an entry does the same for the non-SYN packets that
+ * follow (lb_owner_miss()), re-creating the entry if there is room then.
+ * Established entries are never evicted; the last 1/16 of the table is
+ * kept for those re-created entries.
+ */
+static int
+lb_syn_stateless(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
+{
+	int	server;
+
+	if ((server = sched_pick_hash(&lb->svc[p->svc].sched,
+	    &p->pi->key)) < 0)
+		return (lb_drop(lb, act, LB_DROP_NO_SERVER));
+	lb->stats.syn_hash_fallback++;
+	lb->pressure_until = p->now + 2000 * (uint64_t)lb->tables.syn_timeout_s;
+	return (lb_forward(lb, act, p->svc, (unsigned int)server,
+	    LB_PATH_HASH));
+}
+
+/*
  * claim 13: a SYN at its owner. A live LTOC entry means a retransmitted
  * SYN: same server, nothing queued. A closing one means the client reuses
  * the tuple: a new connection replaces it. A service removed by a reload
@@ -1135,6 +1160,8 @@ lb_syn_owner(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
 		lb->stats.service_removed++;
 		return (lb_drop(lb, act, LB_DROP_NO_SERVICE));
 	}
+	if (e == NULL && ltoc_count(&lb->ltoc) >= lb->ltoc_high)
+		return (lb_syn_stateless(lb, p, act));
 	if ((server = sched_pick(&lb->svc[p->svc].sched, &p->pi->key)) < 0)
 		return (lb_drop(lb, act, LB_DROP_NO_SERVER));
 	if (e != NULL) {
@@ -1153,16 +1180,20 @@ lb_syn_owner(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
 /*
  * Owner without an entry for a non-SYN: with scheduler "hash" the server
  * is recomputed (stateless fallback) and the entry re-created as
- * established with a NEW; otherwise the packet is an orphan.
+ * established with a NEW. The same while SYNs go stateless (LTOC nearly
+ * full), but the entry starts in state syn: a forged ACK holds it for a
+ * SYN timeout only, the connection's next packet establishes it.
+ * Otherwise the packet is an orphan.
  */
 static int
 lb_owner_miss(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
 {
 	struct lb_service	*s = &lb->svc[p->svc];
 	struct conn_entry	*e;
-	int			 server;
+	int			 server, stateless;
 
-	if (s->sched.kind != SCHED_HASH)
+	stateless = s->sched.kind == SCHED_HASH;
+	if (!stateless && p->now >= lb->pressure_until)
 		return (lb_drop(lb, act, LB_DROP_ORPHAN));
 	if ((server = sched_pick_hash(&s->sched, &p->pi->key)) < 0)
 		return (lb_drop(lb, act, LB_DROP_NO_SERVER));
@@ -1171,11 +1202,52 @@ lb_owner_miss(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
 		lb->stats.ltoc_full++;	/* still forwarded: it is stateless */
 	else {
 		lb_ltoc_own(lb, e, p, server);
-		ltoc_set_state(&lb->ltoc, e, CONN_ESTABLISHED, p->now);
+		if (stateless)
+			ltoc_set_state(&lb->ltoc, e, CONN_ESTABLISHED, p->now);
 		lb_queue_put(lb, LB_REC_NEW, e);
 		if (PKT_IS_END(p->pi))
 			lb_ltoc_update(lb, e, p);
 	}
+	return (lb_forward(lb, act, p->svc, (unsigned int)server,
+	    LB_PATH_HASH));
+}
+
+/*
+ * ICMP "fragmentation needed" / "packet too big" about a connection (the
+ * key is its tuple): to the connection's server wherever its entry is,
+ * without touching the entry; an owner without one uses the hash as
+ * lb_owner_miss() would, creating nothing.
+ */
+static int
+lb_icmp(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
+{
+	struct lb_service	*s = &lb->svc[p->svc];
+	struct conn_entry	*e = NULL;
+	enum lb_path		 path = LB_PATH_CACHE;
+	int			 server;
+
+	if (lb->self == LB_SELF_NONE || lb_is_self(lb, p->owner) ||
+	    lb_is_self(lb, p->backup)) {
+		e = ltoc_lookup(&lb->ltoc, &p->pi->key);
+		path = e == NULL || e->role == CONN_ROLE_OWNER ?
+		    LB_PATH_OWNER : LB_PATH_BACKUP;
+	}
+	if (e == NULL && (e = cache_peek(&lb->cache, &p->pi->key)) != NULL)
+		path = LB_PATH_CACHE;
+	if (e != NULL) {
+		lb->stats.icmp_ptb++;
+		return (lb_forward(lb, act, e->service, e->server, path));
+	}
+	if (!lb_is_self(lb, p->owner)) {
+		if (p->by_handoff)
+			return (lb_drop(lb, act, LB_DROP_ICMP_ORPHAN));
+		lb->stats.icmp_ptb++;
+		return (lb_handoff(lb, p, act));
+	}
+	if ((s->sched.kind != SCHED_HASH && p->now >= lb->pressure_until) ||
+	    (server = sched_pick_hash(&s->sched, &p->pi->key)) < 0)
+		return (lb_drop(lb, act, LB_DROP_ICMP_ORPHAN));
+	lb->stats.icmp_ptb++;
 	return (lb_forward(lb, act, p->svc, (unsigned int)server,
 	    LB_PATH_HASH));
 }
@@ -1261,6 +1333,8 @@ lb_decide(struct lb *lb, const struct pkt_info *pi, int by_handoff,
 	p.by_handoff = by_handoff;
 	p.now = now;
 	lb_rank(lb, &pi->key, &p.owner, &p.backup);
+	if (PKT_IS_ICMP_ERR(pi))
+		return (lb_icmp(lb, &p, act));
 	if (PKT_IS_SYN_ONLY(pi)) {
 		lb->stats.syn++;
 		if (!lb_is_self(lb, p.owner))
@@ -1271,13 +1345,50 @@ lb_decide(struct lb *lb, const struct pkt_info *pi, int by_handoff,
 }
 
 int
-lb_input(struct lb *lb, const uint8_t *buf, size_t len, int by_handoff,
-    uint64_t now, struct pkt_info *pi, struct lb_action *act)
+lb_action_to(const struct lb *lb, unsigned int service, unsigned int server,
+    struct lb_action *act)
 {
-	int	r;
+	const struct service_conf	*c;
 
-	if ((r = packet_parse(buf, len, pi)) == PKT_OK)
-		return (lb_decide(lb, pi, by_handoff, now, act));
+	memset(act, 0, sizeof(*act));
+	if (service >= lb->nsvc || server >= lb->svc[service].conf->nservers)
+		return (-1);
+	c = lb->svc[service].conf;
+	act->verdict = LB_FORWARD;
+	act->path = LB_PATH_NONE;
+	act->service = (uint16_t)service;
+	act->server = (uint16_t)server;
+	act->svc = c;
+	act->srv = &c->servers[server];
+	return (0);
+}
+
+/* A packet packet_parse() refused with reason r: counted, dropped. */
+int
+lb_refuse(struct lb *lb, int r, int by_handoff, struct lb_action *act)
+{
+	static const size_t off[PKT_REASON_MAX] = {
+		[PKT_TRUNCATED] = offsetof(struct lb_stats, parse_truncated),
+		[PKT_BAD_VERSION] = offsetof(struct lb_stats,
+		    parse_bad_version),
+		[PKT_BAD_IHL] = offsetof(struct lb_stats, parse_bad_ihl),
+		[PKT_BAD_TOTLEN] = offsetof(struct lb_stats, parse_bad_totlen),
+		[PKT_BAD_PLEN] = offsetof(struct lb_stats, parse_bad_plen),
+		[PKT_BAD_TCP_OFFSET] = offsetof(struct lb_stats,
+		    parse_bad_tcp_offset),
+		[PKT_BAD_EXTHDR] = offsetof(struct lb_stats, parse_bad_exthdr),
+		[PKT_TOO_MANY_EXTHDRS] = offsetof(struct lb_stats,
+		    parse_too_many_exthdrs),
+		[PKT_UNSUPP_EXTHDR] = offsetof(struct lb_stats,
+		    parse_unsupported_exthdr),
+		[PKT_BAD_CSUM] = offsetof(struct lb_stats, parse_bad_csum),
+		[PKT_BAD_TCP_FLAGS] = offsetof(struct lb_stats,
+		    parse_bad_tcp_flags),
+		[PKT_TINY_FRAGMENT] = offsetof(struct lb_stats,
+		    parse_tiny_fragment),
+		[PKT_BAD_ICMP] = offsetof(struct lb_stats, parse_bad_icmp),
+	};
+
 	memset(act, 0, sizeof(*act));
 	lb->stats.rx++;
 	if (by_handoff)
@@ -1286,7 +1397,20 @@ lb_input(struct lb *lb, const uint8_t *buf, size_t len, int by_handoff,
 		return (lb_drop(lb, act, LB_DROP_NOT_TCP));
 	if (r == PKT_FRAGMENT)
 		return (lb_drop(lb, act, LB_DROP_FRAGMENT));
+	if (r > PKT_OK && r < PKT_REASON_MAX && off[r] != 0)
+		(*(uint64_t *)((uint8_t *)&lb->stats + off[r]))++;
 	return (lb_drop(lb, act, LB_DROP_BAD_PACKET));
+}
+
+int
+lb_input(struct lb *lb, const uint8_t *buf, size_t len, int by_handoff,
+    uint64_t now, struct pkt_info *pi, struct lb_action *act)
+{
+	int	r;
+
+	if ((r = packet_parse(buf, len, pi)) == PKT_OK)
+		return (lb_decide(lb, pi, by_handoff, now, act));
+	return (lb_refuse(lb, r, by_handoff, act));
 }
 
 static int

@@ -39,6 +39,7 @@ enum lb_drop {
 	LB_DROP_LTOC_FULL,
 	LB_DROP_MISROUTED,
 	LB_DROP_ORPHAN,
+	LB_DROP_ICMP_ORPHAN,
 	LB_DROP_MAX
 };
 
@@ -147,6 +148,8 @@ struct lb {
 	struct lb_record	*queue;		/* LB_QUEUE_LEN records */
 	uint32_t		 qhead;		/* next to pop, free running */
 	uint32_t		 qtail;		/* next to fill, free running */
+	uint32_t		 ltoc_high;	/* SYNs above this: stateless */
+	uint64_t		 pressure_until; /* ms: owner misses use hash */
 	struct lb_stats		 stats;
 };
 
@@ -239,6 +242,18 @@ int		 lb_service_find(const struct lb *, const struct flow_key *);
  * act->verdict. May queue NEW/END records; never allocates.
  */
 int		 lb_decide(struct lb *, const struct pkt_info *, int, uint64_t,
+		    struct lb_action *);
+/*
+ * A packet packet_parse() refused with reason r: counted (a parse_*
+ * counter and bad_packet, or not_tcp, or fragment) and dropped.
+ */
+int		 lb_refuse(struct lb *, int, int, struct lb_action *);
+/*
+ * A forwarding action to server of service, decided earlier (the later
+ * fragments of a datagram): 0, or -1 if a reload made the indices stale.
+ * Counts nothing.
+ */
+int		 lb_action_to(const struct lb *, unsigned int, unsigned int,
 		    struct lb_action *);
 /* packet_parse() then lb_decide(); parse failures are counted drops. */
 int		 lb_input(struct lb *, const uint8_t *, size_t, int, uint64_t,

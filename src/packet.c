@@ -10,6 +10,12 @@
 #define PACKET_IP6_HLEN		40
 #define PACKET_TCP_HLEN		20
 #define PACKET_EXT_MINLEN	8	/* smallest IPv6 extension header */
+#define PACKET_ICMP_HLEN	8	/* type, code, checksum, 4 more */
+#define PACKET_PORTS_LEN	8	/* TCP bytes an ICMP error must quote */
+
+#define PACKET_ICMP_UNREACH	3	/* destination unreachable, */
+#define PACKET_ICMP_NEEDFRAG	4	/* code: fragmentation needed */
+#define PACKET_ICMP6_PTB	2	/* packet too big */
 
 #define PACKET_IP4_MF		0x2000
 #define PACKET_IP4_OFFMASK	0x1fff
@@ -18,11 +24,13 @@
 
 /* IPv6 next header values. */
 #define PACKET_NH_HOPOPTS	0
+#define PACKET_NH_ICMP		1
 #define PACKET_NH_TCP		6
 #define PACKET_NH_ROUTING	43
 #define PACKET_NH_FRAGMENT	44
 #define PACKET_NH_ESP		50
 #define PACKET_NH_AH		51
+#define PACKET_NH_ICMPV6	58
 #define PACKET_NH_DSTOPTS	60
 #define PACKET_NH_MOBILITY	135
 #define PACKET_NH_HIP		139
@@ -43,6 +51,10 @@ static const char *const packet_reason_names[PKT_REASON_MAX] = {
 	[PKT_BAD_EXTHDR] =	"bad_exthdr",
 	[PKT_TOO_MANY_EXTHDRS] = "too_many_exthdrs",
 	[PKT_UNSUPP_EXTHDR] =	"unsupported_exthdr",
+	[PKT_BAD_CSUM] =	"bad_csum",
+	[PKT_BAD_TCP_FLAGS] =	"bad_tcp_flags",
+	[PKT_TINY_FRAGMENT] =	"tiny_fragment",
+	[PKT_BAD_ICMP] =	"bad_icmp",
 };
 
 static uint16_t	packet_rd16(const uint8_t *);
@@ -55,8 +67,13 @@ static int	packet_v6_opts(const uint8_t *, uint32_t, uint32_t *,
 static int	packet_v6_frag(const uint8_t *, uint32_t, uint32_t *,
 		    uint8_t *, struct pkt_info *);
 static int	packet_parse_tcp(const uint8_t *, uint32_t, struct pkt_info *);
+static int	packet_v4_csum_ok(const uint8_t *, uint32_t);
+static int	packet_icmp4(const uint8_t *, struct pkt_info *);
+static int	packet_icmp6(const uint8_t *, struct pkt_info *);
 static void	packet_key(const uint8_t *, size_t, size_t, size_t,
 		    struct pkt_info *);
+static void	packet_key_rev(const uint8_t *, const uint8_t *,
+		    const uint8_t *, size_t, struct pkt_info *);
 
 static uint16_t
 packet_rd16(const uint8_t *p)
@@ -114,15 +131,20 @@ packet_parse_v4(const uint8_t *buf, size_t len, struct pkt_info *pi)
 	totlen = packet_rd16(buf + 2);
 	if (totlen < hlen || totlen > len)
 		return (PKT_BAD_TOTLEN);
+	if (!packet_v4_csum_ok(buf, hlen))
+		return (PKT_BAD_CSUM);
 
 	pi->proto = buf[9];
 	pi->frag_id = packet_rd16(buf + 4);
 	pi->l4_off = hlen;
 	pi->ip_len = totlen;
 	pi->payload_len = totlen - hlen;
+	frag = packet_rd16(buf + 6);
+	if (pi->proto == PACKET_NH_ICMP &&
+	    (frag & (PACKET_IP4_OFFMASK | PACKET_IP4_MF)) == 0)
+		return (packet_icmp4(buf, pi));
 	if (pi->proto != PACKET_NH_TCP)
 		return (PKT_NOT_TCP);
-	frag = packet_rd16(buf + 6);
 	if ((frag & PACKET_IP4_OFFMASK) != 0)
 		return (PKT_FRAGMENT);
 	if ((frag & PACKET_IP4_MF) != 0)
@@ -131,6 +153,52 @@ packet_parse_v4(const uint8_t *buf, size_t len, struct pkt_info *pi)
 	if ((rc = packet_parse_tcp(buf, totlen, pi)) != PKT_OK)
 		return (rc);
 	packet_key(buf, 12, 16, 4, pi);
+	return (PKT_OK);
+}
+
+/* The one's complement sum of the IPv4 header, checksum included, is ~0. */
+static int
+packet_v4_csum_ok(const uint8_t *buf, uint32_t hlen)
+{
+	uint32_t	sum = 0, i;
+
+	for (i = 0; i < hlen; i += 2)
+		sum += packet_rd16(buf + i);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (sum == 0xffff);
+}
+
+/*
+ * claim 4 applied to PMTU discovery: an ICMP "fragmentation needed" names
+ * the connection by the packet it quotes (a server's reply, VIP -> client),
+ * so the key is that tuple reversed. The quote holds the IP header and at
+ * least 8 bytes of TCP (RFC 792): the ports.
+ */
+static int
+packet_icmp4(const uint8_t *buf, struct pkt_info *pi)
+{
+	const uint8_t	*ic = buf + pi->l4_off, *in, *th;
+	uint32_t	 room = pi->ip_len - pi->l4_off, ihl;
+
+	if (room < PACKET_ICMP_HLEN)
+		return (PKT_TRUNCATED);
+	if (ic[0] != PACKET_ICMP_UNREACH || ic[1] != PACKET_ICMP_NEEDFRAG)
+		return (PKT_NOT_TCP);
+	in = ic + PACKET_ICMP_HLEN;
+	room -= PACKET_ICMP_HLEN;
+	if (room < PACKET_IP4_HLEN || (in[0] >> 4) != 4)
+		return (PKT_BAD_ICMP);
+	ihl = (uint32_t)(in[0] & 0x0f) * 4;
+	if (ihl < PACKET_IP4_HLEN || room < ihl + PACKET_PORTS_LEN ||
+	    in[9] != PACKET_NH_TCP ||
+	    (packet_rd16(in + 6) & PACKET_IP4_OFFMASK) != 0 ||
+	    memcmp(in + 12, buf + 16, 4) != 0)
+		return (PKT_BAD_ICMP);
+	th = in + ihl;
+	pi->flags |= PKT_F_ICMP_ERR;
+	pi->data_off = pi->ip_len;
+	packet_key_rev(th, in + 12, in + 16, 4, pi);
 	return (PKT_OK);
 }
 
@@ -152,9 +220,42 @@ packet_parse_v6(const uint8_t *buf, size_t len, struct pkt_info *pi)
 
 	if ((rc = packet_v6_walk(buf, pi->ip_len, pi)) != PKT_OK)
 		return (rc);
+	if (pi->proto == PACKET_NH_ICMPV6)
+		return (packet_icmp6(buf, pi));
 	if ((rc = packet_parse_tcp(buf, pi->ip_len, pi)) != PKT_OK)
 		return (rc);
 	packet_key(buf, 8, 24, 16, pi);
+	return (PKT_OK);
+}
+
+/*
+ * ICMPv6 "packet too big", as packet_icmp4(): the quoted packet is walked
+ * like any (its payload length may exceed what was quoted: the quote's
+ * end bounds the walk); it must be TCP, unfragmented or a first fragment.
+ */
+static int
+packet_icmp6(const uint8_t *buf, struct pkt_info *pi)
+{
+	const uint8_t	*ic = buf + pi->l4_off, *in;
+	struct pkt_info	 q;
+	uint32_t	 room = pi->ip_len - pi->l4_off;
+
+	if (room < PACKET_ICMP_HLEN)
+		return (PKT_TRUNCATED);
+	if (ic[0] != PACKET_ICMP6_PTB)
+		return (PKT_NOT_TCP);
+	in = ic + PACKET_ICMP_HLEN;
+	room -= PACKET_ICMP_HLEN;
+	if (room < PACKET_IP6_HLEN || (in[0] >> 4) != 6)
+		return (PKT_BAD_ICMP);
+	memset(&q, 0, sizeof(q));
+	if (packet_v6_walk(in, room, &q) != PKT_OK ||
+	    q.proto != PACKET_NH_TCP || room - q.l4_off < PACKET_PORTS_LEN ||
+	    memcmp(in + 8, buf + 24, 16) != 0)
+		return (PKT_BAD_ICMP);
+	pi->flags |= PKT_F_ICMP_ERR;
+	pi->data_off = pi->ip_len;
+	packet_key_rev(in + q.l4_off, in + 8, in + 24, 16, pi);
 	return (PKT_OK);
 }
 
@@ -170,6 +271,7 @@ packet_v6_walk(const uint8_t *buf, uint32_t end, struct pkt_info *pi)
 		pi->proto = nh;
 		switch (nh) {
 		case PACKET_NH_TCP:
+		case PACKET_NH_ICMPV6:
 			pi->l4_off = off;
 			return (PKT_OK);
 		case PACKET_NH_HOPOPTS:
@@ -244,19 +346,34 @@ packet_v6_frag(const uint8_t *buf, uint32_t end, uint32_t *off, uint8_t *nh,
 	return (PKT_OK);
 }
 
-/* Check the TCP header at pi->l4_off within end; read its flags. */
+/*
+ * Check the TCP header at pi->l4_off within end; read its flags. A first
+ * fragment that cuts the header short is refused (RFC 1858): its later
+ * fragments could rewrite the flags the decision saw. Flags no TCP sends
+ * (SYN with FIN or RST, none of SYN ACK FIN RST) are refused too.
+ */
 static int
 packet_parse_tcp(const uint8_t *buf, uint32_t end, struct pkt_info *pi)
 {
 	const uint8_t	*th = buf + pi->l4_off;
 	uint32_t	 room = end - pi->l4_off, doff;
 
+	uint8_t		 fl;
+
 	if (room < PACKET_TCP_HLEN)
-		return (PKT_TRUNCATED);
+		return (PKT_IS_FIRSTFRAG(pi) ? PKT_TINY_FRAGMENT :
+		    PKT_TRUNCATED);
 	doff = (uint32_t)(th[12] >> 4) * 4;
-	if (doff < PACKET_TCP_HLEN || doff > room)
+	if (doff < PACKET_TCP_HLEN)
 		return (PKT_BAD_TCP_OFFSET);
-	pi->tcp_flags = th[13];
+	if (doff > room)
+		return (PKT_IS_FIRSTFRAG(pi) ? PKT_TINY_FRAGMENT :
+		    PKT_BAD_TCP_OFFSET);
+	fl = th[13];
+	if ((fl & PKT_TH_SYN) != 0 ? (fl & (PKT_TH_FIN | PKT_TH_RST)) != 0 :
+	    (fl & (PKT_TH_ACK | PKT_TH_FIN | PKT_TH_RST)) == 0)
+		return (PKT_BAD_TCP_FLAGS);
+	pi->tcp_flags = fl;
 	pi->data_off = pi->l4_off + doff;
 	return (PKT_OK);
 }
@@ -277,5 +394,22 @@ packet_key(const uint8_t *buf, size_t saddr, size_t daddr, size_t alen,
 	memcpy(id + 2, buf + daddr, alen);
 	memcpy(id + 2 + alen, th, 2);
 	memcpy(id + 4 + alen, buf + saddr, alen);
+	pi->key.len = (uint8_t)(4 + 2 * alen);
+}
+
+/*
+ * The key of a connection from a quoted reply: th holds the reply's ports
+ * (source = the VIP's port), src its source (the VIP), dst the client.
+ */
+static void
+packet_key_rev(const uint8_t *th, const uint8_t *src, const uint8_t *dst,
+    size_t alen, struct pkt_info *pi)
+{
+	uint8_t		*id = pi->key.id;
+
+	memcpy(id, th, 2);
+	memcpy(id + 2, src, alen);
+	memcpy(id + 2 + alen, th + 2, 2);
+	memcpy(id + 4 + alen, dst, alen);
 	pi->key.len = (uint8_t)(4 + 2 * alen);
 }

@@ -21,6 +21,10 @@ enum pkt_reason {
 	PKT_BAD_EXTHDR,		/* IPv6 extension header malformed or misplaced */
 	PKT_TOO_MANY_EXTHDRS,	/* more than PKT_EXTHDR_MAX extension headers */
 	PKT_UNSUPP_EXTHDR,	/* AH, ESP, mobility, HIP, shim6, experimental */
+	PKT_BAD_CSUM,		/* IPv4 header checksum wrong */
+	PKT_BAD_TCP_FLAGS,	/* SYN with FIN or RST; none of SYN ACK FIN RST */
+	PKT_TINY_FRAGMENT,	/* first fragment without the whole TCP header */
+	PKT_BAD_ICMP,		/* ICMP error to a VIP, embedded packet bad */
 	PKT_REASON_MAX
 };
 
@@ -36,6 +40,7 @@ enum pkt_reason {
 
 /* pkt_info.flags */
 #define PKT_F_FIRSTFRAG	0x01	/* first fragment: more fragments follow */
+#define PKT_F_ICMP_ERR	0x02	/* ICMP frag-needed / ICMPv6 packet too big */
 
 /*
  * The parse result. Offsets, never pointers, so that it can be copied and
@@ -44,6 +49,14 @@ enum pkt_reason {
  * proto, frag_id, l4_off (start of the fragment's data), ip_len and
  * payload_len are valid and key.len is 0. On other errors only family
  * (once the version is known) is meaningful.
+ *
+ * An ICMP "fragmentation needed" (type 3 code 4) or ICMPv6 "packet too
+ * big" (type 2) is PKT_OK with PKT_F_ICMP_ERR set: key is the tuple of
+ * the connection it is about, the embedded packet (sent from VIP:port to
+ * the client) reversed, so that it reads as the client's packets do;
+ * proto is 1 or 58, tcp_flags 0, l4_off the ICMP header, data_off ip_len.
+ * The embedded packet's source must be the outer destination. Other ICMP
+ * is PKT_NOT_TCP.
  */
 struct pkt_info {
 	struct flow_key	key;		/* claim 4 connection id */
@@ -64,6 +77,7 @@ struct pkt_info {
 #define PKT_IS_END(pi)		(((pi)->tcp_flags & (PKT_TH_FIN | \
 	PKT_TH_RST)) != 0)
 #define PKT_HAS_ACK(pi)		(((pi)->tcp_flags & PKT_TH_ACK) != 0)
+#define PKT_IS_ICMP_ERR(pi)	(((pi)->flags & PKT_F_ICMP_ERR) != 0)
 #define PKT_IS_FIRSTFRAG(pi)	(((pi)->flags & PKT_F_FIRSTFRAG) != 0)
 #define PKT_TCP_LEN(pi)		((pi)->ip_len - (pi)->l4_off)
 #define PKT_DATA_LEN(pi)	((pi)->ip_len - (pi)->data_off)

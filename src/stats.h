@@ -31,7 +31,7 @@
 	X(drop, "packets dropped, all reasons")				\
 	X(bad_packet, "dropped: not a parsable IPv4/IPv6 packet")	\
 	X(not_tcp, "dropped: not TCP")					\
-	X(fragment, "dropped: non-first fragment")			\
+	X(fragment, "dropped: later fragment, its first one not seen")			\
 	X(no_members, "dropped: empty membership")			\
 	X(no_service, "dropped: no service for destination and port")	\
 	X(no_server, "dropped: no eligible server")			\
@@ -57,7 +57,25 @@
 	X(to_cache, "LTOC entries moved to the cache: no longer held")	\
 	X(cache_rehomed, "cache entries given new holders: one left")	\
 	X(service_removed, "SYNs dropped: service removed by a reload")	\
-	X(reloads, "configuration reloads applied")
+	X(reloads, "configuration reloads applied")			\
+	X(parse_truncated, "bad packet: ends inside a header")	\
+	X(parse_bad_version, "bad packet: IP version not 4 or 6")	\
+	X(parse_bad_ihl, "bad packet: IPv4 IHL below 5 or past the end")	\
+	X(parse_bad_totlen, "bad packet: IPv4 total length wrong")	\
+	X(parse_bad_plen, "bad packet: IPv6 payload length past the end")	\
+	X(parse_bad_tcp_offset, "bad packet: TCP data offset below 5 or past the end") \
+	X(parse_bad_exthdr, "bad packet: IPv6 extension header malformed")	\
+	X(parse_too_many_exthdrs, "bad packet: too many IPv6 extension headers") \
+	X(parse_unsupported_exthdr, "bad packet: AH, ESP or other IPv6 header") \
+	X(parse_bad_csum, "bad packet: IPv4 header checksum wrong")	\
+	X(parse_bad_tcp_flags, "bad packet: SYN with FIN or RST, or no flag") \
+	X(parse_tiny_fragment, "bad packet: first fragment without the TCP header") \
+	X(parse_bad_icmp, "bad packet: ICMP error quoting no TCP packet from the VIP") \
+	X(syn_hash_fallback, "SYNs placed by the stateless hash: LTOC nearly full") \
+	X(icmp_ptb, "ICMP frag-needed or packet-too-big sent to the server or owner") \
+	X(icmp_orphan, "dropped: ICMP frag-needed or packet-too-big, no connection") \
+	X(frag_forwarded, "later fragments sent the way of their first fragment") \
+	X(frag_held, "later fragments held until their first fragment came")
 
 struct lb_stats {
 #define LB_STATS_FIELD(name, help)	uint64_t name;

@@ -162,6 +162,22 @@ test_send(struct lb *lb, unsigned int svc, uint16_t sport, uint8_t flags,
 	return (lb_decide(lb, &pi, by_handoff, now, act));
 }
 
+/* The IPv4 header checksum of the 20-byte header at p. */
+static void
+test_csum4(uint8_t *p)
+{
+	uint32_t	sum = 0;
+	int		i;
+
+	p[10] = p[11] = 0;
+	for (i = 0; i < 20; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	p[10] = (uint8_t)(~sum >> 8);
+	p[11] = (uint8_t)~sum;
+}
+
 static struct conn_entry *
 test_entry(struct lb *lb, unsigned int svc, uint16_t sport)
 {
@@ -565,34 +581,179 @@ test_owner_without_entry_hash_fallback(void **state)
 	test_world_free(w);
 }
 
+/*
+ * SYN flood defence: from 15/16 full, SYNs get no entry and the hash picks
+ * their server; for two SYN timeouts the owner forwards entry-less
+ * non-SYNs by the same hash, re-creating entries (state syn) while there
+ * is room, and established entries are never touched. Then orphans again.
+ */
 static void
 test_ltoc_full(void **state)
 {
-	struct test_world	*w = test_world_new(1, 4, 0);
+	struct test_world	*w = test_world_new(1, 32, 0);
 	struct lb		*lb = &w->lb[0];
 	struct lb_action	 act;
-	uint16_t		 sport;
+	struct conn_entry	*e;
+	uint16_t		 sport, hashed;
 	unsigned int		 i, before[3];
 
 	(void)state;
-	for (sport = 2000; sport < 2004; sport++)
+	for (sport = 2000; sport < 2030; sport++)
 		assert_int_equal(test_send(lb, SVC_WLC, sport, PKT_TH_SYN, 0,
 		    T0, &act), LB_FORWARD);
+	assert_int_equal(ltoc_count(&lb->ltoc), 30);
 	for (i = 0; i < 3; i++)
 		before[i] = test_active(lb, SVC_WLC, i);
-	assert_int_equal(test_send(lb, SVC_WLC, 2004, PKT_TH_SYN, 0, T0,
-	    &act), LB_DROP);
-	assert_int_equal(act.drop, LB_DROP_LTOC_FULL);
-	assert_int_equal(lb->stats.ltoc_full, 1);
-	assert_int_equal(lb->stats.new_queued, 4);
+
+	assert_int_equal(test_send(lb, SVC_WLC, 2030, PKT_TH_SYN, 0, T0,
+	    &act), LB_FORWARD);
+	assert_int_equal(act.path, LB_PATH_HASH);
+	hashed = act.server;
+	assert_null(test_entry(lb, SVC_WLC, 2030));
+	assert_int_equal(lb->stats.syn_hash_fallback, 1);
+	assert_int_equal(lb->stats.ltoc_full, 0);
+	assert_int_equal(lb->stats.new_queued, 30);
 	for (i = 0; i < 3; i++)
 		assert_int_equal(test_active(lb, SVC_WLC, i), before[i]);
-	for (sport = 2000; sport < 2004; sport++) {
+
+	/* Its ACK: same server by the hash, an entry in state syn. */
+	assert_int_equal(test_send(lb, SVC_WLC, 2030, PKT_TH_ACK, 0, T0 + 1,
+	    &act), LB_FORWARD);
+	assert_int_equal(act.path, LB_PATH_HASH);
+	assert_int_equal(act.server, hashed);
+	assert_non_null(e = test_entry(lb, SVC_WLC, 2030));
+	assert_int_equal(e->state, CONN_SYN);
+	assert_int_equal(e->server, hashed);
+	assert_int_equal(lb->stats.hash_fallback, 1);
+	assert_int_equal(lb->stats.new_queued, 31);
+	assert_int_equal(test_send(lb, SVC_WLC, 2030, PKT_TH_ACK, 0, T0 + 2,
+	    &act), LB_FORWARD);
+	assert_int_equal(act.path, LB_PATH_OWNER);
+	assert_int_equal(test_entry(lb, SVC_WLC, 2030)->state,
+	    CONN_ESTABLISHED);
+
+	/* The last room goes; then the hash alone, counted as ltoc_full. */
+	assert_int_equal(test_send(lb, SVC_WLC, 2031, PKT_TH_SYN, 0, T0,
+	    &act), LB_FORWARD);
+	assert_int_equal(test_send(lb, SVC_WLC, 2031, PKT_TH_ACK, 0, T0 + 1,
+	    &act), LB_FORWARD);
+	assert_int_equal(ltoc_count(&lb->ltoc), 32);
+	assert_int_equal(test_send(lb, SVC_WLC, 2032, PKT_TH_SYN, 0, T0,
+	    &act), LB_FORWARD);
+	hashed = act.server;
+	assert_int_equal(test_send(lb, SVC_WLC, 2032, PKT_TH_ACK, 0, T0 + 1,
+	    &act), LB_FORWARD);
+	assert_int_equal(act.server, hashed);
+	assert_int_equal(lb->stats.ltoc_full, 1);
+	assert_int_equal(lb->stats.syn_hash_fallback, 3);
+
+	/* Two SYN timeouts after the last fallback: orphans again. */
+	assert_int_equal(test_send(lb, SVC_WLC, 2033, PKT_TH_ACK, 0,
+	    T0 + 2000ULL * SYN_S, &act), LB_DROP);
+	assert_int_equal(act.drop, LB_DROP_ORPHAN);
+	for (sport = 2000; sport < 2030; sport++) {
 		assert_int_equal(test_send(lb, SVC_WLC, sport, PKT_TH_ACK, 0,
 		    T0 + 1, &act), LB_FORWARD);
+		assert_int_equal(act.path, LB_PATH_OWNER);
 		assert_int_equal(test_entry(lb, SVC_WLC, sport)->state,
 		    CONN_ESTABLISHED);
 	}
+	test_world_free(w);
+}
+
+/* An ICMP frag-needed about the connection of sport, as the parser makes. */
+static int
+test_icmp(struct lb *lb, unsigned int svc, uint16_t sport, int by_handoff,
+    struct lb_action *act)
+{
+	struct pkt_info	pi = test_pkt(svc, 80, sport, 0);
+
+	pi.proto = 1;
+	pi.flags |= PKT_F_ICMP_ERR;
+	return (lb_decide(lb, &pi, by_handoff, T0 + 5, act));
+}
+
+/*
+ * PMTU discovery through the cluster: an ICMP error about a connection
+ * goes to its server from the owner's or backup's LTOC or a cache, is
+ * handed to the owner by anyone else, and changes no entry. Unknown
+ * connections: icmp_orphan (a handed-off one is never handed on).
+ */
+static void
+test_icmp_ptb(void **state)
+{
+	struct test_world	*w = test_world_new(3, 1024, 1024);
+	struct lb_action	 act;
+	uint16_t		 sport = test_find(w, SVC_WLC, 2, 0);
+	unsigned int		 server;
+	size_t			 i;
+
+	(void)state;
+	assert_int_equal(test_icmp(&w->lb[1], SVC_WLC, sport, 0, &act),
+	    LB_HANDOFF);
+	assert_int_equal(act.member, TEST_SLOT0 + 2);
+	assert_int_equal(test_icmp(&w->lb[1], SVC_WLC, sport, 1, &act),
+	    LB_DROP);
+	assert_int_equal(act.drop, LB_DROP_ICMP_ORPHAN);
+	assert_int_equal(test_icmp(&w->lb[2], SVC_WLC, sport, 1, &act),
+	    LB_DROP);
+	assert_int_equal(act.drop, LB_DROP_ICMP_ORPHAN);
+	assert_int_equal(w->lb[2].stats.icmp_orphan, 1);
+	assert_string_equal(lb_drop_name(act.drop), "icmp_orphan");
+
+	assert_int_equal(test_send(&w->lb[2], SVC_WLC, sport, PKT_TH_SYN, 0,
+	    T0, &act), LB_FORWARD);
+	server = act.server;
+	test_broadcast(w, 2, T0);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(test_icmp(&w->lb[i], SVC_WLC, sport, 0, &act),
+		    LB_FORWARD);
+		assert_int_equal(act.server, server);
+		assert_int_equal(act.path, i == 2 ? LB_PATH_OWNER : i == 0 ?
+		    LB_PATH_BACKUP : LB_PATH_CACHE);
+		assert_int_equal(w->lb[i].stats.icmp_ptb, i == 1 ? 2 : 1);
+		assert_int_equal(lb_queue_len(&w->lb[i]), 0);
+	}
+	assert_int_equal(test_entry(&w->lb[2], SVC_WLC, sport)->state,
+	    CONN_SYN);
+
+	/* scheduler hash: the owner recomputes, creating nothing */
+	sport = test_find(w, SVC_HASH, 2, -1);
+	assert_int_equal(test_icmp(&w->lb[2], SVC_HASH, sport, 0, &act),
+	    LB_FORWARD);
+	assert_int_equal(act.path, LB_PATH_HASH);
+	assert_null(test_entry(&w->lb[2], SVC_HASH, sport));
+	test_world_free(w);
+}
+
+/* Parse failures count under their reason as well as bad_packet. */
+static void
+test_refuse_reasons(void **state)
+{
+	struct test_world	*w = test_world_new(1, 1024, 1024);
+	struct lb		*lb = &w->lb[0];
+	struct lb_action	 act;
+	size_t			 i;
+
+	(void)state;
+	assert_int_equal(lb_refuse(lb, PKT_BAD_CSUM, 0, &act), LB_DROP);
+	assert_int_equal(act.drop, LB_DROP_BAD_PACKET);
+	assert_int_equal(lb_refuse(lb, PKT_BAD_TCP_FLAGS, 1, &act), LB_DROP);
+	assert_int_equal(lb_refuse(lb, PKT_FRAGMENT, 0, &act), LB_DROP);
+	assert_int_equal(act.drop, LB_DROP_FRAGMENT);
+	assert_int_equal(lb->stats.parse_bad_csum, 1);
+	assert_int_equal(lb->stats.parse_bad_tcp_flags, 1);
+	assert_int_equal(lb->stats.bad_packet, 2);
+	assert_int_equal(lb->stats.fragment, 1);
+	assert_int_equal(lb->stats.handoff_in, 1);
+	assert_int_equal(lb->stats.rx, 3);
+	for (i = PKT_OK + 1; i < PKT_REASON_MAX; i++)
+		lb_refuse(lb, (int)i, 0, &act);
+	assert_int_equal(lb->stats.parse_truncated, 1);
+	assert_int_equal(lb->stats.parse_bad_icmp, 1);
+	assert_int_equal(lb->stats.parse_tiny_fragment, 1);
+	assert_int_equal(lb->stats.not_tcp, 1);
+	assert_int_equal(lb->stats.bad_packet, 2 + PKT_REASON_MAX - 3);
 	test_world_free(w);
 }
 
@@ -1145,9 +1306,11 @@ test_input_and_names(void **state)
 	pkt[23] = 80;
 	pkt[32] = 0x50;
 	pkt[33] = PKT_TH_SYN;
+	test_csum4(pkt);
 	assert_int_equal(lb_input(&w->lb[0], pkt, sizeof(pkt), 0, T0, &pi,
 	    &act), LB_FORWARD);
 	pkt[9] = 17;
+	test_csum4(pkt);
 	assert_int_equal(lb_input(&w->lb[0], pkt, sizeof(pkt), 0, T0, &pi,
 	    &act), LB_DROP);
 	assert_int_equal(act.drop, LB_DROP_NOT_TCP);
@@ -1181,6 +1344,8 @@ main(void)
 		cmocka_unit_test(test_cache_disabled_claim15),
 		cmocka_unit_test(test_fin_queues_end),
 		cmocka_unit_test(test_rst_queues_end),
+		cmocka_unit_test(test_icmp_ptb),
+		cmocka_unit_test(test_refuse_reasons),
 		cmocka_unit_test(test_owner_without_entry_orphan),
 		cmocka_unit_test(test_owner_without_entry_hash_fallback),
 		cmocka_unit_test(test_ltoc_full),

@@ -152,7 +152,30 @@ tb_done(struct tb *t)
 		tb_wr16(t->b + 4, (uint16_t)(t->len - 40));
 }
 
-/* Parse from a heap copy of exactly len bytes, so ASan sees any overread. */
+/* Builders leave the IPv4 checksum to tb_parse_exact() unless this is set. */
+static int	tb_keep_csum;
+
+/* Write the IPv4 header checksum of the header at p (ihl fits in len). */
+static void
+tb_csum4(uint8_t *p, size_t len)
+{
+	size_t		hlen = (size_t)(p[0] & 0x0f) * 4, i;
+	uint32_t	sum = 0;
+
+	if (len < 20 || (p[0] >> 4) != 4 || hlen < 20 || hlen > len)
+		return;
+	p[10] = p[11] = 0;
+	for (i = 0; i < hlen; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	tb_wr16(p + 10, (uint16_t)~sum);
+}
+
+/*
+ * Parse from a heap copy of exactly len bytes, so ASan sees any overread;
+ * the copy gets a correct IPv4 header checksum (unless tb_keep_csum).
+ */
 static int
 tb_parse_exact(const uint8_t *b, size_t len, struct pkt_info *pi)
 {
@@ -163,6 +186,8 @@ tb_parse_exact(const uint8_t *b, size_t len, struct pkt_info *pi)
 	if (len > 0) {
 		assert_non_null(p);
 		memcpy(p, b, len);
+		if (!tb_keep_csum)
+			tb_csum4(p, len);
 	}
 	rc = packet_parse(p, len, pi);
 	free(p);
@@ -185,6 +210,91 @@ v6_syn(struct tb *t)
 	tb_tcp(t, TH_SYN, 5);
 	tb_done(t);
 }
+
+/*
+ * ICMP errors about a reply of the test connection: VIP:80 -> client:40000
+ * quoted, optionally cut to quote bytes of TCP, from src (the VIP unless
+ * other), quoting protocol qproto.
+ */
+static void
+c_icmp4(struct tb *t, uint8_t type, uint8_t code, size_t quote,
+    uint8_t qproto, int other)
+{
+	uint8_t	*ic, *in, *th;
+
+	tb_ip4(t, 1, 5);
+	memcpy(t->b + 12, tb_saddr4, 4);	/* from the router: any */
+	ic = tb_put(t, 8);
+	ic[0] = type;
+	ic[1] = code;
+	tb_wr16(ic + 6, 1280);			/* next-hop MTU */
+	in = tb_put(t, 20);
+	in[0] = 0x45;
+	tb_wr16(in + 2, 1500);
+	in[8] = 64;
+	in[9] = qproto;
+	memcpy(in + 12, tb_daddr4, 4);		/* the VIP */
+	if (other)
+		in[15] ^= 1;
+	memcpy(in + 16, tb_saddr4, 4);		/* the client */
+	th = tb_put(t, quote);
+	tb_wr16(th, TB_DPORT);
+	tb_wr16(th + 2, TB_SPORT);
+	tb_done(t);
+}
+
+static void c_v4_ptb(struct tb *t) { c_icmp4(t, 3, 4, 8, 6, 0); }
+static void c_v4_ptb_short(struct tb *t) { c_icmp4(t, 3, 4, 4, 6, 0); }
+static void c_v4_ptb_udp(struct tb *t) { c_icmp4(t, 3, 4, 8, 17, 0); }
+static void c_v4_ptb_other(struct tb *t) { c_icmp4(t, 3, 4, 8, 6, 1); }
+static void c_v4_unreach_port(struct tb *t) { c_icmp4(t, 3, 3, 8, 6, 0); }
+
+static void
+c_v4_icmp_cut(struct tb *t)
+{
+	tb_ip4(t, 1, 5);
+	tb_data(t, 7);
+	tb_done(t);
+}
+
+static void
+c_v4_bad_csum(struct tb *t)
+{
+	v4_syn(t);
+	tb_csum4(t->b, t->len);
+	t->b[11] ^= 0x10;
+	tb_keep_csum = 1;
+}
+
+/* The same for ICMPv6 (type 2: packet too big; 128: echo request). */
+static void
+c_icmp6(struct tb *t, uint8_t type, size_t quote, int other)
+{
+	uint8_t	*ic, *in, *th;
+
+	tb_ip6(t, 58);
+	ic = tb_put(t, 8);
+	ic[0] = type;
+	tb_wr16(ic + 6, 1280);
+	in = tb_put(t, 40);
+	in[0] = 0x60;
+	tb_wr16(in + 4, 1460);
+	in[6] = 6;
+	in[7] = 64;
+	memcpy(in + 8, tb_daddr6, 16);		/* the VIP */
+	if (other)
+		in[23] ^= 1;
+	memcpy(in + 24, tb_saddr6, 16);
+	th = tb_put(t, quote);
+	tb_wr16(th, TB_DPORT);
+	tb_wr16(th + 2, TB_SPORT);
+	tb_done(t);
+}
+
+static void c_v6_ptb(struct tb *t) { c_icmp6(t, 2, 8, 0); }
+static void c_v6_ptb_short(struct tb *t) { c_icmp6(t, 2, 7, 0); }
+static void c_v6_ptb_other(struct tb *t) { c_icmp6(t, 2, 8, 1); }
+static void c_v6_echo(struct tb *t) { c_icmp6(t, 128, 8, 0); }
 
 /* The table of cases, one builder each. */
 static void c_empty(struct tb *t) { t->len = 0; }
@@ -565,12 +675,12 @@ static const struct pkt_case pkt_cases[] = {
 	{ "v4 later frag",	c_v4_frag_later,	PKT_FRAGMENT },
 	{ "v4 last frag",	c_v4_frag_last,		PKT_FRAGMENT },
 	{ "v4 first frag",	c_v4_frag_first,	PKT_OK },
-	{ "v4 first frag short", c_v4_frag_first_short,	PKT_TRUNCATED },
+	{ "v4 first frag short", c_v4_frag_first_short,	PKT_TINY_FRAGMENT },
 	{ "v4 df+reserved",	c_v4_df_rsvd,		PKT_OK },
 	{ "v6 later frag",	c_v6_frag_later,	PKT_FRAGMENT },
 	{ "v6 last frag",	c_v6_frag_last,		PKT_FRAGMENT },
 	{ "v6 first frag",	c_v6_frag_first,	PKT_OK },
-	{ "v6 first frag short", c_v6_frag_first_short,	PKT_TRUNCATED },
+	{ "v6 first frag short", c_v6_frag_first_short,	PKT_TINY_FRAGMENT },
 	{ "v6 atomic frag",	c_v6_frag_atomic,	PKT_OK },
 	{ "v4 udp",		c_v4_udp,		PKT_NOT_TCP },
 	{ "v4 icmp",		c_v4_icmp,		PKT_NOT_TCP },
@@ -594,6 +704,17 @@ static const struct pkt_case pkt_cases[] = {
 	{ "v4 trailing pad",	c_v4_pad,		PKT_OK },
 	{ "v6 trailing pad",	c_v6_pad,		PKT_OK },
 	{ "v4 trailing 40",	c_v4_pad_short_tot,	PKT_OK },
+	{ "v4 bad checksum",	c_v4_bad_csum,		PKT_BAD_CSUM },
+	{ "v4 frag-needed",	c_v4_ptb,		PKT_OK },
+	{ "v4 frag-needed short", c_v4_ptb_short,	PKT_BAD_ICMP },
+	{ "v4 frag-needed udp",	c_v4_ptb_udp,		PKT_BAD_ICMP },
+	{ "v4 frag-needed other", c_v4_ptb_other,	PKT_BAD_ICMP },
+	{ "v4 icmp header cut",	c_v4_icmp_cut,		PKT_TRUNCATED },
+	{ "v4 unreach port",	c_v4_unreach_port,	PKT_NOT_TCP },
+	{ "v6 packet too big",	c_v6_ptb,		PKT_OK },
+	{ "v6 too big short",	c_v6_ptb_short,		PKT_BAD_ICMP },
+	{ "v6 too big other",	c_v6_ptb_other,		PKT_BAD_ICMP },
+	{ "v6 icmp echo",	c_v6_echo,		PKT_NOT_TCP },
 };
 
 static int
@@ -621,17 +742,23 @@ test_packet_table(void **state)
 
 	for (i = 0; i < sizeof(pkt_cases) / sizeof(pkt_cases[0]); i++) {
 		memset(t, 0, sizeof(*t));
+		tb_keep_csum = 0;
 		pkt_cases[i].build(t);
 		rc = tb_parse_exact(t->b, t->len, &pi);
+		tb_keep_csum = 0;
 		if (rc != pkt_cases[i].want)
 			fail_msg("%s: got %s, want %s", pkt_cases[i].name,
 			    packet_reason_name(rc),
 			    packet_reason_name(pkt_cases[i].want));
 		if (rc != PKT_OK)
 			continue;
-		assert_int_equal(pi.proto, 6);
 		assert_true(pi.key.len == FLOW_ID_V4 ||
 		    pi.key.len == FLOW_ID_V6);
+		if (PKT_IS_ICMP_ERR(&pi)) {
+			assert_int_equal(pi.data_off, pi.ip_len);
+			continue;
+		}
+		assert_int_equal(pi.proto, 6);
 		assert_true(pi.l4_off + 20 <= pi.data_off);
 		assert_true(pi.data_off <= pi.ip_len);
 		assert_true(pi.ip_len <= t->len);
@@ -656,6 +783,21 @@ flags_of(struct tb *t, int v6, uint8_t flags)
 	    (PKT_HAS_ACK(&pi) ? 4 : 0));
 }
 
+static int
+bad_flags(struct tb *t, int v6, uint8_t flags)
+{
+	struct pkt_info	pi;
+
+	memset(t, 0, sizeof(*t));
+	if (v6)
+		tb_ip6(t, 6);
+	else
+		tb_ip4(t, 6, 5);
+	tb_tcp(t, flags, 5);
+	tb_done(t);
+	return (tb_parse_exact(t->b, t->len, &pi));
+}
+
 /* SYN, SYN+ACK, FIN, RST and the helper macros, both families. */
 static void
 test_packet_flags(void **state)
@@ -674,10 +816,14 @@ test_packet_flags(void **state)
 		assert_int_equal(flags_of(t, v6, PKT_TH_FIN | PKT_TH_ACK), 6);
 		assert_int_equal(flags_of(t, v6, PKT_TH_RST), 2);
 		assert_int_equal(flags_of(t, v6, PKT_TH_RST | PKT_TH_ACK), 6);
-		/* SYN+FIN and SYN+RST are not connection openings. */
-		assert_int_equal(flags_of(t, v6, PKT_TH_SYN | PKT_TH_FIN), 2);
-		assert_int_equal(flags_of(t, v6, PKT_TH_SYN | PKT_TH_RST), 2);
-		assert_int_equal(flags_of(t, v6, 0), 0);
+		/* SYN+FIN, SYN+RST and no flag at all: no TCP sends them. */
+		assert_int_equal(bad_flags(t, v6, PKT_TH_SYN | PKT_TH_FIN),
+		    PKT_BAD_TCP_FLAGS);
+		assert_int_equal(bad_flags(t, v6, PKT_TH_SYN | PKT_TH_RST |
+		    PKT_TH_ACK), PKT_BAD_TCP_FLAGS);
+		assert_int_equal(bad_flags(t, v6, 0), PKT_BAD_TCP_FLAGS);
+		assert_int_equal(bad_flags(t, v6, PKT_TH_PSH | PKT_TH_URG),
+		    PKT_BAD_TCP_FLAGS);
 	}
 }
 
@@ -911,6 +1057,36 @@ test_packet_noise(void **state)
 	}
 }
 
+/* An ICMP error's key is the key of the client's packets of its connection. */
+static void
+test_packet_icmp_key(void **state)
+{
+	struct tb	*t = *state;
+	struct pkt_info	 conn, pi;
+	int		 v6;
+
+	for (v6 = 0; v6 <= 1; v6++) {
+		memset(t, 0, sizeof(*t));
+		if (v6)
+			v6_syn(t);
+		else
+			v4_syn(t);
+		assert_int_equal(tb_parse_exact(t->b, t->len, &conn), PKT_OK);
+		memset(t, 0, sizeof(*t));
+		if (v6)
+			c_v6_ptb(t);
+		else
+			c_v4_ptb(t);
+		assert_int_equal(tb_parse_exact(t->b, t->len, &pi), PKT_OK);
+		assert_true(PKT_IS_ICMP_ERR(&pi));
+		assert_false(PKT_IS_SYN_ONLY(&pi));
+		assert_false(PKT_IS_END(&pi));
+		assert_int_equal(pi.proto, v6 ? 58 : 1);
+		assert_int_equal(pi.key.len, conn.key.len);
+		assert_memory_equal(pi.key.id, conn.key.id, conn.key.len);
+	}
+}
+
 /* Names are distinct snake_case labels; out of range is "unknown". */
 static void
 test_packet_reason_names(void **state)
@@ -957,6 +1133,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_packet_truncate_v6,
 		    tb_setup, tb_teardown),
 		cmocka_unit_test_setup_teardown(test_packet_noise,
+		    tb_setup, tb_teardown),
+		cmocka_unit_test_setup_teardown(test_packet_icmp_key,
 		    tb_setup, tb_teardown),
 		cmocka_unit_test(test_packet_reason_names),
 	};
