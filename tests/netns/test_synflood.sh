@@ -133,7 +133,7 @@ synrate_step() {
 	if [ -n "$_syn" ] && [ -n "$2" ]; then
 		note "$(awk -v n="$_syn" -v t="$2" -v s="$1" -v c="$KA_C" 'BEGIN {
 		    printf "synrate: ilb1 took %d SYNs in %.2f s = %.0f SYN/s " \
-		        "(sent %d = %.0f pps) while %d connections kept working", \
+		        "(sent %d = %.0f pps), %d keep-alive connections open", \
 		        n, t, n / t, s, s / t, c }'); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 	else
 		note "synrate: no figure (syn=${_syn:-missing}, flood log: $(cat "$NETNS_DIR/flood2.log"))"
