@@ -2,7 +2,9 @@
 # test_synflood.sh: SYN floods from spoofed sources (issue 7).  3 ILBs
 # (tun, dsr, scheduler wlc), a small LTOC (LTOC_SIZE, 4096, per ILB) and
 # syn_timeout_s SYN_TIMEOUT (5); KA_C (1,000) keep-alive connections,
-# a GET every KA_I (1) s on each, for the whole test.  Then:
+# a GET every KA_I (1) s on each, for the whole test: each ILB owns or
+# backs up about 2/3 of them (~670 entries), well below 15/16 of the
+# LTOC (3,840), where new SYNs stop getting entries.  Then:
 #
 #  1. tests/netns/synflood in the client sends SYNs to the VIP from random
 #     sources in $SPOOF at FLOOD_RATE (20,000) pps through the router's
@@ -22,7 +24,8 @@
 # evicted); syn_hash_fallback > 0 summed; no orphan; no member declared
 # gone; every ILB running; the VmRSS of each ilbd after both floods at
 # most RSS_SLACK_KB (8192) above its value before them (the tables are
-# allocated at start-up).
+# allocated at start-up; their pages count once first touched, so with a
+# large LTOC_SIZE raise RSS_SLACK_KB too: 1048576 entries took ~11 MiB).
 #
 # Spoofed sources: $SPOOF is 203.0.113.128/25, in the client's link
 # prefix but owned by nobody.  The servers' SYN-ACKs (DSR: straight to
