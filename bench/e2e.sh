@@ -551,8 +551,10 @@ median() {
 echo
 echo "== bench/e2e.sh, $(date -u +%Y-%m-%d), $(nproc) CPUs, $(uname -r)"
 echo "   load average at the start $LOAD0, at the end $(cut -d' ' -f1-3 /proc/loadavg) (a shared machine: compare figures of one run only)"
-echo "   HTTP: median of $ROUNDS interleaved round(s), each figure ${DUR} s of wrk -t $WRK_T -c $WRK_C (download -c $DL_C)"
-printf '%-22s %16s %20s %20s\n' "" "new conn/s" "keep-alive req/s" "download MB/s"
+if has_phase direct || has_phase ilbd || has_phase haproxy; then
+	echo "   HTTP: median of $ROUNDS interleaved round(s), each figure ${DUR} s of wrk -t $WRK_T -c $WRK_C (download -c $DL_C)"
+	printf '%-22s %16s %20s %20s\n' "" "new conn/s" "keep-alive req/s" "download MB/s"
+fi
 for _p in direct ilbd haproxy; do
 	has_phase "$_p" || continue
 	eval "_e=\${R_${_p}_ERR:-} _rl=\${L_${_p}:-}"
