@@ -1015,16 +1015,32 @@ lb_drop(struct lb *lb, struct lb_action *act, enum lb_drop why)
 	return (LB_DROP);
 }
 
-/* Forward to server of service; an index a reload made stale drops. */
+/* Fill act to forward to server of service: 0, or -1 if an index is stale. */
 static int
-lb_forward(struct lb *lb, struct lb_action *act, unsigned int service,
+lb_fill(const struct lb *lb, struct lb_action *act, unsigned int service,
     unsigned int server, enum lb_path path)
 {
 	const struct service_conf	*c;
 
 	if (service >= lb->nsvc || server >= lb->svc[service].conf->nservers)
-		return (lb_drop(lb, act, LB_DROP_NO_SERVER));
+		return (-1);
 	c = lb->svc[service].conf;
+	act->verdict = LB_FORWARD;
+	act->path = path;
+	act->service = (uint16_t)service;
+	act->server = (uint16_t)server;
+	act->svc = c;
+	act->srv = &c->servers[server];
+	return (0);
+}
+
+/* Forward to server of service; an index a reload made stale drops. */
+static int
+lb_forward(struct lb *lb, struct lb_action *act, unsigned int service,
+    unsigned int server, enum lb_path path)
+{
+	if (lb_fill(lb, act, service, server, path) == -1)
+		return (lb_drop(lb, act, LB_DROP_NO_SERVER));
 	switch (path) {
 	case LB_PATH_OWNER:
 		lb->stats.forward_owner++;
@@ -1039,12 +1055,6 @@ lb_forward(struct lb *lb, struct lb_action *act, unsigned int service,
 		lb->stats.forward_hash++;
 		break;
 	}
-	act->verdict = LB_FORWARD;
-	act->path = path;
-	act->service = (uint16_t)service;
-	act->server = (uint16_t)server;
-	act->svc = c;
-	act->srv = &c->servers[server];
 	return (LB_FORWARD);
 }
 
@@ -1358,19 +1368,8 @@ int
 lb_action_to(const struct lb *lb, unsigned int service, unsigned int server,
     struct lb_action *act)
 {
-	const struct service_conf	*c;
-
 	memset(act, 0, sizeof(*act));
-	if (service >= lb->nsvc || server >= lb->svc[service].conf->nservers)
-		return (-1);
-	c = lb->svc[service].conf;
-	act->verdict = LB_FORWARD;
-	act->path = LB_PATH_NONE;
-	act->service = (uint16_t)service;
-	act->server = (uint16_t)server;
-	act->svc = c;
-	act->srv = &c->servers[server];
-	return (0);
+	return (lb_fill(lb, act, service, server, LB_PATH_NONE));
 }
 
 /* A packet packet_parse() refused with reason r: counted, dropped. */
