@@ -31,24 +31,6 @@ LAN_MTU=${LAN_MTU:-1000}
 MAXT=${MAXT:-5}         # curl --max-time per upload, seconds
 PROBE=3                 # if the first PROBE uploads all fail, stop there
 
-# snmp NS GROUP FIELD: a counter of /proc/net/snmp inside namespace NS
-# (GROUP e.g. Ip; FIELD e.g. FragCreates).
-snmp() {
-	nsx "$1" cat /proc/net/snmp | awk -v g="$2:" -v f="$3" '
-	    $1 == g && !h { for (i = 2; i <= NF; i++) if ($i == f) c = i; h = 1; next }
-	    $1 == g && h && c { v = $c }
-	    END { print v + 0 }'
-}
-
-# srv_snmp_sum GROUP FIELD: the counter summed over the servers.
-srv_snmp_sum() {
-	_s=0
-	for _i in $(seq 1 "$N_SRV"); do
-		_s=$((_s + $(snmp "$(ns_srv "$_i")" "$1" "$2")))
-	done
-	echo "$_s"
-}
-
 # upload I: POST $NETNS_DIR/upload on a new connection; appends
 # "I code server length sha256" to $NETNS_DIR/uploads.
 upload() {

@@ -50,30 +50,6 @@ else
 	MTU_LOCK=mtu
 fi
 
-# snmp NS GROUP FIELD: a counter of /proc/net/snmp inside namespace NS
-# (GROUP e.g. Icmp, Ip; FIELD e.g. InDestUnreachs); group Icmp6 reads
-# /proc/net/snmp6 (one "Icmp6FIELD value" per line).
-snmp() {
-	if [ "$2" = Icmp6 ]; then
-		nsx "$1" cat /proc/net/snmp6 | awk -v k="$2$3" '
-		    $1 == k { v = $2 } END { print v + 0 }'
-		return
-	fi
-	nsx "$1" cat /proc/net/snmp | awk -v g="$2:" -v f="$3" '
-	    $1 == g && !h { for (i = 2; i <= NF; i++) if ($i == f) c = i; h = 1; next }
-	    $1 == g && h && c { v = $c }
-	    END { print v + 0 }'
-}
-
-# srv_snmp_sum GROUP FIELD: the counter summed over the servers.
-srv_snmp_sum() {
-	_s=0
-	for _i in $(seq 1 "$N_SRV"); do
-		_s=$((_s + $(snmp "$(ns_srv "$_i")" "$1" "$2")))
-	done
-	echo "$_s"
-}
-
 # srv_pmtu I: the path MTU server I has cached for the client ("" if none).
 srv_pmtu() {
 	ip -n "$(ns_srv "$1")" route get "$PTB_CLIENT" 2>/dev/null |
