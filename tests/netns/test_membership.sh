@@ -3,7 +3,12 @@
 # (+ SLACK_MS for this script's polling) the two others log it gone; with
 # its route withdrawn requests still all succeed; restarted, it joins again
 # (both others log it joined, it logs both), and with its route restored
-# requests all succeed and reach it.
+# requests all succeed and reach it.  Misrouted handoffs stay within
+# MISROUTED_MAX (2): for the few milliseconds in which two members see a
+# death or a join and a third does not yet, a packet handed off by one can
+# reach a member that is not (or no longer) its owner in its own view; it
+# is dropped and counted, and TCP sends it again (every request succeeds).
+# A scoring or membership disagreement that lasts misroutes hundreds.
 # eval of single-quoted checks and eval-assigned variables are deliberate
 # shellcheck disable=SC2016,SC2154,SC2034
 HELLO_MS=${HELLO_MS:-100}
@@ -13,6 +18,7 @@ DEAD_MS=${DEAD_MS:-500}
 
 N=${N:-200}
 SLACK_MS=${SLACK_MS:-300}
+MISROUTED_MAX=${MISROUTED_MAX:-2}
 V=2                             # the victim
 others="1 3"
 
@@ -83,7 +89,8 @@ check_requests "$N" after
 stats_snapshot
 stats_print
 stat_check "ilb$V received packets after its restart" rx -gt 0 $V
-stat_check "nothing misrouted" misrouted -eq 0
+stat_check "at most $MISROUTED_MAX handoffs misrouted during the changes" \
+    misrouted -le "$MISROUTED_MAX"
 check_alive
 [ "$fail" -eq 0 ] || show_logs 15
 finish
