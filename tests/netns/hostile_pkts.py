@@ -50,8 +50,15 @@ def sport():
     return SPORT[0]
 
 
+IPID = [random.randrange(1, 65536)]
+
+
 def ipid():
-    return random.randrange(1, 65536)
+    """A fresh IP id: sequential from a random start, so no two datagrams
+    of a run share one (ilbd keys fragments by addresses, protocol and id
+    for 5 s: a random id could repeat an earlier class's datagram)."""
+    IPID[0] = IPID[0] % 65535 + 1
+    return IPID[0]
 
 
 def csum(b):
