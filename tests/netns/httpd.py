@@ -34,6 +34,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(data)))
         self.send_header("X-Server", self.server.name)
+        if self.close_connection:
+            # Say so: a client that is not told reuses the connection
+            # (curl does), and its next request then meets our FIN/RST.
+            self.send_header("Connection", "close")
         self.end_headers()
         if body:
             self.wfile.write(data)
