@@ -55,6 +55,8 @@ FWD_SPORT0=1024
 FWD_RATES=${FWD_RATES:-25000 50000 100000 200000 400000 0}
 FWD_CPU=${FWD_CPU:-}
 PHASES=${PHASES:-direct ilbd haproxy fwd}
+ILB_MODE=${ILB_MODE:-tun}
+SPLIT_CPUS=${SPLIT_CPUS:-}
 ROUNDS=${ROUNDS:-3}
 FWD_BARE=${FWD_BARE:-$top_builddir/bench/fwd_bare}
 BLAST=${BLAST:-$top_builddir/bench/blast}
@@ -89,6 +91,10 @@ calc() { awk "BEGIN { print $1 }"; }
 # BIG_MB file on :8080 in every server namespace.
 bench_servers() {
 	start_servers || return 1
+	SRV_PIDS=
+	for _i in $(seq 1 "$N_SRV"); do
+		eval "SRV_PIDS=\"\$SRV_PIDS \$SRV_PID_$_i\""
+	done
 	mkdir -p "$NETNS_DIR/www" &&
 	    head -c $((BIG_MB * 1048576)) /dev/zero > "$NETNS_DIR/www/big" ||
 	    return 1
@@ -96,6 +102,7 @@ bench_servers() {
 	for _i in $(seq 1 "$N_SRV"); do
 		bg "$(ns_srv "$_i")" "$NETNS_DIR/dl$_i.log" "$PYTHON" -m \
 		    http.server "$DL_PORT" --bind 0.0.0.0 --directory "$NETNS_DIR/www"
+		SRV_PIDS="$SRV_PIDS $BG_PID"
 	done
 	for _i in $(seq 1 "$N_SRV"); do
 		_n=0
@@ -108,6 +115,22 @@ bench_servers() {
 	done
 }
 
+# split_cpus: with SPLIT_CPUS=1, the HTTP servers (every thread, and the
+# threads they start later) on CPU 0 and everything else this script
+# starts (router and ILB softirq work aside) on the other CPUs, as when
+# the load balancers and the servers are different machines; the same
+# placement for every phase.
+split_cpus() {
+	[ -n "$SPLIT_CPUS" ] || return 0
+	_last=$(($(nproc) - 1))
+	[ "$_last" -ge 1 ] || { note "SPLIT_CPUS needs 2 CPUs"; return 1; }
+	taskset -a -p -c 1-"$_last" $$ > /dev/null || return 1
+	for _p in $SRV_PIDS; do
+		taskset -a -p -c 0 "$_p" > /dev/null || return 1
+	done
+	note "SPLIT_CPUS: servers on CPU 0, the rest on CPUs 1-$_last"
+}
+
 # bench_client: room for many short connections in the client.
 bench_client() {
 	sysctl_set "$NS_CLIENT" net.ipv4.ip_local_port_range="1024 65000" \
@@ -117,7 +140,7 @@ bench_client() {
 # bench_ilb_conf I: lib.sh's config (tun, dsr, rr) plus a second service
 # on the download port.
 bench_ilb_conf() {
-	ilb_conf "$1" tun dsr || return 1
+	ilb_conf "$1" "$ILB_MODE" dsr || return 1
 	_f=$NETNS_DIR/ilb$1.conf
 	awk -v vip="$VIP" -v port="$DL_PORT" -v n="$N_SRV" '
 	    { line[NR] = $0 }
@@ -455,6 +478,7 @@ note "wrk -t $WRK_T -c $WRK_C -d ${DUR}s (download: -c $DL_C, $BIG_MB MiB file);
 topo_up || { not_ok "topology up"; exit 1; }
 bench_client
 bench_servers || { not_ok "servers answer"; exit 1; }
+split_cpus || { not_ok "SPLIT_CPUS"; exit 1; }
 
 # the HTTP phases, interleaved: ROUNDS x (direct, ilbd, haproxy)
 _round=1
@@ -561,7 +585,7 @@ for _p in direct ilbd haproxy; do
 	_c=$(median "$_rl" 1); _r=$(median "$_rl" 2); _m=$(median "$_rl" 3)
 	case $_p in
 	direct) _l="no LB (router ECMP)"; D_C=$_c; D_R=$_r; D_M=$_m;;
-	ilbd) _l="ilbd, 3 ILBs tun+dsr";;
+	ilbd) _l="ilbd, 3 ILBs $ILB_MODE+dsr";;
 	haproxy) _l="haproxy tcp, 3 nodes";;
 	esac
 	if [ "$_p" = direct ] || ! has_phase direct; then
