@@ -57,6 +57,8 @@ _Static_assert(sizeof(lb_stats_desc) / sizeof(lb_stats_desc[0]) ==
     LB_STATS_N, "lb_stats_desc and struct lb_stats disagree");
 _Static_assert((LB_QUEUE_LEN & (LB_QUEUE_LEN - 1)) == 0,
     "LB_QUEUE_LEN must be a power of two");
+_Static_assert((LB_EST_RING & (LB_EST_RING - 1)) == 0,
+    "LB_EST_RING must be a power of two");
 
 static const char *const lb_drop_names[LB_DROP_MAX] = {
 	"none", "bad_packet", "not_tcp", "fragment", "no_members",
@@ -734,7 +736,8 @@ lb_init(struct lb *lb, const struct ilbd_conf *conf, uint64_t seed)
 	if (cache_init(&lb->cache, &conf->tables, seed ^
 	    0x9e3779b97f4a7c15ULL) == -1)
 		goto fail;
-	if ((lb->queue = calloc(LB_QUEUE_LEN, sizeof(*lb->queue))) == NULL)
+	if ((lb->queue = calloc(LB_QUEUE_LEN, sizeof(*lb->queue))) == NULL ||
+	    (lb->est = calloc(LB_EST_RING, sizeof(*lb->est))) == NULL)
 		goto fail;
 	if (lb_svc_apply(lb, conf, &none, &sum, NULL) == -1)
 		goto fail;
@@ -759,6 +762,7 @@ lb_free(struct lb *lb)
 	free(lb->svc);
 	free(lb->svc_hash);
 	free(lb->queue);
+	free(lb->est);
 	ltoc_free(&lb->ltoc);
 	cache_free(&lb->cache);
 	memset(lb, 0, sizeof(*lb));
@@ -974,6 +978,80 @@ lb_refresh_maybe(struct lb *lb, const struct conn_entry *e, uint32_t last,
 	    now_s / lb->refresh_s == last / lb->refresh_s)
 		return;
 	lb_queue_put(lb, LB_REC_REFRESH, e);
+}
+
+/*
+ * The handshake of e (a cache entry if in_cache, else an LTOC one)
+ * completed through self at now: its REFRESH waits in lb->est for
+ * lb_tick() (see lb_ltoc_hit()). A full ring queues it at once instead.
+ * Only the key is kept, no service or server index: lb_reload() (whose
+ * lb_refs_collect() finds the indices in use) need not know of the ring.
+ */
+static void
+lb_est_defer(struct lb *lb, const struct conn_entry *e, int in_cache,
+    uint64_t now)
+{
+	struct lb_est	*x;
+
+	if (lb->est_tail - lb->est_head >= LB_EST_RING) {
+		lb->stats.est_refresh_now++;
+		lb_queue_put(lb, LB_REC_REFRESH, e);
+		return;
+	}
+	x = &lb->est[lb->est_tail++ & (LB_EST_RING - 1)];
+	x->at = now;
+	x->key = e->key;
+	x->in_cache = (uint8_t)in_cache;
+	lb->stats.est_deferred++;
+}
+
+/*
+ * The entry of a pending establishment: in the table it was in, else in
+ * the other, since lb_rebalance() moves an LTOC entry self no longer
+ * holds to the cache and a TRANSFER naming self moves a cache entry to
+ * the LTOC. NULL once it expired or was evicted.
+ */
+static struct conn_entry *
+lb_est_entry(struct lb *lb, const struct lb_est *x)
+{
+	struct conn_entry	*e;
+
+	if (x->in_cache) {
+		if ((e = cache_peek(&lb->cache, &x->key)) == NULL)
+			e = ltoc_lookup(&lb->ltoc, &x->key);
+	} else if ((e = ltoc_lookup(&lb->ltoc, &x->key)) == NULL)
+		e = cache_peek(&lb->cache, &x->key);
+	return (e);
+}
+
+/*
+ * Queue the REFRESH of every establishment at least LB_EST_DELAY_MS old
+ * (a quarter of syn_timeout_s if that is less) whose connection is still
+ * established; one that closed meanwhile sent END instead. The ring is
+ * in time order: the first younger one ends the walk, which is at most
+ * LB_EST_RING long.
+ */
+static void
+lb_est_flush(struct lb *lb, uint64_t now)
+{
+	const struct lb_est	*x;
+	struct conn_entry	*e;
+	uint64_t		 delay;
+
+	delay = (uint64_t)lb->tables.syn_timeout_s * 1000 / 4;
+	if (delay > LB_EST_DELAY_MS)
+		delay = LB_EST_DELAY_MS;
+	while (lb->est_head != lb->est_tail) {
+		x = &lb->est[lb->est_head & (LB_EST_RING - 1)];
+		if (now < x->at + delay)
+			break;
+		if ((e = lb_est_entry(lb, x)) != NULL &&
+		    e->state == CONN_ESTABLISHED)
+			lb_queue_put(lb, LB_REC_REFRESH, e);
+		else
+			lb->stats.est_refresh_skipped++;
+		lb->est_head++;
+	}
 }
 
 int
@@ -1266,8 +1344,13 @@ lb_icmp(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
  * An LTOC hit on a non-SYN: the path is self's place in the ranking, or,
  * when self is not a member (leaving), the entry's role. Forwarding
  * queues REFRESH records so that the other holder's copy stays alive: one
- * when the handshake completes (the backup's copy, learnt in state syn,
+ * after the handshake completes (the backup's copy, learnt in state syn,
  * becomes established) and then one per window of a busy connection.
+ * The first waits LB_EST_DELAY_MS in lb->est (lb_tick() queues it), so
+ * that the many connections that close within it cost an END only: a
+ * REFRESH that late is still well within syn_timeout_s (the delay is at
+ * most a quarter of it), and a connection that closes before then sends
+ * END instead, which the other holders apply to their syn copies too.
  */
 static int
 lb_ltoc_hit(struct lb *lb, struct conn_entry *e, const struct lb_pkt *p,
@@ -1286,7 +1369,7 @@ lb_ltoc_hit(struct lb *lb, struct conn_entry *e, const struct lb_pkt *p,
 	before = e->state;
 	lb_ltoc_update(lb, e, p);
 	if (before == CONN_SYN && e->state == CONN_ESTABLISHED)
-		lb_queue_put(lb, LB_REC_REFRESH, e);
+		lb_est_defer(lb, e, 0, p->now);
 	else
 		lb_refresh_maybe(lb, e, last, p->now);
 	return (lb_forward(lb, act, e->service, e->server, path));
@@ -1317,10 +1400,13 @@ lb_other(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
 		/*
 		 * The handshake completed here: tell the owner and backup,
 		 * whose entries would otherwise stay syn and expire after
-		 * syn_timeout_s under a working connection.
+		 * syn_timeout_s under a working connection. Deferred by
+		 * LB_EST_DELAY_MS as in lb_ltoc_hit(): still well within
+		 * syn_timeout_s, and a connection closed by then sends END
+		 * instead.
 		 */
 		if (before == CONN_SYN && e->state == CONN_ESTABLISHED)
-			lb_queue_put(lb, LB_REC_REFRESH, e);
+			lb_est_defer(lb, e, 1, p->now);
 		else
 			lb_refresh_maybe(lb, e, last, p->now);
 		return (lb_forward(lb, act, e->service, e->server,
@@ -1667,6 +1753,7 @@ lb_tick(struct lb *lb, uint64_t now, unsigned int budget)
 		lb->stats.cache_expired += c;
 		n += c;
 	}
+	lb_est_flush(lb, now);
 	return (n);
 }
 

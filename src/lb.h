@@ -20,6 +20,10 @@
 #define LB_SELF_NONE	((size_t)-1)	/* lb_set_members(): not a member */
 #define LB_REFRESH_S	10		/* shortest REFRESH window, seconds */
 #define LB_SERVICES_MAX	(4 * CONF_SERVICES_MAX)	/* live and draining */
+#define LB_EST_RING	4096		/* pending establishments, a power
+					   of two */
+#define LB_EST_DELAY_MS	1000		/* their REFRESH waits this long,
+					   at most syn_timeout_s / 4 */
 
 enum lb_verdict {
 	LB_DROP = 0,			/* act.drop says why */
@@ -119,6 +123,16 @@ struct lb_reload_summary {
 };
 
 /*
+ * A connection whose handshake completed through self at time at (ms):
+ * its REFRESH waits in lb->est until lb_tick() (see lb_ltoc_hit()).
+ */
+struct lb_est {
+	uint64_t		at;		/* ms, established */
+	struct flow_key		key;
+	uint8_t			in_cache;	/* 0: LTOC entry, 1: cache */
+};
+
+/*
  * lb_rebalance() and lb_plan() hand an entry to a new holder through this:
  * the entry carries the new owner and backup slots; dst is the holder's slot.
  */
@@ -148,6 +162,11 @@ struct lb {
 	struct lb_record	*queue;		/* LB_QUEUE_LEN records */
 	uint32_t		 qhead;		/* next to pop, free running */
 	uint32_t		 qtail;		/* next to fill, free running */
+	struct lb_est		*est;		/* LB_EST_RING pending
+						   establishments, oldest
+						   first */
+	uint32_t		 est_head;	/* next to pop, free running */
+	uint32_t		 est_tail;	/* next to fill, free running */
 	uint32_t		 ltoc_high;	/* SYNs above this: stateless */
 	uint64_t		 pressure_until; /* ms: owner misses use hash */
 	struct lb_stats		 stats;
@@ -305,7 +324,12 @@ void		 lb_entry_set_role(struct lb *, struct conn_entry *,
 		    enum conn_role);
 void		 lb_entry_remove(struct lb *, struct conn_entry *);
 
-/* Expire at most budget idle LTOC and cache entries; returns how many. */
+/*
+ * Expire at most budget idle LTOC and cache entries; returns how many.
+ * Then queue the REFRESH of each connection established at least
+ * LB_EST_DELAY_MS (at most syn_timeout_s / 4) before now and still
+ * established (lb_ltoc_hit()); at most LB_EST_RING of them.
+ */
 unsigned int	 lb_tick(struct lb *, uint64_t, unsigned int);
 
 const char	*lb_drop_name(int);

@@ -75,7 +75,10 @@
 	X(icmp_ptb, "ICMP frag-needed or packet-too-big sent to the server or owner") \
 	X(icmp_orphan, "dropped: ICMP frag-needed or packet-too-big, no connection") \
 	X(frag_forwarded, "later fragments sent the way of their first fragment") \
-	X(frag_held, "later fragments held until their first fragment came")
+	X(frag_held, "later fragments held until their first fragment came") \
+	X(est_deferred, "handshakes completed here: their REFRESH deferred") \
+	X(est_refresh_now, "handshake REFRESHes queued at once: ring full") \
+	X(est_refresh_skipped, "deferred REFRESHes dropped: closing or gone")
 
 struct lb_stats {
 #define LB_STATS_FIELD(name, help)	uint64_t name;

@@ -106,6 +106,7 @@ fuzz_world_reset(unsigned int self)
 		fuzz_lb.svc[i].sched.next = 0;
 	memset(&fuzz_lb.stats, 0, sizeof(fuzz_lb.stats));
 	fuzz_lb.qhead = fuzz_lb.qtail = 0;
+	fuzz_lb.est_head = fuzz_lb.est_tail = 0;
 	if (self >= FUZZ_MEMBERS) {
 		FUZZ_CHECK(lb_set_members(&fuzz_lb, fuzz_ids, fuzz_slots,
 		    FUZZ_MEMBERS, LB_SELF_NONE) == 0);
