@@ -89,7 +89,7 @@ dp_on_flush(evutil_socket_t fd, short what, void *arg)
 	if (dp->fwd != NULL)
 		fwd_flush(dp->fwd);
 	if (dp->repl != NULL)
-		repl_flush(dp->repl);
+		repl_flush_batch(dp->repl);
 }
 
 /* Send a packet to the server the decision chose, by DSR or GRE. */

@@ -23,6 +23,7 @@
 #define REPL_POLL_MS		50	/* join and leave progress checks */
 #define REPL_HELD_MAX		8192	/* messages from not-yet-known senders */
 #define REPL_HELD_MS		5000	/* how long such a message waits */
+#define REPL_STAGE_MAX		1024	/* backup copies waiting for a tick */
 
 /*
  * A message on the reliable channel from a sender not known yet: a joiner
@@ -51,6 +52,12 @@ struct repl_peer {
 	uint8_t		planned;		/* it joins: entries sent */
 };
 
+/* A backup copy (NEW or END) waiting for the next repl_flush(). */
+struct repl_staged {
+	uint16_t		slot;		/* the backup; NONE: dropped */
+	struct lb_record	rec;
+};
+
 struct repl {
 	struct event_base	*base;
 	const struct ilbd_conf	*conf;
@@ -58,6 +65,9 @@ struct repl {
 	struct cluster		*cluster;
 	struct peer		*peer;
 	struct repl_buf		 mc;		/* multicast batch */
+	struct repl_staged	*stage;		/* REPL_STAGE_MAX, in order */
+	unsigned int		 nstage;
+	int			 staging;	/* repl_stage_send() runs */
 	struct repl_peer	*p;		/* REPL_SLOTS */
 	uint32_t		 xfer_next;
 	struct score_member	 pro[LB_MEMBERS_MAX];	/* active + joiners */
@@ -138,11 +148,16 @@ repl_buf_send(struct repl *r, struct repl_buf *b, int slot)
 	b->off = 0;
 }
 
+static void	repl_stage_send(struct repl *);
+
 static struct repl_buf *
 repl_buf_of(struct repl *r, int slot, uint8_t type)
 {
 	struct repl_buf	*b = slot < 0 ? &r->mc : &r->p[slot].tx;
 
+	/* Staged copies are older than this record: they go first. */
+	if (slot >= 0 && r->nstage > 0 && !r->staging)
+		repl_stage_send(r);
 	if (b->n > 0 && b->type != type)
 		repl_buf_send(r, b, slot);
 	b->type = type;
@@ -237,6 +252,66 @@ repl_new_to_joiners(struct repl *r, const struct lb_record *rec)
 	}
 }
 
+/*
+ * claim 11, the backup's reliable copy of a NEW or END: staged, and sent
+ * by the next repl_flush() (the 100 ms tick, a membership change, a
+ * transfer or DONE to any member, or a full stage), not after every read
+ * batch as the multicast copy is. One TCP write then carries a tick's
+ * records instead of one per batch. The multicast copy has already told
+ * the backup; the reliable one is for when it was lost, and a connection
+ * established a second before a failover has always been sent.
+ */
+static void
+repl_stage(struct repl *r, uint16_t slot, const struct lb_record *rec)
+{
+	if (r->nstage == REPL_STAGE_MAX)
+		repl_stage_send(r);
+	r->stage[r->nstage].slot = slot;
+	r->stage[r->nstage].rec = *rec;
+	r->nstage++;
+}
+
+/* Encode the staged copies in order; the channel batches then leave. */
+static void
+repl_stage_send(struct repl *r)
+{
+	const struct repl_staged	*st;
+	unsigned int			 i;
+	int				 slot;
+
+	if (r->nstage == 0)
+		return;
+	r->staging = 1;
+	for (i = 0; i < r->nstage; i++) {
+		st = &r->stage[i];
+		if (st->slot == CONN_SLOT_NONE)
+			continue;
+		if (st->rec.type == LB_REC_NEW)
+			repl_put_conn(r, st->slot, MSG_T_NEW, &st->rec.key,
+			    st->rec.service, st->rec.server, st->rec.owner,
+			    st->rec.backup, CONN_SYN);
+		else
+			repl_put_key(r, st->slot, MSG_T_END, &st->rec.key);
+	}
+	r->nstage = 0;
+	r->staging = 0;
+	r->stats.backup_flushes++;
+	for (slot = 0; slot < REPL_SLOTS; slot++)
+		if (r->p[slot].tx.n > 0)
+			repl_buf_send(r, &r->p[slot].tx, slot);
+}
+
+/* A member restarted or is gone: what was staged for it is dropped. */
+static void
+repl_stage_forget(struct repl *r, uint16_t slot)
+{
+	unsigned int	i;
+
+	for (i = 0; i < r->nstage; i++)
+		if (r->stage[i].slot == slot)
+			r->stage[i].slot = CONN_SLOT_NONE;
+}
+
 /* claims 13 and 14: broadcast what the decision queued. */
 static void
 repl_drain(struct repl *r)
@@ -252,9 +327,7 @@ repl_drain(struct repl *r)
 			r->stats.new_sent++;
 			if (rec.backup != CONN_SLOT_NONE && rec.backup != self) {
 				/* claim 11: the backup's copy, reliably. */
-				repl_put_conn(r, rec.backup, MSG_T_NEW,
-				    &rec.key, rec.service, rec.server,
-				    rec.owner, rec.backup, CONN_SYN);
+				repl_stage(r, rec.backup, &rec);
 				r->stats.backup_sent++;
 			}
 			repl_new_to_joiners(r, &rec);
@@ -262,8 +335,7 @@ repl_drain(struct repl *r)
 		case LB_REC_END:
 			repl_put_key(r, -1, MSG_T_END, &rec.key);
 			if (rec.backup != CONN_SLOT_NONE && rec.backup != self)
-				repl_put_key(r, rec.backup, MSG_T_END,
-				    &rec.key);
+				repl_stage(r, rec.backup, &rec);
 			r->stats.end_sent++;
 			break;
 		case LB_REC_REFRESH:
@@ -275,7 +347,7 @@ repl_drain(struct repl *r)
 }
 
 void
-repl_flush(struct repl *r)
+repl_flush_batch(struct repl *r)
 {
 	int	slot;
 
@@ -284,6 +356,13 @@ repl_flush(struct repl *r)
 	for (slot = 0; slot < REPL_SLOTS; slot++)
 		if (r->p[slot].tx.n > 0)
 			repl_buf_send(r, &r->p[slot].tx, slot);
+}
+
+void
+repl_flush(struct repl *r)
+{
+	repl_flush_batch(r);
+	repl_stage_send(r);
 }
 
 /* lb_rebalance / lb_plan callback: an entry for a new holder. */
@@ -389,6 +468,7 @@ repl_on_event(void *arg, enum cluster_event ev, uint16_t slot,
 		if (ev == CLUSTER_E_RESTART)
 			peer_drop(r->peer, &m->addr);
 		if (ev != CLUSTER_E_STATE) {
+			repl_stage_forget(r, slot);
 			r->p[slot].done_wait = 0;
 			r->p[slot].planned = 0;
 			r->p[slot].tx.n = 0;
@@ -399,6 +479,7 @@ repl_on_event(void *arg, enum cluster_event ev, uint16_t slot,
 		break;
 	case CLUSTER_E_GONE:
 		peer_drop(r->peer, &m->addr);
+		repl_stage_forget(r, slot);
 		memset(&r->p[slot], 0, sizeof(r->p[slot]));
 		break;
 	}
@@ -614,7 +695,7 @@ repl_on_peer(void *arg, const struct msg_view *v, const uint8_t *raw,
 		return;
 	}
 	repl_rx(r, (uint16_t)slot, v, 1);
-	repl_flush(r);
+	repl_flush_batch(r);
 }
 
 /* claims 17 and 18: apply the new active membership to the tables. */
@@ -818,7 +899,10 @@ repl_open(struct event_base *base, const struct ilbd_conf *conf,
 	struct repl	*r;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL ||
-	    (r->p = calloc(REPL_SLOTS, sizeof(*r->p))) == NULL) {
+	    (r->p = calloc(REPL_SLOTS, sizeof(*r->p))) == NULL ||
+	    (r->stage = calloc(REPL_STAGE_MAX, sizeof(*r->stage))) == NULL) {
+		if (r != NULL)
+			free(r->p);
 		free(r);
 		*cause = strdup("out of memory");
 		return (NULL);
@@ -864,6 +948,7 @@ repl_close(struct repl *r)
 		r->held = h->next;
 		free(h);
 	}
+	free(r->stage);
 	free(r->p);
 	free(r);
 }

@@ -34,7 +34,8 @@ struct repl;
 	X(done_acked, "DONE markers acknowledged")			\
 	X(rebalances, "membership changes applied (claims 17, 18)")	\
 	X(join_timeouts, "joins completed by timeout, not every DONE")	\
-	X(leave_timeouts, "leaves completed by timeout, not every ACK")
+	X(leave_timeouts, "leaves completed by timeout, not every ACK")	\
+	X(backup_flushes, "batches of staged backup copies sent")
 
 struct repl_stats {
 #define REPL_STATS_FIELD(name, help)	uint64_t name;
@@ -50,7 +51,12 @@ struct repl_stats {
 struct repl	*repl_open(struct event_base *, const struct ilbd_conf *,
 		    struct lb *, struct cluster *, char **);
 void		 repl_close(struct repl *);
-/* Send what the decision queued (NEW, END, REFRESH); call once a batch. */
+/*
+ * Send what the decision queued (NEW, END, REFRESH); call once a read
+ * batch. The backup's reliable copies of NEW and END stay staged.
+ */
+void		 repl_flush_batch(struct repl *);
+/* The same, and the staged backup copies too: call every tick. */
 void		 repl_flush(struct repl *);
 /* The active membership changed. */
 void		 repl_members_changed(struct repl *);

@@ -1116,6 +1116,11 @@ repl_results() {
 	    awk '$1 == "orphan" { s += $2; f = 1 } END { if (f) print s }')
 	check "no orphan: mid-connection packets found an entry (orphan=${_o:-missing}, all ILBs)" \
 	    [ "${_o:-1}" -eq 0 ]
+	# the backup's reliable copies leave in tick batches, not one TCP
+	# message each (the running ILBs' counters)
+	_b=$(stat_sum repl_backup_sent); _t=$(stat_sum repl_tcp_sent)
+	check "backup copies batched: ${_t:-?} reliable messages for ${_b:-?} NEW copies and their ENDs" \
+	    test "${_b:-0}" -gt 0 -a "${_t:-0}" -lt "${_b:-0}"
 }
 
 # repl_kill V: kill -9 ILB V and withdraw its route at once; the others
