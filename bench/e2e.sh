@@ -33,8 +33,10 @@
 # no limit; a percentage: each forwarder gets that share of one CPU through
 # a cgroup CPU quota, in 10 ms periods, so that blast, whose sending also
 # pays the receiving kernel's work on a veth, can offer twice the peak of
-# the slowed forwarder), PHASES ("direct ilbd haproxy fwd"), ILBD,
-# FWD_BARE, BLAST, HAPROXY, WRK.
+# the slowed forwarder), PHASES ("direct ilbd haproxy fwd"), ILB_MODE
+# (tun: the ilbd phase's input mode, tun or pcap), SPLIT_CPUS (empty; 1:
+# the HTTP servers on CPU 0 and everything else on the other CPUs, for
+# every phase), ILBD, FWD_BARE, BLAST, HAPROXY, WRK.
 #
 # shellcheck disable=SC2154 # variables set through eval (per-phase names)
 # shellcheck disable=SC2046 # "set -- $(...)" splits a result line on purpose
