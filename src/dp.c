@@ -86,10 +86,15 @@ dp_on_flush(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	dp->flush_pending = 0;
-	if (dp->fwd != NULL)
-		fwd_flush(dp->fwd);
+	/*
+	 * Records first: a NEW that leaves before the SYN it describes
+	 * reaches the cache holders before the client's next packets do,
+	 * which they then forward themselves instead of handing them off.
+	 */
 	if (dp->repl != NULL)
 		repl_flush_batch(dp->repl);
+	if (dp->fwd != NULL)
+		fwd_flush(dp->fwd);
 }
 
 /* Send a packet to the server the decision chose, by DSR or GRE. */
