@@ -58,6 +58,7 @@ FWD_RATES=${FWD_RATES:-25000 50000 100000 200000 400000 0}
 FWD_CPU=${FWD_CPU:-}
 PHASES=${PHASES:-direct ilbd haproxy fwd}
 ILB_MODE=${ILB_MODE:-tun}
+HZ=$(getconf CLK_TCK 2>/dev/null || echo 100)
 SPLIT_CPUS=${SPLIT_CPUS:-}
 ROUNDS=${ROUNDS:-3}
 FWD_BARE=${FWD_BARE:-$top_builddir/bench/fwd_bare}
@@ -86,6 +87,10 @@ NETNS_KEEP_LOGS=${NETNS_KEEP_LOGS:-}
 
 # awk arithmetic on the command line: calc EXPR
 calc() { awk "BEGIN { print $1 }"; }
+
+# cpu_busy: the machine's busy CPU time so far, in USER_HZ ticks (user,
+# nice, system, irq and softirq of every CPU; idle, iowait and steal out).
+cpu_busy() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat; }
 
 # ---------------------------------------------------------------- set-up
 
@@ -252,10 +257,12 @@ EOF
 wrk_run() {
 	_name=$1; _c=$2; _url=$3; shift 3
 	_t=$WRK_T; [ "$_c" -ge "$_t" ] || _t=$_c
+	_busy0=$(cpu_busy)
 	timeout -k 2 $((DUR + 15)) ip netns exec "$NS_CLIENT" "$WRK" \
 	    -t "$_t" -c "$_c" -d "${DUR}s" --timeout 2s \
 	    -s "$NETNS_DIR/report.lua" "$@" "$_url" \
 	    > "$NETNS_DIR/wrk.$_name.out" 2>&1
+	W_BUSY=$(($(cpu_busy) - _busy0))
 	set -- $(sed -n 's/^WRK //p' "$NETNS_DIR/wrk.$_name.out")
 	if [ $# -ne 8 ]; then
 		note "$_name: wrk gave no result:"
@@ -287,12 +294,16 @@ measure_http() {
 	_errs=
 	wrk_run "$1.cps" "$WRK_C" "http://$VIP:$VIP_PORT/" -H "Connection: close"
 	_cps=$(calc "$W_REQ / $W_SECS"); _errs="$_errs cps:$W_ERR"
+	# machine CPU per connection, us (USER_HZ ticks of 1/$HZ s)
+	_ccpu=$(calc "($W_REQ > 0 ? $W_BUSY * 1e6 / $HZ / $W_REQ : 0)")
 	note "$1: new connections: $W_REQ requests in $W_SECS s = $_cps /s (errors $W_ERR; read/close $W_RERR)"
 	wrk_run "$1.rps" "$WRK_C" "http://$VIP:$VIP_PORT/"
 	_rps=$(calc "$W_REQ / $W_SECS"); _errs="$_errs ka:$((W_ERR + W_RERR))"
 	note "$1: keep-alive: $W_REQ requests in $W_SECS s = $_rps /s (errors $W_ERR; read $W_RERR)"
 	wrk_run "$1.dl" "$DL_C" "http://$VIP:$DL_PORT/big"
 	_mbs=$(calc "$W_BYTES / 1e6 / $W_SECS"); _errs="$_errs dl:$W_ERR"
+	_mcpu=$(calc "($W_BYTES > 0 ? $W_BUSY * 1e12 / $HZ / $W_BYTES : 0)")
+	eval "C_$1=\"\${C_$1:-}\${C_$1:+; }$(printf '%.0f %.0f 0' "$_ccpu" "$_mcpu")\""
 	note "$1: download: $W_BYTES bytes ($W_REQ files of $BIG_MB MiB) in $W_SECS s = $_mbs MB/s (errors $W_ERR; read/close $W_RERR)"
 	# the per-round list ("cps rps MB/s; ...")
 	eval "L_$1=\"\${L_$1:-}\${L_$1:+; }$(printf '%.0f %.0f %.1f' "$_cps" "$_rps" "$_mbs")\""
@@ -598,6 +609,9 @@ for _p in direct ilbd haproxy; do
 		    "$_m" "$(ratio "$_m" "$D_M")"
 	fi
 	echo "    rounds: $_rl; wrk errors:$_e"
+	eval "_cl=\${C_${_p}:-}"
+	printf '    machine CPU: %.0f us per new connection, %.0f us per MB downloaded (medians; rounds: %s)\n' \
+	    "$(median "$_cl" 1)" "$(median "$_cl" 2)" "$_cl"
 done
 if has_phase fwd; then
 	echo "forwarding, 1 node, $FWD_FLOWS flows of 40-byte TCP to the VIP (blast on the LAN), delivered to the servers${FWD_CPU:+, each forwarder limited to $FWD_CPU % of a CPU}:"
