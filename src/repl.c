@@ -253,7 +253,7 @@ repl_new_to_joiners(struct repl *r, const struct lb_record *rec)
 }
 
 /*
- * claim 11, the backup's reliable copy of a NEW or END: staged, and sent
+ * The backup's reliable copy of a NEW or END (repl_drain()): staged, and sent
  * by the next repl_flush() (the 100 ms tick, a membership change, a
  * transfer or DONE to any member, or a full stage), not after every read
  * batch as the multicast copy is. One TCP write then carries a tick's
