@@ -303,7 +303,7 @@ measure_http() {
 	wrk_run "$1.dl" "$DL_C" "http://$VIP:$DL_PORT/big"
 	_mbs=$(calc "$W_BYTES / 1e6 / $W_SECS"); _errs="$_errs dl:$W_ERR"
 	_mcpu=$(calc "($W_BYTES > 0 ? $W_BUSY * 1e12 / $HZ / $W_BYTES : 0)")
-	eval "C_$1=\"\${C_$1:-}\${C_$1:+; }$(printf '%.0f %.0f 0' "$_ccpu" "$_mcpu")\""
+	eval "C_$1=\"\${C_$1:-}\${C_$1:+; }$(printf '%.0f %.0f' "$_ccpu" "$_mcpu")\""
 	note "$1: download: $W_BYTES bytes ($W_REQ files of $BIG_MB MiB) in $W_SECS s = $_mbs MB/s (errors $W_ERR; read/close $W_RERR)"
 	# the per-round list ("cps rps MB/s; ...")
 	eval "L_$1=\"\${L_$1:-}\${L_$1:+; }$(printf '%.0f %.0f %.1f' "$_cps" "$_rps" "$_mbs")\""
@@ -577,10 +577,10 @@ fi
 # ---------------------------------------------------------------- report
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }'; }
-# median LIST FIELD: the median of field FIELD (1 cps, 2 rps, 3 MB/s) over
-# the rounds in LIST ("c r m; c r m; ...").
+# median LIST FIELD: the median of field FIELD over the rounds in LIST
+# ("c r m; c r m; ...": 1 cps, 2 rps, 3 MB/s; or the CPU list "c m; ...").
 median() {
-	echo "$1" | tr ';' '\n' | awk -v f="$2" 'NF >= 3 { print $f }' | sort -g |
+	echo "$1" | tr ';' '\n' | awk -v f="$2" 'NF >= f { print $f }' | sort -g |
 	    awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print v[(NR + 1) / 2];
 		else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
