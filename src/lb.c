@@ -1376,6 +1376,27 @@ lb_ltoc_hit(struct lb *lb, struct conn_entry *e, const struct lb_pkt *p,
 }
 
 /*
+ * A closing entry at a holder that is not the owner: the client may have
+ * opened a new connection on the same tuple, whose SYN went to the owner
+ * (every SYN does) and whose NEW has not reached self yet. Sending the
+ * packet to the old connection's server would cost the new connection a
+ * stall or a reset, so the owner, which saw that SYN, decides. Not when
+ * the packet came by handoff (never handed on), nor while self is leaving
+ * (not a member: its own entries are the reference). The price: the last
+ * ACK of a connection the client closed first takes one handoff more.
+ */
+static int
+lb_closing_to_owner(struct lb *lb, const struct conn_entry *e,
+    const struct lb_pkt *p)
+{
+	if (e->state != CONN_CLOSING || p->by_handoff ||
+	    lb->self == LB_SELF_NONE || lb_is_self(lb, p->owner))
+		return (0);
+	lb->stats.closing_to_owner++;
+	return (1);
+}
+
+/*
  * claim 14: a non-SYN. Owner or backup: the LTOC entry. Anyone else (and
  * a backup or owner without an entry): the cache; claim 15: no cache hit
  * or no cache at all hands the packet to the owner. A node that is not a
@@ -1390,10 +1411,15 @@ lb_other(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
 
 	if (lb->self == LB_SELF_NONE || lb_is_self(lb, p->owner) ||
 	    lb_is_self(lb, p->backup)) {
-		if ((e = ltoc_lookup(&lb->ltoc, &p->pi->key)) != NULL)
+		if ((e = ltoc_lookup(&lb->ltoc, &p->pi->key)) != NULL) {
+			if (lb_closing_to_owner(lb, e, p))
+				return (lb_handoff(lb, p, act));
 			return (lb_ltoc_hit(lb, e, p, act));
+		}
 	}
 	if ((e = cache_peek(&lb->cache, &p->pi->key)) != NULL) {
+		if (lb_closing_to_owner(lb, e, p))
+			return (lb_handoff(lb, p, act));
 		last = e->last;
 		before = e->state;
 		lb_cache_update(lb, e, p);

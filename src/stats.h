@@ -78,7 +78,8 @@
 	X(frag_held, "later fragments held until their first fragment came") \
 	X(est_deferred, "handshakes completed here: their REFRESH deferred") \
 	X(est_refresh_now, "handshake REFRESHes queued at once: ring full") \
-	X(est_refresh_skipped, "deferred REFRESHes dropped: closing or gone")
+	X(est_refresh_skipped, "deferred REFRESHes dropped: closing or gone") \
+	X(closing_to_owner, "non-owner hit a closing entry: handed to the owner")
 
 struct lb_stats {
 #define LB_STATS_FIELD(name, help)	uint64_t name;

@@ -522,9 +522,76 @@ test_rst_queues_end(void **state)
 	assert_int_equal(r.type, LB_REC_END);
 	assert_int_equal(r.owner, TEST_SLOT0 + 0);
 	assert_int_equal(w->lb[1].stats.end_queued, 1);
+	/* the next one meets a closing entry: the owner decides, no END */
 	assert_int_equal(test_send(&w->lb[1], SVC_WLC, sport, PKT_TH_RST, 0,
-	    T0 + 2, &act), LB_FORWARD);
+	    T0 + 2, &act), LB_HANDOFF);
+	assert_int_equal(w->lb[1].stats.closing_to_owner, 1);
 	assert_int_equal(lb_queue_len(&w->lb[1]), 0);
+	test_world_free(w);
+}
+
+/*
+ * The client reuses the tuple of a closed connection. The owner takes the
+ * new SYN, but its NEW has not reached the cache holder and the backup,
+ * which still hold the old connection's closing entry: their packets go
+ * to the owner, which knows the new server. A packet that came by handoff
+ * is not handed on; once the NEW is learnt they forward it themselves.
+ */
+static void
+test_closing_entry_to_owner(void **state)
+{
+	struct test_world	*w = test_world_new(3, 1024, 1024);
+	struct lb_action	 act;
+	uint16_t		 sport = test_find(w, SVC_WLC, 0, 2);
+	unsigned int		 srv;
+
+	(void)state;
+	assert_int_equal(test_send(&w->lb[0], SVC_WLC, sport, PKT_TH_SYN, 0,
+	    T0, &act), LB_FORWARD);
+	test_broadcast(w, 0, T0);
+	assert_int_equal(test_send(&w->lb[1], SVC_WLC, sport,
+	    PKT_TH_FIN | PKT_TH_ACK, 0, T0 + 1, &act), LB_FORWARD);
+	assert_int_equal(act.path, LB_PATH_CACHE);
+	test_broadcast(w, 1, T0 + 1);		/* END */
+	assert_int_equal(test_entry(&w->lb[2], SVC_WLC, sport)->state,
+	    CONN_CLOSING);
+	/* the new connection's SYN reaches its owner; no NEW delivered */
+	assert_int_equal(test_send(&w->lb[0], SVC_WLC, sport, PKT_TH_SYN, 0,
+	    T0 + 2, &act), LB_FORWARD);
+	assert_int_equal(w->lb[0].stats.port_reuse, 1);
+	srv = act.server;
+	assert_int_equal(test_send(&w->lb[1], SVC_WLC, sport, PKT_TH_ACK, 0,
+	    T0 + 3, &act), LB_HANDOFF);
+	assert_int_equal(act.member, TEST_SLOT0 + 0);
+	assert_int_equal(w->lb[1].stats.closing_to_owner, 1);
+	assert_int_equal(w->lb[1].stats.forward_cache, 1);
+	assert_int_equal(test_send(&w->lb[2], SVC_WLC, sport, PKT_TH_ACK, 0,
+	    T0 + 3, &act), LB_HANDOFF);
+	assert_int_equal(act.member, TEST_SLOT0 + 0);
+	assert_int_equal(w->lb[2].stats.closing_to_owner, 1);
+	assert_int_equal(w->lb[2].stats.forward_backup, 0);
+	/* the owner forwards them by its new entry */
+	assert_int_equal(test_send(&w->lb[0], SVC_WLC, sport, PKT_TH_ACK, 1,
+	    T0 + 3, &act), LB_FORWARD);
+	assert_int_equal(act.path, LB_PATH_OWNER);
+	assert_int_equal(act.server, srv);
+	/* by handoff (views disagree): from the entry, never handed on */
+	assert_int_equal(test_send(&w->lb[1], SVC_WLC, sport, PKT_TH_ACK, 1,
+	    T0 + 3, &act), LB_FORWARD);
+	assert_int_equal(act.path, LB_PATH_CACHE);
+	assert_int_equal(w->lb[1].stats.closing_to_owner, 1);
+	/* the NEW arrives: the holders forward to the new server */
+	assert_int_equal(test_broadcast(w, 0, T0 + 4), 1);
+	assert_int_equal(test_send(&w->lb[1], SVC_WLC, sport, PKT_TH_ACK, 0,
+	    T0 + 5, &act), LB_FORWARD);
+	assert_int_equal(act.path, LB_PATH_CACHE);
+	assert_int_equal(act.server, srv);
+	assert_int_equal(test_send(&w->lb[2], SVC_WLC, sport, PKT_TH_ACK, 0,
+	    T0 + 5, &act), LB_FORWARD);
+	assert_int_equal(act.path, LB_PATH_BACKUP);
+	assert_int_equal(act.server, srv);
+	assert_int_equal(w->lb[1].stats.closing_to_owner, 1);
+	assert_int_equal(w->lb[2].stats.closing_to_owner, 1);
 	test_world_free(w);
 }
 
@@ -1642,6 +1709,7 @@ main(void)
 		cmocka_unit_test(test_no_service),
 		cmocka_unit_test(test_no_healthy_server),
 		cmocka_unit_test(test_port_reuse_after_close),
+		cmocka_unit_test(test_closing_entry_to_owner),
 		cmocka_unit_test(test_expiry_releases_server),
 		cmocka_unit_test(test_single_member_owns_all),
 		cmocka_unit_test(test_no_members),

@@ -1,0 +1,183 @@
+#!/bin/sh
+# test_port_reuse.sh: the client opens a new connection on the tuple of one
+# that just closed (same source port), and the ILB its packets reach holds
+# the old connection's closing entry in its cache but has not learnt the
+# new one: nftables drops the multicast NEW there.  The owner saw the new
+# SYN (every SYN goes to its owner) and chose another server; the cache
+# holder must hand the packets of the new connection to the owner instead
+# of sending them to the old connection's server, which would answer with
+# a reset or nothing at all.
+#
+# The ILB the router's ECMP picks for a tuple is found by trying source
+# ports until one reaches an ILB that is neither owner nor backup (such an
+# ILB learns a connection only from the multicast NEW, never over TCP).
+# The router hashes the tuple itself (fib_multipath_hash_policy 3, fields
+# addresses, protocol and ports): with policy 1 a forwarded packet that
+# already carries an L4 hash is placed by it, and a veth keeps the hash
+# the client's socket gave it (random per socket), so two connections on
+# one tuple could take different ILBs here, which a real router would not.
+# shellcheck disable=SC2046 # "set -- $(get ...)" splits the answer on purpose
+# shellcheck source=tests/netns/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+ILBCTL=${ILBCTL:-$top_builddir/src/ilbctl}
+REUSE_TABLE=ilbt_reuse
+PORT0=${PORT0:-41000}
+TRIES=${TRIES:-30}
+: "${ILB_SCHEDULER:=rr}"	# the owner picks another server each time
+export ILB_SCHEDULER
+
+# ctl I ARGS...: ilbctl on ILB I's socket (the path works from the host).
+ctl() {
+	_i=$1; shift
+	timeout 10 "$ILBCTL" -s "$NETNS_DIR/ilb$_i.sock" "$@"
+}
+
+# ctl_stat I NAME: counter NAME of ILB I (show stats).
+ctl_stat() { ctl "$1" show stats | awk -v k="$2" '$1 == k { print $2 }'; }
+
+# direct_rx I: packets ILB I read from its input (not handed off to it).
+direct_rx() { echo $(($(ctl_stat "$1" rx) - $(ctl_stat "$1" handoff_in))); }
+
+# get PORT [TIMEOUT]: one GET from the client's source port PORT; prints
+# the answering server's name and the HTTP status ("- error" on failure).
+# The client reads until the server closes and only then closes, so it
+# never holds the tuple in TIME_WAIT and can use it again at once.
+get() {
+	ip netns exec "$NS_CLIENT" "$PYTHON" - "$CLIENT_ADDR" "$1" "$VIP" \
+	    "$VIP_PORT" "${2:-2}" <<'EOF' 2> /dev/null || echo "- error"
+import socket, sys
+src, sport, dst, dport, tmo = sys.argv[1:6]
+s = socket.socket()
+s.settimeout(float(tmo))
+s.bind((src, int(sport)))
+s.connect((dst, int(dport)))
+s.sendall(b"GET /reuse HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+data = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    data += b
+s.close()
+head, _, body = data.partition(b"\r\n\r\n")
+print(body.decode() or "-", head.split()[1].decode())
+EOF
+}
+
+# role I PORT: ILB I's role for the client's tuple from PORT (owner, backup
+# or neither), from show owner.
+role() {
+	ctl "$1" show owner "$CLIENT_ADDR:$2" "$VIP:$VIP_PORT" |
+	    awk -v me="$(ilb_id "$1")" '
+		$1 == "owner" && $2 == me { r = "owner" }
+		$1 == "backup" && $2 == me { r = "backup" }
+		END { print r ? r : "neither" }'
+}
+
+# drop_new I: in ILB I's namespace, drop every multicast NEW (type 2 at
+# offset 5 of the UDP payload) arriving on the cluster port.
+drop_new() {
+	ip netns exec "$(ns_ilb "$1")" nft -f - <<EOF
+table inet $REUSE_TABLE {
+  chain input {
+    type filter hook input priority -10; policy accept;
+    udp dport $GROUP_PORT @th,104,8 2 counter drop
+  }
+}
+EOF
+}
+
+# drop_count I: NEW datagrams drop_new dropped in ILB I.
+drop_count() {
+	ip netns exec "$(ns_ilb "$1")" nft list table inet "$REUSE_TABLE" |
+	    sed -n 's/.*counter packets \([0-9]*\) .*/\1/p'
+}
+
+# count_old S: in server S's namespace, count (netdev ingress) every packet
+# from the client's tuple.  old_count S: how many.
+count_old() {
+	ip netns exec "$(ns_srv "$1")" nft -f - <<EOF
+table netdev $REUSE_TABLE {
+  chain in {
+    type filter hook ingress device eth0 priority -10; policy accept;
+    ip saddr $CLIENT_ADDR tcp sport $PORT counter
+  }
+}
+EOF
+}
+old_count() {
+	ip netns exec "$(ns_srv "$1")" nft list table netdev "$REUSE_TABLE" |
+	    sed -n 's/.*counter packets \([0-9]*\) .*/\1/p'
+}
+
+# cache_closing I: ILB I's cache entry for the tuple is in state closing.
+cache_closing() {
+	ctl "$1" show owner "$CLIENT_ADDR:$PORT" "$VIP:$VIP_PORT" |
+	    grep -q '^cache .* closing '
+}
+
+# grew A B: B is a number greater than A (A missing counts as 0).
+grew() { is_num "$2" && [ "$2" -gt "${1:-0}" ]; }
+
+require_ilbd
+[ -x "$ILBCTL" ] || need "no $ILBCTL (build it first)"
+command -v nft > /dev/null 2>&1 || need "needs nft (apt-get install nftables)"
+netns_setup
+check "topology up" topo_up
+check "servers answer" start_servers
+check "3 ILBs start (tun, dsr, $ILB_SCHEDULER)" start_ilbs tun dsr
+check "each ILB log shows the two others joined" wait_members 10
+check "the router's ECMP hashes the tuple (policy 3)" \
+    sysctl_set "$NS_ROUTER" net.ipv4.fib_multipath_hash_policy=3 \
+    net.ipv4.fib_multipath_hash_fields=0x0037
+if [ "$fail" -ne 0 ]; then show_logs 20; finish; exit 1; fi
+
+# Find a source port whose packets reach an ILB that neither owns nor backs
+# up the connection; the first GET on it is the old connection.
+PORT='' X='' FIRST=''
+p=$PORT0
+while [ "$p" -lt $((PORT0 + TRIES)) ]; do
+	for j in $(seq 1 "$N_ILB"); do eval "rx0_$j=$(direct_rx "$j")"; done
+	set -- $(get "$p")
+	for j in $(seq 1 "$N_ILB"); do
+		eval "_d=\$((\$(direct_rx $j) - rx0_$j))"
+		# shellcheck disable=SC2154 # _d is set through eval
+		note "port $p: ilb$j read $_d, $(role "$j" "$p"); answer $*"
+		if [ "$_d" -gt 0 ] && [ "$2" = 200 ] &&
+		    [ "$(role "$j" "$p")" = neither ]; then
+			PORT=$p X=$j FIRST=$1
+		fi
+	done
+	[ -z "$PORT" ] || break
+	p=$((p + 1))
+done
+check "a source port reaches an ILB that is neither owner nor backup (port ${PORT:-none}, ilb${X:-?}, first answer from ${FIRST:-nobody})" \
+    [ -n "$PORT" ]
+if [ -z "$PORT" ]; then show_logs 10; finish; exit 1; fi
+note "ilb$X for port $PORT: $(ctl "$X" show owner "$CLIENT_ADDR:$PORT" "$VIP:$VIP_PORT" | tr '\n' ' ')"
+
+check "ilb$X's cache holds the first connection, closing" cache_closing "$X"
+check "ilb$X drops multicast NEW from now on" drop_new "$X"
+h0=$(ctl_stat "$X" closing_to_owner)
+
+# The new connection on the same tuple: its SYN reaches the owner by
+# handoff, the owner picks the next server (rr); its other packets reach
+# ilb$X, which never learns the NEW.
+OLD=${FIRST#srv}
+check "$FIRST counts what reaches it from port $PORT" count_old "$OLD"
+set -- $(get "$PORT" 3)
+note "second GET from port $PORT: answered by $1, code $2"
+check "the second connection on the tuple succeeds (code $2)" [ "$2" = 200 ]
+check "another server answers it ($FIRST first, $1 now)" \
+    test "$1" != "$FIRST" -a "$1" != -
+check "ilb$X dropped the NEW ($(drop_count "$X") datagrams)" \
+    [ "$(drop_count "$X")" -gt 0 ]
+check "nothing of the new connection reached the old server $FIRST ($(old_count "$OLD") packets)" \
+    [ "$(old_count "$OLD")" -eq 0 ]
+h1=$(ctl_stat "$X" closing_to_owner)
+check "ilb$X handed the packets that met the closing entry to the owner (closing_to_owner ${h0:-missing} -> ${h1:-missing})" \
+    grew "$h0" "$h1"
+check_alive
+[ "$fail" -eq 0 ] || show_logs 15
+finish
