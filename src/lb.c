@@ -1029,7 +1029,9 @@ lb_est_entry(struct lb *lb, const struct lb_est *x)
  * (a quarter of syn_timeout_s if that is less) whose connection is still
  * established; one that closed meanwhile sent END instead. The ring is
  * in time order: the first younger one ends the walk, which is at most
- * LB_EST_RING long.
+ * LB_EST_RING long. A full record queue ends it too: the rest wait for
+ * the next tick instead of being lost as queue_full (the delay is at
+ * most a quarter of syn_timeout_s, so a few ticks more are harmless).
  */
 static void
 lb_est_flush(struct lb *lb, uint64_t now)
@@ -1043,7 +1045,8 @@ lb_est_flush(struct lb *lb, uint64_t now)
 		delay = LB_EST_DELAY_MS;
 	while (lb->est_head != lb->est_tail) {
 		x = &lb->est[lb->est_head & (LB_EST_RING - 1)];
-		if (now < x->at + delay)
+		if (now < x->at + delay ||
+		    lb->qtail - lb->qhead >= LB_QUEUE_LEN)
 			break;
 		if ((e = lb_est_entry(lb, x)) != NULL &&
 		    e->state == CONN_ESTABLISHED)
@@ -1268,9 +1271,12 @@ lb_syn_owner(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
 /*
  * Owner without an entry for a non-SYN: with scheduler "hash" the server
  * is recomputed (stateless fallback) and the entry re-created as
- * established with a NEW. The same while SYNs go stateless (LTOC nearly
- * full), but the entry starts in state syn: a forged ACK holds it for a
- * SYN timeout only, the connection's next packet establishes it.
+ * established with a NEW, and a deferred REFRESH as in lb_ltoc_hit(): the
+ * NEW makes the other holders' copies syn, the REFRESH established, so
+ * they do not expire after syn_timeout_s. The same while SYNs go
+ * stateless (LTOC nearly full), but the entry starts in state syn: a
+ * forged ACK holds it for a SYN timeout only, the connection's next
+ * packet establishes it.
  * Otherwise the packet is an orphan.
  */
 static int
@@ -1295,6 +1301,8 @@ lb_owner_miss(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
 		lb_queue_put(lb, LB_REC_NEW, e);
 		if (PKT_IS_END(p->pi))
 			lb_ltoc_update(lb, e, p);
+		else if (stateless)
+			lb_est_defer(lb, e, 0, p->now);
 	}
 	return (lb_forward(lb, act, p->svc, (unsigned int)server,
 	    LB_PATH_HASH));

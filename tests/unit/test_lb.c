@@ -648,6 +648,23 @@ test_owner_without_entry_hash_fallback(void **state)
 	assert_int_equal(lb_decide(lb, &pi, 0, T0 + 1, &act), LB_FORWARD);
 	assert_int_equal(act.path, LB_PATH_OWNER);
 	assert_int_equal(lb->stats.hash_fallback, 1);
+	/*
+	 * The NEW gives the backup a copy in state syn; the deferred
+	 * REFRESH makes it established, as the owner's is.
+	 */
+	assert_int_equal(lb_learn_new(&w->lb[1], &r, T0), 0);
+	assert_int_equal(test_entry(&w->lb[1], SVC_HASH, sport)->state,
+	    CONN_SYN);
+	assert_int_equal(lb->stats.est_deferred, 1);
+	assert_int_equal(lb_queue_len(lb), 0);
+	lb_tick(lb, T0 + LB_EST_DELAY_MS, 100);
+	assert_true(lb_queue_pop(lb, &r));
+	assert_int_equal(r.type, LB_REC_REFRESH);
+	assert_memory_equal(&r.key, &pi.key, sizeof(pi.key));
+	assert_int_equal(lb_refresh(&w->lb[1], &r.key, T0 + LB_EST_DELAY_MS),
+	    0);
+	assert_int_equal(test_entry(&w->lb[1], SVC_HASH, sport)->state,
+	    CONN_ESTABLISHED);
 	test_world_free(w);
 }
 
@@ -1098,6 +1115,42 @@ test_est_ring_full(void **state)
 	test_send(lb, SVC_WLC, 1000, PKT_TH_ACK, 0, T0 + 2001, &act);
 	assert_int_equal(lb->stats.est_deferred, LB_EST_RING + 1);
 	assert_int_equal(lb->stats.est_refresh_now, 1);
+	test_world_free(w);
+}
+
+/*
+ * A full record queue at the tick: the pending REFRESHes stay in the ring
+ * for the next tick instead of being dropped as queue_full.
+ */
+static void
+test_est_queue_full(void **state)
+{
+	struct test_world	*w = test_world_new(1, 1U << 14, 0);
+	struct lb		*lb = &w->lb[0];
+	struct lb_action	 act;
+	struct lb_record	 r;
+	struct flow_key		 k = test_pkt(SVC_WLC, 80, 999, 0).key;
+	unsigned int		 i;
+
+	(void)state;
+	test_send(lb, SVC_WLC, 999, PKT_TH_SYN, 0, T0, &act);
+	test_send(lb, SVC_WLC, 999, PKT_TH_ACK, 0, T0 + 1, &act);
+	assert_int_equal(lb->stats.est_deferred, 1);
+	/* NEWs of other connections fill the queue */
+	for (i = 1; lb_queue_len(lb) < LB_QUEUE_LEN; i++)
+		assert_int_equal(test_send(lb, SVC_WLC, (uint16_t)(1000 + i),
+		    PKT_TH_SYN, 0, T0 + 2, &act), LB_FORWARD);
+	lb_tick(lb, T0 + 1 + LB_EST_DELAY_MS, 100);
+	assert_int_equal(lb->stats.queue_full, 0);
+	assert_int_equal(lb->stats.refresh_queued, 0);
+	assert_int_equal(lb->stats.est_refresh_skipped, 0);
+	while (lb_queue_pop(lb, &r))
+		assert_int_equal(r.type, LB_REC_NEW);
+	lb_tick(lb, T0 + 101 + LB_EST_DELAY_MS, 100);
+	assert_true(lb_queue_pop(lb, &r));
+	assert_int_equal(r.type, LB_REC_REFRESH);
+	assert_memory_equal(&r.key, &k, sizeof(k));
+	assert_int_equal(lb_queue_len(lb), 0);
 	test_world_free(w);
 }
 
@@ -1702,6 +1755,7 @@ main(void)
 		cmocka_unit_test(test_est_entry_moved),
 		cmocka_unit_test(test_est_delay_capped),
 		cmocka_unit_test(test_est_ring_full),
+		cmocka_unit_test(test_est_queue_full),
 		cmocka_unit_test(test_refuse_reasons),
 		cmocka_unit_test(test_owner_without_entry_orphan),
 		cmocka_unit_test(test_owner_without_entry_hash_fallback),
