@@ -390,6 +390,7 @@ dp_open_input(struct dp *dp, char **cause)
 		if ((dp->tun = tun_open(dp->base, conf->input.device,
 		    dp_on_input, dp, cause)) == NULL)
 			return (-1);
+		(void)tun_fit_mtu(dp->tun, conf);	/* logs a failure */
 		return (tun_route_vips(dp->tun, conf, cause));
 	}
 	if ((filter = capture_filter(conf)) == NULL) {
@@ -764,6 +765,8 @@ dp_reload(struct dp *dp, const struct ilbd_conf *newconf, char *summary,
 		free(*cause);
 		*cause = NULL;
 	}
+	if (dp->tun != NULL)
+		(void)tun_fit_mtu(dp->tun, newconf);	/* GRE servers */
 	if (dp->cap != NULL && (filter = capture_filter(newconf)) != NULL) {
 		if (capture_set_filter(dp->cap, filter, cause) == -1) {
 			log_warnx("reload: capture filter: %s",

@@ -39,6 +39,7 @@ struct tun {
 	uint8_t			*buf;		/* TUN_BUFSIZE bytes */
 	struct ilb_addr		*routes;	/* VIPs routed into the device */
 	unsigned int		 nroutes;	/* up to CONF_SERVICES_MAX */
+	unsigned int		 mtu;		/* set by tun_fit_mtu(), or 0 */
 	struct tun_stats	 stats;
 };
 
@@ -148,6 +149,92 @@ tun_open(struct event_base *base, const char *ifname, tun_cb cb, void *arg,
 fail:
 	tun_close(t);
 	return (NULL);
+}
+
+/*
+ * The bytes GRE adds to a packet ilbd sends on: a handoff to another ILB
+ * (outer header of the cluster's family, GRE with key: 28 or 48) or, with
+ * forward = "gre", to a server (no key: 24 or 44).
+ */
+unsigned int
+tun_gre_overhead(const struct ilbd_conf *conf)
+{
+	unsigned int	i, j, o, max;
+
+	max = conf->cluster.group.family == AF_INET6 ? 48 : 28;
+	for (i = 0; i < conf->nservices; i++) {
+		if (conf->services[i].forward != FORWARD_GRE)
+			continue;
+		for (j = 0; j < conf->services[i].nservers; j++) {
+			o = conf->services[i].servers[j].addr.family ==
+			    AF_INET6 ? 44 : 24;
+			if (o > max)
+				max = o;
+		}
+	}
+	return (max);
+}
+
+unsigned int
+tun_mtu_for(unsigned int if_mtu, unsigned int overhead)
+{
+	if (if_mtu < TUN_MTU_MIN + overhead)
+		return (TUN_MTU_MIN);
+	return (if_mtu - overhead);
+}
+
+/*
+ * A handoff adds GRE to the packet, so one that filled the
+ * interface's MTU could not be handed off. The device's MTU is the
+ * interface's less that overhead: the kernel, routing a larger packet
+ * into the device, answers the client with ICMP "fragmentation needed"
+ * or ICMPv6 "packet too big" as a router on a tunnel does (or fragments
+ * it, DF clear), and path MTU discovery keeps handed-off packets whole.
+ * A failure leaves the kernel's default (1500) and is logged.
+ */
+int
+tun_fit_mtu(struct tun *t, const struct ilbd_conf *conf)
+{
+	struct ifreq	ifr;
+	unsigned int	over, mtu;
+	int		s;
+
+	if ((s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		goto fail;
+	memset(&ifr, 0, sizeof(ifr));
+	util_strlcpy(ifr.ifr_name, conf->node.interface,
+	    sizeof(ifr.ifr_name));
+	if (ioctl(s, SIOCGIFMTU, &ifr) == -1 || ifr.ifr_mtu <= 0)
+		goto fail;
+	over = tun_gre_overhead(conf);
+	mtu = tun_mtu_for((unsigned int)ifr.ifr_mtu, over);
+	if (mtu == t->mtu) {			/* a reload that changes none */
+		close(s);
+		return (0);
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	util_strlcpy(ifr.ifr_name, t->name, sizeof(ifr.ifr_name));
+	ifr.ifr_mtu = (int)mtu;
+	if (ioctl(s, SIOCSIFMTU, &ifr) == -1)
+		goto fail;
+	close(s);
+	t->mtu = mtu;
+	log_info("tun device %s: mtu %u (%s's less %u for GRE)", t->name, mtu,
+	    conf->node.interface, over);
+	return (0);
+fail:
+	log_warn("tun device %s: mtu from %s not set, handoffs of "
+	    "full-size packets will be dropped (too_big)", t->name,
+	    conf->node.interface);
+	if (s != -1)
+		close(s);
+	return (-1);
+}
+
+unsigned int
+tun_mtu(const struct tun *t)
+{
+	return (t->mtu);
 }
 
 int

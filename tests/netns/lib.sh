@@ -98,6 +98,19 @@ sysctl_set() {
 	ip netns exec "$_ns" sysctl -qw "$@" > /dev/null
 }
 
+# router_tuple_hash: the router places each IPv4 packet by its own hash of
+# the tuple (fib_multipath_hash_policy 3, fields addresses, protocol and
+# ports), as a real router does.  With policy 1 a forwarded packet that
+# already carries an L4 hash is placed by it, and a veth keeps the hash
+# the client's socket gave it: random per socket and changed after a
+# retransmission timeout, so here a connection's packets can move to
+# another ILB on a retransmission, and two connections on one tuple can
+# take different ILBs.
+router_tuple_hash() {
+	sysctl_set "$NS_ROUTER" net.ipv4.fib_multipath_hash_policy=3 \
+	    net.ipv4.fib_multipath_hash_fields=0x0037
+}
+
 # netns_list: our namespaces (exact tag prefix).
 netns_list() {
 	ip netns list 2>/dev/null | awk -v p="$NETNS_TAG-" \

@@ -11,11 +11,8 @@
 # The ILB the router's ECMP picks for a tuple is found by trying source
 # ports until one reaches an ILB that is neither owner nor backup (such an
 # ILB learns a connection only from the multicast NEW, never over TCP).
-# The router hashes the tuple itself (fib_multipath_hash_policy 3, fields
-# addresses, protocol and ports): with policy 1 a forwarded packet that
-# already carries an L4 hash is placed by it, and a veth keeps the hash
-# the client's socket gave it (random per socket), so two connections on
-# one tuple could take different ILBs here, which a real router would not.
+# The router hashes the tuple itself (router_tuple_hash in lib.sh), so that
+# both connections on the tuple take the same ILB, as with a real router.
 # shellcheck disable=SC2046 # "set -- $(get ...)" splits the answer on purpose
 # shellcheck source=tests/netns/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -128,9 +125,7 @@ check "topology up" topo_up
 check "servers answer" start_servers
 check "3 ILBs start (tun, dsr, $ILB_SCHEDULER)" start_ilbs tun dsr
 check "each ILB log shows the two others joined" wait_members 10
-check "the router's ECMP hashes the tuple (policy 3)" \
-    sysctl_set "$NS_ROUTER" net.ipv4.fib_multipath_hash_policy=3 \
-    net.ipv4.fib_multipath_hash_fields=0x0037
+check "the router's ECMP hashes the tuple (policy 3)" router_tuple_hash
 if [ "$fail" -ne 0 ]; then show_logs 20; finish; exit 1; fi
 
 # Find a source port whose packets reach an ILB that neither owns nor backs

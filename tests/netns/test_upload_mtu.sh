@@ -1,0 +1,119 @@
+#!/bin/sh
+# test_upload_mtu.sh: full-size uploads that must be handed off.  Three
+# ILBs (tun, dsr) without a cache (cache_size = 0), so an ILB that neither
+# owns nor backs up a connection hands every packet of it to the owner in
+# GRE (claim 15), 28 bytes larger.  Every link has MTU 1500 and the client
+# does path MTU discovery (DF set), as most clients do.  A 1500-byte
+# segment in GRE no longer fits the LAN; ilbd cannot send it, and without
+# an ICMP to the client the upload stalls for good.  ilbd gives its TUN
+# device the LAN's MTU less the GRE overhead (1472), so the kernel of the
+# ILB answers such a segment with ICMP "fragmentation needed" and the
+# client sends smaller ones, which fit in GRE.
+#
+# The router hashes the tuple itself (router_tuple_hash in lib.sh): a
+# retransmission stays on its ILB, as with a real router, instead of taking
+# another ILB that need not hand it off.
+#
+# $N (30) HTTP POSTs of $SIZE (102400) random bytes, each on a new
+# connection; httpd.py answers with the length and SHA-256 it received.
+# Passes only if every answer matches, some ILB handed packets off, the
+# ILBs' kernels sent ICMP "fragmentation needed", and no handoff was too
+# big for GRE.
+# shellcheck source=tests/netns/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+N=${N:-30}
+SIZE=${SIZE:-102400}
+MAXT=${MAXT:-5}         # curl --max-time per upload, seconds
+PROBE=3                 # if the first PROBE uploads all fail, stop there
+ILB_CACHE_SIZE=0        # read by ilb_conf in lib.sh
+
+# upload I: POST $NETNS_DIR/upload on a new connection; appends
+# "I code length sha256" to $NETNS_DIR/uploads.
+upload() {
+	_r=$(timeout --foreground -k 2 $((MAXT + 5)) \
+	    ip netns exec "$NS_CLIENT" curl -s --http1.1 --max-time "$MAXT" \
+	    -H 'Connection: close' -H 'Expect:' \
+	    -H 'Content-Type: application/octet-stream' \
+	    --data-binary "@$NETNS_DIR/upload" -w ' %{http_code}' \
+	    "http://$VIP:$VIP_PORT/up$1" 2>/dev/null)
+	# the body "LENGTH SHA256", then the code
+	# shellcheck disable=SC2086 # split into fields
+	set -- "$1" $_r
+	if [ $# -eq 4 ]; then
+		echo "$1 $4 $2 $3"
+	else
+		echo "$1 ${2:-000} - -"
+	fi >> "$NETNS_DIR/uploads"
+}
+
+# ilb_snmp_sum GROUP FIELD: the counter summed over the ILB namespaces.
+ilb_snmp_sum() {
+	_s=0
+	for _i in $(seq 1 "$N_ILB"); do
+		_s=$((_s + $(snmp "$(ns_ilb "$_i")" "$1" "$2")))
+	done
+	echo "$_s"
+}
+
+# tun_mtus: "ilb1=MTU ilb2=MTU ..." of the TUN devices.
+tun_mtus() {
+	for _i in $(seq 1 "$N_ILB"); do
+		printf 'ilb%s=%s ' "$_i" "$(ip -n "$(ns_ilb "$_i")" -o link show ilb0 |
+		    sed -n 's/.* mtu \([0-9]*\) .*/\1/p')"
+	done
+}
+
+require_ilbd
+netns_setup
+check "topology up" topo_up
+check "servers answer" start_servers
+check "3 ILBs start (mode tun, forward dsr, no cache)" start_ilbs tun dsr
+check "each ILB log shows the two others joined" wait_members 10
+check "the router's ECMP hashes the tuple (policy 3)" router_tuple_hash
+head -c "$SIZE" /dev/urandom > "$NETNS_DIR/upload"
+check "an upload of $SIZE random bytes" \
+    [ "$(wc -c < "$NETNS_DIR/upload")" -eq "$SIZE" ]
+if [ "$fail" -ne 0 ]; then show_logs 15; finish; exit 1; fi
+want="$SIZE $(sha256sum < "$NETNS_DIR/upload" | cut -d ' ' -f 1)"
+
+unreach0=$(ilb_snmp_sum Icmp OutDestUnreachs)
+: > "$NETNS_DIR/uploads"
+i=1
+while [ "$i" -le "$N" ]; do
+	upload "$i"
+	if [ "$i" -eq "$PROBE" ] && [ "$i" -lt "$N" ] &&
+	    [ "$(awk -v w="$want" '$2 == 200 && $3 " " $4 == w' \
+	    "$NETNS_DIR/uploads" | wc -l)" -eq 0 ]; then
+		note "the first $PROBE uploads all failed: the other $((N - i)) are not tried"
+		break
+	fi
+	i=$((i + 1))
+done
+unreach=$(($(ilb_snmp_sum Icmp OutDestUnreachs) - unreach0))
+done_ok=$(awk -v w="$want" '$2 == 200 && $3 " " $4 == w { n++ } END { print n + 0 }' \
+    "$NETNS_DIR/uploads")
+note "uploads: $N of $SIZE bytes ($(wc -l < "$NETNS_DIR/uploads") tried), $done_ok arrived whole"
+awk -v w="$want" '!($2 == 200 && $3 " " $4 == w)' "$NETNS_DIR/uploads" |
+    head -n 5 | while read -r _n _c _l _h; do
+	note "  upload $_n: http $_c, the server received $_l bytes"
+    done
+check "all $N uploads arrive whole (length and SHA-256; $done_ok did)" \
+    [ "$done_ok" -eq "$N" ]
+check "the ILBs' kernels sent ICMP destination unreachable ($unreach)" \
+    [ "$unreach" -gt 0 ]
+mtus=$(tun_mtus)
+check "every TUN device has the LAN's MTU less 28 ($mtus)" \
+    [ "$(echo "$mtus" | grep -o '=1472' | wc -l)" -eq "$N_ILB" ]
+
+sleep 0.5
+stats_snapshot
+STATS_KEYS="rx forward_owner forward_backup handoff_out handoff_in orphan misrouted gre_too_big dsr_too_big" \
+    stats_print
+stat_check "packets handed off (no cache)" handoff_out -gt 0
+stat_check "no handoff too big for GRE" gre_too_big -eq 0
+stat_check "nothing too big for the path to a server" dsr_too_big -eq 0
+stat_check "nothing misrouted" misrouted -eq 0
+check_alive
+[ "$fail" -eq 0 ] || show_logs 15
+finish
