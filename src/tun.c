@@ -231,12 +231,6 @@ fail:
 	return (-1);
 }
 
-unsigned int
-tun_mtu(const struct tun *t)
-{
-	return (t->mtu);
-}
-
 int
 tun_is_multicast(const uint8_t *pkt, size_t len)
 {

@@ -55,8 +55,6 @@ int		 tun_fit_mtu(struct tun *, const struct ilbd_conf *);
 unsigned int	 tun_gre_overhead(const struct ilbd_conf *);
 /* if_mtu less overhead, at least TUN_MTU_MIN. */
 unsigned int	 tun_mtu_for(unsigned int, unsigned int);
-/* The MTU tun_fit_mtu() set, or 0. */
-unsigned int	 tun_mtu(const struct tun *);
 /* Remove the VIP routes, stop reading and destroy the device. */
 void		 tun_close(struct tun *);
 /*
