@@ -69,6 +69,7 @@ struct repl {
 	unsigned int		 nstage;
 	int			 staging;	/* repl_stage_send() runs */
 	struct repl_peer	*p;		/* REPL_SLOTS */
+	int			 tx_pending;	/* some p[].tx may hold records */
 	uint32_t		 xfer_next;
 	struct score_member	 pro[LB_MEMBERS_MAX];	/* active + joiners */
 	struct member_id	 pro_ids[LB_MEMBERS_MAX];
@@ -148,6 +149,25 @@ repl_buf_send(struct repl *r, struct repl_buf *b, int slot)
 	b->off = 0;
 }
 
+/*
+ * Send every channel batch that holds records. Most read batches queue
+ * none (the backup's copies wait for the tick), so the walk over the
+ * REPL_SLOTS batches, each in its own cache lines, runs only once a
+ * record was put on a channel since the last walk.
+ */
+static void
+repl_send_pending(struct repl *r)
+{
+	int	slot;
+
+	if (!r->tx_pending)
+		return;
+	r->tx_pending = 0;
+	for (slot = 0; slot < REPL_SLOTS; slot++)
+		if (r->p[slot].tx.n > 0)
+			repl_buf_send(r, &r->p[slot].tx, slot);
+}
+
 static void	repl_stage_send(struct repl *);
 
 static struct repl_buf *
@@ -210,6 +230,8 @@ repl_put_conn(struct repl *r, int slot, uint8_t type,
 			return;
 	}
 	b->n++;
+	if (slot >= 0)
+		r->tx_pending = 1;
 }
 
 static void
@@ -225,6 +247,8 @@ repl_put_key(struct repl *r, int slot, uint8_t type,
 			return;
 	}
 	b->n++;
+	if (slot >= 0)
+		r->tx_pending = 1;
 }
 
 /*
@@ -277,7 +301,6 @@ repl_stage_send(struct repl *r)
 {
 	const struct repl_staged	*st;
 	unsigned int			 i;
-	int				 slot;
 
 	if (r->nstage == 0)
 		return;
@@ -296,9 +319,7 @@ repl_stage_send(struct repl *r)
 	r->nstage = 0;
 	r->staging = 0;
 	r->stats.backup_flushes++;
-	for (slot = 0; slot < REPL_SLOTS; slot++)
-		if (r->p[slot].tx.n > 0)
-			repl_buf_send(r, &r->p[slot].tx, slot);
+	repl_send_pending(r);
 }
 
 /* A member restarted or is gone: what was staged for it is dropped. */
@@ -349,13 +370,9 @@ repl_drain(struct repl *r)
 void
 repl_flush_batch(struct repl *r)
 {
-	int	slot;
-
 	repl_drain(r);
 	repl_buf_send(r, &r->mc, -1);
-	for (slot = 0; slot < REPL_SLOTS; slot++)
-		if (r->p[slot].tx.n > 0)
-			repl_buf_send(r, &r->p[slot].tx, slot);
+	repl_send_pending(r);
 }
 
 void
