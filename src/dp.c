@@ -17,12 +17,14 @@
 #include "frag.h"
 #include "fwd.h"
 #include "gre.h"
+#include "icmp.h"
 #include "lb.h"
 #include "log.h"
 #include "neigh.h"
 #include "peer.h"
 #include "repl.h"
 #include "tun.h"
+#include "util.h"
 
 #define DP_TICK_MS		100	/* table expiry and record drain */
 #define DP_EXPIRE_BUDGET	20000	/* entries expired per tick at most */
@@ -41,6 +43,8 @@ struct dp {
 	struct neigh		*neigh;		/* likewise */
 	struct gre		*gre;
 	uint32_t		 gre_key;	/* cluster identifier */
+	struct icmp_tx		*icmp;		/* "too big" to clients */
+	unsigned int		 gre_mtu;	/* largest packet GRE takes */
 	struct event		*ev_flush;	/* sends queued frames */
 	int			 flush_pending;
 	struct event		*ev_tick;
@@ -97,16 +101,44 @@ dp_on_flush(evutil_socket_t fd, short what, void *arg)
 		fwd_flush(dp->fwd);
 }
 
+/*
+ * A packet too big for GRE with DF set: the kernel will not fragment it
+ * and ilbd drops it, so, as a router would, tell the client the MTU that
+ * fits (path MTU discovery). In tun mode the device's MTU makes the
+ * kernel do this first (tun_fit_mtu()); this covers pcap mode.
+ */
+static void
+dp_too_big(struct dp *dp, const uint8_t *pkt, size_t len)
+{
+	if (dp->icmp != NULL)
+		(void)icmp_too_big(dp->icmp, pkt, len, dp->gre_mtu, dp_now());
+}
+
+/* The largest inner packet GRE takes on node.interface (at least 1280). */
+static void
+dp_fit_gre_mtu(struct dp *dp, const struct ilbd_conf *conf)
+{
+	int	ifmtu = util_if_mtu(conf->node.interface);
+
+	dp->gre_mtu = ifmtu > 0 ? tun_mtu_for((unsigned int)ifmtu,
+	    tun_gre_overhead(conf)) : TUN_MTU_MIN;
+}
+
 /* Send a packet to the server the decision chose, by DSR or GRE. */
 static void
 dp_forward(struct dp *dp, const struct lb_action *act, const uint8_t *pkt,
     size_t len)
 {
 	uint8_t	mac[6];
+	int	rc;
 
 	if (act->svc->forward == FORWARD_GRE) {
-		if (gre_send(dp->gre, &act->srv->addr, 0, 0, pkt, len) == -1)
+		if ((rc = gre_send(dp->gre, &act->srv->addr, 0, 0, pkt,
+		    len)) != 0) {
 			dp->stats.gre_fwd_errors++;
+			if (rc == GRE_TOO_BIG)
+				dp_too_big(dp, pkt, len);
+		}
 		return;
 	}
 	if (neigh_lookup(dp->neigh, &act->srv->addr, mac) == -1) {
@@ -125,13 +157,17 @@ static void
 dp_handoff(struct dp *dp, uint16_t slot, const uint8_t *pkt, size_t len)
 {
 	const struct ilb_addr	*addr;
+	int			 rc;
 
 	if ((addr = cluster_slot_addr(dp->cluster, slot)) == NULL) {
 		dp->stats.handoff_no_addr++;
 		return;
 	}
-	if (gre_send(dp->gre, addr, 1, dp->gre_key, pkt, len) == -1)
+	if ((rc = gre_send(dp->gre, addr, 1, dp->gre_key, pkt, len)) != 0) {
 		dp->stats.handoff_errors++;
+		if (rc == GRE_TOO_BIG)
+			dp_too_big(dp, pkt, len);
+	}
 }
 
 /* Held fragments dropped by the table (expired, evicted) into lb's count. */
@@ -444,6 +480,11 @@ dp_open(struct event_base *base, const struct ilbd_conf *conf, char **cause)
 		goto fail;
 	if (dp_open_dsr(dp, cause) == -1)
 		goto fail;
+	if ((dp->icmp = icmp_tx_open()) == NULL) {
+		*cause = strdup("out of memory");
+		goto fail;
+	}
+	dp_fit_gre_mtu(dp, conf);
 	dp->ev_flush = event_new(base, -1, 0, dp_on_flush, dp);
 	dp->ev_tick = event_new(base, -1, EV_PERSIST, dp_on_tick, dp);
 	if (dp->ev_flush == NULL || dp->ev_tick == NULL ||
@@ -480,6 +521,7 @@ dp_close(struct dp *dp)
 		neigh_close(dp->neigh);
 	if (dp->gre != NULL)
 		gre_close(dp->gre);
+	icmp_tx_close(dp->icmp);
 	if (dp->repl != NULL)
 		repl_close(dp->repl);
 	if (dp->cluster != NULL)
@@ -582,6 +624,12 @@ dp_each_edges(struct dp *dp, dp_counter_cb cb, void *arg)
 
 		sub_ = "gre";
 		GRE_STATS_FOREACH(DP_EACH_ONE)
+	}
+	if (dp->icmp != NULL) {
+		const struct icmp_tx_stats *stats_ = icmp_tx_stats(dp->icmp);
+
+		sub_ = "icmp";
+		ICMP_STATS_FOREACH(DP_EACH_ONE)
 	}
 	{
 		const struct peer_stats *stats_ = repl_peer_stats(dp->repl);
@@ -767,6 +815,7 @@ dp_reload(struct dp *dp, const struct ilbd_conf *newconf, char *summary,
 	}
 	if (dp->tun != NULL)
 		(void)tun_fit_mtu(dp->tun, newconf);	/* GRE servers */
+	dp_fit_gre_mtu(dp, newconf);
 	if (dp->cap != NULL && (filter = capture_filter(newconf)) != NULL) {
 		if (capture_set_filter(dp->cap, filter, cause) == -1) {
 			log_warnx("reload: capture filter: %s",

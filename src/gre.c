@@ -301,10 +301,12 @@ gre_send(struct gre *g, const struct ilb_addr *dst, int with_key,
 	msg.msg_iov = iov;
 	msg.msg_iovlen = 2;
 	if (sendmsg(s->fd, &msg, MSG_DONTWAIT) == -1) {
-		if (errno == EMSGSIZE)
+		if (errno == EMSGSIZE) {
 			g->stats.too_big++;
-		else
-			g->stats.send_errors++;
+			log_trace("gre: send: %s", strerror(EMSGSIZE));
+			return (GRE_TOO_BIG);
+		}
+		g->stats.send_errors++;
 		log_trace("gre: send: %s", strerror(errno));
 		return (-1);
 	}

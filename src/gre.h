@@ -114,6 +114,12 @@ struct gre;
 struct gre	*gre_open(struct event_base *, const struct ilb_addr *,
 		    gre_recv_cb, void *, char **);
 void		 gre_set_batch_cb(struct gre *, gre_batch_cb, void *);
+/*
+ * Encapsulate and send (with a key if asked). 0, or -1 on failure, or
+ * GRE_TOO_BIG when the packet in GRE exceeds the path MTU (counted in
+ * too_big; DF is set on the outer header, nothing is fragmented).
+ */
+#define GRE_TOO_BIG	(-2)
 int		 gre_send(struct gre *, const struct ilb_addr *, int, uint32_t,
 		    const uint8_t *, size_t);
 const struct gre_stats *gre_stats(const struct gre *);

@@ -197,21 +197,16 @@ tun_fit_mtu(struct tun *t, const struct ilbd_conf *conf)
 {
 	struct ifreq	ifr;
 	unsigned int	over, mtu;
-	int		s;
+	int		s = -1, ifmtu;
 
-	if ((s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
-		goto fail;
-	memset(&ifr, 0, sizeof(ifr));
-	util_strlcpy(ifr.ifr_name, conf->node.interface,
-	    sizeof(ifr.ifr_name));
-	if (ioctl(s, SIOCGIFMTU, &ifr) == -1 || ifr.ifr_mtu <= 0)
+	if ((ifmtu = util_if_mtu(conf->node.interface)) == -1)
 		goto fail;
 	over = tun_gre_overhead(conf);
-	mtu = tun_mtu_for((unsigned int)ifr.ifr_mtu, over);
-	if (mtu == t->mtu) {			/* a reload that changes none */
-		close(s);
+	mtu = tun_mtu_for((unsigned int)ifmtu, over);
+	if (mtu == t->mtu)			/* a reload that changes none */
 		return (0);
-	}
+	if ((s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		goto fail;
 	memset(&ifr, 0, sizeof(ifr));
 	util_strlcpy(ifr.ifr_name, t->name, sizeof(ifr.ifr_name));
 	ifr.ifr_mtu = (int)mtu;

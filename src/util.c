@@ -1,11 +1,15 @@
 /* util.c: IPv4/IPv6 address parsing and formatting, small string helpers. */
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -133,4 +137,22 @@ util_strlcpy(char *dst, const char *src, size_t size)
 		dst[n] = '\0';
 	}
 	return (len);
+}
+
+int
+util_if_mtu(const char *name)
+{
+	struct ifreq	ifr;
+	int		s, rc = -1, e;
+
+	if ((s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return (-1);
+	memset(&ifr, 0, sizeof(ifr));
+	util_strlcpy(ifr.ifr_name, name, sizeof(ifr.ifr_name));
+	if (ioctl(s, SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu > 0)
+		rc = ifr.ifr_mtu;
+	e = errno;
+	close(s);
+	errno = e;
+	return (rc);
 }

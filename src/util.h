@@ -25,5 +25,7 @@ size_t		 util_addr_len(const struct ilb_addr *);
 int		 util_addr_eq(const struct ilb_addr *, const struct ilb_addr *);
 int		 util_hostport_parse(const char *, struct ilb_addr *, uint16_t *);
 size_t		 util_strlcpy(char *, const char *, size_t);
+/* The MTU of interface name, or -1 (errno set). */
+int		 util_if_mtu(const char *);
 
 #endif
