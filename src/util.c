@@ -1,4 +1,4 @@
-/* util.c: IPv4/IPv6 address parsing and formatting, small string helpers. */
+/* util.c: address parsing and formatting, string and interface helpers. */
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
