@@ -110,20 +110,11 @@ gre_encap_hdr(uint8_t *out, uint16_t proto, int with_key, uint32_t key)
 	return (GRE_HDR_KEY_LEN);
 }
 
-/* The Internet checksum of p verifies: the folded sum is 0xffff. */
+/* The Internet checksum of p verifies. */
 static int
 gre_csum_ok(const uint8_t *p, size_t len)
 {
-	uint32_t	sum = 0;
-	size_t		i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += gre_rd16(p + i);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (sum == 0xffff);
+	return (util_inet_csum(p, len) == 0);
 }
 
 /* The inner packet's version nibble must match the GRE protocol. */
@@ -244,28 +235,6 @@ gre_cluster_key(const uint8_t *key, const struct ilbd_conf *conf)
 	return (gre_rd32(out));
 }
 
-/* sockaddr for an ilb_addr; returns its length, 0 for no family. */
-static socklen_t
-gre_sockaddr(const struct ilb_addr *a, struct sockaddr_storage *ss)
-{
-	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	switch (a->family) {
-	case AF_INET:
-		sin->sin_family = AF_INET;
-		sin->sin_addr = a->u.v4;
-		return (sizeof(*sin));
-	case AF_INET6:
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_addr = a->u.v6;
-		return (sizeof(*sin6));
-	default:
-		return (0);
-	}
-}
-
 /*
  * Send inner (an IPv4 or IPv6 packet) in GRE to dst, with the key if
  * with_key. The kernel adds the outer header; its source is the bound
@@ -297,7 +266,7 @@ gre_send(struct gre *g, const struct ilb_addr *dst, int with_key,
 	iov[1].iov_len = len;
 	memset(&msg, 0, sizeof(msg));
 	msg.msg_name = &ss;
-	msg.msg_namelen = gre_sockaddr(dst, &ss);
+	msg.msg_namelen = util_sockaddr(dst, &ss);
 	msg.msg_iov = iov;
 	msg.msg_iovlen = 2;
 	if (sendmsg(s->fd, &msg, MSG_DONTWAIT) == -1) {
@@ -436,7 +405,7 @@ gre_sock_open(struct event_base *base, struct gre_sock *s,
 		goto fail;
 	if (local != NULL && local->family == s->family &&
 	    bind(s->fd, (struct sockaddr *)&ss,
-	    gre_sockaddr(local, &ss)) == -1)
+	    util_sockaddr(local, &ss)) == -1)
 		goto fail;
 	if ((s->bufs = malloc((size_t)GRE_BATCH * GRE_BUF_SIZE)) == NULL)
 		goto fail;

@@ -13,6 +13,7 @@
 
 #include "icmp.h"
 #include "log.h"
+#include "util.h"
 
 struct icmp_tx {
 	int			fd4;
@@ -21,21 +22,6 @@ struct icmp_tx {
 	unsigned int		in_window;	/* sent in it */
 	struct icmp_tx_stats	stats;
 };
-
-static uint16_t
-icmp_csum(const uint8_t *p, size_t n)
-{
-	uint32_t	sum = 0;
-	size_t		i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (n & 1)
-		sum += (uint32_t)(p[n - 1] << 8);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return ((uint16_t)~sum);
-}
 
 static size_t
 icmp_min(size_t a, size_t b)
@@ -69,7 +55,7 @@ icmp_build_too_big(uint8_t *out, size_t outlen, const uint8_t *pkt,
 		out[6] = (uint8_t)(mtu >> 8);
 		out[7] = (uint8_t)mtu;
 		memcpy(out + 8, pkt, q);
-		sum = icmp_csum(out, 8 + q);
+		sum = util_inet_csum(out, 8 + q);
 		out[2] = (uint8_t)(sum >> 8);
 		out[3] = (uint8_t)sum;
 		return (8 + q);
@@ -136,8 +122,8 @@ icmp_too_big(struct icmp_tx *t, const uint8_t *pkt, size_t len,
     unsigned int mtu, uint64_t now)
 {
 	uint8_t			 buf[8 + ICMP_QUOTE6_MAX];
-	struct sockaddr_in	 s4;
-	struct sockaddr_in6	 s6;
+	struct ilb_addr		 src;
+	struct sockaddr_storage	 ss;
 	size_t			 n;
 	ssize_t			 rc;
 	int			 fd;
@@ -155,21 +141,18 @@ icmp_too_big(struct icmp_tx *t, const uint8_t *pkt, size_t len,
 		return (-1);
 	}
 	t->in_window++;
+	memset(&src, 0, sizeof(src));
 	if ((pkt[0] >> 4) == 4) {
-		memset(&s4, 0, sizeof(s4));
-		s4.sin_family = AF_INET;
-		memcpy(&s4.sin_addr, pkt + 12, 4);
+		src.family = AF_INET;
+		memcpy(src.u.b, pkt + 12, 4);
 		fd = t->fd4;
-		rc = fd == -1 ? -1 : sendto(fd, buf, n, MSG_DONTWAIT,
-		    (struct sockaddr *)&s4, sizeof(s4));
 	} else {
-		memset(&s6, 0, sizeof(s6));
-		s6.sin6_family = AF_INET6;
-		memcpy(&s6.sin6_addr, pkt + 8, 16);
+		src.family = AF_INET6;
+		memcpy(src.u.b, pkt + 8, 16);
 		fd = t->fd6;
-		rc = fd == -1 ? -1 : sendto(fd, buf, n, MSG_DONTWAIT,
-		    (struct sockaddr *)&s6, sizeof(s6));
 	}
+	rc = fd == -1 ? -1 : sendto(fd, buf, n, MSG_DONTWAIT,
+	    (struct sockaddr *)&ss, util_sockaddr(&src, &ss));
 	if (rc == -1) {
 		t->stats.errors++;
 		return (-1);

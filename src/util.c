@@ -156,3 +156,39 @@ util_if_mtu(const char *name)
 	errno = e;
 	return (rc);
 }
+
+uint16_t
+util_inet_csum(const uint8_t *p, size_t len)
+{
+	uint32_t	sum = 0;
+	size_t		i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return ((uint16_t)~sum);
+}
+
+socklen_t
+util_sockaddr(const struct ilb_addr *a, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	switch (a->family) {
+	case AF_INET:
+		sin->sin_family = AF_INET;
+		sin->sin_addr = a->u.v4;
+		return (sizeof(*sin));
+	case AF_INET6:
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_addr = a->u.v6;
+		return (sizeof(*sin6));
+	default:
+		return (0);
+	}
+}

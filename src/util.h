@@ -2,6 +2,8 @@
 #ifndef ILBD_UTIL_H
 #define ILBD_UTIL_H
 
+#include <sys/socket.h>
+
 #include <stddef.h>
 #include <stdint.h>
 #include <netinet/in.h>
@@ -27,5 +29,14 @@ int		 util_hostport_parse(const char *, struct ilb_addr *, uint16_t *);
 size_t		 util_strlcpy(char *, const char *, size_t);
 /* The MTU of interface name, or -1 (errno set). */
 int		 util_if_mtu(const char *);
+/*
+ * The Internet checksum (RFC 1071) of p: the one's complement of the
+ * folded one's complement sum. Over data that carries its checksum, 0
+ * means it verifies.
+ */
+uint16_t	 util_inet_csum(const uint8_t *, size_t);
+/* sockaddr (no port) for an ilb_addr; its length, 0 for no family. */
+socklen_t	 util_sockaddr(const struct ilb_addr *,
+		    struct sockaddr_storage *);
 
 #endif
