@@ -105,7 +105,7 @@ dp_on_flush(evutil_socket_t fd, short what, void *arg)
  * A packet too big for GRE with DF set: the kernel will not fragment it
  * and ilbd drops it, so, as a router would, tell the client the MTU that
  * fits (path MTU discovery). In tun mode the device's MTU makes the
- * kernel do this first (tun_fit_mtu()); this covers pcap mode.
+ * kernel do this first (dp_fit_mtu()); this covers pcap mode.
  */
 static void
 dp_too_big(struct dp *dp, const uint8_t *pkt, size_t len)
@@ -114,14 +114,28 @@ dp_too_big(struct dp *dp, const uint8_t *pkt, size_t len)
 		(void)icmp_too_big(dp->icmp, pkt, len, dp->gre_mtu, dp_now());
 }
 
-/* The largest inner packet GRE takes on node.interface (at least 1280). */
+/*
+ * The largest inner packet GRE takes on node.interface: the MTU that
+ * dp_too_big() tells clients and, in tun mode, the device's MTU
+ * (tun_set_mtu()). At start and on each reload (GRE servers may change).
+ */
 static void
-dp_fit_gre_mtu(struct dp *dp, const struct ilbd_conf *conf)
+dp_fit_mtu(struct dp *dp, const struct ilbd_conf *conf)
 {
-	int	ifmtu = util_if_mtu(conf->node.interface);
+	unsigned int	over = gre_overhead(conf);
+	int		ifmtu = util_if_mtu(conf->node.interface);
 
-	dp->gre_mtu = ifmtu > 0 ? tun_mtu_for((unsigned int)ifmtu,
-	    tun_gre_overhead(conf)) : TUN_MTU_MIN;
+	if (ifmtu <= 0) {
+		log_warn("%s: mtu unknown; packets too big to hand off are "
+		    "dropped (too_big) and clients told of %u",
+		    conf->node.interface, GRE_INNER_MTU_MIN);
+		dp->gre_mtu = GRE_INNER_MTU_MIN;
+		return;
+	}
+	dp->gre_mtu = gre_inner_mtu((unsigned int)ifmtu, over);
+	if (dp->tun != NULL && tun_set_mtu(dp->tun, dp->gre_mtu) == 1)
+		log_info("tun device %s: mtu %u (%s's less %u for GRE)",
+		    tun_name(dp->tun), dp->gre_mtu, conf->node.interface, over);
 }
 
 /* Send a packet to the server the decision chose, by DSR or GRE. */
@@ -426,7 +440,6 @@ dp_open_input(struct dp *dp, char **cause)
 		if ((dp->tun = tun_open(dp->base, conf->input.device,
 		    dp_on_input, dp, cause)) == NULL)
 			return (-1);
-		(void)tun_fit_mtu(dp->tun, conf);	/* logs a failure */
 		return (tun_route_vips(dp->tun, conf, cause));
 	}
 	if ((filter = capture_filter(conf)) == NULL) {
@@ -484,7 +497,6 @@ dp_open(struct event_base *base, const struct ilbd_conf *conf, char **cause)
 		*cause = strdup("out of memory");
 		goto fail;
 	}
-	dp_fit_gre_mtu(dp, conf);
 	dp->ev_flush = event_new(base, -1, 0, dp_on_flush, dp);
 	dp->ev_tick = event_new(base, -1, EV_PERSIST, dp_on_tick, dp);
 	if (dp->ev_flush == NULL || dp->ev_tick == NULL ||
@@ -494,6 +506,7 @@ dp_open(struct event_base *base, const struct ilbd_conf *conf, char **cause)
 	}
 	if (dp_open_input(dp, cause) == -1)
 		goto fail;
+	dp_fit_mtu(dp, conf);
 	return (dp);
 fail:
 	dp_close(dp);
@@ -813,9 +826,7 @@ dp_reload(struct dp *dp, const struct ilbd_conf *newconf, char *summary,
 		free(*cause);
 		*cause = NULL;
 	}
-	if (dp->tun != NULL)
-		(void)tun_fit_mtu(dp->tun, newconf);	/* GRE servers */
-	dp_fit_gre_mtu(dp, newconf);
+	dp_fit_mtu(dp, newconf);
 	if (dp->cap != NULL && (filter = capture_filter(newconf)) != NULL) {
 		if (capture_set_filter(dp->cap, filter, cause) == -1) {
 			log_warnx("reload: capture filter: %s",

@@ -235,6 +235,42 @@ gre_cluster_key(const uint8_t *key, const struct ilbd_conf *conf)
 	return (gre_rd32(out));
 }
 
+/* The outer header of an address family, as the kernel builds it. */
+static unsigned int
+gre_outer_len(int family)
+{
+	return (family == AF_INET6 ? 40 : 20);
+}
+
+unsigned int
+gre_overhead(const struct ilbd_conf *conf)
+{
+	const struct service_conf	*svc;
+	unsigned int			 i, j, o, max;
+
+	max = gre_outer_len(conf->cluster.group.family) + GRE_HDR_KEY_LEN;
+	for (i = 0; i < conf->nservices; i++) {
+		svc = &conf->services[i];
+		if (svc->forward != FORWARD_GRE)
+			continue;
+		for (j = 0; j < svc->nservers; j++) {
+			o = gre_outer_len(svc->servers[j].addr.family) +
+			    GRE_HDR_LEN;
+			if (o > max)
+				max = o;
+		}
+	}
+	return (max);
+}
+
+unsigned int
+gre_inner_mtu(unsigned int if_mtu, unsigned int overhead)
+{
+	if (if_mtu < GRE_INNER_MTU_MIN + overhead)
+		return (GRE_INNER_MTU_MIN);
+	return (if_mtu - overhead);
+}
+
 /*
  * Send inner (an IPv4 or IPv6 packet) in GRE to dst, with the key if
  * with_key. The kernel adds the outer header; its source is the bound

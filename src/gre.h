@@ -114,6 +114,18 @@ struct gre;
 struct gre	*gre_open(struct event_base *, const struct ilb_addr *,
 		    gre_recv_cb, void *, char **);
 void		 gre_set_batch_cb(struct gre *, gre_batch_cb, void *);
+#define GRE_INNER_MTU_MIN	1280	/* IPv6's minimum link MTU */
+
+/*
+ * The most GRE adds to a packet ilbd sends on under conf: the outer
+ * header of the cluster's family and GRE with key for a handoff, or the
+ * outer header of a server's family and GRE without key for forward =
+ * "gre" (28 or 48; 24 or 44).
+ */
+unsigned int	 gre_overhead(const struct ilbd_conf *);
+/* The largest inner packet: if_mtu less overhead, at least the minimum. */
+unsigned int	 gre_inner_mtu(unsigned int, unsigned int);
+
 /*
  * Encapsulate and send (with a key if asked). 0, or -1 on failure, or
  * GRE_TOO_BIG when the packet in GRE exceeds the path MTU (counted in

@@ -39,7 +39,7 @@ struct tun {
 	uint8_t			*buf;		/* TUN_BUFSIZE bytes */
 	struct ilb_addr		*routes;	/* VIPs routed into the device */
 	unsigned int		 nroutes;	/* up to CONF_SERVICES_MAX */
-	unsigned int		 mtu;		/* set by tun_fit_mtu(), or 0 */
+	unsigned int		 mtu;		/* set by tun_set_mtu(), or 0 */
 	struct tun_stats	 stats;
 };
 
@@ -152,77 +152,38 @@ fail:
 }
 
 /*
- * The bytes GRE adds to a packet ilbd sends on: a handoff to another ILB
- * (outer header of the cluster's family, GRE with key: 28 or 48) or, with
- * forward = "gre", to a server (no key: 24 or 44).
- */
-unsigned int
-tun_gre_overhead(const struct ilbd_conf *conf)
-{
-	unsigned int	i, j, o, max;
-
-	max = conf->cluster.group.family == AF_INET6 ? 48 : 28;
-	for (i = 0; i < conf->nservices; i++) {
-		if (conf->services[i].forward != FORWARD_GRE)
-			continue;
-		for (j = 0; j < conf->services[i].nservers; j++) {
-			o = conf->services[i].servers[j].addr.family ==
-			    AF_INET6 ? 44 : 24;
-			if (o > max)
-				max = o;
-		}
-	}
-	return (max);
-}
-
-unsigned int
-tun_mtu_for(unsigned int if_mtu, unsigned int overhead)
-{
-	if (if_mtu < TUN_MTU_MIN + overhead)
-		return (TUN_MTU_MIN);
-	return (if_mtu - overhead);
-}
-
-/*
- * A handoff adds GRE to the packet, so one that filled the
- * interface's MTU could not be handed off. The device's MTU is the
- * interface's less that overhead: the kernel, routing a larger packet
- * into the device, answers the client with ICMP "fragmentation needed"
- * or ICMPv6 "packet too big" as a router on a tunnel does (or fragments
- * it, DF clear), and path MTU discovery keeps handed-off packets whole.
- * A failure leaves the kernel's default (1500) and is logged.
+ * A handoff adds GRE to the packet, so one that filled the interface's
+ * MTU could not be handed off. The data path gives the device the
+ * interface's MTU less that overhead (gre_inner_mtu()): the kernel,
+ * routing a larger packet into the device, answers the client with ICMP
+ * "fragmentation needed" or ICMPv6 "packet too big" as a router on a
+ * tunnel does (or fragments it, DF clear), and path MTU discovery keeps
+ * handed-off packets whole. A failure leaves the device's MTU as it was
+ * and is logged.
  */
 int
-tun_fit_mtu(struct tun *t, const struct ilbd_conf *conf)
+tun_set_mtu(struct tun *t, unsigned int mtu)
 {
 	struct ifreq	ifr;
-	unsigned int	over, mtu;
-	int		s = -1, ifmtu;
+	int		s;
 
-	if ((ifmtu = util_if_mtu(conf->node.interface)) == -1)
-		goto fail;
-	over = tun_gre_overhead(conf);
-	mtu = tun_mtu_for((unsigned int)ifmtu, over);
-	if (mtu == t->mtu)			/* a reload that changes none */
+	if (mtu == t->mtu)
 		return (0);
 	if ((s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
 		goto fail;
 	memset(&ifr, 0, sizeof(ifr));
 	util_strlcpy(ifr.ifr_name, t->name, sizeof(ifr.ifr_name));
 	ifr.ifr_mtu = (int)mtu;
-	if (ioctl(s, SIOCSIFMTU, &ifr) == -1)
+	if (ioctl(s, SIOCSIFMTU, &ifr) == -1) {
+		close(s);
 		goto fail;
+	}
 	close(s);
 	t->mtu = mtu;
-	log_info("tun device %s: mtu %u (%s's less %u for GRE)", t->name, mtu,
-	    conf->node.interface, over);
-	return (0);
+	return (1);
 fail:
-	log_warn("tun device %s: mtu from %s not set, handoffs of "
-	    "full-size packets will be dropped (too_big)", t->name,
-	    conf->node.interface);
-	if (s != -1)
-		close(s);
+	log_warn("tun device %s: mtu %u not set, handoffs of full-size "
+	    "packets will be dropped (too_big)", t->name, mtu);
 	return (-1);
 }
 

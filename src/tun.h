@@ -11,7 +11,6 @@ struct tun;
 
 #define TUN_BUDGET	64	/* packets read per read event at most */
 #define TUN_BUFSIZE	65536	/* largest packet read */
-#define TUN_MTU_MIN	1280	/* IPv6's minimum link MTU */
 
 /* Called for each packet read: an IP datagram, no link header. */
 typedef void	(*tun_cb)(void *, const uint8_t *, size_t);
@@ -46,15 +45,10 @@ int		 tun_route_vips(struct tun *, const struct ilbd_conf *, char **);
  */
 int		 tun_check_forwarding(const struct ilbd_conf *, char **);
 /*
- * Set the device's MTU to node.interface's less tun_gre_overhead(), so
- * that the kernel sends the clients ICMP for packets too big to hand off
- * in GRE. 0, or -1 (logged; the device keeps its MTU).
+ * Set the device's MTU (the largest packet that can still be handed off
+ * in GRE). 1 if it changed, 0 if it already was, -1 on failure (logged).
  */
-int		 tun_fit_mtu(struct tun *, const struct ilbd_conf *);
-/* The most GRE adds to a packet ilbd sends on under conf (bytes). */
-unsigned int	 tun_gre_overhead(const struct ilbd_conf *);
-/* if_mtu less overhead, at least TUN_MTU_MIN. */
-unsigned int	 tun_mtu_for(unsigned int, unsigned int);
+int		 tun_set_mtu(struct tun *, unsigned int);
 /* Remove the VIP routes, stop reading and destroy the device. */
 void		 tun_close(struct tun *);
 /*
