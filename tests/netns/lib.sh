@@ -267,14 +267,17 @@ snmp() {
 	    END { print v + 0 }'
 }
 
-# srv_snmp_sum GROUP FIELD: the counter summed over the servers.
-srv_snmp_sum() {
+# snmp_sum srv|ilb GROUP FIELD: the counter summed over the servers or
+# the ILBs.  srv_snmp_sum GROUP FIELD: over the servers.
+snmp_sum() {
 	_s=0
-	for _i in $(seq 1 "$N_SRV"); do
-		_s=$((_s + $(snmp "$(ns_srv "$_i")" "$1" "$2")))
+	if [ "$1" = ilb ]; then _n=$N_ILB; else _n=$N_SRV; fi
+	for _i in $(seq 1 "$_n"); do
+		_s=$((_s + $(snmp "$(ns_"$1" "$_i")" "$2" "$3")))
 	done
 	echo "$_s"
 }
+srv_snmp_sum() { snmp_sum srv "$@"; }
 
 # ns_v6 NS (IPV6=1): no DAD on the interfaces created later in NS (their
 # link-local and global addresses are usable at once), IPv6 not disabled.
@@ -732,6 +735,73 @@ answers_summary() {
 	_s=
 	for _i in $(seq 1 "$N_SRV"); do _s="$_s srv$_i=$(answered_by "srv$_i")"; done
 	echo "${_s# }"
+}
+
+# Uploads (test_fragments.sh, test_upload_mtu.sh): HTTP POSTs of the file
+# $NETNS_DIR/upload, each on a new connection (curl --max-time $MAXT, 5 s
+# by default); httpd.py answers with the length and SHA-256 it received.
+#
+# upload I: one POST; appends "I code server length sha256" to
+# $NETNS_DIR/uploads ("I code - - -" without an answer).
+upload() {
+	_maxt=${MAXT:-5}
+	_r=$(timeout --foreground -k 2 $((_maxt + 5)) \
+	    ip netns exec "$NS_CLIENT" curl -s --http1.1 --max-time "$_maxt" \
+	    -H 'Connection: close' -H 'Expect:' \
+	    -H 'Content-Type: application/octet-stream' \
+	    --data-binary "@$NETNS_DIR/upload" \
+	    -w ' %{http_code} %header{x-server}' \
+	    "http://$VIP:$VIP_PORT/up$1" 2>/dev/null)
+	# the body "LENGTH SHA256", then the code and the server
+	# shellcheck disable=SC2086 # split into fields
+	set -- "$1" $_r
+	if [ $# -eq 5 ]; then
+		echo "$1 $4 $5 $2 $3"
+	else
+		echo "$1 ${2:-000} - - -"
+	fi >> "$NETNS_DIR/uploads"
+}
+
+# upload_want: "LENGTH SHA256" of $NETNS_DIR/upload, what every answer
+# must say.
+upload_want() {
+	echo "$(wc -c < "$NETNS_DIR/upload") $(sha256sum < "$NETNS_DIR/upload" | cut -d ' ' -f 1)"
+}
+
+# uploads_run N: N uploads into a fresh $NETNS_DIR/uploads; if none of the
+# first $PROBE (3) arrived whole the rest are not tried, so a dead path
+# fails in seconds.  uploads_whole: how many arrived whole.
+uploads_run() {
+	_want=$(upload_want)
+	_probe=${PROBE:-3}
+	: > "$NETNS_DIR/uploads"
+	_k=1
+	while [ "$_k" -le "$1" ]; do
+		upload "$_k"
+		if [ "$_k" -eq "$_probe" ] && [ "$_k" -lt "$1" ] &&
+		    [ "$(uploads_whole)" -eq 0 ]; then
+			note "the first $_probe uploads all failed: the other $(($1 - _k)) are not tried"
+			break
+		fi
+		_k=$((_k + 1))
+	done
+}
+uploads_whole() {
+	awk -v w="$(upload_want)" '$2 == 200 && $4 " " $5 == w { n++ } END { print n + 0 }' \
+	    "$NETNS_DIR/uploads"
+}
+
+# uploads_report N: a note with the count and the servers that answered,
+# and one per failed upload (at most 5).
+uploads_report() {
+	_want=$(upload_want)
+	_by=$(awk -v w="$_want" '$2 == 200 && $4 " " $5 == w { n[$3]++ }
+	    END { for (s in n) printf "%s=%d ", s, n[s] }' "$NETNS_DIR/uploads")
+	note "uploads: $1 of ${_want% *} bytes ($(wc -l < "$NETNS_DIR/uploads") tried), $(uploads_whole) arrived whole (per server: ${_by:-none})"
+	awk -v w="$_want" '!($2 == 200 && $4 " " $5 == w)' "$NETNS_DIR/uploads" |
+	    head -n 5 | while read -r _n _c _sv _l _h; do
+		note "  upload $_n: http $_c, server $_sv, it received $_l bytes"
+	    done
 }
 
 # check_requests N [PATH]: run N requests and check all succeed, each on

@@ -31,26 +31,6 @@ LAN_MTU=${LAN_MTU:-1000}
 MAXT=${MAXT:-5}         # curl --max-time per upload, seconds
 PROBE=3                 # if the first PROBE uploads all fail, stop there
 
-# upload I: POST $NETNS_DIR/upload on a new connection; appends
-# "I code server length sha256" to $NETNS_DIR/uploads.
-upload() {
-	_r=$(timeout --foreground -k 2 $((MAXT + 5)) \
-	    ip netns exec "$NS_CLIENT" curl -s --http1.1 --max-time "$MAXT" \
-	    -H 'Connection: close' -H 'Expect:' \
-	    -H 'Content-Type: application/octet-stream' \
-	    --data-binary "@$NETNS_DIR/upload" \
-	    -w ' %{http_code} %header{x-server}' \
-	    "http://$VIP:$VIP_PORT/up$1" 2>/dev/null)
-	# the body "LENGTH SHA256", then the code and the server
-	# shellcheck disable=SC2086 # split into fields
-	set -- "$1" $_r
-	if [ $# -eq 5 ]; then
-		echo "$1 $4 $5 $2 $3"
-	else
-		echo "$1 ${2:-000} - - -"
-	fi >> "$NETNS_DIR/uploads"
-}
-
 require_ilbd
 netns_setup
 check "topology up" topo_up
@@ -65,36 +45,17 @@ head -c "$SIZE" /dev/urandom > "$NETNS_DIR/upload"
 check "an upload of $SIZE random bytes" \
     [ "$(wc -c < "$NETNS_DIR/upload")" -eq "$SIZE" ]
 if [ "$fail" -ne 0 ]; then show_logs 15; finish; exit 1; fi
-want="$SIZE $(sha256sum < "$NETNS_DIR/upload" | cut -d ' ' -f 1)"
 
 frag0=$(snmp "$NS_ROUTER" Ip FragCreates)
 reasm0=$(srv_snmp_sum Ip ReasmOKs)
 rfail0=$(srv_snmp_sum Ip ReasmFails)
-: > "$NETNS_DIR/uploads"
-i=1
-while [ "$i" -le "$N" ]; do
-	upload "$i"
-	if [ "$i" -eq "$PROBE" ] && [ "$i" -lt "$N" ] &&
-	    [ "$(awk -v w="$want" '$2 == 200 && $4 " " $5 == w' \
-	    "$NETNS_DIR/uploads" | wc -l)" -eq 0 ]; then
-		note "the first $PROBE uploads all failed: the other $((N - i)) are not tried"
-		break
-	fi
-	i=$((i + 1))
-done
+uploads_run "$N"
 frags=$(($(snmp "$NS_ROUTER" Ip FragCreates) - frag0))
 reasm=$(($(srv_snmp_sum Ip ReasmOKs) - reasm0))
 rfail=$(($(srv_snmp_sum Ip ReasmFails) - rfail0))
 
-done_ok=$(awk -v w="$want" '$2 == 200 && $4 " " $5 == w { n++ } END { print n + 0 }' \
-    "$NETNS_DIR/uploads")
-by_srv=$(awk -v w="$want" '$2 == 200 && $4 " " $5 == w { n[$3]++ }
-    END { for (s in n) printf "%s=%d ", s, n[s] }' "$NETNS_DIR/uploads")
-note "uploads: $N of $SIZE bytes ($(wc -l < "$NETNS_DIR/uploads") tried), $done_ok arrived whole (per server: ${by_srv:-none})"
-awk -v w="$want" '!($2 == 200 && $4 " " $5 == w)' "$NETNS_DIR/uploads" |
-    head -n 5 | while read -r _n _c _s _l _h; do
-	note "  upload $_n: http $_c, server $_s, it received $_l bytes"
-    done
+done_ok=$(uploads_whole)
+uploads_report "$N"
 note "router created $frags fragments; servers reassembled $reasm datagrams, $rfail reassemblies failed"
 check "all $N uploads arrive whole (length and SHA-256; $done_ok did)" \
     [ "$done_ok" -eq "$N" ]

@@ -34,34 +34,6 @@ PROBE=3                 # if the first PROBE uploads all fail, stop there
 ILB_CACHE_SIZE=0        # read by ilb_conf in lib.sh
 MODE=${UPLOAD_MODE:-tun}
 
-# upload I: POST $NETNS_DIR/upload on a new connection; appends
-# "I code length sha256" to $NETNS_DIR/uploads.
-upload() {
-	_r=$(timeout --foreground -k 2 $((MAXT + 5)) \
-	    ip netns exec "$NS_CLIENT" curl -s --http1.1 --max-time "$MAXT" \
-	    -H 'Connection: close' -H 'Expect:' \
-	    -H 'Content-Type: application/octet-stream' \
-	    --data-binary "@$NETNS_DIR/upload" -w ' %{http_code}' \
-	    "http://$VIP:$VIP_PORT/up$1" 2>/dev/null)
-	# the body "LENGTH SHA256", then the code
-	# shellcheck disable=SC2086 # split into fields
-	set -- "$1" $_r
-	if [ $# -eq 4 ]; then
-		echo "$1 $4 $2 $3"
-	else
-		echo "$1 ${2:-000} - -"
-	fi >> "$NETNS_DIR/uploads"
-}
-
-# ilb_snmp_sum GROUP FIELD: the counter summed over the ILB namespaces.
-ilb_snmp_sum() {
-	_s=0
-	for _i in $(seq 1 "$N_ILB"); do
-		_s=$((_s + $(snmp "$(ns_ilb "$_i")" "$1" "$2")))
-	done
-	echo "$_s"
-}
-
 # tun_mtus: "ilb1=MTU ilb2=MTU ..." of the TUN devices.
 tun_mtus() {
 	for _i in $(seq 1 "$N_ILB"); do
@@ -81,29 +53,12 @@ head -c "$SIZE" /dev/urandom > "$NETNS_DIR/upload"
 check "an upload of $SIZE random bytes" \
     [ "$(wc -c < "$NETNS_DIR/upload")" -eq "$SIZE" ]
 if [ "$fail" -ne 0 ]; then show_logs 15; finish; exit 1; fi
-want="$SIZE $(sha256sum < "$NETNS_DIR/upload" | cut -d ' ' -f 1)"
 
-unreach0=$(ilb_snmp_sum Icmp OutDestUnreachs)
-: > "$NETNS_DIR/uploads"
-i=1
-while [ "$i" -le "$N" ]; do
-	upload "$i"
-	if [ "$i" -eq "$PROBE" ] && [ "$i" -lt "$N" ] &&
-	    [ "$(awk -v w="$want" '$2 == 200 && $3 " " $4 == w' \
-	    "$NETNS_DIR/uploads" | wc -l)" -eq 0 ]; then
-		note "the first $PROBE uploads all failed: the other $((N - i)) are not tried"
-		break
-	fi
-	i=$((i + 1))
-done
-unreach=$(($(ilb_snmp_sum Icmp OutDestUnreachs) - unreach0))
-done_ok=$(awk -v w="$want" '$2 == 200 && $3 " " $4 == w { n++ } END { print n + 0 }' \
-    "$NETNS_DIR/uploads")
-note "uploads: $N of $SIZE bytes ($(wc -l < "$NETNS_DIR/uploads") tried), $done_ok arrived whole"
-awk -v w="$want" '!($2 == 200 && $3 " " $4 == w)' "$NETNS_DIR/uploads" |
-    head -n 5 | while read -r _n _c _l _h; do
-	note "  upload $_n: http $_c, the server received $_l bytes"
-    done
+unreach0=$(snmp_sum ilb Icmp OutDestUnreachs)
+uploads_run "$N"
+unreach=$(($(snmp_sum ilb Icmp OutDestUnreachs) - unreach0))
+done_ok=$(uploads_whole)
+uploads_report "$N"
 check "all $N uploads arrive whole (length and SHA-256; $done_ok did)" \
     [ "$done_ok" -eq "$N" ]
 check "the ILBs sent ICMP destination unreachable ($unreach)" \
