@@ -60,6 +60,18 @@ sum16(const uint8_t *p, size_t n)
 	return ((uint16_t)~s);
 }
 
+/* A 1500-byte packet from make() with byte off set to v gets no message. */
+static void
+unanswered(void (*make)(uint8_t *, size_t), size_t off, uint8_t v)
+{
+	uint8_t	p[1500], out[8 + ICMP_QUOTE6_MAX];
+
+	make(p, sizeof(p));
+	p[off] = v;
+	assert_int_equal(icmp_build_too_big(out, sizeof(out), p, sizeof(p),
+	    1472), 0);
+}
+
 static void
 test_v4(void **state)
 {
@@ -93,22 +105,10 @@ test_v4_not_answered(void **state)
 	uint8_t	p[1500], out[600];
 
 	(void)state;
-	pkt4(p, sizeof(p));
-	p[6] = 0;				/* DF clear: may be fragmented */
-	assert_int_equal(icmp_build_too_big(out, sizeof(out), p, sizeof(p),
-	    1472), 0);
-	pkt4(p, sizeof(p));
-	p[7] = 0x10;				/* a later fragment */
-	assert_int_equal(icmp_build_too_big(out, sizeof(out), p, sizeof(p),
-	    1472), 0);
-	pkt4(p, sizeof(p));
-	p[9] = IPPROTO_ICMP;			/* never ICMP about ICMP */
-	assert_int_equal(icmp_build_too_big(out, sizeof(out), p, sizeof(p),
-	    1472), 0);
-	pkt4(p, sizeof(p));
-	p[12] = 224;				/* not a unicast source */
-	assert_int_equal(icmp_build_too_big(out, sizeof(out), p, sizeof(p),
-	    1472), 0);
+	unanswered(pkt4, 6, 0);			/* DF clear: may be fragmented */
+	unanswered(pkt4, 7, 0x10);		/* a later fragment */
+	unanswered(pkt4, 9, IPPROTO_ICMP);	/* never ICMP about ICMP */
+	unanswered(pkt4, 12, 224);		/* not a unicast source */
 	pkt4(p, sizeof(p));
 	p[0] = 0x4f;				/* IHL past the end */
 	assert_int_equal(icmp_build_too_big(out, sizeof(out), p, 40, 1472),
@@ -135,13 +135,9 @@ test_v6(void **state)
 	    (uint32_t)out[6] << 8 | out[7], 1452);
 	assert_memory_equal(out + 8, p, ICMP_QUOTE6_MAX);
 	/* not answered: ICMPv6, multicast or link-local source, short */
-	p[6] = IPPROTO_ICMPV6;
-	assert_int_equal(icmp_build_too_big(out, sizeof(out), p, sizeof(p),
-	    1452), 0);
+	unanswered(pkt6, 6, IPPROTO_ICMPV6);
+	unanswered(pkt6, 8, 0xff);
 	pkt6(p, sizeof(p));
-	p[8] = 0xff;
-	assert_int_equal(icmp_build_too_big(out, sizeof(out), p, sizeof(p),
-	    1452), 0);
 	p[8] = 0xfe;
 	p[9] = 0x80;
 	assert_int_equal(icmp_build_too_big(out, sizeof(out), p, sizeof(p),
