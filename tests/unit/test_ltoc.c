@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -338,6 +339,55 @@ test_iterate_remove(void **state)
 	ltoc_free(l);
 }
 
+/*
+ * VmFlags of the mapping of /proc/self/smaps that holds address a, into
+ * flags; 0 if found.
+ */
+static int
+test_vmflags(uintptr_t a, char *flags, size_t size)
+{
+	FILE		*f;
+	char		 line[512];
+	unsigned long	 lo, hi;
+	int		 in = 0, found = -1;
+
+	if ((f = fopen("/proc/self/smaps", "r")) == NULL)
+		return (-1);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2) {
+			in = a >= lo && a < hi;
+			continue;
+		}
+		if (in && strncmp(line, "VmFlags:", 8) == 0) {
+			snprintf(flags, size, "%s", line + 8);
+			found = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return (found);
+}
+
+/*
+ * A table of several MiB asks for transparent huge pages (madvise: "hg"
+ * in VmFlags) on its 2 MiB-aligned part, so that lookups, which land on
+ * random entries, do not also miss the TLB each time.
+ */
+static void
+test_huge_pages(void **state)
+{
+	struct ltoc	*l = test_ltoc_new(200000);	/* 12.8 MB of entries */
+	uintptr_t	 a;
+	char		 flags[512];
+
+	(void)state;
+	a = ((uintptr_t)l->tab.pool + (2u << 20) - 1) &
+	    ~(uintptr_t)((2u << 20) - 1);
+	assert_int_equal(test_vmflags(a, flags, sizeof(flags)), 0);
+	assert_non_null(strstr(flags, " hg"));
+	ltoc_free(l);
+}
+
 int
 main(void)
 {
@@ -352,6 +402,7 @@ main(void)
 		cmocka_unit_test(test_touch),
 		cmocka_unit_test(test_state_moves),
 		cmocka_unit_test(test_iterate_remove),
+		cmocka_unit_test(test_huge_pages),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
