@@ -243,6 +243,36 @@ test_auth_mismatch(void **state)
 	assert_int_equal(check(buf, len, key, &v), MSG_R_LENGTH);
 }
 
+/*
+ * msg.c keeps the HMAC state of the last key: alternating keys (a reload)
+ * must each give libsodium's one-shot MAC, and each check its own.
+ */
+static void
+test_auth_key_change(void **state)
+{
+	uint8_t		buf[MSG_MAX_LEN], buf2[MSG_MAX_LEN];
+	uint8_t		mac[crypto_auth_hmacsha512256_BYTES];
+	struct msg_view	v;
+	size_t		len, len2;
+	int		i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		len = encode(buf, sizeof(buf), key);
+		len2 = encode(buf2, sizeof(buf2), key2);
+		assert_int_equal(len, len2);
+		crypto_auth_hmacsha512256(mac, buf, len - MSG_MAC_LEN, key);
+		assert_memory_equal(buf + len - MSG_MAC_LEN, mac, sizeof(mac));
+		crypto_auth_hmacsha512256(mac, buf2, len2 - MSG_MAC_LEN, key2);
+		assert_memory_equal(buf2 + len2 - MSG_MAC_LEN, mac,
+		    sizeof(mac));
+		assert_int_equal(check(buf, len, key2, &v), MSG_R_MAC);
+		assert_int_equal(check(buf, len, key, &v), MSG_OK);
+		assert_int_equal(check(buf2, len2, key, &v), MSG_R_MAC);
+		assert_int_equal(check(buf2, len2, key2, &v), MSG_OK);
+	}
+}
+
 /* Build a message of type with a raw body. */
 static size_t
 raw(uint8_t *buf, size_t size, uint8_t type, const uint8_t *body,
@@ -732,6 +762,7 @@ main(void)
 		cmocka_unit_test(test_bitflip),
 		cmocka_unit_test(test_bad_header),
 		cmocka_unit_test(test_auth_mismatch),
+		cmocka_unit_test(test_auth_key_change),
 		cmocka_unit_test(test_id_body),
 		cmocka_unit_test(test_encode_limits),
 		cmocka_unit_test(test_records),
