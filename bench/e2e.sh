@@ -5,6 +5,9 @@
 # 3 ILB nodes, 3 servers), measures for
 #   direct   no load balancer: router ECMP straight to the servers
 #   ilbd     3 ILBs, input tun, forward dsr (replies bypass ilbd)
+#   ilbd1    the same with 1 ILB (the router's route to it alone): no
+#            handoff and no replication, so the difference from ilbd is
+#            the cost of the cluster and the rest that of the forwarding
 #   haproxy  HAProxy in TCP mode on the same 3 nodes (not DSR: replies
 #            come back through it), router ECMP over the nodes
 # new connections per second (wrk, HTTP with "Connection: close"), requests
@@ -27,13 +30,15 @@
 # removed at the end (lib.sh's traps).
 #
 # Knobs (environment): DUR (5), WRK_C (64), WRK_T (2), DL_C (6), BIG_MB
-# (10), ROUNDS (3: the HTTP phases are run ROUNDS times, interleaved; the
-# table shows the median of each figure, then every round), FWD_STEP (3), FWD_OVER (5), FWD_FLOWS (1024), FWD_RATES ("25000
+# (10), ROUNDS (5: the HTTP phases are run ROUNDS times, interleaved; the
+# table shows the median of each figure, then every round and the median
+# of the ratios to direct taken round by round), FWD_STEP (3), FWD_OVER
+# (5), FWD_FLOWS (1024), FWD_RATES ("25000
 # 50000 100000 200000 400000 0"; 0 = as fast as blast can), FWD_CPU (empty:
 # no limit; a percentage: each forwarder gets that share of one CPU through
 # a cgroup CPU quota, in 10 ms periods, so that blast, whose sending also
 # pays the receiving kernel's work on a veth, can offer twice the peak of
-# the slowed forwarder), PHASES ("direct ilbd haproxy fwd"), ILB_MODE
+# the slowed forwarder), PHASES ("direct ilbd ilbd1 haproxy fwd"), ILB_MODE
 # (tun: the ilbd phase's input mode, tun or pcap), SPLIT_CPUS (empty; 1:
 # the HTTP servers on CPU 0 and everything else on the other CPUs, for
 # every phase), ILBD, FWD_BARE, BLAST, HAPROXY, WRK.
@@ -56,11 +61,11 @@ FWD_FLOWS=${FWD_FLOWS:-1024}
 FWD_SPORT0=1024
 FWD_RATES=${FWD_RATES:-25000 50000 100000 200000 400000 0}
 FWD_CPU=${FWD_CPU:-}
-PHASES=${PHASES:-direct ilbd haproxy fwd}
+PHASES=${PHASES:-direct ilbd ilbd1 haproxy fwd}
 ILB_MODE=${ILB_MODE:-tun}
 HZ=$(getconf CLK_TCK 2>/dev/null || echo 100)
 SPLIT_CPUS=${SPLIT_CPUS:-}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 FWD_BARE=${FWD_BARE:-$top_builddir/bench/fwd_bare}
 BLAST=${BLAST:-$top_builddir/bench/blast}
 HAPROXY=${HAPROXY:-haproxy}
@@ -75,7 +80,7 @@ if has_phase haproxy; then
 	command -v "$HAPROXY" > /dev/null 2>&1 ||
 	    need "needs haproxy (apt-get install haproxy)"
 fi
-if has_phase ilbd || has_phase fwd; then require_ilbd; fi
+if has_phase ilbd || has_phase ilbd1 || has_phase fwd; then require_ilbd; fi
 if has_phase fwd; then
 	command -v nft > /dev/null 2>&1 || need "needs nft (apt-get install nftables)"
 	[ -x "$FWD_BARE" ] || need "no $FWD_BARE (build it first)"
@@ -493,7 +498,7 @@ bench_client
 bench_servers || { not_ok "servers answer"; exit 1; }
 split_cpus || { not_ok "SPLIT_CPUS"; exit 1; }
 
-# the HTTP phases, interleaved: ROUNDS x (direct, ilbd, haproxy)
+# the HTTP phases, interleaved: ROUNDS x (direct, ilbd, ilbd1, haproxy)
 _round=1
 while [ "$_round" -le "$ROUNDS" ]; do
 	note "--- round $_round of $ROUNDS"
@@ -516,6 +521,21 @@ while [ "$_round" -le "$ROUNDS" ]; do
 			not_ok "ilbd: 3 ILBs up"
 		fi
 		for _j in $(seq 1 "$N_ILB"); do kill_ilb "$_j"; done
+	fi
+	if has_phase ilbd1; then
+		# the same, one ILB: no handoff, no replication; what is left
+		# is the cost of the forwarding path itself
+		_n_ilb=$N_ILB
+		N_ILB=1
+		early_demux 0
+		if bench_ilb_conf 1 && start_ilb 1 && wait_members 10; then
+			route_ilbs 1
+			measure_http ilbd1
+		else
+			not_ok "ilbd1: 1 ILB up"
+		fi
+		kill_ilb 1
+		N_ILB=$_n_ilb
 	fi
 	if has_phase haproxy; then
 		route_ilbs
@@ -585,20 +605,49 @@ median() {
 		else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
+# paired BASE LIST: the median over rounds of LIST's figure / BASE's figure
+# in the same round, for each of the three figures ("cps 0.86x, ka 1.00x,
+# dl 0.93x"); empty unless both lists have the same number of rounds.  The
+# phases of one round run within a minute, so a ratio taken within a round
+# is less exposed to the load of a shared machine drifting between rounds
+# than the ratio of the medians.
+paired() {
+	awk -v b="$1" -v l="$2" 'BEGIN {
+		nb = split(b, B, ";"); nl = split(l, L, ";")
+		if (nb != nl || nb == 0) exit
+		split("cps ka dl", name, " ")
+		for (f = 1; f <= 3; f++) {
+			n = 0
+			for (i = 1; i <= nb; i++) {
+				split(B[i], x, " "); split(L[i], y, " ")
+				if (x[f] > 0) r[++n] = y[f] / x[f]
+			}
+			for (i = 2; i <= n; i++) {	# insertion sort
+				t = r[i]
+				for (j = i - 1; j >= 1 && r[j] > t; j--) r[j + 1] = r[j]
+				r[j + 1] = t
+			}
+			m = n == 0 ? 0 : (n % 2 ? r[(n + 1) / 2] : (r[n / 2] + r[n / 2 + 1]) / 2)
+			printf "%s %.2fx%s", name[f], m, f < 3 ? ", " : "\n"
+		}
+	}'
+}
+
 echo
 echo "== bench/e2e.sh, $(date -u +%Y-%m-%d), $(nproc) CPUs, $(uname -r)"
 echo "   load average at the start $LOAD0, at the end $(cut -d' ' -f1-3 /proc/loadavg) (a shared machine: compare figures of one run only)"
-if has_phase direct || has_phase ilbd || has_phase haproxy; then
+if has_phase direct || has_phase ilbd || has_phase ilbd1 || has_phase haproxy; then
 	echo "   HTTP: median of $ROUNDS interleaved round(s), each figure ${DUR} s of wrk -t $WRK_T -c $WRK_C (download -c $DL_C)"
 	printf '%-22s %16s %20s %20s\n' "" "new conn/s" "keep-alive req/s" "download MB/s"
 fi
-for _p in direct ilbd haproxy; do
+for _p in direct ilbd ilbd1 haproxy; do
 	has_phase "$_p" || continue
 	eval "_e=\${R_${_p}_ERR:-} _rl=\${L_${_p}:-}"
 	_c=$(median "$_rl" 1); _r=$(median "$_rl" 2); _m=$(median "$_rl" 3)
 	case $_p in
 	direct) _l="no LB (router ECMP)"; D_C=$_c; D_R=$_r; D_M=$_m;;
 	ilbd) _l="ilbd, 3 ILBs $ILB_MODE+dsr";;
+	ilbd1) _l="ilbd, 1 ILB $ILB_MODE+dsr";;
 	haproxy) _l="haproxy tcp, 3 nodes";;
 	esac
 	if [ "$_p" = direct ] || ! has_phase direct; then
@@ -609,6 +658,11 @@ for _p in direct ilbd haproxy; do
 		    "$_m" "$(ratio "$_m" "$D_M")"
 	fi
 	echo "    rounds: $_rl; wrk errors:$_e"
+	if [ "$_p" != direct ] && has_phase direct; then
+		_pr=$(paired "$L_direct" "$_rl")
+		[ -z "$_pr" ] ||
+		    echo "    paired with direct round by round (median of the ratios): $_pr"
+	fi
 	eval "_cl=\${C_${_p}:-}"
 	printf '    machine CPU: %.0f us per new connection, %.0f us per MB downloaded (medians; rounds: %s)\n' \
 	    "$(median "$_cl" 1)" "$(median "$_cl" 2)" "$_cl"
