@@ -1253,3 +1253,85 @@ ilb_conf_metrics() {
 	sed -i "s|^  listen = \"\";|  listen = \"$_l\";|" "$NETNS_DIR/ilb$1.conf" &&
 	    grep -qF "  listen = \"$_l\";" "$NETNS_DIR/ilb$1.conf"
 }
+
+# ---------------------------------------------------------------- ilbctl and
+# one tuple's connections (test_ilbctl.sh, test_port_reuse.sh,
+# test_late_end.sh)
+
+ILBCTL=${ILBCTL:-$top_builddir/src/ilbctl}
+
+# ctl I ARGS...: ilbctl on ILB I's socket (the path works from the host).
+ctl() {
+	_i=$1; shift
+	timeout 10 "$ILBCTL" -s "$NETNS_DIR/ilb$_i.sock" "$@"
+}
+
+# ctl_stat I NAME: counter NAME of ILB I (show stats).
+ctl_stat() { ctl "$1" show stats | awk -v k="$2" '$1 == k { print $2 }'; }
+
+# direct_rx I: packets ILB I read from its input (not handed off to it).
+direct_rx() { echo $(($(ctl_stat "$1" rx) - $(ctl_stat "$1" handoff_in))); }
+
+# tuple_role I PORT: ILB I's role for the client's tuple from source port
+# PORT to the VIP (owner, backup or neither), from show owner.
+tuple_role() {
+	ctl "$1" show owner "$CLIENT_ADDR:$2" "$VIP:$VIP_PORT" |
+	    awk -v me="$(ilb_id "$1")" '
+		$1 == "owner" && $2 == me { r = "owner" }
+		$1 == "backup" && $2 == me { r = "backup" }
+		END { print r ? r : "neither" }'
+}
+
+# tuple_get PORT [TIMEOUT]: one GET from the client's source port PORT;
+# prints the answering server's name and the HTTP status ("- error" on
+# failure).  The client reads until the server closes and only then
+# closes, so it never holds the tuple in TIME_WAIT and can use it again
+# at once.
+tuple_get() {
+	ip netns exec "$NS_CLIENT" "$PYTHON" - "$CLIENT_ADDR" "$1" "$VIP" \
+	    "$VIP_PORT" "${2:-2}" <<'EOF' 2> /dev/null || echo "- error"
+import socket, sys
+src, sport, dst, dport, tmo = sys.argv[1:6]
+s = socket.socket()
+s.settimeout(float(tmo))
+s.bind((src, int(sport)))
+s.connect((dst, int(dport)))
+s.sendall(b"GET /reuse HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+data = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    data += b
+s.close()
+head, _, body = data.partition(b"\r\n\r\n")
+print(body.decode() or "-", head.split()[1].decode())
+EOF
+}
+
+# tuple_to_neither PORT0 TRIES: GET from source ports PORT0, PORT0 + 1, ...
+# (at most TRIES) until one's packets reach an ILB that neither owns nor
+# backs up its tuple (such an ILB learns a connection only from the
+# multicast NEW).  Sets PORT, X (that ILB) and FIRST (the server that
+# answered); PORT is empty if none did.  The router must hash the tuple
+# (router_tuple_hash), so that every connection on it takes that ILB.
+tuple_to_neither() {
+	PORT='' X='' FIRST=''
+	_p=$1
+	while [ "$_p" -lt $(($1 + $2)) ]; do
+		for _j in $(seq 1 "$N_ILB"); do eval "_rx0_$_j=$(direct_rx "$_j")"; done
+		# shellcheck disable=SC2046 # the answer's two words
+		set -- "$1" "$2" $(tuple_get "$_p")
+		for _j in $(seq 1 "$N_ILB"); do
+			eval "_d=\$((\$(direct_rx $_j) - _rx0_$_j))"
+			_r=$(tuple_role "$_j" "$_p")
+			# shellcheck disable=SC2154 # _d is set through eval
+			note "port $_p: ilb$_j read $_d, $_r; answer $3 $4"
+			if [ "$_d" -gt 0 ] && [ "$4" = 200 ] && [ "$_r" = neither ]; then
+				PORT=$_p X=$_j FIRST=$3
+			fi
+		done
+		[ -z "$PORT" ] || return 0
+		_p=$((_p + 1))
+	done
+}

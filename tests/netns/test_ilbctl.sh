@@ -9,15 +9,8 @@
 # shellcheck source=tests/netns/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-ILBCTL=${ILBCTL:-$top_builddir/src/ilbctl}
 VIPP="$VIP:$VIP_PORT"
 KA_N=${KA_N:-9}			# keep-alive connections through the drain
-
-# ctl I ARGS...: ilbctl on ILB I's socket (the path works from the host).
-ctl() {
-	_i=$1; shift
-	timeout 10 "$ILBCTL" -s "$NETNS_DIR/ilb$_i.sock" "$@"
-}
 
 # ctl_json I FILE ARGS...: ctl -j into FILE; fails unless it is valid JSON.
 ctl_json() {

@@ -13,64 +13,15 @@
 # ILB learns a connection only from the multicast NEW, never over TCP).
 # The router hashes the tuple itself (router_tuple_hash in lib.sh), so that
 # both connections on the tuple take the same ILB, as with a real router.
-# shellcheck disable=SC2046 # "set -- $(get ...)" splits the answer on purpose
+# shellcheck disable=SC2046 # "set -- $(tuple_get ...)" splits the answer on purpose
 # shellcheck source=tests/netns/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-ILBCTL=${ILBCTL:-$top_builddir/src/ilbctl}
 REUSE_TABLE=ilbt_reuse
 PORT0=${PORT0:-41000}
 TRIES=${TRIES:-30}
 : "${ILB_SCHEDULER:=rr}"	# the owner picks another server each time
 export ILB_SCHEDULER
-
-# ctl I ARGS...: ilbctl on ILB I's socket (the path works from the host).
-ctl() {
-	_i=$1; shift
-	timeout 10 "$ILBCTL" -s "$NETNS_DIR/ilb$_i.sock" "$@"
-}
-
-# ctl_stat I NAME: counter NAME of ILB I (show stats).
-ctl_stat() { ctl "$1" show stats | awk -v k="$2" '$1 == k { print $2 }'; }
-
-# direct_rx I: packets ILB I read from its input (not handed off to it).
-direct_rx() { echo $(($(ctl_stat "$1" rx) - $(ctl_stat "$1" handoff_in))); }
-
-# get PORT [TIMEOUT]: one GET from the client's source port PORT; prints
-# the answering server's name and the HTTP status ("- error" on failure).
-# The client reads until the server closes and only then closes, so it
-# never holds the tuple in TIME_WAIT and can use it again at once.
-get() {
-	ip netns exec "$NS_CLIENT" "$PYTHON" - "$CLIENT_ADDR" "$1" "$VIP" \
-	    "$VIP_PORT" "${2:-2}" <<'EOF' 2> /dev/null || echo "- error"
-import socket, sys
-src, sport, dst, dport, tmo = sys.argv[1:6]
-s = socket.socket()
-s.settimeout(float(tmo))
-s.bind((src, int(sport)))
-s.connect((dst, int(dport)))
-s.sendall(b"GET /reuse HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-data = b""
-while True:
-    b = s.recv(65536)
-    if not b:
-        break
-    data += b
-s.close()
-head, _, body = data.partition(b"\r\n\r\n")
-print(body.decode() or "-", head.split()[1].decode())
-EOF
-}
-
-# role I PORT: ILB I's role for the client's tuple from PORT (owner, backup
-# or neither), from show owner.
-role() {
-	ctl "$1" show owner "$CLIENT_ADDR:$2" "$VIP:$VIP_PORT" |
-	    awk -v me="$(ilb_id "$1")" '
-		$1 == "owner" && $2 == me { r = "owner" }
-		$1 == "backup" && $2 == me { r = "backup" }
-		END { print r ? r : "neither" }'
-}
 
 # drop_new I: in ILB I's namespace, drop every multicast NEW (type 2 at
 # offset 5 of the UDP payload) arriving on the cluster port.
@@ -128,25 +79,9 @@ check "each ILB log shows the two others joined" wait_members 10
 check "the router's ECMP hashes the tuple (policy 3)" router_tuple_hash
 if [ "$fail" -ne 0 ]; then show_logs 20; finish; exit 1; fi
 
-# Find a source port whose packets reach an ILB that neither owns nor backs
-# up the connection; the first GET on it is the old connection.
-PORT='' X='' FIRST=''
-p=$PORT0
-while [ "$p" -lt $((PORT0 + TRIES)) ]; do
-	for j in $(seq 1 "$N_ILB"); do eval "rx0_$j=$(direct_rx "$j")"; done
-	set -- $(get "$p")
-	for j in $(seq 1 "$N_ILB"); do
-		eval "_d=\$((\$(direct_rx $j) - rx0_$j))"
-		# shellcheck disable=SC2154 # _d is set through eval
-		note "port $p: ilb$j read $_d, $(role "$j" "$p"); answer $*"
-		if [ "$_d" -gt 0 ] && [ "$2" = 200 ] &&
-		    [ "$(role "$j" "$p")" = neither ]; then
-			PORT=$p X=$j FIRST=$1
-		fi
-	done
-	[ -z "$PORT" ] || break
-	p=$((p + 1))
-done
+# Find a source port whose packets reach an ILB that neither owns nor
+# backs up the connection; the first GET on it is the old connection.
+tuple_to_neither "$PORT0" "$TRIES"
 check "a source port reaches an ILB that is neither owner nor backup (port ${PORT:-none}, ilb${X:-?}, first answer from ${FIRST:-nobody})" \
     [ -n "$PORT" ]
 if [ -z "$PORT" ]; then show_logs 10; finish; exit 1; fi
@@ -161,7 +96,7 @@ h0=$(ctl_stat "$X" closing_to_owner)
 # ilb$X, which never learns the NEW.
 OLD=${FIRST#srv}
 check "$FIRST counts what reaches it from port $PORT" count_old "$OLD"
-set -- $(get "$PORT" 3)
+set -- $(tuple_get "$PORT" 3)
 note "second GET from port $PORT: answered by $1, code $2"
 check "the second connection on the tuple succeeds (code $2)" [ "$2" = 200 ]
 check "another server answers it ($FIRST first, $1 now)" \
