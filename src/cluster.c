@@ -1014,15 +1014,19 @@ cluster_read(struct cluster *c)
 	return (changed);
 }
 
+void
+cluster_poll(struct cluster *c)
+{
+	if (cluster_read(c))
+		c->members_cb(c->arg);
+}
+
 static void
 cluster_on_read(evutil_socket_t fd, short events, void *arg)
 {
-	struct cluster	*c = arg;
-
 	(void)fd;
 	(void)events;
-	if (cluster_read(c))
-		c->members_cb(c->arg);
+	cluster_poll(arg);
 }
 
 static void

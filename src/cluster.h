@@ -167,6 +167,12 @@ struct cluster	*cluster_open(struct event_base *, const struct ilbd_conf *,
 /* Stop timers, leave the group, close the socket, free. */
 void		 cluster_close(struct cluster *);
 /*
+ * Read and apply, now, what the multicast socket holds (as its read event
+ * would, in the same bounded batch): for the data path, which must not
+ * decide a packet before a message that came earlier.
+ */
+void		 cluster_poll(struct cluster *);
+/*
  * Apply hello_ms and dead_ms from a new config.  Returns 0, or -1 (and
  * logs why) if it changes something only a restart applies (group, port,
  * interface, node id or address, key, authenticate, scoring).

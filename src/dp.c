@@ -300,6 +300,9 @@ dp_packet(struct dp *dp, const uint8_t *pkt, size_t len, int by_handoff)
 		    ", by handoff" : "");
 		return;
 	}
+	/* An END that came before this SYN is applied before it (lb.h). */
+	if (dp->cluster != NULL && lb_syn_on_live(&dp->lb, &pi))
+		cluster_poll(dp->cluster);
 	v = lb_decide(&dp->lb, &pi, by_handoff, dp_now(), &act);
 	if (lb_queue_len(&dp->lb) > 0)
 		dp_flush_later(dp);
@@ -308,6 +311,9 @@ dp_packet(struct dp *dp, const uint8_t *pkt, size_t len, int by_handoff)
 		dp_forward(dp, &act, pkt, len);
 		break;
 	case LB_HANDOFF:
+		/* and an END queued here leaves before it */
+		if (dp->repl != NULL && lb_syn_after_close(&dp->lb, &pi))
+			repl_flush_batch(dp->repl);
 		dp_handoff(dp, act.member, pkt, len);
 		break;
 	default:

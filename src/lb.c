@@ -1484,6 +1484,52 @@ lb_decide(struct lb *lb, const struct pkt_info *pi, int by_handoff,
 	return (lb_other(lb, &p, act));
 }
 
+/* pi is a SYN (no ACK) of a service, members known: its owner index. */
+static int
+lb_syn_owner_of(const struct lb *lb, const struct pkt_info *pi, int *owner)
+{
+	int	backup;
+
+	if (!PKT_IS_SYN_ONLY(pi) || lb->nmembers == 0 ||
+	    (pi->key.len != FLOW_ID_V4 && pi->key.len != FLOW_ID_V6) ||
+	    lb_service_find(lb, &pi->key) < 0)
+		return (0);
+	lb_rank(lb, &pi->key, owner, &backup);
+	return (1);
+}
+
+int
+lb_syn_on_live(struct lb *lb, const struct pkt_info *pi)
+{
+	struct conn_entry	*e;
+	int			 owner;
+
+	if (!lb_syn_owner_of(lb, pi, &owner) || !lb_is_self(lb, owner) ||
+	    (e = ltoc_lookup(&lb->ltoc, &pi->key)) == NULL ||
+	    e->state == CONN_CLOSING)
+		return (0);
+	lb->stats.syn_sync++;
+	return (1);
+}
+
+int
+lb_syn_after_close(struct lb *lb, const struct pkt_info *pi)
+{
+	struct conn_entry	*e;
+	int			 owner;
+
+	if (lb_queue_len(lb) == 0 || !lb_syn_owner_of(lb, pi, &owner) ||
+	    lb_is_self(lb, owner))
+		return (0);
+	if ((e = ltoc_lookup(&lb->ltoc, &pi->key)) == NULL &&
+	    (e = cache_peek(&lb->cache, &pi->key)) == NULL)
+		return (0);
+	if (e->state != CONN_CLOSING)
+		return (0);
+	lb->stats.syn_records_first++;
+	return (1);
+}
+
 int
 lb_action_to(const struct lb *lb, unsigned int service, unsigned int server,
     struct lb_action *act)

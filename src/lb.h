@@ -263,6 +263,25 @@ int		 lb_service_find(const struct lb *, const struct flow_key *);
 int		 lb_decide(struct lb *, const struct pkt_info *, int, uint64_t,
 		    struct lb_action *);
 /*
+ * The END of a connection is multicast by whichever holder saw its FIN or
+ * RST; a SYN on the same tuple reaches the owner by another path (the
+ * router, or a GRE handoff). Should the SYN be decided first, the owner
+ * takes it for a retransmission and the late END then marks the new
+ * connection closing everywhere. So:
+ *
+ * lb_syn_on_live(): 1 if pi is a SYN (no ACK) that self owns while its
+ * LTOC entry for the tuple is live (not closing). The caller reads what
+ * the cluster sent first (cluster_poll()), then calls lb_decide(). Counts
+ * it (syn_sync).
+ *
+ * lb_syn_after_close(): 1 if pi is a SYN self will hand off while its own
+ * entry for the tuple is closing and records are queued: one of them may
+ * be that connection's END, which must leave before the handoff. Counts
+ * it (syn_records_first).
+ */
+int		 lb_syn_on_live(struct lb *, const struct pkt_info *);
+int		 lb_syn_after_close(struct lb *, const struct pkt_info *);
+/*
  * A packet packet_parse() refused with reason r: counted (a parse_*
  * counter and bad_packet, or not_tcp, or fragment) and dropped.
  */

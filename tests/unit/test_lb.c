@@ -595,6 +595,69 @@ test_closing_entry_to_owner(void **state)
 	test_world_free(w);
 }
 
+/*
+ * The client reuses a tuple at once: its FIN and then its new SYN reach a
+ * cache holder, which queues the old connection's END and hands the SYN
+ * to the owner. The END must leave first (lb_syn_after_close()), and the
+ * owner, whose entry is still established, must read the END before it
+ * decides the SYN (lb_syn_on_live()): then the SYN opens a new connection
+ * (port_reuse, a NEW) instead of passing for a retransmission whose
+ * entries the late END would then mark closing.
+ */
+static void
+test_late_end(void **state)
+{
+	struct test_world	*w = test_world_new(3, 1024, 1024);
+	struct lb_action	 act;
+	struct pkt_info		 syn, ack;
+	uint16_t		 sport = test_find(w, SVC_WLC, 0, 2);
+
+	(void)state;
+	syn = test_pkt(SVC_WLC, 80, sport, PKT_TH_SYN);
+	ack = test_pkt(SVC_WLC, 80, sport, PKT_TH_ACK);
+	/* no entry yet: nothing to wait for, anywhere */
+	assert_int_equal(lb_syn_on_live(&w->lb[0], &syn), 0);
+	assert_int_equal(test_send(&w->lb[0], SVC_WLC, sport, PKT_TH_SYN, 0,
+	    T0, &act), LB_FORWARD);
+	test_broadcast(w, 0, T0);		/* NEW: lb1 caches it */
+	assert_int_equal(test_send(&w->lb[0], SVC_WLC, sport, PKT_TH_ACK, 0,
+	    T0 + 1, &act), LB_FORWARD);
+	assert_int_equal(test_entry(&w->lb[0], SVC_WLC, sport)->state,
+	    CONN_ESTABLISHED);
+	/* the client's FIN at lb1: END queued there, not sent yet */
+	assert_int_equal(test_send(&w->lb[1], SVC_WLC, sport,
+	    PKT_TH_FIN | PKT_TH_ACK, 0, T0 + 2, &act), LB_FORWARD);
+	assert_int_equal(lb_queue_len(&w->lb[1]), 1);
+	/* then its new SYN there: handed off, the END first */
+	assert_int_equal(test_send(&w->lb[1], SVC_WLC, sport, PKT_TH_SYN, 0,
+	    T0 + 2, &act), LB_HANDOFF);
+	assert_int_equal(lb_syn_after_close(&w->lb[1], &syn), 1);
+	assert_int_equal(w->lb[1].stats.syn_records_first, 1);
+	assert_int_equal(lb_syn_after_close(&w->lb[1], &ack), 0);
+	assert_int_equal(lb_syn_after_close(&w->lb[0], &syn), 0); /* owner */
+	/* at the owner the SYN finds the entry live: read first */
+	assert_int_equal(lb_syn_on_live(&w->lb[0], &syn), 1);
+	assert_int_equal(w->lb[0].stats.syn_sync, 1);
+	assert_int_equal(lb_syn_on_live(&w->lb[0], &ack), 0);
+	assert_int_equal(lb_syn_on_live(&w->lb[1], &syn), 0); /* not owner */
+	test_broadcast(w, 1, T0 + 2);		/* what the read finds: END */
+	assert_int_equal(lb_syn_after_close(&w->lb[1], &syn), 0); /* sent */
+	assert_int_equal(lb_syn_on_live(&w->lb[0], &syn), 0);
+	assert_int_equal(test_send(&w->lb[0], SVC_WLC, sport, PKT_TH_SYN, 1,
+	    T0 + 2, &act), LB_FORWARD);
+	assert_int_equal(w->lb[0].stats.port_reuse, 1);
+	assert_int_equal(w->lb[0].stats.retransmitted_syn, 0);
+	assert_int_equal(test_entry(&w->lb[0], SVC_WLC, sport)->state,
+	    CONN_SYN);
+	/* its NEW replaces lb1's closing entry: lb1 forwards again */
+	assert_int_equal(test_broadcast(w, 0, T0 + 3), 1);
+	assert_int_equal(test_send(&w->lb[1], SVC_WLC, sport, PKT_TH_ACK, 0,
+	    T0 + 3, &act), LB_FORWARD);
+	assert_int_equal(act.path, LB_PATH_CACHE);
+	assert_int_equal(w->lb[1].stats.closing_to_owner, 0);
+	test_world_free(w);
+}
+
 static void
 test_owner_without_entry_orphan(void **state)
 {
@@ -1764,6 +1827,7 @@ main(void)
 		cmocka_unit_test(test_no_healthy_server),
 		cmocka_unit_test(test_port_reuse_after_close),
 		cmocka_unit_test(test_closing_entry_to_owner),
+		cmocka_unit_test(test_late_end),
 		cmocka_unit_test(test_expiry_releases_server),
 		cmocka_unit_test(test_single_member_owns_all),
 		cmocka_unit_test(test_no_members),
