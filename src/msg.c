@@ -1,5 +1,7 @@
-/* msg.c: cluster message codec and MAC (buffers in, buffers out; the one
- * state kept is the HMAC state of the last key, see msg_mac()). */
+/*
+ * msg.c: cluster message codec and MAC (buffers in, buffers out; the one
+ * state kept is the HMAC state of the last key, see msg_mac()).
+ */
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
