@@ -16,14 +16,16 @@
 # owner reads what the cluster sent before it decides a SYN on a live
 # entry (syn_sync, unit-tested in test_lb.c): the END closes the old
 # entry, the SYN opens a new connection (port_reuse), its NEW reaches
-# ilbX.
+# ilbX.  (Until it does, ilbX hands the new connection's packets to the
+# owner, closing_to_owner: how many depends on the machine's load, so it
+# is not checked.)
 # shellcheck disable=SC2046 # "set -- $(tuple_get ...)" splits the answer on purpose
 # shellcheck source=tests/netns/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 PORT0=${PORT0:-42000}
 TRIES=${TRIES:-30}
-STOP_MS=${STOP_MS:-300}		# ilbX stays stopped this long
+STOP_MS=${STOP_MS:-200}		# ilbX stays stopped this long after the SYN
 : "${ILB_SCHEDULER:=rr}"
 export ILB_SCHEDULER
 # ID messages every second: ilbX's, when it runs again, would otherwise
@@ -41,8 +43,9 @@ state() {
 # client DIR: in the background, one GET from PORT, read to the end
 # (DIR/first: server and status); then, once DIR/go exists, abort that
 # connection (RST: the port is free at once) and connect again from PORT
-# (DIR/second: "connected in S s" or the error), and hold the new
-# connection until DIR/done exists.  Every wait is bounded.
+# (DIR/reconnecting just before; DIR/second: "connected in S s" or the
+# error), and hold the new connection until DIR/done exists.  Every wait
+# is bounded.
 client() {
 	cat > "$NETNS_DIR/client.py" <<'EOF'
 import os, socket, struct, sys, time
@@ -76,6 +79,7 @@ s.close()                       # RST
 s = socket.socket()
 s.settimeout(5)
 s.bind((src, int(sport)))
+put("reconnecting", "")         # the SYN leaves right after
 t0 = time.time()
 try:
     s.connect((dst, int(dport)))
@@ -130,11 +134,12 @@ st=$(state "$O" ltoc)
 check "ilb$O's entry for it is live ($st)" \
     test "$st" = syn -o "$st" = established
 reuse0=$(ctl_stat "$O" port_reuse) retr0=$(ctl_stat "$O" retransmitted_syn)
-first0=$(ctl_stat "$X" syn_records_first) cto0=$(ctl_stat "$X" closing_to_owner)
+first0=$(ctl_stat "$X" syn_records_first)
 
 XPID=$(ilb_pid "$X")
 kill -STOP "$XPID"
 touch "$D/go"			# RST, then the new SYN: queued for ilbX
+check "the client sent the RST and the new SYN" wait_file "$D/reconnecting" 5
 sleep "$(awk -v ms="$STOP_MS" 'BEGIN { print ms / 1000 }')"
 kill -CONT "$XPID"
 check "the new connection on the tuple is established" wait_file "$D/second" 5
@@ -155,8 +160,6 @@ check "ilb$O's entry for the new connection is live ($st)" \
 st=$(state "$X" cache)
 check "ilb$X's entry for it is live ($st)" \
     test "$st" = syn -o "$st" = established
-check "ilb$X sends its packets to the server itself (closing_to_owner $cto0 -> $(ctl_stat "$X" closing_to_owner))" \
-    test "$(ctl_stat "$X" closing_to_owner)" -eq "$cto0"
 touch "$D/done"
 pid_stop "$CLIENT_PID" 5
 check_alive
