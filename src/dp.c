@@ -82,6 +82,21 @@ dp_flush_later(struct dp *dp)
 	}
 }
 
+/*
+ * Send the queued records, then the queued frames. Records first: a NEW
+ * that leaves before the SYN it describes reaches the cache holders
+ * before the client's next packets do, which they then forward
+ * themselves instead of handing them off.
+ */
+static void
+dp_flush(struct dp *dp)
+{
+	if (dp->repl != NULL)
+		repl_flush_batch(dp->repl);
+	if (dp->fwd != NULL)
+		fwd_flush(dp->fwd);
+}
+
 static void
 dp_on_flush(evutil_socket_t fd, short what, void *arg)
 {
@@ -90,15 +105,7 @@ dp_on_flush(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	dp->flush_pending = 0;
-	/*
-	 * Records first: a NEW that leaves before the SYN it describes
-	 * reaches the cache holders before the client's next packets do,
-	 * which they then forward themselves instead of handing them off.
-	 */
-	if (dp->repl != NULL)
-		repl_flush_batch(dp->repl);
-	if (dp->fwd != NULL)
-		fwd_flush(dp->fwd);
+	dp_flush(dp);
 }
 
 /*
@@ -311,9 +318,13 @@ dp_packet(struct dp *dp, const uint8_t *pkt, size_t len, int by_handoff)
 		dp_forward(dp, &act, pkt, len);
 		break;
 	case LB_HANDOFF:
-		/* and an END queued here leaves before it */
-		if (dp->repl != NULL && lb_syn_after_close(&dp->lb, &pi))
-			repl_flush_batch(dp->repl);
+		/*
+		 * and an END queued here leaves before it, with the old
+		 * connection's last packets (its RST or FIN): the SYN must
+		 * not reach the server before them
+		 */
+		if (lb_syn_after_close(&dp->lb, &pi))
+			dp_flush(dp);
 		dp_handoff(dp, act.member, pkt, len);
 		break;
 	default:

@@ -276,8 +276,10 @@ int		 lb_decide(struct lb *, const struct pkt_info *, int, uint64_t,
  *
  * lb_syn_after_close(): 1 if pi is a SYN self will hand off while its own
  * entry for the tuple is closing and records are queued: one of them may
- * be that connection's END, which must leave before the handoff. Counts
- * it (syn_records_first).
+ * be that connection's END, which must leave before the handoff, and so
+ * must the old connection's last packets (its RST or FIN, queued for its
+ * server): a server that gets the new SYN first answers it with a reset.
+ * Counts it (syn_records_first).
  */
 int		 lb_syn_on_live(struct lb *, const struct pkt_info *);
 int		 lb_syn_after_close(struct lb *, const struct pkt_info *);

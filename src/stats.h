@@ -81,7 +81,7 @@
 	X(est_refresh_skipped, "deferred REFRESHes dropped: closing or gone") \
 	X(closing_to_owner, "non-owner hit a closing entry: handed to the owner") \
 	X(syn_sync, "SYNs on a live LTOC entry: cluster messages read first") \
-	X(syn_records_first, "SYNs handed off after a close: END sent first")
+	X(syn_records_first, "SYNs handed off after a close: END, frames sent first")
 
 struct lb_stats {
 #define LB_STATS_FIELD(name, help)	uint64_t name;

@@ -12,13 +12,14 @@
 # entry: a retransmission, the old server kept, no NEW, and the late END
 # would then mark the new connection closing on every ILB (its entries
 # expire after fin_timeout_s of idleness, and ilbX hands all its packets
-# to the owner).  ilbX sends the END first (syn_records_first), and the
-# owner reads what the cluster sent before it decides a SYN on a live
-# entry (syn_sync, unit-tested in test_lb.c): the END closes the old
-# entry, the SYN opens a new connection (port_reuse), its NEW reaches
-# ilbX.  (Until it does, ilbX hands the new connection's packets to the
-# owner, closing_to_owner: how many depends on the machine's load, so it
-# is not checked.)
+# to the owner).  ilbX sends the END and the RST to the old server first
+# (syn_records_first; a server that got the new SYN before the RST would
+# answer it with a reset), and the owner reads what the cluster sent
+# before it decides a SYN on a live entry (syn_sync, unit-tested in
+# test_lb.c): the END closes the old entry, the SYN opens a new
+# connection (port_reuse), its NEW reaches ilbX.  (Until it does, ilbX
+# hands the new connection's packets to the owner, closing_to_owner: how
+# many depends on the machine's load, so it is not checked.)
 # shellcheck disable=SC2046 # "set -- $(tuple_get ...)" splits the answer on purpose
 # shellcheck source=tests/netns/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -142,8 +143,10 @@ touch "$D/go"			# RST, then the new SYN: queued for ilbX
 check "the client sent the RST and the new SYN" wait_file "$D/reconnecting" 5
 sleep "$(awk -v ms="$STOP_MS" 'BEGIN { print ms / 1000 }')"
 kill -CONT "$XPID"
-check "the new connection on the tuple is established" wait_file "$D/second" 5
-note "second connection: $(cat "$D/second" 2>/dev/null)"
+wait_file "$D/second" 5
+second=$(cat "$D/second" 2>/dev/null)
+check "the new connection on the tuple is established ($second)" \
+    test "${second%% *}" = connected
 sleep 0.3			# the NEW, the handshake's REFRESH
 
 reuse1=$(ctl_stat "$O" port_reuse) retr1=$(ctl_stat "$O" retransmitted_syn)
