@@ -149,6 +149,9 @@ check "the new connection on the tuple is established ($second)" \
     test "${second%% *}" = connected
 sleep 0.3			# the NEW, the handshake's REFRESH
 
+for j in "$O" "$X"; do
+	note "ilb$j: $(ctl "$j" show stats | awk '$1 ~ /^(rx|syn|handoff_in|handoff_out|port_reuse|retransmitted_syn|syn_sync|syn_records_first|new_conn|closing|learn_end|learn_cache|learn_update|closing_to_owner)$/ { printf "%s=%s ", $1, $2 }')"
+done
 reuse1=$(ctl_stat "$O" port_reuse) retr1=$(ctl_stat "$O" retransmitted_syn)
 first1=$(ctl_stat "$X" syn_records_first)
 check "ilb$X sent the END before handing off the SYN (syn_records_first $first0 -> $first1)" \
