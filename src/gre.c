@@ -302,7 +302,7 @@ gre_send(struct gre *g, const struct ilb_addr *dst, int with_key,
 	iov[1].iov_len = len;
 	memset(&msg, 0, sizeof(msg));
 	msg.msg_name = &ss;
-	msg.msg_namelen = util_sockaddr(dst, &ss);
+	msg.msg_namelen = util_sockaddr(dst, 0, &ss);
 	msg.msg_iov = iov;
 	msg.msg_iovlen = 2;
 	if (sendmsg(s->fd, &msg, MSG_DONTWAIT) == -1) {
@@ -441,7 +441,7 @@ gre_sock_open(struct event_base *base, struct gre_sock *s,
 		goto fail;
 	if (local != NULL && local->family == s->family &&
 	    bind(s->fd, (struct sockaddr *)&ss,
-	    util_sockaddr(local, &ss)) == -1)
+	    util_sockaddr(local, 0, &ss)) == -1)
 		goto fail;
 	if ((s->bufs = malloc((size_t)GRE_BATCH * GRE_BUF_SIZE)) == NULL)
 		goto fail;

@@ -152,7 +152,7 @@ icmp_too_big(struct icmp_tx *t, const uint8_t *pkt, size_t len,
 		fd = t->fd6;
 	}
 	rc = fd == -1 ? -1 : sendto(fd, buf, n, MSG_DONTWAIT,
-	    (struct sockaddr *)&ss, util_sockaddr(&src, &ss));
+	    (struct sockaddr *)&ss, util_sockaddr(&src, 0, &ss));
 	if (rc == -1) {
 		t->stats.errors++;
 		return (-1);

@@ -111,31 +111,6 @@ peer_now_ms(void)
 	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
 }
 
-/* addr:port as a sockaddr; returns its length, or 0 for a bad family. */
-static socklen_t
-peer_sockaddr(const struct ilb_addr *a, uint16_t port,
-    struct sockaddr_storage *ss)
-{
-	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	switch (a->family) {
-	case AF_INET:
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		sin->sin_addr = a->u.v4;
-		return (sizeof(*sin));
-	case AF_INET6:
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(port);
-		sin6->sin6_addr = a->u.v6;
-		return (sizeof(*sin6));
-	default:
-		return (0);
-	}
-}
-
 /* A sockaddr as an address and port; v4-mapped IPv6 becomes IPv4. */
 static void
 peer_from_sockaddr(const struct sockaddr *sa, struct ilb_addr *a,
@@ -304,7 +279,7 @@ peer_out_socket(struct peer *p, int family)
 	peer_setopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1,
 	    "IP_BIND_ADDRESS_NO_PORT");
 #endif
-	len = peer_sockaddr(&p->src, 0, &ss);
+	len = util_sockaddr(&p->src, 0, &ss);
 	if (bind(fd, (struct sockaddr *)&ss, len) == -1)
 		log_debug("peer: bind source address: %s", strerror(errno));
 	return (fd);
@@ -321,7 +296,7 @@ peer_out_connect(struct peer_conn *c)
 	int			 fd;
 
 	c->last_attempt = peer_now_ms();
-	if ((len = peer_sockaddr(&c->addr, c->port, &ss)) == 0)
+	if ((len = util_sockaddr(&c->addr, c->port, &ss)) == 0)
 		return (-1);
 	if ((fd = peer_out_socket(p, c->addr.family)) == -1) {
 		log_debug("peer %s: socket: %s", c->name, strerror(errno));
@@ -655,11 +630,11 @@ peer_listen_socket(const struct ilbd_conf *conf, char **cause)
 	any.family = AF_INET6;
 	if (conf->node.has_address)
 		any = conf->node.address;
-	len = peer_sockaddr(&any, conf->cluster.port, &ss);
+	len = util_sockaddr(&any, conf->cluster.port, &ss);
 	fd = socket(any.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1 && !conf->node.has_address && errno == EAFNOSUPPORT) {
 		any.family = AF_INET;	/* no IPv6 here: any IPv4 */
-		len = peer_sockaddr(&any, conf->cluster.port, &ss);
+		len = util_sockaddr(&any, conf->cluster.port, &ss);
 		fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK |
 		    SOCK_CLOEXEC, 0);
 	}

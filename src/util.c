@@ -173,7 +173,8 @@ util_inet_csum(const uint8_t *p, size_t len)
 }
 
 socklen_t
-util_sockaddr(const struct ilb_addr *a, struct sockaddr_storage *ss)
+util_sockaddr(const struct ilb_addr *a, uint16_t port,
+    struct sockaddr_storage *ss)
 {
 	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
 	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
@@ -182,10 +183,12 @@ util_sockaddr(const struct ilb_addr *a, struct sockaddr_storage *ss)
 	switch (a->family) {
 	case AF_INET:
 		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
 		sin->sin_addr = a->u.v4;
 		return (sizeof(*sin));
 	case AF_INET6:
 		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
 		sin6->sin6_addr = a->u.v6;
 		return (sizeof(*sin6));
 	default:

@@ -35,8 +35,8 @@ int		 util_if_mtu(const char *);
  * means it verifies.
  */
 uint16_t	 util_inet_csum(const uint8_t *, size_t);
-/* sockaddr (no port) for an ilb_addr; its length, 0 for no family. */
-socklen_t	 util_sockaddr(const struct ilb_addr *,
+/* sockaddr for an ilb_addr and port; its length, 0 for no family. */
+socklen_t	 util_sockaddr(const struct ilb_addr *, uint16_t,
 		    struct sockaddr_storage *);
 
 #endif

@@ -1,6 +1,8 @@
 /* test_util.c: address parsing, formatting, host:port and strlcpy. */
 #include <sys/socket.h>
 
+#include <netinet/in.h>
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -162,6 +164,30 @@ test_strlcpy(void **state)
 	assert_string_equal(buf, "");
 }
 
+/* util_sockaddr: family, address and port, in network order. */
+static void
+test_sockaddr(void **state)
+{
+	struct ilb_addr		 a;
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
+
+	(void)state;
+	assert_int_equal(util_addr_parse("192.0.2.11", &a), 0);
+	assert_int_equal(util_sockaddr(&a, 7946, &ss), sizeof(*sin));
+	assert_int_equal(sin->sin_family, AF_INET);
+	assert_int_equal(ntohs(sin->sin_port), 7946);
+	assert_memory_equal(&sin->sin_addr, &a.u.v4, 4);
+	assert_int_equal(util_addr_parse("2001:db8::11", &a), 0);
+	assert_int_equal(util_sockaddr(&a, 0, &ss), sizeof(*sin6));
+	assert_int_equal(sin6->sin6_family, AF_INET6);
+	assert_int_equal(sin6->sin6_port, 0);
+	assert_memory_equal(&sin6->sin6_addr, &a.u.v6, 16);
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(util_sockaddr(&a, 80, &ss), 0);
+}
+
 int
 main(void)
 {
@@ -174,6 +200,7 @@ main(void)
 		cmocka_unit_test(test_hostport),
 		cmocka_unit_test(test_hostport_bad),
 		cmocka_unit_test(test_strlcpy),
+		cmocka_unit_test(test_sockaddr),
 	};
 
 	return (cmocka_run_group_tests_name("util", tests, NULL, NULL));
