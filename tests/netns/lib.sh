@@ -1282,31 +1282,13 @@ tuple_role() {
 		END { print r ? r : "neither" }'
 }
 
-# tuple_get PORT [TIMEOUT]: one GET from the client's source port PORT;
-# prints the answering server's name and the HTTP status ("- error" on
-# failure).  The client reads until the server closes and only then
-# closes, so it never holds the tuple in TIME_WAIT and can use it again
-# at once.
+# tuple_get PORT [TIMEOUT]: one GET from the client's source port PORT
+# (tuple_http.py, timeout 2 s); prints the answering server's name and the
+# HTTP status ("- error" on failure).
 tuple_get() {
-	ip netns exec "$NS_CLIENT" "$PYTHON" - "$CLIENT_ADDR" "$1" "$VIP" \
-	    "$VIP_PORT" "${2:-2}" <<'EOF' 2> /dev/null || echo "- error"
-import socket, sys
-src, sport, dst, dport, tmo = sys.argv[1:6]
-s = socket.socket()
-s.settimeout(float(tmo))
-s.bind((src, int(sport)))
-s.connect((dst, int(dport)))
-s.sendall(b"GET /reuse HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-data = b""
-while True:
-    b = s.recv(65536)
-    if not b:
-        break
-    data += b
-s.close()
-head, _, body = data.partition(b"\r\n\r\n")
-print(body.decode() or "-", head.split()[1].decode())
-EOF
+	ip netns exec "$NS_CLIENT" "$PYTHON" "$NETNS_SRC/tuple_http.py" \
+	    "$CLIENT_ADDR" "$1" "$VIP" "$VIP_PORT" "${2:-2}" 2> /dev/null ||
+	    echo "- error"
 }
 
 # tuple_to_neither PORT0 TRIES: GET from source ports PORT0, PORT0 + 1, ...
@@ -1334,4 +1316,21 @@ tuple_to_neither() {
 		[ -z "$PORT" ] || return 0
 		_p=$((_p + 1))
 	done
+}
+
+# tuple_bed_up PORT0 TRIES: the topology, the servers, 3 ILBs (tun, dsr,
+# $ILB_SCHEDULER), the router hashing the tuple (policy 3), then
+# tuple_to_neither PORT0 TRIES; each a check.  On a failure the logs are
+# shown and the script ends.
+tuple_bed_up() {
+	check "topology up" topo_up
+	check "servers answer" start_servers
+	check "3 ILBs start (tun, dsr, $ILB_SCHEDULER)" start_ilbs tun dsr
+	check "each ILB log shows the two others joined" wait_members 10
+	check "the router's ECMP hashes the tuple (policy 3)" router_tuple_hash
+	if [ "$fail" -ne 0 ]; then show_logs 20; finish; exit 1; fi
+	tuple_to_neither "$1" "$2"
+	check "a source port reaches an ILB that is neither owner nor backup (port ${PORT:-none}, ilb${X:-?}, first answer from ${FIRST:-nobody})" \
+	    [ -n "$PORT" ]
+	if [ -z "$PORT" ]; then show_logs 10; finish; exit 1; fi
 }

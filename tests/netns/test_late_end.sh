@@ -42,15 +42,18 @@ state() {
 }
 
 # client DIR: in the background, one GET from PORT, read to the end
-# (DIR/first: server and status); then, once DIR/go exists, abort that
-# connection (RST: the port is free at once) and connect again from PORT
-# (DIR/reconnecting just before; DIR/second: "connected in S s" or the
-# error), and hold the new connection until DIR/done exists.  Every wait
-# is bounded.
+# (tuple_http.py; DIR/first: server and status); then, once DIR/go
+# exists, abort that connection (RST: the port is free at once) and
+# connect again from PORT (DIR/reconnecting just before; DIR/second:
+# "connected in S s" or the error), and hold the new connection until
+# DIR/done exists.  Every wait is bounded.
 client() {
 	cat > "$NETNS_DIR/client.py" <<'EOF'
 import os, socket, struct, sys, time
-src, sport, dst, dport, d = sys.argv[1:6]
+src, sport, dst, dport, d, lib = sys.argv[1:7]
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
+sys.path.insert(0, lib)
+from tuple_http import get
 def wait(name, secs):
     end = time.time() + secs
     while not os.path.exists(os.path.join(d, name)):
@@ -61,19 +64,8 @@ def put(name, text):
     with open(os.path.join(d, name + ".tmp"), "w") as f:
         f.write(text + "\n")
     os.rename(os.path.join(d, name + ".tmp"), os.path.join(d, name))
-s = socket.socket()
-s.settimeout(3)
-s.bind((src, int(sport)))
-s.connect((dst, int(dport)))
-s.sendall(b"GET /late HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-data = b""
-while True:
-    b = s.recv(65536)
-    if not b:
-        break
-    data += b
-head, _, body = data.partition(b"\r\n\r\n")
-put("first", (body.decode() or "-") + " " + head.split()[1].decode())
+s, answer = get(src, int(sport), dst, int(dport), 3, "/late")
+put("first", answer)
 wait("go", 10)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 s.close()                       # RST
@@ -92,7 +84,7 @@ wait("done", 20)
 s.close()
 EOF
 	bg "$NS_CLIENT" "$NETNS_DIR/client.log" "$PYTHON" "$NETNS_DIR/client.py" \
-	    "$CLIENT_ADDR" "$PORT" "$VIP" "$VIP_PORT" "$1"
+	    "$CLIENT_ADDR" "$PORT" "$VIP" "$VIP_PORT" "$1" "$NETNS_SRC"
 	CLIENT_PID=$BG_PID
 }
 
@@ -109,17 +101,7 @@ wait_file() {
 require_ilbd
 [ -x "$ILBCTL" ] || need "no $ILBCTL (build it first)"
 netns_setup
-check "topology up" topo_up
-check "servers answer" start_servers
-check "3 ILBs start (tun, dsr, $ILB_SCHEDULER)" start_ilbs tun dsr
-check "each ILB log shows the two others joined" wait_members 10
-check "the router's ECMP hashes the tuple (policy 3)" router_tuple_hash
-if [ "$fail" -ne 0 ]; then show_logs 20; finish; exit 1; fi
-
-tuple_to_neither "$PORT0" "$TRIES"
-check "a source port reaches an ILB that is neither owner nor backup (port ${PORT:-none}, ilb${X:-?})" \
-    [ -n "$PORT" ]
-if [ -z "$PORT" ]; then show_logs 10; finish; exit 1; fi
+tuple_bed_up "$PORT0" "$TRIES"
 O=
 for j in $(seq 1 "$N_ILB"); do
 	[ "$(tuple_role "$j" "$PORT")" = owner ] && O=$j

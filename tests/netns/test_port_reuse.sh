@@ -72,19 +72,9 @@ require_ilbd
 [ -x "$ILBCTL" ] || need "no $ILBCTL (build it first)"
 command -v nft > /dev/null 2>&1 || need "needs nft (apt-get install nftables)"
 netns_setup
-check "topology up" topo_up
-check "servers answer" start_servers
-check "3 ILBs start (tun, dsr, $ILB_SCHEDULER)" start_ilbs tun dsr
-check "each ILB log shows the two others joined" wait_members 10
-check "the router's ECMP hashes the tuple (policy 3)" router_tuple_hash
-if [ "$fail" -ne 0 ]; then show_logs 20; finish; exit 1; fi
-
 # Find a source port whose packets reach an ILB that neither owns nor
 # backs up the connection; the first GET on it is the old connection.
-tuple_to_neither "$PORT0" "$TRIES"
-check "a source port reaches an ILB that is neither owner nor backup (port ${PORT:-none}, ilb${X:-?}, first answer from ${FIRST:-nobody})" \
-    [ -n "$PORT" ]
-if [ -z "$PORT" ]; then show_logs 10; finish; exit 1; fi
+tuple_bed_up "$PORT0" "$TRIES"
 note "ilb$X for port $PORT: $(ctl "$X" show owner "$CLIENT_ADDR:$PORT" "$VIP:$VIP_PORT" | tr '\n' ' ')"
 
 check "ilb$X's cache holds the first connection, closing" cache_closing "$X"
