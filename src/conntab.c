@@ -235,6 +235,7 @@ conntab_reset(struct conn_entry *e, uint64_t now)
 {
 	e->state = CONN_SYN;
 	e->role = CONN_ROLE_NONE;
+	e->syn_tag = 0;
 	e->service = 0;
 	e->server = 0;
 	e->owner = CONN_SLOT_NONE;

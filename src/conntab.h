@@ -32,9 +32,10 @@ enum conn_role {
  */
 struct conn_entry {
 	struct flow_key	key;		/* claim 4 id, 37 bytes */
-	uint8_t		state;		/* enum conn_state */
-	uint8_t		role;		/* enum conn_role */
-	uint8_t		list;		/* expiry list + 1; 0 = free entry */
+	uint8_t		state : 2;	/* enum conn_state */
+	uint8_t		role : 2;	/* enum conn_role */
+	uint8_t		list : 3;	/* expiry list + 1; 0 = free entry */
+	uint16_t	syn_tag;	/* owner: conn_syn_tag(); 0 unknown */
 	uint16_t	service;	/* index in the service table */
 	uint16_t	server;		/* index in the service's servers */
 	uint16_t	owner;		/* member slot or CONN_SLOT_NONE */
@@ -45,8 +46,21 @@ struct conn_entry {
 	uint32_t	next;		/* expiry list, towards newer; free list */
 };
 
-_Static_assert(sizeof(struct conn_entry) <= 128,
-    "struct conn_entry must stay within 128 bytes");
+_Static_assert(sizeof(struct conn_entry) <= 64,
+    "struct conn_entry must stay within one 64-byte cache line");
+_Static_assert(CONNTAB_LISTS_MAX + 1 < 8 && CONN_NSTATES <= 4,
+    "struct conn_entry's list and state bit-fields are too narrow");
+
+/*
+ * The tag of a SYN with TCP sequence number seq: its low 16 bits, 0
+ * (unknown) made 1. A retransmitted SYN carries the same number; a new
+ * connection on the tuple almost never has the same tag (1 in 65536).
+ */
+static inline uint16_t
+conn_syn_tag(uint32_t seq)
+{
+	return ((uint16_t)(seq & 0xffff) != 0 ? (uint16_t)(seq & 0xffff) : 1);
+}
 
 /*
  * Called for each expired entry after it left the table (lookups miss it,

@@ -935,8 +935,11 @@ lb_is_self(const struct lb *lb, int idx)
 	return (idx >= 0 && (size_t)idx == lb->self);
 }
 
-/* Queue a record; when the queue is full it is counted and dropped. */
-static void
+/*
+ * Queue a record: the record, or NULL when the queue is full (counted,
+ * dropped).
+ */
+static struct lb_record *
 lb_queue_put(struct lb *lb, enum lb_rec_type type,
     const struct conn_entry *e)
 {
@@ -944,10 +947,11 @@ lb_queue_put(struct lb *lb, enum lb_rec_type type,
 
 	if (lb->qtail - lb->qhead >= LB_QUEUE_LEN) {
 		lb->stats.queue_full++;
-		return;
+		return (NULL);
 	}
 	r = &lb->queue[lb->qtail++ & (LB_QUEUE_LEN - 1)];
 	r->type = (uint8_t)type;
+	r->flags = 0;
 	r->service = e->service;
 	r->server = e->server;
 	r->owner = e->owner;
@@ -959,6 +963,17 @@ lb_queue_put(struct lb *lb, enum lb_rec_type type,
 		lb->stats.end_queued++;
 	else
 		lb->stats.refresh_queued++;
+	return (r);
+}
+
+/* Queue the NEW of a SYN self decided as owner (LB_REC_F_FRESH). */
+static void
+lb_queue_fresh(struct lb *lb, const struct conn_entry *e)
+{
+	struct lb_record	*r;
+
+	if ((r = lb_queue_put(lb, LB_REC_NEW, e)) != NULL)
+		r->flags |= LB_REC_F_FRESH;
 }
 
 /*
@@ -1228,11 +1243,33 @@ lb_syn_stateless(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
 }
 
 /*
+ * A SYN at its owner whose closing entry was opened by this very SYN (the
+ * same tag): the client is still connecting. What closed the entry was a
+ * reset it sent while connecting, in answer to a segment of the tuple's
+ * previous connection (the old server retransmitting its FIN, say). The
+ * connection opens again on its server, and a fresh NEW tells the other
+ * holders, which took that reset for its end. Deciding the SYN anew
+ * would give the client two servers answering one connection.
+ */
+static int
+lb_syn_reopen(struct lb *lb, struct conn_entry *e, const struct lb_pkt *p,
+    struct lb_action *act)
+{
+	lb->stats.syn_reopen++;
+	e->owner = lb_slot(lb, p->owner);
+	e->backup = lb_slot(lb, p->backup);
+	ltoc_set_state(&lb->ltoc, e, CONN_SYN, p->now);
+	lb_queue_fresh(lb, e);
+	return (lb_forward(lb, act, e->service, e->server, LB_PATH_OWNER));
+}
+
+/*
  * claim 13: a SYN at its owner. A live LTOC entry means a retransmitted
  * SYN: same server, nothing queued. A closing one means the client reuses
- * the tuple: a new connection replaces it. A service removed by a reload
- * takes no new connection (no_service). Otherwise the scheduler picks
- * a server, the LTOC records it with the backup, NEW is queued.
+ * the tuple: a new connection replaces it (unless the SYN is the one that
+ * opened the closing entry: lb_syn_reopen()). A service removed by a
+ * reload takes no new connection (no_service). Otherwise the scheduler
+ * picks a server, the LTOC records it with the backup, NEW is queued.
  */
 static int
 lb_syn_owner(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
@@ -1247,6 +1284,9 @@ lb_syn_owner(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
 		return (lb_forward(lb, act, e->service, e->server,
 		    LB_PATH_OWNER));
 	}
+	if (e != NULL && e->syn_tag != 0 && e->role == CONN_ROLE_OWNER &&
+	    e->syn_tag == conn_syn_tag(p->pi->seq))
+		return (lb_syn_reopen(lb, e, p, act));
 	if (lb->svc[p->svc].removed) {		/* draining: no new ones */
 		lb->stats.service_removed++;
 		return (lb_drop(lb, act, LB_DROP_NO_SERVICE));
@@ -1262,8 +1302,9 @@ lb_syn_owner(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
 	if ((e = ltoc_insert(&lb->ltoc, &p->pi->key, p->now)) == NULL)
 		return (lb_drop(lb, act, LB_DROP_LTOC_FULL));
 	lb_ltoc_own(lb, e, p, server);
+	e->syn_tag = conn_syn_tag(p->pi->seq);
 	lb->stats.new_conn++;
-	lb_queue_put(lb, LB_REC_NEW, e);
+	lb_queue_fresh(lb, e);
 	return (lb_forward(lb, act, p->svc, (unsigned int)server,
 	    LB_PATH_OWNER));
 }
@@ -1669,13 +1710,15 @@ lb_role_of(const struct lb *lb, uint16_t owner, uint16_t backup)
 /*
  * State for entry e once record t is applied: the same connection
  * (service and server unchanged) only moves forward, syn -> established
- * -> closing; another one on the tuple takes the record's state.
+ * -> closing; another one on the tuple, or a fresh NEW (LB_LEARN_FRESH:
+ * a connection opens, maybe on the same server), takes the record's state.
  */
 static enum conn_state
-lb_learn_state(const struct conn_entry *e, const struct conn_entry *t)
+lb_learn_state(const struct conn_entry *e, const struct conn_entry *t,
+    unsigned int flags)
 {
-	if (e->service == t->service && e->server == t->server &&
-	    e->state > t->state)
+	if (!(flags & LB_LEARN_FRESH) && e->service == t->service &&
+	    e->server == t->server && e->state > t->state)
 		return ((enum conn_state)e->state);
 	return ((enum conn_state)t->state);
 }
@@ -1683,7 +1726,7 @@ lb_learn_state(const struct conn_entry *e, const struct conn_entry *t)
 /* Keep or take an LTOC entry as t says, with self's role (claim 11). */
 static void
 lb_learn_ltoc(struct lb *lb, const struct conn_entry *t, enum conn_role role,
-    uint64_t now)
+    unsigned int flags, uint64_t now)
 {
 	struct conn_entry	*e, *c;
 	enum conn_state		 st;
@@ -1702,8 +1745,9 @@ lb_learn_ltoc(struct lb *lb, const struct conn_entry *t, enum conn_role role,
 		else
 			lb->stats.learn_backup++;
 	}
-	st = lb_learn_state(e, t);
+	st = lb_learn_state(e, t, flags);
 	lb_entry_set_role(lb, e, CONN_ROLE_NONE);	/* uncount old server */
+	e->syn_tag = 0;			/* learnt: its SYN unknown here */
 	e->service = t->service;
 	e->server = t->server;
 	e->owner = t->owner;
@@ -1714,7 +1758,8 @@ lb_learn_ltoc(struct lb *lb, const struct conn_entry *t, enum conn_role role,
 
 /* The same in the cache (claim 12); an LTOC entry self lost goes. */
 static void
-lb_learn_cache(struct lb *lb, const struct conn_entry *t, uint64_t now)
+lb_learn_cache(struct lb *lb, const struct conn_entry *t, unsigned int flags,
+    uint64_t now)
 {
 	struct conn_entry	*e;
 
@@ -1728,7 +1773,7 @@ lb_learn_cache(struct lb *lb, const struct conn_entry *t, uint64_t now)
 		lb->stats.learn_cache++;
 	else
 		return;			/* no cache (claim 15) */
-	cache_set_state(&lb->cache, e, lb_learn_state(e, t), now);
+	cache_set_state(&lb->cache, e, lb_learn_state(e, t, flags), now);
 	e->service = t->service;
 	e->server = t->server;
 	e->owner = t->owner;
@@ -1738,7 +1783,7 @@ lb_learn_cache(struct lb *lb, const struct conn_entry *t, uint64_t now)
 int
 lb_learn_conn(struct lb *lb, const struct flow_key *key, unsigned int service,
     unsigned int server, uint16_t owner, uint16_t backup,
-    enum conn_state state, uint64_t now)
+    enum conn_state state, unsigned int flags, uint64_t now)
 {
 	struct conn_entry	t;
 	enum conn_role		role;
@@ -1757,9 +1802,9 @@ lb_learn_conn(struct lb *lb, const struct flow_key *key, unsigned int service,
 	t.backup = backup;
 	t.state = (uint8_t)state;
 	if ((role = lb_role_of(lb, owner, backup)) != CONN_ROLE_NONE)
-		lb_learn_ltoc(lb, &t, role, now);
+		lb_learn_ltoc(lb, &t, role, flags, now);
 	else
-		lb_learn_cache(lb, &t, now);
+		lb_learn_cache(lb, &t, flags, now);
 	return (0);
 }
 

@@ -167,8 +167,11 @@ struct msg_conn {
 	struct member_id	owner;		/* len 0: none */
 	struct member_id	backup;		/* len 0: none */
 	uint8_t			state;		/* enum conn_state, 0..2 */
-	uint8_t			flags;		/* carried as is */
+	uint8_t			flags;		/* MSG_CONN_F_* */
 };
+
+/* Record flags: a NEW of a SYN its owner decided (ilbd-protocol(7)). */
+#define MSG_CONN_F_FRESH	0x01
 
 /* The body of DONE, and of the ACK that answers it. */
 #define MSG_DONE_LEN		8

@@ -379,6 +379,7 @@ packet_parse_tcp(const uint8_t *buf, uint32_t end, struct pkt_info *pi)
 	    (fl & (PKT_TH_ACK | PKT_TH_FIN | PKT_TH_RST)) == 0)
 		return (PKT_BAD_TCP_FLAGS);
 	pi->tcp_flags = fl;
+	pi->seq = packet_rd32(th + 4);
 	pi->data_off = pi->l4_off + doff;
 	return (PKT_OK);
 }

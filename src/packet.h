@@ -71,6 +71,7 @@ struct pkt_info {
 	uint32_t	data_off;	/* TCP payload */
 	uint32_t	ip_len;		/* datagram length, trailing bytes excluded */
 	uint32_t	payload_len;	/* IP payload: v4 total - IHL*4, v6 plen */
+	uint32_t	seq;		/* TCP sequence number (PKT_OK) */
 };
 
 #define PKT_IS_SYN_ONLY(pi)	(((pi)->tcp_flags & (PKT_TH_SYN | \

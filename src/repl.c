@@ -206,11 +206,18 @@ repl_id_slot(struct repl *r, const struct member_id *id)
 	return (slot);
 }
 
+/* A record's flags (MSG_CONN_F_*) for an lb_record's (LB_REC_F_*). */
+static uint8_t
+repl_rec_flags(const struct lb_record *rec)
+{
+	return ((rec->flags & LB_REC_F_FRESH) ? MSG_CONN_F_FRESH : 0);
+}
+
 /* Queue one connection record of type for slot (-1: multicast). */
 static void
 repl_put_conn(struct repl *r, int slot, uint8_t type,
     const struct flow_key *key, unsigned int svc, unsigned int srv,
-    uint16_t owner, uint16_t backup, uint8_t state)
+    uint16_t owner, uint16_t backup, uint8_t state, uint8_t flags)
 {
 	struct repl_buf	*b = repl_buf_of(r, slot, type);
 	struct msg_conn	 mc;
@@ -223,6 +230,7 @@ repl_put_conn(struct repl *r, int slot, uint8_t type,
 	repl_slot_id(r, owner, &mc.owner);
 	repl_slot_id(r, backup, &mc.backup);
 	mc.state = state;
+	mc.flags = flags;
 	if (msg_conn_put(b->body, sizeof(b->body), &b->off, &mc) == -1) {
 		repl_buf_send(r, b, slot);
 		b->type = type;
@@ -271,7 +279,8 @@ repl_new_to_joiners(struct repl *r, const struct lb_record *rec)
 			continue;
 		repl_put_conn(r, r->pro_slots[who[i]], MSG_T_NEW, &rec->key,
 		    rec->service, rec->server, r->pro_slots[o],
-		    b < 0 ? CONN_SLOT_NONE : r->pro_slots[b], CONN_SYN);
+		    b < 0 ? CONN_SLOT_NONE : r->pro_slots[b], CONN_SYN,
+		    repl_rec_flags(rec));
 		r->stats.joiner_sent++;
 	}
 }
@@ -312,7 +321,7 @@ repl_stage_send(struct repl *r)
 		if (st->rec.type == LB_REC_NEW)
 			repl_put_conn(r, st->slot, MSG_T_NEW, &st->rec.key,
 			    st->rec.service, st->rec.server, st->rec.owner,
-			    st->rec.backup, CONN_SYN);
+			    st->rec.backup, CONN_SYN, repl_rec_flags(&st->rec));
 		else
 			repl_put_key(r, st->slot, MSG_T_END, &st->rec.key);
 	}
@@ -344,7 +353,8 @@ repl_drain(struct repl *r)
 		switch (rec.type) {
 		case LB_REC_NEW:
 			repl_put_conn(r, -1, MSG_T_NEW, &rec.key, rec.service,
-			    rec.server, rec.owner, rec.backup, CONN_SYN);
+			    rec.server, rec.owner, rec.backup, CONN_SYN,
+			    repl_rec_flags(&rec));
 			r->stats.new_sent++;
 			if (rec.backup != CONN_SLOT_NONE && rec.backup != self) {
 				/* claim 11: the backup's copy, reliably. */
@@ -391,7 +401,7 @@ repl_on_send(void *arg, const struct conn_entry *e, uint16_t dst)
 	if (dst >= REPL_SLOTS || dst == cluster_self_slot(r->cluster))
 		return;
 	repl_put_conn(r, dst, MSG_T_TRANSFER, &e->key, e->service, e->server,
-	    e->owner, e->backup, e->state);
+	    e->owner, e->backup, e->state, 0);
 	r->stats.xfer_sent++;
 }
 
@@ -534,7 +544,8 @@ repl_rx_conn(struct repl *r, const uint8_t *rec, size_t len, int reliable,
 		return;
 	if (lb_learn_conn(r->lb, &mc.key, (unsigned int)svc,
 	    (unsigned int)srv, (uint16_t)owner, (uint16_t)backup,
-	    (enum conn_state)mc.state, now) == -1)
+	    (enum conn_state)mc.state, (mc.flags & MSG_CONN_F_FRESH) ?
+	    LB_LEARN_FRESH : 0, now) == -1)
 		r->stats.rx_bad++;
 }
 

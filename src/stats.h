@@ -22,6 +22,7 @@
 	X(new_conn, "new connections entered in the LTOC")		\
 	X(retransmitted_syn, "SYNs of a connection already in the LTOC")	\
 	X(port_reuse, "SYNs reusing the tuple of a closing connection")	\
+	X(syn_reopen, "SYNs repeating a closing connection's own: reopened") \
 	X(established, "LTOC entries moved from syn to established")	\
 	X(closing, "entries moved to closing by a FIN or RST")		\
 	X(new_queued, "NEW records queued for the cluster")		\

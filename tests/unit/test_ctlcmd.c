@@ -444,7 +444,7 @@ test_learn(struct test_node *n, uint16_t port, unsigned int srv, int o, int b)
 	snprintf(c, sizeof(c), "203.0.113.7:%u", port);
 	assert_int_equal(ctlcmd_flow_key(c, "198.51.100.10:80", &k, NULL), 0);
 	assert_int_equal(lb_learn_conn(&n->lb, &k, 0, srv,
-	    n->slots[o], n->slots[b], CONN_ESTABLISHED, T0), 0);
+	    n->slots[o], n->slots[b], CONN_ESTABLISHED, 0, T0), 0);
 }
 
 static void

@@ -106,9 +106,11 @@ test_world_free(struct test_world *w)
 static struct pkt_info
 test_pkt(unsigned int svc, uint16_t dport, uint16_t sport, uint8_t flags)
 {
+	static uint32_t	seq = 1000;
 	struct pkt_info	pi;
 
 	memset(&pi, 0, sizeof(pi));
+	pi.seq = seq++;			/* a new SYN, a new tag */
 	pi.key.len = FLOW_ID_V4;
 	pi.key.id[0] = (uint8_t)(dport >> 8);
 	pi.key.id[1] = (uint8_t)dport;
@@ -658,6 +660,120 @@ test_late_end(void **state)
 	test_world_free(w);
 }
 
+/*
+ * Deliver lb[from]'s queued records to the others as cluster.c does:
+ * NEW through lb_learn_conn() with its fresh flag, END through
+ * lb_learn_end(). The number of records.
+ */
+static unsigned int
+test_broadcast_conn(struct test_world *w, size_t from, uint64_t now)
+{
+	struct lb_record	r;
+	unsigned int		n = 0;
+	size_t			i;
+
+	while (lb_queue_pop(&w->lb[from], &r)) {
+		for (i = 0; i < w->n; i++) {
+			if (i == from)
+				continue;
+			if (r.type == LB_REC_NEW)
+				assert_int_equal(lb_learn_conn(&w->lb[i],
+				    &r.key, r.service, r.server, r.owner,
+				    r.backup, CONN_SYN,
+				    (r.flags & LB_REC_F_FRESH) ?
+				    LB_LEARN_FRESH : 0, now), 0);
+			else
+				assert_int_equal(lb_learn_end(&w->lb[i], &r,
+				    now), 0);
+		}
+		n++;
+	}
+	return (n);
+}
+
+/* The state of lb's cache entry for the tuple from sport. */
+static int
+test_cache_state(struct lb *lb, unsigned int svc, uint16_t sport)
+{
+	struct pkt_info		 pi = test_pkt(svc, 80, sport, 0);
+	struct conn_entry	*e = cache_peek(&lb->cache, &pi.key);
+
+	return (e != NULL ? e->state : -1);
+}
+
+/*
+ * A client connecting on a reused tuple answers a segment of the old
+ * connection (the old server's retransmitted FIN) with a reset, and then
+ * retransmits its SYN. The reset closed the new connection's entries;
+ * the retransmitted SYN (the same sequence number) opens it again on its
+ * server (syn_reopen), and its fresh NEW makes the other holders' copies
+ * live again although the server is the same. Another SYN on the closed
+ * entry is a new connection (port_reuse).
+ */
+static void
+test_syn_reopen(void **state)
+{
+	struct test_world	*w = test_world_new(3, 1024, 1024);
+	struct lb_action	 act;
+	struct pkt_info		 syn, rst;
+	struct conn_entry	*e;
+	unsigned int		 server;
+	uint16_t		 sport = test_find(w, SVC_WLC, 0, 2);
+
+	(void)state;
+	syn = test_pkt(SVC_WLC, 80, sport, PKT_TH_SYN);
+	rst = test_pkt(SVC_WLC, 80, sport, PKT_TH_RST);
+	assert_int_equal(lb_decide(&w->lb[0], &syn, 1, T0, &act), LB_FORWARD);
+	server = act.server;
+	assert_int_equal(test_broadcast_conn(w, 0, T0), 1);
+	assert_int_equal(test_cache_state(&w->lb[1], SVC_WLC, sport), CONN_SYN);
+	/* the client's reset at lb1: closing everywhere */
+	assert_int_equal(lb_decide(&w->lb[1], &rst, 0, T0 + 1, &act),
+	    LB_FORWARD);
+	assert_int_equal(test_broadcast_conn(w, 1, T0 + 1), 1);
+	assert_int_equal(test_entry(&w->lb[0], SVC_WLC, sport)->state,
+	    CONN_CLOSING);
+	assert_int_equal(test_entry(&w->lb[2], SVC_WLC, sport)->state,
+	    CONN_CLOSING);
+	/* the SYN again, handed off: same server, opened again */
+	assert_int_equal(lb_decide(&w->lb[0], &syn, 1, T0 + 2, &act),
+	    LB_FORWARD);
+	assert_int_equal(act.server, server);
+	assert_int_equal(w->lb[0].stats.syn_reopen, 1);
+	assert_int_equal(w->lb[0].stats.port_reuse, 0);
+	assert_int_equal(w->lb[0].stats.retransmitted_syn, 0);
+	assert_int_equal(w->lb[0].stats.new_conn, 1);
+	assert_int_equal(test_active(&w->lb[0], SVC_WLC, server), 1);
+	e = test_entry(&w->lb[0], SVC_WLC, sport);
+	assert_int_equal(e->state, CONN_SYN);
+	assert_int_equal(lb_queue_len(&w->lb[0]), 1);
+	/* without the fresh flag the holders keep their copies closing */
+	assert_int_equal(lb_learn_conn(&w->lb[1], &e->key, SVC_WLC, server,
+	    e->owner, e->backup, CONN_SYN, 0, T0 + 2), 0);
+	assert_int_equal(test_cache_state(&w->lb[1], SVC_WLC, sport),
+	    CONN_CLOSING);
+	/* with it they are live again, and lb1 forwards from its cache */
+	assert_int_equal(test_broadcast_conn(w, 0, T0 + 2), 1);
+	assert_int_equal(test_cache_state(&w->lb[1], SVC_WLC, sport), CONN_SYN);
+	assert_int_equal(test_entry(&w->lb[2], SVC_WLC, sport)->state,
+	    CONN_SYN);
+	assert_int_equal(test_send(&w->lb[1], SVC_WLC, sport, PKT_TH_ACK, 0,
+	    T0 + 3, &act), LB_FORWARD);
+	assert_int_equal(act.path, LB_PATH_CACHE);
+	assert_int_equal(act.server, server);
+	/* closed again; a SYN with another number is a new connection */
+	assert_int_equal(lb_decide(&w->lb[1], &rst, 0, T0 + 4, &act),
+	    LB_FORWARD);
+	assert_int_equal(test_broadcast_conn(w, 1, T0 + 4), 1);
+	syn.seq += 0x10001;
+	assert_int_equal(lb_decide(&w->lb[0], &syn, 1, T0 + 5, &act),
+	    LB_FORWARD);
+	assert_int_equal(w->lb[0].stats.port_reuse, 1);
+	assert_int_equal(w->lb[0].stats.syn_reopen, 1);
+	assert_int_equal(w->lb[0].stats.new_conn, 2);
+	test_world_free(w);
+}
+
 static void
 test_owner_without_entry_orphan(void **state)
 {
@@ -1086,7 +1202,7 @@ test_est_entry_moved(void **state)
 	assert_int_equal(cache_peek(&lb->cache, &k)->state, CONN_ESTABLISHED);
 	/* other: a TRANSFER makes self its owner, established */
 	assert_int_equal(lb_learn_conn(lb, &ko, SVC_WLC, act.server,
-	    TEST_SLOT0, TEST_SLOT0 + 1, CONN_ESTABLISHED, T0 + 2), 0);
+	    TEST_SLOT0, TEST_SLOT0 + 1, CONN_ESTABLISHED, 0, T0 + 2), 0);
 	assert_null(cache_peek(&lb->cache, &ko));
 	assert_non_null(ltoc_lookup(&lb->ltoc, &ko));
 	lb_tick(lb, T0 + 1 + LB_EST_DELAY_MS, 100);
@@ -1499,7 +1615,7 @@ test_learn_conn_roles(void **state)
 
 	(void)state;
 	assert_int_equal(lb_learn_conn(lb, &k1, SVC_WLC, 2, TEST_SLOT0 + 1,
-	    TEST_SLOT0 + 2, CONN_ESTABLISHED, T0), 0);
+	    TEST_SLOT0 + 2, CONN_ESTABLISHED, 0, T0), 0);
 	assert_non_null(e = ltoc_lookup(&lb->ltoc, &k1));
 	assert_int_equal(e->role, CONN_ROLE_OWNER);
 	assert_int_equal(e->server, 2);
@@ -1507,12 +1623,12 @@ test_learn_conn_roles(void **state)
 	assert_int_equal(e->backup, TEST_SLOT0 + 2);
 	assert_int_equal(test_active(lb, SVC_WLC, 2), 1);
 	assert_int_equal(lb_learn_conn(lb, &k2, SVC_WLC, 1, TEST_SLOT0,
-	    TEST_SLOT0 + 1, CONN_SYN, T0), 0);
+	    TEST_SLOT0 + 1, CONN_SYN, 0, T0), 0);
 	assert_non_null(e = ltoc_lookup(&lb->ltoc, &k2));
 	assert_int_equal(e->role, CONN_ROLE_BACKUP);
 	assert_int_equal(test_active(lb, SVC_WLC, 1), 0);
 	assert_int_equal(lb_learn_conn(lb, &k3, SVC_WLC, 0, TEST_SLOT0,
-	    TEST_SLOT0 + 2, CONN_ESTABLISHED, T0), 0);
+	    TEST_SLOT0 + 2, CONN_ESTABLISHED, 0, T0), 0);
 	assert_null(ltoc_lookup(&lb->ltoc, &k3));
 	assert_non_null(e = cache_peek(&lb->cache, &k3));
 	assert_int_equal(e->owner, TEST_SLOT0);
@@ -1524,7 +1640,7 @@ test_learn_conn_roles(void **state)
 	lb_set_self_slot(&w->lb[2], CONN_SLOT_NONE);
 	w->lb[2].self = LB_SELF_NONE;
 	assert_int_equal(lb_learn_conn(&w->lb[2], &k1, SVC_WLC, 0,
-	    TEST_SLOT0, CONN_SLOT_NONE, CONN_SYN, T0), 0);
+	    TEST_SLOT0, CONN_SLOT_NONE, CONN_SYN, 0, T0), 0);
 	assert_int_equal(ltoc_count(&w->lb[2].ltoc), 0);
 	assert_int_equal(cache_count(&w->lb[2].cache), 1);
 	test_world_free(w);
@@ -1540,10 +1656,10 @@ test_learn_conn_update_in_place(void **state)
 
 	(void)state;
 	assert_int_equal(lb_learn_conn(lb, &k, SVC_WLC, 2, TEST_SLOT0 + 1,
-	    TEST_SLOT0, CONN_CLOSING, T0), 0);
+	    TEST_SLOT0, CONN_CLOSING, 0, T0), 0);
 	/* owner -> backup: same entry, no longer counted */
 	assert_int_equal(lb_learn_conn(lb, &k, SVC_WLC, 2, TEST_SLOT0,
-	    TEST_SLOT0 + 1, CONN_ESTABLISHED, T0), 0);
+	    TEST_SLOT0 + 1, CONN_ESTABLISHED, 0, T0), 0);
 	assert_int_equal(ltoc_count(&lb->ltoc), 1);
 	e = ltoc_lookup(&lb->ltoc, &k);
 	assert_int_equal(e->role, CONN_ROLE_BACKUP);
@@ -1553,7 +1669,7 @@ test_learn_conn_update_in_place(void **state)
 	assert_int_equal(lb->stats.learn_update, 1);
 	/* another server on the tuple: replaced, counted on the new one */
 	assert_int_equal(lb_learn_conn(lb, &k, SVC_WLC, 0, TEST_SLOT0 + 1,
-	    TEST_SLOT0 + 2, CONN_SYN, T0), 0);
+	    TEST_SLOT0 + 2, CONN_SYN, 0, T0), 0);
 	e = ltoc_lookup(&lb->ltoc, &k);
 	assert_int_equal(e->role, CONN_ROLE_OWNER);
 	assert_int_equal(e->server, 0);
@@ -1562,7 +1678,7 @@ test_learn_conn_update_in_place(void **state)
 	assert_int_equal(test_active(lb, SVC_WLC, 2), 0);
 	/* neither: to the cache, released */
 	assert_int_equal(lb_learn_conn(lb, &k, SVC_WLC, 0, TEST_SLOT0,
-	    TEST_SLOT0 + 2, CONN_ESTABLISHED, T0), 0);
+	    TEST_SLOT0 + 2, CONN_ESTABLISHED, 0, T0), 0);
 	assert_int_equal(ltoc_count(&lb->ltoc), 0);
 	assert_int_equal(test_active(lb, SVC_WLC, 0), 0);
 	assert_non_null(e = cache_peek(&lb->cache, &k));
@@ -1570,7 +1686,7 @@ test_learn_conn_update_in_place(void **state)
 	assert_int_equal(lb->stats.to_cache, 1);
 	/* and back up to the LTOC: the cache copy goes */
 	assert_int_equal(lb_learn_conn(lb, &k, SVC_WLC, 0, TEST_SLOT0,
-	    TEST_SLOT0 + 1, CONN_ESTABLISHED, T0), 0);
+	    TEST_SLOT0 + 1, CONN_ESTABLISHED, 0, T0), 0);
 	assert_int_equal(cache_count(&lb->cache), 0);
 	assert_int_equal(ltoc_lookup(&lb->ltoc, &k)->role, CONN_ROLE_BACKUP);
 	test_world_free(w);
@@ -1585,14 +1701,14 @@ test_learn_conn_bad(void **state)
 
 	(void)state;
 	assert_int_equal(lb_learn_conn(&w->lb[0], &k, TEST_NSVC, 0,
-	    TEST_SLOT0, TEST_SLOT0 + 1, CONN_SYN, T0), -1);
+	    TEST_SLOT0, TEST_SLOT0 + 1, CONN_SYN, 0, T0), -1);
 	assert_int_equal(lb_learn_conn(&w->lb[0], &k, SVC_WLC, 3,
-	    TEST_SLOT0, TEST_SLOT0 + 1, CONN_SYN, T0), -1);
+	    TEST_SLOT0, TEST_SLOT0 + 1, CONN_SYN, 0, T0), -1);
 	assert_int_equal(lb_learn_conn(&w->lb[0], &k, SVC_WLC, 0,
-	    TEST_SLOT0, TEST_SLOT0 + 1, CONN_NSTATES, T0), -1);
+	    TEST_SLOT0, TEST_SLOT0 + 1, CONN_NSTATES, 0, T0), -1);
 	bad.len = 0;
 	assert_int_equal(lb_learn_conn(&w->lb[0], &bad, SVC_WLC, 0,
-	    TEST_SLOT0, TEST_SLOT0 + 1, CONN_SYN, T0), -1);
+	    TEST_SLOT0, TEST_SLOT0 + 1, CONN_SYN, 0, T0), -1);
 	assert_int_equal(w->lb[0].stats.learn_bad, 4);
 	assert_int_equal(ltoc_count(&w->lb[0].ltoc), 0);
 	assert_int_equal(cache_count(&w->lb[0].cache), 0);
@@ -1617,7 +1733,7 @@ test_refresh_in(void **state)
 	assert_int_equal(e->state, CONN_ESTABLISHED);
 	assert_int_equal(e->last, (T0 + 5000) / 1000);
 	assert_int_equal(lb_learn_conn(lb, &c, SVC_WLC, 0, TEST_SLOT0 + 1,
-	    TEST_SLOT0 + 2, CONN_ESTABLISHED, T0), 0);
+	    TEST_SLOT0 + 2, CONN_ESTABLISHED, 0, T0), 0);
 	assert_int_equal(lb_refresh(lb, &c, T0 + 7000), 0);
 	assert_int_equal(cache_peek(&lb->cache, &c)->last, (T0 + 7000) / 1000);
 	assert_int_equal(lb_refresh(lb, &k, T0 + 8000), 0);
@@ -1828,6 +1944,7 @@ main(void)
 		cmocka_unit_test(test_port_reuse_after_close),
 		cmocka_unit_test(test_closing_entry_to_owner),
 		cmocka_unit_test(test_late_end),
+		cmocka_unit_test(test_syn_reopen),
 		cmocka_unit_test(test_expiry_releases_server),
 		cmocka_unit_test(test_single_member_owns_all),
 		cmocka_unit_test(test_no_members),

@@ -27,6 +27,7 @@ static const uint8_t tb_daddr6[16] = {
 	0x20, 0x01, 0x0d, 0xb8, 0, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10 };
 #define TB_SPORT	40000
 #define TB_DPORT	80
+#define TB_SEQ		0x8badf00dU	/* the TCP sequence number */
 
 #define TH_SYN		PKT_TH_SYN
 #define TH_ACK		PKT_TH_ACK
@@ -129,6 +130,8 @@ tb_tcp(struct tb *t, uint8_t flags, int doff)
 
 	tb_wr16(h, TB_SPORT);
 	tb_wr16(h + 2, TB_DPORT);
+	tb_wr16(h + 4, TB_SEQ >> 16);		/* sequence number */
+	tb_wr16(h + 6, TB_SEQ & 0xffff);
 	h[12] = (uint8_t)(doff << 4);
 	h[13] = flags;
 	tb_wr16(h + 14, 65535);
@@ -798,6 +801,7 @@ flags_of(struct tb *t, int v6, uint8_t flags)
 	tb_done(t);
 	assert_int_equal(tb_parse_exact(t->b, t->len, &pi), PKT_OK);
 	assert_int_equal(pi.tcp_flags, flags);
+	assert_int_equal(pi.seq, TB_SEQ);
 	return ((PKT_IS_SYN_ONLY(&pi) ? 1 : 0) | (PKT_IS_END(&pi) ? 2 : 0) |
 	    (PKT_HAS_ACK(&pi) ? 4 : 0));
 }

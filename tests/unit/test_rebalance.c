@@ -277,7 +277,7 @@ test_deliver(struct test_world *w)
 		e = &w->sent[i].e;
 		assert_int_equal(lb_learn_conn(&w->lb[w->sent[i].dst -
 		    TEST_SLOT0], &e->key, e->service, e->server, e->owner,
-		    e->backup, (enum conn_state)e->state, T0 + 100), 0);
+		    e->backup, (enum conn_state)e->state, 0, T0 + 100), 0);
 	}
 	w->nsent = 0;
 }

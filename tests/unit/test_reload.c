@@ -513,7 +513,7 @@ test_remove_service(void **state)
 	/* Learnt entries for it still land (transfers of live connections). */
 	pi = test_pkt(10, q, 0);
 	assert_int_equal(lb_learn_conn(&env.lb, &pi.key, 0, 0,
-	    TEST_SLOT0 + 1, TEST_SLOT0 + 2, CONN_ESTABLISHED, T0), 0);
+	    TEST_SLOT0 + 1, TEST_SLOT0 + 2, CONN_ESTABLISHED, 0, T0), 0);
 	/* Ended and expired: the next reload gives its index to another. */
 	assert_int_equal(test_send(10, p, PKT_TH_RST, T0 + 2000, &act),
 	    LB_FORWARD);
@@ -612,7 +612,7 @@ test_cache_entry_survives(void **state)
 	p = test_port(10, &sport, 1);
 	pi = test_pkt(10, p, 0);
 	assert_int_equal(lb_learn_conn(&env.lb, &pi.key, 0, 2,
-	    TEST_SLOT0 + 1, TEST_SLOT0 + 2, CONN_ESTABLISHED, T0), 0);
+	    TEST_SLOT0 + 1, TEST_SLOT0 + 2, CONN_ESTABLISHED, 0, T0), 0);
 	c = test_conf_web(SCHED_WLC, 2);	/* 23 removed */
 	assert_int_equal(test_reload(c, &sum), 0);
 	assert_int_equal(sum.servers_removed, 1);
