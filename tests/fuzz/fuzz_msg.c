@@ -76,7 +76,8 @@ fuzz_conn(const uint8_t *rec, size_t len, uint64_t now)
 		return;
 	(void)lb_learn_conn(&fuzz_lb, &mc.key, (unsigned int)svc,
 	    (unsigned int)srv, fuzz_id_slot(&mc.owner),
-	    fuzz_id_slot(&mc.backup), (enum conn_state)mc.state, now);
+	    fuzz_id_slot(&mc.backup), (enum conn_state)mc.state,
+	    (mc.flags & MSG_CONN_F_FRESH) ? LB_LEARN_FRESH : 0, now);
 }
 
 /* END and REFRESH: a key each. */

@@ -169,7 +169,7 @@ fuzz_world_populate(unsigned int n)
 		k.id[11] = (uint8_t)i;
 		(void)lb_learn_conn(&fuzz_lb, &k, 0, i % 3, fuzz_slots[m],
 		    fuzz_slots[(m + 1) % FUZZ_MEMBERS],
-		    (enum conn_state)(i % CONN_NSTATES), fuzz_now);
+		    (enum conn_state)(i % CONN_NSTATES), 0, fuzz_now);
 		memset(&k, 0, sizeof(k));
 		k.len = FLOW_ID_V6;
 		k.id[0] = 443 >> 8;
@@ -184,7 +184,7 @@ fuzz_world_populate(unsigned int n)
 		k.id[25] = 0x0c;
 		k.id[35] = (uint8_t)i;
 		(void)lb_learn_conn(&fuzz_lb, &k, 1, i % 2, fuzz_slots[m],
-		    CONN_SLOT_NONE, CONN_ESTABLISHED, fuzz_now);
+		    CONN_SLOT_NONE, CONN_ESTABLISHED, 0, fuzz_now);
 	}
 }
 
