@@ -97,6 +97,17 @@ calc() { awk "BEGIN { print $1 }"; }
 # nice, system, irq and softirq of every CPU; idle, iowait and steal out).
 cpu_busy() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat; }
 
+# ilbd_ticks: user + system CPU ticks of the running ilbd processes.
+ilbd_ticks() {
+	_t=0
+	for _j in $(seq 1 "$N_ILB"); do
+		_p=$(ilb_pid "$_j")
+		[ -n "$_p" ] && [ -r "/proc/$_p/stat" ] || continue
+		_t=$((_t + $(sed 's/.*) //' "/proc/$_p/stat" | awk '{ print $12 + $13 }')))
+	done
+	echo "$_t"
+}
+
 # ---------------------------------------------------------------- set-up
 
 # bench_servers: httpd.py on :80 (lib.sh) and a static server with a
@@ -257,17 +268,26 @@ done = function(summary, latency, requests)
 end
 EOF
 
+# client_pkts: packets the router has received from the client (eth1).
+client_pkts() {
+	ip -n "$NS_ROUTER" -s link show eth1 | awk '/RX:/ { getline; print $2; exit }'
+}
+
 # wrk_run NAME CONNS URL [ARGS...]: wrk in the client for DUR s; sets
-# W_REQ W_BYTES W_SECS W_ERR (connect+read+write+status+timeout).
+# W_REQ W_BYTES W_SECS W_ERR (connect+read+write+status+timeout), W_BUSY
+# (machine CPU ticks), W_ILBD (the ilbd processes' CPU ticks) and W_PKTS
+# (the client's packets).
 wrk_run() {
 	_name=$1; _c=$2; _url=$3; shift 3
 	_t=$WRK_T; [ "$_c" -ge "$_t" ] || _t=$_c
+	_pk0=$(client_pkts) _il0=$(ilbd_ticks)
 	_busy0=$(cpu_busy)
 	timeout -k 2 $((DUR + 15)) ip netns exec "$NS_CLIENT" "$WRK" \
 	    -t "$_t" -c "$_c" -d "${DUR}s" --timeout 2s \
 	    -s "$NETNS_DIR/report.lua" "$@" "$_url" \
 	    > "$NETNS_DIR/wrk.$_name.out" 2>&1
 	W_BUSY=$(($(cpu_busy) - _busy0))
+	W_PKTS=$(($(client_pkts) - _pk0)) W_ILBD=$(($(ilbd_ticks) - _il0))
 	set -- $(sed -n 's/^WRK //p' "$NETNS_DIR/wrk.$_name.out")
 	if [ $# -ne 8 ]; then
 		note "$_name: wrk gave no result:"
@@ -308,7 +328,10 @@ measure_http() {
 	wrk_run "$1.dl" "$DL_C" "http://$VIP:$DL_PORT/big"
 	_mbs=$(calc "$W_BYTES / 1e6 / $W_SECS"); _errs="$_errs dl:$W_ERR"
 	_mcpu=$(calc "($W_BYTES > 0 ? $W_BUSY * 1e12 / $HZ / $W_BYTES : 0)")
-	eval "C_$1=\"\${C_$1:-}\${C_$1:+; }$(printf '%.0f %.0f' "$_ccpu" "$_mcpu")\""
+	# the client's packets (ACKs, the requests) per MB downloaded
+	_mpk=$(calc "($W_BYTES > 0 ? $W_PKTS * 1e6 / $W_BYTES : 0)")
+	_icpu=$(calc "($W_BYTES > 0 ? $W_ILBD * 1e12 / $HZ / $W_BYTES : 0)")
+	eval "C_$1=\"\${C_$1:-}\${C_$1:+; }$(printf '%.0f %.0f %.1f %.0f' "$_ccpu" "$_mcpu" "$_mpk" "$_icpu")\""
 	note "$1: download: $W_BYTES bytes ($W_REQ files of $BIG_MB MiB) in $W_SECS s = $_mbs MB/s (errors $W_ERR; read/close $W_RERR)"
 	# the per-round list ("cps rps MB/s; ...")
 	eval "L_$1=\"\${L_$1:-}\${L_$1:+; }$(printf '%.0f %.0f %.1f' "$_cps" "$_rps" "$_mbs")\""
@@ -664,8 +687,8 @@ for _p in direct ilbd ilbd1 haproxy; do
 		    echo "    paired with direct round by round (median of the ratios): $_pr"
 	fi
 	eval "_cl=\${C_${_p}:-}"
-	printf '    machine CPU: %.0f us per new connection, %.0f us per MB downloaded (medians; rounds: %s)\n' \
-	    "$(median "$_cl" 1)" "$(median "$_cl" 2)" "$_cl"
+	printf '    machine CPU: %.0f us per new connection, %.0f us per MB downloaded (of which the ilbd processes %.0f us); the client sends %.1f packets per MB (medians; rounds: %s)\n' \
+	    "$(median "$_cl" 1)" "$(median "$_cl" 2)" "$(median "$_cl" 4)" "$(median "$_cl" 3)" "$_cl"
 done
 if has_phase fwd; then
 	echo "forwarding, 1 node, $FWD_FLOWS flows of 40-byte TCP to the VIP (blast on the LAN), delivered to the servers${FWD_CPU:+, each forwarder limited to $FWD_CPU % of a CPU}:"
