@@ -1710,15 +1710,18 @@ lb_role_of(const struct lb *lb, uint16_t owner, uint16_t backup)
 /*
  * State for entry e once record t is applied: the same connection
  * (service and server unchanged) only moves forward, syn -> established
- * -> closing; another one on the tuple, or a fresh NEW (LB_LEARN_FRESH:
- * a connection opens, maybe on the same server), takes the record's state.
+ * -> closing; another one on the tuple takes the record's state. So does
+ * a closing entry on a fresh NEW (LB_LEARN_FRESH: a connection opens,
+ * maybe on the same server); a live one stays as it is (a late copy of
+ * the NEW, after the handshake's REFRESH).
  */
 static enum conn_state
 lb_learn_state(const struct conn_entry *e, const struct conn_entry *t,
     unsigned int flags)
 {
-	if (!(flags & LB_LEARN_FRESH) && e->service == t->service &&
-	    e->server == t->server && e->state > t->state)
+	if (e->service == t->service && e->server == t->server &&
+	    e->state > t->state &&
+	    !((flags & LB_LEARN_FRESH) && e->state == CONN_CLOSING))
 		return ((enum conn_state)e->state);
 	return ((enum conn_state)t->state);
 }

@@ -77,10 +77,10 @@ enum lb_rec_type {
 	LB_REC_REFRESH			/* forwarded from cache or as backup */
 };
 
-/* A control record for the cluster layer to broadcast. */
 /* A NEW of a SYN the owner decided: a connection opens on the tuple. */
 #define LB_REC_F_FRESH		0x01
 
+/* A control record for the cluster layer to broadcast. */
 struct lb_record {
 	uint8_t			type;		/* enum lb_rec_type */
 	uint8_t			flags;		/* LB_REC_F_* */
@@ -320,11 +320,11 @@ int		 lb_learn_end(struct lb *, const struct lb_record *, uint64_t);
  * slot is owner_slot: LTOC as owner; backup_slot: LTOC as backup; else the
  * cache (an LTOC entry self no longer holds moves there). An entry already
  * present is updated in place; the same connection (service and server
- * unchanged) never goes back from closing, unless flags has LB_LEARN_FRESH
- * (the owner decided a SYN on the tuple: a connection opens, or opens
- * again). Returns 0 (also when a table is full or the cache disabled,
- * counted), or -1 for an unknown service, server, key or state (counted
- * as learn_bad).
+ * unchanged) never goes back, except from closing to the record's state
+ * if flags has LB_LEARN_FRESH (the owner decided a SYN on the tuple: a
+ * connection opens, or opens again). Returns 0 (also when a table is
+ * full or the cache disabled, counted), or -1 for an unknown service,
+ * server, key or state (counted as learn_bad).
  */
 #define LB_LEARN_FRESH		0x01
 int		 lb_learn_conn(struct lb *, const struct flow_key *,

@@ -761,6 +761,13 @@ test_syn_reopen(void **state)
 	    T0 + 3, &act), LB_FORWARD);
 	assert_int_equal(act.path, LB_PATH_CACHE);
 	assert_int_equal(act.server, server);
+	/* a late copy of that NEW leaves a live copy as it is */
+	assert_int_equal(test_cache_state(&w->lb[1], SVC_WLC, sport),
+	    CONN_ESTABLISHED);
+	assert_int_equal(lb_learn_conn(&w->lb[1], &e->key, SVC_WLC, server,
+	    e->owner, e->backup, CONN_SYN, LB_LEARN_FRESH, T0 + 3), 0);
+	assert_int_equal(test_cache_state(&w->lb[1], SVC_WLC, sport),
+	    CONN_ESTABLISHED);
 	/* closed again; a SYN with another number is a new connection */
 	assert_int_equal(lb_decide(&w->lb[1], &rst, 0, T0 + 4, &act),
 	    LB_FORWARD);
