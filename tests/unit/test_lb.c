@@ -661,7 +661,7 @@ test_late_end(void **state)
 }
 
 /*
- * Deliver lb[from]'s queued records to the others as cluster.c does:
+ * Deliver lb[from]'s queued records to the others as repl.c does:
  * NEW through lb_learn_conn() with its fresh flag, END through
  * lb_learn_end(). The number of records.
  */
