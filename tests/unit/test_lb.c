@@ -194,9 +194,13 @@ test_active(struct lb *lb, unsigned int svc, unsigned int server)
 	return (lb->svc[svc].sched.srv[server].active);
 }
 
-/* Deliver every queued record of from to the other members. */
+/*
+ * Deliver every queued record of from to the other members: NEW through
+ * lb_learn_new(), or with as_repl as repl.c does, through lb_learn_conn()
+ * with the record's fresh flag; END through lb_learn_end().
+ */
 static unsigned int
-test_broadcast(struct test_world *w, size_t from, uint64_t now)
+test_deliver(struct test_world *w, size_t from, uint64_t now, int as_repl)
 {
 	struct lb_record	r;
 	unsigned int		n = 0;
@@ -206,16 +210,28 @@ test_broadcast(struct test_world *w, size_t from, uint64_t now)
 		for (i = 0; i < w->n; i++) {
 			if (i == from)
 				continue;
-			if (r.type == LB_REC_NEW)
+			if (r.type != LB_REC_NEW)
+				assert_int_equal(lb_learn_end(&w->lb[i], &r,
+				    now), 0);
+			else if (!as_repl)
 				assert_int_equal(lb_learn_new(&w->lb[i], &r,
 				    now), 0);
 			else
-				assert_int_equal(lb_learn_end(&w->lb[i], &r,
-				    now), 0);
+				assert_int_equal(lb_learn_conn(&w->lb[i],
+				    &r.key, r.service, r.server, r.owner,
+				    r.backup, CONN_SYN,
+				    (r.flags & LB_REC_F_FRESH) ?
+				    LB_LEARN_FRESH : 0, now), 0);
 		}
 		n++;
 	}
 	return (n);
+}
+
+static unsigned int
+test_broadcast(struct test_world *w, size_t from, uint64_t now)
+{
+	return (test_deliver(w, from, now, 0));
 }
 
 static void
@@ -660,37 +676,6 @@ test_late_end(void **state)
 	test_world_free(w);
 }
 
-/*
- * Deliver lb[from]'s queued records to the others as repl.c does:
- * NEW through lb_learn_conn() with its fresh flag, END through
- * lb_learn_end(). The number of records.
- */
-static unsigned int
-test_broadcast_conn(struct test_world *w, size_t from, uint64_t now)
-{
-	struct lb_record	r;
-	unsigned int		n = 0;
-	size_t			i;
-
-	while (lb_queue_pop(&w->lb[from], &r)) {
-		for (i = 0; i < w->n; i++) {
-			if (i == from)
-				continue;
-			if (r.type == LB_REC_NEW)
-				assert_int_equal(lb_learn_conn(&w->lb[i],
-				    &r.key, r.service, r.server, r.owner,
-				    r.backup, CONN_SYN,
-				    (r.flags & LB_REC_F_FRESH) ?
-				    LB_LEARN_FRESH : 0, now), 0);
-			else
-				assert_int_equal(lb_learn_end(&w->lb[i], &r,
-				    now), 0);
-		}
-		n++;
-	}
-	return (n);
-}
-
 /* The state of lb's cache entry for the tuple from sport. */
 static int
 test_cache_state(struct lb *lb, unsigned int svc, uint16_t sport)
@@ -725,12 +710,12 @@ test_syn_reopen(void **state)
 	rst = test_pkt(SVC_WLC, 80, sport, PKT_TH_RST);
 	assert_int_equal(lb_decide(&w->lb[0], &syn, 1, T0, &act), LB_FORWARD);
 	server = act.server;
-	assert_int_equal(test_broadcast_conn(w, 0, T0), 1);
+	assert_int_equal(test_deliver(w, 0, T0, 1), 1);
 	assert_int_equal(test_cache_state(&w->lb[1], SVC_WLC, sport), CONN_SYN);
 	/* the client's reset at lb1: closing everywhere */
 	assert_int_equal(lb_decide(&w->lb[1], &rst, 0, T0 + 1, &act),
 	    LB_FORWARD);
-	assert_int_equal(test_broadcast_conn(w, 1, T0 + 1), 1);
+	assert_int_equal(test_deliver(w, 1, T0 + 1, 1), 1);
 	assert_int_equal(test_entry(&w->lb[0], SVC_WLC, sport)->state,
 	    CONN_CLOSING);
 	assert_int_equal(test_entry(&w->lb[2], SVC_WLC, sport)->state,
@@ -753,7 +738,7 @@ test_syn_reopen(void **state)
 	assert_int_equal(test_cache_state(&w->lb[1], SVC_WLC, sport),
 	    CONN_CLOSING);
 	/* with it they are live again, and lb1 forwards from its cache */
-	assert_int_equal(test_broadcast_conn(w, 0, T0 + 2), 1);
+	assert_int_equal(test_deliver(w, 0, T0 + 2, 1), 1);
 	assert_int_equal(test_cache_state(&w->lb[1], SVC_WLC, sport), CONN_SYN);
 	assert_int_equal(test_entry(&w->lb[2], SVC_WLC, sport)->state,
 	    CONN_SYN);
@@ -771,7 +756,7 @@ test_syn_reopen(void **state)
 	/* closed again; a SYN with another number is a new connection */
 	assert_int_equal(lb_decide(&w->lb[1], &rst, 0, T0 + 4, &act),
 	    LB_FORWARD);
-	assert_int_equal(test_broadcast_conn(w, 1, T0 + 4), 1);
+	assert_int_equal(test_deliver(w, 1, T0 + 4, 1), 1);
 	syn.seq += 0x10001;
 	assert_int_equal(lb_decide(&w->lb[0], &syn, 1, T0 + 5, &act),
 	    LB_FORWARD);
