@@ -8,6 +8,11 @@
 #   ilbd1    the same with 1 ILB (the router's route to it alone): no
 #            handoff and no replication, so the difference from ilbd is
 #            the cost of the cluster and the rest that of the forwarding
+#   bare1    bench/fwd_bare instead of ilbd on that one node: the same
+#            TUN input and AF_PACKET output to the 3 servers (picked by
+#            source port) with no load balancer logic, so the difference
+#            from ilbd1 is the cost of ilbd's logic and the rest that of
+#            any userspace hop of this shape
 #   haproxy  HAProxy in TCP mode on the same 3 nodes (not DSR: replies
 #            come back through it), router ECMP over the nodes
 # new connections per second (wrk, HTTP with "Connection: close"), requests
@@ -38,7 +43,7 @@
 # no limit; a percentage: each forwarder gets that share of one CPU through
 # a cgroup CPU quota, in 10 ms periods, so that blast, whose sending also
 # pays the receiving kernel's work on a veth, can offer twice the peak of
-# the slowed forwarder), PHASES ("direct ilbd ilbd1 haproxy fwd"), ILB_MODE
+# the slowed forwarder), PHASES ("direct ilbd ilbd1 bare1 haproxy fwd"), ILB_MODE
 # (tun: the ilbd phase's input mode, tun or pcap), SPLIT_CPUS (empty; 1:
 # the HTTP servers on CPU 0 and everything else on the other CPUs, for
 # every phase), ILBD, FWD_BARE, BLAST, HAPROXY, WRK.
@@ -61,7 +66,7 @@ FWD_FLOWS=${FWD_FLOWS:-1024}
 FWD_SPORT0=1024
 FWD_RATES=${FWD_RATES:-25000 50000 100000 200000 400000 0}
 FWD_CPU=${FWD_CPU:-}
-PHASES=${PHASES:-direct ilbd ilbd1 haproxy fwd}
+PHASES=${PHASES:-direct ilbd ilbd1 bare1 haproxy fwd}
 ILB_MODE=${ILB_MODE:-tun}
 HZ=$(getconf CLK_TCK 2>/dev/null || echo 100)
 SPLIT_CPUS=${SPLIT_CPUS:-}
@@ -81,9 +86,11 @@ if has_phase haproxy; then
 	    need "needs haproxy (apt-get install haproxy)"
 fi
 if has_phase ilbd || has_phase ilbd1 || has_phase fwd; then require_ilbd; fi
+if has_phase fwd || has_phase bare1; then
+	[ -x "$FWD_BARE" ] || need "no $FWD_BARE (build it first)"
+fi
 if has_phase fwd; then
 	command -v nft > /dev/null 2>&1 || need "needs nft (apt-get install nftables)"
-	[ -x "$FWD_BARE" ] || need "no $FWD_BARE (build it first)"
 	[ -x "$BLAST" ] || need "no $BLAST (build it first)"
 fi
 
@@ -97,12 +104,13 @@ calc() { awk "BEGIN { print $1 }"; }
 # nice, system, irq and softirq of every CPU; idle, iowait and steal out).
 cpu_busy() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat; }
 
-# ilbd_ticks: user + system CPU ticks of the running ilbd processes.
+# ilbd_ticks: user + system CPU ticks of the running forwarders (the ilbd
+# processes, or bare1's fwd_bare).
 ilbd_ticks() {
 	_t=0
-	for _j in $(seq 1 "$N_ILB"); do
-		_p=$(ilb_pid "$_j")
-		[ -n "$_p" ] && [ -r "/proc/$_p/stat" ] || continue
+	for _p in $(for _j in $(seq 1 "$N_ILB"); do ilb_pid "$_j"; done) \
+	    ${BARE1_PID:-}; do
+		[ -r "/proc/$_p/stat" ] || continue
 		_t=$((_t + $(sed 's/.*) //' "/proc/$_p/stat" | awk '{ print $12 + $13 }')))
 	done
 	echo "$_t"
@@ -275,7 +283,7 @@ client_pkts() {
 
 # wrk_run NAME CONNS URL [ARGS...]: wrk in the client for DUR s; sets
 # W_REQ W_BYTES W_SECS W_ERR (connect+read+write+status+timeout), W_BUSY
-# (machine CPU ticks), W_ILBD (the ilbd processes' CPU ticks) and W_PKTS
+# (machine CPU ticks), W_ILBD (the forwarder processes' CPU ticks) and W_PKTS
 # (the client's packets).
 wrk_run() {
 	_name=$1; _c=$2; _url=$3; shift 3
@@ -560,6 +568,29 @@ while [ "$_round" -le "$ROUNDS" ]; do
 		kill_ilb 1
 		N_ILB=$_n_ilb
 	fi
+	if has_phase bare1; then
+		# that node's hop without ilbd's logic: fwd_bare to the
+		# servers (its TUN device takes the name ilbd's had)
+		early_demux 0
+		sysctl_set "$(ns_ilb 1)" net.ipv4.ip_forward=1
+		# shellcheck disable=SC2046 # one argument per server
+		bg "$(ns_ilb 1)" "$NETNS_DIR/bare1.$_round.log" "$FWD_BARE" \
+		    -d ilb0 -i eth0 "$VIP" \
+		    $(for _i in $(seq 1 "$N_SRV"); do srv_addr "$_i"; done)
+		BARE1_PID=$BG_PID
+		if wait_for "$NETNS_DIR/bare1.$_round.log" started 5; then
+			sleep 0.5	# the servers' MACs
+			route_ilbs 1
+			measure_http bare1
+			kill -USR1 "$BARE1_PID"; sleep 0.2
+			note "bare1: $(grep 'stats:' "$NETNS_DIR/bare1.$_round.log" | tail -n 1)"
+		else
+			not_ok "bare1: fwd_bare starts"
+			cat "$NETNS_DIR/bare1.$_round.log"
+		fi
+		pid_stop "$BARE1_PID"
+		BARE1_PID=
+	fi
 	if has_phase haproxy; then
 		route_ilbs
 		if haproxy_start; then
@@ -659,11 +690,12 @@ paired() {
 echo
 echo "== bench/e2e.sh, $(date -u +%Y-%m-%d), $(nproc) CPUs, $(uname -r)"
 echo "   load average at the start $LOAD0, at the end $(cut -d' ' -f1-3 /proc/loadavg) (a shared machine: compare figures of one run only)"
-if has_phase direct || has_phase ilbd || has_phase ilbd1 || has_phase haproxy; then
+if has_phase direct || has_phase ilbd || has_phase ilbd1 || has_phase bare1 ||
+    has_phase haproxy; then
 	echo "   HTTP: median of $ROUNDS interleaved round(s), each figure ${DUR} s of wrk -t $WRK_T -c $WRK_C (download -c $DL_C)"
 	printf '%-22s %16s %20s %20s\n' "" "new conn/s" "keep-alive req/s" "download MB/s"
 fi
-for _p in direct ilbd ilbd1 haproxy; do
+for _p in direct ilbd ilbd1 bare1 haproxy; do
 	has_phase "$_p" || continue
 	eval "_e=\${R_${_p}_ERR:-} _rl=\${L_${_p}:-}"
 	_c=$(median "$_rl" 1); _r=$(median "$_rl" 2); _m=$(median "$_rl" 3)
@@ -671,6 +703,7 @@ for _p in direct ilbd ilbd1 haproxy; do
 	direct) _l="no LB (router ECMP)"; D_C=$_c; D_R=$_r; D_M=$_m;;
 	ilbd) _l="ilbd, 3 ILBs $ILB_MODE+dsr";;
 	ilbd1) _l="ilbd, 1 ILB $ILB_MODE+dsr";;
+	bare1) _l="fwd_bare, 1 node";;
 	haproxy) _l="haproxy tcp, 3 nodes";;
 	esac
 	if [ "$_p" = direct ] || ! has_phase direct; then
@@ -687,7 +720,7 @@ for _p in direct ilbd ilbd1 haproxy; do
 		    echo "    paired with direct round by round (median of the ratios): $_pr"
 	fi
 	eval "_cl=\${C_${_p}:-}"
-	printf '    machine CPU: %.0f us per new connection, %.0f us per MB downloaded (of which the ilbd processes %.0f us); the client sends %.1f packets per MB (medians; rounds: %s)\n' \
+	printf '    machine CPU: %.0f us per new connection, %.0f us per MB downloaded (of which the forwarder processes %.0f us); the client sends %.1f packets per MB (medians; rounds: %s)\n' \
 	    "$(median "$_cl" 1)" "$(median "$_cl" 2)" "$(median "$_cl" 4)" "$(median "$_cl" 3)" "$_cl"
 done
 if has_phase fwd; then

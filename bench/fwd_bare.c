@@ -5,14 +5,20 @@
  * It does what ilbd does around the decision and nothing else: create the
  * TUN device (tun.c, the same read loop and budget), route the VIP into it
  * (rtnl.c), learn the server's MAC from the kernel neighbour table
- * (neigh.c) and send every packet read to that ONE server on AF_PACKET with
- * the same batching (fwd.c: fwd_queue, and fwd_flush once the read batch
- * is done, from an event made active as dp.c does).  No parsing, no
- * scoring, no table, no cluster.
+ * (neigh.c) and send every packet read to a server on AF_PACKET with the
+ * same batching (fwd.c: fwd_queue, and fwd_flush once the read batch is
+ * done, from an event made active as dp.c does).  No parsing beyond the
+ * source port, no scoring, no table, no cluster.  With one SERVER every
+ * packet goes to it (the forwarding-rate yardstick); with several, a
+ * connection's packets go to the one its client address and source port
+ * pick, modulo the count (bench/e2e.sh's HTTP phase "bare1": the cost of a
+ * userspace hop of this shape, with no load balancer logic, to compare
+ * ilbd's with).
  *
- * Usage: fwd_bare [-d TUNDEV] [-i IFACE] VIP SERVER
+ * Usage: fwd_bare [-d TUNDEV] [-i IFACE] VIP SERVER [SERVER ...]
  *   -d  TUN device to create (default ilb0)
- *   -i  interface facing the server (default eth0)
+ *   -i  interface facing the servers (default eth0)
+ * At most BARE_MAX_SERVERS servers, of the VIP's family.
  * SIGUSR1 prints a "stats:" line on stderr, SIGTERM/SIGINT prints it and
  * exits 0.  Needs root (CAP_NET_ADMIN, CAP_NET_RAW) and ip_forward off or
  * on: the VIP route points into the TUN device either way.
@@ -39,12 +45,15 @@
 #include "tun.h"
 #include "util.h"
 
+#define BARE_MAX_SERVERS	16
+
 struct bare {
 	struct event_base	*base;
 	struct tun		*tun;
 	struct fwd		*fwd;
 	struct neigh		*neigh;
-	struct ilb_addr		 server;
+	struct ilb_addr		 server[BARE_MAX_SERVERS];
+	unsigned int		 nservers;
 	struct event		*ev_flush;
 	int			 flush_pending;
 	uint64_t		 no_mac;
@@ -62,6 +71,32 @@ bare_on_flush(evutil_socket_t fd, short what, void *arg)
 	fwd_flush(b->fwd);
 }
 
+/*
+ * The server of the packet's connection: the sum of the source address's
+ * last 16 bits and the TCP/UDP source port, modulo the count.  A packet
+ * too short for its port (or with IPv6 extension headers) goes to the
+ * first server.
+ */
+static unsigned int
+bare_pick(const struct bare *b, const uint8_t *pkt, size_t len)
+{
+	size_t	off;
+
+	if (b->nservers == 1 || len < 1)
+		return (0);
+	if ((pkt[0] >> 4) == 4) {
+		off = (size_t)(pkt[0] & 0x0f) * 4;
+		if (off < 20 || len < off + 2)
+			return (0);
+		return (((unsigned int)pkt[14] << 8 | pkt[15]) +
+		    ((unsigned int)pkt[off] << 8 | pkt[off + 1])) % b->nservers;
+	}
+	if (len < 42)
+		return (0);
+	return (((unsigned int)pkt[22] << 8 | pkt[23]) +
+	    ((unsigned int)pkt[40] << 8 | pkt[41])) % b->nservers;
+}
+
 /* Per packet: one neighbour lookup and a queued frame, as dp_forward(). */
 static void
 bare_on_input(void *arg, const uint8_t *pkt, size_t len)
@@ -69,7 +104,8 @@ bare_on_input(void *arg, const uint8_t *pkt, size_t len)
 	struct bare	*b = arg;
 	uint8_t		 mac[6];
 
-	if (neigh_lookup(b->neigh, &b->server, mac) == -1) {
+	if (neigh_lookup(b->neigh, &b->server[bare_pick(b, pkt, len)],
+	    mac) == -1) {
 		b->no_mac++;
 		return;
 	}
@@ -111,7 +147,8 @@ bare_on_signal(evutil_socket_t sig, short what, void *arg)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: fwd_bare [-d TUNDEV] [-i IFACE] VIP SERVER\n");
+	fprintf(stderr, "usage: fwd_bare [-d TUNDEV] [-i IFACE] VIP SERVER "
+	    "[SERVER ...]\n");
 	exit(2);
 }
 
@@ -126,6 +163,7 @@ main(int argc, char *argv[])
 	char		*cause = NULL;
 	uint8_t		 mac[6];
 	int		 ch, i, sigs[3] = { SIGUSR1, SIGTERM, SIGINT };
+	unsigned int	 k;
 
 	while ((ch = getopt(argc, argv, "d:i:")) != -1) {
 		switch (ch) {
@@ -141,13 +179,22 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc != 2)
+	if (argc < 2 || argc - 1 > BARE_MAX_SERVERS)
 		usage();
 	memset(&b, 0, sizeof(b));
-	if (util_addr_parse(argv[0], &vip) == -1 ||
-	    util_addr_parse(argv[1], &b.server) == -1) {
-		fprintf(stderr, "fwd_bare: bad address\n");
+	if (util_addr_parse(argv[0], &vip) == -1) {
+		fprintf(stderr, "fwd_bare: bad address %s\n", argv[0]);
 		return (2);
+	}
+	for (b.nservers = 0; b.nservers < (unsigned int)argc - 1;
+	    b.nservers++) {
+		k = b.nservers;
+		if (util_addr_parse(argv[k + 1], &b.server[k]) == -1 ||
+		    b.server[k].family != vip.family) {
+			fprintf(stderr, "fwd_bare: bad server address %s\n",
+			    argv[k + 1]);
+			return (2);
+		}
 	}
 	log_init("fwd_bare", 1, 0);
 	signal(SIGPIPE, SIG_IGN);
@@ -158,11 +205,14 @@ main(int argc, char *argv[])
 	if ((b.fwd = fwd_open(ifname, &cause)) == NULL ||
 	    (b.neigh = neigh_open(b.base, ifname, &cause)) == NULL)
 		goto fail;
-	if (neigh_watch(b.neigh, &b.server) == -1) {
-		cause = strdup("cannot watch the server's neighbour entry");
-		goto fail;
+	for (k = 0; k < b.nservers; k++) {
+		if (neigh_watch(b.neigh, &b.server[k]) == -1) {
+			cause = strdup("cannot watch a server's neighbour entry");
+			goto fail;
+		}
+		/* resolve it now */
+		(void)neigh_lookup(b.neigh, &b.server[k], mac);
 	}
-	(void)neigh_lookup(b.neigh, &b.server, mac);	/* resolve it now */
 	if ((b.ev_flush = event_new(b.base, -1, 0, bare_on_flush, &b)) ==
 	    NULL) {
 		cause = strdup("event_new failed");
@@ -180,8 +230,9 @@ main(int argc, char *argv[])
 	if (rtnl_open(&rtnl, &cause) == -1 ||
 	    rtnl_route_add(&rtnl, &vip, tun_ifindex(b.tun), &cause) == -1)
 		goto fail;
-	fprintf(stderr, "fwd_bare: started: %s -> %s, %s to %s\n", argv[0],
-	    tun_name(b.tun), ifname, argv[1]);
+	fprintf(stderr, "fwd_bare: started: %s -> %s, %s to %s%s\n", argv[0],
+	    tun_name(b.tun), ifname, argv[1], b.nservers > 1 ? " and more" :
+	    "");
 	event_base_dispatch(b.base);
 	fwd_flush(b.fwd);
 	/* the route goes with the device */
