@@ -346,6 +346,19 @@ measure_http() {
 	eval "R_$1_ERR=\"\${R_$1_ERR:-}$_errs\""
 }
 
+# cluster_per_conn: from the last stats snapshot of the 3 ILBs, the
+# cluster's work per new connection (handoffs, multicast datagrams,
+# reliable-channel messages), summed over the ILBs; the round's
+# keep-alive and download connections are a few hundred of its thousands.
+cluster_per_conn() {
+	_nc=$(stat_sum new_conn)
+	is_num "$_nc" && [ "$_nc" -gt 0 ] || return 0
+	note "ilbd: per new connection: $(awk -v n="$_nc" \
+	    -v h="$(stat_sum handoff_out)" -v m="$(stat_sum repl_mc_sent)" \
+	    -v t="$(stat_sum repl_tcp_sent)" 'BEGIN {
+		printf "%.2f handoffs, %.2f multicast datagrams, %.2f channel messages", h / n, m / n, t / n }')"
+}
+
 # ---------------------------------------------------------------- forwarding
 
 # count_on: in every server, a netdev ingress rule counts and drops
@@ -547,7 +560,8 @@ while [ "$_round" -le "$ROUNDS" ]; do
 			route_ilbs
 			measure_http ilbd
 			stats_snapshot
-			STATS_KEYS="rx forward_owner forward_cache handoff_out handoff_in no_mac orphan misrouted" stats_print
+			STATS_KEYS="rx forward_owner forward_cache handoff_out handoff_in no_mac orphan misrouted new_conn repl_mc_sent repl_tcp_sent" stats_print
+			cluster_per_conn
 		else
 			not_ok "ilbd: 3 ILBs up"
 		fi
