@@ -69,6 +69,8 @@ FWD_CPU=${FWD_CPU:-}
 PHASES=${PHASES:-direct ilbd ilbd1 bare1 haproxy fwd}
 ILB_MODE=${ILB_MODE:-tun}
 HZ=$(getconf CLK_TCK 2>/dev/null || echo 100)
+# the CPUs, counted before SPLIT_CPUS narrows this script to some of them
+NCPU=$(nproc)
 SPLIT_CPUS=${SPLIT_CPUS:-}
 ROUNDS=${ROUNDS:-5}
 FWD_BARE=${FWD_BARE:-$top_builddir/bench/fwd_bare}
@@ -153,7 +155,7 @@ bench_servers() {
 # placement for every phase.
 split_cpus() {
 	[ -n "$SPLIT_CPUS" ] || return 0
-	_last=$(($(nproc) - 1))
+	_last=$((NCPU - 1))
 	[ "$_last" -ge 1 ] || { note "SPLIT_CPUS needs 2 CPUs"; return 1; }
 	taskset -a -p -c 1-"$_last" $$ > /dev/null || return 1
 	for _p in $SRV_PIDS; do
@@ -388,7 +390,7 @@ delivered() {
 
 # pin PID CPU: every thread of PID on CPU (only with 2 CPUs or more).
 pin() {
-	[ "$(nproc)" -ge 2 ] || return 0
+	[ "$NCPU" -ge 2 ] || return 0
 	taskset -apc "$2" "$1" > /dev/null 2>&1 || note "cannot pin $1 to CPU $2"
 }
 
@@ -450,7 +452,7 @@ tun_drops() {
 # B_NS (its CPU ns per delivered packet).
 blast_step() {
 	_d0=$(delivered); _t0=$(tun_drops); _c0=$(run_ns "$FWD_PID")
-	_pin=; [ "$(nproc)" -lt 2 ] || _pin="taskset -c 0"
+	_pin=; [ "$NCPU" -lt 2 ] || _pin="taskset -c 0"
 	# shellcheck disable=SC2086 # _pin is a command prefix or nothing
 	timeout -k 2 $(($2 + 10)) ip netns exec "$NS_ROGUE" $_pin "$BLAST" \
 	    -r "$1" -d "$2" -f "$FWD_FLOWS" -P "$FWD_SPORT0" \
@@ -534,7 +536,7 @@ fwd_compare() {
 
 # ---------------------------------------------------------------- run
 
-note "bench/e2e.sh $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) CPUs, $(uname -r); state in $NETNS_DIR"
+note "bench/e2e.sh $(date -u +%Y-%m-%dT%H:%M:%SZ) on $NCPU CPUs, $(uname -r); state in $NETNS_DIR"
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 note "wrk -t $WRK_T -c $WRK_C -d ${DUR}s (download: -c $DL_C, $BIG_MB MiB file); $ROUNDS round(s); phases: $PHASES"
 topo_up || { not_ok "topology up"; exit 1; }
@@ -702,7 +704,7 @@ paired() {
 }
 
 echo
-echo "== bench/e2e.sh, $(date -u +%Y-%m-%d), $(nproc) CPUs, $(uname -r)"
+echo "== bench/e2e.sh, $(date -u +%Y-%m-%d), $NCPU CPUs, $(uname -r)"
 echo "   load average at the start $LOAD0, at the end $(cut -d' ' -f1-3 /proc/loadavg) (a shared machine: compare figures of one run only)"
 if has_phase direct || has_phase ilbd || has_phase ilbd1 || has_phase bare1 ||
     has_phase haproxy; then
