@@ -106,9 +106,9 @@ calc() { awk "BEGIN { print $1 }"; }
 # nice, system, irq and softirq of every CPU; idle, iowait and steal out).
 cpu_busy() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat; }
 
-# ilbd_ticks: user + system CPU ticks of the running forwarders (the ilbd
+# fwd_ticks: user + system CPU ticks of the running forwarders (the ilbd
 # processes, or bare1's fwd_bare).
-ilbd_ticks() {
+fwd_ticks() {
 	_t=0
 	for _p in $(for _j in $(seq 1 "$N_ILB"); do ilb_pid "$_j"; done) \
 	    ${BARE1_PID:-}; do
@@ -285,19 +285,19 @@ client_pkts() {
 
 # wrk_run NAME CONNS URL [ARGS...]: wrk in the client for DUR s; sets
 # W_REQ W_BYTES W_SECS W_ERR (connect+read+write+status+timeout), W_BUSY
-# (machine CPU ticks), W_ILBD (the forwarder processes' CPU ticks) and W_PKTS
+# (machine CPU ticks), W_FWD (the forwarder processes' CPU ticks) and W_PKTS
 # (the client's packets).
 wrk_run() {
 	_name=$1; _c=$2; _url=$3; shift 3
 	_t=$WRK_T; [ "$_c" -ge "$_t" ] || _t=$_c
-	_pk0=$(client_pkts) _il0=$(ilbd_ticks)
+	_pk0=$(client_pkts) _fw0=$(fwd_ticks)
 	_busy0=$(cpu_busy)
 	timeout -k 2 $((DUR + 15)) ip netns exec "$NS_CLIENT" "$WRK" \
 	    -t "$_t" -c "$_c" -d "${DUR}s" --timeout 2s \
 	    -s "$NETNS_DIR/report.lua" "$@" "$_url" \
 	    > "$NETNS_DIR/wrk.$_name.out" 2>&1
 	W_BUSY=$(($(cpu_busy) - _busy0))
-	W_PKTS=$(($(client_pkts) - _pk0)) W_ILBD=$(($(ilbd_ticks) - _il0))
+	W_PKTS=$(($(client_pkts) - _pk0)) W_FWD=$(($(fwd_ticks) - _fw0))
 	set -- $(sed -n 's/^WRK //p' "$NETNS_DIR/wrk.$_name.out")
 	if [ $# -ne 8 ]; then
 		note "$_name: wrk gave no result:"
@@ -340,7 +340,7 @@ measure_http() {
 	_mcpu=$(calc "($W_BYTES > 0 ? $W_BUSY * 1e12 / $HZ / $W_BYTES : 0)")
 	# the client's packets (ACKs, the requests) per MB downloaded
 	_mpk=$(calc "($W_BYTES > 0 ? $W_PKTS * 1e6 / $W_BYTES : 0)")
-	_icpu=$(calc "($W_BYTES > 0 ? $W_ILBD * 1e12 / $HZ / $W_BYTES : 0)")
+	_icpu=$(calc "($W_BYTES > 0 ? $W_FWD * 1e12 / $HZ / $W_BYTES : 0)")
 	eval "C_$1=\"\${C_$1:-}\${C_$1:+; }$(printf '%.0f %.0f %.1f %.0f' "$_ccpu" "$_mcpu" "$_mpk" "$_icpu")\""
 	note "$1: download: $W_BYTES bytes ($W_REQ files of $BIG_MB MiB) in $W_SECS s = $_mbs MB/s (errors $W_ERR; read/close $W_RERR)"
 	# the per-round list ("cps rps MB/s; ...")
