@@ -17,9 +17,12 @@ counted (with the reason) and never reopened.
 
 When every connection has got its first answer (or failed), "READY ok failed
 seconds" is written to --ready (and to stderr).  Requests stop --duration
-seconds after the start; outstanding answers are then awaited (--timeout at
+seconds after the start, or as soon as SIGUSR1 arrives (a test starts the
+load with a --duration that only catches a hang and stops it when the event
+under test is over); outstanding answers are then awaited (--timeout at
 most); whatever happens the program stops --duration + 10 seconds after the
-start (an answer still outstanding then is unanswered).
+start, or --timeout + 5 seconds after SIGUSR1 (an answer still outstanding
+then is unanswered).
 
 At the end a JSON summary goes to --out (default stdout): connections
 ok/failed, requests sent/answered/unanswered, per-server connections and
@@ -39,6 +42,7 @@ import json
 import os
 import resource
 import selectors
+import signal
 import socket
 import sys
 import time
@@ -89,6 +93,7 @@ class Client:
         self.ready_at = None
         self.opened = 0
         self.stopping = False
+        self.stop_asked = False     # SIGUSR1
         self.host = args.host or (
             "[%s]" % args.address if ":" in args.address else args.address)
         self.family = (socket.AF_INET6 if ":" in args.address
@@ -310,9 +315,10 @@ class Client:
                     now >= t0 + a.ramp * self.opened / n):
                 self.open(self.conns[self.opened], now)
                 self.opened += 1
-            if not self.stopping and now >= t_end:
+            if not self.stopping and (now >= t_end or self.stop_asked):
                 self.stopping = True
                 self.timers = []
+                hard = min(hard, now + a.timeout + 5)
             if self.stopping and not any(
                     c.state in (WAITING, CONNECTING) for c in self.conns):
                 break
@@ -389,7 +395,8 @@ def main():
     p.add_argument("-p", "--port", type=int, default=80)
     p.add_argument("-c", "--connections", type=int, default=300)
     p.add_argument("-d", "--duration", type=float, default=20.0,
-                   help="seconds from the start until requests stop")
+                   help="seconds from the start until requests stop "
+                   "(SIGUSR1 stops them earlier)")
     p.add_argument("-i", "--interval", type=float, default=0.1)
     p.add_argument("-t", "--timeout", type=float, default=5.0)
     p.add_argument("-r", "--ramp", type=float, default=2.0)
@@ -410,6 +417,10 @@ def main():
         except (ValueError, OSError):
             pass
     cl = Client(a)
+
+    def on_usr1(_sig, _frame):
+        cl.stop_asked = True
+    signal.signal(signal.SIGUSR1, on_usr1)
     try:
         elapsed = cl.run()
     except KeyboardInterrupt:

@@ -59,6 +59,10 @@ CLIENT6_ADDR=2001:db8:c::2
 pass=0
 fail=0
 NETNS_DIR=${NETNS_DIR:-}       # state: configs, logs, pids; default mktemp
+# HANG_S: the bound of a wait or a load that must only catch a hang.  Tests
+# wait for conditions, not for durations: a busy machine makes everything
+# slower, and a fixed window that a step must fit in fails there.
+HANG_S=${HANG_S:-600}
 
 ok() { pass=$((pass + 1)); echo "ok - $*"; }
 not_ok() { fail=$((fail + 1)); echo "not ok - $*"; }
@@ -469,7 +473,7 @@ start_servers() {
 		until nsx "$(ns_srv "$_i")" curl -s -o /dev/null --max-time 1 \
 		    "http://127.0.0.1:$VIP_PORT/"; do
 			_n=$((_n + 1))
-			[ "$_n" -lt 50 ] || { note "srv$_i does not answer"; return 1; }
+			[ "$_n" -lt 600 ] || { note "srv$_i does not answer"; return 1; }
 			sleep 0.1
 		done
 	done
@@ -485,7 +489,7 @@ start_gredecap() {
 		_n=0
 		until ip -n "$_ns" link show gre0 > /dev/null 2>&1; do
 			_n=$((_n + 1))
-			[ "$_n" -lt 50 ] || { note "srv$_i: no gre0"; return 1; }
+			[ "$_n" -lt 600 ] || { note "srv$_i: no gre0"; return 1; }
 			sleep 0.1
 		done
 		ip -n "$_ns" link set gre0 up &&
@@ -594,8 +598,8 @@ start_ilb() {
 	echo "$!" >> "$NETNS_DIR/pids"
 	_n=$(grep -c '^# --- start_ilb' "$_log")
 	_i=0
-	# wait for "started" after our marker
-	while [ "$_i" -lt 50 ]; do
+	# wait for "started" after our marker (60 s: a hang)
+	while [ "$_i" -lt 600 ]; do
 		awk -v n="$_n" '/^# --- start_ilb/ { m++ } m == n && /started/ { f = 1 }
 		    END { exit !f }' "$_log" && return 0
 		kill -0 "$(ilb_pid "$1")" 2>/dev/null || break
@@ -631,7 +635,7 @@ ilb_stats() {
 	kill -USR1 "$(ilb_pid "$1")" 2>/dev/null || return 1
 	_i=0
 	while [ "$(grep -c 'stats: ' "$_log")" -le "$_before" ]; do
-		_i=$((_i + 1)); [ "$_i" -lt 30 ] || return 1
+		_i=$((_i + 1)); [ "$_i" -lt 300 ] || return 1
 		sleep 0.1
 	done
 	grep 'stats: ' "$_log" | tail -n 1 | sed 's/.*stats: //' |
@@ -689,10 +693,10 @@ stat_check() {
 }
 
 # run_requests N [PATH]: N HTTP GETs from the client to the VIP, each on a
-# new connection (Connection: close; curl --max-time 2 each).  The first
+# new connection (Connection: close; curl --max-time 5 each).  The first
 # 10 are a probe: if none succeeds the rest are not sent (counted failed),
 # so a dead data path fails in seconds; the rest are bounded by
-# 20 s + N/10 s.  Sets REQ_OK, REQ_FAIL, REQ_CONNECTS; the answering server
+# 60 s + N/2 s (a hang; a request that takes 5 s fails).  Sets REQ_OK, REQ_FAIL, REQ_CONNECTS; the answering server
 # per request in $NETNS_DIR/answers ("srvI code connects").
 run_requests() {
 	_n=$1
@@ -714,9 +718,9 @@ run_requests() {
 # $NETNS_DIR/answers.  --foreground: ^C reaches curl.  The address is
 # $REQ_VIP if set (e.g. $VIP6), else $VIP.
 curl_batch() {
-	timeout --foreground -k 2 $((20 + $1 / 10)) \
+	timeout --foreground -k 2 $((60 + $1 / 2)) \
 	    ip netns exec "$NS_CLIENT" curl -s --http1.1 \
-	    --max-time 2 -H 'Connection: close' \
+	    --max-time 5 -H 'Connection: close' \
 	    -w ' %{http_code} %{num_connects}\n' \
 	    "http://$(url_host "${REQ_VIP:-$VIP}"):$VIP_PORT/$2[1-$1]" \
 	    >> "$NETNS_DIR/answers" 2> /dev/null
@@ -831,6 +835,18 @@ wait_for() {
 	return 1
 }
 
+# wait_until SECONDS CMD...: run CMD every 0.1 s until it succeeds (0) or
+# SECONDS have passed (1): for a state that the cluster reaches a moment
+# after the step that causes it (a multicast NEW or END learnt, a copy
+# batched to the backup), never a fixed sleep.
+wait_until() {
+	_wu_end=$(($(now_ms) + $1 * 1000)); shift
+	until "$@"; do
+		[ "$(now_ms)" -lt "$_wu_end" ] || return 1
+		sleep 0.1
+	done
+}
+
 # count_lines FILE PATTERN: lines of FILE matching PATTERN (0 if none).
 count_lines() { grep -c "$2" "$1" 2>/dev/null || true; }
 
@@ -904,7 +920,7 @@ scenario_ilb() {
 		    start_gredecap $GREDECAP_ARGS
 	fi
 	check "3 ILBs start (mode $1, forward $2)" start_ilbs "$1" "$2"
-	check "each ILB log shows the two others joined" wait_members 10
+	check "each ILB log shows the two others joined" wait_members 60
 	check_requests "$3"
 	sleep 0.5       # let NEW/END and handoffs settle before counting
 	stats_snapshot
@@ -1008,19 +1024,42 @@ loss_dropped() {
 # (e.g. --interval 0.05).  Its READY line goes to $NETNS_DIR/keepalive.ready,
 # its JSON summary to $NETNS_DIR/keepalive.json, stderr to keepalive.log.
 # The address is $REQ_VIP if set (e.g. $VIP6), else $VIP.
+# A test whose load must outlast an event of unknown length gives D = 0:
+# the load then runs until keepalive_stop, bounded by $KA_MAX s (a hang).
 KA_C=${KA_C:-300}
 KA_D=${KA_D:-20}
+KA_MAX=${KA_MAX:-$HANG_S}
 keepalive_start() {
 	KA_CONNS=${1:-$KA_C}
 	KA_DUR=${2:-$KA_D}
 	if [ $# -ge 2 ]; then shift 2; else shift $#; fi
+	KA_STOP_MS=
+	_d=$KA_DUR
+	[ "$KA_DUR" != 0 ] || _d=$KA_MAX
 	rm -f "$NETNS_DIR/keepalive.ready" "$NETNS_DIR/keepalive.json"
 	KA_T0=$(now_ms)
 	bg "$NS_CLIENT" "$NETNS_DIR/keepalive.log" "$PYTHON" \
-	    "$NETNS_SRC/keepalive.py" -c "$KA_CONNS" -d "$KA_DUR" \
+	    "$NETNS_SRC/keepalive.py" -c "$KA_CONNS" -d "$_d" \
 	    --ready "$NETNS_DIR/keepalive.ready" \
 	    --out "$NETNS_DIR/keepalive.json" "$@" "${REQ_VIP:-$VIP}"
 	KA_PID=$BG_PID
+}
+
+# keepalive_stop: end the load of keepalive_start C 0 now (SIGUSR1: no new
+# requests, the outstanding ones awaited), then keepalive_result.  Fails if
+# the load had ended already (it ran into $KA_MAX).
+keepalive_stop() {
+	KA_STOP_MS=$(now_ms)
+	_r=0
+	if kill -0 "$KA_PID" 2>/dev/null; then
+		kill -USR1 "$KA_PID"
+		note "keepalive: stopped after $(((KA_STOP_MS - KA_T0) / 1000)) s of load"
+	else
+		note "keepalive.py had ended before keepalive_stop (KA_MAX=${KA_MAX}s)"
+		_r=1
+	fi
+	keepalive_result
+	check "keepalive: the load lasted until the test stopped it" [ "$_r" -eq 0 ]
 }
 
 # keepalive_wait [SECONDS]: wait (default 30 s) for keepalive.py's READY:
@@ -1048,12 +1087,15 @@ since_ready_sleep() {
 }
 
 # keepalive_result: wait for keepalive.py to exit (at most D + 15 s after
-# its start; it bounds itself to D + 10 s), read its JSON summary into
+# its start, or 20 s after keepalive_stop; it bounds itself to D + 10 s, or
+# its --timeout + 5 s after the stop), read its JSON summary into
 # KA_* variables and check: every connection lived to the end, every
 # request was answered, it exited 0.  Prints the summary and the first
 # failures.
 keepalive_result() {
-	_deadline=$((KA_T0 + (KA_DUR + 15) * 1000))
+	if [ -n "$KA_STOP_MS" ]; then _deadline=$((KA_STOP_MS + 20000))
+	else _deadline=$((KA_T0 + (KA_DUR + 15) * 1000))
+	fi
 	while kill -0 "$KA_PID" 2>/dev/null && [ "$(now_ms)" -lt "$_deadline" ]; do
 		sleep 0.2
 	done
@@ -1095,7 +1137,9 @@ PYEOF
 		tail -n 10 "$NETNS_DIR/keepalive.log" 2>/dev/null | sed 's/^/#   /'
 	fi
 	_c=1; [ "${KA_FAILED:-1}" -eq 0 ] && [ "${KA_OK:-0}" -eq "$KA_CONNS" ] && _c=0
-	check "keepalive: all $KA_CONNS connections lived ${KA_DUR}s on one server each (${KA_FAILED:-?} failed)" \
+	_lived=${KA_DUR}s
+	[ -z "$KA_STOP_MS" ] || _lived="until stopped"
+	check "keepalive: all $KA_CONNS connections lived $_lived on one server each (${KA_FAILED:-?} failed)" \
 	    [ "$_c" -eq 0 ]
 	_c=1; [ "${KA_UNANSWERED:-1}" -eq 0 ] && [ "${KA_ANSWERED:-0}" -gt 0 ] && _c=0
 	check "keepalive: every request answered (${KA_SENT:-?} sent, ${KA_UNANSWERED:-?} unanswered)" \
@@ -1104,12 +1148,14 @@ PYEOF
 }
 
 # The common frame of test_repl_*.sh: 3 ILBs (tun, dsr, scheduler
-# $ILB_SCHEDULER: wlc, stateful), 3 servers, $KA_C keep-alive connections
-# for $KA_D s; the membership change comes REPL_AT s (default 5) after
-# every connection is up; passing needs no failed connection, no
-# unanswered request and orphan == 0 summed over every ILB (the last
-# snapshot of a stopped ILB included).
+# $ILB_SCHEDULER: wlc, stateful), 3 servers, $KA_C keep-alive connections;
+# the membership change comes REPL_AT s (default 5) after every connection
+# is up, and the load goes on until REPL_AFTER s (default 10) after the
+# test's last step, however long the steps took (a busy machine); passing
+# needs no failed connection, no unanswered request and orphan == 0 summed
+# over every ILB (the last snapshot of a stopped ILB included).
 REPL_AT=${REPL_AT:-5}
+REPL_AFTER=${REPL_AFTER:-10}
 STATS_KEYS_REPL="rx forward_owner forward_backup forward_cache handoff_out handoff_in learn_backup learn_cache misrouted orphan"
 
 # repl_setup [N]: topology, servers, ILBs 1..3 started, members joined.
@@ -1122,15 +1168,16 @@ repl_setup() {
 	check "servers answer" start_servers
 	check "3 ILBs start (tun, dsr, $ILB_SCHEDULER, cache_size ${ILB_CACHE_SIZE:-65536}; hello $HELLO_MS ms, dead $DEAD_MS ms)" \
 	    start_ilbs tun dsr
-	check "each ILB log shows the two others joined" wait_members 10
+	check "each ILB log shows the two others joined" wait_members 60
 	if [ "$fail" -ne 0 ]; then repl_done; exit 1; fi
 }
 
-# repl_load: start the keep-alive load, wait for READY, then until REPL_AT
-# s after it; snapshot every ILB's counters into $NETNS_DIR/last.I.
+# repl_load: start the keep-alive load (until repl_results), wait for
+# READY, then until REPL_AT s after it; snapshot every ILB's counters into
+# $NETNS_DIR/last.I.
 repl_load() {
-	keepalive_start "$KA_C" "$KA_D"
-	check "keepalive: $KA_C connections up" keepalive_wait 30
+	keepalive_start "$KA_C" 0
+	check "keepalive: $KA_C connections up" keepalive_wait 60
 	since_ready_sleep "$REPL_AT"
 	repl_snapshot
 }
@@ -1180,9 +1227,11 @@ repl_done() {
 	finish
 }
 
-# repl_results: the keep-alive outcome, counters, orphan == 0.
+# repl_results: REPL_AFTER s more of load, then the keep-alive outcome,
+# counters, orphan == 0.
 repl_results() {
-	keepalive_result
+	sleep "$REPL_AFTER"
+	keepalive_stop
 	sleep 0.5
 	repl_snapshot
 	stats_snapshot
@@ -1207,12 +1256,12 @@ repl_results() {
 }
 
 # repl_kill V: kill -9 ILB V and withdraw its route at once; the others
-# must log it gone within 5 s.
+# must log it gone (60 s catches a hang).
 repl_kill() {
 	note "kill -9 ilb$1 and withdraw its route"
 	kill_ilb "$1"
 	check "withdraw ilb$1's route" route_del_nexthop "$1"
-	check "the survivors log ilb$1 gone" repl_wait_gone "$1" 5
+	check "the survivors log ilb$1 gone" repl_wait_gone "$1" 60
 }
 
 # ilb_conf_health I GROUP: replace the health group that ilb_conf wrote in
@@ -1326,7 +1375,7 @@ tuple_bed_up() {
 	check "topology up" topo_up
 	check "servers answer" start_servers
 	check "3 ILBs start (tun, dsr, $ILB_SCHEDULER)" start_ilbs tun dsr
-	check "each ILB log shows the two others joined" wait_members 10
+	check "each ILB log shows the two others joined" wait_members 60
 	check "the router's ECMP hashes the tuple (policy 3)" router_tuple_hash
 	if [ "$fail" -ne 0 ]; then show_logs 20; finish; exit 1; fi
 	tuple_to_neither "$1" "$2"
