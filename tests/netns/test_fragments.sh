@@ -28,7 +28,7 @@
 N=${N:-30}
 SIZE=${SIZE:-102400}
 LAN_MTU=${LAN_MTU:-1000}
-MAXT=${MAXT:-5}         # curl --max-time per upload, seconds
+MAXT=${MAXT:-20}        # curl --max-time per upload, seconds
 PROBE=3                 # if the first PROBE uploads all fail, stop there
 
 require_ilbd
@@ -40,7 +40,7 @@ check "router: LAN side (eth0) MTU $LAN_MTU" \
     ip -n "$NS_ROUTER" link set eth0 mtu "$LAN_MTU"
 check "servers answer" start_servers
 check "3 ILBs start (mode tun, forward dsr)" start_ilbs tun dsr
-check "each ILB log shows the two others joined" wait_members 10
+check "each ILB log shows the two others joined" wait_members 60
 head -c "$SIZE" /dev/urandom > "$NETNS_DIR/upload"
 check "an upload of $SIZE random bytes" \
     [ "$(wc -c < "$NETNS_DIR/upload")" -eq "$SIZE" ]

@@ -15,7 +15,7 @@ COUNT=${COUNT:-20}
 
 # rogue: the attacker, run in the rogue namespace; prints what it sent.
 rogue() {
-	nsx "$NS_ROGUE" timeout 20 "$PYTHON" - "$(ilb_addr 1)" "$VIP" "$GROUP" \
+	nsx "$NS_ROGUE" timeout 120 "$PYTHON" - "$(ilb_addr 1)" "$VIP" "$GROUP" \
 	    "$GROUP_PORT" "$ROGUE_ADDR" "$COUNT" <<'PY'
 import os, socket, struct, sys
 ilb, vip, group, port, me = sys.argv[1:6]
@@ -81,7 +81,7 @@ check "topology up" topo_up
 check "rogue namespace on the LAN" rogue_up
 check "servers answer" start_servers
 check "3 ILBs start (tun, dsr, authenticated)" start_ilbs tun dsr true
-check "each ILB log shows the two others joined" wait_members 10
+check "each ILB log shows the two others joined" wait_members 60
 run_requests 30 warmup
 stats_snapshot
 gre0=$(stat_of 1 gre_rx_reject)

@@ -30,7 +30,7 @@ PTB_FAMILY=${PTB_FAMILY:-4}
 N=${N:-30}
 SIZE=${SIZE:-262144}
 HOP_MTU=${HOP_MTU:-1280}
-MAXT=${MAXT:-5}         # curl --max-time per download, seconds
+MAXT=${MAXT:-20}        # curl --max-time per download, seconds
 PROBE=3                 # if the first PROBE downloads all stall, stop there
 if [ "$PTB_FAMILY" = 6 ]; then
 	CLIENT_NET=2001:db8:c::/64 CLIENT_SRC=$ROUTER6_CLIENT
@@ -104,7 +104,7 @@ for _i in $(seq 1 "$N_SRV"); do
 done
 check "servers answer" start_servers
 check "3 ILBs start (mode tun, forward dsr)" start_ilbs tun dsr
-check "each ILB log shows the two others joined" wait_members 10
+check "each ILB log shows the two others joined" wait_members 60
 if [ "$fail" -ne 0 ]; then show_logs 15; finish; exit 1; fi
 
 # shellcheck disable=SC2086 # ICMP_OUT and ICMP_IN are "GROUP FIELD"

@@ -14,8 +14,8 @@
 #      addresses, group ff35:20:2001:db8::1: the GRE handoffs of the v6
 #      packets go over IPv6), then, the ILBs restarted, on IPv4 (v6 in GRE
 #      over v4).
-#  (b) then, cluster on IPv4: KA_C (300) keep-alive IPv6 connections for
-#      KA_D (20) s; REPL_AT (5) s after they are all up, kill -9 ilb2 and
+#  (b) then, cluster on IPv4: KA_C (300) keep-alive IPv6 connections
+#      (test_repl_*'s load); REPL_AT (5) s after they are all up, kill -9 ilb2 and
 #      withdraw its IPv4 and IPv6 routes: no connection breaks or changes
 #      server, every request is answered, no orphan (test_repl_kill.sh
 #      over IPv6).  KILL_CLUSTER6=1: (b) with the cluster on IPv6 instead.
@@ -33,7 +33,7 @@ IPV6=1
 vip6_silent() {
 	rogue_up && addr6 "$NS_ROGUE" 2001:db8:1::66/64 &&
 	ip -n "$NS_ROGUE" -6 route add "$VIP6/128" dev eth0 || return 1
-	if ! nsx "$NS_ROGUE" curl -s -o /dev/null --max-time 3 \
+	if ! nsx "$NS_ROGUE" curl -s -o /dev/null --max-time 20 \
 	    "http://[$(srv_addr6 1)]:$VIP_PORT/"; then
 		note "srv1's own address $(srv_addr6 1) does not answer"
 		return 1
@@ -106,7 +106,7 @@ new_conns() {
 # ilb_conf writes now (CLUSTER6 as set), wait until all have joined.
 restart_ilbs() {
 	for _j in $(seq 1 "$N_ILB"); do stop_ilb "$_j"; done
-	start_ilbs tun dsr && wait_members 10
+	start_ilbs tun dsr && wait_members 60
 }
 
 CLUSTER6=1

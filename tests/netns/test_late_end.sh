@@ -76,7 +76,7 @@ def put(name, text):
     os.rename(os.path.join(d, name + ".tmp"), os.path.join(d, name))
 s, answer = get(src, int(sport), dst, int(dport), 3, "/late")
 put("first", answer)
-wait("go", 10)
+wait("go", 60)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 s.close()                       # RST
 s = socket.socket()
@@ -90,7 +90,7 @@ try:
 except OSError as e:
     put("second", "error " + str(e))
     sys.exit(1)
-wait("done", 20)
+wait("done", 120)
 s.close()
 EOF
 	bg "$NS_CLIENT" "$NETNS_DIR/client.log" "$PYTHON" "$NETNS_DIR/client.py" \
@@ -121,7 +121,7 @@ check "the tuple's owner is known (ilb${O:-?})" [ -n "$O" ]
 D=$NETNS_DIR/late
 mkdir -p "$D" && chmod 777 "$D"
 client "$D"
-check "the first connection on the tuple gets its answer" wait_file "$D/first" 5
+check "the first connection on the tuple gets its answer" wait_file "$D/first" 30
 note "first connection: $(cat "$D/first" 2>/dev/null)"
 st=$(state "$O" ltoc)
 check "ilb$O's entry for it is live ($st)" \
@@ -132,14 +132,16 @@ first0=$(ctl_stat "$X" syn_records_first)
 XPID=$(ilb_pid "$X")
 kill -STOP "$XPID"
 touch "$D/go"			# RST, then the new SYN: queued for ilbX
-check "the client sent the RST and the new SYN" wait_file "$D/reconnecting" 5
+check "the client sent the RST and the new SYN" wait_file "$D/reconnecting" 30
 sleep "$(awk -v ms="$STOP_MS" 'BEGIN { print ms / 1000 }')"
 kill -CONT "$XPID"
-wait_file "$D/second" 5
+wait_file "$D/second" 30
 second=$(cat "$D/second" 2>/dev/null)
 check "the new connection on the tuple opens (${second:-no answer})" \
     [ "${second%% *}" = connected ]
-sleep 0.3			# the NEW, the handshake's REFRESH
+# ilbX learns the new connection from the owner's NEW (and REFRESH)
+live_at() { _s=$(state "$1" "$2"); [ "$_s" = syn ] || [ "$_s" = established ]; }
+wait_until 30 live_at "$X" cache
 
 for j in "$O" "$X"; do
 	note "ilb$j: $(ctl "$j" show stats | awk '$1 ~ /^(rx|syn|handoff_in|handoff_out|port_reuse|syn_reopen|retransmitted_syn|syn_sync|syn_records_first|new_conn|closing|learn_end|learn_cache|learn_update|closing_to_owner)$/ { printf "%s=%s ", $1, $2 }')"

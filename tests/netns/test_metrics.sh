@@ -27,7 +27,7 @@ metrics_url() { echo "http://$(ilb_addr "$1"):9650${2:-/metrics}"; }
 # into $NETNS_DIR/metrics.I.TAG; checks the status and content type.
 metrics_fetch() {
 	_f=$NETNS_DIR/metrics.$1.$2
-	nsx "$(ns_ilb "$1")" curl -s --max-time 3 -D "$_f.hdr" -o "$_f" \
+	nsx "$(ns_ilb "$1")" curl -s --max-time 20 -D "$_f.hdr" -o "$_f" \
 	    "$(metrics_url "$1")" || return 1
 	head -n 1 "$_f.hdr" | grep -q '^HTTP/1\.[01] 200 ' &&
 	    grep -qi '^content-type: text/plain; version=0\.0\.4; charset=utf-8' \
@@ -43,7 +43,7 @@ metric_value() { promcheck --value "$3" "$NETNS_DIR/metrics.$1.$2"; }
 # http_code I PATH [CURL ARGS...]: the status ILB I answers for PATH.
 http_code() {
 	_i=$1 _path=$2; shift 2
-	nsx "$(ns_ilb "$_i")" curl -s --max-time 3 -o /dev/null \
+	nsx "$(ns_ilb "$_i")" curl -s --max-time 20 -o /dev/null \
 	    -w '%{http_code}' "$@" "$(metrics_url "$_i" "$_path")"
 }
 
@@ -66,7 +66,7 @@ for _j in $(seq 1 "$N_ILB"); do
 	    metrics_conf "$_j"
 	check "ilb$_j starts" start_ilb "$_j"
 done
-check "each ILB log shows the two others joined" wait_members 10
+check "each ILB log shows the two others joined" wait_members 60
 
 for _j in $(seq 1 "$N_ILB"); do
 	check "ilb$_j: GET /metrics answers 200, text/plain; version=0.0.4" \

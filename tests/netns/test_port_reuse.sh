@@ -77,7 +77,8 @@ netns_setup
 tuple_bed_up "$PORT0" "$TRIES"
 note "ilb$X for port $PORT: $(ctl "$X" show owner "$CLIENT_ADDR:$PORT" "$VIP:$VIP_PORT" | tr '\n' ' ')"
 
-check "ilb$X's cache holds the first connection, closing" cache_closing "$X"
+check "ilb$X's cache holds the first connection, closing" \
+    wait_until 30 cache_closing "$X"
 check "ilb$X drops multicast NEW from now on" drop_new "$X"
 h0=$(ctl_stat "$X" closing_to_owner)
 

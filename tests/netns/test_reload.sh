@@ -1,6 +1,6 @@
 #!/bin/sh
 # test_reload.sh: 3 ILBs (tun, dsr, wlc) under KA_C (300) keep-alive
-# connections for KA_D (20) s. REPL_AT (5) s after they are up, every ILB
+# connections (until REPL_AFTER s after the last step). REPL_AT (5) s after they are up, every ILB
 # reloads (SIGHUP) a configuration that removes srv3 and adds srv4: srv3's
 # connections drain (they go on, on srv3), new connections go to srv1, srv2
 # and srv4 only. Then ilb2 is killed: the stateful picture built after the
@@ -30,7 +30,7 @@ add_srv4() {
 	until nsx "$(ns_srv 4)" curl -s -o /dev/null --max-time 1 \
 	    "http://127.0.0.1:$VIP_PORT/"; do
 		_n=$((_n + 1))
-		[ "$_n" -lt 50 ] || return 1
+		[ "$_n" -lt 600 ] || return 1
 		sleep 0.1
 	done
 	N_SRV=4
@@ -54,7 +54,7 @@ note "reload every ILB: srv3 removed, srv4 added"
 check "SIGHUP sent to every ILB" reload_all
 for j in 1 2 3; do
 	check "ilb$j applied the reload (one server added, one removed)" \
-	    wait_for "$(ilb_log "$j")" "configuration reloaded: .*servers +1 -1" 5
+	    wait_for "$(ilb_log "$j")" "configuration reloaded: .*servers +1 -1" 60
 done
 run_requests 100
 check "new connections after the reload all succeed ($REQ_FAIL failed)" \

@@ -1,7 +1,7 @@
 #!/bin/sh
 # test_repl_steady.sh: the baseline of the test_repl_* scenarios: 3 ILBs
-# (tun, dsr, scheduler wlc), KA_C (300) keep-alive connections for KA_D
-# (20) s, a GET every 100 ms on each, and no membership change at all:
+# (tun, dsr, scheduler wlc), KA_C (300) keep-alive connections for
+# REPL_AT + REPL_AFTER (15) s, a GET every 100 ms on each, and no membership change at all:
 # every connection lives on one server, every request is answered, and
 # no packet is an orphan.
 HELLO_MS=${HELLO_MS:-100}

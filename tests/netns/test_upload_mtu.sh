@@ -29,7 +29,7 @@
 
 N=${N:-30}
 SIZE=${SIZE:-102400}
-MAXT=${MAXT:-5}         # curl --max-time per upload, seconds
+MAXT=${MAXT:-20}        # curl --max-time per upload, seconds
 PROBE=3                 # if the first PROBE uploads all fail, stop there
 ILB_CACHE_SIZE=0        # read by ilb_conf in lib.sh
 MODE=${UPLOAD_MODE:-tun}
@@ -47,7 +47,7 @@ netns_setup
 check "topology up" topo_up
 check "servers answer" start_servers
 check "3 ILBs start (mode $MODE, forward dsr, no cache)" start_ilbs "$MODE" dsr
-check "each ILB log shows the two others joined" wait_members 10
+check "each ILB log shows the two others joined" wait_members 60
 check "the router's ECMP hashes the tuple (policy 3)" router_tuple_hash
 head -c "$SIZE" /dev/urandom > "$NETNS_DIR/upload"
 check "an upload of $SIZE random bytes" \
