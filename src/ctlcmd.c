@@ -611,16 +611,16 @@ ctlcmd_entry_server(const struct lb *lb, const struct conn_entry *e,
 	return (e->server < sc->nservers ? &sc->servers[e->server] : NULL);
 }
 
-/* Find the service named name; its index or -1 with *err. */
+/* The live service named name: its index, or -1 with *err. */
 static int
 ctlcmd_service_by_name(const struct lb *lb, const char *name, char **err)
 {
-	unsigned int	i;
+	int	i;
 
-	for (i = 0; i < lb->nsvc; i++)
-		if (strcmp(lb->svc[i].conf->name, name) == 0)
-			return ((int)i);
-	return (ctlcmd_fail(err, "unknown service \"%s\"", name));
+	/* the live service: a copy that a reload replaced drains beside it */
+	if ((i = lb_service_by_name(lb, name)) == -1)
+		return (ctlcmd_fail(err, "unknown service \"%s\"", name));
+	return (i);
 }
 
 /* Service argv[0] and its server argv[1]: 0, or -1 with *err. */

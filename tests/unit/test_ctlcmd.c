@@ -598,6 +598,45 @@ test_show_services_servers(void **state)
 	    "-1"), "bad weight");
 }
 
+/*
+ * After a reload that moves service web to another VIP, the old copy
+ * drains (a connection still uses it) beside the new one of the same
+ * name: server drain, enable and weight act on the live service, the one
+ * that takes new connections, never on the draining copy.
+ */
+static void
+test_server_cmd_after_vip_change(void **state)
+{
+	struct test_node	*n = *state;
+	struct ilbd_conf	 nc = n->conf;
+	struct service_conf	 svc = n->svc;
+	char			*s, *cause = NULL;
+	int			 live;
+
+	test_learn(n, test_port_ranked(n, 0, 1), 1, 0, 1);
+	test_addr4(&svc.vip, 198, 51, 100, 20);
+	nc.services = &svc;
+	assert_int_equal(lb_reload(&n->lb, &nc, T0, NULL, &cause), 0);
+	assert_null(cause);
+	assert_int_equal(n->lb.nsvc, 2);		/* the old copy drains */
+	live = lb_service_by_name(&n->lb, "web");
+	assert_true(live >= 0 && n->lb.svc[live].removed == 0);
+	assert_int_equal(n->lb.svc[1 - live].removed, 1);
+
+	s = test_run(n, test_req(CTL_SERVER_DRAIN, 0, 2, "web", "192.0.2.22"));
+	assert_string_equal(s, "server 192.0.2.22 of web drained\n");
+	free(s);
+	assert_int_equal(n->lb.svc[live].sched.srv[1].drained, 1);
+	assert_false(sched_eligible(&n->lb.svc[live].sched, 1));
+	s = test_run(n, test_req(CTL_SERVER_WEIGHT, 0, 3, "web", "192.0.2.21",
+	    "9"));
+	free(s);
+	assert_int_equal(n->lb.svc[live].sched.srv[0].weight, 9);
+	s = test_run(n, test_req(CTL_SERVER_ENABLE, 0, 2, "web", "192.0.2.22"));
+	free(s);
+	assert_true(sched_eligible(&n->lb.svc[live].sched, 1));
+}
+
 static int	test_left;
 
 static void
@@ -673,6 +712,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_show_connections,
 		    setup_node, teardown_node),
 		cmocka_unit_test_setup_teardown(test_show_services_servers,
+		    setup_node, teardown_node),
+		cmocka_unit_test_setup_teardown(test_server_cmd_after_vip_change,
 		    setup_node, teardown_node),
 		cmocka_unit_test_setup_teardown(test_dispatch, setup_node,
 		    teardown_node),
