@@ -8,6 +8,7 @@
 #include "config.h"
 #include "lb.h"
 #include "score.h"
+#include "view.h"
 
 /* lb.c */
 void		 lb_set_tables(struct lb *, const struct tables_conf *);
@@ -29,6 +30,16 @@ static inline int
 lb_is_self(const struct lb *lb, int idx)
 {
 	return (idx >= 0 && (size_t)idx == lb->self);
+}
+
+/* The active members as a view, valid until they change. */
+static inline void
+lb_members_view(const struct lb *lb, struct view *v)
+{
+	v->ctx = &lb->score;
+	v->m = lb->members;
+	v->slots = lb->slots;
+	v->n = lb->nmembers;
 }
 
 /* lb_reload.c */

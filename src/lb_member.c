@@ -9,46 +9,26 @@
 #include "lb_int.h"
 #include "ltoc.h"
 #include "score.h"
-
-/* A membership to score entries against: the current or a prospective. */
-struct lb_view {
-	const struct score_member	*m;
-	const uint16_t			*slots;
-	size_t				 n;
-};
+#include "view.h"
 
 /* Where one LTOC entry goes under a view, and who tells the new holders. */
 struct lb_move {
-	int		owner;		/* new owner: view index or -1 */
-	int		backup;		/* new backup: view index or -1 */
-	uint16_t	oslot;		/* their slots or CONN_SLOT_NONE */
-	uint16_t	bslot;
-	int		responsible;	/* self sends to the new holders */
+	struct view_pick	to;		/* new owner and backup */
+	int			responsible;	/* self sends to them */
 };
-
-/* Precompute the scoring constants of n members into m and their slots. */
-static void
-lb_members_load(const struct lb *lb, struct score_member *m, uint16_t *ms,
-    const struct member_id *ids, const uint16_t *slots, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++) {
-		score_member_init(&lb->score, &m[i], &ids[i]);
-		ms[i] = slots[i];
-	}
-}
 
 int
 lb_set_members(struct lb *lb, const struct member_id *ids,
     const uint16_t *slots, size_t n, size_t self)
 {
+	struct view	v;
+
 	lb->nmembers = 0;
 	lb->self = LB_SELF_NONE;
 	if (n > LB_MEMBERS_MAX || (self != LB_SELF_NONE && self >= n))
 		return (-1);
-	lb_members_load(lb, lb->members, lb->slots, ids, slots, n);
-	lb->nmembers = n;
+	view_load(&v, &lb->score, lb->members, lb->slots, ids, slots, n);
+	lb->nmembers = v.n;
 	lb->self = self;
 	if (self != LB_SELF_NONE)
 		lb->self_slot = slots[self];
@@ -61,35 +41,6 @@ lb_set_self_slot(struct lb *lb, uint16_t slot)
 	lb->self_slot = slot;
 }
 
-/* Index of the member with slot in v, or -1. Linear: views are small. */
-static int
-lb_view_find(const struct lb_view *v, uint16_t slot)
-{
-	size_t	i;
-
-	if (slot == CONN_SLOT_NONE)
-		return (-1);
-	for (i = 0; i < v->n; i++)
-		if (v->slots[i] == slot)
-			return ((int)i);
-	return (-1);
-}
-
-static uint16_t
-lb_view_slot(const struct lb_view *v, int idx)
-{
-	return (idx < 0 ? CONN_SLOT_NONE : v->slots[idx]);
-}
-
-/* Does member a of v rank above member b for key (score_rank's order)? */
-static int
-lb_view_better(const struct lb *lb, const struct lb_view *v,
-    const struct flow_key *key, int a, int b)
-{
-	return (score_better(score_one(&lb->score, &v->m[a], key), &v->m[a].id,
-	    score_one(&lb->score, &v->m[b], key), &v->m[b].id));
-}
-
 /*
  * Is self the node that tells e's new holders under v? Exactly one node
  * is: among e's old holders (owner and backup slots) still in v, the best
@@ -98,34 +49,40 @@ lb_view_better(const struct lb *lb, const struct lb_view *v,
  * cannot and the entry is lost.
  */
 static int
-lb_responsible(const struct lb *lb, const struct lb_view *v,
+lb_responsible(const struct lb *lb, const struct view *v,
     const struct conn_entry *e)
 {
-	int	o, b, best;
+	struct score_member	m[2];
+	uint16_t		slots[2];
+	struct view		old = { v->ctx, m, slots, 0 };
+	struct view_pick	best;
+	int			o, b;
 
 	if (lb->self_slot == CONN_SLOT_NONE)
 		return (0);
-	o = lb_view_find(v, e->owner);
-	b = lb_view_find(v, e->backup);
+	o = view_find(v, e->owner);
+	b = view_find(v, e->backup);
 	if (o < 0 && b < 0)
 		return (e->owner == lb->self_slot);
-	if (o < 0)
-		best = b;
-	else if (b < 0)
-		best = o;
-	else
-		best = lb_view_better(lb, v, &e->key, o, b) ? o : b;
-	return (v->slots[best] == lb->self_slot);
+	/* the old holders in v, ranked as v ranks them */
+	if (o >= 0) {
+		m[old.n] = v->m[o];
+		slots[old.n++] = v->slots[o];
+	}
+	if (b >= 0) {
+		m[old.n] = v->m[b];
+		slots[old.n++] = v->slots[b];
+	}
+	view_rank(&old, &e->key, &best);
+	return (best.oslot == lb->self_slot);
 }
 
 /* Score e under v: its new holders and whether self must send it. */
 static void
-lb_move_plan(const struct lb *lb, const struct lb_view *v,
+lb_move_plan(const struct lb *lb, const struct view *v,
     const struct conn_entry *e, struct lb_move *mv)
 {
-	score_rank(&lb->score, v->m, v->n, &e->key, &mv->owner, &mv->backup);
-	mv->oslot = lb_view_slot(v, mv->owner);
-	mv->bslot = lb_view_slot(v, mv->backup);
+	view_rank(v, &e->key, &mv->to);
 	mv->responsible = lb_responsible(lb, v, e);
 }
 
@@ -152,8 +109,8 @@ lb_move_send(struct lb *lb, const struct lb_move *mv, uint16_t old_owner,
 
 	if (!mv->responsible || send == NULL)
 		return (0);
-	dst[0] = mv->oslot;
-	dst[1] = mv->bslot;
+	dst[0] = mv->to.oslot;
+	dst[1] = mv->to.bslot;
 	for (i = 0; i < 2; i++) {
 		if (dst[i] == CONN_SLOT_NONE || dst[i] == old_owner ||
 		    dst[i] == old_backup)
@@ -191,13 +148,13 @@ static void
 lb_rebalance_role(struct lb *lb, struct conn_entry *e,
     const struct lb_move *mv)
 {
-	if (lb_is_self(lb, mv->owner)) {
+	if (lb_is_self(lb, mv->to.owner)) {
 		/* claim 18, R backup, F owner left: R becomes owner */
 		if (e->role != CONN_ROLE_OWNER) {
 			lb_entry_set_role(lb, e, CONN_ROLE_OWNER);
 			lb->stats.promoted++;
 		}
-	} else if (lb_is_self(lb, mv->backup)) {
+	} else if (lb_is_self(lb, mv->to.backup)) {
 		/* claim 17, R owner -> J owner: R's role -> backup */
 		if (e->role != CONN_ROLE_BACKUP) {
 			lb_entry_set_role(lb, e, CONN_ROLE_BACKUP);
@@ -211,20 +168,20 @@ lb_rebalance_role(struct lb *lb, struct conn_entry *e,
 
 /* claim 18: drop departed members from cached owners and backups. */
 static void
-lb_rebalance_cache(struct lb *lb, const struct lb_view *v)
+lb_rebalance_cache(struct lb *lb, const struct view *v)
 {
 	struct conn_entry	*e;
+	struct view_pick	 p;
 	uint32_t		 cursor;
-	int			 o, b;
 
 	CACHE_FOREACH(e, &lb->cache, cursor) {
-		if (lb_view_find(v, e->owner) >= 0 &&
+		if (view_find(v, e->owner) >= 0 &&
 		    (e->backup == CONN_SLOT_NONE ||
-		    lb_view_find(v, e->backup) >= 0))
+		    view_find(v, e->backup) >= 0))
 			continue;
-		score_rank(&lb->score, v->m, v->n, &e->key, &o, &b);
-		e->owner = lb_view_slot(v, o);
-		e->backup = lb_view_slot(v, b);
+		view_rank(v, &e->key, &p);
+		e->owner = p.oslot;
+		e->backup = p.bslot;
 		lb->stats.cache_rehomed++;
 	}
 }
@@ -233,7 +190,7 @@ int
 lb_rebalance(struct lb *lb, const struct member_id *ids,
     const uint16_t *slots, size_t n, size_t self, lb_send_cb send, void *arg)
 {
-	struct lb_view		 v;
+	struct view		 v;
 	struct lb_move		 mv;
 	struct conn_entry	*e;
 	uint32_t		 cursor;
@@ -243,16 +200,14 @@ lb_rebalance(struct lb *lb, const struct member_id *ids,
 	if (n > LB_MEMBERS_MAX || (self != LB_SELF_NONE && self >= n))
 		return (-1);
 	(void)lb_set_members(lb, ids, slots, n, self);
-	v.m = lb->members;
-	v.slots = lb->slots;
-	v.n = lb->nmembers;
+	lb_members_view(lb, &v);
 	lb->stats.rebalances++;
 	LTOC_FOREACH(e, &lb->ltoc, cursor) {
 		lb_move_plan(lb, &v, e, &mv);
 		old_owner = e->owner;
 		old_backup = e->backup;
-		e->owner = mv.oslot;
-		e->backup = mv.bslot;
+		e->owner = mv.to.oslot;
+		e->backup = mv.to.bslot;
 		sent += lb_move_send(lb, &mv, old_owner, old_backup, e, send,
 		    arg);
 		lb_rebalance_role(lb, e, &mv);
@@ -265,7 +220,7 @@ int
 lb_plan(struct lb *lb, const struct member_id *ids, const uint16_t *slots,
     size_t n, lb_send_cb send, void *arg)
 {
-	struct lb_view		 v;
+	struct view		 v;
 	struct lb_move		 mv;
 	struct conn_entry	*e, c;
 	uint32_t		 cursor;
@@ -273,18 +228,15 @@ lb_plan(struct lb *lb, const struct member_id *ids, const uint16_t *slots,
 
 	if (n > LB_MEMBERS_MAX)
 		return (-1);
-	lb_members_load(lb, lb->plan, lb->plan_slots, ids, slots, n);
-	v.m = lb->plan;
-	v.slots = lb->plan_slots;
-	v.n = n;
+	view_load(&v, &lb->score, lb->plan, lb->plan_slots, ids, slots, n);
 	lb->stats.plans++;
 	LTOC_FOREACH(e, &lb->ltoc, cursor) {
 		lb_move_plan(lb, &v, e, &mv);
 		if (!mv.responsible)
 			continue;
 		c = *e;
-		c.owner = mv.oslot;
-		c.backup = mv.bslot;
+		c.owner = mv.to.oslot;
+		c.backup = mv.to.bslot;
 		sent += lb_move_send(lb, &mv, e->owner, e->backup, &c, send,
 		    arg);
 	}
