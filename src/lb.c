@@ -15,13 +15,13 @@
 #include "sched.h"
 #include "score.h"
 #include "stats.h"
+#include "view.h"
 
 /* What lb_decide() knows of one packet once it is scored. */
 struct lb_pkt {
 	const struct pkt_info	*pi;
 	unsigned int		 svc;		/* service index */
-	int			 owner;		/* member index */
-	int			 backup;	/* member index or -1 */
+	struct view_pick	 rank;		/* owner and backup */
 	int			 by_handoff;
 	uint64_t		 now;
 };
@@ -191,13 +191,13 @@ void
 lb_rank(const struct lb *lb, const struct flow_key *key, int *owner,
     int *backup)
 {
-	score_rank(&lb->score, lb->members, lb->nmembers, key, owner, backup);
-}
+	struct view		v;
+	struct view_pick	p;
 
-static uint16_t
-lb_slot(const struct lb *lb, int idx)
-{
-	return (idx < 0 ? CONN_SLOT_NONE : lb->slots[idx]);
+	lb_members_view(lb, &v);
+	view_rank(&v, key, &p);
+	*owner = p.owner;
+	*backup = p.backup;
 }
 
 /*
@@ -430,7 +430,7 @@ lb_handoff(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
 		return (lb_drop(lb, act, LB_DROP_MISROUTED));
 	lb->stats.handoff_out++;
 	act->verdict = LB_HANDOFF;
-	act->member = lb->slots[p->owner];
+	act->member = p->rank.oslot;
 	return (LB_HANDOFF);
 }
 
@@ -479,8 +479,8 @@ lb_ltoc_own(struct lb *lb, struct conn_entry *e, const struct lb_pkt *p,
 {
 	e->service = (uint16_t)p->svc;
 	e->server = (uint16_t)server;
-	e->owner = lb_slot(lb, p->owner);
-	e->backup = lb_slot(lb, p->backup);
+	e->owner = p->rank.oslot;
+	e->backup = p->rank.bslot;
 	e->role = CONN_ROLE_OWNER;
 	sched_conn_add(&lb->svc[p->svc].sched, (unsigned int)server);
 }
@@ -521,8 +521,8 @@ lb_syn_reopen(struct lb *lb, struct conn_entry *e, const struct lb_pkt *p,
     struct lb_action *act)
 {
 	lb->stats.syn_reopen++;
-	e->owner = lb_slot(lb, p->owner);
-	e->backup = lb_slot(lb, p->backup);
+	e->owner = p->rank.oslot;
+	e->backup = p->rank.bslot;
 	ltoc_set_state(&lb->ltoc, e, CONN_SYN, p->now);
 	lb_queue_fresh(lb, e);
 	return (lb_forward(lb, act, e->service, e->server, LB_PATH_OWNER));
@@ -628,8 +628,8 @@ lb_icmp(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
 	enum lb_path		 path = LB_PATH_CACHE;
 	int			 server;
 
-	if (lb->self == LB_SELF_NONE || lb_is_self(lb, p->owner) ||
-	    lb_is_self(lb, p->backup)) {
+	if (lb->self == LB_SELF_NONE || lb_is_self(lb, p->rank.owner) ||
+	    lb_is_self(lb, p->rank.backup)) {
 		e = ltoc_lookup(&lb->ltoc, &p->pi->key);
 		path = e == NULL || e->role == CONN_ROLE_OWNER ?
 		    LB_PATH_OWNER : LB_PATH_BACKUP;
@@ -640,7 +640,7 @@ lb_icmp(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
 		lb->stats.icmp_ptb++;
 		return (lb_forward(lb, act, e->service, e->server, path));
 	}
-	if (!lb_is_self(lb, p->owner)) {
+	if (!lb_is_self(lb, p->rank.owner)) {
 		if (p->by_handoff)
 			return (lb_drop(lb, act, LB_DROP_ICMP_ORPHAN));
 		lb->stats.icmp_ptb++;
@@ -678,7 +678,7 @@ lb_ltoc_hit(struct lb *lb, struct conn_entry *e, const struct lb_pkt *p,
 		path = e->role == CONN_ROLE_OWNER ? LB_PATH_OWNER :
 		    LB_PATH_BACKUP;
 	else
-		path = lb_is_self(lb, p->owner) ? LB_PATH_OWNER :
+		path = lb_is_self(lb, p->rank.owner) ? LB_PATH_OWNER :
 		    LB_PATH_BACKUP;
 	before = e->state;
 	lb_ltoc_update(lb, e, p);
@@ -704,7 +704,7 @@ lb_closing_to_owner(struct lb *lb, const struct conn_entry *e,
     const struct lb_pkt *p)
 {
 	if (e->state != CONN_CLOSING || p->by_handoff ||
-	    lb->self == LB_SELF_NONE || lb_is_self(lb, p->owner))
+	    lb->self == LB_SELF_NONE || lb_is_self(lb, p->rank.owner))
 		return (0);
 	lb->stats.closing_to_owner++;
 	return (1);
@@ -723,8 +723,8 @@ lb_other(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
 	uint32_t		 last;
 	uint8_t			 before;
 
-	if (lb->self == LB_SELF_NONE || lb_is_self(lb, p->owner) ||
-	    lb_is_self(lb, p->backup)) {
+	if (lb->self == LB_SELF_NONE || lb_is_self(lb, p->rank.owner) ||
+	    lb_is_self(lb, p->rank.backup)) {
 		if ((e = ltoc_lookup(&lb->ltoc, &p->pi->key)) != NULL) {
 			if (lb_closing_to_owner(lb, e, p))
 				return (lb_handoff(lb, p, act));
@@ -752,7 +752,7 @@ lb_other(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
 		return (lb_forward(lb, act, e->service, e->server,
 		    LB_PATH_CACHE));
 	}
-	if (!lb_is_self(lb, p->owner))
+	if (!lb_is_self(lb, p->rank.owner))
 		return (lb_handoff(lb, p, act));
 	return (lb_owner_miss(lb, p, act));
 }
@@ -762,6 +762,7 @@ lb_decide(struct lb *lb, const struct pkt_info *pi, int by_handoff,
     uint64_t now, struct lb_action *act)
 {
 	struct lb_pkt	p;
+	struct view	v;
 	int		svc;
 
 	memset(act, 0, sizeof(*act));
@@ -778,12 +779,13 @@ lb_decide(struct lb *lb, const struct pkt_info *pi, int by_handoff,
 	p.svc = (unsigned int)svc;
 	p.by_handoff = by_handoff;
 	p.now = now;
-	lb_rank(lb, &pi->key, &p.owner, &p.backup);
+	lb_members_view(lb, &v);
+	view_rank(&v, &pi->key, &p.rank);
 	if (PKT_IS_ICMP_ERR(pi))
 		return (lb_icmp(lb, &p, act));
 	if (PKT_IS_SYN_ONLY(pi)) {
 		lb->stats.syn++;
-		if (!lb_is_self(lb, p.owner))
+		if (!lb_is_self(lb, p.rank.owner))
 			return (lb_handoff(lb, &p, act));
 		return (lb_syn_owner(lb, &p, act));
 	}

@@ -266,7 +266,10 @@ int		 lb_plan(struct lb *, const struct member_id *,
 		    const uint16_t *, size_t, lb_send_cb, void *);
 
 /* lb.c */
-/* Owner and backup member indices of key (-1 when absent). */
+/*
+ * Owner and backup member indices of key (-1 when absent): view_rank()
+ * over the active members, as the decision ranks.
+ */
 void		 lb_rank(const struct lb *, const struct flow_key *, int *,
 		    int *);
 /* Index of the service key goes to, or -1. */

@@ -24,15 +24,6 @@ view_load(struct view *v, const struct score_ctx *ctx,
 	v->n = n;
 }
 
-void
-view_rank(const struct view *v, const struct flow_key *key,
-    struct view_pick *p)
-{
-	score_rank(v->ctx, v->m, v->n, key, &p->owner, &p->backup);
-	p->oslot = p->owner < 0 ? CONN_SLOT_NONE : v->slots[p->owner];
-	p->bslot = p->backup < 0 ? CONN_SLOT_NONE : v->slots[p->backup];
-}
-
 int
 view_find(const struct view *v, uint16_t slot)
 {

@@ -41,14 +41,22 @@ struct view_pick {
 void		 view_load(struct view *, const struct score_ctx *,
 		    struct score_member *, uint16_t *, const struct member_id *,
 		    const uint16_t *, size_t);
+/* Index of the member with slot in v, or -1. Linear: views are small. */
+int		 view_find(const struct view *, uint16_t);
+
 /*
  * The owner (best score) and backup (second best) of key under v, as
  * indices and slots: larger score first, then larger id, as score_rank().
- * Every ranking of members for a connection is this one.
+ * Every ranking of members for a connection is this one. Inline: the
+ * decision calls it for every packet, where a call frame more shows.
  */
-void		 view_rank(const struct view *, const struct flow_key *,
-		    struct view_pick *);
-/* Index of the member with slot in v, or -1. Linear: views are small. */
-int		 view_find(const struct view *, uint16_t);
+static inline void
+view_rank(const struct view *v, const struct flow_key *key,
+    struct view_pick *p)
+{
+	score_rank(v->ctx, v->m, v->n, key, &p->owner, &p->backup);
+	p->oslot = p->owner < 0 ? CONN_SLOT_NONE : v->slots[p->owner];
+	p->bslot = p->backup < 0 ? CONN_SLOT_NONE : v->slots[p->backup];
+}
 
 #endif
