@@ -1,49 +1,29 @@
 /* lb.c: the per-packet decision of an ILB (claims 13-15), pure. */
 
-#include <sys/socket.h>
-
 #include <errno.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cache.h"
 #include "conntab.h"
 #include "lb.h"
+#include "lb_int.h"
 #include "ltoc.h"
 #include "packet.h"
 #include "sched.h"
 #include "score.h"
 #include "stats.h"
-#include "util.h"
+#include "view.h"
 
 /* What lb_decide() knows of one packet once it is scored. */
 struct lb_pkt {
 	const struct pkt_info	*pi;
 	unsigned int		 svc;		/* service index */
-	int			 owner;		/* member index */
-	int			 backup;	/* member index or -1 */
+	struct view_pick	 rank;		/* owner and backup */
 	int			 by_handoff;
 	uint64_t		 now;
-};
-
-/* A membership to score entries against: the current or a prospective. */
-struct lb_view {
-	const struct score_member	*m;
-	const uint16_t			*slots;
-	size_t				 n;
-};
-
-/* Where one LTOC entry goes under a view, and who tells the new holders. */
-struct lb_move {
-	int		owner;		/* new owner: view index or -1 */
-	int		backup;		/* new backup: view index or -1 */
-	uint16_t	oslot;		/* their slots or CONN_SLOT_NONE */
-	uint16_t	bslot;
-	int		responsible;	/* self sends to the new holders */
 };
 
 const struct lb_stats_desc lb_stats_desc[] = {
@@ -98,18 +78,6 @@ lb_stats_get(const struct lb_stats *st, size_t i)
 	return (v);
 }
 
-/* FNV-1a of dport | daddr, finalised: the service hash. */
-static uint32_t
-lb_svc_hash(const uint8_t *b, size_t len)
-{
-	uint32_t	h = 2166136261U;
-	size_t		i;
-
-	for (i = 0; i < len; i++)
-		h = (h ^ b[i]) * 16777619U;
-	return (score_mix32(h));
-}
-
 /* Bytes of the key that name the service: 6 (v4), 18 (v6) or 0. */
 static size_t
 lb_svc_keylen(const struct flow_key *key)
@@ -143,105 +111,6 @@ lb_service_find(const struct lb *lb, const struct flow_key *key)
 	return (-1);
 }
 
-/* Format a user-facing error into *cause, if cause is not NULL. */
-static void __attribute__((format(printf, 2, 3)))
-lb_cause(char **cause, const char *fmt, ...)
-{
-	va_list	ap;
-
-	errno = EINVAL;
-	if (cause == NULL || *cause != NULL)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(cause, fmt, ap) == -1)
-		*cause = NULL;
-	va_end(ap);
-	errno = EINVAL;
-}
-
-/* The dport | vip bytes, as in a key, that service s answers to. */
-static void
-lb_svc_match(struct lb_service *s)
-{
-	const struct service_conf	*c = s->conf;
-	size_t				 alen;
-
-	alen = c->vip.family == AF_INET6 ? 16 : 4;
-	s->match[0] = (uint8_t)(c->port >> 8);
-	s->match[1] = (uint8_t)c->port;
-	memcpy(s->match + 2, c->vip.u.b, alen);
-	s->mlen = (uint8_t)(2 + alen);
-}
-
-/* Enter svc[i] in hash; -1 if its VIP:port is already there. */
-static int
-lb_hash_add(uint16_t *hash, uint32_t mask, const struct lb_service *svc,
-    unsigned int i)
-{
-	const struct lb_service	*s = &svc[i];
-	uint32_t		 h, j;
-
-	h = lb_svc_hash(s->match, s->mlen);
-	for (j = 0; j <= mask; j++) {
-		uint16_t *v = &hash[(h + j) & mask];
-
-		if (*v == 0) {
-			*v = (uint16_t)(i + 1);
-			return (0);
-		}
-		if (svc[*v - 1].mlen == s->mlen &&
-		    memcmp(svc[*v - 1].match, s->match, s->mlen) == 0)
-			return (-1);
-	}
-	return (-1);
-}
-
-/*
- * The service lookup for svc[0..n): live services first, so a draining
- * service never hides a live one on the same VIP:port (a renamed service,
- * or one whose forward method changed); a draining service's connections
- * need no lookup, their entries carry its index.
- */
-static int
-lb_hash_build(const struct lb_service *svc, unsigned int n, uint16_t **hashp,
-    uint32_t *maskp, char **cause)
-{
-	uint16_t	*hash;
-	uint32_t	 m;
-	unsigned int	 i, pass;
-
-	for (m = 16; m < 2 * n; m <<= 1)
-		;
-	if ((hash = calloc(m, sizeof(*hash))) == NULL)
-		return (-1);
-	for (pass = 0; pass < 2; pass++) {
-		for (i = 0; i < n; i++) {
-			if (svc[i].removed != pass ||
-			    lb_hash_add(hash, m - 1, svc, i) == 0 || pass == 1)
-				continue;
-			lb_cause(cause, "service %s: its VIP:port is used by "
-			    "another service", svc[i].conf->name);
-			free(hash);
-			return (-1);
-		}
-	}
-	*hashp = hash;
-	*maskp = m - 1;
-	return (0);
-}
-
-/* Free what lb owns of a service: its config copy and its scheduler. */
-static void
-lb_svc_release(struct lb_service *s)
-{
-	sched_free(&s->sched);
-	if (s->own != NULL)
-		free(s->own->servers);
-	free(s->own);
-	free(s->gone);
-	memset(s, 0, sizeof(*s));
-}
-
 /* Owner entries count as active connections of their server. */
 static void
 lb_entry_unaccount(struct lb *lb, const struct conn_entry *e)
@@ -259,449 +128,7 @@ lb_ltoc_expired(void *arg, const struct conn_entry *e)
 	lb->stats.ltoc_expired++;
 }
 
-/* What table entries and queued records still use: per old index. */
-struct lb_refs {
-	uint8_t		 *svc;		/* nsvc flags */
-	uint8_t		**srv;		/* nsvc arrays of sched.n flags */
-	unsigned int	  n;
-};
-
-/* One index of a rebuilt service's server list. */
-struct lb_srvslot {
-	int		cfg;		/* new config server, -1: removed */
-	int		same;		/* continues the old server there */
-};
-
-/* One index of the service table being built. */
-struct lb_svcslot {
-	int		cfg;		/* new config service, -1: removed */
-	int		cont;		/* continues the old service there */
-};
-
-static void
-lb_refs_free(struct lb_refs *r)
-{
-	unsigned int	i;
-
-	for (i = 0; i < r->n && r->srv != NULL; i++)
-		free(r->srv[i]);
-	free(r->srv);
-	free(r->svc);
-	memset(r, 0, sizeof(*r));
-}
-
-static void
-lb_refs_mark(struct lb_refs *r, const struct lb *lb, unsigned int svc,
-    unsigned int srv)
-{
-	if (svc >= r->n)
-		return;
-	r->svc[svc] = 1;
-	if (srv < lb->svc[svc].sched.n)
-		r->srv[svc][srv] = 1;
-}
-
-/*
- * Which services and servers LTOC and cache entries and queued records
- * use: those may not be freed or given to another. One walk of each table.
- */
-static int
-lb_refs_collect(struct lb *lb, struct lb_refs *r)
-{
-	struct conn_entry	*e;
-	uint32_t		 cursor, q;
-	unsigned int		 i;
-
-	memset(r, 0, sizeof(*r));
-	if (lb->nsvc == 0)
-		return (0);
-	r->n = lb->nsvc;
-	if ((r->svc = calloc(r->n, 1)) == NULL ||
-	    (r->srv = calloc(r->n, sizeof(*r->srv))) == NULL)
-		goto fail;
-	for (i = 0; i < r->n; i++)
-		if ((r->srv[i] = calloc(lb->svc[i].sched.n, 1)) == NULL)
-			goto fail;
-	LTOC_FOREACH(e, &lb->ltoc, cursor)
-		lb_refs_mark(r, lb, e->service, e->server);
-	CACHE_FOREACH(e, &lb->cache, cursor)
-		lb_refs_mark(r, lb, e->service, e->server);
-	for (q = lb->qhead; q != lb->qtail; q++) {
-		const struct lb_record *rec = &lb->queue[q & (LB_QUEUE_LEN - 1)];
-
-		lb_refs_mark(r, lb, rec->service, rec->server);
-	}
-	return (0);
-fail:
-	lb_refs_free(r);
-	return (-1);
-}
-
-/* Index of the server of old with address a not yet taken in sl, or -1. */
-static int
-lb_srv_find(const struct lb_service *old, const struct lb_srvslot *sl,
-    const struct ilb_addr *a)
-{
-	unsigned int	j;
-
-	for (j = 0; j < old->sched.n; j++)
-		if (sl[j].cfg < 0 && util_addr_eq(&old->conf->servers[j].addr,
-		    a))
-			return ((int)j);
-	return (-1);
-}
-
-/*
- * Map the servers of nc onto indices: an old server keeps its index (a
- * removed one stays there, draining, while ref says entries use it); a
- * new one takes a free old index or is appended. Trailing free indices
- * go. sl has room for old's servers plus nc's; returns how many are used.
- */
-static unsigned int
-lb_srv_plan(const struct lb_service *old, const uint8_t *ref,
-    const struct service_conf *nc, struct lb_srvslot *sl,
-    struct lb_reload_summary *sum)
-{
-	unsigned int	on = old != NULL ? old->sched.n : 0, n = on, j, k;
-	int		f;
-
-	for (j = 0; j < on + nc->nservers; j++) {
-		sl[j].cfg = -1;
-		sl[j].same = j < on;
-	}
-	for (k = 0; k < nc->nservers; k++) {
-		f = on ? lb_srv_find(old, sl, &nc->servers[k].addr) : -1;
-		if (f >= 0) {
-			sum->servers_added += old->gone[f];
-			sl[f].cfg = (int)k;
-		}
-	}
-	for (j = 0; j < on; j++)
-		if (sl[j].cfg < 0 && !old->gone[j])
-			sum->servers_removed++;
-	for (k = 0; k < nc->nservers; k++) {
-		for (j = 0; j < on; j++)
-			if (sl[j].cfg == (int)k)
-				break;
-		if (j < on)
-			continue;
-		for (j = 0; j < on; j++)
-			if (sl[j].cfg < 0 && sl[j].same && !ref[j])
-				break;	/* unused: free to take */
-		if (j == on)
-			j = n++;
-		else
-			sum->servers_purged++;
-		sl[j].cfg = (int)k;
-		sl[j].same = 0;
-		sum->servers_added += old != NULL;
-	}
-	while (n > 0 && n - 1 < on && sl[n - 1].cfg < 0 && !ref[n - 1]) {
-		n--;
-		sum->servers_purged++;
-	}
-	return (n);
-}
-
-/* lb's copy of nc laid out as sl says (removed servers from old). */
-static int
-lb_svc_copy(struct lb_service *s, const struct lb_service *old,
-    const struct service_conf *nc, const struct lb_srvslot *sl,
-    unsigned int n)
-{
-	unsigned int	j;
-
-	if ((s->own = malloc(sizeof(*s->own))) == NULL)
-		return (-1);
-	*s->own = *nc;
-	s->own->nservers = n;
-	s->conf = s->own;
-	if ((s->own->servers = calloc(n, sizeof(*s->own->servers))) == NULL ||
-	    (s->gone = calloc(n, 1)) == NULL)
-		return (-1);
-	for (j = 0; j < n; j++) {
-		if (sl[j].cfg >= 0)
-			s->own->servers[j] = nc->servers[sl[j].cfg];
-		else {
-			s->own->servers[j] = old->conf->servers[j];
-			s->gone[j] = 1;
-		}
-	}
-	lb_svc_match(s);
-	return (0);
-}
-
-/*
- * Runtime state survives: health, operator drain and active counts of
- * every server that keeps its index. Weight: the config's if it changed
- * there (or the server comes back), else the one set at run time. A
- * removed server gets weight 0: it takes no new connection.
- */
-static void
-lb_sched_carry(struct sched *s, const struct lb_service *old,
-    const struct service_conf *nc, const struct lb_srvslot *sl,
-    struct lb_reload_summary *sum)
-{
-	const struct sched_server	*o;
-	uint32_t			 cw;
-	unsigned int			 j;
-
-	if (old == NULL)
-		return;			/* as sched_init() left it */
-	for (j = 0; j < s->n; j++) {
-		if (sl[j].cfg < 0)
-			s->srv[j].weight = 0;
-		if (!sl[j].same)
-			continue;
-		o = &old->sched.srv[j];
-		s->srv[j].up = o->up;
-		s->srv[j].drained = o->drained;
-		s->srv[j].active = o->active;
-		if (sl[j].cfg < 0)
-			continue;
-		cw = nc->servers[sl[j].cfg].weight;
-		if (old->gone[j] || old->conf->servers[j].weight != cw) {
-			s->srv[j].weight = cw;
-			sum->servers_reweighted += !old->gone[j];
-		} else
-			s->srv[j].weight = o->weight;
-	}
-	if (s->n == old->sched.n)
-		s->next = old->sched.next;
-	s->dirty = 1;
-	sched_rebuild(s);
-}
-
-/*
- * Build service s from its new config nc, continuing old (NULL: a new
- * service) whose servers ref says are in use. Nothing of old changes.
- */
-static int
-lb_svc_build(struct lb_service *s, const struct lb_service *old,
-    const uint8_t *ref, const struct service_conf *nc,
-    struct lb_reload_summary *sum, char **cause)
-{
-	struct lb_srvslot	*sl;
-	unsigned int		 n, on = old != NULL ? old->sched.n : 0;
-	int			 rc = -1;
-
-	memset(s, 0, sizeof(*s));
-	if (nc->nservers == 0) {
-		lb_cause(cause, "service %s: no servers", nc->name);
-		return (-1);
-	}
-	if ((sl = calloc(on + nc->nservers, sizeof(*sl))) == NULL)
-		return (-1);
-	n = lb_srv_plan(old, ref, nc, sl, sum);
-	if (n > CONF_SERVERS_MAX)
-		lb_cause(cause, "service %s: %u servers and %u still draining "
-		    "exceed %u; reload again once they drained", nc->name,
-		    nc->nservers, n - nc->nservers, CONF_SERVERS_MAX);
-	else if (lb_svc_copy(s, old, nc, sl, n) == 0) {
-		if (sched_init(&s->sched, nc->scheduler, s->own->servers,
-		    n) == -1)
-			lb_cause(cause, "service %s: bad scheduler or weight",
-			    nc->name);
-		else {
-			lb_sched_carry(&s->sched, old, nc, sl, sum);
-			rc = 0;
-		}
-	}
-	free(sl);
-	if (rc == -1) {
-		int	saved = errno;
-
-		lb_svc_release(s);
-		errno = saved;
-	}
-	return (rc);
-}
-
-/* Same VIP, port and forward method: the same service for a reload. */
-static int
-lb_svc_same(const struct service_conf *a, const struct service_conf *b)
-{
-	return (a->port == b->port && a->forward == b->forward &&
-	    util_addr_eq(&a->vip, &b->vip));
-}
-
-/* Old index of the service k of nc continues, or -1 (see lb_svc_plan()). */
-static int
-lb_svc_find(const struct lb *lb, const struct lb_svcslot *sl,
-    const struct service_conf *c, struct lb_reload_summary *sum)
-{
-	unsigned int	i;
-	size_t		len;
-
-	for (i = 0; i < lb->nsvc; i++) {
-		if (lb->svc[i].removed || sl[i].cfg >= 0 ||
-		    strcmp(lb->svc[i].conf->name, c->name) != 0)
-			continue;
-		if (lb_svc_same(lb->svc[i].conf, c))
-			return ((int)i);
-		sum->services_changed++;
-		sum->services_removed--;	/* counted as changed */
-		len = strlen(sum->changed);
-		snprintf(sum->changed + len, sizeof(sum->changed) - len,
-		    "%s%s", len ? " " : "", c->name);
-		return (-1);
-	}
-	for (i = 0; i < lb->nsvc; i++)		/* a draining one returns */
-		if (lb->svc[i].removed && sl[i].cfg < 0 &&
-		    strcmp(lb->svc[i].conf->name, c->name) == 0 &&
-		    lb_svc_same(lb->svc[i].conf, c))
-			return ((int)i);
-	return (-1);
-}
-
-/*
- * Map the services of nc onto indices, as lb_srv_plan() does servers:
- * matched by name, a changed VIP, port or forward method makes a new
- * service and the old one drains. sl has room for lb's services and nc's.
- */
-static unsigned int
-lb_svc_plan(const struct lb *lb, const struct lb_refs *ref,
-    const struct ilbd_conf *nc, struct lb_svcslot *sl,
-    struct lb_reload_summary *sum)
-{
-	unsigned int	on = lb->nsvc, n = on, i, k;
-	int		f;
-
-	for (i = 0; i < on + nc->nservices; i++) {
-		sl[i].cfg = -1;
-		sl[i].cont = i < on;
-	}
-	for (i = 0; i < on; i++)
-		sum->services_removed += !lb->svc[i].removed;
-	for (k = 0; k < nc->nservices; k++) {
-		if ((f = lb_svc_find(lb, sl, &nc->services[k], sum)) >= 0) {
-			sum->services_removed -= !lb->svc[f].removed;
-			sum->services_added += lb->svc[f].removed;
-			sl[f].cfg = (int)k;
-		}
-	}
-	for (k = 0; k < nc->nservices; k++) {
-		for (i = 0; i < on; i++)
-			if (sl[i].cfg == (int)k)
-				break;
-		if (i < on)
-			continue;
-		for (i = 0; i < on; i++)
-			if (sl[i].cfg < 0 && sl[i].cont && !ref->svc[i])
-				break;	/* unused: free to take */
-		if (i == on)
-			i = n++;
-		else
-			sum->services_purged++;
-		sl[i].cfg = (int)k;
-		sl[i].cont = 0;
-		sum->services_added++;
-	}
-	while (n > 0 && n - 1 < on && sl[n - 1].cfg < 0 && !ref->svc[n - 1]) {
-		n--;
-		sum->services_purged++;
-	}
-	sum->services_added -= sum->services_changed;
-	return (n);
-}
-
-/* The new service table: built services, draining ones taken as is. */
-static int
-lb_svc_table(struct lb *lb, const struct lb_refs *ref,
-    const struct ilbd_conf *nc, const struct lb_svcslot *sl, unsigned int n,
-    struct lb_service *svc, struct lb_reload_summary *sum, char **cause)
-{
-	unsigned int	i;
-	int		saved;
-
-	for (i = 0; i < n; i++) {
-		if (sl[i].cfg < 0) {
-			svc[i] = lb->svc[i];
-			svc[i].removed = 1;
-			continue;
-		}
-		if (lb_svc_build(&svc[i], sl[i].cont ? &lb->svc[i] : NULL,
-		    sl[i].cont ? ref->srv[i] : NULL, &nc->services[sl[i].cfg],
-		    sum, cause) == -1)
-			goto fail;
-	}
-	return (0);
-fail:
-	saved = errno;
-	while (i-- > 0)
-		if (sl[i].cfg >= 0)
-			lb_svc_release(&svc[i]);
-	errno = saved;
-	return (-1);
-}
-
-/* Swap in the new table; free the old services nothing carried over. */
-static void
-lb_svc_commit(struct lb *lb, const struct lb_svcslot *sl, unsigned int n,
-    struct lb_service *svc, uint16_t *hash, uint32_t mask)
-{
-	unsigned int	i;
-
-	for (i = 0; i < lb->nsvc; i++)
-		if (i >= n || !sl[i].cont || sl[i].cfg >= 0)
-			lb_svc_release(&lb->svc[i]);
-	free(lb->svc);
-	free(lb->svc_hash);
-	lb->svc = svc;
-	lb->nsvc = n;
-	lb->svc_hash = n > 0 ? hash : NULL;
-	lb->svc_mask = n > 0 ? mask : 0;
-	if (n == 0)
-		free(hash);
-}
-
-/*
- * Services of lb become those of nc: plan, build everything aside, then
- * swap. On -1 nothing of lb changed.
- */
-static int
-lb_svc_apply(struct lb *lb, const struct ilbd_conf *nc,
-    const struct lb_refs *ref, struct lb_reload_summary *sum, char **cause)
-{
-	struct lb_svcslot	*sl;
-	struct lb_service	*svc = NULL;
-	uint16_t		*hash = NULL;
-	uint32_t		 mask;
-	unsigned int		 n, i;
-	int			 rc = -1, saved;
-
-	if ((sl = calloc(lb->nsvc + nc->nservices + 1, sizeof(*sl))) == NULL)
-		return (-1);
-	n = lb_svc_plan(lb, ref, nc, sl, sum);
-	if (n > LB_SERVICES_MAX) {
-		lb_cause(cause, "%u services and %u still draining exceed %u; "
-		    "reload again once they drained", nc->nservices,
-		    n - nc->nservices, LB_SERVICES_MAX);
-		goto done;
-	}
-	if ((svc = calloc(n + 1, sizeof(*svc))) == NULL ||
-	    lb_svc_table(lb, ref, nc, sl, n, svc, sum, cause) == -1)
-		goto done;
-	if (lb_hash_build(svc, n, &hash, &mask, cause) == -1) {
-		saved = errno;
-		for (i = 0; i < n; i++)
-			if (sl[i].cfg >= 0)
-				lb_svc_release(&svc[i]);
-		errno = saved;
-		goto done;
-	}
-	lb_svc_commit(lb, sl, n, svc, hash, mask);
-	svc = NULL;
-	rc = 0;
-done:
-	saved = errno;
-	free(svc);
-	free(sl);
-	errno = saved;
-	return (rc);
-}
-
-static void
+void
 lb_set_tables(struct lb *lb, const struct tables_conf *t)
 {
 	lb->tables = *t;
@@ -714,12 +141,7 @@ lb_set_tables(struct lb *lb, const struct tables_conf *t)
 int
 lb_init(struct lb *lb, const struct ilbd_conf *conf, uint64_t seed)
 {
-	struct lb_reload_summary	 sum;
-	struct lb_refs			 none;
-
 	memset(lb, 0, sizeof(*lb));
-	memset(&none, 0, sizeof(none));
-	memset(&sum, 0, sizeof(sum));
 	lb->self = LB_SELF_NONE;
 	lb->self_slot = CONN_SLOT_NONE;
 	lb->scoring = conf->cluster.scoring;
@@ -739,7 +161,7 @@ lb_init(struct lb *lb, const struct ilbd_conf *conf, uint64_t seed)
 	if ((lb->queue = calloc(LB_QUEUE_LEN, sizeof(*lb->queue))) == NULL ||
 	    (lb->est = calloc(LB_EST_RING, sizeof(*lb->est))) == NULL)
 		goto fail;
-	if (lb_svc_apply(lb, conf, &none, &sum, NULL) == -1)
+	if (lb_reload_init(lb, conf) == -1)
 		goto fail;
 	return (0);
 fail:
@@ -755,12 +177,7 @@ fail:
 void
 lb_free(struct lb *lb)
 {
-	unsigned int	i;
-
-	for (i = 0; i < lb->nsvc; i++)
-		lb_svc_release(&lb->svc[i]);
-	free(lb->svc);
-	free(lb->svc_hash);
+	lb_reload_free(lb);
 	free(lb->queue);
 	free(lb->est);
 	ltoc_free(&lb->ltoc);
@@ -770,169 +187,17 @@ lb_free(struct lb *lb)
 	lb->self_slot = CONN_SLOT_NONE;
 }
 
-/* What cannot change live; the cause names the setting. */
-static int
-lb_reload_check(const struct lb *lb, const struct ilbd_conf *nc,
-    char **cause)
-{
-	const struct tables_conf	*o = &lb->tables, *t = &nc->tables;
-
-	if (t->ltoc_size != o->ltoc_size) {
-		lb_cause(cause, "tables.ltoc_size cannot change at run time "
-		    "(%u -> %u); restart ilbd", o->ltoc_size, t->ltoc_size);
-		return (-1);
-	}
-	if (t->cache_size != o->cache_size) {
-		lb_cause(cause, "tables.cache_size cannot change at run time "
-		    "(%u -> %u); restart ilbd", o->cache_size, t->cache_size);
-		return (-1);
-	}
-	if (nc->cluster.scoring != lb->scoring) {
-		lb_cause(cause, "cluster.scoring cannot change at run time "
-		    "(%s -> %s); restart every ilbd",
-		    config_scoring_name(lb->scoring),
-		    config_scoring_name(nc->cluster.scoring));
-		return (-1);
-	}
-	if (lb->scoring == SCORING_KEYED &&
-	    memcmp(nc->cluster.key, lb->key, sizeof(lb->key)) != 0) {
-		lb_cause(cause, "the cluster key cannot change at run time "
-		    "with keyed scoring; restart every ilbd");
-		return (-1);
-	}
-	if (nc->nservices > LB_SERVICES_MAX) {
-		lb_cause(cause, "%u services: at most %u", nc->nservices,
-		    LB_SERVICES_MAX);
-		return (-1);
-	}
-	return (0);
-}
-
-int
-lb_reload(struct lb *lb, const struct ilbd_conf *nc, uint64_t now,
-    struct lb_reload_summary *sump, char **cause)
-{
-	struct lb_reload_summary	sum;
-	struct lb_refs			ref;
-	int				rc;
-
-	(void)now;			/* nothing expires at a reload */
-	if (cause != NULL)
-		*cause = NULL;
-	memset(&sum, 0, sizeof(sum));
-	if (lb_reload_check(lb, nc, cause) == -1)
-		return (-1);
-	if (lb_refs_collect(lb, &ref) == -1) {
-		lb_cause(cause, "out of memory");
-		return (-1);
-	}
-	rc = lb_svc_apply(lb, nc, &ref, &sum, cause);
-	lb_refs_free(&ref);
-	if (rc == -1) {
-		if (cause != NULL && *cause == NULL)
-			lb_cause(cause, "out of memory");
-		return (-1);
-	}
-	ltoc_set_timeouts(&lb->ltoc, &nc->tables);
-	cache_set_timeouts(&lb->cache, &nc->tables);
-	lb_set_tables(lb, &nc->tables);
-	lb->stats.reloads++;
-	if (sump != NULL)
-		*sump = sum;
-	return (0);
-}
-
-void
-lb_reload_summary_fmt(const struct lb_reload_summary *s, char *buf,
-    size_t len)
-{
-	snprintf(buf, len, "services +%u -%u ~%u%s%s%s, servers +%u -%u "
-	    "reweighted %u; freed %u services, %u servers",
-	    s->services_added, s->services_removed, s->services_changed,
-	    s->changed[0] ? " (vip, port or forward changed: " : "",
-	    s->changed, s->changed[0] ? ")" : "", s->servers_added,
-	    s->servers_removed, s->servers_reweighted, s->services_purged,
-	    s->servers_purged);
-}
-
-int
-lb_service_live(const struct lb *lb, unsigned int i)
-{
-	return (i < lb->nsvc && !lb->svc[i].removed);
-}
-
-int
-lb_server_live(const struct lb *lb, unsigned int i, unsigned int j)
-{
-	return (lb_service_live(lb, i) && j < lb->svc[i].sched.n &&
-	    !lb->svc[i].gone[j]);
-}
-
-int
-lb_service_by_name(const struct lb *lb, const char *name)
-{
-	unsigned int	i;
-
-	for (i = 0; i < lb->nsvc; i++)
-		if (!lb->svc[i].removed &&
-		    strcmp(lb->svc[i].conf->name, name) == 0)
-			return ((int)i);
-	return (-1);
-}
-
-/* Precompute the scoring constants of n members into m and their slots. */
-static void
-lb_members_load(const struct lb *lb, struct score_member *m, uint16_t *ms,
-    const struct member_id *ids, const uint16_t *slots, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++) {
-		score_member_init(&lb->score, &m[i], &ids[i]);
-		ms[i] = slots[i];
-	}
-}
-
-int
-lb_set_members(struct lb *lb, const struct member_id *ids,
-    const uint16_t *slots, size_t n, size_t self)
-{
-	lb->nmembers = 0;
-	lb->self = LB_SELF_NONE;
-	if (n > LB_MEMBERS_MAX || (self != LB_SELF_NONE && self >= n))
-		return (-1);
-	lb_members_load(lb, lb->members, lb->slots, ids, slots, n);
-	lb->nmembers = n;
-	lb->self = self;
-	if (self != LB_SELF_NONE)
-		lb->self_slot = slots[self];
-	return (0);
-}
-
-void
-lb_set_self_slot(struct lb *lb, uint16_t slot)
-{
-	lb->self_slot = slot;
-}
-
 void
 lb_rank(const struct lb *lb, const struct flow_key *key, int *owner,
     int *backup)
 {
-	score_rank(&lb->score, lb->members, lb->nmembers, key, owner, backup);
-}
+	struct view		v;
+	struct view_pick	p;
 
-static uint16_t
-lb_slot(const struct lb *lb, int idx)
-{
-	return (idx < 0 ? CONN_SLOT_NONE : lb->slots[idx]);
-}
-
-/* Is member index idx (-1: none) self? Never when self is not a member. */
-static int
-lb_is_self(const struct lb *lb, int idx)
-{
-	return (idx >= 0 && (size_t)idx == lb->self);
+	lb_members_view(lb, &v);
+	view_rank(&v, key, &p);
+	*owner = p.owner;
+	*backup = p.backup;
 }
 
 /*
@@ -1165,7 +430,7 @@ lb_handoff(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
 		return (lb_drop(lb, act, LB_DROP_MISROUTED));
 	lb->stats.handoff_out++;
 	act->verdict = LB_HANDOFF;
-	act->member = lb->slots[p->owner];
+	act->member = p->rank.oslot;
 	return (LB_HANDOFF);
 }
 
@@ -1214,8 +479,8 @@ lb_ltoc_own(struct lb *lb, struct conn_entry *e, const struct lb_pkt *p,
 {
 	e->service = (uint16_t)p->svc;
 	e->server = (uint16_t)server;
-	e->owner = lb_slot(lb, p->owner);
-	e->backup = lb_slot(lb, p->backup);
+	e->owner = p->rank.oslot;
+	e->backup = p->rank.bslot;
 	e->role = CONN_ROLE_OWNER;
 	sched_conn_add(&lb->svc[p->svc].sched, (unsigned int)server);
 }
@@ -1256,8 +521,8 @@ lb_syn_reopen(struct lb *lb, struct conn_entry *e, const struct lb_pkt *p,
     struct lb_action *act)
 {
 	lb->stats.syn_reopen++;
-	e->owner = lb_slot(lb, p->owner);
-	e->backup = lb_slot(lb, p->backup);
+	e->owner = p->rank.oslot;
+	e->backup = p->rank.bslot;
 	ltoc_set_state(&lb->ltoc, e, CONN_SYN, p->now);
 	lb_queue_fresh(lb, e);
 	return (lb_forward(lb, act, e->service, e->server, LB_PATH_OWNER));
@@ -1363,8 +628,8 @@ lb_icmp(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
 	enum lb_path		 path = LB_PATH_CACHE;
 	int			 server;
 
-	if (lb->self == LB_SELF_NONE || lb_is_self(lb, p->owner) ||
-	    lb_is_self(lb, p->backup)) {
+	if (lb->self == LB_SELF_NONE || lb_is_self(lb, p->rank.owner) ||
+	    lb_is_self(lb, p->rank.backup)) {
 		e = ltoc_lookup(&lb->ltoc, &p->pi->key);
 		path = e == NULL || e->role == CONN_ROLE_OWNER ?
 		    LB_PATH_OWNER : LB_PATH_BACKUP;
@@ -1375,7 +640,7 @@ lb_icmp(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
 		lb->stats.icmp_ptb++;
 		return (lb_forward(lb, act, e->service, e->server, path));
 	}
-	if (!lb_is_self(lb, p->owner)) {
+	if (!lb_is_self(lb, p->rank.owner)) {
 		if (p->by_handoff)
 			return (lb_drop(lb, act, LB_DROP_ICMP_ORPHAN));
 		lb->stats.icmp_ptb++;
@@ -1413,7 +678,7 @@ lb_ltoc_hit(struct lb *lb, struct conn_entry *e, const struct lb_pkt *p,
 		path = e->role == CONN_ROLE_OWNER ? LB_PATH_OWNER :
 		    LB_PATH_BACKUP;
 	else
-		path = lb_is_self(lb, p->owner) ? LB_PATH_OWNER :
+		path = lb_is_self(lb, p->rank.owner) ? LB_PATH_OWNER :
 		    LB_PATH_BACKUP;
 	before = e->state;
 	lb_ltoc_update(lb, e, p);
@@ -1439,7 +704,7 @@ lb_closing_to_owner(struct lb *lb, const struct conn_entry *e,
     const struct lb_pkt *p)
 {
 	if (e->state != CONN_CLOSING || p->by_handoff ||
-	    lb->self == LB_SELF_NONE || lb_is_self(lb, p->owner))
+	    lb->self == LB_SELF_NONE || lb_is_self(lb, p->rank.owner))
 		return (0);
 	lb->stats.closing_to_owner++;
 	return (1);
@@ -1458,8 +723,8 @@ lb_other(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
 	uint32_t		 last;
 	uint8_t			 before;
 
-	if (lb->self == LB_SELF_NONE || lb_is_self(lb, p->owner) ||
-	    lb_is_self(lb, p->backup)) {
+	if (lb->self == LB_SELF_NONE || lb_is_self(lb, p->rank.owner) ||
+	    lb_is_self(lb, p->rank.backup)) {
 		if ((e = ltoc_lookup(&lb->ltoc, &p->pi->key)) != NULL) {
 			if (lb_closing_to_owner(lb, e, p))
 				return (lb_handoff(lb, p, act));
@@ -1487,7 +752,7 @@ lb_other(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
 		return (lb_forward(lb, act, e->service, e->server,
 		    LB_PATH_CACHE));
 	}
-	if (!lb_is_self(lb, p->owner))
+	if (!lb_is_self(lb, p->rank.owner))
 		return (lb_handoff(lb, p, act));
 	return (lb_owner_miss(lb, p, act));
 }
@@ -1497,6 +762,7 @@ lb_decide(struct lb *lb, const struct pkt_info *pi, int by_handoff,
     uint64_t now, struct lb_action *act)
 {
 	struct lb_pkt	p;
+	struct view	v;
 	int		svc;
 
 	memset(act, 0, sizeof(*act));
@@ -1513,12 +779,13 @@ lb_decide(struct lb *lb, const struct pkt_info *pi, int by_handoff,
 	p.svc = (unsigned int)svc;
 	p.by_handoff = by_handoff;
 	p.now = now;
-	lb_rank(lb, &pi->key, &p.owner, &p.backup);
+	lb_members_view(lb, &v);
+	view_rank(&v, &pi->key, &p.rank);
 	if (PKT_IS_ICMP_ERR(pi))
 		return (lb_icmp(lb, &p, act));
 	if (PKT_IS_SYN_ONLY(pi)) {
 		lb->stats.syn++;
-		if (!lb_is_self(lb, p.owner))
+		if (!lb_is_self(lb, p.rank.owner))
 			return (lb_handoff(lb, &p, act));
 		return (lb_syn_owner(lb, &p, act));
 	}
@@ -1629,227 +896,6 @@ lb_input(struct lb *lb, const uint8_t *buf, size_t len, int by_handoff,
 	return (lb_refuse(lb, r, by_handoff, act));
 }
 
-static int
-lb_record_valid(struct lb *lb, const struct lb_record *r)
-{
-	if (r->service >= lb->nsvc ||
-	    r->server >= lb->svc[r->service].conf->nservers ||
-	    (r->key.len != FLOW_ID_V4 && r->key.len != FLOW_ID_V6)) {
-		lb->stats.learn_bad++;
-		return (0);
-	}
-	return (1);
-}
-
-int
-lb_learn_new(struct lb *lb, const struct lb_record *r, uint64_t now)
-{
-	struct conn_entry	*e;
-	uint16_t		 self;
-
-	if (!lb_record_valid(lb, r))
-		return (-1);
-	self = lb->self_slot;
-	if (self != CONN_SLOT_NONE && r->owner == self)
-		return (0);		/* ours; already in the LTOC */
-	if (self != CONN_SLOT_NONE && r->backup == self) {
-		e = ltoc_lookup(&lb->ltoc, &r->key);
-		if (e != NULL && e->role == CONN_ROLE_OWNER)
-			return (0);	/* membership views disagree */
-		if ((e = ltoc_insert(&lb->ltoc, &r->key, now)) == NULL) {
-			lb->stats.ltoc_full++;
-			return (0);
-		}
-		e->role = CONN_ROLE_BACKUP;
-		lb->stats.learn_backup++;
-	} else {
-		if ((e = cache_insert(&lb->cache, &r->key, now)) == NULL)
-			return (0);	/* no cache (claim 15) */
-		lb->stats.learn_cache++;
-	}
-	e->service = r->service;
-	e->server = r->server;
-	e->owner = r->owner;
-	e->backup = r->backup;
-	return (0);
-}
-
-int
-lb_learn_end(struct lb *lb, const struct lb_record *r, uint64_t now)
-{
-	struct conn_entry	*e;
-
-	if (!lb_record_valid(lb, r))
-		return (-1);
-	if ((e = ltoc_lookup(&lb->ltoc, &r->key)) != NULL &&
-	    e->state != CONN_CLOSING) {
-		ltoc_set_state(&lb->ltoc, e, CONN_CLOSING, now);
-		lb->stats.learn_end++;
-	}
-	if ((e = cache_peek(&lb->cache, &r->key)) != NULL &&
-	    e->state != CONN_CLOSING) {
-		cache_set_state(&lb->cache, e, CONN_CLOSING, now);
-		lb->stats.learn_end++;
-	}
-	return (0);
-}
-
-/* Self's role for an entry whose holders are these slots. */
-static enum conn_role
-lb_role_of(const struct lb *lb, uint16_t owner, uint16_t backup)
-{
-	if (lb->self_slot == CONN_SLOT_NONE)
-		return (CONN_ROLE_NONE);
-	if (owner == lb->self_slot)
-		return (CONN_ROLE_OWNER);
-	if (backup == lb->self_slot)
-		return (CONN_ROLE_BACKUP);
-	return (CONN_ROLE_NONE);
-}
-
-/*
- * State for entry e once record t is applied: the same connection
- * (service and server unchanged) only moves forward, syn -> established
- * -> closing; another one on the tuple takes the record's state. So does
- * a closing entry on a fresh NEW (LB_LEARN_FRESH: a connection opens,
- * maybe on the same server); a live one stays as it is (a late copy of
- * the NEW, after the handshake's REFRESH).
- */
-static enum conn_state
-lb_learn_state(const struct conn_entry *e, const struct conn_entry *t,
-    unsigned int flags)
-{
-	if (e->service == t->service && e->server == t->server &&
-	    e->state > t->state &&
-	    !((flags & LB_LEARN_FRESH) && e->state == CONN_CLOSING))
-		return ((enum conn_state)e->state);
-	return ((enum conn_state)t->state);
-}
-
-/* Keep or take an LTOC entry as t says, with self's role (claim 11). */
-static void
-lb_learn_ltoc(struct lb *lb, const struct conn_entry *t, enum conn_role role,
-    unsigned int flags, uint64_t now)
-{
-	struct conn_entry	*e, *c;
-	enum conn_state		 st;
-
-	if ((e = ltoc_lookup(&lb->ltoc, &t->key)) != NULL)
-		lb->stats.learn_update++;
-	else {
-		if ((e = ltoc_insert(&lb->ltoc, &t->key, now)) == NULL) {
-			lb->stats.ltoc_full++;
-			return;
-		}
-		if ((c = cache_peek(&lb->cache, &t->key)) != NULL)
-			cache_remove(&lb->cache, c);	/* a holder now */
-		if (role == CONN_ROLE_OWNER)
-			lb->stats.learn_owner++;
-		else
-			lb->stats.learn_backup++;
-	}
-	st = lb_learn_state(e, t, flags);
-	lb_entry_set_role(lb, e, CONN_ROLE_NONE);	/* uncount old server */
-	e->syn_tag = 0;			/* learnt: its SYN unknown here */
-	e->service = t->service;
-	e->server = t->server;
-	e->owner = t->owner;
-	e->backup = t->backup;
-	lb_entry_set_role(lb, e, role);
-	ltoc_set_state(&lb->ltoc, e, st, now);
-}
-
-/* The same in the cache (claim 12); an LTOC entry self lost goes. */
-static void
-lb_learn_cache(struct lb *lb, const struct conn_entry *t, unsigned int flags,
-    uint64_t now)
-{
-	struct conn_entry	*e;
-
-	if ((e = ltoc_lookup(&lb->ltoc, &t->key)) != NULL) {
-		lb_entry_remove(lb, e);
-		lb->stats.to_cache++;
-	}
-	if ((e = cache_peek(&lb->cache, &t->key)) != NULL)
-		lb->stats.learn_update++;
-	else if ((e = cache_insert(&lb->cache, &t->key, now)) != NULL)
-		lb->stats.learn_cache++;
-	else
-		return;			/* no cache (claim 15) */
-	cache_set_state(&lb->cache, e, lb_learn_state(e, t, flags), now);
-	e->service = t->service;
-	e->server = t->server;
-	e->owner = t->owner;
-	e->backup = t->backup;
-}
-
-int
-lb_learn_conn(struct lb *lb, const struct flow_key *key, unsigned int service,
-    unsigned int server, uint16_t owner, uint16_t backup,
-    enum conn_state state, unsigned int flags, uint64_t now)
-{
-	struct conn_entry	t;
-	enum conn_role		role;
-
-	if (service >= lb->nsvc || server >= lb->svc[service].conf->nservers ||
-	    (key->len != FLOW_ID_V4 && key->len != FLOW_ID_V6) ||
-	    (unsigned int)state >= CONN_NSTATES) {
-		lb->stats.learn_bad++;
-		return (-1);
-	}
-	memset(&t, 0, sizeof(t));
-	t.key = *key;
-	t.service = (uint16_t)service;
-	t.server = (uint16_t)server;
-	t.owner = owner;
-	t.backup = backup;
-	t.state = (uint8_t)state;
-	if ((role = lb_role_of(lb, owner, backup)) != CONN_ROLE_NONE)
-		lb_learn_ltoc(lb, &t, role, flags, now);
-	else
-		lb_learn_cache(lb, &t, flags, now);
-	return (0);
-}
-
-int
-lb_refresh(struct lb *lb, const struct flow_key *key, uint64_t now)
-{
-	struct conn_entry	*e;
-
-	if ((e = ltoc_lookup(&lb->ltoc, key)) != NULL) {
-		if (e->state == CONN_SYN)
-			ltoc_set_state(&lb->ltoc, e, CONN_ESTABLISHED, now);
-		else
-			ltoc_touch(&lb->ltoc, e, now);
-	} else if ((e = cache_peek(&lb->cache, key)) != NULL) {
-		if (e->state == CONN_SYN)
-			cache_set_state(&lb->cache, e, CONN_ESTABLISHED, now);
-		else
-			cache_touch(&lb->cache, e, now);
-	} else {
-		lb->stats.refresh_unknown++;
-		return (-1);
-	}
-	lb->stats.refresh_in++;
-	return (0);
-}
-
-int
-lb_service_server(const struct lb *lb, unsigned int service,
-    const struct ilb_addr *a)
-{
-	const struct service_conf	*c;
-	unsigned int			 i;
-
-	if (service >= lb->nsvc)
-		return (-1);
-	c = lb->svc[service].conf;
-	for (i = 0; i < c->nservers; i++)
-		if (util_addr_eq(&c->servers[i].addr, a))
-			return ((int)i);
-	return (-1);
-}
-
 void
 lb_entry_set_role(struct lb *lb, struct conn_entry *e, enum conn_role role)
 {
@@ -1883,234 +929,4 @@ lb_tick(struct lb *lb, uint64_t now, unsigned int budget)
 	}
 	lb_est_flush(lb, now);
 	return (n);
-}
-
-/* Index of the member with slot in v, or -1. Linear: views are small. */
-static int
-lb_view_find(const struct lb_view *v, uint16_t slot)
-{
-	size_t	i;
-
-	if (slot == CONN_SLOT_NONE)
-		return (-1);
-	for (i = 0; i < v->n; i++)
-		if (v->slots[i] == slot)
-			return ((int)i);
-	return (-1);
-}
-
-static uint16_t
-lb_view_slot(const struct lb_view *v, int idx)
-{
-	return (idx < 0 ? CONN_SLOT_NONE : v->slots[idx]);
-}
-
-/* Does member a of v rank above member b for key (score_rank's order)? */
-static int
-lb_view_better(const struct lb *lb, const struct lb_view *v,
-    const struct flow_key *key, int a, int b)
-{
-	return (score_better(score_one(&lb->score, &v->m[a], key), &v->m[a].id,
-	    score_one(&lb->score, &v->m[b], key), &v->m[b].id));
-}
-
-/*
- * Is self the node that tells e's new holders under v? Exactly one node
- * is: among e's old holders (owner and backup slots) still in v, the best
- * ranked under v. When neither is in v nobody that stays knows the entry:
- * the old owner, leaving (self, not in v), sends it instead; a dead one
- * cannot and the entry is lost.
- */
-static int
-lb_responsible(const struct lb *lb, const struct lb_view *v,
-    const struct conn_entry *e)
-{
-	int	o, b, best;
-
-	if (lb->self_slot == CONN_SLOT_NONE)
-		return (0);
-	o = lb_view_find(v, e->owner);
-	b = lb_view_find(v, e->backup);
-	if (o < 0 && b < 0)
-		return (e->owner == lb->self_slot);
-	if (o < 0)
-		best = b;
-	else if (b < 0)
-		best = o;
-	else
-		best = lb_view_better(lb, v, &e->key, o, b) ? o : b;
-	return (v->slots[best] == lb->self_slot);
-}
-
-/* Score e under v: its new holders and whether self must send it. */
-static void
-lb_move_plan(const struct lb *lb, const struct lb_view *v,
-    const struct conn_entry *e, struct lb_move *mv)
-{
-	score_rank(&lb->score, v->m, v->n, &e->key, &mv->owner, &mv->backup);
-	mv->oslot = lb_view_slot(v, mv->owner);
-	mv->bslot = lb_view_slot(v, mv->backup);
-	mv->responsible = lb_responsible(lb, v, e);
-}
-
-/*
- * Send c (new holders already in it) to each new holder that was not one
- * of the old ones, owner and backup, if self is responsible. Rows:
- *   claim 17, R owner -> J owner, R backup: R ranks above the old backup,
- *	so R sends to J, as owned (c.owner = J);
- *   claim 17, R owner -> R owner, J backup: R sends to J, as backup;
- *   claim 17, R backup -> J owner or backup, R neither: the old owner is a
- *	new holder and ranks above R: it sends, R does not;
- *   claim 18, R owner, F backup left: R alone survives, sends to the new
- *	backup (the next score);
- *   claim 18, R backup, F owner left: R alone survives, is the new owner,
- *	sends to the new backup.
- */
-static int
-lb_move_send(struct lb *lb, const struct lb_move *mv, uint16_t old_owner,
-    uint16_t old_backup, const struct conn_entry *c, lb_send_cb send,
-    void *arg)
-{
-	uint16_t	dst[2];
-	int		i, sent = 0;
-
-	if (!mv->responsible || send == NULL)
-		return (0);
-	dst[0] = mv->oslot;
-	dst[1] = mv->bslot;
-	for (i = 0; i < 2; i++) {
-		if (dst[i] == CONN_SLOT_NONE || dst[i] == old_owner ||
-		    dst[i] == old_backup)
-			continue;
-		send(arg, c, dst[i]);
-		sent++;
-	}
-	lb->stats.entries_sent += (uint64_t)sent;
-	return (sent);
-}
-
-/*
- * An LTOC entry self no longer holds moves to the cache with its new
- * holders, keeping its state and idle time: self still forwards it.
- */
-static void
-lb_ltoc_to_cache(struct lb *lb, struct conn_entry *e)
-{
-	struct conn_entry	*c;
-	uint64_t		 last = (uint64_t)e->last * 1000;
-
-	if ((c = cache_insert(&lb->cache, &e->key, last)) != NULL) {
-		cache_set_state(&lb->cache, c, (enum conn_state)e->state, last);
-		c->service = e->service;
-		c->server = e->server;
-		c->owner = e->owner;
-		c->backup = e->backup;
-	}
-	lb->stats.to_cache++;
-	lb_entry_remove(lb, e);
-}
-
-/* Self's new role for e (holders already updated); may free e. */
-static void
-lb_rebalance_role(struct lb *lb, struct conn_entry *e,
-    const struct lb_move *mv)
-{
-	if (lb_is_self(lb, mv->owner)) {
-		/* claim 18, R backup, F owner left: R becomes owner */
-		if (e->role != CONN_ROLE_OWNER) {
-			lb_entry_set_role(lb, e, CONN_ROLE_OWNER);
-			lb->stats.promoted++;
-		}
-	} else if (lb_is_self(lb, mv->backup)) {
-		/* claim 17, R owner -> J owner: R's role -> backup */
-		if (e->role != CONN_ROLE_BACKUP) {
-			lb_entry_set_role(lb, e, CONN_ROLE_BACKUP);
-			lb->stats.to_backup++;
-		}
-	} else {
-		/* claim 17, R backup -> R neither: delete, keep in cache */
-		lb_ltoc_to_cache(lb, e);
-	}
-}
-
-/* claim 18: drop departed members from cached owners and backups. */
-static void
-lb_rebalance_cache(struct lb *lb, const struct lb_view *v)
-{
-	struct conn_entry	*e;
-	uint32_t		 cursor;
-	int			 o, b;
-
-	CACHE_FOREACH(e, &lb->cache, cursor) {
-		if (lb_view_find(v, e->owner) >= 0 &&
-		    (e->backup == CONN_SLOT_NONE ||
-		    lb_view_find(v, e->backup) >= 0))
-			continue;
-		score_rank(&lb->score, v->m, v->n, &e->key, &o, &b);
-		e->owner = lb_view_slot(v, o);
-		e->backup = lb_view_slot(v, b);
-		lb->stats.cache_rehomed++;
-	}
-}
-
-int
-lb_rebalance(struct lb *lb, const struct member_id *ids,
-    const uint16_t *slots, size_t n, size_t self, lb_send_cb send, void *arg)
-{
-	struct lb_view		 v;
-	struct lb_move		 mv;
-	struct conn_entry	*e;
-	uint32_t		 cursor;
-	uint16_t		 old_owner, old_backup;
-	int			 sent = 0;
-
-	if (n > LB_MEMBERS_MAX || (self != LB_SELF_NONE && self >= n))
-		return (-1);
-	(void)lb_set_members(lb, ids, slots, n, self);
-	v.m = lb->members;
-	v.slots = lb->slots;
-	v.n = lb->nmembers;
-	lb->stats.rebalances++;
-	LTOC_FOREACH(e, &lb->ltoc, cursor) {
-		lb_move_plan(lb, &v, e, &mv);
-		old_owner = e->owner;
-		old_backup = e->backup;
-		e->owner = mv.oslot;
-		e->backup = mv.bslot;
-		sent += lb_move_send(lb, &mv, old_owner, old_backup, e, send,
-		    arg);
-		lb_rebalance_role(lb, e, &mv);
-	}
-	lb_rebalance_cache(lb, &v);
-	return (sent);
-}
-
-int
-lb_plan(struct lb *lb, const struct member_id *ids, const uint16_t *slots,
-    size_t n, lb_send_cb send, void *arg)
-{
-	struct lb_view		 v;
-	struct lb_move		 mv;
-	struct conn_entry	*e, c;
-	uint32_t		 cursor;
-	int			 sent = 0;
-
-	if (n > LB_MEMBERS_MAX)
-		return (-1);
-	lb_members_load(lb, lb->plan, lb->plan_slots, ids, slots, n);
-	v.m = lb->plan;
-	v.slots = lb->plan_slots;
-	v.n = n;
-	lb->stats.plans++;
-	LTOC_FOREACH(e, &lb->ltoc, cursor) {
-		lb_move_plan(lb, &v, e, &mv);
-		if (!mv.responsible)
-			continue;
-		c = *e;
-		c.owner = mv.oslot;
-		c.backup = mv.bslot;
-		sent += lb_move_send(lb, &mv, e->owner, e->backup, &c, send,
-		    arg);
-	}
-	return (sent);
 }

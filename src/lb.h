@@ -1,4 +1,4 @@
-/* lb.h: the per-packet decision of an ILB (claims 13-15), pure. */
+/* lb.h: an ILB's connections: decision, services, membership, peer records. */
 #ifndef ILBD_LB_H
 #define ILBD_LB_H
 
@@ -176,6 +176,7 @@ struct lb {
 	struct lb_stats		 stats;
 };
 
+/* lb.c */
 /*
  * Set up tables, schedulers and the service lookup from conf; lb keeps
  * copies of what it needs, conf may be freed afterwards. No members until
@@ -184,6 +185,8 @@ struct lb {
  */
 int		 lb_init(struct lb *, const struct ilbd_conf *, uint64_t);
 void		 lb_free(struct lb *);
+
+/* lb_reload.c */
 /*
  * Apply a new configuration live (SIGHUP), keeping every connection.
  * Services are matched by name, servers by address within a service. A
@@ -214,7 +217,15 @@ int		 lb_service_live(const struct lb *, unsigned int);
 int		 lb_server_live(const struct lb *, unsigned int, unsigned int);
 /* Index of the live service named name, or -1. */
 int		 lb_service_by_name(const struct lb *, const char *);
+/*
+ * Index of the server of service with address a, or -1. Removed (draining)
+ * servers are found too: their connections still move between members;
+ * control commands check lb_server_live().
+ */
+int		 lb_service_server(const struct lb *, unsigned int,
+		    const struct ilb_addr *);
 
+/* lb_member.c */
 /*
  * The active members: ids[i] has slot slots[i] (as stored in conn_entry
  * owner and backup); self indexes ids, or LB_SELF_NONE. Scores are
@@ -253,7 +264,12 @@ int		 lb_rebalance(struct lb *, const struct member_id *,
  */
 int		 lb_plan(struct lb *, const struct member_id *,
 		    const uint16_t *, size_t, lb_send_cb, void *);
-/* Owner and backup member indices of key (-1 when absent). */
+
+/* lb.c */
+/*
+ * Owner and backup member indices of key (-1 when absent): view_rank()
+ * over the active members, as the decision ranks.
+ */
 void		 lb_rank(const struct lb *, const struct flow_key *, int *,
 		    int *);
 /* Index of the service key goes to, or -1. */
@@ -307,6 +323,7 @@ int		 lb_input(struct lb *, const uint8_t *, size_t, int, uint64_t,
 int		 lb_queue_pop(struct lb *, struct lb_record *);
 uint32_t	 lb_queue_len(const struct lb *);
 
+/* lb_learn.c */
 /*
  * A NEW record received from a peer (claim 13, broadcast side): stored in
  * the LTOC as backup when self's slot is its backup, else in the cache if
@@ -336,14 +353,8 @@ int		 lb_learn_conn(struct lb *, const struct flow_key *,
  * key is in neither table.
  */
 int		 lb_refresh(struct lb *, const struct flow_key *, uint64_t);
-/*
- * Index of the server of service with address a, or -1. Removed (draining)
- * servers are found too: their connections still move between members;
- * control commands check lb_server_live().
- */
-int		 lb_service_server(const struct lb *, unsigned int,
-		    const struct ilb_addr *);
 
+/* lb.c */
 /*
  * Active connection counts of the schedulers follow the LTOC entries whose
  * role is owner: change an entry's role or remove it through these.

@@ -16,6 +16,7 @@
 #include "peer.h"
 #include "repl.h"
 #include "score.h"
+#include "view.h"
 
 #define REPL_SLOTS		CLUSTER_MEMBERS_MAX
 #define REPL_JOIN_TIMEOUT_MS	10000	/* go active without every DONE */
@@ -440,6 +441,7 @@ static void
 repl_prospective(struct repl *r)
 {
 	struct ilb_addr		addrs[LB_MEMBERS_MAX];
+	struct view		v;
 	size_t			n, j, self;
 
 	n = cluster_active(r->cluster, r->pro_ids, r->pro_slots, addrs,
@@ -451,9 +453,9 @@ repl_prospective(struct repl *r)
 	if (j > LB_MEMBERS_MAX - n)
 		j = LB_MEMBERS_MAX - n;
 	r->njoiners = (int)j;
-	r->npro = n + j;
-	for (j = 0; j < r->npro; j++)
-		score_member_init(&r->lb->score, &r->pro[j], &r->pro_ids[j]);
+	view_load(&v, &r->lb->score, r->pro, r->pro_slots, r->pro_ids,
+	    r->pro_slots, n + j);
+	r->npro = v.n;
 }
 
 /*
@@ -859,24 +861,23 @@ repl_handover(struct repl *r, const struct member_id *ids,
     const uint16_t *slots, size_t n)
 {
 	struct conn_entry	*e, copy;
+	struct view		 v;
+	struct view_pick	 p;
 	uint32_t		 cursor;
-	size_t			 i;
-	int			 o, b;
 
-	for (i = 0; i < n; i++)
-		score_member_init(&r->lb->score, &r->pro[i], &ids[i]);
+	view_load(&v, &r->lb->score, r->pro, r->pro_slots, ids, slots, n);
 	LTOC_FOREACH(e, &r->lb->ltoc, cursor) {
-		score_rank(&r->lb->score, r->pro, n, &e->key, &o, &b);
-		if (o < 0)
+		view_rank(&v, &e->key, &p);
+		if (p.owner < 0)
 			continue;
 		copy = *e;
-		copy.owner = slots[o];
-		copy.backup = b < 0 ? CONN_SLOT_NONE : slots[b];
+		copy.owner = p.oslot;
+		copy.backup = p.bslot;
 		repl_on_send(r, &copy, copy.owner);
-		if (b >= 0)
+		if (p.backup >= 0)
 			repl_on_send(r, &copy, copy.backup);
 	}
-	r->npro = 0;		/* pro[] was borrowed */
+	r->npro = 0;		/* pro[] and pro_slots[] were borrowed */
 	r->njoiners = 0;
 }
 

@@ -294,18 +294,44 @@ score_top_mix_hw(const struct score_member *members, size_t n,
 }
 #endif
 
+/*
+ * One loop per method out of line, so that score_rank() only dispatches:
+ * with a loop inlined it saved six registers on every call, whichever
+ * method ran (a tenth of the cost of ranking two members).
+ */
+static __attribute__((noinline)) void
+score_rank_crc32(const struct score_member *members, size_t n,
+    const struct flow_key *key, int *owner, int *backup)
+{
+	score_rank_loop(members, n, key, 0, score_calc_crc32, owner, backup);
+}
+
+static __attribute__((noinline)) void
+score_rank_keyed(const struct score_ctx *ctx,
+    const struct score_member *members, size_t n, const struct flow_key *key,
+    int *owner, int *backup)
+{
+	score_rank_loop(members, n, key, score_prepare(ctx, key),
+	    score_calc_keyed, owner, backup);
+}
+
+static __attribute__((noinline)) void
+score_rank_mix(const struct score_member *members, size_t n,
+    const struct flow_key *key, int *owner, int *backup)
+{
+	score_rank_loop(members, n, key, 0, score_calc_mix, owner, backup);
+}
+
 void
 score_rank(const struct score_ctx *ctx, const struct score_member *members,
     size_t n, const struct flow_key *key, int *owner, int *backup)
 {
 	switch (ctx->method) {
 	case SCORING_CRC32:
-		score_rank_loop(members, n, key, 0, score_calc_crc32, owner,
-		    backup);
+		score_rank_crc32(members, n, key, owner, backup);
 		break;
 	case SCORING_KEYED:
-		score_rank_loop(members, n, key, score_prepare(ctx, key),
-		    score_calc_keyed, owner, backup);
+		score_rank_keyed(ctx, members, n, key, owner, backup);
 		break;
 	case SCORING_CRC32C_MIX:
 	default:
@@ -315,8 +341,7 @@ score_rank(const struct score_ctx *ctx, const struct score_member *members,
 			break;
 		}
 #endif
-		score_rank_loop(members, n, key, 0, score_calc_mix, owner,
-		    backup);
+		score_rank_mix(members, n, key, owner, backup);
 		break;
 	}
 }

@@ -1,0 +1,49 @@
+/* lb_int.h: what lb.c, lb_reload.c, lb_member.c and lb_learn.c share. */
+#ifndef ILBD_LB_INT_H
+#define ILBD_LB_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "lb.h"
+#include "score.h"
+#include "view.h"
+
+/* lb.c */
+void		 lb_set_tables(struct lb *, const struct tables_conf *);
+
+/* FNV-1a of dport | daddr, finalised: the service hash. */
+static inline uint32_t
+lb_svc_hash(const uint8_t *b, size_t len)
+{
+	uint32_t	h = 2166136261U;
+	size_t		i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ b[i]) * 16777619U;
+	return (score_mix32(h));
+}
+
+/* Is member index idx (-1: none) self? Never when self is not a member. */
+static inline int
+lb_is_self(const struct lb *lb, int idx)
+{
+	return (idx >= 0 && (size_t)idx == lb->self);
+}
+
+/* The active members as a view, valid until they change. */
+static inline void
+lb_members_view(const struct lb *lb, struct view *v)
+{
+	v->ctx = &lb->score;
+	v->m = lb->members;
+	v->slots = lb->slots;
+	v->n = lb->nmembers;
+}
+
+/* lb_reload.c */
+int		 lb_reload_init(struct lb *, const struct ilbd_conf *);
+void		 lb_reload_free(struct lb *);
+
+#endif

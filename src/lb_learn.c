@@ -1,0 +1,216 @@
+/* lb_learn.c: NEW, END, TRANSFER, REFRESH from peers (claims 11-14). */
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "cache.h"
+#include "conntab.h"
+#include "lb.h"
+#include "lb_int.h"
+#include "ltoc.h"
+
+static int
+lb_record_valid(struct lb *lb, const struct lb_record *r)
+{
+	if (r->service >= lb->nsvc ||
+	    r->server >= lb->svc[r->service].conf->nservers ||
+	    (r->key.len != FLOW_ID_V4 && r->key.len != FLOW_ID_V6)) {
+		lb->stats.learn_bad++;
+		return (0);
+	}
+	return (1);
+}
+
+int
+lb_learn_new(struct lb *lb, const struct lb_record *r, uint64_t now)
+{
+	struct conn_entry	*e;
+	uint16_t		 self;
+
+	if (!lb_record_valid(lb, r))
+		return (-1);
+	self = lb->self_slot;
+	if (self != CONN_SLOT_NONE && r->owner == self)
+		return (0);		/* ours; already in the LTOC */
+	if (self != CONN_SLOT_NONE && r->backup == self) {
+		e = ltoc_lookup(&lb->ltoc, &r->key);
+		if (e != NULL && e->role == CONN_ROLE_OWNER)
+			return (0);	/* membership views disagree */
+		if ((e = ltoc_insert(&lb->ltoc, &r->key, now)) == NULL) {
+			lb->stats.ltoc_full++;
+			return (0);
+		}
+		e->role = CONN_ROLE_BACKUP;
+		lb->stats.learn_backup++;
+	} else {
+		if ((e = cache_insert(&lb->cache, &r->key, now)) == NULL)
+			return (0);	/* no cache (claim 15) */
+		lb->stats.learn_cache++;
+	}
+	e->service = r->service;
+	e->server = r->server;
+	e->owner = r->owner;
+	e->backup = r->backup;
+	return (0);
+}
+
+int
+lb_learn_end(struct lb *lb, const struct lb_record *r, uint64_t now)
+{
+	struct conn_entry	*e;
+
+	if (!lb_record_valid(lb, r))
+		return (-1);
+	if ((e = ltoc_lookup(&lb->ltoc, &r->key)) != NULL &&
+	    e->state != CONN_CLOSING) {
+		ltoc_set_state(&lb->ltoc, e, CONN_CLOSING, now);
+		lb->stats.learn_end++;
+	}
+	if ((e = cache_peek(&lb->cache, &r->key)) != NULL &&
+	    e->state != CONN_CLOSING) {
+		cache_set_state(&lb->cache, e, CONN_CLOSING, now);
+		lb->stats.learn_end++;
+	}
+	return (0);
+}
+
+/* Self's role for an entry whose holders are these slots. */
+static enum conn_role
+lb_role_of(const struct lb *lb, uint16_t owner, uint16_t backup)
+{
+	if (lb->self_slot == CONN_SLOT_NONE)
+		return (CONN_ROLE_NONE);
+	if (owner == lb->self_slot)
+		return (CONN_ROLE_OWNER);
+	if (backup == lb->self_slot)
+		return (CONN_ROLE_BACKUP);
+	return (CONN_ROLE_NONE);
+}
+
+/*
+ * State for entry e once record t is applied: the same connection
+ * (service and server unchanged) only moves forward, syn -> established
+ * -> closing; another one on the tuple takes the record's state. So does
+ * a closing entry on a fresh NEW (LB_LEARN_FRESH: a connection opens,
+ * maybe on the same server); a live one stays as it is (a late copy of
+ * the NEW, after the handshake's REFRESH).
+ */
+static enum conn_state
+lb_learn_state(const struct conn_entry *e, const struct conn_entry *t,
+    unsigned int flags)
+{
+	if (e->service == t->service && e->server == t->server &&
+	    e->state > t->state &&
+	    !((flags & LB_LEARN_FRESH) && e->state == CONN_CLOSING))
+		return ((enum conn_state)e->state);
+	return ((enum conn_state)t->state);
+}
+
+/* Keep or take an LTOC entry as t says, with self's role (claim 11). */
+static void
+lb_learn_ltoc(struct lb *lb, const struct conn_entry *t, enum conn_role role,
+    unsigned int flags, uint64_t now)
+{
+	struct conn_entry	*e, *c;
+	enum conn_state		 st;
+
+	if ((e = ltoc_lookup(&lb->ltoc, &t->key)) != NULL)
+		lb->stats.learn_update++;
+	else {
+		if ((e = ltoc_insert(&lb->ltoc, &t->key, now)) == NULL) {
+			lb->stats.ltoc_full++;
+			return;
+		}
+		if ((c = cache_peek(&lb->cache, &t->key)) != NULL)
+			cache_remove(&lb->cache, c);	/* a holder now */
+		if (role == CONN_ROLE_OWNER)
+			lb->stats.learn_owner++;
+		else
+			lb->stats.learn_backup++;
+	}
+	st = lb_learn_state(e, t, flags);
+	lb_entry_set_role(lb, e, CONN_ROLE_NONE);	/* uncount old server */
+	e->syn_tag = 0;			/* learnt: its SYN unknown here */
+	e->service = t->service;
+	e->server = t->server;
+	e->owner = t->owner;
+	e->backup = t->backup;
+	lb_entry_set_role(lb, e, role);
+	ltoc_set_state(&lb->ltoc, e, st, now);
+}
+
+/* The same in the cache (claim 12); an LTOC entry self lost goes. */
+static void
+lb_learn_cache(struct lb *lb, const struct conn_entry *t, unsigned int flags,
+    uint64_t now)
+{
+	struct conn_entry	*e;
+
+	if ((e = ltoc_lookup(&lb->ltoc, &t->key)) != NULL) {
+		lb_entry_remove(lb, e);
+		lb->stats.to_cache++;
+	}
+	if ((e = cache_peek(&lb->cache, &t->key)) != NULL)
+		lb->stats.learn_update++;
+	else if ((e = cache_insert(&lb->cache, &t->key, now)) != NULL)
+		lb->stats.learn_cache++;
+	else
+		return;			/* no cache (claim 15) */
+	cache_set_state(&lb->cache, e, lb_learn_state(e, t, flags), now);
+	e->service = t->service;
+	e->server = t->server;
+	e->owner = t->owner;
+	e->backup = t->backup;
+}
+
+int
+lb_learn_conn(struct lb *lb, const struct flow_key *key, unsigned int service,
+    unsigned int server, uint16_t owner, uint16_t backup,
+    enum conn_state state, unsigned int flags, uint64_t now)
+{
+	struct conn_entry	t;
+	enum conn_role		role;
+
+	if (service >= lb->nsvc || server >= lb->svc[service].conf->nservers ||
+	    (key->len != FLOW_ID_V4 && key->len != FLOW_ID_V6) ||
+	    (unsigned int)state >= CONN_NSTATES) {
+		lb->stats.learn_bad++;
+		return (-1);
+	}
+	memset(&t, 0, sizeof(t));
+	t.key = *key;
+	t.service = (uint16_t)service;
+	t.server = (uint16_t)server;
+	t.owner = owner;
+	t.backup = backup;
+	t.state = (uint8_t)state;
+	if ((role = lb_role_of(lb, owner, backup)) != CONN_ROLE_NONE)
+		lb_learn_ltoc(lb, &t, role, flags, now);
+	else
+		lb_learn_cache(lb, &t, flags, now);
+	return (0);
+}
+
+int
+lb_refresh(struct lb *lb, const struct flow_key *key, uint64_t now)
+{
+	struct conn_entry	*e;
+
+	if ((e = ltoc_lookup(&lb->ltoc, key)) != NULL) {
+		if (e->state == CONN_SYN)
+			ltoc_set_state(&lb->ltoc, e, CONN_ESTABLISHED, now);
+		else
+			ltoc_touch(&lb->ltoc, e, now);
+	} else if ((e = cache_peek(&lb->cache, key)) != NULL) {
+		if (e->state == CONN_SYN)
+			cache_set_state(&lb->cache, e, CONN_ESTABLISHED, now);
+		else
+			cache_touch(&lb->cache, e, now);
+	} else {
+		lb->stats.refresh_unknown++;
+		return (-1);
+	}
+	lb->stats.refresh_in++;
+	return (0);
+}

@@ -1,0 +1,244 @@
+/* lb_member.c: membership changes: who holds each entry now (claims 17, 18). */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cache.h"
+#include "conntab.h"
+#include "lb.h"
+#include "lb_int.h"
+#include "ltoc.h"
+#include "score.h"
+#include "view.h"
+
+/* Where one LTOC entry goes under a view, and who tells the new holders. */
+struct lb_move {
+	struct view_pick	to;		/* new owner and backup */
+	int			responsible;	/* self sends to them */
+};
+
+int
+lb_set_members(struct lb *lb, const struct member_id *ids,
+    const uint16_t *slots, size_t n, size_t self)
+{
+	struct view	v;
+
+	lb->nmembers = 0;
+	lb->self = LB_SELF_NONE;
+	if (n > LB_MEMBERS_MAX || (self != LB_SELF_NONE && self >= n))
+		return (-1);
+	view_load(&v, &lb->score, lb->members, lb->slots, ids, slots, n);
+	lb->nmembers = v.n;
+	lb->self = self;
+	if (self != LB_SELF_NONE)
+		lb->self_slot = slots[self];
+	return (0);
+}
+
+void
+lb_set_self_slot(struct lb *lb, uint16_t slot)
+{
+	lb->self_slot = slot;
+}
+
+/*
+ * Is self the node that tells e's new holders under v? Exactly one node
+ * is: among e's old holders (owner and backup slots) still in v, the best
+ * ranked under v. When neither is in v nobody that stays knows the entry:
+ * the old owner, leaving (self, not in v), sends it instead; a dead one
+ * cannot and the entry is lost.
+ */
+static int
+lb_responsible(const struct lb *lb, const struct view *v,
+    const struct conn_entry *e)
+{
+	struct score_member	m[2];
+	uint16_t		slots[2];
+	struct view		old = { v->ctx, m, slots, 0 };
+	struct view_pick	best;
+	int			o, b;
+
+	if (lb->self_slot == CONN_SLOT_NONE)
+		return (0);
+	o = view_find(v, e->owner);
+	b = view_find(v, e->backup);
+	if (o < 0 && b < 0)
+		return (e->owner == lb->self_slot);
+	/* the old holders in v, ranked as v ranks them */
+	if (o >= 0) {
+		m[old.n] = v->m[o];
+		slots[old.n++] = v->slots[o];
+	}
+	if (b >= 0) {
+		m[old.n] = v->m[b];
+		slots[old.n++] = v->slots[b];
+	}
+	view_rank(&old, &e->key, &best);
+	return (best.oslot == lb->self_slot);
+}
+
+/* Score e under v: its new holders and whether self must send it. */
+static void
+lb_move_plan(const struct lb *lb, const struct view *v,
+    const struct conn_entry *e, struct lb_move *mv)
+{
+	view_rank(v, &e->key, &mv->to);
+	mv->responsible = lb_responsible(lb, v, e);
+}
+
+/*
+ * Send c (new holders already in it) to each new holder that was not one
+ * of the old ones, owner and backup, if self is responsible. Rows:
+ *   claim 17, R owner -> J owner, R backup: R ranks above the old backup,
+ *	so R sends to J, as owned (c.owner = J);
+ *   claim 17, R owner -> R owner, J backup: R sends to J, as backup;
+ *   claim 17, R backup -> J owner or backup, R neither: the old owner is a
+ *	new holder and ranks above R: it sends, R does not;
+ *   claim 18, R owner, F backup left: R alone survives, sends to the new
+ *	backup (the next score);
+ *   claim 18, R backup, F owner left: R alone survives, is the new owner,
+ *	sends to the new backup.
+ */
+static int
+lb_move_send(struct lb *lb, const struct lb_move *mv, uint16_t old_owner,
+    uint16_t old_backup, const struct conn_entry *c, lb_send_cb send,
+    void *arg)
+{
+	uint16_t	dst[2];
+	int		i, sent = 0;
+
+	if (!mv->responsible || send == NULL)
+		return (0);
+	dst[0] = mv->to.oslot;
+	dst[1] = mv->to.bslot;
+	for (i = 0; i < 2; i++) {
+		if (dst[i] == CONN_SLOT_NONE || dst[i] == old_owner ||
+		    dst[i] == old_backup)
+			continue;
+		send(arg, c, dst[i]);
+		sent++;
+	}
+	lb->stats.entries_sent += (uint64_t)sent;
+	return (sent);
+}
+
+/*
+ * An LTOC entry self no longer holds moves to the cache with its new
+ * holders, keeping its state and idle time: self still forwards it.
+ */
+static void
+lb_ltoc_to_cache(struct lb *lb, struct conn_entry *e)
+{
+	struct conn_entry	*c;
+	uint64_t		 last = (uint64_t)e->last * 1000;
+
+	if ((c = cache_insert(&lb->cache, &e->key, last)) != NULL) {
+		cache_set_state(&lb->cache, c, (enum conn_state)e->state, last);
+		c->service = e->service;
+		c->server = e->server;
+		c->owner = e->owner;
+		c->backup = e->backup;
+	}
+	lb->stats.to_cache++;
+	lb_entry_remove(lb, e);
+}
+
+/* Self's new role for e (holders already updated); may free e. */
+static void
+lb_rebalance_role(struct lb *lb, struct conn_entry *e,
+    const struct lb_move *mv)
+{
+	if (lb_is_self(lb, mv->to.owner)) {
+		/* claim 18, R backup, F owner left: R becomes owner */
+		if (e->role != CONN_ROLE_OWNER) {
+			lb_entry_set_role(lb, e, CONN_ROLE_OWNER);
+			lb->stats.promoted++;
+		}
+	} else if (lb_is_self(lb, mv->to.backup)) {
+		/* claim 17, R owner -> J owner: R's role -> backup */
+		if (e->role != CONN_ROLE_BACKUP) {
+			lb_entry_set_role(lb, e, CONN_ROLE_BACKUP);
+			lb->stats.to_backup++;
+		}
+	} else {
+		/* claim 17, R backup -> R neither: delete, keep in cache */
+		lb_ltoc_to_cache(lb, e);
+	}
+}
+
+/* claim 18: drop departed members from cached owners and backups. */
+static void
+lb_rebalance_cache(struct lb *lb, const struct view *v)
+{
+	struct conn_entry	*e;
+	struct view_pick	 p;
+	uint32_t		 cursor;
+
+	CACHE_FOREACH(e, &lb->cache, cursor) {
+		if (view_find(v, e->owner) >= 0 &&
+		    (e->backup == CONN_SLOT_NONE ||
+		    view_find(v, e->backup) >= 0))
+			continue;
+		view_rank(v, &e->key, &p);
+		e->owner = p.oslot;
+		e->backup = p.bslot;
+		lb->stats.cache_rehomed++;
+	}
+}
+
+int
+lb_rebalance(struct lb *lb, const struct member_id *ids,
+    const uint16_t *slots, size_t n, size_t self, lb_send_cb send, void *arg)
+{
+	struct view		 v;
+	struct lb_move		 mv;
+	struct conn_entry	*e;
+	uint32_t		 cursor;
+	uint16_t		 old_owner, old_backup;
+	int			 sent = 0;
+
+	if (n > LB_MEMBERS_MAX || (self != LB_SELF_NONE && self >= n))
+		return (-1);
+	(void)lb_set_members(lb, ids, slots, n, self);
+	lb_members_view(lb, &v);
+	lb->stats.rebalances++;
+	LTOC_FOREACH(e, &lb->ltoc, cursor) {
+		lb_move_plan(lb, &v, e, &mv);
+		old_owner = e->owner;
+		old_backup = e->backup;
+		e->owner = mv.to.oslot;
+		e->backup = mv.to.bslot;
+		sent += lb_move_send(lb, &mv, old_owner, old_backup, e, send,
+		    arg);
+		lb_rebalance_role(lb, e, &mv);
+	}
+	lb_rebalance_cache(lb, &v);
+	return (sent);
+}
+
+int
+lb_plan(struct lb *lb, const struct member_id *ids, const uint16_t *slots,
+    size_t n, lb_send_cb send, void *arg)
+{
+	struct view		 v;
+	struct lb_move		 mv;
+	struct conn_entry	*e, c;
+	uint32_t		 cursor;
+	int			 sent = 0;
+
+	if (n > LB_MEMBERS_MAX)
+		return (-1);
+	view_load(&v, &lb->score, lb->plan, lb->plan_slots, ids, slots, n);
+	lb->stats.plans++;
+	LTOC_FOREACH(e, &lb->ltoc, cursor) {
+		lb_move_plan(lb, &v, e, &mv);
+		if (!mv.responsible)
+			continue;
+		c = *e;
+		c.owner = mv.to.oslot;
+		c.backup = mv.to.bslot;
+		sent += lb_move_send(lb, &mv, e->owner, e->backup, &c, send,
+		    arg);
+	}
+	return (sent);
+}
