@@ -43,6 +43,8 @@ struct ilbd {
 static void	ilbd_usage(void) __attribute__((noreturn));
 static int	ilbd_check(const char *, int);
 static int	ilbd_reload(struct ilbd *, char **);
+static int	ilbd_reload_result(char **, int, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
 static void	ilbd_left(void *);
 static void	ilbd_on_signal(evutil_socket_t, short, void *);
 static void	ilbd_run(struct ilbd *, int);

@@ -32,6 +32,11 @@ log_getverbose(void)
 	return (log_verbose);
 }
 
+static void	log_vwrite(int, const char *, va_list)
+		    __attribute__((format(printf, 2, 0)));
+static void	log_vwarn_errno(int, const char *, va_list)
+		    __attribute__((format(printf, 2, 0)));
+
 static void
 log_vwrite(int pri, const char *fmt, va_list ap)
 {

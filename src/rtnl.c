@@ -129,6 +129,16 @@ rtnl_nest_end(struct rtnl_req *req, struct rtattr *nest)
 	    NLMSG_ALIGN(req->n.nlmsg_len) - (uint8_t *)nest);
 }
 
+/*
+ * The kernel's NLMSG_ and RTA_ macros cast their argument to char * and
+ * compare a u32 length with an int: clang warns inside them (gcc does not:
+ * a system header's). Nothing below writes through those casts, and the
+ * int is known positive where it is compared.
+ */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wcast-qual"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+
 /* The NLMSGERR_ATTR_MSG string of an error message, or NULL. */
 static const char *
 rtnl_extack(const struct nlmsghdr *n)
@@ -188,6 +198,8 @@ rtnl_ack(struct rtnl *r, char **cause)
 		}
 	}
 }
+
+#pragma GCC diagnostic pop
 
 static int
 rtnl_talk(struct rtnl *r, struct rtnl_req *req, char **cause)

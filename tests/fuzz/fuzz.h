@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "flow.h"
+#include "world.h"
 
 /*
  * Most harnesses read their input as frames: one control byte, a 16-bit
@@ -53,25 +54,22 @@ fuzz_next(struct fuzz_in *in, struct fuzz_frame *f)
 	}								\
 } while (0)
 
-/* fuzz_world.c: one lb, two services (v4 and v6), three members. */
+/*
+ * fuzz_world.c: tests/lib's world with one lb (member 0..2 of three, or
+ * none), two services (v4 and v6), reset for every input.
+ */
 #define FUZZ_MEMBERS	3
-#define FUZZ_SLOT0	100		/* slot of member i: 100 + i */
+#define FUZZ_SLOT0	WORLD_SLOT0	/* slot of member i: 100 + i */
 #define FUZZ_T0		1000000ULL	/* ms */
 
-struct lb;
-struct ilbd_conf;
+extern struct world	 fuzz_world;
+extern struct lb *const	 fuzz_lb;	/* fuzz_world.lb[0] */
+extern uint64_t		 fuzz_now;	/* ms: every input starts there */
 
-
-extern struct lb	fuzz_lb;
-extern uint64_t		fuzz_now;	/* ms: every input starts there */
-extern struct member_id	fuzz_ids[FUZZ_MEMBERS];
-extern uint16_t		fuzz_slots[FUZZ_MEMBERS];
-
-void			fuzz_world_init(void);
-const struct ilbd_conf	*fuzz_world_conf(void);
-void			fuzz_world_reset(unsigned int);
-void			fuzz_world_expire(uint64_t);
-void			fuzz_world_populate(unsigned int);
-void			fuzz_world_restore(void);
+void			 fuzz_world_init(void);
+void			 fuzz_world_reset(unsigned int);
+void			 fuzz_world_expire(uint64_t);
+void			 fuzz_world_populate(unsigned int);
+void			 fuzz_world_restore(void);
 
 #endif

@@ -43,7 +43,7 @@ fuzz_handle(const struct ctl_req *req)
 	int			 rv;
 
 	memset(&v, 0, sizeof(v));
-	v.lb = &fuzz_lb;
+	v.lb = fuzz_lb;
 	v.now_ms = fuzz_now;
 	rv = ctlcmd_view_handle(&v, req, fuzz_out, &err);
 	FUZZ_CHECK(rv == 0 || rv == -1);

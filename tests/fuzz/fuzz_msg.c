@@ -52,8 +52,8 @@ fuzz_id_slot(const struct member_id *id)
 	unsigned int	i;
 
 	for (i = 0; id->len != 0 && i < FUZZ_MEMBERS; i++)
-		if (memcmp(id, &fuzz_ids[i], sizeof(*id)) == 0)
-			return (fuzz_slots[i]);
+		if (memcmp(id, &fuzz_world.ids[i], sizeof(*id)) == 0)
+			return (fuzz_world.slots[i]);
 	return (CONN_SLOT_NONE);
 }
 
@@ -70,11 +70,11 @@ fuzz_conn(const uint8_t *rec, size_t len, uint64_t now)
 		return;
 	FUZZ_CHECK(msg_conn_put(out, sizeof(out), &off, &mc) == 0);
 	FUZZ_CHECK(off == 2 + len && memcmp(out + 2, rec, len) == 0);
-	if ((svc = lb_service_find(&fuzz_lb, &mc.key)) < 0 ||
-	    (srv = lb_service_server(&fuzz_lb, (unsigned int)svc,
+	if ((svc = lb_service_find(fuzz_lb, &mc.key)) < 0 ||
+	    (srv = lb_service_server(fuzz_lb, (unsigned int)svc,
 	    &mc.server)) < 0)
 		return;
-	(void)lb_learn_conn(&fuzz_lb, &mc.key, (unsigned int)svc,
+	(void)lb_learn_conn(fuzz_lb, &mc.key, (unsigned int)svc,
 	    (unsigned int)srv, fuzz_id_slot(&mc.owner),
 	    fuzz_id_slot(&mc.backup), (enum conn_state)mc.state,
 	    (mc.flags & MSG_CONN_F_FRESH) ? LB_LEARN_FRESH : 0, now);
@@ -94,15 +94,15 @@ fuzz_key_rec(uint8_t type, const uint8_t *rec, size_t len, uint64_t now)
 		return;
 	FUZZ_CHECK(msg_key_put(out, sizeof(out), &off, &lr.key) == 0);
 	FUZZ_CHECK(off == 2 + len && memcmp(out + 2, rec, len) == 0);
-	if ((svc = lb_service_find(&fuzz_lb, &lr.key)) < 0)
+	if ((svc = lb_service_find(fuzz_lb, &lr.key)) < 0)
 		return;
 	if (type == MSG_T_REFRESH) {
-		(void)lb_refresh(&fuzz_lb, &lr.key, now);
+		(void)lb_refresh(fuzz_lb, &lr.key, now);
 		return;
 	}
 	lr.type = LB_REC_END;
 	lr.service = (uint16_t)svc;
-	(void)lb_learn_end(&fuzz_lb, &lr, now);
+	(void)lb_learn_end(fuzz_lb, &lr, now);
 }
 
 /* Every record of any type, as each record decoder, then by type. */
@@ -293,7 +293,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t		 now = fuzz_now;
 
 	fuzz_world_reset(0);
-	cluster_table_init(t, &fuzz_ids[0], &self_addr, 777,
+	cluster_table_init(t, &fuzz_world.ids[0], &self_addr, 777,
 	    SCORING_CRC32C_MIX, 1000, now);
 	t->msg_cb = fuzz_msg_cb;
 	t->event_cb = fuzz_event_cb;

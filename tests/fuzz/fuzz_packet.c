@@ -103,7 +103,7 @@ fuzz_drain(struct lb *lb, uint64_t now)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct lb		*lb = &fuzz_lb;
+	struct lb		*lb = fuzz_lb;
 	struct fuzz_in		 in = { data, size, 0 };
 	struct fuzz_frame	 f;
 	struct pkt_info		 pi;

@@ -1,4 +1,4 @@
-/* fuzz_world.c: the small lb the harnesses share, built once, reset per input. */
+/* fuzz_world.c: the lb the harnesses share: built once, reset per input. */
 #include <sys/socket.h>
 
 #include <stdlib.h>
@@ -7,22 +7,9 @@
 #include "fuzz.h"
 #include "lb.h"
 
-struct lb			fuzz_lb;
-uint64_t			fuzz_now = FUZZ_T0;	/* start of every input */
-struct member_id		fuzz_ids[FUZZ_MEMBERS];
-uint16_t			fuzz_slots[FUZZ_MEMBERS];
-
-static struct ilbd_conf		fuzz_conf;
-static struct service_conf	fuzz_svc[2];
-static struct server_conf	fuzz_srv4[3], fuzz_srv6[2];
-
-static void
-fuzz_addr(struct ilb_addr *a, int family, const uint8_t *b)
-{
-	memset(a, 0, sizeof(*a));
-	a->family = (uint8_t)family;
-	memcpy(a->u.b, b, family == AF_INET ? 4 : 16);
-}
+struct world		 fuzz_world;
+struct lb *const	 fuzz_lb = &fuzz_world.lb[0];
+uint64_t		 fuzz_now = FUZZ_T0;	/* start of every input */
 
 /*
  * 198.51.100.10:80 (wlc, servers 192.0.2.21..23 weights 1..3) and
@@ -32,65 +19,22 @@ fuzz_addr(struct ilb_addr *a, int family, const uint8_t *b)
 void
 fuzz_world_init(void)
 {
-	static const uint8_t	vip4[4] = { 198, 51, 100, 10 };
-	static const uint8_t	vip6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0x01,
-	    0x00, [15] = 0x10 };
-	uint8_t			b[16];
-	unsigned int		i;
+	struct ilbd_conf	*c = world_conf_new(1024, 1024);
+	struct service_conf	*s;
+	unsigned int		 i;
 
-	for (i = 0; i < 3; i++) {
-		memset(b, 0, sizeof(b));
-		b[0] = 192;
-		b[2] = 2;
-		b[3] = (uint8_t)(21 + i);
-		fuzz_addr(&fuzz_srv4[i].addr, AF_INET, b);
-		fuzz_srv4[i].weight = i + 1;
-	}
-	for (i = 0; i < 2; i++) {
-		memset(b, 0, sizeof(b));
-		b[0] = 0x20;
-		b[1] = 0x01;
-		b[2] = 0x0d;
-		b[3] = 0xb8;
-		b[15] = (uint8_t)(0x21 + i);
-		fuzz_addr(&fuzz_srv6[i].addr, AF_INET6, b);
-		fuzz_srv6[i].weight = 1;
-	}
-	strcpy(fuzz_svc[0].name, "web");
-	fuzz_addr(&fuzz_svc[0].vip, AF_INET, vip4);
-	fuzz_svc[0].port = 80;
-	fuzz_svc[0].scheduler = SCHED_WLC;
-	fuzz_svc[0].servers = fuzz_srv4;
-	fuzz_svc[0].nservers = 3;
-	strcpy(fuzz_svc[1].name, "web6");
-	fuzz_addr(&fuzz_svc[1].vip, AF_INET6, vip6);
-	fuzz_svc[1].port = 443;
-	fuzz_svc[1].forward = FORWARD_GRE;
-	fuzz_svc[1].scheduler = SCHED_HASH;
-	fuzz_svc[1].servers = fuzz_srv6;
-	fuzz_svc[1].nservers = 2;
-	fuzz_conf.cluster.scoring = SCORING_CRC32C_MIX;
-	fuzz_conf.tables.ltoc_size = 1024;
-	fuzz_conf.tables.cache_size = 1024;
-	fuzz_conf.tables.syn_timeout_s = 30;
-	fuzz_conf.tables.tcp_timeout_s = 900;
-	fuzz_conf.tables.fin_timeout_s = 60;
-	fuzz_conf.services = fuzz_svc;
-	fuzz_conf.nservices = 2;
-	for (i = 0; i < FUZZ_MEMBERS; i++) {
-		fuzz_ids[i].len = 4;
-		fuzz_ids[i].b[0] = 10;
-		fuzz_ids[i].b[3] = (uint8_t)(i + 1);
-		fuzz_slots[i] = (uint16_t)(FUZZ_SLOT0 + i);
-	}
-	if (lb_init(&fuzz_lb, &fuzz_conf, 42) == -1)
+	s = world_web(c, "web", 10, SCHED_WLC, 3);
+	for (i = 0; i < 3; i++)
+		s->servers[i].weight = i + 1;
+	s = world_service(c, "web6", 10, SCHED_HASH);
+	world_addr(&s->vip, "2001:db8:100::10");
+	s->port = 443;
+	s->forward = FORWARD_GRE;
+	world_addr(&world_server(s, 21, 1)->addr, "2001:db8::21");
+	world_addr(&world_server(s, 22, 1)->addr, "2001:db8::22");
+	world_init(&fuzz_world, c, FUZZ_MEMBERS);
+	if (world_start(&fuzz_world, 1, 42, 0) == -1)
 		abort();
-}
-
-const struct ilbd_conf *
-fuzz_world_conf(void)
-{
-	return (&fuzz_conf);
 }
 
 /*
@@ -100,20 +44,21 @@ fuzz_world_conf(void)
 void
 fuzz_world_reset(unsigned int self)
 {
-	unsigned int	i;
+	struct lb	*lb = fuzz_lb;
+	unsigned int	 i;
 
-	for (i = 0; i < fuzz_lb.nsvc; i++)
-		fuzz_lb.svc[i].sched.next = 0;
-	memset(&fuzz_lb.stats, 0, sizeof(fuzz_lb.stats));
-	fuzz_lb.qhead = fuzz_lb.qtail = 0;
-	fuzz_lb.est_head = fuzz_lb.est_tail = 0;
+	for (i = 0; i < lb->nsvc; i++)
+		lb->svc[i].sched.next = 0;
+	memset(&lb->stats, 0, sizeof(lb->stats));
+	lb->qhead = lb->qtail = 0;
+	lb->est_head = lb->est_tail = 0;
 	if (self >= FUZZ_MEMBERS) {
-		FUZZ_CHECK(lb_set_members(&fuzz_lb, fuzz_ids, fuzz_slots,
-		    FUZZ_MEMBERS, LB_SELF_NONE) == 0);
-		lb_set_self_slot(&fuzz_lb, FUZZ_SLOT0 + FUZZ_MEMBERS);
+		FUZZ_CHECK(lb_set_members(lb, fuzz_world.ids,
+		    fuzz_world.slots, FUZZ_MEMBERS, LB_SELF_NONE) == 0);
+		lb_set_self_slot(lb, FUZZ_SLOT0 + FUZZ_MEMBERS);
 	} else
-		FUZZ_CHECK(lb_set_members(&fuzz_lb, fuzz_ids, fuzz_slots,
-		    FUZZ_MEMBERS, self) == 0);
+		FUZZ_CHECK(lb_set_members(lb, fuzz_world.ids,
+		    fuzz_world.slots, FUZZ_MEMBERS, self) == 0);
 }
 
 /*
@@ -126,7 +71,7 @@ fuzz_world_reset(unsigned int self)
 void
 fuzz_world_expire(uint64_t now)
 {
-	struct lb		*lb = &fuzz_lb;
+	struct lb		*lb = fuzz_lb;
 	struct lb_record	 rec;
 	unsigned int		 i, j;
 
@@ -151,9 +96,11 @@ fuzz_world_expire(uint64_t now)
 void
 fuzz_world_populate(unsigned int n)
 {
-	struct flow_key	k;
-	unsigned int	i, m;
-	uint16_t	sport;
+	const struct service_conf	*svc = fuzz_world.conf->services;
+	const uint16_t			*slots = fuzz_world.slots;
+	struct flow_key			 k;
+	unsigned int			 i, m;
+	uint16_t			 sport;
 
 	for (i = 0; i < n; i++) {
 		sport = (uint16_t)(40000 + i);
@@ -161,20 +108,20 @@ fuzz_world_populate(unsigned int n)
 		memset(&k, 0, sizeof(k));
 		k.len = FLOW_ID_V4;
 		k.id[1] = 80;
-		memcpy(k.id + 2, fuzz_svc[0].vip.u.b, 4);
+		memcpy(k.id + 2, svc[0].vip.u.b, 4);
 		k.id[6] = (uint8_t)(sport >> 8);
 		k.id[7] = (uint8_t)sport;
 		k.id[8] = 203;
 		k.id[10] = 113;
 		k.id[11] = (uint8_t)i;
-		(void)lb_learn_conn(&fuzz_lb, &k, 0, i % 3, fuzz_slots[m],
-		    fuzz_slots[(m + 1) % FUZZ_MEMBERS],
+		(void)lb_learn_conn(fuzz_lb, &k, 0, i % 3, slots[m],
+		    slots[(m + 1) % FUZZ_MEMBERS],
 		    (enum conn_state)(i % CONN_NSTATES), 0, fuzz_now);
 		memset(&k, 0, sizeof(k));
 		k.len = FLOW_ID_V6;
 		k.id[0] = 443 >> 8;
 		k.id[1] = 443 & 0xff;
-		memcpy(k.id + 2, fuzz_svc[1].vip.u.b, 16);
+		memcpy(k.id + 2, svc[1].vip.u.b, 16);
 		k.id[18] = (uint8_t)(sport >> 8);
 		k.id[19] = (uint8_t)sport;
 		k.id[20] = 0x20;
@@ -183,7 +130,7 @@ fuzz_world_populate(unsigned int n)
 		k.id[23] = 0xb8;
 		k.id[25] = 0x0c;
 		k.id[35] = (uint8_t)i;
-		(void)lb_learn_conn(&fuzz_lb, &k, 1, i % 2, fuzz_slots[m],
+		(void)lb_learn_conn(fuzz_lb, &k, 1, i % 2, slots[m],
 		    CONN_SLOT_NONE, CONN_ESTABLISHED, 0, fuzz_now);
 	}
 }
@@ -196,9 +143,9 @@ fuzz_world_restore(void)
 	struct sched			*s;
 	unsigned int			 i, j;
 
-	for (i = 0; i < fuzz_lb.nsvc; i++) {
-		c = fuzz_lb.svc[i].conf;
-		s = &fuzz_lb.svc[i].sched;
+	for (i = 0; i < fuzz_lb->nsvc; i++) {
+		c = fuzz_lb->svc[i].conf;
+		s = &fuzz_lb->svc[i].sched;
 		for (j = 0; j < s->n; j++) {
 			FUZZ_CHECK(sched_set_drained(s, j, 0) == 0);
 			FUZZ_CHECK(sched_set_weight(s, j,

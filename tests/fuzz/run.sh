@@ -1,8 +1,16 @@
 #!/bin/sh
 # tests/fuzz/run.sh [SECONDS [FUZZER...]]: build the libFuzzer harnesses
-# with clang (ASan + UBSan) and run each for SECONDS (default 60; 0 runs
-# the seed corpus once) on a scratch copy of its seeds. Any crash, leak,
-# sanitizer report, timeout or failed check fails the run.
+# (automake's build: configure CC=clang --enable-fuzz, with ASan and
+# UBSan) and run each for SECONDS (default 60; 0 runs the seed corpus
+# once) on a scratch copy of its seeds. Any crash, leak, sanitizer report,
+# timeout or failed check fails the run.
+#
+# The build is in tests/fuzz/build/obj, a VPATH build of tests/fuzz/build/
+# tree: a copy of the files git knows (as they are in the working tree, so
+# an in-place build of the tree is no obstacle), their times kept, so that
+# the next run's make rebuilds only what changed. Outside a git checkout
+# (a release tarball, not configured in place) the tree itself is built.
+# Environment: FUZZ_CC (clang), FUZZ_JOBS (make -j, default nproc).
 set -u
 
 secs=${1:-60}
@@ -12,8 +20,9 @@ fuzzers=${*:-fuzz_packet fuzz_msg fuzz_ctl fuzz_config}
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 build=$here/build
+obj=$build/obj
 cc=${FUZZ_CC:-clang}
-jobs=$(nproc 2>/dev/null || echo 2)
+jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 case $secs in
 ''|*[!0-9]*) echo "usage: $0 [SECONDS [FUZZER...]]" >&2; exit 2 ;;
@@ -23,41 +32,49 @@ if ! command -v "$cc" > /dev/null; then
 	exit 2
 fi
 
-pkgs="libevent libevent_extra libconfig libpcap libsodium"
-san="-fsanitize=address,undefined -fno-sanitize-recover=all"
-# Word splitting of these lists is intended (paths without blanks).
-# shellcheck disable=SC2086
-cflags="-g -O1 -D_GNU_SOURCE -I$top/src $(pkg-config --cflags $pkgs)"
-# shellcheck disable=SC2086
-libs=$(pkg-config --libs $pkgs) || exit 2
+echo "== fuzz: building in $obj"
+mkdir -p "$build/artifacts" || exit 2
+if git -C "$top" rev-parse --git-dir > /dev/null 2>&1; then
+	src=$build/tree
+	mkdir -p "$src" || exit 2
+	(cd "$top" && git ls-files --cached --others --exclude-standard |
+	    while IFS= read -r f; do [ -f "$f" ] && printf '%s\n' "$f"; done |
+	    tar -cf - -T -) | tar -xf - -C "$src" || exit 2
+	if [ ! -x "$src/configure" ]; then
+		(cd "$src" && ./autogen.sh) > "$build/autogen.log" 2>&1 || {
+			tail -20 "$build/autogen.log"
+			echo "fuzz: autogen.sh failed" >&2; exit 1; }
+	fi
+else
+	src=$top
+fi
 
-# The library: every src/*.c but main()s and log.c (fuzz_log.c stands in
-# for it: messages formatted, never written), built again with clang.
-echo "== fuzz: building in $build"
-mkdir -p "$build/obj" "$build/artifacts" || exit 2
-srcs=
-for f in "$top"/src/*.c; do
-	case ${f##*/} in
-	ilbd.c|ilbctl.c|log.c) ;;
-	*) srcs="$srcs $f" ;;
-	esac
-done
-srcs="$srcs $here/fuzz_log.c $here/fuzz_world.c"
-export cc cflags san build
-# shellcheck disable=SC2016,SC2086
-printf '%s\n' $srcs | xargs -P "$jobs" -I{} sh -c '
-	o=$build/obj/$(basename {} .c).o
-	$cc $cflags $san -fsanitize=fuzzer-no-link -w -c {} -o $o ||
-	    { echo "fuzz: cannot compile {}" >&2; exit 255; }' || exit 1
-objs=
-for f in $srcs; do
-	objs="$objs $build/obj/$(basename "$f" .c).o"
-done
+# The warnings are the project's, errors here: the harnesses build clean.
+# Configured again when the compiler changes.
+san="-fsanitize=address,undefined -fno-sanitize-recover=all"
+if [ ! -f "$obj/Makefile" ] ||
+    [ "$(cat "$obj/run.sh.cc" 2> /dev/null)" != "$cc" ]; then
+	rm -rf "$obj"
+	mkdir -p "$obj" || exit 2
+	(cd "$obj" && "$src/configure" CC="$cc" --enable-fuzz --disable-tests \
+	    --enable-werror CFLAGS="-g -O1 $san" LDFLAGS="$san") \
+	    > "$build/configure.log" 2>&1 || {
+		tail -20 "$build/configure.log"
+		echo "fuzz: configure failed (log $build/configure.log)" >&2
+		exit 1; }
+	printf '%s\n' "$cc" > "$obj/run.sh.cc"
+fi
+targets=
 for fz in $fuzzers; do
-	# shellcheck disable=SC2086
-	$cc $cflags $san -fsanitize=fuzzer -Wall -Wextra -Werror \
-	    "$here/$fz.c" $objs $libs -o "$build/$fz" || {
-		echo "fuzz: cannot build $fz" >&2; exit 1; }
+	targets="$targets tests/fuzz/$fz"
+done
+# shellcheck disable=SC2086
+make -C "$obj" -j"$jobs" $targets > "$build/make.log" 2>&1 || {
+	tail -40 "$build/make.log"
+	echo "fuzz: build failed (log $build/make.log)" >&2
+	exit 1; }
+for fz in $fuzzers; do
+	ln -sf "obj/tests/fuzz/$fz" "$build/$fz" || exit 2
 done
 
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"

@@ -13,6 +13,7 @@
 
 #include "cluster.h"
 #include "log.h"
+#include "mock_log.h"
 
 #define DEAD	1000
 #define T0	100000		/* a "now" well past zero */
@@ -60,6 +61,7 @@ setup(void **state)
 
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return (-1);
+	mock_log_reset();
 	util_addr_parse("10.0.0.5", &addr);
 	util_addr_parse("10.0.0.99", &from);
 	cluster_table_init(t, &self, &addr, 777, SCORING_CRC32C_MIX, DEAD, T0);
@@ -330,6 +332,8 @@ test_scoring_mismatch(void **state)
 	assert_int_equal(t->stats.scoring_mismatch, 2);
 	assert_int_equal(t->stats.joins, 0);
 	assert_int_equal(t->warned_ids.n, 1);	/* warned once */
+	assert_int_equal(mock_log_count("10.0.0.9 uses scoring crc32 but "
+	    "this node uses crc32c-mix"), 1);
 	assert_string_equal(active_text(t, NULL), "10.0.0.5");
 }
 
@@ -387,6 +391,12 @@ test_reject_counts(void **state)
 	assert_int_equal(t->stats.rejected[MSG_R_MAC], 2);
 	assert_int_equal(t->stats.rejected[MSG_R_VERSION], 1);
 	assert_int_equal(t->warned_srcs.n, 2);	/* one warning per source */
+	/* which says the next ones go to the debug level */
+	assert_int_equal(mock_log_count("from 10.0.0.99 dropped: bad_mac"), 2);
+	assert_int_equal(mock_log_count("from 10.0.0.99 dropped: bad_mac "
+	    "(further drops from it are logged at debug level)"), 1);
+	assert_int_equal(mock_log_count("from 10.0.0.98 dropped: "
+	    "bad_version (further"), 1);
 }
 
 /* A full table refuses newcomers, then reuses the slot gone longest. */

@@ -16,74 +16,37 @@
 #include "ctlcmd.h"
 #include "lb.h"
 #include "ltoc.h"
+#include "world.h"
 
 #define TEST_MEMBERS	3
-#define TEST_SLOT0	100		/* slot of member i: 100 + i */
 #define T0		1000000ULL	/* ms */
 
 /* One ILB (10.0.0.1 of 10.0.0.1..3), service web 198.51.100.10:80. */
 struct test_node {
-	struct ilbd_conf	conf;
-	struct service_conf	svc;
-	struct server_conf	srv[3];
-	struct member_id	ids[TEST_MEMBERS];
-	uint16_t		slots[TEST_MEMBERS];
-	struct lb		lb;
+	struct world		 world;
+	struct lb		*lb;		/* world.lb[0] */
 	struct evbuffer		*out;
 	char			*err;
-	struct ctlcmd_view	view;
+	struct ctlcmd_view	 view;
 };
 
 static struct test_node	node;
-
-static void
-test_addr4(struct ilb_addr *a, uint8_t x, uint8_t y, uint8_t z, uint8_t w)
-{
-	memset(a, 0, sizeof(*a));
-	a->family = AF_INET;
-	a->u.b[0] = x;
-	a->u.b[1] = y;
-	a->u.b[2] = z;
-	a->u.b[3] = w;
-}
 
 static int
 setup_node(void **state)
 {
 	struct test_node	*n = &node;
-	unsigned int		 i;
+	struct ilbd_conf	*c = world_conf_new(1024, 1024);
 
 	memset(n, 0, sizeof(*n));
-	for (i = 0; i < 3; i++) {
-		test_addr4(&n->srv[i].addr, 192, 0, 2, (uint8_t)(21 + i));
-		n->srv[i].weight = 1;
-	}
-	strcpy(n->svc.name, "web");
-	test_addr4(&n->svc.vip, 198, 51, 100, 10);
-	n->svc.port = 80;
-	n->svc.scheduler = SCHED_WLC;
-	n->svc.servers = n->srv;
-	n->svc.nservers = 3;
-	n->conf.cluster.scoring = SCORING_CRC32C_MIX;
-	n->conf.tables.ltoc_size = 1024;
-	n->conf.tables.cache_size = 1024;
-	n->conf.tables.syn_timeout_s = 30;
-	n->conf.tables.tcp_timeout_s = 900;
-	n->conf.tables.fin_timeout_s = 60;
-	n->conf.services = &n->svc;
-	n->conf.nservices = 1;
-	for (i = 0; i < TEST_MEMBERS; i++) {
-		n->ids[i].len = 4;
-		n->ids[i].b[0] = 10;
-		n->ids[i].b[3] = (uint8_t)(i + 1);
-		n->slots[i] = (uint16_t)(TEST_SLOT0 + i);
-	}
-	if (lb_init(&n->lb, &n->conf, 42) != 0 ||
-	    lb_set_members(&n->lb, n->ids, n->slots, TEST_MEMBERS, 0) != 0)
+	world_web(c, "web", 10, SCHED_WLC, 3);
+	world_init(&n->world, c, TEST_MEMBERS);
+	if (world_start(&n->world, 1, 42, 0) != 0)
 		return (-1);
+	n->lb = &n->world.lb[0];
 	if ((n->out = evbuffer_new()) == NULL)
 		return (-1);
-	n->view.lb = &n->lb;
+	n->view.lb = n->lb;
 	n->view.now_ms = T0 + 5000;
 	*state = n;
 	return (0);
@@ -94,7 +57,7 @@ teardown_node(void **state)
 {
 	struct test_node	*n = *state;
 
-	lb_free(&n->lb);
+	world_free(&n->world);
 	evbuffer_free(n->out);
 	free(n->err);
 	n->err = NULL;
@@ -426,7 +389,7 @@ test_port_ranked(struct test_node *n, int o, int b)
 		snprintf(c, sizeof(c), "203.0.113.7:%u", port);
 		assert_int_equal(ctlcmd_flow_key(c, "198.51.100.10:80", &k,
 		    NULL), 0);
-		lb_rank(&n->lb, &k, &ro, &rb);
+		lb_rank(n->lb, &k, &ro, &rb);
 		if ((o < 0 || ro == o) && (b < 0 || rb == b))
 			return ((uint16_t)port);
 	}
@@ -443,8 +406,8 @@ test_learn(struct test_node *n, uint16_t port, unsigned int srv, int o, int b)
 
 	snprintf(c, sizeof(c), "203.0.113.7:%u", port);
 	assert_int_equal(ctlcmd_flow_key(c, "198.51.100.10:80", &k, NULL), 0);
-	assert_int_equal(lb_learn_conn(&n->lb, &k, 0, srv,
-	    n->slots[o], n->slots[b], CONN_ESTABLISHED, 0, T0), 0);
+	assert_int_equal(lb_learn_conn(n->lb, &k, 0, srv,
+	    n->world.slots[o], n->world.slots[b], CONN_ESTABLISHED, 0, T0), 0);
 }
 
 static void
@@ -563,9 +526,9 @@ test_show_services_servers(void **state)
 	assert_string_equal(s, "{\"result\":\"server 192.0.2.21 of web: "
 	    "weight 7\"}\n");
 	free(s);
-	assert_int_equal(n->lb.svc[0].sched.srv[0].weight, 7);
-	assert_int_equal(n->lb.svc[0].sched.srv[1].drained, 1);
-	assert_false(sched_eligible(&n->lb.svc[0].sched, 1));
+	assert_int_equal(n->lb->svc[0].sched.srv[0].weight, 7);
+	assert_int_equal(n->lb->svc[0].sched.srv[1].drained, 1);
+	assert_false(sched_eligible(&n->lb->svc[0].sched, 1));
 
 	s = test_run(n, test_req(CTL_SHOW_SERVERS, 0, 0));
 	test_expect_contains(s, "# ACTIVE: connections as known to this node");
@@ -584,7 +547,7 @@ test_show_services_servers(void **state)
 	s = test_run(n, test_req(CTL_SERVER_ENABLE, 0, 2, "web", "192.0.2.22"));
 	assert_string_equal(s, "server 192.0.2.22 of web enabled\n");
 	free(s);
-	assert_true(sched_eligible(&n->lb.svc[0].sched, 1));
+	assert_true(sched_eligible(&n->lb->svc[0].sched, 1));
 
 	test_run_fail(n, test_req(CTL_SERVER_DRAIN, 0, 2, "wbe", "192.0.2.22"),
 	    "unknown service \"wbe\"");

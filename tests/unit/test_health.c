@@ -19,6 +19,7 @@
 #include "config.h"
 #include "health.h"
 #include "log.h"
+#include "mock_log.h"
 #include "util.h"
 
 #define SEQ_LEN		10	/* results per sequence: 1024 sequences */
@@ -197,6 +198,7 @@ setup(void **state)
 {
 	(void)state;
 	memset(&cbs, 0, sizeof(cbs));
+	mock_log_reset();
 	base = event_base_new();
 	conf = calloc(1, sizeof(*conf));
 	if (base == NULL || conf == NULL)
@@ -400,6 +402,14 @@ test_tcp_checks(void **state)
 	assert_int_equal(health_info(h, 0, 2, &hi), -1);
 	assert_int_equal(health_info(h, 1, 0, &hi), -1);
 	assert_int_equal(health_state(h, 1, 0), 1);
+	/* each change told once, with the reason; the service's as well */
+	assert_int_equal(mock_log_count("server 127.0.0.2 is down "
+	    "(2 checks failed: Connection refused)"), 1);
+	assert_int_equal(mock_log_count("server 127.0.0.1 is down "), 1);
+	assert_int_equal(mock_log_count("server 127.0.0.1 is up "
+	    "(2 checks succeeded)"), 1);
+	assert_int_equal(mock_log_count("web: no server is up"), 1);
+	assert_int_equal(mock_log_count("web: a server is up again"), 1);
 
 	health_close(h);
 	event_free(ev);
@@ -516,6 +526,6 @@ main(void)
 		    teardown),
 	};
 
-	log_init("test_health", 1, getenv("TEST_HEALTH_VERBOSE") != NULL);
+	log_init("test_health", 1, 0);	/* MOCK_LOG_ECHO=1 shows the log */
 	return (cmocka_run_group_tests(tests, NULL, NULL));
 }

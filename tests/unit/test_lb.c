@@ -16,90 +16,28 @@
 #include "ltoc.h"
 #include "packet.h"
 #include "stats.h"
+#include "world.h"
 
-#define TEST_MEMBERS	3
-#define TEST_SLOT0	100		/* slot of member i: 100 + i */
-#define SYN_S		30
-#define TCP_S		900
-#define FIN_S		60
 #define T0		1000000ULL	/* ms */
 
 enum { SVC_WLC = 0, SVC_HASH = 1, TEST_NSVC };
 
-/* One cluster: a config and an lb per member, all alike but for self. */
-struct test_world {
-	struct ilbd_conf	conf;
-	struct service_conf	svc[TEST_NSVC];
-	struct server_conf	srv[3];
-	struct member_id	ids[TEST_MEMBERS];
-	uint16_t		slots[TEST_MEMBERS];
-	size_t			n;
-	struct lb		lb[TEST_MEMBERS];
-};
+static struct world	world;
 
-static struct test_world	world;
-
-static void
-test_addr4(struct ilb_addr *a, uint8_t x, uint8_t y, uint8_t z, uint8_t w)
-{
-	memset(a, 0, sizeof(*a));
-	a->family = AF_INET;
-	a->u.b[0] = x;
-	a->u.b[1] = y;
-	a->u.b[2] = z;
-	a->u.b[3] = w;
-}
-
-/* n members 10.0.0.1..n; VIP 198.51.100.10:80 (wlc) and .11:80 (hash). */
-static struct test_world *
+/*
+ * n members 10.0.0.1..n, each with its lb; VIP 198.51.100.10:80 (wlc) and
+ * .11:80 (hash), servers 192.0.2.21..23.
+ */
+static struct world *
 test_world_new(size_t n, uint32_t ltoc_size, uint32_t cache_size)
 {
-	struct test_world	*w = &world;
-	unsigned int		 i;
+	struct ilbd_conf	*c = world_conf_new(ltoc_size, cache_size);
 
-	memset(w, 0, sizeof(*w));
-	for (i = 0; i < 3; i++) {
-		test_addr4(&w->srv[i].addr, 192, 0, 2, (uint8_t)(21 + i));
-		w->srv[i].weight = 1;
-	}
-	for (i = 0; i < TEST_NSVC; i++) {
-		strcpy(w->svc[i].name, i == SVC_WLC ? "web" : "hashed");
-		test_addr4(&w->svc[i].vip, 198, 51, 100, (uint8_t)(10 + i));
-		w->svc[i].port = 80;
-		w->svc[i].scheduler = i == SVC_WLC ? SCHED_WLC : SCHED_HASH;
-		w->svc[i].servers = w->srv;
-		w->svc[i].nservers = 3;
-	}
-	w->conf.cluster.scoring = SCORING_CRC32C_MIX;
-	w->conf.tables.ltoc_size = ltoc_size;
-	w->conf.tables.cache_size = cache_size;
-	w->conf.tables.syn_timeout_s = SYN_S;
-	w->conf.tables.tcp_timeout_s = TCP_S;
-	w->conf.tables.fin_timeout_s = FIN_S;
-	w->conf.services = w->svc;
-	w->conf.nservices = TEST_NSVC;
-	w->n = n;
-	for (i = 0; i < n; i++) {
-		w->ids[i].len = 4;
-		w->ids[i].b[0] = 10;
-		w->ids[i].b[3] = (uint8_t)(i + 1);
-		w->slots[i] = (uint16_t)(TEST_SLOT0 + i);
-	}
-	for (i = 0; i < n; i++) {
-		assert_int_equal(lb_init(&w->lb[i], &w->conf, 42 + i), 0);
-		assert_int_equal(lb_set_members(&w->lb[i], w->ids, w->slots,
-		    n, i), 0);
-	}
-	return (w);
-}
-
-static void
-test_world_free(struct test_world *w)
-{
-	size_t	i;
-
-	for (i = 0; i < w->n; i++)
-		lb_free(&w->lb[i]);
+	world_web(c, "web", 10, SCHED_WLC, 3);
+	world_web(c, "hashed", 11, SCHED_HASH, 3);
+	world_init(&world, c, n);
+	assert_int_equal(world_start(&world, n, 42, 0), 0);
+	return (&world);
 }
 
 /* A TCP packet 203.0.113.7:sport -> 198.51.100.(10 + svc):dport. */
@@ -107,26 +45,10 @@ static struct pkt_info
 test_pkt(unsigned int svc, uint16_t dport, uint16_t sport, uint8_t flags)
 {
 	static uint32_t	seq = 1000;
-	struct pkt_info	pi;
+	struct pkt_info	pi = world_pkt((uint8_t)(10 + svc), dport, sport,
+			    flags);
 
-	memset(&pi, 0, sizeof(pi));
 	pi.seq = seq++;			/* a new SYN, a new tag */
-	pi.key.len = FLOW_ID_V4;
-	pi.key.id[0] = (uint8_t)(dport >> 8);
-	pi.key.id[1] = (uint8_t)dport;
-	pi.key.id[2] = 198;
-	pi.key.id[3] = 51;
-	pi.key.id[4] = 100;
-	pi.key.id[5] = (uint8_t)(10 + svc);
-	pi.key.id[6] = (uint8_t)(sport >> 8);
-	pi.key.id[7] = (uint8_t)sport;
-	pi.key.id[8] = 203;
-	pi.key.id[9] = 0;
-	pi.key.id[10] = 113;
-	pi.key.id[11] = 7;
-	pi.family = 4;
-	pi.proto = 6;
-	pi.tcp_flags = flags;
 	return (pi);
 }
 
@@ -150,7 +72,7 @@ test_find_lb(const struct lb *lb, unsigned int svc, int owner, int backup)
 
 /* The same in the view of the whole cluster (member 0's). */
 static uint16_t
-test_find(struct test_world *w, unsigned int svc, int owner, int backup)
+test_find(struct world *w, unsigned int svc, int owner, int backup)
 {
 	return (test_find_lb(&w->lb[0], svc, owner, backup));
 }
@@ -194,50 +116,10 @@ test_active(struct lb *lb, unsigned int svc, unsigned int server)
 	return (lb->svc[svc].sched.srv[server].active);
 }
 
-/*
- * Deliver every queued record of from to the other members: NEW through
- * lb_learn_new(), or with as_repl as repl.c does, through lb_learn_conn()
- * with the record's fresh flag; END through lb_learn_end().
- */
-static unsigned int
-test_deliver(struct test_world *w, size_t from, uint64_t now, int as_repl)
-{
-	struct lb_record	r;
-	unsigned int		n = 0;
-	size_t			i;
-
-	while (lb_queue_pop(&w->lb[from], &r)) {
-		for (i = 0; i < w->n; i++) {
-			if (i == from)
-				continue;
-			if (r.type != LB_REC_NEW)
-				assert_int_equal(lb_learn_end(&w->lb[i], &r,
-				    now), 0);
-			else if (!as_repl)
-				assert_int_equal(lb_learn_new(&w->lb[i], &r,
-				    now), 0);
-			else
-				assert_int_equal(lb_learn_conn(&w->lb[i],
-				    &r.key, r.service, r.server, r.owner,
-				    r.backup, CONN_SYN,
-				    (r.flags & LB_REC_F_FRESH) ?
-				    LB_LEARN_FRESH : 0, now), 0);
-		}
-		n++;
-	}
-	return (n);
-}
-
-static unsigned int
-test_broadcast(struct test_world *w, size_t from, uint64_t now)
-{
-	return (test_deliver(w, from, now, 0));
-}
-
 static void
 test_syn_at_owner(void **state)
 {
-	struct test_world	*w = test_world_new(3, 1024, 1024);
+	struct world	*w = test_world_new(3, 1024, 1024);
 	struct lb		*lb = &w->lb[1];
 	struct lb_action	 act;
 	struct lb_record	 r;
@@ -250,36 +132,37 @@ test_syn_at_owner(void **state)
 	assert_int_equal(act.path, LB_PATH_OWNER);
 	assert_int_equal(act.service, SVC_WLC);
 	/* lb keeps its own copy of the configuration */
-	assert_string_equal(act.svc->name, w->svc[SVC_WLC].name);
-	assert_memory_equal(&act.srv->addr, &w->srv[act.server].addr,
+	assert_string_equal(act.svc->name, w->conf->services[SVC_WLC].name);
+	assert_memory_equal(&act.srv->addr,
+	    &w->conf->services[SVC_WLC].servers[act.server].addr,
 	    sizeof(act.srv->addr));
 	e = test_entry(lb, SVC_WLC, sport);
 	assert_non_null(e);
 	assert_int_equal(e->role, CONN_ROLE_OWNER);
 	assert_int_equal(e->state, CONN_SYN);
 	assert_int_equal(e->server, act.server);
-	assert_int_equal(e->owner, TEST_SLOT0 + 1);
-	assert_int_equal(e->backup, TEST_SLOT0 + 2);
+	assert_int_equal(e->owner, WORLD_SLOT0 + 1);
+	assert_int_equal(e->backup, WORLD_SLOT0 + 2);
 	assert_int_equal(test_active(lb, SVC_WLC, act.server), 1);
 	assert_int_equal(lb_queue_len(lb), 1);
 	assert_true(lb_queue_pop(lb, &r));
 	assert_int_equal(r.type, LB_REC_NEW);
 	assert_int_equal(r.service, SVC_WLC);
 	assert_int_equal(r.server, act.server);
-	assert_int_equal(r.owner, TEST_SLOT0 + 1);
-	assert_int_equal(r.backup, TEST_SLOT0 + 2);
+	assert_int_equal(r.owner, WORLD_SLOT0 + 1);
+	assert_int_equal(r.backup, WORLD_SLOT0 + 2);
 	assert_memory_equal(&r.key, &e->key, sizeof(r.key));
 	assert_false(lb_queue_pop(lb, &r));
 	assert_int_equal(lb->stats.syn, 1);
 	assert_int_equal(lb->stats.new_conn, 1);
 	assert_int_equal(lb->stats.forward_owner, 1);
-	test_world_free(w);
+	world_free(w);
 }
 
 static void
 test_retransmitted_syn(void **state)
 {
-	struct test_world	*w = test_world_new(2, 1024, 1024);
+	struct world	*w = test_world_new(2, 1024, 1024);
 	struct lb		*lb = &w->lb[0];
 	struct lb_action	 a1, a2;
 	uint16_t		 sport = test_find(w, SVC_WLC, 0, -1);
@@ -299,24 +182,24 @@ test_retransmitted_syn(void **state)
 	assert_int_equal(lb->stats.retransmitted_syn, 3);
 	assert_int_equal(lb->stats.new_queued, 1);
 	assert_int_equal(test_active(lb, SVC_WLC, a1.server), 1);
-	test_world_free(w);
+	world_free(w);
 }
 
 static void
 test_syn_at_non_owner(void **state)
 {
-	struct test_world	*w = test_world_new(3, 1024, 1024);
+	struct world	*w = test_world_new(3, 1024, 1024);
 	struct lb_action	 act;
 	uint16_t		 sport = test_find(w, SVC_WLC, 2, 0);
 
 	(void)state;
 	assert_int_equal(test_send(&w->lb[1], SVC_WLC, sport, PKT_TH_SYN, 0,
 	    T0, &act), LB_HANDOFF);
-	assert_int_equal(act.member, TEST_SLOT0 + 2);
+	assert_int_equal(act.member, WORLD_SLOT0 + 2);
 	/* the backup hands a SYN on too: only the owner picks servers */
 	assert_int_equal(test_send(&w->lb[0], SVC_WLC, sport, PKT_TH_SYN, 0,
 	    T0, &act), LB_HANDOFF);
-	assert_int_equal(act.member, TEST_SLOT0 + 2);
+	assert_int_equal(act.member, WORLD_SLOT0 + 2);
 	assert_int_equal(ltoc_count(&w->lb[1].ltoc), 0);
 	assert_int_equal(lb_queue_len(&w->lb[1]), 0);
 	assert_int_equal(w->lb[1].stats.handoff_out, 1);
@@ -325,13 +208,13 @@ test_syn_at_non_owner(void **state)
 	    T0, &act), LB_FORWARD);
 	assert_int_equal(w->lb[2].stats.handoff_in, 1);
 	assert_int_equal(w->lb[2].stats.new_conn, 1);
-	test_world_free(w);
+	world_free(w);
 }
 
 static void
 test_handed_off_syn_at_non_owner(void **state)
 {
-	struct test_world	*w = test_world_new(3, 1024, 1024);
+	struct world	*w = test_world_new(3, 1024, 1024);
 	struct lb_action	 act;
 	uint16_t		 sport = test_find(w, SVC_WLC, 2, -1);
 
@@ -343,13 +226,13 @@ test_handed_off_syn_at_non_owner(void **state)
 	assert_int_equal(w->lb[0].stats.handoff_out, 0);
 	assert_int_equal(w->lb[0].stats.drop, 1);
 	assert_string_equal(lb_drop_name(act.drop), "misrouted");
-	test_world_free(w);
+	world_free(w);
 }
 
 static void
 test_non_syn_at_owner(void **state)
 {
-	struct test_world	*w = test_world_new(2, 1024, 1024);
+	struct world	*w = test_world_new(2, 1024, 1024);
 	struct lb		*lb = &w->lb[1];
 	struct lb_action	 a1, a2;
 	uint16_t		 sport = test_find(w, SVC_WLC, 1, 0);
@@ -370,13 +253,13 @@ test_non_syn_at_owner(void **state)
 	/* the NEW; the handshake's REFRESH waits for lb_tick() */
 	assert_int_equal(lb_queue_len(lb), 1);
 	assert_int_equal(lb->stats.est_deferred, 1);
-	test_world_free(w);
+	world_free(w);
 }
 
 static void
 test_non_syn_at_backup(void **state)
 {
-	struct test_world	*w = test_world_new(3, 1024, 1024);
+	struct world	*w = test_world_new(3, 1024, 1024);
 	struct lb_action	 a1, a2;
 	struct conn_entry	*e;
 	uint16_t		 sport = test_find(w, SVC_WLC, 0, 2);
@@ -386,8 +269,8 @@ test_non_syn_at_backup(void **state)
 	/* before it learns the entry, the backup hands off */
 	assert_int_equal(test_send(&w->lb[2], SVC_WLC, sport, PKT_TH_ACK, 0,
 	    T0, &a2), LB_HANDOFF);
-	assert_int_equal(a2.member, TEST_SLOT0 + 0);
-	assert_int_equal(test_broadcast(w, 0, T0), 1);
+	assert_int_equal(a2.member, WORLD_SLOT0 + 0);
+	assert_int_equal(world_broadcast(w, 0, T0), 1);
 	e = test_entry(&w->lb[2], SVC_WLC, sport);
 	assert_non_null(e);
 	assert_int_equal(e->role, CONN_ROLE_BACKUP);
@@ -402,19 +285,19 @@ test_non_syn_at_backup(void **state)
 	assert_int_equal(a2.path, LB_PATH_BACKUP);
 	assert_int_equal(a2.server, a1.server);
 	assert_int_equal(w->lb[2].stats.forward_backup, 1);
-	test_world_free(w);
+	world_free(w);
 }
 
 static void
 test_non_syn_other_member_cache_hit(void **state)
 {
-	struct test_world	*w = test_world_new(3, 1024, 1024);
+	struct world	*w = test_world_new(3, 1024, 1024);
 	struct lb_action	 a1, a2;
 	uint16_t		 sport = test_find(w, SVC_WLC, 0, 2);
 
 	(void)state;
 	test_send(&w->lb[0], SVC_WLC, sport, PKT_TH_SYN, 0, T0, &a1);
-	test_broadcast(w, 0, T0);
+	assert_true(world_broadcast(w, 0, T0) >= 0);
 	assert_int_equal(test_send(&w->lb[1], SVC_WLC, sport, PKT_TH_ACK, 0,
 	    T0 + 10, &a2), LB_FORWARD);
 	assert_int_equal(a2.path, LB_PATH_CACHE);
@@ -427,53 +310,53 @@ test_non_syn_other_member_cache_hit(void **state)
 	/* the handshake completed at this cache holder: REFRESH deferred */
 	assert_int_equal(lb_queue_len(&w->lb[1]), 0);
 	assert_int_equal(w->lb[1].stats.est_deferred, 1);
-	test_world_free(w);
+	world_free(w);
 }
 
 static void
 test_non_syn_other_member_cache_miss(void **state)
 {
-	struct test_world	*w = test_world_new(3, 1024, 1024);
+	struct world	*w = test_world_new(3, 1024, 1024);
 	struct lb_action	 act;
 	uint16_t		 sport = test_find(w, SVC_WLC, 0, 2);
 
 	(void)state;
 	assert_int_equal(test_send(&w->lb[1], SVC_WLC, sport, PKT_TH_ACK, 0,
 	    T0, &act), LB_HANDOFF);
-	assert_int_equal(act.member, TEST_SLOT0 + 0);
+	assert_int_equal(act.member, WORLD_SLOT0 + 0);
 	assert_int_equal(w->lb[1].stats.handoff_out, 1);
 	/* never handed on twice */
 	assert_int_equal(test_send(&w->lb[1], SVC_WLC, sport, PKT_TH_ACK, 1,
 	    T0, &act), LB_DROP);
 	assert_int_equal(act.drop, LB_DROP_MISROUTED);
-	test_world_free(w);
+	world_free(w);
 }
 
 static void
 test_cache_disabled_claim15(void **state)
 {
-	struct test_world	*w = test_world_new(3, 1024, 0);
+	struct world	*w = test_world_new(3, 1024, 0);
 	struct lb_action	 act;
 	uint16_t		 sport = test_find(w, SVC_WLC, 0, 2);
 
 	(void)state;
 	assert_false(cache_enabled(&w->lb[1].cache));
 	test_send(&w->lb[0], SVC_WLC, sport, PKT_TH_SYN, 0, T0, &act);
-	test_broadcast(w, 0, T0);
+	assert_true(world_broadcast(w, 0, T0) >= 0);
 	assert_int_equal(w->lb[1].stats.learn_cache, 0);
 	assert_int_equal(w->lb[2].stats.learn_backup, 1);
 	assert_int_equal(test_send(&w->lb[1], SVC_WLC, sport, PKT_TH_ACK, 0,
 	    T0 + 10, &act), LB_HANDOFF);
-	assert_int_equal(act.member, TEST_SLOT0 + 0);
+	assert_int_equal(act.member, WORLD_SLOT0 + 0);
 	assert_int_equal(w->lb[1].stats.forward_cache, 0);
-	test_world_free(w);
+	world_free(w);
 }
 
 /* FIN or RST at the owner: END once, closing, later packets forwarded. */
 static void
 test_end_at_owner(uint8_t flag)
 {
-	struct test_world	*w = test_world_new(3, 1024, 1024);
+	struct world	*w = test_world_new(3, 1024, 1024);
 	struct lb		*lb = &w->lb[2];
 	struct lb_action	 a1, a2;
 	struct lb_record	 r;
@@ -482,7 +365,7 @@ test_end_at_owner(uint8_t flag)
 
 	test_send(lb, SVC_WLC, sport, PKT_TH_SYN, 0, T0, &a1);
 	test_send(lb, SVC_WLC, sport, PKT_TH_ACK, 0, T0 + 1, &a2);
-	test_broadcast(w, 2, T0);
+	assert_true(world_broadcast(w, 2, T0) >= 0);
 	assert_int_equal(test_send(lb, SVC_WLC, sport, flag | PKT_TH_ACK, 0,
 	    T0 + 2, &a2), LB_FORWARD);
 	assert_int_equal(a2.server, a1.server);
@@ -491,8 +374,8 @@ test_end_at_owner(uint8_t flag)
 	assert_true(lb_queue_pop(lb, &r));
 	assert_int_equal(r.type, LB_REC_END);
 	assert_int_equal(r.server, a1.server);
-	assert_int_equal(r.owner, TEST_SLOT0 + 2);
-	assert_int_equal(r.backup, TEST_SLOT0 + 0);
+	assert_int_equal(r.owner, WORLD_SLOT0 + 2);
+	assert_int_equal(r.backup, WORLD_SLOT0 + 0);
 	assert_int_equal(test_send(lb, SVC_WLC, sport, PKT_TH_ACK, 0, T0 + 3,
 	    &a2), LB_FORWARD);
 	assert_int_equal(test_send(lb, SVC_WLC, sport, flag | PKT_TH_ACK, 0,
@@ -508,7 +391,7 @@ test_end_at_owner(uint8_t flag)
 	    CONN_CLOSING);
 	assert_int_equal(cache_peek(&w->lb[1].cache,
 	    &test_entry(lb, SVC_WLC, sport)->key)->state, CONN_CLOSING);
-	test_world_free(w);
+	world_free(w);
 }
 
 static void
@@ -521,7 +404,7 @@ test_fin_queues_end(void **state)
 static void
 test_rst_queues_end(void **state)
 {
-	struct test_world	*w;
+	struct world	*w;
 	struct lb_action	 act;
 	struct lb_record	 r;
 	uint16_t		 sport;
@@ -532,20 +415,20 @@ test_rst_queues_end(void **state)
 	w = test_world_new(3, 1024, 1024);
 	sport = test_find(w, SVC_WLC, 0, 2);
 	test_send(&w->lb[0], SVC_WLC, sport, PKT_TH_SYN, 0, T0, &act);
-	test_broadcast(w, 0, T0);
+	assert_true(world_broadcast(w, 0, T0) >= 0);
 	assert_int_equal(test_send(&w->lb[1], SVC_WLC, sport, PKT_TH_RST, 0,
 	    T0 + 1, &act), LB_FORWARD);
 	assert_int_equal(act.path, LB_PATH_CACHE);
 	assert_true(lb_queue_pop(&w->lb[1], &r));
 	assert_int_equal(r.type, LB_REC_END);
-	assert_int_equal(r.owner, TEST_SLOT0 + 0);
+	assert_int_equal(r.owner, WORLD_SLOT0 + 0);
 	assert_int_equal(w->lb[1].stats.end_queued, 1);
 	/* the next one meets a closing entry: the owner decides, no END */
 	assert_int_equal(test_send(&w->lb[1], SVC_WLC, sport, PKT_TH_RST, 0,
 	    T0 + 2, &act), LB_HANDOFF);
 	assert_int_equal(w->lb[1].stats.closing_to_owner, 1);
 	assert_int_equal(lb_queue_len(&w->lb[1]), 0);
-	test_world_free(w);
+	world_free(w);
 }
 
 /*
@@ -558,7 +441,7 @@ test_rst_queues_end(void **state)
 static void
 test_closing_entry_to_owner(void **state)
 {
-	struct test_world	*w = test_world_new(3, 1024, 1024);
+	struct world	*w = test_world_new(3, 1024, 1024);
 	struct lb_action	 act;
 	uint16_t		 sport = test_find(w, SVC_WLC, 0, 2);
 	unsigned int		 srv;
@@ -566,11 +449,11 @@ test_closing_entry_to_owner(void **state)
 	(void)state;
 	assert_int_equal(test_send(&w->lb[0], SVC_WLC, sport, PKT_TH_SYN, 0,
 	    T0, &act), LB_FORWARD);
-	test_broadcast(w, 0, T0);
+	assert_true(world_broadcast(w, 0, T0) >= 0);
 	assert_int_equal(test_send(&w->lb[1], SVC_WLC, sport,
 	    PKT_TH_FIN | PKT_TH_ACK, 0, T0 + 1, &act), LB_FORWARD);
 	assert_int_equal(act.path, LB_PATH_CACHE);
-	test_broadcast(w, 1, T0 + 1);		/* END */
+	assert_true(world_broadcast(w, 1, T0 + 1) >= 0);	/* END */
 	assert_int_equal(test_entry(&w->lb[2], SVC_WLC, sport)->state,
 	    CONN_CLOSING);
 	/* the new connection's SYN reaches its owner; no NEW delivered */
@@ -580,12 +463,12 @@ test_closing_entry_to_owner(void **state)
 	srv = act.server;
 	assert_int_equal(test_send(&w->lb[1], SVC_WLC, sport, PKT_TH_ACK, 0,
 	    T0 + 3, &act), LB_HANDOFF);
-	assert_int_equal(act.member, TEST_SLOT0 + 0);
+	assert_int_equal(act.member, WORLD_SLOT0 + 0);
 	assert_int_equal(w->lb[1].stats.closing_to_owner, 1);
 	assert_int_equal(w->lb[1].stats.forward_cache, 1);
 	assert_int_equal(test_send(&w->lb[2], SVC_WLC, sport, PKT_TH_ACK, 0,
 	    T0 + 3, &act), LB_HANDOFF);
-	assert_int_equal(act.member, TEST_SLOT0 + 0);
+	assert_int_equal(act.member, WORLD_SLOT0 + 0);
 	assert_int_equal(w->lb[2].stats.closing_to_owner, 1);
 	assert_int_equal(w->lb[2].stats.forward_backup, 0);
 	/* the owner forwards them by its new entry */
@@ -599,7 +482,7 @@ test_closing_entry_to_owner(void **state)
 	assert_int_equal(act.path, LB_PATH_CACHE);
 	assert_int_equal(w->lb[1].stats.closing_to_owner, 1);
 	/* the NEW arrives: the holders forward to the new server */
-	assert_int_equal(test_broadcast(w, 0, T0 + 4), 1);
+	assert_int_equal(world_broadcast(w, 0, T0 + 4), 1);
 	assert_int_equal(test_send(&w->lb[1], SVC_WLC, sport, PKT_TH_ACK, 0,
 	    T0 + 5, &act), LB_FORWARD);
 	assert_int_equal(act.path, LB_PATH_CACHE);
@@ -610,7 +493,7 @@ test_closing_entry_to_owner(void **state)
 	assert_int_equal(act.server, srv);
 	assert_int_equal(w->lb[1].stats.closing_to_owner, 1);
 	assert_int_equal(w->lb[2].stats.closing_to_owner, 1);
-	test_world_free(w);
+	world_free(w);
 }
 
 /*
@@ -625,7 +508,7 @@ test_closing_entry_to_owner(void **state)
 static void
 test_late_end(void **state)
 {
-	struct test_world	*w = test_world_new(3, 1024, 1024);
+	struct world	*w = test_world_new(3, 1024, 1024);
 	struct lb_action	 act;
 	struct pkt_info		 syn, ack;
 	uint16_t		 sport = test_find(w, SVC_WLC, 0, 2);
@@ -637,7 +520,8 @@ test_late_end(void **state)
 	assert_int_equal(lb_syn_on_live(&w->lb[0], &syn), 0);
 	assert_int_equal(test_send(&w->lb[0], SVC_WLC, sport, PKT_TH_SYN, 0,
 	    T0, &act), LB_FORWARD);
-	test_broadcast(w, 0, T0);		/* NEW: lb1 caches it */
+	/* NEW: lb1 caches it */
+	assert_true(world_broadcast(w, 0, T0) >= 0);
 	assert_int_equal(test_send(&w->lb[0], SVC_WLC, sport, PKT_TH_ACK, 0,
 	    T0 + 1, &act), LB_FORWARD);
 	assert_int_equal(test_entry(&w->lb[0], SVC_WLC, sport)->state,
@@ -658,7 +542,8 @@ test_late_end(void **state)
 	assert_int_equal(w->lb[0].stats.syn_sync, 1);
 	assert_int_equal(lb_syn_on_live(&w->lb[0], &ack), 0);
 	assert_int_equal(lb_syn_on_live(&w->lb[1], &syn), 0); /* not owner */
-	test_broadcast(w, 1, T0 + 2);		/* what the read finds: END */
+	/* what the read finds: END */
+	assert_true(world_broadcast(w, 1, T0 + 2) >= 0);
 	assert_int_equal(lb_syn_after_close(&w->lb[1], &syn), 0); /* sent */
 	assert_int_equal(lb_syn_on_live(&w->lb[0], &syn), 0);
 	assert_int_equal(test_send(&w->lb[0], SVC_WLC, sport, PKT_TH_SYN, 1,
@@ -668,12 +553,12 @@ test_late_end(void **state)
 	assert_int_equal(test_entry(&w->lb[0], SVC_WLC, sport)->state,
 	    CONN_SYN);
 	/* its NEW replaces lb1's closing entry: lb1 forwards again */
-	assert_int_equal(test_broadcast(w, 0, T0 + 3), 1);
+	assert_int_equal(world_broadcast(w, 0, T0 + 3), 1);
 	assert_int_equal(test_send(&w->lb[1], SVC_WLC, sport, PKT_TH_ACK, 0,
 	    T0 + 3, &act), LB_FORWARD);
 	assert_int_equal(act.path, LB_PATH_CACHE);
 	assert_int_equal(w->lb[1].stats.closing_to_owner, 0);
-	test_world_free(w);
+	world_free(w);
 }
 
 /* The state of lb's cache entry for the tuple from sport. */
@@ -698,7 +583,7 @@ test_cache_state(struct lb *lb, unsigned int svc, uint16_t sport)
 static void
 test_syn_reopen(void **state)
 {
-	struct test_world	*w = test_world_new(3, 1024, 1024);
+	struct world	*w = test_world_new(3, 1024, 1024);
 	struct lb_action	 act;
 	struct pkt_info		 syn, rst;
 	struct conn_entry	*e;
@@ -710,12 +595,12 @@ test_syn_reopen(void **state)
 	rst = test_pkt(SVC_WLC, 80, sport, PKT_TH_RST);
 	assert_int_equal(lb_decide(&w->lb[0], &syn, 1, T0, &act), LB_FORWARD);
 	server = act.server;
-	assert_int_equal(test_deliver(w, 0, T0, 1), 1);
+	assert_int_equal(world_deliver(w, 0, T0, WORLD_AS_REPL), 1);
 	assert_int_equal(test_cache_state(&w->lb[1], SVC_WLC, sport), CONN_SYN);
 	/* the client's reset at lb1: closing everywhere */
 	assert_int_equal(lb_decide(&w->lb[1], &rst, 0, T0 + 1, &act),
 	    LB_FORWARD);
-	assert_int_equal(test_deliver(w, 1, T0 + 1, 1), 1);
+	assert_int_equal(world_deliver(w, 1, T0 + 1, WORLD_AS_REPL), 1);
 	assert_int_equal(test_entry(&w->lb[0], SVC_WLC, sport)->state,
 	    CONN_CLOSING);
 	assert_int_equal(test_entry(&w->lb[2], SVC_WLC, sport)->state,
@@ -738,7 +623,7 @@ test_syn_reopen(void **state)
 	assert_int_equal(test_cache_state(&w->lb[1], SVC_WLC, sport),
 	    CONN_CLOSING);
 	/* with it they are live again, and lb1 forwards from its cache */
-	assert_int_equal(test_deliver(w, 0, T0 + 2, 1), 1);
+	assert_int_equal(world_deliver(w, 0, T0 + 2, WORLD_AS_REPL), 1);
 	assert_int_equal(test_cache_state(&w->lb[1], SVC_WLC, sport), CONN_SYN);
 	assert_int_equal(test_entry(&w->lb[2], SVC_WLC, sport)->state,
 	    CONN_SYN);
@@ -756,20 +641,20 @@ test_syn_reopen(void **state)
 	/* closed again; a SYN with another number is a new connection */
 	assert_int_equal(lb_decide(&w->lb[1], &rst, 0, T0 + 4, &act),
 	    LB_FORWARD);
-	assert_int_equal(test_deliver(w, 1, T0 + 4, 1), 1);
+	assert_int_equal(world_deliver(w, 1, T0 + 4, WORLD_AS_REPL), 1);
 	syn.seq += 0x10001;
 	assert_int_equal(lb_decide(&w->lb[0], &syn, 1, T0 + 5, &act),
 	    LB_FORWARD);
 	assert_int_equal(w->lb[0].stats.port_reuse, 1);
 	assert_int_equal(w->lb[0].stats.syn_reopen, 1);
 	assert_int_equal(w->lb[0].stats.new_conn, 2);
-	test_world_free(w);
+	world_free(w);
 }
 
 static void
 test_owner_without_entry_orphan(void **state)
 {
-	struct test_world	*w = test_world_new(2, 1024, 1024);
+	struct world	*w = test_world_new(2, 1024, 1024);
 	struct lb_action	 act;
 	uint16_t		 sport = test_find(w, SVC_WLC, 0, 1);
 
@@ -782,14 +667,14 @@ test_owner_without_entry_orphan(void **state)
 	/* the backup without entry hands to the owner instead */
 	assert_int_equal(test_send(&w->lb[1], SVC_WLC, sport, PKT_TH_ACK, 0,
 	    T0, &act), LB_HANDOFF);
-	assert_int_equal(act.member, TEST_SLOT0 + 0);
-	test_world_free(w);
+	assert_int_equal(act.member, WORLD_SLOT0 + 0);
+	world_free(w);
 }
 
 static void
 test_owner_without_entry_hash_fallback(void **state)
 {
-	struct test_world	*w = test_world_new(2, 1024, 1024);
+	struct world	*w = test_world_new(2, 1024, 1024);
 	struct lb		*lb = &w->lb[0];
 	struct lb_action	 act;
 	struct lb_record	 r;
@@ -808,7 +693,7 @@ test_owner_without_entry_hash_fallback(void **state)
 	assert_non_null(e);
 	assert_int_equal(e->state, CONN_ESTABLISHED);
 	assert_int_equal(e->role, CONN_ROLE_OWNER);
-	assert_int_equal(e->backup, TEST_SLOT0 + 1);
+	assert_int_equal(e->backup, WORLD_SLOT0 + 1);
 	assert_int_equal(test_active(lb, SVC_HASH, act.server), 1);
 	assert_true(lb_queue_pop(lb, &r));
 	assert_int_equal(r.type, LB_REC_NEW);
@@ -836,7 +721,7 @@ test_owner_without_entry_hash_fallback(void **state)
 	    0);
 	assert_int_equal(test_entry(&w->lb[1], SVC_HASH, sport)->state,
 	    CONN_ESTABLISHED);
-	test_world_free(w);
+	world_free(w);
 }
 
 /*
@@ -848,7 +733,7 @@ test_owner_without_entry_hash_fallback(void **state)
 static void
 test_ltoc_full(void **state)
 {
-	struct test_world	*w = test_world_new(1, 32, 0);
+	struct world	*w = test_world_new(1, 32, 0);
 	struct lb		*lb = &w->lb[0];
 	struct lb_action	 act;
 	struct conn_entry	*e;
@@ -907,7 +792,7 @@ test_ltoc_full(void **state)
 
 	/* Two SYN timeouts after the last fallback: orphans again. */
 	assert_int_equal(test_send(lb, SVC_WLC, 2033, PKT_TH_ACK, 0,
-	    T0 + 2000ULL * SYN_S, &act), LB_DROP);
+	    T0 + 2000ULL * WORLD_SYN_S, &act), LB_DROP);
 	assert_int_equal(act.drop, LB_DROP_ORPHAN);
 	for (sport = 2000; sport < 2030; sport++) {
 		assert_int_equal(test_send(lb, SVC_WLC, sport, PKT_TH_ACK, 0,
@@ -916,7 +801,7 @@ test_ltoc_full(void **state)
 		assert_int_equal(test_entry(lb, SVC_WLC, sport)->state,
 		    CONN_ESTABLISHED);
 	}
-	test_world_free(w);
+	world_free(w);
 }
 
 /* An ICMP frag-needed about the connection of sport, as the parser makes. */
@@ -940,7 +825,7 @@ test_icmp(struct lb *lb, unsigned int svc, uint16_t sport, int by_handoff,
 static void
 test_icmp_ptb(void **state)
 {
-	struct test_world	*w = test_world_new(3, 1024, 1024);
+	struct world	*w = test_world_new(3, 1024, 1024);
 	struct lb_action	 act;
 	uint16_t		 sport = test_find(w, SVC_WLC, 2, 0);
 	unsigned int		 server;
@@ -949,7 +834,7 @@ test_icmp_ptb(void **state)
 	(void)state;
 	assert_int_equal(test_icmp(&w->lb[1], SVC_WLC, sport, 0, &act),
 	    LB_HANDOFF);
-	assert_int_equal(act.member, TEST_SLOT0 + 2);
+	assert_int_equal(act.member, WORLD_SLOT0 + 2);
 	assert_int_equal(test_icmp(&w->lb[1], SVC_WLC, sport, 1, &act),
 	    LB_DROP);
 	assert_int_equal(act.drop, LB_DROP_ICMP_ORPHAN);
@@ -962,7 +847,7 @@ test_icmp_ptb(void **state)
 	assert_int_equal(test_send(&w->lb[2], SVC_WLC, sport, PKT_TH_SYN, 0,
 	    T0, &act), LB_FORWARD);
 	server = act.server;
-	test_broadcast(w, 2, T0);
+	assert_true(world_broadcast(w, 2, T0) >= 0);
 	for (i = 0; i < 3; i++) {
 		assert_int_equal(test_icmp(&w->lb[i], SVC_WLC, sport, 0, &act),
 		    LB_FORWARD);
@@ -981,14 +866,14 @@ test_icmp_ptb(void **state)
 	    LB_FORWARD);
 	assert_int_equal(act.path, LB_PATH_HASH);
 	assert_null(test_entry(&w->lb[2], SVC_HASH, sport));
-	test_world_free(w);
+	world_free(w);
 }
 
 /* Parse failures count under their reason as well as bad_packet. */
 static void
 test_refuse_reasons(void **state)
 {
-	struct test_world	*w = test_world_new(1, 1024, 1024);
+	struct world	*w = test_world_new(1, 1024, 1024);
 	struct lb		*lb = &w->lb[0];
 	struct lb_action	 act;
 	size_t			 i;
@@ -1012,7 +897,7 @@ test_refuse_reasons(void **state)
 	assert_int_equal(lb->stats.parse_tiny_fragment, 1);
 	assert_int_equal(lb->stats.not_tcp, 1);
 	assert_int_equal(lb->stats.bad_packet, 2 + PKT_REASON_MAX - 3);
-	test_world_free(w);
+	world_free(w);
 }
 
 /*
@@ -1024,7 +909,7 @@ test_refuse_reasons(void **state)
 static void
 test_cache_ack_refreshes_holders(void **state)
 {
-	struct test_world	*w = test_world_new(3, 1024, 1024);
+	struct world	*w = test_world_new(3, 1024, 1024);
 	struct lb_action	 act;
 	struct lb_record	 r;
 	uint16_t		 sport = test_find(w, SVC_WLC, 2, 0);
@@ -1033,7 +918,7 @@ test_cache_ack_refreshes_holders(void **state)
 	(void)state;
 	assert_int_equal(test_send(&w->lb[2], SVC_WLC, sport, PKT_TH_SYN, 0,
 	    T0, &act), LB_FORWARD);
-	test_broadcast(w, 2, T0);
+	assert_true(world_broadcast(w, 2, T0) >= 0);
 	assert_int_equal(test_entry(&w->lb[0], SVC_WLC, sport)->state,
 	    CONN_SYN);
 	assert_int_equal(test_send(&w->lb[1], SVC_WLC, sport, PKT_TH_ACK, 0,
@@ -1049,8 +934,8 @@ test_cache_ack_refreshes_holders(void **state)
 	assert_true(lb_queue_pop(&w->lb[1], &r));
 	assert_int_equal(r.type, LB_REC_REFRESH);
 	assert_memory_equal(&r.key, &k, sizeof(k));
-	assert_int_equal(r.owner, TEST_SLOT0 + 2);
-	assert_int_equal(r.backup, TEST_SLOT0 + 0);
+	assert_int_equal(r.owner, WORLD_SLOT0 + 2);
+	assert_int_equal(r.backup, WORLD_SLOT0 + 0);
 	assert_int_equal(w->lb[1].stats.refresh_queued, 1);
 	assert_int_equal(w->lb[1].stats.est_refresh_skipped, 0);
 	assert_int_equal(lb_refresh(&w->lb[2], &r.key, T0 + 1002), 0);
@@ -1065,7 +950,7 @@ test_cache_ack_refreshes_holders(void **state)
 	lb_tick(&w->lb[1], T0 + 10000, 100);
 	assert_int_equal(lb_queue_len(&w->lb[1]), 0);
 	assert_int_equal(w->lb[1].stats.est_deferred, 1);
-	test_world_free(w);
+	world_free(w);
 }
 
 /*
@@ -1076,7 +961,7 @@ test_cache_ack_refreshes_holders(void **state)
 static void
 test_ltoc_ack_refreshes_backup(void **state)
 {
-	struct test_world	*w = test_world_new(3, 1024, 1024);
+	struct world	*w = test_world_new(3, 1024, 1024);
 	struct lb		*lb = &w->lb[2];
 	struct lb_action	 act;
 	struct lb_record	 r;
@@ -1086,7 +971,7 @@ test_ltoc_ack_refreshes_backup(void **state)
 	(void)state;
 	assert_int_equal(test_send(lb, SVC_WLC, sport, PKT_TH_SYN, 0, T0,
 	    &act), LB_FORWARD);
-	assert_int_equal(test_broadcast(w, 2, T0), 1);
+	assert_int_equal(world_broadcast(w, 2, T0), 1);
 	assert_int_equal(test_send(lb, SVC_WLC, sport, PKT_TH_ACK, 0, T0 + 1,
 	    &act), LB_FORWARD);
 	assert_int_equal(act.path, LB_PATH_OWNER);
@@ -1104,8 +989,8 @@ test_ltoc_ack_refreshes_backup(void **state)
 	assert_int_equal(lb->stats.est_refresh_skipped, 0);
 	assert_int_equal(lb->stats.est_refresh_now, 0);
 	assert_memory_equal(&r.key, &k, sizeof(k));
-	assert_int_equal(r.owner, TEST_SLOT0 + 2);
-	assert_int_equal(r.backup, TEST_SLOT0 + 0);
+	assert_int_equal(r.owner, WORLD_SLOT0 + 2);
+	assert_int_equal(r.backup, WORLD_SLOT0 + 0);
 	assert_int_equal(test_entry(&w->lb[0], SVC_WLC, sport)->state,
 	    CONN_SYN);
 	assert_int_equal(lb_refresh(&w->lb[0], &r.key, T0 + 1002), 0);
@@ -1114,7 +999,7 @@ test_ltoc_ack_refreshes_backup(void **state)
 	    CONN_ESTABLISHED);
 	assert_int_equal(cache_peek(&w->lb[1].cache, &k)->state,
 	    CONN_ESTABLISHED);
-	test_world_free(w);
+	world_free(w);
 }
 
 /*
@@ -1125,7 +1010,7 @@ test_ltoc_ack_refreshes_backup(void **state)
 static void
 test_est_closed_before_delay(void **state)
 {
-	struct test_world	*w = test_world_new(3, 1024, 1024);
+	struct world	*w = test_world_new(3, 1024, 1024);
 	struct lb_action	 act;
 	struct lb_record	 r;
 	uint16_t		 sport = test_find(w, SVC_WLC, 2, 0);
@@ -1136,8 +1021,8 @@ test_est_closed_before_delay(void **state)
 	/* sport through its owner, 2; other through a cache, 1 */
 	test_send(&w->lb[2], SVC_WLC, sport, PKT_TH_SYN, 0, T0, &act);
 	test_send(&w->lb[0], SVC_WLC, other, PKT_TH_SYN, 0, T0, &act);
-	test_broadcast(w, 2, T0);
-	test_broadcast(w, 0, T0);
+	assert_true(world_broadcast(w, 2, T0) >= 0);
+	assert_true(world_broadcast(w, 0, T0) >= 0);
 	test_send(&w->lb[2], SVC_WLC, sport, PKT_TH_ACK, 0, T0 + 1, &act);
 	test_send(&w->lb[1], SVC_WLC, other, PKT_TH_ACK, 0, T0 + 1, &act);
 	assert_int_equal(act.path, LB_PATH_CACHE);
@@ -1156,7 +1041,7 @@ test_est_closed_before_delay(void **state)
 		assert_int_equal(w->lb[i].stats.refresh_queued, 0);
 		assert_int_equal(w->lb[i].stats.end_queued, 1);
 	}
-	test_world_free(w);
+	world_free(w);
 }
 
 /*
@@ -1167,7 +1052,7 @@ test_est_closed_before_delay(void **state)
 static void
 test_est_entry_moved(void **state)
 {
-	struct test_world	*w = test_world_new(3, 1024, 1024);
+	struct world	*w = test_world_new(3, 1024, 1024);
 	struct lb		*lb = &w->lb[0];
 	struct lb_action	 act;
 	struct lb_record	 r;
@@ -1180,8 +1065,8 @@ test_est_entry_moved(void **state)
 	(void)state;
 	test_send(lb, SVC_WLC, sport, PKT_TH_SYN, 0, T0, &act);
 	test_send(&w->lb[2], SVC_WLC, other, PKT_TH_SYN, 0, T0, &act);
-	test_broadcast(w, 0, T0);
-	test_broadcast(w, 2, T0);
+	assert_true(world_broadcast(w, 0, T0) >= 0);
+	assert_true(world_broadcast(w, 2, T0) >= 0);
 	test_send(lb, SVC_WLC, sport, PKT_TH_ACK, 0, T0 + 1, &act);
 	assert_int_equal(act.path, LB_PATH_OWNER);
 	test_send(lb, SVC_WLC, other, PKT_TH_ACK, 0, T0 + 1, &act);
@@ -1194,7 +1079,7 @@ test_est_entry_moved(void **state)
 	assert_int_equal(cache_peek(&lb->cache, &k)->state, CONN_ESTABLISHED);
 	/* other: a TRANSFER makes self its owner, established */
 	assert_int_equal(lb_learn_conn(lb, &ko, SVC_WLC, act.server,
-	    TEST_SLOT0, TEST_SLOT0 + 1, CONN_ESTABLISHED, 0, T0 + 2), 0);
+	    WORLD_SLOT0, WORLD_SLOT0 + 1, CONN_ESTABLISHED, 0, T0 + 2), 0);
 	assert_null(cache_peek(&lb->cache, &ko));
 	assert_non_null(ltoc_lookup(&lb->ltoc, &ko));
 	lb_tick(lb, T0 + 1 + LB_EST_DELAY_MS, 100);
@@ -1206,7 +1091,7 @@ test_est_entry_moved(void **state)
 	}
 	assert_int_equal(n, 2);
 	assert_int_equal(lb->stats.est_refresh_skipped, 0);
-	test_world_free(w);
+	world_free(w);
 }
 
 /*
@@ -1216,7 +1101,7 @@ test_est_entry_moved(void **state)
 static void
 test_est_delay_capped(void **state)
 {
-	struct test_world	*w = test_world_new(1, 1024, 0);
+	struct world	*w = test_world_new(1, 1024, 0);
 	struct lb		*lb = &w->lb[0];
 	struct lb_action	 act;
 	struct lb_record	 r;
@@ -1225,8 +1110,8 @@ test_est_delay_capped(void **state)
 	char			*cause = NULL;
 
 	(void)state;
-	w->conf.tables.syn_timeout_s = 2;	/* delay 500 ms */
-	assert_int_equal(lb_reload(lb, &w->conf, T0, NULL, &cause), 0);
+	w->conf->tables.syn_timeout_s = 2;	/* delay 500 ms */
+	assert_int_equal(lb_reload(lb, w->conf, T0, NULL, &cause), 0);
 	test_send(lb, SVC_WLC, 7000, PKT_TH_SYN, 0, T0, &act);
 	test_send(lb, SVC_WLC, 7001, PKT_TH_SYN, 0, T0, &act);
 	while (lb_queue_pop(lb, &r))
@@ -1245,14 +1130,14 @@ test_est_delay_capped(void **state)
 	assert_true(lb_queue_pop(lb, &r));
 	assert_memory_equal(&r.key, &k1, sizeof(k1));
 	assert_int_equal(lb->stats.refresh_queued, 2);
-	test_world_free(w);
+	world_free(w);
 }
 
 /* A full ring: the next establishment's REFRESH is queued at once. */
 static void
 test_est_ring_full(void **state)
 {
-	struct test_world	*w = test_world_new(1, 1U << 14, 0);
+	struct world	*w = test_world_new(1, 1U << 14, 0);
 	struct lb		*lb = &w->lb[0];
 	struct lb_action	 act;
 	struct lb_record	 r;
@@ -1286,7 +1171,7 @@ test_est_ring_full(void **state)
 	test_send(lb, SVC_WLC, 1000, PKT_TH_ACK, 0, T0 + 2001, &act);
 	assert_int_equal(lb->stats.est_deferred, LB_EST_RING + 1);
 	assert_int_equal(lb->stats.est_refresh_now, 1);
-	test_world_free(w);
+	world_free(w);
 }
 
 /*
@@ -1296,7 +1181,7 @@ test_est_ring_full(void **state)
 static void
 test_est_queue_full(void **state)
 {
-	struct test_world	*w = test_world_new(1, 1U << 14, 0);
+	struct world	*w = test_world_new(1, 1U << 14, 0);
 	struct lb		*lb = &w->lb[0];
 	struct lb_action	 act;
 	struct lb_record	 r;
@@ -1322,13 +1207,13 @@ test_est_queue_full(void **state)
 	assert_int_equal(r.type, LB_REC_REFRESH);
 	assert_memory_equal(&r.key, &k, sizeof(k));
 	assert_int_equal(lb_queue_len(lb), 0);
-	test_world_free(w);
+	world_free(w);
 }
 
 static void
 test_no_service(void **state)
 {
-	struct test_world	*w = test_world_new(1, 1024, 1024);
+	struct world	*w = test_world_new(1, 1024, 1024);
 	struct lb_action	 act;
 	struct pkt_info		 pi = test_pkt(SVC_WLC, 81, 1234, PKT_TH_SYN);
 
@@ -1342,13 +1227,13 @@ test_no_service(void **state)
 	assert_int_equal(w->lb[0].stats.no_service, 3);
 	assert_int_equal(w->lb[0].stats.rx, 3);
 	assert_int_equal(ltoc_count(&w->lb[0].ltoc), 0);
-	test_world_free(w);
+	world_free(w);
 }
 
 static void
 test_no_healthy_server(void **state)
 {
-	struct test_world	*w = test_world_new(1, 1024, 1024);
+	struct world	*w = test_world_new(1, 1024, 1024);
 	struct lb		*lb = &w->lb[0];
 	struct lb_action	 act;
 	unsigned int		 s, i;
@@ -1368,13 +1253,13 @@ test_no_healthy_server(void **state)
 	assert_int_equal(lb->stats.no_server, 2);
 	assert_int_equal(ltoc_count(&lb->ltoc), 0);
 	assert_int_equal(lb_queue_len(lb), 0);
-	test_world_free(w);
+	world_free(w);
 }
 
 static void
 test_port_reuse_after_close(void **state)
 {
-	struct test_world	*w = test_world_new(1, 1024, 1024);
+	struct world	*w = test_world_new(1, 1024, 1024);
 	struct lb		*lb = &w->lb[0];
 	struct lb_action	 act;
 	struct lb_record	 r;
@@ -1404,13 +1289,13 @@ test_port_reuse_after_close(void **state)
 		total += test_active(lb, SVC_WLC, i);
 	assert_int_equal(total, 1);
 	assert_int_equal(test_active(lb, SVC_WLC, act.server), 1);
-	test_world_free(w);
+	world_free(w);
 }
 
 static void
 test_expiry_releases_server(void **state)
 {
-	struct test_world	*w = test_world_new(1, 1024, 1024);
+	struct world	*w = test_world_new(1, 1024, 1024);
 	struct lb		*lb = &w->lb[0];
 	struct lb_action	 a1, a2;
 
@@ -1420,23 +1305,23 @@ test_expiry_releases_server(void **state)
 	test_send(lb, SVC_WLC, 5001, PKT_TH_ACK, 0, T0, &a2);
 	assert_int_equal(test_active(lb, SVC_WLC, a1.server), 1);
 	assert_int_equal(test_active(lb, SVC_WLC, a2.server), 1);
-	assert_int_equal(lb_tick(lb, T0 + (SYN_S - 1) * 1000ULL, 100), 0);
-	assert_int_equal(lb_tick(lb, T0 + (SYN_S + 1) * 1000ULL, 100), 1);
+	assert_int_equal(lb_tick(lb, T0 + (WORLD_SYN_S - 1) * 1000ULL, 100), 0);
+	assert_int_equal(lb_tick(lb, T0 + (WORLD_SYN_S + 1) * 1000ULL, 100), 1);
 	assert_null(test_entry(lb, SVC_WLC, 5000));
 	assert_int_equal(test_active(lb, SVC_WLC, a1.server), 0);
 	assert_int_equal(test_active(lb, SVC_WLC, a2.server), 1);
-	assert_int_equal(lb_tick(lb, T0 + (TCP_S + 1) * 1000ULL, 100), 1);
+	assert_int_equal(lb_tick(lb, T0 + (WORLD_TCP_S + 1) * 1000ULL, 100), 1);
 	assert_int_equal(test_active(lb, SVC_WLC, a2.server), 0);
 	assert_int_equal(lb->stats.ltoc_expired, 2);
 	assert_int_equal(ltoc_count(&lb->ltoc), 0);
-	test_world_free(w);
+	world_free(w);
 }
 
 /* Extras: one member owns all; no membership; roles; queue; names. */
 static void
 test_single_member_owns_all(void **state)
 {
-	struct test_world	*w = test_world_new(1, 1024, 1024);
+	struct world	*w = test_world_new(1, 1024, 1024);
 	struct lb_action	 act;
 	struct lb_record	 r;
 	uint16_t		 sport;
@@ -1446,16 +1331,16 @@ test_single_member_owns_all(void **state)
 		assert_int_equal(test_send(&w->lb[0], SVC_WLC, sport,
 		    PKT_TH_SYN, 0, T0, &act), LB_FORWARD);
 	assert_true(lb_queue_pop(&w->lb[0], &r));
-	assert_int_equal(r.owner, TEST_SLOT0);
+	assert_int_equal(r.owner, WORLD_SLOT0);
 	assert_int_equal(r.backup, CONN_SLOT_NONE);
 	assert_int_equal(w->lb[0].stats.handoff_out, 0);
-	test_world_free(w);
+	world_free(w);
 }
 
 static void
 test_no_members(void **state)
 {
-	struct test_world	*w = test_world_new(2, 1024, 1024);
+	struct world	*w = test_world_new(2, 1024, 1024);
 	struct lb_action	 act;
 
 	(void)state;
@@ -1472,7 +1357,7 @@ test_no_members(void **state)
 	assert_int_equal(test_send(&w->lb[0], SVC_WLC, 1, PKT_TH_ACK, 0, T0,
 	    &act), LB_DROP);
 	assert_int_equal(w->lb[0].stats.no_members, 3);
-	test_world_free(w);
+	world_free(w);
 }
 
 /*
@@ -1481,13 +1366,13 @@ test_no_members(void **state)
  * backup.
  */
 static struct lb *
-test_joiner(struct test_world *w)
+test_joiner(struct world *w)
 {
 	struct lb	*lb = &w->lb[2];
 
 	assert_int_equal(lb_set_members(lb, w->ids, w->slots, 2,
 	    LB_SELF_NONE), 0);
-	lb_set_self_slot(lb, TEST_SLOT0 + 2);
+	lb_set_self_slot(lb, WORLD_SLOT0 + 2);
 	assert_int_equal(lb_set_members(&w->lb[0], w->ids, w->slots, 2, 0),
 	    0);
 	assert_int_equal(lb_set_members(&w->lb[1], w->ids, w->slots, 2, 1),
@@ -1498,23 +1383,23 @@ test_joiner(struct test_world *w)
 static void
 test_not_member_syn_handoff(void **state)
 {
-	struct test_world	*w = test_world_new(3, 1024, 1024);
+	struct world	*w = test_world_new(3, 1024, 1024);
 	struct lb		*lb = test_joiner(w);
 	struct lb_action	 act;
 	uint16_t		 sport = test_find_lb(lb, SVC_WLC, 1, 0);
 
 	(void)state;
-	assert_int_equal(lb->self_slot, TEST_SLOT0 + 2);
+	assert_int_equal(lb->self_slot, WORLD_SLOT0 + 2);
 	assert_int_equal(test_send(lb, SVC_WLC, sport, PKT_TH_SYN, 0, T0,
 	    &act), LB_HANDOFF);
-	assert_int_equal(act.member, TEST_SLOT0 + 1);
+	assert_int_equal(act.member, WORLD_SLOT0 + 1);
 	assert_int_equal(test_send(lb, SVC_WLC, sport, PKT_TH_SYN, 1, T0,
 	    &act), LB_DROP);
 	assert_int_equal(act.drop, LB_DROP_MISROUTED);
 	/* cache miss: to the owner; a hash service creates nothing either */
 	assert_int_equal(test_send(lb, SVC_WLC, sport, PKT_TH_ACK, 0, T0,
 	    &act), LB_HANDOFF);
-	assert_int_equal(act.member, TEST_SLOT0 + 1);
+	assert_int_equal(act.member, WORLD_SLOT0 + 1);
 	assert_int_equal(test_send(lb, SVC_HASH, sport, PKT_TH_ACK, 0, T0,
 	    &act), LB_HANDOFF);
 	assert_int_equal(test_send(lb, SVC_HASH, sport, PKT_TH_ACK, 1, T0,
@@ -1524,13 +1409,13 @@ test_not_member_syn_handoff(void **state)
 	assert_int_equal(lb_queue_len(lb), 0);
 	assert_int_equal(lb->stats.no_members, 0);
 	assert_int_equal(lb->stats.handoff_out, 3);
-	test_world_free(w);
+	world_free(w);
 }
 
 static void
 test_not_member_cache_hit(void **state)
 {
-	struct test_world	*w = test_world_new(3, 1024, 1024);
+	struct world	*w = test_world_new(3, 1024, 1024);
 	struct lb		*lb = test_joiner(w);
 	struct lb_action	 a1, a2;
 	struct lb_record	 r;
@@ -1546,13 +1431,13 @@ test_not_member_cache_hit(void **state)
 	assert_int_equal(a2.path, LB_PATH_CACHE);
 	assert_int_equal(a2.server, a1.server);
 	assert_int_equal(ltoc_count(&lb->ltoc), 0);
-	test_world_free(w);
+	world_free(w);
 }
 
 static void
 test_not_member_ltoc_hit_leaving(void **state)
 {
-	struct test_world	*w = test_world_new(3, 1024, 1024);
+	struct world	*w = test_world_new(3, 1024, 1024);
 	struct lb		*lb = &w->lb[0];
 	struct lb_action	 a1, a2;
 	struct lb_record	 r;
@@ -1567,7 +1452,7 @@ test_not_member_ltoc_hit_leaving(void **state)
 	/* member 0 leaves: the active members are 1 and 2 */
 	assert_int_equal(lb_set_members(lb, w->ids + 1, w->slots + 1, 2,
 	    LB_SELF_NONE), 0);
-	assert_int_equal(lb->self_slot, TEST_SLOT0);
+	assert_int_equal(lb->self_slot, WORLD_SLOT0);
 	assert_int_equal(test_send(lb, SVC_WLC, sport, PKT_TH_ACK, 0, T0 + 20,
 	    &a2), LB_FORWARD);
 	assert_int_equal(a2.path, LB_PATH_OWNER);
@@ -1582,9 +1467,9 @@ test_not_member_ltoc_hit_leaving(void **state)
 	/* unknown connection: to its owner in the new membership */
 	assert_int_equal(test_send(lb, SVC_WLC, other, PKT_TH_ACK, 0, T0 + 40,
 	    &a2), LB_HANDOFF);
-	assert_int_not_equal(a2.member, TEST_SLOT0);
+	assert_int_not_equal(a2.member, WORLD_SLOT0);
 	assert_int_equal(ltoc_count(&lb->ltoc), 1);
-	test_world_free(w);
+	world_free(w);
 }
 
 static struct flow_key
@@ -1598,7 +1483,7 @@ test_key(unsigned int svc, uint16_t sport)
 static void
 test_learn_conn_roles(void **state)
 {
-	struct test_world	*w = test_world_new(3, 1024, 1024);
+	struct world	*w = test_world_new(3, 1024, 1024);
 	struct lb		*lb = &w->lb[1];
 	struct flow_key		 k1 = test_key(SVC_WLC, 1001);
 	struct flow_key		 k2 = test_key(SVC_WLC, 1002);
@@ -1606,24 +1491,24 @@ test_learn_conn_roles(void **state)
 	struct conn_entry	*e;
 
 	(void)state;
-	assert_int_equal(lb_learn_conn(lb, &k1, SVC_WLC, 2, TEST_SLOT0 + 1,
-	    TEST_SLOT0 + 2, CONN_ESTABLISHED, 0, T0), 0);
+	assert_int_equal(lb_learn_conn(lb, &k1, SVC_WLC, 2, WORLD_SLOT0 + 1,
+	    WORLD_SLOT0 + 2, CONN_ESTABLISHED, 0, T0), 0);
 	assert_non_null(e = ltoc_lookup(&lb->ltoc, &k1));
 	assert_int_equal(e->role, CONN_ROLE_OWNER);
 	assert_int_equal(e->server, 2);
 	assert_int_equal(e->state, CONN_ESTABLISHED);
-	assert_int_equal(e->backup, TEST_SLOT0 + 2);
+	assert_int_equal(e->backup, WORLD_SLOT0 + 2);
 	assert_int_equal(test_active(lb, SVC_WLC, 2), 1);
-	assert_int_equal(lb_learn_conn(lb, &k2, SVC_WLC, 1, TEST_SLOT0,
-	    TEST_SLOT0 + 1, CONN_SYN, 0, T0), 0);
+	assert_int_equal(lb_learn_conn(lb, &k2, SVC_WLC, 1, WORLD_SLOT0,
+	    WORLD_SLOT0 + 1, CONN_SYN, 0, T0), 0);
 	assert_non_null(e = ltoc_lookup(&lb->ltoc, &k2));
 	assert_int_equal(e->role, CONN_ROLE_BACKUP);
 	assert_int_equal(test_active(lb, SVC_WLC, 1), 0);
-	assert_int_equal(lb_learn_conn(lb, &k3, SVC_WLC, 0, TEST_SLOT0,
-	    TEST_SLOT0 + 2, CONN_ESTABLISHED, 0, T0), 0);
+	assert_int_equal(lb_learn_conn(lb, &k3, SVC_WLC, 0, WORLD_SLOT0,
+	    WORLD_SLOT0 + 2, CONN_ESTABLISHED, 0, T0), 0);
 	assert_null(ltoc_lookup(&lb->ltoc, &k3));
 	assert_non_null(e = cache_peek(&lb->cache, &k3));
-	assert_int_equal(e->owner, TEST_SLOT0);
+	assert_int_equal(e->owner, WORLD_SLOT0);
 	assert_int_equal(e->state, CONN_ESTABLISHED);
 	assert_int_equal(lb->stats.learn_owner, 1);
 	assert_int_equal(lb->stats.learn_backup, 1);
@@ -1632,36 +1517,36 @@ test_learn_conn_roles(void **state)
 	lb_set_self_slot(&w->lb[2], CONN_SLOT_NONE);
 	w->lb[2].self = LB_SELF_NONE;
 	assert_int_equal(lb_learn_conn(&w->lb[2], &k1, SVC_WLC, 0,
-	    TEST_SLOT0, CONN_SLOT_NONE, CONN_SYN, 0, T0), 0);
+	    WORLD_SLOT0, CONN_SLOT_NONE, CONN_SYN, 0, T0), 0);
 	assert_int_equal(ltoc_count(&w->lb[2].ltoc), 0);
 	assert_int_equal(cache_count(&w->lb[2].cache), 1);
-	test_world_free(w);
+	world_free(w);
 }
 
 static void
 test_learn_conn_update_in_place(void **state)
 {
-	struct test_world	*w = test_world_new(3, 1024, 1024);
+	struct world	*w = test_world_new(3, 1024, 1024);
 	struct lb		*lb = &w->lb[1];
 	struct flow_key		 k = test_key(SVC_WLC, 2001);
 	struct conn_entry	*e;
 
 	(void)state;
-	assert_int_equal(lb_learn_conn(lb, &k, SVC_WLC, 2, TEST_SLOT0 + 1,
-	    TEST_SLOT0, CONN_CLOSING, 0, T0), 0);
+	assert_int_equal(lb_learn_conn(lb, &k, SVC_WLC, 2, WORLD_SLOT0 + 1,
+	    WORLD_SLOT0, CONN_CLOSING, 0, T0), 0);
 	/* owner -> backup: same entry, no longer counted */
-	assert_int_equal(lb_learn_conn(lb, &k, SVC_WLC, 2, TEST_SLOT0,
-	    TEST_SLOT0 + 1, CONN_ESTABLISHED, 0, T0), 0);
+	assert_int_equal(lb_learn_conn(lb, &k, SVC_WLC, 2, WORLD_SLOT0,
+	    WORLD_SLOT0 + 1, CONN_ESTABLISHED, 0, T0), 0);
 	assert_int_equal(ltoc_count(&lb->ltoc), 1);
 	e = ltoc_lookup(&lb->ltoc, &k);
 	assert_int_equal(e->role, CONN_ROLE_BACKUP);
-	assert_int_equal(e->owner, TEST_SLOT0);
+	assert_int_equal(e->owner, WORLD_SLOT0);
 	assert_int_equal(e->state, CONN_CLOSING);	/* never back */
 	assert_int_equal(test_active(lb, SVC_WLC, 2), 0);
 	assert_int_equal(lb->stats.learn_update, 1);
 	/* another server on the tuple: replaced, counted on the new one */
-	assert_int_equal(lb_learn_conn(lb, &k, SVC_WLC, 0, TEST_SLOT0 + 1,
-	    TEST_SLOT0 + 2, CONN_SYN, 0, T0), 0);
+	assert_int_equal(lb_learn_conn(lb, &k, SVC_WLC, 0, WORLD_SLOT0 + 1,
+	    WORLD_SLOT0 + 2, CONN_SYN, 0, T0), 0);
 	e = ltoc_lookup(&lb->ltoc, &k);
 	assert_int_equal(e->role, CONN_ROLE_OWNER);
 	assert_int_equal(e->server, 0);
@@ -1669,48 +1554,48 @@ test_learn_conn_update_in_place(void **state)
 	assert_int_equal(test_active(lb, SVC_WLC, 0), 1);
 	assert_int_equal(test_active(lb, SVC_WLC, 2), 0);
 	/* neither: to the cache, released */
-	assert_int_equal(lb_learn_conn(lb, &k, SVC_WLC, 0, TEST_SLOT0,
-	    TEST_SLOT0 + 2, CONN_ESTABLISHED, 0, T0), 0);
+	assert_int_equal(lb_learn_conn(lb, &k, SVC_WLC, 0, WORLD_SLOT0,
+	    WORLD_SLOT0 + 2, CONN_ESTABLISHED, 0, T0), 0);
 	assert_int_equal(ltoc_count(&lb->ltoc), 0);
 	assert_int_equal(test_active(lb, SVC_WLC, 0), 0);
 	assert_non_null(e = cache_peek(&lb->cache, &k));
 	assert_int_equal(e->state, CONN_ESTABLISHED);
 	assert_int_equal(lb->stats.to_cache, 1);
 	/* and back up to the LTOC: the cache copy goes */
-	assert_int_equal(lb_learn_conn(lb, &k, SVC_WLC, 0, TEST_SLOT0,
-	    TEST_SLOT0 + 1, CONN_ESTABLISHED, 0, T0), 0);
+	assert_int_equal(lb_learn_conn(lb, &k, SVC_WLC, 0, WORLD_SLOT0,
+	    WORLD_SLOT0 + 1, CONN_ESTABLISHED, 0, T0), 0);
 	assert_int_equal(cache_count(&lb->cache), 0);
 	assert_int_equal(ltoc_lookup(&lb->ltoc, &k)->role, CONN_ROLE_BACKUP);
-	test_world_free(w);
+	world_free(w);
 }
 
 static void
 test_learn_conn_bad(void **state)
 {
-	struct test_world	*w = test_world_new(2, 1024, 1024);
+	struct world	*w = test_world_new(2, 1024, 1024);
 	struct flow_key		 k = test_key(SVC_WLC, 3001);
 	struct flow_key		 bad = k;
 
 	(void)state;
 	assert_int_equal(lb_learn_conn(&w->lb[0], &k, TEST_NSVC, 0,
-	    TEST_SLOT0, TEST_SLOT0 + 1, CONN_SYN, 0, T0), -1);
+	    WORLD_SLOT0, WORLD_SLOT0 + 1, CONN_SYN, 0, T0), -1);
 	assert_int_equal(lb_learn_conn(&w->lb[0], &k, SVC_WLC, 3,
-	    TEST_SLOT0, TEST_SLOT0 + 1, CONN_SYN, 0, T0), -1);
+	    WORLD_SLOT0, WORLD_SLOT0 + 1, CONN_SYN, 0, T0), -1);
 	assert_int_equal(lb_learn_conn(&w->lb[0], &k, SVC_WLC, 0,
-	    TEST_SLOT0, TEST_SLOT0 + 1, CONN_NSTATES, 0, T0), -1);
+	    WORLD_SLOT0, WORLD_SLOT0 + 1, CONN_NSTATES, 0, T0), -1);
 	bad.len = 0;
 	assert_int_equal(lb_learn_conn(&w->lb[0], &bad, SVC_WLC, 0,
-	    TEST_SLOT0, TEST_SLOT0 + 1, CONN_SYN, 0, T0), -1);
+	    WORLD_SLOT0, WORLD_SLOT0 + 1, CONN_SYN, 0, T0), -1);
 	assert_int_equal(w->lb[0].stats.learn_bad, 4);
 	assert_int_equal(ltoc_count(&w->lb[0].ltoc), 0);
 	assert_int_equal(cache_count(&w->lb[0].cache), 0);
-	test_world_free(w);
+	world_free(w);
 }
 
 static void
 test_refresh_in(void **state)
 {
-	struct test_world	*w = test_world_new(3, 1024, 1024);
+	struct world	*w = test_world_new(3, 1024, 1024);
 	struct lb		*lb = &w->lb[0];
 	struct lb_action	 act;
 	uint16_t		 sport = test_find(w, SVC_WLC, 0, 1);
@@ -1724,8 +1609,8 @@ test_refresh_in(void **state)
 	e = ltoc_lookup(&lb->ltoc, &k);
 	assert_int_equal(e->state, CONN_ESTABLISHED);
 	assert_int_equal(e->last, (T0 + 5000) / 1000);
-	assert_int_equal(lb_learn_conn(lb, &c, SVC_WLC, 0, TEST_SLOT0 + 1,
-	    TEST_SLOT0 + 2, CONN_ESTABLISHED, 0, T0), 0);
+	assert_int_equal(lb_learn_conn(lb, &c, SVC_WLC, 0, WORLD_SLOT0 + 1,
+	    WORLD_SLOT0 + 2, CONN_ESTABLISHED, 0, T0), 0);
 	assert_int_equal(lb_refresh(lb, &c, T0 + 7000), 0);
 	assert_int_equal(cache_peek(&lb->cache, &c)->last, (T0 + 7000) / 1000);
 	assert_int_equal(lb_refresh(lb, &k, T0 + 8000), 0);
@@ -1733,14 +1618,14 @@ test_refresh_in(void **state)
 	assert_int_equal(lb_refresh(lb, &c, T0), -1);
 	assert_int_equal(lb->stats.refresh_in, 3);
 	assert_int_equal(lb->stats.refresh_unknown, 1);
-	test_world_free(w);
+	world_free(w);
 }
 
 /* Cache forwarding of a busy connection: one REFRESH per 10 s window. */
 static void
 test_refresh_once_per_window(void **state)
 {
-	struct test_world	*w = test_world_new(3, 1024, 1024);
+	struct world	*w = test_world_new(3, 1024, 1024);
 	struct lb		*lb = &w->lb[2];
 	struct lb_action	 act;
 	struct lb_record	 r;
@@ -1751,7 +1636,8 @@ test_refresh_once_per_window(void **state)
 	(void)state;
 	lb->refresh_s = LB_REFRESH_S;	/* tcp_timeout_s / 8 is longer */
 	test_send(&w->lb[0], SVC_WLC, sport, PKT_TH_SYN, 0, T0, &act);
-	test_broadcast(w, 0, T0);	/* T0, 1000 s, starts a window */
+	/* T0, 1000 s, starts a window */
+	assert_true(world_broadcast(w, 0, T0) >= 0);
 	/*
 	 * The handshake's ACK: one REFRESH (syn -> established), queued by
 	 * the first tick LB_EST_DELAY_MS later (at T0 + 2000 here).
@@ -1766,7 +1652,7 @@ test_refresh_once_per_window(void **state)
 		while (lb_queue_pop(lb, &r)) {
 			assert_int_equal(r.type, LB_REC_REFRESH);
 			assert_int_equal(r.server, act.server);
-			assert_int_equal(r.owner, TEST_SLOT0);
+			assert_int_equal(r.owner, WORLD_SLOT0);
 			assert_true(t == T0 + 2000 || t == T0 + 10000 ||
 			    t == T0 + 20000 || t == T0 + 30000);
 			n++;
@@ -1782,48 +1668,48 @@ test_refresh_once_per_window(void **state)
 	    &act);
 	assert_int_equal(lb->stats.refresh_queued, 5);
 	assert_int_equal(lb->stats.end_queued, 1);
-	test_world_free(w);
+	world_free(w);
 }
 
 static void
 test_service_server(void **state)
 {
-	struct test_world	*w = test_world_new(1, 1024, 1024);
+	struct world	*w = test_world_new(1, 1024, 1024);
 	struct ilb_addr		 a;
 
 	(void)state;
-	test_addr4(&a, 192, 0, 2, 22);
+	world_addr4(&a, 192, 0, 2, 22);
 	assert_int_equal(lb_service_server(&w->lb[0], SVC_HASH, &a), 1);
-	test_addr4(&a, 192, 0, 2, 99);
+	world_addr4(&a, 192, 0, 2, 99);
 	assert_int_equal(lb_service_server(&w->lb[0], SVC_HASH, &a), -1);
 	assert_int_equal(lb_service_server(&w->lb[0], TEST_NSVC, &a), -1);
-	test_world_free(w);
+	world_free(w);
 }
 
 static void
 test_role_accounting(void **state)
 {
-	struct test_world	*w = test_world_new(2, 1024, 1024);
+	struct world	*w = test_world_new(2, 1024, 1024);
 	struct lb_action	 act;
 	struct conn_entry	*e;
 	uint16_t		 sport = test_find(w, SVC_WLC, 0, 1);
 
 	(void)state;
 	test_send(&w->lb[0], SVC_WLC, sport, PKT_TH_SYN, 0, T0, &act);
-	test_broadcast(w, 0, T0);
+	assert_true(world_broadcast(w, 0, T0) >= 0);
 	e = test_entry(&w->lb[1], SVC_WLC, sport);
 	lb_entry_set_role(&w->lb[1], e, CONN_ROLE_OWNER);	/* takeover */
 	assert_int_equal(test_active(&w->lb[1], SVC_WLC, act.server), 1);
 	lb_entry_remove(&w->lb[1], e);
 	assert_int_equal(test_active(&w->lb[1], SVC_WLC, act.server), 0);
 	assert_int_equal(ltoc_count(&w->lb[1].ltoc), 0);
-	test_world_free(w);
+	world_free(w);
 }
 
 static void
 test_queue_full(void **state)
 {
-	struct test_world	*w = test_world_new(1, 1U << 14, 0);
+	struct world	*w = test_world_new(1, 1U << 14, 0);
 	struct lb		*lb = &w->lb[0];
 	struct lb_action	 act;
 	struct pkt_info		 pi;
@@ -1838,13 +1724,13 @@ test_queue_full(void **state)
 	assert_int_equal(lb_queue_len(lb), LB_QUEUE_LEN);
 	assert_int_equal(lb->stats.queue_full, 10);
 	assert_int_equal(lb->stats.new_queued, LB_QUEUE_LEN);
-	test_world_free(w);
+	world_free(w);
 }
 
 static void
 test_learn_bad(void **state)
 {
-	struct test_world	*w = test_world_new(2, 1024, 1024);
+	struct world	*w = test_world_new(2, 1024, 1024);
 	struct lb_record	 r;
 
 	(void)state;
@@ -1857,13 +1743,13 @@ test_learn_bad(void **state)
 	r.server = 3;
 	assert_int_equal(lb_learn_end(&w->lb[0], &r, T0), -1);
 	assert_int_equal(w->lb[0].stats.learn_bad, 2);
-	test_world_free(w);
+	world_free(w);
 }
 
 static void
 test_input_and_names(void **state)
 {
-	struct test_world	*w = test_world_new(1, 1024, 1024);
+	struct world	*w = test_world_new(1, 1024, 1024);
 	struct lb_action	 act;
 	struct pkt_info		 pi;
 	uint8_t			 pkt[40];
@@ -1901,7 +1787,7 @@ test_input_and_names(void **state)
 		if (strcmp(lb_stats_desc[i].name, "not_tcp") == 0)
 			assert_int_equal(lb_stats_get(&w->lb[0].stats, i), 1);
 	assert_string_equal(lb_drop_name(LB_DROP_LTOC_FULL), "ltoc_full");
-	test_world_free(w);
+	world_free(w);
 }
 
 int

@@ -18,9 +18,9 @@
 #include "packet.h"
 #include "score.h"
 #include "stats.h"
+#include "world.h"
 
 #define TEST_NODES	4		/* ILBs 10.0.0.1..4 */
-#define TEST_SLOT0	100		/* slot of node i: 100 + i */
 #define TEST_SENDS	4096
 #define T0		1000000ULL	/* ms */
 #define SVC		0
@@ -41,79 +41,36 @@ struct test_sent {
 	struct conn_entry	e;
 };
 
-struct test_world {
-	struct ilbd_conf	conf;
-	struct service_conf	svc;
-	struct server_conf	srv[3];
-	struct member_id	ids[TEST_NODES];
-	struct lb		lb[TEST_NODES];
+/* What lb_rebalance() sent, until test_deliver(). */
+struct test_sends {
 	struct test_sent	sent[TEST_SENDS];
-	size_t			nsent;
+	size_t			n;
 	int			node[TEST_NODES];	/* send cb args */
 };
 
-static struct test_world	world;
-
-static void
-test_addr4(struct ilb_addr *a, uint8_t x, uint8_t y, uint8_t z, uint8_t w)
-{
-	memset(a, 0, sizeof(*a));
-	a->family = AF_INET;
-	a->u.b[0] = x;
-	a->u.b[1] = y;
-	a->u.b[2] = z;
-	a->u.b[3] = w;
-}
+static struct world		world;
+static struct test_sends	sends;
 
 /* Four ILBs, no membership yet; VIP 198.51.100.10:80, wlc, 3 servers. */
-static struct test_world *
+static struct world *
 test_world_new(void)
 {
-	struct test_world	*w = &world;
-	unsigned int		 i;
+	struct ilbd_conf	*c = world_conf_new(4096, 4096);
+	int			 i;
 
-	memset(w, 0, sizeof(*w));
-	for (i = 0; i < 3; i++) {
-		test_addr4(&w->srv[i].addr, 192, 0, 2, (uint8_t)(21 + i));
-		w->srv[i].weight = 1;
-	}
-	strcpy(w->svc.name, "web");
-	test_addr4(&w->svc.vip, 198, 51, 100, 10);
-	w->svc.port = 80;
-	w->svc.scheduler = SCHED_WLC;
-	w->svc.servers = w->srv;
-	w->svc.nservers = 3;
-	w->conf.cluster.scoring = SCORING_CRC32C_MIX;
-	w->conf.tables.ltoc_size = 4096;
-	w->conf.tables.cache_size = 4096;
-	w->conf.tables.syn_timeout_s = 30;
-	w->conf.tables.tcp_timeout_s = 900;
-	w->conf.tables.fin_timeout_s = 60;
-	w->conf.services = &w->svc;
-	w->conf.nservices = 1;
-	for (i = 0; i < TEST_NODES; i++) {
-		w->ids[i].len = 4;
-		w->ids[i].b[0] = 10;
-		w->ids[i].b[3] = (uint8_t)(i + 1);
-		w->node[i] = (int)i;
-		assert_int_equal(lb_init(&w->lb[i], &w->conf, 7 + i), 0);
-		lb_set_self_slot(&w->lb[i], (uint16_t)(TEST_SLOT0 + i));
-	}
-	return (w);
-}
-
-static void
-test_world_free(struct test_world *w)
-{
-	size_t	i;
-
+	world_web(c, "web", 10, SCHED_WLC, 3);
+	world_init(&world, c, TEST_NODES);
+	memset(&sends, 0, sizeof(sends));
 	for (i = 0; i < TEST_NODES; i++)
-		lb_free(&w->lb[i]);
+		sends.node[i] = i;
+	assert_int_equal(world_start(&world, TEST_NODES, 7,
+	    WORLD_NO_MEMBERS), 0);
+	return (&world);
 }
 
 /* The view of nodes who[0..n). */
 static void
-test_view(struct test_world *w, struct test_view *v, const int *who,
+test_view(struct world *w, struct test_view *v, const int *who,
     size_t n)
 {
 	size_t	i;
@@ -123,7 +80,7 @@ test_view(struct test_world *w, struct test_view *v, const int *who,
 	for (i = 0; i < n; i++) {
 		v->who[i] = who[i];
 		v->ids[i] = w->ids[who[i]];
-		v->slots[i] = (uint16_t)(TEST_SLOT0 + who[i]);
+		v->slots[i] = (uint16_t)(WORLD_SLOT0 + who[i]);
 		score_member_init(&w->lb[0].score, &v->m[i], &v->ids[i]);
 	}
 }
@@ -142,7 +99,7 @@ test_view_self(const struct test_view *v, int node)
 
 /* Owner and backup of key under v, as node numbers (-1: none). */
 static void
-test_view_rank(struct test_world *w, const struct test_view *v,
+test_view_rank(struct world *w, const struct test_view *v,
     const struct flow_key *key, int *o, int *b)
 {
 	int	io, ib;
@@ -154,7 +111,7 @@ test_view_rank(struct test_world *w, const struct test_view *v,
 
 /* Every node in v takes v as its membership; the others join or left. */
 static void
-test_apply(struct test_world *w, const struct test_view *v)
+test_apply(struct world *w, const struct test_view *v)
 {
 	int	i;
 
@@ -166,29 +123,12 @@ test_apply(struct test_world *w, const struct test_view *v)
 static struct pkt_info
 test_pkt(uint16_t sport, uint8_t flags)
 {
-	struct pkt_info	pi;
-
-	memset(&pi, 0, sizeof(pi));
-	pi.key.len = FLOW_ID_V4;
-	pi.key.id[1] = 80;
-	pi.key.id[2] = 198;
-	pi.key.id[3] = 51;
-	pi.key.id[4] = 100;
-	pi.key.id[5] = 10;
-	pi.key.id[6] = (uint8_t)(sport >> 8);
-	pi.key.id[7] = (uint8_t)sport;
-	pi.key.id[8] = 203;
-	pi.key.id[10] = 113;
-	pi.key.id[11] = 7;
-	pi.family = 4;
-	pi.proto = 6;
-	pi.tcp_flags = flags;
-	return (pi);
+	return (world_pkt(10, 80, sport, flags));
 }
 
 /* Owner and backup of the connection from sport under v, node numbers. */
 static void
-test_rank_port(struct test_world *w, const struct test_view *v,
+test_rank_port(struct world *w, const struct test_view *v,
     uint16_t sport, int *o, int *b)
 {
 	struct pkt_info	pi = test_pkt(sport, 0);
@@ -201,7 +141,7 @@ test_rank_port(struct test_world *w, const struct test_view *v,
  * nv, node numbers, -1 for any; 0 if there is none.
  */
 static uint16_t
-test_find2(struct test_world *w, const struct test_view *old, int oo, int ob,
+test_find2(struct world *w, const struct test_view *old, int oo, int ob,
     const struct test_view *nv, int no, int nb)
 {
 	struct pkt_info	pi;
@@ -226,64 +166,57 @@ test_find2(struct test_world *w, const struct test_view *old, int oo, int ob,
  * delivered to every other node. Returns the server.
  */
 static unsigned int
-test_open(struct test_world *w, const struct test_view *v, uint16_t sport)
+test_open(struct world *w, const struct test_view *v, uint16_t sport)
 {
 	struct pkt_info		pi = test_pkt(sport, PKT_TH_SYN);
 	struct lb_action	act;
-	struct lb_record	r;
-	int			o, b, i;
+	int			o, b;
 
 	test_view_rank(w, v, &pi.key, &o, &b);
 	assert_int_equal(lb_decide(&w->lb[o], &pi, 0, T0, &act), LB_FORWARD);
 	pi.tcp_flags = PKT_TH_ACK;
 	assert_int_equal(lb_decide(&w->lb[o], &pi, 0, T0 + 1, &act),
 	    LB_FORWARD);
-	while (lb_queue_pop(&w->lb[o], &r))
-		for (i = 0; i < TEST_NODES; i++)
-			if (i != o)
-				assert_int_equal(lb_learn_new(&w->lb[i], &r,
-				    T0), 0);
+	assert_true(world_broadcast(w, (size_t)o, T0) >= 0);
 	return (act.server);
 }
 
 static void
 test_record(void *arg, const struct conn_entry *e, uint16_t dst)
 {
-	struct test_world	*w = &world;
-
-	assert_true(w->nsent < TEST_SENDS);
-	w->sent[w->nsent].from = *(const int *)arg;
-	w->sent[w->nsent].dst = dst;
-	w->sent[w->nsent].e = *e;
-	w->nsent++;
+	assert_true(sends.n < TEST_SENDS);
+	sends.sent[sends.n].from = *(const int *)arg;
+	sends.sent[sends.n].dst = dst;
+	sends.sent[sends.n].e = *e;
+	sends.n++;
 }
 
 /* lb_rebalance() at node to v; returns its send count. */
 static int
-test_rebalance(struct test_world *w, const struct test_view *v, int node)
+test_rebalance(struct world *w, const struct test_view *v, int node)
 {
 	return (lb_rebalance(&w->lb[node], v->ids, v->slots, v->n,
-	    test_view_self(v, node), test_record, &w->node[node]));
+	    test_view_self(v, node), test_record, &sends.node[node]));
 }
 
 /* Deliver the recorded sends as TRANSFER records, then forget them. */
 static void
-test_deliver(struct test_world *w)
+test_deliver(struct world *w)
 {
 	const struct conn_entry	*e;
 	size_t			 i;
 
-	for (i = 0; i < w->nsent; i++) {
-		e = &w->sent[i].e;
-		assert_int_equal(lb_learn_conn(&w->lb[w->sent[i].dst -
-		    TEST_SLOT0], &e->key, e->service, e->server, e->owner,
+	for (i = 0; i < sends.n; i++) {
+		e = &sends.sent[i].e;
+		assert_int_equal(lb_learn_conn(&w->lb[sends.sent[i].dst -
+		    WORLD_SLOT0], &e->key, e->service, e->server, e->owner,
 		    e->backup, (enum conn_state)e->state, 0, T0 + 100), 0);
 	}
-	w->nsent = 0;
+	sends.n = 0;
 }
 
 static struct conn_entry *
-test_ltoc(struct test_world *w, int node, uint16_t sport)
+test_ltoc(struct world *w, int node, uint16_t sport)
 {
 	struct pkt_info	pi = test_pkt(sport, 0);
 
@@ -291,7 +224,7 @@ test_ltoc(struct test_world *w, int node, uint16_t sport)
 }
 
 static struct conn_entry *
-test_cached(struct test_world *w, int node, uint16_t sport)
+test_cached(struct world *w, int node, uint16_t sport)
 {
 	struct pkt_info	pi = test_pkt(sport, 0);
 
@@ -299,41 +232,41 @@ test_cached(struct test_world *w, int node, uint16_t sport)
 }
 
 static uint32_t
-test_active(struct test_world *w, int node, unsigned int server)
+test_active(struct world *w, int node, unsigned int server)
 {
 	return (w->lb[node].svc[SVC].sched.srv[server].active);
 }
 
 /* Expect exactly one recorded send: from node to dst as (owner, backup). */
 static void
-test_expect_one(struct test_world *w, int from, int dst, int owner,
-    int backup, unsigned int server)
+test_expect_one(int from, int dst, int owner, int backup,
+    unsigned int server)
 {
-	assert_int_equal(w->nsent, 1);
-	assert_int_equal(w->sent[0].from, from);
-	assert_int_equal(w->sent[0].dst, TEST_SLOT0 + dst);
-	assert_int_equal(w->sent[0].e.owner, TEST_SLOT0 + owner);
-	assert_int_equal(w->sent[0].e.backup, TEST_SLOT0 + backup);
-	assert_int_equal(w->sent[0].e.server, server);
-	assert_int_equal(w->sent[0].e.service, SVC);
+	assert_int_equal(sends.n, 1);
+	assert_int_equal(sends.sent[0].from, from);
+	assert_int_equal(sends.sent[0].dst, WORLD_SLOT0 + dst);
+	assert_int_equal(sends.sent[0].e.owner, WORLD_SLOT0 + owner);
+	assert_int_equal(sends.sent[0].e.backup, WORLD_SLOT0 + backup);
+	assert_int_equal(sends.sent[0].e.server, server);
+	assert_int_equal(sends.sent[0].e.service, SVC);
 }
 
 /* An entry held in the LTOC with role and holders as node numbers. */
 static void
-test_expect_ltoc(struct test_world *w, int node, uint16_t sport, int role,
+test_expect_ltoc(struct world *w, int node, uint16_t sport, int role,
     int owner, int backup)
 {
 	struct conn_entry	*e = test_ltoc(w, node, sport);
 
 	assert_non_null(e);
 	assert_int_equal(e->role, role);
-	assert_int_equal(e->owner, TEST_SLOT0 + owner);
-	assert_int_equal(e->backup, TEST_SLOT0 + backup);
+	assert_int_equal(e->owner, WORLD_SLOT0 + owner);
+	assert_int_equal(e->backup, WORLD_SLOT0 + backup);
 }
 
 /* Dropped to the cache: out of the LTOC, cached with the new holders. */
 static void
-test_expect_cache(struct test_world *w, int node, uint16_t sport,
+test_expect_cache(struct world *w, int node, uint16_t sport,
     unsigned int server, int owner, int backup)
 {
 	struct conn_entry	*e = test_cached(w, node, sport);
@@ -341,8 +274,8 @@ test_expect_cache(struct test_world *w, int node, uint16_t sport,
 	assert_null(test_ltoc(w, node, sport));
 	assert_non_null(e);
 	assert_int_equal(e->server, server);
-	assert_int_equal(e->owner, TEST_SLOT0 + owner);
-	assert_int_equal(e->backup, TEST_SLOT0 + backup);
+	assert_int_equal(e->owner, WORLD_SLOT0 + owner);
+	assert_int_equal(e->backup, WORLD_SLOT0 + backup);
 }
 
 static const int	test_abc[] = { 0, 1, 2 };
@@ -356,7 +289,7 @@ static const int	test_abcd[] = { 0, 1, 2, 3 };
 static void
 test_join_r_owner_to_j_owner(void **state)
 {
-	struct test_world	*w = test_world_new();
+	struct world	*w = test_world_new();
 	struct test_view	 old, nv;
 	unsigned int		 srv;
 	uint16_t		 sport;
@@ -374,7 +307,7 @@ test_join_r_owner_to_j_owner(void **state)
 	assert_int_equal(test_active(w, 0, srv), 1);
 	for (i = 0; i < TEST_NODES; i++)
 		assert_int_equal(test_rebalance(w, &nv, i), i == 0 ? 1 : 0);
-	test_expect_one(w, 0, 3, 3, 0, srv);
+	test_expect_one(0, 3, 3, 0, srv);
 	test_expect_ltoc(w, 0, sport, CONN_ROLE_BACKUP, 3, 0);
 	assert_int_equal(test_active(w, 0, srv), 0);
 	assert_int_equal(w->lb[0].stats.to_backup, 1);
@@ -387,7 +320,7 @@ test_join_r_owner_to_j_owner(void **state)
 	assert_int_equal(test_ltoc(w, 3, sport)->server, srv);
 	assert_int_equal(test_active(w, 3, srv), 1);
 	assert_null(test_cached(w, 3, sport));
-	test_world_free(w);
+	world_free(w);
 }
 
 /*
@@ -397,7 +330,7 @@ test_join_r_owner_to_j_owner(void **state)
 static void
 test_join_j_backup(void **state)
 {
-	struct test_world	*w = test_world_new();
+	struct world	*w = test_world_new();
 	struct test_view	 old, nv;
 	unsigned int		 srv;
 	uint16_t		 sport;
@@ -413,7 +346,7 @@ test_join_j_backup(void **state)
 	test_rank_port(w, &old, sport, &o, &b);
 	for (i = 0; i < TEST_NODES; i++)
 		assert_int_equal(test_rebalance(w, &nv, i), i == 0 ? 1 : 0);
-	test_expect_one(w, 0, 3, 0, 3, srv);
+	test_expect_one(0, 3, 0, 3, srv);
 	test_expect_ltoc(w, 0, sport, CONN_ROLE_OWNER, 0, 3);
 	assert_int_equal(test_active(w, 0, srv), 1);
 	assert_int_equal(w->lb[0].stats.promoted, 0);
@@ -422,7 +355,7 @@ test_join_j_backup(void **state)
 	test_deliver(w);
 	test_expect_ltoc(w, 3, sport, CONN_ROLE_BACKUP, 0, 3);
 	assert_int_equal(test_active(w, 3, srv), 0);
-	test_world_free(w);
+	world_free(w);
 }
 
 /*
@@ -432,7 +365,7 @@ test_join_j_backup(void **state)
 static void
 test_join_r_backup_to_neither(void **state)
 {
-	struct test_world	*w = test_world_new();
+	struct world	*w = test_world_new();
 	struct test_view	 old, nv;
 	unsigned int		 srv;
 	uint16_t		 sport;
@@ -454,7 +387,7 @@ test_join_r_backup_to_neither(void **state)
 			assert_int_equal(test_rebalance(w, &nv, i),
 			    i == o ? 1 : 0);
 		jo = k == 0 ? 3 : o;
-		test_expect_one(w, o, 3, jo, jo == 3 ? o : 3, srv);
+		test_expect_one(o, 3, jo, jo == 3 ? o : 3, srv);
 		test_expect_ltoc(w, o, sport, jo == o ? CONN_ROLE_OWNER :
 		    CONN_ROLE_BACKUP, jo, jo == 3 ? o : 3);
 		assert_int_equal(test_active(w, o, srv), jo == o ? 1 : 0);
@@ -465,7 +398,7 @@ test_join_r_backup_to_neither(void **state)
 		    CONN_ROLE_BACKUP, jo, jo == 3 ? o : 3);
 		assert_int_equal(test_active(w, 3, srv), jo == 3 ? 1 : 0);
 	}
-	test_world_free(w);
+	world_free(w);
 }
 
 /*
@@ -476,7 +409,7 @@ test_join_r_backup_to_neither(void **state)
 static void
 test_leave_backup_left(void **state)
 {
-	struct test_world	*w = test_world_new();
+	struct world	*w = test_world_new();
 	struct test_view	 old, nv;
 	unsigned int		 srv;
 	uint16_t		 sport;
@@ -492,19 +425,19 @@ test_leave_backup_left(void **state)
 	test_rank_port(w, &nv, sport, &o, &n);
 	for (i = 0; i < TEST_NODES; i++)
 		assert_int_equal(test_rebalance(w, &nv, i), i == 0 ? 1 : 0);
-	test_expect_one(w, 0, n, 0, n, srv);
+	test_expect_one(0, n, 0, n, srv);
 	test_expect_ltoc(w, 0, sport, CONN_ROLE_OWNER, 0, n);
 	assert_int_equal(test_active(w, 0, srv), 1);
 	/* F, not a member any more, dropped it to its cache */
 	test_expect_cache(w, 3, sport, srv, 0, n);
 	/* N still has it cached, F dropped from it (claim 18) */
-	assert_int_equal(test_cached(w, n, sport)->owner, TEST_SLOT0);
-	assert_int_equal(test_cached(w, n, sport)->backup, TEST_SLOT0 + n);
+	assert_int_equal(test_cached(w, n, sport)->owner, WORLD_SLOT0);
+	assert_int_equal(test_cached(w, n, sport)->backup, WORLD_SLOT0 + n);
 	test_deliver(w);
 	test_expect_ltoc(w, n, sport, CONN_ROLE_BACKUP, 0, n);
 	assert_null(test_cached(w, n, sport));
 	assert_int_equal(test_active(w, n, srv), 0);
-	test_world_free(w);
+	world_free(w);
 }
 
 /*
@@ -515,7 +448,7 @@ test_leave_backup_left(void **state)
 static void
 test_leave_owner_left(void **state)
 {
-	struct test_world	*w = test_world_new();
+	struct world	*w = test_world_new();
 	struct test_view	 old, nv;
 	unsigned int		 srv;
 	uint16_t		 sport;
@@ -531,22 +464,22 @@ test_leave_owner_left(void **state)
 	test_rank_port(w, &nv, sport, &o, &n);
 	m = 3 - n;			/* the member that only caches it */
 	assert_int_equal(test_active(w, 0, srv), 0);
-	assert_int_equal(test_cached(w, m, sport)->owner, TEST_SLOT0 + 3);
+	assert_int_equal(test_cached(w, m, sport)->owner, WORLD_SLOT0 + 3);
 	/* F first: it is an old holder, but R survives: F sends nothing */
 	assert_int_equal(test_rebalance(w, &nv, 3), 0);
 	for (i = 0; i < 3; i++)
 		assert_int_equal(test_rebalance(w, &nv, i), i == 0 ? 1 : 0);
-	test_expect_one(w, 0, n, 0, n, srv);
+	test_expect_one(0, n, 0, n, srv);
 	test_expect_ltoc(w, 0, sport, CONN_ROLE_OWNER, 0, n);
 	assert_int_equal(test_active(w, 0, srv), 1);
 	assert_int_equal(test_active(w, 3, srv), 0);
 	assert_int_equal(w->lb[0].stats.promoted, 1);
-	assert_int_equal(test_cached(w, m, sport)->owner, TEST_SLOT0);
-	assert_int_equal(test_cached(w, m, sport)->backup, TEST_SLOT0 + n);
+	assert_int_equal(test_cached(w, m, sport)->owner, WORLD_SLOT0);
+	assert_int_equal(test_cached(w, m, sport)->backup, WORLD_SLOT0 + n);
 	assert_int_equal(w->lb[m].stats.cache_rehomed, 1);
 	test_deliver(w);
 	test_expect_ltoc(w, n, sport, CONN_ROLE_BACKUP, 0, n);
-	test_world_free(w);
+	world_free(w);
 }
 
 /* An LTOC walk's fingerprint: entries with holders, role and state. */
@@ -572,7 +505,7 @@ test_sum(struct lb *lb)
 static void
 test_plan(void **state)
 {
-	struct test_world	*w = test_world_new();
+	struct world	*w = test_world_new();
 	struct test_view	 old, nv;
 	uint64_t		 sum[TEST_NODES];
 	uint16_t		 sport;
@@ -592,18 +525,18 @@ test_plan(void **state)
 		sum[n] = test_sum(&w->lb[n]);
 	for (n = 0; n < TEST_NODES; n++)
 		assert_true(lb_plan(&w->lb[n], nv.ids, nv.slots, nv.n,
-		    test_record, &w->node[n]) >= 0);
-	assert_int_equal(w->nsent, expect);
-	for (i = 0; i < w->nsent; i++) {
-		const struct conn_entry *e = &w->sent[i].e;
+		    test_record, &sends.node[n]) >= 0);
+	assert_int_equal(sends.n, expect);
+	for (i = 0; i < sends.n; i++) {
+		const struct conn_entry *e = &sends.sent[i].e;
 
-		assert_int_equal(w->sent[i].dst, TEST_SLOT0 + 3);
+		assert_int_equal(sends.sent[i].dst, WORLD_SLOT0 + 3);
 		test_view_rank(w, &old, &e->key, &o, &b);
 		test_view_rank(w, &nv, &e->key, &no, &nb);
-		assert_int_equal(e->owner, TEST_SLOT0 + no);
-		assert_int_equal(e->backup, TEST_SLOT0 + nb);
+		assert_int_equal(e->owner, WORLD_SLOT0 + no);
+		assert_int_equal(e->backup, WORLD_SLOT0 + nb);
 		/* the best ranked old holder: on a join, the old owner */
-		assert_int_equal(w->sent[i].from, o);
+		assert_int_equal(sends.sent[i].from, o);
 		assert_true(o == no || o == nb);
 	}
 	for (n = 0; n < TEST_NODES; n++) {
@@ -615,8 +548,8 @@ test_plan(void **state)
 	test_deliver(w);
 	assert_int_equal(ltoc_count(&w->lb[3].ltoc), expect);
 	assert_int_equal(lb_plan(&w->lb[0], nv.ids, nv.slots, LB_MEMBERS_MAX +
-	    1, test_record, &w->node[0]), -1);
-	test_world_free(w);
+	    1, test_record, &sends.node[0]), -1);
+	world_free(w);
 }
 
 /*
@@ -625,7 +558,7 @@ test_plan(void **state)
  * owner and backup only, and each scheduler counts its owned entries.
  */
 static void
-test_change(struct test_world *w, const struct test_view *old,
+test_change(struct world *w, const struct test_view *old,
     const struct test_view *nv)
 {
 	unsigned int	 got[TEST_NODES], held;
@@ -644,9 +577,9 @@ test_change(struct test_world *w, const struct test_view *old,
 		test_view_rank(w, old, &k, &o, &b);
 		test_view_rank(w, nv, &k, &no, &nb);
 		memset(got, 0, sizeof(got));
-		for (i = 0; i < w->nsent; i++)
-			if (memcmp(&w->sent[i].e.key, &k, sizeof(k)) == 0)
-				got[w->sent[i].dst - TEST_SLOT0]++;
+		for (i = 0; i < sends.n; i++)
+			if (memcmp(&sends.sent[i].e.key, &k, sizeof(k)) == 0)
+				got[sends.sent[i].dst - WORLD_SLOT0]++;
 		for (n = 0; n < TEST_NODES; n++) {
 			/* every node rebalances, a leaving owner too */
 			want = (n == no || n == nb) && n != o && n != b;
@@ -677,20 +610,20 @@ test_change(struct test_world *w, const struct test_view *old,
 static void
 test_exactly_one_sender_join(void **state)
 {
-	struct test_world	*w = test_world_new();
+	struct world	*w = test_world_new();
 	struct test_view	 old, nv;
 
 	(void)state;
 	test_view(w, &old, test_abc, 3);
 	test_view(w, &nv, test_abcd, 4);
 	test_change(w, &old, &nv);
-	test_world_free(w);
+	world_free(w);
 }
 
 static void
 test_exactly_one_sender_leave(void **state)
 {
-	struct test_world	*w = test_world_new();
+	struct world	*w = test_world_new();
 	struct test_view	 old, nv;
 	static const int	 acd[] = { 0, 2, 3 };
 
@@ -698,14 +631,14 @@ test_exactly_one_sender_leave(void **state)
 	test_view(w, &old, test_abcd, 4);
 	test_view(w, &nv, acd, 3);
 	test_change(w, &old, &nv);
-	test_world_free(w);
+	world_free(w);
 }
 
 /* Join and leave at once: node 3 joins while node 1 leaves. */
 static void
 test_exactly_one_sender_swap(void **state)
 {
-	struct test_world	*w = test_world_new();
+	struct world	*w = test_world_new();
 	struct test_view	 old, nv;
 	static const int	 acd[] = { 0, 2, 3 };
 
@@ -713,14 +646,14 @@ test_exactly_one_sender_swap(void **state)
 	test_view(w, &old, test_abc, 3);
 	test_view(w, &nv, acd, 3);
 	test_change(w, &old, &nv);
-	test_world_free(w);
+	world_free(w);
 }
 
 /* Both holders leave: the survivors cannot send; a leaving holder does. */
 static void
 test_both_holders_leave(void **state)
 {
-	struct test_world	*w = test_world_new();
+	struct world	*w = test_world_new();
 	struct test_view	 old, nv;
 	static const int	 ab[] = { 0, 1 };
 	unsigned int		 srv;
@@ -746,22 +679,22 @@ test_both_holders_leave(void **state)
 	test_expect_ltoc(w, o, sport, CONN_ROLE_OWNER, o, b);
 	test_expect_ltoc(w, b, sport, CONN_ROLE_BACKUP, o, b);
 	assert_int_equal(test_active(w, o, srv), 1);
-	test_world_free(w);
+	world_free(w);
 }
 
 static void
 test_rebalance_bad(void **state)
 {
-	struct test_world	*w = test_world_new();
+	struct world	*w = test_world_new();
 	struct test_view	 old;
 
 	(void)state;
 	test_view(w, &old, test_abc, 3);
 	test_apply(w, &old);
 	assert_int_equal(lb_rebalance(&w->lb[0], old.ids, old.slots, 3, 3,
-	    test_record, &w->node[0]), -1);
+	    test_record, &sends.node[0]), -1);
 	assert_int_equal(lb_rebalance(&w->lb[0], old.ids, old.slots,
-	    LB_MEMBERS_MAX + 1, 0, test_record, &w->node[0]), -1);
+	    LB_MEMBERS_MAX + 1, 0, test_record, &sends.node[0]), -1);
 	assert_int_equal(w->lb[0].nmembers, 3);	/* nothing changed */
 	assert_int_equal(w->lb[0].self, 0);
 	/* no change: nothing moves, nothing sent */
@@ -769,7 +702,7 @@ test_rebalance_bad(void **state)
 	assert_int_equal(test_rebalance(w, &old, 0) + test_rebalance(w,
 	    &old, 1) + test_rebalance(w, &old, 2), 0);
 	assert_int_equal(w->lb[0].stats.rebalances, 1);
-	test_world_free(w);
+	world_free(w);
 }
 
 int

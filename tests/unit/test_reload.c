@@ -17,118 +17,23 @@
 #include "packet.h"
 #include "sched.h"
 #include "stats.h"
+#include "world.h"
 
 #define TEST_MEMBERS	3
-#define TEST_SLOT0	100		/* slot of member i: 100 + i */
-#define TEST_SVC_MAX	8
-#define TEST_SRV_MAX	16
 #define T0		1000000ULL	/* ms */
 
-/* One lb (member 0 of three) and the config it runs. */
-struct test_env {
-	struct ilbd_conf	*conf;		/* running: freed at reload */
-	struct member_id	 ids[TEST_MEMBERS];
-	uint16_t		 slots[TEST_MEMBERS];
-	struct lb		 lb;
-};
-
-static struct test_env	env;
-
-static void
-test_addr4(struct ilb_addr *a, uint8_t x, uint8_t y, uint8_t z, uint8_t w)
-{
-	memset(a, 0, sizeof(*a));
-	a->family = AF_INET;
-	a->u.b[0] = x;
-	a->u.b[1] = y;
-	a->u.b[2] = z;
-	a->u.b[3] = w;
-}
-
-/* A config with no services yet, on the heap like config_load()'s. */
-static struct ilbd_conf *
-test_conf_new(void)
-{
-	struct ilbd_conf	*c;
-
-	c = calloc(1, sizeof(*c));
-	assert_non_null(c);
-	c->services = calloc(TEST_SVC_MAX, sizeof(*c->services));
-	assert_non_null(c->services);
-	c->cluster.scoring = SCORING_CRC32C_MIX;
-	c->tables.ltoc_size = 1024;
-	c->tables.cache_size = 1024;
-	c->tables.syn_timeout_s = 30;
-	c->tables.tcp_timeout_s = 900;
-	c->tables.fin_timeout_s = 60;
-	return (c);
-}
-
-/* Service name on 198.51.100.vip:80. */
-static struct service_conf *
-test_svc(struct ilbd_conf *c, const char *name, uint8_t vip,
-    enum conf_sched kind)
-{
-	struct service_conf	*s = &c->services[c->nservices++];
-
-	assert_true(c->nservices <= TEST_SVC_MAX);
-	strcpy(s->name, name);
-	test_addr4(&s->vip, 198, 51, 100, vip);
-	s->port = 80;
-	s->forward = FORWARD_DSR;
-	s->scheduler = kind;
-	s->servers = calloc(TEST_SRV_MAX, sizeof(*s->servers));
-	assert_non_null(s->servers);
-	return (s);
-}
-
-/* Server 192.0.2.last of s. */
-static void
-test_srv(struct service_conf *s, uint8_t last, uint32_t weight)
-{
-	struct server_conf	*v = &s->servers[s->nservers++];
-
-	assert_true(s->nservers <= TEST_SRV_MAX);
-	test_addr4(&v->addr, 192, 0, 2, last);
-	v->weight = weight;
-}
-
-/* Free as the daemon does, poisoned first: lb must not look at it again. */
-static void
-test_conf_free(struct ilbd_conf *c)
-{
-	unsigned int	i;
-
-	for (i = 0; i < c->nservices; i++) {
-		memset(c->services[i].servers, 0xa5, TEST_SRV_MAX *
-		    sizeof(*c->services[i].servers));
-		free(c->services[i].servers);
-	}
-	memset(c->services, 0xa5, TEST_SVC_MAX * sizeof(*c->services));
-	free(c->services);
-	memset(c, 0xa5, sizeof(*c));
-	free(c);
-}
+/* One lb (member 0 of three); the config it runs is freed at once. */
+static struct world	 world;
+static struct lb *const	 test_lb = &world.lb[0];
 
 static void
 test_start(struct ilbd_conf *c)
 {
-	unsigned int	i;
-
-	memset(&env, 0, sizeof(env));
-	env.conf = c;
-	for (i = 0; i < TEST_MEMBERS; i++) {
-		env.ids[i].len = 4;
-		env.ids[i].b[0] = 10;
-		env.ids[i].b[3] = (uint8_t)(i + 1);
-		env.slots[i] = (uint16_t)(TEST_SLOT0 + i);
-	}
-	assert_int_equal(lb_init(&env.lb, c, 42), 0);
-	assert_int_equal(lb_set_members(&env.lb, env.ids, env.slots,
-	    TEST_MEMBERS, 0), 0);
+	world_init(&world, c, TEST_MEMBERS);
+	assert_int_equal(world_start(&world, 1, 42, 0), 0);
 	/* lb keeps copies: the config given to lb_init may go at once. */
-	test_conf_free(c);
-	env.conf = NULL;
+	world_conf_free(world.conf);
+	world.conf = NULL;
 }
 
 /*
@@ -142,46 +47,26 @@ test_reload(struct ilbd_conf *c, struct lb_reload_summary *sum)
 	char			*cause = NULL;
 	int			 rc;
 
-	while (lb_queue_pop(&env.lb, &r))
+	while (lb_queue_pop(test_lb, &r))
 		;
-	rc = lb_reload(&env.lb, c, T0, sum, &cause);
+	rc = lb_reload(test_lb, c, T0, sum, &cause);
 	if (rc == 0)
 		assert_null(cause);
 	free(cause);
-	test_conf_free(c);
+	world_conf_free(c);
 	return (rc);
 }
 
 static void
 test_stop(void)
 {
-	lb_free(&env.lb);
+	world_free(&world);
 }
 
-/* A TCP packet 203.0.113.7:sport -> 198.51.100.vip:80. */
 static struct pkt_info
 test_pkt(uint8_t vip, uint16_t sport, uint8_t flags)
 {
-	struct pkt_info	pi;
-
-	memset(&pi, 0, sizeof(pi));
-	pi.key.len = FLOW_ID_V4;
-	pi.key.id[0] = 0;
-	pi.key.id[1] = 80;
-	pi.key.id[2] = 198;
-	pi.key.id[3] = 51;
-	pi.key.id[4] = 100;
-	pi.key.id[5] = vip;
-	pi.key.id[6] = (uint8_t)(sport >> 8);
-	pi.key.id[7] = (uint8_t)sport;
-	pi.key.id[8] = 203;
-	pi.key.id[9] = 0;
-	pi.key.id[10] = 113;
-	pi.key.id[11] = 7;
-	pi.family = 4;
-	pi.proto = 6;
-	pi.tcp_flags = flags;
-	return (pi);
+	return (world_pkt(vip, 80, sport, flags));
 }
 
 /* The next client port from *sport on whose owner is member owner. */
@@ -193,7 +78,7 @@ test_port(uint8_t vip, uint16_t *sport, int owner)
 
 	for (; *sport < 65535; (*sport)++) {
 		pi = test_pkt(vip, *sport, PKT_TH_SYN);
-		lb_rank(&env.lb, &pi.key, &o, &b);
+		lb_rank(test_lb, &pi.key, &o, &b);
 		if (o == owner && b != 0)
 			return ((*sport)++);
 	}
@@ -207,7 +92,7 @@ test_send(uint8_t vip, uint16_t sport, uint8_t flags, uint64_t now,
 {
 	struct pkt_info	pi = test_pkt(vip, sport, flags);
 
-	return (lb_decide(&env.lb, &pi, 0, now, act));
+	return (lb_decide(test_lb, &pi, 0, now, act));
 }
 
 /* Open a connection owned by self: SYN then ACK; returns its server. */
@@ -238,7 +123,7 @@ test_dest(uint8_t vip, uint16_t sport, uint64_t now)
 static uint32_t
 test_active(unsigned int svc, unsigned int srv)
 {
-	return (env.lb.svc[svc].sched.srv[srv].active);
+	return (test_lb->svc[svc].sched.srv[srv].active);
 }
 
 static int
@@ -246,20 +131,17 @@ test_srv_index(unsigned int svc, uint8_t last)
 {
 	struct ilb_addr	a;
 
-	test_addr4(&a, 192, 0, 2, last);
-	return (lb_service_server(&env.lb, svc, &a));
+	world_addr4(&a, 192, 0, 2, last);
+	return (lb_service_server(test_lb, svc, &a));
 }
 
 /* web: 198.51.100.10:80, servers 21..20+n, weight 1, scheduler kind. */
 static struct ilbd_conf *
 test_conf_web(enum conf_sched kind, unsigned int n)
 {
-	struct ilbd_conf	*c = test_conf_new();
-	struct service_conf	*s = test_svc(c, "web", 10, kind);
-	unsigned int		 i;
+	struct ilbd_conf	*c = world_conf_new(1024, 1024);
 
-	for (i = 0; i < n; i++)
-		test_srv(s, (uint8_t)(21 + i), 1);
+	world_web(c, "web", 10, kind, n);
 	return (c);
 }
 
@@ -285,7 +167,7 @@ test_add_server(void **state)
 	assert_int_equal(sum.servers_removed, 0);
 	assert_int_equal(sum.services_added + sum.services_removed +
 	    sum.services_changed, 0);
-	assert_int_equal(env.lb.svc[0].conf->nservers, 3);
+	assert_int_equal(test_lb->svc[0].conf->nservers, 3);
 	assert_int_equal(test_srv_index(0, 23), 2);
 	for (i = 0; i < 4; i++)
 		assert_int_equal(test_dest(10, p[i], T0 + 1000), dest[i]);
@@ -295,7 +177,7 @@ test_add_server(void **state)
 		seen += act.srv->addr.u.b[3] == 23;
 	}
 	assert_int_equal(seen, 2);	/* rr over three */
-	assert_int_equal(env.lb.stats.reloads, 1);
+	assert_int_equal(test_lb->stats.reloads, 1);
 	test_stop();
 }
 
@@ -319,16 +201,16 @@ test_remove_server(void **state)
 		test_open(10, p[i]);
 	}
 	assert_int_equal(test_active(0, 1), 2);
-	c = test_conf_new();
-	test_srv(test_svc(c, "web", 10, SCHED_RR), 21, 1);
-	test_srv(&c->services[0], 23, 1);
+	c = world_conf_new(1024, 1024);
+	world_server(world_service(c, "web", 10, SCHED_RR), 21, 1);
+	world_server(&c->services[0], 23, 1);
 	assert_int_equal(test_reload(c, &sum), 0);
 	assert_int_equal(sum.servers_removed, 1);
 	assert_int_equal(sum.servers_purged, 0);
 	assert_int_equal(test_srv_index(0, 22), 1);	/* still there */
-	assert_false(lb_server_live(&env.lb, 0, 1));
-	assert_true(lb_server_live(&env.lb, 0, 0));
-	assert_false(sched_eligible(&env.lb.svc[0].sched, 1));
+	assert_false(lb_server_live(test_lb, 0, 1));
+	assert_true(lb_server_live(test_lb, 0, 0));
+	assert_false(sched_eligible(&test_lb->svc[0].sched, 1));
 	assert_int_equal(test_active(0, 1), 2);
 	for (i = 0; i < 6; i++)
 		on22 += test_dest(10, p[i], T0 + 1000) == 22;
@@ -342,20 +224,20 @@ test_remove_server(void **state)
 	for (i = 0; i < 6; i++)
 		assert_int_equal(test_send(10, p[i], PKT_TH_FIN | PKT_TH_ACK,
 		    T0 + 2000, &act), LB_FORWARD);
-	lb_tick(&env.lb, T0 + 2000 + 61 * 1000, 1000000);
+	lb_tick(test_lb, T0 + 2000 + 61 * 1000, 1000000);
 	assert_int_equal(test_active(0, 1), 0);
 	/* Unused now: a new server takes index 1. */
-	c = test_conf_new();
-	test_srv(test_svc(c, "web", 10, SCHED_RR), 21, 1);
-	test_srv(&c->services[0], 23, 1);
-	test_srv(&c->services[0], 24, 1);
+	c = world_conf_new(1024, 1024);
+	world_server(world_service(c, "web", 10, SCHED_RR), 21, 1);
+	world_server(&c->services[0], 23, 1);
+	world_server(&c->services[0], 24, 1);
 	assert_int_equal(test_reload(c, &sum), 0);
 	assert_int_equal(sum.servers_added, 1);
 	assert_int_equal(sum.servers_purged, 1);
 	assert_int_equal(test_srv_index(0, 22), -1);
 	assert_int_equal(test_srv_index(0, 24), 1);
-	assert_true(lb_server_live(&env.lb, 0, 1));
-	assert_int_equal(env.lb.svc[0].conf->nservers, 3);
+	assert_true(lb_server_live(test_lb, 0, 1));
+	assert_int_equal(test_lb->svc[0].conf->nservers, 3);
 	test_stop();
 }
 
@@ -372,15 +254,15 @@ test_server_returns(void **state)
 	test_start(test_conf_web(SCHED_WLC, 2));
 	p = test_port(10, &sport, 0);
 	srv = test_open(10, p);
-	c = test_conf_new();
-	test_srv(test_svc(c, "web", 10, SCHED_WLC), (uint8_t)(srv == 0 ?
-	    22 : 21), 1);
+	c = world_conf_new(1024, 1024);
+	world_server(world_service(c, "web", 10, SCHED_WLC),
+	    (uint8_t)(srv == 0 ? 22 : 21), 1);
 	assert_int_equal(test_reload(c, &sum), 0);
-	assert_false(lb_server_live(&env.lb, 0, (unsigned int)srv));
+	assert_false(lb_server_live(test_lb, 0, (unsigned int)srv));
 	assert_int_equal(test_reload(test_conf_web(SCHED_WLC, 2), &sum), 0);
 	assert_int_equal(sum.servers_added, 1);
-	assert_true(lb_server_live(&env.lb, 0, (unsigned int)srv));
-	assert_true(sched_eligible(&env.lb.svc[0].sched, (unsigned int)srv));
+	assert_true(lb_server_live(test_lb, 0, (unsigned int)srv));
+	assert_true(sched_eligible(&test_lb->svc[0].sched, (unsigned int)srv));
 	assert_int_equal(test_active(0, (unsigned int)srv), 1);
 	assert_int_equal(test_dest(10, p, T0 + 1000), 21 + srv);
 	test_stop();
@@ -396,17 +278,17 @@ test_weight(void **state)
 
 	(void)state;
 	test_start(test_conf_web(SCHED_WRR, 2));
-	s = &env.lb.svc[0].sched;
+	s = &test_lb->svc[0].sched;
 	assert_int_equal(sched_set_weight(s, 0, 5), 0);	/* ilbctl */
 	assert_int_equal(test_reload(test_conf_web(SCHED_WRR, 2), &sum), 0);
-	s = &env.lb.svc[0].sched;
+	s = &test_lb->svc[0].sched;
 	assert_int_equal(sum.servers_reweighted, 0);
 	assert_int_equal(s->srv[0].weight, 5);
 	assert_int_equal(s->srv[1].weight, 1);
 	c = test_conf_web(SCHED_WRR, 2);
 	c->services[0].servers[1].weight = 3;
 	assert_int_equal(test_reload(c, &sum), 0);
-	s = &env.lb.svc[0].sched;
+	s = &test_lb->svc[0].sched;
 	assert_int_equal(sum.servers_reweighted, 1);
 	assert_int_equal(s->srv[0].weight, 5);
 	assert_int_equal(s->srv[1].weight, 3);
@@ -414,7 +296,7 @@ test_weight(void **state)
 	c->services[0].servers[0].weight = 2;
 	c->services[0].servers[1].weight = 3;
 	assert_int_equal(test_reload(c, &sum), 0);
-	s = &env.lb.svc[0].sched;
+	s = &test_lb->svc[0].sched;
 	assert_int_equal(sum.servers_reweighted, 1);
 	assert_int_equal(s->srv[0].weight, 2);
 	assert_int_equal(s->srv[1].weight, 3);
@@ -435,12 +317,12 @@ test_state_survives(void **state)
 	test_start(test_conf_web(SCHED_RR, 3));
 	for (i = 0; i < 3; i++)
 		test_open(10, test_port(10, &sport, 0));
-	s = &env.lb.svc[0].sched;
+	s = &test_lb->svc[0].sched;
 	assert_int_equal(sched_set_up(s, 0, 0), 0);
 	assert_int_equal(sched_set_drained(s, 1, 1), 0);
 	sched_rebuild(s);
 	assert_int_equal(test_reload(test_conf_web(SCHED_RR, 4), &sum), 0);
-	s = &env.lb.svc[0].sched;
+	s = &test_lb->svc[0].sched;
 	assert_int_equal(s->n, 4);
 	assert_int_equal(s->srv[0].up, 0);
 	assert_int_equal(s->srv[1].drained, 1);
@@ -467,11 +349,11 @@ test_add_service(void **state)
 	assert_int_equal(test_send(11, p, PKT_TH_SYN, T0, &act), LB_DROP);
 	assert_int_equal(act.drop, LB_DROP_NO_SERVICE);
 	c = test_conf_web(SCHED_WLC, 2);
-	test_srv(test_svc(c, "api", 11, SCHED_HASH), 31, 1);
+	world_server(world_service(c, "api", 11, SCHED_HASH), 31, 1);
 	assert_int_equal(test_reload(c, &sum), 0);
 	assert_int_equal(sum.services_added, 1);
-	assert_int_equal(env.lb.nsvc, 2);
-	assert_int_equal(lb_service_by_name(&env.lb, "api"), 1);
+	assert_int_equal(test_lb->nsvc, 2);
+	assert_int_equal(lb_service_by_name(test_lb, "api"), 1);
 	assert_int_equal(test_send(11, p, PKT_TH_SYN, T0, &act), LB_FORWARD);
 	assert_int_equal(act.service, 1);
 	assert_string_equal(act.svc->name, "api");
@@ -492,44 +374,44 @@ test_remove_service(void **state)
 
 	(void)state;
 	c = test_conf_web(SCHED_WLC, 2);
-	test_srv(test_svc(c, "api", 11, SCHED_WLC), 31, 1);
+	world_server(world_service(c, "api", 11, SCHED_WLC), 31, 1);
 	test_start(c);
 	p = test_port(10, &sport, 0);
 	test_open(10, p);
 	dest = test_dest(10, p, T0);
-	c = test_conf_new();
-	test_srv(test_svc(c, "api", 11, SCHED_WLC), 31, 1);
+	c = world_conf_new(1024, 1024);
+	world_server(world_service(c, "api", 11, SCHED_WLC), 31, 1);
 	assert_int_equal(test_reload(c, &sum), 0);
 	assert_int_equal(sum.services_removed, 1);
 	assert_int_equal(sum.services_purged, 0);
-	assert_false(lb_service_live(&env.lb, 0));
-	assert_true(lb_service_live(&env.lb, 1));
-	assert_int_equal(lb_service_by_name(&env.lb, "web"), -1);
+	assert_false(lb_service_live(test_lb, 0));
+	assert_true(lb_service_live(test_lb, 1));
+	assert_int_equal(lb_service_by_name(test_lb, "web"), -1);
 	assert_int_equal(test_dest(10, p, T0 + 1000), dest);
 	q = test_port(10, &sport, 0);
 	assert_int_equal(test_send(10, q, PKT_TH_SYN, T0, &act), LB_DROP);
 	assert_int_equal(act.drop, LB_DROP_NO_SERVICE);
-	assert_int_equal(env.lb.stats.service_removed, 1);
+	assert_int_equal(test_lb->stats.service_removed, 1);
 	/* Learnt entries for it still land (transfers of live connections). */
 	pi = test_pkt(10, q, 0);
-	assert_int_equal(lb_learn_conn(&env.lb, &pi.key, 0, 0,
-	    TEST_SLOT0 + 1, TEST_SLOT0 + 2, CONN_ESTABLISHED, 0, T0), 0);
+	assert_int_equal(lb_learn_conn(test_lb, &pi.key, 0, 0,
+	    WORLD_SLOT0 + 1, WORLD_SLOT0 + 2, CONN_ESTABLISHED, 0, T0), 0);
 	/* Ended and expired: the next reload gives its index to another. */
 	assert_int_equal(test_send(10, p, PKT_TH_RST, T0 + 2000, &act),
 	    LB_FORWARD);
-	lb_tick(&env.lb, T0 + 2000 + 3600 * 1000, 1000000);
-	assert_int_equal(ltoc_count(&env.lb.ltoc), 0);
-	assert_int_equal(cache_count(&env.lb.cache), 0);
-	c = test_conf_new();
-	test_srv(test_svc(c, "api", 11, SCHED_WLC), 31, 1);
-	test_srv(test_svc(c, "new", 12, SCHED_WLC), 41, 1);
+	lb_tick(test_lb, T0 + 2000 + 3600 * 1000, 1000000);
+	assert_int_equal(ltoc_count(&test_lb->ltoc), 0);
+	assert_int_equal(cache_count(&test_lb->cache), 0);
+	c = world_conf_new(1024, 1024);
+	world_server(world_service(c, "api", 11, SCHED_WLC), 31, 1);
+	world_server(world_service(c, "new", 12, SCHED_WLC), 41, 1);
 	assert_int_equal(test_reload(c, &sum), 0);
 	assert_int_equal(sum.services_added, 1);
 	assert_int_equal(sum.services_purged, 1);
-	assert_int_equal(env.lb.nsvc, 2);
-	assert_int_equal(lb_service_by_name(&env.lb, "new"), 0);
+	assert_int_equal(test_lb->nsvc, 2);
+	assert_int_equal(lb_service_by_name(test_lb, "new"), 0);
 	assert_int_equal(test_send(10, q, PKT_TH_SYN, T0, &act), LB_DROP);
-	assert_int_equal(env.lb.stats.service_removed, 1);	/* unknown now */
+	assert_int_equal(test_lb->stats.service_removed, 1); /* unknown now */
 	test_stop();
 }
 
@@ -550,7 +432,7 @@ test_vip_change(void **state)
 	test_open(10, p);
 	dest = test_dest(10, p, T0);
 	c = test_conf_web(SCHED_WLC, 2);
-	test_addr4(&c->services[0].vip, 198, 51, 100, 12);
+	world_addr4(&c->services[0].vip, 198, 51, 100, 12);
 	assert_int_equal(test_reload(c, &sum), 0);
 	assert_int_equal(sum.services_changed, 1);
 	assert_int_equal(sum.services_added, 0);
@@ -558,12 +440,12 @@ test_vip_change(void **state)
 	assert_string_equal(sum.changed, "web");
 	lb_reload_summary_fmt(&sum, line, sizeof(line));
 	assert_non_null(strstr(line, "changed: web"));
-	assert_int_equal(env.lb.nsvc, 2);
-	assert_int_equal(lb_service_by_name(&env.lb, "web"), 1);
+	assert_int_equal(test_lb->nsvc, 2);
+	assert_int_equal(lb_service_by_name(test_lb, "web"), 1);
 	assert_int_equal(test_dest(10, p, T0 + 1000), dest);
 	assert_int_equal(test_send(10, test_port(10, &sport, 0), PKT_TH_SYN,
 	    T0, &act), LB_DROP);
-	assert_int_equal(env.lb.stats.service_removed, 1);
+	assert_int_equal(test_lb->stats.service_removed, 1);
 	assert_int_equal(test_send(12, test_port(12, &sport, 0), PKT_TH_SYN,
 	    T0, &act), LB_FORWARD);
 	assert_int_equal(act.service, 1);
@@ -611,8 +493,8 @@ test_cache_entry_survives(void **state)
 	test_start(test_conf_web(SCHED_WLC, 3));
 	p = test_port(10, &sport, 1);
 	pi = test_pkt(10, p, 0);
-	assert_int_equal(lb_learn_conn(&env.lb, &pi.key, 0, 2,
-	    TEST_SLOT0 + 1, TEST_SLOT0 + 2, CONN_ESTABLISHED, 0, T0), 0);
+	assert_int_equal(lb_learn_conn(test_lb, &pi.key, 0, 2,
+	    WORLD_SLOT0 + 1, WORLD_SLOT0 + 2, CONN_ESTABLISHED, 0, T0), 0);
 	c = test_conf_web(SCHED_WLC, 2);	/* 23 removed */
 	assert_int_equal(test_reload(c, &sum), 0);
 	assert_int_equal(sum.servers_removed, 1);
@@ -634,15 +516,15 @@ test_timeouts(void **state)
 	test_start(test_conf_web(SCHED_WLC, 2));
 	p = test_port(10, &sport, 0);
 	test_open(10, p);
-	lb_tick(&env.lb, T0 + 120 * 1000, 1000);
-	assert_int_equal(ltoc_count(&env.lb.ltoc), 1);
+	lb_tick(test_lb, T0 + 120 * 1000, 1000);
+	assert_int_equal(ltoc_count(&test_lb->ltoc), 1);
 	c = test_conf_web(SCHED_WLC, 2);
 	c->tables.tcp_timeout_s = 60;
 	assert_int_equal(test_reload(c, NULL), 0);
-	assert_int_equal(env.lb.tables.tcp_timeout_s, 60);
-	assert_int_equal(env.lb.refresh_s, LB_REFRESH_S);
-	lb_tick(&env.lb, T0 + 121 * 1000, 1000);
-	assert_int_equal(ltoc_count(&env.lb.ltoc), 0);
+	assert_int_equal(test_lb->tables.tcp_timeout_s, 60);
+	assert_int_equal(test_lb->refresh_s, LB_REFRESH_S);
+	lb_tick(test_lb, T0 + 121 * 1000, 1000);
+	assert_int_equal(ltoc_count(&test_lb->ltoc), 0);
 	assert_int_equal(test_active(0, 0) + test_active(0, 1), 0);
 	test_stop();
 }
@@ -661,51 +543,51 @@ test_refused(void **state)
 	test_start(test_conf_web(SCHED_WLC, 2));
 	p = test_port(10, &sport, 0);
 	test_open(10, p);
-	svc = env.lb.svc;
-	conf = env.lb.svc[0].conf;
+	svc = test_lb->svc;
+	conf = test_lb->svc[0].conf;
 
 	c = test_conf_web(SCHED_WLC, 3);
 	c->tables.ltoc_size = 2048;
 	c->tables.tcp_timeout_s = 10;
-	assert_int_equal(lb_reload(&env.lb, c, T0, NULL, &cause), -1);
+	assert_int_equal(lb_reload(test_lb, c, T0, NULL, &cause), -1);
 	assert_non_null(cause);
 	assert_non_null(strstr(cause, "tables.ltoc_size cannot change"));
 	free(cause);
-	test_conf_free(c);
+	world_conf_free(c);
 
 	c = test_conf_web(SCHED_WLC, 3);
 	c->cluster.scoring = SCORING_CRC32;
-	assert_int_equal(lb_reload(&env.lb, c, T0, NULL, &cause), -1);
+	assert_int_equal(lb_reload(test_lb, c, T0, NULL, &cause), -1);
 	assert_non_null(strstr(cause, "cluster.scoring"));
 	free(cause);
-	test_conf_free(c);
+	world_conf_free(c);
 
 	/* Found late, once servers were planned: still nothing changes. */
 	c = test_conf_web(SCHED_WLC, 3);
-	test_srv(test_svc(c, "dup", 10, SCHED_WLC), 31, 1);
+	world_server(world_service(c, "dup", 10, SCHED_WLC), 31, 1);
 	c->tables.tcp_timeout_s = 10;
-	assert_int_equal(lb_reload(&env.lb, c, T0, NULL, &cause), -1);
+	assert_int_equal(lb_reload(test_lb, c, T0, NULL, &cause), -1);
 	assert_non_null(strstr(cause, "service dup"));
 	free(cause);
-	test_conf_free(c);
+	world_conf_free(c);
 
 	c = test_conf_web(SCHED_WLC, 3);
-	test_svc(c, "empty", 11, SCHED_WLC);
-	assert_int_equal(lb_reload(&env.lb, c, T0, NULL, &cause), -1);
+	world_service(c, "empty", 11, SCHED_WLC);
+	assert_int_equal(lb_reload(test_lb, c, T0, NULL, &cause), -1);
 	assert_non_null(strstr(cause, "service empty: no servers"));
 	free(cause);
-	test_conf_free(c);
+	world_conf_free(c);
 
-	assert_ptr_equal(env.lb.svc, svc);
-	assert_ptr_equal(env.lb.svc[0].conf, conf);
-	assert_int_equal(env.lb.nsvc, 1);
-	assert_int_equal(env.lb.svc[0].sched.n, 2);
-	assert_int_equal(env.lb.tables.tcp_timeout_s, 900);
-	assert_int_equal(env.lb.tables.ltoc_size, 1024);
-	assert_int_equal(env.lb.stats.reloads, 0);
+	assert_ptr_equal(test_lb->svc, svc);
+	assert_ptr_equal(test_lb->svc[0].conf, conf);
+	assert_int_equal(test_lb->nsvc, 1);
+	assert_int_equal(test_lb->svc[0].sched.n, 2);
+	assert_int_equal(test_lb->tables.tcp_timeout_s, 900);
+	assert_int_equal(test_lb->tables.ltoc_size, 1024);
+	assert_int_equal(test_lb->stats.reloads, 0);
 	assert_int_equal(test_active(0, 0) + test_active(0, 1), 1);
-	lb_tick(&env.lb, T0 + 120 * 1000, 1000);
-	assert_int_equal(ltoc_count(&env.lb.ltoc), 1);
+	lb_tick(test_lb, T0 + 120 * 1000, 1000);
+	assert_int_equal(ltoc_count(&test_lb->ltoc), 1);
 	test_stop();
 }
 
@@ -745,13 +627,13 @@ test_churn(void **state)
 	(void)state;
 	test_start(test_conf_web(SCHED_HASH, 2));
 	for (i = 0; i < 50; i++) {
-		c = test_conf_new();
-		test_srv(test_svc(c, i % 2 ? "a" : "b", (uint8_t)(10 + i % 3),
-		    SCHED_HASH), (uint8_t)(100 + i), 1);
+		c = world_conf_new(1024, 1024);
+		world_server(world_service(c, i % 2 ? "a" : "b",
+		    (uint8_t)(10 + i % 3), SCHED_HASH), (uint8_t)(100 + i), 1);
 		assert_int_equal(test_reload(c, NULL), 0);
 	}
-	assert_true(env.lb.nsvc <= 2);
-	assert_int_equal(env.lb.svc[lb_service_by_name(&env.lb,
+	assert_true(test_lb->nsvc <= 2);
+	assert_int_equal(test_lb->svc[lb_service_by_name(test_lb,
 	    "a")].sched.n, 1);
 	test_stop();
 }
