@@ -571,33 +571,32 @@ static void
 test_server_cmd_after_vip_change(void **state)
 {
 	struct test_node	*n = *state;
-	struct ilbd_conf	 nc = n->conf;
-	struct service_conf	 svc = n->svc;
+	struct ilbd_conf	*nc = world_conf_new(1024, 1024);
 	char			*s, *cause = NULL;
 	int			 live;
 
 	test_learn(n, test_port_ranked(n, 0, 1), 1, 0, 1);
-	test_addr4(&svc.vip, 198, 51, 100, 20);
-	nc.services = &svc;
-	assert_int_equal(lb_reload(&n->lb, &nc, T0, NULL, &cause), 0);
+	world_web(nc, "web", 20, SCHED_WLC, 3);		/* 198.51.100.20 */
+	assert_int_equal(lb_reload(n->lb, nc, T0, NULL, &cause), 0);
+	world_conf_free(nc);
 	assert_null(cause);
-	assert_int_equal(n->lb.nsvc, 2);		/* the old copy drains */
-	live = lb_service_by_name(&n->lb, "web");
-	assert_true(live >= 0 && n->lb.svc[live].removed == 0);
-	assert_int_equal(n->lb.svc[1 - live].removed, 1);
+	assert_int_equal(n->lb->nsvc, 2);		/* the old copy drains */
+	live = lb_service_by_name(n->lb, "web");
+	assert_true(live >= 0 && n->lb->svc[live].removed == 0);
+	assert_int_equal(n->lb->svc[1 - live].removed, 1);
 
 	s = test_run(n, test_req(CTL_SERVER_DRAIN, 0, 2, "web", "192.0.2.22"));
 	assert_string_equal(s, "server 192.0.2.22 of web drained\n");
 	free(s);
-	assert_int_equal(n->lb.svc[live].sched.srv[1].drained, 1);
-	assert_false(sched_eligible(&n->lb.svc[live].sched, 1));
+	assert_int_equal(n->lb->svc[live].sched.srv[1].drained, 1);
+	assert_false(sched_eligible(&n->lb->svc[live].sched, 1));
 	s = test_run(n, test_req(CTL_SERVER_WEIGHT, 0, 3, "web", "192.0.2.21",
 	    "9"));
 	free(s);
-	assert_int_equal(n->lb.svc[live].sched.srv[0].weight, 9);
+	assert_int_equal(n->lb->svc[live].sched.srv[0].weight, 9);
 	s = test_run(n, test_req(CTL_SERVER_ENABLE, 0, 2, "web", "192.0.2.22"));
 	free(s);
-	assert_true(sched_eligible(&n->lb.svc[live].sched, 1));
+	assert_true(sched_eligible(&n->lb->svc[live].sched, 1));
 }
 
 static int	test_left;
