@@ -348,6 +348,7 @@ repl_sm_drain(struct repl_sm *r)
 	}
 }
 
+/* After a read batch: its records go out; the backup copies wait. */
 void
 repl_sm_flush_batch(struct repl_sm *r)
 {
@@ -356,6 +357,7 @@ repl_sm_flush_batch(struct repl_sm *r)
 	repl_sm_send_pending(r);
 }
 
+/* The tick: the same, and the staged backup copies. */
 void
 repl_sm_flush(struct repl_sm *r)
 {
@@ -616,6 +618,7 @@ repl_sm_rx(struct repl_sm *r, uint16_t slot, const struct msg_view *v,
 	}
 }
 
+/* A multicast NEW, END or REFRESH from the live member in slot. */
 void
 repl_sm_rx_mcast(struct repl_sm *r, uint16_t slot, const struct msg_view *v,
     uint64_t now)
@@ -677,6 +680,7 @@ repl_sm_release(struct repl_sm *r, uint64_t now)
 	r->held_tail = hp;
 }
 
+/* A message of the reliable channel; held while its sender is unknown. */
 void
 repl_sm_rx_reliable(struct repl_sm *r, const struct msg_view *v,
     const uint8_t *raw, uint64_t now)
@@ -802,6 +806,7 @@ repl_sm_leave_poll(struct repl_sm *r, uint64_t now)
 	r->io.left(r->io.arg);
 }
 
+/* The poll timer: release held messages, move a join or a leave on. */
 int
 repl_sm_tick(struct repl_sm *r, uint64_t now)
 {
