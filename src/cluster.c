@@ -640,6 +640,14 @@ cluster_table_find_addr(const struct cluster_table *t,
 	return (-1);
 }
 
+const struct cluster_member *
+cluster_table_member(const struct cluster_table *t, uint16_t slot)
+{
+	if (slot >= t->nslots || !t->m[slot].in_use)
+		return (NULL);
+	return (&t->m[slot]);
+}
+
 const struct ilb_addr *
 cluster_table_slot_addr(const struct cluster_table *t, uint16_t slot)
 {
@@ -1288,9 +1296,13 @@ cluster_slot_id(const struct cluster *c, uint16_t slot)
 const struct cluster_member *
 cluster_slot_member(const struct cluster *c, uint16_t slot)
 {
-	if (slot >= c->t.nslots || !c->t.m[slot].in_use)
-		return (NULL);
-	return (&c->t.m[slot]);
+	return (cluster_table_member(&c->t, slot));
+}
+
+const struct cluster_table *
+cluster_get_table(const struct cluster *c)
+{
+	return (&c->t);
 }
 
 uint16_t

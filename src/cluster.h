@@ -150,6 +150,9 @@ int		 cluster_table_find_id(const struct cluster_table *,
 		    const struct member_id *);
 int		 cluster_table_find_addr(const struct cluster_table *,
 		    const struct ilb_addr *);
+/* The member in a slot in use (alive or gone), or NULL. */
+const struct cluster_member *cluster_table_member(
+		    const struct cluster_table *, uint16_t);
 const struct ilb_addr *cluster_table_slot_addr(const struct cluster_table *,
 		    uint16_t);
 
@@ -234,6 +237,11 @@ const struct member_id *cluster_slot_id(const struct cluster *, uint16_t);
 const struct cluster_member *cluster_slot_member(const struct cluster *,
 		    uint16_t);
 uint16_t	 cluster_self_slot(const struct cluster *);
+/*
+ * The membership state machine inside, read only: the replication core
+ * (repl_sm.c) reads members from it and is told of its events.
+ */
+const struct cluster_table *cluster_get_table(const struct cluster *);
 /* The address of a live member's slot, or NULL. */
 const struct ilb_addr *cluster_slot_addr(const struct cluster *, uint16_t);
 /* The slot of the live member with this address (GRE handoffs), or -1. */

@@ -1,7 +1,6 @@
-/* repl.c: replication of connections between ILBs (claims 11-18). */
+/* repl.c: replication's I/O edge: clock, timer, peer channel, multicast. */
 #include <sys/types.h>
 
-#include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,83 +10,19 @@
 
 #include "cluster.h"
 #include "lb.h"
-#include "log.h"
 #include "msg.h"
 #include "peer.h"
 #include "repl.h"
-#include "score.h"
-#include "view.h"
-
-#define REPL_SLOTS		CLUSTER_MEMBERS_MAX
-#define REPL_JOIN_TIMEOUT_MS	10000	/* go active without every DONE */
-#define REPL_LEAVE_TIMEOUT_MS	5000	/* exit without every ACK */
-#define REPL_POLL_MS		50	/* join and leave progress checks */
-#define REPL_HELD_MAX		8192	/* messages from not-yet-known senders */
-#define REPL_HELD_MS		5000	/* how long such a message waits */
-#define REPL_STAGE_MAX		1024	/* backup copies waiting for a tick */
-
-/*
- * A message on the reliable channel from a sender not known yet: a joiner
- * can receive its transfer table before the sender's first ID message.
- */
-struct repl_held {
-	struct repl_held	*next;
-	uint64_t		 at;		/* ms, when it arrived */
-	size_t			 len;
-	uint8_t			 raw[];
-};
-
-/* A batch of records of one type being filled for one destination. */
-struct repl_buf {
-	uint8_t		type;
-	unsigned int	n;			/* records in body */
-	size_t		off;			/* bytes in body */
-	uint8_t		body[MSG_BODY_MAX];
-};
-
-/* What we know of a member, by its cluster slot. */
-struct repl_peer {
-	struct repl_buf	tx;			/* reliable channel batch */
-	uint32_t	done_wait;		/* DONE sent, ACK awaited */
-	uint8_t		join_done;		/* joining: its DONE came */
-	uint8_t		planned;		/* it joins: entries sent */
-};
-
-/* A backup copy (NEW or END) waiting for the next repl_flush(). */
-struct repl_staged {
-	uint16_t		slot;		/* the backup; NONE: dropped */
-	struct lb_record	rec;
-};
+#include "repl_sm.h"
 
 struct repl {
-	struct event_base	*base;
 	const struct ilbd_conf	*conf;
-	struct lb		*lb;
 	struct cluster		*cluster;
-	struct peer		*peer;
-	struct repl_buf		 mc;		/* multicast batch */
-	struct repl_staged	*stage;		/* REPL_STAGE_MAX, in order */
-	unsigned int		 nstage;
-	int			 staging;	/* repl_stage_send() runs */
-	struct repl_peer	*p;		/* REPL_SLOTS */
-	int			 tx_pending;	/* some p[].tx may hold records */
-	uint32_t		 xfer_next;
-	struct score_member	 pro[LB_MEMBERS_MAX];	/* active + joiners */
-	struct member_id	 pro_ids[LB_MEMBERS_MAX];
-	uint16_t		 pro_slots[LB_MEMBERS_MAX];
-	size_t			 npro;
-	int			 njoiners;
-	uint64_t		 join_start;
-	int			 active;
-	int			 leaving;
-	uint64_t		 leave_start;
+	struct peer		*peer;		/* the reliable channel */
+	struct repl_sm		*sm;		/* the logic */
+	struct event		*ev_poll;	/* REPL_SM_POLL_MS, on demand */
 	void			(*leave_done)(void *);
 	void			*leave_arg;
-	struct event		*ev_poll;
-	struct repl_held	*held;		/* FIFO, oldest first */
-	struct repl_held	**held_tail;
-	unsigned int		 nheld;
-	struct repl_stats	 stats;
 };
 
 static const struct {
@@ -95,7 +30,8 @@ static const struct {
 	const char	*help;
 	size_t		 off;
 } repl_stats_names[] = {
-#define REPL_STATS_NAME(name, help)	{ #name, help, offsetof(struct repl_stats, name) },
+#define REPL_STATS_NAME(name, help)	\
+	{ #name, help, offsetof(struct repl_stats, name) },
 	REPL_STATS_FOREACH(REPL_STATS_NAME)
 #undef REPL_STATS_NAME
 };
@@ -109,373 +45,51 @@ repl_now(void)
 	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
 }
 
-static void	repl_release(struct repl *);
-
 static void
 repl_poll_later(struct repl *r)
 {
-	struct timeval	tv = { 0, REPL_POLL_MS * 1000 };
+	struct timeval	tv = { 0, REPL_SM_POLL_MS * 1000 };
 
 	event_add(r->ev_poll, &tv);
 }
 
-/* Send a batch: multicast to the cluster, or on the channel to slot. */
-static void
-repl_buf_send(struct repl *r, struct repl_buf *b, int slot)
+static int
+repl_send_mcast(void *arg, uint8_t type, const uint8_t *body, size_t len)
 {
-	const struct ilb_addr	*to;
-	int			 rc = -1;
+	struct repl	*r = arg;
 
-	if (b->n == 0)
-		return;
-	if (slot < 0) {
-		rc = cluster_send(r->cluster, b->type, b->body, b->off);
-		if (rc == 0) {
-			r->stats.mc_sent++;
-			r->stats.mc_bytes += b->off + MSG_HDR_LEN + MSG_MAC_LEN;
-		}
-	} else if ((to = cluster_slot_addr(r->cluster, (uint16_t)slot)) !=
-	    NULL) {
-		rc = peer_send(r->peer, to, r->conf->cluster.port, b->type,
-		    b->body, b->off);
-		if (rc == 0) {
-			r->stats.tcp_sent++;
-			r->stats.tcp_bytes += b->off + MSG_HDR_LEN +
-			    MSG_MAC_LEN;
-		}
-	}
-	if (rc == -1)
-		r->stats.send_errors++;
-	b->n = 0;
-	b->off = 0;
-}
-
-/*
- * Send every channel batch that holds records. Most read batches queue
- * none (the backup's copies wait for the tick), so the walk over the
- * REPL_SLOTS batches, each in its own cache lines, runs only once a
- * record was put on a channel since the last walk.
- */
-static void
-repl_send_pending(struct repl *r)
-{
-	int	slot;
-
-	if (!r->tx_pending)
-		return;
-	r->tx_pending = 0;
-	for (slot = 0; slot < REPL_SLOTS; slot++)
-		if (r->p[slot].tx.n > 0)
-			repl_buf_send(r, &r->p[slot].tx, slot);
-}
-
-static void	repl_stage_send(struct repl *);
-
-static struct repl_buf *
-repl_buf_of(struct repl *r, int slot, uint8_t type)
-{
-	struct repl_buf	*b = slot < 0 ? &r->mc : &r->p[slot].tx;
-
-	/* Staged copies are older than this record: they go first. */
-	if (slot >= 0 && r->nstage > 0 && !r->staging)
-		repl_stage_send(r);
-	if (b->n > 0 && b->type != type)
-		repl_buf_send(r, b, slot);
-	b->type = type;
-	return (b);
-}
-
-/* Member id of a slot, or an empty id for CONN_SLOT_NONE. */
-static void
-repl_slot_id(struct repl *r, uint16_t slot, struct member_id *id)
-{
-	const struct member_id	*m;
-
-	memset(id, 0, sizeof(*id));
-	if (slot != CONN_SLOT_NONE &&
-	    (m = cluster_slot_id(r->cluster, slot)) != NULL)
-		*id = *m;
+	return (cluster_send(r->cluster, type, body, len));
 }
 
 static int
-repl_id_slot(struct repl *r, const struct member_id *id)
+repl_send_reliable(void *arg, uint16_t slot, uint8_t type,
+    const uint8_t *body, size_t len)
 {
-	int	slot;
+	struct repl		*r = arg;
+	const struct ilb_addr	*to;
 
-	if (id->len == 0 || (slot = cluster_find_id(r->cluster, id)) < 0)
-		return (CONN_SLOT_NONE);
-	return (slot);
+	if ((to = cluster_slot_addr(r->cluster, slot)) == NULL)
+		return (-1);
+	return (peer_send(r->peer, to, r->conf->cluster.port, type, body,
+	    len));
 }
 
-/* A record's flags (MSG_CONN_F_*) for an lb_record's (LB_REC_F_*). */
-static uint8_t
-repl_rec_flags(const struct lb_record *rec)
-{
-	return ((rec->flags & LB_REC_F_FRESH) ? MSG_CONN_F_FRESH : 0);
-}
-
-/* Queue one connection record of type for slot (-1: multicast). */
+/* Announcing a state may call repl_members_changed() (dp_on_members()). */
 static void
-repl_put_conn(struct repl *r, int slot, uint8_t type,
-    const struct flow_key *key, unsigned int svc, unsigned int srv,
-    uint16_t owner, uint16_t backup, uint8_t state, uint8_t flags)
-{
-	struct repl_buf	*b = repl_buf_of(r, slot, type);
-	struct msg_conn	 mc;
-
-	memset(&mc, 0, sizeof(mc));
-	mc.key = *key;
-	if (svc >= r->lb->nsvc || srv >= r->lb->svc[svc].conf->nservers)
-		return;
-	mc.server = r->lb->svc[svc].conf->servers[srv].addr;
-	repl_slot_id(r, owner, &mc.owner);
-	repl_slot_id(r, backup, &mc.backup);
-	mc.state = state;
-	mc.flags = flags;
-	if (msg_conn_put(b->body, sizeof(b->body), &b->off, &mc) == -1) {
-		repl_buf_send(r, b, slot);
-		b->type = type;
-		if (msg_conn_put(b->body, sizeof(b->body), &b->off, &mc) == -1)
-			return;
-	}
-	b->n++;
-	if (slot >= 0)
-		r->tx_pending = 1;
-}
-
-static void
-repl_put_key(struct repl *r, int slot, uint8_t type,
-    const struct flow_key *key)
-{
-	struct repl_buf	*b = repl_buf_of(r, slot, type);
-
-	if (msg_key_put(b->body, sizeof(b->body), &b->off, key) == -1) {
-		repl_buf_send(r, b, slot);
-		b->type = type;
-		if (msg_key_put(b->body, sizeof(b->body), &b->off, key) == -1)
-			return;
-	}
-	b->n++;
-	if (slot >= 0)
-		r->tx_pending = 1;
-}
-
-/*
- * claim 17, while a member joins: a new connection that the joiner will
- * own or back up once it is active goes to it now, so it never owns a
- * connection it has not been told about.
- */
-static void
-repl_new_to_joiners(struct repl *r, const struct lb_record *rec)
-{
-	int	o, b, who[2], i;
-
-	if (r->njoiners == 0 || r->npro == 0)
-		return;
-	score_rank(&r->lb->score, r->pro, r->npro, &rec->key, &o, &b);
-	who[0] = o;
-	who[1] = b;
-	for (i = 0; i < 2; i++) {
-		if (who[i] < 0 || !r->p[r->pro_slots[who[i]]].planned)
-			continue;
-		repl_put_conn(r, r->pro_slots[who[i]], MSG_T_NEW, &rec->key,
-		    rec->service, rec->server, r->pro_slots[o],
-		    b < 0 ? CONN_SLOT_NONE : r->pro_slots[b], CONN_SYN,
-		    repl_rec_flags(rec));
-		r->stats.joiner_sent++;
-	}
-}
-
-/*
- * The backup's reliable copy of a NEW or END (repl_drain()): staged, and sent
- * by the next repl_flush() (the 100 ms tick, a membership change, a
- * transfer or DONE to any member, or a full stage), not after every read
- * batch as the multicast copy is. One TCP write then carries a tick's
- * records instead of one per batch. The multicast copy has already told
- * the backup; the reliable one is for when it was lost, and a connection
- * established a second before a failover has always been sent.
- */
-static void
-repl_stage(struct repl *r, uint16_t slot, const struct lb_record *rec)
-{
-	if (r->nstage == REPL_STAGE_MAX)
-		repl_stage_send(r);
-	r->stage[r->nstage].slot = slot;
-	r->stage[r->nstage].rec = *rec;
-	r->nstage++;
-}
-
-/* Encode the staged copies in order; the channel batches then leave. */
-static void
-repl_stage_send(struct repl *r)
-{
-	const struct repl_staged	*st;
-	unsigned int			 i;
-
-	if (r->nstage == 0)
-		return;
-	r->staging = 1;
-	for (i = 0; i < r->nstage; i++) {
-		st = &r->stage[i];
-		if (st->slot == CONN_SLOT_NONE)
-			continue;
-		if (st->rec.type == LB_REC_NEW)
-			repl_put_conn(r, st->slot, MSG_T_NEW, &st->rec.key,
-			    st->rec.service, st->rec.server, st->rec.owner,
-			    st->rec.backup, CONN_SYN, repl_rec_flags(&st->rec));
-		else
-			repl_put_key(r, st->slot, MSG_T_END, &st->rec.key);
-	}
-	r->nstage = 0;
-	r->staging = 0;
-	r->stats.backup_flushes++;
-	repl_send_pending(r);
-}
-
-/* A member restarted or is gone: what was staged for it is dropped. */
-static void
-repl_stage_forget(struct repl *r, uint16_t slot)
-{
-	unsigned int	i;
-
-	for (i = 0; i < r->nstage; i++)
-		if (r->stage[i].slot == slot)
-			r->stage[i].slot = CONN_SLOT_NONE;
-}
-
-/* claims 13 and 14: broadcast what the decision queued. */
-static void
-repl_drain(struct repl *r)
-{
-	struct lb_record	rec;
-	uint16_t		self = cluster_self_slot(r->cluster);
-
-	while (lb_queue_pop(r->lb, &rec)) {
-		switch (rec.type) {
-		case LB_REC_NEW:
-			repl_put_conn(r, -1, MSG_T_NEW, &rec.key, rec.service,
-			    rec.server, rec.owner, rec.backup, CONN_SYN,
-			    repl_rec_flags(&rec));
-			r->stats.new_sent++;
-			if (rec.backup != CONN_SLOT_NONE && rec.backup != self) {
-				/* claim 11: the backup's copy, reliably. */
-				repl_stage(r, rec.backup, &rec);
-				r->stats.backup_sent++;
-			}
-			repl_new_to_joiners(r, &rec);
-			break;
-		case LB_REC_END:
-			repl_put_key(r, -1, MSG_T_END, &rec.key);
-			if (rec.backup != CONN_SLOT_NONE && rec.backup != self)
-				repl_stage(r, rec.backup, &rec);
-			r->stats.end_sent++;
-			break;
-		case LB_REC_REFRESH:
-			repl_put_key(r, -1, MSG_T_REFRESH, &rec.key);
-			r->stats.refresh_sent++;
-			break;
-		}
-	}
-}
-
-void
-repl_flush_batch(struct repl *r)
-{
-	repl_drain(r);
-	repl_buf_send(r, &r->mc, -1);
-	repl_send_pending(r);
-}
-
-void
-repl_flush(struct repl *r)
-{
-	repl_flush_batch(r);
-	repl_stage_send(r);
-}
-
-/* lb_rebalance / lb_plan callback: an entry for a new holder. */
-static void
-repl_on_send(void *arg, const struct conn_entry *e, uint16_t dst)
+repl_set_state(void *arg, enum msg_state st)
 {
 	struct repl	*r = arg;
 
-	if (dst >= REPL_SLOTS || dst == cluster_self_slot(r->cluster))
-		return;
-	repl_put_conn(r, dst, MSG_T_TRANSFER, &e->key, e->service, e->server,
-	    e->owner, e->backup, e->state, 0);
-	r->stats.xfer_sent++;
+	cluster_set_state(r->cluster, st);
 }
 
-/* Rebalance callback that skips joiners already sent their entries. */
 static void
-repl_on_send_unplanned(void *arg, const struct conn_entry *e, uint16_t dst)
+repl_left(void *arg)
 {
 	struct repl	*r = arg;
 
-	if (dst < REPL_SLOTS && r->p[dst].planned)
-		return;
-	repl_on_send(arg, e, dst);
-}
-
-/* End a transfer table to slot with a DONE that it acknowledges. */
-static void
-repl_send_done(struct repl *r, uint16_t slot, uint32_t count)
-{
-	struct repl_buf	*b;
-	struct msg_done	 d;
-
-	repl_buf_send(r, &r->p[slot].tx, slot);
-	b = repl_buf_of(r, slot, MSG_T_DONE);
-	d.xfer = ++r->xfer_next;
-	d.count = count;
-	if (msg_done_put(b->body, sizeof(b->body), &b->off, &d) == 0) {
-		b->n++;
-		repl_buf_send(r, b, slot);
-		r->p[slot].done_wait = d.xfer;
-		r->stats.done_sent++;
-	}
-}
-
-/* Members that are active or joining, for ranking new connections. */
-static void
-repl_prospective(struct repl *r)
-{
-	struct ilb_addr		addrs[LB_MEMBERS_MAX];
-	struct view		v;
-	size_t			n, j, self;
-
-	n = cluster_active(r->cluster, r->pro_ids, r->pro_slots, addrs,
-	    LB_MEMBERS_MAX, &self);
-	if (n > LB_MEMBERS_MAX)
-		n = LB_MEMBERS_MAX;
-	j = cluster_joining(r->cluster, r->pro_ids + n, r->pro_slots + n,
-	    addrs + n, LB_MEMBERS_MAX - n);
-	if (j > LB_MEMBERS_MAX - n)
-		j = LB_MEMBERS_MAX - n;
-	r->njoiners = (int)j;
-	view_load(&v, &r->lb->score, r->pro, r->pro_slots, r->pro_ids,
-	    r->pro_slots, n + j);
-	r->npro = v.n;
-}
-
-/*
- * claim 17 at an active member: a member announced JOINING; send it the
- * entries it will own or back up, then DONE.
- */
-static void
-repl_plan_join(struct repl *r, uint16_t slot)
-{
-	uint64_t	before = r->stats.xfer_sent;
-
-	if (!r->active || r->leaving)
-		return;
-	repl_prospective(r);
-	r->p[slot].planned = 1;
-	lb_plan(r->lb, r->pro_ids, r->pro_slots, r->npro, repl_on_send, r);
-	repl_send_done(r, slot, (uint32_t)(r->stats.xfer_sent - before));
-	log_info("member %s joining: sent it %llu entries",
-	    cluster_slot_member(r->cluster, slot)->id_text,
-	    (unsigned long long)(r->stats.xfer_sent - before));
+	if (r->leave_done != NULL)
+		r->leave_done(r->leave_arg);
 }
 
 static void
@@ -484,228 +98,18 @@ repl_on_event(void *arg, enum cluster_event ev, uint16_t slot,
 {
 	struct repl	*r = arg;
 
-	if (slot >= REPL_SLOTS || m->self)
-		return;
-	switch (ev) {
-	case CLUSTER_E_JOIN:
-	case CLUSTER_E_RESTART:
-	case CLUSTER_E_STATE:
-		/*
-		 * A restarted member's connections belong to its old life. A
-		 * new one's are kept: it may already be sending us a table.
-		 */
-		if (ev == CLUSTER_E_RESTART)
-			peer_drop(r->peer, &m->addr);
-		if (ev != CLUSTER_E_STATE) {
-			repl_stage_forget(r, slot);
-			r->p[slot].done_wait = 0;
-			r->p[slot].planned = 0;
-			r->p[slot].tx.n = 0;
-			r->p[slot].tx.off = 0;
-		}
-		if (m->state == MSG_S_JOINING && !r->p[slot].planned)
-			repl_plan_join(r, slot);
-		break;
-	case CLUSTER_E_GONE:
+	/* What was queued to or came from a member's old life is void. */
+	if (!m->self && (ev == CLUSTER_E_RESTART || ev == CLUSTER_E_GONE))
 		peer_drop(r->peer, &m->addr);
-		repl_stage_forget(r, slot);
-		memset(&r->p[slot], 0, sizeof(r->p[slot]));
-		break;
-	}
-	if (r->held != NULL)
-		repl_release(r);
-	repl_flush(r);
-}
-
-/* A NEW or TRANSFER record: store it as owner, backup or in the cache. */
-static void
-repl_rx_conn(struct repl *r, const uint8_t *rec, size_t len, int reliable,
-    uint64_t now)
-{
-	struct msg_conn	 mc;
-	int		 svc, srv, owner, backup, self;
-
-	if (msg_conn_get(rec, len, &mc) == -1 ||
-	    (svc = lb_service_find(r->lb, &mc.key)) < 0 ||
-	    (srv = lb_service_server(r->lb, (unsigned int)svc,
-	    &mc.server)) < 0) {
-		r->stats.rx_bad++;
-		return;
-	}
-	r->stats.new_rx++;
-	owner = repl_id_slot(r, &mc.owner);
-	backup = repl_id_slot(r, &mc.backup);
-	self = cluster_self_slot(r->cluster);
-	/*
-	 * A multicast NEW that names other holders only fills the cache: it
-	 * never takes away an entry this node holds (a joiner's transfer, or
-	 * a role the membership change gave it).
-	 */
-	if (!reliable && owner != self && backup != self &&
-	    ltoc_lookup(&r->lb->ltoc, &mc.key) != NULL)
-		return;
-	if (lb_learn_conn(r->lb, &mc.key, (unsigned int)svc,
-	    (unsigned int)srv, (uint16_t)owner, (uint16_t)backup,
-	    (enum conn_state)mc.state, (mc.flags & MSG_CONN_F_FRESH) ?
-	    LB_LEARN_FRESH : 0, now) == -1)
-		r->stats.rx_bad++;
-}
-
-static void
-repl_rx_key(struct repl *r, uint8_t type, const uint8_t *rec, size_t len,
-    uint64_t now)
-{
-	struct lb_record	lr;
-	int			svc;
-
-	memset(&lr, 0, sizeof(lr));
-	if (msg_key_get(rec, len, &lr.key) == -1 ||
-	    (svc = lb_service_find(r->lb, &lr.key)) < 0) {
-		r->stats.rx_bad++;
-		return;
-	}
-	if (type == MSG_T_REFRESH) {
-		r->stats.refresh_rx++;
-		(void)lb_refresh(r->lb, &lr.key, now);
-		return;
-	}
-	r->stats.end_rx++;
-	lr.type = LB_REC_END;
-	lr.service = (uint16_t)svc;
-	(void)lb_learn_end(r->lb, &lr, now);
-}
-
-/* DONE: everything before it arrived (the channel is ordered); ACK it. */
-static void
-repl_rx_done(struct repl *r, uint16_t slot, const struct msg_view *v)
-{
-	struct repl_buf	*b;
-	struct msg_done	 d;
-
-	if (msg_done_get(v, &d) == -1) {
-		r->stats.rx_bad++;
-		return;
-	}
-	r->p[slot].join_done = 1;
-	repl_buf_send(r, &r->p[slot].tx, slot);
-	b = repl_buf_of(r, slot, MSG_T_ACK);
-	if (msg_done_put(b->body, sizeof(b->body), &b->off, &d) == 0) {
-		b->n++;
-		repl_buf_send(r, b, slot);
-	}
-	log_debug("transfer %u of %u entries from slot %u complete", d.xfer,
-	    d.count, slot);
-}
-
-static void
-repl_rx_ack(struct repl *r, uint16_t slot, const struct msg_view *v)
-{
-	struct msg_done	d;
-
-	if (msg_done_get(v, &d) == -1) {
-		r->stats.rx_bad++;
-		return;
-	}
-	if (r->p[slot].done_wait == d.xfer) {
-		r->p[slot].done_wait = 0;
-		r->stats.done_acked++;
-	}
-}
-
-/* Every replication message, from multicast or the reliable channel. */
-static void
-repl_rx(struct repl *r, uint16_t slot, const struct msg_view *v,
-    int reliable)
-{
-	const uint8_t	*rec;
-	size_t		 off = 0, len;
-	uint64_t	 now = repl_now();
-	uint8_t		 type = v->hdr.type;
-
-	if (slot >= REPL_SLOTS)
-		return;
-	switch (type) {
-	case MSG_T_DONE:
-		repl_rx_done(r, slot, v);
-		return;
-	case MSG_T_ACK:
-		repl_rx_ack(r, slot, v);
-		return;
-	case MSG_T_NEW:
-	case MSG_T_TRANSFER:
-	case MSG_T_END:
-	case MSG_T_REFRESH:
-		break;
-	default:
-		r->stats.rx_bad++;
-		return;
-	}
-	while (msg_rec_next(v, &off, &rec, &len) == 1) {
-		if (type == MSG_T_NEW || type == MSG_T_TRANSFER)
-			repl_rx_conn(r, rec, len, reliable, now);
-		else
-			repl_rx_key(r, type, rec, len, now);
-	}
+	repl_sm_member_event(r->sm, ev, slot, m, repl_now());
 }
 
 static void
 repl_on_mc(void *arg, uint16_t slot, const struct msg_view *v)
 {
-	repl_rx(arg, slot, v, 0);
-}
+	struct repl	*r = arg;
 
-/* Keep a message whose sender is not known yet (bounded in count and time). */
-static void
-repl_hold(struct repl *r, const struct msg_view *v, const uint8_t *raw)
-{
-	struct repl_held	*h;
-	size_t			 len;
-
-	len = v->len;		/* the whole message, as msg_decode() saw it */
-	if (r->nheld >= REPL_HELD_MAX ||
-	    (h = malloc(sizeof(*h) + len)) == NULL) {
-		r->stats.rx_unknown_sender++;
-		return;
-	}
-	h->next = NULL;
-	h->at = repl_now();
-	h->len = len;
-	memcpy(h->raw, raw, len);
-	*r->held_tail = h;
-	r->held_tail = &h->next;
-	r->nheld++;
-	r->stats.rx_held++;
-}
-
-/*
- * Deliver held messages whose sender is known now, in arrival order (the
- * channel is ordered per sender); drop those that waited too long.
- */
-static void
-repl_release(struct repl *r)
-{
-	struct repl_held	*h, **hp = &r->held;
-	struct msg_view		 v;
-	uint64_t		 now = repl_now();
-	int			 slot;
-
-	while ((h = *hp) != NULL) {
-		slot = -1;
-		if (msg_decode(h->raw, h->len, &v) == MSG_OK)
-			slot = cluster_find_id(r->cluster, &v.hdr.sender);
-		if (slot < 0 && now - h->at < REPL_HELD_MS) {
-			hp = &h->next;
-			continue;
-		}
-		*hp = h->next;
-		r->nheld--;
-		if (slot >= 0)
-			repl_rx(r, (uint16_t)slot, &v, 1);
-		else
-			r->stats.rx_unknown_sender++;
-		free(h);
-	}
-	r->held_tail = hp;
+	repl_sm_rx_mcast(r->sm, slot, v, repl_now());
 }
 
 static void
@@ -713,235 +117,73 @@ repl_on_peer(void *arg, const struct msg_view *v, const uint8_t *raw,
     const struct ilb_addr *from)
 {
 	struct repl	*r = arg;
-	int		 slot;
 
 	(void)from;
-	if (r->held != NULL)
-		repl_release(r);
-	if ((slot = cluster_find_id(r->cluster, &v->hdr.sender)) < 0 ||
-	    r->held != NULL) {
-		/* Unknown, or older messages of its sender still wait. */
-		repl_hold(r, v, raw);
-		return;
-	}
-	repl_rx(r, (uint16_t)slot, v, 1);
-	repl_flush_batch(r);
-}
-
-/* claims 17 and 18: apply the new active membership to the tables. */
-void
-repl_members_changed(struct repl *r)
-{
-	struct member_id	ids[LB_MEMBERS_MAX];
-	struct ilb_addr		addrs[LB_MEMBERS_MAX];
-	uint16_t		slots[LB_MEMBERS_MAX];
-	size_t			n, self;
-	int			slot;
-
-	n = cluster_active(r->cluster, ids, slots, addrs, LB_MEMBERS_MAX,
-	    &self);
-	if (n > LB_MEMBERS_MAX)
-		n = LB_MEMBERS_MAX;
-	lb_set_self_slot(r->lb, cluster_self_slot(r->cluster));
-	if (!r->active || r->leaving)
-		lb_set_members(r->lb, ids, slots, n, self);
-	else {
-		lb_rebalance(r->lb, ids, slots, n, self,
-		    repl_on_send_unplanned, r);
-		r->stats.rebalances++;
-		/* Joiners now active have had their entries: forget it. */
-		for (slot = 0; slot < REPL_SLOTS; slot++)
-			if (r->p[slot].planned && self != LB_SELF_NONE &&
-			    cluster_slot_member(r->cluster,
-			    (uint16_t)slot)->state != MSG_S_JOINING)
-				r->p[slot].planned = 0;
-	}
-	repl_prospective(r);
-	log_info("membership: %zu active member%s%s", n, n == 1 ? "" : "s",
-	    r->active ? "" : " (this node is not active)");
-	repl_flush(r);
-}
-
-/* Joining is over: be scored, and serve members that joined meanwhile. */
-static void
-repl_become_active(struct repl *r, int timeout)
-{
-	struct member_id	ids[LB_MEMBERS_MAX];
-	struct ilb_addr		addrs[LB_MEMBERS_MAX];
-	uint16_t		slots[LB_MEMBERS_MAX];
-	size_t			i, n;
-
-	r->active = 1;
-	if (timeout) {
-		r->stats.join_timeouts++;
-		log_warnx("join: not every active member sent its entries "
-		    "within %d ms; going active anyway", REPL_JOIN_TIMEOUT_MS);
-	}
-	log_info("join complete after %llu ms: this node is active",
-	    (unsigned long long)(repl_now() - r->join_start));
-	cluster_set_state(r->cluster, MSG_S_ACTIVE);
-	repl_members_changed(r);
-	n = cluster_joining(r->cluster, ids, slots, addrs, LB_MEMBERS_MAX);
-	for (i = 0; i < n && i < LB_MEMBERS_MAX; i++)
-		if (slots[i] != cluster_self_slot(r->cluster) &&
-		    !r->p[slots[i]].planned)
-			repl_plan_join(r, slots[i]);
-}
-
-/* claim 17 at the joiner: active once every active member's DONE came. */
-static void
-repl_join_poll(struct repl *r, uint64_t now)
-{
-	struct member_id	ids[LB_MEMBERS_MAX];
-	struct ilb_addr		addrs[LB_MEMBERS_MAX];
-	uint16_t		slots[LB_MEMBERS_MAX];
-	size_t			i, n, self;
-	uint64_t		settle;
-
-	settle = 2 * (uint64_t)r->conf->cluster.hello_ms + 100;
-	if (now - r->join_start < settle)
-		return;
-	n = cluster_active(r->cluster, ids, slots, addrs, LB_MEMBERS_MAX,
-	    &self);
-	for (i = 0; i < n && i < LB_MEMBERS_MAX; i++)
-		if (i != self && !r->p[slots[i]].join_done)
-			break;
-	if (i >= n || i >= LB_MEMBERS_MAX)
-		repl_become_active(r, 0);
-	else if (now - r->join_start > REPL_JOIN_TIMEOUT_MS)
-		repl_become_active(r, 1);
-}
-
-/* Graceful leave: every ACK in, or the timeout; then announce and go. */
-static void
-repl_leave_poll(struct repl *r, uint64_t now)
-{
-	int	slot, waiting = 0;
-
-	for (slot = 0; slot < REPL_SLOTS; slot++)
-		if (r->p[slot].done_wait != 0)
-			waiting++;
-	if (waiting > 0 && now - r->leave_start < REPL_LEAVE_TIMEOUT_MS)
-		return;
-	if (waiting > 0) {
-		r->stats.leave_timeouts++;
-		log_warnx("leave: %d member%s did not acknowledge within %d ms",
-		    waiting, waiting == 1 ? "" : "s", REPL_LEAVE_TIMEOUT_MS);
-	}
-	log_info("leave: entries handed over in %llu ms; announcing LEAVING",
-	    (unsigned long long)(now - r->leave_start));
-	cluster_set_state(r->cluster, MSG_S_LEAVING);
-	r->leaving = 2;
-	if (r->leave_done != NULL)
-		r->leave_done(r->leave_arg);
+	repl_sm_rx_reliable(r->sm, v, raw, repl_now());
 }
 
 static void
 repl_on_poll(evutil_socket_t fd, short what, void *arg)
 {
 	struct repl	*r = arg;
-	uint64_t	 now = repl_now();
 
 	(void)fd;
 	(void)what;
-	if (r->held != NULL)
-		repl_release(r);
-	if (!r->active && !r->leaving)
-		repl_join_poll(r, now);
-	else if (r->leaving == 1)
-		repl_leave_poll(r, now);
-	repl_flush(r);
-	if ((!r->active && !r->leaving) || r->leaving == 1)
+	if (repl_sm_tick(r->sm, repl_now()))
 		repl_poll_later(r);
 }
 
-/* Send every LTOC entry to both its holders in the given membership. */
-static void
-repl_handover(struct repl *r, const struct member_id *ids,
-    const uint16_t *slots, size_t n)
+void
+repl_flush_batch(struct repl *r)
 {
-	struct conn_entry	*e, copy;
-	struct view		 v;
-	struct view_pick	 p;
-	uint32_t		 cursor;
-
-	view_load(&v, &r->lb->score, r->pro, r->pro_slots, ids, slots, n);
-	LTOC_FOREACH(e, &r->lb->ltoc, cursor) {
-		view_rank(&v, &e->key, &p);
-		if (p.owner < 0)
-			continue;
-		copy = *e;
-		copy.owner = p.oslot;
-		copy.backup = p.bslot;
-		repl_on_send(r, &copy, copy.owner);
-		if (p.backup >= 0)
-			repl_on_send(r, &copy, copy.backup);
-	}
-	r->npro = 0;		/* pro[] and pro_slots[] were borrowed */
-	r->njoiners = 0;
+	repl_sm_flush_batch(r->sm);
 }
 
-/*
- * Hand every LTOC entry to its holders in the membership without this
- * node, then DONE to each of them.
- */
+void
+repl_flush(struct repl *r)
+{
+	repl_sm_flush(r->sm);
+}
+
+void
+repl_members_changed(struct repl *r)
+{
+	repl_sm_members_changed(r->sm);
+}
+
 void
 repl_leave(struct repl *r, void (*done)(void *), void *arg)
 {
-	struct member_id	 ids[LB_MEMBERS_MAX];
-	struct ilb_addr		 addrs[LB_MEMBERS_MAX];
-	uint16_t		 slots[LB_MEMBERS_MAX];
-	size_t			 i, n, self;
-
 	r->leave_done = done;
 	r->leave_arg = arg;
-	r->leave_start = repl_now();
-	n = cluster_active(r->cluster, ids, slots, addrs, LB_MEMBERS_MAX,
-	    &self);
-	if (n > LB_MEMBERS_MAX)
-		n = LB_MEMBERS_MAX;
-	if (!r->active || self == LB_SELF_NONE) {
-		r->leaving = 1;
-		repl_leave_poll(r, r->leave_start);
-		return;
-	}
-	/* The others, without this node. */
-	for (i = self; i + 1 < n; i++) {
-		ids[i] = ids[i + 1];
-		slots[i] = slots[i + 1];
-	}
-	n--;
-	r->leaving = 1;
-	repl_handover(r, ids, slots, n);
-	for (i = 0; i < n; i++)
-		repl_send_done(r, slots[i], 0);
-	repl_flush(r);
-	log_info("leave: handing %u entries to %zu member%s",
-	    ltoc_count(&r->lb->ltoc), n, n == 1 ? "" : "s");
-	repl_poll_later(r);
+	if (repl_sm_leave(r->sm, repl_now()))
+		repl_poll_later(r);
 }
 
 struct repl *
 repl_open(struct event_base *base, const struct ilbd_conf *conf,
     struct lb *lb, struct cluster *cluster, char **cause)
 {
-	struct repl	*r;
+	struct repl		*r;
+	struct repl_sm_io	 io;
 
-	if ((r = calloc(1, sizeof(*r))) == NULL ||
-	    (r->p = calloc(REPL_SLOTS, sizeof(*r->p))) == NULL ||
-	    (r->stage = calloc(REPL_STAGE_MAX, sizeof(*r->stage))) == NULL) {
-		if (r != NULL)
-			free(r->p);
-		free(r);
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		*cause = strdup("out of memory");
 		return (NULL);
 	}
-	r->base = base;
 	r->conf = conf;
-	r->lb = lb;
 	r->cluster = cluster;
-	r->join_start = repl_now();
-	r->held_tail = &r->held;
+	io.send_mcast = repl_send_mcast;
+	io.send_reliable = repl_send_reliable;
+	io.set_state = repl_set_state;
+	io.left = repl_left;
+	io.arg = r;
+	if ((r->sm = repl_sm_new(conf, lb, cluster_get_table(cluster), &io,
+	    repl_now())) == NULL) {
+		*cause = strdup("out of memory");
+		repl_close(r);
+		return (NULL);
+	}
 	if ((r->peer = peer_open(base, conf, cluster_slot_id(cluster,
 	    cluster_self_slot(cluster)), cluster_epoch(cluster),
 	    repl_on_peer, r, cause)) == NULL ||
@@ -953,7 +195,6 @@ repl_open(struct event_base *base, const struct ilbd_conf *conf,
 	}
 	cluster_set_event_cb(cluster, repl_on_event, r);
 	cluster_set_msg_cb(cluster, repl_on_mc, r);
-	lb_set_self_slot(lb, cluster_self_slot(cluster));
 	repl_poll_later(r);
 	return (r);
 }
@@ -971,21 +212,14 @@ repl_close(struct repl *r)
 		event_free(r->ev_poll);
 	if (r->peer != NULL)
 		peer_close(r->peer);
-	while (r->held != NULL) {
-		struct repl_held *h = r->held;
-
-		r->held = h->next;
-		free(h);
-	}
-	free(r->stage);
-	free(r->p);
+	repl_sm_free(r->sm);
 	free(r);
 }
 
 const struct repl_stats *
 repl_stats(const struct repl *r)
 {
-	return (&r->stats);
+	return (repl_sm_stats(r->sm));
 }
 
 const char *
@@ -995,7 +229,7 @@ repl_stat(const struct repl *r, size_t i, uint64_t *v, const char **help)
 		return (NULL);
 	if (help != NULL)
 		*help = repl_stats_names[i].help;
-	*v = *(const uint64_t *)(const void *)((const char *)&r->stats +
+	*v = *(const uint64_t *)(const void *)((const char *)repl_stats(r) +
 	    repl_stats_names[i].off);
 	return (repl_stats_names[i].name);
 }
@@ -1004,6 +238,7 @@ void
 repl_set_conf(struct repl *r, const struct ilbd_conf *conf)
 {
 	r->conf = conf;
+	repl_sm_set_conf(r->sm, conf);
 }
 
 const struct peer_stats *
