@@ -589,9 +589,9 @@ dp_emit(dp_counter_cb cb, void *arg, const char *sub, const char *name,
 }
 
 static void
-dp_each_cluster(struct dp *dp, dp_counter_cb cb, void *arg)
+dp_each_cluster(const struct cluster_table *t, dp_counter_cb cb, void *arg)
 {
-	const struct cluster_stats	*cs = cluster_stats(dp->cluster);
+	const struct cluster_stats	*cs = &t->stats;
 	uint64_t			 rej;
 	size_t				 i;
 
@@ -618,77 +618,70 @@ dp_each_cluster(struct dp *dp, dp_counter_cb cb, void *arg)
 
 /* Input, output, GRE, neighbours, the reliable channel. */
 static void
-dp_each_edges(struct dp *dp, dp_counter_cb cb, void *arg)
+dp_each_edges(const struct dp_counter_parts *p, dp_counter_cb cb, void *arg)
 {
 	const char	*sub_;
 
-	if (dp->tun != NULL) {
+	if (p->tun != NULL) {
 		dp_emit(cb, arg, "input", "packets", "packets read from the "
-		    "TUN device", DP_COUNTER, "", tun_stats(dp->tun)->packets);
+		    "TUN device", DP_COUNTER, "", p->tun->packets);
 		dp_emit(cb, arg, "input", "multicast", "packets to a "
 		    "multicast group read from the TUN device (the kernel's "
-		    "MLD), ignored", DP_COUNTER, "",
-		    tun_stats(dp->tun)->multicast);
+		    "MLD), ignored", DP_COUNTER, "", p->tun->multicast);
 	}
-	if (dp->cap != NULL) {
+	if (p->capture != NULL) {
 		dp_emit(cb, arg, "input", "packets", "packets captured",
-		    DP_COUNTER, "", capture_stats(dp->cap)->packets);
+		    DP_COUNTER, "", p->capture->packets);
 		dp_emit(cb, arg, "capture", "drops", "packets the capture "
 		    "buffer had no room for", DP_COUNTER, "",
-		    capture_stats(dp->cap)->drops);
+		    p->capture->drops);
 	}
-	if (dp->fwd != NULL) {
-		const struct fwd_stats *stats_ = fwd_stats(dp->fwd);
+	if (p->fwd != NULL) {
+		const struct fwd_stats *stats_ = p->fwd;
 
 		sub_ = "dsr";
 		FWD_STATS_FOREACH(DP_EACH_ONE)
 	}
-	if (dp->neigh != NULL) {
-		const struct neigh_stats *stats_ = neigh_stats(dp->neigh);
+	if (p->neigh != NULL) {
+		const struct neigh_stats *stats_ = p->neigh;
 
 		sub_ = "neigh";
 		NEIGH_STATS_FOREACH(DP_EACH_ONE)
 	}
 	{
-		const struct gre_stats *stats_ = gre_stats(dp->gre);
+		const struct gre_stats *stats_ = p->gre;
 
 		sub_ = "gre";
 		GRE_STATS_FOREACH(DP_EACH_ONE)
 	}
-	if (dp->icmp != NULL) {
-		const struct icmp_tx_stats *stats_ = icmp_tx_stats(dp->icmp);
+	if (p->icmp != NULL) {
+		const struct icmp_tx_stats *stats_ = p->icmp;
 
 		sub_ = "icmp";
 		ICMP_STATS_FOREACH(DP_EACH_ONE)
 	}
 	{
-		const struct peer_stats *stats_ = repl_peer_stats(dp->repl);
+		const struct peer_stats *stats_ = p->peer;
 
 		sub_ = "peer";
 		PEER_STATS_FOREACH(DP_EACH_ONE)
 	}
+	{
+		const struct repl_stats *stats_ = p->repl;
+
+		sub_ = "repl";
+		REPL_STATS_FOREACH(DP_EACH_ONE)
+	}
 }
 
-/* Gauges: table sizes, members, and each server's state. */
+/* Each server's gauges. */
 static void
 dp_each_gauges(struct dp *dp, dp_counter_cb cb, void *arg)
 {
-	struct member_id	 ids[LB_MEMBERS_MAX];
-	struct ilb_addr		 addrs[LB_MEMBERS_MAX];
-	uint16_t		 slots[LB_MEMBERS_MAX];
 	const struct sched	*sc;
 	char			 labels[256], a[ILB_ADDRSTRLEN];
-	size_t			 self;
 	unsigned int		 i, j;
 
-	dp_emit(cb, arg, "lb", "ltoc_entries", "connections in the LTOC",
-	    DP_GAUGE, "", ltoc_count(&dp->lb.ltoc));
-	dp_emit(cb, arg, "lb", "cache_entries", "associations in the cache",
-	    DP_GAUGE, "", cache_count(&dp->lb.cache));
-	dp_emit(cb, arg, "cluster", "active_members", "active members, this "
-	    "node included when active", DP_GAUGE, "",
-	    cluster_active(dp->cluster, ids, slots, addrs, LB_MEMBERS_MAX,
-	    &self));
 	for (i = 0; i < dp->lb.nsvc; i++) {
 		sc = &dp->lb.svc[i].sched;
 		for (j = 0; j < sc->n; j++) {
@@ -712,26 +705,55 @@ dp_each_gauges(struct dp *dp, dp_counter_cb cb, void *arg)
 }
 
 void
-dp_foreach_counter(struct dp *dp, dp_counter_cb cb, void *arg)
+dp_counter_walk(const struct dp_counter_parts *p, dp_counter_cb cb,
+    void *arg)
 {
-	const char	*name, *help;
 	size_t		 i;
-	uint64_t	 v;
 
 	for (i = 0; i < LB_STATS_N; i++)
 		dp_emit(cb, arg, "lb", lb_stats_desc[i].name,
 		    lb_stats_desc[i].help, DP_COUNTER, "",
-		    lb_stats_get(&dp->lb.stats, i));
+		    lb_stats_get(&p->lb->stats, i));
 	for (i = 0; i < sizeof(dp_stats_names) / sizeof(dp_stats_names[0]);
 	    i++)
 		dp_emit(cb, arg, "dp", dp_stats_names[i].name,
 		    dp_stats_names[i].help, DP_COUNTER, "",
-		    *(const uint64_t *)(const void *)((const char *)&dp->stats +
+		    *(const uint64_t *)(const void *)((const char *)p->dp +
 		    dp_stats_names[i].off));
-	dp_each_cluster(dp, cb, arg);
-	dp_each_edges(dp, cb, arg);
-	for (i = 0; (name = repl_stat(dp->repl, i, &v, &help)) != NULL; i++)
-		dp_emit(cb, arg, "repl", name, help, DP_COUNTER, "", v);
+	dp_each_cluster(p->cluster, cb, arg);
+	dp_each_edges(p, cb, arg);
+	dp_emit(cb, arg, "lb", "ltoc_entries", "connections in the LTOC",
+	    DP_GAUGE, "", ltoc_count(&p->lb->ltoc));
+	dp_emit(cb, arg, "lb", "cache_entries", "associations in the cache",
+	    DP_GAUGE, "", cache_count(&p->lb->cache));
+	dp_emit(cb, arg, "cluster", "active_members", "active members, this "
+	    "node included when active", DP_GAUGE, "",
+	    cluster_table_active(p->cluster, NULL, NULL, NULL, 0, NULL));
+}
+
+void
+dp_foreach_counter(struct dp *dp, dp_counter_cb cb, void *arg)
+{
+	struct dp_counter_parts	p;
+
+	memset(&p, 0, sizeof(p));
+	p.lb = &dp->lb;
+	p.dp = &dp->stats;
+	p.cluster = cluster_get_table(dp->cluster);
+	if (dp->tun != NULL)
+		p.tun = tun_stats(dp->tun);
+	if (dp->cap != NULL)
+		p.capture = capture_stats(dp->cap);
+	if (dp->fwd != NULL)
+		p.fwd = fwd_stats(dp->fwd);
+	if (dp->neigh != NULL)
+		p.neigh = neigh_stats(dp->neigh);
+	p.gre = gre_stats(dp->gre);
+	if (dp->icmp != NULL)
+		p.icmp = icmp_tx_stats(dp->icmp);
+	p.peer = repl_peer_stats(dp->repl);
+	p.repl = repl_stats(dp->repl);
+	dp_counter_walk(&p, cb, arg);
 	dp_each_gauges(dp, cb, arg);
 }
 

@@ -8,10 +8,19 @@
 #include "config.h"
 
 struct event_base;
+struct capture_stats;
 struct cluster;
+struct cluster_table;
 struct dp;
+struct fwd_stats;
+struct gre_stats;
+struct icmp_tx_stats;
 struct lb;
+struct neigh_stats;
+struct peer_stats;
 struct repl;
+struct repl_stats;
+struct tun_stats;
 
 /* Counters of the data path's own edges (the decision has its own). */
 #define DP_STATS_FOREACH(X)						\
@@ -53,6 +62,31 @@ typedef void	(*dp_counter_cb)(void *, const struct dp_counter *);
 
 /* Every counter and gauge of the data path, in a stable order. */
 void		 dp_foreach_counter(struct dp *, dp_counter_cb, void *);
+
+/*
+ * What dp_foreach_counter() exports from, gathered from the parts: each
+ * one's stats, NULL for a part the data path lacks (tun or capture; fwd
+ * and neigh without a dsr service; icmp).
+ */
+struct dp_counter_parts {
+	const struct lb			*lb;	/* counters and table sizes */
+	const struct dp_stats		*dp;
+	const struct cluster_table	*cluster; /* counters and members */
+	const struct tun_stats		*tun;
+	const struct capture_stats	*capture;
+	const struct fwd_stats		*fwd;
+	const struct neigh_stats	*neigh;
+	const struct gre_stats		*gre;
+	const struct icmp_tx_stats	*icmp;
+	const struct peer_stats		*peer;
+	const struct repl_stats		*repl;
+};
+/*
+ * Their counters and gauges in the stats line's order (tests/netns read
+ * it): dp_foreach_counter() without the per-server gauges, I/O-free.
+ */
+void		 dp_counter_walk(const struct dp_counter_parts *,
+		    dp_counter_cb, void *);
 /* The stats line's key of a counter: lb and dp bare, others sub_name. */
 void		 dp_counter_key(const struct dp_counter *, char *, size_t);
 const struct dp_stats *dp_stats(const struct dp *);
