@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "counter.h"
 
 struct event_base;
 struct capture_stats;
@@ -46,19 +47,6 @@ struct dp	*dp_open(struct event_base *, const struct ilbd_conf *, char **);
 void		 dp_close(struct dp *);
 /* Log one line "stats: key=value ..." with every counter. */
 void		 dp_log_stats(struct dp *);
-
-enum dp_metric_type { DP_COUNTER, DP_GAUGE };
-
-/* One counter or gauge, for the stats line, ilbctl and /metrics. */
-struct dp_counter {
-	const char		*sub;	/* module: lb, dp, cluster, repl, ... */
-	const char		*name;	/* within the module */
-	const char		*help;	/* one line */
-	enum dp_metric_type	 type;
-	const char		*labels; /* "" or k="v",k="v" (Prometheus) */
-	uint64_t		 value;
-};
-typedef void	(*dp_counter_cb)(void *, const struct dp_counter *);
 
 /* Every counter and gauge of the data path, in a stable order. */
 void		 dp_foreach_counter(struct dp *, dp_counter_cb, void *);

@@ -16,6 +16,7 @@
 
 #include "capture.h"
 #include "cluster.h"
+#include "counter.h"
 #include "ctlcmd.h"
 #include "dp.h"
 #include "fwd.h"
@@ -549,10 +550,65 @@ test_metrics(void **state)
 	check_metrics(CAP, METRICS_FNV_CAP);
 }
 
+/* A module's own stats, for counter_walk() alone. */
+struct toy_stats {
+	uint64_t	a;
+	uint64_t	b;
+};
+
+static uint64_t
+toy_sum(const void *obj)
+{
+	const struct toy_stats	*t = obj;
+
+	return (t->a + t->b);
+}
+
+static const struct counter_desc toy_counters[] = {
+	COUNTER_FIELD(struct toy_stats, a, "the a")
+	{ .name = "b", .help = "the b", .type = DP_GAUGE,
+	    .off = offsetof(struct toy_stats, b), .sub = "other" },
+	{ .name = "sum", .help = "a + b", .get = toy_sum },
+	COUNTER_END
+};
+
+static const struct counter_desc empty_counters[] = { COUNTER_END };
+
+/* Offsets, get(), a sub of its own; absent sources and empty tables. */
+static void
+test_counter_walk(void **state)
+{
+	struct toy_stats	 t = { 3, 4 };
+	const struct counter_src src[] = {
+		{ "toy", toy_counters, NULL },
+		{ "toy", empty_counters, &t },
+		{ "toy", toy_counters, &t },
+	};
+	static struct got	 g;
+
+	(void)state;
+	g.n = 0;
+	counter_walk(src, sizeof(src) / sizeof(src[0]), collect, &g);
+	assert_int_equal(g.n, 3);
+	assert_string_equal(g.v[0].sub, "toy");
+	assert_string_equal(g.v[0].name, "a");
+	assert_string_equal(g.v[0].help, "the a");
+	assert_int_equal(g.v[0].type, DP_COUNTER);
+	assert_string_equal(g.v[0].labels, "");
+	assert_int_equal(g.v[0].value, 3);
+	assert_string_equal(g.v[1].sub, "other");
+	assert_int_equal(g.v[1].type, DP_GAUGE);
+	assert_int_equal(g.v[1].value, 4);
+	assert_string_equal(g.v[2].name, "sum");
+	assert_int_equal(g.v[2].value, 7);
+	assert_int_equal(counter_value(&toy_counters[1], &t), 4);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_counter_walk),
 		cmocka_unit_test(test_walk_full),
 		cmocka_unit_test(test_walk_capture),
 		cmocka_unit_test(test_stats_line),
