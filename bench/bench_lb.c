@@ -499,7 +499,7 @@ bench_pcap_run(const struct bench_trace *tr, unsigned int nsvc,
 	bench_print_result(what, lb, &res);
 	for (i = 0; i < LB_STATS_N; i++)
 		if (lb_stats_get(&lb->stats, i) != 0)
-			printf("    %-18s %" PRIu64 "\n", lb_stats_desc[i].name,
+			printf("    %-18s %" PRIu64 "\n", lb_counters[i].name,
 			    lb_stats_get(&lb->stats, i));
 	lb_free(lb);
 	free(lb);

@@ -711,8 +711,8 @@ dp_counter_walk(const struct dp_counter_parts *p, dp_counter_cb cb,
 	size_t		 i;
 
 	for (i = 0; i < LB_STATS_N; i++)
-		dp_emit(cb, arg, "lb", lb_stats_desc[i].name,
-		    lb_stats_desc[i].help, DP_COUNTER, "",
+		dp_emit(cb, arg, "lb", lb_counters[i].name,
+		    lb_counters[i].help, DP_COUNTER, "",
 		    lb_stats_get(&p->lb->stats, i));
 	for (i = 0; i < sizeof(dp_stats_names) / sizeof(dp_stats_names[0]);
 	    i++)

@@ -26,15 +26,35 @@ struct lb_pkt {
 	uint64_t		 now;
 };
 
-const struct lb_stats_desc lb_stats_desc[] = {
-#define LB_STATS_DESC(name, help)					\
-	{ #name, help, offsetof(struct lb_stats, name) },
-	LB_STATS_FOREACH(LB_STATS_DESC)
-#undef LB_STATS_DESC
+const struct counter_desc lb_counters[] = {
+#define LB_COUNTER(name, help)	COUNTER_FIELD(struct lb_stats, name, help)
+	LB_STATS_FOREACH(LB_COUNTER)
+#undef LB_COUNTER
+	COUNTER_END
 };
 
-_Static_assert(sizeof(lb_stats_desc) / sizeof(lb_stats_desc[0]) ==
-    LB_STATS_N, "lb_stats_desc and struct lb_stats disagree");
+_Static_assert(sizeof(lb_counters) / sizeof(lb_counters[0]) ==
+    LB_STATS_N + 1, "lb_counters and struct lb_stats disagree");
+
+static uint64_t
+lb_gauge_ltoc(const void *lb)
+{
+	return (ltoc_count(&((const struct lb *)lb)->ltoc));
+}
+
+static uint64_t
+lb_gauge_cache(const void *lb)
+{
+	return (cache_count(&((const struct lb *)lb)->cache));
+}
+
+const struct counter_desc lb_gauges[] = {
+	{ .name = "ltoc_entries", .help = "connections in the LTOC",
+	    .type = DP_GAUGE, .get = lb_gauge_ltoc },
+	{ .name = "cache_entries", .help = "associations in the cache",
+	    .type = DP_GAUGE, .get = lb_gauge_cache },
+	COUNTER_END
+};
 _Static_assert((LB_QUEUE_LEN & (LB_QUEUE_LEN - 1)) == 0,
     "LB_QUEUE_LEN must be a power of two");
 _Static_assert((LB_EST_RING & (LB_EST_RING - 1)) == 0,
@@ -70,12 +90,9 @@ lb_path_name(int p)
 uint64_t
 lb_stats_get(const struct lb_stats *st, size_t i)
 {
-	uint64_t	v;
-
 	if (i >= LB_STATS_N)
 		return (0);
-	memcpy(&v, (const uint8_t *)st + lb_stats_desc[i].off, sizeof(v));
-	return (v);
+	return (counter_value(&lb_counters[i], st));
 }
 
 /* Bytes of the key that name the service: 6 (v4), 18 (v6) or 0. */

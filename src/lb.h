@@ -373,7 +373,9 @@ unsigned int	 lb_tick(struct lb *, uint64_t, unsigned int);
 
 const char	*lb_drop_name(int);
 const char	*lb_path_name(int);
-/* Value of counter i (0 .. LB_STATS_N - 1) in lb_stats_desc order. */
+/* Value of counter i (0 .. LB_STATS_N - 1) in lb_counters order. */
 uint64_t	 lb_stats_get(const struct lb_stats *, size_t);
+/* Gauges of a struct lb: the sizes of its tables. */
+extern const struct counter_desc lb_gauges[];
 
 #endif

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "counter.h"
+
 /*
  * Every counter once: X(name, help). The name is a stable label (ilbctl
  * show stats, /metrics as ilbd_lb_<name>_total); the help is one line.
@@ -90,16 +92,9 @@ struct lb_stats {
 #undef LB_STATS_FIELD
 };
 
-/* One counter of struct lb_stats for export: name, help and offset. */
-struct lb_stats_desc {
-	const char	*name;
-	const char	*help;
-	size_t		 off;		/* offsetof(struct lb_stats, name) */
-};
-
 #define LB_STATS_N	(sizeof(struct lb_stats) / sizeof(uint64_t))
 
 /* Every counter in declaration order, LB_STATS_N of them (lb.c). */
-extern const struct lb_stats_desc lb_stats_desc[];
+extern const struct counter_desc lb_counters[];
 
 #endif

@@ -1780,11 +1780,11 @@ test_input_and_names(void **state)
 	assert_int_equal(act.drop, LB_DROP_BAD_PACKET);
 	assert_int_equal(w->lb[0].stats.drop, 2);
 	for (i = 0; i < LB_STATS_N; i++)
-		assert_non_null(lb_stats_desc[i].name);
-	assert_string_equal(lb_stats_desc[0].name, "rx");
+		assert_non_null(lb_counters[i].name);
+	assert_string_equal(lb_counters[0].name, "rx");
 	assert_int_equal(lb_stats_get(&w->lb[0].stats, 0), 3);
 	for (i = 0; i < LB_STATS_N; i++)
-		if (strcmp(lb_stats_desc[i].name, "not_tcp") == 0)
+		if (strcmp(lb_counters[i].name, "not_tcp") == 0)
 			assert_int_equal(lb_stats_get(&w->lb[0].stats, i), 1);
 	assert_string_equal(lb_drop_name(LB_DROP_LTOC_FULL), "ltoc_full");
 	world_free(w);
