@@ -413,6 +413,14 @@ capture_close(struct capture *c)
 }
 
 /* pcap's drop counters are 32 bits: add the difference since last time. */
+const struct counter_desc capture_counters[] = {
+	{ .name = "packets", .help = "packets captured",
+	    .off = offsetof(struct capture_stats, packets), .sub = "input" },
+	{ .name = "drops", .help = "packets the capture buffer had no room "
+	    "for", .off = offsetof(struct capture_stats, drops) },
+	COUNTER_END
+};
+
 const struct capture_stats *
 capture_stats(struct capture *c)
 {

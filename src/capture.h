@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "counter.h"
+
 struct capture;
 struct event_base;
 struct ilbd_conf;
@@ -54,5 +56,10 @@ int		 capture_set_filter(struct capture *, const char *, char **);
 void		 capture_close(struct capture *);
 /* The counters, with the pcap drop counts read now. */
 const struct capture_stats *capture_stats(struct capture *);
+/*
+ * What of struct capture_stats is exported: packets as input_packets,
+ * the name tun's have too, so the input counts alike in either mode.
+ */
+extern const struct counter_desc capture_counters[];
 
 #endif

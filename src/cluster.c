@@ -656,6 +656,54 @@ cluster_table_slot_addr(const struct cluster_table *t, uint16_t slot)
 	return (&t->m[slot].addr);
 }
 
+/* Every message refused, whatever the reason. */
+static uint64_t
+cluster_counter_rx_reject(const void *obj)
+{
+	const struct cluster_stats	*cs = &((const struct cluster_table *)
+					    obj)->stats;
+	uint64_t			 rej;
+	size_t				 i;
+
+	rej = cs->replays + cs->scoring_mismatch + cs->duplicate_id;
+	for (i = 0; i < MSG_R_MAX; i++)
+		if (i != MSG_OK)
+			rej += cs->rejected[i];
+	return (rej);
+}
+
+static uint64_t
+cluster_gauge_active(const void *obj)
+{
+	return (cluster_table_active(obj, NULL, NULL, NULL, 0, NULL));
+}
+
+#define CLUSTER_COUNTER(n, field, h)					\
+	{ .name = n, .help = h,						\
+	    .off = offsetof(struct cluster_table, stats.field) }
+
+const struct counter_desc cluster_counters[] = {
+	CLUSTER_COUNTER("rx", received, "cluster datagrams received"),
+	{ .name = "rx_reject", .help = "cluster messages refused: bad MAC, "
+	    "malformed, replayed, other scoring, duplicate id",
+	    .get = cluster_counter_rx_reject },
+	CLUSTER_COUNTER("tx", sent, "ID messages sent"),
+	CLUSTER_COUNTER("gaps", gaps,
+	    "multicast messages missed (sequence gaps)"),
+	CLUSTER_COUNTER("joins", joins, "members that joined"),
+	CLUSTER_COUNTER("leaves", leaves, "members gone after dead_ms"),
+	CLUSTER_COUNTER("restarts", restarts,
+	    "members seen with a new boot epoch"),
+	COUNTER_END
+};
+
+const struct counter_desc cluster_gauges[] = {
+	{ .name = "active_members", .help = "active members, this node "
+	    "included when active", .type = DP_GAUGE,
+	    .get = cluster_gauge_active },
+	COUNTER_END
+};
+
 /* ---- sockets and timers ---------------------------------------------- */
 
 static void	cluster_cause(char **, const char *, ...)

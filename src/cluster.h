@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "counter.h"
 #include "flow.h"
 #include "msg.h"
 #include "util.h"
@@ -155,6 +156,9 @@ const struct cluster_member *cluster_table_member(
 		    const struct cluster_table *, uint16_t);
 const struct ilb_addr *cluster_table_slot_addr(const struct cluster_table *,
 		    uint16_t);
+/* For export, over a struct cluster_table: its counters, its gauges. */
+extern const struct counter_desc cluster_counters[];
+extern const struct counter_desc cluster_gauges[];
 
 struct event_base;
 struct cluster;

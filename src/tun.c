@@ -408,6 +408,15 @@ tun_close(struct tun *t)
 	free(t);
 }
 
+const struct counter_desc tun_counters[] = {
+	{ .name = "packets", .help = "packets read from the TUN device",
+	    .off = offsetof(struct tun_stats, packets) },
+	{ .name = "multicast", .help = "packets to a multicast group read "
+	    "from the TUN device (the kernel's MLD), ignored",
+	    .off = offsetof(struct tun_stats, multicast) },
+	COUNTER_END
+};
+
 const struct tun_stats *
 tun_stats(const struct tun *t)
 {

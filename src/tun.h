@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "counter.h"
+
 struct event_base;
 struct ilbd_conf;
 struct tun;
@@ -60,6 +62,8 @@ void		 tun_close(struct tun *);
 int	tun_is_multicast(const uint8_t *, size_t);
 
 const struct tun_stats *tun_stats(const struct tun *);
+/* What of struct tun_stats is exported (as input_packets...). */
+extern const struct counter_desc tun_counters[];
 const char	*tun_name(const struct tun *);
 unsigned int	 tun_ifindex(const struct tun *);
 
