@@ -219,6 +219,14 @@ fwd_mac(const struct fwd *f)
 	return (f->mac);
 }
 
+const struct counter_desc fwd_counters[] = {
+#define FWD_COUNTER(name, help)						\
+	COUNTER_FIELD(struct fwd_stats, name, help)
+	FWD_STATS_FOREACH(FWD_COUNTER)
+#undef FWD_COUNTER
+	COUNTER_END
+};
+
 const struct fwd_stats *
 fwd_stats(const struct fwd *f)
 {

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "counter.h"
+
 #define FWD_BATCH	64	/* frames queued before a sendmmsg() */
 #define FWD_MTU_MAX	9216	/* largest IP packet sent (jumbo frames) */
 #define FWD_ETH_HLEN	14
@@ -36,6 +38,8 @@ int		 fwd_flush(struct fwd *);
 unsigned int	 fwd_mtu(const struct fwd *);
 const uint8_t	*fwd_mac(const struct fwd *);
 const struct fwd_stats *fwd_stats(const struct fwd *);
+/* FWD_STATS_FOREACH as a counter table, for export. */
+extern const struct counter_desc fwd_counters[];
 void		 fwd_close(struct fwd *);
 
 #endif

@@ -521,6 +521,14 @@ gre_set_batch_cb(struct gre *g, gre_batch_cb cb, void *arg)
 	g->batch_arg = arg;
 }
 
+const struct counter_desc gre_counters[] = {
+#define GRE_COUNTER(name, help)						\
+	COUNTER_FIELD(struct gre_stats, name, help)
+	GRE_STATS_FOREACH(GRE_COUNTER)
+#undef GRE_COUNTER
+	COUNTER_END
+};
+
 const struct gre_stats *
 gre_stats(const struct gre *g)
 {

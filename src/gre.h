@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "counter.h"
 #include "util.h"
 
 struct event_base;
@@ -135,6 +136,8 @@ unsigned int	 gre_inner_mtu(unsigned int, unsigned int);
 int		 gre_send(struct gre *, const struct ilb_addr *, int, uint32_t,
 		    const uint8_t *, size_t);
 const struct gre_stats *gre_stats(const struct gre *);
+/* GRE_STATS_FOREACH as a counter table, for export. */
+extern const struct counter_desc gre_counters[];
 void		 gre_close(struct gre *);
 
 #endif

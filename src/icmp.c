@@ -161,6 +161,14 @@ icmp_too_big(struct icmp_tx *t, const uint8_t *pkt, size_t len,
 	return (0);
 }
 
+const struct counter_desc icmp_tx_counters[] = {
+#define ICMP_COUNTER(name, help)					\
+	COUNTER_FIELD(struct icmp_tx_stats, name, help)
+	ICMP_STATS_FOREACH(ICMP_COUNTER)
+#undef ICMP_COUNTER
+	COUNTER_END
+};
+
 const struct icmp_tx_stats *
 icmp_tx_stats(const struct icmp_tx *t)
 {

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "counter.h"
+
 #define ICMP_QUOTE4_MAX	548	/* 576 - 20 - 8 (RFC 1812 4.3.2.3) */
 #define ICMP_QUOTE6_MAX	1232	/* 1280 - 40 - 8 (RFC 4443 2.4 (c)) */
 #define ICMP_PER_S	200	/* messages sent per second at most */
@@ -48,5 +50,7 @@ size_t		 icmp_build_too_big(uint8_t *, size_t, const uint8_t *, size_t,
 int		 icmp_too_big(struct icmp_tx *, const uint8_t *, size_t,
 		    unsigned int, uint64_t);
 const struct icmp_tx_stats *icmp_tx_stats(const struct icmp_tx *);
+/* ICMP_STATS_FOREACH as a counter table, for export. */
+extern const struct counter_desc icmp_tx_counters[];
 
 #endif

@@ -504,6 +504,14 @@ neigh_count(const struct neigh *n)
 	return (n->count);
 }
 
+const struct counter_desc neigh_counters[] = {
+#define NEIGH_COUNTER(name, help)					\
+	COUNTER_FIELD(struct neigh_stats, name, help)
+	NEIGH_STATS_FOREACH(NEIGH_COUNTER)
+#undef NEIGH_COUNTER
+	COUNTER_END
+};
+
 const struct neigh_stats *
 neigh_stats(const struct neigh *n)
 {

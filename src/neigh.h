@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include "counter.h"
 #include "util.h"
 
 struct event_base;
@@ -42,6 +43,8 @@ int		 neigh_lookup(struct neigh *, const struct ilb_addr *,
 		    uint8_t [6]);
 unsigned int	 neigh_count(const struct neigh *);
 const struct neigh_stats *neigh_stats(const struct neigh *);
+/* NEIGH_STATS_FOREACH as a counter table, for export. */
+extern const struct counter_desc neigh_counters[];
 void		 neigh_close(struct neigh *);
 
 #endif

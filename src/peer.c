@@ -830,6 +830,14 @@ peer_drop(struct peer *p, const struct ilb_addr *to)
 
 /* ---- small accessors ------------------------------------------------- */
 
+const struct counter_desc peer_counters[] = {
+#define PEER_COUNTER(name, help)					\
+	COUNTER_FIELD(struct peer_stats, name, help)
+	PEER_STATS_FOREACH(PEER_COUNTER)
+#undef PEER_COUNTER
+	COUNTER_END
+};
+
 const struct peer_stats *
 peer_stats(const struct peer *p)
 {
@@ -846,39 +854,4 @@ uint16_t
 peer_local_port(const struct peer *p)
 {
 	return (p->port);
-}
-
-#define PEER_STATS_NAME(name, help)	#name,
-#define PEER_STATS_HELP(name, help)	help,
-static const char *const peer_stats_names[] = {
-	PEER_STATS_FOREACH(PEER_STATS_NAME)
-};
-static const char *const peer_stats_helps[] = {
-	PEER_STATS_FOREACH(PEER_STATS_HELP)
-};
-
-size_t
-peer_stats_count(void)
-{
-	return (sizeof(peer_stats_names) / sizeof(peer_stats_names[0]));
-}
-
-const char *
-peer_stats_name(size_t i)
-{
-	return (i < peer_stats_count() ? peer_stats_names[i] : NULL);
-}
-
-const char *
-peer_stats_help(size_t i)
-{
-	return (i < peer_stats_count() ? peer_stats_helps[i] : NULL);
-}
-
-uint64_t
-peer_stats_value(const struct peer_stats *s, size_t i)
-{
-	const uint64_t	*v = (const uint64_t *)s;
-
-	return (i < peer_stats_count() ? v[i] : 0);
 }

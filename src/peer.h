@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "counter.h"
 #include "flow.h"
 #include "msg.h"
 #include "util.h"
@@ -92,15 +93,12 @@ void		 peer_drop(struct peer *, const struct ilb_addr *);
 /* Close every connection and the listener, free. */
 void		 peer_close(struct peer *);
 const struct peer_stats *peer_stats(const struct peer *);
+/* PEER_STATS_FOREACH as a counter table, for export. */
+extern const struct counter_desc peer_counters[];
 
 /* The bound on bytes queued per destination (default PEER_QUEUE_MAX). */
 void		 peer_set_queue_max(struct peer *, size_t);
 /* The port listened on (useful when cluster.port was 0, as in tests). */
 uint16_t	 peer_local_port(const struct peer *);
-/* Counter names and help, in PEER_STATS_FOREACH order, for export. */
-size_t		 peer_stats_count(void);
-const char	*peer_stats_name(size_t);
-const char	*peer_stats_help(size_t);
-uint64_t	 peer_stats_value(const struct peer_stats *, size_t);
 
 #endif
