@@ -53,14 +53,25 @@ struct dp {
 	struct dp_stats		 stats;
 };
 
-static const struct {
-	const char	*name;
-	const char	*help;
-	size_t		 off;
-} dp_stats_names[] = {
-#define DP_STATS_NAME(name, help)	{ #name, help, offsetof(struct dp_stats, name) },
-	DP_STATS_FOREACH(DP_STATS_NAME)
-#undef DP_STATS_NAME
+static const struct counter_desc dp_counters[] = {
+#define DP_COUNTER_FIELD(name, help)					\
+	COUNTER_FIELD(struct dp_stats, name, help)
+	DP_STATS_FOREACH(DP_COUNTER_FIELD)
+#undef DP_COUNTER_FIELD
+	COUNTER_END
+};
+
+/*
+ * repl's counters, from the list repl declares them by. Here, not in
+ * repl.c, while that file is being restructured; read through
+ * repl_stats().
+ */
+static const struct counter_desc dp_repl_counters[] = {
+#define DP_REPL_COUNTER(name, help)					\
+	COUNTER_FIELD(struct repl_stats, name, help)
+	REPL_STATS_FOREACH(DP_REPL_COUNTER)
+#undef DP_REPL_COUNTER
+	COUNTER_END
 };
 
 static uint64_t
@@ -568,10 +579,6 @@ dp_stats(const struct dp *dp)
 	return (&dp->stats);
 }
 
-/* One counter of a module whose stats come as an X-macro list. */
-#define DP_EACH_ONE(n, h)						\
-	dp_emit(cb, arg, sub_, #n, h, DP_COUNTER, "", (stats_)->n);
-
 static void
 dp_emit(dp_counter_cb cb, void *arg, const char *sub, const char *name,
     const char *help, enum dp_metric_type type, const char *labels,
@@ -586,92 +593,6 @@ dp_emit(dp_counter_cb cb, void *arg, const char *sub, const char *name,
 	c.labels = labels;
 	c.value = v;
 	cb(arg, &c);
-}
-
-static void
-dp_each_cluster(const struct cluster_table *t, dp_counter_cb cb, void *arg)
-{
-	const struct cluster_stats	*cs = &t->stats;
-	uint64_t			 rej;
-	size_t				 i;
-
-	rej = cs->replays + cs->scoring_mismatch + cs->duplicate_id;
-	for (i = 0; i < MSG_R_MAX; i++)
-		if (i != MSG_OK)
-			rej += cs->rejected[i];
-	dp_emit(cb, arg, "cluster", "rx", "cluster datagrams received",
-	    DP_COUNTER, "", cs->received);
-	dp_emit(cb, arg, "cluster", "rx_reject", "cluster messages refused: "
-	    "bad MAC, malformed, replayed, other scoring, duplicate id",
-	    DP_COUNTER, "", rej);
-	dp_emit(cb, arg, "cluster", "tx", "ID messages sent", DP_COUNTER, "",
-	    cs->sent);
-	dp_emit(cb, arg, "cluster", "gaps", "multicast messages missed "
-	    "(sequence gaps)", DP_COUNTER, "", cs->gaps);
-	dp_emit(cb, arg, "cluster", "joins", "members that joined",
-	    DP_COUNTER, "", cs->joins);
-	dp_emit(cb, arg, "cluster", "leaves", "members gone after dead_ms",
-	    DP_COUNTER, "", cs->leaves);
-	dp_emit(cb, arg, "cluster", "restarts", "members seen with a new "
-	    "boot epoch", DP_COUNTER, "", cs->restarts);
-}
-
-/* Input, output, GRE, neighbours, the reliable channel. */
-static void
-dp_each_edges(const struct dp_counter_parts *p, dp_counter_cb cb, void *arg)
-{
-	const char	*sub_;
-
-	if (p->tun != NULL) {
-		dp_emit(cb, arg, "input", "packets", "packets read from the "
-		    "TUN device", DP_COUNTER, "", p->tun->packets);
-		dp_emit(cb, arg, "input", "multicast", "packets to a "
-		    "multicast group read from the TUN device (the kernel's "
-		    "MLD), ignored", DP_COUNTER, "", p->tun->multicast);
-	}
-	if (p->capture != NULL) {
-		dp_emit(cb, arg, "input", "packets", "packets captured",
-		    DP_COUNTER, "", p->capture->packets);
-		dp_emit(cb, arg, "capture", "drops", "packets the capture "
-		    "buffer had no room for", DP_COUNTER, "",
-		    p->capture->drops);
-	}
-	if (p->fwd != NULL) {
-		const struct fwd_stats *stats_ = p->fwd;
-
-		sub_ = "dsr";
-		FWD_STATS_FOREACH(DP_EACH_ONE)
-	}
-	if (p->neigh != NULL) {
-		const struct neigh_stats *stats_ = p->neigh;
-
-		sub_ = "neigh";
-		NEIGH_STATS_FOREACH(DP_EACH_ONE)
-	}
-	{
-		const struct gre_stats *stats_ = p->gre;
-
-		sub_ = "gre";
-		GRE_STATS_FOREACH(DP_EACH_ONE)
-	}
-	if (p->icmp != NULL) {
-		const struct icmp_tx_stats *stats_ = p->icmp;
-
-		sub_ = "icmp";
-		ICMP_STATS_FOREACH(DP_EACH_ONE)
-	}
-	{
-		const struct peer_stats *stats_ = p->peer;
-
-		sub_ = "peer";
-		PEER_STATS_FOREACH(DP_EACH_ONE)
-	}
-	{
-		const struct repl_stats *stats_ = p->repl;
-
-		sub_ = "repl";
-		REPL_STATS_FOREACH(DP_EACH_ONE)
-	}
 }
 
 /* Each server's gauges. */
@@ -704,31 +625,28 @@ dp_each_gauges(struct dp *dp, dp_counter_cb cb, void *arg)
 	}
 }
 
+/* Each part's table over its stats, in the stats line's order. */
 void
 dp_counter_walk(const struct dp_counter_parts *p, dp_counter_cb cb,
     void *arg)
 {
-	size_t		 i;
+	const struct counter_src	src[] = {
+		{ "lb", lb_counters, &p->lb->stats },
+		{ "dp", dp_counters, p->dp },
+		{ "cluster", cluster_counters, p->cluster },
+		{ "input", tun_counters, p->tun },
+		{ "capture", capture_counters, p->capture },
+		{ "dsr", fwd_counters, p->fwd },
+		{ "neigh", neigh_counters, p->neigh },
+		{ "gre", gre_counters, p->gre },
+		{ "icmp", icmp_tx_counters, p->icmp },
+		{ "peer", peer_counters, p->peer },
+		{ "repl", dp_repl_counters, p->repl },
+		{ "lb", lb_gauges, p->lb },
+		{ "cluster", cluster_gauges, p->cluster },
+	};
 
-	for (i = 0; i < LB_STATS_N; i++)
-		dp_emit(cb, arg, "lb", lb_counters[i].name,
-		    lb_counters[i].help, DP_COUNTER, "",
-		    lb_stats_get(&p->lb->stats, i));
-	for (i = 0; i < sizeof(dp_stats_names) / sizeof(dp_stats_names[0]);
-	    i++)
-		dp_emit(cb, arg, "dp", dp_stats_names[i].name,
-		    dp_stats_names[i].help, DP_COUNTER, "",
-		    *(const uint64_t *)(const void *)((const char *)p->dp +
-		    dp_stats_names[i].off));
-	dp_each_cluster(p->cluster, cb, arg);
-	dp_each_edges(p, cb, arg);
-	dp_emit(cb, arg, "lb", "ltoc_entries", "connections in the LTOC",
-	    DP_GAUGE, "", ltoc_count(&p->lb->ltoc));
-	dp_emit(cb, arg, "lb", "cache_entries", "associations in the cache",
-	    DP_GAUGE, "", cache_count(&p->lb->cache));
-	dp_emit(cb, arg, "cluster", "active_members", "active members, this "
-	    "node included when active", DP_GAUGE, "",
-	    cluster_table_active(p->cluster, NULL, NULL, NULL, 0, NULL));
+	counter_walk(src, sizeof(src) / sizeof(src[0]), cb, arg);
 }
 
 void

@@ -54,7 +54,7 @@ void		 dp_foreach_counter(struct dp *, dp_counter_cb, void *);
 /*
  * What dp_foreach_counter() exports from, gathered from the parts: each
  * one's stats, NULL for a part the data path lacks (tun or capture; fwd
- * and neigh without a dsr service; icmp).
+ * and neigh without a dsr service; icmp). lb is always set.
  */
 struct dp_counter_parts {
 	const struct lb			*lb;	/* counters and table sizes */
