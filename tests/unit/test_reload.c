@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -110,6 +111,29 @@ test_conf_free(struct ilbd_conf *c)
 	free(c);
 }
 
+/*
+ * Every server of every service joins its config and its scheduler entry
+ * at its own index (struct lb_server), removed ones included.
+ */
+static void
+test_servers_joined(void)
+{
+	const struct lb_service	*s;
+	unsigned int		 i, j;
+
+	for (i = 0; i < env.lb.nsvc; i++) {
+		s = &env.lb.svc[i];
+		assert_int_equal(s->nsrv, s->conf->nservers);
+		assert_int_equal(s->nsrv, s->sched.n);
+		for (j = 0; j < s->nsrv; j++) {
+			assert_ptr_equal(s->srv[j].conf, &s->conf->servers[j]);
+			assert_ptr_equal(s->srv[j].sched, &s->sched.srv[j]);
+			assert_int_equal(lb_server_live(&env.lb, i, j),
+			    !s->removed && !s->srv[j].gone);
+		}
+	}
+}
+
 static void
 test_start(struct ilbd_conf *c)
 {
@@ -129,6 +153,7 @@ test_start(struct ilbd_conf *c)
 	/* lb keeps copies: the config given to lb_init may go at once. */
 	test_conf_free(c);
 	env.conf = NULL;
+	test_servers_joined();
 }
 
 /*
@@ -149,6 +174,7 @@ test_reload(struct ilbd_conf *c, struct lb_reload_summary *sum)
 		assert_null(cause);
 	free(cause);
 	test_conf_free(c);
+	test_servers_joined();
 	return (rc);
 }
 
@@ -328,7 +354,9 @@ test_remove_server(void **state)
 	assert_int_equal(test_srv_index(0, 22), 1);	/* still there */
 	assert_false(lb_server_live(&env.lb, 0, 1));
 	assert_true(lb_server_live(&env.lb, 0, 0));
+	assert_true(env.lb.svc[0].srv[1].gone);
 	assert_false(sched_eligible(&env.lb.svc[0].sched, 1));
+	assert_false(lb_server_eligible(&env.lb.svc[0].srv[1]));
 	assert_int_equal(test_active(0, 1), 2);
 	for (i = 0; i < 6; i++)
 		on22 += test_dest(10, p[i], T0 + 1000) == 22;
@@ -397,7 +425,7 @@ test_weight(void **state)
 	(void)state;
 	test_start(test_conf_web(SCHED_WRR, 2));
 	s = &env.lb.svc[0].sched;
-	assert_int_equal(sched_set_weight(s, 0, 5), 0);	/* ilbctl */
+	assert_int_equal(lb_server_set_weight(&env.lb, 0, 0, 5), 0); /* ilbctl */
 	assert_int_equal(test_reload(test_conf_web(SCHED_WRR, 2), &sum), 0);
 	s = &env.lb.svc[0].sched;
 	assert_int_equal(sum.servers_reweighted, 0);
@@ -436,19 +464,55 @@ test_state_survives(void **state)
 	for (i = 0; i < 3; i++)
 		test_open(10, test_port(10, &sport, 0));
 	s = &env.lb.svc[0].sched;
-	assert_int_equal(sched_set_up(s, 0, 0), 0);
-	assert_int_equal(sched_set_drained(s, 1, 1), 0);
+	assert_int_equal(lb_server_set_up(&env.lb, 0, 0, 0, ECONNREFUSED), 0);
+	assert_int_equal(lb_server_set_drained(&env.lb, 0, 1, 1), 0);
 	sched_rebuild(s);
 	assert_int_equal(test_reload(test_conf_web(SCHED_RR, 4), &sum), 0);
 	s = &env.lb.svc[0].sched;
 	assert_int_equal(s->n, 4);
 	assert_int_equal(s->srv[0].up, 0);
+	assert_int_equal(env.lb.svc[0].srv[0].last_error, ECONNREFUSED);
+	assert_int_equal(env.lb.svc[0].srv[3].last_error, 0);
 	assert_int_equal(s->srv[1].drained, 1);
 	assert_int_equal(s->srv[2].up, 1);
 	assert_int_equal(s->srv[2].drained, 0);
 	for (i = 0; i < 3; i++)
 		assert_int_equal(s->srv[i].active, 1);
 	assert_int_equal(sched_neligible(s), 2);
+	test_stop();
+}
+
+/*
+ * The lb_server_set_*() setters reach the server's scheduler entry; out of
+ * range, nothing changes.
+ */
+static void
+test_server_setters(void **state)
+{
+	struct lb_server	*v;
+
+	(void)state;
+	test_start(test_conf_web(SCHED_WRR, 2));
+	v = &env.lb.svc[0].srv[1];
+	assert_true(lb_server_eligible(v));
+	assert_int_equal(lb_server_set_weight(&env.lb, 0, 1, 7), 0);
+	assert_int_equal(v->sched->weight, 7);
+	assert_int_equal(lb_server_set_weight(&env.lb, 0, 1,
+	    SCHED_WEIGHT_MAX + 1), -1);
+	assert_int_equal(v->sched->weight, 7);
+	assert_int_equal(lb_server_set_drained(&env.lb, 0, 1, 1), 0);
+	assert_false(lb_server_eligible(v));
+	assert_int_equal(lb_server_set_drained(&env.lb, 0, 1, 0), 0);
+	assert_int_equal(lb_server_set_up(&env.lb, 0, 1, 0, ETIMEDOUT), 0);
+	assert_false(lb_server_eligible(v));
+	assert_int_equal(v->last_error, ETIMEDOUT);
+	assert_false(sched_eligible(&env.lb.svc[0].sched, 1));
+	assert_int_equal(lb_server_set_up(&env.lb, 0, 2, 0, 0), -1);
+	assert_int_equal(lb_server_set_up(&env.lb, 1, 0, 0, 0), -1);
+	assert_int_equal(lb_server_set_drained(&env.lb, 0, 2, 1), -1);
+	assert_int_equal(lb_server_set_weight(&env.lb, 1, 0, 1), -1);
+	assert_false(lb_server_live(&env.lb, 0, 2));
+	assert_true(sched_eligible(&env.lb.svc[0].sched, 0));
 	test_stop();
 }
 
@@ -765,6 +829,7 @@ main(void)
 		cmocka_unit_test(test_server_returns),
 		cmocka_unit_test(test_weight),
 		cmocka_unit_test(test_state_survives),
+		cmocka_unit_test(test_server_setters),
 		cmocka_unit_test(test_add_service),
 		cmocka_unit_test(test_remove_service),
 		cmocka_unit_test(test_vip_change),
