@@ -829,13 +829,13 @@ ctlcmd_service_row(struct ctlcmd_table *t, const struct lb_service *s)
 	uint64_t			 sum = 0;
 	unsigned int			 i;
 
-	for (i = 0; i < s->sched.n; i++)
-		sum += s->sched.srv[i].active;
+	for (i = 0; i < s->nsrv; i++)
+		sum += s->srv[i].sched->active;
 	util_addr_fmt(&sc->vip, a, sizeof(a));
 	snprintf(vip, sizeof(vip), sc->vip.family == AF_INET6 ? "[%s]:%u" :
 	    "%s:%u", a, (unsigned int)sc->port);
 	snprintf(elig, sizeof(elig), "%u", sched_neligible(&s->sched));
-	snprintf(n, sizeof(n), "%u", s->sched.n);
+	snprintf(n, sizeof(n), "%u", s->nsrv);
 	snprintf(owned, sizeof(owned), "%llu", (unsigned long long)sum);
 	row[0] = sc->name;
 	row[1] = vip;
@@ -884,38 +884,12 @@ static const struct ctlcmd_col ctlcmd_server_cols[] = {
 #define CTLCMD_NSERVER_COLS \
 	(sizeof(ctlcmd_server_cols) / sizeof(ctlcmd_server_cols[0]))
 
-/* Cache entries per server: counts[off[svc] + srv]; NULL on ENOMEM. */
-static uint32_t *
-ctlcmd_cache_counts(struct lb *lb, size_t **offp)
-{
-	struct conn_entry	*e;
-	uint32_t		*counts, cur;
-	size_t			*off, total = 0;
-	unsigned int		 i;
-
-	if ((off = calloc(lb->nsvc + 1, sizeof(*off))) == NULL)
-		return (NULL);
-	for (i = 0; i < lb->nsvc; i++) {
-		off[i] = total;
-		total += lb->svc[i].sched.n;
-	}
-	if ((counts = calloc(total + 1, sizeof(*counts))) == NULL) {
-		free(off);
-		return (NULL);
-	}
-	CACHE_FOREACH(e, &lb->cache, cur)
-		if (e->service < lb->nsvc &&
-		    e->server < lb->svc[e->service].sched.n)
-			counts[off[e->service] + e->server]++;
-	*offp = off;
-	return (counts);
-}
-
+/* One server of service s; its cached count is from lb_server_count(). */
 static int
 ctlcmd_server_row(struct ctlcmd_table *t, const struct lb_service *s,
-    unsigned int i, uint32_t cached)
+    const struct lb_server *v)
 {
-	const struct sched_server	*ss = &s->sched.srv[i];
+	const struct sched_server	*ss = v->sched;
 	char				 a[ILB_ADDRSTRLEN];
 	char				 w[CTLCMD_NUM_LEN], o[CTLCMD_NUM_LEN];
 	char				 c[CTLCMD_NUM_LEN], k[CTLCMD_NUM_LEN];
@@ -923,13 +897,13 @@ ctlcmd_server_row(struct ctlcmd_table *t, const struct lb_service *s,
 	const char			*row[CTLCMD_NSERVER_COLS];
 
 	snprintf(w, sizeof(w), "%u", ss->weight);
-	snprintf(cw, sizeof(cw), "%u", s->conf->servers[i].weight);
+	snprintf(cw, sizeof(cw), "%u", v->conf->weight);
 	snprintf(o, sizeof(o), "%u", ss->active);
-	snprintf(c, sizeof(c), "%u", cached);
+	snprintf(c, sizeof(c), "%u", v->cached);
 	snprintf(k, sizeof(k), "%llu",
-	    (unsigned long long)ss->active + cached);
+	    (unsigned long long)ss->active + v->cached);
 	row[0] = s->conf->name;
-	row[1] = util_addr_fmt(&s->conf->servers[i].addr, a, sizeof(a));
+	row[1] = util_addr_fmt(&v->conf->addr, a, sizeof(a));
 	row[2] = ss->up ? "up" : "down";
 	row[3] = ss->drained ? "yes" : "no";
 	row[4] = w;
@@ -947,18 +921,15 @@ ctlcmd_show_servers(const struct ctlcmd_ctx *ctx, const struct ctl_req *req,
 	struct lb		*lb = ctx->lb;
 	struct ctlcmd_table	 t;
 	struct ctlcmd_json	 j;
-	uint32_t		*counts;
-	size_t			*off;
 	unsigned int		 i, k;
 	int			 rc = 0;
 
-	if ((counts = ctlcmd_cache_counts(lb, &off)) == NULL)
-		return (ctlcmd_fail(err, "out of memory"));
+	lb_server_count(lb);
 	ctlcmd_table_init(&t, ctlcmd_server_cols, CTLCMD_NSERVER_COLS);
 	for (i = 0; i < lb->nsvc && rc == 0; i++)
-		for (k = 0; k < lb->svc[i].sched.n && rc == 0; k++)
-			rc = ctlcmd_server_row(&t, &lb->svc[i], k,
-			    counts[off[i] + k]);
+		for (k = 0; k < lb->svc[i].nsrv && rc == 0; k++)
+			rc = ctlcmd_server_row(&t, &lb->svc[i],
+			    &lb->svc[i].srv[k]);
 	if (rc == 0) {
 		if (!req->json)
 			evbuffer_add_printf(out, "# ACTIVE: connections as "
@@ -968,8 +939,6 @@ ctlcmd_show_servers(const struct ctlcmd_ctx *ctx, const struct ctl_req *req,
 			ctlcmd_json_end(&j);
 	}
 	ctlcmd_table_free(&t);
-	free(counts);
-	free(off);
 	return (rc == 0 ? 0 : ctlcmd_fail(err, "out of memory"));
 }
 
@@ -1333,7 +1302,7 @@ ctlcmd_show_owner(const struct ctlcmd_ctx *ctx, const struct ctl_req *req,
 
 /* --- server drain|enable|weight --- */
 
-/* Apply a sched_set_*() change: the schedulers are rebuilt. */
+/* Apply an lb_server_set_*() change: the schedulers are rebuilt. */
 static void
 ctlcmd_sched_changed(const struct ctlcmd_ctx *ctx, unsigned int svc)
 {
@@ -1352,7 +1321,7 @@ ctlcmd_server_drained(const struct ctlcmd_ctx *ctx, const struct ctl_req *req,
 
 	if (ctlcmd_server_find(ctx->lb, req, &svc, &srv, err) == -1)
 		return (-1);
-	if (sched_set_drained(&ctx->lb->svc[svc].sched, srv, drained) == -1)
+	if (lb_server_set_drained(ctx->lb, svc, srv, drained) == -1)
 		return (ctlcmd_fail(err, "cannot change server %s",
 		    req->argv[1]));
 	ctlcmd_sched_changed(ctx, svc);
@@ -1389,7 +1358,7 @@ ctlcmd_server_weight(const struct ctlcmd_ctx *ctx, const struct ctl_req *req,
 	if (ctlcmd_parse_uint(req->argv[2], SCHED_WEIGHT_MAX, &w) == -1)
 		return (ctlcmd_fail(err, "bad weight \"%s\": want 0..%u",
 		    req->argv[2], SCHED_WEIGHT_MAX));
-	if (sched_set_weight(&ctx->lb->svc[svc].sched, srv, w) == -1)
+	if (lb_server_set_weight(ctx->lb, svc, srv, w) == -1)
 		return (ctlcmd_fail(err, "cannot change server %s",
 		    req->argv[1]));
 	ctlcmd_sched_changed(ctx, svc);

@@ -599,28 +599,27 @@ dp_emit(dp_counter_cb cb, void *arg, const char *sub, const char *name,
 static void
 dp_each_gauges(struct dp *dp, dp_counter_cb cb, void *arg)
 {
-	const struct sched	*sc;
+	const struct lb_server	*v;
 	char			 labels[256], a[ILB_ADDRSTRLEN];
 	unsigned int		 i, j;
 
 	for (i = 0; i < dp->lb.nsvc; i++) {
-		sc = &dp->lb.svc[i].sched;
-		for (j = 0; j < sc->n; j++) {
+		for (j = 0; j < dp->lb.svc[i].nsrv; j++) {
 			if (!lb_server_live(&dp->lb, i, j))
 				continue;
+			v = &dp->lb.svc[i].srv[j];
 			snprintf(labels, sizeof(labels),
 			    "service=\"%s\",server=\"%s\"",
 			    dp->lb.svc[i].conf->name, util_addr_fmt(
-			    &dp->lb.svc[i].conf->servers[j].addr, a,
-			    sizeof(a)));
+			    &v->conf->addr, a, sizeof(a)));
 			dp_emit(cb, arg, "server", "active_connections",
 			    "connections this node owns on the server",
-			    DP_GAUGE, labels, sc->srv[j].active);
+			    DP_GAUGE, labels, v->sched->active);
 			dp_emit(cb, arg, "server", "up", "1 if the server "
 			    "takes new connections (healthy, not drained)",
-			    DP_GAUGE, labels, sched_eligible(sc, j));
+			    DP_GAUGE, labels, lb_server_eligible(v));
 			dp_emit(cb, arg, "server", "weight", "current weight",
-			    DP_GAUGE, labels, sc->srv[j].weight);
+			    DP_GAUGE, labels, v->sched->weight);
 		}
 	}
 }

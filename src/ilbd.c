@@ -216,6 +216,7 @@ ilbd_health_changed(void *arg, unsigned int svc, unsigned int srv, int up)
 {
 	struct ilbd		*env = arg;
 	struct lb		*lb = dp_lb(env->dp);
+	struct health_info	 hi;
 	const struct ilb_addr	*addr;
 	const char		*name;
 	int			 i, j;
@@ -226,7 +227,10 @@ ilbd_health_changed(void *arg, unsigned int svc, unsigned int srv, int up)
 	    (i = lb_service_by_name(lb, name)) == -1 ||
 	    (j = lb_service_server(lb, (unsigned int)i, addr)) == -1)
 		return;
-	sched_set_up(&lb->svc[i].sched, (unsigned int)j, up);
+	if (health_info(env->health, svc, srv, &hi) == -1)
+		hi.last_error = 0;
+	lb_server_set_up(lb, (unsigned int)i, (unsigned int)j, up,
+	    hi.last_error);
 	dp_sched_changed(env->dp);
 }
 

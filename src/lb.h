@@ -92,24 +92,53 @@ struct lb_record {
 };
 
 /*
- * A service and its scheduler state. Indices are stable across reloads:
- * a service or server removed from the configuration keeps its index,
- * flagged, while connections still use it (it takes no new ones); new ones
- * take a free index or are appended. conf is lb's own copy (the caller's
- * configuration may be freed after lb_init() or lb_reload()); its
+ * One server of a service, everything about it in one place: its
+ * configuration, the scheduler's state of it, whether a reload removed it,
+ * its health and what is counted on it. The scheduler's state stays in the
+ * service's sched.srv[], whose pick loops walk it per SYN: sched points
+ * there. sched->up is the health as the data path applies it (up 1, down
+ * 0), set with lb_server_set_up(); drain and weight with the other
+ * lb_server_set_*(). Both pointers live as long as the service.
+ */
+struct lb_server {
+	const struct server_conf	*conf;		/* &svc->conf->servers[j] */
+	struct sched_server		*sched;		/* &svc->sched.srv[j]:
+							   weight, up, drained,
+							   active (owned) */
+	uint8_t				 gone;		/* removed by a reload:
+							   draining */
+	int				 last_error;	/* health: errno of its
+							   last failed check,
+							   0 none */
+	uint32_t			 cached;	/* cache entries on it, as
+							   of the last
+							   lb_server_count() */
+};
+
+/*
+ * A service, its servers and its scheduler. Indices are stable across
+ * reloads: a service or server removed from the configuration keeps its
+ * index, flagged, while connections still use it (it takes no new ones);
+ * new ones take a free index or are appended. conf is lb's own copy (the
+ * caller's configuration may be freed after lb_init() or lb_reload()); its
  * servers[] holds every index, removed servers included (conf->nservers ==
- * sched.n).
+ * nsrv == sched.n).
  */
 struct lb_service {
 	const struct service_conf	*conf;		/* == own */
 	struct service_conf		*own;		/* lb-owned copy */
-	uint8_t				*gone;		/* per server: removed,
-							   draining */
+	struct lb_server		*srv;		/* nsrv, index as in
+							   conf->servers */
 	struct sched			 sched;
 	uint8_t				 match[2 + 16];	/* dport | vip, as in the key */
 	uint8_t				 mlen;		/* 6 or 18 */
 	uint8_t				 removed;	/* not in the config:
 							   draining */
+	unsigned int			 nsrv;		/* == sched.n; last, in
+							   the tail padding: the
+							   per-packet lookup
+							   indexes svc[] by this
+							   struct's size */
 };
 
 /* What lb_reload() changed, for one log line (lb_reload_summary_fmt()). */
@@ -213,8 +242,6 @@ void		 lb_reload_summary_fmt(const struct lb_reload_summary *,
 		    char *, size_t);
 /* 1 if service i is in the running config (not removed, draining). */
 int		 lb_service_live(const struct lb *, unsigned int);
-/* 1 if server j of service i is in the running config (not draining). */
-int		 lb_server_live(const struct lb *, unsigned int, unsigned int);
 /* Index of the live service named name, or -1. */
 int		 lb_service_by_name(const struct lb *, const char *);
 /*
@@ -224,6 +251,26 @@ int		 lb_service_by_name(const struct lb *, const char *);
  */
 int		 lb_service_server(const struct lb *, unsigned int,
 		    const struct ilb_addr *);
+
+/* lb_server.c */
+/* 1 if server j of service i is in the running config (not draining). */
+int		 lb_server_live(const struct lb *, unsigned int, unsigned int);
+/* 1 if it takes new connections: up, not drained, weight above 0. */
+int		 lb_server_eligible(const struct lb_server *);
+/*
+ * Health (up 1, down 0; err: errno of its last failed check), operator
+ * drain and `server weight` (0..SCHED_WEIGHT_MAX) of server j of service
+ * i, through its scheduler: 0, or -1 if out of range, nothing changed.
+ * Then rebuild the schedulers once (dp_sched_changed(), sched_rebuild()).
+ */
+int		 lb_server_set_up(struct lb *, unsigned int, unsigned int, int,
+		    int);
+int		 lb_server_set_drained(struct lb *, unsigned int, unsigned int,
+		    int);
+int		 lb_server_set_weight(struct lb *, unsigned int, unsigned int,
+		    uint32_t);
+/* Count every server's cache entries into its cached: one cache walk. */
+void		 lb_server_count(struct lb *);
 
 /* lb_member.c */
 /*

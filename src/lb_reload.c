@@ -113,14 +113,14 @@ lb_svc_release(struct lb_service *s)
 	if (s->own != NULL)
 		free(s->own->servers);
 	free(s->own);
-	free(s->gone);
+	free(s->srv);
 	memset(s, 0, sizeof(*s));
 }
 
 /* What table entries and queued records still use: per old index. */
 struct lb_refs {
 	uint8_t		 *svc;		/* nsvc flags */
-	uint8_t		**srv;		/* nsvc arrays of sched.n flags */
+	uint8_t		**srv;		/* nsvc arrays of nsrv flags */
 	unsigned int	  n;
 };
 
@@ -155,7 +155,7 @@ lb_refs_mark(struct lb_refs *r, const struct lb *lb, unsigned int svc,
 	if (svc >= r->n)
 		return;
 	r->svc[svc] = 1;
-	if (srv < lb->svc[svc].sched.n)
+	if (srv < lb->svc[svc].nsrv)
 		r->srv[svc][srv] = 1;
 }
 
@@ -178,7 +178,7 @@ lb_refs_collect(struct lb *lb, struct lb_refs *r)
 	    (r->srv = calloc(r->n, sizeof(*r->srv))) == NULL)
 		goto fail;
 	for (i = 0; i < r->n; i++)
-		if ((r->srv[i] = calloc(lb->svc[i].sched.n, 1)) == NULL)
+		if ((r->srv[i] = calloc(lb->svc[i].nsrv, 1)) == NULL)
 			goto fail;
 	LTOC_FOREACH(e, &lb->ltoc, cursor)
 		lb_refs_mark(r, lb, e->service, e->server);
@@ -202,9 +202,8 @@ lb_srv_find(const struct lb_service *old, const struct lb_srvslot *sl,
 {
 	unsigned int	j;
 
-	for (j = 0; j < old->sched.n; j++)
-		if (sl[j].cfg < 0 && util_addr_eq(&old->conf->servers[j].addr,
-		    a))
+	for (j = 0; j < old->nsrv; j++)
+		if (sl[j].cfg < 0 && util_addr_eq(&old->srv[j].conf->addr, a))
 			return ((int)j);
 	return (-1);
 }
@@ -220,7 +219,7 @@ lb_srv_plan(const struct lb_service *old, const uint8_t *ref,
     const struct service_conf *nc, struct lb_srvslot *sl,
     struct lb_reload_summary *sum)
 {
-	unsigned int	on = old != NULL ? old->sched.n : 0, n = on, j, k;
+	unsigned int	on = old != NULL ? old->nsrv : 0, n = on, j, k;
 	int		f;
 
 	for (j = 0; j < on + nc->nservers; j++) {
@@ -230,12 +229,12 @@ lb_srv_plan(const struct lb_service *old, const uint8_t *ref,
 	for (k = 0; k < nc->nservers; k++) {
 		f = on ? lb_srv_find(old, sl, &nc->servers[k].addr) : -1;
 		if (f >= 0) {
-			sum->servers_added += old->gone[f];
+			sum->servers_added += old->srv[f].gone;
 			sl[f].cfg = (int)k;
 		}
 	}
 	for (j = 0; j < on; j++)
-		if (sl[j].cfg < 0 && !old->gone[j])
+		if (sl[j].cfg < 0 && !old->srv[j].gone)
 			sum->servers_removed++;
 	for (k = 0; k < nc->nservers; k++) {
 		for (j = 0; j < on; j++)
@@ -261,7 +260,10 @@ lb_srv_plan(const struct lb_service *old, const uint8_t *ref,
 	return (n);
 }
 
-/* lb's copy of nc laid out as sl says (removed servers from old). */
+/*
+ * lb's copy of nc laid out as sl says (removed servers from old), and the
+ * servers on it; their scheduler entries come with lb_svc_sched().
+ */
 static int
 lb_svc_copy(struct lb_service *s, const struct lb_service *old,
     const struct service_conf *nc, const struct lb_srvslot *sl,
@@ -275,17 +277,32 @@ lb_svc_copy(struct lb_service *s, const struct lb_service *old,
 	s->own->nservers = n;
 	s->conf = s->own;
 	if ((s->own->servers = calloc(n, sizeof(*s->own->servers))) == NULL ||
-	    (s->gone = calloc(n, 1)) == NULL)
+	    (s->srv = calloc(n, sizeof(*s->srv))) == NULL)
 		return (-1);
+	s->nsrv = n;
 	for (j = 0; j < n; j++) {
 		if (sl[j].cfg >= 0)
 			s->own->servers[j] = nc->servers[sl[j].cfg];
 		else {
 			s->own->servers[j] = old->conf->servers[j];
-			s->gone[j] = 1;
+			s->srv[j].gone = 1;
 		}
+		s->srv[j].conf = &s->own->servers[j];
 	}
 	lb_svc_match(s);
+	return (0);
+}
+
+/* The scheduler of s, from its servers' config; each server points in. */
+static int
+lb_svc_sched(struct lb_service *s, enum conf_sched kind)
+{
+	unsigned int	j;
+
+	if (sched_init(&s->sched, kind, s->own->servers, s->nsrv) == -1)
+		return (-1);
+	for (j = 0; j < s->nsrv; j++)
+		s->srv[j].sched = &s->sched.srv[j];
 	return (0);
 }
 
@@ -296,38 +313,41 @@ lb_svc_copy(struct lb_service *s, const struct lb_service *old,
  * removed server gets weight 0: it takes no new connection.
  */
 static void
-lb_sched_carry(struct sched *s, const struct lb_service *old,
+lb_sched_carry(struct lb_service *s, const struct lb_service *old,
     const struct service_conf *nc, const struct lb_srvslot *sl,
     struct lb_reload_summary *sum)
 {
-	const struct sched_server	*o;
-	uint32_t			 cw;
-	unsigned int			 j;
+	const struct lb_server	*o;
+	struct lb_server	*v;
+	uint32_t		 cw;
+	unsigned int		 j;
 
 	if (old == NULL)
 		return;			/* as sched_init() left it */
-	for (j = 0; j < s->n; j++) {
+	for (j = 0; j < s->nsrv; j++) {
+		v = &s->srv[j];
 		if (sl[j].cfg < 0)
-			s->srv[j].weight = 0;
+			v->sched->weight = 0;
 		if (!sl[j].same)
 			continue;
-		o = &old->sched.srv[j];
-		s->srv[j].up = o->up;
-		s->srv[j].drained = o->drained;
-		s->srv[j].active = o->active;
+		o = &old->srv[j];
+		v->sched->up = o->sched->up;
+		v->sched->drained = o->sched->drained;
+		v->sched->active = o->sched->active;
+		v->last_error = o->last_error;
 		if (sl[j].cfg < 0)
 			continue;
 		cw = nc->servers[sl[j].cfg].weight;
-		if (old->gone[j] || old->conf->servers[j].weight != cw) {
-			s->srv[j].weight = cw;
-			sum->servers_reweighted += !old->gone[j];
+		if (o->gone || o->conf->weight != cw) {
+			v->sched->weight = cw;
+			sum->servers_reweighted += !o->gone;
 		} else
-			s->srv[j].weight = o->weight;
+			v->sched->weight = o->sched->weight;
 	}
-	if (s->n == old->sched.n)
-		s->next = old->sched.next;
-	s->dirty = 1;
-	sched_rebuild(s);
+	if (s->nsrv == old->nsrv)
+		s->sched.next = old->sched.next;
+	s->sched.dirty = 1;
+	sched_rebuild(&s->sched);
 }
 
 /*
@@ -340,7 +360,7 @@ lb_svc_build(struct lb_service *s, const struct lb_service *old,
     struct lb_reload_summary *sum, char **cause)
 {
 	struct lb_srvslot	*sl;
-	unsigned int		 n, on = old != NULL ? old->sched.n : 0;
+	unsigned int		 n, on = old != NULL ? old->nsrv : 0;
 	int			 rc = -1;
 
 	memset(s, 0, sizeof(*s));
@@ -356,12 +376,11 @@ lb_svc_build(struct lb_service *s, const struct lb_service *old,
 		    "exceed %u; reload again once they drained", nc->name,
 		    nc->nservers, n - nc->nservers, CONF_SERVERS_MAX);
 	else if (lb_svc_copy(s, old, nc, sl, n) == 0) {
-		if (sched_init(&s->sched, nc->scheduler, s->own->servers,
-		    n) == -1)
+		if (lb_svc_sched(s, nc->scheduler) == -1)
 			lb_cause(cause, "service %s: bad scheduler or weight",
 			    nc->name);
 		else {
-			lb_sched_carry(&s->sched, old, nc, sl, sum);
+			lb_sched_carry(s, old, nc, sl, sum);
 			rc = 0;
 		}
 	}
@@ -678,13 +697,6 @@ lb_service_live(const struct lb *lb, unsigned int i)
 }
 
 int
-lb_server_live(const struct lb *lb, unsigned int i, unsigned int j)
-{
-	return (lb_service_live(lb, i) && j < lb->svc[i].sched.n &&
-	    !lb->svc[i].gone[j]);
-}
-
-int
 lb_service_by_name(const struct lb *lb, const char *name)
 {
 	unsigned int	i;
@@ -700,14 +712,14 @@ int
 lb_service_server(const struct lb *lb, unsigned int service,
     const struct ilb_addr *a)
 {
-	const struct service_conf	*c;
-	unsigned int			 i;
+	const struct lb_service	*s;
+	unsigned int		 i;
 
 	if (service >= lb->nsvc)
 		return (-1);
-	c = lb->svc[service].conf;
-	for (i = 0; i < c->nservers; i++)
-		if (util_addr_eq(&c->servers[i].addr, a))
+	s = &lb->svc[service];
+	for (i = 0; i < s->nsrv; i++)
+		if (util_addr_eq(&s->srv[i].conf->addr, a))
 			return ((int)i);
 	return (-1);
 }

@@ -178,12 +178,9 @@ sched_free(struct sched *s)
 int
 sched_eligible(const struct sched *s, unsigned int i)
 {
-	const struct sched_server	*sv;
-
 	if (i >= s->n)
 		return 0;
-	sv = &s->srv[i];
-	return sv->up && !sv->drained && sv->weight > 0;
+	return sched_server_eligible(&s->srv[i]);
 }
 
 unsigned int

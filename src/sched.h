@@ -61,6 +61,14 @@ int	sched_set_weight(struct sched *, unsigned int, uint32_t);
 /* Rebuild the Maglev table if dirty; no allocation, O(M log M). */
 void	sched_rebuild(struct sched *);
 
+/* Eligible: up, not drained, weight above zero. */
+static inline int
+sched_server_eligible(const struct sched_server *sv)
+{
+	return sv->up && !sv->drained && sv->weight > 0;
+}
+
+/* Server i of s is eligible; 0 if out of range. */
 int	sched_eligible(const struct sched *, unsigned int);
 unsigned int
 	sched_neligible(const struct sched *);

@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,6 +27,29 @@
 static struct world	 world;
 static struct lb *const	 test_lb = &world.lb[0];
 
+/*
+ * Every server of every service joins its config and its scheduler entry
+ * at its own index (struct lb_server), removed ones included.
+ */
+static void
+test_servers_joined(void)
+{
+	const struct lb_service	*s;
+	unsigned int		 i, j;
+
+	for (i = 0; i < test_lb->nsvc; i++) {
+		s = &test_lb->svc[i];
+		assert_int_equal(s->nsrv, s->conf->nservers);
+		assert_int_equal(s->nsrv, s->sched.n);
+		for (j = 0; j < s->nsrv; j++) {
+			assert_ptr_equal(s->srv[j].conf, &s->conf->servers[j]);
+			assert_ptr_equal(s->srv[j].sched, &s->sched.srv[j]);
+			assert_int_equal(lb_server_live(test_lb, i, j),
+			    !s->removed && !s->srv[j].gone);
+		}
+	}
+}
+
 static void
 test_start(struct ilbd_conf *c)
 {
@@ -34,6 +58,7 @@ test_start(struct ilbd_conf *c)
 	/* lb keeps copies: the config given to lb_init may go at once. */
 	world_conf_free(world.conf);
 	world.conf = NULL;
+	test_servers_joined();
 }
 
 /*
@@ -54,6 +79,7 @@ test_reload(struct ilbd_conf *c, struct lb_reload_summary *sum)
 		assert_null(cause);
 	free(cause);
 	world_conf_free(c);
+	test_servers_joined();
 	return (rc);
 }
 
@@ -210,7 +236,9 @@ test_remove_server(void **state)
 	assert_int_equal(test_srv_index(0, 22), 1);	/* still there */
 	assert_false(lb_server_live(test_lb, 0, 1));
 	assert_true(lb_server_live(test_lb, 0, 0));
+	assert_true(test_lb->svc[0].srv[1].gone);
 	assert_false(sched_eligible(&test_lb->svc[0].sched, 1));
+	assert_false(lb_server_eligible(&test_lb->svc[0].srv[1]));
 	assert_int_equal(test_active(0, 1), 2);
 	for (i = 0; i < 6; i++)
 		on22 += test_dest(10, p[i], T0 + 1000) == 22;
@@ -279,7 +307,7 @@ test_weight(void **state)
 	(void)state;
 	test_start(test_conf_web(SCHED_WRR, 2));
 	s = &test_lb->svc[0].sched;
-	assert_int_equal(sched_set_weight(s, 0, 5), 0);	/* ilbctl */
+	assert_int_equal(lb_server_set_weight(test_lb, 0, 0, 5), 0); /* ilbctl */
 	assert_int_equal(test_reload(test_conf_web(SCHED_WRR, 2), &sum), 0);
 	s = &test_lb->svc[0].sched;
 	assert_int_equal(sum.servers_reweighted, 0);
@@ -318,19 +346,55 @@ test_state_survives(void **state)
 	for (i = 0; i < 3; i++)
 		test_open(10, test_port(10, &sport, 0));
 	s = &test_lb->svc[0].sched;
-	assert_int_equal(sched_set_up(s, 0, 0), 0);
-	assert_int_equal(sched_set_drained(s, 1, 1), 0);
+	assert_int_equal(lb_server_set_up(test_lb, 0, 0, 0, ECONNREFUSED), 0);
+	assert_int_equal(lb_server_set_drained(test_lb, 0, 1, 1), 0);
 	sched_rebuild(s);
 	assert_int_equal(test_reload(test_conf_web(SCHED_RR, 4), &sum), 0);
 	s = &test_lb->svc[0].sched;
 	assert_int_equal(s->n, 4);
 	assert_int_equal(s->srv[0].up, 0);
+	assert_int_equal(test_lb->svc[0].srv[0].last_error, ECONNREFUSED);
+	assert_int_equal(test_lb->svc[0].srv[3].last_error, 0);
 	assert_int_equal(s->srv[1].drained, 1);
 	assert_int_equal(s->srv[2].up, 1);
 	assert_int_equal(s->srv[2].drained, 0);
 	for (i = 0; i < 3; i++)
 		assert_int_equal(s->srv[i].active, 1);
 	assert_int_equal(sched_neligible(s), 2);
+	test_stop();
+}
+
+/*
+ * The lb_server_set_*() setters reach the server's scheduler entry; out of
+ * range, nothing changes.
+ */
+static void
+test_server_setters(void **state)
+{
+	struct lb_server	*v;
+
+	(void)state;
+	test_start(test_conf_web(SCHED_WRR, 2));
+	v = &test_lb->svc[0].srv[1];
+	assert_true(lb_server_eligible(v));
+	assert_int_equal(lb_server_set_weight(test_lb, 0, 1, 7), 0);
+	assert_int_equal(v->sched->weight, 7);
+	assert_int_equal(lb_server_set_weight(test_lb, 0, 1,
+	    SCHED_WEIGHT_MAX + 1), -1);
+	assert_int_equal(v->sched->weight, 7);
+	assert_int_equal(lb_server_set_drained(test_lb, 0, 1, 1), 0);
+	assert_false(lb_server_eligible(v));
+	assert_int_equal(lb_server_set_drained(test_lb, 0, 1, 0), 0);
+	assert_int_equal(lb_server_set_up(test_lb, 0, 1, 0, ETIMEDOUT), 0);
+	assert_false(lb_server_eligible(v));
+	assert_int_equal(v->last_error, ETIMEDOUT);
+	assert_false(sched_eligible(&test_lb->svc[0].sched, 1));
+	assert_int_equal(lb_server_set_up(test_lb, 0, 2, 0, 0), -1);
+	assert_int_equal(lb_server_set_up(test_lb, 1, 0, 0, 0), -1);
+	assert_int_equal(lb_server_set_drained(test_lb, 0, 2, 1), -1);
+	assert_int_equal(lb_server_set_weight(test_lb, 1, 0, 1), -1);
+	assert_false(lb_server_live(test_lb, 0, 2));
+	assert_true(sched_eligible(&test_lb->svc[0].sched, 0));
 	test_stop();
 }
 
@@ -647,6 +711,7 @@ main(void)
 		cmocka_unit_test(test_server_returns),
 		cmocka_unit_test(test_weight),
 		cmocka_unit_test(test_state_survives),
+		cmocka_unit_test(test_server_setters),
 		cmocka_unit_test(test_add_service),
 		cmocka_unit_test(test_remove_service),
 		cmocka_unit_test(test_vip_change),
