@@ -1,6 +1,6 @@
 /* capture.c: packet input captured with libpcap on node.interface. */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE		/* asprintf, open_memstream */
+#define _GNU_SOURCE		/* open_memstream */
 #endif
 
 #include <sys/ioctl.h>
@@ -266,28 +266,20 @@ capture_setup(struct capture *c, char **cause)
 	if ((rc = pcap_activate(c->p)) < 0) {
 		/* libpcap's text says more than the status when it has one. */
 		err = pcap_geterr(c->p);
-		if (asprintf(cause, "%s", *err != '\0' ? err :
-		    pcap_statustostr(rc)) == -1)
-			*cause = NULL;
-		return (-1);
+		return (util_cause(cause, "%s", *err != '\0' ? err :
+		    pcap_statustostr(rc)));
 	}
 	if (rc > 0)
 		log_warnx("capture on %s: %s", c->ifname, pcap_statustostr(rc));
 	/* ilbd's own DSR output leaves on this interface: never read it. */
 	if (pcap_setdirection(c->p, PCAP_D_IN) == -1 ||
-	    pcap_setnonblock(c->p, 1, NULL) == -1) {
-		if (asprintf(cause, "%s", pcap_geterr(c->p)) == -1)
-			*cause = NULL;
-		return (-1);
-	}
+	    pcap_setnonblock(c->p, 1, NULL) == -1)
+		return (util_cause(cause, "%s", pcap_geterr(c->p)));
 	c->dlt = pcap_datalink(c->p);
-	if (!capture_dlt_supported(c->dlt)) {
-		if (asprintf(cause, "unsupported link type %s",
+	if (!capture_dlt_supported(c->dlt))
+		return (util_cause(cause, "unsupported link type %s",
 		    pcap_datalink_val_to_name(c->dlt) != NULL ?
-		    pcap_datalink_val_to_name(c->dlt) : "?") == -1)
-			*cause = NULL;
-		return (-1);
-	}
+		    pcap_datalink_val_to_name(c->dlt) : "?"));
 	return (0);
 }
 
@@ -298,16 +290,12 @@ capture_set_filter(struct capture *c, const char *filter, char **cause)
 	struct bpf_program	prog;
 
 	*cause = NULL;
-	if (pcap_compile(c->p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) == -1) {
-		if (asprintf(cause, "capture on %s: filter \"%s\": %s",
-		    c->ifname, filter, pcap_geterr(c->p)) == -1)
-			*cause = NULL;
-		return (-1);
-	}
+	if (pcap_compile(c->p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) == -1)
+		return (util_cause(cause, "capture on %s: filter \"%s\": %s",
+		    c->ifname, filter, pcap_geterr(c->p)));
 	if (pcap_setfilter(c->p, &prog) == -1) {
-		if (asprintf(cause, "capture on %s: set filter: %s",
-		    c->ifname, pcap_geterr(c->p)) == -1)
-			*cause = NULL;
+		util_cause(cause, "capture on %s: set filter: %s",
+		    c->ifname, pcap_geterr(c->p));
 		pcap_freecode(&prog);
 		return (-1);
 	}
@@ -351,9 +339,9 @@ capture_open(struct event_base *base, const char *ifname, const char *filter,
 	    pcap_datalink_val_to_name(c->dlt), filter);
 	return (c);
 fail:
-	if (*cause == NULL && asprintf(cause, "cannot capture on %s: %s",
-	    ifname, why != NULL ? why : "?") == -1)
-		*cause = NULL;
+	if (*cause == NULL)
+		util_cause(cause, "cannot capture on %s: %s", ifname,
+		    why != NULL ? why : "?");
 	free(why);
 	capture_close(c);
 	return (NULL);

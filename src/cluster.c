@@ -1,7 +1,4 @@
 /* cluster.c: cluster membership from ID messages over UDP multicast. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE		/* vasprintf */
-#endif
 #include <sys/types.h>
 #include <sys/socket.h>
 
@@ -10,7 +7,6 @@
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -706,23 +702,6 @@ const struct counter_desc cluster_gauges[] = {
 
 /* ---- sockets and timers ---------------------------------------------- */
 
-static void	cluster_cause(char **, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
-
-/* A malloc'd message for the caller; NULL if memory is short. */
-static void
-cluster_cause(char **cause, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (cause == NULL)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(cause, fmt, ap) == -1)
-		*cause = NULL;
-	va_end(ap);
-}
-
 static uint64_t
 cluster_now_ms(void)
 {
@@ -777,10 +756,8 @@ cluster_ifaddr(const char *ifname, int family, struct ilb_addr *a,
 	struct sockaddr_storage	 ss;
 	int			 best = 0, r;
 
-	if (getifaddrs(&ifa) == -1) {
-		cluster_cause(cause, "getifaddrs: %s", strerror(errno));
-		return (-1);
-	}
+	if (getifaddrs(&ifa) == -1)
+		return (util_cause(cause, "getifaddrs: %s", strerror(errno)));
 	for (i = ifa; i != NULL; i = i->ifa_next) {
 		if (i->ifa_addr == NULL || i->ifa_addr->sa_family != family ||
 		    strcmp(i->ifa_name, ifname) != 0)
@@ -794,12 +771,10 @@ cluster_ifaddr(const char *ifname, int family, struct ilb_addr *a,
 		cluster_sa_to_addr(&ss, a);
 	}
 	freeifaddrs(ifa);
-	if (best == 0) {
-		cluster_cause(cause, "interface %s has no %s address: set "
+	if (best == 0)
+		return (util_cause(cause, "interface %s has no %s address: set "
 		    "node.address", ifname, family == AF_INET ? "IPv4" :
-		    "IPv6");
-		return (-1);
-	}
+		    "IPv6"));
 	return (0);
 }
 
@@ -809,8 +784,8 @@ cluster_setopt(int fd, int level, int name, const void *v, socklen_t len,
 {
 	if (setsockopt(fd, level, name, v, len) == 0)
 		return (0);
-	cluster_cause(cause, "cluster socket: %s: %s", what, strerror(errno));
-	return (-1);
+	return (util_cause(cause, "cluster socket: %s: %s", what,
+	    strerror(errno)));
 }
 
 /* Join the IPv4 group on the interface; TTL 1, no loop. */
@@ -883,10 +858,9 @@ cluster_socket(struct cluster *c, char **cause)
 	char	g[ILB_ADDRSTRLEN];
 
 	c->fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (c->fd == -1) {
-		cluster_cause(cause, "cluster socket: %s", strerror(errno));
-		return (-1);
-	}
+	if (c->fd == -1)
+		return (util_cause(cause, "cluster socket: %s",
+		    strerror(errno)));
 	if (cluster_setopt(c->fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on),
 	    "SO_REUSEADDR", cause) == -1)
 		return (-1);
@@ -897,10 +871,9 @@ cluster_socket(struct cluster *c, char **cause)
 		return (-1);
 	if (bind(c->fd, (struct sockaddr *)&c->group_sa, c->group_salen)
 	    == -1) {
-		cluster_cause(cause, "cluster socket: bind %s port %u: %s",
+		return (util_cause(cause, "cluster socket: bind %s port %u: %s",
 		    util_addr_fmt(&c->conf.cluster.group, g, sizeof(g)),
-		    c->conf.cluster.port, strerror(errno));
-		return (-1);
+		    c->conf.cluster.port, strerror(errno)));
 	}
 	return (0);
 }
@@ -1165,8 +1138,7 @@ cluster_events(struct cluster *c, char **cause)
 	c->ev_expire = evtimer_new(c->base, cluster_on_expire, c);
 	if (c->ev_read == NULL || c->ev_hello == NULL ||
 	    c->ev_expire == NULL || event_add(c->ev_read, NULL) == -1) {
-		cluster_cause(cause, "cluster: cannot set up events");
-		return (-1);
+		return (util_cause(cause, "cluster: cannot set up events"));
 	}
 	cluster_timer_add(c->ev_expire, cluster_expire_ms(c));
 	return (0);
@@ -1182,7 +1154,7 @@ cluster_open(struct event_base *base, const struct ilbd_conf *conf,
 	if (cluster_self_addr(conf, &self, cause) == -1)
 		return (NULL);
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		cluster_cause(cause, "cluster: %s", strerror(errno));
+		util_cause(cause, "cluster: %s", strerror(errno));
 		return (NULL);
 	}
 	c->base = base;
@@ -1194,7 +1166,7 @@ cluster_open(struct event_base *base, const struct ilbd_conf *conf,
 	cluster_table_init(&c->t, &conf->node.id, &self, c->epoch,
 	    conf->cluster.scoring, conf->cluster.dead_ms, cluster_now_ms());
 	if ((c->ifindex = if_nametoindex(conf->node.interface)) == 0) {
-		cluster_cause(cause, "interface %s: %s", conf->node.interface,
+		util_cause(cause, "interface %s: %s", conf->node.interface,
 		    strerror(errno));
 		cluster_close(c);
 		return (NULL);

@@ -1,8 +1,4 @@
 /* config.c: load ilbd.conf with libconfig into a validated struct ilbd_conf. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE		/* asprintf, vasprintf */
-#endif
-
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -19,6 +15,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "util.h"
 
 #define CONF_DEFAULT_KEY	"/etc/ilbd/cluster.key"
 #define CONF_DEFAULT_SOCKET	"/run/ilbd.sock"
@@ -74,7 +71,7 @@ config_err(struct config_ctx *ctx, const config_setting_t *s,
 {
 	va_list		 ap;
 	const char	*file = NULL;
-	char		*msg;
+	char		*msg = NULL;
 	int		 line = 0;
 
 	if (ctx->cause != NULL)
@@ -88,12 +85,10 @@ config_err(struct config_ctx *ctx, const config_setting_t *s,
 	if (line <= 0)
 		line = 1;
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) == -1)
-		msg = NULL;
+	util_vcause(&msg, fmt, ap);
 	va_end(ap);
-	if (asprintf(&ctx->cause, "%s:%d: %s", file, line,
-	    msg != NULL ? msg : "out of memory") == -1)
-		ctx->cause = NULL;
+	util_cause(&ctx->cause, "%s:%d: %s", file, line,
+	    msg != NULL ? msg : "out of memory");
 	free(msg);
 	return (-1);
 }
@@ -1144,29 +1139,22 @@ config_read_conf(struct config_ctx *ctx)
 	int		 error;
 
 	memset(&st, 0, sizeof(st));
-	if (config_set_dir(ctx) == -1) {
-		if (asprintf(&ctx->cause, "%s: path too long", ctx->path) == -1)
-			ctx->cause = NULL;
-		return (-1);
-	}
+	if (config_set_dir(ctx) == -1)
+		return (util_cause(&ctx->cause, "%s: path too long",
+		    ctx->path));
 	if (stat(ctx->path, &st) == -1 || S_ISDIR(st.st_mode)) {
 		error = S_ISDIR(st.st_mode) ? EISDIR : errno;
-		if (asprintf(&ctx->cause, "%s: cannot read: %s", ctx->path,
-		    strerror(error)) == -1)
-			ctx->cause = NULL;
-		return (-1);
+		return (util_cause(&ctx->cause, "%s: cannot read: %s",
+		    ctx->path, strerror(error)));
 	}
 	config_set_auto_convert(&ctx->cf, 0);
 	if (config_read_file(&ctx->cf, ctx->path) == CONFIG_TRUE)
 		return (0);
-	if ((file = config_error_file(&ctx->cf)) == NULL) {
-		if (asprintf(&ctx->cause, "%s: cannot read: %s", ctx->path,
-		    config_error_text(&ctx->cf)) == -1)
-			ctx->cause = NULL;
-	} else if (asprintf(&ctx->cause, "%s:%d: %s", file,
-	    config_error_line(&ctx->cf), config_error_text(&ctx->cf)) == -1)
-		ctx->cause = NULL;
-	return (-1);
+	if ((file = config_error_file(&ctx->cf)) == NULL)
+		return (util_cause(&ctx->cause, "%s: cannot read: %s",
+		    ctx->path, config_error_text(&ctx->cf)));
+	return (util_cause(&ctx->cause, "%s:%d: %s", file,
+	    config_error_line(&ctx->cf), config_error_text(&ctx->cf)));
 }
 
 static int
@@ -1197,11 +1185,8 @@ config_load(const char *path, struct ilbd_conf **out, char **cause)
 	*cause = NULL;
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.path = path;
-	if ((ctx.conf = calloc(1, sizeof(*ctx.conf))) == NULL) {
-		if (asprintf(cause, "%s: out of memory", path) == -1)
-			*cause = NULL;
-		return (-1);
-	}
+	if ((ctx.conf = calloc(1, sizeof(*ctx.conf))) == NULL)
+		return (util_cause(cause, "%s: out of memory", path));
 	config_defaults(ctx.conf);
 	util_strlcpy(ctx.conf->path, path, sizeof(ctx.conf->path));
 	config_init(&ctx.cf);

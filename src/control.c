@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <grp.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,21 +50,6 @@ struct control {
 	struct control_stats	 stats;
 };
 
-static int	control_err(char **, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
-
-static int
-control_err(char **cause, const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	if (vasprintf(cause, fmt, ap) == -1)
-		*cause = NULL;
-	va_end(ap);
-	return (-1);
-}
-
 static int
 control_sockaddr(const char *path, struct sockaddr_un *sun)
 {
@@ -88,25 +72,25 @@ control_check_stale(const char *path, char **cause)
 	if (lstat(path, &st) == -1) {
 		if (errno == ENOENT)
 			return (0);
-		return (control_err(cause, "%s: %s", path, strerror(errno)));
+		return (util_cause(cause, "%s: %s", path, strerror(errno)));
 	}
 	if (!S_ISSOCK(st.st_mode))
-		return (control_err(cause, "%s: exists and is not a socket",
+		return (util_cause(cause, "%s: exists and is not a socket",
 		    path));
 	control_sockaddr(path, &sun);
 	if ((s = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0)) == -1)
-		return (control_err(cause, "socket: %s", strerror(errno)));
+		return (util_cause(cause, "socket: %s", strerror(errno)));
 	rv = connect(s, (struct sockaddr *)&sun, sizeof(sun));
 	saved = errno;
 	close(s);
 	if (rv == 0 || saved == EAGAIN)
-		return (control_err(cause, "%s: another ilbd answers on this "
+		return (util_cause(cause, "%s: another ilbd answers on this "
 		    "control socket", path));
 	if (saved != ECONNREFUSED && saved != ENOENT)
-		return (control_err(cause, "%s: %s", path, strerror(saved)));
+		return (util_cause(cause, "%s: %s", path, strerror(saved)));
 	if (unlink(path) == -1 && errno != ENOENT)
-		return (control_err(cause, "%s: cannot remove stale socket: %s",
+		return (util_cause(cause, "%s: cannot remove stale socket: %s",
 		    path, strerror(errno)));
 	log_info("control: removed stale socket %s", path);
 	return (0);
@@ -135,19 +119,19 @@ control_listen(const char *path, char **cause)
 
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0)) == -1)
-		return (control_err(cause, "socket: %s", strerror(errno)));
+		return (util_cause(cause, "socket: %s", strerror(errno)));
 	control_sockaddr(path, &sun);
 	old = umask(0117);	/* never briefly world-writable */
 	rv = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
 	umask(old);
 	if (rv == -1) {
-		control_err(cause, "%s: bind: %s", path, strerror(errno));
+		util_cause(cause, "%s: bind: %s", path, strerror(errno));
 		close(fd);
 		return (-1);
 	}
 	control_perms(path);
 	if (listen(fd, CONTROL_BACKLOG) == -1) {
-		control_err(cause, "%s: listen: %s", path, strerror(errno));
+		util_cause(cause, "%s: listen: %s", path, strerror(errno));
 		unlink(path);
 		close(fd);
 		return (-1);
@@ -403,12 +387,12 @@ control_open(struct event_base *base, const char *path,
 	*cause = NULL;
 	if (path == NULL || *path == '\0' || control_sockaddr(path, &sun) ==
 	    -1) {
-		control_err(cause, "control socket path empty or longer than "
+		util_cause(cause, "control socket path empty or longer than "
 		    "%zu bytes", sizeof(sun.sun_path) - 1);
 		return (NULL);
 	}
 	if ((ctl = calloc(1, sizeof(*ctl))) == NULL) {
-		control_err(cause, "out of memory");
+		util_cause(cause, "out of memory");
 		return (NULL);
 	}
 	ctl->base = base;
@@ -426,7 +410,7 @@ control_open(struct event_base *base, const char *path,
 	ctl->ev_resume = evtimer_new(base, control_resume, ctl);
 	if (ctl->ev_accept == NULL || ctl->ev_resume == NULL ||
 	    event_add(ctl->ev_accept, NULL) == -1) {
-		control_err(cause, "%s: cannot set up events", path);
+		util_cause(cause, "%s: cannot set up events", path);
 		control_close(ctl);
 		return (NULL);
 	}

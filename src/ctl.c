@@ -1,6 +1,5 @@
 /* ctl.c: ilbctl's command words (prefix-matched token tables) and wire codec. */
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,22 +128,6 @@ static const char *const ctl_cmd_names[CTL_CMD_MAX] = {
 	[CTL_RELOAD] = "reload"
 };
 
-static int	ctl_err(char **, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
-
-/* Set *cause to a malloc'd message (NULL if memory ran out); return -1. */
-static int
-ctl_err(char **cause, const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	if (vasprintf(cause, fmt, ap) == -1)
-		*cause = NULL;
-	va_end(ap);
-	return (-1);
-}
-
 const char *
 ctl_cmd_name(enum ctl_cmd cmd)
 {
@@ -199,10 +182,10 @@ static int
 ctl_set_limit(struct ctl_req *req, const char *s, char **cause)
 {
 	if (req->flags & CTL_F_LIMIT)
-		return (ctl_err(cause, "%s: limit given twice",
+		return (util_cause(cause, "%s: limit given twice",
 		    ctl_cmd_name(req->cmd)));
 	if (ctl_number(s, 1, CTL_LIMIT_MAX, &req->limit) == -1)
-		return (ctl_err(cause, "%s: limit N must be 1..%u, not '%s'",
+		return (util_cause(cause, "%s: limit N must be 1..%u, not '%s'",
 		    ctl_cmd_name(req->cmd), CTL_LIMIT_MAX, s));
 	req->flags |= CTL_F_LIMIT;
 	return (0);
@@ -212,10 +195,10 @@ static int
 ctl_set_vip(struct ctl_req *req, const char *s, char **cause)
 {
 	if (req->flags & CTL_F_VIP)
-		return (ctl_err(cause, "%s: vip given twice",
+		return (util_cause(cause, "%s: vip given twice",
 		    ctl_cmd_name(req->cmd)));
 	if (ctl_addr_or_hostport(s, &req->vip, &req->vip_port) == -1)
-		return (ctl_err(cause, "%s: vip: '%s' is not ADDRESS or "
+		return (util_cause(cause, "%s: vip: '%s' is not ADDRESS or "
 		    "ADDRESS:PORT", ctl_cmd_name(req->cmd), s));
 	req->flags |= CTL_F_VIP;
 	return (0);
@@ -225,10 +208,10 @@ static int
 ctl_set_client(struct ctl_req *req, const char *s, char **cause)
 {
 	if (req->flags & CTL_F_CLIENT)
-		return (ctl_err(cause, "%s: client given twice",
+		return (util_cause(cause, "%s: client given twice",
 		    ctl_cmd_name(req->cmd)));
 	if (ctl_addr_or_hostport(s, &req->client, &req->client_port) == -1)
-		return (ctl_err(cause, "%s: client: '%s' is not ADDRESS or "
+		return (util_cause(cause, "%s: client: '%s' is not ADDRESS or "
 		    "ADDRESS:PORT", ctl_cmd_name(req->cmd), s));
 	req->flags |= CTL_F_CLIENT;
 	return (0);
@@ -238,8 +221,8 @@ static int
 ctl_set_owner_client(struct ctl_req *req, const char *s, char **cause)
 {
 	if (util_hostport_parse(s, &req->client, &req->client_port) == -1)
-		return (ctl_err(cause, "show owner: CLIENT:PORT: '%s' is not "
-		    "ADDRESS:PORT (203.0.113.7:51000, [2001:db8::7]:51000)",
+		return (util_cause(cause, "show owner: CLIENT:PORT: '%s' is "
+		    "not ADDRESS:PORT (203.0.113.7:51000, [2001:db8::7]:51000)",
 		    s));
 	return (0);
 }
@@ -248,10 +231,10 @@ static int
 ctl_set_owner_vip(struct ctl_req *req, const char *s, char **cause)
 {
 	if (util_hostport_parse(s, &req->vip, &req->vip_port) == -1)
-		return (ctl_err(cause, "show owner: VIP:PORT: '%s' is not "
+		return (util_cause(cause, "show owner: VIP:PORT: '%s' is not "
 		    "ADDRESS:PORT (198.51.100.10:80, [2001:db8::10]:80)", s));
 	if (req->vip.family != req->client.family)
-		return (ctl_err(cause, "show owner: the client and the VIP "
+		return (util_cause(cause, "show owner: the client and the VIP "
 		    "are not of the same address family"));
 	return (0);
 }
@@ -267,7 +250,7 @@ ctl_set_service(struct ctl_req *req, const char *s, char **cause)
 		    s[i] != '.' && s[i] != '-')
 			break;
 	if (len == 0 || len > CTL_NAME_MAX || i < len)
-		return (ctl_err(cause, "%s: '%s' is not a service name "
+		return (util_cause(cause, "%s: '%s' is not a service name "
 		    "(1..%d of A-Z a-z 0-9 _ . -)", ctl_cmd_name(req->cmd), s,
 		    CTL_NAME_MAX));
 	util_strlcpy(req->service, s, sizeof(req->service));
@@ -278,7 +261,7 @@ static int
 ctl_set_server(struct ctl_req *req, const char *s, char **cause)
 {
 	if (util_addr_parse(s, &req->server) == -1)
-		return (ctl_err(cause, "%s: '%s' is not an IP address",
+		return (util_cause(cause, "%s: '%s' is not an IP address",
 		    ctl_cmd_name(req->cmd), s));
 	return (0);
 }
@@ -287,7 +270,7 @@ static int
 ctl_set_weight(struct ctl_req *req, const char *s, char **cause)
 {
 	if (ctl_number(s, 0, CTL_WEIGHT_MAX, &req->weight) == -1)
-		return (ctl_err(cause, "%s: N must be 0..%d, not '%s'",
+		return (util_cause(cause, "%s: N must be 0..%d, not '%s'",
 		    ctl_cmd_name(req->cmd), CTL_WEIGHT_MAX, s));
 	return (0);
 }
@@ -342,7 +325,7 @@ ctl_ambiguous(const struct ctl_token *table, const char *w, const char *ctx,
 			ctl_append(list, sizeof(list), *list ? ", " : "");
 			ctl_append(list, sizeof(list), t->word);
 		}
-	return (ctl_err(cause, "%s%sambiguous: '%s' could be %s", ctx,
+	return (util_cause(cause, "%s%sambiguous: '%s' could be %s", ctx,
 	    *ctx ? ": " : "", w, list));
 }
 
@@ -387,7 +370,7 @@ static int
 ctl_keep(struct ctl_req *req, const char *w, char **cause)
 {
 	if (req->argc >= CTL_ARGS_MAX)
-		return (ctl_err(cause, "%s: too many words",
+		return (util_cause(cause, "%s: too many words",
 		    ctl_cmd_name(req->cmd)));
 	util_strlcpy(req->argv[req->argc++], w, CTL_ARG_LEN);
 	return (0);
@@ -403,9 +386,9 @@ ctl_parse_word(const struct ctl_token **table, const char *w, char *ctx,
 	int			 known = req->cmd != CTL_CMD_MAX;
 
 	if (*table == NULL)
-		return (ctl_err(cause, "%s: unexpected '%s'", ctx, w));
+		return (util_cause(cause, "%s: unexpected '%s'", ctx, w));
 	if (strlen(w) >= CTL_ARG_LEN)
-		return (ctl_err(cause, "%s%sword too long: '%.16s...'", ctx,
+		return (util_cause(cause, "%s%sword too long: '%.16s...'", ctx,
 		    *ctx ? ": " : "", w));
 	if (ctl_keyword(*table, w, ctx, &t, cause) == -1)
 		return (-1);
@@ -415,9 +398,9 @@ ctl_parse_word(const struct ctl_token **table, const char *w, char *ctx,
 	} else if (t == NULL) {
 		ctl_expected(*table, exp, sizeof(exp));
 		if (*ctx == '\0')
-			return (ctl_err(cause, "unknown command '%s'; expected "
-			    "%s", w, exp));
-		return (ctl_err(cause, "%s: unknown word '%s'; expected %s",
+			return (util_cause(cause, "unknown command '%s'; "
+			    "expected %s", w, exp));
+		return (util_cause(cause, "%s: unknown word '%s'; expected %s",
 		    ctx, w, exp));
 	}
 	if (known && ctl_keep(req, t->type == CTL_TOK_KEYWORD ? t->word : w,
@@ -452,8 +435,9 @@ ctl_parse(int argc, char *const argv[], struct ctl_req *req, char **cause)
 	if (!ctl_table_done(table)) {
 		ctl_expected(table, exp, sizeof(exp));
 		if (*ctx == '\0')
-			return (ctl_err(cause, "expected a command: %s", exp));
-		return (ctl_err(cause, "%s: expected %s", ctx, exp));
+			return (util_cause(cause, "expected a command: %s",
+			    exp));
+		return (util_cause(cause, "%s: expected %s", ctx, exp));
 	}
 	return (0);
 }
@@ -545,22 +529,22 @@ ctl_req_decode(const char *line, size_t len, struct ctl_req *req,
 
 	*cause = NULL;
 	if (len > CTL_REQ_MAX) {
-		ctl_err(cause, "request longer than %d bytes", CTL_REQ_MAX);
+		util_cause(cause, "request longer than %d bytes", CTL_REQ_MAX);
 		return (-2);
 	}
 	if (ctl_line(line, len, buf, sizeof(buf)) == -1) {
-		ctl_err(cause, "request has a control or non-ASCII byte");
+		util_cause(cause, "request has a control or non-ASCII byte");
 		return (-2);
 	}
 	for (p = buf; (w = strsep(&p, " \t")) != NULL;)
 		if (*w != '\0')
 			words[n++] = w;
 	if (n == 0 || (v = ctl_version(words[0], strlen(words[0]))) == -1) {
-		ctl_err(cause, "not an ilbctl request");
+		util_cause(cause, "not an ilbctl request");
 		return (-2);
 	}
 	if (v != CTL_VERSION)
-		return (ctl_err(cause, "ilbctl speaks protocol version %d, "
+		return (util_cause(cause, "ilbctl speaks protocol version %d, "
 		    "this ilbd speaks %d: use the ilbctl installed with ilbd",
 		    v, CTL_VERSION));
 	req->json = 0;
@@ -593,24 +577,24 @@ ctl_resp_header_decode(const char *line, size_t len, int *ok,
 
 	*cause = NULL;
 	if (ctl_line(line, len, buf, sizeof(buf)) == -1)
-		return (ctl_err(cause, "malformed response header"));
+		return (util_cause(cause, "malformed response header"));
 	p = buf;
 	ver = strsep(&p, " ");
 	if ((v = ctl_version(ver, strlen(ver))) == -1)
-		return (ctl_err(cause, "malformed response header: not "
+		return (util_cause(cause, "malformed response header: not "
 		    "an ilbd control socket?"));
 	if (v != CTL_VERSION)
-		return (ctl_err(cause, "ilbd speaks protocol version %d, this "
-		    "ilbctl speaks %d: use the ilbctl installed with ilbd", v,
-		    CTL_VERSION));
+		return (util_cause(cause, "ilbd speaks protocol version %d, "
+		    "this ilbctl speaks %d: use the ilbctl installed with ilbd",
+		    v, CTL_VERSION));
 	status = strsep(&p, " ");
 	num = p;
 	if (status == NULL || num == NULL || (strcmp(status, "OK") != 0 &&
 	    strcmp(status, "ERR") != 0) || *num < '0' || *num > '9')
-		return (ctl_err(cause, "malformed response header"));
+		return (util_cause(cause, "malformed response header"));
 	n = strtoul(num, &end, 10);
 	if (*end != '\0' || n > CTL_BODY_MAX || strlen(num) > 10)
-		return (ctl_err(cause, "malformed response header"));
+		return (util_cause(cause, "malformed response header"));
 	*ok = strcmp(status, "OK") == 0;
 	*bodylen = (size_t)n;
 	return (0);

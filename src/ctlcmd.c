@@ -1,11 +1,7 @@
 /* ctlcmd.c: ilbctl's commands inside ilbd: one handler each, text or JSON. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE		/* vasprintf */
-#endif
 #include <sys/socket.h>
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +19,7 @@
 #include "ltoc.h"
 #include "msg.h"
 #include "sched.h"
+#include "util.h"
 
 #define CTLCMD_TUPLE_LEN	(ILB_ADDRSTRLEN + 8)	/* "[v6]:65535" */
 #define CTLCMD_NUM_LEN		24			/* a uint64_t */
@@ -46,23 +43,6 @@ struct ctlcmd_json {
 	unsigned int	 depth;
 	uint32_t	 more;		/* bit d: level d has a member already */
 };
-
-static int	ctlcmd_fail(char **, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
-
-static int
-ctlcmd_fail(char **err, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (err == NULL)
-		return (-1);
-	va_start(ap, fmt);
-	if (vasprintf(err, fmt, ap) == -1)
-		*err = NULL;
-	va_end(ap);
-	return (-1);
-}
 
 static uint64_t
 ctlcmd_now_ms(void)
@@ -521,13 +501,13 @@ ctlcmd_flow_key(const char *client, const char *vip, struct flow_key *k,
 	size_t		alen;
 
 	if (util_hostport_parse(client, &ca, &cp) == -1)
-		return (ctlcmd_fail(cause, "bad client \"%s\": want ADDRESS:PORT "
-		    "([ADDRESS]:PORT for IPv6)", client));
+		return (util_cause(cause, "bad client \"%s\": want "
+		    "ADDRESS:PORT ([ADDRESS]:PORT for IPv6)", client));
 	if (util_hostport_parse(vip, &va, &vp) == -1)
-		return (ctlcmd_fail(cause, "bad VIP \"%s\": want ADDRESS:PORT "
+		return (util_cause(cause, "bad VIP \"%s\": want ADDRESS:PORT "
 		    "([ADDRESS]:PORT for IPv6)", vip));
 	if (ca.family != va.family)
-		return (ctlcmd_fail(cause, "client %s and VIP %s are not of "
+		return (util_cause(cause, "client %s and VIP %s are not of "
 		    "the same address family", client, vip));
 	alen = util_addr_len(&va);
 	memset(k, 0, sizeof(*k));
@@ -619,7 +599,7 @@ ctlcmd_service_by_name(const struct lb *lb, const char *name, char **err)
 
 	/* the live service: a copy that a reload replaced drains beside it */
 	if ((i = lb_service_by_name(lb, name)) == -1)
-		return (ctlcmd_fail(err, "unknown service \"%s\"", name));
+		return (util_cause(err, "unknown service \"%s\"", name));
 	return (i);
 }
 
@@ -634,10 +614,10 @@ ctlcmd_server_find(const struct lb *lb, const struct ctl_req *req,
 	if ((s = ctlcmd_service_by_name(lb, req->argv[0], err)) == -1)
 		return (-1);
 	if (util_addr_parse(req->argv[1], &a) == -1)
-		return (ctlcmd_fail(err, "bad server address \"%s\"",
+		return (util_cause(err, "bad server address \"%s\"",
 		    req->argv[1]));
 	if ((i = lb_service_server(lb, (unsigned int)s, &a)) == -1)
-		return (ctlcmd_fail(err, "no server %s in service %s",
+		return (util_cause(err, "no server %s in service %s",
 		    req->argv[1], req->argv[0]));
 	*svc = (unsigned int)s;
 	*srv = (unsigned int)i;
@@ -668,25 +648,25 @@ ctlcmd_filter_parse(const struct ctl_req *req, struct ctlcmd_filter *f,
 	for (i = 0; i < req->argc; i += 2) {
 		w = req->argv[i];
 		if (i + 1 >= req->argc)
-			return (ctlcmd_fail(err, "\"%s\" needs a value", w));
+			return (util_cause(err, "\"%s\" needs a value", w));
 		v = req->argv[i + 1];
 		if (strcmp(w, "limit") == 0) {
 			if (ctlcmd_parse_uint(v, CTLCMD_LIMIT_MAX,
 			    &f->limit) == -1 || f->limit == 0)
-				return (ctlcmd_fail(err, "bad limit \"%s\": "
+				return (util_cause(err, "bad limit \"%s\": "
 				    "want 1..%u", v, CTLCMD_LIMIT_MAX));
 		} else if (strcmp(w, "vip") == 0) {
 			if (ctlcmd_addr_port_parse(v, &f->vip, &f->vport) == -1)
-				return (ctlcmd_fail(err, "bad vip \"%s\"", v));
+				return (util_cause(err, "bad vip \"%s\"", v));
 			f->has_vip = 1;
 		} else if (strcmp(w, "client") == 0) {
 			if (ctlcmd_addr_port_parse(v, &f->client,
 			    &f->cport) == -1)
-				return (ctlcmd_fail(err, "bad client \"%s\"",
+				return (util_cause(err, "bad client \"%s\"",
 				    v));
 			f->has_client = 1;
 		} else
-			return (ctlcmd_fail(err, "unknown filter \"%s\": want "
+			return (util_cause(err, "unknown filter \"%s\": want "
 			    "limit N, vip ADDRESS or client ADDRESS", w));
 	}
 	return (0);
@@ -782,9 +762,9 @@ ctlcmd_show_members(const struct ctlcmd_ctx *ctx, const struct ctl_req *req,
 	int			 error;
 
 	if (ctx->cluster == NULL)
-		return (ctlcmd_fail(err, "no cluster"));
+		return (util_cause(err, "no cluster"));
 	if ((mb = calloc(1, sizeof(*mb))) == NULL)
-		return (ctlcmd_fail(err, "out of memory"));
+		return (util_cause(err, "out of memory"));
 	LTOC_FOREACH(e, &ctx->lb->ltoc, cur) {
 		if (e->owner < CLUSTER_MEMBERS_MAX)
 			mb->owner[e->owner]++;
@@ -800,7 +780,7 @@ ctlcmd_show_members(const struct ctlcmd_ctx *ctx, const struct ctl_req *req,
 	}
 	ctlcmd_table_free(&mb->t);
 	free(mb);
-	return (error ? ctlcmd_fail(err, "out of memory") : 0);
+	return (error ? util_cause(err, "out of memory") : 0);
 }
 
 /* --- show services --- */
@@ -859,7 +839,7 @@ ctlcmd_show_services(const struct ctlcmd_ctx *ctx, const struct ctl_req *req,
 	for (i = 0; i < ctx->lb->nsvc; i++)
 		if (ctlcmd_service_row(&t, &ctx->lb->svc[i]) == -1) {
 			ctlcmd_table_free(&t);
-			return (ctlcmd_fail(err, "out of memory"));
+			return (util_cause(err, "out of memory"));
 		}
 	ctlcmd_table_emit(&t, "services", req->json, out, &j);
 	if (req->json)
@@ -939,7 +919,7 @@ ctlcmd_show_servers(const struct ctlcmd_ctx *ctx, const struct ctl_req *req,
 			ctlcmd_json_end(&j);
 	}
 	ctlcmd_table_free(&t);
-	return (rc == 0 ? 0 : ctlcmd_fail(err, "out of memory"));
+	return (rc == 0 ? 0 : util_cause(err, "out of memory"));
 }
 
 /* --- show connections, show cache --- */
@@ -1168,9 +1148,9 @@ ctlcmd_show_stats(const struct ctlcmd_ctx *ctx, const struct ctl_req *req,
 	struct ctlcmd_stats	st;
 
 	if (ctx->dp == NULL)
-		return (ctlcmd_fail(err, "no data path"));
+		return (util_cause(err, "no data path"));
 	if (ctlcmd_stats_begin(&st, out, req->json) == -1)
-		return (ctlcmd_fail(err, "out of memory"));
+		return (util_cause(err, "out of memory"));
 	dp_foreach_counter(ctx->dp, ctlcmd_stats_put, &st);
 	ctlcmd_stats_end(&st);
 	return (0);
@@ -1283,7 +1263,7 @@ ctlcmd_show_owner(const struct ctlcmd_ctx *ctx, const struct ctl_req *req,
 	if (ctlcmd_flow_key(req->argv[0], req->argv[1], &w.key, err) == -1)
 		return (-1);
 	if ((svc = lb_service_find(lb, &w.key)) < 0)
-		return (ctlcmd_fail(err, "no service for %s", req->argv[1]));
+		return (util_cause(err, "no service for %s", req->argv[1]));
 	lb_rank(lb, &w.key, &oi, &bi);
 	w.service = lb->svc[svc].conf->name;
 	w.owner = oi < 0 ? NULL :
@@ -1322,7 +1302,7 @@ ctlcmd_server_drained(const struct ctlcmd_ctx *ctx, const struct ctl_req *req,
 	if (ctlcmd_server_find(ctx->lb, req, &svc, &srv, err) == -1)
 		return (-1);
 	if (lb_server_set_drained(ctx->lb, svc, srv, drained) == -1)
-		return (ctlcmd_fail(err, "cannot change server %s",
+		return (util_cause(err, "cannot change server %s",
 		    req->argv[1]));
 	ctlcmd_sched_changed(ctx, svc);
 	snprintf(line, sizeof(line), "server %s of %s %s", req->argv[1],
@@ -1356,10 +1336,10 @@ ctlcmd_server_weight(const struct ctlcmd_ctx *ctx, const struct ctl_req *req,
 	if (ctlcmd_server_find(ctx->lb, req, &svc, &srv, err) == -1)
 		return (-1);
 	if (ctlcmd_parse_uint(req->argv[2], SCHED_WEIGHT_MAX, &w) == -1)
-		return (ctlcmd_fail(err, "bad weight \"%s\": want 0..%u",
+		return (util_cause(err, "bad weight \"%s\": want 0..%u",
 		    req->argv[2], SCHED_WEIGHT_MAX));
 	if (lb_server_set_weight(ctx->lb, svc, srv, w) == -1)
-		return (ctlcmd_fail(err, "cannot change server %s",
+		return (util_cause(err, "cannot change server %s",
 		    req->argv[1]));
 	ctlcmd_sched_changed(ctx, svc);
 	snprintf(line, sizeof(line), "server %s of %s: weight %u",
@@ -1375,7 +1355,7 @@ ctlcmd_leave(const struct ctlcmd_ctx *ctx, const struct ctl_req *req,
     struct evbuffer *out, char **err)
 {
 	if (ctx->env == NULL || ctx->env->leave == NULL)
-		return (ctlcmd_fail(err, "leave is not available"));
+		return (util_cause(err, "leave is not available"));
 	log_info("control: leaving the cluster");
 	ctlcmd_answer(req, out, "leaving the cluster");
 	ctx->env->leave(ctx->env->arg);
@@ -1390,11 +1370,11 @@ ctlcmd_reload(const struct ctlcmd_ctx *ctx, const struct ctl_req *req,
 	int	 rc;
 
 	if (ctx->env == NULL || ctx->env->reload == NULL)
-		return (ctlcmd_fail(err, "reload is not available"));
+		return (util_cause(err, "reload is not available"));
 	rc = ctx->env->reload(ctx->env->arg, &result);
 	if (rc == -1) {
 		if (result == NULL)
-			return (ctlcmd_fail(err, "reload failed"));
+			return (util_cause(err, "reload failed"));
 		*err = result;
 		return (-1);
 	}
@@ -1443,22 +1423,22 @@ ctlcmd_check(const struct ctl_req *req, char **err)
 
 	if ((int)req->cmd < 0 || req->cmd >= CTL_CMD_MAX ||
 	    ctlcmd_defs[req->cmd].fn == NULL) {
-		ctlcmd_fail(err, "unknown command %d", (int)req->cmd);
+		util_cause(err, "unknown command %d", (int)req->cmd);
 		return (NULL);
 	}
 	d = &ctlcmd_defs[req->cmd];
 	if (req->argc < 0 || req->argc > CTL_ARGS_MAX) {
-		ctlcmd_fail(err, "%s: malformed request", d->name);
+		util_cause(err, "%s: malformed request", d->name);
 		return (NULL);
 	}
 	for (i = 0; i < req->argc; i++)
 		if (memchr(req->argv[i], '\0', CTL_ARG_LEN) == NULL) {
-			ctlcmd_fail(err, "%s: operand %d too long", d->name,
+			util_cause(err, "%s: operand %d too long", d->name,
 			    i + 1);
 			return (NULL);
 		}
 	if (req->argc < d->minargs || req->argc > d->maxargs) {
-		ctlcmd_fail(err, "%s: %s", d->name, req->argc < d->minargs ?
+		util_cause(err, "%s: %s", d->name, req->argc < d->minargs ?
 		    "missing operand" : "too many operands");
 		return (NULL);
 	}
@@ -1477,14 +1457,14 @@ ctlcmd_dispatch(const struct ctlcmd_ctx *ctx, const struct ctl_req *req,
 	if ((d = ctlcmd_check(req, err)) == NULL)
 		rc = -1;
 	else if (ctx->lb == NULL)
-		rc = ctlcmd_fail(err, "no data path");
+		rc = util_cause(err, "no data path");
 	else if ((tmp = evbuffer_new()) == NULL)
-		rc = ctlcmd_fail(err, "out of memory");
+		rc = util_cause(err, "out of memory");
 	else {
 		/* a failed handler leaves out untouched */
 		if ((rc = d->fn(ctx, req, tmp, err)) == 0 &&
 		    evbuffer_add_buffer(out, tmp) == -1)
-			rc = ctlcmd_fail(err, "out of memory");
+			rc = util_cause(err, "out of memory");
 		evbuffer_free(tmp);
 	}
 	if (rc == -1) {

@@ -496,10 +496,9 @@ dp_open(struct event_base *base, const struct ilbd_conf *conf, char **cause)
 	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
 		seed = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)dp;
 	if (lb_init(&dp->lb, conf, seed) == -1) {
-		if (asprintf(cause, "cannot set up the tables (%u + %u "
+		util_cause(cause, "cannot set up the tables (%u + %u "
 		    "entries): %s", conf->tables.ltoc_size,
-		    conf->tables.cache_size, strerror(errno)) == -1)
-			*cause = NULL;
+		    conf->tables.cache_size, strerror(errno));
 		goto fail;
 	}
 	dp->lb_ready = 1;
@@ -765,12 +764,9 @@ dp_reload(struct dp *dp, const struct ilbd_conf *newconf, char *summary,
 	char				*filter;
 	unsigned int			 i, j;
 
-	if ((why = cluster_reload_check(dp->cluster, newconf)) != NULL) {
-		if (asprintf(cause, "%s cannot change at run time; restart "
-		    "ilbd", why) == -1)
-			*cause = NULL;
-		return (-1);
-	}
+	if ((why = cluster_reload_check(dp->cluster, newconf)) != NULL)
+		return (util_cause(cause, "%s cannot change at run time; "
+		    "restart ilbd", why));
 	if (lb_reload(&dp->lb, newconf, dp_now(), &sum, cause) == -1)
 		return (-1);
 	lb_reload_summary_fmt(&sum, summary, len);

@@ -46,9 +46,8 @@ struct fwd {
 static int
 fwd_error(char **cause, const char *ifname, const char *what)
 {
-	if (asprintf(cause, "%s: %s: %s", ifname, what, strerror(errno)) == -1)
-		*cause = NULL;
-	return (-1);
+	return (util_cause(cause, "%s: %s: %s", ifname, what,
+	    strerror(errno)));
 }
 
 /*

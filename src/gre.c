@@ -451,13 +451,11 @@ gre_sock_open(struct event_base *base, struct gre_sock *s,
 		goto fail;
 	return (0);
 fail:
-	if (asprintf(cause, "GRE %s socket%s%s: %s",
+	return (util_cause(cause, "GRE %s socket%s%s: %s",
 	    s->family == AF_INET ? "IPv4" : "IPv6",
 	    local != NULL && local->family == s->family ? " on " : "",
 	    local != NULL && local->family == s->family ?
-	    util_addr_fmt(local, a, sizeof(a)) : "", strerror(errno)) == -1)
-		*cause = NULL;
-	return (-1);
+	    util_addr_fmt(local, a, sizeof(a)) : "", strerror(errno)));
 }
 
 static void

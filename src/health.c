@@ -1,13 +1,9 @@
 /* health.c: TCP health checks of every service's servers (rise/fall). */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE		/* vasprintf */
-#endif
 #include <sys/types.h>
 #include <sys/socket.h>
 
 #include <errno.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,8 +55,6 @@ struct health {
 	struct health_stats	 stats;
 };
 
-static void	health_cause(char **, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
 static int	health_build(struct health *, const struct ilbd_conf *,
 		    struct health_svc **, unsigned int *, char **);
 static void	health_free_svcs(struct health_svc *, unsigned int);
@@ -72,19 +66,6 @@ static void	health_host_connected(evutil_socket_t, short, void *);
 static void	health_host_end(struct health_host *);
 static void	health_host_result(struct health_host *, int);
 static void	health_host_transition(struct health_host *, int);
-
-static void
-health_cause(char **cause, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (cause == NULL)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(cause, fmt, ap) == -1)
-		*cause = NULL;
-	va_end(ap);
-}
 
 void
 health_fsm_init(struct health_fsm *f)
@@ -164,10 +145,8 @@ health_build(struct health *h, const struct ilbd_conf *conf,
 	*nout = 0;
 	if (conf->nservices == 0)
 		return (0);
-	if ((svcs = calloc(conf->nservices, sizeof(*svcs))) == NULL) {
-		health_cause(cause, "health: %s", strerror(errno));
-		return (-1);
-	}
+	if ((svcs = calloc(conf->nservices, sizeof(*svcs))) == NULL)
+		return (util_cause(cause, "health: %s", strerror(errno)));
 	for (i = 0; i < conf->nservices; i++) {
 		sc = &conf->services[i];
 		s = &svcs[i];
@@ -182,7 +161,7 @@ health_build(struct health *h, const struct ilbd_conf *conf,
 			continue;
 		if ((s->hosts = calloc(sc->nservers, sizeof(*s->hosts))) ==
 		    NULL) {
-			health_cause(cause, "health: %s", strerror(errno));
+			util_cause(cause, "health: %s", strerror(errno));
 			health_free_svcs(svcs, i + 1);
 			return (-1);
 		}
@@ -247,12 +226,10 @@ health_start(struct health *h, char **cause)
 			tv.tv_sec = ms / 1000;
 			tv.tv_usec = (ms % 1000) * 1000;
 			if (hh->ev_timer == NULL ||
-			    evtimer_add(hh->ev_timer, &tv) == -1) {
-				health_cause(cause, "health: cannot set up "
-				    "the timer of service %s server %s",
-				    s->name, hh->name);
-				return (-1);
-			}
+			    evtimer_add(hh->ev_timer, &tv) == -1)
+				return (util_cause(cause, "health: cannot set "
+				    "up the timer of service %s server %s",
+				    s->name, hh->name));
 		}
 	}
 	return (0);
@@ -265,7 +242,7 @@ health_open(struct event_base *base, const struct ilbd_conf *conf,
 	struct health	*h;
 
 	if ((h = calloc(1, sizeof(*h))) == NULL) {
-		health_cause(cause, "health: %s", strerror(errno));
+		util_cause(cause, "health: %s", strerror(errno));
 		return (NULL);
 	}
 	h->base = base;

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "priv.h"
+#include "util.h"
 
 #define ILBD_CONFFILE	"/etc/ilbd.conf"	/* the contract's default */
 
@@ -85,8 +86,7 @@ ilbd_reload_result(char **result, int rv, const char *fmt, ...)
 	char	*msg = NULL;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) == -1)
-		msg = NULL;
+	util_vcause(&msg, fmt, ap);
 	va_end(ap);
 	if (rv == 0)
 		log_info("%s", msg ? msg : "configuration reloaded");

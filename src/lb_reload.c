@@ -18,19 +18,17 @@
 #include "sched.h"
 #include "util.h"
 
-/* Format a user-facing error into *cause, if cause is not NULL. */
+/* util_cause(), but the first error stays; errno is EINVAL either way. */
 static void __attribute__((format(printf, 2, 3)))
 lb_cause(char **cause, const char *fmt, ...)
 {
 	va_list	ap;
 
-	errno = EINVAL;
-	if (cause == NULL || *cause != NULL)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(cause, fmt, ap) == -1)
-		*cause = NULL;
-	va_end(ap);
+	if (cause != NULL && *cause == NULL) {
+		va_start(ap, fmt);
+		util_vcause(cause, fmt, ap);
+		va_end(ap);
+	}
 	errno = EINVAL;
 }
 

@@ -439,9 +439,7 @@ metrics_open_fd(struct event_base *base, int fd, metrics_foreach_fn fn,
 	evhttp_set_timeout(m->http, METRICS_TIMEOUT_S);
 	evhttp_set_gencb(m->http, metrics_on_request, m);
 	if (evhttp_accept_socket_with_handle(m->http, fd) == NULL) {
-		if (asprintf(cause, "metrics: cannot accept on the socket") ==
-		    -1)
-			*cause = NULL;
+		util_cause(cause, "metrics: cannot accept on the socket");
 		close(fd);
 		metrics_close(m);
 		return (NULL);
@@ -456,10 +454,9 @@ metrics_cause(const struct ilbd_conf *conf, const char *why, char **cause)
 	char	a[ILB_ADDRSTRLEN];
 
 	util_addr_fmt(&conf->metrics_addr, a, sizeof(a));
-	if (asprintf(cause, conf->metrics_addr.family == AF_INET6 ?
+	util_cause(cause, conf->metrics_addr.family == AF_INET6 ?
 	    "metrics.listen [%s]:%u: %s" : "metrics.listen %s:%u: %s", a,
-	    conf->metrics_port, why) == -1)
-		*cause = NULL;
+	    conf->metrics_port, why);
 }
 
 /* A non-blocking listening TCP socket on metrics.listen; -1 with *cause. */

@@ -458,8 +458,7 @@ static struct neigh *
 neigh_fail(struct neigh *n, const char *ifname, const char *what,
     char **cause)
 {
-	if (asprintf(cause, "%s: %s: %s", ifname, what, strerror(errno)) == -1)
-		*cause = NULL;
+	util_cause(cause, "%s: %s: %s", ifname, what, strerror(errno));
 	neigh_close(n);
 	return (NULL);
 }

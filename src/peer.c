@@ -1,7 +1,4 @@
 /* peer.c: reliable unicast channel between members (TCP, authenticated). */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE		/* vasprintf */
-#endif
 #include <sys/types.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -9,7 +6,6 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,24 +79,8 @@ struct peer {
 
 static void	peer_conn_read(struct bufferevent *, void *);
 static void	peer_conn_event(struct bufferevent *, short, void *);
-static void	peer_cause(char **, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
 
 /* ---- helpers --------------------------------------------------------- */
-
-/* A malloc'd message for the caller; NULL if memory is short. */
-static void
-peer_cause(char **cause, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (cause == NULL)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(cause, fmt, ap) == -1)
-		*cause = NULL;
-	va_end(ap);
-}
 
 static uint64_t
 peer_now_ms(void)
@@ -638,16 +618,14 @@ peer_listen_socket(const struct ilbd_conf *conf, char **cause)
 		fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK |
 		    SOCK_CLOEXEC, 0);
 	}
-	if (fd == -1) {
-		peer_cause(cause, "peer socket: %s", strerror(errno));
-		return (-1);
-	}
+	if (fd == -1)
+		return (util_cause(cause, "peer socket: %s", strerror(errno)));
 	peer_setopt(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
 	if (!conf->node.has_address && any.family == AF_INET6)
 		peer_setopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0, "IPV6_V6ONLY");
 	if (bind(fd, (struct sockaddr *)&ss, len) == -1 ||
 	    listen(fd, 128) == -1) {
-		peer_cause(cause, "peer socket: bind %s port %u: %s",
+		util_cause(cause, "peer socket: bind %s port %u: %s",
 		    conf->node.has_address ? util_addr_fmt(&any, s, sizeof(s)) :
 		    "any", conf->cluster.port, strerror(errno));
 		close(fd);
@@ -685,8 +663,7 @@ peer_listen(struct peer *p, const struct ilbd_conf *conf, char **cause)
 	if (p->lev == NULL || p->ev_accept == NULL) {
 		if (p->lev == NULL)
 			close(fd);
-		peer_cause(cause, "peer: cannot set up the listener");
-		return (-1);
+		return (util_cause(cause, "peer: cannot set up the listener"));
 	}
 	evconnlistener_set_error_cb(p->lev, peer_accept_error);
 	return (0);
@@ -700,7 +677,7 @@ peer_open(struct event_base *base, const struct ilbd_conf *conf,
 	struct peer	*p;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
-		peer_cause(cause, "peer: %s", strerror(errno));
+		util_cause(cause, "peer: %s", strerror(errno));
 		return (NULL);
 	}
 	p->base = base;

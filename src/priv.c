@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "priv.h"
+#include "util.h"
 
 /*
  * What ilbd still needs as the unprivileged user: CAP_NET_ADMIN to add
@@ -25,10 +26,8 @@
 static int
 priv_fail(char **cause, const char *what, const char *user)
 {
-	if (asprintf(cause, "cannot run as user %s: %s: %s", user, what,
-	    strerror(errno)) == -1)
-		*cause = NULL;
-	return (-1);
+	return (util_cause(cause, "cannot run as user %s: %s: %s", user, what,
+	    strerror(errno)));
 }
 
 /* Keep exactly PRIV_KEEP, effective and permitted, nothing inheritable. */
@@ -57,9 +56,8 @@ priv_drop(const char *user, char **cause)
 		return (1);
 	errno = 0;
 	if ((pw = getpwnam(user)) == NULL) {
-		if (asprintf(cause, "user %s does not exist: still running as "
-		    "root (create it, or set node.user = \"\")", user) == -1)
-			*cause = NULL;
+		util_cause(cause, "user %s does not exist: still running as "
+		    "root (create it, or set node.user = \"\")", user);
 		return (1);
 	}
 	gid = pw->pw_gid;

@@ -1,7 +1,4 @@
 /* rtnl.c: a small synchronous rtnetlink client: link up, host routes. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE		/* asprintf */
-#endif
 
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -49,13 +46,10 @@ static int	 rtnl_route(struct rtnl *, uint16_t, uint16_t,
 static int
 rtnl_fail(char **cause, int err, const char *msg)
 {
-	if (cause != NULL) {
-		if (msg != NULL && *msg != '\0') {
-			if (asprintf(cause, "%s: %s", strerror(err), msg) == -1)
-				*cause = NULL;
-		} else if ((*cause = strdup(strerror(err))) == NULL)
-			*cause = NULL;
-	}
+	if (msg != NULL && *msg != '\0')
+		util_cause(cause, "%s: %s", strerror(err), msg);
+	else
+		util_cause(cause, "%s", strerror(err));
 	errno = err;
 	return (-1);
 }

@@ -1,7 +1,4 @@
 /* tun.c: packet input from a TUN device that every VIP is routed into. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE		/* asprintf */
-#endif
 
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -61,29 +58,21 @@ tun_create(struct tun *t, const char *ifname, char **cause)
 	struct ifreq	ifr;
 
 	if ((t->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC)) ==
-	    -1) {
-		if (asprintf(cause, "/dev/net/tun: %s", strerror(errno)) == -1)
-			*cause = NULL;
-		return (-1);
-	}
+	    -1)
+		return (util_cause(cause, "/dev/net/tun: %s", strerror(errno)));
 	memset(&ifr, 0, sizeof(ifr));
 	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
 	util_strlcpy(ifr.ifr_name, ifname, sizeof(ifr.ifr_name));
-	if (ioctl(t->fd, TUNSETIFF, &ifr) == -1) {
-		if (asprintf(cause, "cannot create tun device %s: %s%s", ifname,
-		    strerror(errno), errno == EBUSY ? " (is it in use?)" :
+	if (ioctl(t->fd, TUNSETIFF, &ifr) == -1)
+		return (util_cause(cause, "cannot create tun device %s: %s%s",
+		    ifname, strerror(errno),
+		    errno == EBUSY ? " (is it in use?)" :
 		    errno == EINVAL ? " (does a device of another type have "
-		    "that name?)" : "") == -1)
-			*cause = NULL;
-		return (-1);
-	}
+		    "that name?)" : ""));
 	util_strlcpy(t->name, ifr.ifr_name, sizeof(t->name));
-	if ((t->ifindex = if_nametoindex(t->name)) == 0) {
-		if (asprintf(cause, "tun device %s: %s", t->name,
-		    strerror(errno)) == -1)
-			*cause = NULL;
-		return (-1);
-	}
+	if ((t->ifindex = if_nametoindex(t->name)) == 0)
+		return (util_cause(cause, "tun device %s: %s", t->name,
+		    strerror(errno)));
 	return (0);
 }
 
@@ -107,9 +96,8 @@ tun_link_setup(struct tun *t, char **cause)
 		if (rtnl_link_up(&t->rtnl, t->ifindex, &why) == 0)
 			return (0);
 	}
-	if (asprintf(cause, "cannot bring %s up: %s", t->name,
-	    why != NULL ? why : "?") == -1)
-		*cause = NULL;
+	util_cause(cause, "cannot bring %s up: %s", t->name,
+	    why != NULL ? why : "?");
 	free(why);
 	return (-1);
 }
@@ -263,17 +251,13 @@ tun_route_add(struct tun *t, const struct ilb_addr *vip, char **cause)
 	char	 host[ILB_ADDRSTRLEN], *why = NULL;
 
 	util_addr_fmt(vip, host, sizeof(host));
-	if (t->nroutes == CONF_SERVICES_MAX) {
-		if (asprintf(cause, "cannot route %s to %s: more than %d VIPs",
-		    host, t->name, CONF_SERVICES_MAX) == -1)
-			*cause = NULL;
-		return (-1);
-	}
+	if (t->nroutes == CONF_SERVICES_MAX)
+		return (util_cause(cause, "cannot route %s to %s: more than "
+		    "%d VIPs", host, t->name, CONF_SERVICES_MAX));
 	if (rtnl_route_add(&t->rtnl, vip, t->ifindex, &why) == -1) {
-		if (asprintf(cause, "cannot route %s/%d to %s: %s", host,
+		util_cause(cause, "cannot route %s/%d to %s: %s", host,
 		    vip->family == AF_INET ? 32 : 128, t->name,
-		    why != NULL ? why : "?") == -1)
-			*cause = NULL;
+		    why != NULL ? why : "?");
 		free(why);
 		return (-1);
 	}
@@ -365,14 +349,11 @@ tun_check_forwarding(const struct ilbd_conf *conf, char **cause)
 		}
 		snprintf(path, sizeof(path), TUN_PROC_V4IF,
 		    conf->node.interface);
-		if (tun_sysctl(path, &v) == 0 && v == 0) {
-			if (asprintf(cause, "IPv4 forwarding is disabled on %s "
-			    "(sysctl net.ipv4.conf.%s.forwarding=0): "
+		if (tun_sysctl(path, &v) == 0 && v == 0)
+			return (util_cause(cause, "IPv4 forwarding is disabled "
+			    "on %s (sysctl net.ipv4.conf.%s.forwarding=0): "
 			    TUN_FWD_HINT, conf->node.interface,
-			    conf->node.interface) == -1)
-				*cause = NULL;
-			return (-1);
-		}
+			    conf->node.interface));
 	}
 	if (tun_conf_has_family(conf, AF_INET6)) {
 		if (tun_sysctl(TUN_PROC_V6, &v) == -1) {

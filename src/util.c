@@ -1,4 +1,11 @@
-/* util.c: address parsing and formatting, string and interface helpers. */
+/*
+ * util.c: address parsing and formatting, error causes, string and
+ * interface helpers.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE		/* vasprintf */
+#endif
+
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
@@ -7,6 +14,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -194,4 +202,28 @@ util_sockaddr(const struct ilb_addr *a, uint16_t port,
 	default:
 		return (0);
 	}
+}
+
+int
+util_vcause(char **cause, const char *fmt, va_list ap)
+{
+	int	saved = errno;
+
+	if (cause == NULL)
+		return (-1);
+	if (vasprintf(cause, fmt, ap) == -1)
+		*cause = NULL;
+	errno = saved;
+	return (-1);
+}
+
+int
+util_cause(char **cause, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	util_vcause(cause, fmt, ap);
+	va_end(ap);
+	return (-1);
 }

@@ -1,9 +1,10 @@
-/* util.h: addresses and small string helpers shared by every module. */
+/* util.h: addresses, error causes and small string helpers. */
 #ifndef ILBD_UTIL_H
 #define ILBD_UTIL_H
 
 #include <sys/socket.h>
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <netinet/in.h>
@@ -38,5 +39,15 @@ uint16_t	 util_inet_csum(const uint8_t *, size_t);
 /* sockaddr for an ilb_addr and port; its length, 0 for no family. */
 socklen_t	 util_sockaddr(const struct ilb_addr *, uint16_t,
 		    struct sockaddr_storage *);
+
+/*
+ * Set *cause to a malloc'd printf-style message for the user (NULL if
+ * memory ran out); nothing if cause is NULL. errno is left as it was.
+ * Returns -1, so that an error path can return (util_cause(cause, ...)).
+ */
+int		 util_cause(char **, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+int		 util_vcause(char **, const char *, va_list)
+		    __attribute__((format(printf, 2, 0)));
 
 #endif

@@ -1,12 +1,14 @@
-/* test_util.c: address parsing, formatting, host:port and strlcpy. */
+/* test_util.c: addresses, host:port, strlcpy and error causes. */
 #include <sys/socket.h>
 
 #include <netinet/in.h>
 
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -188,6 +190,23 @@ test_sockaddr(void **state)
 	assert_int_equal(util_sockaddr(&a, 80, &ss), 0);
 }
 
+/* util_cause: the message, -1, errno untouched; a NULL cause is allowed. */
+static void
+test_cause(void **state)
+{
+	char	*cause = NULL;
+
+	(void)state;
+	errno = ENOENT;
+	assert_int_equal(util_cause(&cause, "%s:%d: %s", "f", 12, "bad"), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_non_null(cause);
+	assert_string_equal(cause, "f:12: bad");
+	free(cause);
+	assert_int_equal(util_cause(NULL, "unused %d", 1), -1);
+	assert_int_equal(errno, ENOENT);
+}
+
 int
 main(void)
 {
@@ -201,6 +220,7 @@ main(void)
 		cmocka_unit_test(test_hostport_bad),
 		cmocka_unit_test(test_strlcpy),
 		cmocka_unit_test(test_sockaddr),
+		cmocka_unit_test(test_cause),
 	};
 
 	return (cmocka_run_group_tests_name("util", tests, NULL, NULL));
