@@ -702,15 +702,6 @@ const struct counter_desc cluster_gauges[] = {
 
 /* ---- sockets and timers ---------------------------------------------- */
 
-static uint64_t
-cluster_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
-}
-
 /* The boot epoch: wall-clock ns, so a restarted node has a larger one. */
 static uint64_t
 cluster_boot_epoch(void)
@@ -1038,7 +1029,7 @@ cluster_read(struct cluster *c)
 		c->t.stats.received++;
 		cluster_sa_to_addr(&ss, &from);
 		changed |= cluster_input(c, buf, (size_t)n, &from,
-		    cluster_now_ms());
+		    util_now_ms());
 	}
 	return (changed);
 }
@@ -1096,7 +1087,7 @@ cluster_on_expire(evutil_socket_t fd, short events, void *arg)
 	(void)fd;
 	(void)events;
 	changed = cluster_read(c);
-	changed |= cluster_table_expire(&c->t, cluster_now_ms());
+	changed |= cluster_table_expire(&c->t, util_now_ms());
 	if (changed)
 		c->members_cb(c->arg);
 	cluster_timer_add(c->ev_expire, cluster_expire_ms(c));
@@ -1164,7 +1155,7 @@ cluster_open(struct event_base *base, const struct ilbd_conf *conf,
 	cluster_conf_copy(c, conf);
 	c->epoch = cluster_boot_epoch();
 	cluster_table_init(&c->t, &conf->node.id, &self, c->epoch,
-	    conf->cluster.scoring, conf->cluster.dead_ms, cluster_now_ms());
+	    conf->cluster.scoring, conf->cluster.dead_ms, util_now_ms());
 	if ((c->ifindex = if_nametoindex(conf->node.interface)) == 0) {
 		util_cause(cause, "interface %s: %s", conf->node.interface,
 		    strerror(errno));
@@ -1356,7 +1347,7 @@ cluster_foreach_member(const struct cluster *c,
     void (*cb)(void *, uint16_t, const struct cluster_member *, uint64_t),
     void *arg)
 {
-	uint64_t	now = cluster_now_ms();
+	uint64_t	now = util_now_ms();
 	uint16_t	i;
 
 	for (i = 0; i < c->t.nslots; i++)

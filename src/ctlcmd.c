@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <event2/buffer.h>
 
@@ -43,16 +42,6 @@ struct ctlcmd_json {
 	unsigned int	 depth;
 	uint32_t	 more;		/* bit d: level d has a member already */
 };
-
-static uint64_t
-ctlcmd_now_ms(void)
-{
-	struct timespec	ts;
-
-	/* the data path's clock (dp.c): entries' "last" is on it */
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
-}
 
 /* Decimal 0..max, digits only. */
 static int
@@ -1501,6 +1490,6 @@ ctlcmd_handle(void *arg, const struct ctl_req *req, struct evbuffer *out,
 	ctx.dp = env->dp;
 	ctx.lb = env->dp != NULL ? dp_lb(env->dp) : NULL;
 	ctx.cluster = env->dp != NULL ? dp_cluster(env->dp) : NULL;
-	ctx.now_ms = ctlcmd_now_ms();
+	ctx.now_ms = util_now_ms();
 	return (ctlcmd_dispatch(&ctx, req, out, err));
 }

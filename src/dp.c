@@ -74,15 +74,6 @@ static const struct counter_desc dp_repl_counters[] = {
 	COUNTER_END
 };
 
-static uint64_t
-dp_now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
-}
-
 /* Frames queued during a read batch leave once the batch is done. */
 static void
 dp_flush_later(struct dp *dp)
@@ -129,7 +120,8 @@ static void
 dp_too_big(struct dp *dp, const uint8_t *pkt, size_t len)
 {
 	if (dp->icmp != NULL)
-		(void)icmp_too_big(dp->icmp, pkt, len, dp->gre_mtu, dp_now());
+		(void)icmp_too_big(dp->icmp, pkt, len, dp->gre_mtu,
+		    util_now_ms());
 }
 
 /*
@@ -257,7 +249,8 @@ dp_frag_later(struct dp *dp, const struct pkt_info *pi, const uint8_t *pkt,
 	if (by_handoff)
 		dp->lb.stats.handoff_in++;
 	frag_key_of(&k, pkt, pi->family, pi->proto, pi->frag_id);
-	rc = frag_later(&dp->frag, &k, pkt, len, by_handoff, dp_now(), &fa);
+	rc = frag_later(&dp->frag, &k, pkt, len, by_handoff, util_now_ms(),
+	    &fa);
 	dp_frag_sync(dp);
 	if (rc == 1)
 		dp_frag_send(dp, &fa, pkt, len, by_handoff);
@@ -292,7 +285,7 @@ dp_frag_first(struct dp *dp, const struct pkt_info *pi, const uint8_t *pkt,
 		fa.member = act->member;
 	}
 	frag_key_of(&k, pkt, pi->family, pi->proto, pi->frag_id);
-	chain = frag_first(&dp->frag, &k, &fa, dp_now());
+	chain = frag_first(&dp->frag, &k, &fa, util_now_ms());
 	dp_frag_sync(dp);
 	for (i = chain; (fb = frag_buf_get(&dp->frag, i)) != NULL; i = fb->next)
 		dp_frag_send(dp, &fa, fb->data, fb->len, fb->by_handoff);
@@ -321,7 +314,7 @@ dp_packet(struct dp *dp, const uint8_t *pkt, size_t len, int by_handoff)
 	/* An END that came before this SYN is applied before it (lb.h). */
 	if (dp->cluster != NULL && lb_syn_on_live(&dp->lb, &pi))
 		cluster_poll(dp->cluster);
-	v = lb_decide(&dp->lb, &pi, by_handoff, dp_now(), &act);
+	v = lb_decide(&dp->lb, &pi, by_handoff, util_now_ms(), &act);
 	if (lb_queue_len(&dp->lb) > 0)
 		dp_flush_later(dp);
 	switch (v) {
@@ -408,8 +401,8 @@ dp_on_tick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	lb_tick(&dp->lb, dp_now(), DP_EXPIRE_BUDGET);
-	frag_expire(&dp->frag, dp_now());
+	lb_tick(&dp->lb, util_now_ms(), DP_EXPIRE_BUDGET);
+	frag_expire(&dp->frag, util_now_ms());
 	dp_frag_sync(dp);
 	repl_flush(dp->repl);
 }
@@ -767,7 +760,7 @@ dp_reload(struct dp *dp, const struct ilbd_conf *newconf, char *summary,
 	if ((why = cluster_reload_check(dp->cluster, newconf)) != NULL)
 		return (util_cause(cause, "%s cannot change at run time; "
 		    "restart ilbd", why));
-	if (lb_reload(&dp->lb, newconf, dp_now(), &sum, cause) == -1)
+	if (lb_reload(&dp->lb, newconf, util_now_ms(), &sum, cause) == -1)
 		return (-1);
 	lb_reload_summary_fmt(&sum, summary, len);
 	dp->conf = newconf;

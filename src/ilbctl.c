@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "ctl.h"
@@ -21,7 +20,7 @@
 #define ILBCTL_ERR_MAX		4096	/* bytes of an error we print */
 
 static const char	*ilbctl_path = ILBCTL_SOCKET;
-static time_t		 ilbctl_deadline;	/* CLOCK_MONOTONIC seconds */
+static uint64_t		 ilbctl_deadline;	/* util_now_ms() */
 static int		 ilbctl_timeout;
 
 static void	ilbctl_fail(const char *, ...)
@@ -57,28 +56,19 @@ ilbctl_usage(void)
 	exit(1);
 }
 
-static time_t
-ilbctl_now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (ts.tv_sec);
-}
-
 /* Wait for events on fd until the deadline; exit when it passes. */
 static void
 ilbctl_wait(int fd, short events)
 {
 	struct pollfd	pfd = { fd, events, 0 };
-	time_t		left;
+	uint64_t	now;
 	int		rv;
 
 	for (;;) {
-		if ((left = ilbctl_deadline - ilbctl_now()) <= 0)
+		if ((now = util_now_ms()) >= ilbctl_deadline)
 			ilbctl_fail("%s: no answer from ilbd within %d s",
 			    ilbctl_path, ilbctl_timeout);
-		rv = poll(&pfd, 1, (int)left * 1000);
+		rv = poll(&pfd, 1, (int)(ilbctl_deadline - now));
 		if (rv > 0)
 			return;
 		if (rv == -1 && errno != EINTR)
@@ -260,7 +250,7 @@ main(int argc, char *argv[])
 		ilbctl_fail("command longer than %d bytes", CTL_REQ_MAX);
 	ilbctl_timeout = (req.cmd == CTL_LEAVE || req.cmd == CTL_RELOAD) ?
 	    ILBCTL_TIMEOUT_LONG : ILBCTL_TIMEOUT;
-	ilbctl_deadline = ilbctl_now() + ilbctl_timeout;
+	ilbctl_deadline = util_now_ms() + (uint64_t)ilbctl_timeout * 1000;
 
 	fd = ilbctl_connect();
 	ilbctl_send(fd, line, (size_t)len);

@@ -82,15 +82,6 @@ static void	peer_conn_event(struct bufferevent *, short, void *);
 
 /* ---- helpers --------------------------------------------------------- */
 
-static uint64_t
-peer_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
-}
-
 /* A sockaddr as an address and port; v4-mapped IPv6 becomes IPv4. */
 static void
 peer_from_sockaddr(const struct sockaddr *sa, struct ilb_addr *a,
@@ -275,7 +266,7 @@ peer_out_connect(struct peer_conn *c)
 	socklen_t		 len;
 	int			 fd;
 
-	c->last_attempt = peer_now_ms();
+	c->last_attempt = util_now_ms();
 	if ((len = util_sockaddr(&c->addr, c->port, &ss)) == 0)
 		return (-1);
 	if ((fd = peer_out_socket(p, c->addr.family)) == -1) {
@@ -309,7 +300,7 @@ peer_out_connect(struct peer_conn *c)
 static int
 peer_out_kick(struct peer_conn *c)
 {
-	uint64_t	now = peer_now_ms(), wait;
+	uint64_t	now = util_now_ms(), wait;
 	struct timeval	tv;
 	int		rv = 0;
 

@@ -39,10 +39,7 @@ static const struct {
 static uint64_t
 repl_now(void)
 {
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+	return (util_now_ms());
 }
 
 static void

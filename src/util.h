@@ -1,4 +1,4 @@
-/* util.h: addresses, error causes and small string helpers. */
+/* util.h: addresses, error causes, the clock and small string helpers. */
 #ifndef ILBD_UTIL_H
 #define ILBD_UTIL_H
 
@@ -49,5 +49,7 @@ int		 util_cause(char **, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 int		 util_vcause(char **, const char *, va_list)
 		    __attribute__((format(printf, 2, 0)));
+/* Milliseconds on the daemon's one clock, CLOCK_MONOTONIC_COARSE. */
+uint64_t	 util_now_ms(void);
 
 #endif
