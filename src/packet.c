@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "be.h"
 #include "flow.h"
 #include "packet.h"
 
@@ -57,8 +58,6 @@ static const char *const packet_reason_names[PKT_REASON_MAX] = {
 	[PKT_BAD_ICMP] =	"bad_icmp",
 };
 
-static uint16_t	packet_rd16(const uint8_t *);
-static uint32_t	packet_rd32(const uint8_t *);
 static int	packet_parse_v4(const uint8_t *, size_t, struct pkt_info *);
 static int	packet_parse_v6(const uint8_t *, size_t, struct pkt_info *);
 static int	packet_v6_walk(const uint8_t *, uint32_t, struct pkt_info *);
@@ -74,19 +73,6 @@ static void	packet_key(const uint8_t *, size_t, size_t, size_t,
 		    struct pkt_info *);
 static void	packet_key_rev(const uint8_t *, const uint8_t *,
 		    const uint8_t *, size_t, struct pkt_info *);
-
-static uint16_t
-packet_rd16(const uint8_t *p)
-{
-	return (uint16_t)((p[0] << 8) | p[1]);
-}
-
-static uint32_t
-packet_rd32(const uint8_t *p)
-{
-	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
-	    ((uint32_t)p[2] << 8) | (uint32_t)p[3];
-}
 
 /* Parse the IP packet buf[0..len) into pi; return PKT_OK or a reason. */
 int
@@ -128,18 +114,18 @@ packet_parse_v4(const uint8_t *buf, size_t len, struct pkt_info *pi)
 	hlen = (uint32_t)(buf[0] & 0x0f) * 4;
 	if (hlen < PACKET_IP4_HLEN || hlen > len)
 		return (PKT_BAD_IHL);
-	totlen = packet_rd16(buf + 2);
+	totlen = be16_load(buf + 2);
 	if (totlen < hlen || totlen > len)
 		return (PKT_BAD_TOTLEN);
 	if (!packet_v4_csum_ok(buf, hlen))
 		return (PKT_BAD_CSUM);
 
 	pi->proto = buf[9];
-	pi->frag_id = packet_rd16(buf + 4);
+	pi->frag_id = be16_load(buf + 4);
 	pi->l4_off = hlen;
 	pi->ip_len = totlen;
 	pi->payload_len = totlen - hlen;
-	frag = packet_rd16(buf + 6);
+	frag = be16_load(buf + 6);
 	if (pi->proto == PACKET_NH_ICMP &&
 	    (frag & (PACKET_IP4_OFFMASK | PACKET_IP4_MF)) == 0)
 		return (packet_icmp4(buf, pi));
@@ -166,7 +152,7 @@ packet_v4_csum_ok(const uint8_t *buf, uint32_t hlen)
 	uint32_t	sum = 0, i;
 
 	for (i = 0; i < hlen; i += 2)
-		sum += packet_rd16(buf + i);
+		sum += be16_load(buf + i);
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	return (sum == 0xffff);
@@ -195,7 +181,7 @@ packet_icmp4(const uint8_t *buf, struct pkt_info *pi)
 	ihl = (uint32_t)(in[0] & 0x0f) * 4;
 	if (ihl < PACKET_IP4_HLEN || room < ihl + PACKET_PORTS_LEN ||
 	    in[9] != PACKET_NH_TCP ||
-	    (packet_rd16(in + 6) & PACKET_IP4_OFFMASK) != 0 ||
+	    (be16_load(in + 6) & PACKET_IP4_OFFMASK) != 0 ||
 	    memcmp(in + 12, buf + 16, 4) != 0)
 		return (PKT_BAD_ICMP);
 	th = in + ihl;
@@ -215,7 +201,7 @@ packet_parse_v6(const uint8_t *buf, size_t len, struct pkt_info *pi)
 	pi->family = 6;
 	if (len < PACKET_IP6_HLEN)
 		return (PKT_TRUNCATED);
-	plen = packet_rd16(buf + 4);
+	plen = be16_load(buf + 4);
 	if (plen > len - PACKET_IP6_HLEN)
 		return (PKT_BAD_PLEN);
 	pi->ip_len = PACKET_IP6_HLEN + plen;
@@ -335,10 +321,10 @@ packet_v6_frag(const uint8_t *buf, uint32_t end, uint32_t *off, uint8_t *nh,
 
 	if (end - *off < PACKET_EXT_MINLEN)
 		return (PKT_TRUNCATED);
-	fo = packet_rd16(fh + 2);
+	fo = be16_load(fh + 2);
 	*nh = fh[0];
 	*off += PACKET_EXT_MINLEN;
-	pi->frag_id = packet_rd32(fh + 4);
+	pi->frag_id = be32_load(fh + 4);
 	if ((fo & PACKET_IP6_OFFMASK) != 0) {
 		pi->proto = fh[0];
 		pi->l4_off = *off;
@@ -379,7 +365,7 @@ packet_parse_tcp(const uint8_t *buf, uint32_t end, struct pkt_info *pi)
 	    (fl & (PKT_TH_ACK | PKT_TH_FIN | PKT_TH_RST)) == 0)
 		return (PKT_BAD_TCP_FLAGS);
 	pi->tcp_flags = fl;
-	pi->seq = packet_rd32(th + 4);
+	pi->seq = be32_load(th + 4);
 	pi->data_off = pi->l4_off + doff;
 	return (PKT_OK);
 }
