@@ -17,6 +17,7 @@
 #include <event2/event.h>
 #include <pcap/pcap.h>
 
+#include "be.h"
 #include "capture.h"
 #include "config.h"
 #include "log.h"
@@ -57,7 +58,6 @@ static int	 capture_seen_port(const struct ilbd_conf *, unsigned int,
 		    unsigned int);
 static void	 capture_filter_vip(FILE *, const struct ilbd_conf *,
 		    unsigned int);
-static uint16_t	 capture_rd16(const uint8_t *);
 static int	 capture_ethertype(uint16_t, const uint8_t *, size_t, size_t,
 		    size_t *);
 static int	 capture_snaplen(const char *);
@@ -161,12 +161,6 @@ capture_filter(const struct ilbd_conf *conf)
 	return (text);
 }
 
-static uint16_t
-capture_rd16(const uint8_t *p)
-{
-	return ((uint16_t)(p[0] << 8 | p[1]));
-}
-
 /*
  * The ethertype etype announces what starts at off: skip one VLAN tag,
  * then accept IPv4 or IPv6 with at least one byte of header.
@@ -178,7 +172,7 @@ capture_ethertype(uint16_t etype, const uint8_t *f, size_t len, size_t off,
 	if (etype == ETYPE_8021Q || etype == ETYPE_8021AD) {
 		if (len < off + VLAN_HLEN)
 			return (-1);
-		etype = capture_rd16(f + off + 2);
+		etype = be16_load(f + off + 2);
 		off += VLAN_HLEN;
 	}
 	if (etype != ETYPE_IPV4 && etype != ETYPE_IPV6)
@@ -196,17 +190,17 @@ capture_strip(int dlt, const uint8_t *f, size_t len, size_t *off)
 	case DLT_EN10MB:
 		if (len < ETH_HLEN_)
 			return (-1);
-		return (capture_ethertype(capture_rd16(f + 12), f, len,
+		return (capture_ethertype(be16_load(f + 12), f, len,
 		    ETH_HLEN_, off));
 	case DLT_LINUX_SLL:
 		if (len < SLL_HLEN)
 			return (-1);
-		return (capture_ethertype(capture_rd16(f + 14), f, len,
+		return (capture_ethertype(be16_load(f + 14), f, len,
 		    SLL_HLEN, off));
 	case DLT_LINUX_SLL2:
 		if (len < SLL2_HLEN)
 			return (-1);
-		return (capture_ethertype(capture_rd16(f), f, len, SLL2_HLEN,
+		return (capture_ethertype(be16_load(f), f, len, SLL2_HLEN,
 		    off));
 	case DLT_RAW:
 		if (len < 1 || (f[0] >> 4 != 4 && f[0] >> 4 != 6))

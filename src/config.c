@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "be.h"
 #include "config.h"
 #include "util.h"
 
@@ -478,10 +479,7 @@ config_node_index(struct node_conf *n, uint32_t v)
 	memset(&n->id, 0, sizeof(n->id));
 	n->id.len = 4;
 	n->id.is_index = 1;
-	n->id.b[0] = (uint8_t)(v >> 24);
-	n->id.b[1] = (uint8_t)(v >> 16);
-	n->id.b[2] = (uint8_t)(v >> 8);
-	n->id.b[3] = (uint8_t)v;
+	be32_store(n->id.b, v);
 }
 
 /* An integer node.id (or a string of digits) in 0..4294967295. */
@@ -1267,8 +1265,7 @@ config_dump_node(const struct ilbd_conf *conf, FILE *fp)
 
 	fputs("node = {\n", fp);
 	if (n->id.is_index) {
-		v = (uint32_t)n->id.b[0] << 24 | (uint32_t)n->id.b[1] << 16 |
-		    (uint32_t)n->id.b[2] << 8 | n->id.b[3];
+		v = be32_load(n->id.b);
 		fprintf(fp, "  id = %u%s;\n", v, v > INT32_MAX ? "L" : "");
 	} else
 		config_dump_kv(fp, "  ", "id", n->id_text);

@@ -2,8 +2,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>
 
+#include "be.h"
 #include "crc.h"
 
 #define CRC_POLY_32C	0x82f63b78U	/* Castagnoli, reflected */
@@ -69,19 +69,6 @@ crc_32c_hw_ok(void)
 	return (crc_hw_ok);
 }
 
-/* Little-endian 64-bit load from an unaligned pointer. */
-static inline uint64_t
-crc_le64(const uint8_t *p)
-{
-	uint64_t	w;
-
-	memcpy(&w, p, sizeof(w));
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	w = __builtin_bswap64(w);
-#endif
-	return (w);
-}
-
 /* Slicing-by-8 over a reflected table set; raw register in and out. */
 static inline uint32_t
 crc_slice8(const uint32_t t[8][256], uint32_t crc, const uint8_t *p,
@@ -90,7 +77,7 @@ crc_slice8(const uint32_t t[8][256], uint32_t crc, const uint8_t *p,
 	uint64_t	w;
 
 	while (len >= 8) {
-		w = crc_le64(p) ^ crc;
+		w = le64_load(p) ^ crc;
 		crc = t[7][w & 0xff] ^ t[6][(w >> 8) & 0xff] ^
 		    t[5][(w >> 16) & 0xff] ^ t[4][(w >> 24) & 0xff] ^
 		    t[3][(w >> 32) & 0xff] ^ t[2][(w >> 40) & 0xff] ^

@@ -8,6 +8,7 @@
 
 #include <event2/buffer.h>
 
+#include "be.h"
 #include "cache.h"
 #include "cluster.h"
 #include "conntab.h"
@@ -454,7 +455,7 @@ ctlcmd_hostport_fmt(int family, const uint8_t *a, const uint8_t *port,
 {
 	struct ilb_addr	ia;
 	char		s[ILB_ADDRSTRLEN];
-	unsigned int	p = (unsigned int)port[0] << 8 | port[1];
+	unsigned int	p = be16_load(port);
 
 	memset(&ia, 0, sizeof(ia));
 	ia.family = (uint8_t)family;
@@ -501,11 +502,9 @@ ctlcmd_flow_key(const char *client, const char *vip, struct flow_key *k,
 	alen = util_addr_len(&va);
 	memset(k, 0, sizeof(*k));
 	k->len = (uint8_t)(alen == 4 ? FLOW_ID_V4 : FLOW_ID_V6);
-	k->id[0] = (uint8_t)(vp >> 8);
-	k->id[1] = (uint8_t)vp;
+	be16_store(k->id, vp);
 	memcpy(k->id + 2, va.u.b, alen);
-	k->id[2 + alen] = (uint8_t)(cp >> 8);
-	k->id[3 + alen] = (uint8_t)cp;
+	be16_store(k->id + 2 + alen, cp);
 	memcpy(k->id + 4 + alen, ca.u.b, alen);
 	return (0);
 }
@@ -670,8 +669,7 @@ ctlcmd_match_one(const struct flow_key *k, const struct ilb_addr *a,
 
 	if (k->len != (alen == 4 ? FLOW_ID_V4 : FLOW_ID_V6))
 		return (0);
-	if (port != 0 && (k->id[off] != (uint8_t)(port >> 8) ||
-	    k->id[off + 1] != (uint8_t)port))
+	if (port != 0 && be16_load(k->id + off) != port)
 		return (0);
 	return (memcmp(k->id + off + 2, a->u.b, alen) == 0);
 }

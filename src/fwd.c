@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "be.h"
 #include "fwd.h"
 #include "log.h"
 #include "util.h"
@@ -166,8 +167,7 @@ fwd_queue(struct fwd *f, const uint8_t dst_mac[6], const uint8_t *ip,
 	s = &f->slots[f->n++];
 	memcpy(s->frame, dst_mac, 6);
 	memcpy(s->frame + 6, f->mac, 6);
-	s->frame[12] = (uint8_t)(type >> 8);
-	s->frame[13] = (uint8_t)type;
+	be16_store(s->frame + 12, type);
 	memcpy(s->frame + FWD_ETH_HLEN, ip, len);
 	s->iov.iov_len = FWD_ETH_HLEN + len;
 	s->sll.sll_protocol = htons(type);

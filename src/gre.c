@@ -17,6 +17,7 @@
 #include <event2/event.h>
 #include <sodium.h>
 
+#include "be.h"
 #include "config.h"
 #include "gre.h"
 #include "log.h"
@@ -57,35 +58,6 @@ struct gre {
 	struct gre_stats	 stats;
 };
 
-static uint16_t
-gre_rd16(const uint8_t *p)
-{
-	return ((uint16_t)(p[0] << 8 | p[1]));
-}
-
-static uint32_t
-gre_rd32(const uint8_t *p)
-{
-	return ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3]);
-}
-
-static void
-gre_wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-gre_wr32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 const char *
 gre_reason_name(int r)
 {
@@ -102,11 +74,11 @@ gre_reason_name(int r)
 size_t
 gre_encap_hdr(uint8_t *out, uint16_t proto, int with_key, uint32_t key)
 {
-	gre_wr16(out, with_key ? GRE_F_KEY : 0);
-	gre_wr16(out + 2, proto);
+	be16_store(out, with_key ? GRE_F_KEY : 0);
+	be16_store(out + 2, proto);
 	if (!with_key)
 		return (GRE_HDR_LEN);
-	gre_wr32(out + 4, key);
+	be32_store(out + 4, key);
 	return (GRE_HDR_KEY_LEN);
 }
 
@@ -139,7 +111,7 @@ gre_parse(const uint8_t *buf, size_t off, size_t end, struct gre_info *gi)
 
 	if (len < GRE_HDR_LEN)
 		return (GRE_TRUNCATED);
-	flags = gre_rd16(p);
+	flags = be16_load(p);
 	if ((flags & GRE_VERSION) != 0)
 		return (GRE_BAD_VERSION);
 	if (flags & (GRE_F_ROUTING | GRE_F_SSR | GRE_F_RECUR))
@@ -151,15 +123,15 @@ gre_parse(const uint8_t *buf, size_t off, size_t end, struct gre_info *gi)
 		return (GRE_TRUNCATED);
 	if ((flags & GRE_F_CSUM) && !gre_csum_ok(p, len))
 		return (GRE_BAD_CHECKSUM);
-	gi->proto = gre_rd16(p + 2);
+	gi->proto = be16_load(p + 2);
 	if (gi->proto != GRE_PROTO_IPV4 && gi->proto != GRE_PROTO_IPV6)
 		return (GRE_BAD_PROTO);
 	p += (flags & GRE_F_CSUM) ? 8 : 4;
 	gi->has_key = (flags & GRE_F_KEY) != 0;
-	gi->key = gi->has_key ? gre_rd32(p) : 0;
+	gi->key = gi->has_key ? be32_load(p) : 0;
 	p += gi->has_key ? 4 : 0;
 	gi->has_seq = (flags & GRE_F_SEQ) != 0;
-	gi->seq = gi->has_seq ? gre_rd32(p) : 0;
+	gi->seq = gi->has_seq ? be32_load(p) : 0;
 	gi->inner_off = (uint32_t)(off + hlen);
 	gi->inner_len = (uint32_t)(len - hlen);
 	if (!gre_inner_ok(buf + gi->inner_off, gi->inner_len, gi->proto))
@@ -185,10 +157,10 @@ gre_decap(const uint8_t *buf, size_t len, struct gre_info *gi)
 	ihl = (size_t)(buf[0] & 0x0f) * 4;
 	if (ihl < 20 || ihl > len)
 		return (GRE_BAD_IHL);
-	totlen = gre_rd16(buf + 2);
+	totlen = be16_load(buf + 2);
 	if (totlen < ihl || totlen > len)
 		return (GRE_BAD_TOTLEN);
-	if ((gre_rd16(buf + 6) & 0x3fff) != 0)	/* MF or an offset */
+	if ((be16_load(buf + 6) & 0x3fff) != 0)	/* MF or an offset */
 		return (GRE_FRAGMENT);
 	gi->src.family = gi->dst.family = AF_INET;
 	memcpy(gi->src.u.b, buf + 12, 4);
@@ -224,15 +196,15 @@ gre_cluster_key(const uint8_t *key, const struct ilbd_conf *conf)
 	memcpy(in, msg, n);
 	if (key != NULL) {
 		crypto_generichash(out, sizeof(out), in, n, key, CONF_KEY_LEN);
-		return (gre_rd32(out));
+		return (be32_load(out));
 	}
 	in[n++] = conf->cluster.group.family;
 	memcpy(in + n, conf->cluster.group.u.b, 16);
 	n += 16;
-	gre_wr16(in + n, conf->cluster.port);
+	be16_store(in + n, conf->cluster.port);
 	n += 2;
 	crypto_generichash(out, sizeof(out), in, n, NULL, 0);
-	return (gre_rd32(out));
+	return (be32_load(out));
 }
 
 /* The outer header of an address family, as the kernel builds it. */

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "be.h"
 #include "icmp.h"
 #include "log.h"
 #include "util.h"
@@ -52,12 +53,10 @@ icmp_build_too_big(uint8_t *out, size_t outlen, const uint8_t *pkt,
 		out[1] = 4;				/* fragmentation needed */
 		out[2] = out[3] = 0;
 		out[4] = out[5] = 0;
-		out[6] = (uint8_t)(mtu >> 8);
-		out[7] = (uint8_t)mtu;
+		be16_store(out + 6, (uint16_t)mtu);
 		memcpy(out + 8, pkt, q);
 		sum = util_inet_csum(out, 8 + q);
-		out[2] = (uint8_t)(sum >> 8);
-		out[3] = (uint8_t)sum;
+		be16_store(out + 2, sum);
 		return (8 + q);
 	}
 	if ((pkt[0] >> 4) == 6) {
@@ -69,10 +68,7 @@ icmp_build_too_big(uint8_t *out, size_t outlen, const uint8_t *pkt,
 		out[0] = 2;				/* packet too big */
 		out[1] = 0;
 		out[2] = out[3] = 0;			/* the kernel's */
-		out[4] = (uint8_t)(mtu >> 24);
-		out[5] = (uint8_t)(mtu >> 16);
-		out[6] = (uint8_t)(mtu >> 8);
-		out[7] = (uint8_t)mtu;
+		be32_store(out + 4, (uint32_t)mtu);
 		memcpy(out + 8, pkt, q);
 		return (8 + q);
 	}

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "be.h"
 #include "cache.h"
 #include "conntab.h"
 #include "lb.h"
@@ -40,8 +41,7 @@ lb_svc_match(struct lb_service *s)
 	size_t				 alen;
 
 	alen = c->vip.family == AF_INET6 ? 16 : 4;
-	s->match[0] = (uint8_t)(c->port >> 8);
-	s->match[1] = (uint8_t)c->port;
+	be16_store(s->match, c->port);
 	memcpy(s->match + 2, c->vip.u.b, alen);
 	s->mlen = (uint8_t)(2 + alen);
 }

@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "be.h"
 #include "msg.h"
 
 /* Offsets inside the ID body. */
@@ -47,45 +48,6 @@ static const char *const msg_type_names[MSG_T_MAX + 1] = {
 	[MSG_T_DONE] = "done",
 };
 
-static void
-msg_put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-msg_put32(uint8_t *p, uint32_t v)
-{
-	msg_put16(p, (uint16_t)(v >> 16));
-	msg_put16(p + 2, (uint16_t)v);
-}
-
-static void
-msg_put64(uint8_t *p, uint64_t v)
-{
-	msg_put32(p, (uint32_t)(v >> 32));
-	msg_put32(p + 4, (uint32_t)v);
-}
-
-static uint16_t
-msg_get16(const uint8_t *p)
-{
-	return ((uint16_t)(p[0] << 8 | p[1]));
-}
-
-static uint32_t
-msg_get32(const uint8_t *p)
-{
-	return ((uint32_t)msg_get16(p) << 16 | msg_get16(p + 2));
-}
-
-static uint64_t
-msg_get64(const uint8_t *p)
-{
-	return ((uint64_t)msg_get32(p) << 32 | msg_get32(p + 4));
-}
-
 /* Write the fixed header; body_len and flags as given. */
 static void
 msg_put_hdr(uint8_t *buf, const struct msg_hdr *hdr, uint16_t flags,
@@ -94,10 +56,10 @@ msg_put_hdr(uint8_t *buf, const struct msg_hdr *hdr, uint16_t flags,
 	memcpy(buf + MSG_OFF_MAGIC, MSG_MAGIC, 4);
 	buf[MSG_OFF_VERSION] = hdr->version;
 	buf[MSG_OFF_TYPE] = hdr->type;
-	msg_put16(buf + MSG_OFF_FLAGS, flags);
-	msg_put64(buf + MSG_OFF_EPOCH, hdr->epoch);
-	msg_put64(buf + MSG_OFF_SEQ, hdr->seq);
-	msg_put16(buf + MSG_OFF_BODYLEN, (uint16_t)blen);
+	be16_store(buf + MSG_OFF_FLAGS, flags);
+	be64_store(buf + MSG_OFF_EPOCH, hdr->epoch);
+	be64_store(buf + MSG_OFF_SEQ, hdr->seq);
+	be16_store(buf + MSG_OFF_BODYLEN, (uint16_t)blen);
 	buf[MSG_OFF_IDLEN] = hdr->sender.len;
 	buf[MSG_OFF_IDFLAGS] = hdr->sender.is_index ? MSG_IDF_INDEX : 0;
 	memset(buf + MSG_OFF_ID, 0, MEMBER_ID_MAX);
@@ -179,12 +141,12 @@ msg_encode_id(uint8_t *buf, size_t size, const struct msg_hdr *hdr,
 	memset(b, 0, MSG_ID_BODY_LEN);
 	b[MSG_ID_SCORING] = id->scoring;
 	b[MSG_ID_STATE] = id->state;
-	msg_put16(b + MSG_ID_MEMBERS, id->members);
-	msg_put16(b + MSG_ID_FLAGS, id->flags);
+	be16_store(b + MSG_ID_MEMBERS, id->members);
+	be16_store(b + MSG_ID_FLAGS, id->flags);
 	b[MSG_ID_FAMILY] = msg_family(&id->addr);
 	memcpy(b + MSG_ID_ADDR, id->addr.u.b, alen > 16 ? 16 : alen);
-	msg_put32(b + MSG_ID_HELLO, id->hello_ms);
-	msg_put32(b + MSG_ID_DEAD, id->dead_ms);
+	be32_store(b + MSG_ID_HELLO, id->hello_ms);
+	be32_store(b + MSG_ID_DEAD, id->dead_ms);
 	return (msg_encode(buf, size, hdr, b, MSG_ID_BODY_LEN, key));
 }
 
@@ -224,14 +186,14 @@ msg_decode(const uint8_t *buf, size_t len, struct msg_view *v)
 	h->type = buf[MSG_OFF_TYPE];
 	if (h->type < MSG_T_ID || h->type > MSG_T_MAX)
 		return (MSG_R_TYPE);
-	h->flags = msg_get16(buf + MSG_OFF_FLAGS);
+	h->flags = be16_load(buf + MSG_OFF_FLAGS);
 	if ((h->flags & ~MSG_F_KNOWN) != 0)
 		return (MSG_R_FLAGS);
 	if (msg_decode_sender(buf, &h->sender) != MSG_OK)
 		return (MSG_R_SENDER);
-	h->epoch = msg_get64(buf + MSG_OFF_EPOCH);
-	h->seq = msg_get64(buf + MSG_OFF_SEQ);
-	h->body_len = msg_get16(buf + MSG_OFF_BODYLEN);
+	h->epoch = be64_load(buf + MSG_OFF_EPOCH);
+	h->seq = be64_load(buf + MSG_OFF_SEQ);
+	h->body_len = be16_load(buf + MSG_OFF_BODYLEN);
 	want = MSG_HDR_LEN + (size_t)h->body_len +
 	    ((h->flags & MSG_F_AUTH) ? MSG_MAC_LEN : 0);
 	if (want != len)
@@ -291,12 +253,12 @@ msg_decode_id(const struct msg_view *v, struct msg_id *id)
 	id->state = b[MSG_ID_STATE];
 	if (id->state < MSG_S_JOINING || id->state > MSG_S_LEAVING)
 		return (MSG_R_BODY);
-	id->members = msg_get16(b + MSG_ID_MEMBERS);
-	id->flags = msg_get16(b + MSG_ID_FLAGS);
+	id->members = be16_load(b + MSG_ID_MEMBERS);
+	id->flags = be16_load(b + MSG_ID_FLAGS);
 	if (msg_decode_addr(b, &id->addr) != MSG_OK)
 		return (MSG_R_BODY);
-	id->hello_ms = msg_get32(b + MSG_ID_HELLO);
-	id->dead_ms = msg_get32(b + MSG_ID_DEAD);
+	id->hello_ms = be32_load(b + MSG_ID_HELLO);
+	id->dead_ms = be32_load(b + MSG_ID_DEAD);
 	return (MSG_OK);
 }
 
@@ -306,7 +268,7 @@ msg_rec_put(uint8_t *body, size_t size, size_t *off, const void *rec,
 {
 	if (len > UINT16_MAX || *off > size || size - *off < 2 + len)
 		return (-1);
-	msg_put16(body + *off, (uint16_t)len);
+	be16_store(body + *off, (uint16_t)len);
 	memcpy(body + *off + 2, rec, len);
 	*off += 2 + len;
 	return (0);
@@ -322,7 +284,7 @@ msg_rec_next(const struct msg_view *v, size_t *off, const uint8_t **rec,
 		return (0);
 	if (*off > blen || blen - *off < 2)
 		return (-1);
-	rlen = msg_get16(v->body + *off);
+	rlen = be16_load(v->body + *off);
 	if (blen - *off - 2 < rlen)
 		return (-1);
 	*rec = v->body + *off + 2;
@@ -527,8 +489,8 @@ msg_done_put(uint8_t *body, size_t size, size_t *off,
 {
 	if (*off > size || size - *off < MSG_DONE_LEN)
 		return (-1);
-	msg_put32(body + *off, d->xfer);
-	msg_put32(body + *off + 4, d->count);
+	be32_store(body + *off, d->xfer);
+	be32_store(body + *off + 4, d->count);
 	*off += MSG_DONE_LEN;
 	return (0);
 }
@@ -540,8 +502,8 @@ msg_done_get(const struct msg_view *v, struct msg_done *d)
 	if ((v->hdr.type != MSG_T_DONE && v->hdr.type != MSG_T_ACK) ||
 	    v->hdr.body_len < MSG_DONE_LEN)
 		return (-1);
-	d->xfer = msg_get32(v->body);
-	d->count = msg_get32(v->body + 4);
+	d->xfer = be32_load(v->body);
+	d->count = be32_load(v->body + 4);
 	return (0);
 }
 
@@ -580,7 +542,7 @@ const char *
 msg_id_fmt(const struct member_id *id, char *buf, size_t len)
 {
 	if (id->is_index && id->len == 4)
-		snprintf(buf, len, "%u", (unsigned int)msg_get32(id->b));
+		snprintf(buf, len, "%u", (unsigned int)be32_load(id->b));
 	else if ((id->len != 4 && id->len != 16) || inet_ntop(id->len == 4 ?
 	    AF_INET : AF_INET6, id->b, buf, (socklen_t)len) == NULL)
 		snprintf(buf, len, "?");

@@ -18,6 +18,7 @@
 #include <event2/listener.h>
 #include <sodium.h>
 
+#include "be.h"
 #include "log.h"
 #include "peer.h"
 
@@ -429,7 +430,7 @@ peer_frame_len(struct evbuffer *in)
 	if (evbuffer_get_length(in) < MSG_HDR_LEN ||
 	    evbuffer_copyout(in, h, MSG_HDR_LEN) != MSG_HDR_LEN)
 		return (0);
-	blen = (size_t)h[MSG_OFF_BODYLEN] << 8 | h[MSG_OFF_BODYLEN + 1];
+	blen = be16_load(h + MSG_OFF_BODYLEN);
 	return (MSG_HDR_LEN + blen +
 	    ((h[MSG_OFF_FLAGS + 1] & MSG_F_AUTH) ? MSG_MAC_LEN : 0));
 }

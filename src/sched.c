@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "be.h"
 #include "sched.h"
 
 #define SCHED_SEED_KEY		0x9e3779b97f4a7c15ULL	/* flow key hash */
@@ -38,9 +39,11 @@ sched_load64le(const uint8_t *p, size_t len)
 	uint64_t	v = 0;
 	size_t		i;
 
-	for (i = 0; i < len && i < 8; i++)
+	if (len >= 8)
+		return (le64_load(p));
+	for (i = 0; i < len; i++)
 		v |= (uint64_t)p[i] << (8 * i);
-	return v;
+	return (v);
 }
 
 /* MurmurHash3 64-bit finaliser. */

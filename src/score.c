@@ -6,20 +6,9 @@
 
 #include <sodium.h>
 
+#include "be.h"
 #include "crc.h"
 #include "score.h"
-
-/* Little-endian load of a SipHash output, as libsodium stores it. */
-static inline uint64_t
-score_le64(const uint8_t *p)
-{
-	uint64_t	w = 0;
-	int		i;
-
-	for (i = 7; i >= 0; i--)
-		w = (w << 8) | p[i];
-	return (w);
-}
 
 /* SipHash-2-4 of a buffer under the context key, as an integer. */
 static inline uint64_t
@@ -28,7 +17,7 @@ score_sip(const struct score_ctx *ctx, const uint8_t *buf, size_t len)
 	uint8_t		out[crypto_shorthash_BYTES];
 
 	crypto_shorthash(out, buf, len, ctx->key);
-	return (score_le64(out));
+	return (le64_load(out));
 }
 
 uint32_t

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "be.h"
 #include "util.h"
 
 /* Parse a bare IPv4 or IPv6 address; unused bytes of *a are zeroed. */
@@ -173,7 +174,7 @@ util_inet_csum(const uint8_t *p, size_t len)
 	size_t		i;
 
 	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+		sum += be16_load(p + i);
 	if (len & 1)
 		sum += (uint32_t)p[len - 1] << 8;
 	while (sum >> 16)

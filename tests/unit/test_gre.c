@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "be.h"
 #include "config.h"
 #include "gre.h"
 #include "util.h"
@@ -31,13 +32,6 @@ struct pb {
 
 static const uint8_t pb_src[4] = { 192, 0, 2, 11 };
 static const uint8_t pb_dst[4] = { 192, 0, 2, 12 };
-
-static void
-pb_wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
 
 /* A recognisable inner packet of version ver (4 or 6) at p. */
 static void
@@ -71,14 +65,14 @@ pb_build(struct pb *pb, int ihl, int ver, int with_key, uint32_t key)
 	pb->inner_len = PB_INNER_LEN;
 	pb_inner(h + pb->inner_off, ver, pb->inner_len);
 	pb->len = pb->inner_off + pb->inner_len;
-	pb_wr16(h + 2, (uint16_t)pb->len);
+	be16_store(h + 2, (uint16_t)pb->len);
 }
 
 /* Set the outer total length to the buffer length. */
 static void
 pb_fix_totlen(struct pb *pb)
 {
-	pb_wr16(pb->b + 2, (uint16_t)pb->len);
+	be16_store(pb->b + 2, (uint16_t)pb->len);
 }
 
 static void
@@ -215,7 +209,7 @@ test_checksum(void **state)
 		sum += (uint32_t)(g[i] << 8 | (i + 1 < glen ? g[i + 1] : 0));
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
-	pb_wr16(g + 4, (uint16_t)~sum);
+	be16_store(g + 4, (uint16_t)~sum);
 	pb_check_ok(&pb, 0, 0, GRE_PROTO_IPV4);
 	g[5] ^= 1;
 	assert_int_equal(pb_decap(&pb), GRE_BAD_CHECKSUM);
@@ -247,7 +241,7 @@ test_bad_outer(void **state)
 	pb.len -= 1;				/* truncated outer datagram */
 	assert_int_equal(pb_decap(&pb), GRE_BAD_TOTLEN);
 	pb_build(&pb, 5, 4, 1, 1);
-	pb_wr16(pb.b + 2, 19);
+	be16_store(pb.b + 2, 19);
 	assert_int_equal(pb_decap(&pb), GRE_BAD_TOTLEN);
 	pb_build(&pb, 5, 4, 1, 1);
 	pb.b[6] = 0x20;				/* MF */
@@ -287,7 +281,7 @@ test_bad_gre(void **state)
 	pb.b[pb.gre_off + 1] |= 0xf8;		/* reserved: ignored */
 	pb_check_ok(&pb, 1, 1, GRE_PROTO_IPV4);
 	pb_build(&pb, 5, 4, 1, 1);
-	pb_wr16(pb.b + pb.gre_off + 2, 0x6558);	/* transparent bridging */
+	be16_store(pb.b + pb.gre_off + 2, 0x6558);	/* transparent bridging */
 	assert_int_equal(pb_decap(&pb), GRE_BAD_PROTO);
 }
 

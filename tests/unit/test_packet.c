@@ -7,6 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "be.h"
 #include "flow.h"
 #include "packet.h"
 
@@ -33,7 +34,7 @@ static const uint8_t tb_daddr6[16] = {
 #define TH_ACK		PKT_TH_ACK
 
 static void	*tb_put(struct tb *, size_t);
-static void	 tb_wr16(uint8_t *, uint16_t);
+static void	 be16_store(uint8_t *, uint16_t);
 static void	 tb_ip4(struct tb *, uint8_t, int);
 static void	 tb_ip6(struct tb *, uint8_t);
 static void	 tb_ext6(struct tb *, uint8_t, uint8_t);
@@ -57,13 +58,6 @@ tb_put(struct tb *t, size_t n)
 	return (p);
 }
 
-static void
-tb_wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 /* IPv4 header with ihl 32-bit words; options are NOPs. */
 static void
 tb_ip4(struct tb *t, uint8_t proto, int ihl)
@@ -71,7 +65,7 @@ tb_ip4(struct tb *t, uint8_t proto, int ihl)
 	uint8_t	*h = tb_put(t, (size_t)(ihl < 5 ? 5 : ihl) * 4);
 
 	h[0] = (uint8_t)(0x40 | ihl);
-	tb_wr16(h + 4, 0x1234);		/* id */
+	be16_store(h + 4, 0x1234);		/* id */
 	h[8] = 64;
 	h[9] = proto;
 	memcpy(h + 12, tb_saddr4, 4);
@@ -109,16 +103,16 @@ tb_frag6(struct tb *t, uint8_t nh, uint16_t off8, int mf, uint32_t id)
 	uint8_t	*h = tb_put(t, 8);
 
 	h[0] = nh;
-	tb_wr16(h + 2, (uint16_t)(off8 << 3 | (mf ? 1 : 0)));
-	tb_wr16(h + 4, (uint16_t)(id >> 16));
-	tb_wr16(h + 6, (uint16_t)id);
+	be16_store(h + 2, (uint16_t)(off8 << 3 | (mf ? 1 : 0)));
+	be16_store(h + 4, (uint16_t)(id >> 16));
+	be16_store(h + 6, (uint16_t)id);
 }
 
 /* Set the fragment field of the IPv4 header at offset 0. */
 static void
 tb_frag4(struct tb *t, uint16_t off8, int mf)
 {
-	tb_wr16(t->b + 6, (uint16_t)(off8 | (mf ? 0x2000 : 0)));
+	be16_store(t->b + 6, (uint16_t)(off8 | (mf ? 0x2000 : 0)));
 }
 
 /* TCP header with data offset doff; options (if doff > 5) are NOPs. */
@@ -128,13 +122,13 @@ tb_tcp(struct tb *t, uint8_t flags, int doff)
 	size_t	 n = (size_t)(doff > 5 ? doff : 5) * 4;
 	uint8_t	*h = tb_put(t, n);
 
-	tb_wr16(h, TB_SPORT);
-	tb_wr16(h + 2, TB_DPORT);
-	tb_wr16(h + 4, TB_SEQ >> 16);		/* sequence number */
-	tb_wr16(h + 6, TB_SEQ & 0xffff);
+	be16_store(h, TB_SPORT);
+	be16_store(h + 2, TB_DPORT);
+	be16_store(h + 4, TB_SEQ >> 16);		/* sequence number */
+	be16_store(h + 6, TB_SEQ & 0xffff);
 	h[12] = (uint8_t)(doff << 4);
 	h[13] = flags;
-	tb_wr16(h + 14, 65535);
+	be16_store(h + 14, 65535);
 	if (n > 20)
 		memset(h + 20, 1, n - 20);
 }
@@ -150,9 +144,9 @@ static void
 tb_done(struct tb *t)
 {
 	if ((t->b[0] >> 4) == 4)
-		tb_wr16(t->b + 2, (uint16_t)t->len);
+		be16_store(t->b + 2, (uint16_t)t->len);
 	else
-		tb_wr16(t->b + 4, (uint16_t)(t->len - 40));
+		be16_store(t->b + 4, (uint16_t)(t->len - 40));
 }
 
 /* Builders leave the IPv4 checksum to tb_parse_exact() unless this is set. */
@@ -172,7 +166,7 @@ tb_csum4(uint8_t *p, size_t len)
 		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
-	tb_wr16(p + 10, (uint16_t)~sum);
+	be16_store(p + 10, (uint16_t)~sum);
 }
 
 /*
@@ -230,10 +224,10 @@ c_icmp4(struct tb *t, uint8_t type, uint8_t code, size_t quote,
 	ic = tb_put(t, 8);
 	ic[0] = type;
 	ic[1] = code;
-	tb_wr16(ic + 6, 1280);			/* next-hop MTU */
+	be16_store(ic + 6, 1280);			/* next-hop MTU */
 	in = tb_put(t, 20);
 	in[0] = 0x45;
-	tb_wr16(in + 2, 1500);
+	be16_store(in + 2, 1500);
 	in[8] = 64;
 	in[9] = qproto;
 	memcpy(in + 12, tb_daddr4, 4);		/* the VIP */
@@ -241,8 +235,8 @@ c_icmp4(struct tb *t, uint8_t type, uint8_t code, size_t quote,
 		in[15] ^= 1;
 	memcpy(in + 16, tb_saddr4, 4);		/* the client */
 	th = tb_put(t, quote);
-	tb_wr16(th, TB_DPORT);
-	tb_wr16(th + 2, TB_SPORT);
+	be16_store(th, TB_DPORT);
+	be16_store(th + 2, TB_SPORT);
 	tb_done(t);
 }
 
@@ -278,10 +272,10 @@ c_icmp6(struct tb *t, uint8_t type, size_t quote, int other)
 	tb_ip6(t, 58);
 	ic = tb_put(t, 8);
 	ic[0] = type;
-	tb_wr16(ic + 6, 1280);
+	be16_store(ic + 6, 1280);
 	in = tb_put(t, 40);
 	in[0] = 0x60;
-	tb_wr16(in + 4, 1460);
+	be16_store(in + 4, 1460);
 	in[6] = 6;
 	in[7] = 64;
 	memcpy(in + 8, tb_daddr6, 16);		/* the VIP */
@@ -289,8 +283,8 @@ c_icmp6(struct tb *t, uint8_t type, size_t quote, int other)
 		in[23] ^= 1;
 	memcpy(in + 24, tb_saddr6, 16);
 	th = tb_put(t, quote);
-	tb_wr16(th, TB_DPORT);
-	tb_wr16(th + 2, TB_SPORT);
+	be16_store(th, TB_DPORT);
+	be16_store(th + 2, TB_SPORT);
 	tb_done(t);
 }
 
@@ -312,20 +306,20 @@ static void c_ihl_4(struct tb *t) { v4_syn(t); t->b[0] = 0x44; }
 static void c_ihl_0(struct tb *t) { v4_syn(t); t->b[0] = 0x40; }
 static void c_ihl_past(struct tb *t) { v4_syn(t); t->b[0] = 0x4f; }
 static void c_ihl_41(struct tb *t) { v4_syn(t); t->b[0] = 0x4b; }
-static void c_tot_lt_20(struct tb *t) { v4_syn(t); tb_wr16(t->b + 2, 19); }
-static void c_tot_0(struct tb *t) { v4_syn(t); tb_wr16(t->b + 2, 0); }
+static void c_tot_lt_20(struct tb *t) { v4_syn(t); be16_store(t->b + 2, 19); }
+static void c_tot_0(struct tb *t) { v4_syn(t); be16_store(t->b + 2, 0); }
 
 static void
 c_tot_lt_ihl(struct tb *t)
 {
 	tb_ip4(t, 6, 6);
 	tb_tcp(t, TH_SYN, 5);
-	tb_wr16(t->b + 2, 23);
+	be16_store(t->b + 2, 23);
 }
 
-static void c_tot_past(struct tb *t) { v4_syn(t); tb_wr16(t->b + 2, 41); }
-static void c_tot_max(struct tb *t) { v4_syn(t); tb_wr16(t->b + 2, 65535); }
-static void c_plen_past(struct tb *t) { v6_syn(t); tb_wr16(t->b + 4, 21); }
+static void c_tot_past(struct tb *t) { v4_syn(t); be16_store(t->b + 2, 41); }
+static void c_tot_max(struct tb *t) { v4_syn(t); be16_store(t->b + 2, 65535); }
+static void c_plen_past(struct tb *t) { v6_syn(t); be16_store(t->b + 4, 21); }
 static void c_v4_iponly(struct tb *t) { tb_ip4(t, 6, 5); tb_done(t); }
 static void c_v6_iponly(struct tb *t) { tb_ip6(t, 6); tb_done(t); }
 
@@ -350,7 +344,7 @@ static void
 c_v4_tcp_cut_by_tot(struct tb *t)
 {
 	v4_syn(t);
-	tb_wr16(t->b + 2, 39);
+	be16_store(t->b + 2, 39);
 }
 
 static void
@@ -396,7 +390,7 @@ c_doff_past_tot(struct tb *t)
 {
 	tb_ip4(t, 6, 5);
 	tb_tcp(t, TH_SYN, 6);
-	tb_wr16(t->b + 2, 40);
+	be16_store(t->b + 2, 40);
 }
 
 static void
@@ -454,7 +448,7 @@ static void
 c_v4_df_rsvd(struct tb *t)
 {
 	v4_syn(t);
-	tb_wr16(t->b + 6, 0xc000);	/* reserved + DF: not a fragment */
+	be16_store(t->b + 6, 0xc000);	/* reserved + DF: not a fragment */
 }
 
 static void
@@ -578,7 +572,7 @@ c_v6_ext_past_plen(struct tb *t)
 {
 	tb_ip6(t, 43);
 	tb_ext6(t, 6, 3);
-	tb_wr16(t->b + 4, 24);
+	be16_store(t->b + 4, 24);
 }
 
 static void

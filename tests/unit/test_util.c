@@ -1,4 +1,4 @@
-/* test_util.c: addresses, host:port, strlcpy and error causes. */
+/* test_util.c: addresses, host:port, strlcpy, error causes, be.h. */
 #include <sys/socket.h>
 
 #include <netinet/in.h>
@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "be.h"
 #include "util.h"
 
 static void
@@ -207,6 +208,28 @@ test_cause(void **state)
 	assert_int_equal(errno, ENOENT);
 }
 
+/* be.h: network order at an odd address; le64_load the other way. */
+static void
+test_be(void **state)
+{
+	static const uint8_t	want[9] = { 0xee, 0x01, 0x02, 0x03, 0x04,
+				    0x05, 0x06, 0x07, 0x08 };
+	uint8_t			b[9];
+
+	(void)state;
+	assert_int_equal(be16_load(want + 1), 0x0102);
+	assert_int_equal(be32_load(want + 1), 0x01020304);
+	assert_true(be64_load(want + 1) == 0x0102030405060708ULL);
+	assert_true(le64_load(want + 1) == 0x0807060504030201ULL);
+	memset(b, 0xee, sizeof(b));
+	be16_store(b + 1, 0x0102);
+	assert_memory_equal(b, want, 3);
+	be32_store(b + 1, 0x01020304);
+	assert_memory_equal(b, want, 5);
+	be64_store(b + 1, 0x0102030405060708ULL);
+	assert_memory_equal(b, want, 9);
+}
+
 int
 main(void)
 {
@@ -221,6 +244,7 @@ main(void)
 		cmocka_unit_test(test_strlcpy),
 		cmocka_unit_test(test_sockaddr),
 		cmocka_unit_test(test_cause),
+		cmocka_unit_test(test_be),
 	};
 
 	return (cmocka_run_group_tests_name("util", tests, NULL, NULL));
