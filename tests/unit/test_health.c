@@ -10,7 +10,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -64,15 +63,6 @@ cb_trace(unsigned int svc, unsigned int srv)
 	return (buf);
 }
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
-}
-
 static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -87,13 +77,13 @@ run_until(int (*cond)(struct health *), struct health *h, unsigned int ms)
 {
 	struct event	*tick;
 	struct timeval	 tv = { 0, 10 * 1000 };
-	uint64_t	 end = now_ms() + ms;
+	uint64_t	 end = util_now_ms() + ms;
 	int		 r;
 
 	tick = event_new(base, -1, EV_PERSIST, on_tick, NULL);
 	assert_non_null(tick);
 	assert_int_equal(event_add(tick, &tv), 0);
-	while (!(r = cond(h)) && now_ms() < end)
+	while (!(r = cond(h)) && util_now_ms() < end)
 		event_base_loop(base, EVLOOP_ONCE);
 	event_free(tick);
 	return (r);

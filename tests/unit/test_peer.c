@@ -11,7 +11,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -22,6 +21,7 @@
 #include "log.h"
 #include "msg.h"
 #include "peer.h"
+#include "util.h"
 
 #define NMSG		1000
 #define EPOCH_A		1000
@@ -47,15 +47,6 @@ static struct ilbd_conf		 conf_a, conf_b, conf_c;
 static struct member_id		 id_a, id_b, id_c;
 static struct ilb_addr		 lo;
 static struct rx		 rx_a, rx_b, rx_c;
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
-}
 
 static void
 mkid(struct member_id *id, uint8_t n)
@@ -137,7 +128,7 @@ wait_tick(evutil_socket_t fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
-	if ((w->done != NULL && w->done()) || now_ms() >= w->deadline)
+	if ((w->done != NULL && w->done()) || util_now_ms() >= w->deadline)
 		event_base_loopbreak(base);
 }
 
@@ -145,7 +136,7 @@ wait_tick(evutil_socket_t fd, short ev, void *arg)
 static int
 run_until(int (*done)(void), unsigned int ms)
 {
-	struct wait	 w = { done, now_ms() + ms };
+	struct wait	 w = { done, util_now_ms() + ms };
 	struct timeval	 tv = { 0, 2000 };
 	struct event	*ev;
 
