@@ -110,6 +110,7 @@ struct cluster_table {
 	void			*msg_arg;
 };
 
+/* ---- cluster_table.c: the table, no I/O ---- */
 /* Pure membership logic (claims 16-18).  Self starts joining. */
 void		 cluster_table_init(struct cluster_table *,
 		    const struct member_id *, const struct ilb_addr *, uint64_t,
@@ -160,6 +161,7 @@ const struct ilb_addr *cluster_table_slot_addr(const struct cluster_table *,
 extern const struct counter_desc cluster_counters[];
 extern const struct counter_desc cluster_gauges[];
 
+/* ---- cluster.c: the socket, timers and accessors over struct cluster ---- */
 struct event_base;
 struct cluster;
 
