@@ -1,0 +1,60 @@
+/* config_int.h: what config.c and config_service.c share while loading. */
+#ifndef ILBD_CONFIG_INT_H
+#define ILBD_CONFIG_INT_H
+
+#include <libconfig.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "util.h"
+
+#define CONF_LABEL_MAX		96
+
+/* One load in progress. */
+struct config_ctx {
+	config_t			 cf;
+	const char			*path;		/* as passed */
+	char				 dir[PATH_MAX];	/* its directory */
+	struct ilbd_conf		*conf;
+	const config_setting_t		*key_at;	/* where key errors go */
+	int				 key_set;	/* key_file was written */
+	char				*cause;		/* first error */
+};
+
+/* Config words, indexed by their enum values. */
+extern const char *const config_forward_words[];
+extern const char *const config_sched_words[];
+extern const char *const config_check_words[];
+
+/* config.c: errors and typed getters; each returns -1 after config_err(). */
+int		 config_err(struct config_ctx *, const config_setting_t *,
+		    const char *, ...) __attribute__((format(printf, 3, 4)));
+const char	*config_where(const config_setting_t *,
+		    const config_setting_t *, char *, size_t);
+const char	*config_type_name(const config_setting_t *);
+int		 config_check_keys(struct config_ctx *,
+		    const config_setting_t *, const char *const *,
+		    const char *);
+const config_setting_t *config_member(const config_setting_t *,
+		    const char *);
+int		 config_get_u32(struct config_ctx *, const config_setting_t *,
+		    const char *, long long, long long, const char *,
+		    uint32_t *);
+int		 config_get_port(struct config_ctx *, const config_setting_t *,
+		    const char *, uint16_t *);
+int		 config_get_str(struct config_ctx *, const config_setting_t *,
+		    const char *, const char **);
+int		 config_get_aggr(struct config_ctx *, const config_setting_t *,
+		    const char *, int, const config_setting_t **);
+int		 config_get_enum(struct config_ctx *, const config_setting_t *,
+		    const char *, const char *const *, const char *, int *);
+int		 config_get_addr(struct config_ctx *, const config_setting_t *,
+		    const char *, int, struct ilb_addr *);
+
+/* config_service.c: the "services" list into conf->services. */
+int		 config_parse_services(struct config_ctx *,
+		    const config_setting_t *);
+
+#endif

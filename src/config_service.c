@@ -1,0 +1,281 @@
+/* config_service.c: the services list, its servers and health checks. */
+#include <sys/socket.h>
+
+#include <ctype.h>
+#include <libconfig.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "config_int.h"
+#include "util.h"
+
+static const char *const config_service_keys[] = { "name", "vip", "port",
+    "forward", "scheduler", "health", "servers", NULL };
+static const char *const config_health_keys[] = { "check", "interval_ms",
+    "timeout_ms", "rise", "fall", NULL };
+static const char *const config_server_keys[] = { "address", "weight", NULL };
+
+/* Service names: 1..CONF_NAME_MAX of [A-Za-z0-9_.-]. */
+static int
+config_valid_name(const char *s)
+{
+	size_t	len = strlen(s), i;
+
+	if (len == 0 || len > CONF_NAME_MAX)
+		return (0);
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_' &&
+		    s[i] != '.' && s[i] != '-')
+			return (0);
+	return (1);
+}
+
+static int
+config_parse_health(struct config_ctx *ctx, const config_setting_t *sg,
+    struct health_conf *h, const char *label)
+{
+	const config_setting_t	*g;
+	char			 where[CONF_LABEL_MAX + 16];
+	int			 check = (int)h->check;
+
+	if (config_get_aggr(ctx, sg, "health", CONFIG_TYPE_GROUP, &g) == -1)
+		return (-1);
+	if (g == NULL)
+		return (0);
+	snprintf(where, sizeof(where), "in health of %s", label);
+	if (config_check_keys(ctx, g, config_health_keys, where) == -1 ||
+	    config_get_enum(ctx, g, "check", config_check_words,
+	    "health check", &check) == -1 ||
+	    config_get_u32(ctx, g, "interval_ms", 100, 3600000, NULL,
+	    &h->interval_ms) == -1)
+		return (-1);
+	h->check = (enum conf_check)check;
+	if (config_member(g, "timeout_ms") == NULL &&
+	    h->timeout_ms > h->interval_ms)
+		return (config_err(ctx, config_member(g, "interval_ms"),
+		    "interval_ms: %u is shorter than the default timeout_ms "
+		    "%u: set timeout_ms", h->interval_ms, h->timeout_ms));
+	if (config_get_u32(ctx, g, "timeout_ms", 10, h->interval_ms,
+	    "at most interval_ms", &h->timeout_ms) == -1 ||
+	    config_get_u32(ctx, g, "rise", 1, 100, NULL, &h->rise) == -1 ||
+	    config_get_u32(ctx, g, "fall", 1, 100, NULL, &h->fall) == -1)
+		return (-1);
+	return (0);
+}
+
+/* With DSR the server gets the VIP's packet as is: one family only. */
+static int
+config_check_family(struct config_ctx *ctx, const config_setting_t *e,
+    const struct service_conf *sv, const struct server_conf *srv,
+    const char *label)
+{
+	char	a[ILB_ADDRSTRLEN], v[ILB_ADDRSTRLEN];
+
+	if (sv->forward != FORWARD_DSR || srv->addr.family == sv->vip.family)
+		return (0);
+	return (config_err(ctx, e, "server %s is %s but the vip %s of %s is "
+	    "%s: forward \"dsr\" cannot mix address families (use forward = "
+	    "\"gre\")", util_addr_fmt(&srv->addr, a, sizeof(a)),
+	    srv->addr.family == AF_INET ? "IPv4" : "IPv6",
+	    util_addr_fmt(&sv->vip, v, sizeof(v)), label,
+	    sv->vip.family == AF_INET ? "IPv4" : "IPv6"));
+}
+
+static int
+config_parse_server(struct config_ctx *ctx, const config_setting_t *e,
+    int idx, struct service_conf *sv, const char *label)
+{
+	struct server_conf	*srv = &sv->servers[idx];
+	char			 where[CONF_LABEL_MAX + 32];
+
+	snprintf(where, sizeof(where), "in server %d of %s", idx + 1, label);
+	if (config_setting_type(e) != CONFIG_TYPE_GROUP)
+		return (config_err(ctx, e, "servers: item %d of %s is %s, "
+		    "expected a group { address = ...; }", idx + 1, label,
+		    config_type_name(e)));
+	srv->line = config_setting_source_line(e);
+	srv->weight = 1;
+	if (config_check_keys(ctx, e, config_server_keys, where) == -1)
+		return (-1);
+	if (config_member(e, "address") == NULL)
+		return (config_err(ctx, e, "missing \"address\" %s", where));
+	if (config_get_addr(ctx, e, "address", 1, &srv->addr) == -1 ||
+	    config_get_u32(ctx, e, "weight", 0, 1000, NULL, &srv->weight) == -1)
+		return (-1);
+	return (config_check_family(ctx, e, sv, srv, label));
+}
+
+/* Server i must not repeat an address of servers 0..i-1. */
+static int
+config_server_dup(struct config_ctx *ctx, const config_setting_t *l, int i,
+    const struct service_conf *sv, const char *label)
+{
+	const config_setting_t	*e = config_setting_get_elem(l,
+				    (unsigned int)i);
+	char			 a[ILB_ADDRSTRLEN], w[PATH_MAX + 16];
+	int			 j;
+
+	for (j = 0; j < i; j++) {
+		if (!util_addr_eq(&sv->servers[j].addr, &sv->servers[i].addr))
+			continue;
+		return (config_err(ctx, e, "duplicate server %s in %s (first "
+		    "at %s)", util_addr_fmt(&sv->servers[i].addr, a,
+		    sizeof(a)), label, config_where(config_setting_get_elem(l,
+		    (unsigned int)j), e, w, sizeof(w))));
+	}
+	return (0);
+}
+
+static int
+config_parse_servers(struct config_ctx *ctx, const config_setting_t *sg,
+    struct service_conf *sv, const char *label)
+{
+	const config_setting_t	*l;
+	int			 i, n;
+
+	if (config_get_aggr(ctx, sg, "servers", CONFIG_TYPE_LIST, &l) == -1)
+		return (-1);
+	if (l == NULL)
+		return (config_err(ctx, sg, "missing \"servers\" in %s", label));
+	if ((n = config_setting_length(l)) == 0)
+		return (config_err(ctx, l, "%s has no servers", label));
+	if (n > CONF_SERVERS_MAX)
+		return (config_err(ctx, config_setting_get_elem(l,
+		    CONF_SERVERS_MAX), "too many servers in %s (%d, at most "
+		    "%d)", label, n, CONF_SERVERS_MAX));
+	if ((sv->servers = calloc((size_t)n, sizeof(*sv->servers))) == NULL)
+		return (config_err(ctx, l, "out of memory"));
+	sv->nservers = (unsigned int)n;
+	for (i = 0; i < n; i++) {
+		if (config_parse_server(ctx, config_setting_get_elem(l,
+		    (unsigned int)i), i, sv, label) == -1 ||
+		    config_server_dup(ctx, l, i, sv, label) == -1)
+			return (-1);
+	}
+	return (0);
+}
+
+/* 'service "web"' when the name is usable, else 'service 3'. */
+static void
+config_service_label(const config_setting_t *e, int idx, char *buf,
+    size_t len)
+{
+	const config_setting_t	*s = config_member(e, "name");
+
+	if (s != NULL && config_setting_type(s) == CONFIG_TYPE_STRING &&
+	    config_valid_name(config_setting_get_string(s)))
+		snprintf(buf, len, "service \"%s\"",
+		    config_setting_get_string(s));
+	else
+		snprintf(buf, len, "service %d", idx + 1);
+}
+
+static int
+config_service_required(struct config_ctx *ctx, const config_setting_t *e,
+    const char *label)
+{
+	static const char *const req[] = { "name", "vip", "port", NULL };
+	int			 i;
+
+	for (i = 0; req[i] != NULL; i++)
+		if (config_member(e, req[i]) == NULL)
+			return (config_err(ctx, e, "missing \"%s\" in %s",
+			    req[i], label));
+	return (0);
+}
+
+static int
+config_parse_service(struct config_ctx *ctx, const config_setting_t *e,
+    int idx, struct service_conf *sv)
+{
+	char		 label[CONF_LABEL_MAX], where[CONF_LABEL_MAX + 8];
+	const char	*name = NULL;
+	int		 fwd = FORWARD_DSR, sched = SCHED_WLC;
+
+	if (config_setting_type(e) != CONFIG_TYPE_GROUP)
+		return (config_err(ctx, e, "services: item %d is %s, expected "
+		    "a group { name = ...; }", idx + 1, config_type_name(e)));
+	config_service_label(e, idx, label, sizeof(label));
+	sv->line = config_setting_source_line(e);
+	sv->health = (struct health_conf){ CHECK_TCP, 1000, 500, 2, 3 };
+	snprintf(where, sizeof(where), "in %s", label);
+	if (config_check_keys(ctx, e, config_service_keys, where) == -1 ||
+	    config_service_required(ctx, e, label) == -1 ||
+	    config_get_str(ctx, e, "name", &name) == -1)
+		return (-1);
+	if (!config_valid_name(name))
+		return (config_err(ctx, config_member(e, "name"), "name: \"%s\" "
+		    "must be 1..%d characters of A-Z a-z 0-9 _ . -", name,
+		    CONF_NAME_MAX));
+	util_strlcpy(sv->name, name, sizeof(sv->name));
+	if (config_get_addr(ctx, e, "vip", 1, &sv->vip) == -1 ||
+	    config_get_port(ctx, e, "port", &sv->port) == -1 ||
+	    config_get_enum(ctx, e, "forward", config_forward_words,
+	    "forward method", &fwd) == -1 ||
+	    config_get_enum(ctx, e, "scheduler", config_sched_words,
+	    "scheduler", &sched) == -1)
+		return (-1);
+	sv->forward = (enum conf_forward)fwd;
+	sv->scheduler = (enum conf_sched)sched;
+	if (config_parse_health(ctx, e, &sv->health, label) == -1)
+		return (-1);
+	return (config_parse_servers(ctx, e, sv, label));
+}
+
+/* Service i must not repeat the name or vip:port of services 0..i-1. */
+static int
+config_service_dup(struct config_ctx *ctx, const config_setting_t *l, int i)
+{
+	const struct service_conf	*a, *b = &ctx->conf->services[i];
+	const config_setting_t		*e = config_setting_get_elem(l,
+					    (unsigned int)i), *p;
+	char				 w[PATH_MAX + 16], v[ILB_ADDRSTRLEN];
+	int				 j;
+
+	for (j = 0; j < i; j++) {
+		a = &ctx->conf->services[j];
+		p = config_setting_get_elem(l, (unsigned int)j);
+		if (strcmp(a->name, b->name) == 0)
+			return (config_err(ctx, e, "duplicate service name "
+			    "\"%s\" (first defined at %s)", b->name,
+			    config_where(p, e, w, sizeof(w))));
+		if (a->port == b->port && util_addr_eq(&a->vip, &b->vip))
+			return (config_err(ctx, e, "service \"%s\": vip %s "
+			    "port %u is already used by service \"%s\" (at "
+			    "%s)", b->name, util_addr_fmt(&b->vip, v,
+			    sizeof(v)), b->port, a->name, config_where(p, e, w,
+			    sizeof(w))));
+	}
+	return (0);
+}
+
+int
+config_parse_services(struct config_ctx *ctx, const config_setting_t *root)
+{
+	struct ilbd_conf	*conf = ctx->conf;
+	const config_setting_t	*l;
+	int			 i, n;
+
+	if (config_get_aggr(ctx, root, "services", CONFIG_TYPE_LIST, &l) == -1)
+		return (-1);
+	if (l == NULL || (n = config_setting_length(l)) == 0)
+		return (0);
+	if (n > CONF_SERVICES_MAX)
+		return (config_err(ctx, config_setting_get_elem(l,
+		    CONF_SERVICES_MAX), "too many services (%d, at most %d)",
+		    n, CONF_SERVICES_MAX));
+	if ((conf->services = calloc((size_t)n, sizeof(*conf->services))) ==
+	    NULL)
+		return (config_err(ctx, l, "out of memory"));
+	conf->nservices = (unsigned int)n;
+	for (i = 0; i < n; i++) {
+		if (config_parse_service(ctx, config_setting_get_elem(l,
+		    (unsigned int)i), i, &conf->services[i]) == -1 ||
+		    config_service_dup(ctx, l, i) == -1)
+			return (-1);
+	}
+	return (0);
+}
