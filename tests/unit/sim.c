@@ -23,6 +23,7 @@
 #include "repl_sm.h"
 #include "score.h"
 #include "sim.h"
+#include "world.h"
 
 int			 sim_verbose;
 uint16_t		 sim_watch_port;
@@ -809,26 +810,9 @@ sim_free(struct sim *w)
 static struct pkt_info
 sim_pkt(uint16_t sport, uint8_t flags)
 {
-	struct pkt_info	pi;
+	struct pkt_info	pi = world_pkt(10, 80, sport, flags);
 
-	memset(&pi, 0, sizeof(pi));
 	pi.seq = 1000u + sport;		/* a retransmitted SYN: the same tag */
-	pi.key.len = FLOW_ID_V4;
-	pi.key.id[0] = 0;
-	pi.key.id[1] = 80;
-	pi.key.id[2] = 198;
-	pi.key.id[3] = 51;
-	pi.key.id[4] = 100;
-	pi.key.id[5] = 10;
-	pi.key.id[6] = (uint8_t)(sport >> 8);
-	pi.key.id[7] = (uint8_t)sport;
-	pi.key.id[8] = 203;
-	pi.key.id[9] = 0;
-	pi.key.id[10] = 113;
-	pi.key.id[11] = 7;
-	pi.family = 4;
-	pi.proto = 6;
-	pi.tcp_flags = flags;
 	return (pi);
 }
 

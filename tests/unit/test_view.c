@@ -18,6 +18,7 @@
 #include "packet.h"
 #include "score.h"
 #include "view.h"
+#include "world.h"
 
 #define TEST_NODES	5		/* ILBs 10.0.0.1..5 */
 #define TEST_SLOT0	200		/* slot of node i: 200 + i */
@@ -36,9 +37,6 @@ struct test_sent {
 };
 
 struct test_world {
-	struct ilbd_conf	conf;
-	struct service_conf	svc;
-	struct server_conf	srv[3];
 	struct member_id	ids[TEST_NODES];
 	uint16_t		slots[TEST_NODES];
 	struct lb		lb;
@@ -285,48 +283,24 @@ test_find(void **state)
 	assert_int_equal(view_find(&v, 9), -1);
 }
 
-static void
-test_addr4(struct ilb_addr *a, uint8_t x, uint8_t y, uint8_t z, uint8_t w)
-{
-	memset(a, 0, sizeof(*a));
-	a->family = AF_INET;
-	a->u.b[0] = x;
-	a->u.b[1] = y;
-	a->u.b[2] = z;
-	a->u.b[3] = w;
-}
-
 /* One ILB (node 0, no membership yet); VIP 198.51.100.10:80, 3 servers. */
 static int
 test_setup(void **state)
 {
 	struct test_world	*w = &world;
+	struct ilbd_conf	*c = world_conf_new(4096, 4096);
 	unsigned int		 i;
+	int			 rc;
 
 	memset(w, 0, sizeof(*w));
-	for (i = 0; i < 3; i++) {
-		test_addr4(&w->srv[i].addr, 192, 0, 2, (uint8_t)(21 + i));
-		w->srv[i].weight = 1;
-	}
-	strcpy(w->svc.name, "web");
-	test_addr4(&w->svc.vip, 198, 51, 100, 10);
-	w->svc.port = 80;
-	w->svc.scheduler = SCHED_WLC;
-	w->svc.servers = w->srv;
-	w->svc.nservers = 3;
-	w->conf.cluster.scoring = SCORING_CRC32C_MIX;
-	w->conf.tables.ltoc_size = 4096;
-	w->conf.tables.cache_size = 4096;
-	w->conf.tables.syn_timeout_s = 30;
-	w->conf.tables.tcp_timeout_s = 900;
-	w->conf.tables.fin_timeout_s = 60;
-	w->conf.services = &w->svc;
-	w->conf.nservices = 1;
+	world_web(c, "web", 10, SCHED_WLC, 3);
 	for (i = 0; i < TEST_NODES; i++) {
 		test_id(&w->ids[i], i, 0);
 		w->slots[i] = (uint16_t)(TEST_SLOT0 + i);
 	}
-	if (lb_init(&w->lb, &w->conf, 5) == -1)
+	rc = lb_init(&w->lb, c, 5);	/* lb keeps a copy of c */
+	world_conf_free(c);
+	if (rc == -1)
 		return (-1);
 	lb_set_self_slot(&w->lb, TEST_SLOT0);
 	*state = w;
@@ -359,24 +333,7 @@ test_members(const struct test_world *w, const int *who, size_t n,
 static struct pkt_info
 test_syn(uint16_t sport)
 {
-	struct pkt_info	pi;
-
-	memset(&pi, 0, sizeof(pi));
-	pi.key.len = FLOW_ID_V4;
-	pi.key.id[1] = 80;
-	pi.key.id[2] = 198;
-	pi.key.id[3] = 51;
-	pi.key.id[4] = 100;
-	pi.key.id[5] = 10;
-	pi.key.id[6] = (uint8_t)(sport >> 8);
-	pi.key.id[7] = (uint8_t)sport;
-	pi.key.id[8] = 203;
-	pi.key.id[10] = 113;
-	pi.key.id[11] = 7;
-	pi.family = 4;
-	pi.proto = 6;
-	pi.tcp_flags = PKT_TH_SYN;
-	return (pi);
+	return (world_pkt(10, 80, sport, PKT_TH_SYN));
 }
 
 /*
