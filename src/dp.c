@@ -61,19 +61,6 @@ static const struct counter_desc dp_counters[] = {
 	COUNTER_END
 };
 
-/*
- * repl's counters, from the list repl declares them by. Here, not in
- * repl.c, while that file is being restructured; read through
- * repl_stats().
- */
-static const struct counter_desc dp_repl_counters[] = {
-#define DP_REPL_COUNTER(name, help)					\
-	COUNTER_FIELD(struct repl_stats, name, help)
-	REPL_STATS_FOREACH(DP_REPL_COUNTER)
-#undef DP_REPL_COUNTER
-	COUNTER_END
-};
-
 /* Frames queued during a read batch leave once the batch is done. */
 static void
 dp_flush_later(struct dp *dp)
@@ -632,7 +619,7 @@ dp_counter_walk(const struct dp_counter_parts *p, dp_counter_cb cb,
 		{ "gre", gre_counters, p->gre },
 		{ "icmp", icmp_tx_counters, p->icmp },
 		{ "peer", peer_counters, p->peer },
-		{ "repl", dp_repl_counters, p->repl },
+		{ "repl", repl_counters, p->repl },
 		{ "lb", lb_gauges, p->lb },
 		{ "cluster", cluster_gauges, p->cluster },
 	};

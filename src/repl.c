@@ -4,7 +4,6 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <event2/event.h>
 
@@ -14,6 +13,7 @@
 #include "peer.h"
 #include "repl.h"
 #include "repl_sm.h"
+#include "util.h"
 
 struct repl {
 	const struct ilbd_conf	*conf;
@@ -25,22 +25,13 @@ struct repl {
 	void			*leave_arg;
 };
 
-static const struct {
-	const char	*name;
-	const char	*help;
-	size_t		 off;
-} repl_stats_names[] = {
-#define REPL_STATS_NAME(name, help)	\
-	{ #name, help, offsetof(struct repl_stats, name) },
-	REPL_STATS_FOREACH(REPL_STATS_NAME)
-#undef REPL_STATS_NAME
+const struct counter_desc repl_counters[] = {
+#define REPL_COUNTER(name, help)					\
+	COUNTER_FIELD(struct repl_stats, name, help)
+	REPL_STATS_FOREACH(REPL_COUNTER)
+#undef REPL_COUNTER
+	COUNTER_END
 };
-
-static uint64_t
-repl_now(void)
-{
-	return (util_now_ms());
-}
 
 static void
 repl_poll_later(struct repl *r)
@@ -98,7 +89,7 @@ repl_on_event(void *arg, enum cluster_event ev, uint16_t slot,
 	/* What was queued to or came from a member's old life is void. */
 	if (!m->self && (ev == CLUSTER_E_RESTART || ev == CLUSTER_E_GONE))
 		peer_drop(r->peer, &m->addr);
-	repl_sm_member_event(r->sm, ev, slot, m, repl_now());
+	repl_sm_member_event(r->sm, ev, slot, m, util_now_ms());
 }
 
 static void
@@ -106,7 +97,7 @@ repl_on_mc(void *arg, uint16_t slot, const struct msg_view *v)
 {
 	struct repl	*r = arg;
 
-	repl_sm_rx_mcast(r->sm, slot, v, repl_now());
+	repl_sm_rx_mcast(r->sm, slot, v, util_now_ms());
 }
 
 static void
@@ -116,7 +107,7 @@ repl_on_peer(void *arg, const struct msg_view *v, const uint8_t *raw,
 	struct repl	*r = arg;
 
 	(void)from;
-	repl_sm_rx_reliable(r->sm, v, raw, repl_now());
+	repl_sm_rx_reliable(r->sm, v, raw, util_now_ms());
 }
 
 static void
@@ -126,7 +117,7 @@ repl_on_poll(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (repl_sm_tick(r->sm, repl_now()))
+	if (repl_sm_tick(r->sm, util_now_ms()))
 		repl_poll_later(r);
 }
 
@@ -153,7 +144,7 @@ repl_leave(struct repl *r, void (*done)(void *), void *arg)
 {
 	r->leave_done = done;
 	r->leave_arg = arg;
-	if (repl_sm_leave(r->sm, repl_now()))
+	if (repl_sm_leave(r->sm, util_now_ms()))
 		repl_poll_later(r);
 }
 
@@ -176,7 +167,7 @@ repl_open(struct event_base *base, const struct ilbd_conf *conf,
 	io.left = repl_left;
 	io.arg = r;
 	if ((r->sm = repl_sm_new(conf, lb, cluster_get_table(cluster), &io,
-	    repl_now())) == NULL) {
+	    util_now_ms())) == NULL) {
 		*cause = strdup("out of memory");
 		repl_close(r);
 		return (NULL);
@@ -217,18 +208,6 @@ const struct repl_stats *
 repl_stats(const struct repl *r)
 {
 	return (repl_sm_stats(r->sm));
-}
-
-const char *
-repl_stat(const struct repl *r, size_t i, uint64_t *v, const char **help)
-{
-	if (i >= sizeof(repl_stats_names) / sizeof(repl_stats_names[0]))
-		return (NULL);
-	if (help != NULL)
-		*help = repl_stats_names[i].help;
-	*v = *(const uint64_t *)(const void *)((const char *)repl_stats(r) +
-	    repl_stats_names[i].off);
-	return (repl_stats_names[i].name);
 }
 
 void

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "counter.h"
 #include "repl_sm.h"	/* struct repl_stats */
 
 struct event_base;
@@ -36,9 +37,8 @@ void		 repl_members_changed(struct repl *);
  */
 void		 repl_leave(struct repl *, void (*)(void *), void *);
 const struct repl_stats *repl_stats(const struct repl *);
-/* Name, value and help of counter i; NULL past the end. */
-const char	*repl_stat(const struct repl *, size_t, uint64_t *,
-		    const char **);
+/* repl_stats()'s counters, for export (counter.h). */
+extern const struct counter_desc repl_counters[];
 /* A reloaded configuration (cluster settings unchanged). */
 void		 repl_set_conf(struct repl *, const struct ilbd_conf *);
 /* The reliable channel's counters. */
