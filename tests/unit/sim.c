@@ -170,17 +170,6 @@ sim_fail(struct sim *w, const char *fmt, ...)
 	sim_tracef(w, "BROKEN: %s", w->err);
 }
 
-static void
-sim_addr4(struct ilb_addr *a, uint8_t x, uint8_t y, uint8_t z, uint8_t v)
-{
-	memset(a, 0, sizeof(*a));
-	a->family = AF_INET;
-	a->u.b[0] = x;
-	a->u.b[1] = y;
-	a->u.b[2] = z;
-	a->u.b[3] = v;
-}
-
 static int
 sim_heap_less(const struct sim_msg *a, const struct sim_msg *b)
 {
@@ -754,11 +743,11 @@ sim_new(int n, uint64_t seed)
 	w->rng = seed * 0x9e3779b97f4a7c15ULL + 1;
 	w->sport = 1024;
 	for (i = 0; i < 3; i++) {
-		sim_addr4(&w->srv[i].addr, 192, 0, 2, (uint8_t)(21 + i));
+		world_addr4(&w->srv[i].addr, 192, 0, 2, (uint8_t)(21 + i));
 		w->srv[i].weight = 1;
 	}
 	strcpy(w->svc.name, "web");
-	sim_addr4(&w->svc.vip, 198, 51, 100, 10);
+	world_addr4(&w->svc.vip, 198, 51, 100, 10);
 	w->svc.port = 80;
 	w->svc.scheduler = SCHED_WLC;
 	w->svc.servers = w->srv;
@@ -777,7 +766,7 @@ sim_new(int n, uint64_t seed)
 	for (i = 0; i < SIM_MAX; i++) {
 		w->m[i].w = w;
 		w->m[i].idx = i;
-		sim_addr4(&w->m[i].addr, 10, 0, 0, (uint8_t)(i + 1));
+		world_addr4(&w->m[i].addr, 10, 0, 0, (uint8_t)(i + 1));
 		w->m[i].id.len = 4;
 		memcpy(w->m[i].id.b, w->m[i].addr.u.b, 4);
 	}
