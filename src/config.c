@@ -448,10 +448,14 @@ config_node_index(struct node_conf *n, uint32_t v)
 	be32_store(n->id.b, v);
 }
 
-/* An integer node.id (or a string of digits) in 0..4294967295. */
+/*
+ * An integer node.id (or a string of digits) in 0..4294967295. Its text is
+ * the canonical decimal ("0304" is 304), so that the effective
+ * configuration (ilbd -nv) loads back the same.
+ */
 static int
 config_node_id_int(struct config_ctx *ctx, const config_setting_t *s,
-    long long v, const char *text)
+    long long v)
 {
 	struct node_conf	*n = &ctx->conf->node;
 
@@ -462,7 +466,7 @@ config_node_id_int(struct config_ctx *ctx, const config_setting_t *s,
 		    "2147483647: write them with an L suffix or as a string)" :
 		    ""));
 	config_node_index(n, (uint32_t)v);
-	util_strlcpy(n->id_text, text, sizeof(n->id_text));
+	snprintf(n->id_text, sizeof(n->id_text), "%u", (unsigned int)v);
 	return (0);
 }
 
@@ -476,8 +480,7 @@ config_node_id_str(struct config_ctx *ctx, const config_setting_t *s)
 	size_t			 len = strlen(str);
 
 	if (len > 0 && len <= 10 && strspn(str, "0123456789") == len)
-		return (config_node_id_int(ctx, s, strtoll(str, NULL, 10),
-		    str));
+		return (config_node_id_int(ctx, s, strtoll(str, NULL, 10)));
 	if (util_addr_parse(str, &a) == -1)
 		return (config_err(ctx, s, "id: \"%s\" is neither an IPv4 or "
 		    "IPv6 address nor an integer index", str));
@@ -496,15 +499,10 @@ config_node_id_str(struct config_ctx *ctx, const config_setting_t *s)
 static int
 config_node_id(struct config_ctx *ctx, const config_setting_t *s)
 {
-	char	text[32];
-
 	switch (config_setting_type(s)) {
 	case CONFIG_TYPE_INT:
 	case CONFIG_TYPE_INT64:
-		snprintf(text, sizeof(text), "%lld",
-		    (long long)config_setting_get_int64(s));
-		return (config_node_id_int(ctx, s, config_setting_get_int64(s),
-		    text));
+		return (config_node_id_int(ctx, s, config_setting_get_int64(s)));
 	case CONFIG_TYPE_STRING:
 		return (config_node_id_str(ctx, s));
 	default:

@@ -380,6 +380,13 @@ test_node_id(void **state)
 	assert_string_equal(n->id_text, "0");
 	assert_int_equal(n->has_address, 0);
 
+	/* written with leading zeros, its text is canonical (fuzz_config) */
+	fx_load_ok(fx, "node = { id = \"0304\"; interface = \"eth0\"; };\n"
+	    KEY);
+	n = &fx->conf->node;
+	assert_memory_equal(n->id.b, "\0\0\x01\x30", 4);
+	assert_string_equal(n->id_text, "304");
+
 	/* claim 5: an IPv6 address, 16 bytes, doubles as node.address */
 	fx_load_ok(fx, "node = { id = \"2001:db8::11\"; interface = \"eth0\"; "
 	    "};\n" KEY);
