@@ -24,11 +24,12 @@
 #define CONF_DEFAULT_DEVICE	"ilb0"
 #define CONF_DEFAULT_GROUP	"239.192.0.1"
 #define CONF_DEFAULT_METRICS	"127.0.0.1"
+#define CONF_DEFAULT_STATE_DIR	"/var/lib/ilbd"
 
 static const char *const config_top_keys[] = { "node", "cluster", "input",
     "tables", "control", "metrics", "services", NULL };
 static const char *const config_node_keys[] = { "id", "interface",
-    "address", "user", NULL };
+    "address", "user", "state_dir", NULL };
 static const char *const config_cluster_keys[] = { "group", "port",
     "hello_ms", "dead_ms", "key_file", "authenticate", "scoring", NULL };
 static const char *const config_input_keys[] = { "mode", "device", NULL };
@@ -433,6 +434,8 @@ config_defaults(struct ilbd_conf *conf)
 	util_strlcpy(conf->control_socket, CONF_DEFAULT_SOCKET,
 	    sizeof(conf->control_socket));
 	util_strlcpy(conf->node.user, "ilbd", sizeof(conf->node.user));
+	util_strlcpy(conf->node.state_dir, CONF_DEFAULT_STATE_DIR,
+	    sizeof(conf->node.state_dir));
 	conf->metrics_enabled = 1;
 	util_addr_parse(CONF_DEFAULT_METRICS, &conf->metrics_addr);
 	conf->metrics_port = 9650;
@@ -535,6 +538,26 @@ config_node_user(struct config_ctx *ctx, const config_setting_t *g)
 	return (0);
 }
 
+/* node.state_dir: an absolute directory, or "" for the clock alone. */
+static int
+config_node_state_dir(struct config_ctx *ctx, const config_setting_t *g)
+{
+	const char	*d = NULL;
+
+	if (config_get_str(ctx, g, "state_dir", &d) == -1)
+		return (-1);
+	if (d == NULL)
+		return (0);
+	if ((*d != '/' && *d != '\0') || strlen(d) >= CONF_STATE_DIR_MAX)
+		return (config_err(ctx, config_member(g, "state_dir"),
+		    "state_dir: \"%s\" is not an absolute path shorter than "
+		    "%d characters (or \"\" to take the boot epoch from the "
+		    "clock alone)", d, CONF_STATE_DIR_MAX));
+	util_strlcpy(ctx->conf->node.state_dir, d,
+	    sizeof(ctx->conf->node.state_dir));
+	return (0);
+}
+
 static int
 config_parse_node(struct config_ctx *ctx, const config_setting_t *root)
 {
@@ -561,7 +584,9 @@ config_parse_node(struct config_ctx *ctx, const config_setting_t *root)
 			return (-1);
 		n->has_address = 1;
 	}
-	return (config_node_user(ctx, g));
+	if (config_node_user(ctx, g) == -1)
+		return (-1);
+	return (config_node_state_dir(ctx, g));
 }
 
 /* Defaults may clash with set values: say which key to set. */
@@ -991,6 +1016,7 @@ config_dump_node(const struct ilbd_conf *conf, FILE *fp)
 		config_dump_kv(fp, "  ", "address",
 		    util_addr_fmt(&n->address, a, sizeof(a)));
 	config_dump_kv(fp, "  ", "user", n->user);
+	config_dump_kv(fp, "  ", "state_dir", n->state_dir);
 	fputs("};\n", fp);
 }
 

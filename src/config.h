@@ -18,6 +18,7 @@
 #define CONF_KEY_LEN		32	/* derived key (BLAKE2b of the file) */
 #define CONF_SOCKPATH_MAX	108	/* sun_path */
 #define CONF_USER_MAX		33	/* user name to run as, NUL included */
+#define CONF_STATE_DIR_MAX	(PATH_MAX - 16)	/* room for "/epoch.new" */
 
 enum conf_scoring { SCORING_CRC32C_MIX, SCORING_CRC32, SCORING_KEYED };
 enum conf_input { INPUT_TUN, INPUT_PCAP };
@@ -58,6 +59,8 @@ struct node_conf {
 	struct ilb_addr		address;	/* valid if has_address */
 	int			has_address;	/* node.address or an address id */
 	char			user[CONF_USER_MAX];	/* "" = stay root; default ilbd */
+	char			state_dir[CONF_STATE_DIR_MAX]; /* boot epoch file;
+					   "" = clock only; /var/lib/ilbd */
 };
 
 struct cluster_conf {

@@ -25,10 +25,12 @@ finish() {
 # A key file and a valid config that uses it.
 mkkey() { head -c 32 /dev/urandom > "$TMP/cluster.key"; }
 
-# example_conf OUT: etc/ilbd.conf with its key_file pointed at $TMP.
+# example_conf OUT: etc/ilbd.conf with its key_file and state_dir pointed
+# at $TMP (the daemon keeps its boot epoch there, not in /var/lib/ilbd).
 example_conf() {
 	mkkey
-	sed "s|^\([[:space:]]*key_file[[:space:]]*=\).*|\1 \"$TMP/cluster.key\";|" \
+	sed -e "s|^\([[:space:]]*key_file[[:space:]]*=\).*|\1 \"$TMP/cluster.key\";|" \
+	    -e "s|^\([[:space:]]*state_dir[[:space:]]*=\).*|\1 \"$TMP/state\";|" \
 	    "$top_srcdir/etc/ilbd.conf" > "$1"
 }
 

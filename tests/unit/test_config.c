@@ -186,7 +186,7 @@ static const char full_conf[] =
     "node = {\n"
     "  id = \"192.0.2.11\";\n"
     "  interface = \"eth0\";\n"
-    "  address = \"192.0.2.12\";\n"
+    "  address = \"192.0.2.12\"; state_dir = \"/srv/ilbd state\";\n"
     "};\n"
     "cluster = {\n"
     "  group = \"239.192.0.7\";\n"
@@ -238,6 +238,7 @@ test_full(void **state)
 	assert_int_equal(c->node.has_address, 1);
 	assert_string_equal(util_addr_fmt(&c->node.address, a, sizeof(a)),
 	    "192.0.2.12");
+	assert_string_equal(c->node.state_dir, "/srv/ilbd state");
 	assert_string_equal(util_addr_fmt(&c->cluster.group, a, sizeof(a)),
 	    "239.192.0.7");
 	assert_int_equal(c->cluster.port, 7947);
@@ -307,6 +308,7 @@ test_defaults(void **state)
 	c = fx->conf;
 	assert_string_equal(c->node.id_text, "3");
 	assert_int_equal(c->node.has_address, 0);
+	assert_string_equal(c->node.state_dir, "/var/lib/ilbd");
 	assert_string_equal(util_addr_fmt(&c->cluster.group, a, sizeof(a)),
 	    "239.192.0.1");
 	assert_int_equal(c->cluster.port, 7946);
@@ -749,6 +751,12 @@ static const struct err_case name_cases[] = {
 	    KEY, 2, "user: \"root:0\" is not a user name" },
 	{ "node = { id = 1; interface = \"eth0\";\n  user = \"-x\"; };\n"
 	    KEY, 2, "user: \"-x\" is not a user name" },
+	{ "node = { id = 1; interface = \"eth0\";\n  state_dir = \"var/lib\"; "
+	    "};\n" KEY, 2, "state_dir: \"var/lib\" is not an absolute path "
+	    "shorter than 4080 characters (or \"\" to take the boot epoch from "
+	    "the clock alone)" },
+	{ "node = { id = 1; interface = \"eth0\";\n\n  state_dir = 7; };\n"
+	    KEY, 3, "state_dir" },
 	{ HDR "control = {\n  socket = \"run/ilbd.sock\"; };\n", 4,
 	    "socket: \"run/ilbd.sock\" is not an absolute path shorter than 108 "
 	    "characters" },
@@ -775,6 +783,10 @@ test_names(void **state)
 	fx_load_ok(fx, text);
 	assert_int_equal(strlen(fx->conf->control_socket), 107);
 	assert_string_equal(fx->conf->input.device, "ilb01234567890");
+	/* node.state_dir "": the boot epoch from the clock alone */
+	fx_load_ok(fx, "node = { id = 1; interface = \"eth0\"; "
+	    "state_dir = \"\"; };\n" KEY);
+	assert_string_equal(fx->conf->node.state_dir, "");
 }
 
 /* A config with n services (one line each) or one service of n servers. */
@@ -937,6 +949,7 @@ conf_equal(const struct ilbd_conf *a, const struct ilbd_conf *b)
 	assert_memory_equal(&a->node.id, &b->node.id, sizeof(a->node.id));
 	assert_string_equal(a->node.id_text, b->node.id_text);
 	assert_string_equal(a->node.interface, b->node.interface);
+	assert_string_equal(a->node.state_dir, b->node.state_dir);
 	assert_int_equal(a->node.has_address, b->node.has_address);
 	assert_true(!a->node.has_address ||
 	    util_addr_eq(&a->node.address, &b->node.address));
@@ -1007,6 +1020,9 @@ test_dump_round_trip(void **state)
 
 	round_trip(fx, full_conf);
 	round_trip(fx, "node = { id = 3; interface = \"eth1\"; };\n"
+	    "cluster = { authenticate = false; };\n");
+	round_trip(fx, "node = { id = 3; interface = \"eth1\"; "
+	    "state_dir = \"\"; };\n"
 	    "cluster = { authenticate = false; };\n");
 	round_trip(fx, "node = { id = 4294967295L; interface = \"e\\\"x\"; "
 	    "address = \"2001:db8::1\"; };\n"
