@@ -13,8 +13,9 @@
 
 #define CLUSTER_MEMBERS_MAX	256	/* slots, self included */
 #define CLUSTER_ONCE_MAX	32	/* peers remembered for log-once */
-#define CLUSTER_TOMBSTONE_MULT	10	/* gone ids keep their epoch this
-					   many dead_ms against replays */
+#define CLUSTER_SEEN_MAX	1024	/* departed ids remembered once
+					   their slot is given to another */
+#define CLUSTER_EPOCH_FILE	"epoch"	/* in node.state_dir */
 
 /*
  * What happened to another member; passed to the event callback with
@@ -39,7 +40,6 @@ struct cluster_member {
 	uint8_t			self;		/* this node */
 	uint8_t			state;		/* enum msg_state, announced */
 	uint8_t			prev_state;	/* before the last change */
-	uint8_t			tombstone;	/* gone, epoch still guarded */
 	uint8_t			scoring;	/* announced */
 	uint16_t		members;	/* announced member count */
 	uint64_t		epoch;		/* boot epoch */
@@ -76,6 +76,18 @@ struct cluster_stats {
 	uint64_t		restarts;
 };
 
+/*
+ * A departed member whose slot went to another id: its highest epoch and
+ * sequence, so that its old messages stay replays for the life of the
+ * process.
+ */
+struct cluster_seen {
+	struct member_id	id;
+	uint64_t		epoch;
+	uint64_t		seq;
+	uint64_t		last_heard;	/* ms, monotonic */
+};
+
 /* A small set of keys (peer ids, source addresses) for log-once. */
 struct cluster_once {
 	uint8_t			key[CLUSTER_ONCE_MAX][20];
@@ -101,6 +113,16 @@ struct cluster_table {
 	uint8_t			scoring;	/* enum conf_scoring */
 	uint32_t		dead_ms;
 	uint64_t		dup_epoch;	/* last duplicate-id epoch logged */
+	/*
+	 * Every id ever heard keeps its highest (epoch, seq): in its slot
+	 * while it has one (gone members too), then here.  When seen is
+	 * full the departed id heard the longest ago is forgotten and
+	 * seen_floor rises to its epoch: an id remembered nowhere is then
+	 * accepted only with an epoch above seen_floor.
+	 */
+	struct cluster_seen	seen[CLUSTER_SEEN_MAX];
+	uint16_t		nseen;
+	uint64_t		seen_floor;
 	struct cluster_once	warned_ids;	/* scoring mismatch logged */
 	struct cluster_once	warned_srcs;	/* bad datagram logged */
 	struct cluster_stats	stats;

@@ -124,7 +124,68 @@ cluster_table_lookup(const struct cluster_table *t, const struct member_id *id)
 	return (-1);
 }
 
-/* A free slot: never used, else the gone member silent the longest. */
+/* The entry of seen holding id, or -1. */
+static int
+cluster_seen_find(const struct cluster_table *t, const struct member_id *id)
+{
+	uint16_t	i;
+
+	for (i = 0; i < t->nseen; i++)
+		if (cluster_id_eq(&t->seen[i].id, id))
+			return (i);
+	return (-1);
+}
+
+/* The id has a slot again: its slot guards it from now on. */
+static void
+cluster_seen_drop(struct cluster_table *t, const struct member_id *id)
+{
+	int	i;
+
+	if ((i = cluster_seen_find(t, id)) == -1)
+		return;
+	t->seen[i] = t->seen[--t->nseen];
+}
+
+/*
+ * A gone member loses its slot: remember its epoch and sequence.  When
+ * seen is full, forget the entry heard the longest ago, and refuse from
+ * now on every id remembered nowhere whose epoch is not above the
+ * forgotten one's: no replay of the forgotten id can pass, at the price
+ * of refusing a never-heard id that booted before it (until it restarts).
+ */
+static void
+cluster_seen_put(struct cluster_table *t, const struct cluster_member *m)
+{
+	struct cluster_seen	*e;
+	char			 s[ILB_ADDRSTRLEN];
+	uint16_t		 i, old = 0;
+
+	if (t->nseen < CLUSTER_SEEN_MAX)
+		e = &t->seen[t->nseen++];
+	else {
+		for (i = 1; i < t->nseen; i++)
+			if (t->seen[i].last_heard < t->seen[old].last_heard)
+				old = i;
+		e = &t->seen[old];
+		if (e->epoch > t->seen_floor)
+			t->seen_floor = e->epoch;
+		log_warnx("cluster: %d departed member ids remembered "
+		    "already: %s forgotten; ids never heard with an epoch up "
+		    "to %llu are now refused as replays", CLUSTER_SEEN_MAX,
+		    msg_id_fmt(&e->id, s, sizeof(s)),
+		    (unsigned long long)t->seen_floor);
+	}
+	e->id = m->id;
+	e->epoch = m->epoch;
+	e->seq = m->seq;
+	e->last_heard = m->last_heard;
+}
+
+/*
+ * A free slot: never used, else the gone member silent the longest,
+ * whose epoch and sequence move to seen.
+ */
 static int
 cluster_table_alloc(struct cluster_table *t)
 {
@@ -140,6 +201,8 @@ cluster_table_alloc(struct cluster_table *t)
 	}
 	if (t->nslots < CLUSTER_MEMBERS_MAX)
 		return (t->nslots++);
+	if (best != -1)
+		cluster_seen_put(t, &t->m[best]);
 	return (best);
 }
 
@@ -219,7 +282,6 @@ cluster_table_join(struct cluster_table *t, uint16_t slot,
 		msg_id_fmt(&h->sender, m->id_text, sizeof(m->id_text));
 	}
 	m->in_use = m->alive = 1;
-	m->tombstone = 0;
 	m->since = now;
 	cluster_member_update(m, h, id, now);
 	t->stats.joins++;
@@ -247,27 +309,53 @@ cluster_table_restart(struct cluster_table *t, uint16_t slot,
 	cluster_table_event(t, CLUSTER_E_RESTART, slot);
 }
 
-/* An old epoch, or no newer sequence in this one: a replay. */
+/*
+ * An old epoch, or no newer sequence in this one: a replay.  Live or
+ * gone, an id keeps its highest (epoch, seq) for the life of the process:
+ * no message of an older epoch is ever accepted (DESIGN 5).
+ */
 static int
-cluster_table_is_replay(const struct cluster_member *m,
-    const struct msg_hdr *h)
+cluster_is_replay(uint64_t epoch, uint64_t seq, const struct msg_hdr *h)
 {
-	if (!m->alive && !m->tombstone)
-		return (0);
-	if (h->epoch < m->epoch)
+	if (h->epoch < epoch)
 		return (1);
-	return (h->epoch == m->epoch && h->seq <= m->seq);
+	return (h->epoch == epoch && h->seq <= seq);
+}
+
+static void
+cluster_replay_log(struct cluster_table *t, const struct msg_hdr *h,
+    const char *id_text, uint64_t epoch, uint64_t seq)
+{
+	t->stats.replays++;
+	log_debug("member %s: replayed or stale message dropped (epoch %llu "
+	    "seq %llu, last epoch %llu seq %llu)", id_text,
+	    (unsigned long long)h->epoch, (unsigned long long)h->seq,
+	    (unsigned long long)epoch, (unsigned long long)seq);
 }
 
 static void
 cluster_table_replay(struct cluster_table *t, const struct cluster_member *m,
     const struct msg_hdr *h)
 {
-	t->stats.replays++;
-	log_debug("member %s: replayed or stale message dropped (epoch %llu "
-	    "seq %llu, last epoch %llu seq %llu)", m->id_text,
-	    (unsigned long long)h->epoch, (unsigned long long)h->seq,
-	    (unsigned long long)m->epoch, (unsigned long long)m->seq);
+	cluster_replay_log(t, h, m->id_text, m->epoch, m->seq);
+}
+
+/*
+ * An ID message of an older epoch from a member that is not alive: a
+ * replay, or a node restarted with its clock set back and no
+ * node.state_dir.  Said once per id, since it would never be admitted.
+ */
+static void
+cluster_table_replay_gone(struct cluster_table *t, const struct msg_hdr *h,
+    const char *id_text, uint64_t epoch)
+{
+	if (h->epoch >= epoch ||
+	    !cluster_once(&t->warned_ids, &h->sender, sizeof(h->sender)))
+		return;
+	log_warnx("member %s: ID message of epoch %llu refused, older than "
+	    "its epoch %llu already seen: a replay (or its clock went back "
+	    "across a restart without node.state_dir)", id_text,
+	    (unsigned long long)h->epoch, (unsigned long long)epoch);
 }
 
 /*
@@ -299,7 +387,9 @@ cluster_table_known(struct cluster_table *t, uint16_t slot,
 	struct cluster_member	*m = &t->m[slot];
 	char			 a[ILB_ADDRSTRLEN];
 
-	if (cluster_table_is_replay(m, h)) {
+	if (cluster_is_replay(m->epoch, m->seq, h)) {
+		if (!m->alive)
+			cluster_table_replay_gone(t, h, m->id_text, m->epoch);
 		cluster_table_replay(t, m, h);
 		return (0);
 	}
@@ -321,6 +411,33 @@ cluster_table_known(struct cluster_table *t, uint16_t slot,
 	return (1);
 }
 
+/*
+ * A member id without a slot: a replay if seen remembers a newer
+ * (epoch, seq) for it, or if it is remembered nowhere and its epoch is
+ * not above what seen had to forget.
+ */
+static int
+cluster_table_new_replay(struct cluster_table *t, const struct msg_hdr *h)
+{
+	const struct cluster_seen	*e;
+	char				 s[ILB_ADDRSTRLEN];
+	int				 i;
+
+	msg_id_fmt(&h->sender, s, sizeof(s));
+	if ((i = cluster_seen_find(t, &h->sender)) != -1) {
+		e = &t->seen[i];
+		if (!cluster_is_replay(e->epoch, e->seq, h))
+			return (0);
+		cluster_table_replay_gone(t, h, s, e->epoch);
+		cluster_replay_log(t, h, s, e->epoch, e->seq);
+		return (1);
+	}
+	if (h->epoch > t->seen_floor)
+		return (0);
+	cluster_replay_log(t, h, s, t->seen_floor, UINT64_MAX);
+	return (1);
+}
+
 /* A member id not in the table: its new slot, or -1. */
 static int
 cluster_table_new(struct cluster_table *t, const struct msg_hdr *h,
@@ -329,6 +446,8 @@ cluster_table_new(struct cluster_table *t, const struct msg_hdr *h,
 	char	s[ILB_ADDRSTRLEN];
 	int	slot;
 
+	if (cluster_table_new_replay(t, h))
+		return (-1);
 	if ((slot = cluster_table_alloc(t)) == -1) {
 		t->stats.table_full++;
 		msg_id_fmt(&h->sender, s, sizeof(s));
@@ -338,6 +457,7 @@ cluster_table_new(struct cluster_table *t, const struct msg_hdr *h,
 			    s, CLUSTER_MEMBERS_MAX);
 		return (-1);
 	}
+	cluster_seen_drop(t, &h->sender);
 	t->stats.accepted++;
 	cluster_table_join(t, (uint16_t)slot, h, id, now);
 	return (slot);
@@ -498,7 +618,6 @@ cluster_table_gone(struct cluster_table *t, uint16_t slot, uint64_t now)
 	struct cluster_member	*m = &t->m[slot];
 
 	m->alive = 0;
-	m->tombstone = 1;
 	m->since = now;
 	t->stats.leaves++;
 	log_info("member %s is gone (silent for %llu ms)", m->id_text,
@@ -510,8 +629,6 @@ int
 cluster_table_expire(struct cluster_table *t, uint64_t now)
 {
 	struct cluster_member	*m;
-	uint64_t		 tomb = (uint64_t)t->dead_ms *
-				    CLUSTER_TOMBSTONE_MULT;
 	uint16_t		 i, before = t->nactive;
 	int			 changed = 0;
 
@@ -522,8 +639,7 @@ cluster_table_expire(struct cluster_table *t, uint64_t now)
 		if (m->alive && now - m->last_heard >= t->dead_ms) {
 			cluster_table_gone(t, i, now);
 			changed = 1;
-		} else if (m->tombstone && now - m->last_heard >= tomb)
-			m->tombstone = 0;	/* any epoch may rejoin */
+		}
 	}
 	if (!changed)
 		return (0);
@@ -653,6 +769,8 @@ const struct counter_desc cluster_counters[] = {
 	CLUSTER_COUNTER("leaves", leaves, "members gone after dead_ms"),
 	CLUSTER_COUNTER("restarts", restarts,
 	    "members seen with a new boot epoch"),
+	CLUSTER_COUNTER("replays", replays, "messages refused as replays: "
+	    "an epoch or sequence not newer than the sender's last"),
 	COUNTER_END
 };
 

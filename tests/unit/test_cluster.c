@@ -303,21 +303,133 @@ test_partition_heals(void **state)
 	assert_int_equal(t->stats.restarts, 0);
 }
 
-/* An older epoch is refused while the tombstone lasts, then accepted. */
+/*
+ * A departed member's old messages stay replays for the life of the
+ * process, however long after its departure (DESIGN 5): an older epoch,
+ * or its last epoch with a sequence already seen, never re-admits it.
+ * Only a newer epoch, or a newer sequence (back from a partition), does.
+ */
 static void
-test_tombstone(void **state)
+test_replay_after_departure(void **state)
 {
 	struct cluster_table	*t = *state;
-	uint64_t		 gone = T0 + DEAD;
+	uint64_t		 later = T0 + 1000 * (uint64_t)DEAD;
+	size_t			 i;
 
-	hello(t, "10.0.0.9", 100, 1, T0);
-	cluster_table_expire(t, gone);
-	assert_int_equal(hello(t, "10.0.0.9", 99, 5, gone + 10), 0);
-	assert_int_equal(t->stats.replays, 1);
-	cluster_table_expire(t, T0 + CLUSTER_TOMBSTONE_MULT * DEAD);
-	assert_int_equal(hello(t, "10.0.0.9", 99, 5, T0 +
-	    CLUSTER_TOMBSTONE_MULT * DEAD + 1), 1);
+	for (i = 1; i <= 5; i++)
+		hello(t, "10.0.0.9", 100, i, T0 + 200 * i);
+	assert_int_equal(cluster_table_expire(t, T0 + 1000 + DEAD), 1);
+	assert_int_equal(t->stats.leaves, 1);
+	for (i = 0; i < 100; i++)
+		cluster_table_expire(t, T0 + 1000 + DEAD + i * 10 * DEAD);
+	/* A captured message of the last epoch, replayed much later. */
+	assert_int_equal(hello(t, "10.0.0.9", 100, 3, later), 0);
+	assert_int_equal(hello(t, "10.0.0.9", 100, 5, later + 1), 0);
+	/* An older epoch, any sequence. */
+	assert_int_equal(hello(t, "10.0.0.9", 99, 1000, later + 2), 0);
+	assert_int_equal(t->stats.replays, 3);
+	assert_int_equal(t->stats.joins, 1);
+	assert_int_equal(t->stats.accepted, 5);
+	assert_int_equal(cluster_table_find_id(t, &t->m[1].id), -1);
+	assert_false(t->m[1].alive);
+	assert_string_equal(active_text(t, NULL), "10.0.0.5");
+	/* Said once: a clock set back would keep a real node out. */
+	assert_int_equal(mock_log_count("ID message of epoch 99 refused"), 1);
+	assert_int_equal(hello(t, "10.0.0.9", 98, 1, later + 3), 0);
+	assert_int_equal(mock_log_count("refused, older than"), 1);
+	/* Restarted: a newer epoch joins again. */
+	assert_int_equal(hello(t, "10.0.0.9", 101, 1, later + 4), 1);
 	assert_int_equal(t->stats.joins, 2);
+	assert_string_equal(active_text(t, NULL), "10.0.0.5 10.0.0.9");
+}
+
+/* 255 other members heard at T0 + i, epoch 5000; 10.1.0.1 then gone. */
+static void
+fill_then_one_gone(struct cluster_table *t)
+{
+	char	text[32];
+	int	i;
+
+	for (i = 1; i < CLUSTER_MEMBERS_MAX; i++) {
+		snprintf(text, sizeof(text), "10.1.%d.%d", i / 200, i % 200);
+		assert_int_equal(hello(t, text, 5000, 7, T0 + (uint64_t)i), 1);
+	}
+	assert_int_equal(cluster_table_expire(t, T0 + DEAD + 1), 1);
+	assert_int_equal(t->stats.leaves, 1);		/* 10.1.0.1 */
+}
+
+/* A gone member whose slot went to a newcomer is still remembered. */
+static void
+test_replay_after_slot_reuse(void **state)
+{
+	struct cluster_table	*t = *state;
+
+	fill_then_one_gone(t);
+	assert_int_equal(hello(t, "10.2.0.1", 1, 1, T0 + DEAD + 2), 1);
+	assert_int_equal(t->m[1].id.b[1], 2);		/* 10.2.0.1 in slot 1 */
+	assert_int_equal(t->nseen, 1);
+	assert_true(t->seen[0].epoch == 5000 && t->seen[0].seq == 7);
+	/* 10.1.0.1's old messages: refused, before any slot is looked for */
+	assert_int_equal(hello(t, "10.1.0.1", 5000, 7, T0 + 100 * DEAD), 0);
+	assert_int_equal(hello(t, "10.1.0.1", 4999, 9, T0 + 100 * DEAD), 0);
+	assert_int_equal(t->stats.replays, 2);
+	assert_int_equal(t->stats.table_full, 0);
+	/* A fresh one is not a replay (the table is full, though). */
+	assert_int_equal(hello(t, "10.1.0.1", 5001, 1, T0 + 100 * DEAD), 0);
+	assert_int_equal(t->stats.replays, 2);
+	assert_int_equal(t->stats.table_full, 1);
+	assert_int_equal(t->nseen, 1);
+	/*
+	 * Slots free: it gets the one gone longest (10.1.0.2's, which moves
+	 * to seen), and seen forgets it (its slot guards it now).
+	 */
+	hello(t, "10.2.0.1", 1, 2, T0 + 101 * DEAD);
+	assert_int_equal(cluster_table_expire(t, T0 + 102 * DEAD), 1);
+	assert_int_equal(hello(t, "10.1.0.1", 5001, 1, T0 + 102 * DEAD), 1);
+	assert_int_equal(t->nseen, 1);
+	assert_int_equal(t->seen[0].id.b[3], 2);
+	assert_int_equal(t->m[2].id.b[3], 1);		/* 10.1.0.1 */
+	assert_int_equal(hello(t, "10.1.0.1", 5001, 1, T0 + 102 * DEAD), 0);
+	assert_int_equal(t->stats.replays, 3);
+}
+
+/*
+ * seen full: the entry heard the longest ago is forgotten, and an id
+ * remembered nowhere then needs an epoch above the forgotten one's.
+ */
+static void
+test_seen_full(void **state)
+{
+	struct cluster_table	*t = *state;
+	char			 text[32];
+	int			 i;
+
+	for (i = 0; i < CLUSTER_SEEN_MAX; i++) {
+		snprintf(text, sizeof(text), "10.3.%d.%d", i / 200, i % 200);
+		t->seen[i].id = mid(text);
+		t->seen[i].epoch = 3000 + (uint64_t)i;
+		t->seen[i].seq = 1;
+		t->seen[i].last_heard = i == 5 ? 1 : T0 + (uint64_t)i;
+	}
+	t->nseen = CLUSTER_SEEN_MAX;
+	fill_then_one_gone(t);
+	assert_int_equal(hello(t, "10.2.0.1", 6000, 1, T0 + DEAD + 2), 1);
+	assert_int_equal(t->nseen, CLUSTER_SEEN_MAX);
+	assert_true(t->seen_floor == 3005);		/* 10.3.0.5 went */
+	assert_int_equal(mock_log_count("10.3.0.5 forgotten"), 1);
+	assert_int_equal(t->seen[5].id.b[1], 1);	/* 10.1.0.1 took it */
+	/* The forgotten id's old epoch, and any unknown id's up to it. */
+	assert_int_equal(hello(t, "10.3.0.5", 3005, 2, T0 + 10 * DEAD), 0);
+	assert_int_equal(hello(t, "10.4.0.1", 17, 1, T0 + 10 * DEAD), 0);
+	assert_int_equal(t->stats.replays, 2);
+	/* Still remembered exactly: 10.3.0.6 and 10.1.0.1. */
+	assert_int_equal(hello(t, "10.3.0.6", 3006, 1, T0 + 10 * DEAD), 0);
+	assert_int_equal(hello(t, "10.1.0.1", 5000, 7, T0 + 10 * DEAD), 0);
+	assert_int_equal(t->stats.replays, 4);
+	/* Above the floor it is not a replay (no slot free, though). */
+	assert_int_equal(hello(t, "10.4.0.1", 3006, 1, T0 + 10 * DEAD), 0);
+	assert_int_equal(t->stats.replays, 4);
+	assert_int_equal(t->stats.table_full, 1);
 }
 
 static void
@@ -739,7 +851,9 @@ main(void)
 		T(test_restart),
 		T(test_dead_and_rejoin),
 		T(test_partition_heals),
-		T(test_tombstone),
+		T(test_replay_after_departure),
+		T(test_replay_after_slot_reuse),
+		T(test_seen_full),
 		T(test_scoring_mismatch),
 		T(test_own_id),
 		T(test_joining_state),
