@@ -1,9 +1,12 @@
 /* cluster.c: the membership edge: multicast socket, ID messages, timers. */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -44,14 +47,125 @@ struct cluster {
 	struct cluster_table	 t;
 };
 
-/* The boot epoch: wall-clock ns, so a restarted node has a larger one. */
+#define CLUSTER_EPOCH_TMP	CLUSTER_EPOCH_FILE ".new"
+#define CLUSTER_EPOCH_TEXT	24	/* a uint64_t in decimal, newline */
+
+/* Wall-clock ns: the boot epoch when no state directory says more. */
 static uint64_t
-cluster_boot_epoch(void)
+cluster_clock_epoch(void)
 {
 	struct timespec	ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return ((uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec);
+}
+
+/* The directory, created (one level, 0755) if missing; fd or -1. */
+static int
+cluster_epoch_dir(const char *dir, char **cause)
+{
+	int	fd;
+
+	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+		return (util_cause(cause, "node.state_dir %s: cannot create "
+		    "it: %s", dir, strerror(errno)));
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return (util_cause(cause, "node.state_dir %s: %s", dir,
+		    strerror(errno)));
+	return (fd);
+}
+
+/* The epoch recorded in dir (0 if none yet) into *last; 0 or -1. */
+static int
+cluster_epoch_read(int dfd, const char *dir, uint64_t *last, char **cause)
+{
+	char			 buf[CLUSTER_EPOCH_TEXT + 1], *end;
+	unsigned long long	 v;
+	ssize_t			 n;
+	int			 fd;
+
+	*last = 0;
+	if ((fd = openat(dfd, CLUSTER_EPOCH_FILE, O_RDONLY | O_CLOEXEC |
+	    O_NOFOLLOW)) == -1) {
+		if (errno == ENOENT)
+			return (0);
+		return (util_cause(cause, "%s/%s: %s", dir,
+		    CLUSTER_EPOCH_FILE, strerror(errno)));
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n == -1)
+		return (util_cause(cause, "%s/%s: %s", dir,
+		    CLUSTER_EPOCH_FILE, strerror(errno)));
+	buf[n] = '\0';
+	errno = 0;
+	v = strtoull(buf, &end, 10);
+	if (n == 0 || buf[0] < '0' || buf[0] > '9' || errno != 0 ||
+	    (*end != '\0' && strcmp(end, "\n") != 0) || v == ULLONG_MAX)
+		return (util_cause(cause, "%s/%s: not a boot epoch (a decimal "
+		    "number); remove it to start from the clock alone", dir,
+		    CLUSTER_EPOCH_FILE));
+	*last = v;
+	return (0);
+}
+
+/* Replace dir's epoch file with epoch: write, fsync, rename, fsync dir. */
+static int
+cluster_epoch_write(int dfd, const char *dir, uint64_t epoch, char **cause)
+{
+	char	buf[CLUSTER_EPOCH_TEXT];
+	int	fd, len, e;
+
+	len = snprintf(buf, sizeof(buf), "%llu\n", (unsigned long long)epoch);
+	if ((fd = openat(dfd, CLUSTER_EPOCH_TMP, O_WRONLY | O_CREAT |
+	    O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644)) == -1)
+		return (util_cause(cause, "%s/%s: %s", dir, CLUSTER_EPOCH_TMP,
+		    strerror(errno)));
+	errno = 0;
+	if (write(fd, buf, (size_t)len) != len || fsync(fd) == -1) {
+		e = errno != 0 ? errno : EIO;
+		close(fd);
+		unlinkat(dfd, CLUSTER_EPOCH_TMP, 0);
+		return (util_cause(cause, "%s/%s: %s", dir, CLUSTER_EPOCH_TMP,
+		    strerror(e)));
+	}
+	if (close(fd) == -1 || renameat(dfd, CLUSTER_EPOCH_TMP, dfd,
+	    CLUSTER_EPOCH_FILE) == -1) {
+		e = errno;
+		unlinkat(dfd, CLUSTER_EPOCH_TMP, 0);
+		return (util_cause(cause, "%s/%s: %s", dir, CLUSTER_EPOCH_FILE,
+		    strerror(e)));
+	}
+	if (fsync(dfd) == -1)
+		return (util_cause(cause, "node.state_dir %s: fsync: %s", dir,
+		    strerror(errno)));
+	return (0);
+}
+
+/*
+ * Epochs grow across restarts even when the clock goes back: the last
+ * one is kept in the state directory, and a replayed message of an old
+ * incarnation can never pass for a new one (DESIGN 5).
+ */
+int
+cluster_epoch_boot(const char *dir, uint64_t clock_ns, uint64_t *epoch,
+    char **cause)
+{
+	uint64_t	last;
+	int		dfd, rv;
+
+	*epoch = clock_ns;
+	if (dir == NULL || *dir == '\0')
+		return (0);
+	if ((dfd = cluster_epoch_dir(dir, cause)) == -1)
+		return (-1);
+	if ((rv = cluster_epoch_read(dfd, dir, &last, cause)) == 0) {
+		if (last >= *epoch)
+			*epoch = last + 1;
+		rv = cluster_epoch_write(dfd, dir, *epoch, cause);
+	}
+	close(dfd);
+	return (rv);
 }
 
 static void
@@ -495,7 +609,11 @@ cluster_open(struct event_base *base, const struct ilbd_conf *conf,
 	c->members_cb = members_cb;
 	c->arg = arg;
 	cluster_conf_copy(c, conf);
-	c->epoch = cluster_boot_epoch();
+	if (cluster_epoch_boot(conf->node.state_dir, cluster_clock_epoch(),
+	    &c->epoch, cause) == -1) {
+		cluster_close(c);
+		return (NULL);
+	}
 	cluster_table_init(&c->t, &conf->node.id, &self, c->epoch,
 	    conf->cluster.scoring, conf->cluster.dead_ms, util_now_ms());
 	if ((c->ifindex = if_nametoindex(conf->node.interface)) == 0) {

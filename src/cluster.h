@@ -281,5 +281,13 @@ void		 cluster_foreach_member(const struct cluster *,
 		    uint64_t), void *);
 /* This node's boot epoch. */
 uint64_t	 cluster_epoch(const struct cluster *);
+/*
+ * The boot epoch for a start at clock_ns (wall-clock ns): above both
+ * clock_ns and the last one recorded in dir/CLUSTER_EPOCH_FILE, which is
+ * then replaced (written, synced, renamed) with the new one; dir "" is
+ * the clock alone.  0, or -1 with a malloc'd *cause naming the file.
+ */
+int		 cluster_epoch_boot(const char *, uint64_t, uint64_t *,
+		    char **);
 
 #endif

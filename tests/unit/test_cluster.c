@@ -1,6 +1,8 @@
 /* test_cluster.c: the membership state machine (claims 16-18), no sockets. */
 #include <sys/socket.h>
+#include <sys/stat.h>
 
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -839,6 +842,135 @@ test_unicast(void **state)
 	assert_int_equal(t->stats.unhandled, 0);	/* not dispatched */
 }
 
+/* A fresh directory under /tmp for the epoch tests; path into dir. */
+static void
+epoch_tmpdir(char *dir, size_t len)
+{
+	snprintf(dir, len, "/tmp/ilbd-test-epoch-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+}
+
+/* dir/name's contents, or "" if it cannot be read. */
+static const char *
+epoch_file(const char *dir, const char *name)
+{
+	static char	buf[64];
+	char		path[PATH_MAX];
+	FILE		*fp;
+	size_t		n = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((fp = fopen(path, "r")) != NULL) {
+		n = fread(buf, 1, sizeof(buf) - 1, fp);
+		fclose(fp);
+	}
+	buf[n] = '\0';
+	return (buf);
+}
+
+static void
+epoch_rm(const char *dir, const char *name)
+{
+	char	path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (unlink(path) == -1)
+		rmdir(path);
+}
+
+/* Boot epochs grow across restarts, even when the clock goes back. */
+static void
+test_epoch_boot(void **state)
+{
+	char		 dir[64], sub[96], *cause = NULL;
+	uint64_t	 e;
+
+	(void)state;
+	epoch_tmpdir(dir, sizeof(dir));
+	assert_int_equal(cluster_epoch_boot(dir, 1000, &e, &cause), 0);
+	assert_true(e == 1000);
+	assert_string_equal(epoch_file(dir, CLUSTER_EPOCH_FILE), "1000\n");
+	/* the clock went back: the last epoch + 1, recorded */
+	assert_int_equal(cluster_epoch_boot(dir, 500, &e, &cause), 0);
+	assert_true(e == 1001);
+	assert_int_equal(cluster_epoch_boot(dir, 1001, &e, &cause), 0);
+	assert_true(e == 1002);
+	assert_string_equal(epoch_file(dir, CLUSTER_EPOCH_FILE), "1002\n");
+	/* the clock is ahead: the clock */
+	assert_int_equal(cluster_epoch_boot(dir, 1700000000000000000ULL, &e,
+	    &cause), 0);
+	assert_true(e == 1700000000000000000ULL);
+	assert_string_equal(epoch_file(dir, CLUSTER_EPOCH_FILE),
+	    "1700000000000000000\n");
+	assert_string_equal(epoch_file(dir, CLUSTER_EPOCH_FILE ".new"), "");
+	/* "" : the clock alone, nothing written */
+	assert_int_equal(cluster_epoch_boot("", 5, &e, &cause), 0);
+	assert_true(e == 5);
+	/* a missing last component is created */
+	snprintf(sub, sizeof(sub), "%s/state", dir);
+	assert_int_equal(cluster_epoch_boot(sub, 42, &e, &cause), 0);
+	assert_true(e == 42);
+	assert_string_equal(epoch_file(sub, CLUSTER_EPOCH_FILE), "42\n");
+	assert_null(cause);
+	epoch_rm(sub, CLUSTER_EPOCH_FILE);
+	epoch_rm(dir, "state");
+	epoch_rm(dir, CLUSTER_EPOCH_FILE);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+/* cause must name what: the start is refused. */
+static void
+epoch_refused(const char *dir, const char *what)
+{
+	char		*cause = NULL;
+	uint64_t	 e;
+
+	assert_int_equal(cluster_epoch_boot(dir, 1000, &e, &cause), -1);
+	assert_non_null(cause);
+	if (strstr(cause, what) == NULL)
+		fail_msg("cause \"%s\" lacks \"%s\"", cause, what);
+	free(cause);
+}
+
+/* A state directory that cannot be used refuses the start, saying why. */
+static void
+test_epoch_unusable(void **state)
+{
+	char		 dir[64], path[128], want[192];
+	FILE		*fp;
+
+	(void)state;
+	epoch_tmpdir(dir, sizeof(dir));
+	/* a file where the directory should be */
+	snprintf(path, sizeof(path), "%s/file", dir);
+	assert_non_null(fp = fopen(path, "w"));
+	fclose(fp);
+	snprintf(want, sizeof(want), "node.state_dir %s: Not a directory",
+	    path);
+	epoch_refused(path, want);
+	/* its parent missing */
+	snprintf(path, sizeof(path), "%s/no/such", dir);
+	snprintf(want, sizeof(want), "node.state_dir %s: cannot create it: "
+	    "No such file or directory", path);
+	epoch_refused(path, want);
+	/* an epoch file that is not one */
+	snprintf(path, sizeof(path), "%s/" CLUSTER_EPOCH_FILE, dir);
+	assert_non_null(fp = fopen(path, "w"));
+	fputs("12ab\n", fp);
+	fclose(fp);
+	snprintf(want, sizeof(want), "%s: not a boot epoch", path);
+	epoch_refused(dir, want);
+	assert_string_equal(epoch_file(dir, CLUSTER_EPOCH_FILE), "12ab\n");
+	/* a directory in its place */
+	epoch_rm(dir, CLUSTER_EPOCH_FILE);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(want, sizeof(want), "%s: Is a directory", path);
+	epoch_refused(dir, want);
+	epoch_rm(dir, CLUSTER_EPOCH_FILE);
+	epoch_rm(dir, "file");
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int
 main(void)
 {
@@ -867,6 +999,8 @@ main(void)
 		T(test_typed_unknown),
 		T(test_gaps),
 		T(test_unicast),
+		cmocka_unit_test(test_epoch_boot),
+		cmocka_unit_test(test_epoch_unusable),
 #undef T
 	};
 

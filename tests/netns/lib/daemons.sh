@@ -11,7 +11,9 @@
 require_ilbd() { [ -x "$ILBD" ] || need "no $ILBD (build it first)"; }
 
 # ilb_conf I MODE FORWARD [AUTHENTICATE [SCORING]]: write $NETNS_DIR/ilbI.conf
-# (and the shared key file, once).  MODE tun|pcap, FORWARD dsr|gre.
+# (and the shared key file, once).  MODE tun|pcap, FORWARD dsr|gre.  Each
+# ILB keeps its boot epoch in its own node.state_dir, $NETNS_DIR/stateI,
+# not in the machine's /var/lib/ilbd.
 ilb_conf() {
 	[ -f "$NETNS_DIR/cluster.key" ] ||
 	    head -c 32 /dev/urandom > "$NETNS_DIR/cluster.key"
@@ -47,6 +49,7 @@ node = {
   id = "$(ilb_id "$1")";
   interface = "eth0";
   user = "${ILB_USER-nobody}";
+  state_dir = "$NETNS_DIR/state$1";
 };
 cluster = {
   group = "$(cluster_group)";
