@@ -434,6 +434,12 @@ cluster_table_new_replay(struct cluster_table *t, const struct msg_hdr *h)
 	}
 	if (h->epoch > t->seen_floor)
 		return (0);
+	if (cluster_once(&t->warned_ids, &h->sender, sizeof(h->sender)))
+		log_warnx("member %s: ID message of epoch %llu refused: not "
+		    "above %llu, the epoch of a departed member forgotten "
+		    "(it is admitted once it restarts)", s,
+		    (unsigned long long)h->epoch,
+		    (unsigned long long)t->seen_floor);
 	cluster_replay_log(t, h, s, t->seen_floor, UINT64_MAX);
 	return (1);
 }

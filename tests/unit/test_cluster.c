@@ -425,6 +425,8 @@ test_seen_full(void **state)
 	assert_int_equal(hello(t, "10.3.0.5", 3005, 2, T0 + 10 * DEAD), 0);
 	assert_int_equal(hello(t, "10.4.0.1", 17, 1, T0 + 10 * DEAD), 0);
 	assert_int_equal(t->stats.replays, 2);
+	assert_int_equal(mock_log_count("member 10.4.0.1: ID message of "
+	    "epoch 17 refused: not above 3005"), 1);
 	/* Still remembered exactly: 10.3.0.6 and 10.1.0.1. */
 	assert_int_equal(hello(t, "10.3.0.6", 3006, 1, T0 + 10 * DEAD), 0);
 	assert_int_equal(hello(t, "10.1.0.1", 5000, 7, T0 + 10 * DEAD), 0);
