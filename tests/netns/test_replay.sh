@@ -10,7 +10,9 @@
 # gone.  Before, a departed member's epoch was forgotten 10 dead_ms after
 # it fell silent and this replay re-admitted it.  Also: each ILB keeps its
 # boot epoch in its node.state_dir (the file "epoch" holds the epoch that
-# ilbctl show members gives for itself).
+# ilbctl show members gives for itself), and ilb2, restarted with a
+# recorded epoch a day ahead of the clock, takes that epoch + 1 and is
+# admitted again.
 # eval of single-quoted checks and eval-assigned variables are deliberate
 # shellcheck disable=SC2016,SC2154
 HELLO_MS=${HELLO_MS:-100}
@@ -75,6 +77,8 @@ self_epoch() { ctl "$1" show members | awk -v id="$(ilb_id "$1")" '$1 == id { pr
 
 # gone_logged I N: ILB I's log has more than N "member V is gone" lines.
 gone_logged() { [ "$(count_lines "$(ilb_log "$1")" "$gone_re")" -gt "$2" ]; }
+# joined_logged I N: the same for "member V joined".
+joined_logged() { [ "$(count_lines "$(ilb_log "$1")" "$joined_re")" -gt "$2" ]; }
 
 require_ilbd
 netns_setup
@@ -135,6 +139,21 @@ for j in $others; do
 	st=$(member_state "$j" "$(ilb_id $V)")
 	check "ilb$j still lists ilb$V as gone (${st:-absent})" [ "$st" = gone ]
 done
-for j in $others; do ilb_alive "$j" || not_ok "ilb$j died"; done
+
+# A real restart is still admitted, with an epoch above the recorded one
+# even when that is ahead of the clock (as after the clock went back).
+ahead=$(($(date +%s) + 86400))000000000
+echo "$ahead" > "$NETNS_DIR/state$V/epoch"
+check "ilb$V restarts" start_ilb $V
+for j in $others; do
+	eval "j0=\$joined0_$j"
+	check "ilb$j logs ilb$V joined again after its restart" \
+	    wait_until 60 joined_logged "$j" "$j0"
+done
+e=$(self_epoch $V)
+f=$(cat "$NETNS_DIR/state$V/epoch" 2>/dev/null)
+check "ilb$V's new epoch is the recorded one + 1 ($ahead -> ${e:-?}, file ${f:-none})" \
+    eval 'is_num "$e" && [ "$e" = "$((ahead + 1))" ] && [ "$f" = "$e" ]'
+check_alive
 [ "$fail" -eq 0 ] || show_logs 15
 finish
