@@ -1,6 +1,7 @@
 /* cluster_table.c: the membership table, pure: ID messages in, members out. */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cluster.h"
@@ -153,13 +154,15 @@ cluster_seen_drop(struct cluster_table *t, const struct member_id *id)
  * now on every id remembered nowhere whose epoch is not above the
  * forgotten one's: no replay of the forgotten id can pass, at the price
  * of refusing a never-heard id that booted before it (until it restarts).
+ * Warned the first time, at debug level after.
  */
 static void
 cluster_seen_put(struct cluster_table *t, const struct cluster_member *m)
 {
 	struct cluster_seen	*e;
-	char			 s[ILB_ADDRSTRLEN];
+	char			 s[ILB_ADDRSTRLEN], msg[192];
 	uint16_t		 i, old = 0;
+	int			 first;
 
 	if (t->nseen < CLUSTER_SEEN_MAX)
 		e = &t->seen[t->nseen++];
@@ -168,13 +171,18 @@ cluster_seen_put(struct cluster_table *t, const struct cluster_member *m)
 			if (t->seen[i].last_heard < t->seen[old].last_heard)
 				old = i;
 		e = &t->seen[old];
+		first = t->seen_floor == 0;
 		if (e->epoch > t->seen_floor)
 			t->seen_floor = e->epoch;
-		log_warnx("cluster: %d departed member ids remembered "
-		    "already: %s forgotten; ids never heard with an epoch up "
-		    "to %llu are now refused as replays", CLUSTER_SEEN_MAX,
-		    msg_id_fmt(&e->id, s, sizeof(s)),
+		snprintf(msg, sizeof(msg), "cluster: %d departed member ids "
+		    "remembered already: %s forgotten; ids never heard with an "
+		    "epoch up to %llu are now refused as replays",
+		    CLUSTER_SEEN_MAX, msg_id_fmt(&e->id, s, sizeof(s)),
 		    (unsigned long long)t->seen_floor);
+		if (first)
+			log_warnx("%s", msg);
+		else
+			log_debug("%s", msg);
 	}
 	e->id = m->id;
 	e->epoch = m->epoch;
