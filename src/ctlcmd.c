@@ -14,7 +14,7 @@
 #include "conntab.h"
 #include "ctlcmd.h"
 #include "ctlcmd_int.h"
-#include "dp.h"
+#include "daemon.h"
 #include "lb.h"
 #include "log.h"
 #include "ltoc.h"
@@ -28,7 +28,7 @@
 /* Who a handler answers for: the daemon's environment and its parts. */
 struct ctlcmd_ctx {
 	const struct ctlcmd_env	*env;		/* NULL in tests */
-	struct dp		*dp;		/* NULL in tests */
+	struct daemon		*daemon;	/* NULL in tests */
 	struct lb		*lb;
 	const struct cluster	*cluster;	/* NULL in tests */
 	uint64_t		 now_ms;
@@ -702,7 +702,7 @@ ctlcmd_stats_put(void *arg, const struct dp_counter *c)
 	struct evbuffer		*lb = st->labelled;
 	char			 key[96];
 
-	dp_counter_key(c, key, sizeof(key));
+	daemon_counter_key(c, key, sizeof(key));
 	if (!st->json) {
 		evbuffer_add_printf(st->out, c->labels[0] != '\0' ?
 		    "%s{%s} %llu\n" : "%s%s %llu\n", key, c->labels,
@@ -744,11 +744,11 @@ ctlcmd_show_stats(const struct ctlcmd_ctx *ctx, const struct ctl_req *req,
 {
 	struct ctlcmd_stats	st;
 
-	if (ctx->dp == NULL)
+	if (ctx->daemon == NULL)
 		return (util_cause(err, "no data path"));
 	if (ctlcmd_stats_begin(&st, out, req->json) == -1)
 		return (util_cause(err, "out of memory"));
-	dp_foreach_counter(ctx->dp, ctlcmd_stats_put, &st);
+	daemon_foreach_counter(ctx->daemon, ctlcmd_stats_put, &st);
 	ctlcmd_stats_end(&st);
 	return (0);
 }
@@ -883,8 +883,8 @@ ctlcmd_show_owner(const struct ctlcmd_ctx *ctx, const struct ctl_req *req,
 static void
 ctlcmd_sched_changed(const struct ctlcmd_ctx *ctx, unsigned int svc)
 {
-	if (ctx->dp != NULL)
-		dp_sched_changed(ctx->dp);
+	if (ctx->daemon != NULL)
+		daemon_sched_changed(ctx->daemon);
 	else
 		sched_rebuild(&ctx->lb->svc[svc].sched);
 }
@@ -1080,7 +1080,7 @@ ctlcmd_view_handle(const struct ctlcmd_view *v, const struct ctl_req *req,
 	struct ctlcmd_ctx	ctx;
 
 	ctx.env = v->env;
-	ctx.dp = v->dp;
+	ctx.daemon = v->daemon;
 	ctx.lb = v->lb;
 	ctx.cluster = v->cluster;
 	ctx.now_ms = v->now_ms;
@@ -1095,9 +1095,10 @@ ctlcmd_handle(void *arg, const struct ctl_req *req, struct evbuffer *out,
 	struct ctlcmd_ctx	 ctx;
 
 	ctx.env = env;
-	ctx.dp = env->dp;
-	ctx.lb = env->dp != NULL ? dp_lb(env->dp) : NULL;
-	ctx.cluster = env->dp != NULL ? dp_cluster(env->dp) : NULL;
+	ctx.daemon = env->daemon;
+	ctx.lb = env->daemon != NULL ? daemon_lb(env->daemon) : NULL;
+	ctx.cluster = env->daemon != NULL ? daemon_cluster(env->daemon) :
+	    NULL;
 	ctx.now_ms = util_now_ms();
 	return (ctlcmd_dispatch(&ctx, req, out, err));
 }

@@ -5,13 +5,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "counter.h"
 #include "ctl.h"
-#include "dp.h"
 #include "flow.h"
 #include "util.h"
 
 struct cluster;
 struct cluster_member;
+struct daemon;
 struct evbuffer;
 struct lb;
 
@@ -21,13 +22,13 @@ struct lb;
 
 /* What the daemon gives the command handlers (ilbd.c fills it once). */
 struct ctlcmd_env {
-	struct dp	*dp;
+	struct daemon	*daemon;
 	/*
 	 * `ilbctl reload`: 0 or -1; *result gets a malloc'd one-line
 	 * summary (0) or reason (-1), or stays NULL.
 	 */
 	int		(*reload)(void *, char **);
-	/* `ilbctl leave`: start the graceful leave (dp_leave), then exit. */
+	/* `ilbctl leave`: start the graceful leave (daemon_leave), exit. */
 	void		(*leave)(void *);
 	void		*arg;			/* of reload and leave */
 };
@@ -43,14 +44,14 @@ int		 ctlcmd_handle(void *, const struct ctl_req *, struct evbuffer *,
 		    char **);
 
 /*
- * The same over parts: dp may be NULL (schedulers are then rebuilt
+ * The same over parts: daemon may be NULL (schedulers are then rebuilt
  * directly; show stats fails), cluster may be NULL (member ids then come
  * from lb's members; show members fails), env may be NULL (leave and
  * reload fail). For the unit tests.
  */
 struct ctlcmd_view {
 	const struct ctlcmd_env	*env;
-	struct dp		*dp;
+	struct daemon		*daemon;
 	struct lb		*lb;
 	const struct cluster	*cluster;
 	uint64_t		 now_ms;	/* monotonic, as the data path */
@@ -136,7 +137,7 @@ void		 ctlcmd_table_json(const struct ctlcmd_table *,
 		    struct evbuffer *);
 void		 ctlcmd_table_free(struct ctlcmd_table *);
 
-/* show stats, one dp_counter at a time (dp_foreach_counter's callback). */
+/* show stats, one dp_counter at a time (daemon_foreach_counter's callback). */
 struct ctlcmd_stats {
 	struct evbuffer	*out;
 	struct evbuffer	*labelled;	/* JSON: the list, built apart */

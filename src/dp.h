@@ -5,23 +5,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
 #include "counter.h"
+#include "frag.h"
 
+struct event;
 struct event_base;
-struct capture_stats;
 struct cluster;
-struct cluster_table;
-struct dp;
-struct fwd_stats;
-struct gre_stats;
-struct icmp_tx_stats;
+struct fwd;
+struct gre;
+struct icmp_tx;
+struct ilb_addr;
 struct lb;
-struct neigh_stats;
-struct peer_stats;
+struct neigh;
 struct repl;
-struct repl_stats;
-struct tun_stats;
 
 /* Counters of the data path's own edges (the decision has its own). */
 #define DP_STATS_FOREACH(X)						\
@@ -39,61 +35,41 @@ struct dp_stats {
 #undef DP_STATS_FIELD
 };
 
-/*
- * Open every socket and device conf asks for and start the data path on
- * base. conf must outlive the data path. Returns NULL with *cause set.
- */
-struct dp	*dp_open(struct event_base *, const struct ilbd_conf *, char **);
-void		 dp_close(struct dp *);
-/* Log one line "stats: key=value ..." with every counter. */
-void		 dp_log_stats(struct dp *);
-
-/* Every counter and gauge of the data path, in a stable order. */
-void		 dp_foreach_counter(struct dp *, dp_counter_cb, void *);
+extern const struct counter_desc dp_counters[];
 
 /*
- * What dp_foreach_counter() exports from, gathered from the parts: each
- * one's stats, NULL for a part the data path lacks (tun or capture; fwd
- * and neigh without a dsr service; icmp). lb is always set.
+ * The per-packet path: a packet in (input or GRE), the decision (lb),
+ * the packet out (DSR, GRE to a server, or handoff to its owner). The
+ * parts it moves packets between are the daemon's (daemon.c), which
+ * opens them, sets them here and closes them.
  */
-struct dp_counter_parts {
-	const struct lb			*lb;	/* counters and table sizes */
-	const struct dp_stats		*dp;
-	const struct cluster_table	*cluster; /* counters and members */
-	const struct tun_stats		*tun;
-	const struct capture_stats	*capture;
-	const struct fwd_stats		*fwd;
-	const struct neigh_stats	*neigh;
-	const struct gre_stats		*gre;
-	const struct icmp_tx_stats	*icmp;
-	const struct peer_stats		*peer;
-	const struct repl_stats		*repl;
+struct dp {
+	struct lb		*lb;		/* the decision */
+	struct cluster		*cluster;	/* owners' addresses */
+	struct repl		*repl;		/* records, flushed per batch */
+	struct gre		*gre;		/* handoff, GRE to servers */
+	struct fwd		*fwd;		/* NULL without a dsr service */
+	struct neigh		*neigh;		/* likewise */
+	struct icmp_tx		*icmp;		/* "too big" to clients */
+	uint32_t		 gre_key;	/* cluster identifier */
+	unsigned int		 gre_mtu;	/* largest packet GRE takes */
+	struct event		*ev_flush;	/* sends queued frames */
+	int			 flush_pending;
+	struct frag		 frag;		/* later fragments */
+	uint64_t		 frag_dropped;	/* frag.dropped, counted */
+	struct dp_stats		 stats;
 };
-/*
- * Their counters and gauges in the stats line's order (tests/netns read
- * it): dp_foreach_counter() without the per-server gauges, I/O-free.
- */
-void		 dp_counter_walk(const struct dp_counter_parts *,
-		    dp_counter_cb, void *);
-/* The stats line's key of a counter: lb and dp bare, others sub_name. */
-void		 dp_counter_key(const struct dp_counter *, char *, size_t);
-const struct dp_stats *dp_stats(const struct dp *);
-/* The parts, for ilbctl's commands and /metrics (read; change via lb). */
-struct lb	*dp_lb(struct dp *);
-struct cluster	*dp_cluster(struct dp *);
-struct repl	*dp_repl(struct dp *);
-const struct ilbd_conf *dp_conf(const struct dp *);
-/* Rebuild the schedulers after sched_set_*() changes (drain, weight, health). */
-void		 dp_sched_changed(struct dp *);
 
-/*
- * A reloaded configuration: applied without losing a connection, or
- * refused (-1, *cause) with nothing changed. summary gets one line.
- */
-int		 dp_reload(struct dp *, const struct ilbd_conf *, char *, size_t,
-		    char **);
+/* Its own state (fragment table, flush event); the parts are left NULL. */
+int		 dp_init(struct dp *, struct event_base *, char **);
+void		 dp_free(struct dp *);
 
-/* Graceful leave: hand every entry over, then call done(arg). */
-void		 dp_leave(struct dp *, void (*)(void *), void *);
+/* A packet from the TUN device or the capture (arg: the struct dp). */
+void		 dp_on_input(void *, const uint8_t *, size_t);
+/* A GRE packet (gre_open()'s callback; arg: the struct dp). */
+void		 dp_on_gre(void *, const struct ilb_addr *, int, uint32_t,
+		    const uint8_t *, size_t);
+/* The timer: held fragments expire. */
+void		 dp_tick(struct dp *, uint64_t);
 
 #endif

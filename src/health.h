@@ -59,7 +59,7 @@ uint32_t
 /*
  * Called on every transition of a server: service and server indexes in
  * the configuration, up 1 or 0.  The daemon calls lb_server_set_up() and
- * dp_sched_changed().  The callback must not call health_reload() or
+ * daemon_sched_changed().  The callback must not call health_reload() or
  * health_close().
  */
 typedef void	(*health_cb)(void *, unsigned int, unsigned int, int);

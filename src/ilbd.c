@@ -14,7 +14,7 @@
 #include "config.h"
 #include "control.h"
 #include "ctlcmd.h"
-#include "dp.h"
+#include "daemon.h"
 #include "health.h"
 #include "lb.h"
 #include "log.h"
@@ -27,7 +27,7 @@
 struct ilbd {
 	struct event_base	*base;
 	struct ilbd_conf	*conf;
-	struct dp		*dp;
+	struct daemon		*daemon;
 	struct metrics		*metrics;
 	struct health		*health;
 	struct control		*control;
@@ -133,7 +133,8 @@ ilbd_reload(struct ilbd *env, char **result)
 		    "input.mode and input.device cannot change at run time; "
 		    "restart ilbd"));
 	}
-	if (dp_reload(env->dp, conf, summary, sizeof(summary), &cause) == -1) {
+	if (daemon_reload(env->daemon, conf, summary, sizeof(summary),
+	    &cause) == -1) {
 		rv = ilbd_reload_result(result, -1, "reload refused, keeping "
 		    "the running configuration: %s", cause ? cause : "error");
 		free(cause);
@@ -166,7 +167,7 @@ ilbd_ctl_leave(void *arg)
 	if (env->leaving++)
 		return;
 	log_info("ilbctl leave: leaving the cluster");
-	dp_leave(env->dp, ilbd_left, env);
+	daemon_leave(env->daemon, ilbd_left, env);
 }
 
 /* The entries are handed over: let the LEAVING announcement go, then stop. */
@@ -191,7 +192,7 @@ ilbd_on_signal(evutil_socket_t sig, short what, void *arg)
 		(void)ilbd_reload(env, NULL);
 		break;
 	case SIGUSR1:
-		dp_log_stats(env->dp);
+		daemon_log_stats(env->daemon);
 		break;
 	case SIGTERM:
 	case SIGINT:
@@ -201,7 +202,7 @@ ilbd_on_signal(evutil_socket_t sig, short what, void *arg)
 			break;
 		}
 		log_info("%s: leaving the cluster", strsignal(sig));
-		dp_leave(env->dp, ilbd_left, env);
+		daemon_leave(env->daemon, ilbd_left, env);
 		break;
 	}
 }
@@ -215,7 +216,7 @@ static void
 ilbd_health_changed(void *arg, unsigned int svc, unsigned int srv, int up)
 {
 	struct ilbd		*env = arg;
-	struct lb		*lb = dp_lb(env->dp);
+	struct lb		*lb = daemon_lb(env->daemon);
 	struct health_info	 hi;
 	const struct ilb_addr	*addr;
 	const char		*name;
@@ -231,7 +232,7 @@ ilbd_health_changed(void *arg, unsigned int svc, unsigned int srv, int up)
 		hi.last_error = 0;
 	lb_server_set_up(lb, (unsigned int)i, (unsigned int)j, up,
 	    hi.last_error);
-	dp_sched_changed(env->dp);
+	daemon_sched_changed(env->daemon);
 }
 
 /* Everything privileged is open: become node.user. */
@@ -277,15 +278,16 @@ ilbd_run(struct ilbd *env, int foreground)
 	    evsignal_add(env->ev_hup, NULL) == -1 ||
 	    evsignal_add(env->ev_usr1, NULL) == -1)
 		fatalx("cannot install signal events");
-	if ((env->dp = dp_open(env->base, env->conf, &cause)) == NULL)
+	if ((env->daemon = daemon_open(env->base, env->conf, &cause)) ==
+	    NULL)
 		fatalx("%s", cause ? cause : "cannot start the data path");
-	if ((env->metrics = metrics_open(env->base, env->conf, env->dp,
+	if ((env->metrics = metrics_open(env->base, env->conf, env->daemon,
 	    &cause)) == NULL)
 		fatalx("%s", cause ? cause : "cannot start the metrics");
 	if ((env->health = health_open(env->base, env->conf,
 	    ilbd_health_changed, env, &cause)) == NULL)
 		fatalx("%s", cause ? cause : "cannot start the health checks");
-	env->ctlenv.dp = env->dp;
+	env->ctlenv.daemon = env->daemon;
 	env->ctlenv.reload = ilbd_ctl_reload;
 	env->ctlenv.leave = ilbd_ctl_leave;
 	env->ctlenv.arg = env;
@@ -302,7 +304,7 @@ ilbd_run(struct ilbd *env, int foreground)
 	control_close(env->control);
 	health_close(env->health);
 	metrics_close(env->metrics);
-	dp_close(env->dp);
+	daemon_close(env->daemon);
 	log_info("ilbd stopped");
 
 	event_free(env->ev_usr1);

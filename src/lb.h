@@ -261,7 +261,7 @@ int		 lb_server_eligible(const struct lb_server *);
  * Health (up 1, down 0; err: errno of its last failed check), operator
  * drain and `server weight` (0..SCHED_WEIGHT_MAX) of server j of service
  * i, through its scheduler: 0, or -1 if out of range, nothing changed.
- * Then rebuild the schedulers once (dp_sched_changed(), sched_rebuild()).
+ * Then rebuild the schedulers once (daemon_sched_changed(), sched_rebuild()).
  */
 int		 lb_server_set_up(struct lb *, unsigned int, unsigned int, int,
 		    int);

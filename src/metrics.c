@@ -16,7 +16,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
-#include "dp.h"
+#include "daemon.h"
 #include "log.h"
 #include "metrics.h"
 #include "util.h"
@@ -496,16 +496,16 @@ metrics_listen(const struct ilbd_conf *conf, char **cause)
 	return (fd);
 }
 
-/* dp_foreach_counter() as a metrics_foreach_fn. */
+/* daemon_foreach_counter() as a metrics_foreach_fn. */
 static void
-metrics_foreach_dp(void *dp, dp_counter_cb cb, void *arg)
+metrics_foreach_daemon(void *d, dp_counter_cb cb, void *arg)
 {
-	dp_foreach_counter(dp, cb, arg);
+	daemon_foreach_counter(d, cb, arg);
 }
 
 struct metrics *
 metrics_open(struct event_base *base, const struct ilbd_conf *conf,
-    struct dp *dp, char **cause)
+    struct daemon *d, char **cause)
 {
 	struct metrics	*m;
 	char		 a[ILB_ADDRSTRLEN];
@@ -521,8 +521,8 @@ metrics_open(struct event_base *base, const struct ilbd_conf *conf,
 	}
 	if ((fd = metrics_listen(conf, cause)) == -1)
 		return (NULL);
-	if ((m = metrics_open_fd(base, fd, metrics_foreach_dp, dp, cause)) ==
-	    NULL)
+	if ((m = metrics_open_fd(base, fd, metrics_foreach_daemon, d,
+	    cause)) == NULL)
 		return (NULL);
 	util_addr_fmt(&conf->metrics_addr, a, sizeof(a));
 	log_info(conf->metrics_addr.family == AF_INET6 ?

@@ -3,8 +3,9 @@
 #define ILBD_METRICS_H
 
 #include "config.h"
-#include "dp.h"
+#include "counter.h"
 
+struct daemon;
 struct evbuffer;
 struct event_base;
 struct metrics;
@@ -15,18 +16,18 @@ struct metrics;
 #define METRICS_MAX_BODY	1024	/* bytes of request body */
 #define METRICS_TIMEOUT_S	10	/* idle connection timeout */
 
-/* Something that enumerates counters, as dp_foreach_counter() does. */
+/* Something that enumerates counters, as daemon_foreach_counter() does. */
 typedef void	(*metrics_foreach_fn)(void *, dp_counter_cb, void *);
 
 /*
- * Listen on conf's metrics.listen and serve dp's counters at /metrics.
- * conf and dp must outlive the endpoint.  With metrics disabled
- * (listen = "") it returns a valid handle that serves nothing, so the
- * caller needs no special case.  Returns NULL with *cause set (malloc'd),
+ * Listen on conf's metrics.listen and serve the daemon's counters at
+ * /metrics. conf and the daemon must outlive the endpoint.  With metrics
+ * disabled (listen = "") it returns a valid handle that serves nothing,
+ * so the caller needs no special case.  Returns NULL with *cause set (malloc'd),
  * e.g. "metrics.listen 127.0.0.1:9650: Address already in use".
  */
 struct metrics	*metrics_open(struct event_base *, const struct ilbd_conf *,
-		    struct dp *, char **);
+		    struct daemon *, char **);
 /* Serve what fn(arg, ...) enumerates on fd, a listening socket (taken). */
 struct metrics	*metrics_open_fd(struct event_base *, int, metrics_foreach_fn,
 		    void *, char **);

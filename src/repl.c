@@ -62,7 +62,7 @@ repl_send_reliable(void *arg, uint16_t slot, uint8_t type,
 	    len));
 }
 
-/* Announcing a state may call repl_members_changed() (dp_on_members()). */
+/* Announcing a state may call repl_members_changed() (daemon_on_members()). */
 static void
 repl_set_state(void *arg, enum msg_state st)
 {

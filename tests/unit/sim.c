@@ -410,7 +410,7 @@ sim_io_reliable(void *arg, uint16_t slot, uint8_t type, const uint8_t *body,
 	return (0);
 }
 
-/* repl_sm_io: cluster_set_state(), which calls dp_on_members(). */
+/* repl_sm_io: cluster_set_state(), which calls daemon_on_members(). */
 static void
 sim_io_state(void *arg, enum msg_state st)
 {

@@ -14,7 +14,7 @@
 
 /*
  * Up to SIM_MAX members, each an lb, a cluster_table and a repl_sm wired
- * as repl.c and dp.c wire them in the daemon, on a fake clock and a fake
+ * as repl.c and daemon.c wire them in ilbd, on a fake clock and a fake
  * network. ID messages and multicast records go through
  * cluster_table_input() and cluster_table_msg() (so replays and reordered
  * multicast are dropped as in the daemon); the reliable channel is per

@@ -18,6 +18,7 @@
 #include "cluster.h"
 #include "counter.h"
 #include "ctlcmd.h"
+#include "daemon.h"
 #include "dp.h"
 #include "fwd.h"
 #include "gre.h"
@@ -42,7 +43,7 @@
 #define FULL	(TUN | DSR | ICMP)
 
 /*
- * Everything dp_counter_walk() exports, in order, with the value it has
+ * Everything daemon_counter_walk() exports, in order, with the value it has
  * in the world below (field i of a part's stats struct holds base + i;
  * rx_reject is a sum). The stats line, show stats and /metrics all come
  * from this list, and tests/netns parse the stats line: changing a row
@@ -301,10 +302,10 @@ teardown(void **state)
 }
 
 /* The parts of a data path with the optional ones in mask. */
-static struct dp_counter_parts
+static struct daemon_counter_parts
 parts(unsigned int mask)
 {
-	struct dp_counter_parts	p;
+	struct daemon_counter_parts	p;
 
 	memset(&p, 0, sizeof(p));
 	p.lb = &w.world.lb[0];
@@ -350,7 +351,7 @@ collect(void *arg, const struct dp_counter *c)
 static void
 walk_fn(void *arg, dp_counter_cb cb, void *cbarg)
 {
-	dp_counter_walk(arg, cb, cbarg);
+	daemon_counter_walk(arg, cb, cbarg);
 }
 
 /* Take b's text, NUL-terminated (free it). */
@@ -370,13 +371,13 @@ take(struct evbuffer *b)
 static void
 check_walk(unsigned int mask)
 {
-	struct dp_counter_parts	 p = parts(mask);
+	struct daemon_counter_parts	 p = parts(mask);
 	static struct got	 g;
 	const struct dp_counter	*c;
 	size_t			 i, k = 0;
 
 	g.n = 0;
-	dp_counter_walk(&p, collect, &g);
+	daemon_counter_walk(&p, collect, &g);
 	for (i = 0; i < NROWS; i++) {
 		if (!row_in(&rows[i], mask))
 			continue;
@@ -411,11 +412,11 @@ test_walk_capture(void **state)
 	check_walk(CAP);
 }
 
-/* The stats line's keys and values, as dp_log_stats() writes them. */
+/* The stats line's keys and values, as daemon_log_stats() writes them. */
 static void
 test_stats_line(void **state)
 {
-	struct dp_counter_parts	 p = parts(FULL);
+	struct daemon_counter_parts	 p = parts(FULL);
 	static struct got	 g;
 	static char		 want[16384], have[16384];
 	char			 key[96];
@@ -423,9 +424,9 @@ test_stats_line(void **state)
 
 	(void)state;
 	g.n = 0;
-	dp_counter_walk(&p, collect, &g);
+	daemon_counter_walk(&p, collect, &g);
 	for (i = 0; i < g.n; i++) {
-		dp_counter_key(&g.v[i], key, sizeof(key));
+		daemon_counter_key(&g.v[i], key, sizeof(key));
 		nh += (size_t)snprintf(have + nh, sizeof(have) - nh,
 		    " %s=%llu", key, (unsigned long long)g.v[i].value);
 	}
@@ -444,7 +445,7 @@ test_stats_line(void **state)
 static void
 check_show_stats(unsigned int mask, int json)
 {
-	struct dp_counter_parts	 p = parts(mask);
+	struct daemon_counter_parts	 p = parts(mask);
 	struct evbuffer		*b, *e;
 	struct ctlcmd_stats	 st;
 	char			 key[96], *have, *want;
@@ -453,7 +454,7 @@ check_show_stats(unsigned int mask, int json)
 	assert_non_null(b = evbuffer_new());
 	assert_non_null(e = evbuffer_new());
 	assert_int_equal(ctlcmd_stats_begin(&st, b, json), 0);
-	dp_counter_walk(&p, ctlcmd_stats_put, &st);
+	daemon_counter_walk(&p, ctlcmd_stats_put, &st);
 	ctlcmd_stats_end(&st);
 	if (json)
 		evbuffer_add_printf(e, "{\"counters\":{");
@@ -506,7 +507,7 @@ fnv1a(const char *s)
 static void
 check_metrics(unsigned int mask, uint64_t fnv)
 {
-	struct dp_counter_parts	 p = parts(mask);
+	struct daemon_counter_parts	 p = parts(mask);
 	struct evbuffer		*b, *e;
 	char			*text, *line, *save, *have, *want;
 	char			 fam[128];

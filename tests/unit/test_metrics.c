@@ -65,7 +65,7 @@ render(const struct dp_counter *v, size_t n)
 #define S1	"service=\"web\",server=\"192.0.2.21\""
 #define S2	"service=\"web\",server=\"192.0.2.22\""
 
-/* The shape dp_foreach_counter has: per-server gauges interleaved. */
+/* The shape daemon_foreach_counter has: per-server gauges interleaved. */
 static const struct dp_counter families[] = {
 	{ "lb", "rx", "packets received", DP_COUNTER, "", 7 },
 	{ "dp", "no_mac", "dropped: no MAC", DP_COUNTER, "", 0 },

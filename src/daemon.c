@@ -1,0 +1,513 @@
+/* daemon.c: the daemon's parts, their lifetimes, reload, leave, counters. */
+#include <sys/random.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "capture.h"
+#include "cluster.h"
+#include "daemon.h"
+#include "dp.h"
+#include "fwd.h"
+#include "gre.h"
+#include "icmp.h"
+#include "lb.h"
+#include "log.h"
+#include "neigh.h"
+#include "peer.h"
+#include "repl.h"
+#include "tun.h"
+#include "util.h"
+
+#define DAEMON_TICK_MS		100	/* table expiry and record drain */
+#define DAEMON_EXPIRE_BUDGET	20000	/* entries expired per tick at most */
+#define DAEMON_STATS_LINE	16384
+
+/*
+ * Every part, opened and closed here; the per-packet path (dp) moves
+ * packets between them.
+ */
+struct daemon {
+	struct event_base	*base;
+	const struct ilbd_conf	*conf;
+	struct lb		 lb;
+	int			 lb_ready;
+	struct cluster		*cluster;
+	struct repl		*repl;
+	struct tun		*tun;
+	struct capture		*cap;
+	struct fwd		*fwd;		/* NULL without a dsr service */
+	struct neigh		*neigh;		/* likewise */
+	struct gre		*gre;
+	struct icmp_tx		*icmp;		/* "too big" to clients */
+	struct event		*ev_tick;
+	struct dp		 dp;		/* the per-packet path */
+};
+
+/*
+ * The largest inner packet GRE takes on node.interface: the MTU that
+ * dp_too_big() tells clients and, in tun mode, the device's MTU
+ * (tun_set_mtu()). At start and on each reload (GRE servers may change).
+ */
+static void
+daemon_fit_mtu(struct daemon *d, const struct ilbd_conf *conf)
+{
+	unsigned int	over = gre_overhead(conf);
+	int		ifmtu = util_if_mtu(conf->node.interface);
+
+	if (ifmtu <= 0) {
+		log_warn("%s: mtu unknown; packets too big to hand off are "
+		    "dropped (too_big) and clients told of %u",
+		    conf->node.interface, GRE_INNER_MTU_MIN);
+		d->dp.gre_mtu = GRE_INNER_MTU_MIN;
+		return;
+	}
+	d->dp.gre_mtu = gre_inner_mtu((unsigned int)ifmtu, over);
+	if (d->tun != NULL && tun_set_mtu(d->tun, d->dp.gre_mtu) == 1)
+		log_info("tun device %s: mtu %u (%s's less %u for GRE)",
+		    tun_name(d->tun), d->dp.gre_mtu, conf->node.interface,
+		    over);
+}
+
+/* The active membership changed: rank with the new member list. */
+static void
+daemon_on_members(void *arg)
+{
+	struct daemon		*d = arg;
+	struct member_id	 ids[LB_MEMBERS_MAX];
+	struct ilb_addr		 addrs[LB_MEMBERS_MAX];
+	uint16_t		 slots[LB_MEMBERS_MAX];
+	size_t			 n, self;
+
+	if (d->cluster == NULL || !d->lb_ready)
+		return;
+	if (d->repl != NULL) {
+		repl_members_changed(d->repl);
+		return;
+	}
+	n = cluster_active(d->cluster, ids, slots, addrs, LB_MEMBERS_MAX,
+	    &self);
+	if (lb_set_members(&d->lb, ids, slots, n, self) == -1)
+		log_warnx("membership of %zu members not usable", n);
+	else
+		log_info("membership: %zu active member%s", n,
+		    n == 1 ? "" : "s");
+}
+
+static void
+daemon_on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon		*d = arg;
+
+	(void)fd;
+	(void)what;
+	lb_tick(&d->lb, util_now_ms(), DAEMON_EXPIRE_BUDGET);
+	dp_tick(&d->dp, util_now_ms());
+	repl_flush(d->repl);
+}
+
+/*
+ * Follow a DSR server's neighbour entry, and ask the kernel to resolve it
+ * now rather than on the first SYN, which would be dropped ('no_mac').
+ */
+static void
+daemon_watch_server(struct daemon *d, const struct ilb_addr *addr)
+{
+	uint8_t	mac[6];
+
+	if (neigh_watch(d->neigh, addr) == -1) {
+		log_warn("cannot watch the neighbour entry of a server");
+		return;
+	}
+	(void)neigh_lookup(d->neigh, addr, mac);
+}
+
+/* Watch every DSR server of conf (at start and on each reload). */
+static void
+daemon_watch_servers(struct daemon *d, const struct ilbd_conf *conf)
+{
+	const struct service_conf	*svc;
+	unsigned int			 i, j;
+
+	for (i = 0; i < conf->nservices; i++) {
+		svc = &conf->services[i];
+		if (svc->forward != FORWARD_DSR)
+			continue;
+		for (j = 0; j < svc->nservers; j++)
+			daemon_watch_server(d, &svc->servers[j].addr);
+	}
+}
+
+/* Watch every DSR server's neighbour entry so its MAC is ready. */
+static int
+daemon_open_dsr(struct daemon *d, char **cause)
+{
+	const struct ilbd_conf	*conf = d->conf;
+	unsigned int		 i, ndsr = 0;
+
+	for (i = 0; i < conf->nservices; i++)
+		if (conf->services[i].forward == FORWARD_DSR)
+			ndsr++;
+	if (ndsr == 0)
+		return (0);
+	if ((d->fwd = fwd_open(conf->node.interface, cause)) == NULL)
+		return (-1);
+	if ((d->neigh = neigh_open(d->base, conf->node.interface,
+	    cause)) == NULL)
+		return (-1);
+	daemon_watch_servers(d, conf);
+	return (0);
+}
+
+static int
+daemon_open_input(struct daemon *d, char **cause)
+{
+	const struct ilbd_conf	*conf = d->conf;
+	char			*filter;
+
+	if (conf->input.mode == INPUT_TUN) {
+		if (tun_check_forwarding(conf, cause) == -1)
+			return (-1);
+		if ((d->tun = tun_open(d->base, conf->input.device,
+		    dp_on_input, &d->dp, cause)) == NULL)
+			return (-1);
+		return (tun_route_vips(d->tun, conf, cause));
+	}
+	if ((filter = capture_filter(conf)) == NULL) {
+		*cause = strdup("cannot build the capture filter");
+		return (-1);
+	}
+	d->cap = capture_open(d->base, conf->node.interface, filter,
+	    dp_on_input, &d->dp, cause);
+	free(filter);
+	return (d->cap == NULL ? -1 : 0);
+}
+
+/* The per-packet path's parts: fixed once they are open. */
+static void
+daemon_wire_dp(struct daemon *d)
+{
+	d->dp.lb = &d->lb;
+	d->dp.cluster = d->cluster;
+	d->dp.repl = d->repl;
+	d->dp.gre = d->gre;
+	d->dp.fwd = d->fwd;
+	d->dp.neigh = d->neigh;
+	d->dp.icmp = d->icmp;
+}
+
+struct daemon *
+daemon_open(struct event_base *base, const struct ilbd_conf *conf,
+    char **cause)
+{
+	struct daemon	*d;
+	struct timeval	 tv = { 0, DAEMON_TICK_MS * 1000 };
+	uint64_t	 seed;
+
+	if ((d = calloc(1, sizeof(*d))) == NULL) {
+		*cause = strdup("out of memory");
+		return (NULL);
+	}
+	d->base = base;
+	d->conf = conf;
+	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		seed = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)d;
+	if (lb_init(&d->lb, conf, seed) == -1) {
+		util_cause(cause, "cannot set up the tables (%u + %u "
+		    "entries): %s", conf->tables.ltoc_size,
+		    conf->tables.cache_size, strerror(errno));
+		goto fail;
+	}
+	d->lb_ready = 1;
+	if (dp_init(&d->dp, base, cause) == -1)
+		goto fail;
+	d->dp.gre_key = gre_cluster_key(conf->cluster.authenticate ?
+	    conf->cluster.key : NULL, conf);
+	if ((d->cluster = cluster_open(base, conf, daemon_on_members, d,
+	    cause)) == NULL)
+		goto fail;
+	daemon_on_members(d);
+	if ((d->repl = repl_open(base, conf, &d->lb, d->cluster,
+	    cause)) == NULL)
+		goto fail;
+	if ((d->gre = gre_open(base, conf->node.has_address ?
+	    &conf->node.address : NULL, dp_on_gre, &d->dp, cause)) == NULL)
+		goto fail;
+	if (daemon_open_dsr(d, cause) == -1)
+		goto fail;
+	if ((d->icmp = icmp_tx_open()) == NULL) {
+		*cause = strdup("out of memory");
+		goto fail;
+	}
+	d->ev_tick = event_new(base, -1, EV_PERSIST, daemon_on_tick, d);
+	if (d->ev_tick == NULL || event_add(d->ev_tick, &tv) == -1) {
+		*cause = strdup("cannot create the data path events");
+		goto fail;
+	}
+	daemon_wire_dp(d);
+	if (daemon_open_input(d, cause) == -1)
+		goto fail;
+	daemon_fit_mtu(d, conf);
+	return (d);
+fail:
+	daemon_close(d);
+	return (NULL);
+}
+
+void
+daemon_close(struct daemon *d)
+{
+	if (d == NULL)
+		return;
+	if (d->tun != NULL)
+		tun_close(d->tun);
+	if (d->cap != NULL)
+		capture_close(d->cap);
+	if (d->ev_tick != NULL)
+		event_free(d->ev_tick);
+	dp_free(&d->dp);
+	if (d->fwd != NULL) {
+		fwd_flush(d->fwd);
+		fwd_close(d->fwd);
+	}
+	if (d->neigh != NULL)
+		neigh_close(d->neigh);
+	if (d->gre != NULL)
+		gre_close(d->gre);
+	icmp_tx_close(d->icmp);
+	if (d->repl != NULL)
+		repl_close(d->repl);
+	if (d->cluster != NULL)
+		cluster_close(d->cluster);
+	if (d->lb_ready)
+		lb_free(&d->lb);
+	free(d);
+}
+
+static void
+daemon_emit(dp_counter_cb cb, void *arg, const char *sub, const char *name,
+    const char *help, enum dp_metric_type type, const char *labels,
+    uint64_t v)
+{
+	struct dp_counter	c;
+
+	c.sub = sub;
+	c.name = name;
+	c.help = help;
+	c.type = type;
+	c.labels = labels;
+	c.value = v;
+	cb(arg, &c);
+}
+
+/* Each server's gauges. */
+static void
+daemon_each_gauges(struct daemon *d, dp_counter_cb cb, void *arg)
+{
+	const struct lb_server	*v;
+	char			 labels[256], a[ILB_ADDRSTRLEN];
+	unsigned int		 i, j;
+
+	for (i = 0; i < d->lb.nsvc; i++) {
+		for (j = 0; j < d->lb.svc[i].nsrv; j++) {
+			if (!lb_server_live(&d->lb, i, j))
+				continue;
+			v = &d->lb.svc[i].srv[j];
+			snprintf(labels, sizeof(labels),
+			    "service=\"%s\",server=\"%s\"",
+			    d->lb.svc[i].conf->name, util_addr_fmt(
+			    &v->conf->addr, a, sizeof(a)));
+			daemon_emit(cb, arg, "server", "active_connections",
+			    "connections this node owns on the server",
+			    DP_GAUGE, labels, v->sched->active);
+			daemon_emit(cb, arg, "server", "up", "1 if the server "
+			    "takes new connections (healthy, not drained)",
+			    DP_GAUGE, labels, lb_server_eligible(v));
+			daemon_emit(cb, arg, "server", "weight",
+			    "current weight", DP_GAUGE, labels,
+			    v->sched->weight);
+		}
+	}
+}
+
+/* Each part's table over its stats, in the stats line's order. */
+void
+daemon_counter_walk(const struct daemon_counter_parts *p, dp_counter_cb cb,
+    void *arg)
+{
+	const struct counter_src	src[] = {
+		{ "lb", lb_counters, &p->lb->stats },
+		{ "dp", dp_counters, p->dp },
+		{ "cluster", cluster_counters, p->cluster },
+		{ "input", tun_counters, p->tun },
+		{ "capture", capture_counters, p->capture },
+		{ "dsr", fwd_counters, p->fwd },
+		{ "neigh", neigh_counters, p->neigh },
+		{ "gre", gre_counters, p->gre },
+		{ "icmp", icmp_tx_counters, p->icmp },
+		{ "peer", peer_counters, p->peer },
+		{ "repl", repl_counters, p->repl },
+		{ "lb", lb_gauges, p->lb },
+		{ "cluster", cluster_gauges, p->cluster },
+	};
+
+	counter_walk(src, sizeof(src) / sizeof(src[0]), cb, arg);
+}
+
+void
+daemon_foreach_counter(struct daemon *d, dp_counter_cb cb, void *arg)
+{
+	struct daemon_counter_parts	p;
+
+	memset(&p, 0, sizeof(p));
+	p.lb = &d->lb;
+	p.dp = &d->dp.stats;
+	p.cluster = cluster_get_table(d->cluster);
+	if (d->tun != NULL)
+		p.tun = tun_stats(d->tun);
+	if (d->cap != NULL)
+		p.capture = capture_stats(d->cap);
+	if (d->fwd != NULL)
+		p.fwd = fwd_stats(d->fwd);
+	if (d->neigh != NULL)
+		p.neigh = neigh_stats(d->neigh);
+	p.gre = gre_stats(d->gre);
+	if (d->icmp != NULL)
+		p.icmp = icmp_tx_stats(d->icmp);
+	p.peer = repl_peer_stats(d->repl);
+	p.repl = repl_stats(d->repl);
+	daemon_counter_walk(&p, cb, arg);
+	daemon_each_gauges(d, cb, arg);
+}
+
+/* The stats line's key: lb and dp counters bare, others prefixed. */
+void
+daemon_counter_key(const struct dp_counter *c, char *buf, size_t len)
+{
+	if (strcmp(c->sub, "lb") == 0 || strcmp(c->sub, "dp") == 0)
+		snprintf(buf, len, "%s", c->name);
+	else
+		snprintf(buf, len, "%s_%s", c->sub, c->name);
+}
+
+struct daemon_line {
+	char	buf[DAEMON_STATS_LINE];
+	size_t	off;
+};
+
+/* Append " key=value" (counters without labels) to the line. */
+static void
+daemon_line_put(void *arg, const struct dp_counter *c)
+{
+	struct daemon_line	*l = arg;
+	char			 key[96];
+	int			 n;
+
+	if (c->labels[0] != '\0' || l->off >= sizeof(l->buf))
+		return;
+	daemon_counter_key(c, key, sizeof(key));
+	n = snprintf(l->buf + l->off, sizeof(l->buf) - l->off, " %s=%llu",
+	    key, (unsigned long long)c->value);
+	if (n > 0)
+		l->off += (size_t)n;
+}
+
+void
+daemon_log_stats(struct daemon *d)
+{
+	struct daemon_line	l;
+
+	l.off = (size_t)snprintf(l.buf, sizeof(l.buf), "stats:");
+	daemon_foreach_counter(d, daemon_line_put, &l);
+	log_info("%s", l.buf);
+}
+
+struct lb *
+daemon_lb(struct daemon *d)
+{
+	return (&d->lb);
+}
+
+struct cluster *
+daemon_cluster(struct daemon *d)
+{
+	return (d->cluster);
+}
+
+struct repl *
+daemon_repl(struct daemon *d)
+{
+	return (d->repl);
+}
+
+const struct ilbd_conf *
+daemon_conf(const struct daemon *d)
+{
+	return (d->conf);
+}
+
+void
+daemon_sched_changed(struct daemon *d)
+{
+	unsigned int	i;
+
+	for (i = 0; i < d->lb.nsvc; i++)
+		sched_rebuild(&d->lb.svc[i].sched);
+}
+
+/*
+ * Apply a reloaded configuration: services and servers through lb (which
+ * keeps every connection), then the VIP routes or capture filter, the
+ * servers' neighbour entries and the cluster's timers. Nothing changes
+ * when it returns -1 with *cause set. On success newconf replaces the
+ * running configuration here; the caller frees the old one.
+ */
+int
+daemon_reload(struct daemon *d, const struct ilbd_conf *newconf,
+    char *summary, size_t len, char **cause)
+{
+	struct lb_reload_summary	 sum;
+	const char			*why;
+	char				*filter;
+
+	if ((why = cluster_reload_check(d->cluster, newconf)) != NULL)
+		return (util_cause(cause, "%s cannot change at run time; "
+		    "restart ilbd", why));
+	if (lb_reload(&d->lb, newconf, util_now_ms(), &sum, cause) == -1)
+		return (-1);
+	lb_reload_summary_fmt(&sum, summary, len);
+	d->conf = newconf;
+	repl_set_conf(d->repl, newconf);
+	(void)cluster_reload(d->cluster, newconf);
+	if (d->tun != NULL && tun_route_vips(d->tun, newconf, cause) == -1) {
+		log_warnx("reload: VIP routes: %s", *cause ? *cause : "error");
+		free(*cause);
+		*cause = NULL;
+	}
+	daemon_fit_mtu(d, newconf);
+	if (d->cap != NULL && (filter = capture_filter(newconf)) != NULL) {
+		if (capture_set_filter(d->cap, filter, cause) == -1) {
+			log_warnx("reload: capture filter: %s",
+			    *cause ? *cause : "error");
+			free(*cause);
+			*cause = NULL;
+		}
+		free(filter);
+	}
+	if (d->neigh != NULL)
+		daemon_watch_servers(d, newconf);
+	daemon_sched_changed(d);
+	return (0);
+}
+
+/* Graceful leave (SIGTERM): hand the entries over, then call done. */
+void
+daemon_leave(struct daemon *d, void (*done)(void *), void *arg)
+{
+	repl_leave(d->repl, done, arg);
+}

@@ -1,0 +1,83 @@
+/* daemon.h: the daemon's parts, their lifetimes, reload, leave, counters. */
+#ifndef ILBD_DAEMON_H
+#define ILBD_DAEMON_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "counter.h"
+
+struct event_base;
+struct capture_stats;
+struct cluster;
+struct cluster_table;
+struct daemon;
+struct dp_stats;
+struct fwd_stats;
+struct gre_stats;
+struct icmp_tx_stats;
+struct lb;
+struct neigh_stats;
+struct peer_stats;
+struct repl;
+struct repl_stats;
+struct tun_stats;
+
+/*
+ * Open every socket and device conf asks for and start the data path on
+ * base. conf must outlive the daemon. Returns NULL with *cause set.
+ */
+struct daemon	*daemon_open(struct event_base *, const struct ilbd_conf *,
+		    char **);
+void		 daemon_close(struct daemon *);
+/* Log one line "stats: key=value ..." with every counter. */
+void		 daemon_log_stats(struct daemon *);
+
+/* Every counter and gauge of the daemon, in a stable order. */
+void		 daemon_foreach_counter(struct daemon *, dp_counter_cb, void *);
+
+/*
+ * What daemon_foreach_counter() exports from, gathered from the parts:
+ * each one's stats, NULL for a part the daemon lacks (tun or capture;
+ * fwd and neigh without a dsr service; icmp). lb is always set.
+ */
+struct daemon_counter_parts {
+	const struct lb			*lb;	/* counters and table sizes */
+	const struct dp_stats		*dp;
+	const struct cluster_table	*cluster; /* counters and members */
+	const struct tun_stats		*tun;
+	const struct capture_stats	*capture;
+	const struct fwd_stats		*fwd;
+	const struct neigh_stats	*neigh;
+	const struct gre_stats		*gre;
+	const struct icmp_tx_stats	*icmp;
+	const struct peer_stats		*peer;
+	const struct repl_stats		*repl;
+};
+/*
+ * Their counters and gauges in the stats line's order (tests/netns read
+ * it): daemon_foreach_counter() without the per-server gauges, I/O-free.
+ */
+void		 daemon_counter_walk(const struct daemon_counter_parts *,
+		    dp_counter_cb, void *);
+/* The stats line's key of a counter: lb and dp bare, others sub_name. */
+void		 daemon_counter_key(const struct dp_counter *, char *, size_t);
+/* The parts, for ilbctl's commands and /metrics (read; change via lb). */
+struct lb	*daemon_lb(struct daemon *);
+struct cluster	*daemon_cluster(struct daemon *);
+struct repl	*daemon_repl(struct daemon *);
+const struct ilbd_conf *daemon_conf(const struct daemon *);
+/* Rebuild the schedulers after sched_set_*() (drain, weight, health). */
+void		 daemon_sched_changed(struct daemon *);
+
+/*
+ * A reloaded configuration: applied without losing a connection, or
+ * refused (-1, *cause) with nothing changed. summary gets one line.
+ */
+int		 daemon_reload(struct daemon *, const struct ilbd_conf *,
+		    char *, size_t, char **);
+
+/* Graceful leave: hand every entry over, then call done(arg). */
+void		 daemon_leave(struct daemon *, void (*)(void *), void *);
+
+#endif
