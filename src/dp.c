@@ -11,6 +11,7 @@
 
 #include <event2/event.h>
 
+#include "announce.h"
 #include "capture.h"
 #include "cluster.h"
 #include "dp.h"
@@ -51,6 +52,9 @@ struct dp {
 	struct frag		 frag;		/* later fragments */
 	uint64_t		 frag_dropped;	/* frag.dropped, counted */
 	struct dp_stats		 stats;
+	struct announce		*announce;	/* NULL: announce.table 0 */
+	void			(*leave_done)(void *);
+	void			*leave_arg;
 };
 
 static const struct counter_desc dp_counters[] = {
@@ -392,6 +396,7 @@ dp_on_tick(evutil_socket_t fd, short what, void *arg)
 	frag_expire(&dp->frag, util_now_ms());
 	dp_frag_sync(dp);
 	repl_flush(dp->repl);
+	announce_set_active(dp->announce, repl_phase(dp->repl) == REPL_SM_ACTIVE);
 }
 
 /*
@@ -513,6 +518,10 @@ dp_open(struct event_base *base, const struct ilbd_conf *conf, char **cause)
 	}
 	if (dp_open_input(dp, cause) == -1)
 		goto fail;
+	dp->announce = announce_open(base, conf, dp->tun != NULL ?
+	    tun_ifindex(dp->tun) : 0, cause);
+	if (dp->announce == NULL && *cause != NULL)
+		goto fail;
 	dp_fit_mtu(dp, conf);
 	return (dp);
 fail:
@@ -525,6 +534,7 @@ dp_close(struct dp *dp)
 {
 	if (dp == NULL)
 		return;
+	announce_close(dp->announce);
 	if (dp->tun != NULL)
 		tun_close(dp->tun);
 	if (dp->cap != NULL)
@@ -758,6 +768,7 @@ dp_reload(struct dp *dp, const struct ilbd_conf *newconf, char *summary,
 		free(*cause);
 		*cause = NULL;
 	}
+	announce_reload(dp->announce, newconf);
 	dp_fit_mtu(dp, newconf);
 	if (dp->cap != NULL && (filter = capture_filter(newconf)) != NULL) {
 		if (capture_set_filter(dp->cap, filter, cause) == -1) {
@@ -779,9 +790,22 @@ dp_reload(struct dp *dp, const struct ilbd_conf *newconf, char *summary,
 	return (0);
 }
 
-/* Graceful leave (SIGTERM): hand the entries over, then call done. */
+static void
+dp_leave_drained(void *arg)
+{
+	struct dp	*dp = arg;
+
+	repl_leave(dp->repl, dp->leave_done, dp->leave_arg);
+}
+
+/*
+ * Graceful leave (SIGTERM): mark the announced routes leaving and serve
+ * for announce.drain_ms, then hand the entries over, then call done.
+ */
 void
 dp_leave(struct dp *dp, void (*done)(void *), void *arg)
 {
-	repl_leave(dp->repl, done, arg);
+	dp->leave_done = done;
+	dp->leave_arg = arg;
+	announce_leave(dp->announce, dp_leave_drained, dp);
 }
