@@ -7,7 +7,8 @@
 # KA_C (300) keep-alive connections:
 #   start: an ILB is announced only once active: while an ILB has not
 #     logged "join complete", neither its table nor the router holds a
-#     path via it (sampled every 20 ms; each ILB seen joining);
+#     path via it (sampled; the third is held joining for the join
+#     timeout, 10 s, by dropping the reliable channel's TCP);
 #   kill -9 of ilbd on ilb2: its path leaves the router (time printed);
 #   graceful leave (SIGTERM) of ilb3: its path carries 65535:0 and leaves
 #     the router's ECMP route while ilbd still runs (time printed), then it
@@ -21,7 +22,7 @@ ANN_DRAIN_MS=${ANN_DRAIN_MS:-2000}
 . "$(dirname "$0")/lib.sh"
 
 EXAMPLES=$top_srcdir/examples
-for _c in bird birdc; do
+for _c in bird birdc nft; do
 	command -v "$_c" > /dev/null 2>&1 || need "needs $_c (bird2)"
 done
 
@@ -79,6 +80,20 @@ readiness_watch() {
 	done
 }
 
+# join_hold_on I: in ILB I's namespace, drop the cluster's TCP (the
+# reliable channel: TRANSFER, DONE) both ways, before it starts.
+join_hold_on() {
+	nsx "$(ns_ilb "$1")" nft -f - <<EON
+table inet ilbt_join {
+	chain input {
+		type filter hook input priority 0;
+		tcp dport $GROUP_PORT drop
+		tcp sport $GROUP_PORT drop
+	}
+}
+EON
+}
+
 require_ilbd
 netns_setup
 ILB_SCHEDULER=wlc
@@ -104,9 +119,21 @@ WATCH_PID=$!
 for bi in $(seq 1 "$N_ILB"); do
 	echo "0 0" > "$NETNS_DIR/watch.$bi"
 	echo "$bi" > "$NETNS_DIR/watch.cur"
+	if [ "$bi" = "$N_ILB" ]; then
+		# hold the last one joining: no DONE reaches it over the
+		# reliable channel, so it joins for the join timeout (10 s)
+		check "ilb$bi: drop the reliable channel (TCP $GROUP_PORT)" \
+		    join_hold_on "$bi"
+	fi
 	ilb_conf "$bi" tun dsr && ilb_announce "$bi" &&
 	    check "ilb$bi starts (announce.table $ANN_TABLE)" start_ilb "$bi"
 	check "ilb$bi logs join complete" wait_for "$(ilb_log "$bi")" "join complete" 60
+	if [ "$bi" = "$N_ILB" ]; then
+		check "ilb$bi was held joining until the join timeout" \
+		    grep -q "going active anyway" "$(ilb_log "$bi")"
+		check "ilb$bi: the reliable channel again" \
+		    nsx "$(ns_ilb "$bi")" nft delete table inet ilbt_join
+	fi
 	bt0=$(now_ms)
 	check "the router has a path via ilb$bi" wait_until 60 has_path "$bi"
 	note "ilb$bi: path at the router $(($(now_ms) - bt0)) ms after join complete was seen"
@@ -142,6 +169,7 @@ bt0=$(now_ms)
 kill -TERM "$bp3"
 check "ilb3 marks its route leaving (metric 200)" wait_until 60 \
     sh -c "ip -n $(ns_ilb 3) route show table $ANN_TABLE | grep -q 'metric 200'"
+note "ilb3's BIRD: $(birdc_ ilb3 show route protocol ilbd all | grep -iE 'metric|community|via' | tr -s ' \n' ' ')"
 check "the router drops the path via ilb3" wait_until 60 no_path 3
 bt1=$(now_ms)
 check "ilbd on ilb3 still runs when its path is gone" kill -0 "$bp3"
