@@ -16,7 +16,7 @@
 #   no connection fails, no request goes unanswered, orphan == 0.
 HELLO_MS=${HELLO_MS:-100}
 DEAD_MS=${DEAD_MS:-500}
-ANN_TABLE=4242			# as in examples/bird-ilb.conf
+ANN_TABLE=242			# as in examples/bird-ilb.conf
 ANN_DRAIN_MS=${ANN_DRAIN_MS:-2000}
 # shellcheck source=tests/netns/lib.sh
 . "$(dirname "$0")/lib.sh"
