@@ -16,6 +16,8 @@
 #include "log.h"
 #include "rtnl.h"
 
+#define ANNOUNCE_HAVE_MAX	(2 * CONF_SERVICES_MAX)
+
 struct announce {
 	struct event_base	*base;
 	struct rtnl		 rtnl;
@@ -26,7 +28,8 @@ struct announce {
 	int			 anchor_fd;	/* pcap input: our TUN, or -1 */
 	enum announce_phase	 phase;
 	int			 dirty;		/* a change failed: retry */
-	struct announce_route	 have[CONF_SERVICES_MAX]; /* in the kernel */
+	/* in the kernel: old and new ones while a metric or VIP changes */
+	struct announce_route	 have[ANNOUNCE_HAVE_MAX];
 	unsigned int		 nhave;
 	struct event		*ev_drain;
 	void			(*drained)(void *);
@@ -174,6 +177,10 @@ announce_sync(struct announce *a)
 	for (i = 0; i < nwant; i++) {
 		if (announce_has(a->have, a->nhave, &want[i]))
 			continue;
+		if (a->nhave == ANNOUNCE_HAVE_MAX) {
+			rc = -1;	/* after the deletions below */
+			continue;
+		}
 		if (rtnl_table_route_add(&a->rtnl, &want[i].dst, a->ifindex,
 		    a->table, want[i].metric, &cause) == 0) {
 			a->have[a->nhave++] = want[i];
