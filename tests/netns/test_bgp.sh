@@ -66,7 +66,8 @@ EOC
 # violations".
 readiness_watch() {
 	_js=0; _v=0; _cur=
-	while [ ! -e "$NETNS_DIR/watch.stop" ]; do
+	# (it ends with the state directory too: an interrupted test)
+	while [ -d "$NETNS_DIR" ] && [ ! -e "$NETNS_DIR/watch.stop" ]; do
 		_j=$(cat "$NETNS_DIR/watch.cur" 2>/dev/null)
 		if [ "$_j" != "$_cur" ]; then _js=0; _v=0; _cur=$_j; fi
 		[ -n "$_j" ] || { sleep 0.01; continue; }
