@@ -396,7 +396,8 @@ dp_on_tick(evutil_socket_t fd, short what, void *arg)
 	frag_expire(&dp->frag, util_now_ms());
 	dp_frag_sync(dp);
 	repl_flush(dp->repl);
-	announce_set_active(dp->announce, repl_phase(dp->repl) == REPL_SM_ACTIVE);
+	announce_set_active(dp->announce,
+	    repl_phase(dp->repl) == REPL_SM_ACTIVE);
 }
 
 /*
