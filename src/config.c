@@ -27,7 +27,7 @@
 #define CONF_DEFAULT_STATE_DIR	"/var/lib/ilbd"
 
 static const char *const config_top_keys[] = { "node", "cluster", "input",
-    "tables", "control", "metrics", "services", NULL };
+    "tables", "control", "metrics", "services", "announce", NULL };
 static const char *const config_node_keys[] = { "id", "interface",
     "address", "user", "state_dir", NULL };
 static const char *const config_cluster_keys[] = { "group", "port",
@@ -37,6 +37,8 @@ static const char *const config_tables_keys[] = { "ltoc_size", "cache_size",
     "tcp_timeout_s", "fin_timeout_s", "syn_timeout_s", NULL };
 static const char *const config_control_keys[] = { "socket", NULL };
 static const char *const config_metrics_keys[] = { "listen", NULL };
+static const char *const config_announce_keys[] = { "table", "drain_ms",
+    NULL };
 
 /* Config words, indexed by their enum values. */
 static const char *const config_scoring_words[] = { "crc32c-mix", "crc32",
@@ -439,6 +441,7 @@ config_defaults(struct ilbd_conf *conf)
 	conf->metrics_enabled = 1;
 	util_addr_parse(CONF_DEFAULT_METRICS, &conf->metrics_addr);
 	conf->metrics_port = 9650;
+	conf->announce.drain_ms = 2000;
 }
 
 /* claim 6: an integer id is the member id as 4 bytes, big-endian. */
@@ -897,6 +900,31 @@ config_read_conf(struct config_ctx *ctx)
 	    config_error_line(&ctx->cf), config_error_text(&ctx->cf)));
 }
 
+/* announce: readiness routes (announce.c); table 0 is off. */
+static int
+config_parse_announce(struct config_ctx *ctx, const config_setting_t *root)
+{
+	struct announce_conf	*a = &ctx->conf->announce;
+	const config_setting_t	*g;
+
+	if (config_get_aggr(ctx, root, "announce", CONFIG_TYPE_GROUP, &g) == -1)
+		return (-1);
+	if (g == NULL)
+		return (0);
+	if (config_check_keys(ctx, g, config_announce_keys, "in announce") ==
+	    -1 ||
+	    config_get_u32(ctx, g, "table", 0, 4294967295LL, NULL,
+	    &a->table) == -1 ||
+	    config_get_u32(ctx, g, "drain_ms", 0, 600000, NULL,
+	    &a->drain_ms) == -1)
+		return (-1);
+	if (a->table >= 253 && a->table <= 255)
+		return (config_err(ctx, config_member(g, "table"),
+		    "table: %u is a table of the system (default, main, "
+		    "local): choose another", a->table));
+	return (0);
+}
+
 static int
 config_parse(struct config_ctx *ctx)
 {
@@ -910,6 +938,7 @@ config_parse(struct config_ctx *ctx)
 	    config_parse_tables(ctx, root) == -1 ||
 	    config_parse_control(ctx, root) == -1 ||
 	    config_parse_metrics(ctx, root) == -1 ||
+	    config_parse_announce(ctx, root) == -1 ||
 	    config_parse_services(ctx, root) == -1)
 		return (-1);
 	return (config_read_key(ctx));
@@ -1062,7 +1091,8 @@ config_dump_globals(const struct ilbd_conf *conf, FILE *fp)
 	else
 		snprintf(l, sizeof(l), "%s:%u", a, conf->metrics_port);
 	config_dump_kv(fp, "  ", "listen", l);
-	fputs("};\n", fp);
+	fprintf(fp, "};\nannounce = {\n  table = %u;\n  drain_ms = %u;\n};\n",
+	    conf->announce.table, conf->announce.drain_ms);
 }
 
 static void

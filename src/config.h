@@ -87,6 +87,12 @@ struct tables_conf {
 	uint32_t		syn_timeout_s;	/* 1..3600, default 30 */
 };
 
+/* Readiness routes for a routing daemon (announce.c). */
+struct announce_conf {
+	uint32_t		table;		/* 0 (off, default) or 1..2^32-1 */
+	uint32_t		drain_ms;	/* 0..600000, default 2000 */
+};
+
 struct ilbd_conf {
 	char			path[PATH_MAX];	/* file it was loaded from */
 	struct node_conf	node;
@@ -99,6 +105,7 @@ struct ilbd_conf {
 	uint16_t		metrics_port;	/* default 9650 */
 	struct service_conf	*services;
 	unsigned int		nservices;	/* 0..CONF_SERVICES_MAX */
+	struct announce_conf	announce;
 };
 
 /*

@@ -9,6 +9,7 @@
 
 #include <event2/event.h>
 
+#include "announce.h"
 #include "capture.h"
 #include "cluster.h"
 #include "daemon.h"
@@ -47,6 +48,9 @@ struct daemon {
 	struct icmp_tx		*icmp;		/* "too big" to clients */
 	struct event		*ev_tick;
 	struct dp		 dp;		/* the per-packet path */
+	struct announce		*announce;	/* NULL: announce.table 0 */
+	void			(*leave_done)(void *);
+	void			*leave_arg;
 };
 
 /*
@@ -109,6 +113,8 @@ daemon_on_tick(evutil_socket_t fd, short what, void *arg)
 	lb_tick(&d->lb, util_now_ms(), DAEMON_EXPIRE_BUDGET);
 	dp_tick(&d->dp, util_now_ms());
 	repl_flush(d->repl);
+	announce_set_active(d->announce,
+	    repl_phase(d->repl) == REPL_SM_ACTIVE);
 }
 
 /*
@@ -252,6 +258,10 @@ daemon_open(struct event_base *base, const struct ilbd_conf *conf,
 	daemon_wire_dp(d);
 	if (daemon_open_input(d, cause) == -1)
 		goto fail;
+	d->announce = announce_open(base, conf, d->tun != NULL ?
+	    tun_ifindex(d->tun) : 0, cause);
+	if (d->announce == NULL && *cause != NULL)
+		goto fail;
 	daemon_fit_mtu(d, conf);
 	return (d);
 fail:
@@ -264,6 +274,7 @@ daemon_close(struct daemon *d)
 {
 	if (d == NULL)
 		return;
+	announce_close(d->announce);
 	if (d->tun != NULL)
 		tun_close(d->tun);
 	if (d->cap != NULL)
@@ -489,6 +500,7 @@ daemon_reload(struct daemon *d, const struct ilbd_conf *newconf,
 		free(*cause);
 		*cause = NULL;
 	}
+	announce_reload(d->announce, newconf);
 	daemon_fit_mtu(d, newconf);
 	if (d->cap != NULL && (filter = capture_filter(newconf)) != NULL) {
 		if (capture_set_filter(d->cap, filter, cause) == -1) {
@@ -505,9 +517,22 @@ daemon_reload(struct daemon *d, const struct ilbd_conf *newconf,
 	return (0);
 }
 
-/* Graceful leave (SIGTERM): hand the entries over, then call done. */
+static void
+daemon_leave_drained(void *arg)
+{
+	struct daemon	*d = arg;
+
+	repl_leave(d->repl, d->leave_done, d->leave_arg);
+}
+
+/*
+ * Graceful leave (SIGTERM): mark the announced routes leaving and serve
+ * for announce.drain_ms, then hand the entries over, then call done.
+ */
 void
 daemon_leave(struct daemon *d, void (*done)(void *), void *arg)
 {
-	repl_leave(d->repl, done, arg);
+	d->leave_done = done;
+	d->leave_arg = arg;
+	announce_leave(d->announce, daemon_leave_drained, d);
 }

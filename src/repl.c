@@ -139,6 +139,12 @@ repl_members_changed(struct repl *r)
 	repl_sm_members_changed(r->sm);
 }
 
+enum repl_sm_phase
+repl_phase(const struct repl *r)
+{
+	return (repl_sm_phase(r->sm));
+}
+
 void
 repl_leave(struct repl *r, void (*done)(void *), void *arg)
 {

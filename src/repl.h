@@ -36,6 +36,8 @@ void		 repl_members_changed(struct repl *);
  * acknowledgement (bounded), announce LEAVING, then call done(arg).
  */
 void		 repl_leave(struct repl *, void (*)(void *), void *);
+/* Where this node is: joining, active, leaving, left. */
+enum repl_sm_phase repl_phase(const struct repl *);
 const struct repl_stats *repl_stats(const struct repl *);
 /* repl_stats()'s counters, for export (counter.h). */
 extern const struct counter_desc repl_counters[];

@@ -40,7 +40,8 @@ static const char *rtnl_extack(const struct nlmsghdr *);
 static int	 rtnl_ack(struct rtnl *, char **);
 static int	 rtnl_talk(struct rtnl *, struct rtnl_req *, char **);
 static int	 rtnl_route(struct rtnl *, uint16_t, uint16_t,
-		    const struct ilb_addr *, unsigned int, char **);
+		    const struct ilb_addr *, unsigned int, uint32_t, uint32_t,
+		    char **);
 
 /* Set errno to err and *cause to its text, with the kernel's message. */
 static int
@@ -250,10 +251,14 @@ rtnl_link_up(struct rtnl *r, unsigned int ifindex, char **cause)
 	return (rtnl_talk(r, &req, cause));
 }
 
-/* RTM_NEWROUTE or RTM_DELROUTE of a host route out of ifindex. */
+/*
+ * RTM_NEWROUTE or RTM_DELROUTE of a host route out of ifindex, in table
+ * (RTA_TABLE, so any number fits) with priority (the metric; 0: none).
+ */
 static int
 rtnl_route(struct rtnl *r, uint16_t type, uint16_t flags,
-    const struct ilb_addr *dst, unsigned int ifindex, char **cause)
+    const struct ilb_addr *dst, unsigned int ifindex, uint32_t table,
+    uint32_t priority, char **cause)
 {
 	struct rtnl_req	req;
 	uint32_t	oif = ifindex;
@@ -264,13 +269,17 @@ rtnl_route(struct rtnl *r, uint16_t type, uint16_t flags,
 	req.n.nlmsg_flags = flags;
 	req.u.rt.rtm_family = dst->family;
 	req.u.rt.rtm_dst_len = dst->family == AF_INET ? 32 : 128;
-	req.u.rt.rtm_table = RT_TABLE_MAIN;
+	req.u.rt.rtm_table = table < 256 ? (uint8_t)table : RT_TABLE_UNSPEC;
 	req.u.rt.rtm_protocol = RTPROT_STATIC;
 	req.u.rt.rtm_scope = dst->family == AF_INET ? RT_SCOPE_LINK :
 	    RT_SCOPE_UNIVERSE;
 	req.u.rt.rtm_type = RTN_UNICAST;
 	rtnl_addattr(&req, RTA_DST, dst->u.b, util_addr_len(dst));
 	rtnl_addattr(&req, RTA_OIF, &oif, sizeof(oif));
+	if (table != RT_TABLE_MAIN)
+		rtnl_addattr(&req, RTA_TABLE, &table, sizeof(table));
+	if (priority != 0)
+		rtnl_addattr(&req, RTA_PRIORITY, &priority, sizeof(priority));
 	return (rtnl_talk(r, &req, cause));
 }
 
@@ -279,12 +288,29 @@ rtnl_route_add(struct rtnl *r, const struct ilb_addr *dst,
     unsigned int ifindex, char **cause)
 {
 	return (rtnl_route(r, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, dst,
-	    ifindex, cause));
+	    ifindex, RT_TABLE_MAIN, 0, cause));
 }
 
 int
 rtnl_route_del(struct rtnl *r, const struct ilb_addr *dst,
     unsigned int ifindex, char **cause)
 {
-	return (rtnl_route(r, RTM_DELROUTE, 0, dst, ifindex, cause));
+	return (rtnl_route(r, RTM_DELROUTE, 0, dst, ifindex, RT_TABLE_MAIN, 0,
+	    cause));
+}
+
+int
+rtnl_table_route_add(struct rtnl *r, const struct ilb_addr *dst,
+    unsigned int ifindex, uint32_t table, uint32_t priority, char **cause)
+{
+	return (rtnl_route(r, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, dst,
+	    ifindex, table, priority, cause));
+}
+
+int
+rtnl_table_route_del(struct rtnl *r, const struct ilb_addr *dst,
+    unsigned int ifindex, uint32_t table, uint32_t priority, char **cause)
+{
+	return (rtnl_route(r, RTM_DELROUTE, 0, dst, ifindex, table, priority,
+	    cause));
 }

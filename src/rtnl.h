@@ -32,5 +32,14 @@ int	rtnl_route_add(struct rtnl *, const struct ilb_addr *, unsigned int,
 	    char **);
 int	rtnl_route_del(struct rtnl *, const struct ilb_addr *, unsigned int,
 	    char **);
+/*
+ * The same in routing table table (1..2^32-1) with metric priority (0:
+ * none). Routes of one destination with different metrics are distinct:
+ * add creates or replaces the one of that metric only.
+ */
+int	rtnl_table_route_add(struct rtnl *, const struct ilb_addr *,
+	    unsigned int, uint32_t, uint32_t, char **);
+int	rtnl_table_route_del(struct rtnl *, const struct ilb_addr *,
+	    unsigned int, uint32_t, uint32_t, char **);
 
 #endif
