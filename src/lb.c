@@ -462,8 +462,9 @@ lb_handoff(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
 
 /*
  * State of an LTOC entry on a non-SYN packet: syn -> established, FIN/RST
- * -> closing with one END queued (claim 14). Closing entries stay until
- * fin_timeout_s: the last ACKs still pass through.
+ * -> closing with one END queued (claim 14), its tag remembered as ended
+ * (a late copy of its NEW must not revive it, lb_learn.c). Closing
+ * entries stay until fin_timeout_s: the last ACKs still pass through.
  */
 static void
 lb_ltoc_update(struct lb *lb, struct conn_entry *e, const struct lb_pkt *p)
@@ -476,6 +477,7 @@ lb_ltoc_update(struct lb *lb, struct conn_entry *e, const struct lb_pkt *p)
 		ltoc_set_state(&lb->ltoc, e, CONN_CLOSING, p->now);
 		lb->stats.closing++;
 		lb_queue_put(lb, LB_REC_END, e);
+		lb_ended_add(lb, &e->key, e->syn_tag);
 	} else if (e->state == CONN_SYN) {
 		ltoc_set_state(&lb->ltoc, e, CONN_ESTABLISHED, p->now);
 		lb->stats.established++;
@@ -494,6 +496,7 @@ lb_cache_update(struct lb *lb, struct conn_entry *e, const struct lb_pkt *p)
 		cache_set_state(&lb->cache, e, CONN_CLOSING, p->now);
 		lb->stats.closing++;
 		lb_queue_put(lb, LB_REC_END, e);
+		lb_ended_add(lb, &e->key, e->syn_tag);
 	} else if (e->state == CONN_SYN)
 		cache_set_state(&lb->cache, e, CONN_ESTABLISHED, p->now);
 }

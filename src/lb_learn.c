@@ -11,11 +11,12 @@
 #include "ltoc.h"
 
 /*
- * Tags of connections ended lately, so that a late copy of a NEW does not
- * open again a connection whose END came first, even once its entry is
- * gone: LB_ENDED_SLOTS slots by tuple hash, each the last 2 (hash bits,
- * tag) pairs, newest first. Fixed size, nothing allocated per record; an
- * older end falls out as others come.
+ * Tags of connections ended lately (an END learnt, or one self sent), so
+ * that a late copy of a NEW does not open again a connection that has
+ * ended, even once its entry is gone or holds a newer connection:
+ * LB_ENDED_SLOTS slots by tuple hash, each the last 2 (hash bits, tag)
+ * pairs, newest first. Fixed size, nothing allocated per record; an older
+ * end falls out as others come.
  */
 static uint32_t *
 lb_ended_slot(const struct lb *lb, const struct flow_key *key, uint32_t *v,
@@ -38,7 +39,7 @@ lb_ended_has(const struct lb *lb, const struct flow_key *key, uint16_t tag)
 	return (sl[0] == v || sl[1] == v);
 }
 
-static void
+void
 lb_ended_add(struct lb *lb, const struct flow_key *key, uint16_t tag)
 {
 	uint32_t	 v, *sl;

@@ -828,6 +828,52 @@ test_tag_late_new_after_next(void **state)
 }
 
 /*
+ * The backup carries the tuple's packets: connection 1 and then 2 open
+ * and end through it (it sends both ENDs itself), then the owner's late
+ * reliable copy of connection 1's NEW arrives. A newer connection's tag
+ * on the closing entry must not let the older one back in: the entry
+ * stays closing, and a packet of the tuple's next connection goes to the
+ * owner (the netns churn test's last resets).
+ */
+static void
+test_tag_late_new_after_own_close(void **state)
+{
+	struct world		*w = test_world_new(3, 1024, 1024);
+	struct lb_record	 new1, new2, end;
+	struct lb_action	 act;
+	struct pkt_info		 syn, pi;
+	uint16_t		 sport = test_find(w, SVC_WLC, 0, 2);
+	int			 i;
+	struct lb_record	*nw[2] = { &new1, &new2 };
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		syn = test_pkt(SVC_WLC, 80, sport, PKT_TH_SYN);
+		assert_int_equal(lb_decide(&w->lb[0], &syn, 1, T0 + 10 * i,
+		    &act), LB_FORWARD);
+		test_pop1(&w->lb[0], LB_REC_NEW, nw[i]);
+		test_learn(&w->lb[2], nw[i], T0 + 10 * i);	/* multicast */
+		pi = syn;
+		pi.tcp_flags = PKT_TH_RST | PKT_TH_ACK;
+		pi.seq = syn.seq + 49;
+		assert_int_equal(lb_decide(&w->lb[2], &pi, 0, T0 + 10 * i + 1,
+		    &act), LB_FORWARD);
+		assert_int_equal(act.server, nw[i]->server);
+		test_pop1(&w->lb[2], LB_REC_END, &end);
+		test_learn(&w->lb[0], &end, T0 + 10 * i + 1);
+	}
+	test_learn(&w->lb[2], &new1, T0 + 100);		/* reliable, late */
+	assert_int_equal(test_entry(&w->lb[2], SVC_WLC, sport)->state,
+	    CONN_CLOSING);
+	assert_int_equal(w->lb[2].stats.learn_stale, 1);
+	pi = test_pkt(SVC_WLC, 80, sport, PKT_TH_ACK);
+	pi.seq = syn.seq + 1;	/* the next connection, its number close */
+	assert_int_equal(lb_decide(&w->lb[2], &pi, 0, T0 + 200, &act),
+	    LB_HANDOFF);
+	world_free(w);
+}
+
+/*
  * A holder other than the owner with a syn entry: a packet within a few
  * segments of the entry's SYN is its connection's; one far past it
  * belongs to another connection on the tuple (a newer one whose NEW has
@@ -2044,6 +2090,7 @@ main(void)
 		cmocka_unit_test(test_tag_late_end_then_late_new),
 		cmocka_unit_test(test_tag_late_new_after_end),
 		cmocka_unit_test(test_tag_late_new_after_next),
+		cmocka_unit_test(test_tag_late_new_after_own_close),
 		cmocka_unit_test(test_syn_entry_stranger),
 		cmocka_unit_test(test_expiry_releases_server),
 		cmocka_unit_test(test_single_member_owns_all),
