@@ -94,8 +94,7 @@ struct lb_record {
 	uint16_t		server;		/* index in the service */
 	uint16_t		owner;		/* member slot */
 	uint16_t		backup;		/* member slot or CONN_SLOT_NONE */
-	uint16_t		tag;		/* the connection's conn_syn_tag(),
-						   0 unknown */
+	uint16_t		tag;		/* conn_syn_tag(), 0 unknown */
 	struct flow_key		key;
 };
 
