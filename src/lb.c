@@ -179,7 +179,7 @@ lb_init(struct lb *lb, const struct ilbd_conf *conf, uint64_t seed)
 		goto fail;
 	if ((lb->queue = calloc(LB_QUEUE_LEN, sizeof(*lb->queue))) == NULL ||
 	    (lb->est = calloc(LB_EST_RING, sizeof(*lb->est))) == NULL ||
-	    (lb->ended = calloc(2 * LB_ENDED_SLOTS,
+	    (lb->ended = calloc(LB_ENDED_WAYS * LB_ENDED_SLOTS,
 	    sizeof(*lb->ended))) == NULL)
 		goto fail;
 	if (lb_reload_init(lb, conf) == -1)

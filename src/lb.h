@@ -24,8 +24,9 @@
 					   of two */
 #define LB_EST_DELAY_MS	1000		/* their REFRESH waits this long,
 					   at most syn_timeout_s / 4 */
-#define LB_ENDED_SLOTS	8192		/* ended connection tags: slots of
-					   2, by tuple hash; a power of 2 */
+#define LB_ENDED_SLOTS	16384		/* ended connection tags: sets by
+					   tuple hash; a power of 2 */
+#define LB_ENDED_WAYS	4		/* tags per set */
 #define LB_STRANGER_SEQ	4096		/* a non-SYN this far past a syn
 					   entry's tag: another connection */
 
@@ -209,7 +210,7 @@ struct lb {
 	uint32_t		 est_tail;	/* next to fill, free running */
 	uint32_t		 ltoc_high;	/* SYNs above this: stateless */
 	uint64_t		 pressure_until; /* ms: owner misses use hash */
-	uint32_t		*ended;		/* LB_ENDED_SLOTS x 2 tags of
+	uint32_t		*ended;		/* LB_ENDED_SLOTS x WAYS tags of
 						   connections ended lately
 						   (lb_learn.c) */
 	struct lb_stats		 stats;

@@ -14,60 +14,80 @@
  * Tags of connections ended lately (an END learnt, or one self sent), so
  * that a late copy of a NEW does not open again a connection that has
  * ended, even once its entry is gone or holds a newer connection:
- * LB_ENDED_SLOTS slots by tuple hash, each the last 2 (hash bits, tag)
- * pairs, newest first. Fixed size, nothing allocated per record; an older
- * end falls out as others come.
+ * LB_ENDED_SLOTS sets by tuple hash, each the last LB_ENDED_WAYS (hash
+ * bits, tag) pairs put there, newest first. Fixed size, nothing allocated
+ * per record; an end falls out once LB_ENDED_WAYS others came to its set
+ * (the same tuple's next ends, or other tuples'): with 4 ways, a late
+ * copy is still recognised after the tuple's next connection has ended
+ * too and 2 other tuples' ends landed in the set.
  */
 static uint32_t *
-lb_ended_slot(const struct lb *lb, const struct flow_key *key, uint32_t *v,
+lb_ended_set(const struct lb *lb, const struct flow_key *key, uint32_t *v,
     uint16_t tag)
 {
 	uint32_t	h = lb_svc_hash(key->id, key->len);
 
 	*v = (h & 0xffff0000U) | tag;
-	return (&lb->ended[2 * ((h >> 3) & (LB_ENDED_SLOTS - 1))]);
+	return (&lb->ended[LB_ENDED_WAYS * (h & (LB_ENDED_SLOTS - 1))]);
+}
+
+/* The way holding (key, tag) in its set (*set, value *v), or -1. */
+static int
+lb_ended_find(const struct lb *lb, const struct flow_key *key, uint16_t tag,
+    uint32_t **set, uint32_t *v)
+{
+	int	i;
+
+	*set = lb_ended_set(lb, key, v, tag);
+	for (i = 0; i < LB_ENDED_WAYS; i++)
+		if ((*set)[i] == *v)
+			return (i);
+	return (-1);
 }
 
 static int
 lb_ended_has(const struct lb *lb, const struct flow_key *key, uint16_t tag)
 {
-	uint32_t	 v, *sl;
+	uint32_t	*set, v;
 
-	if (tag == 0)
-		return (0);
-	sl = lb_ended_slot(lb, key, &v, tag);
-	return (sl[0] == v || sl[1] == v);
+	return (tag != 0 && lb_ended_find(lb, key, tag, &set, &v) >= 0);
+}
+
+/* Drop way i of set, the older ones moving up; the last way empties. */
+static void
+lb_ended_drop(uint32_t *set, int i)
+{
+	for (; i < LB_ENDED_WAYS - 1; i++)
+		set[i] = set[i + 1];
+	set[LB_ENDED_WAYS - 1] = 0;
 }
 
 void
 lb_ended_add(struct lb *lb, const struct flow_key *key, uint16_t tag)
 {
-	uint32_t	 v, *sl;
+	uint32_t	*set, v;
+	int		 i;
 
 	if (tag == 0)
 		return;
-	sl = lb_ended_slot(lb, key, &v, tag);
-	if (sl[0] == v)
+	if ((i = lb_ended_find(lb, key, tag, &set, &v)) == 0)
 		return;
-	sl[1] = sl[0];
-	sl[0] = v;
+	if (i > 0)
+		lb_ended_drop(set, i);
+	for (i = LB_ENDED_WAYS - 1; i > 0; i--)
+		set[i] = set[i - 1];
+	set[0] = v;
 }
 
 /* A connection opened again (reopen): its end no longer holds. */
 static void
 lb_ended_forget(struct lb *lb, const struct flow_key *key, uint16_t tag)
 {
-	uint32_t	 v, *sl;
+	uint32_t	*set, v;
+	int		 i;
 
-	if (tag == 0)
-		return;
-	sl = lb_ended_slot(lb, key, &v, tag);
-	if (sl[1] == v)
-		sl[1] = 0;
-	if (sl[0] == v) {
-		sl[0] = sl[1];
-		sl[1] = 0;
-	}
+	if (tag != 0 && (i = lb_ended_find(lb, key, tag, &set, &v)) >= 0)
+		lb_ended_drop(set, i);
 }
 
 /*

@@ -11,8 +11,10 @@
 
 #include <cmocka.h>
 
+#include "cache.h"
 #include "conntab.h"
 #include "lb.h"
+#include "lb_int.h"
 #include "ltoc.h"
 #include "packet.h"
 #include "stats.h"
@@ -870,6 +872,64 @@ test_tag_late_new_after_own_close(void **state)
 	pi.seq = syn.seq + 1;	/* the next connection, its number close */
 	assert_int_equal(lb_decide(&w->lb[2], &pi, 0, T0 + 200, &act),
 	    LB_HANDOFF);
+	world_free(w);
+}
+
+/* Another key of the test's tuples than key, in key's ended-table set. */
+static struct flow_key
+test_key_same_set(const struct flow_key *key)
+{
+	struct pkt_info	pi;
+	uint32_t	sport, set;
+
+	set = lb_svc_hash(key->id, key->len) & (LB_ENDED_SLOTS - 1);
+	for (sport = 1024; sport < 65536; sport++) {
+		pi = test_pkt(SVC_WLC, 80, (uint16_t)sport, 0);
+		if (memcmp(&pi.key, key, sizeof(*key)) != 0 &&
+		    (lb_svc_hash(pi.key.id, pi.key.len) &
+		    (LB_ENDED_SLOTS - 1)) == set)
+			return (pi.key);
+	}
+	fail_msg("no other tuple in set %u", set);
+	return (pi.key);
+}
+
+/*
+ * The ended table: a tuple's end is remembered until LB_ENDED_WAYS other
+ * ends came to its set (here another tuple's, the worst case): a late
+ * NEW of that connection is ignored until then, and applied after.
+ */
+static void
+test_tag_ended_table(void **state)
+{
+	struct world		*w = test_world_new(3, 1024, 1024);
+	struct lb		*lb = &w->lb[1];
+	struct lb_record	 end, other;
+	uint16_t		 sport = test_find(w, SVC_WLC, 0, 2);
+	int			 i;
+
+	(void)state;
+	memset(&end, 0, sizeof(end));
+	end.type = LB_REC_END;
+	end.service = SVC_WLC;
+	end.key = test_pkt(SVC_WLC, 80, sport, 0).key;
+	end.tag = 0x1234;
+	test_learn(lb, &end, T0);
+	other = end;
+	other.key = test_key_same_set(&end.key);
+	for (i = 1; i <= LB_ENDED_WAYS; i++) {
+		other.tag = (uint16_t)(0x100 + i);
+		test_learn(lb, &other, T0 + 1);
+		assert_int_equal(lb_learn_conn(lb, &end.key, SVC_WLC, 0,
+		    WORLD_SLOT0, WORLD_SLOT0 + 2, CONN_SYN, LB_LEARN_FRESH |
+		    LB_LEARN_TAG(end.tag), T0 + 2), 0);
+		if (i < LB_ENDED_WAYS) {
+			assert_int_equal(lb->stats.learn_stale, (uint64_t)i);
+			assert_null(cache_peek(&lb->cache, &end.key));
+		}
+	}
+	assert_int_equal(lb->stats.learn_stale, LB_ENDED_WAYS - 1);
+	assert_non_null(cache_peek(&lb->cache, &end.key));
 	world_free(w);
 }
 
@@ -2091,6 +2151,7 @@ main(void)
 		cmocka_unit_test(test_tag_late_new_after_end),
 		cmocka_unit_test(test_tag_late_new_after_next),
 		cmocka_unit_test(test_tag_late_new_after_own_close),
+		cmocka_unit_test(test_tag_ended_table),
 		cmocka_unit_test(test_syn_entry_stranger),
 		cmocka_unit_test(test_expiry_releases_server),
 		cmocka_unit_test(test_single_member_owns_all),
