@@ -41,6 +41,7 @@ STATS_KEYS="rx handoff_out new_conn port_reuse syn_reopen closing_to_owner learn
 export ILB_SCHEDULER
 
 # out_rsts NS: TcpOutRsts of namespace NS.
+# shellcheck disable=SC2016 # awk's fields, not the shell's
 out_rsts() {
 	ip netns exec "$1" awk '$1 == "Tcp:" && !h { for (i = 2; i <= NF; i++)
 	    if ($i == "OutRsts") c = i; h = 1; next }
@@ -147,7 +148,7 @@ caps_classify
 note "rstclass.py: $(head -n 1 "$NETNS_DIR/rstclass.out")"
 sed -n '2,$s/^/#   /p' "$NETNS_DIR/rstclass.out"
 note "churn.py: $(cat "$NETNS_DIR/churn.out")"
-done_n=$(churn_field done)
+done_n=$(churn_field "done")
 failed=$(churn_field failed)
 rate=$(churn_field rate)
 check "the client made connections ($done_n, $rate/s)" \
