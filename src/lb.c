@@ -59,6 +59,8 @@ _Static_assert((LB_QUEUE_LEN & (LB_QUEUE_LEN - 1)) == 0,
     "LB_QUEUE_LEN must be a power of two");
 _Static_assert((LB_EST_RING & (LB_EST_RING - 1)) == 0,
     "LB_EST_RING must be a power of two");
+_Static_assert((LB_ENDED_SLOTS & (LB_ENDED_SLOTS - 1)) == 0,
+    "LB_ENDED_SLOTS must be a power of two");
 
 static const char *const lb_drop_names[LB_DROP_MAX] = {
 	"none", "bad_packet", "not_tcp", "fragment", "no_members",
@@ -176,7 +178,9 @@ lb_init(struct lb *lb, const struct ilbd_conf *conf, uint64_t seed)
 	    0x9e3779b97f4a7c15ULL) == -1)
 		goto fail;
 	if ((lb->queue = calloc(LB_QUEUE_LEN, sizeof(*lb->queue))) == NULL ||
-	    (lb->est = calloc(LB_EST_RING, sizeof(*lb->est))) == NULL)
+	    (lb->est = calloc(LB_EST_RING, sizeof(*lb->est))) == NULL ||
+	    (lb->ended = calloc(LB_ENDED_WAYS * LB_ENDED_SLOTS,
+	    sizeof(*lb->ended))) == NULL)
 		goto fail;
 	if (lb_reload_init(lb, conf) == -1)
 		goto fail;
@@ -197,6 +201,7 @@ lb_free(struct lb *lb)
 	lb_reload_free(lb);
 	free(lb->queue);
 	free(lb->est);
+	free(lb->ended);
 	ltoc_free(&lb->ltoc);
 	cache_free(&lb->cache);
 	memset(lb, 0, sizeof(*lb));
@@ -238,6 +243,7 @@ lb_queue_put(struct lb *lb, enum lb_rec_type type,
 	r->server = e->server;
 	r->owner = e->owner;
 	r->backup = e->backup;
+	r->tag = e->syn_tag;
 	r->key = e->key;
 	if (type == LB_REC_NEW)
 		lb->stats.new_queued++;
@@ -248,14 +254,17 @@ lb_queue_put(struct lb *lb, enum lb_rec_type type,
 	return (r);
 }
 
-/* Queue the NEW of a SYN self decided as owner (LB_REC_F_FRESH). */
+/*
+ * Queue the NEW of a SYN self decided as owner (LB_REC_F_FRESH), with
+ * flags (LB_REC_F_REOPEN) added.
+ */
 static void
-lb_queue_fresh(struct lb *lb, const struct conn_entry *e)
+lb_queue_fresh(struct lb *lb, const struct conn_entry *e, uint8_t flags)
 {
 	struct lb_record	*r;
 
 	if ((r = lb_queue_put(lb, LB_REC_NEW, e)) != NULL)
-		r->flags |= LB_REC_F_FRESH;
+		r->flags |= LB_REC_F_FRESH | flags;
 }
 
 /*
@@ -453,8 +462,9 @@ lb_handoff(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
 
 /*
  * State of an LTOC entry on a non-SYN packet: syn -> established, FIN/RST
- * -> closing with one END queued (claim 14). Closing entries stay until
- * fin_timeout_s: the last ACKs still pass through.
+ * -> closing with one END queued (claim 14), its tag remembered as ended
+ * (a late copy of its NEW must not revive it, lb_learn.c). Closing
+ * entries stay until fin_timeout_s: the last ACKs still pass through.
  */
 static void
 lb_ltoc_update(struct lb *lb, struct conn_entry *e, const struct lb_pkt *p)
@@ -467,6 +477,7 @@ lb_ltoc_update(struct lb *lb, struct conn_entry *e, const struct lb_pkt *p)
 		ltoc_set_state(&lb->ltoc, e, CONN_CLOSING, p->now);
 		lb->stats.closing++;
 		lb_queue_put(lb, LB_REC_END, e);
+		lb_ended_add(lb, &e->key, e->syn_tag);
 	} else if (e->state == CONN_SYN) {
 		ltoc_set_state(&lb->ltoc, e, CONN_ESTABLISHED, p->now);
 		lb->stats.established++;
@@ -485,6 +496,7 @@ lb_cache_update(struct lb *lb, struct conn_entry *e, const struct lb_pkt *p)
 		cache_set_state(&lb->cache, e, CONN_CLOSING, p->now);
 		lb->stats.closing++;
 		lb_queue_put(lb, LB_REC_END, e);
+		lb_ended_add(lb, &e->key, e->syn_tag);
 	} else if (e->state == CONN_SYN)
 		cache_set_state(&lb->cache, e, CONN_ESTABLISHED, p->now);
 }
@@ -541,7 +553,7 @@ lb_syn_reopen(struct lb *lb, struct conn_entry *e, const struct lb_pkt *p,
 	e->owner = p->rank.oslot;
 	e->backup = p->rank.bslot;
 	ltoc_set_state(&lb->ltoc, e, CONN_SYN, p->now);
-	lb_queue_fresh(lb, e);
+	lb_queue_fresh(lb, e, LB_REC_F_REOPEN);
 	return (lb_forward(lb, act, e->service, e->server, LB_PATH_OWNER));
 }
 
@@ -586,7 +598,7 @@ lb_syn_owner(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
 	lb_ltoc_own(lb, e, p, server);
 	e->syn_tag = conn_syn_tag(p->pi->seq);
 	lb->stats.new_conn++;
-	lb_queue_fresh(lb, e);
+	lb_queue_fresh(lb, e, 0);
 	return (lb_forward(lb, act, p->svc, (unsigned int)server,
 	    LB_PATH_OWNER));
 }
@@ -728,6 +740,29 @@ lb_closing_to_owner(struct lb *lb, const struct conn_entry *e,
 }
 
 /*
+ * A syn entry at a holder that is not the owner, and a packet whose
+ * sequence number is far past the SYN the entry was learnt for (its tag,
+ * the SYN's low 16 bits): the packet belongs to another connection on the
+ * tuple, most likely a newer one whose NEW has not reached self, so the
+ * owner, which saw its SYN, decides rather than the entry's server, which
+ * would answer with a reset. The first packets of the entry's own
+ * connection are within a few segments of its SYN; the first one through
+ * self makes the entry established, and no longer checked. Same
+ * exceptions as lb_closing_to_owner().
+ */
+static int
+lb_syn_stranger(struct lb *lb, const struct conn_entry *e,
+    const struct lb_pkt *p)
+{
+	if (e->state != CONN_SYN || e->syn_tag == 0 || p->by_handoff ||
+	    lb->self == LB_SELF_NONE || lb_is_self(lb, p->rank.owner) ||
+	    (uint16_t)(p->pi->seq - e->syn_tag) <= LB_STRANGER_SEQ)
+		return (0);
+	lb->stats.syn_stranger++;
+	return (1);
+}
+
+/*
  * claim 14: a non-SYN. Owner or backup: the LTOC entry. Anyone else (and
  * a backup or owner without an entry): the cache; claim 15: no cache hit
  * or no cache at all hands the packet to the owner. A node that is not a
@@ -743,13 +778,14 @@ lb_other(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
 	if (lb->self == LB_SELF_NONE || lb_is_self(lb, p->rank.owner) ||
 	    lb_is_self(lb, p->rank.backup)) {
 		if ((e = ltoc_lookup(&lb->ltoc, &p->pi->key)) != NULL) {
-			if (lb_closing_to_owner(lb, e, p))
+			if (lb_closing_to_owner(lb, e, p) ||
+			    lb_syn_stranger(lb, e, p))
 				return (lb_handoff(lb, p, act));
 			return (lb_ltoc_hit(lb, e, p, act));
 		}
 	}
 	if ((e = cache_peek(&lb->cache, &p->pi->key)) != NULL) {
-		if (lb_closing_to_owner(lb, e, p))
+		if (lb_closing_to_owner(lb, e, p) || lb_syn_stranger(lb, e, p))
 			return (lb_handoff(lb, p, act));
 		last = e->last;
 		before = e->state;

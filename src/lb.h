@@ -24,6 +24,11 @@
 					   of two */
 #define LB_EST_DELAY_MS	1000		/* their REFRESH waits this long,
 					   at most syn_timeout_s / 4 */
+#define LB_ENDED_SLOTS	16384		/* ended connection tags: sets by
+					   tuple hash; a power of 2 */
+#define LB_ENDED_WAYS	4		/* tags per set */
+#define LB_STRANGER_SEQ	4096		/* a non-SYN this far past a syn
+					   entry's tag: another connection */
 
 enum lb_verdict {
 	LB_DROP = 0,			/* act.drop says why */
@@ -79,6 +84,8 @@ enum lb_rec_type {
 
 /* A NEW of a SYN the owner decided: a connection opens on the tuple. */
 #define LB_REC_F_FRESH		0x01
+/* With FRESH: the SYN that opened the closing entry, which opens again. */
+#define LB_REC_F_REOPEN		0x02
 
 /* A control record for the cluster layer to broadcast. */
 struct lb_record {
@@ -88,6 +95,7 @@ struct lb_record {
 	uint16_t		server;		/* index in the service */
 	uint16_t		owner;		/* member slot */
 	uint16_t		backup;		/* member slot or CONN_SLOT_NONE */
+	uint16_t		tag;		/* conn_syn_tag(), 0 unknown */
 	struct flow_key		key;
 };
 
@@ -202,6 +210,9 @@ struct lb {
 	uint32_t		 est_tail;	/* next to fill, free running */
 	uint32_t		 ltoc_high;	/* SYNs above this: stateless */
 	uint64_t		 pressure_until; /* ms: owner misses use hash */
+	uint32_t		*ended;		/* LB_ENDED_SLOTS x WAYS tags of
+						   connections ended lately
+						   (lb_learn.c) */
 	struct lb_stats		 stats;
 };
 
@@ -391,6 +402,18 @@ int		 lb_learn_end(struct lb *, const struct lb_record *, uint64_t);
  * server, key or state (counted as learn_bad).
  */
 #define LB_LEARN_FRESH		0x01
+/*
+ * Connection tags (ilbd-protocol(7)): LB_LEARN_TAG(t) in flags names the
+ * connection the record describes (conn_syn_tag() of its SYN, 0 unknown);
+ * LB_LEARN_REOPEN with LB_LEARN_FRESH: that SYN opened its closing entry
+ * again. A tagged record of a connection that has ended (an END with its
+ * tag came) is ignored unless it says closing or reopen, and a record
+ * whose tag differs from a live entry's never takes that entry's state
+ * back: late copies of an older connection's records change nothing.
+ */
+#define LB_LEARN_REOPEN		0x02
+#define LB_LEARN_TAG(t)		((unsigned int)(uint16_t)(t) << 16)
+#define LB_LEARN_TAG_OF(f)	((uint16_t)((f) >> 16))
 int		 lb_learn_conn(struct lb *, const struct flow_key *,
 		    unsigned int, unsigned int, uint16_t, uint16_t,
 		    enum conn_state, unsigned int, uint64_t);

@@ -42,6 +42,9 @@ lb_members_view(const struct lb *lb, struct view *v)
 	v->n = lb->nmembers;
 }
 
+/* lb_learn.c: connection tag of key ended (0: nothing remembered). */
+void		 lb_ended_add(struct lb *, const struct flow_key *, uint16_t);
+
 /* lb_reload.c */
 int		 lb_reload_init(struct lb *, const struct ilbd_conf *);
 void		 lb_reload_free(struct lb *);

@@ -10,6 +10,100 @@
 #include "lb_int.h"
 #include "ltoc.h"
 
+/*
+ * Tags of connections ended lately (an END learnt, or one self sent), so
+ * that a late copy of a NEW does not open again a connection that has
+ * ended, even once its entry is gone or holds a newer connection:
+ * LB_ENDED_SLOTS sets by tuple hash, each the last LB_ENDED_WAYS (hash
+ * bits, tag) pairs put there, newest first. Fixed size, nothing allocated
+ * per record; an end falls out once LB_ENDED_WAYS others came to its set
+ * (the same tuple's next ends, or other tuples'): with 4 ways, a late
+ * copy is still recognised after the tuple's next connection has ended
+ * too and 2 other tuples' ends landed in the set.
+ */
+static uint32_t *
+lb_ended_set(const struct lb *lb, const struct flow_key *key, uint32_t *v,
+    uint16_t tag)
+{
+	uint32_t	h = lb_svc_hash(key->id, key->len);
+
+	*v = (h & 0xffff0000U) | tag;
+	return (&lb->ended[LB_ENDED_WAYS * (h & (LB_ENDED_SLOTS - 1))]);
+}
+
+/* The way holding (key, tag) in its set (*set, value *v), or -1. */
+static int
+lb_ended_find(const struct lb *lb, const struct flow_key *key, uint16_t tag,
+    uint32_t **set, uint32_t *v)
+{
+	int	i;
+
+	*set = lb_ended_set(lb, key, v, tag);
+	for (i = 0; i < LB_ENDED_WAYS; i++)
+		if ((*set)[i] == *v)
+			return (i);
+	return (-1);
+}
+
+static int
+lb_ended_has(const struct lb *lb, const struct flow_key *key, uint16_t tag)
+{
+	uint32_t	*set, v;
+
+	return (tag != 0 && lb_ended_find(lb, key, tag, &set, &v) >= 0);
+}
+
+/* Drop way i of set, the older ones moving up; the last way empties. */
+static void
+lb_ended_drop(uint32_t *set, int i)
+{
+	for (; i < LB_ENDED_WAYS - 1; i++)
+		set[i] = set[i + 1];
+	set[LB_ENDED_WAYS - 1] = 0;
+}
+
+void
+lb_ended_add(struct lb *lb, const struct flow_key *key, uint16_t tag)
+{
+	uint32_t	*set, v;
+	int		 i;
+
+	if (tag == 0)
+		return;
+	if ((i = lb_ended_find(lb, key, tag, &set, &v)) == 0)
+		return;
+	if (i > 0)
+		lb_ended_drop(set, i);
+	for (i = LB_ENDED_WAYS - 1; i > 0; i--)
+		set[i] = set[i - 1];
+	set[0] = v;
+}
+
+/* A connection opened again (reopen): its end no longer holds. */
+static void
+lb_ended_forget(struct lb *lb, const struct flow_key *key, uint16_t tag)
+{
+	uint32_t	*set, v;
+	int		 i;
+
+	if (tag != 0 && (i = lb_ended_find(lb, key, tag, &set, &v)) >= 0)
+		lb_ended_drop(set, i);
+}
+
+/*
+ * Does an END of the connection tagged tag end entry e? Not when both
+ * tags are known and differ: e is a newer connection on the tuple.
+ */
+static int
+lb_end_applies(struct lb *lb, const struct conn_entry *e, uint16_t tag)
+{
+	if (tag != 0 && e->syn_tag != 0 && e->syn_tag != tag) {
+		lb->stats.learn_end_stale++;
+		return (0);
+	}
+	return (e->state != CONN_CLOSING);
+}
+
 static int
 lb_record_valid(struct lb *lb, const struct lb_record *r)
 {
@@ -33,6 +127,11 @@ lb_learn_new(struct lb *lb, const struct lb_record *r, uint64_t now)
 	self = lb->self_slot;
 	if (self != CONN_SLOT_NONE && r->owner == self)
 		return (0);		/* ours; already in the LTOC */
+	if (!(r->flags & LB_REC_F_REOPEN) && lb_ended_has(lb, &r->key,
+	    r->tag)) {
+		lb->stats.learn_stale++;
+		return (0);
+	}
 	if (self != CONN_SLOT_NONE && r->backup == self) {
 		e = ltoc_lookup(&lb->ltoc, &r->key);
 		if (e != NULL && e->role == CONN_ROLE_OWNER)
@@ -52,9 +151,15 @@ lb_learn_new(struct lb *lb, const struct lb_record *r, uint64_t now)
 	e->server = r->server;
 	e->owner = r->owner;
 	e->backup = r->backup;
+	e->syn_tag = r->tag;
 	return (0);
 }
 
+/*
+ * claim 14: an END moves the entry to closing, unless its tag names
+ * another connection than the entry's (a late END of an older one); the
+ * tag is remembered as ended either way (lb_ended_add()).
+ */
 int
 lb_learn_end(struct lb *lb, const struct lb_record *r, uint64_t now)
 {
@@ -62,13 +167,14 @@ lb_learn_end(struct lb *lb, const struct lb_record *r, uint64_t now)
 
 	if (!lb_record_valid(lb, r))
 		return (-1);
+	lb_ended_add(lb, &r->key, r->tag);
 	if ((e = ltoc_lookup(&lb->ltoc, &r->key)) != NULL &&
-	    e->state != CONN_CLOSING) {
+	    lb_end_applies(lb, e, r->tag)) {
 		ltoc_set_state(&lb->ltoc, e, CONN_CLOSING, now);
 		lb->stats.learn_end++;
 	}
 	if ((e = cache_peek(&lb->cache, &r->key)) != NULL &&
-	    e->state != CONN_CLOSING) {
+	    lb_end_applies(lb, e, r->tag)) {
 		cache_set_state(&lb->cache, e, CONN_CLOSING, now);
 		lb->stats.learn_end++;
 	}
@@ -89,22 +195,56 @@ lb_role_of(const struct lb *lb, uint16_t owner, uint16_t backup)
 }
 
 /*
- * State for entry e once record t is applied: the same connection
- * (service and server unchanged) only moves forward, syn -> established
- * -> closing; another one on the tuple takes the record's state. So does
- * a closing entry on a fresh NEW (LB_LEARN_FRESH: a connection opens,
- * maybe on the same server); a live one stays as it is (a late copy of
- * the NEW, after the handshake's REFRESH).
+ * State for entry e once record t is applied: the same connection only
+ * moves forward, syn -> established -> closing; another one on the tuple
+ * takes the record's state. With both tags known, the same connection is
+ * the same tag, and a closing one opens again only on a reopen (a late
+ * copy of its fresh NEW must not: claim 14, its END came first). Without
+ * (an untagged record, or an entry learnt from one) it is the same
+ * service and server, and a fresh NEW (LB_LEARN_FRESH: a connection
+ * opens, maybe on the same server) takes a closing entry's place; a live
+ * one stays as it is (a late copy of the NEW, after the handshake's
+ * REFRESH).
  */
 static enum conn_state
 lb_learn_state(const struct conn_entry *e, const struct conn_entry *t,
     unsigned int flags)
 {
+	int	tagged = e->syn_tag != 0 && t->syn_tag != 0, reopen;
+
+	if (tagged) {
+		reopen = (flags & LB_LEARN_REOPEN) != 0;
+		if (e->syn_tag == t->syn_tag && e->state > t->state &&
+		    !(reopen && e->state == CONN_CLOSING))
+			return ((enum conn_state)e->state);
+		return ((enum conn_state)t->state);
+	}
 	if (e->service == t->service && e->server == t->server &&
 	    e->state > t->state &&
 	    !((flags & LB_LEARN_FRESH) && e->state == CONN_CLOSING))
 		return ((enum conn_state)e->state);
 	return ((enum conn_state)t->state);
+}
+
+/*
+ * Record t names a connection that has ended (an END with its tag came)
+ * and does not say so (not closing) nor open it again: a late copy of
+ * its NEW, or a TRANSFER sent before the END reached its sender. Applying
+ * it would revive the old connection, or overwrite a newer one's entry.
+ */
+static int
+lb_learn_stale(struct lb *lb, const struct conn_entry *t, unsigned int flags)
+{
+	if (t->syn_tag == 0 || t->state == CONN_CLOSING)
+		return (0);
+	if (flags & LB_LEARN_REOPEN) {
+		lb_ended_forget(lb, &t->key, t->syn_tag);
+		return (0);
+	}
+	if (!lb_ended_has(lb, &t->key, t->syn_tag))
+		return (0);
+	lb->stats.learn_stale++;
+	return (1);
 }
 
 /* Keep or take an LTOC entry as t says, with self's role (claim 11). */
@@ -131,7 +271,7 @@ lb_learn_ltoc(struct lb *lb, const struct conn_entry *t, enum conn_role role,
 	}
 	st = lb_learn_state(e, t, flags);
 	lb_entry_set_role(lb, e, CONN_ROLE_NONE);	/* uncount old server */
-	e->syn_tag = 0;			/* learnt: its SYN unknown here */
+	e->syn_tag = t->syn_tag;		/* 0: its SYN unknown here */
 	e->service = t->service;
 	e->server = t->server;
 	e->owner = t->owner;
@@ -158,6 +298,7 @@ lb_learn_cache(struct lb *lb, const struct conn_entry *t, unsigned int flags,
 	else
 		return;			/* no cache (claim 15) */
 	cache_set_state(&lb->cache, e, lb_learn_state(e, t, flags), now);
+	e->syn_tag = t->syn_tag;
 	e->service = t->service;
 	e->server = t->server;
 	e->owner = t->owner;
@@ -185,6 +326,9 @@ lb_learn_conn(struct lb *lb, const struct flow_key *key, unsigned int service,
 	t.owner = owner;
 	t.backup = backup;
 	t.state = (uint8_t)state;
+	t.syn_tag = LB_LEARN_TAG_OF(flags);
+	if (lb_learn_stale(lb, &t, flags))
+		return (0);
 	if ((role = lb_role_of(lb, owner, backup)) != CONN_ROLE_NONE)
 		lb_learn_ltoc(lb, &t, role, flags, now);
 	else

@@ -427,8 +427,25 @@ msg_conn_enc(uint8_t *b, const struct msg_conn *c)
 	n += msg_mid_enc(b + n, &c->owner);
 	n += msg_mid_enc(b + n, &c->backup);
 	b[n++] = c->state;
-	b[n++] = c->flags;
+	b[n++] = (uint8_t)((c->flags & ~MSG_CONN_F_TAG) |
+	    (c->tag != 0 ? MSG_CONN_F_TAG : 0));
+	if (c->tag != 0) {
+		be16_store(b + n, c->tag);
+		n += MSG_TAG_LEN;
+	}
 	return (n);
+}
+
+/* The 2-byte connection tag; 0 (none) is malformed where one is due. */
+static int
+msg_rd_tag(struct msg_rd *r, uint16_t *tag)
+{
+	const uint8_t	*p;
+
+	if ((p = msg_rd_take(r, MSG_TAG_LEN)) == NULL ||
+	    (*tag = be16_load(p)) == 0)
+		return (-1);
+	return (0);
 }
 
 /* claims 13, 17, 18: one connection of NEW or TRANSFER. */
@@ -457,7 +474,9 @@ msg_conn_get(const uint8_t *rec, size_t len, struct msg_conn *c)
 	    msg_mid_dec(&r, &c->backup) == -1 ||
 	    msg_rd_byte(&r, &c->state) == -1 ||
 	    msg_rd_byte(&r, &c->flags) == -1 ||
-	    c->state > MSG_CONN_STATE_MAX || r.off != len)
+	    c->state > MSG_CONN_STATE_MAX ||
+	    ((c->flags & MSG_CONN_F_TAG) && msg_rd_tag(&r, &c->tag) == -1) ||
+	    r.off != len)
 		return (-1);
 	return (0);
 }
@@ -479,6 +498,36 @@ msg_key_get(const uint8_t *rec, size_t len, struct flow_key *k)
 	struct msg_rd	r = { rec, len, 0 };
 
 	if (msg_key_dec(&r, k) == -1 || r.off != len)
+		return (-1);
+	return (0);
+}
+
+/* claim 14, with the connection tag that tells late ENDs apart. */
+int
+msg_end_put(uint8_t *body, size_t size, size_t *off, const struct flow_key *k,
+    uint16_t tag)
+{
+	uint8_t	rec[1 + FLOW_ID_MAX + MSG_TAG_LEN];
+	size_t	n;
+
+	if (!msg_key_valid(k))
+		return (-1);
+	n = msg_key_enc(rec, k);
+	if (tag != 0) {
+		be16_store(rec + n, tag);
+		n += MSG_TAG_LEN;
+	}
+	return (msg_rec_put(body, size, off, rec, n));
+}
+
+int
+msg_end_get(const uint8_t *rec, size_t len, struct flow_key *k, uint16_t *tag)
+{
+	struct msg_rd	r = { rec, len, 0 };
+
+	*tag = 0;
+	if (msg_key_dec(&r, k) == -1 ||
+	    (r.off != len && msg_rd_tag(&r, tag) == -1) || r.off != len)
 		return (-1);
 	return (0);
 }

@@ -153,10 +153,12 @@ int		 msg_rec_next(const struct msg_view *, size_t *,
 
 /*
  * A connection record of NEW and TRANSFER (ilbd-protocol(7)): v4 key,
- * v4 server and two v4 ids make 32 bytes, 34 with the record length.
+ * v4 server and two v4 ids make 32 bytes, 34 with the record length;
+ * 2 more with a connection tag.
  */
 #define MSG_CONN_MAX		(1 + FLOW_ID_MAX + 1 + 16 + 2 * \
-				    (2 + MEMBER_ID_MAX) + 2)
+				    (2 + MEMBER_ID_MAX) + 2 + MSG_TAG_LEN)
+#define MSG_TAG_LEN		2	/* a connection tag, after flags */
 /* A v4 connection with v4 server, owner and backup, unframed. */
 #define MSG_CONN_V4_LEN		32
 #define MSG_CONN_STATE_MAX	2	/* CONN_CLOSING */
@@ -168,10 +170,15 @@ struct msg_conn {
 	struct member_id	backup;		/* len 0: none */
 	uint8_t			state;		/* enum conn_state, 0..2 */
 	uint8_t			flags;		/* MSG_CONN_F_* */
+	uint16_t		tag;		/* of the connection; 0 none */
 };
 
 /* Record flags: a NEW of a SYN its owner decided (ilbd-protocol(7)). */
 #define MSG_CONN_F_FRESH	0x01
+/* A tag follows the flags; set by msg_conn_put() when tag is not 0. */
+#define MSG_CONN_F_TAG		0x02
+/* A SYN with the tag of the closing entry it opened again. */
+#define MSG_CONN_F_REOPEN	0x04
 
 /* The body of DONE, and of the ACK that answers it. */
 #define MSG_DONE_LEN		8
@@ -194,6 +201,15 @@ int		 msg_conn_get(const uint8_t *, size_t, struct msg_conn *);
 int		 msg_key_put(uint8_t *, size_t, size_t *,
 		    const struct flow_key *);
 int		 msg_key_get(const uint8_t *, size_t, struct flow_key *);
+/*
+ * The END record with the tag of the connection it ends: the key record
+ * and 2 bytes of tag, or a plain key record when the tag is 0 (unknown).
+ * msg_end_get() takes either form (a plain one gives tag 0).
+ */
+int		 msg_end_put(uint8_t *, size_t, size_t *,
+		    const struct flow_key *, uint16_t);
+int		 msg_end_get(const uint8_t *, size_t, struct flow_key *,
+		    uint16_t *);
 /* The DONE or ACK body (8 bytes, not a record) at *off; 0 or -1. */
 int		 msg_done_put(uint8_t *, size_t, size_t *,
 		    const struct msg_done *);

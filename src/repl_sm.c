@@ -181,14 +181,16 @@ repl_sm_id_slot(struct repl_sm *r, const struct member_id *id)
 static uint8_t
 repl_sm_rec_flags(const struct lb_record *rec)
 {
-	return ((rec->flags & LB_REC_F_FRESH) ? MSG_CONN_F_FRESH : 0);
+	return (((rec->flags & LB_REC_F_FRESH) ? MSG_CONN_F_FRESH : 0) |
+	    ((rec->flags & LB_REC_F_REOPEN) ? MSG_CONN_F_REOPEN : 0));
 }
 
 /* Queue one connection record of type for slot (-1: multicast). */
 static void
 repl_sm_put_conn(struct repl_sm *r, int slot, uint8_t type,
     const struct flow_key *key, unsigned int svc, unsigned int srv,
-    uint16_t owner, uint16_t backup, uint8_t state, uint8_t flags)
+    uint16_t owner, uint16_t backup, uint8_t state, uint8_t flags,
+    uint16_t tag)
 {
 	struct repl_sm_buf	*b = repl_sm_buf_of(r, slot, type);
 	struct msg_conn	 mc;
@@ -202,6 +204,7 @@ repl_sm_put_conn(struct repl_sm *r, int slot, uint8_t type,
 	repl_sm_slot_id(r, backup, &mc.backup);
 	mc.state = state;
 	mc.flags = flags;
+	mc.tag = tag;
 	if (msg_conn_put(b->body, sizeof(b->body), &b->off, &mc) == -1) {
 		repl_sm_buf_send(r, b, slot);
 		b->type = type;
@@ -215,14 +218,15 @@ repl_sm_put_conn(struct repl_sm *r, int slot, uint8_t type,
 
 static void
 repl_sm_put_key(struct repl_sm *r, int slot, uint8_t type,
-    const struct flow_key *key)
+    const struct flow_key *key, uint16_t tag)
 {
 	struct repl_sm_buf	*b = repl_sm_buf_of(r, slot, type);
 
-	if (msg_key_put(b->body, sizeof(b->body), &b->off, key) == -1) {
+	if (msg_end_put(b->body, sizeof(b->body), &b->off, key, tag) == -1) {
 		repl_sm_buf_send(r, b, slot);
 		b->type = type;
-		if (msg_key_put(b->body, sizeof(b->body), &b->off, key) == -1)
+		if (msg_end_put(b->body, sizeof(b->body), &b->off, key,
+		    tag) == -1)
 			return;
 	}
 	b->n++;
@@ -253,7 +257,7 @@ repl_sm_new_to_joiners(struct repl_sm *r, const struct lb_record *rec)
 			continue;
 		repl_sm_put_conn(r, r->pro_slots[who[i]], MSG_T_NEW, &rec->key,
 		    rec->service, rec->server, p.oslot, p.bslot, CONN_SYN,
-		    repl_sm_rec_flags(rec));
+		    repl_sm_rec_flags(rec), rec->tag);
 		r->stats.joiner_sent++;
 	}
 }
@@ -295,9 +299,10 @@ repl_sm_stage_send(struct repl_sm *r)
 			repl_sm_put_conn(r, st->slot, MSG_T_NEW, &st->rec.key,
 			    st->rec.service, st->rec.server, st->rec.owner,
 			    st->rec.backup, CONN_SYN,
-			    repl_sm_rec_flags(&st->rec));
+			    repl_sm_rec_flags(&st->rec), st->rec.tag);
 		else
-			repl_sm_put_key(r, st->slot, MSG_T_END, &st->rec.key);
+			repl_sm_put_key(r, st->slot, MSG_T_END, &st->rec.key,
+			    st->rec.tag);
 	}
 	r->nstage = 0;
 	r->staging = 0;
@@ -328,7 +333,7 @@ repl_sm_drain(struct repl_sm *r)
 		case LB_REC_NEW:
 			repl_sm_put_conn(r, -1, MSG_T_NEW, &rec.key,
 			    rec.service, rec.server, rec.owner, rec.backup,
-			    CONN_SYN, repl_sm_rec_flags(&rec));
+			    CONN_SYN, repl_sm_rec_flags(&rec), rec.tag);
 			r->stats.new_sent++;
 			if (rec.backup != CONN_SLOT_NONE && rec.backup != self) {
 				/* claim 11: the backup's copy, reliably. */
@@ -338,13 +343,13 @@ repl_sm_drain(struct repl_sm *r)
 			repl_sm_new_to_joiners(r, &rec);
 			break;
 		case LB_REC_END:
-			repl_sm_put_key(r, -1, MSG_T_END, &rec.key);
+			repl_sm_put_key(r, -1, MSG_T_END, &rec.key, rec.tag);
 			if (rec.backup != CONN_SLOT_NONE && rec.backup != self)
 				repl_sm_stage(r, rec.backup, &rec);
 			r->stats.end_sent++;
 			break;
 		case LB_REC_REFRESH:
-			repl_sm_put_key(r, -1, MSG_T_REFRESH, &rec.key);
+			repl_sm_put_key(r, -1, MSG_T_REFRESH, &rec.key, 0);
 			r->stats.refresh_sent++;
 			break;
 		}
@@ -377,7 +382,7 @@ repl_sm_on_send(void *arg, const struct conn_entry *e, uint16_t dst)
 	if (dst >= REPL_SLOTS || dst == r->t->self)
 		return;
 	repl_sm_put_conn(r, dst, MSG_T_TRANSFER, &e->key, e->service,
-	    e->server, e->owner, e->backup, e->state, 0);
+	    e->server, e->owner, e->backup, e->state, 0, e->syn_tag);
 	r->stats.xfer_sent++;
 }
 
@@ -521,8 +526,9 @@ repl_sm_rx_conn(struct repl_sm *r, const uint8_t *rec, size_t len, int reliable,
 		return;
 	if (lb_learn_conn(r->lb, &mc.key, (unsigned int)svc,
 	    (unsigned int)srv, (uint16_t)owner, (uint16_t)backup,
-	    (enum conn_state)mc.state, (mc.flags & MSG_CONN_F_FRESH) ?
-	    LB_LEARN_FRESH : 0, now) == -1)
+	    (enum conn_state)mc.state, ((mc.flags & MSG_CONN_F_FRESH) ?
+	    LB_LEARN_FRESH : 0) | ((mc.flags & MSG_CONN_F_REOPEN) ?
+	    LB_LEARN_REOPEN : 0) | LB_LEARN_TAG(mc.tag), now) == -1)
 		r->stats.rx_bad++;
 }
 
@@ -534,7 +540,7 @@ repl_sm_rx_key(struct repl_sm *r, uint8_t type, const uint8_t *rec, size_t len,
 	int			svc;
 
 	memset(&lr, 0, sizeof(lr));
-	if (msg_key_get(rec, len, &lr.key) == -1 ||
+	if (msg_end_get(rec, len, &lr.key, &lr.tag) == -1 ||
 	    (svc = lb_service_find(r->lb, &lr.key)) < 0) {
 		r->stats.rx_bad++;
 		return;

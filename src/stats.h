@@ -84,7 +84,10 @@
 	X(est_refresh_skipped, "deferred REFRESHes dropped: closing or gone") \
 	X(closing_to_owner, "non-owner hit a closing entry: handed to the owner") \
 	X(syn_sync, "SYNs on a live LTOC entry: cluster messages read first") \
-	X(syn_records_first, "SYNs handed off after a close: END, frames sent first")
+	X(syn_records_first, "SYNs handed off after a close: END, frames sent first") \
+	X(learn_stale, "NEW or TRANSFER of a connection already ended: ignored") \
+	X(learn_end_stale, "END of an older connection than the entry's: ignored") \
+	X(syn_stranger, "non-owner syn entry, packet of another connection: to owner")
 
 struct lb_stats {
 #define LB_STATS_FIELD(name, help)	uint64_t name;

@@ -77,22 +77,24 @@ fuzz_conn(const uint8_t *rec, size_t len, uint64_t now)
 	(void)lb_learn_conn(fuzz_lb, &mc.key, (unsigned int)svc,
 	    (unsigned int)srv, fuzz_id_slot(&mc.owner),
 	    fuzz_id_slot(&mc.backup), (enum conn_state)mc.state,
-	    (mc.flags & MSG_CONN_F_FRESH) ? LB_LEARN_FRESH : 0, now);
+	    ((mc.flags & MSG_CONN_F_FRESH) ? LB_LEARN_FRESH : 0) |
+	    ((mc.flags & MSG_CONN_F_REOPEN) ? LB_LEARN_REOPEN : 0) |
+	    LB_LEARN_TAG(mc.tag), now);
 }
 
-/* END and REFRESH: a key each. */
+/* END and REFRESH: a key each, END's maybe with a connection tag. */
 static void
 fuzz_key_rec(uint8_t type, const uint8_t *rec, size_t len, uint64_t now)
 {
 	struct lb_record	lr;
-	uint8_t			out[2 + 1 + FLOW_ID_MAX];
+	uint8_t			out[2 + 1 + FLOW_ID_MAX + MSG_TAG_LEN];
 	size_t			off = 0;
 	int			svc;
 
 	memset(&lr, 0, sizeof(lr));
-	if (msg_key_get(rec, len, &lr.key) == -1)
+	if (msg_end_get(rec, len, &lr.key, &lr.tag) == -1)
 		return;
-	FUZZ_CHECK(msg_key_put(out, sizeof(out), &off, &lr.key) == 0);
+	FUZZ_CHECK(msg_end_put(out, sizeof(out), &off, &lr.key, lr.tag) == 0);
 	FUZZ_CHECK(off == 2 + len && memcmp(out + 2, rec, len) == 0);
 	if ((svc = lb_service_find(fuzz_lb, &lr.key)) < 0)
 		return;

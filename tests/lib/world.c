@@ -189,7 +189,9 @@ world_learn(struct lb *lb, const struct lb_record *r, uint64_t now,
 			return (lb_learn_new(lb, r, now));
 		return (lb_learn_conn(lb, &r->key, r->service, r->server,
 		    r->owner, r->backup, CONN_SYN,
-		    (r->flags & LB_REC_F_FRESH) ? LB_LEARN_FRESH : 0, now));
+		    ((r->flags & LB_REC_F_FRESH) ? LB_LEARN_FRESH : 0) |
+		    ((r->flags & LB_REC_F_REOPEN) ? LB_LEARN_REOPEN : 0) |
+		    LB_LEARN_TAG(r->tag), now));
 	case LB_REC_END:
 		return (lb_learn_end(lb, r, now));
 	case LB_REC_REFRESH:
@@ -202,7 +204,7 @@ world_learn(struct lb *lb, const struct lb_record *r, uint64_t now,
 /*
  * Deliver every queued record of lb from to the other lbs: NEW through
  * lb_learn_new(), or with WORLD_AS_REPL as repl.c does, through
- * lb_learn_conn() with the record's fresh flag; END through
+ * lb_learn_conn() with the record's flags and tag; END through
  * lb_learn_end(), REFRESH through lb_refresh(). The records delivered, or
  * -1 if an lb refused one.
  */

@@ -494,7 +494,7 @@ sim_trace_msg(struct sim *w, const struct sim_msg *q,
 	    t == MSG_T_REFRESH) && msg_rec_next(v, &off, &rec, &len) == 1) {
 		memset(&mc, 0, sizeof(mc));
 		if (conn ? msg_conn_get(rec, len, &mc) :
-		    msg_key_get(rec, len, &mc.key))
+		    msg_end_get(rec, len, &mc.key, &mc.tag))
 			break;
 		n += (size_t)snprintf(ports + n, sizeof(ports) - n, " %u",
 		    mc.key.id[6] << 8 | mc.key.id[7]);

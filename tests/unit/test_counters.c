@@ -129,6 +129,9 @@ static const struct row {
 	{ ALL, "lb", "closing_to_owner", C, 1069 },
 	{ ALL, "lb", "syn_sync", C, 1070 },
 	{ ALL, "lb", "syn_records_first", C, 1071 },
+	{ ALL, "lb", "learn_stale", C, 1072 },
+	{ ALL, "lb", "learn_end_stale", C, 1073 },
+	{ ALL, "lb", "syn_stranger", C, 1074 },
 	{ ALL, "dp", "no_mac", C, 2000 },
 	{ ALL, "dp", "fwd_errors", C, 2001 },
 	{ ALL, "dp", "gre_fwd_errors", C, 2002 },
@@ -229,8 +232,8 @@ static const struct row {
  * counter is pinned by this alone (the rows pin the rest, readably).
  * When it changes, the test prints the text it got.
  */
-#define METRICS_FNV_FULL	0x3dcef914642a0ec1ULL
-#define METRICS_FNV_CAP		0x71cf852ceea0ec87ULL
+#define METRICS_FNV_FULL	0x97ecaa271777aba8ULL
+#define METRICS_FNV_CAP		0xcf29ddd52c8c66baULL
 
 /* The parts of one data path, each stats struct filled with base + i. */
 static struct {

@@ -11,8 +11,10 @@
 
 #include <cmocka.h>
 
+#include "cache.h"
 #include "conntab.h"
 #include "lb.h"
+#include "lb_int.h"
 #include "ltoc.h"
 #include "packet.h"
 #include "stats.h"
@@ -648,6 +650,328 @@ test_syn_reopen(void **state)
 	assert_int_equal(w->lb[0].stats.port_reuse, 1);
 	assert_int_equal(w->lb[0].stats.syn_reopen, 1);
 	assert_int_equal(w->lb[0].stats.new_conn, 2);
+	world_free(w);
+}
+
+/*
+ * Connection tags (issue 18, point 6). A record as repl_sm.c applies it:
+ * NEW with its flags and tag, END with its tag.
+ */
+static void
+test_learn(struct lb *lb, const struct lb_record *r, uint64_t now)
+{
+	if (r->type == LB_REC_NEW)
+		assert_int_equal(lb_learn_conn(lb, &r->key, r->service,
+		    r->server, r->owner, r->backup, CONN_SYN,
+		    ((r->flags & LB_REC_F_FRESH) ? LB_LEARN_FRESH : 0) |
+		    ((r->flags & LB_REC_F_REOPEN) ? LB_LEARN_REOPEN : 0) |
+		    LB_LEARN_TAG(r->tag), now), 0);
+	else
+		assert_int_equal(lb_learn_end(lb, r, now), 0);
+}
+
+/* The one record lb queued, of type. */
+static void
+test_pop1(struct lb *lb, enum lb_rec_type type, struct lb_record *r)
+{
+	assert_true(lb_queue_pop(lb, r));
+	assert_int_equal(r->type, type);
+	assert_int_equal(lb_queue_len(lb), 0);
+}
+
+/*
+ * Owner lb0, backup lb2, lb1 a cache. Connection 1 opens at lb0 (the NEW
+ * returned in new1, the END of its close through lb1 in end1), and its
+ * server is drained at lb0 so that the tuple's next connection goes to
+ * another one.
+ */
+static unsigned int
+test_tag_conn1(struct world *w, uint16_t sport, int to_backup,
+    struct lb_record *new1, struct lb_record *end1)
+{
+	struct pkt_info		syn, rst;
+	struct lb_action	act;
+
+	syn = test_pkt(SVC_WLC, 80, sport, PKT_TH_SYN);
+	assert_int_equal(lb_decide(&w->lb[0], &syn, 0, T0, &act), LB_FORWARD);
+	test_pop1(&w->lb[0], LB_REC_NEW, new1);
+	assert_int_equal(new1->tag, conn_syn_tag(syn.seq));
+	assert_true(new1->flags & LB_REC_F_FRESH);
+	test_learn(&w->lb[1], new1, T0);		/* multicast */
+	if (to_backup)
+		test_learn(&w->lb[2], new1, T0);
+	rst = test_pkt(SVC_WLC, 80, sport, PKT_TH_RST);
+	rst.seq = syn.seq + 1;
+	assert_int_equal(lb_decide(&w->lb[1], &rst, 0, T0 + 2, &act),
+	    LB_FORWARD);
+	assert_int_equal(act.path, LB_PATH_CACHE);
+	test_pop1(&w->lb[1], LB_REC_END, end1);
+	assert_int_equal(end1->tag, new1->tag);
+	test_learn(&w->lb[0], end1, T0 + 2);
+	assert_int_equal(lb_server_set_drained(&w->lb[0], SVC_WLC,
+	    new1->server, 1), 0);
+	return (new1->server);
+}
+
+/*
+ * The multicast NEW of connection 1 never reached the backup; its END
+ * (from lb1, which saw the client's reset) did; then the owner's reliable
+ * copy of the NEW, staged, arrives. It must not give the backup a syn
+ * entry for connection 1's server, which the tuple's next connection
+ * would meet (the servers' resets of issue 18).
+ */
+static void
+test_tag_late_end_then_late_new(void **state)
+{
+	struct world		*w = test_world_new(3, 1024, 1024);
+	struct lb_record	 new1, end1;
+	struct lb_action	 act;
+	struct pkt_info		 pi;
+	uint16_t		 sport = test_find(w, SVC_WLC, 0, 2);
+
+	(void)state;
+	test_tag_conn1(w, sport, 0, &new1, &end1);
+	test_learn(&w->lb[2], &end1, T0 + 2);
+	assert_null(test_entry(&w->lb[2], SVC_WLC, sport));
+	test_learn(&w->lb[2], &new1, T0 + 50);		/* reliable, late */
+	assert_null(test_entry(&w->lb[2], SVC_WLC, sport));
+	assert_int_equal(w->lb[2].stats.learn_stale, 1);
+	/* the tuple's next connection: its ACK at lb2 goes to the owner */
+	pi = test_pkt(SVC_WLC, 80, sport, PKT_TH_SYN);
+	assert_int_equal(lb_decide(&w->lb[0], &pi, 0, T0 + 2000, &act),
+	    LB_FORWARD);
+	assert_int_not_equal(act.server, new1.server);
+	pi.tcp_flags = PKT_TH_ACK;
+	pi.seq++;
+	assert_int_equal(lb_decide(&w->lb[2], &pi, 0, T0 + 2001, &act),
+	    LB_HANDOFF);
+	assert_int_equal(act.member, WORLD_SLOT0 + 0);
+	world_free(w);
+}
+
+/*
+ * The backup had connection 1 and its END; the reliable copy of its
+ * fresh NEW comes after the END: the entry stays closing (the same tag,
+ * not a reopen), and a packet of the tuple's next connection goes to the
+ * owner rather than to connection 1's server.
+ */
+static void
+test_tag_late_new_after_end(void **state)
+{
+	struct world		*w = test_world_new(3, 1024, 1024);
+	struct lb_record	 new1, end1;
+	struct lb_action	 act;
+	struct pkt_info		 pi;
+	uint16_t		 sport = test_find(w, SVC_WLC, 0, 2);
+
+	(void)state;
+	test_tag_conn1(w, sport, 1, &new1, &end1);
+	test_learn(&w->lb[2], &end1, T0 + 2);
+	assert_int_equal(test_entry(&w->lb[2], SVC_WLC, sport)->state,
+	    CONN_CLOSING);
+	test_learn(&w->lb[2], &new1, T0 + 50);		/* reliable, late */
+	assert_int_equal(test_entry(&w->lb[2], SVC_WLC, sport)->state,
+	    CONN_CLOSING);
+	pi = test_pkt(SVC_WLC, 80, sport, PKT_TH_ACK);
+	assert_int_equal(lb_decide(&w->lb[2], &pi, 0, T0 + 2000, &act),
+	    LB_HANDOFF);
+	/* a reopen (the same SYN again after a reset) does open it */
+	new1.flags |= LB_REC_F_REOPEN;
+	test_learn(&w->lb[2], &new1, T0 + 2001);
+	assert_int_equal(test_entry(&w->lb[2], SVC_WLC, sport)->state,
+	    CONN_SYN);
+	world_free(w);
+}
+
+/*
+ * Connection 2 on the tuple is known to the backup (its NEW came); then
+ * the late reliable copies of connection 1's NEW and END arrive. Neither
+ * changes connection 2's entry: server, state and tag stay.
+ */
+static void
+test_tag_late_new_after_next(void **state)
+{
+	struct world		*w = test_world_new(3, 1024, 1024);
+	struct lb_record	 new1, end1, new2;
+	struct lb_action	 act;
+	struct conn_entry	*e;
+	struct pkt_info		 pi;
+	uint16_t		 sport = test_find(w, SVC_WLC, 0, 2);
+
+	(void)state;
+	test_tag_conn1(w, sport, 1, &new1, &end1);
+	test_learn(&w->lb[2], &end1, T0 + 2);
+	pi = test_pkt(SVC_WLC, 80, sport, PKT_TH_SYN);
+	assert_int_equal(lb_decide(&w->lb[0], &pi, 0, T0 + 20, &act),
+	    LB_FORWARD);
+	assert_int_equal(w->lb[0].stats.port_reuse, 1);
+	assert_int_not_equal(act.server, new1.server);
+	test_pop1(&w->lb[0], LB_REC_NEW, &new2);
+	test_learn(&w->lb[2], &new2, T0 + 21);
+	e = test_entry(&w->lb[2], SVC_WLC, sport);
+	assert_int_equal(e->state, CONN_SYN);
+	assert_int_equal(e->server, new2.server);
+	/* connection 1's copies, 100 ms late */
+	test_learn(&w->lb[2], &new1, T0 + 100);
+	test_learn(&w->lb[2], &end1, T0 + 100);
+	e = test_entry(&w->lb[2], SVC_WLC, sport);
+	assert_int_equal(e->state, CONN_SYN);
+	assert_int_equal(e->server, new2.server);
+	assert_int_equal(e->syn_tag, new2.tag);
+	assert_int_equal(w->lb[2].stats.learn_stale, 1);
+	assert_int_equal(w->lb[2].stats.learn_end_stale, 1);
+	/* connection 2's ACK at lb2 goes to its own server */
+	pi.tcp_flags = PKT_TH_ACK;
+	pi.seq++;
+	assert_int_equal(lb_decide(&w->lb[2], &pi, 0, T0 + 101, &act),
+	    LB_FORWARD);
+	assert_int_equal(act.server, new2.server);
+	world_free(w);
+}
+
+/*
+ * The backup carries the tuple's packets: connection 1 and then 2 open
+ * and end through it (it sends both ENDs itself), then the owner's late
+ * reliable copy of connection 1's NEW arrives. A newer connection's tag
+ * on the closing entry must not let the older one back in: the entry
+ * stays closing, and a packet of the tuple's next connection goes to the
+ * owner (the netns churn test's last resets).
+ */
+static void
+test_tag_late_new_after_own_close(void **state)
+{
+	struct world		*w = test_world_new(3, 1024, 1024);
+	struct lb_record	 new1, new2, end;
+	struct lb_action	 act;
+	struct pkt_info		 syn, pi;
+	uint16_t		 sport = test_find(w, SVC_WLC, 0, 2);
+	int			 i;
+	struct lb_record	*nw[2] = { &new1, &new2 };
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		syn = test_pkt(SVC_WLC, 80, sport, PKT_TH_SYN);
+		assert_int_equal(lb_decide(&w->lb[0], &syn, 1, T0 + 10 * i,
+		    &act), LB_FORWARD);
+		test_pop1(&w->lb[0], LB_REC_NEW, nw[i]);
+		test_learn(&w->lb[2], nw[i], T0 + 10 * i);	/* multicast */
+		pi = syn;
+		pi.tcp_flags = PKT_TH_RST | PKT_TH_ACK;
+		pi.seq = syn.seq + 49;
+		assert_int_equal(lb_decide(&w->lb[2], &pi, 0, T0 + 10 * i + 1,
+		    &act), LB_FORWARD);
+		assert_int_equal(act.server, nw[i]->server);
+		test_pop1(&w->lb[2], LB_REC_END, &end);
+		test_learn(&w->lb[0], &end, T0 + 10 * i + 1);
+	}
+	test_learn(&w->lb[2], &new1, T0 + 100);		/* reliable, late */
+	assert_int_equal(test_entry(&w->lb[2], SVC_WLC, sport)->state,
+	    CONN_CLOSING);
+	assert_int_equal(w->lb[2].stats.learn_stale, 1);
+	pi = test_pkt(SVC_WLC, 80, sport, PKT_TH_ACK);
+	pi.seq = syn.seq + 1;	/* the next connection, its number close */
+	assert_int_equal(lb_decide(&w->lb[2], &pi, 0, T0 + 200, &act),
+	    LB_HANDOFF);
+	world_free(w);
+}
+
+/* Another key of the test's tuples than key, in key's ended-table set. */
+static struct flow_key
+test_key_same_set(const struct flow_key *key)
+{
+	struct pkt_info	pi;
+	uint32_t	sport, set;
+
+	set = lb_svc_hash(key->id, key->len) & (LB_ENDED_SLOTS - 1);
+	for (sport = 1024; sport < 65536; sport++) {
+		pi = test_pkt(SVC_WLC, 80, (uint16_t)sport, 0);
+		if (memcmp(&pi.key, key, sizeof(*key)) != 0 &&
+		    (lb_svc_hash(pi.key.id, pi.key.len) &
+		    (LB_ENDED_SLOTS - 1)) == set)
+			return (pi.key);
+	}
+	fail_msg("no other tuple in set %u", set);
+	return (pi.key);
+}
+
+/*
+ * The ended table: a tuple's end is remembered until LB_ENDED_WAYS other
+ * ends came to its set (here another tuple's, the worst case): a late
+ * NEW of that connection is ignored until then, and applied after.
+ */
+static void
+test_tag_ended_table(void **state)
+{
+	struct world		*w = test_world_new(3, 1024, 1024);
+	struct lb		*lb = &w->lb[1];
+	struct lb_record	 end, other;
+	uint16_t		 sport = test_find(w, SVC_WLC, 0, 2);
+	int			 i;
+
+	(void)state;
+	memset(&end, 0, sizeof(end));
+	end.type = LB_REC_END;
+	end.service = SVC_WLC;
+	end.key = test_pkt(SVC_WLC, 80, sport, 0).key;
+	end.tag = 0x1234;
+	test_learn(lb, &end, T0);
+	other = end;
+	other.key = test_key_same_set(&end.key);
+	for (i = 1; i <= LB_ENDED_WAYS; i++) {
+		other.tag = (uint16_t)(0x100 + i);
+		test_learn(lb, &other, T0 + 1);
+		assert_int_equal(lb_learn_conn(lb, &end.key, SVC_WLC, 0,
+		    WORLD_SLOT0, WORLD_SLOT0 + 2, CONN_SYN, LB_LEARN_FRESH |
+		    LB_LEARN_TAG(end.tag), T0 + 2), 0);
+		if (i < LB_ENDED_WAYS) {
+			assert_int_equal(lb->stats.learn_stale, (uint64_t)i);
+			assert_null(cache_peek(&lb->cache, &end.key));
+		}
+	}
+	assert_int_equal(lb->stats.learn_stale, LB_ENDED_WAYS - 1);
+	assert_non_null(cache_peek(&lb->cache, &end.key));
+	world_free(w);
+}
+
+/*
+ * A holder other than the owner with a syn entry: a packet within a few
+ * segments of the entry's SYN is its connection's; one far past it
+ * belongs to another connection on the tuple (a newer one whose NEW has
+ * not come yet) and goes to the owner; by handoff it is forwarded.
+ */
+static void
+test_syn_entry_stranger(void **state)
+{
+	struct world		*w = test_world_new(3, 1024, 1024);
+	struct lb_record	 new1;
+	struct lb_action	 act;
+	struct pkt_info		 syn, pi;
+	uint16_t		 sport = test_find(w, SVC_WLC, 0, 2);
+	int			 i;
+
+	(void)state;
+	syn = test_pkt(SVC_WLC, 80, sport, PKT_TH_SYN);
+	syn.seq = 0x7fff0000;
+	assert_int_equal(lb_decide(&w->lb[0], &syn, 0, T0, &act), LB_FORWARD);
+	test_pop1(&w->lb[0], LB_REC_NEW, &new1);
+	for (i = 1; i <= 2; i++) {
+		test_learn(&w->lb[i], &new1, T0);
+		pi = syn;
+		pi.tcp_flags = PKT_TH_ACK;
+		pi.seq = syn.seq + 50000;	/* another connection's */
+		assert_int_equal(lb_decide(&w->lb[i], &pi, 0, T0 + 1, &act),
+		    LB_HANDOFF);
+		assert_int_equal(act.member, WORLD_SLOT0 + 0);
+		assert_int_equal(w->lb[i].stats.syn_stranger, 1);
+		assert_int_equal(lb_decide(&w->lb[i], &pi, 1, T0 + 1, &act),
+		    LB_FORWARD);
+		/* its own connection's first packet: forwarded */
+		pi.seq = syn.seq + 1;
+		assert_int_equal(lb_decide(&w->lb[i], &pi, 0, T0 + 2, &act),
+		    LB_FORWARD);
+		assert_int_equal(act.server, new1.server);
+		assert_int_equal(w->lb[i].stats.syn_stranger, 1);
+	}
 	world_free(w);
 }
 
@@ -1823,6 +2147,12 @@ main(void)
 		cmocka_unit_test(test_closing_entry_to_owner),
 		cmocka_unit_test(test_late_end),
 		cmocka_unit_test(test_syn_reopen),
+		cmocka_unit_test(test_tag_late_end_then_late_new),
+		cmocka_unit_test(test_tag_late_new_after_end),
+		cmocka_unit_test(test_tag_late_new_after_next),
+		cmocka_unit_test(test_tag_late_new_after_own_close),
+		cmocka_unit_test(test_tag_ended_table),
+		cmocka_unit_test(test_syn_entry_stranger),
 		cmocka_unit_test(test_expiry_releases_server),
 		cmocka_unit_test(test_single_member_owns_all),
 		cmocka_unit_test(test_no_members),

@@ -474,11 +474,17 @@ test_conn_roundtrip(void **state)
 	c.owner.len = c.backup.len = 16;
 	c.owner.is_index = c.backup.is_index = 0;
 	c.owner.b[0] = c.backup.b[0] = 0x20;
+	conn_roundtrip(&c, MSG_CONN_MAX - MSG_TAG_LEN);
+	/* ... with a connection tag. */
+	c.flags |= MSG_CONN_F_TAG;
+	c.tag = 0xbeef;
 	conn_roundtrip(&c, MSG_CONN_MAX);
+	c.flags &= (uint8_t)~MSG_CONN_F_TAG;
+	c.tag = 0;
 	/* No owner either (not sent by ilbd, but encodable). */
 	memset(&c.owner, 0, sizeof(c.owner));
 	memset(&c.backup, 0, sizeof(c.backup));
-	conn_roundtrip(&c, MSG_CONN_MAX - 32);
+	conn_roundtrip(&c, MSG_CONN_MAX - MSG_TAG_LEN - 32);
 }
 
 /* Records that must be refused, built from the v4 layout. */
@@ -684,6 +690,103 @@ test_key_records(void **state)
 	assert_int_equal(off, 0);
 }
 
+/*
+ * Connection tags (ilbd-protocol(7)): a tagged connection record is the
+ * untagged one with flag bit 1 and 2 bytes after the flags; the tag's
+ * flag follows the tag, not what the caller put in flags; a tag of 0 or
+ * a missing one is malformed. A record without a tag (from an earlier
+ * sender) reads as tag 0, unknown.
+ */
+static void
+test_conn_tag(void **state)
+{
+	uint8_t		body[128], r[MSG_CONN_MAX + 2];
+	struct msg_conn	c, got;
+	size_t		off = 0, len;
+
+	(void)state;
+	conn4(&c);
+	c.flags = MSG_CONN_F_FRESH | MSG_CONN_F_REOPEN;
+	c.tag = 0x1234;
+	assert_int_equal(msg_conn_put(body, sizeof(body), &off, &c), 0);
+	len = off - 2;
+	assert_int_equal(len, MSG_CONN_V4_LEN + MSG_TAG_LEN);
+	assert_int_equal(body[2 + MSG_CONN_V4_LEN - 1], MSG_CONN_F_FRESH |
+	    MSG_CONN_F_REOPEN | MSG_CONN_F_TAG);
+	assert_int_equal(body[2 + MSG_CONN_V4_LEN], 0x12);
+	assert_int_equal(body[2 + MSG_CONN_V4_LEN + 1], 0x34);
+	assert_int_equal(msg_conn_get(body + 2, len, &got), 0);
+	assert_int_equal(got.tag, 0x1234);
+	assert_int_equal(got.flags, MSG_CONN_F_FRESH | MSG_CONN_F_REOPEN |
+	    MSG_CONN_F_TAG);
+	/* The tag's two bytes missing, or one too many: malformed. */
+	memcpy(r, body + 2, len);
+	assert_int_equal(msg_conn_get(r, len - 1, &got), -1);
+	assert_int_equal(msg_conn_get(r, len - 2, &got), -1);
+	r[len] = 0;
+	assert_int_equal(msg_conn_get(r, len + 1, &got), -1);
+	/* A tag of 0 is no tag: malformed when the flag says there is one. */
+	r[len - 2] = r[len - 1] = 0;
+	assert_int_equal(msg_conn_get(r, len, &got), -1);
+	/* The caller's TAG flag without a tag: not written. */
+	off = 0;
+	c.tag = 0;
+	c.flags = MSG_CONN_F_TAG | MSG_CONN_F_FRESH;
+	assert_int_equal(msg_conn_put(body, sizeof(body), &off, &c), 0);
+	assert_int_equal(off - 2, MSG_CONN_V4_LEN);
+	assert_int_equal(body[2 + MSG_CONN_V4_LEN - 1], MSG_CONN_F_FRESH);
+	/* An untagged record (an earlier sender's) reads as tag 0. */
+	assert_int_equal(msg_conn_get(body + 2, off - 2, &got), 0);
+	assert_int_equal(got.tag, 0);
+}
+
+/*
+ * END with a tag: the key record and 2 bytes; tag 0 writes the plain key
+ * record, byte for byte msg_key_put()'s, which msg_end_get() reads as
+ * tag 0. An earlier receiver (msg_key_get()) reads the plain form and
+ * skips the tagged one as malformed.
+ */
+static void
+test_end_tag(void **state)
+{
+	uint8_t		 body[128], plain[64];
+	struct msg_conn	 c;
+	struct flow_key	 got;
+	uint16_t	 tag;
+	size_t		 off = 0, poff = 0, len;
+
+	(void)state;
+	conn4(&c);
+	assert_int_equal(msg_end_put(body, sizeof(body), &off, &c.key, 0), 0);
+	assert_int_equal(msg_key_put(plain, sizeof(plain), &poff, &c.key), 0);
+	assert_int_equal(off, poff);
+	assert_memory_equal(body, plain, off);
+	assert_int_equal(msg_end_get(body + 2, off - 2, &got, &tag), 0);
+	assert_int_equal(tag, 0);
+	assert_memory_equal(&got, &c.key, sizeof(got));
+	off = 0;
+	assert_int_equal(msg_end_put(body, sizeof(body), &off, &c.key,
+	    0xa1b2), 0);
+	len = off - 2;
+	assert_int_equal(len, 13 + MSG_TAG_LEN);
+	assert_int_equal(body[2 + 13], 0xa1);
+	assert_int_equal(body[2 + 14], 0xb2);
+	assert_int_equal(msg_end_get(body + 2, len, &got, &tag), 0);
+	assert_int_equal(tag, 0xa1b2);
+	assert_memory_equal(&got, &c.key, sizeof(got));
+	assert_int_equal(msg_key_get(body + 2, len, &got), -1);
+	/* Malformed: half a tag, a zero tag, a byte past it. */
+	assert_int_equal(msg_end_get(body + 2, len - 1, &got, &tag), -1);
+	body[2 + len] = 0;
+	assert_int_equal(msg_end_get(body + 2, len + 1, &got, &tag), -1);
+	body[2 + 13] = body[2 + 14] = 0;
+	assert_int_equal(msg_end_get(body + 2, len, &got, &tag), -1);
+	/* No room for the tag: nothing written. */
+	off = 0;
+	assert_int_equal(msg_end_put(body, 2 + 13 + 1, &off, &c.key, 1), -1);
+	assert_int_equal(off, 0);
+}
+
 static void
 test_done(void **state)
 {
@@ -771,6 +874,8 @@ main(void)
 		cmocka_unit_test(test_conn_put_refuses),
 		cmocka_unit_test(test_conn_fill),
 		cmocka_unit_test(test_key_records),
+		cmocka_unit_test(test_conn_tag),
+		cmocka_unit_test(test_end_tag),
 		cmocka_unit_test(test_done),
 		cmocka_unit_test(test_names),
 	};
