@@ -178,18 +178,33 @@ raw_send(int fd, const uint8_t *b, size_t len)
 	assert_int_equal(write(fd, b, len), (ssize_t)len);
 }
 
-/* 1 if the remote closed fd (EOF or reset) within a second. */
+#define WAIT_MS		30000	/* only a hang takes this long */
+
+static int	raw_fd;		/* raw_closed()'s */
+
+/* 1 if the remote closed raw_fd (EOF or reset). */
 static int
-raw_closed(int fd)
+raw_closed_now(void)
 {
-	struct pollfd	pfd = { fd, POLLIN, 0 };
+	struct pollfd	pfd = { raw_fd, POLLIN, 0 };
 	uint8_t		b[16];
 	ssize_t		n;
 
-	if (poll(&pfd, 1, 1000) != 1)
+	if (poll(&pfd, 1, 0) != 1)
 		return (0);
-	n = recv(fd, b, sizeof(b), MSG_DONTWAIT);
+	n = recv(raw_fd, b, sizeof(b), MSG_DONTWAIT);
 	return (n == 0 || (n == -1 && errno == ECONNRESET));
+}
+
+/*
+ * The peer closed fd: wait for it with the event loop running (the close
+ * may come on a later turn of the loop), up to WAIT_MS on a busy machine.
+ */
+static int
+raw_closed(int fd)
+{
+	raw_fd = fd;
+	return (run_until(raw_closed_now, WAIT_MS));
 }
 
 /* Encode as id_a with this epoch and sequence (key byte k, 0: none). */
@@ -258,7 +273,6 @@ open_peer(const struct ilbd_conf *c, const struct member_id *id,
 /* ---- tests ----------------------------------------------------------- */
 
 /* The bound of run_until, which returns once the condition holds: a hang. */
-#define WAIT_MS		30000
 
 static int	done_b1000(void) { return (rx_b.n >= NMSG); }
 static int	done_b1(void) { return (rx_b.n >= 1); }
