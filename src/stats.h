@@ -84,7 +84,10 @@
 	X(est_refresh_skipped, "deferred REFRESHes dropped: closing or gone") \
 	X(closing_to_owner, "non-owner hit a closing entry: handed to the owner") \
 	X(syn_sync, "SYNs on a live LTOC entry: cluster messages read first") \
-	X(syn_records_first, "SYNs handed off after a close: END, frames sent first")
+	X(syn_records_first, "SYNs handed off after a close: END, frames sent first") \
+	X(adopted, "cache entries taken into the LTOC: a holder left, self holds") \
+	X(holders_gone, "cache entries whose owner and backup had both left") \
+	X(left_together, "membership changes losing 2+ members, no cache: entries lost")
 
 struct lb_stats {
 #define LB_STATS_FIELD(name, help)	uint64_t name;

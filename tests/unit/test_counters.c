@@ -128,6 +128,9 @@ static const struct row {
 	{ ALL, "lb", "closing_to_owner", C, 1069 },
 	{ ALL, "lb", "syn_sync", C, 1070 },
 	{ ALL, "lb", "syn_records_first", C, 1071 },
+	{ ALL, "lb", "adopted", C, 1072 },
+	{ ALL, "lb", "holders_gone", C, 1073 },
+	{ ALL, "lb", "left_together", C, 1074 },
 	{ ALL, "dp", "no_mac", C, 2000 },
 	{ ALL, "dp", "fwd_errors", C, 2001 },
 	{ ALL, "dp", "gre_fwd_errors", C, 2002 },
@@ -227,8 +230,8 @@ static const struct row {
  * counter is pinned by this alone (the rows pin the rest, readably).
  * When it changes, the test prints the text it got.
  */
-#define METRICS_FNV_FULL	0x80e08526e3c083f3ULL
-#define METRICS_FNV_CAP		0x9b3ae7b736138a3dULL
+#define METRICS_FNV_FULL	0x445f0200a241a0c8ULL
+#define METRICS_FNV_CAP		0x7fc33aa63c4560daULL
 
 /* The parts of one data path, each stats struct filled with base + i. */
 static struct {

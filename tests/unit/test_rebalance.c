@@ -430,9 +430,10 @@ test_leave_backup_left(void **state)
 	assert_int_equal(test_active(w, 0, srv), 1);
 	/* F, not a member any more, dropped it to its cache */
 	test_expect_cache(w, 3, sport, srv, 0, n);
-	/* N still has it cached, F dropped from it (claim 18) */
-	assert_int_equal(test_cached(w, n, sport)->owner, WORLD_SLOT0);
-	assert_int_equal(test_cached(w, n, sport)->backup, WORLD_SLOT0 + n);
+	/* N, the new backup, adopted it from its cache; R survives: R sends */
+	test_expect_ltoc(w, n, sport, CONN_ROLE_BACKUP, 0, n);
+	assert_null(test_cached(w, n, sport));
+	assert_int_equal(w->lb[n].stats.adopted, 1);
 	test_deliver(w);
 	test_expect_ltoc(w, n, sport, CONN_ROLE_BACKUP, 0, n);
 	assert_null(test_cached(w, n, sport));
@@ -668,8 +669,9 @@ test_both_holders_leave(void **state)
 	    0);
 	srv = test_open(w, &old, sport);
 	test_rank_port(w, &nv, sport, &o, &b);
-	assert_int_equal(test_rebalance(w, &nv, 0), 0);
-	assert_int_equal(test_rebalance(w, &nv, 1), 0);
+	/* the survivors adopt it from their caches, send it each other */
+	assert_int_equal(test_rebalance(w, &nv, 0), 1);
+	assert_int_equal(test_rebalance(w, &nv, 1), 1);
 	/* node 2, the old owner, leaving: sends to both new holders */
 	assert_int_equal(test_rebalance(w, &nv, 2), 2);
 	assert_int_equal(test_rebalance(w, &nv, 3), 0);
@@ -680,6 +682,125 @@ test_both_holders_leave(void **state)
 	test_expect_ltoc(w, b, sport, CONN_ROLE_BACKUP, o, b);
 	assert_int_equal(test_active(w, o, srv), 1);
 	world_free(w);
+}
+
+/*
+ * Owner and backup die together (no rebalance of theirs): each survivor
+ * that is a new holder and has the association in its cache adopts it in
+ * its new role and sends it to the other new holder.
+ */
+static void
+test_both_holders_die(void **state)
+{
+	struct world	*w = test_world_new();
+	struct test_view	 old, nv;
+	static const int	 ab[] = { 0, 1 };
+	unsigned int		 srv;
+	uint16_t		 sport;
+	int			 o, b;
+
+	(void)state;
+	test_view(w, &old, test_abcd, 4);
+	test_view(w, &nv, ab, 2);
+	test_apply(w, &old);
+	assert_int_not_equal(sport = test_find2(w, &old, 2, 3, &nv, -1, -1),
+	    0);
+	srv = test_open(w, &old, sport);
+	test_rank_port(w, &nv, sport, &o, &b);
+	assert_non_null(test_cached(w, o, sport));
+	assert_int_equal(test_rebalance(w, &nv, o), 1);
+	test_expect_one(o, b, o, b, srv);
+	test_expect_ltoc(w, o, sport, CONN_ROLE_OWNER, o, b);
+	assert_null(test_cached(w, o, sport));
+	assert_int_equal(test_active(w, o, srv), 1);
+	assert_int_equal(w->lb[o].stats.adopted, 1);
+	assert_int_equal(w->lb[o].stats.holders_gone, 1);
+	assert_int_equal(test_rebalance(w, &nv, b), 1);
+	test_expect_ltoc(w, b, sport, CONN_ROLE_BACKUP, o, b);
+	assert_int_equal(test_active(w, b, srv), 0);
+	test_deliver(w);
+	/* the copies update in place: roles and counts unchanged */
+	test_expect_ltoc(w, o, sport, CONN_ROLE_OWNER, o, b);
+	test_expect_ltoc(w, b, sport, CONN_ROLE_BACKUP, o, b);
+	assert_int_equal(test_active(w, o, srv), 1);
+	assert_int_equal(w->lb[0].stats.left_together, 0);	/* cache on */
+	world_free(w);
+}
+
+/*
+ * The backup dies; the owner dies too before its rebalance sends the
+ * entry on. The survivor named new backup by the first change adopts it
+ * from its cache (the owner survived then: it sends nothing); after the
+ * second it is the only holder left, takes its new role and sends it on.
+ */
+static void
+test_holders_die_one_after_other(void **state)
+{
+	struct world	*w = test_world_new();
+	struct test_view	 old, mid, nv;
+	static const int	 ab[] = { 0, 1 };
+	unsigned int		 srv;
+	uint16_t		 sport;
+	int			 x, o, b, i;
+
+	(void)state;
+	test_view(w, &old, test_abcd, 4);
+	test_view(w, &mid, test_abc, 3);
+	test_view(w, &nv, ab, 2);
+	test_apply(w, &old);
+	assert_int_not_equal(sport = test_find2(w, &old, 2, 3, &mid, 2, -1),
+	    0);
+	srv = test_open(w, &old, sport);
+	test_rank_port(w, &mid, sport, &o, &x);		/* o == 2 */
+	for (i = 0; i < 2; i++)
+		assert_int_equal(test_rebalance(w, &mid, i), 0);
+	test_expect_ltoc(w, x, sport, CONN_ROLE_BACKUP, 2, x);
+	assert_int_equal(w->lb[x].stats.adopted, 1);
+	assert_int_equal(w->lb[x].stats.holders_gone, 0);
+	/* node 2 dies before it sent anything */
+	test_rank_port(w, &nv, sport, &o, &b);
+	for (i = 0; i < 2; i++)
+		test_rebalance(w, &nv, i);
+	assert_true(sends.n >= 1);
+	test_deliver(w);
+	test_expect_ltoc(w, o, sport, CONN_ROLE_OWNER, o, b);
+	test_expect_ltoc(w, b, sport, CONN_ROLE_BACKUP, o, b);
+	assert_int_equal(test_active(w, o, srv), 1);
+	assert_int_equal(test_active(w, b, srv), 0);
+	world_free(w);
+}
+
+/* No cache: two members leaving at once is counted, nothing adopted. */
+static void
+test_both_holders_die_nocache(void **state)
+{
+	struct ilbd_conf	*c = world_conf_new(4096, 0);
+	struct test_view	 old, nv;
+	static const int	 ab[] = { 0, 1 };
+	uint16_t		 sport;
+	int			 i;
+
+	(void)state;
+	world_web(c, "web", 10, SCHED_WLC, 3);
+	world_init(&world, c, TEST_NODES);
+	memset(&sends, 0, sizeof(sends));
+	for (i = 0; i < TEST_NODES; i++)
+		sends.node[i] = i;
+	assert_int_equal(world_start(&world, TEST_NODES, 7,
+	    WORLD_NO_MEMBERS), 0);
+	test_view(&world, &old, test_abcd, 4);
+	test_view(&world, &nv, ab, 2);
+	test_apply(&world, &old);
+	assert_int_not_equal(sport = test_find2(&world, &old, 2, 3, &nv, -1,
+	    -1), 0);
+	test_open(&world, &old, sport);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(test_rebalance(&world, &nv, i), 0);
+		assert_null(test_ltoc(&world, i, sport));
+		assert_int_equal(world.lb[i].stats.left_together, 1);
+		assert_int_equal(world.lb[i].stats.adopted, 0);
+	}
+	world_free(&world);
 }
 
 static void
@@ -719,6 +840,9 @@ main(void)
 		cmocka_unit_test(test_exactly_one_sender_leave),
 		cmocka_unit_test(test_exactly_one_sender_swap),
 		cmocka_unit_test(test_both_holders_leave),
+		cmocka_unit_test(test_both_holders_die),
+		cmocka_unit_test(test_holders_die_one_after_other),
+		cmocka_unit_test(test_both_holders_die_nocache),
 		cmocka_unit_test(test_rebalance_bad),
 	};
 
