@@ -17,11 +17,12 @@ row() {
 }
 q() { if [ "$1" = - ]; then echo null; else echo "\"$1\""; fi; }
 
-# listing FILE [TRUNCATED] ROW...: a member's answer.
+# listing FILE TRUNCATED ROW...: a member's answer to show connections
+# (KIND=cache listing ...: to show cache).
 listing() {
 	_f=$1; _t=$2; shift 2
 	{
-		printf '{"connections":['
+		printf '{"%s":[' "${KIND:-connections}"
 		_sep=
 		for _r in "$@"; do printf '%s%s' "$_sep" "$_r"; _sep=,; done
 		printf '],"total":%d,"shown":%d,"limit":100,"truncated":%s,"enabled":true}\n' \
@@ -96,7 +97,29 @@ expect dead 1 "holder 192.0.2.14 is not a member read"
 listing "$TMP/trunc.a" true "$(row 1000 owner $A $B)"
 listing "$TMP/trunc.b" false "$(row 1000 backup $A $B)"
 listing "$TMP/trunc.c" false
-expect trunc 1 "$A: listing truncated"
+expect trunc 1 "$A: connections listing truncated"
+
+# the caches: a live connection only in caches has no owner; a closing one
+# there is ending; a cached server must agree
+listing "$TMP/cached.a" false "$(row 1000 owner $A $B)"
+listing "$TMP/cached.b" false "$(row 1000 backup $A $B)"
+listing "$TMP/cached.c" false
+KIND=cache listing "$TMP/cache.a" false "$(row 1001 cache $B $C)" \
+    "$(row 1002 cache $B $C 192.0.2.21 closing)"
+KIND=cache listing "$TMP/cache.c" false "$(row 1000 cache $B $A)" "$(row 1001 cache $B $C)"
+out=$("$CONVERGE" "$A=$TMP/cached.a" "$B=$TMP/cached.b" "$C=$TMP/cached.c" \
+    "$A=$TMP/cache.a" "$C=$TMP/cache.c"); rc=$?
+check "cache only: exit 1" [ "$rc" -eq 1 ]
+check "cache only: no owner, only in the caches of $A,$C" \
+    sh -c "printf '%s\n' \"\$1\" | grep -q '1001 -> 198.51.100.10:80: no owner: only in the caches of $A,$C'" sh "$out"
+check "cache only: the closing one and the cached holders are not reported" \
+    [ "$(printf '%s\n' "$out" | grep -c -e 1002 -e '1000 ->')" -eq 0 ]
+KIND=cache listing "$TMP/cache2.c" false "$(row 1000 cache $A $B 192.0.2.23)"
+out=$("$CONVERGE" "$A=$TMP/cached.a" "$B=$TMP/cached.b" "$C=$TMP/cached.c" \
+    "$C=$TMP/cache2.c"); rc=$?
+check "a cached server disagrees: exit 1" [ "$rc" -eq 1 ]
+case $out in *"servers disagree"*"$C cache says 192.0.2.23"*) ok "cached server reported";;
+*) not_ok "cached server reported: $out";; esac
 
 # -S closing skips a half-expired closing entry
 listing "$TMP/closing.a" false "$(row 1000 owner $A $B 192.0.2.21 closing)"
