@@ -206,6 +206,9 @@ struct lb {
 	uint32_t		 ltoc_high;	/* SYNs above this: stateless */
 	uint64_t		 pressure_until; /* ms: owner misses use hash */
 	uint32_t		 adopt_cursor;	/* next cache slot to walk */
+	uint32_t		 adopt_slice;	/* lb_rebalance()'s first slice;
+						   0: LB_ADOPT_SLICE (tests
+						   set it lower) */
 	uint8_t			 adopt_walking;	/* a walk is under way */
 	uint8_t			 adopt_gone[LB_SLOTS_BITS / 8]; /* slots that
 						   left since it began */

@@ -327,7 +327,8 @@ lb_rebalance(struct lb *lb, const struct member_id *ids,
 	/* claim 18: the cache walk starts again over the new view */
 	lb->adopt_cursor = 0;
 	lb->adopt_walking = 1;
-	sent += lb_adopt_step(lb, LB_ADOPT_SLICE, send, arg);
+	sent += lb_adopt_step(lb, lb->adopt_slice != 0 ? lb->adopt_slice :
+	    LB_ADOPT_SLICE, send, arg);
 	return (sent);
 }
 

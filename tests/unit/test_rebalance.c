@@ -803,6 +803,114 @@ test_both_holders_die_nocache(void **state)
 	world_free(&world);
 }
 
+/*
+ * The cache walk in slices: lb_rebalance() adopts the first slice only,
+ * lb_adopt_step() the rest, each entry once, each copy sent once.
+ */
+static void
+test_adopt_slices(void **state)
+{
+	struct world	*w = test_world_new();
+	struct test_view	 old, nv;
+	static const int	 ab[] = { 0, 1 };
+	struct pkt_info		 pi;
+	uint16_t		 ports[8];
+	uint32_t		 sport;
+	size_t			 n = 0, i, steps = 0;
+	int			 o, b, sent;
+
+	(void)state;
+	test_view(w, &old, test_abcd, 4);
+	test_view(w, &nv, ab, 2);
+	test_apply(w, &old);
+	/* 8 connections held by 2 and 3, owned by 0 once they are gone */
+	for (sport = 1024; sport < 65536 && n < 8; sport++) {
+		pi = test_pkt((uint16_t)sport, 0);
+		test_view_rank(w, &old, &pi.key, &o, &b);
+		if (o + b != 5)
+			continue;
+		test_view_rank(w, &nv, &pi.key, &o, &b);
+		if (o != 0)
+			continue;
+		test_open(w, &old, (uint16_t)sport);
+		ports[n++] = (uint16_t)sport;
+	}
+	assert_int_equal(n, 8);
+	w->lb[0].adopt_slice = 2;
+	sent = test_rebalance(w, &nv, 0);
+	assert_true(sent <= 2);
+	assert_true(w->lb[0].stats.adopted <= 2);
+	assert_int_equal(w->lb[0].adopt_walking, 1);
+	while (w->lb[0].adopt_walking) {
+		sent += lb_adopt_step(&w->lb[0], 2, test_record,
+		    &sends.node[0]);
+		assert_true(++steps < 4096);
+	}
+	assert_true(steps >= 3);
+	assert_int_equal(sent, 8);
+	assert_int_equal(sends.n, 8);
+	for (i = 0; i < sends.n; i++)
+		assert_int_equal(sends.sent[i].dst, WORLD_SLOT0 + 1);
+	assert_int_equal(w->lb[0].stats.adopted, 8);
+	assert_int_equal(w->lb[0].stats.holders_gone, 8);
+	for (i = 0; i < n; i++)
+		test_expect_ltoc(w, 0, ports[i], CONN_ROLE_OWNER, 0, 1);
+	assert_int_equal(lb_adopt_step(&w->lb[0], 2, test_record,
+	    &sends.node[0]), 0);
+	world_free(w);
+}
+
+/*
+ * Owner and backup die; one of them restarts before the cache walk
+ * reached the entry, and is its new owner, self its backup: the
+ * restarted one knows nothing, so it still counts as departed and self
+ * sends it the entry.
+ */
+static void
+test_adopt_restarted(void **state)
+{
+	struct world	*w = test_world_new();
+	struct test_view	 old, nv, back;
+	static const int	 ab[] = { 0, 1 }, abd[] = { 0, 1, 3 };
+	struct pkt_info		 pi;
+	uint16_t		 filler, sport;
+	size_t			 i, found;
+	int			 o, b;
+
+	(void)state;
+	test_view(w, &old, test_abcd, 4);
+	test_view(w, &nv, ab, 2);
+	test_view(w, &back, abd, 3);
+	test_apply(w, &old);
+	assert_int_not_equal(filler = test_find2(w, &old, 1, 2, &nv, -1,
+	    -1), 0);
+	assert_int_not_equal(sport = test_find2(w, &old, 2, 3, &back, 3, 0),
+	    0);
+	test_open(w, &old, filler);	/* first in node 0's cache */
+	test_open(w, &old, sport);
+	w->lb[0].adopt_slice = 1;
+	test_rebalance(w, &nv, 0);
+	assert_non_null(test_cached(w, 0, sport));	/* not reached yet */
+	sends.n = 0;
+	test_rebalance(w, &back, 0);	/* node 3 restarted, active again */
+	while (w->lb[0].adopt_walking)
+		lb_adopt_step(&w->lb[0], 1, test_record, &sends.node[0]);
+	test_rank_port(w, &back, sport, &o, &b);
+	assert_int_equal(o, 3);
+	test_expect_ltoc(w, 0, sport, CONN_ROLE_BACKUP, 3, 0);
+	pi = test_pkt(sport, 0);
+	for (i = 0, found = 0; i < sends.n; i++)
+		if (memcmp(&sends.sent[i].e.key, &pi.key, sizeof(pi.key)) ==
+		    0) {
+			assert_int_equal(sends.sent[i].dst, WORLD_SLOT0 + 3);
+			assert_int_equal(sends.sent[i].e.owner,
+			    WORLD_SLOT0 + 3);
+			found++;
+		}
+	assert_int_equal(found, 1);
+	world_free(w);
+}
+
 static void
 test_rebalance_bad(void **state)
 {
@@ -843,6 +951,8 @@ main(void)
 		cmocka_unit_test(test_both_holders_die),
 		cmocka_unit_test(test_holders_die_one_after_other),
 		cmocka_unit_test(test_both_holders_die_nocache),
+		cmocka_unit_test(test_adopt_slices),
+		cmocka_unit_test(test_adopt_restarted),
 		cmocka_unit_test(test_rebalance_bad),
 	};
 
