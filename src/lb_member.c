@@ -181,7 +181,8 @@ lb_slot_gone(const struct lb *lb, const struct view *v, uint16_t slot)
 /*
  * Cache entry c becomes an LTOC entry in self's role under mv->to, its
  * state and idle time kept; c is freed. NULL if the LTOC is full (c
- * stays: self still forwards from it).
+ * stays: self still forwards from it) or already has the key (a copy
+ * came first; it never leaves a cache entry beside it, but be safe).
  */
 static struct conn_entry *
 lb_adopt_entry(struct lb *lb, struct conn_entry *c, const struct lb_move *mv)
@@ -189,8 +190,9 @@ lb_adopt_entry(struct lb *lb, struct conn_entry *c, const struct lb_move *mv)
 	struct conn_entry	*e;
 	uint64_t		 last = (uint64_t)c->last * 1000;
 
-	if (ltoc_lookup(&lb->ltoc, &c->key) != NULL ||
-	    (e = ltoc_insert(&lb->ltoc, &c->key, last)) == NULL) {
+	if (ltoc_lookup(&lb->ltoc, &c->key) != NULL)
+		return (NULL);
+	if ((e = ltoc_insert(&lb->ltoc, &c->key, last)) == NULL) {
 		lb->stats.ltoc_full++;
 		return (NULL);
 	}
