@@ -29,6 +29,9 @@
 #define LB_ENDED_WAYS	4		/* tags per set */
 #define LB_STRANGER_SEQ	4096		/* a non-SYN this far past a syn
 					   entry's tag: another connection */
+#define LB_ADOPT_SLICE	16384		/* cache entries the adoption walk
+					   visits per lb_adopt_step() */
+#define LB_SLOTS_BITS	65536		/* member slots are uint16_t */
 
 enum lb_verdict {
 	LB_DROP = 0,			/* act.drop says why */
@@ -213,6 +216,13 @@ struct lb {
 	uint32_t		*ended;		/* LB_ENDED_SLOTS x WAYS tags of
 						   connections ended lately
 						   (lb_learn.c) */
+	uint32_t		 adopt_cursor;	/* next cache slot to walk */
+	uint32_t		 adopt_slice;	/* lb_rebalance()'s first slice;
+						   0: LB_ADOPT_SLICE (tests
+						   set it lower) */
+	uint8_t			 adopt_walking;	/* a walk is under way */
+	uint8_t			 adopt_gone[LB_SLOTS_BITS / 8]; /* slots that
+						   left since it began */
 	struct lb_stats		 stats;
 };
 
@@ -307,12 +317,27 @@ void		 lb_set_self_slot(struct lb *, uint16_t);
  * follows (owner, backup, or the entry moves to the cache), and every new
  * holder that was not an old one is sent the entry by exactly one node:
  * the best ranked old holder still a member (or, when none is, the old
- * owner if it is self, leaving). Cache entries whose owner or backup left
- * get new ones. Returns the number of send calls, or -1 (bad n or self,
- * nothing changed). Walks both tables: call it on membership changes only.
+ * owner if it is self, leaving). Then the cache walk starts (the first
+ * LB_ADOPT_SLICE entries at once, the rest in lb_adopt_step()): a cache
+ * entry whose owner or backup left gets new ones, and if self is one of
+ * them it is adopted: it becomes an LTOC entry in self's role, and when
+ * no old holder survives self sends it to the other new holder. Returns
+ * the number of send calls, or -1 (bad n or self, nothing changed). Walks
+ * the LTOC: call it on membership changes only.
  */
 int		 lb_rebalance(struct lb *, const struct member_id *,
 		    const uint16_t *, size_t, size_t, lb_send_cb, void *);
+/*
+ * Go on with the cache walk lb_rebalance() started: at most budget
+ * entries. Returns the number of send calls; 0 once the walk is over.
+ */
+int		 lb_adopt_step(struct lb *, unsigned int, lb_send_cb, void *);
+/*
+ * What a rebalance adopted or lost, from the counters before and after it,
+ * for one log line: 1 and buf filled, or 0 if there is nothing to say.
+ */
+int		 lb_rebalance_fmt(const struct lb_stats *,
+		    const struct lb_stats *, char *, size_t);
 /*
  * Join pre-transfer (claim 17): the prospective membership (active members
  * and joiners) is scored apart; nothing in lb changes. Each LTOC entry goes,

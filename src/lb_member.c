@@ -2,6 +2,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "cache.h"
 #include "conntab.h"
@@ -138,6 +140,7 @@ lb_ltoc_to_cache(struct lb *lb, struct conn_entry *e)
 		c->server = e->server;
 		c->owner = e->owner;
 		c->backup = e->backup;
+		c->syn_tag = e->syn_tag;
 	}
 	lb->stats.to_cache++;
 	lb_entry_remove(lb, e);
@@ -166,24 +169,135 @@ lb_rebalance_role(struct lb *lb, struct conn_entry *e,
 	}
 }
 
-/* claim 18: drop departed members from cached owners and backups. */
-static void
-lb_rebalance_cache(struct lb *lb, const struct view *v)
+/* Has slot left: not in v, or gone since the adoption walk began? */
+static int
+lb_slot_gone(const struct lb *lb, const struct view *v, uint16_t slot)
+{
+	if (slot == CONN_SLOT_NONE)
+		return (1);
+	return (view_find(v, slot) < 0 ||
+	    (lb->adopt_gone[slot / 8] & (1U << (slot % 8))) != 0);
+}
+
+/*
+ * Cache entry c becomes an LTOC entry in self's role under mv->to, its
+ * state and idle time kept; c is freed. NULL if the LTOC is full (c
+ * stays: self still forwards from it) or already has the key (a copy
+ * came first; it never leaves a cache entry beside it, but be safe).
+ */
+static struct conn_entry *
+lb_adopt_entry(struct lb *lb, struct conn_entry *c, const struct lb_move *mv)
 {
 	struct conn_entry	*e;
-	struct view_pick	 p;
-	uint32_t		 cursor;
+	uint64_t		 last = (uint64_t)c->last * 1000;
 
-	CACHE_FOREACH(e, &lb->cache, cursor) {
-		if (view_find(v, e->owner) >= 0 &&
-		    (e->backup == CONN_SLOT_NONE ||
-		    view_find(v, e->backup) >= 0))
-			continue;
-		view_rank(v, &e->key, &p);
-		e->owner = p.oslot;
-		e->backup = p.bslot;
-		lb->stats.cache_rehomed++;
+	if (ltoc_lookup(&lb->ltoc, &c->key) != NULL)
+		return (NULL);
+	if ((e = ltoc_insert(&lb->ltoc, &c->key, last)) == NULL) {
+		lb->stats.ltoc_full++;
+		return (NULL);
 	}
+	ltoc_set_state(&lb->ltoc, e, (enum conn_state)c->state, last);
+	e->syn_tag = c->syn_tag;	/* the connection's tag, 0: unknown */
+	e->service = c->service;
+	e->server = c->server;
+	e->owner = mv->to.oslot;
+	e->backup = mv->to.bslot;
+	lb_entry_set_role(lb, e, lb_is_self(lb, mv->to.owner) ?
+	    CONN_ROLE_OWNER : CONN_ROLE_BACKUP);
+	cache_remove(&lb->cache, c);
+	lb->stats.adopted++;
+	return (e);
+}
+
+/*
+ * claim 18, for what self knows only from its cache: c's owner or backup
+ * left. It gets new holders by score; if self is one, self adopts it
+ * (lb_adopt_entry()), and when neither old holder survives to hand it on
+ * (owner and backup died together, or one after the other before the
+ * cache walk reached c) self sends it to the other new holder, as a
+ * responsible old holder would (lb_move_send()). Both new holders may
+ * hold it in their caches and send it to each other: the copy updates
+ * an entry in place.
+ */
+static int
+lb_adopt_one(struct lb *lb, const struct view *v, struct conn_entry *c,
+    lb_send_cb send, void *arg)
+{
+	struct lb_move		 mv;
+	struct conn_entry	*e;
+	int			 og, bg;
+
+	og = lb_slot_gone(lb, v, c->owner);
+	bg = lb_slot_gone(lb, v, c->backup);
+	if (!og && (!bg || c->backup == CONN_SLOT_NONE))
+		return (0);
+	view_rank(v, &c->key, &mv.to);
+	c->owner = mv.to.oslot;
+	c->backup = mv.to.bslot;
+	lb->stats.cache_rehomed++;
+	if (og && bg)
+		lb->stats.holders_gone++;
+	if (!lb_is_self(lb, mv.to.owner) && !lb_is_self(lb, mv.to.backup))
+		return (0);
+	if ((e = lb_adopt_entry(lb, c, &mv)) == NULL)
+		return (0);
+	/* a surviving old holder sends (lb_rebalance()): self need not */
+	mv.responsible = og && bg;
+	return (lb_move_send(lb, &mv, lb->self_slot, lb->self_slot, e, send,
+	    arg));
+}
+
+/*
+ * The cache walk of lb_rebalance(), in slices: a cache of a million
+ * entries would hold the event loop too long in one go, so each call
+ * visits at most budget entries and the tick (repl_sm_flush()) goes on.
+ * Packets of entries not yet visited still forward from the cache.
+ */
+int
+lb_adopt_step(struct lb *lb, unsigned int budget, lb_send_cb send, void *arg)
+{
+	struct view		 v;
+	struct conn_entry	*c;
+	unsigned int		 i;
+	int			 sent = 0;
+
+	if (!lb->adopt_walking)
+		return (0);
+	lb_members_view(lb, &v);
+	for (i = 0; i < budget; i++) {
+		if ((c = cache_next(&lb->cache, &lb->adopt_cursor)) == NULL) {
+			lb->adopt_walking = 0;
+			memset(lb->adopt_gone, 0, sizeof(lb->adopt_gone));
+			break;
+		}
+		sent += lb_adopt_one(lb, &v, c, send, arg);
+	}
+	return (sent);
+}
+
+/*
+ * Note the members of the old view that are not in the new one (slots,
+ * n) in adopt_gone; count a change that loses two or more of them with
+ * no cache to adopt from (nobody left knows what only they held).
+ */
+static void
+lb_note_departed(struct lb *lb, const uint16_t *slots, size_t n)
+{
+	size_t		i, j, gone = 0;
+	uint16_t	s;
+
+	for (i = 0; i < lb->nmembers; i++) {
+		s = lb->slots[i];
+		for (j = 0; j < n && slots[j] != s; j++)
+			;
+		if (j < n)
+			continue;
+		lb->adopt_gone[s / 8] |= (uint8_t)(1U << (s % 8));
+		gone++;
+	}
+	if (gone >= 2 && !cache_enabled(&lb->cache))
+		lb->stats.left_together++;
 }
 
 int
@@ -199,6 +313,7 @@ lb_rebalance(struct lb *lb, const struct member_id *ids,
 
 	if (n > LB_MEMBERS_MAX || (self != LB_SELF_NONE && self >= n))
 		return (-1);
+	lb_note_departed(lb, slots, n);
 	(void)lb_set_members(lb, ids, slots, n, self);
 	lb_members_view(lb, &v);
 	lb->stats.rebalances++;
@@ -212,8 +327,31 @@ lb_rebalance(struct lb *lb, const struct member_id *ids,
 		    arg);
 		lb_rebalance_role(lb, e, &mv);
 	}
-	lb_rebalance_cache(lb, &v);
+	/* claim 18: the cache walk starts again over the new view */
+	lb->adopt_cursor = 0;
+	lb->adopt_walking = 1;
+	sent += lb_adopt_step(lb, lb->adopt_slice != 0 ? lb->adopt_slice :
+	    LB_ADOPT_SLICE, send, arg);
 	return (sent);
+}
+
+int
+lb_rebalance_fmt(const struct lb_stats *a, const struct lb_stats *b,
+    char *buf, size_t len)
+{
+	if (b->left_together != a->left_together) {
+		(void)snprintf(buf, len, "2 or more members left together and "
+		    "cache_size is 0: connections only they held are lost "
+		    "(their packets drop as orphan)");
+		return (1);
+	}
+	if (b->adopted == a->adopted && b->holders_gone == a->holders_gone)
+		return (0);
+	(void)snprintf(buf, len, "adopted %llu cache entries, %llu had lost "
+	    "both holders (cache walk: first slice)",
+	    (unsigned long long)(b->adopted - a->adopted),
+	    (unsigned long long)(b->holders_gone - a->holders_gone));
+	return (1);
 }
 
 int

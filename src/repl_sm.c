@@ -365,10 +365,14 @@ repl_sm_flush_batch(struct repl_sm *r)
 	repl_sm_send_pending(r);
 }
 
-/* The tick: the same, and the staged backup copies. */
+static void	repl_sm_on_send(void *, const struct conn_entry *, uint16_t);
+
+/* The tick: the same, the cache adoption walk, the staged backup copies. */
 void
 repl_sm_flush(struct repl_sm *r)
 {
+	if (r->active && !r->leaving)
+		lb_adopt_step(r->lb, LB_ADOPT_SLICE, repl_sm_on_send, r);
 	repl_sm_flush_batch(r);
 	repl_sm_stage_send(r);
 }
@@ -716,6 +720,8 @@ repl_sm_members_changed(struct repl_sm *r)
 	struct member_id	ids[LB_MEMBERS_MAX];
 	struct ilb_addr		addrs[LB_MEMBERS_MAX];
 	uint16_t		slots[LB_MEMBERS_MAX];
+	struct lb_stats		before;
+	char			buf[160];
 	size_t			n, self;
 	int			slot;
 
@@ -727,9 +733,13 @@ repl_sm_members_changed(struct repl_sm *r)
 	if (!r->active || r->leaving)
 		lb_set_members(r->lb, ids, slots, n, self);
 	else {
+		before = r->lb->stats;
 		lb_rebalance(r->lb, ids, slots, n, self,
 		    repl_sm_on_send_unplanned, r);
 		r->stats.rebalances++;
+		if (lb_rebalance_fmt(&before, &r->lb->stats, buf,
+		    sizeof(buf)))
+			log_info("membership: %s", buf);
 		/* Joiners now active have had their entries: forget it. */
 		for (slot = 0; slot < REPL_SLOTS; slot++)
 			if (r->p[slot].planned && self != LB_SELF_NONE &&

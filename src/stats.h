@@ -87,7 +87,10 @@
 	X(syn_records_first, "SYNs handed off after a close: END, frames sent first") \
 	X(learn_stale, "NEW or TRANSFER of a connection already ended: ignored") \
 	X(learn_end_stale, "END of an older connection than the entry's: ignored") \
-	X(syn_stranger, "non-owner syn entry, packet of another connection: to owner")
+	X(syn_stranger, "non-owner syn entry, packet of another connection: to owner") \
+	X(adopted, "cache entries taken into the LTOC: a holder left, self holds") \
+	X(holders_gone, "cache entries whose owner and backup had both left") \
+	X(left_together, "membership changes losing 2+ members, no cache: entries lost")
 
 struct lb_stats {
 #define LB_STATS_FIELD(name, help)	uint64_t name;

@@ -132,6 +132,9 @@ static const struct row {
 	{ ALL, "lb", "learn_stale", C, 1072 },
 	{ ALL, "lb", "learn_end_stale", C, 1073 },
 	{ ALL, "lb", "syn_stranger", C, 1074 },
+	{ ALL, "lb", "adopted", C, 1075 },
+	{ ALL, "lb", "holders_gone", C, 1076 },
+	{ ALL, "lb", "left_together", C, 1077 },
 	{ ALL, "dp", "no_mac", C, 2000 },
 	{ ALL, "dp", "fwd_errors", C, 2001 },
 	{ ALL, "dp", "gre_fwd_errors", C, 2002 },
@@ -232,8 +235,8 @@ static const struct row {
  * counter is pinned by this alone (the rows pin the rest, readably).
  * When it changes, the test prints the text it got.
  */
-#define METRICS_FNV_FULL	0x97ecaa271777aba8ULL
-#define METRICS_FNV_CAP		0xcf29ddd52c8c66baULL
+#define METRICS_FNV_FULL	0xcff117dacc16e8c4ULL
+#define METRICS_FNV_CAP		0x810c4ce190139a46ULL
 
 /* The parts of one data path, each stats struct filled with base + i. */
 static struct {

@@ -430,9 +430,10 @@ test_leave_backup_left(void **state)
 	assert_int_equal(test_active(w, 0, srv), 1);
 	/* F, not a member any more, dropped it to its cache */
 	test_expect_cache(w, 3, sport, srv, 0, n);
-	/* N still has it cached, F dropped from it (claim 18) */
-	assert_int_equal(test_cached(w, n, sport)->owner, WORLD_SLOT0);
-	assert_int_equal(test_cached(w, n, sport)->backup, WORLD_SLOT0 + n);
+	/* N, the new backup, adopted it from its cache; R survives: R sends */
+	test_expect_ltoc(w, n, sport, CONN_ROLE_BACKUP, 0, n);
+	assert_null(test_cached(w, n, sport));
+	assert_int_equal(w->lb[n].stats.adopted, 1);
 	test_deliver(w);
 	test_expect_ltoc(w, n, sport, CONN_ROLE_BACKUP, 0, n);
 	assert_null(test_cached(w, n, sport));
@@ -668,8 +669,9 @@ test_both_holders_leave(void **state)
 	    0);
 	srv = test_open(w, &old, sport);
 	test_rank_port(w, &nv, sport, &o, &b);
-	assert_int_equal(test_rebalance(w, &nv, 0), 0);
-	assert_int_equal(test_rebalance(w, &nv, 1), 0);
+	/* the survivors adopt it from their caches, send it each other */
+	assert_int_equal(test_rebalance(w, &nv, 0), 1);
+	assert_int_equal(test_rebalance(w, &nv, 1), 1);
 	/* node 2, the old owner, leaving: sends to both new holders */
 	assert_int_equal(test_rebalance(w, &nv, 2), 2);
 	assert_int_equal(test_rebalance(w, &nv, 3), 0);
@@ -679,6 +681,233 @@ test_both_holders_leave(void **state)
 	test_expect_ltoc(w, o, sport, CONN_ROLE_OWNER, o, b);
 	test_expect_ltoc(w, b, sport, CONN_ROLE_BACKUP, o, b);
 	assert_int_equal(test_active(w, o, srv), 1);
+	world_free(w);
+}
+
+/*
+ * Owner and backup die together (no rebalance of theirs): each survivor
+ * that is a new holder and has the association in its cache adopts it in
+ * its new role and sends it to the other new holder.
+ */
+static void
+test_both_holders_die(void **state)
+{
+	struct world	*w = test_world_new();
+	struct test_view	 old, nv;
+	static const int	 ab[] = { 0, 1 };
+	unsigned int		 srv;
+	uint16_t		 sport;
+	int			 o, b;
+
+	(void)state;
+	test_view(w, &old, test_abcd, 4);
+	test_view(w, &nv, ab, 2);
+	test_apply(w, &old);
+	assert_int_not_equal(sport = test_find2(w, &old, 2, 3, &nv, -1, -1),
+	    0);
+	srv = test_open(w, &old, sport);
+	test_rank_port(w, &nv, sport, &o, &b);
+	assert_non_null(test_cached(w, o, sport));
+	assert_int_equal(test_rebalance(w, &nv, o), 1);
+	test_expect_one(o, b, o, b, srv);
+	test_expect_ltoc(w, o, sport, CONN_ROLE_OWNER, o, b);
+	assert_null(test_cached(w, o, sport));
+	assert_int_equal(test_active(w, o, srv), 1);
+	assert_int_equal(w->lb[o].stats.adopted, 1);
+	assert_int_equal(w->lb[o].stats.holders_gone, 1);
+	assert_int_equal(test_rebalance(w, &nv, b), 1);
+	test_expect_ltoc(w, b, sport, CONN_ROLE_BACKUP, o, b);
+	assert_int_equal(test_active(w, b, srv), 0);
+	test_deliver(w);
+	/* the copies update in place: roles and counts unchanged */
+	test_expect_ltoc(w, o, sport, CONN_ROLE_OWNER, o, b);
+	test_expect_ltoc(w, b, sport, CONN_ROLE_BACKUP, o, b);
+	assert_int_equal(test_active(w, o, srv), 1);
+	assert_int_equal(w->lb[0].stats.left_together, 0);	/* cache on */
+	world_free(w);
+}
+
+/*
+ * The backup dies; the owner dies too before its rebalance sends the
+ * entry on. The survivor named new backup by the first change adopts it
+ * from its cache (the owner survived then: it sends nothing); after the
+ * second it is the only holder left, takes its new role and sends it on.
+ */
+static void
+test_holders_die_one_after_other(void **state)
+{
+	struct world	*w = test_world_new();
+	struct test_view	 old, mid, nv;
+	static const int	 ab[] = { 0, 1 };
+	unsigned int		 srv;
+	uint16_t		 sport;
+	int			 x, o, b, i;
+
+	(void)state;
+	test_view(w, &old, test_abcd, 4);
+	test_view(w, &mid, test_abc, 3);
+	test_view(w, &nv, ab, 2);
+	test_apply(w, &old);
+	assert_int_not_equal(sport = test_find2(w, &old, 2, 3, &mid, 2, -1),
+	    0);
+	srv = test_open(w, &old, sport);
+	test_rank_port(w, &mid, sport, &o, &x);		/* o == 2 */
+	for (i = 0; i < 2; i++)
+		assert_int_equal(test_rebalance(w, &mid, i), 0);
+	test_expect_ltoc(w, x, sport, CONN_ROLE_BACKUP, 2, x);
+	assert_int_equal(w->lb[x].stats.adopted, 1);
+	assert_int_equal(w->lb[x].stats.holders_gone, 0);
+	/* node 2 dies before it sent anything */
+	test_rank_port(w, &nv, sport, &o, &b);
+	for (i = 0; i < 2; i++)
+		test_rebalance(w, &nv, i);
+	assert_true(sends.n >= 1);
+	test_deliver(w);
+	test_expect_ltoc(w, o, sport, CONN_ROLE_OWNER, o, b);
+	test_expect_ltoc(w, b, sport, CONN_ROLE_BACKUP, o, b);
+	assert_int_equal(test_active(w, o, srv), 1);
+	assert_int_equal(test_active(w, b, srv), 0);
+	world_free(w);
+}
+
+/* No cache: two members leaving at once is counted, nothing adopted. */
+static void
+test_both_holders_die_nocache(void **state)
+{
+	struct ilbd_conf	*c = world_conf_new(4096, 0);
+	struct test_view	 old, nv;
+	static const int	 ab[] = { 0, 1 };
+	uint16_t		 sport;
+	int			 i;
+
+	(void)state;
+	world_web(c, "web", 10, SCHED_WLC, 3);
+	world_init(&world, c, TEST_NODES);
+	memset(&sends, 0, sizeof(sends));
+	for (i = 0; i < TEST_NODES; i++)
+		sends.node[i] = i;
+	assert_int_equal(world_start(&world, TEST_NODES, 7,
+	    WORLD_NO_MEMBERS), 0);
+	test_view(&world, &old, test_abcd, 4);
+	test_view(&world, &nv, ab, 2);
+	test_apply(&world, &old);
+	assert_int_not_equal(sport = test_find2(&world, &old, 2, 3, &nv, -1,
+	    -1), 0);
+	test_open(&world, &old, sport);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(test_rebalance(&world, &nv, i), 0);
+		assert_null(test_ltoc(&world, i, sport));
+		assert_int_equal(world.lb[i].stats.left_together, 1);
+		assert_int_equal(world.lb[i].stats.adopted, 0);
+	}
+	world_free(&world);
+}
+
+/*
+ * The cache walk in slices: lb_rebalance() adopts the first slice only,
+ * lb_adopt_step() the rest, each entry once, each copy sent once.
+ */
+static void
+test_adopt_slices(void **state)
+{
+	struct world	*w = test_world_new();
+	struct test_view	 old, nv;
+	static const int	 ab[] = { 0, 1 };
+	struct pkt_info		 pi;
+	uint16_t		 ports[8];
+	uint32_t		 sport;
+	size_t			 n = 0, i, steps = 0;
+	int			 o, b, sent;
+
+	(void)state;
+	test_view(w, &old, test_abcd, 4);
+	test_view(w, &nv, ab, 2);
+	test_apply(w, &old);
+	/* 8 connections held by 2 and 3, owned by 0 once they are gone */
+	for (sport = 1024; sport < 65536 && n < 8; sport++) {
+		pi = test_pkt((uint16_t)sport, 0);
+		test_view_rank(w, &old, &pi.key, &o, &b);
+		if (o + b != 5)
+			continue;
+		test_view_rank(w, &nv, &pi.key, &o, &b);
+		if (o != 0)
+			continue;
+		test_open(w, &old, (uint16_t)sport);
+		ports[n++] = (uint16_t)sport;
+	}
+	assert_int_equal(n, 8);
+	w->lb[0].adopt_slice = 2;
+	sent = test_rebalance(w, &nv, 0);
+	assert_true(sent <= 2);
+	assert_true(w->lb[0].stats.adopted <= 2);
+	assert_int_equal(w->lb[0].adopt_walking, 1);
+	while (w->lb[0].adopt_walking) {
+		sent += lb_adopt_step(&w->lb[0], 2, test_record,
+		    &sends.node[0]);
+		assert_true(++steps < 4096);
+	}
+	assert_true(steps >= 3);
+	assert_int_equal(sent, 8);
+	assert_int_equal(sends.n, 8);
+	for (i = 0; i < sends.n; i++)
+		assert_int_equal(sends.sent[i].dst, WORLD_SLOT0 + 1);
+	assert_int_equal(w->lb[0].stats.adopted, 8);
+	assert_int_equal(w->lb[0].stats.holders_gone, 8);
+	for (i = 0; i < n; i++)
+		test_expect_ltoc(w, 0, ports[i], CONN_ROLE_OWNER, 0, 1);
+	assert_int_equal(lb_adopt_step(&w->lb[0], 2, test_record,
+	    &sends.node[0]), 0);
+	world_free(w);
+}
+
+/*
+ * Owner and backup die; one of them restarts before the cache walk
+ * reached the entry, and is its new owner, self its backup: the
+ * restarted one knows nothing, so it still counts as departed and self
+ * sends it the entry.
+ */
+static void
+test_adopt_restarted(void **state)
+{
+	struct world	*w = test_world_new();
+	struct test_view	 old, nv, back;
+	static const int	 ab[] = { 0, 1 }, abd[] = { 0, 1, 3 };
+	struct pkt_info		 pi;
+	uint16_t		 filler, sport;
+	size_t			 i, found;
+	int			 o, b;
+
+	(void)state;
+	test_view(w, &old, test_abcd, 4);
+	test_view(w, &nv, ab, 2);
+	test_view(w, &back, abd, 3);
+	test_apply(w, &old);
+	assert_int_not_equal(filler = test_find2(w, &old, 1, 2, &nv, -1,
+	    -1), 0);
+	assert_int_not_equal(sport = test_find2(w, &old, 2, 3, &back, 3, 0),
+	    0);
+	test_open(w, &old, filler);	/* first in node 0's cache */
+	test_open(w, &old, sport);
+	w->lb[0].adopt_slice = 1;
+	test_rebalance(w, &nv, 0);
+	assert_non_null(test_cached(w, 0, sport));	/* not reached yet */
+	sends.n = 0;
+	test_rebalance(w, &back, 0);	/* node 3 restarted, active again */
+	while (w->lb[0].adopt_walking)
+		lb_adopt_step(&w->lb[0], 1, test_record, &sends.node[0]);
+	test_rank_port(w, &back, sport, &o, &b);
+	assert_int_equal(o, 3);
+	test_expect_ltoc(w, 0, sport, CONN_ROLE_BACKUP, 3, 0);
+	pi = test_pkt(sport, 0);
+	for (i = 0, found = 0; i < sends.n; i++)
+		if (memcmp(&sends.sent[i].e.key, &pi.key, sizeof(pi.key)) ==
+		    0) {
+			assert_int_equal(sends.sent[i].dst, WORLD_SLOT0 + 3);
+			assert_int_equal(sends.sent[i].e.owner,
+			    WORLD_SLOT0 + 3);
+			found++;
+		}
+	assert_int_equal(found, 1);
 	world_free(w);
 }
 
@@ -719,6 +948,11 @@ main(void)
 		cmocka_unit_test(test_exactly_one_sender_leave),
 		cmocka_unit_test(test_exactly_one_sender_swap),
 		cmocka_unit_test(test_both_holders_leave),
+		cmocka_unit_test(test_both_holders_die),
+		cmocka_unit_test(test_holders_die_one_after_other),
+		cmocka_unit_test(test_both_holders_die_nocache),
+		cmocka_unit_test(test_adopt_slices),
+		cmocka_unit_test(test_adopt_restarted),
 		cmocka_unit_test(test_rebalance_bad),
 	};
 

@@ -282,6 +282,45 @@ test_claim17_join_timeout(void **state)
 }
 
 /*
+ * Issue 18: owner and backup (members 2 and 3) die together. The
+ * survivors have the connections in their caches: the new owner and the
+ * new backup adopt them (LTOC entry, role) and send each other a copy;
+ * every survivor forwards them to their server.
+ */
+static void
+test_both_holders_die(void **state)
+{
+	struct sim		*w = sim_new(4, 21);
+	uint16_t		 p[2];
+	int			 srv[2], i, j, o, b;
+
+	(void)state;
+	p[0] = sim_port(w, 0xf, 2, 3, 0x3, 0, 1);
+	p[1] = sim_port(w, 0xf, 3, 2, 0x3, 1, 0);
+	for (i = 0; i < 2; i++) {
+		srv[i] = sim_fwd(w, 0, p[i], PKT_TH_SYN);
+		sim_run(w, 5);
+		assert_int_equal(sim_fwd(w, 1, p[i], PKT_TH_ACK), srv[i]);
+	}
+	sim_run(w, 2000);
+	assert_null(sim_ltoc(w, 0, p[0]));
+	sim_stop(w, 2);
+	sim_stop(w, 3);
+	sim_run(w, SIM_DEAD_MS + 2 * SIM_TICK_MS + 10);
+	for (i = 0; i < 2; i++) {
+		sim_rank(w, 0x3, p[i], &o, &b);
+		sim_assert_holds(w, o, p[i], CONN_ROLE_OWNER, srv[i], o, b);
+		sim_assert_holds(w, b, p[i], CONN_ROLE_BACKUP, srv[i], o, b);
+		for (j = 0; j < 2; j++)
+			assert_int_equal(sim_fwd(w, j, p[i], PKT_TH_ACK),
+			    srv[i]);
+	}
+	assert_int_equal(w->m[0].lb.stats.adopted +
+	    w->m[1].lb.stats.adopted, 4);
+	sim_free(w);
+}
+
+/*
  * claim 18: member 1 dies. Rows at the survivors: R owner, F backup: R
  * picks the next backup and sends it the entry; R backup, F owner: R
  * becomes owner, picks a backup and sends it the entry. Cached
@@ -1019,6 +1058,7 @@ main(void)
 		cmocka_unit_test(test_claim17_new_while_joining),
 		cmocka_unit_test(test_claim17_join_timeout),
 		cmocka_unit_test(test_claim18_death),
+		cmocka_unit_test(test_both_holders_die),
 		cmocka_unit_test(test_claim18_leave),
 		cmocka_unit_test(test_claim18_leave_timeout),
 		cmocka_unit_test(test_random),

@@ -124,3 +124,57 @@ repl_kill() {
 	check "withdraw ilb$1's route" route_del_nexthop "$1"
 	check "the survivors log ilb$1 gone" repl_wait_gone "$1" 60
 }
+
+# repl_converge [SECONDS]: tools/converge over every running ILB's
+# connections and cache (ilbctl on its socket), again every 0.5 s until it
+# reports nothing or SECONDS (default 30) have passed: replication settles
+# a moment after a change (copies batched on the tick, the cache adoption
+# walk in slices).  Its last output is in $NETNS_DIR/converge.out, the
+# problems noted on failure (20 lines at most).
+CONVERGE=${CONVERGE:-$top_srcdir/tools/converge}
+repl_converge() {
+	_end=$(($(now_ms) + ${1:-30} * 1000))
+	_tries=0
+	while :; do
+		set --
+		for _j in $(seq 1 "$N_ILB"); do
+			ilb_alive "$_j" || continue
+			set -- "$@" "$(ilb_id "$_j")=$NETNS_DIR/ilb$_j.sock"
+		done
+		_tries=$((_tries + 1))
+		"$PYTHON" "$CONVERGE" -i "$ILBCTL" "$@" > "$NETNS_DIR/converge.out" 2>&1 &&
+		    break
+		if [ "$(now_ms)" -ge "$_end" ]; then
+			note "converge: still not clean after $_tries tries:"
+			head -n 20 "$NETNS_DIR/converge.out" | sed 's/^/#   /'
+			note "$(tail -n 1 "$NETNS_DIR/converge.out")"
+			return 1
+		fi
+		sleep 0.5
+	done
+	note "$(tail -n 1 "$NETNS_DIR/converge.out") (try $_tries)"
+}
+
+# repl_rejoined V SECONDS: ILB V, restarted, logs "join complete" in its
+# new run, and every other running ILB's last word on V is "joined".
+repl_rejoined() {
+	_end=$(($(now_ms) + $2 * 1000))
+	_re=$(member_re "$(ilb_id "$1")" "\\(joined\\|is gone\\)")
+	while :; do
+		_missing=
+		awk -v m="$(grep -c '^# --- start_ilb' "$(ilb_log "$1")")" \
+		    '/^# --- start_ilb/ { c++ } c == m && /join complete/ { f = 1 }
+		    END { exit !f }' "$(ilb_log "$1")" || _missing=" ilb$1:active"
+		for _j in $(seq 1 "$N_ILB"); do
+			if [ "$_j" = "$1" ] || ! ilb_alive "$_j"; then continue; fi
+			grep "$_re" "$(ilb_log "$_j")" | tail -n 1 | grep -q joined ||
+			    _missing="$_missing ilb$_j"
+		done
+		[ -n "$_missing" ] || return 0
+		if [ "$(now_ms)" -ge "$_end" ]; then
+			note "ilb$1 not rejoined in:$_missing"
+			return 1
+		fi
+		sleep 0.1
+	done
+}
