@@ -109,11 +109,16 @@ repl_results() {
 	    awk '$1 == "orphan" { s += $2; f = 1 } END { if (f) print s }')
 	check "no orphan: mid-connection packets found an entry (orphan=${_o:-missing}, all ILBs)" \
 	    [ "${_o:-1}" -eq 0 ]
-	# the backup's reliable copies leave in tick batches, not one TCP
-	# message each (the running ILBs' counters)
+	# the reliable copies (NEW to the backup, END and REFRESH to the
+	# holders, reconciliation) leave in tick batches, not one TCP message
+	# each (the running ILBs' counters)
 	_b=$(stat_sum repl_backup_sent); _t=$(stat_sum repl_tcp_sent)
-	check "backup copies batched: ${_t:-?} reliable messages for ${_b:-?} NEW copies and their ENDs" \
-	    test "${_b:-0}" -gt 0 -a "${_t:-0}" -lt "${_b:-0}"
+	_a=${_b:-0}
+	for _k in repl_end_rel_sent repl_refresh_rel_sent repl_recon_sent; do
+		_v=$(stat_sum "$_k"); _a=$((_a + ${_v:-0}))
+	done
+	check "reliable copies batched: ${_t:-?} reliable messages for $_a records (${_b:-?} NEW copies)" \
+	    test "${_b:-0}" -gt 0 -a "${_t:-0}" -lt "$_a"
 }
 
 # repl_kill V: kill -9 ILB V and withdraw its route at once; the others
@@ -123,4 +128,13 @@ repl_kill() {
 	kill_ilb "$1"
 	check "withdraw ilb$1's route" route_del_nexthop "$1"
 	check "the survivors log ilb$1 gone" repl_wait_gone "$1" 60
+}
+
+# repl_idle_results: the outcome of an idle load (keepalive_start C 0
+# --idle) poked once: repl_results, and every connection answered twice
+# (its first request and the poke's).
+repl_idle_results() {
+	repl_results
+	check "keepalive: every connection answered its request after the kill (${KA_ANSWERED:-?} answers, $((2 * KA_C)) wanted)" \
+	    [ "${KA_ANSWERED:-0}" -eq $((2 * KA_C)) ]
 }
