@@ -4,7 +4,8 @@
 # flap); KA_C (300) keep-alive connections make one request each, then
 # stay idle IDLE_S (40) s, past tables.syn_timeout_s (30 s); kill -9 ilb3
 # and withdraw its route; then every connection makes one more request:
-# all answered on their first server, no orphan.  ILB_CACHE_SIZE=0: the
+# all answered on their first server, no orphan, no LTOC entry expired
+# before the kill.  ILB_CACHE_SIZE=0: the
 # same without cache (test_repl_idle_nocache.sh).
 HELLO_MS=${HELLO_MS:-100}
 DEAD_MS=${DEAD_MS:-500}
@@ -20,6 +21,7 @@ keepalive_start "$KA_C" 0 --idle
 check "keepalive: $KA_C connections up, one request each" keepalive_wait 60
 since_ready_sleep "$IDLE_S"
 repl_snapshot
+repl_no_expiry
 repl_kill 3
 check "every connection sends one more request" keepalive_poke
 repl_idle_results

@@ -6,7 +6,8 @@
 # (past tables.syn_timeout_s, 30 s), kill -9 ilb3 and withdraw its route.
 # A backup copy must not depend on the one multicast REFRESH that made it
 # established (issue 18): no connection breaks, every request is
-# answered, no orphan.  ILB_CACHE_SIZE=0: the same without cache
+# answered, no orphan, and no LTOC entry expired before the kill.
+# ILB_CACHE_SIZE=0: the same without cache
 # (test_repl_loss45_nocache.sh).
 HELLO_MS=${HELLO_MS:-100}
 DEAD_MS=${DEAD_MS:-500}
@@ -18,6 +19,7 @@ REPL_AT=${REPL_AT:-45}
 repl_setup
 check "drop $LOSS % of the cluster's UDP on every ILB (nftables)" loss_on "$LOSS"
 repl_load
+repl_no_expiry
 repl_kill 3
 repl_results
 check "the loss rules dropped cluster datagrams ($(loss_dropped))" \

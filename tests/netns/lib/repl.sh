@@ -138,3 +138,15 @@ repl_idle_results() {
 	check "keepalive: every connection answered its request after the kill (${KA_ANSWERED:-?} answers, $((2 * KA_C)) wanted)" \
 	    [ "${KA_ANSWERED:-0}" -eq $((2 * KA_C)) ]
 }
+
+# repl_no_expiry: after repl_snapshot, before the membership change: no
+# LTOC entry (owner's or backup's) expired on any ILB, summed over the
+# snapshots: with no connection closed yet, each expiry is a copy that
+# lapsed under a live connection (issue 18: a backup copy left in state
+# syn expires after tables.syn_timeout_s).
+repl_no_expiry() {
+	_e=$(cat "$NETNS_DIR"/last.* 2>/dev/null |
+	    awk '$1 == "ltoc_expired" { s += $2; f = 1 } END { if (f) print s }')
+	check "no LTOC entry expired under the live connections before the kill (ltoc_expired=${_e:-missing}, all ILBs)" \
+	    [ "${_e:-1}" -eq 0 ]
+}
