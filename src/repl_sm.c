@@ -63,7 +63,7 @@ struct repl_sm_peer {
  * the next repl_sm_flush().
  */
 struct repl_sm_staged {
-	uint16_t		slot;		/* the backup; NONE: dropped */
+	uint16_t		slot;		/* the holder; NONE: dropped */
 	struct lb_record	rec;
 };
 
@@ -269,7 +269,9 @@ repl_sm_new_to_joiners(struct repl_sm *r, const struct lb_record *rec)
 }
 
 /*
- * The backup's reliable copy of a NEW or END (repl_sm_drain()): staged, and
+ * A holder's reliable copy of a NEW (the backup's), END or REFRESH
+ * (repl_sm_drain(), repl_sm_stage_holders()), or a reconciliation
+ * answer: staged, and
  * sent by the next repl_sm_flush() (the 100 ms tick, a membership change, a
  * transfer or DONE to any member, or a full stage), not after every read
  * batch as the multicast copy is. One TCP write then carries a tick's
