@@ -30,6 +30,8 @@
 #define REPL_RECON_MAX		REPL_SM_RECON_MAX
 #define REPL_RECON_SCAN		(4 * REPL_RECON_MAX)	/* entries looked at */
 #define REPL_RECON_MIN_MS	1000	/* between two passes, at least */
+#define REPL_END_QUIET_S	2	/* an owner's entry this long idle takes a
+					   reliable END */
 
 /*
  * A message on the reliable channel from a sender not known yet: a joiner
@@ -362,7 +364,8 @@ repl_sm_holder_add(const struct repl_sm *r, uint16_t *h, int n, uint16_t slot)
  * decided in) and those the current view ranks first and second (an
  * entry in a cache may name holders a membership change replaced);
  * never self. A holder that saw the FIN or the activity reaches the other
- * one; a member that forwarded it from its cache reaches both.
+ * one; a member that forwarded it from its cache reaches both. (An owner
+ * applies a reliable END only to a quiet entry: repl_sm_end_late().)
  */
 static void
 repl_sm_stage_holders(struct repl_sm *r, const struct lb_record *rec)
@@ -721,9 +724,33 @@ repl_sm_rx_conn(struct repl_sm *r, uint16_t from, uint8_t type,
 		r->stats.rx_bad++;
 }
 
+/*
+ * A reliable END at the owner of an entry that carried traffic within
+ * REPL_END_QUIET_S: an END names a tuple, not a connection, and its
+ * reliable copy leaves up to a tick after the multicast one. A client that
+ * resets a connection and opens a new one on the tuple at once has its
+ * new SYN decided by the owner in between (test_late_end.sh): the late
+ * copy would close the new connection. It is ignored; an END the owner
+ * really missed reaches it again, once the entry is quiet, as the
+ * backup's answer to its next reconciliation pass.
+ */
+static int
+repl_sm_end_late(struct repl_sm *r, const struct flow_key *key, uint64_t now)
+{
+	const struct conn_entry	*e;
+	uint32_t		 now_s = (uint32_t)((now + 999) / 1000);
+
+	if ((e = ltoc_lookup(&r->lb->ltoc, key)) == NULL ||
+	    e->role != CONN_ROLE_OWNER || e->state == CONN_CLOSING ||
+	    now_s >= e->last + REPL_END_QUIET_S)
+		return (0);
+	r->stats.end_rx_late++;
+	return (1);
+}
+
 static void
 repl_sm_rx_key(struct repl_sm *r, uint8_t type, const uint8_t *rec, size_t len,
-    uint64_t now)
+    int reliable, uint64_t now)
 {
 	struct lb_record	lr;
 	int			svc;
@@ -740,6 +767,8 @@ repl_sm_rx_key(struct repl_sm *r, uint8_t type, const uint8_t *rec, size_t len,
 		return;
 	}
 	r->stats.end_rx++;
+	if (reliable && repl_sm_end_late(r, &lr.key, now))
+		return;
 	lr.type = LB_REC_END;
 	lr.service = (uint16_t)svc;
 	(void)lb_learn_end(r->lb, &lr, now);
@@ -814,7 +843,7 @@ repl_sm_rx(struct repl_sm *r, uint16_t slot, const struct msg_view *v,
 			repl_sm_rx_conn(r, slot, type, rec, len, reliable,
 			    now);
 		else
-			repl_sm_rx_key(r, type, rec, len, now);
+			repl_sm_rx_key(r, type, rec, len, reliable, now);
 	}
 }
 

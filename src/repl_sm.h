@@ -49,7 +49,8 @@ struct repl_sm;
 	    "node ranks them")						\
 	X(recon_passes, "reconciliation passes (owner to backup)")	\
 	X(recon_sent, "entries sent to their backup by reconciliation") \
-	X(recon_answers, "REFRESH/END sent back to an owner that was behind")
+	X(recon_answers, "REFRESH/END sent back to an owner that was behind") \
+	X(end_rx_late, "reliable ENDs an owner ignored: traffic within 2 s")
 
 struct repl_stats {
 #define REPL_STATS_FIELD(name, help)	uint64_t name;
