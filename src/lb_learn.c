@@ -277,7 +277,9 @@ lb_learn_ltoc(struct lb *lb, const struct conn_entry *t, enum conn_role role,
 	e->owner = t->owner;
 	e->backup = t->backup;
 	lb_entry_set_role(lb, e, role);
-	ltoc_set_state(&lb->ltoc, e, st, now);
+	/* A closing entry's fin_timeout_s runs from its END, not a copy. */
+	if (!(e->state == CONN_CLOSING && st == CONN_CLOSING))
+		ltoc_set_state(&lb->ltoc, e, st, now);
 }
 
 /* The same in the cache (claim 12); an LTOC entry self lost goes. */

@@ -130,7 +130,7 @@ repl_flush_batch(struct repl *r)
 void
 repl_flush(struct repl *r)
 {
-	repl_sm_flush(r->sm);
+	repl_sm_flush(r->sm, util_now_ms());
 }
 
 void

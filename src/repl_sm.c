@@ -27,6 +27,11 @@
 #define REPL_HELD_MAX		8192	/* messages from not-yet-known senders */
 #define REPL_HELD_MS		REPL_SM_HELD_MS
 #define REPL_STAGE_MAX		1024	/* backup copies waiting for a tick */
+#define REPL_RECON_MAX		REPL_SM_RECON_MAX
+#define REPL_RECON_SCAN		(4 * REPL_RECON_MAX)	/* entries looked at */
+#define REPL_RECON_MIN_MS	1000	/* between two passes, at least */
+#define REPL_END_QUIET_S	2	/* an owner's entry this long idle takes a
+					   reliable END */
 
 /*
  * A message on the reliable channel from a sender not known yet: a joiner
@@ -55,9 +60,12 @@ struct repl_sm_peer {
 	uint8_t			planned;	/* it joins: entries sent */
 };
 
-/* A backup copy (NEW or END) waiting for the next repl_sm_flush(). */
+/*
+ * A reliable copy (NEW, END or REFRESH) for another holder, waiting for
+ * the next repl_sm_flush().
+ */
 struct repl_sm_staged {
-	uint16_t		slot;		/* the backup; NONE: dropped */
+	uint16_t		slot;		/* the holder; NONE: dropped */
 	struct lb_record	rec;
 };
 
@@ -83,6 +91,10 @@ struct repl_sm {
 	int			 active;
 	int			 leaving;	/* 1 handing over, 2 left */
 	uint64_t		 leave_start;
+	uint64_t		 recon_next;	/* ms: next reconciliation pass */
+	uint64_t		 recon_last;	/* ms: the last one */
+	uint32_t		 recon_cursor;	/* LTOC pool index it goes on at */
+	int			 recon_early;	/* membership changed: soon */
 	struct repl_sm_held	*held;		/* FIFO, oldest first */
 	struct repl_sm_held	**held_tail;
 	unsigned int		 nheld;
@@ -263,7 +275,9 @@ repl_sm_new_to_joiners(struct repl_sm *r, const struct lb_record *rec)
 }
 
 /*
- * The backup's reliable copy of a NEW or END (repl_sm_drain()): staged, and
+ * A holder's reliable copy of a NEW (the backup's), END or REFRESH
+ * (repl_sm_drain(), repl_sm_stage_holders()), or a reconciliation
+ * answer: staged, and
  * sent by the next repl_sm_flush() (the 100 ms tick, a membership change, a
  * transfer or DONE to any member, or a full stage), not after every read
  * batch as the multicast copy is. One TCP write then carries a tick's
@@ -301,8 +315,10 @@ repl_sm_stage_send(struct repl_sm *r)
 			    st->rec.backup, CONN_SYN,
 			    repl_sm_rec_flags(&st->rec), st->rec.tag);
 		else
-			repl_sm_put_key(r, st->slot, MSG_T_END, &st->rec.key,
-			    st->rec.tag);
+			repl_sm_put_key(r, st->slot,
+			    st->rec.type == LB_REC_END ? MSG_T_END :
+			    MSG_T_REFRESH, &st->rec.key,
+			    st->rec.type == LB_REC_END ? st->rec.tag : 0);
 	}
 	r->nstage = 0;
 	r->staging = 0;
@@ -319,6 +335,68 @@ repl_sm_stage_forget(struct repl_sm *r, uint16_t slot)
 	for (i = 0; i < r->nstage; i++)
 		if (r->stage[i].slot == slot)
 			r->stage[i].slot = CONN_SLOT_NONE;
+}
+
+/* May slot get a reliable copy: another member, known and alive? */
+static int
+repl_sm_slot_live(const struct repl_sm *r, uint16_t slot)
+{
+	const struct cluster_member	*m;
+
+	return (slot < REPL_SLOTS && slot != r->t->self &&
+	    (m = cluster_table_member(r->t, slot)) != NULL && m->alive);
+}
+
+/* Add slot to the n holders in h unless it is there or may not get it. */
+static int
+repl_sm_holder_add(const struct repl_sm *r, uint16_t *h, int n, uint16_t slot)
+{
+	int	i;
+
+	if (!repl_sm_slot_live(r, slot))
+		return (n);
+	for (i = 0; i < n; i++)
+		if (h[i] == slot)
+			return (n);
+	h[n] = slot;
+	return (n + 1);
+}
+
+/*
+ * claim 14, reliably: an END or REFRESH goes to the holders of its
+ * connection on the reliable channel, besides the multicast copy the
+ * caches need. The holders are those its entry names (the view it was
+ * decided in) and those the current view ranks first and second (an
+ * entry in a cache may name holders a membership change replaced);
+ * never self. A holder that saw the FIN or the activity reaches the other
+ * one; a member that forwarded it from its cache reaches both. (An owner
+ * applies a reliable END only to a quiet entry: repl_sm_end_late().)
+ */
+static void
+repl_sm_stage_holders(struct repl_sm *r, const struct lb_record *rec)
+{
+	struct view		v = { &r->lb->score, r->lb->members,
+				    r->lb->slots, r->lb->nmembers };
+	struct view_pick	p;
+	uint16_t		h[4];
+	int			i, n = 0;
+
+	n = repl_sm_holder_add(r, h, n, rec->owner);
+	n = repl_sm_holder_add(r, h, n, rec->backup);
+	if (v.n > 0) {
+		view_rank(&v, &rec->key, &p);
+		if (p.owner >= 0)
+			n = repl_sm_holder_add(r, h, n, p.oslot);
+		if (p.backup >= 0)
+			n = repl_sm_holder_add(r, h, n, p.bslot);
+	}
+	for (i = 0; i < n; i++) {
+		repl_sm_stage(r, h[i], rec);
+		if (rec->type == LB_REC_END)
+			r->stats.end_rel_sent++;
+		else
+			r->stats.refresh_rel_sent++;
+	}
 }
 
 /* claims 13 and 14: broadcast what the decision queued. */
@@ -344,12 +422,12 @@ repl_sm_drain(struct repl_sm *r)
 			break;
 		case LB_REC_END:
 			repl_sm_put_key(r, -1, MSG_T_END, &rec.key, rec.tag);
-			if (rec.backup != CONN_SLOT_NONE && rec.backup != self)
-				repl_sm_stage(r, rec.backup, &rec);
+			repl_sm_stage_holders(r, &rec);
 			r->stats.end_sent++;
 			break;
 		case LB_REC_REFRESH:
 			repl_sm_put_key(r, -1, MSG_T_REFRESH, &rec.key, 0);
+			repl_sm_stage_holders(r, &rec);
 			r->stats.refresh_sent++;
 			break;
 		}
@@ -367,14 +445,74 @@ repl_sm_flush_batch(struct repl_sm *r)
 
 static void	repl_sm_on_send(void *, const struct conn_entry *, uint16_t);
 
-/* The tick: the same, the cache adoption walk, the staged backup copies. */
+/* Time between two reconciliation passes: syn_timeout_s / 8. */
+static uint64_t
+repl_sm_recon_gap(const struct repl_sm *r)
+{
+	uint64_t	gap = (uint64_t)r->conf->tables.syn_timeout_s * 1000 / 8;
+
+	return (gap < REPL_RECON_MIN_MS ? REPL_RECON_MIN_MS : gap);
+}
+
+/*
+ * claim 11, reconciliation: the owner sends the backup, on the reliable
+ * channel, a NEW of each entry it owns with the entry's state (syn,
+ * established or closing) and server, so that a backup copy whose NEW,
+ * REFRESH or END went missing (a channel dropped when a member flapped,
+ * a copy staged for a member declared gone) is repaired: it is created,
+ * its state moves forward, its idle timer restarts (the owner holds the
+ * entry: the connection lives). At most REPL_RECON_MAX records (and
+ * REPL_RECON_SCAN entries looked at) a pass, the walk going on where the
+ * last one stopped; a pass every syn_timeout_s / 8, so that a syn copy
+ * is repaired long before it would expire, and one soon (not within
+ * REPL_RECON_MIN_MS of the last) after a membership change. Only owner
+ * to backup: the backup answers a record older than its own entry
+ * (repl_sm_recon_answer()) but never sends entries of its own, so a
+ * dead connection's entries cannot keep each other alive.
+ */
+static void
+repl_sm_recon(struct repl_sm *r, uint64_t now)
+{
+	struct conn_entry	*e;
+	unsigned int		 sent = 0, seen = 0;
+
+	if (!r->active || r->leaving || now < r->recon_next)
+		return;
+	r->recon_early = 0;
+	r->recon_last = now;
+	r->recon_next = now + repl_sm_recon_gap(r);
+	r->stats.recon_passes++;
+	while (sent < REPL_RECON_MAX && seen < REPL_RECON_SCAN) {
+		if ((e = ltoc_next(&r->lb->ltoc, &r->recon_cursor)) == NULL) {
+			r->recon_cursor = 0;
+			break;
+		}
+		seen++;
+		if (e->role != CONN_ROLE_OWNER ||
+		    !repl_sm_slot_live(r, e->backup))
+			continue;
+		repl_sm_put_conn(r, e->backup, MSG_T_NEW, &e->key, e->service,
+		    e->server, e->owner, e->backup, e->state, 0, e->syn_tag);
+		sent++;
+	}
+	r->stats.recon_sent += sent;
+	repl_sm_send_pending(r);
+}
+
+/*
+ * The tick: the same, the cache adoption walk, the staged copies, and
+ * reconciliation when due.
+ */
 void
-repl_sm_flush(struct repl_sm *r)
+repl_sm_flush(struct repl_sm *r, uint64_t now)
 {
 	if (r->active && !r->leaving)
 		lb_adopt_step(r->lb, LB_ADOPT_SLICE, repl_sm_on_send, r);
 	repl_sm_flush_batch(r);
 	repl_sm_stage_send(r);
+	if (r->recon_early && r->recon_next > r->recon_last + REPL_RECON_MIN_MS)
+		r->recon_next = r->recon_last + REPL_RECON_MIN_MS;
+	repl_sm_recon(r, now);
 }
 
 /* lb_rebalance / lb_plan callback: an entry for a new holder. */
@@ -498,13 +636,71 @@ repl_sm_member_event(struct repl_sm *r, enum cluster_event ev,
 	}
 	if (r->held != NULL)
 		repl_sm_release(r, now);
-	repl_sm_flush(r);
+	repl_sm_flush(r, now);
+}
+
+/*
+ * A reliable NEW or TRANSFER from the owner (reconciliation, a backup
+ * copy, a rebalance) names self backup, in an older state than self's
+ * entry of the same connection: the owner missed the REFRESH or the END
+ * self applied. Send it back, reliably. Not for a fresh NEW (a new
+ * connection on the tuple), nor from anyone but the owner the record
+ * names: only the owner's own state is answered, so this never creates
+ * an entry nor keeps one alive at the owner, and once the owner's state
+ * caught up there is nothing to answer.
+ */
+static void
+repl_sm_recon_answer(struct repl_sm *r, uint16_t from,
+    const struct msg_conn *mc, int svc, int srv, int owner, int backup)
+{
+	const struct conn_entry	*e;
+	struct lb_record	 rec;
+
+	if (!r->active || owner != from || backup != r->t->self ||
+	    (mc->flags & MSG_CONN_F_FRESH) ||
+	    (e = ltoc_lookup(&r->lb->ltoc, &mc->key)) == NULL ||
+	    e->role != CONN_ROLE_BACKUP || e->service != svc ||
+	    e->server != srv || e->state <= mc->state)
+		return;
+	memset(&rec, 0, sizeof(rec));
+	rec.type = e->state == CONN_CLOSING ? LB_REC_END : LB_REC_REFRESH;
+	rec.service = e->service;
+	rec.server = e->server;
+	rec.owner = from;
+	rec.backup = r->t->self;
+	rec.key = e->key;
+	repl_sm_stage(r, from, &rec);
+	r->stats.recon_answers++;
+}
+
+/*
+ * A NEW on the reliable channel (a backup copy or a reconciliation
+ * record) to an active member whose own view ranks other holders than it
+ * names: one of the two views is behind a membership change, whose
+ * rebalance (or the next reconciliation pass) sends the entry where it
+ * belongs. Applying it would give self a role its view does not.
+ */
+static int
+repl_sm_rx_stale(struct repl_sm *r, const struct flow_key *key, int owner,
+    int backup)
+{
+	struct view		v = { &r->lb->score, r->lb->members,
+				    r->lb->slots, r->lb->nmembers };
+	struct view_pick	p;
+
+	if (!r->active || r->leaving || v.n == 0)
+		return (0);
+	view_rank(&v, key, &p);
+	if (p.oslot == owner && p.bslot == backup)
+		return (0);
+	r->stats.rx_stale++;
+	return (1);
 }
 
 /* A NEW or TRANSFER record: store it as owner, backup or in the cache. */
 static void
-repl_sm_rx_conn(struct repl_sm *r, const uint8_t *rec, size_t len, int reliable,
-    uint64_t now)
+repl_sm_rx_conn(struct repl_sm *r, uint16_t from, uint8_t type,
+    const uint8_t *rec, size_t len, int reliable, uint64_t now)
 {
 	struct msg_conn	 mc;
 	int		 svc, srv, owner, backup, self;
@@ -528,6 +724,11 @@ repl_sm_rx_conn(struct repl_sm *r, const uint8_t *rec, size_t len, int reliable,
 	if (!reliable && owner != self && backup != self &&
 	    ltoc_lookup(&r->lb->ltoc, &mc.key) != NULL)
 		return;
+	if (reliable && type == MSG_T_NEW &&
+	    repl_sm_rx_stale(r, &mc.key, owner, backup))
+		return;
+	if (reliable)
+		repl_sm_recon_answer(r, from, &mc, svc, srv, owner, backup);
 	if (lb_learn_conn(r->lb, &mc.key, (unsigned int)svc,
 	    (unsigned int)srv, (uint16_t)owner, (uint16_t)backup,
 	    (enum conn_state)mc.state, ((mc.flags & MSG_CONN_F_FRESH) ?
@@ -536,9 +737,33 @@ repl_sm_rx_conn(struct repl_sm *r, const uint8_t *rec, size_t len, int reliable,
 		r->stats.rx_bad++;
 }
 
+/*
+ * A reliable END at the owner of an entry that carried traffic within
+ * REPL_END_QUIET_S: an END names a tuple, not a connection, and its
+ * reliable copy leaves up to a tick after the multicast one. A client that
+ * resets a connection and opens a new one on the tuple at once has its
+ * new SYN decided by the owner in between (test_late_end.sh): the late
+ * copy would close the new connection. It is ignored; an END the owner
+ * really missed reaches it again, once the entry is quiet, as the
+ * backup's answer to its next reconciliation pass.
+ */
+static int
+repl_sm_end_late(struct repl_sm *r, const struct flow_key *key, uint64_t now)
+{
+	const struct conn_entry	*e;
+	uint32_t		 now_s = (uint32_t)((now + 999) / 1000);
+
+	if ((e = ltoc_lookup(&r->lb->ltoc, key)) == NULL ||
+	    e->role != CONN_ROLE_OWNER || e->state == CONN_CLOSING ||
+	    now_s >= e->last + REPL_END_QUIET_S)
+		return (0);
+	r->stats.end_rx_late++;
+	return (1);
+}
+
 static void
 repl_sm_rx_key(struct repl_sm *r, uint8_t type, const uint8_t *rec, size_t len,
-    uint64_t now)
+    int reliable, uint64_t now)
 {
 	struct lb_record	lr;
 	int			svc;
@@ -555,6 +780,8 @@ repl_sm_rx_key(struct repl_sm *r, uint8_t type, const uint8_t *rec, size_t len,
 		return;
 	}
 	r->stats.end_rx++;
+	if (reliable && repl_sm_end_late(r, &lr.key, now))
+		return;
 	lr.type = LB_REC_END;
 	lr.service = (uint16_t)svc;
 	(void)lb_learn_end(r->lb, &lr, now);
@@ -626,9 +853,10 @@ repl_sm_rx(struct repl_sm *r, uint16_t slot, const struct msg_view *v,
 	}
 	while (msg_rec_next(v, &off, &rec, &len) == 1) {
 		if (type == MSG_T_NEW || type == MSG_T_TRANSFER)
-			repl_sm_rx_conn(r, rec, len, reliable, now);
+			repl_sm_rx_conn(r, slot, type, rec, len, reliable,
+			    now);
 		else
-			repl_sm_rx_key(r, type, rec, len, now);
+			repl_sm_rx_key(r, type, rec, len, reliable, now);
 	}
 }
 
@@ -750,7 +978,9 @@ repl_sm_members_changed(struct repl_sm *r)
 	repl_sm_prospective(r);
 	log_info("membership: %zu active member%s%s", n, n == 1 ? "" : "s",
 	    r->active ? "" : " (this node is not active)");
-	repl_sm_flush(r);
+	r->recon_early = 1;
+	repl_sm_flush_batch(r);
+	repl_sm_stage_send(r);
 }
 
 /* Joining is over: be scored, and serve members that joined meanwhile. */
@@ -836,7 +1066,7 @@ repl_sm_tick(struct repl_sm *r, uint64_t now)
 		repl_sm_join_poll(r, now);
 	else if (r->leaving == 1)
 		repl_sm_leave_poll(r, now);
-	repl_sm_flush(r);
+	repl_sm_flush(r, now);
 	return ((!r->active && !r->leaving) || r->leaving == 1);
 }
 
@@ -898,7 +1128,7 @@ repl_sm_leave(struct repl_sm *r, uint64_t now)
 	repl_sm_handover(r, ids, slots, n);
 	for (i = 0; i < n; i++)
 		repl_sm_send_done(r, slots[i], 0);
-	repl_sm_flush(r);
+	repl_sm_flush(r, now);
 	log_info("leave: handing %u entries to %zu member%s",
 	    ltoc_count(&r->lb->ltoc), n, n == 1 ? "" : "s");
 	return (1);

@@ -17,6 +17,7 @@ struct repl_sm;
 #define REPL_SM_LEAVE_TIMEOUT_MS 5000	/* leave without every ACK */
 #define REPL_SM_HELD_MS		5000	/* a message from an unknown sender
 					   waits this long */
+#define REPL_SM_RECON_MAX	4096	/* records a reconciliation pass */
 
 #define REPL_STATS_FOREACH(X)						\
 	X(mc_sent, "multicast NEW/END/REFRESH datagrams sent")		\
@@ -41,7 +42,15 @@ struct repl_sm;
 	X(rebalances, "membership changes applied (claims 17, 18)")	\
 	X(join_timeouts, "joins completed by timeout, not every DONE")	\
 	X(leave_timeouts, "leaves completed by timeout, not every ACK")	\
-	X(backup_flushes, "batches of staged backup copies sent")
+	X(backup_flushes, "batches of staged backup copies sent")	\
+	X(end_rel_sent, "END records sent to a holder (reliable)")	\
+	X(refresh_rel_sent, "REFRESH records sent to a holder (reliable)") \
+	X(rx_stale, "reliable NEW records ignored: holders not as this "	\
+	    "node ranks them")						\
+	X(recon_passes, "reconciliation passes (owner to backup)")	\
+	X(recon_sent, "entries sent to their backup by reconciliation") \
+	X(recon_answers, "REFRESH/END sent back to an owner that was behind") \
+	X(end_rx_late, "reliable ENDs an owner ignored: traffic within 2 s")
 
 struct repl_stats {
 #define REPL_STATS_FIELD(name, help)	uint64_t name;
@@ -96,8 +105,11 @@ void		 repl_sm_set_conf(struct repl_sm *, const struct ilbd_conf *);
 
 /* Input: the records lb queued (lb_queue_pop()) after a read batch. */
 void		 repl_sm_flush_batch(struct repl_sm *);
-/* Input: the periodic tick; also sends the staged backup copies. */
-void		 repl_sm_flush(struct repl_sm *);
+/*
+ * Input: the periodic tick at now: also sends the staged reliable copies
+ * and, when due, a reconciliation pass.
+ */
+void		 repl_sm_flush(struct repl_sm *, uint64_t);
 /* Input: the active membership of t changed. */
 void		 repl_sm_members_changed(struct repl_sm *);
 /* Input: an event of t about another member (cluster_event_cb). */

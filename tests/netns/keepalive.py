@@ -24,6 +24,11 @@ most); whatever happens the program stops --duration + 10 seconds after the
 start, or --timeout + 5 seconds after SIGUSR1 (an answer still outstanding
 then is unanswered).
 
+With --idle a connection makes one request when it opens and then stays
+idle: each SIGUSR2 makes every live connection send one more request
+(checked as any other); the test then stops the load with SIGUSR1, which
+awaits those answers.
+
 At the end a JSON summary goes to --out (default stdout): connections
 ok/failed, requests sent/answered/unanswered, per-server connections and
 answers, latency (max, p50, p99), the largest gap between two answers on one
@@ -94,6 +99,8 @@ class Client:
         self.opened = 0
         self.stopping = False
         self.stop_asked = False     # SIGUSR1
+        self.pokes_asked = 0        # SIGUSR2 (--idle)
+        self.pokes = 0              # of them carried out
         self.host = args.host or (
             "[%s]" % args.address if ":" in args.address else args.address)
         self.family = (socket.AF_INET6 if ":" in args.address
@@ -269,7 +276,7 @@ class Client:
         if hdr.get("connection", "").lower() == "close":
             self.fail(c, "server closes the connection", now)
             return
-        if not self.stopping:
+        if not self.stopping and not self.a.idle:
             self.timer(max(now, c.last_sent + self.a.interval), c)
 
     # -- the loop --------------------------------------------------------
@@ -315,6 +322,13 @@ class Client:
                     now >= t0 + a.ramp * self.opened / n):
                 self.open(self.conns[self.opened], now)
                 self.opened += 1
+            # --idle: a SIGUSR2 (before any SIGUSR1 that followed it)
+            # sends one request on every live, idle connection
+            while self.pokes < self.pokes_asked and not self.stopping:
+                self.pokes += 1
+                for c in self.conns:
+                    if c.state == IDLE and c.sock is not None:
+                        self.send(c, now)
             if not self.stopping and (now >= t_end or self.stop_asked):
                 self.stopping = True
                 self.timers = []
@@ -383,6 +397,7 @@ class Client:
             "ready_s": (round(self.ready_at - self.t0, 3)
                         if self.ready_at is not None else None),
             "elapsed_s": round(elapsed, 3),
+            "pokes": self.pokes,
             "failures_by_reason": self.by_reason,
             "failures": self.failures,
         }
@@ -403,6 +418,9 @@ def main():
     p.add_argument("--ready", help="file that gets the READY line")
     p.add_argument("--out", help="file for the JSON summary (default stdout)")
     p.add_argument("--host", help="Host header (default: the address)")
+    p.add_argument("--idle", action="store_true",
+                   help="one request per connection, then one more on "
+                   "each SIGUSR2")
     p.add_argument("--max-failures", type=int, default=20,
                    help="failures listed in detail")
     a = p.parse_args()
@@ -421,6 +439,10 @@ def main():
     def on_usr1(_sig, _frame):
         cl.stop_asked = True
     signal.signal(signal.SIGUSR1, on_usr1)
+
+    def on_usr2(_sig, _frame):
+        cl.pokes_asked += 1
+    signal.signal(signal.SIGUSR2, on_usr2)
     try:
         elapsed = cl.run()
     except KeyboardInterrupt:

@@ -614,7 +614,7 @@ sim_timers(struct sim *w, struct sim_member *m)
 		if (cluster_table_expire(&m->t, w->now))
 			repl_sm_members_changed(m->sm);
 		lb_tick(&m->lb, w->now, 100000);
-		repl_sm_flush(m->sm);
+		repl_sm_flush(m->sm, w->now);
 		m->next_tick += SIM_TICK_MS;
 	}
 	if (m->poll_at != 0 && w->now >= m->poll_at) {

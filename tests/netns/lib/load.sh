@@ -267,3 +267,10 @@ PYEOF
 	    [ "$_c" -eq 0 ]
 	check "keepalive.py exits 0 (exit $KA_RC)" [ "$KA_RC" -eq 0 ]
 }
+
+# keepalive_poke: the load of keepalive_start C 0 --idle: every live
+# connection sends one more request (SIGUSR2); keepalive_stop awaits the
+# answers.
+keepalive_poke() {
+	kill -USR2 "$KA_PID" 2>/dev/null || { note "keepalive.py is not running"; return 1; }
+}

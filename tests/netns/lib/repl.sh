@@ -109,11 +109,16 @@ repl_results() {
 	    awk '$1 == "orphan" { s += $2; f = 1 } END { if (f) print s }')
 	check "no orphan: mid-connection packets found an entry (orphan=${_o:-missing}, all ILBs)" \
 	    [ "${_o:-1}" -eq 0 ]
-	# the backup's reliable copies leave in tick batches, not one TCP
-	# message each (the running ILBs' counters)
+	# the reliable copies (NEW to the backup, END and REFRESH to the
+	# holders, reconciliation) leave in tick batches, not one TCP message
+	# each (the running ILBs' counters)
 	_b=$(stat_sum repl_backup_sent); _t=$(stat_sum repl_tcp_sent)
-	check "backup copies batched: ${_t:-?} reliable messages for ${_b:-?} NEW copies and their ENDs" \
-	    test "${_b:-0}" -gt 0 -a "${_t:-0}" -lt "${_b:-0}"
+	_a=${_b:-0}
+	for _k in repl_end_rel_sent repl_refresh_rel_sent repl_recon_sent; do
+		_v=$(stat_sum "$_k"); _a=$((_a + ${_v:-0}))
+	done
+	check "reliable copies batched: ${_t:-?} reliable messages for $_a records (${_b:-?} NEW copies)" \
+	    test "${_b:-0}" -gt 0 -a "${_t:-0}" -lt "$_a"
 }
 
 # repl_kill V: kill -9 ILB V and withdraw its route at once; the others
@@ -177,4 +182,25 @@ repl_rejoined() {
 		fi
 		sleep 0.1
 	done
+}
+
+# repl_idle_results: the outcome of an idle load (keepalive_start C 0
+# --idle) poked once: repl_results, and every connection answered twice
+# (its first request and the poke's).
+repl_idle_results() {
+	repl_results
+	check "keepalive: every connection answered its request after the kill (${KA_ANSWERED:-?} answers, $((2 * KA_C)) wanted)" \
+	    [ "${KA_ANSWERED:-0}" -eq $((2 * KA_C)) ]
+}
+
+# repl_no_expiry: after repl_snapshot, before the membership change: no
+# LTOC entry (owner's or backup's) expired on any ILB, summed over the
+# snapshots: with no connection closed yet, each expiry is a copy that
+# lapsed under a live connection (issue 18: a backup copy left in state
+# syn expires after tables.syn_timeout_s).
+repl_no_expiry() {
+	_e=$(cat "$NETNS_DIR"/last.* 2>/dev/null |
+	    awk '$1 == "ltoc_expired" { s += $2; f = 1 } END { if (f) print s }')
+	check "no LTOC entry expired under the live connections before the kill (ltoc_expired=${_e:-missing}, all ILBs)" \
+	    [ "${_e:-1}" -eq 0 ]
 }
