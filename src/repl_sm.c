@@ -739,8 +739,10 @@ repl_sm_rx_conn(struct repl_sm *r, uint16_t from, uint8_t type,
 
 /*
  * A reliable END at the owner of an entry that carried traffic within
- * REPL_END_QUIET_S: an END names a tuple, not a connection, and its
- * reliable copy leaves up to a tick after the multicast one. A client that
+ * REPL_END_QUIET_S, unless it carries the entry's connection tag (one
+ * with another tag lb_learn_end() ignores): an untagged END names a
+ * tuple, not a connection, and its reliable copy leaves up to a tick
+ * after the multicast one. A client that
  * resets a connection and opens a new one on the tuple at once has its
  * new SYN decided by the owner in between (test_late_end.sh): the late
  * copy would close the new connection. It is ignored; an END the owner
@@ -748,7 +750,8 @@ repl_sm_rx_conn(struct repl_sm *r, uint16_t from, uint8_t type,
  * backup's answer to its next reconciliation pass.
  */
 static int
-repl_sm_end_late(struct repl_sm *r, const struct flow_key *key, uint64_t now)
+repl_sm_end_late(struct repl_sm *r, const struct flow_key *key, uint16_t tag,
+    uint64_t now)
 {
 	const struct conn_entry	*e;
 	uint32_t		 now_s = (uint32_t)((now + 999) / 1000);
@@ -757,6 +760,8 @@ repl_sm_end_late(struct repl_sm *r, const struct flow_key *key, uint64_t now)
 	    e->role != CONN_ROLE_OWNER || e->state == CONN_CLOSING ||
 	    now_s >= e->last + REPL_END_QUIET_S)
 		return (0);
+	if (tag != 0 && e->syn_tag == tag)
+		return (0);	/* it names this very connection */
 	r->stats.end_rx_late++;
 	return (1);
 }
@@ -780,7 +785,7 @@ repl_sm_rx_key(struct repl_sm *r, uint8_t type, const uint8_t *rec, size_t len,
 		return;
 	}
 	r->stats.end_rx++;
-	if (reliable && repl_sm_end_late(r, &lr.key, now))
+	if (reliable && repl_sm_end_late(r, &lr.key, lr.tag, now))
 		return;
 	lr.type = LB_REC_END;
 	lr.service = (uint16_t)svc;
