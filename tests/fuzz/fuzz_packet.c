@@ -29,7 +29,13 @@ fuzz_check_parse(int rv, const struct pkt_info *pi, size_t len)
 		FUZZ_CHECK(pi->key.len == FLOW_ID_V4 ||
 		    pi->key.len == FLOW_ID_V6);
 		FUZZ_CHECK(pi->family == (pi->key.len == FLOW_ID_V4 ? 4 : 6));
-		FUZZ_CHECK(pi->proto == 6);
+		if (pi->flags & PKT_F_ICMP_ERR) {
+			/* "too big" about a connection: ICMP, not TCP */
+			FUZZ_CHECK(pi->proto == (pi->family == 4 ? 1 : 58));
+			FUZZ_CHECK(pi->tcp_flags == 0);
+			FUZZ_CHECK(pi->data_off == pi->ip_len);
+		} else
+			FUZZ_CHECK(pi->proto == 6);
 		FUZZ_CHECK(pi->l3_off == 0);
 		FUZZ_CHECK(pi->l4_off + 20 <= pi->data_off);
 		FUZZ_CHECK(pi->data_off <= pi->ip_len);
