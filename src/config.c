@@ -918,10 +918,11 @@ config_parse_announce(struct config_ctx *ctx, const config_setting_t *root)
 	    config_get_u32(ctx, g, "drain_ms", 0, 600000, NULL,
 	    &a->drain_ms) == -1)
 		return (-1);
-	if (a->table >= 253 && a->table <= 255)
+	/* main (254) is allowed: FRR announces only its kernel routes */
+	if (a->table == 253 || a->table == 255)
 		return (config_err(ctx, config_member(g, "table"),
-		    "table: %u is a table of the system (default, main, "
-		    "local): choose another", a->table));
+		    "table: %u is a table of the system (default, local): "
+		    "choose another", a->table));
 	return (0);
 }
 

@@ -254,6 +254,12 @@ rtnl_link_up(struct rtnl *r, unsigned int ifindex, char **cause)
 /*
  * RTM_NEWROUTE or RTM_DELROUTE of a host route out of ifindex, in table
  * (RTA_TABLE, so any number fits) with priority (the metric; 0: none).
+ * The main table's routes (input.mode "tun": the VIPs into the TUN
+ * device) have protocol "kernel", like the kernel's own routes of a
+ * device: routing daemons leave those alone (FRR's zebra ignores them,
+ * BIRD learns them only with "learn all"), so that only the readiness
+ * routes of announce.c (protocol "static", metric 100 or 200) are
+ * announced, even when announce.table is the main table (FRR).
  */
 static int
 rtnl_route(struct rtnl *r, uint16_t type, uint16_t flags,
@@ -270,7 +276,8 @@ rtnl_route(struct rtnl *r, uint16_t type, uint16_t flags,
 	req.u.rt.rtm_family = dst->family;
 	req.u.rt.rtm_dst_len = dst->family == AF_INET ? 32 : 128;
 	req.u.rt.rtm_table = table < 256 ? (uint8_t)table : RT_TABLE_UNSPEC;
-	req.u.rt.rtm_protocol = RTPROT_STATIC;
+	req.u.rt.rtm_protocol = table == RT_TABLE_MAIN && priority == 0 ?
+	    RTPROT_KERNEL : RTPROT_STATIC;
 	req.u.rt.rtm_scope = dst->family == AF_INET ? RT_SCOPE_LINK :
 	    RT_SCOPE_UNIVERSE;
 	req.u.rt.rtm_type = RTN_UNICAST;

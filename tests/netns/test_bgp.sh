@@ -21,79 +21,12 @@ ANN_DRAIN_MS=${ANN_DRAIN_MS:-2000}
 # shellcheck source=tests/netns/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-EXAMPLES=$top_srcdir/examples
+# shellcheck source=tests/netns/lib/bgp.sh
+. "$NETNS_LIB/bgp.sh"
+EXAMPLES=$BGP_EXAMPLES
 for _c in bird birdc nft; do
 	command -v "$_c" > /dev/null 2>&1 || need "needs $_c (bird2)"
 done
-
-# bird_start NAME NS CONF: BIRD with the example CONF, logging to a file of
-# the test and its control socket at $NETNS_DIR/bird-NAME.ctl.
-bird_start() {
-	sed "s|^log syslog all;|log \"$NETNS_DIR/bird-$1.log\" all;|" "$3" \
-	    > "$NETNS_DIR/bird-$1.conf" || return 1
-	bg "$2" "$NETNS_DIR/bird-$1.out" bird -f -c "$NETNS_DIR/bird-$1.conf" \
-	    -s "$NETNS_DIR/bird-$1.ctl"
-	wait_until 30 birdc -s "$NETNS_DIR/bird-$1.ctl" show status > /dev/null
-}
-birdc_() { _n=$1; shift; birdc -s "$NETNS_DIR/bird-$_n.ctl" "$@"; }
-
-# bgp_up I: ILB I's BIRD has its session with the router Established.
-bgp_up() { birdc_ "ilb$1" show protocols uplink | grep -q Established; }
-bgp_all_up() {
-	for _j in $(seq 1 "$N_ILB"); do bgp_up "$_j" || return 1; done
-}
-
-# has_path I: the router's VIP route goes via ILB I.
-has_path() { route_ilb_list | grep -qx "$1"; }
-no_path() { ! has_path "$1"; }
-paths_are() { [ "$(route_ilb_list | tr '\n' ' ')" = "$1" ]; }
-
-# ilb_announce I: the announce group in ILB I's configuration.
-ilb_announce() {
-	cat >> "$NETNS_DIR/ilb$1.conf" <<EOC
-announce = {
-  table = $ANN_TABLE;
-  drain_ms = $ANN_DRAIN_MS;
-};
-EOC
-}
-
-# readiness_watch: until $NETNS_DIR/watch.stop exists, sample the ILB
-# named in $NETNS_DIR/watch.cur (the one starting) as fast as the shell
-# goes: a path via it at the router or a route in its table (read first),
-# then whether its log says "join complete" (read after: the routes come
-# after that line).  Counts in $NETNS_DIR/watch.I: "joining_samples
-# violations".
-readiness_watch() {
-	_js=0; _v=0; _cur=
-	# (it ends with the state directory too: an interrupted test)
-	while [ -d "$NETNS_DIR" ] && [ ! -e "$NETNS_DIR/watch.stop" ]; do
-		_j=$(cat "$NETNS_DIR/watch.cur" 2>/dev/null)
-		if [ "$_j" != "$_cur" ]; then _js=0; _v=0; _cur=$_j; fi
-		[ -n "$_j" ] || { sleep 0.01; continue; }
-		_paths=" $(route_ilb_list | tr '\n' ' ')"
-		_tab=$(ip -n "$(ns_ilb "$_j")" route show table "$ANN_TABLE" 2>/dev/null)
-		grep -q "join complete" "$(ilb_log "$_j")" 2>/dev/null && continue
-		_js=$((_js + 1))
-		case "$_paths" in *" $_j "*) _v=$((_v + 1));; esac
-		[ -z "$_tab" ] || _v=$((_v + 1))
-		echo "$_js $_v" > "$NETNS_DIR/watch.$_j"
-	done
-}
-
-# join_hold_on I: in ILB I's namespace, drop the cluster's TCP (the
-# reliable channel: TRANSFER, DONE) both ways, before it starts.
-join_hold_on() {
-	nsx "$(ns_ilb "$1")" nft -f - <<EON
-table inet ilbt_join {
-	chain input {
-		type filter hook input priority 0;
-		tcp dport $GROUP_PORT drop
-		tcp sport $GROUP_PORT drop
-	}
-}
-EON
-}
 
 require_ilbd
 netns_setup
@@ -132,8 +65,7 @@ for bi in $(seq 1 "$N_ILB"); do
 	if [ "$bi" = "$N_ILB" ]; then
 		check "ilb$bi was held joining until the join timeout" \
 		    grep -q "going active anyway" "$(ilb_log "$bi")"
-		check "ilb$bi: the reliable channel again" \
-		    nsx "$(ns_ilb "$bi")" nft delete table inet ilbt_join
+		check "ilb$bi: the reliable channel again" join_hold_off "$bi"
 	fi
 	bt0=$(now_ms)
 	check "the router has a path via ilb$bi" wait_until 60 has_path "$bi"
@@ -142,13 +74,11 @@ done
 touch "$NETNS_DIR/watch.stop"
 wait "$WATCH_PID"
 for bi in $(seq 1 "$N_ILB"); do
-	read -r _js _v < "$NETNS_DIR/watch.$bi"
 	# a 300 ms join may pass between two samples on a busy machine; the
 	# held one (10 s) must be seen
 	_min=0
 	[ "$bi" != "$N_ILB" ] || _min=1
-	check "ilb$bi: seen joining ($_js samples), never announced meanwhile ($_v)" \
-	    test "$_js" -ge "$_min" -a "$_v" -eq 0
+	watch_result "$bi" "$_min"
 done
 check "each ILB's log shows the two others joined" wait_members 60
 check "the router's VIP route: ECMP over ilb1, ilb2, ilb3" paths_are "1 2 3 "

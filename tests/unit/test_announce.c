@@ -132,9 +132,17 @@ test_config(void **state)
 	assert_int_equal(c->announce.table, 4242);
 	assert_int_equal(c->announce.drain_ms, 0);
 	config_free(c);
+	/* main: FRR 8.4 announces only the main table's kernel routes */
 	assert_int_equal(test_load("announce = { table = 254; };", &c, &cause),
+	    0);
+	assert_int_equal(c->announce.table, 254);
+	config_free(c);
+	assert_int_equal(test_load("announce = { table = 255; };", &c, &cause),
 	    -1);
 	assert_non_null(strstr(cause, "table of the system"));
+	free(cause);
+	assert_int_equal(test_load("announce = { table = 253; };", &c, &cause),
+	    -1);
 	free(cause);
 	assert_int_equal(test_load("announce = { drain_ms = 600001; };", &c,
 	    &cause), -1);
