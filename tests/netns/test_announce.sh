@@ -7,7 +7,9 @@
 # turns the routes to metric 200 while ilbd still runs (drain_ms 1500),
 # then ilbd exits 0 and table and device are gone; after a restart, kill
 # -9 leaves neither route nor device behind.  Requests to the VIP
-# succeed in both modes.
+# succeed in both modes.  In tun mode ilbd's own route of the VIP into
+# ilb0 (main table, metric 0) has protocol kernel, which FRR's zebra
+# ignores (test_frr.sh: otherwise it would hide the readiness route).
 N_ILB=1
 ANN_TABLE=4243
 VIP2=198.51.100.20
@@ -48,6 +50,8 @@ for mode in tun pcap; do
 	check "$mode: table $ANN_TABLE: $VIP out of ilb0, metric 100" \
 	    wait_until 10 has "$VIP" 100
 	note "$mode: table $ANN_TABLE: $(table | tr '\n' ' ')"
+	[ "$mode" != tun ] || check "tun: ilbd's own route of the VIP into ilb0 is protocol kernel (zebra ignores it)" \
+	    sh -c "ip -n $(ns_ilb 1) route show $VIP/32 | grep -q '^$VIP dev ilb0 proto kernel '"
 	run_requests 30
 	check "$mode: 30 requests to the VIP" [ "$REQ_OK" -eq 30 ]
 	conf "$mode" second && kill -HUP "$(ilb_pid 1)"

@@ -18,7 +18,7 @@ bird_start() {
 	    > "$NETNS_DIR/bird-$1.conf" || return 1
 	bg "$2" "$NETNS_DIR/bird-$1.out" bird -f -c "$NETNS_DIR/bird-$1.conf" \
 	    -s "$NETNS_DIR/bird-$1.ctl"
-	wait_until 30 birdc -s "$NETNS_DIR/bird-$1.ctl" show status > /dev/null
+	wait_until 30 birdc -s "$NETNS_DIR/bird-$1.ctl" show status > /dev/null 2>&1
 }
 birdc_() { _n=$1; shift; birdc -s "$NETNS_DIR/bird-$_n.ctl" "$@"; }
 
