@@ -56,9 +56,16 @@ done
 check "each ILB's BGP session with the router is up" wait_until 60 bgp_all_up
 check "the router's BFD sessions to the 3 FRR ILBs are up (bfdd, profile ilbd)" \
     wait_until 30 sh -c "[ \$(birdc -s $NETNS_DIR/bird-router.ctl show bfd sessions | grep -c ' Up ') -eq 3 ]"
-check "ilb1's bfdd: 100 ms x 3 to the router" sh -c \
-    "vtysh --vty_socket $NETNS_DIR/frr-ilb1 -c 'show bfd peer $ROUTER_LAN' | grep -q 'Receive interval: 100ms'"
-note "ilb1's bfdd: $(vtysh_ ilb1 -c "show bfd peer $ROUTER_LAN" | grep -E 'Status|interval|multiplier' | tr -s ' \n' ' ')"
+# bfd_local I: ILB I's bfdd, its own timers towards the router.
+bfd_local() {
+	vtysh_ "ilb$1" -c "show bfd peer $ROUTER_LAN" |
+	    sed -n '/Local timers/,/Remote timers/p'
+}
+for fi in $(seq 1 "$N_ILB"); do
+	check "ilb$fi's bfdd: 100 ms x 3 to the router (profile ilbd)" sh -c \
+	    "vtysh --vty_socket $NETNS_DIR/frr-ilb$fi -c 'show bfd peer $ROUTER_LAN' | sed -n '/Local timers/,/Remote timers/p' | grep -q 'Receive interval: 100ms'"
+done
+note "ilb1's bfdd: $(bfd_local 1 | grep -E 'interval|multiplier' | tr -s ' \n' ' ')"
 check "without ilbd the router has no route to the VIP" \
     test -z "$(ip -n "$NS_ROUTER" route show "$VIP/32")"
 if [ "$fail" -ne 0 ]; then repl_done; exit 1; fi
