@@ -1,4 +1,4 @@
-/* log.h: logging to stderr (foreground; "<N>" priorities to the journal) or syslog. */
+/* log.h: logging to stderr (foreground; "<N>" for the journal) or syslog. */
 #ifndef ILBD_LOG_H
 #define ILBD_LOG_H
 
