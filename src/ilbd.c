@@ -43,6 +43,7 @@ struct ilbd {
 	struct event		*ev_usr1;
 	struct event		*ev_status;	/* systemd STATUS, WATCHDOG */
 	char			 status[160];	/* the last STATUS sent */
+	uint64_t		 watchdog_usec;	/* WatchdogSec=, or 0 */
 	int			 leaving;
 	int			 exit_status;
 };
@@ -112,22 +113,6 @@ ilbd_reload_result(char **result, int rv, const char *fmt, ...)
  * it without losing a connection. On any error the running configuration
  * stays as it is and the reason is logged (and given to ilbctl).
  */
-static int	ilbd_reload_apply(struct ilbd *, char **);
-
-/* A reload, told to systemd: RELOADING=1, then READY=1 whatever it gave. */
-static int
-ilbd_reload(struct ilbd *env, char **result)
-{
-	char	status[sizeof(env->status)];
-	int	rv;
-
-	notify_reloading();
-	rv = ilbd_reload_apply(env, result);
-	ilbd_status(env, status, sizeof(status));
-	notify_ready(status);
-	return (rv);
-}
-
 static int
 ilbd_reload_apply(struct ilbd *env, char **result)
 {
@@ -173,6 +158,20 @@ ilbd_reload_apply(struct ilbd *env, char **result)
 	config_free(old);
 	return (ilbd_reload_result(result, 0, "configuration reloaded: %s",
 	    summary));
+}
+
+/* A reload, told to systemd: RELOADING=1, then READY=1 whatever it gave. */
+static int
+ilbd_reload(struct ilbd *env, char **result)
+{
+	char	status[sizeof(env->status)];
+	int	rv;
+
+	notify_reloading();
+	rv = ilbd_reload_apply(env, result);
+	ilbd_status(env, status, sizeof(status));
+	notify_ready(status);
+	return (rv);
 }
 
 /* ilbctl reload. */
@@ -233,7 +232,7 @@ ilbd_on_status(evutil_socket_t fd, short what, void *arg)
 		memcpy(env->status, status, sizeof(env->status));
 		notify_status(status);
 	}
-	if (notify_watchdog_usec() != 0)
+	if (env->watchdog_usec != 0)
 		notify_watchdog();
 }
 
@@ -346,7 +345,6 @@ ilbd_run(struct ilbd *env, int foreground)
 {
 	char		summary[512], *cause = NULL;
 	struct timeval	tv = { 1, 0 };
-	uint64_t	wd;
 
 	if (!foreground && daemon(0, 0) == -1)
 		fatal("daemon");
@@ -388,8 +386,11 @@ ilbd_run(struct ilbd *env, int foreground)
 	    (long)getpid(), summary);
 	ilbd_status(env, env->status, sizeof(env->status));
 	notify_ready(env->status);
-	if ((wd = notify_watchdog_usec()) != 0 && wd / 2 < 1000000)
-		tv.tv_usec = (suseconds_t)(wd / 2), tv.tv_sec = 0;
+	if ((env->watchdog_usec = notify_watchdog_usec()) != 0 &&
+	    env->watchdog_usec / 2 < 1000000) {
+		tv.tv_sec = 0;
+		tv.tv_usec = (suseconds_t)(env->watchdog_usec / 2);
+	}
 	if ((env->ev_status = event_new(env->base, -1, EV_PERSIST,
 	    ilbd_on_status, env)) == NULL ||
 	    event_add(env->ev_status, &tv) == -1)
