@@ -76,9 +76,14 @@ def main():
     families = set()
     for v in unit_values(unit, "RestrictAddressFamilies"):
         families |= set(v.split())
-    devices = set(PSEUDO)
-    for v in unit_values(unit, "DeviceAllow"):
-        devices.add(v.split()[0])
+    # DeviceAllow= or DevicePolicy=closed|strict: only those devices.
+    devices = None
+    policy = unit_values(unit, "DevicePolicy")
+    if unit_values(unit, "DeviceAllow") or \
+            any(p in ("closed", "strict") for p in policy):
+        devices = set() if "strict" in policy else set(PSEUDO)
+        for v in unit_values(unit, "DeviceAllow"):
+            devices.add(v.split()[0])
     mdwx = "yes" in unit_values(unit, "MemoryDenyWriteExecute")
 
     call = re.compile(r"^(\d+)\s+(?:<\.\.\. (\w+) resumed>|(\w+)\()")
@@ -91,7 +96,7 @@ def main():
             continue
         name = m.group(2) or m.group(3)
         if not started:
-            if name == "execve" and '"/usr/sbin/ilbd"' in line and \
+            if name == "execve" and 'execve("/usr/sbin/ilbd",' in line and \
                     "= 0" in line:
                 started = True
             continue
@@ -105,7 +110,7 @@ def main():
                            + f.group(1))
         if name in ("open", "openat"):
             p = re.search(r'"(/dev/[^"]*)"', line)
-            if p and p.group(1) not in devices and \
+            if devices is not None and p and p.group(1) not in devices and \
                     not p.group(1).startswith("/dev/pts/"):
                 bad.append("device not in DeviceAllow: " + p.group(1))
         if mdwx and name in ("mmap", "mprotect", "pkey_mprotect") and \

@@ -100,6 +100,13 @@ findmnt -rn -o TARGET | sort -u | while read -r m; do
 	mount -o remount,bind,ro "\$m" 2>/dev/null || true
 done
 mount -o remount,bind,rw "$RW"
+# /dev/net/tun as udev makes it on Debian (50-udev-default.rules: mode
+# 0666): containers such as CI's may have it 0600 root, which user ilbd
+# cannot open. Only this namespace sees the new node.
+if [ "\$(stat -c %a /dev/net/tun)" != 666 ]; then
+	mount -t tmpfs -o mode=0755 none /dev/net
+	mknod -m 0666 /dev/net/tun c 10 200
+fi
 # ProtectHome=yes
 for h in /home /root; do [ -d "\$h" ] && mount -t tmpfs -o ro,mode=0755 none "\$h"; done
 if touch /var/lib/.ilbd-ro-probe 2>/dev/null || touch /etc/.ilbd-ro-probe 2>/dev/null; then

@@ -13,8 +13,9 @@
 #  3. what the maintainer scripts ask of systemd, with a stand-in for
 #     systemd in a private mount namespace (/run/systemd/system present,
 #     systemctl and deb-systemd-invoke recording their arguments): an
-#     upgrade asks for no stop, restart or start; a removal asks to stop
-#     ilbd.service;
+#     upgrade (the new package's preinst and postinst, the old one's prerm
+#     and postrm) asks for no stop, restart or start; a removal asks to
+#     stop ilbd.service;
 #  4. stop the daemon (TERM: graceful leave), remove (the scripts do not
 #     fail without systemd, the conffile stays), purge (the key goes).
 # PID 1 here is not systemd, so the real "systemctl stop" of step 3 cannot
@@ -98,7 +99,7 @@ mkdir -m 755 "$TMP/state" && chown ilbd:ilbd "$TMP/state"
 ip netns exec "$NS" /usr/sbin/ilbd -f -c "$TMP/ilbd.conf" > "$TMP/log" 2>&1 &
 pid=$!
 check "ilbd (V1) started by hand" wait_for "$TMP/log" "started (pid $pid)" 60
-check "it answers ilbctl" /usr/sbin/ilbctl -s "$TMP/run/ilbd.sock" show members
+check "it answers ilbctl" sh -c "/usr/sbin/ilbctl -s '$TMP/run/ilbd.sock' show members > /dev/null"
 
 # 2. The upgrade.
 apt-get install -y -q "$TMP/ilbd_v2.deb" > "$TMP/apt2" 2>&1; rc=$?
@@ -107,7 +108,7 @@ check "V2 is installed" sh -c "dpkg-query -W -f '\${Version}' ilbd | grep -qx '$
 check "the same ilbd process still runs after the upgrade" kill -0 "$pid"
 check "it runs the old binary (replaced on disk: deleted)" \
     sh -c "readlink /proc/$pid/exe | grep -q '(deleted)'"
-check "it still answers ilbctl" /usr/sbin/ilbctl -s "$TMP/run/ilbd.sock" show members
+check "it still answers ilbctl" sh -c "/usr/sbin/ilbctl -s '$TMP/run/ilbd.sock' show members > /dev/null"
 check "it logged no stop" sh -c "! grep -q 'leaving the cluster\|ilbd stopped' '$TMP/log'"
 
 # 3. What the maintainer scripts ask of systemd (a stand-in for it).
@@ -116,28 +117,40 @@ for c in systemctl deb-systemd-invoke; do
 	printf '#!/bin/sh\necho "%s $*" >> %s/calls\n' "$c" "$TMP" > "$TMP/fake/$c"
 	chmod 755 "$TMP/fake/$c"
 done
-# fake_systemd SCRIPT ARGS...: run /var/lib/dpkg/info/ilbd.SCRIPT as if
+# fake_systemd SCRIPT ARGS...: run the maintainer script SCRIPT as if
 # systemd were PID 1; $TMP/calls gets what it asked for.
 fake_systemd() {
 	: > "$TMP/calls"
-	unshare -m sh -c 'mount -t tmpfs none /run/systemd &&
+	mkdir -p /run/systemd
+	DPKG_MAINTSCRIPT_PACKAGE=ilbd \
+	DPKG_MAINTSCRIPT_NAME=$(basename "$1" | sed 's/^ilbd\.//') \
+	    unshare -m sh -c 'mount -t tmpfs none /run/systemd &&
 	    mkdir /run/systemd/system &&
-	    PATH="$0/fake:$PATH" exec "$@"' "$TMP" \
-	    "/var/lib/dpkg/info/ilbd.$@"
+	    PATH="$0/fake:$PATH" exec "$@"' "$TMP" "$@"
 }
-fake_systemd prerm upgrade "$V2"; rc=$?
+dpkg-deb -e "$TMP/ilbd_v2.deb" "$TMP/v2ctl"
+if [ -f "$TMP/v2ctl/preinst" ]; then
+	fake_systemd "$TMP/v2ctl/preinst" upgrade "$V1"; rc=$?
+	check "systemd: preinst upgrade succeeds" [ "$rc" -eq 0 ]
+	check "systemd: preinst upgrade asks for no stop" \
+	    sh -c "! grep -q 'stop\|restart' '$TMP/calls'"
+else
+	ok "systemd: the package has no preinst (nothing stops before the upgrade)"
+fi
+I=/var/lib/dpkg/info/ilbd
+fake_systemd "$I.prerm" upgrade "$V2"; rc=$?
 check "systemd: prerm upgrade succeeds" [ "$rc" -eq 0 ]
 check "systemd: prerm upgrade asks for no stop" \
     sh -c "! grep -q 'stop\|restart' '$TMP/calls'"
-fake_systemd postinst configure "$V1"; rc=$?
+fake_systemd "$I.postinst" configure "$V1"; rc=$?
 check "systemd: postinst configure (upgrade from V1) succeeds" [ "$rc" -eq 0 ]
 check "systemd: postinst asks for no start, stop or restart" \
     sh -c "! grep -q 'start\|stop' '$TMP/calls'"
-fake_systemd postrm upgrade "$V2"; rc=$?
+fake_systemd "$I.postrm" upgrade "$V2"; rc=$?
 check "systemd: postrm upgrade succeeds" [ "$rc" -eq 0 ]
 check "systemd: postrm upgrade asks for no stop" \
     sh -c "! grep -q 'stop\|restart' '$TMP/calls'"
-fake_systemd prerm remove; rc=$?
+fake_systemd "$I.prerm" remove; rc=$?
 check "systemd: prerm remove succeeds" [ "$rc" -eq 0 ]
 check "systemd: prerm remove stops ilbd.service" \
     grep -qx "deb-systemd-invoke stop ilbd.service" "$TMP/calls"
