@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """check_trace.py UNIT TRACE: did the ilbd traced in TRACE (strace -f -o)
 stay within what UNIT's SystemCallFilter=, RestrictAddressFamilies=,
-DeviceAllow= (with DevicePolicy=closed) and MemoryDenyWriteExecute= allow?
+DeviceAllow= (with DevicePolicy=closed), MemoryDenyWriteExecute=,
+ProcSubset= and ProtectKernelTunables= allow?
 
 systemd cannot run here (PID 1 is not systemd), so the filters are not
 enforced: this checks every system call ilbd made, from its execve on,
@@ -85,6 +86,8 @@ def main():
         for v in unit_values(unit, "DeviceAllow"):
             devices.add(v.split()[0])
     mdwx = "yes" in unit_values(unit, "MemoryDenyWriteExecute")
+    procpid = "pid" in unit_values(unit, "ProcSubset")
+    tunables = "yes" in unit_values(unit, "ProtectKernelTunables")
 
     call = re.compile(r"^(\d+)\s+(?:<\.\.\. (\w+) resumed>|(\w+)\()")
     started = False
@@ -113,6 +116,15 @@ def main():
             if devices is not None and p and p.group(1) not in devices and \
                     not p.group(1).startswith("/dev/pts/"):
                 bad.append("device not in DeviceAllow: " + p.group(1))
+        if name in ("open", "openat") and "= -1 E" not in line:
+            p = re.search(r'"(/proc/[^"]*)"', line)
+            if p and procpid and not re.match(
+                    r"/proc/(\d+|self|thread-self)(/|$)", p.group(1)):
+                bad.append("hidden by ProcSubset=pid: " + p.group(1))
+            p = re.search(r'"(/proc/sys/[^"]*|/sys/[^"]*)"', line)
+            if p and tunables and re.search(r"O_WRONLY|O_RDWR", line):
+                bad.append("read-only under ProtectKernelTunables=: "
+                           + p.group(1))
         if mdwx and name in ("mmap", "mprotect", "pkey_mprotect") and \
                 "PROT_WRITE" in line and "PROT_EXEC" in line:
             bad.append("writable and executable memory: " + line.strip())

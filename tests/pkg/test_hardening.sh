@@ -4,21 +4,24 @@
 # unit (default /lib/systemd/system/ilbd.service), as far as they can be
 # reproduced without systemd (PID 1 here is not systemd):
 #  * User=ilbd, AmbientCapabilities= and CapabilityBoundingSet= CAP_NET_ADMIN
-#    CAP_NET_RAW, NoNewPrivileges=: setpriv(1), then checked in /proc;
+#    CAP_NET_RAW, NoNewPrivileges=, SecureBits=noroot-locked: setpriv(1),
+#    then checked in /proc;
 #  * ProtectSystem=strict with the RuntimeDirectory= and StateDirectory=
 #    as the only writable places, ProtectHome=: a private mount namespace
 #    where every mount is read-only but those two (here under $TMP), and
 #    /home and /root are empty;
 #  * SystemCallFilter=, RestrictAddressFamilies=, DeviceAllow= (with
-#    DevicePolicy=closed) and MemoryDenyWriteExecute=: not enforced here;
+#    DevicePolicy=closed), MemoryDenyWriteExecute=, ProcSubset= and
+#    ProtectKernelTunables=: not enforced here;
 #    every system call ilbd makes is traced (strace) and checked against
 #    what systemd would allow (check_trace.py, from the unit's own lines).
 # ilbd starts, answers ilbctl, reloads, is scraped, logs its counters and
 # leaves on TERM with exit 0; nothing it did is outside the unit's sets.
-# Not reproduced: PrivateTmp=, PrivateMounts=, ProtectKernel*=,
-# ProtectClock=, ProtectProc=, RestrictNamespaces=, LockPersonality= and
-# the other seccomp-based switches (ilbd makes no such call: checked by
-# the trace for the system calls, not by systemd).
+# Not reproduced: PrivateTmp=, PrivateMounts=, ProtectKernelModules=,
+# ProtectKernelLogs=, ProtectClock=, ProtectControlGroups=, ProtectProc=,
+# ProtectHostname=, RestrictNamespaces=, RestrictRealtime=,
+# RestrictSUIDSGID=, LockPersonality=, KeyringMode=, RemoveIPC= (the
+# seccomp-based ones concern system calls that the trace check covers).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 UNIT=${1:-/lib/systemd/system/ilbd.service}
@@ -118,6 +121,7 @@ exec nsenter --net=/run/netns/$NS strace -f -qq -s 200 -o "$RW/trace" \
     setpriv --reuid=ilbd --regid=ilbd --init-groups \
     --inh-caps=-all,+net_admin,+net_raw --ambient-caps=+net_admin,+net_raw \
     --bounding-set=-all,+net_admin,+net_raw --no-new-privs \
+    --securebits=+noroot,+noroot_locked \
     /usr/sbin/ilbd -f -c "$TMP/ilbd.conf"
 EOS
 unshare -m --propagation private sh "$TMP/runner.sh" > "$TMP/log" 2>&1 &
