@@ -29,7 +29,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "test_hardening.sh: needs root (namespaces, setpriv)" >&2
 	exit 99
 fi
-for t in strace setpriv unshare nsenter findmnt python3; do
+for t in strace setpriv unshare nsenter findmnt python3 curl; do
 	command -v "$t" > /dev/null ||
 	    { echo "test_hardening.sh: $t is missing (tools/deps --deb)" >&2; exit 99; }
 done
@@ -87,11 +87,8 @@ RW=$TMP/rw
 mkdir -p "$RW/run" "$RW/state"
 chown ilbd:ilbd "$RW/run" "$RW/state"
 chmod 755 "$TMP" "$RW"
-sed -e "s|^\([[:space:]]*socket[[:space:]]*=\).*|\1 \"$RW/run/ilbd.sock\";|" \
-    -e "s|^\([[:space:]]*state_dir[[:space:]]*=\).*|\1 \"$RW/state\";|" \
-    /etc/ilbd.conf > "$TMP/ilbd.conf"
-chmod 644 "$TMP/ilbd.conf"
-
+# The runner: a private mount namespace set up as the unit's file system
+# switches would, then ilbd as the unit's user, in the network namespace.
 cat > "$TMP/runner.sh" <<EOS
 set -e
 mount --make-rprivate /
@@ -124,40 +121,61 @@ exec nsenter --net=/run/netns/$NS strace -f -qq -s 200 -o "$RW/trace" \
     --securebits=+noroot,+noroot_locked \
     /usr/sbin/ilbd -f -c "$TMP/ilbd.conf"
 EOS
-unshare -m --propagation private sh "$TMP/runner.sh" > "$TMP/log" 2>&1 &
-runner=$!
-check "ilbd started under the restrictions" wait_for "$TMP/log" "started (pid" 60
-pid=$(sed -n 's/.*started (pid \([0-9]*\)).*/\1/p' "$TMP/log" | head -1)
-check "the writable directory was writable, the rest not" test -e "$RW/.rw-probe"
-st=/proc/${pid:-0}/status
-check "runs as user ilbd" sh -c "grep -q \"^Uid:[[:space:]]*$(id -u ilbd)[[:space:]]\" $st"
-check "effective capabilities: CAP_NET_ADMIN CAP_NET_RAW only" grep -q "^CapEff:[[:space:]]*0000000000003000" "$st"
-check "bounding set: the same two" grep -q "^CapBnd:[[:space:]]*0000000000003000" "$st"
-check "no new privileges" grep -q "^NoNewPrivs:[[:space:]]*1" "$st"
-check "TUN device up (/dev/net/tun)" ip -n "$NS" link show ilb0 up
-check "control socket in the runtime directory" test -S "$RW/run/ilbd.sock"
-check "ilbctl show members" /usr/sbin/ilbctl -s "$RW/run/ilbd.sock" show members
-check "ilbctl show services" /usr/sbin/ilbctl -s "$RW/run/ilbd.sock" show services
-check "ilbctl reload succeeds" /usr/sbin/ilbctl -s "$RW/run/ilbd.sock" reload
-check "the boot epoch is in the state directory" test -s "$RW/state/epoch"
-if command -v curl > /dev/null; then
-	check "metrics scrape" sh -c "ip netns exec $NS curl -sf http://127.0.0.1:9650/metrics | grep -q '^ilbd_'"
-fi
-kill -USR1 "$pid"
-check "SIGUSR1 logs the counters" wait_for "$TMP/log" "^stats: rx=" 30
-sleep 3		# health checks and the status timer run a few times
-kill -TERM "$pid"
-i=0
-while kill -0 "$runner" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
-wait "$runner"; rc=$?
-runner=
-check "TERM: leaves and exits 0" [ "$rc" -eq 0 ]
-check "stop logged" grep -q "ilbd stopped" "$TMP/log"
-check "no error in the log (permissions, read-only, EPERM)" \
-    sh -c "! grep -qi 'denied\|read-only\|not permitted\|cannot' '$TMP/log'"
-python3 "$HERE/check_trace.py" "$UNIT" "$RW/trace" > "$TMP/trace.out" 2>&1; rc=$?
-sed 's/^/  /' "$TMP/trace.out"
-check "every system call, address family, device and mapping is allowed by the unit" [ "$rc" -eq 0 ]
-[ "$fail" -eq 0 ] || sed 's/^/log: /' "$TMP/log"
+
+# run_mode MODE: ilbd with input.mode MODE ("tun" or "pcap") under the
+# restrictions, exercised, stopped; its trace checked.
+run_mode() {
+	m=$1
+	f0=$fail
+	sed -e "s|^\([[:space:]]*socket[[:space:]]*=\).*|\1 \"$RW/run/ilbd.sock\";|" \
+	    -e "s|^\([[:space:]]*state_dir[[:space:]]*=\).*|\1 \"$RW/state\";|" \
+	    -e "s|^\([[:space:]]*mode[[:space:]]*=\).*|\1 \"$m\";|" \
+	    /etc/ilbd.conf > "$TMP/ilbd.conf"
+	chmod 644 "$TMP/ilbd.conf"
+	rm -f "$RW/trace" "$RW/.rw-probe"
+	unshare -m --propagation private sh "$TMP/runner.sh" > "$TMP/log" 2>&1 &
+	runner=$!
+	check "$m: ilbd started under the restrictions" wait_for "$TMP/log" "started (pid" 60
+	pid=$(sed -n 's/.*started (pid \([0-9]*\)).*/\1/p' "$TMP/log" | head -1)
+	check "$m: the writable directory was writable, the rest not" test -e "$RW/.rw-probe"
+	st=/proc/${pid:-0}/status
+	check "$m: runs as user ilbd" sh -c "grep -q \"^Uid:[[:space:]]*$(id -u ilbd)[[:space:]]\" $st"
+	check "$m: effective capabilities: CAP_NET_ADMIN CAP_NET_RAW only" \
+	    grep -q "^CapEff:[[:space:]]*0000000000003000" "$st"
+	check "$m: bounding set: the same two" grep -q "^CapBnd:[[:space:]]*0000000000003000" "$st"
+	check "$m: no new privileges" grep -q "^NoNewPrivs:[[:space:]]*1" "$st"
+	if [ "$m" = tun ]; then
+		check "$m: TUN device up (/dev/net/tun)" sh -c "ip -n $NS link show ilb0 up | grep -q ilb0"
+	else
+		check "$m: capturing on eth0" grep -q "capture on eth0" "$TMP/log"
+	fi
+	check "$m: control socket in the runtime directory" test -S "$RW/run/ilbd.sock"
+	for c in "show members" "show services" "show stats" "reload"; do
+		check "$m: ilbctl $c" sh -c "/usr/sbin/ilbctl -s '$RW/run/ilbd.sock' $c > /dev/null"
+	done
+	check "$m: the boot epoch is in the state directory" test -s "$RW/state/epoch"
+	check "$m: metrics scrape" \
+	    sh -c "ip netns exec $NS curl -sf http://127.0.0.1:9650/metrics | grep -q '^ilbd_'"
+	kill -USR1 "${pid:-0}"
+	check "$m: SIGUSR1 logs the counters" wait_for "$TMP/log" "^stats: rx=" 30
+	sleep 3		# health checks and the status timer run a few times
+	kill -TERM "${pid:-0}"
+	i=0
+	while kill -0 "$runner" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+	wait "$runner"; rc=$?
+	runner=
+	check "$m: TERM: leaves and exits 0" [ "$rc" -eq 0 ]
+	check "$m: stop logged" grep -q "ilbd stopped" "$TMP/log"
+	check "$m: no error in the log (permissions, read-only, EPERM)" \
+	    sh -c "! grep -qi 'denied\|read-only\|not permitted\|cannot' '$TMP/log'"
+	python3 "$HERE/check_trace.py" "$UNIT" "$RW/trace" > "$TMP/trace.out" 2>&1; rc=$?
+	sed "s/^/  $m: /" "$TMP/trace.out"
+	check "$m: every system call, address family, device and mapping is allowed by the unit" \
+	    [ "$rc" -eq 0 ]
+	[ "$fail" -eq "$f0" ] || sed "s/^/$m log: /" "$TMP/log"
+}
+
+run_mode tun
+run_mode pcap	# libpcap's system calls, and no TUN device
 echo "test_hardening.sh: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -122,6 +122,7 @@ done
 fake_systemd() {
 	: > "$TMP/calls"
 	mkdir -p /run/systemd
+	# shellcheck disable=SC2016 # $0 and $@ are the inner shell's
 	DPKG_MAINTSCRIPT_PACKAGE=ilbd \
 	DPKG_MAINTSCRIPT_NAME=$(basename "$1" | sed 's/^ilbd\.//') \
 	    unshare -m sh -c 'mount -t tmpfs none /run/systemd &&
