@@ -56,7 +56,8 @@ trap 'kill $notifier 2>/dev/null; ip netns pids "$NS" 2>/dev/null | xargs -r kil
 i=0
 while [ ! -S "$TMP/notify.sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 : > "$TMP/notify"
-if ldd "$ILBD" | grep -q libsystemd; then notify=1; else notify=0; fi
+# Configured with libsystemd (found, or --with-systemd): notifications due.
+if grep -q "DHAVE_LIBSYSTEMD=1" "$top_builddir/Makefile"; then notify=1; else notify=0; fi
 # check_notify DESC PATTERN: a notification matching PATTERN came (60 s).
 check_notify() {
 	if [ "$notify" -eq 0 ]; then
