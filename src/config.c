@@ -20,7 +20,7 @@
 #include "util.h"
 
 #define CONF_DEFAULT_KEY	"/etc/ilbd/cluster.key"
-#define CONF_DEFAULT_SOCKET	"/run/ilbd.sock"
+#define CONF_DEFAULT_SOCKET	"/run/ilbd/ilbd.sock"
 #define CONF_DEFAULT_DEVICE	"ilb0"
 #define CONF_DEFAULT_GROUP	"239.192.0.1"
 #define CONF_DEFAULT_METRICS	"127.0.0.1"
@@ -774,18 +774,31 @@ config_parse_metrics(struct config_ctx *ctx, const config_setting_t *root)
 	return (0);
 }
 
+/*
+ * The one rule for the key file (ilbd.conf(5) key_file): owner root, group
+ * node.user's group, mode 0640, so that ilbd reads it as root on start
+ * and as node.user on reload.
+ */
 static int
 config_key_open_error(struct config_ctx *ctx, int error)
 {
 	const char	*path = ctx->conf->cluster.key_file;
+	const char	*grp = ctx->conf->node.user[0] != '\0' ?
+			    ctx->conf->node.user : "root";
 
+	if (error == EACCES)
+		return (config_err(ctx, ctx->key_at, "cannot read key_file "
+		    "\"%s\": %s; it must be readable by node.user \"%s\" "
+		    "(reload): chown root:%s %s; chmod 0640 %s", path,
+		    strerror(error), grp, grp, path, path));
 	if (error != ENOENT)
 		return (config_err(ctx, ctx->key_at, "cannot read key_file "
 		    "\"%s\": %s", path, strerror(error)));
 	return (config_err(ctx, ctx->key_at, "cannot read key_file \"%s\": "
-	    "%s; create it with \"head -c 32 /dev/urandom > %s; chmod 600 %s\" "
-	    "and copy it to every node, or set cluster.authenticate = false "
-	    "(labs only)", path, strerror(error), path, path));
+	    "%s; create it with \"head -c 32 /dev/urandom > %s; chown root:%s "
+	    "%s; chmod 0640 %s\" and copy it to every node, or set "
+	    "cluster.authenticate = false (labs only)", path, strerror(error),
+	    path, grp, path, path));
 }
 
 /* Read up to CONF_KEY_MAX + 1 bytes of the key file into buf. */

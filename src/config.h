@@ -99,7 +99,7 @@ struct ilbd_conf {
 	struct cluster_conf	cluster;
 	struct input_conf	input;
 	struct tables_conf	tables;
-	char			control_socket[CONF_SOCKPATH_MAX]; /* /run/ilbd.sock */
+	char			control_socket[CONF_SOCKPATH_MAX]; /* /run/ilbd/ilbd.sock */
 	int			metrics_enabled;	/* listen != "" */
 	struct ilb_addr		metrics_addr;	/* default 127.0.0.1 */
 	uint16_t		metrics_port;	/* default 9650 */

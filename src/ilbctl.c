@@ -14,7 +14,7 @@
 #include "ctl.h"
 #include "util.h"
 
-#define ILBCTL_SOCKET		"/run/ilbd.sock"
+#define ILBCTL_SOCKET		"/run/ilbd/ilbd.sock"
 #define ILBCTL_TIMEOUT		10	/* seconds for an answer */
 #define ILBCTL_TIMEOUT_LONG	30	/* leave and reload */
 #define ILBCTL_ERR_MAX		4096	/* bytes of an error we print */

@@ -1,5 +1,6 @@
 /* ilbd.c: main(), command-line options, the libevent base and signals. */
 #include <sys/types.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <signal.h>
@@ -11,6 +12,7 @@
 
 #include <event2/event.h>
 
+#include "cluster.h"
 #include "config.h"
 #include "control.h"
 #include "ctlcmd.h"
@@ -19,6 +21,8 @@
 #include "lb.h"
 #include "log.h"
 #include "metrics.h"
+#include "msg.h"
+#include "notify.h"
 #include "priv.h"
 #include "util.h"
 
@@ -37,6 +41,9 @@ struct ilbd {
 	struct event		*ev_int;
 	struct event		*ev_hup;
 	struct event		*ev_usr1;
+	struct event		*ev_status;	/* systemd STATUS, WATCHDOG */
+	char			 status[160];	/* the last STATUS sent */
+	uint64_t		 watchdog_usec;	/* WatchdogSec=, or 0 */
 	int			 leaving;
 	int			 exit_status;
 };
@@ -47,6 +54,8 @@ static int	ilbd_reload(struct ilbd *, char **);
 static int	ilbd_reload_result(char **, int, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 static void	ilbd_left(void *);
+static void	ilbd_leave(struct ilbd *, const char *);
+static void	ilbd_status(struct ilbd *, char *, size_t);
 static void	ilbd_on_signal(evutil_socket_t, short, void *);
 static void	ilbd_run(struct ilbd *, int);
 
@@ -105,7 +114,7 @@ ilbd_reload_result(char **result, int rv, const char *fmt, ...)
  * stays as it is and the reason is logged (and given to ilbctl).
  */
 static int
-ilbd_reload(struct ilbd *env, char **result)
+ilbd_reload_apply(struct ilbd *env, char **result)
 {
 	struct ilbd_conf	*conf, *old = env->conf;
 	char			*cause = NULL, summary[512];
@@ -151,6 +160,20 @@ ilbd_reload(struct ilbd *env, char **result)
 	    summary));
 }
 
+/* A reload, told to systemd: RELOADING=1, then READY=1 whatever it gave. */
+static int
+ilbd_reload(struct ilbd *env, char **result)
+{
+	char	status[sizeof(env->status)];
+	int	rv;
+
+	notify_reloading();
+	rv = ilbd_reload_apply(env, result);
+	ilbd_status(env, status, sizeof(status));
+	notify_ready(status);
+	return (rv);
+}
+
 /* ilbctl reload. */
 static int
 ilbd_ctl_reload(void *arg, char **result)
@@ -166,8 +189,69 @@ ilbd_ctl_leave(void *arg)
 
 	if (env->leaving++)
 		return;
-	log_info("ilbctl leave: leaving the cluster");
+	ilbd_leave(env, "ilbctl leave");
+}
+
+/* Start the graceful leave (SIGTERM, ilbctl leave); systemd: STOPPING. */
+static void
+ilbd_leave(struct ilbd *env, const char *why)
+{
+	log_info("%s: leaving the cluster", why);
+	notify_stopping("leaving the cluster: handing connections over");
 	daemon_leave(env->daemon, ilbd_left, env);
+}
+
+/* One line for systemd's STATUS: our state and the members we see. */
+static void
+ilbd_status(struct ilbd *env, char *buf, size_t len)
+{
+	struct cluster	*cl = daemon_cluster(env->daemon);
+	size_t		 active, joining;
+
+	if (cl == NULL) {
+		snprintf(buf, len, "%s", env->leaving ? "leaving" : "running");
+		return;
+	}
+	active = cluster_active(cl, NULL, NULL, NULL, 0, NULL);
+	joining = cluster_joining(cl, NULL, NULL, NULL, 0);
+	snprintf(buf, len, "%s; members: %zu active, %zu joining",
+	    msg_state_name(cluster_state(cl)), active, joining);
+}
+
+/* Every second (or half WatchdogSec=): STATUS when it changed, WATCHDOG. */
+static void
+ilbd_on_status(evutil_socket_t fd, short what, void *arg)
+{
+	struct ilbd	*env = arg;
+	char		 status[sizeof(env->status)];
+
+	(void)fd;
+	(void)what;
+	ilbd_status(env, status, sizeof(status));
+	if (strcmp(status, env->status) != 0) {
+		memcpy(env->status, status, sizeof(env->status));
+		notify_status(status);
+	}
+	if (env->watchdog_usec != 0)
+		notify_watchdog();
+}
+
+/*
+ * The control socket's directory (/run/ilbd, RuntimeDirectory=ilbd under
+ * systemd): created, mode 0755, if it is missing (ilbd started by hand).
+ */
+static void
+ilbd_socket_dir(const char *path)
+{
+	char	 dir[sizeof(((struct ilbd_conf *)NULL)->control_socket)];
+	char	*slash;
+
+	util_strlcpy(dir, path, sizeof(dir));
+	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return;
+	*slash = '\0';
+	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+		log_warn("control socket directory %s", dir);
 }
 
 /* The entries are handed over: let the LEAVING announcement go, then stop. */
@@ -201,8 +285,7 @@ ilbd_on_signal(evutil_socket_t sig, short what, void *arg)
 			event_base_loopbreak(env->base);
 			break;
 		}
-		log_info("%s: leaving the cluster", strsignal(sig));
-		daemon_leave(env->daemon, ilbd_left, env);
+		ilbd_leave(env, strsignal(sig));
 		break;
 	}
 }
@@ -260,7 +343,8 @@ ilbd_drop_privileges(struct ilbd *env)
 static void
 ilbd_run(struct ilbd *env, int foreground)
 {
-	char	summary[512], *cause = NULL;
+	char		summary[512], *cause = NULL;
+	struct timeval	tv = { 1, 0 };
 
 	if (!foreground && daemon(0, 0) == -1)
 		fatal("daemon");
@@ -291,6 +375,7 @@ ilbd_run(struct ilbd *env, int foreground)
 	env->ctlenv.reload = ilbd_ctl_reload;
 	env->ctlenv.leave = ilbd_ctl_leave;
 	env->ctlenv.arg = env;
+	ilbd_socket_dir(env->conf->control_socket);
 	if ((env->control = control_open(env->base, env->conf->control_socket,
 	    ctlcmd_handle, &env->ctlenv, &cause)) == NULL)
 		fatalx("control socket: %s", cause ? cause : "cannot open");
@@ -299,6 +384,17 @@ ilbd_run(struct ilbd *env, int foreground)
 	config_summary(env->conf, summary, sizeof(summary));
 	log_info("ilbd %s started (pid %ld): %s", PACKAGE_VERSION,
 	    (long)getpid(), summary);
+	ilbd_status(env, env->status, sizeof(env->status));
+	notify_ready(env->status);
+	if ((env->watchdog_usec = notify_watchdog_usec()) != 0 &&
+	    env->watchdog_usec / 2 < 1000000) {
+		tv.tv_sec = 0;
+		tv.tv_usec = (suseconds_t)(env->watchdog_usec / 2);
+	}
+	if ((env->ev_status = event_new(env->base, -1, EV_PERSIST,
+	    ilbd_on_status, env)) == NULL ||
+	    event_add(env->ev_status, &tv) == -1)
+		fatalx("cannot start the status timer");
 	if (event_base_dispatch(env->base) == -1)
 		log_warnx("event loop failed");
 	control_close(env->control);
@@ -307,6 +403,7 @@ ilbd_run(struct ilbd *env, int foreground)
 	daemon_close(env->daemon);
 	log_info("ilbd stopped");
 
+	event_free(env->ev_status);
 	event_free(env->ev_usr1);
 	event_free(env->ev_term);
 	event_free(env->ev_int);

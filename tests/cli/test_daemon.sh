@@ -1,6 +1,10 @@
 #!/bin/sh
-# test_daemon.sh: ilbd -f runs in the foreground, reloads on HUP (keeping
-# the old configuration when the new one is broken) and exits on TERM.
+# test_daemon.sh: ilbd -f runs in the foreground, reloads on HUP and by
+# ilbctl (keeping the old configuration when the new one is broken or the
+# key unreadable, and ilbctl then fails) and exits on TERM. It tells
+# systemd READY, STATUS, RELOADING and STOPPING (a fake NOTIFY_SOCKET that
+# a script reads), creates its control socket's directory, and prefixes
+# its lines with "<N>" priorities when stderr is the journal.
 # It runs in a network namespace of its own (root), with a veth named eth0
 # as in the example configuration, so its TUN device and routes stay there.
 . "$(dirname "$0")/lib.sh"
@@ -23,9 +27,47 @@ example_conf "$TMP/ilbd.conf"
 # ilbd gives up root for "nobody" (present everywhere); it must still read
 # the configuration and key on reload.
 sed -i 's/^\([[:space:]]*user[[:space:]]*=\).*/\1 "nobody";/' "$TMP/ilbd.conf"
+# The control socket in a directory that does not exist yet: ilbd creates
+# it, as /run/ilbd outside systemd (RuntimeDirectory=ilbd under it).
+sed -i "s|^\([[:space:]]*socket[[:space:]]*=\).*|\1 \"$TMP/run/ilbd.sock\";|" "$TMP/ilbd.conf"
 chmod 755 "$TMP"
 chmod 644 "$TMP/ilbd.conf" "$TMP/cluster.key"
-ip netns exec "$NS" "$ILBD" -f -c "$TMP/ilbd.conf" > "$TMP/log" 2>&1 &
+ILBCTL="$top_builddir/src/ilbctl"
+
+# A stand-in for systemd's notification socket: one line per datagram,
+# "|" for newlines, for at most 300 s.
+python3 -c '
+import os, socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1]); os.chmod(sys.argv[1], 0o777)
+s.settimeout(1)
+end = time.monotonic() + 300
+with open(sys.argv[2], "a") as out:
+    while time.monotonic() < end:
+        try:
+            m = s.recv(4096)
+        except socket.timeout:
+            continue
+        out.write(m.decode(errors="replace").replace("\n", "|") + "\n")
+        out.flush()
+' "$TMP/notify.sock" "$TMP/notify" &
+notifier=$!
+trap 'kill $notifier 2>/dev/null; ip netns pids "$NS" 2>/dev/null | xargs -r kill -KILL; ip netns del "$NS"; rm -rf "$TMP"' EXIT
+i=0
+while [ ! -S "$TMP/notify.sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+: > "$TMP/notify"
+# Configured with libsystemd (found, or --with-systemd): notifications due.
+if grep -q "DHAVE_LIBSYSTEMD=1" "$top_builddir/Makefile"; then notify=1; else notify=0; fi
+# check_notify DESC PATTERN: a notification matching PATTERN came (60 s).
+check_notify() {
+	if [ "$notify" -eq 0 ]; then
+		ok "$1 # SKIP ilbd built without libsystemd (configure --without-systemd)"
+		return
+	fi
+	check "$1" wait_for "$TMP/notify" "$2" 60
+}
+
+ip netns exec "$NS" env NOTIFY_SOCKET="$TMP/notify.sock" "$ILBD" -f -c "$TMP/ilbd.conf" > "$TMP/log" 2>&1 &
 pid=$!
 check "started message logged" wait_for "$TMP/log" "started (pid $pid)" 60
 check "the pid we started is ilbd itself (no fork)" kill -0 "$pid"
@@ -35,6 +77,11 @@ check "the IPv6 VIP is routed into it" sh -c "ip -n $NS -6 route show 2001:db8:1
 check "runs as nobody after set-up" sh -c "grep -q '^Uid:[[:space:]]*65534' /proc/$pid/status"
 check "keeps only CAP_NET_ADMIN and CAP_NET_RAW" sh -c "grep -q '^CapEff:[[:space:]]*0000000000003000' /proc/$pid/status"
 check "says so in the log" grep -q "running as user nobody" "$TMP/log"
+check "created the control socket's directory" test -S "$TMP/run/ilbd.sock"
+check_notify "READY=1 with STATUS: state and members" \
+    '^READY=1|STATUS=[a-z]*; members: [0-9]* active, [0-9]* joining$'
+check_notify "STATUS once the member is active" \
+    '^STATUS=active; members: 1 active, 0 joining$'
 kill -USR1 "$pid"
 check "SIGUSR1 logs the counters" wait_for "$TMP/log" "^stats: rx=" 60
 
@@ -49,6 +96,29 @@ check "still running after a bad reload" kill -0 "$pid"
 sed 's/weight = 2;/weight = 3;/' "$TMP/good.conf" > "$TMP/ilbd.conf"
 kill -HUP "$pid"
 check "good reload is applied" wait_for "$TMP/log" "configuration reloaded" 60
+check_notify "RELOADING=1 around the reload" '^RELOADING=1|MONOTONIC_USEC=[0-9]*$'
+if [ "$notify" -eq 1 ]; then
+	check "READY=1 again after each reload (two so far)" sh -c "[ \$(grep -c '^READY=1|' '$TMP/notify') -ge 3 ]"
+fi
+
+# ilbctl reload (ExecReload= in the unit) reports the daemon's result.
+"$ILBCTL" -s "$TMP/run/ilbd.sock" reload > "$TMP/ctl.out" 2>&1; rc=$?
+check "ilbctl reload: exit 0 on success" [ "$rc" -eq 0 ]
+echo 'tables = { ltoc_size = 1; };' >> "$TMP/ilbd.conf"
+"$ILBCTL" -s "$TMP/run/ilbd.sock" reload > "$TMP/ctl.out" 2>&1; rc=$?
+check "ilbctl reload of a broken file: exit non-zero" [ "$rc" -ne 0 ]
+check "ilbctl reload says why" grep -q "reload failed, keeping the running configuration: $TMP/ilbd.conf:[0-9]" "$TMP/ctl.out"
+cp "$TMP/good.conf" "$TMP/ilbd.conf"
+# The key rule (0640 root:node.user's group): a key that node.user cannot
+# read fails the reload, which keeps the running configuration and says so.
+chmod 600 "$TMP/cluster.key"
+"$ILBCTL" -s "$TMP/run/ilbd.sock" reload > "$TMP/ctl.out" 2>&1; rc=$?
+check "unreadable key: ilbctl reload exits non-zero" [ "$rc" -ne 0 ]
+check "unreadable key: says the key must be readable by node.user" \
+    grep -q "cannot read key_file \"$TMP/cluster.key\": Permission denied; it must be readable by node.user \"nobody\"" "$TMP/ctl.out"
+check "unreadable key: the log says it too" grep -q "reload failed, keeping.*Permission denied" "$TMP/log"
+check "still running after it" kill -0 "$pid"
+chmod 644 "$TMP/cluster.key"
 
 sed 's/id = "192.0.2.11"/id = "192.0.2.99"/' "$TMP/good.conf" > "$TMP/ilbd.conf"
 kill -HUP "$pid"
@@ -66,10 +136,17 @@ fi
 wait "$pid"; rc=$?
 check "exit status 0 after TERM" [ "$rc" -eq 0 ]
 check "stop logged" grep -q "ilbd stopped" "$TMP/log"
+check_notify "STOPPING=1 when the leave starts" '^STOPPING=1|STATUS=leaving'
 check "the VIP routes are gone" sh -c "! ip -n $NS route show | grep -q 198.51.100.10"
 check "the TUN device is gone" sh -c "! ip -n $NS link show ilb0 2>/dev/null"
 ip netns exec "$NS" sysctl -qw net.ipv4.ip_forward=0
-ip netns exec "$NS" "$ILBD" -f -c "$TMP/good.conf" > "$TMP/log2" 2>&1; rc=$?
+# stderr is "the journal" (JOURNAL_STREAM names log2): "<N>" priorities.
+: > "$TMP/log2"
+js=$(stat -c %d:%i "$TMP/log2")
+ip netns exec "$NS" env JOURNAL_STREAM="$js" "$ILBD" -f -c "$TMP/good.conf" >> "$TMP/log2" 2>&1; rc=$?
 check "forwarding off: exit 1" [ "$rc" -eq 1 ]
 check "forwarding off: says so" grep -q "forwarding is disabled" "$TMP/log2"
+check "journal: the fatal error at priority 2 (crit)" grep -q "^<2>.*forwarding is disabled" "$TMP/log2"
+check "journal: every line has a priority" sh -c "! grep -qv '^<[0-7]>' '$TMP/log2'"
+[ "$fail" -eq 0 ] || sed "s/^/notify: /" "$TMP/notify"
 finish

@@ -324,7 +324,7 @@ test_defaults(void **state)
 	assert_int_equal(c->tables.tcp_timeout_s, 900);
 	assert_int_equal(c->tables.fin_timeout_s, 60);
 	assert_int_equal(c->tables.syn_timeout_s, 30);
-	assert_string_equal(c->control_socket, "/run/ilbd.sock");
+	assert_string_equal(c->control_socket, "/run/ilbd/ilbd.sock");
 	assert_int_equal(c->metrics_enabled, 1);
 	assert_string_equal(util_addr_fmt(&c->metrics_addr, a, sizeof(a)),
 	    "127.0.0.1");
