@@ -9,7 +9,8 @@
 # ilb2 and withdraw its route) loses nothing; the members join and see
 # ilb2 gone, replication carries its connections, nothing more reaches
 # the group (the rules' counters stand still), no datagram is refused as
-# from outside the peers.
+# from outside the peers.  Then SIGHUP ilb1 with a fourth peer added (it
+# sends to 3 peers), then without peers (refused: a restart is needed).
 HELLO_MS=${HELLO_MS:-100}
 DEAD_MS=${DEAD_MS:-500}
 CONTROL_S=${CONTROL_S:-3}
@@ -72,4 +73,17 @@ check "cluster datagrams received by unicast (cluster_rx on ilb1: $(stat_of 1 cl
     [ "$(stat_of 1 cluster_rx)" -gt 0 ]
 check "no datagram refused as from outside the peers (cluster_rx_not_peer: $(stat_sum cluster_rx_not_peer))" \
     [ "$(stat_sum cluster_rx_not_peer)" -eq 0 ]
+
+# a reload changes the list at once; from unicast to multicast is refused
+_c1=$NETNS_DIR/ilb1.conf
+sed "s|^\(  peers = \[.*\)\( \];\)\$|\1, \"$(ilb_id 4)\"\2|" "$_c1" > "$_c1.new" &&
+    mv "$_c1.new" "$_c1" && chmod 644 "$_c1"
+check "SIGHUP ilb1 with a fourth peer" kill -HUP "$(ilb_pid 1)"
+check "ilb1 now sends to 3 peers" wait_for "$(ilb_log 1)" \
+    "cluster: unicast to 3 peers (was 2)" 30
+sed '/^  peers = /d' "$_c1" > "$_c1.new" && mv "$_c1.new" "$_c1" && chmod 644 "$_c1"
+check "SIGHUP ilb1 without peers" kill -HUP "$(ilb_pid 1)"
+check "ilb1 refuses to switch to multicast at run time" wait_for "$(ilb_log 1)" \
+    "cluster.peers (from unicast to multicast) cannot change at run time" 30
+check "ilb1 still runs" ilb_alive 1
 repl_done
