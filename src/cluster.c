@@ -764,10 +764,17 @@ cluster_reload_check(const struct cluster *c, const struct ilbd_conf *conf)
 static void
 cluster_reload_peers(struct cluster *c, const struct ilbd_conf *conf)
 {
-	unsigned int	was = c->peers.n;
+	unsigned int	was = c->peers.n, i;
 
 	if (!c->unicast)
 		return;
+	for (i = 0; i < conf->cluster.npeers &&
+	    conf->cluster.npeers == c->conf.cluster.npeers; i++)
+		if (!util_addr_eq(&conf->cluster.peers[i],
+		    &c->conf.cluster.peers[i]))
+			break;
+	if (i == c->conf.cluster.npeers && i == conf->cluster.npeers)
+		return;		/* the same list */
 	memcpy(c->conf.cluster.peers, conf->cluster.peers,
 	    sizeof(c->conf.cluster.peers));
 	c->conf.cluster.npeers = conf->cluster.npeers;

@@ -362,6 +362,9 @@ test_reload(void **state)
 	const char		*why;
 
 	assert_true(fx_meet(fx));
+	mock_log_reset();
+	assert_int_equal(cluster_reload(fx->c[0], fx->conf[0]), 0);
+	assert_int_equal(mock_log_count("cluster: unicast to"), 0); /* same */
 	assert_non_null(n = calloc(1, sizeof(*n)));
 	*n = *fx->conf[0];
 	n->cluster.npeers = 0;
