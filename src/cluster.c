@@ -1,4 +1,7 @@
-/* cluster.c: the membership edge: multicast socket, ID messages, timers. */
+/*
+ * cluster.c: the membership edge: the cluster socket (multicast, or
+ * unicast to cluster.peers), ID messages, timers.
+ */
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -20,6 +23,7 @@
 #include <sodium.h>
 
 #include "cluster.h"
+#include "cluster_peers.h"
 #include "log.h"
 #include "msg.h"
 #include "score.h"
@@ -34,6 +38,8 @@ struct cluster {
 	int			 fd;
 	struct sockaddr_storage	 group_sa;	/* where ID messages go */
 	socklen_t		 group_salen;
+	int			 unicast;	/* cluster.peers set: no group */
+	struct cluster_peers	 peers;		/* where they go instead */
 	unsigned int		 ifindex;
 	struct ilbd_conf	 conf;		/* what open used (no services) */
 	int			 authenticate;
@@ -297,7 +303,47 @@ cluster_socket6(struct cluster *c, char **cause)
 	return (0);
 }
 
-/* A UDP socket bound to group:port and joined to it on the interface. */
+/*
+ * cluster.peers: bound to node.address (or any) and the cluster port,
+ * joined to no group and deaf to every group (IP_MULTICAST_ALL off): only
+ * unicast arrives, from the peers.
+ */
+static int
+cluster_socket_unicast(struct cluster *c, char **cause)
+{
+	struct ilb_addr	 any;
+	int		 on = 1, off = 0;
+	char		 a[ILB_ADDRSTRLEN];
+
+	memset(&any, 0, sizeof(any));
+	any.family = c->conf.cluster.group.family;
+	if (c->conf.node.has_address)
+		any = c->conf.node.address;
+	c->group_salen = util_sockaddr(&any, c->conf.cluster.port,
+	    &c->group_sa);
+	if ((any.family == AF_INET && cluster_setopt(c->fd, IPPROTO_IP,
+	    IP_MULTICAST_ALL, &off, sizeof(off), "IP_MULTICAST_ALL",
+	    cause) == -1) || (any.family == AF_INET6 && (cluster_setopt(c->fd,
+	    IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on), "IPV6_V6ONLY",
+	    cause) == -1 || cluster_setopt(c->fd, IPPROTO_IPV6,
+	    IPV6_MULTICAST_ALL, &off, sizeof(off), "IPV6_MULTICAST_ALL",
+	    cause) == -1)))
+		return (-1);
+	if (bind(c->fd, (struct sockaddr *)&c->group_sa, c->group_salen)
+	    == -1)
+		return (util_cause(cause, "cluster socket: bind %s port %u: %s",
+		    c->conf.node.has_address ? util_addr_fmt(&any, a,
+		    sizeof(a)) : "any", c->conf.cluster.port,
+		    strerror(errno)));
+	log_info("cluster: unicast to %u peer%s, no multicast", c->peers.n,
+	    c->peers.n == 1 ? "" : "s");
+	return (0);
+}
+
+/*
+ * A UDP socket bound to group:port and joined to it on the interface;
+ * with cluster.peers, a unicast one instead.
+ */
 static int
 cluster_socket(struct cluster *c, char **cause)
 {
@@ -312,6 +358,8 @@ cluster_socket(struct cluster *c, char **cause)
 	    "SO_REUSEADDR", cause) == -1)
 		return (-1);
 	memset(&c->group_sa, 0, sizeof(c->group_sa));
+	if (c->unicast)
+		return (cluster_socket_unicast(c, cause));
 	rv = family == AF_INET ? cluster_socket4(c, cause) :
 	    cluster_socket6(c, cause);
 	if (rv == -1)
@@ -344,10 +392,16 @@ cluster_key(const struct cluster *c)
 	return (c->authenticate ? c->key : NULL);
 }
 
-/* Multicast an encoded message; 0 or -1 (counted). */
+/*
+ * Multicast an encoded message, or with cluster.peers unicast the same
+ * datagram to each peer; 0 or -1 (counted).  The single send point.
+ */
 static int
 cluster_sendto(struct cluster *c, const uint8_t *buf, size_t len)
 {
+	if (c->unicast)
+		return (cluster_peers_send(&c->peers, c->fd, buf, len,
+		    &c->t.stats.send_errors));
 	if (sendto(c->fd, buf, len, 0, (struct sockaddr *)&c->group_sa,
 	    c->group_salen) == -1) {
 		c->t.stats.send_errors++;
@@ -458,6 +512,22 @@ cluster_input(struct cluster *c, const uint8_t *buf, size_t len,
 	return (cluster_table_input(&c->t, &v, &id, from, now));
 }
 
+/*
+ * cluster.peers: a datagram from elsewhere is refused before its MAC is
+ * even checked: unicast can come from beyond the link, and a member that
+ * is not listed would not hear us either (membership stays symmetric).
+ */
+static void
+cluster_not_peer(struct cluster *c, const struct ilb_addr *from)
+{
+	char	a[ILB_ADDRSTRLEN];
+
+	c->t.stats.not_peer++;
+	log_debug("cluster: datagram from %s dropped: not in cluster.peers "
+	    "(%llu so far)", util_addr_fmt(from, a, sizeof(a)),
+	    (unsigned long long)c->t.stats.not_peer);
+}
+
 /* Read what is queued, in a bounded batch; 1 if the active set changed. */
 static int
 cluster_read(struct cluster *c)
@@ -484,6 +554,10 @@ cluster_read(struct cluster *c)
 		}
 		c->t.stats.received++;
 		cluster_sa_to_addr(&ss, &from);
+		if (c->unicast && !cluster_peers_has(&c->peers, &from)) {
+			cluster_not_peer(c, &from);
+			continue;
+		}
 		changed |= cluster_input(c, buf, (size_t)n, &from,
 		    util_now_ms());
 	}
@@ -622,6 +696,8 @@ cluster_open(struct event_base *base, const struct ilbd_conf *conf,
 		cluster_close(c);
 		return (NULL);
 	}
+	c->unicast = conf->cluster.npeers > 0;
+	cluster_peers_set(&c->peers, &conf->cluster, &self, c->ifindex);
 	if (cluster_socket(c, cause) == -1 || cluster_events(c, cause) == -1) {
 		cluster_close(c);
 		return (NULL);
@@ -671,6 +747,9 @@ cluster_reload_blocker(const struct cluster *c, const struct ilbd_conf *n)
 		return ("cluster.authenticate or the cluster key");
 	if (o->cluster.scoring != n->cluster.scoring)
 		return ("cluster.scoring");
+	if ((o->cluster.npeers > 0) != (n->cluster.npeers > 0))
+		return (n->cluster.npeers > 0 ? "cluster.peers (from multicast "
+		    "to unicast)" : "cluster.peers (from unicast to multicast)");
 	return (NULL);
 }
 
@@ -679,6 +758,30 @@ const char *
 cluster_reload_check(const struct cluster *c, const struct ilbd_conf *conf)
 {
 	return (cluster_reload_blocker(c, conf));
+}
+
+/* A new cluster.peers list (unicast before and after): from now on. */
+static void
+cluster_reload_peers(struct cluster *c, const struct ilbd_conf *conf)
+{
+	unsigned int	was = c->peers.n, i;
+
+	if (!c->unicast)
+		return;
+	for (i = 0; i < conf->cluster.npeers &&
+	    conf->cluster.npeers == c->conf.cluster.npeers; i++)
+		if (!util_addr_eq(&conf->cluster.peers[i],
+		    &c->conf.cluster.peers[i]))
+			break;
+	if (i == c->conf.cluster.npeers && i == conf->cluster.npeers)
+		return;		/* the same list */
+	memcpy(c->conf.cluster.peers, conf->cluster.peers,
+	    sizeof(c->conf.cluster.peers));
+	c->conf.cluster.npeers = conf->cluster.npeers;
+	cluster_peers_set(&c->peers, &c->conf.cluster,
+	    &c->t.m[c->t.self].addr, c->ifindex);
+	log_info("cluster: unicast to %u peer%s (was %u)", c->peers.n,
+	    c->peers.n == 1 ? "" : "s", was);
 }
 
 int
@@ -693,8 +796,10 @@ cluster_reload(struct cluster *c, const struct ilbd_conf *conf)
 	c->conf.cluster.dead_ms = conf->cluster.dead_ms;
 	cluster_timer_add(c->ev_hello, c->hello_ms);
 	cluster_timer_add(c->ev_expire, cluster_expire_ms(c));
-	if ((why = cluster_reload_blocker(c, conf)) == NULL)
+	if ((why = cluster_reload_blocker(c, conf)) == NULL) {
+		cluster_reload_peers(c, conf);
 		return (0);
+	}
 	log_warnx("cluster: a change of %s takes effect at restart only", why);
 	return (-1);
 }
@@ -820,3 +925,17 @@ cluster_epoch(const struct cluster *c)
 {
 	return (c->epoch);
 }
+
+#define CLUSTER_IO_COUNTER(n, field, h)					\
+	{ .name = n, .help = h,						\
+	    .off = offsetof(struct cluster_table, stats.field) }
+
+/* The socket's counters, after cluster_table.c's. */
+const struct counter_desc cluster_io_counters[] = {
+	CLUSTER_IO_COUNTER("tx_errors", send_errors, "cluster messages not "
+	    "sent: too big, or the kernel refused them (with cluster.peers: "
+	    "one per peer refused)"),
+	CLUSTER_IO_COUNTER("rx_not_peer", not_peer, "cluster datagrams "
+	    "refused: unicast from an address not in cluster.peers"),
+	COUNTER_END
+};

@@ -74,6 +74,8 @@ struct cluster_stats {
 	uint64_t		joins;
 	uint64_t		leaves;		/* gone after dead_ms */
 	uint64_t		restarts;
+	uint64_t		not_peer;	/* unicast from outside
+						   cluster.peers */
 };
 
 /*
@@ -182,6 +184,8 @@ const struct ilb_addr *cluster_table_slot_addr(const struct cluster_table *,
 /* For export, over a struct cluster_table: its counters, its gauges. */
 extern const struct counter_desc cluster_counters[];
 extern const struct counter_desc cluster_gauges[];
+/* The socket's own (cluster.c), over a struct cluster_table too. */
+extern const struct counter_desc cluster_io_counters[];
 
 /* ---- cluster.c: the socket, timers and accessors over struct cluster ---- */
 struct event_base;

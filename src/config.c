@@ -31,7 +31,8 @@ static const char *const config_top_keys[] = { "node", "cluster", "input",
 static const char *const config_node_keys[] = { "id", "interface",
     "address", "user", "state_dir", NULL };
 static const char *const config_cluster_keys[] = { "group", "port",
-    "hello_ms", "dead_ms", "key_file", "authenticate", "scoring", NULL };
+    "hello_ms", "dead_ms", "key_file", "authenticate", "scoring", "peers",
+    NULL };
 static const char *const config_input_keys[] = { "mode", "device", NULL };
 static const char *const config_tables_keys[] = { "ltoc_size", "cache_size",
     "tcp_timeout_s", "fin_timeout_s", "syn_timeout_s", NULL };
@@ -335,7 +336,7 @@ config_get_enum(struct config_ctx *ctx, const config_setting_t *g,
 }
 
 /* Why a is not a usable unicast address, or NULL if it is. */
-static const char *
+const char *
 config_addr_bad(const struct ilb_addr *a)
 {
 	static const uint8_t	zero[16];
@@ -659,7 +660,8 @@ config_parse_cluster(struct config_ctx *ctx, const config_setting_t *root)
 	    config_get_bool(ctx, g, "authenticate", &c->authenticate) == -1 ||
 	    config_get_enum(ctx, g, "scoring", config_scoring_words,
 	    "scoring method", &scoring) == -1 ||
-	    config_get_str(ctx, g, "key_file", &file) == -1)
+	    config_get_str(ctx, g, "key_file", &file) == -1 ||
+	    config_parse_peers(ctx, g) == -1)
 		return (-1);
 	c->scoring = (enum conf_scoring)scoring;
 	if ((s = config_member(g, "authenticate")) != NULL)
@@ -1004,6 +1006,7 @@ void
 config_summary(const struct ilbd_conf *conf, char *buf, size_t len)
 {
 	unsigned int	i, nservers = 0;
+	size_t		n;
 
 	for (i = 0; i < conf->nservices; i++)
 		nservers += conf->services[i].nservers;
@@ -1015,6 +1018,10 @@ config_summary(const struct ilbd_conf *conf, char *buf, size_t len)
 	    conf->cluster.authenticate ? "authenticated" : "unauthenticated",
 	    conf->nservices, conf->nservices == 1 ? "" : "s", nservers,
 	    nservers == 1 ? "" : "s");
+	if (conf->cluster.npeers > 0 && (n = strlen(buf)) < len)
+		snprintf(buf + n, len - n, ", cluster by unicast to %u "
+		    "peer%s", conf->cluster.npeers,
+		    conf->cluster.npeers == 1 ? "" : "s");
 }
 
 /* A libconfig string literal. */
@@ -1078,6 +1085,7 @@ config_dump_cluster(const struct ilbd_conf *conf, FILE *fp)
 	fprintf(fp, "  authenticate = %s;\n", c->authenticate ? "true" :
 	    "false");
 	config_dump_kv(fp, "  ", "scoring", config_scoring_name(c->scoring));
+	config_dump_peers(c, fp);
 	fputs("};\n", fp);
 }
 

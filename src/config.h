@@ -19,6 +19,8 @@
 #define CONF_SOCKPATH_MAX	108	/* sun_path */
 #define CONF_USER_MAX		33	/* user name to run as, NUL included */
 #define CONF_STATE_DIR_MAX	(PATH_MAX - 16)	/* room for "/epoch.new" */
+#define CONF_PEERS_MAX		255	/* cluster.peers: the members but one
+					   (CLUSTER_MEMBERS_MAX - 1) */
 
 enum conf_scoring { SCORING_CRC32C_MIX, SCORING_CRC32, SCORING_KEYED };
 enum conf_input { INPUT_TUN, INPUT_PCAP };
@@ -72,6 +74,9 @@ struct cluster_conf {
 	int			authenticate;	/* default 1 */
 	uint8_t			key[CONF_KEY_LEN];	/* valid if authenticate */
 	enum conf_scoring	scoring;	/* default crc32c-mix */
+	struct ilb_addr		peers[CONF_PEERS_MAX];	/* unicast instead of
+					   multicast when npeers > 0 */
+	unsigned int		npeers;		/* 0 (default): multicast */
 };
 
 struct input_conf {

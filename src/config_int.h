@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "config.h"
 #include "util.h"
@@ -52,6 +53,13 @@ int		 config_get_enum(struct config_ctx *, const config_setting_t *,
 		    const char *, const char *const *, const char *, int *);
 int		 config_get_addr(struct config_ctx *, const config_setting_t *,
 		    const char *, int, struct ilb_addr *);
+/* Why an address is no unicast one (multicast, unspecified...), or NULL. */
+const char	*config_addr_bad(const struct ilb_addr *);
+
+/* config_cluster.c: cluster.peers (the cluster group g), and its dump. */
+int		 config_parse_peers(struct config_ctx *,
+		    const config_setting_t *);
+void		 config_dump_peers(const struct cluster_conf *, FILE *);
 
 /* config_service.c: the "services" list into conf->services. */
 int		 config_parse_services(struct config_ctx *,

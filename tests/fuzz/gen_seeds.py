@@ -205,7 +205,8 @@ services = ( { name = "ssh"; vip = "198.51.100.20"; port = 22;
 """)
     write("fuzz_config", "v6.conf", b"""node = { id = "2001:db8::11"; interface = "ens3"; };
 cluster = { group = "ff15::1"; port = 7000; hello_ms = 50; dead_ms = 100;
-  authenticate = false; scoring = "crc32"; };
+  authenticate = false; scoring = "crc32";
+  peers = [ "2001:db8::11", "2001:db8::12", "fe80::13" ]; };
 control = { socket = "/tmp/ilbd.sock"; };
 metrics = { listen = "[::1]:9650"; };
 services = ( { name = "a.b-c_d"; vip = "2001:db8:100::10"; port = 443;

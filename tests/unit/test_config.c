@@ -928,6 +928,84 @@ test_summary(void **state)
 	    "crc32, unauthenticated, 0 services, 0 servers");
 }
 
+#define PEERS(list)	NODE "cluster = { key_file = \"cluster.key\";\n" \
+			"  peers = " list ";\n};\n"
+
+/* cluster.peers: order kept, self allowed, a list too, IPv6 groups. */
+static void
+test_peers(void **state)
+{
+	struct fx	*fx = *state;
+	struct ilb_addr	 a;
+	char		 buf[256];
+
+	fx_load_ok(fx, HDR);
+	assert_int_equal(fx->conf->cluster.npeers, 0);
+	fx_load_ok(fx, PEERS("[ \"192.0.2.13\", \"192.0.2.11\", "
+	    "\"192.0.2.12\" ]"));
+	assert_int_equal(fx->conf->cluster.npeers, 3);
+	assert_int_equal(util_addr_parse("192.0.2.13", &a), 0);
+	assert_true(util_addr_eq(&fx->conf->cluster.peers[0], &a));
+	assert_int_equal(util_addr_parse("192.0.2.12", &a), 0);
+	assert_true(util_addr_eq(&fx->conf->cluster.peers[2], &a));
+	config_summary(fx->conf, buf, sizeof(buf));
+	assert_string_equal(buf, "node 192.0.2.11 on eth0, input tun ilb0, "
+	    "scoring crc32c-mix, authenticated, 0 services, 0 servers, "
+	    "cluster by unicast to 3 peers");
+	fx_load_ok(fx, PEERS("( \"192.0.2.12\" )"));
+	assert_int_equal(fx->conf->cluster.npeers, 1);
+	fx_load_ok(fx, NODE "cluster = { key_file = \"cluster.key\"; "
+	    "group = \"ff15::1\";\n  peers = [ \"2001:db8::11\", "
+	    "\"fe80::12\" ];\n};\n");
+	assert_int_equal(fx->conf->cluster.npeers, 2);
+	assert_int_equal(fx->conf->cluster.peers[1].family, AF_INET6);
+}
+
+static const struct err_case peer_cases[] = {
+	{ PEERS("\"192.0.2.12\""), 3, "peers: expected an array of "
+	    "addresses [ \"192.0.2.11\", ... ], not a string" },
+	{ PEERS("[]"), 3, "peers: empty (leave it out to use multicast)" },
+	{ PEERS("[ \"192.0.2.12\", \"ilb3\" ]"), 3,
+	    "peers: \"ilb3\" is not an IPv4 or IPv6 address" },
+	{ PEERS("( \"192.0.2.12\",\n    7 )"), 4,
+	    "peers: element 2 is an integer, not an address string" },
+	{ PEERS("[ \"239.192.0.1\" ]"), 3,
+	    "peers: \"239.192.0.1\" is a multicast address" },
+	{ PEERS("[ \"0.0.0.0\" ]"), 3,
+	    "peers: \"0.0.0.0\" is the unspecified address" },
+	{ PEERS("( \"192.0.2.12\",\n    \"192.0.2.13\",\n"
+	    "    \"192.0.2.12\" )"), 5,
+	    "peers: \"192.0.2.12\" is listed twice (first at line 3)" },
+	{ PEERS("[ \"192.0.2.12\", \"2001:db8::13\" ]"), 3,
+	    "peers: \"2001:db8::13\" is IPv6 but the cluster is IPv4 "
+	    "(cluster.group 239.192.0.1): every peer must be of the group's "
+	    "family (set an IPv6 group to run the cluster over IPv6)" },
+	{ NODE "cluster = { key_file = \"cluster.key\"; group = \"ff15::1\";"
+	    "\n  peers = [ \"192.0.2.12\" ];\n};\n", 3,
+	    "peers: \"192.0.2.12\" is IPv4 but the cluster is IPv6" },
+};
+
+static void
+test_peer_errors(void **state)
+{
+	struct fx	*fx = *state;
+	char		*text, *p;
+	size_t		 i, n = CONF_PEERS_MAX + 1;
+
+	FX_CASES(fx, peer_cases);
+	/* one more than a cluster can hold */
+	assert_non_null(text = calloc(n, 24));
+	p = text;
+	for (i = 0; i < n; i++)
+		p += sprintf(p, "%s\"10.0.%zu.%zu\"", i > 0 ? ", " : "",
+		    i / 250, i % 250 + 1);
+	assert_non_null(p = calloc(1, strlen(text) + 256));
+	sprintf(p, PEERS("[ %s ]"), text);
+	fx_expect(fx, p, 3, "peers: 256 addresses, at most 255");
+	free(p);
+	free(text);
+}
+
 static void
 test_names_of_words(void **state)
 {
@@ -961,6 +1039,10 @@ conf_equal(const struct ilbd_conf *a, const struct ilbd_conf *b)
 	assert_int_equal(a->cluster.authenticate, b->cluster.authenticate);
 	assert_memory_equal(a->cluster.key, b->cluster.key, CONF_KEY_LEN);
 	assert_int_equal(a->cluster.scoring, b->cluster.scoring);
+	assert_int_equal(a->cluster.npeers, b->cluster.npeers);
+	for (i = 0; i < a->cluster.npeers; i++)
+		assert_true(util_addr_eq(&a->cluster.peers[i],
+		    &b->cluster.peers[i]));
 	assert_int_equal(a->input.mode, b->input.mode);
 	assert_string_equal(a->input.device, b->input.device);
 	assert_memory_equal(&a->tables, &b->tables, sizeof(a->tables));
@@ -1029,6 +1111,9 @@ test_dump_round_trip(void **state)
 	    "metrics = { listen = \"\"; };\n"
 	    "cluster = { key_file = \"cluster.key\"; group = \"ff15::1\"; };\n"
 	    "services = ();\n");
+	round_trip(fx, "node = { id = 3; interface = \"eth1\"; };\n"
+	    "cluster = { authenticate = false; peers = [ \"192.0.2.11\", "
+	    "\"192.0.2.12\" ]; };\n");
 }
 
 /* Replace the key_file string of text with path (one occurrence). */
@@ -1087,6 +1172,7 @@ main(void)
 		cmocka_unit_test_teardown(test_defaults, fx_reset),
 		cmocka_unit_test_teardown(test_node_id, fx_reset),
 		cmocka_unit_test_teardown(test_summary, fx_reset),
+		cmocka_unit_test_teardown(test_peers, fx_reset),
 		cmocka_unit_test(test_names_of_words),
 		cmocka_unit_test_teardown(test_dump_round_trip, fx_reset),
 		cmocka_unit_test_teardown(test_shipped_conf, fx_reset),
@@ -1104,6 +1190,7 @@ main(void)
 		cmocka_unit_test_teardown(test_missing, fx_reset),
 		cmocka_unit_test_teardown(test_names, fx_reset),
 		cmocka_unit_test_teardown(test_limits, fx_reset),
+		cmocka_unit_test_teardown(test_peer_errors, fx_reset),
 	};
 	const struct CMUnitTest keys[] = {
 		cmocka_unit_test_teardown(test_key_errors, fx_reset),

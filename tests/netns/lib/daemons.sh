@@ -1,6 +1,6 @@
 # lib/daemons.sh (sourced by tests/netns/lib.sh): the ILBs (ilbd).
 # require_ilbd; ilb_conf and its edits (ilb_conf_health,
-# ilb_conf_metrics); start_ilb(s) / stop_ilb / kill_ilb / ilb_alive /
+# ilb_conf_metrics, ilb_conf_peers); start_ilb(s) / stop_ilb / kill_ilb / ilb_alive /
 # ilb_pid / ilb_log; their counters through USR1 (ilb_stats,
 # stats_snapshot, stat_of / stat_sum / stat_max, stats_print, STATS_KEYS);
 # the membership in their logs (member_re, wait_members); show_logs; ilbctl
@@ -256,6 +256,16 @@ ilb_conf_metrics() {
 	_l=${2:-$(ilb_addr "$1"):9650}
 	sed -i "s|^  listen = \"\";|  listen = \"$_l\";|" "$NETNS_DIR/ilb$1.conf" &&
 	    grep -qF "  listen = \"$_l\";" "$NETNS_DIR/ilb$1.conf"
+}
+
+# ilb_conf_peers I ADDR...: in $NETNS_DIR/ilbI.conf (from ilb_conf), add
+# cluster.peers = [ ADDR, ... ] after the group: unicast, no multicast.
+ilb_conf_peers() {
+	_f=$NETNS_DIR/ilb$1.conf; shift
+	_l=
+	for _a in "$@"; do _l="$_l${_l:+, }\"$_a\""; done
+	sed -i "s|^\(  group = .*;\)\$|\1\n  peers = [ $_l ];|" "$_f" &&
+	    grep -qF "  peers = [ $_l ];" "$_f"
 }
 
 # ---------------------------------------------------------------- ilbctl and

@@ -6,7 +6,8 @@
 # the router and client, the ILB and server namespaces, IPv6 addressing
 # (IPV6=1), rogue_up; snmp counters; the router's ECMP routes (route_*);
 # topo_add_ilb (a 4th ILB) and the loss rules of the cluster's UDP
-# (loss_on / loss_off / loss_dropped, nftables), for test_repl_*.sh.
+# (loss_on / loss_off / loss_dropped, nftables), for test_repl_*.sh; the
+# drop of all multicast to the group (mcast_drop_on / mcast_dropped).
 
 ns_ilb() { echo "$NETNS_TAG-ilb$1"; }
 ns_srv() { echo "$NETNS_TAG-srv$1"; }
@@ -450,6 +451,40 @@ loss_dropped() {
 	for _j in "$@"; do
 		ilb_ns_exists "$_j" || continue
 		ip netns exec "$(ns_ilb "$_j")" nft list table inet "$LOSS_TABLE" \
+		    2>/dev/null
+	done | sed -n 's/.*counter packets \([0-9]*\) .*/\1/p' |
+	    awk '{ s += $1 } END { print s + 0 }'
+}
+
+# mcast_drop_on: in every ILB namespace, nftables (table inet
+# $MCAST_TABLE) drops every datagram to the cluster group, on the way out
+# and on the way in (a network that carries no multicast), with a counter
+# per rule.  mcast_dropped [I]: what the rules dropped (ILB I, or all).
+MCAST_TABLE=ilbt_mcast
+mcast_drop_on() {
+	command -v nft > /dev/null 2>&1 || need "needs nft (apt-get install nftables)"
+	if [ -n "$CLUSTER6" ]; then _m="ip6 daddr $GROUP6"; else _m="ip daddr $GROUP"; fi
+	for _j in $(seq 1 "$N_ILB"); do
+		ilb_ns_exists "$_j" || continue
+		ip netns exec "$(ns_ilb "$_j")" nft -f - <<EOF || return 1
+table inet $MCAST_TABLE {
+  chain output {
+    type filter hook output priority -10; policy accept;
+    $_m counter drop
+  }
+  chain input {
+    type filter hook input priority -10; policy accept;
+    $_m counter drop
+  }
+}
+EOF
+	done
+}
+mcast_dropped() {
+	[ $# -gt 0 ] || set -- $(seq 1 "$N_ILB")
+	for _j in "$@"; do
+		ilb_ns_exists "$_j" || continue
+		ip netns exec "$(ns_ilb "$_j")" nft list table inet "$MCAST_TABLE" \
 		    2>/dev/null
 	done | sed -n 's/.*counter packets \([0-9]*\) .*/\1/p' |
 	    awk '{ s += $1 } END { print s + 0 }'
