@@ -51,6 +51,7 @@ struct daemon {
 	struct announce		*announce;	/* NULL: announce.table 0 */
 	void			(*leave_done)(void *);
 	void			*leave_arg;
+	struct daemon_info	 info;		/* show info, metrics */
 };
 
 /*
@@ -207,6 +208,42 @@ daemon_wire_dp(struct daemon *d)
 	d->dp.icmp = d->icmp;
 }
 
+/* --- show info and the process metrics: start, digest, reloads --- */
+
+static void
+daemon_info_digest(struct daemon *d, const struct ilbd_conf *conf)
+{
+	if (digest_file_sha256(conf->path, d->info.conf_sha256) == -1)
+		log_warn("%s: cannot read it for its digest", conf->path);
+}
+
+static void
+daemon_info_start(struct daemon *d)
+{
+	d->info.start_time = time(NULL);
+	d->info.start_ms = util_now_ms();
+	d->info.reload_ok = 1;
+	daemon_info_digest(d, d->conf);
+}
+
+const struct daemon_info *
+daemon_info(const struct daemon *d)
+{
+	return (&d->info);
+}
+
+void
+daemon_note_reload(struct daemon *d, int ok, const char *result)
+{
+	d->info.reloads++;
+	if (!ok)
+		d->info.reload_failures++;
+	d->info.reload_time = time(NULL);
+	d->info.reload_ok = ok;
+	util_strlcpy(d->info.reload_result, result != NULL ? result : "",
+	    sizeof(d->info.reload_result));
+}
+
 struct daemon *
 daemon_open(struct event_base *base, const struct ilbd_conf *conf,
     char **cause)
@@ -221,6 +258,7 @@ daemon_open(struct event_base *base, const struct ilbd_conf *conf,
 	}
 	d->base = base;
 	d->conf = conf;
+	daemon_info_start(d);
 	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
 		seed = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)d;
 	if (lb_init(&d->lb, conf, seed) == -1) {
@@ -478,8 +516,8 @@ daemon_sched_changed(struct daemon *d)
  * when it returns -1 with *cause set. On success newconf replaces the
  * running configuration here; the caller frees the old one.
  */
-int
-daemon_reload(struct daemon *d, const struct ilbd_conf *newconf,
+static int
+daemon_reload_apply(struct daemon *d, const struct ilbd_conf *newconf,
     char *summary, size_t len, char **cause)
 {
 	struct lb_reload_summary	 sum;
@@ -517,6 +555,22 @@ daemon_reload(struct daemon *d, const struct ilbd_conf *newconf,
 	return (0);
 }
 
+/* daemon_reload_apply(), its outcome and the new file's digest noted. */
+int
+daemon_reload(struct daemon *d, const struct ilbd_conf *newconf,
+    char *summary, size_t len, char **cause)
+{
+	int	rv;
+
+	summary[0] = '\0';
+	rv = daemon_reload_apply(d, newconf, summary, len, cause);
+	if (rv == 0)
+		daemon_info_digest(d, newconf);
+	daemon_note_reload(d, rv == 0, rv == 0 ? summary :
+	    (*cause != NULL ? *cause : "error"));
+	return (rv);
+}
+
 static void
 daemon_leave_drained(void *arg)
 {
@@ -534,5 +588,6 @@ daemon_leave(struct daemon *d, void (*done)(void *), void *arg)
 {
 	d->leave_done = done;
 	d->leave_arg = arg;
+	d->info.leaving = 1;
 	announce_leave(d->announce, daemon_leave_drained, d);
 }
