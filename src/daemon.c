@@ -52,6 +52,8 @@ struct daemon {
 	void			(*leave_done)(void *);
 	void			*leave_arg;
 	struct daemon_info	 info;		/* show info, metrics */
+	const struct health_stats  *health_stats;	/* daemon_set_stats() */
+	const struct control_stats *control_stats;
 };
 
 /*
@@ -403,9 +405,19 @@ daemon_counter_walk(const struct daemon_counter_parts *p, dp_counter_cb cb,
 		{ "repl", repl_counters, p->repl },
 		{ "lb", lb_gauges, p->lb },
 		{ "cluster", cluster_gauges, p->cluster },
+		{ "health", health_counters, p->health },
+		{ "control", control_counters, p->control },
 	};
 
 	counter_walk(src, sizeof(src) / sizeof(src[0]), cb, arg);
+}
+
+void
+daemon_set_stats(struct daemon *d, const struct health_stats *h,
+    const struct control_stats *c)
+{
+	d->health_stats = h;
+	d->control_stats = c;
 }
 
 void
@@ -413,25 +425,33 @@ daemon_foreach_counter(struct daemon *d, dp_counter_cb cb, void *arg)
 {
 	struct daemon_counter_parts	p;
 
-	memset(&p, 0, sizeof(p));
-	p.lb = &d->lb;
-	p.dp = &d->dp.stats;
-	p.cluster = cluster_get_table(d->cluster);
-	if (d->tun != NULL)
-		p.tun = tun_stats(d->tun);
-	if (d->cap != NULL)
-		p.capture = capture_stats(d->cap);
-	if (d->fwd != NULL)
-		p.fwd = fwd_stats(d->fwd);
-	if (d->neigh != NULL)
-		p.neigh = neigh_stats(d->neigh);
-	p.gre = gre_stats(d->gre);
-	if (d->icmp != NULL)
-		p.icmp = icmp_tx_stats(d->icmp);
-	p.peer = repl_peer_stats(d->repl);
-	p.repl = repl_stats(d->repl);
+	daemon_counter_parts(d, &p);
 	daemon_counter_walk(&p, cb, arg);
 	daemon_each_gauges(d, cb, arg);
+}
+
+void
+daemon_counter_parts(struct daemon *d, struct daemon_counter_parts *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->lb = &d->lb;
+	p->dp = &d->dp.stats;
+	p->cluster = cluster_get_table(d->cluster);
+	if (d->tun != NULL)
+		p->tun = tun_stats(d->tun);
+	if (d->cap != NULL)
+		p->capture = capture_stats(d->cap);
+	if (d->fwd != NULL)
+		p->fwd = fwd_stats(d->fwd);
+	if (d->neigh != NULL)
+		p->neigh = neigh_stats(d->neigh);
+	p->gre = gre_stats(d->gre);
+	if (d->icmp != NULL)
+		p->icmp = icmp_tx_stats(d->icmp);
+	p->peer = repl_peer_stats(d->repl);
+	p->repl = repl_stats(d->repl);
+	p->health = d->health_stats;
+	p->control = d->control_stats;
 }
 
 /* The stats line's key: lb and dp counters bare, others prefixed. */

@@ -13,6 +13,8 @@
 struct event_base;
 struct capture_stats;
 struct cluster;
+struct control_stats;
+struct health_stats;
 struct cluster_table;
 struct daemon;
 struct dp_stats;
@@ -56,7 +58,21 @@ struct daemon_counter_parts {
 	const struct icmp_tx_stats	*icmp;
 	const struct peer_stats		*peer;
 	const struct repl_stats		*repl;
+	const struct health_stats	*health;	/* daemon_set_stats() */
+	const struct control_stats	*control;
 };
+/* The parts of d, as daemon_foreach_counter() walks them. */
+void		 daemon_counter_parts(struct daemon *,
+		    struct daemon_counter_parts *);
+/*
+ * The health checker's and the control socket's counters, kept elsewhere
+ * (ilbd.c opens them): show stats and /metrics export them once set.
+ */
+void		 daemon_set_stats(struct daemon *, const struct health_stats *,
+		    const struct control_stats *);
+/* The counter tables of those two (counter_ext.c). */
+extern const struct counter_desc health_counters[];
+extern const struct counter_desc control_counters[];
 /*
  * Their counters and gauges in the stats line's order (tests/netns read
  * it): daemon_foreach_counter() without the per-server gauges, I/O-free.

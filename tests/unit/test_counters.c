@@ -25,6 +25,7 @@
 #include "icmp.h"
 #include "lb.h"
 #include "metrics.h"
+#include "metrics_int.h"
 #include "neigh.h"
 #include "peer.h"
 #include "repl.h"
@@ -242,8 +243,8 @@ static const struct row {
  * counter is pinned by this alone (the rows pin the rest, readably).
  * When it changes, the test prints the text it got.
  */
-#define METRICS_FNV_FULL	0xd8127b38a0a23022ULL
-#define METRICS_FNV_CAP		0x5c9710f87957982cULL
+#define METRICS_FNV_FULL	0x2253ccd1acc26a34ULL
+#define METRICS_FNV_CAP		0x38fb9ef517b1f2b5ULL
 
 /* The parts of one data path, each stats struct filled with base + i. */
 static struct {
@@ -516,6 +517,22 @@ fnv1a(const char *s)
 	return (h);
 }
 
+/* The /metrics family of a row (metrics_map's, or the default); 0: none. */
+static int
+row_family(const struct row *r, char *fam, size_t len)
+{
+	const struct metrics_map	*mp = metrics_map_find(r->sub, r->name);
+
+	if (mp != NULL && mp->family == NULL)
+		return (0);
+	if (mp != NULL)
+		snprintf(fam, len, "%s", mp->family);
+	else
+		snprintf(fam, len, "ilbd_%s_%s%s", r->sub, r->name,
+		    r->type == C ? "_total" : "");
+	return (1);
+}
+
 /* /metrics: every family's # TYPE and sample; the help by hash. */
 static void
 check_metrics(unsigned int mask, uint64_t fnv)
@@ -538,14 +555,40 @@ check_metrics(unsigned int mask, uint64_t fnv)
 	    line = strtok_r(NULL, "\n", &save))
 		if (strncmp(line, "# HELP ", 7) != 0)
 			evbuffer_add_printf(b, "%s\n", line);
+	/* families as metrics_map names them, in order of first sample */
 	for (i = 0; i < NROWS; i++) {
-		if (!row_in(&rows[i], mask))
+		const struct metrics_map	*mp;
+		size_t				 k;
+
+		if (!row_in(&rows[i], mask) || row_family(&rows[i], fam,
+		    sizeof(fam)) == 0)
 			continue;
-		snprintf(fam, sizeof(fam), "ilbd_%s_%s%s", rows[i].sub,
-		    rows[i].name, rows[i].type == C ? "_total" : "");
-		evbuffer_add_printf(e, "# TYPE %s %s\n%s %llu\n", fam,
-		    rows[i].type == C ? "counter" : "gauge", fam,
-		    (unsigned long long)rows[i].value);
+		for (k = 0; k < i; k++) {
+			char	f2[128];
+
+			if (row_in(&rows[k], mask) && row_family(&rows[k], f2,
+			    sizeof(f2)) && strcmp(f2, fam) == 0)
+				break;
+		}
+		if (k < i)
+			continue;	/* the family was written already */
+		evbuffer_add_printf(e, "# TYPE %s %s\n", fam,
+		    rows[i].type == C ? "counter" : "gauge");
+		for (k = i; k < NROWS; k++) {
+			char	f2[128];
+
+			if (!row_in(&rows[k], mask) || !row_family(&rows[k],
+			    f2, sizeof(f2)) || strcmp(f2, fam) != 0)
+				continue;
+			mp = metrics_map_find(rows[k].sub, rows[k].name);
+			if (mp != NULL && mp->label[0] != '\0')
+				evbuffer_add_printf(e, "%s{%s} %llu\n", fam,
+				    mp->label,
+				    (unsigned long long)rows[k].value);
+			else
+				evbuffer_add_printf(e, "%s %llu\n", fam,
+				    (unsigned long long)rows[k].value);
+		}
 	}
 	have = take(b);
 	want = take(e);
