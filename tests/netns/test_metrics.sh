@@ -150,6 +150,28 @@ for _j in $(seq 1 "$N_ILB"); do
 	    "ilbd_server_up{service=\"web\"}==$N_SRV"
 done
 check_rose "sum of ilbd_packets_forwarded_total{path=\"owner\"} rose" "$_fo_before" "$_fo_after"
+
+# contrib/: the alerting rules and the Grafana dashboard
+CONTRIB=$top_srcdir/contrib
+check "promtool check rules contrib/*.rules.yml" \
+    sh -c "promtool check rules '$CONTRIB'/*.rules.yml > '$NETNS_DIR/rules.out' 2>&1"
+check "promtool test rules contrib/ilbd.rules.test.yml (the alerts fire when they should)" \
+    sh -c "cd '$CONTRIB' && promtool test rules ilbd.rules.test.yml > '$NETNS_DIR/rules.test' 2>&1"
+check "contrib/ilbd.grafana.json is JSON with panels" \
+    "$PYTHON" -c 'import json, sys; sys.exit(0 if json.load(open(sys.argv[1]))["panels"] else 1)' \
+    "$CONTRIB/ilbd.grafana.json"
+# contrib_names_ok: every ilbd_* and process_* name the rules and the
+# dashboard use is a sample of a real scrape (a rename would break them).
+contrib_names_ok() {
+	_missing=
+	for _n in $(grep -oh '\b\(ilbd\|process\)_[a-z_]*' "$CONTRIB"/*.rules.yml \
+	    "$CONTRIB"/ilbd.grafana.json | sort -u); do
+		grep -q "^$_n[{ ]" "$NETNS_DIR/metrics.1.after" || _missing="$_missing $_n"
+	done
+	[ -z "$_missing" ] || note "not in the scrape:$_missing"
+	[ -z "$_missing" ]
+}
+check "every metric the rules and the dashboard use is in ilb1's scrape" contrib_names_ok
 check_alive
 [ "$fail" -eq 0 ] || show_logs 15
 finish
