@@ -16,6 +16,8 @@
 
 #include "capture.h"
 #include "cluster.h"
+#include "control.h"
+#include "health.h"
 #include "counter.h"
 #include "ctlcmd.h"
 #include "daemon.h"
@@ -608,6 +610,56 @@ test_metrics(void **state)
 	check_metrics(CAP, METRICS_FNV_CAP);
 }
 
+/*
+ * The health checker's and control socket's counters (daemon_set_stats):
+ * last in the walk, in show stats as health_* and control_*, in /metrics
+ * under their own names.
+ */
+static void
+test_health_control(void **state)
+{
+	struct daemon_counter_parts	 p = parts(FULL);
+	struct health_stats		 hs;
+	struct control_stats		 cs;
+	static struct got		 g;
+	struct evbuffer			*b;
+	char				 key[96], *text;
+	size_t				 n0;
+
+	(void)state;
+	memset(&hs, 0, sizeof(hs));
+	memset(&cs, 0, sizeof(cs));
+	hs.checks = 11;
+	hs.downs = 2;
+	cs.requests = 5;
+	cs.timeouts = 3;
+	g.n = 0;
+	daemon_counter_walk(&p, collect, &g);
+	n0 = g.n;
+	p.health = &hs;
+	p.control = &cs;
+	g.n = 0;
+	daemon_counter_walk(&p, collect, &g);
+	assert_int_equal(g.n, n0 + 6 + 8);
+	daemon_counter_key(&g.v[n0], key, sizeof(key));
+	assert_string_equal(key, "health_checks");
+	assert_int_equal(g.v[n0].value, 11);
+	daemon_counter_key(&g.v[n0 + 6 + 1], key, sizeof(key));
+	assert_string_equal(key, "control_requests");
+	assert_int_equal(g.v[n0 + 6 + 1].value, 5);
+	assert_non_null(b = evbuffer_new());
+	assert_int_equal(metrics_render(b, walk_fn, &p), 0);
+	text = take(b);
+	assert_non_null(strstr(text, "\nilbd_health_checks_total 11\n"));
+	assert_non_null(strstr(text,
+	    "\nilbd_health_transitions_total{to=\"down\"} 2\n"));
+	assert_non_null(strstr(text, "\nilbd_control_requests_total 5\n"));
+	assert_non_null(strstr(text,
+	    "\nilbd_control_clients_closed_total{reason=\"timeout\"} 3\n"));
+	free(text);
+	evbuffer_free(b);
+}
+
 /* A module's own stats, for counter_walk() alone. */
 struct toy_stats {
 	uint64_t	a;
@@ -672,6 +724,7 @@ main(void)
 		cmocka_unit_test(test_stats_line),
 		cmocka_unit_test(test_show_stats),
 		cmocka_unit_test(test_metrics),
+		cmocka_unit_test(test_health_control),
 	};
 
 	return (cmocka_run_group_tests_name("counters", tests, setup,
