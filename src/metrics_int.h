@@ -6,6 +6,7 @@
 
 #include "cluster.h"
 #include "counter.h"
+#include "digest.h"
 #include "util.h"
 
 struct daemon;
@@ -47,8 +48,9 @@ struct metrics_labels {
 	unsigned int	 nserver;
 	char		 member_id[CLUSTER_MEMBERS_MAX][ILB_ADDRSTRLEN];
 	char		 member[CLUSTER_MEMBERS_MAX][ILB_ADDRSTRLEN + 16];
-	char		 conf_key[4200];	/* path and digest, when built */
-	char		 conf[4300];		/* file="..",sha256=".." */
+	char		 conf_path[4096];	/* path and digest, when built */
+	char		 conf_sha[DIGEST_SHA256_HEX];
+	char		 conf[4200];		/* file="..",sha256=".." */
 	uint64_t	 builds;	/* server label sets built */
 };
 void		 metrics_labels_free(struct metrics_labels *);
@@ -60,6 +62,9 @@ void		 metrics_labels_free(struct metrics_labels *);
  */
 void		 metrics_daemon_walk(struct metrics_labels *, struct daemon *,
 		    dp_counter_cb, void *);
+/* Each live server's gauges, labels from l (built once per reload). */
+void		 metrics_servers_walk(struct metrics_labels *,
+		    const struct lb *, dp_counter_cb, void *);
 /* process_*: start time (wall clock, s), CPU, memory, descriptors. */
 void		 metrics_process_walk(uint64_t, dp_counter_cb, void *);
 

@@ -349,8 +349,8 @@ fail:
 }
 
 /* Each live server: connections, eligibility, weight, drain, health. */
-static void
-metrics_servers(struct metrics_labels *l, const struct lb *lb,
+void
+metrics_servers_walk(struct metrics_labels *l, const struct lb *lb,
     dp_counter_cb cb, void *arg)
 {
 	const struct lb_server	*v;
@@ -417,16 +417,15 @@ metrics_member(void *arg, uint16_t slot, const struct cluster_member *m,
 	    l->member[slot], m->self ? 0 : age_ms);
 }
 
-/* file="..",sha256=".." of the running configuration. */
+/* file="..",sha256=".." of the running configuration, built on change. */
 static const char *
 metrics_conf_labels(struct metrics_labels *l, const char *path,
     const char *sha)
 {
-	char	key[sizeof(l->conf_key)];
-
-	snprintf(key, sizeof(key), "%s\n%s", path, sha);
-	if (strcmp(key, l->conf_key) != 0 || l->conf[0] == '\0') {
-		util_strlcpy(l->conf_key, key, sizeof(l->conf_key));
+	if (l->conf[0] == '\0' || strcmp(path, l->conf_path) != 0 ||
+	    strcmp(sha, l->conf_sha) != 0) {
+		util_strlcpy(l->conf_path, path, sizeof(l->conf_path));
+		util_strlcpy(l->conf_sha, sha, sizeof(l->conf_sha));
 		snprintf(l->conf, sizeof(l->conf), "file=\"%s\",sha256=\"%s\"",
 		    path, sha);
 	}
@@ -465,5 +464,5 @@ metrics_daemon_walk(struct metrics_labels *l, struct daemon *d,
 	    conf->tables.cache_size);
 	if (daemon_cluster(d) != NULL)
 		cluster_foreach_member(daemon_cluster(d), metrics_member, &mm);
-	metrics_servers(l, daemon_lb(d), cb, arg);
+	metrics_servers_walk(l, daemon_lb(d), cb, arg);
 }

@@ -24,9 +24,11 @@
 
 #include "config.h"
 #include "dp.h"
+#include "lb.h"
 #include "metrics.h"
 #include "metrics_int.h"
 #include "util.h"
+#include "world.h"
 
 struct fake {
 	const struct dp_counter	*v;
@@ -637,6 +639,69 @@ test_layout_reuse(void **state)
 	metrics_layout_free(l);
 }
 
+struct server_samples {
+	size_t		n;
+	const char	*labels[16];	/* of ilbd_server_up */
+};
+
+static void
+server_collect(void *arg, const struct dp_counter *c)
+{
+	struct server_samples	*ss = arg;
+
+	if (strcmp(c->name, "up") == 0 && ss->n / 6 < 16)
+		ss->labels[ss->n / 6] = c->labels;
+	ss->n++;
+}
+
+/*
+ * Per-server label strings: built once, the same pointers scrape after
+ * scrape, built again after a reload (a server's address may change).
+ */
+static void
+test_server_labels(void **state)
+{
+	struct ilbd_conf	*c = world_conf_new(1024, 1024), *c2;
+	struct metrics_labels	*l;
+	struct server_samples	 ss;
+	struct lb_reload_summary sum;
+	struct world		 w;
+	const char		*first;
+	char			*cause = NULL;
+	int			 i;
+
+	(void)state;
+	assert_non_null(l = calloc(1, sizeof(*l)));
+	world_web(c, "web", 10, SCHED_WLC, 3);
+	world_init(&w, c, 3);
+	assert_int_equal(world_start(&w, 1, 42, 0), 0);
+	for (i = 0; i < 3; i++) {
+		memset(&ss, 0, sizeof(ss));
+		metrics_servers_walk(l, &w.lb[0], server_collect, &ss);
+		assert_int_equal(ss.n, 3 * 6);
+		if (i == 0)
+			first = ss.labels[0];
+		assert_ptr_equal(ss.labels[0], first);
+	}
+	assert_int_equal(l->builds, 1);
+	assert_non_null(strstr(first, "service=\"web\",server=\""));
+	/* a reload: a new weight (world_web gives 1) */
+	c2 = world_conf_new(1024, 1024);
+	world_web(c2, "web", 10, SCHED_WLC, 3)->servers[1].weight = 7;
+	assert_int_equal(lb_reload(&w.lb[0], c2, 1000, &sum, &cause), 0);
+	world_conf_free(c2);
+	memset(&ss, 0, sizeof(ss));
+	metrics_servers_walk(l, &w.lb[0], server_collect, &ss);
+	assert_int_equal(l->builds, 2);
+	assert_int_equal(ss.n, 3 * 6);
+	memset(&ss, 0, sizeof(ss));
+	metrics_servers_walk(l, &w.lb[0], server_collect, &ss);
+	assert_int_equal(l->builds, 2);
+	metrics_labels_free(l);
+	free(l);
+	world_free(&w);
+}
+
 int
 main(void)
 {
@@ -649,6 +714,7 @@ main(void)
 		cmocka_unit_test(test_render_map),
 		cmocka_unit_test(test_map_conventions),
 		cmocka_unit_test(test_layout_reuse),
+		cmocka_unit_test(test_server_labels),
 		cmocka_unit_test_setup_teardown(test_http_get, http_setup,
 		    http_teardown),
 		cmocka_unit_test_setup_teardown(test_http_head, http_setup,
