@@ -75,6 +75,7 @@ static const struct ctl_token t_show[] = {
 	{ CTL_TOK_KEYWORD, "cache", CTL_SHOW_CACHE, NULL, t_filter },
 	{ CTL_TOK_KEYWORD, "stats", CTL_SHOW_STATS, NULL, NULL },
 	{ CTL_TOK_KEYWORD, "owner", CTL_SHOW_OWNER, NULL, t_owner },
+	{ CTL_TOK_KEYWORD, "info", CTL_SHOW_INFO, NULL, NULL },
 	{ CTL_TOK_END, NULL, -1, NULL, NULL }
 };
 
@@ -125,7 +126,8 @@ static const char *const ctl_cmd_names[CTL_CMD_MAX] = {
 	[CTL_SERVER_ENABLE] = "server enable",
 	[CTL_SERVER_WEIGHT] = "server weight",
 	[CTL_LEAVE] = "leave",
-	[CTL_RELOAD] = "reload"
+	[CTL_RELOAD] = "reload",
+	[CTL_SHOW_INFO] = "show info"
 };
 
 const char *

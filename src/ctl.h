@@ -31,6 +31,7 @@ enum ctl_cmd {
 	CTL_SERVER_WEIGHT,	/* SERVICE ADDRESS N */
 	CTL_LEAVE,
 	CTL_RELOAD,
+	CTL_SHOW_INFO,		/* version, uptime, state, config, reload */
 	CTL_CMD_MAX
 };
 

@@ -963,12 +963,18 @@ static int
 ctlcmd_reload(const struct ctlcmd_ctx *ctx, const struct ctl_req *req,
     struct evbuffer *out, char **err)
 {
-	char	*result = NULL;
-	int	 rc;
+	char		*result = NULL;
+	uint64_t	 noted;
+	int		 rc;
 
 	if (ctx->env == NULL || ctx->env->reload == NULL)
 		return (util_cause(err, "reload is not available"));
+	noted = ctx->daemon != NULL ? daemon_info(ctx->daemon)->reloads : 0;
 	rc = ctx->env->reload(ctx->env->arg, &result);
+	/* refused before daemon_reload() (file, node.id): note it here */
+	if (ctx->daemon != NULL && daemon_info(ctx->daemon)->reloads == noted)
+		daemon_note_reload(ctx->daemon, rc == 0, result != NULL ?
+		    result : "reload failed");
 	if (rc == -1) {
 		if (result == NULL)
 			return (util_cause(err, "reload failed"));
@@ -978,6 +984,14 @@ ctlcmd_reload(const struct ctlcmd_ctx *ctx, const struct ctl_req *req,
 	ctlcmd_answer(req, out, result != NULL ? result : "reloaded");
 	free(result);
 	return (0);
+}
+
+static int
+ctlcmd_info(const struct ctlcmd_ctx *ctx, const struct ctl_req *req,
+    struct evbuffer *out, char **err)
+{
+	return (ctlcmd_show_info(ctx->daemon, ctx->cluster, req, ctx->now_ms,
+	    out, err));
 }
 
 /* --- dispatch --- */
@@ -1000,7 +1014,8 @@ static const struct ctlcmd_def {
 	[CTL_SERVER_ENABLE] = { "server enable", 2, 2, ctlcmd_server_enable },
 	[CTL_SERVER_WEIGHT] = { "server weight", 3, 3, ctlcmd_server_weight },
 	[CTL_LEAVE] = { "leave", 0, 0, ctlcmd_leave },
-	[CTL_RELOAD] = { "reload", 0, 0, ctlcmd_reload }
+	[CTL_RELOAD] = { "reload", 0, 0, ctlcmd_reload },
+	[CTL_SHOW_INFO] = { "show info", 0, 0, ctlcmd_info }
 };
 
 const char *

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "counter.h"
 #include "ctl.h"
@@ -149,5 +150,24 @@ int		 ctlcmd_stats_begin(struct ctlcmd_stats *, struct evbuffer *,
 		    int);
 void		 ctlcmd_stats_put(void *, const struct dp_counter *);
 void		 ctlcmd_stats_end(struct ctlcmd_stats *);
+
+/* show info, as ctlcmd_info_render() prints it (text or JSON). */
+struct ctlcmd_info {
+	const char	*version;
+	const char	*id;			/* node.id */
+	const char	*state;			/* joining, active, leaving */
+	uint64_t	 epoch;			/* boot epoch */
+	time_t		 start_time;		/* wall clock */
+	uint64_t	 uptime_s;
+	const char	*conf_file;
+	const char	*conf_sha256;		/* NULL: unknown */
+	uint64_t	 reloads;
+	uint64_t	 reload_failures;
+	time_t		 reload_time;		/* 0: never reloaded */
+	int		 reload_ok;
+	const char	*reload_result;
+};
+void		 ctlcmd_info_render(const struct ctlcmd_info *, int,
+		    struct evbuffer *);
 
 #endif

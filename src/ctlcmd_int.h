@@ -7,6 +7,8 @@
 #include "ctl.h"
 #include "ctlcmd.h"
 
+struct cluster;
+struct daemon;
 struct evbuffer;
 
 /* A minimal JSON writer: separators and keys; nesting up to 31 levels. */
@@ -36,5 +38,9 @@ void		 ctlcmd_table_emit(const struct ctlcmd_table *, const char *,
 /* A one-line answer: the line, or {"result": "line"}. */
 int		 ctlcmd_answer(const struct ctl_req *, struct evbuffer *,
 		    const char *);
+/* show info (ctlcmd_info.c): the daemon's, -1 without one. */
+int		 ctlcmd_show_info(struct daemon *, const struct cluster *,
+		    const struct ctl_req *, uint64_t, struct evbuffer *,
+		    char **);
 
 #endif

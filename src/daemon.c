@@ -51,6 +51,9 @@ struct daemon {
 	struct announce		*announce;	/* NULL: announce.table 0 */
 	void			(*leave_done)(void *);
 	void			*leave_arg;
+	struct daemon_info	 info;		/* show info, metrics */
+	const struct health_stats  *health_stats;	/* daemon_set_stats() */
+	const struct control_stats *control_stats;
 };
 
 /*
@@ -207,6 +210,42 @@ daemon_wire_dp(struct daemon *d)
 	d->dp.icmp = d->icmp;
 }
 
+/* --- show info and the process metrics: start, digest, reloads --- */
+
+static void
+daemon_info_digest(struct daemon *d, const struct ilbd_conf *conf)
+{
+	if (digest_file_sha256(conf->path, d->info.conf_sha256) == -1)
+		log_warn("%s: cannot read it for its digest", conf->path);
+}
+
+static void
+daemon_info_start(struct daemon *d)
+{
+	d->info.start_time = time(NULL);
+	d->info.start_ms = util_now_ms();
+	d->info.reload_ok = 1;
+	daemon_info_digest(d, d->conf);
+}
+
+const struct daemon_info *
+daemon_info(const struct daemon *d)
+{
+	return (&d->info);
+}
+
+void
+daemon_note_reload(struct daemon *d, int ok, const char *result)
+{
+	d->info.reloads++;
+	if (!ok)
+		d->info.reload_failures++;
+	d->info.reload_time = time(NULL);
+	d->info.reload_ok = ok;
+	util_strlcpy(d->info.reload_result, result != NULL ? result : "",
+	    sizeof(d->info.reload_result));
+}
+
 struct daemon *
 daemon_open(struct event_base *base, const struct ilbd_conf *conf,
     char **cause)
@@ -221,6 +260,7 @@ daemon_open(struct event_base *base, const struct ilbd_conf *conf,
 	}
 	d->base = base;
 	d->conf = conf;
+	daemon_info_start(d);
 	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
 		seed = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)d;
 	if (lb_init(&d->lb, conf, seed) == -1) {
@@ -366,9 +406,19 @@ daemon_counter_walk(const struct daemon_counter_parts *p, dp_counter_cb cb,
 		{ "repl", repl_counters, p->repl },
 		{ "lb", lb_gauges, p->lb },
 		{ "cluster", cluster_gauges, p->cluster },
+		{ "health", health_counters, p->health },
+		{ "control", control_counters, p->control },
 	};
 
 	counter_walk(src, sizeof(src) / sizeof(src[0]), cb, arg);
+}
+
+void
+daemon_set_stats(struct daemon *d, const struct health_stats *h,
+    const struct control_stats *c)
+{
+	d->health_stats = h;
+	d->control_stats = c;
 }
 
 void
@@ -376,25 +426,33 @@ daemon_foreach_counter(struct daemon *d, dp_counter_cb cb, void *arg)
 {
 	struct daemon_counter_parts	p;
 
-	memset(&p, 0, sizeof(p));
-	p.lb = &d->lb;
-	p.dp = &d->dp.stats;
-	p.cluster = cluster_get_table(d->cluster);
-	if (d->tun != NULL)
-		p.tun = tun_stats(d->tun);
-	if (d->cap != NULL)
-		p.capture = capture_stats(d->cap);
-	if (d->fwd != NULL)
-		p.fwd = fwd_stats(d->fwd);
-	if (d->neigh != NULL)
-		p.neigh = neigh_stats(d->neigh);
-	p.gre = gre_stats(d->gre);
-	if (d->icmp != NULL)
-		p.icmp = icmp_tx_stats(d->icmp);
-	p.peer = repl_peer_stats(d->repl);
-	p.repl = repl_stats(d->repl);
+	daemon_counter_parts(d, &p);
 	daemon_counter_walk(&p, cb, arg);
 	daemon_each_gauges(d, cb, arg);
+}
+
+void
+daemon_counter_parts(struct daemon *d, struct daemon_counter_parts *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->lb = &d->lb;
+	p->dp = &d->dp.stats;
+	p->cluster = cluster_get_table(d->cluster);
+	if (d->tun != NULL)
+		p->tun = tun_stats(d->tun);
+	if (d->cap != NULL)
+		p->capture = capture_stats(d->cap);
+	if (d->fwd != NULL)
+		p->fwd = fwd_stats(d->fwd);
+	if (d->neigh != NULL)
+		p->neigh = neigh_stats(d->neigh);
+	p->gre = gre_stats(d->gre);
+	if (d->icmp != NULL)
+		p->icmp = icmp_tx_stats(d->icmp);
+	p->peer = repl_peer_stats(d->repl);
+	p->repl = repl_stats(d->repl);
+	p->health = d->health_stats;
+	p->control = d->control_stats;
 }
 
 /* The stats line's key: lb and dp counters bare, others prefixed. */
@@ -479,8 +537,8 @@ daemon_sched_changed(struct daemon *d)
  * when it returns -1 with *cause set. On success newconf replaces the
  * running configuration here; the caller frees the old one.
  */
-int
-daemon_reload(struct daemon *d, const struct ilbd_conf *newconf,
+static int
+daemon_reload_apply(struct daemon *d, const struct ilbd_conf *newconf,
     char *summary, size_t len, char **cause)
 {
 	struct lb_reload_summary	 sum;
@@ -518,6 +576,22 @@ daemon_reload(struct daemon *d, const struct ilbd_conf *newconf,
 	return (0);
 }
 
+/* daemon_reload_apply(), its outcome and the new file's digest noted. */
+int
+daemon_reload(struct daemon *d, const struct ilbd_conf *newconf,
+    char *summary, size_t len, char **cause)
+{
+	int	rv;
+
+	summary[0] = '\0';
+	rv = daemon_reload_apply(d, newconf, summary, len, cause);
+	if (rv == 0)
+		daemon_info_digest(d, newconf);
+	daemon_note_reload(d, rv == 0, rv == 0 ? summary :
+	    (*cause != NULL ? *cause : "error"));
+	return (rv);
+}
+
 static void
 daemon_leave_drained(void *arg)
 {
@@ -535,5 +609,6 @@ daemon_leave(struct daemon *d, void (*done)(void *), void *arg)
 {
 	d->leave_done = done;
 	d->leave_arg = arg;
+	d->info.leaving = 1;
 	announce_leave(d->announce, daemon_leave_drained, d);
 }

@@ -3,13 +3,18 @@
 #define ILBD_DAEMON_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <time.h>
 
 #include "config.h"
 #include "counter.h"
+#include "digest.h"
 
 struct event_base;
 struct capture_stats;
 struct cluster;
+struct control_stats;
+struct health_stats;
 struct cluster_table;
 struct daemon;
 struct dp_stats;
@@ -53,7 +58,21 @@ struct daemon_counter_parts {
 	const struct icmp_tx_stats	*icmp;
 	const struct peer_stats		*peer;
 	const struct repl_stats		*repl;
+	const struct health_stats	*health;	/* daemon_set_stats() */
+	const struct control_stats	*control;
 };
+/* The parts of d, as daemon_foreach_counter() walks them. */
+void		 daemon_counter_parts(struct daemon *,
+		    struct daemon_counter_parts *);
+/*
+ * The health checker's and the control socket's counters, kept elsewhere
+ * (ilbd.c opens them): show stats and /metrics export them once set.
+ */
+void		 daemon_set_stats(struct daemon *, const struct health_stats *,
+		    const struct control_stats *);
+/* The counter tables of those two (counter_ext.c). */
+extern const struct counter_desc health_counters[];
+extern const struct counter_desc control_counters[];
 /*
  * Their counters and gauges in the stats line's order (tests/netns read
  * it): daemon_foreach_counter() without the per-server gauges, I/O-free.
@@ -76,6 +95,26 @@ void		 daemon_sched_changed(struct daemon *);
  */
 int		 daemon_reload(struct daemon *, const struct ilbd_conf *,
 		    char *, size_t, char **);
+
+/*
+ * What show info and the metrics tell of the process: its start, the
+ * configuration's digest (read when it was loaded), the last reload.
+ */
+#define DAEMON_RESULT_MAX	256
+struct daemon_info {
+	time_t		start_time;		/* wall clock, at daemon_open */
+	uint64_t	start_ms;		/* util_now_ms() then */
+	char		conf_sha256[DIGEST_SHA256_HEX];	/* "": unreadable */
+	uint64_t	reloads;		/* attempts noted */
+	uint64_t	reload_failures;
+	time_t		reload_time;		/* last attempt; 0: never */
+	int		reload_ok;		/* its outcome (1 before any) */
+	char		reload_result[DAEMON_RESULT_MAX];
+	int		leaving;		/* daemon_leave() was called */
+};
+const struct daemon_info *daemon_info(const struct daemon *);
+/* A reload attempt that failed before daemon_reload() (ilbctl reload). */
+void		 daemon_note_reload(struct daemon *, int, const char *);
 
 /* Graceful leave: hand every entry over, then call done(arg). */
 void		 daemon_leave(struct daemon *, void (*)(void *), void *);

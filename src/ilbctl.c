@@ -4,6 +4,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <getopt.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,8 +24,17 @@ static const char	*ilbctl_path = ILBCTL_SOCKET;
 static uint64_t		 ilbctl_deadline;	/* util_now_ms() */
 static int		 ilbctl_timeout;
 
+static const struct option ilbctl_longopts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "socket", required_argument, NULL, 's' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 }
+};
+
 static void	ilbctl_fail(const char *, ...)
 		    __attribute__((format(printf, 1, 2), noreturn));
+static void	ilbctl_usage(int) __attribute__((noreturn));
 
 /* Print "ilbctl: message" and exit 1. */
 static void
@@ -40,20 +50,28 @@ ilbctl_fail(const char *fmt, ...)
 	exit(1);
 }
 
+/* The usage: to stdout and exit 0 (-h), or to stderr and exit 1. */
 static void
-ilbctl_usage(void)
+ilbctl_usage(int ok)
 {
-	fprintf(stderr, "usage: ilbctl [-j] [-s socket] command [argument "
+	FILE	*f = ok ? stdout : stderr;
+
+	fprintf(f, "usage: ilbctl [-hjV] [-s socket] command [argument "
 	    "...]\n"
-	    "commands: show members|services|servers|stats\n"
+	    "options (before the command only):\n"
+	    "  -h, --help      this help\n"
+	    "  -j, --json      answer in JSON\n"
+	    "  -s, --socket    the control socket (default %s)\n"
+	    "  -V, --version   ilbctl's version\n"
+	    "commands: show info|members|services|servers|stats\n"
 	    "          show connections|cache [limit N] [vip ADDRESS[:PORT]] "
 	    "[client ADDRESS[:PORT]]\n"
 	    "          show owner CLIENT:PORT VIP:PORT\n"
 	    "          server drain|enable SERVICE ADDRESS\n"
 	    "          server weight SERVICE ADDRESS N\n"
 	    "          leave\n"
-	    "          reload\n");
-	exit(1);
+	    "          reload\n", ILBCTL_SOCKET);
+	exit(ok ? 0 : 1);
 }
 
 /* Wait for events on fd until the deadline; exit when it passes. */
@@ -228,8 +246,15 @@ main(int argc, char *argv[])
 	int		 ch, fd, len, ok;
 
 	memset(&req, 0, sizeof(req));
-	while ((ch = getopt(argc, argv, "js:")) != -1) {
+	/* "+": options end at the command ("limit -5" is an operand) */
+	while ((ch = getopt_long(argc, argv, "+hjs:V", ilbctl_longopts,
+	    NULL)) != -1) {
 		switch (ch) {
+		case 'h':
+			ilbctl_usage(1);
+		case 'V':
+			printf("ilbctl %s\n", PACKAGE_VERSION);
+			return (0);
 		case 'j':
 			req.json = 1;
 			break;
@@ -237,13 +262,13 @@ main(int argc, char *argv[])
 			ilbctl_path = optarg;
 			break;
 		default:
-			ilbctl_usage();
+			ilbctl_usage(0);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc == 0)
-		ilbctl_usage();
+		ilbctl_usage(0);
 	if (ctl_parse(argc, argv, &req, &cause) == -1)
 		ilbctl_fail("%s", cause ? cause : "out of memory");
 	if ((len = ctl_req_encode(&req, line, sizeof(line))) == -1)

@@ -174,6 +174,24 @@ ilbd_reload(struct ilbd *env, char **result)
 	return (rv);
 }
 
+/*
+ * SIGHUP: as ilbctl reload, whose handler notes in show info a reload
+ * refused before daemon_reload() (file, node.id); here it is noted so.
+ */
+static void
+ilbd_reload_hup(struct ilbd *env)
+{
+	uint64_t	 noted = daemon_info(env->daemon)->reloads;
+	char		*result = NULL;
+	int		 rv;
+
+	rv = ilbd_reload(env, &result);
+	if (daemon_info(env->daemon)->reloads == noted)
+		daemon_note_reload(env->daemon, rv == 0, result != NULL ?
+		    result : "reload failed");
+	free(result);
+}
+
 /* ilbctl reload. */
 static int
 ilbd_ctl_reload(void *arg, char **result)
@@ -273,7 +291,7 @@ ilbd_on_signal(evutil_socket_t sig, short what, void *arg)
 	switch (sig) {
 	case SIGHUP:
 		log_info("SIGHUP: reloading %s", env->conffile);
-		(void)ilbd_reload(env, NULL);
+		ilbd_reload_hup(env);
 		break;
 	case SIGUSR1:
 		daemon_log_stats(env->daemon);
@@ -379,6 +397,8 @@ ilbd_run(struct ilbd *env, int foreground)
 	if ((env->control = control_open(env->base, env->conf->control_socket,
 	    ctlcmd_handle, &env->ctlenv, &cause)) == NULL)
 		fatalx("control socket: %s", cause ? cause : "cannot open");
+	daemon_set_stats(env->daemon, health_stats(env->health),
+	    control_stats(env->control));
 	ilbd_drop_privileges(env);
 
 	config_summary(env->conf, summary, sizeof(summary));

@@ -19,6 +19,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "metrics.h"
+#include "metrics_int.h"
 #include "util.h"
 
 #define METRICS_BACKLOG	16
@@ -28,24 +29,9 @@ struct metrics {
 	metrics_foreach_fn	 fn;		/* enumerates the counters */
 	void			*arg;
 	uint64_t		 start;		/* unix time of metrics_open */
-};
-
-/* One sample, copied out of the enumeration to group families. */
-struct metrics_sample {
-	char			*family;	/* ilbd_sub_name[_total] */
-	char			*help;		/* raw, escaped on output */
-	char			*labels;	/* escaped k="v",...; "" if none */
-	enum dp_metric_type	 type;
-	uint64_t		 value;
-	size_t			 idx;		/* enumeration order */
-	size_t			 rank;		/* idx of the family's first */
-};
-
-struct metrics_set {
-	struct metrics_sample	*v;
-	size_t			 n;
-	size_t			 cap;
-	int			 nomem;
+	struct metrics_layout	*layout;	/* built once, reused */
+	struct metrics_labels	 labels;	/* of the daemon's extras */
+	struct daemon		*daemon;	/* metrics_open()'s, or NULL */
 };
 
 static int
@@ -64,15 +50,20 @@ metrics_sanitise(char *o, const char *s)
 	return (o);
 }
 
-/* "ilbd_<sub>_<name>", "_total" appended to a counter; malloc'd. */
+/*
+ * The family of c: its metrics_map entry's, or "ilbd_<sub>_<name>" with
+ * "_total" appended to a counter; malloc'd.
+ */
 static char *
-metrics_family_name(const struct dp_counter *c)
+metrics_family_name(const struct dp_counter *c, const struct metrics_map *mp)
 {
 	static const char	 total[] = "_total";
 	const char		*sub = c->sub != NULL ? c->sub : "";
 	size_t			 len;
 	char			*s, *o;
 
+	if (mp != NULL)
+		return (strdup(mp->family));
 	len = 5 + strlen(sub) + 1 + strlen(c->name) + sizeof(total);
 	if ((s = malloc(len)) == NULL)
 		return (NULL);
@@ -164,89 +155,84 @@ bad:
 	return (-1);
 }
 
-static void
-metrics_sample_free(struct metrics_sample *s)
-{
-	free(s->family);
-	free(s->help);
-	free(s->labels);
-}
+/*
+ * The layout of the text: for each sample of the enumeration, in its
+ * order, what identifies it (sub, name, raw labels) and its printed
+ * "family{labels} ", built once; a scrape then only checks that the
+ * enumeration is the same and takes the values. A different enumeration
+ * (a reload, a member come or gone) builds it again.
+ */
+struct metrics_slot {
+	const char	*sub;
+	const char	*name;
+	char		*raw;		/* labels as enumerated */
+	char		*prefix;	/* "family{labels} " */
+	size_t		 fam;
+	uint32_t	 div;
+	int		 skip;		/* not exported */
+	uint64_t	 value;
+};
 
-/* dp_counter_cb: copy one counter into the set. */
-static void
-metrics_collect(void *arg, const struct dp_counter *c)
-{
-	struct metrics_set	*set = arg;
-	struct metrics_sample	*s, *v;
+struct metrics_fam {
+	char		*name;
+	char		*header;	/* # HELP and # TYPE lines */
+};
+
+struct metrics_layout {
+	struct metrics_slot	*slot;
+	size_t			 n;
 	size_t			 cap;
+	struct metrics_fam	*fam;
+	size_t			 nfam;
+	size_t			 famcap;
+	size_t			*order;		/* exported slots by family */
+	size_t			 norder;
+	size_t			 pos;		/* filling: the next slot */
+	int			 stale;		/* filling: not the same */
+	int			 nomem;
+	uint64_t		 builds;
+};
 
-	if (set->nomem)
-		return;
-	if (set->n == set->cap) {
-		cap = set->cap ? 2 * set->cap : 128;
-		if ((v = reallocarray(set->v, cap, sizeof(*v))) == NULL) {
-			set->nomem = 1;
-			return;
-		}
-		set->v = v;
-		set->cap = cap;
-	}
-	s = &set->v[set->n];
-	memset(s, 0, sizeof(*s));
-	if (metrics_labels(c->labels != NULL ? c->labels : "", &s->labels) ==
-	    -1) {
-		log_debug("metrics: %s %s: bad labels, left out", c->sub,
-		    c->name);
-		return;
-	}
-	s->family = metrics_family_name(c);
-	s->help = strdup(c->help != NULL && *c->help != '\0' ? c->help :
-	    c->name);
-	if (s->labels == NULL || s->family == NULL || s->help == NULL) {
-		metrics_sample_free(s);
-		set->nomem = 1;
-		return;
-	}
-	s->type = c->type;
-	s->value = c->value;
-	s->idx = set->n++;
-}
-
-static int
-metrics_cmp_family(const void *a, const void *b)
-{
-	const struct metrics_sample	*x = a, *y = b;
-	int				 r;
-
-	if ((r = strcmp(x->family, y->family)) != 0)
-		return (r);
-	return (x->idx < y->idx ? -1 : x->idx > y->idx);
-}
-
-static int
-metrics_cmp_rank(const void *a, const void *b)
-{
-	const struct metrics_sample	*x = a, *y = b;
-
-	if (x->rank != y->rank)
-		return (x->rank < y->rank ? -1 : 1);
-	return (x->idx < y->idx ? -1 : x->idx > y->idx);
-}
-
-/* Order families by their first sample, samples within by enumeration. */
 static void
-metrics_group(struct metrics_set *set)
+metrics_layout_clear(struct metrics_layout *l)
 {
 	size_t	i;
 
-	if (set->n == 0)
+	for (i = 0; i < l->n; i++) {
+		free(l->slot[i].raw);
+		free(l->slot[i].prefix);
+	}
+	for (i = 0; i < l->nfam; i++) {
+		free(l->fam[i].name);
+		free(l->fam[i].header);
+	}
+	free(l->order);
+	l->order = NULL;
+	l->n = l->nfam = l->norder = 0;
+	l->nomem = 0;
+}
+
+struct metrics_layout *
+metrics_layout_new(void)
+{
+	return (calloc(1, sizeof(struct metrics_layout)));
+}
+
+void
+metrics_layout_free(struct metrics_layout *l)
+{
+	if (l == NULL)
 		return;
-	qsort(set->v, set->n, sizeof(set->v[0]), metrics_cmp_family);
-	for (i = 0; i < set->n; i++)
-		set->v[i].rank = (i > 0 && strcmp(set->v[i].family,
-		    set->v[i - 1].family) == 0) ? set->v[i - 1].rank :
-		    set->v[i].idx;
-	qsort(set->v, set->n, sizeof(set->v[0]), metrics_cmp_rank);
+	metrics_layout_clear(l);
+	free(l->slot);
+	free(l->fam);
+	free(l);
+}
+
+uint64_t
+metrics_layout_builds(const struct metrics_layout *l)
+{
+	return (l->builds);
 }
 
 /* Help text escaped: backslash and newline. */
@@ -269,55 +255,234 @@ metrics_put_help(struct evbuffer *b, const char *h)
 	return (0);
 }
 
-/* # HELP and # TYPE of s's family (the first sample of a family). */
+/* The family named name, added with its header if new; -1: no memory. */
 static int
-metrics_put_header(struct evbuffer *b, const struct metrics_sample *s)
+metrics_fam_get(struct metrics_layout *l, char *name, const char *help,
+    enum dp_metric_type type, size_t *idx)
 {
-	if (evbuffer_add_printf(b, "# HELP %s ", s->family) == -1 ||
-	    metrics_put_help(b, s->help) == -1 ||
-	    evbuffer_add_printf(b, "\n# TYPE %s %s\n", s->family,
-	    s->type == DP_COUNTER ? "counter" : "gauge") == -1)
+	struct metrics_fam	*v;
+	struct evbuffer		*b;
+	size_t			 i, cap, len;
+
+	for (i = l->nfam; i > 0; i--)
+		if (strcmp(l->fam[i - 1].name, name) == 0) {
+			free(name);
+			*idx = i - 1;
+			return (0);
+		}
+	if (l->nfam == l->famcap) {
+		cap = l->famcap ? 2 * l->famcap : 64;
+		if ((v = reallocarray(l->fam, cap, sizeof(*v))) == NULL)
+			goto fail;
+		l->fam = v;
+		l->famcap = cap;
+	}
+	if ((b = evbuffer_new()) == NULL)
+		goto fail;
+	if (evbuffer_add_printf(b, "# HELP %s ", name) == -1 ||
+	    metrics_put_help(b, help) == -1 ||
+	    evbuffer_add_printf(b, "\n# TYPE %s %s\n", name,
+	    type == DP_COUNTER ? "counter" : "gauge") == -1 ||
+	    evbuffer_add(b, "", 1) == -1) {
+		evbuffer_free(b);
+		goto fail;
+	}
+	len = evbuffer_get_length(b);
+	if ((l->fam[l->nfam].header = malloc(len)) == NULL) {
+		evbuffer_free(b);
+		goto fail;
+	}
+	evbuffer_remove(b, l->fam[l->nfam].header, len);
+	evbuffer_free(b);
+	l->fam[l->nfam].name = name;
+	*idx = l->nfam++;
+	return (0);
+fail:
+	free(name);
+	return (-1);
+}
+
+/* dp_counter_cb: one sample into the layout being built. */
+static void
+metrics_build_put(void *arg, const struct dp_counter *c)
+{
+	struct metrics_layout		*l = arg;
+	const struct metrics_map	*mp;
+	struct metrics_slot		*sl, *v;
+	const char			*sub = c->sub != NULL ? c->sub : "";
+	char				*esc = NULL, *fam;
+	size_t				 cap;
+	int				 r;
+
+	if (l->nomem)
+		return;
+	if (l->n == l->cap) {
+		cap = l->cap ? 2 * l->cap : 256;
+		if ((v = reallocarray(l->slot, cap, sizeof(*v))) == NULL) {
+			l->nomem = 1;
+			return;
+		}
+		l->slot = v;
+		l->cap = cap;
+	}
+	sl = &l->slot[l->n];
+	memset(sl, 0, sizeof(*sl));
+	sl->sub = sub;
+	sl->name = c->name;
+	sl->value = c->value;
+	if ((sl->raw = strdup(c->labels != NULL ? c->labels : "")) == NULL) {
+		l->nomem = 1;
+		return;
+	}
+	l->n++;
+	mp = metrics_map_find(sub, c->name);
+	if (mp != NULL && mp->family == NULL) {
+		sl->skip = 1;
+		return;
+	}
+	if (metrics_labels(sl->raw, &esc) == -1) {
+		log_debug("metrics: %s %s: bad labels, left out", sub,
+		    c->name);
+		sl->skip = 1;
+		return;
+	}
+	sl->div = mp != NULL ? mp->div : 0;
+	if (esc == NULL || (fam = metrics_family_name(c, mp)) == NULL) {
+		free(esc);
+		l->nomem = 1;
+		return;
+	}
+	if (mp != NULL && mp->label[0] != '\0')
+		r = asprintf(&sl->prefix, "%s{%s%s%s} ", fam, mp->label,
+		    *esc != '\0' ? "," : "", esc);
+	else if (*esc != '\0')
+		r = asprintf(&sl->prefix, "%s{%s} ", fam, esc);
+	else
+		r = asprintf(&sl->prefix, "%s ", fam);
+	free(esc);
+	if (r == -1) {
+		sl->prefix = NULL;
+		free(fam);
+		l->nomem = 1;
+		return;
+	}
+	if (metrics_fam_get(l, fam, mp != NULL && mp->help != NULL ? mp->help :
+	    c->help != NULL && *c->help != '\0' ? c->help : c->name, c->type,
+	    &sl->fam) == -1)
+		l->nomem = 1;
+}
+
+/* Families in the order of their first sample, samples within in theirs. */
+static int
+metrics_layout_order(struct metrics_layout *l)
+{
+	size_t	*start, i;
+
+	if ((start = calloc(l->nfam + 1, sizeof(*start))) == NULL ||
+	    (l->order = calloc(l->n + 1, sizeof(*l->order))) == NULL) {
+		free(start);
 		return (-1);
+	}
+	for (i = 0; i < l->n; i++)
+		if (!l->slot[i].skip)
+			start[l->slot[i].fam + 1]++;
+	for (i = 1; i <= l->nfam; i++)
+		start[i] += start[i - 1];
+	for (i = 0; i < l->n; i++)
+		if (!l->slot[i].skip)
+			l->order[start[l->slot[i].fam]++] = i;
+	l->norder = l->nfam > 0 ? start[l->nfam - 1] : 0;
+	free(start);
 	return (0);
 }
 
-static int
-metrics_put_sample(struct evbuffer *b, const struct metrics_sample *s)
+/* dp_counter_cb: a scrape's value, if the sample is the layout's. */
+static void
+metrics_fill_put(void *arg, const struct dp_counter *c)
 {
-	int	r;
+	struct metrics_layout	*l = arg;
+	struct metrics_slot	*sl;
+	const char		*sub = c->sub != NULL ? c->sub : "";
+	const char		*lab = c->labels != NULL ? c->labels : "";
 
-	if (*s->labels != '\0')
-		r = evbuffer_add_printf(b, "%s{%s} %llu\n", s->family,
-		    s->labels, (unsigned long long)s->value);
-	else
-		r = evbuffer_add_printf(b, "%s %llu\n", s->family,
-		    (unsigned long long)s->value);
-	return (r < 0 ? -1 : 0);
+	if (l->stale)
+		return;
+	if (l->pos >= l->n) {
+		l->stale = 1;
+		return;
+	}
+	sl = &l->slot[l->pos];
+	if ((sl->name != c->name && strcmp(sl->name, c->name) != 0) ||
+	    (sl->sub != sub && strcmp(sl->sub, sub) != 0) ||
+	    strcmp(sl->raw, lab) != 0) {
+		l->stale = 1;
+		return;
+	}
+	sl->value = c->value;
+	l->pos++;
+}
+
+/* v / div with as many decimals as div has zeros (1000: ms as s). */
+static int
+metrics_put_value(struct evbuffer *b, uint64_t v, uint32_t div)
+{
+	unsigned int	digits = 0;
+	uint32_t	d;
+
+	if (div <= 1)
+		return (evbuffer_add_printf(b, "%llu\n",
+		    (unsigned long long)v) < 0 ? -1 : 0);
+	for (d = div; d > 1; d /= 10)
+		digits++;
+	return (evbuffer_add_printf(b, "%llu.%0*llu\n",
+	    (unsigned long long)(v / div), (int)digits,
+	    (unsigned long long)(v % div)) < 0 ? -1 : 0);
+}
+
+int
+metrics_render_layout(struct evbuffer *b, struct metrics_layout *l,
+    metrics_foreach_fn fn, void *arg)
+{
+	const struct metrics_slot	*sl;
+	size_t				 k, prev = (size_t)-1;
+
+	l->pos = 0;
+	l->stale = 0;
+	if (l->builds > 0)
+		fn(arg, metrics_fill_put, l);
+	if (l->builds == 0 || l->stale || l->pos != l->n) {
+		metrics_layout_clear(l);
+		fn(arg, metrics_build_put, l);
+		l->builds++;
+		if (l->nomem || metrics_layout_order(l) == -1) {
+			metrics_layout_clear(l);
+			l->builds = 0;
+			return (-1);
+		}
+	}
+	for (k = 0; k < l->norder; k++) {
+		sl = &l->slot[l->order[k]];
+		if (sl->fam != prev && evbuffer_add(b, l->fam[sl->fam].header,
+		    strlen(l->fam[sl->fam].header)) == -1)
+			return (-1);
+		prev = sl->fam;
+		if (evbuffer_add(b, sl->prefix, strlen(sl->prefix)) == -1 ||
+		    metrics_put_value(b, sl->value, sl->div) == -1)
+			return (-1);
+	}
+	return (0);
 }
 
 int
 metrics_render(struct evbuffer *b, metrics_foreach_fn fn, void *arg)
 {
-	struct metrics_set	 set;
-	size_t			 i;
-	int			 rv = 0;
+	struct metrics_layout	*l;
+	int			 rv;
 
-	memset(&set, 0, sizeof(set));
-	fn(arg, metrics_collect, &set);
-	if (set.nomem)
-		rv = -1;
-	else
-		metrics_group(&set);
-	for (i = 0; rv == 0 && i < set.n; i++) {
-		if ((i == 0 || strcmp(set.v[i].family, set.v[i - 1].family)
-		    != 0) && metrics_put_header(b, &set.v[i]) == -1)
-			rv = -1;
-		else if (metrics_put_sample(b, &set.v[i]) == -1)
-			rv = -1;
-	}
-	for (i = 0; i < set.n; i++)
-		metrics_sample_free(&set.v[i]);
-	free(set.v);
+	if ((l = metrics_layout_new()) == NULL)
+		return (-1);
+	rv = metrics_render_layout(b, l, fn, arg);
+	metrics_layout_free(l);
 	return (rv);
 }
 
@@ -340,16 +505,22 @@ metrics_emit(dp_counter_cb cb, void *arg, const char *name, const char *help,
 static void
 metrics_foreach(void *arg, dp_counter_cb cb, void *cbarg)
 {
-	struct metrics	*m = arg;
+	struct metrics			*m = arg;
+	struct daemon_counter_parts	 p;
 
 	metrics_emit(cb, cbarg, "up", "1 while ilbd serves metrics", "", 1);
-	metrics_emit(cb, cbarg, "start_time_seconds", "start time of the "
-	    "metrics endpoint, seconds since the epoch", "", m->start);
 #ifdef PACKAGE_VERSION
 	metrics_emit(cb, cbarg, "build_info", "ilbd's version, as a label",
 	    "version=\"" PACKAGE_VERSION "\"", 1);
 #endif
-	m->fn(m->arg, cb, cbarg);
+	if (m->daemon == NULL) {
+		metrics_process_walk(m->start, cb, cbarg);
+		m->fn(m->arg, cb, cbarg);
+		return;
+	}
+	daemon_counter_parts(m->daemon, &p);
+	daemon_counter_walk(&p, cb, cbarg);
+	metrics_daemon_walk(&m->labels, m->daemon, cb, cbarg);
 }
 
 /* A short text/plain reply (errors). */
@@ -407,7 +578,7 @@ metrics_on_request(struct evhttp_request *req, void *arg)
 		return;
 	}
 	if ((b = evbuffer_new()) == NULL ||
-	    metrics_render(b, metrics_foreach, m) == -1) {
+	    metrics_render_layout(b, m->layout, metrics_foreach, m) == -1) {
 		log_warnx("metrics: out of memory rendering /metrics");
 		if (b != NULL)
 			evbuffer_free(b);
@@ -425,7 +596,10 @@ metrics_open_fd(struct event_base *base, int fd, metrics_foreach_fn fn,
 	struct metrics	*m;
 
 	if ((m = calloc(1, sizeof(*m))) == NULL ||
+	    (m->layout = metrics_layout_new()) == NULL ||
 	    (m->http = evhttp_new(base)) == NULL) {
+		if (m != NULL)
+			metrics_layout_free(m->layout);
 		free(m);
 		close(fd);
 		*cause = strdup("metrics: out of memory");
@@ -524,6 +698,7 @@ metrics_open(struct event_base *base, const struct ilbd_conf *conf,
 	if ((m = metrics_open_fd(base, fd, metrics_foreach_daemon, d,
 	    cause)) == NULL)
 		return (NULL);
+	m->daemon = d;
 	util_addr_fmt(&conf->metrics_addr, a, sizeof(a));
 	log_info(conf->metrics_addr.family == AF_INET6 ?
 	    "metrics: serving http://[%s]:%u%s" : "metrics: serving http://%s:%u%s",
@@ -538,5 +713,7 @@ metrics_close(struct metrics *m)
 		return;
 	if (m->http != NULL)
 		evhttp_free(m->http);
+	metrics_layout_free(m->layout);
+	metrics_labels_free(&m->labels);
 	free(m);
 }

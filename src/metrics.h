@@ -2,6 +2,8 @@
 #ifndef ILBD_METRICS_H
 #define ILBD_METRICS_H
 
+#include <stdint.h>
+
 #include "config.h"
 #include "counter.h"
 
@@ -35,13 +37,28 @@ void		 metrics_close(struct metrics *);
 
 /*
  * Render everything fn(arg, ...) enumerates as Prometheus text 0.0.4:
- * names ilbd_<sub>_<name> (ilbd_<name> when sub is ""), sanitised to
- * [a-zA-Z0-9_], "_total" appended to counters; one # HELP and # TYPE per
- * family, a family's samples together in the order of its first one.
- * Label values in struct dp_counter are raw (unescaped) k="v",k="v": the
- * renderer escapes them; a sample whose labels do not parse is left out.
- * Returns 0, or -1 when out of memory.
+ * names and labels from metrics_map (metrics_map.c: reasons as labels,
+ * units in names), else ilbd_<sub>_<name> (ilbd_<name> when sub is ""),
+ * sanitised to [a-zA-Z0-9_], "_total" appended to counters; one # HELP
+ * and # TYPE per family, a family's samples together in the order of its
+ * first one. Label values in struct dp_counter are raw (unescaped)
+ * k="v",k="v": the renderer escapes them; a sample whose labels do not
+ * parse is left out. Returns 0, or -1 when out of memory.
  */
 int		 metrics_render(struct evbuffer *, metrics_foreach_fn, void *);
+
+/*
+ * The same with a layout kept between calls: names, labels and headers
+ * are built on the first call and again only when the enumeration
+ * changes (other samples, other labels); otherwise a call takes the
+ * values and prints.
+ */
+struct metrics_layout;
+struct metrics_layout *metrics_layout_new(void);
+void		 metrics_layout_free(struct metrics_layout *);
+int		 metrics_render_layout(struct evbuffer *, struct metrics_layout *,
+		    metrics_foreach_fn, void *);
+/* How many times the layout was built. */
+uint64_t	 metrics_layout_builds(const struct metrics_layout *);
 
 #endif

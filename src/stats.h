@@ -9,7 +9,7 @@
 
 /*
  * Every counter once: X(name, help). The name is a stable label (ilbctl
- * show stats, /metrics as ilbd_lb_<name>_total); the help is one line.
+ * show stats; /metrics renames some: metrics_map.c); the help is one line.
  * Add new counters at the end.
  */
 #define LB_STATS_FOREACH(X)						\

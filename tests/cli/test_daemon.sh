@@ -5,6 +5,8 @@
 # systemd READY, STATUS, RELOADING and STOPPING (a fake NOTIFY_SOCKET that
 # a script reads), creates its control socket's directory, and prefixes
 # its lines with "<N>" priorities when stderr is the journal.
+# ilbctl show info tells its state, the file's digest and the last reload;
+# ilbctl -h, -V, and options only before the command.
 # It runs in a network namespace of its own (root), with a veth named eth0
 # as in the example configuration, so its TUN device and routes stay there.
 . "$(dirname "$0")/lib.sh"
@@ -33,6 +35,29 @@ sed -i "s|^\([[:space:]]*socket[[:space:]]*=\).*|\1 \"$TMP/run/ilbd.sock\";|" "$
 chmod 755 "$TMP"
 chmod 644 "$TMP/ilbd.conf" "$TMP/cluster.key"
 ILBCTL="$top_builddir/src/ilbctl"
+ctl() { timeout 10 "$ILBCTL" -s "$TMP/run/ilbd.sock" "$@"; }
+# info_is KEY VALUE: show info -j has KEY (a path into the object: a.b)
+# equal to VALUE (compared as JSON text: "x", true, 3).
+info_is() {
+	ctl -j show info > "$TMP/info.json" || return 1
+	python3 - "$TMP/info.json" "$1" "$2" <<'EOF'
+import json, sys
+v = json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."):
+    v = v[k] if v is not None else None
+got = json.dumps(v)
+if got != sys.argv[3]:
+    print("# %s: got %s, want %s" % (sys.argv[2], got, sys.argv[3]))
+sys.exit(0 if got == sys.argv[3] else 1)
+EOF
+}
+info_text_ok() {
+	ctl show info > "$TMP/info.txt" &&
+	    grep -q '^version  *[0-9]' "$TMP/info.txt" &&
+	    grep -q '^state  *active' "$TMP/info.txt" &&
+	    grep -q '^last reload  *never' "$TMP/info.txt"
+}
+sha() { sha256sum "$1" | cut -d' ' -f1; }
 
 # A stand-in for systemd's notification socket: one line per datagram,
 # "|" for newlines, for at most 300 s.
@@ -85,6 +110,21 @@ check_notify "STATUS once the member is active" \
 kill -USR1 "$pid"
 check "SIGUSR1 logs the counters" wait_for "$TMP/log" "^stats: rx=" 60
 
+check "ilbctl -h prints the usage on stdout, exit 0" sh -c "'$ILBCTL' -h | grep -q '^usage: ilbctl'"
+check "ilbctl --help likewise" sh -c "'$ILBCTL' --help | grep -q '^usage: ilbctl'"
+check "ilbctl -V prints the version" sh -c "'$ILBCTL' -V | grep -q '^ilbctl [0-9]'"
+ctl show connections limit -5 > "$TMP/lim" 2>&1; rc=$?
+check "ilbctl show connections limit -5: an operand, not an option ($(cat "$TMP/lim"))" \
+    sh -c "[ $rc -eq 1 ] && grep -q 'limit N must be 1..' '$TMP/lim'"
+i=0
+until info_is state '"active"' > /dev/null || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+check "show info: text with version, state, never reloaded" info_text_ok
+sed 's/^/#   /' "$TMP/info.txt"
+check "show info: config file" info_is config_file "\"$TMP/ilbd.conf\""
+check "show info: config sha256 is the file's" info_is config_sha256 "\"$(sha "$TMP/ilbd.conf")\""
+check "show info: id" info_is id '"192.0.2.11"'
+check "show info: never reloaded" info_is last_reload null
+
 cp "$TMP/ilbd.conf" "$TMP/good.conf"
 echo 'tables = { ltoc_size = 1; };' >> "$TMP/ilbd.conf"
 kill -HUP "$pid"
@@ -100,6 +140,20 @@ check_notify "RELOADING=1 around the reload" '^RELOADING=1|MONOTONIC_USEC=[0-9]*
 if [ "$notify" -eq 1 ]; then
 	check "READY=1 again after each reload (two so far)" sh -c "[ \$(grep -c '^READY=1|' '$TMP/notify') -ge 3 ]"
 fi
+check "show info: the reload by HUP is ok" info_is last_reload.ok true
+check "show info: the new file's sha256" info_is config_sha256 "\"$(sha "$TMP/ilbd.conf")\""
+cp "$TMP/ilbd.conf" "$TMP/good3.conf"
+echo 'tables = { ltoc_size = 1; };' >> "$TMP/ilbd.conf"
+ctl reload > "$TMP/rl" 2>&1; rc=$?
+check "ilbctl reload of a broken file exits 1 ($(head -n 1 "$TMP/rl"))" [ "$rc" -eq 1 ]
+check "show info: that reload failed" info_is last_reload.ok false
+check "show info: ... with the file and line" \
+    grep -q "\"result\":\"reload failed, keeping the running configuration: $TMP/ilbd.conf:[0-9]" "$TMP/info.json"
+check "show info: ... and the digest of the running file" info_is config_sha256 "\"$(sha "$TMP/good3.conf")\""
+check "show info: 3 reloads (two by HUP), 2 failed" \
+    sh -c "grep -q '\"reloads\":3,\"reload_failures\":2,' '$TMP/info.json'"
+ctl show info | sed 's/^/#   /'
+cp "$TMP/good3.conf" "$TMP/ilbd.conf"
 
 # ilbctl reload (ExecReload= in the unit) reports the daemon's result.
 "$ILBCTL" -s "$TMP/run/ilbd.sock" reload > "$TMP/ctl.out" 2>&1; rc=$?

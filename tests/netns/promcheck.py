@@ -13,7 +13,7 @@ text/plain; version=0.0.4.
 
 SEL is NAME or NAME{k="v",...}: the sum of the samples named NAME whose
 labels include the given ones.  ASSERT is SEL OP NUMBER with OP one of
-> >= < <= == != (e.g. 'ilbd_lb_rx_total>0'); a SEL matching no sample fails.
+> >= < <= == != (e.g. 'ilbd_packets_received_total>0'); a SEL matching no sample fails.
 --value SEL prints SEL's sum ("missing" if no sample), one per line.
 --labels NAME=K1,K2: every sample of NAME has those labels (and there is one).
 

@@ -51,6 +51,23 @@ sys.exit(0 if ids == want and self_ == [sys.argv[2]] else 1)
 EOF
 }
 
+# info_ok I: show info -j: active, its own id, a boot epoch, its file and
+# that file's SHA-256, never reloaded.
+info_ok() {
+	ctl_json "$1" "$NETNS_DIR/info.$1.json" show info || return 1
+	py "$NETNS_DIR/info.$1.json" "$(ilb_id "$1")" "$NETNS_DIR/ilb$1.conf" <<'EOF'
+import hashlib, json, sys
+x = json.load(open(sys.argv[1]))
+sha = hashlib.sha256(open(sys.argv[3], "rb").read()).hexdigest()
+print("# %s: %s, epoch %s, up %s s" % (x["id"], x["state"], x["epoch"],
+                                      x["uptime_s"]))
+sys.exit(0 if x["state"] == "active" and x["id"] == sys.argv[2] and
+         x["epoch"] > 0 and x["config_file"] == sys.argv[3] and
+         x["config_sha256"] == sha and x["last_reload"] is None and
+         x["version"] else 1)
+EOF
+}
+
 # owner_agree TUPLE: show owner -j gives one owner and one backup on all.
 owner_agree() {
 	for _j in $(seq 1 "$N_ILB"); do
@@ -218,6 +235,16 @@ for i in $(seq 1 "$N_ILB"); do
 	    members_ok "$i"
 done
 ctl 1 show members | sed 's/^/#   /'
+for i in $(seq 1 "$N_ILB"); do
+	check "[wiring] ilb$i: show info: active, its id, epoch, config file and sha256" \
+	    info_ok "$i"
+done
+ctl 1 show info | sed 's/^/#   /'
+check "[ilbctl] -h: usage on stdout, exit 0" sh -c "'$ILBCTL' -h | grep -q '^usage: ilbctl'"
+ctl 1 show connections limit -5 > "$NETNS_DIR/e7" 2>&1
+rc=$?
+check "[ilbctl] show connections limit -5: an operand, not an option ($(cat "$NETNS_DIR/e7"))" \
+    exit1_with "$rc" "limit N must be 1..100000, not '-5'" "$NETNS_DIR/e7"
 
 for p in 40001 40002 40003 40004 40005; do
 	check "[wiring] show owner $CLIENT_ADDR:$p: same owner and backup on every ILB" \

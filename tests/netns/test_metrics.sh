@@ -1,6 +1,8 @@
 #!/bin/sh
 # test_metrics.sh: three ILBs (tun, dsr) serve Prometheus text at /metrics on
-# their own address; it parses strictly and the counters follow the traffic.
+# their own address; it parses strictly, passes promtool check metrics (the
+# naming conventions), has reasons as labels, process_*, members' age,
+# table capacity, the last reload, and the counters follow the traffic.
 # shellcheck source=tests/netns/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -34,6 +36,15 @@ metrics_fetch() {
 	    "$_f.hdr"
 }
 
+# promtool_ok FILE: promtool check metrics finds no problem in FILE (it
+# lints the conventions: _total on counters, units, HELP).
+promtool_ok() {
+	promtool check metrics < "$1" > "$1.lint" 2>&1
+	_rc=$?
+	[ -s "$1.lint" ] && sed 's/^/#   promtool: /' "$1.lint"
+	[ "$_rc" -eq 0 ] && ! [ -s "$1.lint" ]
+}
+
 # promcheck ARGS...: promcheck.py quietly (it prints what fails).
 promcheck() { "$PROMPY" "$PROMCHECK" -q "$@"; }
 
@@ -58,6 +69,7 @@ check_rose() {
 
 require_ilbd
 prom_python
+command -v promtool > /dev/null 2>&1 || need "promtool (Debian package prometheus)"
 netns_setup
 check "topology up" topo_up
 check "servers answer" start_servers
@@ -73,10 +85,41 @@ for _j in $(seq 1 "$N_ILB"); do
 	    metrics_fetch "$_j" before
 	check "ilb$_j: the text parses; one HELP and TYPE per family, never split" \
 	    promcheck "$NETNS_DIR/metrics.$_j.before" 'ilbd_up==1'
+	check "ilb$_j: promtool check metrics: no problem" \
+	    promtool_ok "$NETNS_DIR/metrics.$_j.before"
 done
+m1=$NETNS_DIR/metrics.1.before
+check "process_*: start time, CPU, resident memory, open fds" \
+    promcheck "$m1" 'process_start_time_seconds>1000000000' \
+    'process_cpu_seconds_total>0' 'process_resident_memory_bytes>1000000' \
+    'process_open_fds>3' 'process_max_fds>0'
+check "drops by reason: ilbd_packets_dropped_total{reason=...} (no_service, orphan)" \
+    promcheck --labels ilbd_packets_dropped_total=reason "$m1" \
+    'ilbd_packets_dropped_total{reason="no_service"}>=0' \
+    'ilbd_packets_dropped_total{reason="orphan"}>=0'
+check "the old names are gone (ilbd_lb_rx_total, ilbd_lb_drop_total, ilbd_start_time_seconds)" \
+    sh -c "! grep -Eq '^(ilbd_lb_rx_total|ilbd_lb_drop_total|ilbd_lb_no_service_total|ilbd_start_time_seconds) ' '$m1'"
+check "table capacity and use: ltoc and cache" \
+    promcheck "$m1" 'ilbd_table_capacity_entries{table="ltoc"}>0' \
+    'ilbd_table_capacity_entries{table="cache"}>=0' \
+    'ilbd_table_entries{table="ltoc"}>=0'
+check "members' age: 3 members, self 0 s, the others heard within 5 s" \
+    promcheck --labels ilbd_member_last_heard_seconds=member "$m1" \
+    'ilbd_member_active==3' "ilbd_member_last_heard_seconds{member=\"$(ilb_id 1)\"}==0" \
+    'ilbd_member_last_heard_seconds<15'
+check "configuration: file and sha256 as labels, last reload ok (the start)" \
+    promcheck --labels ilbd_config_info=file,sha256 "$m1" 'ilbd_config_info==1' \
+    'ilbd_config_last_reload_successful==1' \
+    'ilbd_config_last_reload_timestamp_seconds>1000000000'
+check "per server: up, drained, health, weight, connections" \
+    promcheck "$m1" "ilbd_server_drained{service=\"web\"}==0" \
+    "ilbd_server_health_up{service=\"web\"}==$N_SRV" \
+    "ilbd_server_health_last_error{service=\"web\"}==0"
+grep -q "sha256=\"$(sha256sum "$NETNS_DIR/ilb1.conf" | cut -d' ' -f1)\"" "$m1"
+check "ilbd_config_info's sha256 is the file's" [ $? -eq 0 ]
 check "promcheck.py fetches and parses the URL inside the namespace" \
     nsx "$(ns_ilb 1)" "$PROMPY" "$PROMCHECK" -q "$(metrics_url 1)" \
-    'ilbd_start_time_seconds>0'
+    'process_start_time_seconds>0'
 check "GET /other answers 404" [ "$(http_code 1 /other)" = 404 ]
 check "POST /metrics answers 405" \
     [ "$(http_code 1 /metrics -X POST -d x)" = 405 ]
@@ -90,11 +133,13 @@ for _j in $(seq 1 "$N_ILB"); do
 	check "ilb$_j: /metrics after the requests" metrics_fetch "$_j" after
 	check "ilb$_j: the text still parses" \
 	    promcheck "$NETNS_DIR/metrics.$_j.after"
-	check_rose "ilb$_j: ilbd_lb_rx_total rose" \
-	    "$(metric_value "$_j" before ilbd_lb_rx_total)" \
-	    "$(metric_value "$_j" after ilbd_lb_rx_total)"
-	_b=$(metric_value "$_j" before ilbd_lb_forward_owner_total)
-	_a=$(metric_value "$_j" after ilbd_lb_forward_owner_total)
+	check "ilb$_j: promtool check metrics: still no problem" \
+	    promtool_ok "$NETNS_DIR/metrics.$_j.after"
+	check_rose "ilb$_j: ilbd_packets_received_total rose" \
+	    "$(metric_value "$_j" before ilbd_packets_received_total)" \
+	    "$(metric_value "$_j" after ilbd_packets_received_total)"
+	_b=$(metric_value "$_j" before 'ilbd_packets_forwarded_total{path="owner"}')
+	_a=$(metric_value "$_j" after 'ilbd_packets_forwarded_total{path="owner"}')
 	is_num "$_b" && _fo_before=$((_fo_before + _b))
 	is_num "$_a" && _fo_after=$((_fo_after + _a))
 	check "ilb$_j: ilbd_server_active_connections has service and server labels" \
@@ -104,7 +149,29 @@ for _j in $(seq 1 "$N_ILB"); do
 	    promcheck "$NETNS_DIR/metrics.$_j.after" \
 	    "ilbd_server_up{service=\"web\"}==$N_SRV"
 done
-check_rose "sum of ilbd_lb_forward_owner_total rose" "$_fo_before" "$_fo_after"
+check_rose "sum of ilbd_packets_forwarded_total{path=\"owner\"} rose" "$_fo_before" "$_fo_after"
+
+# contrib/: the alerting rules and the Grafana dashboard
+CONTRIB=$top_srcdir/contrib
+check "promtool check rules contrib/*.rules.yml" \
+    sh -c "promtool check rules '$CONTRIB'/*.rules.yml > '$NETNS_DIR/rules.out' 2>&1"
+check "promtool test rules contrib/ilbd.rules.test.yml (the alerts fire when they should)" \
+    sh -c "cd '$CONTRIB' && promtool test rules ilbd.rules.test.yml > '$NETNS_DIR/rules.test' 2>&1"
+check "contrib/ilbd.grafana.json is JSON with panels" \
+    "$PYTHON" -c 'import json, sys; sys.exit(0 if json.load(open(sys.argv[1]))["panels"] else 1)' \
+    "$CONTRIB/ilbd.grafana.json"
+# contrib_names_ok: every ilbd_* and process_* name the rules and the
+# dashboard use is a sample of a real scrape (a rename would break them).
+contrib_names_ok() {
+	_missing=
+	for _n in $(grep -oh '\b\(ilbd\|process\)_[a-z_]*' "$CONTRIB"/*.rules.yml \
+	    "$CONTRIB"/ilbd.grafana.json | sort -u); do
+		grep -q "^$_n[{ ]" "$NETNS_DIR/metrics.1.after" || _missing="$_missing $_n"
+	done
+	[ -z "$_missing" ] || note "not in the scrape:$_missing"
+	[ -z "$_missing" ]
+}
+check "every metric the rules and the dashboard use is in ilb1's scrape" contrib_names_ok
 check_alive
 [ "$fail" -eq 0 ] || show_logs 15
 finish

@@ -206,9 +206,9 @@ test_errors(void **state)
 	ask(fx, "ILBCTL/1 reload\n", buf);
 	assert_string_equal(buf, "ILBCTL/1 ERR 26\nreload failed: bad config\n");
 	ask(fx, "ILBCTL/1 show frob\n", buf);
-	assert_string_equal(buf, "ILBCTL/1 ERR 104\nshow: unknown word 'frob'; "
+	assert_string_equal(buf, "ILBCTL/1 ERR 110\nshow: unknown word 'frob'; "
 	    "expected one of members, services, servers, connections, cache, "
-	    "stats, owner\n");
+	    "stats, owner, info\n");
 	ask(fx, "ILBCTL/7 show members\n", buf);
 	assert_non_null(strstr(buf, "ilbctl speaks protocol version 7, this "
 	    "ilbd speaks 1"));

@@ -16,6 +16,8 @@
 
 #include "capture.h"
 #include "cluster.h"
+#include "control.h"
+#include "health.h"
 #include "counter.h"
 #include "ctlcmd.h"
 #include "daemon.h"
@@ -25,6 +27,7 @@
 #include "icmp.h"
 #include "lb.h"
 #include "metrics.h"
+#include "metrics_int.h"
 #include "neigh.h"
 #include "peer.h"
 #include "repl.h"
@@ -518,6 +521,22 @@ fnv1a(const char *s)
 	return (h);
 }
 
+/* The /metrics family of a row (metrics_map's, or the default); 0: none. */
+static int
+row_family(const struct row *r, char *fam, size_t len)
+{
+	const struct metrics_map	*mp = metrics_map_find(r->sub, r->name);
+
+	if (mp != NULL && mp->family == NULL)
+		return (0);
+	if (mp != NULL)
+		snprintf(fam, len, "%s", mp->family);
+	else
+		snprintf(fam, len, "ilbd_%s_%s%s", r->sub, r->name,
+		    r->type == C ? "_total" : "");
+	return (1);
+}
+
 /* /metrics: every family's # TYPE and sample; the help by hash. */
 static void
 check_metrics(unsigned int mask, uint64_t fnv)
@@ -540,14 +559,40 @@ check_metrics(unsigned int mask, uint64_t fnv)
 	    line = strtok_r(NULL, "\n", &save))
 		if (strncmp(line, "# HELP ", 7) != 0)
 			evbuffer_add_printf(b, "%s\n", line);
+	/* families as metrics_map names them, in order of first sample */
 	for (i = 0; i < NROWS; i++) {
-		if (!row_in(&rows[i], mask))
+		const struct metrics_map	*mp;
+		size_t				 k;
+
+		if (!row_in(&rows[i], mask) || row_family(&rows[i], fam,
+		    sizeof(fam)) == 0)
 			continue;
-		snprintf(fam, sizeof(fam), "ilbd_%s_%s%s", rows[i].sub,
-		    rows[i].name, rows[i].type == C ? "_total" : "");
-		evbuffer_add_printf(e, "# TYPE %s %s\n%s %llu\n", fam,
-		    rows[i].type == C ? "counter" : "gauge", fam,
-		    (unsigned long long)rows[i].value);
+		for (k = 0; k < i; k++) {
+			char	f2[128];
+
+			if (row_in(&rows[k], mask) && row_family(&rows[k], f2,
+			    sizeof(f2)) && strcmp(f2, fam) == 0)
+				break;
+		}
+		if (k < i)
+			continue;	/* the family was written already */
+		evbuffer_add_printf(e, "# TYPE %s %s\n", fam,
+		    rows[i].type == C ? "counter" : "gauge");
+		for (k = i; k < NROWS; k++) {
+			char	f2[128];
+
+			if (!row_in(&rows[k], mask) || !row_family(&rows[k],
+			    f2, sizeof(f2)) || strcmp(f2, fam) != 0)
+				continue;
+			mp = metrics_map_find(rows[k].sub, rows[k].name);
+			if (mp != NULL && mp->label[0] != '\0')
+				evbuffer_add_printf(e, "%s{%s} %llu\n", fam,
+				    mp->label,
+				    (unsigned long long)rows[k].value);
+			else
+				evbuffer_add_printf(e, "%s %llu\n", fam,
+				    (unsigned long long)rows[k].value);
+		}
 	}
 	have = take(b);
 	want = take(e);
@@ -565,6 +610,56 @@ test_metrics(void **state)
 	(void)state;
 	check_metrics(FULL, METRICS_FNV_FULL);
 	check_metrics(CAP, METRICS_FNV_CAP);
+}
+
+/*
+ * The health checker's and control socket's counters (daemon_set_stats):
+ * last in the walk, in show stats as health_* and control_*, in /metrics
+ * under their own names.
+ */
+static void
+test_health_control(void **state)
+{
+	struct daemon_counter_parts	 p = parts(FULL);
+	struct health_stats		 hs;
+	struct control_stats		 cs;
+	static struct got		 g;
+	struct evbuffer			*b;
+	char				 key[96], *text;
+	size_t				 n0;
+
+	(void)state;
+	memset(&hs, 0, sizeof(hs));
+	memset(&cs, 0, sizeof(cs));
+	hs.checks = 11;
+	hs.downs = 2;
+	cs.requests = 5;
+	cs.timeouts = 3;
+	g.n = 0;
+	daemon_counter_walk(&p, collect, &g);
+	n0 = g.n;
+	p.health = &hs;
+	p.control = &cs;
+	g.n = 0;
+	daemon_counter_walk(&p, collect, &g);
+	assert_int_equal(g.n, n0 + 6 + 8);
+	daemon_counter_key(&g.v[n0], key, sizeof(key));
+	assert_string_equal(key, "health_checks");
+	assert_int_equal(g.v[n0].value, 11);
+	daemon_counter_key(&g.v[n0 + 6 + 1], key, sizeof(key));
+	assert_string_equal(key, "control_requests");
+	assert_int_equal(g.v[n0 + 6 + 1].value, 5);
+	assert_non_null(b = evbuffer_new());
+	assert_int_equal(metrics_render(b, walk_fn, &p), 0);
+	text = take(b);
+	assert_non_null(strstr(text, "\nilbd_health_checks_total 11\n"));
+	assert_non_null(strstr(text,
+	    "\nilbd_health_transitions_total{to=\"down\"} 2\n"));
+	assert_non_null(strstr(text, "\nilbd_control_requests_total 5\n"));
+	assert_non_null(strstr(text,
+	    "\nilbd_control_clients_closed_total{reason=\"timeout\"} 3\n"));
+	free(text);
+	evbuffer_free(b);
 }
 
 /* A module's own stats, for counter_walk() alone. */
@@ -631,6 +726,7 @@ main(void)
 		cmocka_unit_test(test_stats_line),
 		cmocka_unit_test(test_show_stats),
 		cmocka_unit_test(test_metrics),
+		cmocka_unit_test(test_health_control),
 	};
 
 	return (cmocka_run_group_tests_name("counters", tests, setup,

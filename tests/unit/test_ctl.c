@@ -73,6 +73,8 @@ test_full_words(void **state)
 	want_cmd("server weight web 192.0.2.21 3", CTL_SERVER_WEIGHT);
 	want_cmd("leave", CTL_LEAVE);
 	want_cmd("reload", CTL_RELOAD);
+	want_cmd("show info", CTL_SHOW_INFO);
+	want_cmd("sh i", CTL_SHOW_INFO);
 }
 
 static void
@@ -120,10 +122,10 @@ test_unknown(void **state)
 	want_err("frobnicate", "unknown command 'frobnicate'; expected one of "
 	    "show, server, leave, reload");
 	want_err("show", "show: expected one of members, services, servers, "
-	    "connections, cache, stats, owner");
+	    "connections, cache, stats, owner, info");
 	want_err("show memberz", "show: unknown word 'memberz'; expected one "
 	    "of members, services, servers, connections, cache, stats, "
-	    "owner");
+	    "owner, info");
 	want_err("server", "server: expected one of drain, enable, weight");
 	want_err("server stop web 192.0.2.21", "server: unknown word 'stop'; "
 	    "expected one of drain, enable, weight");
@@ -365,7 +367,7 @@ test_decode(void **state)
 	    "server, leave, reload");
 	want_decode("ILBCTL/1 show frob\n", -1, "show: unknown word 'frob'; "
 	    "expected one of members, services, servers, connections, "
-	    "cache, stats, owner");
+	    "cache, stats, owner, info");
 	want_decode("ILBCTL/2 show members\n", -1, "ilbctl speaks protocol "
 	    "version 2, this ilbd speaks 1: use the ilbctl installed with "
 	    "ilbd");

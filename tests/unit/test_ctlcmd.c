@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <event2/buffer.h>
@@ -14,6 +15,7 @@
 #include "cache.h"
 #include "ctl.h"
 #include "ctlcmd.h"
+#include "digest.h"
 #include "lb.h"
 #include "ltoc.h"
 #include "world.h"
@@ -659,6 +661,82 @@ test_dispatch(void **state)
 	n->view.env = NULL;
 }
 
+/* show info: both renderings; no daemon, no answer; the digest. */
+static void
+test_show_info(void **state)
+{
+	struct test_node	*n = *state;
+	struct ctlcmd_info	 in;
+	char			*s, hex[DIGEST_SHA256_HEX];
+	char			 path[] = "/tmp/test_ctlcmd.XXXXXX";
+	int			 fd;
+
+	memset(&in, 0, sizeof(in));
+	in.version = "1.2.3";
+	in.id = "192.0.2.11";
+	in.state = "active";
+	in.epoch = 7;
+	in.start_time = 1764936000;	/* 2025-12-05T12:00:00Z */
+	in.uptime_s = 90061;		/* 1 d 01:01:01 */
+	in.conf_file = "/etc/ilbd.conf";
+	in.conf_sha256 = "ab01";
+	ctlcmd_info_render(&in, 0, n->out);
+	s = test_take(n->out);
+	assert_string_equal(s, "version        1.2.3\n"
+	    "id             192.0.2.11\n"
+	    "state          active\n"
+	    "epoch          7\n"
+	    "started        2025-12-05T12:00:00Z\n"
+	    "uptime         90061 s (1d 01:01:01)\n"
+	    "config         /etc/ilbd.conf\n"
+	    "config sha256  ab01\n"
+	    "reloads        0 (0 failed)\n"
+	    "last reload    never\n");
+	free(s);
+	ctlcmd_info_render(&in, 1, n->out);
+	s = test_take(n->out);
+	test_expect_contains(s, "\"last_reload\":null}");
+	test_expect_contains(s, "\"uptime_s\":90061,");
+	free(s);
+	in.reloads = 2;
+	in.reload_failures = 1;
+	in.reload_time = in.start_time + 60;
+	in.reload_ok = 0;
+	in.reload_result = "ilbd.conf:3: \"x\"";
+	in.conf_sha256 = NULL;
+	ctlcmd_info_render(&in, 0, n->out);
+	s = test_take(n->out);
+	test_expect_contains(s, "config sha256  unknown\n"
+	    "reloads        2 (1 failed)\n"
+	    "last reload    2025-12-05T12:01:00Z failed: ilbd.conf:3: "
+	    "\"x\"\n");
+	free(s);
+	ctlcmd_info_render(&in, 1, n->out);
+	s = test_take(n->out);
+	assert_string_equal(s, "{\"version\":\"1.2.3\",\"id\":\"192.0.2.11\","
+	    "\"state\":\"active\",\"epoch\":7,\"start_time\":1764936000,"
+	    "\"started\":\"2025-12-05T12:00:00Z\",\"uptime_s\":90061,"
+	    "\"config_file\":\"/etc/ilbd.conf\",\"config_sha256\":null,"
+	    "\"reloads\":2,\"reload_failures\":1,\"last_reload\":"
+	    "{\"time\":1764936060,\"at\":\"2025-12-05T12:01:00Z\","
+	    "\"ok\":false,\"result\":\"ilbd.conf:3: \\\"x\\\"\"}}\n");
+	free(s);
+	/* the unit tests have no daemon */
+	test_run_fail(n, test_req(CTL_SHOW_INFO, 0, 0), "no daemon");
+	assert_string_equal(ctlcmd_name(CTL_SHOW_INFO), "show info");
+
+	/* SHA-256("abc"), FIPS 180-2 */
+	assert_int_not_equal(fd = mkstemp(path), -1);
+	assert_int_equal(write(fd, "abc", 3), 3);
+	close(fd);
+	assert_int_equal(digest_file_sha256(path, hex), 0);
+	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223"
+	    "b00361a396177a9cb410ff61f20015ad");
+	unlink(path);
+	assert_int_equal(digest_file_sha256(path, hex), -1);
+	assert_string_equal(hex, "");
+}
+
 int
 main(void)
 {
@@ -677,6 +755,8 @@ main(void)
 		    setup_node, teardown_node),
 		cmocka_unit_test_setup_teardown(test_server_cmd_after_vip_change,
 		    setup_node, teardown_node),
+		cmocka_unit_test_setup_teardown(test_show_info, setup_node,
+		    teardown_node),
 		cmocka_unit_test_setup_teardown(test_dispatch, setup_node,
 		    teardown_node),
 	};

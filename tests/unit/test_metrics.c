@@ -24,8 +24,11 @@
 
 #include "config.h"
 #include "dp.h"
+#include "lb.h"
 #include "metrics.h"
+#include "metrics_int.h"
 #include "util.h"
+#include "world.h"
 
 struct fake {
 	const struct dp_counter	*v;
@@ -81,17 +84,19 @@ static const struct dp_counter families[] = {
 	    18446744073709551615ULL },
 };
 
+/* lb rx, dp no_mac, lb ltoc_entries: renamed by metrics_map. */
 static const char families_text[] =
-    "# HELP ilbd_lb_rx_total packets received\n"
-    "# TYPE ilbd_lb_rx_total counter\n"
-    "ilbd_lb_rx_total 7\n"
-    "ilbd_lb_rx_total{x=\"late\"} 1\n"
-    "# HELP ilbd_dp_no_mac_total dropped: no MAC\n"
-    "# TYPE ilbd_dp_no_mac_total counter\n"
-    "ilbd_dp_no_mac_total 0\n"
-    "# HELP ilbd_lb_ltoc_entries connections in the LTOC\n"
-    "# TYPE ilbd_lb_ltoc_entries gauge\n"
-    "ilbd_lb_ltoc_entries 3\n"
+    "# HELP ilbd_packets_received_total packets received\n"
+    "# TYPE ilbd_packets_received_total counter\n"
+    "ilbd_packets_received_total 7\n"
+    "ilbd_packets_received_total{x=\"late\"} 1\n"
+    "# HELP ilbd_packets_dropped_total packets dropped, by reason\n"
+    "# TYPE ilbd_packets_dropped_total counter\n"
+    "ilbd_packets_dropped_total{reason=\"no_mac\"} 0\n"
+    "# HELP ilbd_table_entries entries in the table (ltoc: owned and "
+    "backed-up connections; cache: learned from others)\n"
+    "# TYPE ilbd_table_entries gauge\n"
+    "ilbd_table_entries{table=\"ltoc\"} 3\n"
     "# HELP ilbd_server_active_connections owned\n"
     "# TYPE ilbd_server_active_connections gauge\n"
     "ilbd_server_active_connections{" S1 "} 1\n"
@@ -327,7 +332,12 @@ test_http_get(void **state)
 	assert_non_null(body = strstr(s, "\r\n\r\n"));
 	body += 4;
 	assert_non_null(strstr(body, "# TYPE ilbd_up gauge\nilbd_up 1\n"));
-	assert_non_null(strstr(body, "# TYPE ilbd_start_time_seconds gauge\n"));
+	assert_non_null(strstr(body, "# TYPE process_start_time_seconds "
+	    "gauge\n"));
+	assert_non_null(strstr(body, "# TYPE process_cpu_seconds_total "
+	    "counter\n"));
+	assert_non_null(strstr(body, "\nprocess_open_fds "));
+	assert_non_null(strstr(body, "\nprocess_resident_memory_bytes "));
 	assert_non_null(strstr(body, families_text));
 	free(s);
 	/* a query string does not matter */
@@ -482,6 +492,216 @@ test_open_in_use(void **state)
 	event_base_free(base);
 }
 
+/*
+ * Reasons as labels, one family; a sum of labelled counters left out;
+ * milliseconds and microseconds printed as seconds.
+ */
+static void
+test_render_map(void **state)
+{
+	static const struct dp_counter v[] = {
+		{ "lb", "drop", "all", DP_COUNTER, "", 9 },
+		{ "lb", "no_service", "x", DP_COUNTER, "", 4 },
+		{ "lb", "orphan", "y", DP_COUNTER, "", 5 },
+		{ "peer", "rejected", "all", DP_COUNTER, "", 3 },
+		{ "peer", "rejected_auth", "a", DP_COUNTER, "", 3 },
+		{ "member", "last_heard_ms", "h", DP_GAUGE, "member=\"a\"",
+		    1502 },
+		{ "process", "cpu_us", "c", DP_COUNTER, "", 2000042 },
+		{ "gre", "sent_bytes", "b", DP_COUNTER, "", 7 },
+	};
+	char	*s;
+
+	(void)state;
+	s = render(v, sizeof(v) / sizeof(v[0]));
+	assert_string_equal(s,
+	    "# HELP ilbd_packets_dropped_total packets dropped, by reason\n"
+	    "# TYPE ilbd_packets_dropped_total counter\n"
+	    "ilbd_packets_dropped_total{reason=\"no_service\"} 4\n"
+	    "ilbd_packets_dropped_total{reason=\"orphan\"} 5\n"
+	    "# HELP ilbd_peer_rejected_messages_total reliable-channel "
+	    "messages rejected (connection closed), by reason\n"
+	    "# TYPE ilbd_peer_rejected_messages_total counter\n"
+	    "ilbd_peer_rejected_messages_total{reason=\"auth\"} 3\n"
+	    "# HELP ilbd_member_last_heard_seconds h\n"
+	    "# TYPE ilbd_member_last_heard_seconds gauge\n"
+	    "ilbd_member_last_heard_seconds{member=\"a\"} 1.502\n"
+	    "# HELP process_cpu_seconds_total c\n"
+	    "# TYPE process_cpu_seconds_total counter\n"
+	    "process_cpu_seconds_total 2.000042\n"
+	    "# HELP ilbd_gre_sent_bytes_total b\n"
+	    "# TYPE ilbd_gre_sent_bytes_total counter\n"
+	    "ilbd_gre_sent_bytes_total 7\n");
+	free(s);
+}
+
+/* Every name of the map by the conventions: _total on counters only. */
+static void
+test_map_conventions(void **state)
+{
+	const struct metrics_map	*m;
+	size_t				 i, n = 0;
+
+	(void)state;
+	for (m = metrics_map; m->sub != NULL; m++, n++) {
+		assert_true(metrics_map_find(m->sub, m->name) == m);
+		if (m->family == NULL)
+			continue;
+		for (i = 0; m->family[i] != '\0'; i++)
+			assert_true(strchr("abcdefghijklmnopqrstuvwxyz0123456789_",
+			    m->family[i]) != NULL);
+		assert_true(strncmp(m->family, "ilbd_", 5) == 0 ||
+		    strncmp(m->family, "process_", 8) == 0);
+		/* no unit left in a name as ms, us or a bare "bytes_" */
+		assert_null(strstr(m->family, "_ms"));
+		assert_null(strstr(m->family, "_us"));
+		assert_true(m->label[0] == '\0' ||
+		    (strstr(m->label, "=\"") != NULL &&
+		    m->label[strlen(m->label) - 1] == '"'));
+	}
+	assert_true(n > 50);
+}
+
+/* Unchanged enumeration: the layout is reused; changed: built again. */
+struct changing {
+	struct dp_counter	v[3];
+	size_t			n;
+};
+
+static void
+changing_foreach(void *arg, dp_counter_cb cb, void *cbarg)
+{
+	struct changing	*c = arg;
+	size_t		 i;
+
+	for (i = 0; i < c->n; i++)
+		cb(cbarg, &c->v[i]);
+}
+
+static char *
+take(struct evbuffer *b)
+{
+	size_t	 len = evbuffer_get_length(b);
+	char	*s;
+
+	assert_non_null(s = malloc(len + 1));
+	evbuffer_remove(b, s, len);
+	s[len] = '\0';
+	return (s);
+}
+
+static void
+test_layout_reuse(void **state)
+{
+	struct metrics_layout	*l;
+	struct evbuffer		*b;
+	struct changing		 c = {
+		{ { "lb", "rx", "h", DP_COUNTER, "", 1 },
+		  { "server", "up", "u", DP_GAUGE, S1, 1 },
+		  { "server", "up", "u", DP_GAUGE, S2, 0 } }, 3 };
+	char			*s;
+	int			 i;
+
+	(void)state;
+	assert_non_null(l = metrics_layout_new());
+	assert_non_null(b = evbuffer_new());
+	for (i = 0; i < 5; i++) {
+		c.v[0].value = (uint64_t)i;
+		assert_int_equal(metrics_render_layout(b, l, changing_foreach,
+		    &c), 0);
+		s = take(b);
+		assert_non_null(strstr(s, i == 4 ?
+		    "\nilbd_packets_received_total 4\n" :
+		    "\nilbd_packets_received_total "));
+		free(s);
+	}
+	assert_int_equal(metrics_layout_builds(l), 1);
+	/* a server's labels change (a reload): built again, once */
+	c.v[2].labels = "service=\"web\",server=\"192.0.2.99\"";
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(metrics_render_layout(b, l, changing_foreach,
+		    &c), 0);
+		s = take(b);
+		assert_non_null(strstr(s, "ilbd_server_up{service=\"web\","
+		    "server=\"192.0.2.99\"} 0\n"));
+		assert_null(strstr(s, "192.0.2.22"));
+		free(s);
+	}
+	assert_int_equal(metrics_layout_builds(l), 2);
+	/* one sample fewer */
+	c.n = 2;
+	assert_int_equal(metrics_render_layout(b, l, changing_foreach, &c), 0);
+	s = take(b);
+	assert_null(strstr(s, "192.0.2.99"));
+	free(s);
+	assert_int_equal(metrics_layout_builds(l), 3);
+	evbuffer_free(b);
+	metrics_layout_free(l);
+}
+
+struct server_samples {
+	size_t		n;
+	const char	*labels[16];	/* of ilbd_server_up */
+};
+
+static void
+server_collect(void *arg, const struct dp_counter *c)
+{
+	struct server_samples	*ss = arg;
+
+	if (strcmp(c->name, "up") == 0 && ss->n / 6 < 16)
+		ss->labels[ss->n / 6] = c->labels;
+	ss->n++;
+}
+
+/*
+ * Per-server label strings: built once, the same pointers scrape after
+ * scrape, built again after a reload (a server's address may change).
+ */
+static void
+test_server_labels(void **state)
+{
+	struct ilbd_conf	*c = world_conf_new(1024, 1024), *c2;
+	struct metrics_labels	*l;
+	struct server_samples	 ss;
+	struct lb_reload_summary sum;
+	struct world		 w;
+	const char		*first;
+	char			*cause = NULL;
+	int			 i;
+
+	(void)state;
+	assert_non_null(l = calloc(1, sizeof(*l)));
+	world_web(c, "web", 10, SCHED_WLC, 3);
+	world_init(&w, c, 3);
+	assert_int_equal(world_start(&w, 1, 42, 0), 0);
+	for (i = 0; i < 3; i++) {
+		memset(&ss, 0, sizeof(ss));
+		metrics_servers_walk(l, &w.lb[0], server_collect, &ss);
+		assert_int_equal(ss.n, 3 * 6);
+		if (i == 0)
+			first = ss.labels[0];
+		assert_ptr_equal(ss.labels[0], first);
+	}
+	assert_int_equal(l->builds, 1);
+	assert_non_null(strstr(first, "service=\"web\",server=\""));
+	/* a reload: a new weight (world_web gives 1) */
+	c2 = world_conf_new(1024, 1024);
+	world_web(c2, "web", 10, SCHED_WLC, 3)->servers[1].weight = 7;
+	assert_int_equal(lb_reload(&w.lb[0], c2, 1000, &sum, &cause), 0);
+	world_conf_free(c2);
+	memset(&ss, 0, sizeof(ss));
+	metrics_servers_walk(l, &w.lb[0], server_collect, &ss);
+	assert_int_equal(l->builds, 2);
+	assert_int_equal(ss.n, 3 * 6);
+	memset(&ss, 0, sizeof(ss));
+	metrics_servers_walk(l, &w.lb[0], server_collect, &ss);
+	assert_int_equal(l->builds, 2);
+	metrics_labels_free(l);
+	free(l);
+	world_free(&w);
+}
+
 int
 main(void)
 {
@@ -491,6 +711,10 @@ main(void)
 		cmocka_unit_test(test_render_escape),
 		cmocka_unit_test(test_render_sanitise),
 		cmocka_unit_test(test_render_bad_labels),
+		cmocka_unit_test(test_render_map),
+		cmocka_unit_test(test_map_conventions),
+		cmocka_unit_test(test_layout_reuse),
+		cmocka_unit_test(test_server_labels),
 		cmocka_unit_test_setup_teardown(test_http_get, http_setup,
 		    http_teardown),
 		cmocka_unit_test_setup_teardown(test_http_head, http_setup,
