@@ -173,7 +173,8 @@ fuzz_mixed(const struct msg_view *v, uint64_t now)
 			    msg_done_dec(rec, len, &d) == 0) {
 				FUZZ_CHECK(msg_mix_done_put(out, sizeof(out),
 				    &o, type, &d) == 0);
-				FUZZ_CHECK(memcmp(out, rec - MSG_MIX_HDR, o) == 0);
+				FUZZ_CHECK(memcmp(out, rec - MSG_MIX_HDR,
+				    o) == 0);
 			}
 			fuzz_done_rec(rec, len);
 			break;
