@@ -46,6 +46,7 @@ static const char *const msg_type_names[MSG_T_MAX + 1] = {
 	[MSG_T_TRANSFER] = "transfer",
 	[MSG_T_REFRESH] = "refresh",
 	[MSG_T_DONE] = "done",
+	[MSG_T_MIXED] = "mixed",
 };
 
 /* Write the fixed header; body_len and flags as given. */
@@ -170,6 +171,20 @@ msg_decode_sender(const uint8_t *buf, struct member_id *id)
 	return (MSG_OK);
 }
 
+/* The records of a MIXED body frame it exactly; 0, or -1. */
+static int
+msg_mix_check(const struct msg_view *v)
+{
+	const uint8_t	*rec;
+	size_t		 off = 0, len;
+	uint8_t		 type;
+	int		 rv;
+
+	while ((rv = msg_mix_next(v, &off, &type, &rec, &len)) == 1)
+		;
+	return (rv);
+}
+
 enum msg_reason
 msg_decode(const uint8_t *buf, size_t len, struct msg_view *v)
 {
@@ -200,6 +215,8 @@ msg_decode(const uint8_t *buf, size_t len, struct msg_view *v)
 		return (MSG_R_LENGTH);
 	v->body = buf + MSG_HDR_LEN;
 	v->len = len;
+	if (h->type == MSG_T_MIXED && msg_mix_check(v) == -1)
+		return (MSG_R_BODY);
 	return (MSG_OK);
 }
 
@@ -503,20 +520,33 @@ msg_key_get(const uint8_t *rec, size_t len, struct flow_key *k)
 }
 
 /* claim 14, with the connection tag that tells late ENDs apart. */
+#define MSG_END_MAX	(1 + FLOW_ID_MAX + MSG_TAG_LEN)
+
+/* The END record into b (MSG_END_MAX bytes); its length, 0 if invalid. */
+static size_t
+msg_end_enc(uint8_t *b, const struct flow_key *k, uint16_t tag)
+{
+	size_t	n;
+
+	if (!msg_key_valid(k))
+		return (0);
+	n = msg_key_enc(b, k);
+	if (tag != 0) {
+		be16_store(b + n, tag);
+		n += MSG_TAG_LEN;
+	}
+	return (n);
+}
+
 int
 msg_end_put(uint8_t *body, size_t size, size_t *off, const struct flow_key *k,
     uint16_t tag)
 {
-	uint8_t	rec[1 + FLOW_ID_MAX + MSG_TAG_LEN];
+	uint8_t	rec[MSG_END_MAX];
 	size_t	n;
 
-	if (!msg_key_valid(k))
+	if ((n = msg_end_enc(rec, k, tag)) == 0)
 		return (-1);
-	n = msg_key_enc(rec, k);
-	if (tag != 0) {
-		be16_store(rec + n, tag);
-		n += MSG_TAG_LEN;
-	}
 	return (msg_rec_put(body, size, off, rec, n));
 }
 
@@ -548,12 +578,96 @@ msg_done_put(uint8_t *body, size_t size, size_t *off,
 int
 msg_done_get(const struct msg_view *v, struct msg_done *d)
 {
-	if ((v->hdr.type != MSG_T_DONE && v->hdr.type != MSG_T_ACK) ||
-	    v->hdr.body_len < MSG_DONE_LEN)
+	if (v->hdr.type != MSG_T_DONE && v->hdr.type != MSG_T_ACK)
 		return (-1);
-	d->xfer = be32_load(v->body);
-	d->count = be32_load(v->body + 4);
+	return (msg_done_dec(v->body, v->hdr.body_len, d));
+}
+
+int
+msg_done_dec(const uint8_t *rec, size_t len, struct msg_done *d)
+{
+	if (len < MSG_DONE_LEN)
+		return (-1);
+	d->xfer = be32_load(rec);
+	d->count = be32_load(rec + 4);
 	return (0);
+}
+
+/* ---- MIXED: typed records ------------------------------------------------ */
+
+/* Append a type byte and the record (msg_rec_put()'s framing). */
+static int
+msg_mix_put(uint8_t *body, size_t size, size_t *off, uint8_t type,
+    const uint8_t *rec, size_t len)
+{
+	size_t	o;
+
+	if (type < MSG_T_NEW || type == MSG_T_MIXED || *off > size ||
+	    size - *off < MSG_MIX_HDR + len)
+		return (-1);
+	o = *off + 1;
+	if (msg_rec_put(body, size, &o, rec, len) == -1)
+		return (-1);
+	body[*off] = type;
+	*off = o;
+	return (0);
+}
+
+int
+msg_mix_conn_put(uint8_t *body, size_t size, size_t *off, uint8_t type,
+    const struct msg_conn *c)
+{
+	uint8_t	rec[MSG_CONN_MAX];
+	size_t	n;
+
+	if ((n = msg_conn_enc(rec, c)) == 0)
+		return (-1);
+	return (msg_mix_put(body, size, off, type, rec, n));
+}
+
+int
+msg_mix_end_put(uint8_t *body, size_t size, size_t *off, uint8_t type,
+    const struct flow_key *k, uint16_t tag)
+{
+	uint8_t	rec[MSG_END_MAX];
+	size_t	n;
+
+	if ((n = msg_end_enc(rec, k, tag)) == 0)
+		return (-1);
+	return (msg_mix_put(body, size, off, type, rec, n));
+}
+
+int
+msg_mix_done_put(uint8_t *body, size_t size, size_t *off, uint8_t type,
+    const struct msg_done *d)
+{
+	uint8_t	rec[MSG_DONE_LEN];
+
+	be32_store(rec, d->xfer);
+	be32_store(rec + 4, d->count);
+	return (msg_mix_put(body, size, off, type, rec, sizeof(rec)));
+}
+
+int
+msg_mix_next(const struct msg_view *v, size_t *off, uint8_t *type,
+    const uint8_t **rec, size_t *len)
+{
+	size_t	blen = v->hdr.body_len, rlen;
+
+	if (*off == blen)
+		return (0);
+	if (*off > blen || blen - *off < MSG_MIX_HDR)
+		return (-1);
+	*type = v->body[*off];
+	if (*type < MSG_T_NEW || *type == MSG_T_MIXED)
+		return (-1);
+	rlen = be16_load(v->body + *off + 1);
+	if (blen - *off - MSG_MIX_HDR < rlen)
+		return (-1);
+	*rec = v->body + *off + MSG_MIX_HDR;
+	*len = rlen;
+	*off += MSG_MIX_HDR + rlen;
+	return (1);
 }
 
 const char *

@@ -44,6 +44,9 @@
 /*
  * Message types.  ID, NEW, END and REFRESH travel by multicast;
  * TRANSFER, DONE and ACK on the reliable TCP channel between members.
+ * MIXED carries records of any of NEW, END, ACK, TRANSFER, REFRESH and
+ * DONE, each with its type: what ilbd sends today, on both paths; the
+ * single-type messages are still accepted (ilbd-protocol(7)).
  */
 enum msg_type {
 	MSG_T_ID = 1,		/* claim 16: periodic member announcement */
@@ -53,7 +56,8 @@ enum msg_type {
 	MSG_T_TRANSFER = 5,	/* transfer table records (claims 17, 18) */
 	MSG_T_REFRESH = 6,	/* batched activity refreshes */
 	MSG_T_DONE = 7,		/* end of a transfer table: struct msg_done */
-	MSG_T_MAX = MSG_T_DONE
+	MSG_T_MIXED = 8,	/* typed records of any of the above but ID */
+	MSG_T_MAX = MSG_T_MIXED
 };
 
 /* Why a datagram was rejected; msg_reason_name() gives counter labels. */
@@ -215,6 +219,34 @@ int		 msg_done_put(uint8_t *, size_t, size_t *,
 		    const struct msg_done *);
 /* From a DONE or ACK message; 0, or -1 if another type or short. */
 int		 msg_done_get(const struct msg_view *, struct msg_done *);
+/* From a DONE or ACK record of a MIXED message; 0, or -1 if short. */
+int		 msg_done_dec(const uint8_t *, size_t, struct msg_done *);
+
+/*
+ * MIXED: a body of typed records, each a type byte (enum msg_type: NEW,
+ * END, ACK, TRANSFER, REFRESH or DONE) then a record in msg_rec_put()'s
+ * framing (16-bit length, the bytes): a NEW or TRANSFER record as
+ * msg_conn_put() writes it, END or REFRESH as msg_end_put(), DONE or ACK
+ * the 8 bytes of msg_done_put().  So one message carries what a flush
+ * has for one destination, whatever the types.  msg_decode() refuses a
+ * MIXED body whose framing is broken (a record past the end, a type 0,
+ * ID or MIXED) with MSG_R_BODY; a type above MSG_T_MAX (a later
+ * revision's) frames like the others and msg_mix_next() returns it.
+ *
+ * The puts append one record at *off in body (size bytes): 0, or -1 if it
+ * does not fit or is not encodable (nothing written).  msg_mix_next()
+ * steps through a decoded MIXED message: 1 with a record (its type, bytes
+ * and length), 0 at the end, -1 if malformed.
+ */
+#define MSG_MIX_HDR		3	/* type and length before each record */
+int		 msg_mix_conn_put(uint8_t *, size_t, size_t *, uint8_t,
+		    const struct msg_conn *);
+int		 msg_mix_end_put(uint8_t *, size_t, size_t *, uint8_t,
+		    const struct flow_key *, uint16_t);
+int		 msg_mix_done_put(uint8_t *, size_t, size_t *, uint8_t,
+		    const struct msg_done *);
+int		 msg_mix_next(const struct msg_view *, size_t *, uint8_t *,
+		    const uint8_t **, size_t *);
 
 const char	*msg_reason_name(enum msg_reason);
 const char	*msg_type_name(unsigned int);

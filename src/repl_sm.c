@@ -10,6 +10,7 @@
 #include "log.h"
 #include "msg.h"
 #include "repl_sm.h"
+#include "repl_sm_int.h"
 #include "score.h"
 #include "view.h"
 
@@ -21,163 +22,8 @@
  * cluster.c; the unit tests to a simulated network.
  */
 
-#define REPL_SLOTS		CLUSTER_MEMBERS_MAX
-#define REPL_JOIN_TIMEOUT_MS	REPL_SM_JOIN_TIMEOUT_MS
-#define REPL_LEAVE_TIMEOUT_MS	REPL_SM_LEAVE_TIMEOUT_MS
-#define REPL_HELD_MAX		8192	/* messages from not-yet-known senders */
-#define REPL_HELD_MS		REPL_SM_HELD_MS
-#define REPL_STAGE_MAX		1024	/* backup copies waiting for a tick */
-#define REPL_RECON_MAX		REPL_SM_RECON_MAX
-#define REPL_RECON_SCAN		(4 * REPL_RECON_MAX)	/* entries looked at */
-#define REPL_RECON_MIN_MS	1000	/* between two passes, at least */
-#define REPL_END_QUIET_S	2	/* an owner's entry this long idle takes a
-					   reliable END */
-
-/*
- * A message on the reliable channel from a sender not known yet: a joiner
- * can receive its transfer table before the sender's first ID message.
- */
-struct repl_sm_held {
-	struct repl_sm_held	*next;
-	uint64_t		 at;		/* ms, when it arrived */
-	size_t			 len;
-	uint8_t			 raw[];
-};
-
-/* A batch of records of one type being filled for one destination. */
-struct repl_sm_buf {
-	uint8_t		type;
-	unsigned int	n;			/* records in body */
-	size_t		off;			/* bytes in body */
-	uint8_t		body[MSG_BODY_MAX];
-};
-
-/* What we know of a member, by its cluster slot. */
-struct repl_sm_peer {
-	struct repl_sm_buf	tx;		/* reliable channel batch */
-	uint32_t		done_wait;	/* DONE sent, ACK awaited */
-	uint8_t			join_done;	/* joining: its DONE came */
-	uint8_t			planned;	/* it joins: entries sent */
-};
-
-/*
- * A reliable copy (NEW, END or REFRESH) for another holder, waiting for
- * the next repl_sm_flush().
- */
-struct repl_sm_staged {
-	uint16_t		slot;		/* the holder; NONE: dropped */
-	struct lb_record	rec;
-};
-
-/* The replication state of this node. */
-struct repl_sm {
-	const struct ilbd_conf	*conf;
-	struct lb		*lb;
-	const struct cluster_table *t;		/* members, read only */
-	struct repl_sm_io	 io;		/* what the edge does for us */
-	struct repl_sm_buf	 mc;		/* multicast batch */
-	struct repl_sm_staged	*stage;		/* REPL_STAGE_MAX, in order */
-	unsigned int		 nstage;
-	int			 staging;	/* repl_sm_stage_send() runs */
-	struct repl_sm_peer	*p;		/* REPL_SLOTS */
-	int			 tx_pending;	/* some p[].tx may hold records */
-	uint32_t		 xfer_next;
-	struct score_member	 pro[LB_MEMBERS_MAX];	/* active + joiners */
-	struct member_id	 pro_ids[LB_MEMBERS_MAX];
-	uint16_t		 pro_slots[LB_MEMBERS_MAX];
-	size_t			 npro;
-	int			 njoiners;
-	uint64_t		 join_start;
-	int			 active;
-	int			 leaving;	/* 1 handing over, 2 left */
-	uint64_t		 leave_start;
-	uint64_t		 recon_next;	/* ms: next reconciliation pass */
-	uint64_t		 recon_last;	/* ms: the last one */
-	uint32_t		 recon_cursor;	/* LTOC pool index it goes on at */
-	int			 recon_early;	/* membership changed: soon */
-	struct repl_sm_held	*held;		/* FIFO, oldest first */
-	struct repl_sm_held	**held_tail;
-	unsigned int		 nheld;
-	struct repl_stats	 stats;
-};
-
 static void	repl_sm_release(struct repl_sm *, uint64_t);
 
-/* Send a batch: multicast to the cluster, or on the channel to slot. */
-static void
-repl_sm_buf_send(struct repl_sm *r, struct repl_sm_buf *b, int slot)
-{
-	int	rc;
-
-	if (b->n == 0)
-		return;
-	if (slot < 0) {
-		rc = r->io.send_mcast(r->io.arg, b->type, b->body, b->off);
-		if (rc == 0) {
-			r->stats.mc_sent++;
-			r->stats.mc_bytes += b->off + MSG_HDR_LEN + MSG_MAC_LEN;
-		}
-	} else {
-		rc = r->io.send_reliable(r->io.arg, (uint16_t)slot, b->type,
-		    b->body, b->off);
-		if (rc == 0) {
-			r->stats.tcp_sent++;
-			r->stats.tcp_bytes += b->off + MSG_HDR_LEN +
-			    MSG_MAC_LEN;
-		}
-	}
-	if (rc == -1)
-		r->stats.send_errors++;
-	b->n = 0;
-	b->off = 0;
-}
-
-/*
- * Send every channel batch that holds records. Most read batches queue
- * none (the backup's copies wait for the tick), so the walk over the
- * REPL_SLOTS batches, each in its own cache lines, runs only once a
- * record was put on a channel since the last walk.
- */
-static void
-repl_sm_send_pending(struct repl_sm *r)
-{
-	int	slot;
-
-	if (!r->tx_pending)
-		return;
-	r->tx_pending = 0;
-	for (slot = 0; slot < REPL_SLOTS; slot++)
-		if (r->p[slot].tx.n > 0)
-			repl_sm_buf_send(r, &r->p[slot].tx, slot);
-}
-
-static void	repl_sm_stage_send(struct repl_sm *);
-
-static struct repl_sm_buf *
-repl_sm_buf_of(struct repl_sm *r, int slot, uint8_t type)
-{
-	struct repl_sm_buf	*b = slot < 0 ? &r->mc : &r->p[slot].tx;
-
-	/* Staged copies are older than this record: they go first. */
-	if (slot >= 0 && r->nstage > 0 && !r->staging)
-		repl_sm_stage_send(r);
-	if (b->n > 0 && b->type != type)
-		repl_sm_buf_send(r, b, slot);
-	b->type = type;
-	return (b);
-}
-
-/* Member id of a slot, or an empty id for CONN_SLOT_NONE. */
-static void
-repl_sm_slot_id(struct repl_sm *r, uint16_t slot, struct member_id *id)
-{
-	const struct cluster_member	*m;
-
-	memset(id, 0, sizeof(*id));
-	if (slot != CONN_SLOT_NONE &&
-	    (m = cluster_table_member(r->t, slot)) != NULL)
-		*id = m->id;
-}
 
 static int
 repl_sm_id_slot(struct repl_sm *r, const struct member_id *id)
@@ -187,63 +33,6 @@ repl_sm_id_slot(struct repl_sm *r, const struct member_id *id)
 	if (id->len == 0 || (slot = cluster_table_find_id(r->t, id)) < 0)
 		return (CONN_SLOT_NONE);
 	return (slot);
-}
-
-/* A record's flags (MSG_CONN_F_*) for an lb_record's (LB_REC_F_*). */
-static uint8_t
-repl_sm_rec_flags(const struct lb_record *rec)
-{
-	return (((rec->flags & LB_REC_F_FRESH) ? MSG_CONN_F_FRESH : 0) |
-	    ((rec->flags & LB_REC_F_REOPEN) ? MSG_CONN_F_REOPEN : 0));
-}
-
-/* Queue one connection record of type for slot (-1: multicast). */
-static void
-repl_sm_put_conn(struct repl_sm *r, int slot, uint8_t type,
-    const struct flow_key *key, unsigned int svc, unsigned int srv,
-    uint16_t owner, uint16_t backup, uint8_t state, uint8_t flags,
-    uint16_t tag)
-{
-	struct repl_sm_buf	*b = repl_sm_buf_of(r, slot, type);
-	struct msg_conn	 mc;
-
-	memset(&mc, 0, sizeof(mc));
-	mc.key = *key;
-	if (svc >= r->lb->nsvc || srv >= r->lb->svc[svc].conf->nservers)
-		return;
-	mc.server = r->lb->svc[svc].conf->servers[srv].addr;
-	repl_sm_slot_id(r, owner, &mc.owner);
-	repl_sm_slot_id(r, backup, &mc.backup);
-	mc.state = state;
-	mc.flags = flags;
-	mc.tag = tag;
-	if (msg_conn_put(b->body, sizeof(b->body), &b->off, &mc) == -1) {
-		repl_sm_buf_send(r, b, slot);
-		b->type = type;
-		if (msg_conn_put(b->body, sizeof(b->body), &b->off, &mc) == -1)
-			return;
-	}
-	b->n++;
-	if (slot >= 0)
-		r->tx_pending = 1;
-}
-
-static void
-repl_sm_put_key(struct repl_sm *r, int slot, uint8_t type,
-    const struct flow_key *key, uint16_t tag)
-{
-	struct repl_sm_buf	*b = repl_sm_buf_of(r, slot, type);
-
-	if (msg_end_put(b->body, sizeof(b->body), &b->off, key, tag) == -1) {
-		repl_sm_buf_send(r, b, slot);
-		b->type = type;
-		if (msg_end_put(b->body, sizeof(b->body), &b->off, key,
-		    tag) == -1)
-			return;
-	}
-	b->n++;
-	if (slot >= 0)
-		r->tx_pending = 1;
 }
 
 /*
@@ -271,131 +60,6 @@ repl_sm_new_to_joiners(struct repl_sm *r, const struct lb_record *rec)
 		    rec->service, rec->server, p.oslot, p.bslot, CONN_SYN,
 		    repl_sm_rec_flags(rec), rec->tag);
 		r->stats.joiner_sent++;
-	}
-}
-
-/*
- * A holder's reliable copy of a NEW (the backup's), END or REFRESH
- * (repl_sm_drain(), repl_sm_stage_holders()), or a reconciliation
- * answer: staged, and
- * sent by the next repl_sm_flush() (the 100 ms tick, a membership change, a
- * transfer or DONE to any member, or a full stage), not after every read
- * batch as the multicast copy is. One TCP write then carries a tick's
- * records instead of one per batch. The multicast copy has already told
- * the backup; the reliable one is for when it was lost, and a connection
- * established a second before a failover has always been sent.
- */
-static void
-repl_sm_stage(struct repl_sm *r, uint16_t slot, const struct lb_record *rec)
-{
-	if (r->nstage == REPL_STAGE_MAX)
-		repl_sm_stage_send(r);
-	r->stage[r->nstage].slot = slot;
-	r->stage[r->nstage].rec = *rec;
-	r->nstage++;
-}
-
-/* Encode the staged copies in order; the channel batches then leave. */
-static void
-repl_sm_stage_send(struct repl_sm *r)
-{
-	const struct repl_sm_staged	*st;
-	unsigned int			 i;
-
-	if (r->nstage == 0)
-		return;
-	r->staging = 1;
-	for (i = 0; i < r->nstage; i++) {
-		st = &r->stage[i];
-		if (st->slot == CONN_SLOT_NONE)
-			continue;
-		if (st->rec.type == LB_REC_NEW)
-			repl_sm_put_conn(r, st->slot, MSG_T_NEW, &st->rec.key,
-			    st->rec.service, st->rec.server, st->rec.owner,
-			    st->rec.backup, CONN_SYN,
-			    repl_sm_rec_flags(&st->rec), st->rec.tag);
-		else
-			repl_sm_put_key(r, st->slot,
-			    st->rec.type == LB_REC_END ? MSG_T_END :
-			    MSG_T_REFRESH, &st->rec.key,
-			    st->rec.type == LB_REC_END ? st->rec.tag : 0);
-	}
-	r->nstage = 0;
-	r->staging = 0;
-	r->stats.backup_flushes++;
-	repl_sm_send_pending(r);
-}
-
-/* A member restarted or is gone: what was staged for it is dropped. */
-static void
-repl_sm_stage_forget(struct repl_sm *r, uint16_t slot)
-{
-	unsigned int	i;
-
-	for (i = 0; i < r->nstage; i++)
-		if (r->stage[i].slot == slot)
-			r->stage[i].slot = CONN_SLOT_NONE;
-}
-
-/* May slot get a reliable copy: another member, known and alive? */
-static int
-repl_sm_slot_live(const struct repl_sm *r, uint16_t slot)
-{
-	const struct cluster_member	*m;
-
-	return (slot < REPL_SLOTS && slot != r->t->self &&
-	    (m = cluster_table_member(r->t, slot)) != NULL && m->alive);
-}
-
-/* Add slot to the n holders in h unless it is there or may not get it. */
-static int
-repl_sm_holder_add(const struct repl_sm *r, uint16_t *h, int n, uint16_t slot)
-{
-	int	i;
-
-	if (!repl_sm_slot_live(r, slot))
-		return (n);
-	for (i = 0; i < n; i++)
-		if (h[i] == slot)
-			return (n);
-	h[n] = slot;
-	return (n + 1);
-}
-
-/*
- * claim 14, reliably: an END or REFRESH goes to the holders of its
- * connection on the reliable channel, besides the multicast copy the
- * caches need. The holders are those its entry names (the view it was
- * decided in) and those the current view ranks first and second (an
- * entry in a cache may name holders a membership change replaced);
- * never self. A holder that saw the FIN or the activity reaches the other
- * one; a member that forwarded it from its cache reaches both. (An owner
- * applies a reliable END only to a quiet entry: repl_sm_end_late().)
- */
-static void
-repl_sm_stage_holders(struct repl_sm *r, const struct lb_record *rec)
-{
-	struct view		v = { &r->lb->score, r->lb->members,
-				    r->lb->slots, r->lb->nmembers };
-	struct view_pick	p;
-	uint16_t		h[4];
-	int			i, n = 0;
-
-	n = repl_sm_holder_add(r, h, n, rec->owner);
-	n = repl_sm_holder_add(r, h, n, rec->backup);
-	if (v.n > 0) {
-		view_rank(&v, &rec->key, &p);
-		if (p.owner >= 0)
-			n = repl_sm_holder_add(r, h, n, p.oslot);
-		if (p.backup >= 0)
-			n = repl_sm_holder_add(r, h, n, p.bslot);
-	}
-	for (i = 0; i < n; i++) {
-		repl_sm_stage(r, h[i], rec);
-		if (rec->type == LB_REC_END)
-			r->stats.end_rel_sent++;
-		else
-			r->stats.refresh_rel_sent++;
 	}
 }
 
@@ -540,20 +204,18 @@ repl_sm_on_send_unplanned(void *arg, const struct conn_entry *e,
 	repl_sm_on_send(arg, e, dst);
 }
 
-/* End a transfer table to slot with a DONE that it acknowledges. */
+/*
+ * End a transfer table to slot with a DONE that it acknowledges: the last
+ * record of the message that carries the table's tail.
+ */
 static void
 repl_sm_send_done(struct repl_sm *r, uint16_t slot, uint32_t count)
 {
-	struct repl_sm_buf	*b;
 	struct msg_done		 d;
 
-	repl_sm_buf_send(r, &r->p[slot].tx, slot);
-	b = repl_sm_buf_of(r, slot, MSG_T_DONE);
 	d.xfer = ++r->xfer_next;
 	d.count = count;
-	if (msg_done_put(b->body, sizeof(b->body), &b->off, &d) == 0) {
-		b->n++;
-		repl_sm_buf_send(r, b, slot);
+	if (repl_sm_put_done(r, slot, MSG_T_DONE, &d) == 0) {
 		r->p[slot].done_wait = d.xfer;
 		r->stats.done_sent++;
 	}
@@ -794,32 +456,28 @@ repl_sm_rx_key(struct repl_sm *r, uint8_t type, const uint8_t *rec, size_t len,
 
 /* DONE: everything before it arrived (the channel is ordered); ACK it. */
 static void
-repl_sm_rx_done(struct repl_sm *r, uint16_t slot, const struct msg_view *v)
+repl_sm_rx_done(struct repl_sm *r, uint16_t slot, const uint8_t *rec,
+    size_t len)
 {
-	struct repl_sm_buf	*b;
 	struct msg_done		 d;
 
-	if (msg_done_get(v, &d) == -1) {
+	if (msg_done_dec(rec, len, &d) == -1) {
 		r->stats.rx_bad++;
 		return;
 	}
 	r->p[slot].join_done = 1;
-	repl_sm_buf_send(r, &r->p[slot].tx, slot);
-	b = repl_sm_buf_of(r, slot, MSG_T_ACK);
-	if (msg_done_put(b->body, sizeof(b->body), &b->off, &d) == 0) {
-		b->n++;
-		repl_sm_buf_send(r, b, slot);
-	}
+	(void)repl_sm_put_done(r, slot, MSG_T_ACK, &d);
 	log_debug("transfer %u of %u entries from slot %u complete", d.xfer,
 	    d.count, slot);
 }
 
 static void
-repl_sm_rx_ack(struct repl_sm *r, uint16_t slot, const struct msg_view *v)
+repl_sm_rx_ack(struct repl_sm *r, uint16_t slot, const uint8_t *rec,
+    size_t len)
 {
 	struct msg_done	d;
 
-	if (msg_done_get(v, &d) == -1) {
+	if (msg_done_dec(rec, len, &d) == -1) {
 		r->stats.rx_bad++;
 		return;
 	}
@@ -829,7 +487,38 @@ repl_sm_rx_ack(struct repl_sm *r, uint16_t slot, const struct msg_view *v)
 	}
 }
 
-/* Every replication message, from multicast or the reliable channel. */
+/* One record of type, of a MIXED message or of a single-type one. */
+static void
+repl_sm_rx_rec(struct repl_sm *r, uint16_t slot, uint8_t type,
+    const uint8_t *rec, size_t len, int reliable, uint64_t now)
+{
+	switch (type) {
+	case MSG_T_NEW:
+	case MSG_T_TRANSFER:
+		repl_sm_rx_conn(r, slot, type, rec, len, reliable, now);
+		break;
+	case MSG_T_END:
+	case MSG_T_REFRESH:
+		repl_sm_rx_key(r, type, rec, len, reliable, now);
+		break;
+	case MSG_T_DONE:
+		repl_sm_rx_done(r, slot, rec, len);
+		break;
+	case MSG_T_ACK:
+		repl_sm_rx_ack(r, slot, rec, len);
+		break;
+	default:		/* a later revision's record type: skipped */
+		r->stats.rx_bad++;
+		break;
+	}
+}
+
+/*
+ * Every replication message, from multicast or the reliable channel: a
+ * MIXED one record by record, in order, each by its type; a single-type
+ * one (what ilbd sent before MIXED) the same way. DONE and ACK bodies
+ * are one record without a length.
+ */
 static void
 repl_sm_rx(struct repl_sm *r, uint16_t slot, const struct msg_view *v,
     int reliable, uint64_t now)
@@ -837,35 +526,36 @@ repl_sm_rx(struct repl_sm *r, uint16_t slot, const struct msg_view *v,
 	const uint8_t	*rec;
 	size_t		 off = 0, len;
 	uint8_t		 type = v->hdr.type;
+	int		 rv;
 
 	if (slot >= REPL_SLOTS)
 		return;
 	switch (type) {
+	case MSG_T_MIXED:
+		while ((rv = msg_mix_next(v, &off, &type, &rec, &len)) == 1)
+			repl_sm_rx_rec(r, slot, type, rec, len, reliable, now);
+		break;
 	case MSG_T_DONE:
-		repl_sm_rx_done(r, slot, v);
-		return;
 	case MSG_T_ACK:
-		repl_sm_rx_ack(r, slot, v);
+		repl_sm_rx_rec(r, slot, type, v->body, v->hdr.body_len,
+		    reliable, now);
 		return;
 	case MSG_T_NEW:
 	case MSG_T_TRANSFER:
 	case MSG_T_END:
 	case MSG_T_REFRESH:
+		while ((rv = msg_rec_next(v, &off, &rec, &len)) == 1)
+			repl_sm_rx_rec(r, slot, type, rec, len, reliable, now);
 		break;
 	default:
 		r->stats.rx_bad++;
 		return;
 	}
-	while (msg_rec_next(v, &off, &rec, &len) == 1) {
-		if (type == MSG_T_NEW || type == MSG_T_TRANSFER)
-			repl_sm_rx_conn(r, slot, type, rec, len, reliable,
-			    now);
-		else
-			repl_sm_rx_key(r, type, rec, len, reliable, now);
-	}
+	if (rv == -1)		/* the rest of a malformed body */
+		r->stats.rx_bad++;
 }
 
-/* A multicast NEW, END or REFRESH from the live member in slot. */
+/* A multicast MIXED (or NEW, END, REFRESH) from the live member in slot. */
 void
 repl_sm_rx_mcast(struct repl_sm *r, uint16_t slot, const struct msg_view *v,
     uint64_t now)

@@ -63,11 +63,12 @@ struct repl_stats {
  * the repl_sm_* calls below; arg is the io's arg.
  */
 struct repl_sm_io {
-	/* Multicast one message of type (NEW, END, REFRESH); 0 or -1. */
+	/* Multicast one message of type (MIXED: NEW, END, REFRESH); 0 or -1. */
 	int	(*send_mcast)(void *, uint8_t, const uint8_t *, size_t);
 	/*
 	 * Queue one message of type on the reliable, ordered channel to the
-	 * live member in slot (TRANSFER, NEW, END, DONE, ACK); 0 or -1.
+	 * live member in slot (MIXED: TRANSFER, NEW, END, REFRESH, DONE,
+	 * ACK); 0 or -1.
 	 */
 	int	(*send_reliable)(void *, uint16_t, uint8_t, const uint8_t *,
 		    size_t);

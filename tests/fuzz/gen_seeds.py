@@ -120,6 +120,12 @@ def recs(*rs):
     return b"".join(struct.pack("!H", len(r)) + r for r in rs)
 
 
+def mixed(*trs):
+    """A MIXED (type 8) body: (type, record) pairs, each type, length, bytes."""
+    return b"".join(bytes([t]) + struct.pack("!H", len(r)) + r
+                    for t, r in trs)
+
+
 def msg(mtype, body, sender=bytes([10, 0, 0, 2]), seq=1, auth=True,
         epoch=555, index=False):
     hdr = (b"ILBD" + bytes([1, mtype]) + struct.pack("!HQQH",
@@ -160,6 +166,15 @@ def messages():
                       0)), seq=1)) +
         frame(16, msg(7, struct.pack("!II", 1, 1), seq=2)) +
         frame(16, msg(4, struct.pack("!II", 1, 1), seq=3)))
+    write("fuzz_msg", "mixed", frame(0, idm) + frame(0, msg(8, mixed(
+        (2, conn4(40020, s21, member(m2), member(bytes([10, 0, 0, 1])))),
+        (3, keyrec + struct.pack("!H", 0x1234)),
+        (6, keyrec),
+        (5, conn4(40021, s21, member(m2), member(m3), 2)),
+        (7, struct.pack("!II", 2, 1)),
+        (4, struct.pack("!II", 2, 1))), seq=2)) +
+        frame(16, msg(8, mixed((5, conn6(40022, s6, member(m2))),
+                               (7, struct.pack("!II", 3, 1))), seq=1)))
     write("fuzz_msg", "id-index-gone", frame(0, msg(1, id_body(m3),
           sender=bytes([0, 0, 0, 7]), index=True)) + frame(0xe0, idm) +
           frame(0xe0, idm))

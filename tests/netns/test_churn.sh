@@ -58,21 +58,22 @@ srv_rsts() {
 }
 
 # new_loss_on I: in ILB I's namespace, drop NEW_LOSS % of the multicast
-# NEW datagrams (type 2 at offset 5 of the UDP payload) at random, as a
-# full socket buffer does under load; the reliable copy of each NEW still
-# reaches the backup, 100 ms later.
+# datagrams that carry records (MIXED, type 8 at offset 5 of the UDP
+# payload: under this load nearly every one carries NEWs, with ENDs) at
+# random, as a full socket buffer does under load; the reliable copy of
+# each NEW still reaches the backup, 100 ms later.
 new_loss_on() {
 	ip netns exec "$(ns_ilb "$1")" nft -f - <<EOF
 table inet $CHURN_TABLE {
   chain input {
     type filter hook input priority -10; policy accept;
-    udp dport $GROUP_PORT @th,104,8 2 numgen random mod 100 < $NEW_LOSS counter drop
+    udp dport $GROUP_PORT @th,104,8 8 numgen random mod 100 < $NEW_LOSS counter drop
   }
 }
 EOF
 }
 
-# new_dropped: NEW datagrams new_loss_on dropped, over all ILBs.
+# new_dropped: datagrams new_loss_on dropped, over all ILBs.
 new_dropped() {
 	_s=0
 	for _i in $(seq 1 "$N_ILB"); do

@@ -23,14 +23,16 @@ TRIES=${TRIES:-30}
 : "${ILB_SCHEDULER:=rr}"	# the owner picks another server each time
 export ILB_SCHEDULER
 
-# drop_new I: in ILB I's namespace, drop every multicast NEW (type 2 at
-# offset 5 of the UDP payload) arriving on the cluster port.
+# drop_new I: in ILB I's namespace, drop every multicast NEW arriving on
+# the cluster port: a MIXED message (type 8 at offset 5 of the UDP
+# payload) whose first record is a NEW (type 2 at offset 44, after the
+# 44-byte header), as the owner's message of a SYN is.
 drop_new() {
 	ip netns exec "$(ns_ilb "$1")" nft -f - <<EOF
 table inet $REUSE_TABLE {
   chain input {
     type filter hook input priority -10; policy accept;
-    udp dport $GROUP_PORT @th,104,8 2 counter drop
+    udp dport $GROUP_PORT @th,104,8 8 @th,416,8 2 counter drop
   }
 }
 EOF

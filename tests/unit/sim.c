@@ -245,9 +245,33 @@ sim_of_slot(const struct sim *w, const struct sim_member *m, uint16_t slot)
 	return (sim_find(w, &cm->id));
 }
 
-/* Does a rule drop this message? */
+/*
+ * The record types a message of type carries, as a mask (1 << type): a
+ * MIXED message those of its records, another one its own type.  Rules
+ * and faults on a type hit every message that carries a record of it.
+ */
+static unsigned int
+sim_types(uint8_t type, const uint8_t *body, size_t blen)
+{
+	struct msg_view	 v;
+	const uint8_t	*rec;
+	size_t		 off = 0, len;
+	unsigned int	 mask = 0;
+	uint8_t		 t;
+
+	if (type != MSG_T_MIXED)
+		return (1u << type);
+	memset(&v, 0, sizeof(v));
+	v.body = body;
+	v.hdr.body_len = (uint16_t)blen;
+	while (msg_mix_next(&v, &off, &t, &rec, &len) == 1)
+		mask |= 1u << (t & 31);
+	return (mask);
+}
+
+/* Does a rule drop this message (carrying the record types in mask)? */
 static int
-sim_ruled_out(struct sim *w, const struct sim_msg *q, uint8_t type)
+sim_ruled_out(struct sim *w, const struct sim_msg *q, unsigned int mask)
 {
 	struct sim_rule	*r;
 	size_t		 i;
@@ -255,7 +279,7 @@ sim_ruled_out(struct sim *w, const struct sim_msg *q, uint8_t type)
 	for (i = 0; i < w->nrules; i++) {
 		r = &w->rules[i];
 		if (r->count == 0 || r->reliable != q->reliable ||
-		    (r->type != 0 && r->type != type) ||
+		    (r->type != 0 && !(mask & (1u << r->type))) ||
 		    (r->from >= 0 && r->from != q->from) ||
 		    (r->to >= 0 && r->to != q->to))
 			continue;
@@ -266,7 +290,10 @@ sim_ruled_out(struct sim *w, const struct sim_msg *q, uint8_t type)
 	return (0);
 }
 
-/* Drop the next count messages (-1: all) of type from -> to (-1: any). */
+/*
+ * Drop the next count messages (-1: all) that carry a record of type (0:
+ * any) from -> to (-1: any).
+ */
 void
 sim_rule(struct sim *w, uint8_t type, int reliable, int from, int to,
     int count)
@@ -302,13 +329,13 @@ sim_msg_new(struct sim *w, const struct sim_member *m, int to, int reliable,
 
 /* Multicast to member j, through the faults (not for ID messages). */
 static void
-sim_mcast_to(struct sim *w, const struct sim_member *m, int j, uint8_t type,
-    const uint8_t *buf, size_t len)
+sim_mcast_to(struct sim *w, const struct sim_member *m, int j,
+    unsigned int mask, const uint8_t *buf, size_t len)
 {
 	struct sim_msg	*q = sim_msg_new(w, m, j, 0, buf, len), *d;
-	int		 faulty = (w->f.types & (1u << type)) != 0;
+	int		 faulty = (w->f.types & mask) != 0;
 
-	if (sim_ruled_out(w, q, type) ||
+	if (sim_ruled_out(w, q, mask) ||
 	    (faulty && sim_pct(w, w->f.drop_pct))) {
 		free(q);
 		return;
@@ -364,14 +391,16 @@ sim_io_mcast(void *arg, uint8_t type, const uint8_t *body, size_t blen)
 	struct msg_hdr		 h;
 	uint8_t			 buf[MSG_MAX_LEN];
 	size_t			 len;
+	unsigned int		 mask;
 	int			 j;
 
 	sim_hdr(m, type, ++m->mseq, &h);
 	if ((len = msg_encode(buf, sizeof(buf), &h, body, blen, NULL)) == 0)
 		return (-1);
+	mask = sim_types(type, body, blen);
 	for (j = 0; j < SIM_MAX; j++)
 		if (j != m->idx && w->m[j].up)
-			sim_mcast_to(w, m, j, type, buf, len);
+			sim_mcast_to(w, m, j, mask, buf, len);
 	return (0);
 }
 
@@ -403,7 +432,7 @@ sim_io_reliable(void *arg, uint16_t slot, uint8_t type, const uint8_t *body,
 	if (q->at < m->rel_at[j])
 		q->at = m->rel_at[j];		/* TCP keeps the order */
 	m->rel_at[j] = q->at;
-	if (sim_ruled_out(w, q, type))
+	if (sim_ruled_out(w, q, sim_types(type, body, blen)))
 		free(q);
 	else
 		sim_heap_push(w, q);
@@ -486,17 +515,32 @@ sim_trace_msg(struct sim *w, const struct sim_msg *q,
 	const uint8_t	*rec;
 	char		 ports[160];
 	size_t		 off = 0, len, n = 0;
-	uint8_t		 t = v->hdr.type;
-	int		 conn = t == MSG_T_NEW || t == MSG_T_TRANSFER;
+	uint8_t		 t = v->hdr.type, rt = t;
+	int		 conn, rv;
 
 	ports[0] = '\0';
-	while (n + 16 < sizeof(ports) && (conn || t == MSG_T_END ||
-	    t == MSG_T_REFRESH) && msg_rec_next(v, &off, &rec, &len) == 1) {
+	while (n + 24 < sizeof(ports)) {
+		if (t == MSG_T_MIXED)
+			rv = msg_mix_next(v, &off, &rt, &rec, &len);
+		else if (t == MSG_T_NEW || t == MSG_T_TRANSFER ||
+		    t == MSG_T_END || t == MSG_T_REFRESH)
+			rv = msg_rec_next(v, &off, &rec, &len);
+		else
+			break;
+		if (rv != 1)
+			break;
+		conn = rt == MSG_T_NEW || rt == MSG_T_TRANSFER;
 		memset(&mc, 0, sizeof(mc));
+		if (rt != MSG_T_END && rt != MSG_T_REFRESH && !conn) {
+			n += (size_t)snprintf(ports + n, sizeof(ports) - n,
+			    " %s", msg_type_name(rt));
+			continue;
+		}
 		if (conn ? msg_conn_get(rec, len, &mc) :
 		    msg_end_get(rec, len, &mc.key, &mc.tag))
 			break;
-		n += (size_t)snprintf(ports + n, sizeof(ports) - n, " %u",
+		n += (size_t)snprintf(ports + n, sizeof(ports) - n, " %s%u",
+		    t == MSG_T_MIXED ? msg_type_name(rt) : "",
 		    mc.key.id[6] << 8 | mc.key.id[7]);
 		if (conn)
 			n += (size_t)snprintf(ports + n, sizeof(ports) - n,

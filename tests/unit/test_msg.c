@@ -205,6 +205,7 @@ test_bad_header(void **state)
 	for (t = 0; t < 256; t++) {
 		buf[MSG_OFF_TYPE] = (uint8_t)t;
 		assert_int_equal(msg_decode(buf, len, &v),
+		    t == MSG_T_MIXED ? MSG_R_BODY :	/* not MIXED framing */
 		    t >= MSG_T_ID && t <= MSG_T_MAX ? MSG_OK : MSG_R_TYPE);
 	}
 	buf[MSG_OFF_TYPE] = MSG_T_ID;
@@ -823,6 +824,177 @@ test_done(void **state)
 	assert_int_equal(msg_done_put(body, 8, &off, &d), -1);
 }
 
+/* ---- MIXED: records of any type in one message (issue 18, point 7) ---- */
+
+/* NEW, END (tagged), REFRESH, TRANSFER, DONE, ACK: one body, in order. */
+static size_t
+mix_body(uint8_t *body, size_t size)
+{
+	struct msg_conn	c;
+	struct msg_done	d = { 7, 3 };
+	size_t		off = 0;
+
+	conn4(&c);
+	c.flags = MSG_CONN_F_FRESH | MSG_CONN_F_TAG;
+	c.tag = 0x1234;
+	assert_int_equal(msg_mix_conn_put(body, size, &off, MSG_T_NEW, &c), 0);
+	assert_int_equal(msg_mix_end_put(body, size, &off, MSG_T_END, &c.key,
+	    0xbeef), 0);
+	assert_int_equal(msg_mix_end_put(body, size, &off, MSG_T_REFRESH,
+	    &c.key, 0), 0);
+	c.state = 2;
+	c.tag = 0;
+	assert_int_equal(msg_mix_conn_put(body, size, &off, MSG_T_TRANSFER,
+	    &c), 0);
+	assert_int_equal(msg_mix_done_put(body, size, &off, MSG_T_DONE, &d), 0);
+	assert_int_equal(msg_mix_done_put(body, size, &off, MSG_T_ACK, &d), 0);
+	return (off);
+}
+
+static void
+test_mixed_roundtrip(void **state)
+{
+	static const uint8_t	 want_types[] = { MSG_T_NEW, MSG_T_END,
+				    MSG_T_REFRESH, MSG_T_TRANSFER, MSG_T_DONE,
+				    MSG_T_ACK };
+	uint8_t			 buf[MSG_MAX_LEN], *body = buf + MSG_HDR_LEN;
+	uint8_t			 plain[64];
+	const uint8_t		*rec;
+	struct msg_view		 v;
+	struct msg_conn		 c, got;
+	struct msg_done		 d;
+	struct flow_key		 k;
+	size_t			 off, len, rlen, n, poff = 0;
+	uint16_t		 tag;
+	uint8_t			 t;
+
+	(void)state;
+	n = mix_body(body, MSG_BODY_MAX);
+	/* Type, then the record exactly as its single-type message has it. */
+	conn4(&c);
+	c.flags = MSG_CONN_F_FRESH | MSG_CONN_F_TAG;
+	c.tag = 0x1234;
+	assert_int_equal(msg_conn_put(plain, sizeof(plain), &poff, &c), 0);
+	assert_int_equal(body[0], MSG_T_NEW);
+	assert_memory_equal(body + 1, plain, poff);
+	assert_int_equal(n, 6 * MSG_MIX_HDR + (MSG_CONN_V4_LEN + MSG_TAG_LEN) +
+	    (1 + FLOW_ID_V4 + MSG_TAG_LEN) + (1 + FLOW_ID_V4) +
+	    MSG_CONN_V4_LEN + 2 * MSG_DONE_LEN);
+	len = raw(buf, sizeof(buf), MSG_T_MIXED, body, n);
+	assert_int_equal(check(buf, len, key, &v), MSG_OK);
+	assert_int_equal(v.hdr.type, MSG_T_MIXED);
+	off = 0;
+	for (n = 0; n < sizeof(want_types); n++) {
+		assert_int_equal(msg_mix_next(&v, &off, &t, &rec, &rlen), 1);
+		assert_int_equal(t, want_types[n]);
+		switch (t) {
+		case MSG_T_NEW:
+			assert_int_equal(msg_conn_get(rec, rlen, &got), 0);
+			assert_memory_equal(&got, &c, sizeof(got));
+			break;
+		case MSG_T_END:
+			assert_int_equal(msg_end_get(rec, rlen, &k, &tag), 0);
+			assert_memory_equal(&k, &c.key, sizeof(k));
+			assert_int_equal(tag, 0xbeef);
+			break;
+		case MSG_T_REFRESH:
+			assert_int_equal(msg_end_get(rec, rlen, &k, &tag), 0);
+			assert_int_equal(tag, 0);
+			break;
+		case MSG_T_TRANSFER:
+			assert_int_equal(msg_conn_get(rec, rlen, &got), 0);
+			assert_int_equal(got.state, 2);
+			assert_int_equal(got.tag, 0);
+			break;
+		default:
+			assert_int_equal(msg_done_dec(rec, rlen, &d), 0);
+			assert_int_equal(d.xfer, 7);
+			assert_int_equal(d.count, 3);
+			break;
+		}
+	}
+	assert_int_equal(msg_mix_next(&v, &off, &t, &rec, &rlen), 0);
+	/* A full body refuses the next record and keeps what it has. */
+	n = mix_body(body, MSG_BODY_MAX);
+	off = n;
+	assert_int_equal(msg_mix_end_put(body, n + MSG_MIX_HDR + FLOW_ID_V4,
+	    &off, MSG_T_END, &c.key, 0), -1);
+	assert_int_equal(off, n);
+	assert_int_equal(msg_mix_end_put(body, n + MSG_MIX_HDR + 1 +
+	    FLOW_ID_V4, &off, MSG_T_END, &c.key, 0), 0);
+	/* Neither ID nor MIXED (nor type 0) goes inside. */
+	off = 0;
+	assert_int_equal(msg_mix_end_put(body, 64, &off, MSG_T_ID, &c.key, 0),
+	    -1);
+	assert_int_equal(msg_mix_end_put(body, 64, &off, MSG_T_MIXED, &c.key,
+	    0), -1);
+	assert_int_equal(msg_mix_end_put(body, 64, &off, 0, &c.key, 0), -1);
+	assert_int_equal(off, 0);
+	/* Encoded by msg_encode(), authenticated as a whole. */
+	n = mix_body(body, MSG_BODY_MAX);
+	len = raw(buf, sizeof(buf), MSG_T_MIXED, body, n);
+	assert_int_equal(len, MSG_HDR_LEN + n + MSG_MAC_LEN);
+	assert_int_equal(check(buf, len, key, &v), MSG_OK);
+	buf[MSG_HDR_LEN + 5] ^= 1;		/* inside the first record */
+	assert_int_equal(check(buf, len, key, &v), MSG_R_MAC);
+}
+
+/* A MIXED body whose framing is broken is refused as a whole. */
+static void
+test_mixed_malformed(void **state)
+{
+	uint8_t		buf[MSG_MAX_LEN], body[MSG_BODY_MAX], b2[MSG_BODY_MAX];
+	const uint8_t	*rec;
+	struct msg_view	v;
+	struct msg_done	d;
+	size_t		n, cut, len, off, rlen;
+	uint8_t		t;
+	int		i;
+
+	(void)state;
+	n = mix_body(body, sizeof(body));
+	/* Truncated anywhere but at a record's end: MSG_R_BODY. */
+	for (cut = 0; cut < n; cut++) {
+		len = raw(buf, sizeof(buf), MSG_T_MIXED, body, cut);
+		off = 0;
+		while (off < cut) {
+			i = body[off + 1] << 8 | body[off + 2];
+			if (off + MSG_MIX_HDR + (size_t)i > cut)
+				break;
+			off += MSG_MIX_HDR + (size_t)i;
+		}
+		assert_int_equal(check(buf, len, key, &v),
+		    off == cut ? MSG_OK : MSG_R_BODY);
+	}
+	/* A record's length past the end, by one. */
+	memcpy(b2, body, n);
+	b2[2]++;
+	len = raw(buf, sizeof(buf), MSG_T_MIXED, b2, n);
+	assert_int_equal(check(buf, len, key, &v), MSG_R_BODY);
+	/* Types 0, ID and MIXED inside. */
+	for (i = 0; i < 3; i++) {
+		memcpy(b2, body, n);
+		b2[0] = i == 0 ? 0 : i == 1 ? MSG_T_ID : MSG_T_MIXED;
+		len = raw(buf, sizeof(buf), MSG_T_MIXED, b2, n);
+		assert_int_equal(check(buf, len, key, &v), MSG_R_BODY);
+	}
+	/* A later revision's type frames like the others and is returned. */
+	memcpy(b2, body, n);
+	b2[0] = 200;
+	len = raw(buf, sizeof(buf), MSG_T_MIXED, b2, n);
+	assert_int_equal(check(buf, len, key, &v), MSG_OK);
+	off = 0;
+	assert_int_equal(msg_mix_next(&v, &off, &t, &rec, &rlen), 1);
+	assert_int_equal(t, 200);
+	/* An empty MIXED is well formed (and says nothing). */
+	len = raw(buf, sizeof(buf), MSG_T_MIXED, body, 0);
+	assert_int_equal(check(buf, len, key, &v), MSG_OK);
+	off = 0;
+	assert_int_equal(msg_mix_next(&v, &off, &t, &rec, &rlen), 0);
+	/* A short DONE record frames well but does not decode. */
+	assert_int_equal(msg_done_dec(body, MSG_DONE_LEN - 1, &d), -1);
+}
+
 static void
 test_names(void **state)
 {
@@ -842,6 +1014,7 @@ test_names(void **state)
 	assert_string_equal(msg_reason_name(MSG_R_MAC), "bad_mac");
 	assert_string_equal(msg_type_name(MSG_T_ID), "id");
 	assert_string_equal(msg_type_name(MSG_T_DONE), "done");
+	assert_string_equal(msg_type_name(MSG_T_MIXED), "mixed");
 	assert_string_equal(msg_type_name(MSG_T_MAX + 1), "unknown");
 	assert_string_equal(msg_type_name(0), "unknown");
 	assert_string_equal(msg_type_name(99), "unknown");
@@ -877,6 +1050,8 @@ main(void)
 		cmocka_unit_test(test_conn_tag),
 		cmocka_unit_test(test_end_tag),
 		cmocka_unit_test(test_done),
+		cmocka_unit_test(test_mixed_roundtrip),
+		cmocka_unit_test(test_mixed_malformed),
 		cmocka_unit_test(test_names),
 	};
 

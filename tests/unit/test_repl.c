@@ -1182,6 +1182,111 @@ test_model_find(const char *name)
 	return (&test_models[0]);
 }
 
+/* ---- issue 18, point 7: records of any type in one message ---------- */
+
+/*
+ * One tick of the owner (member 0) has a NEW (the backup's copy of a new
+ * connection), an END and a REFRESH for its backup (member 1): they leave
+ * as one message on the channel, not one per type; the backup applies
+ * all three. The REFRESH is the one lb_tick() queues LB_EST_DELAY_MS
+ * after a handshake, so the SYN and the FIN come just before that tick.
+ */
+static void
+test_mixed_one_message(void **state)
+{
+	struct sim		*w = sim_new(3, 71);
+	struct sim_member	*m = &w->m[0];
+	uint16_t		 p = sim_port(w, 0x7, 0, 1, 0, 0, 0);
+	uint16_t		 q = sim_port(w, 0x7, 0, 1, 0, 0, 0);
+	uint16_t		 r = sim_port(w, 0x7, 0, 1, 0, 0, 0);
+	struct repl_stats	 a0, a1;
+	uint64_t		 due, tick, sent2;
+	int			 srv[3];
+
+	(void)state;
+	srv[0] = sim_fwd(w, 0, p, PKT_TH_SYN);
+	srv[1] = sim_fwd(w, 0, q, PKT_TH_SYN);
+	sim_run(w, SIM_TICK_MS + 5);		/* their copies have left */
+	assert_int_equal(sim_fwd(w, 0, p, PKT_TH_ACK), srv[0]);
+	assert_int_equal(sim_fwd(w, 0, q, PKT_TH_ACK), srv[1]);
+	/* The tick that queues the REFRESHes of p and q. */
+	due = w->now + LB_EST_DELAY_MS;
+	for (tick = m->next_tick; tick < due; tick += SIM_TICK_MS)
+		;
+	sim_run(w, tick - w->now - 10);
+	assert_int_equal(sim_stats(w, 0)->refresh_sent, 0);
+	a0 = *sim_stats(w, 0);
+	a1 = *sim_stats(w, 1);
+	sent2 = sim_stats(w, 2)->tcp_sent;
+	srv[2] = sim_fwd(w, 0, r, PKT_TH_SYN);
+	assert_int_equal(sim_fwd(w, 0, q, PKT_TH_FIN | PKT_TH_ACK), srv[1]);
+	assert_int_equal(sim_stats(w, 0)->tcp_sent, a0.tcp_sent);
+	sim_run(w, 20);				/* the tick, and delivery */
+	/* Nobody else sent on a channel meanwhile. */
+	assert_int_equal(sim_stats(w, 1)->tcp_sent, a1.tcp_sent);
+	assert_int_equal(sim_stats(w, 2)->tcp_sent, sent2);
+	/* Staged: the NEW of r, the END of q, the REFRESH of p. */
+	assert_int_equal(sim_stats(w, 0)->backup_sent, a0.backup_sent + 1);
+	assert_int_equal(sim_stats(w, 0)->end_rel_sent, a0.end_rel_sent + 1);
+	assert_int_equal(sim_stats(w, 0)->refresh_rel_sent,
+	    a0.refresh_rel_sent + 1);
+	assert_int_equal(sim_stats(w, 0)->backup_flushes,
+	    a0.backup_flushes + 1);
+	/* ... in one message to the one destination. */
+	assert_int_equal(sim_stats(w, 0)->tcp_sent, a0.tcp_sent + 1);
+	/* The backup applied each record (and the multicast copies). */
+	assert_int_equal(sim_stats(w, 1)->rx_bad, 0);
+	assert_int_equal(sim_stats(w, 1)->new_rx, a1.new_rx + 2);
+	assert_int_equal(sim_stats(w, 1)->end_rx, a1.end_rx + 2);
+	assert_int_equal(sim_stats(w, 1)->refresh_rx, a1.refresh_rx + 2);
+	sim_assert_holds(w, 1, r, CONN_ROLE_BACKUP, srv[2], 0, 1);
+	assert_int_equal(sim_ltoc(w, 1, q)->state, CONN_CLOSING);
+	assert_int_equal(sim_ltoc(w, 1, p)->state, CONN_ESTABLISHED);
+	sim_free(w);
+}
+
+/*
+ * A joiner's transfer table and the DONE that ends it share messages: a
+ * table that fits one message is one message, DONE included, from each
+ * active member; the joiner's ACK is one message back.
+ */
+static void
+test_mixed_transfer_done(void **state)
+{
+	struct sim	*w = sim_new(3, 72);
+	uint64_t	 sent[4], xfer[3], acked[3], now[4];
+	int		 i, j;
+
+	(void)state;
+	for (i = 0; i < 12; i++)
+		(void)sim_fwd(w, i % 3, sim_port(w, 0x7, i % 3, SIM_ANY, 0xf,
+		    3, SIM_ANY), PKT_TH_SYN);
+	sim_run(w, 2000);
+	for (j = 0; j < 3; j++) {
+		sent[j] = sim_stats(w, j)->tcp_sent;
+		xfer[j] = sim_stats(w, j)->xfer_sent;
+		acked[j] = sim_stats(w, j)->done_acked;
+	}
+	sim_start(w, 3);
+	sent[3] = 0;
+	/* What was sent while it joined (its rebalance then sends more). */
+	while (sim_phase(w, 3) == REPL_SM_JOINING) {
+		for (j = 0; j < 4; j++)
+			now[j] = sim_stats(w, j)->tcp_sent;
+		assert_true(w->now < SIM_T0 + 3500 + 2 * SIM_HELLO_MS + 200);
+		sim_run(w, 1);
+	}
+	assert_int_equal(sim_stats(w, 3)->rx_bad, 0);
+	assert_int_equal(sim_stats(w, 3)->new_rx, 12);
+	assert_int_equal(now[3], 3);			/* the three ACKs */
+	for (j = 0; j < 3; j++) {
+		assert_int_equal(sim_stats(w, j)->xfer_sent, xfer[j] + 4);
+		assert_int_equal(sim_stats(w, j)->done_acked, acked[j] + 1);
+		assert_int_equal(now[j], sent[j] + 1);	/* table + DONE */
+	}
+	sim_free(w);
+}
+
 int
 main(void)
 {
@@ -1203,6 +1308,9 @@ main(void)
 		cmocka_unit_test(test_claim18_leave),
 		cmocka_unit_test(test_claim18_leave_timeout),
 		cmocka_unit_test(test_random),
+		/* issue 18, point 7 */
+		cmocka_unit_test(test_mixed_one_message),
+		cmocka_unit_test(test_mixed_transfer_done),
 	};
 	const char	*s;
 	char		 cat[32];
