@@ -135,6 +135,7 @@ static const struct row {
 	{ ALL, "lb", "adopted", C, 1075 },
 	{ ALL, "lb", "holders_gone", C, 1076 },
 	{ ALL, "lb", "left_together", C, 1077 },
+	{ ALL, "lb", "learn_conflict", C, 1078 },
 	{ ALL, "dp", "no_mac", C, 2000 },
 	{ ALL, "dp", "fwd_errors", C, 2001 },
 	{ ALL, "dp", "gre_fwd_errors", C, 2002 },
@@ -150,6 +151,8 @@ static const struct row {
 	{ ALL, "cluster", "leaves", C, 3028 },
 	{ ALL, "cluster", "restarts", C, 3029 },
 	{ ALL, "cluster", "replays", C, 3018 },
+	{ ALL, "cluster", "merge_held", C, 3030 },
+	{ ALL, "cluster", "merge_rejoins", C, 3031 },
 	{ TUN, "input", "packets", C, 4000 },
 	{ TUN, "input", "multicast", C, 4003 },
 	{ CAP, "input", "packets", C, 5000 },
@@ -242,8 +245,8 @@ static const struct row {
  * counter is pinned by this alone (the rows pin the rest, readably).
  * When it changes, the test prints the text it got.
  */
-#define METRICS_FNV_FULL	0xd8127b38a0a23022ULL
-#define METRICS_FNV_CAP		0x5c9710f87957982cULL
+#define METRICS_FNV_FULL	0xa01d83113169230eULL
+#define METRICS_FNV_CAP		0xe3b777c9abb983a8ULL
 
 /* The parts of one data path, each stats struct filled with base + i. */
 static struct {
