@@ -329,7 +329,7 @@ cluster_table_merge(struct cluster_table *t, uint16_t slot,
 	    score_id_cmp(&t->m[t->active[0]].id, &m->id) < 0);
 	if (!stay) {
 		snprintf(why, sizeof(why), "member %s is back after it was "
-		    "declared gone, on the larger side", m->id_text);
+		    "declared gone, and its side stays active", m->id_text);
 		cluster_table_rejoin(t, why);
 		return;
 	}
