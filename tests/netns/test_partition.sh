@@ -16,18 +16,19 @@
 # from REUSE_PORT0, 20000, below the ephemeral range) that the router
 # sends to ilb1 and that ilb1 backs up: their closing entries, server X,
 # stay at the owner (ilb2 or ilb3) and at ilb1 for fin_timeout_s.  During
-# the cut a new connection on each tuple goes to ilb1, alone, which picks
-# a server anew (wlc; X or another).  On heal the old owner's closing
-# record of the old connection reaches ilb1, which holds the new one:
-# it must not take the old server (ilbd-protocol(7), Conflicting
-# records); tools/converge would find the servers disagree.
+# the cut a new keep-alive connection on each tuple (tuple_hold.py, a
+# request every 0.2 s until the end) goes to ilb1, alone, which picks a
+# server anew (wlc; X or another).  On heal the old owner's closing record
+# of the old connection reaches ilb1 (its join's transfer table), which
+# holds the new, live one: the record is refused (ilbd-protocol(7),
+# Conflicting records; counted as learn_conflict) and every held
+# connection must keep its server and have every request answered.
 # During the cut a packet that ilb1 hands to ilb2 or ilb3 before dead_ms
 # has passed is lost (TCP retransmits it): the load tolerates that, as it
 # does a kill.
 HELLO_MS=${HELLO_MS:-100}
 DEAD_MS=${DEAD_MS:-500}
 CUT_S=${CUT_S:-3}
-# shellcheck disable=SC2046 # "set -- $(tuple_get ...)" splits the answer on purpose
 # shellcheck source=tests/netns/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -84,6 +85,7 @@ reuse_before() {
 		[ "$_n" -lt "$REUSE_N" ] || break
 		[ "$(ilb_of_port "$_p")" = 1 ] || continue
 		[ "$(tuple_role 1 "$_p")" = backup ] || continue
+		# shellcheck disable=SC2046 # the answer's two words
 		set -- $(tuple_get "$_p")
 		[ "$2" = 200 ] || { note "port $_p: GET failed ($*)"; continue; }
 		REUSE_LIST="$REUSE_LIST $_p:$1"
