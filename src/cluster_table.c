@@ -303,7 +303,7 @@ cluster_table_rejoin(struct cluster_table *t, const char *why)
 }
 
 /*
- * Partition merge (ilbd-protocol(7), MEMBERSHIP): member slot, declared
+ * Partition merge (ilbd-protocol(7), Partition merge): member slot, once
  * gone, is heard again in the same epoch claiming to be active, and so
  * is self (its side took over too).  One side joins again, chosen alike
  * by every member of both sides from what each ID message says: the
@@ -347,7 +347,6 @@ cluster_table_join(struct cluster_table *t, uint16_t slot,
 {
 	struct cluster_member	*m = &t->m[slot];
 	char			 a[ILB_ADDRSTRLEN];
-
 	int			 merge;
 
 	if (!m->in_use || !cluster_id_eq(&m->id, &h->sender)) {
