@@ -487,6 +487,16 @@ cluster_accept(struct cluster *c, const uint8_t *buf, size_t len,
 	return (cluster_table_unicast(&c->t, v, from));
 }
 
+/* The table made self join again (a partition merge): say so at once. */
+static void
+cluster_rejoin_announce(struct cluster *c)
+{
+	if (!c->t.rejoin)
+		return;
+	c->t.rejoin = 0;
+	cluster_send_id(c);
+}
+
 /* One datagram: decode, authenticate, dispatch by type; 1 if changed. */
 static int
 cluster_input(struct cluster *c, const uint8_t *buf, size_t len,
@@ -495,6 +505,7 @@ cluster_input(struct cluster *c, const uint8_t *buf, size_t len,
 	struct msg_view	v;
 	struct msg_id	id;
 	enum msg_reason	r;
+	int		changed;
 
 	if ((r = msg_decode(buf, len, &v)) != MSG_OK ||
 	    (r = msg_verify(buf, &v, cluster_key(c))) != MSG_OK) {
@@ -509,7 +520,9 @@ cluster_input(struct cluster *c, const uint8_t *buf, size_t len,
 		cluster_table_reject(&c->t, r, from);
 		return (0);
 	}
-	return (cluster_table_input(&c->t, &v, &id, from, now));
+	changed = cluster_table_input(&c->t, &v, &id, from, now);
+	cluster_rejoin_announce(c);
+	return (changed);
 }
 
 /*
@@ -618,6 +631,7 @@ cluster_on_expire(evutil_socket_t fd, short events, void *arg)
 	(void)events;
 	changed = cluster_read(c);
 	changed |= cluster_table_expire(&c->t, util_now_ms());
+	cluster_rejoin_announce(c);
 	if (changed)
 		c->members_cb(c->arg);
 	cluster_timer_add(c->ev_expire, cluster_expire_ms(c));

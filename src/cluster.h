@@ -16,6 +16,9 @@
 #define CLUSTER_SEEN_MAX	1024	/* departed ids remembered once
 					   their slot is given to another */
 #define CLUSTER_EPOCH_FILE	"epoch"	/* in node.state_dir */
+#define CLUSTER_HOLD_DEAD	4	/* a held member that does not join
+					   again within this many dead_ms:
+					   this node joins again instead */
 
 /*
  * What happened to another member; passed to the event callback with
@@ -40,6 +43,9 @@ struct cluster_member {
 	uint8_t			self;		/* this node */
 	uint8_t			state;		/* enum msg_state, announced */
 	uint8_t			prev_state;	/* before the last change */
+	uint8_t			held;		/* back from gone claiming
+						   active: not scored until
+						   it joins again (merge) */
 	uint8_t			scoring;	/* announced */
 	uint16_t		members;	/* announced member count */
 	uint64_t		epoch;		/* boot epoch */
@@ -76,6 +82,9 @@ struct cluster_stats {
 	uint64_t		restarts;
 	uint64_t		not_peer;	/* unicast from outside
 						   cluster.peers */
+	uint64_t		merge_held;	/* members back from gone held
+						   until they join again */
+	uint64_t		merge_rejoins;	/* this node joined again */
 };
 
 /*
@@ -115,6 +124,8 @@ struct cluster_table {
 	uint8_t			scoring;	/* enum conf_scoring */
 	uint32_t		dead_ms;
 	uint64_t		dup_epoch;	/* last duplicate-id epoch logged */
+	uint8_t			rejoin;		/* self went joining on a merge:
+						   announce it now (cluster.c) */
 	/*
 	 * Every id ever heard keeps its highest (epoch, seq): in its slot
 	 * while it has one (gone members too), then here.  When seen is

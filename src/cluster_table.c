@@ -45,7 +45,8 @@ cluster_table_list(const struct cluster_table *t, uint8_t state,
 
 	for (i = 0; i < t->nslots; i++) {
 		m = &t->m[i];
-		if (!m->in_use || !m->alive || m->state != state)
+		if (!m->in_use || !m->alive || m->state != state ||
+		    (m->held && state == MSG_S_ACTIVE))
 			continue;
 		for (j = n; j > 0; j--) {
 			s = out[j - 1];
@@ -265,6 +266,8 @@ cluster_member_update(struct cluster_member *m, const struct msg_hdr *h,
 	if (m->epoch != h->epoch)
 		m->useq = 0;	/* a new epoch numbers afresh */
 	m->state = id->state;
+	if (m->state != MSG_S_ACTIVE)
+		m->held = 0;		/* it joins again (or leaves) */
 	m->addr = id->addr;
 	m->scoring = id->scoring;
 	m->members = id->members;
@@ -276,6 +279,67 @@ cluster_member_update(struct cluster_member *m, const struct msg_hdr *h,
 	return (changed);
 }
 
+/*
+ * Self joins again (a partition merge, or a held member that never
+ * does): it owns nothing until it has the transfer tables again (claim
+ * 17).  The event (self's slot, CLUSTER_E_STATE) restarts the join in the
+ * replication core; cluster.c announces the new state at once.
+ */
+static void
+cluster_table_rejoin(struct cluster_table *t, const char *why)
+{
+	struct cluster_member	*m = &t->m[t->self];
+
+	if (m->state != MSG_S_ACTIVE)
+		return;
+	m->prev_state = m->state;
+	m->state = MSG_S_JOINING;
+	t->rejoin = 1;
+	t->stats.merge_rejoins++;
+	log_warnx("cluster: %s: this node joins again (it owns nothing until "
+	    "it has the active members' transfer tables)", why);
+	cluster_table_sort(t);
+	cluster_table_event(t, CLUSTER_E_STATE, t->self);
+}
+
+/*
+ * Partition merge (ilbd-protocol(7), Partition merge): member slot, once
+ * gone, is heard again in the same epoch claiming to be active, and so
+ * is self (its side took over too).  One side joins again, chosen alike
+ * by every member of both sides from what each ID message says: the
+ * side with more active members stays (id->members against our own
+ * count), and on a tie the side holding the lowest member id (the
+ * sender's id against the lowest of our active set, which self is in).
+ * The side that stays holds the member unscored until it announces
+ * joining; the other side admits it and joins again.  The side of the
+ * most members (lowest id on a tie) never joins again, so some member
+ * always stays active.
+ */
+static void
+cluster_table_merge(struct cluster_table *t, uint16_t slot,
+    const struct msg_id *id)
+{
+	struct cluster_member	*m = &t->m[slot];
+	char			 why[96];
+	int			 stay;
+
+	if (t->m[t->self].state != MSG_S_ACTIVE || t->nactive == 0)
+		return;		/* self owns nothing: nothing to merge */
+	stay = t->nactive > id->members || (t->nactive == id->members &&
+	    score_id_cmp(&t->m[t->active[0]].id, &m->id) < 0);
+	if (!stay) {
+		snprintf(why, sizeof(why), "member %s is back after it was "
+		    "declared gone, and its side stays active", m->id_text);
+		cluster_table_rejoin(t, why);
+		return;
+	}
+	m->held = 1;
+	t->stats.merge_held++;
+	log_warnx("member %s is back as active after it was declared gone "
+	    "(partition healed; %u active on its side, %u here): not scored "
+	    "until it joins again", m->id_text, id->members, t->nactive);
+}
+
 /* claim 17: a member we did not know (or had lost) announces itself. */
 static void
 cluster_table_join(struct cluster_table *t, uint16_t slot,
@@ -283,19 +347,25 @@ cluster_table_join(struct cluster_table *t, uint16_t slot,
 {
 	struct cluster_member	*m = &t->m[slot];
 	char			 a[ILB_ADDRSTRLEN];
+	int			 merge;
 
 	if (!m->in_use || !cluster_id_eq(&m->id, &h->sender)) {
 		memset(m, 0, sizeof(*m));
 		m->id = h->sender;
 		msg_id_fmt(&h->sender, m->id_text, sizeof(m->id_text));
 	}
+	/* back in the same epoch, active: a partition heals */
+	merge = m->epoch == h->epoch && id->state == MSG_S_ACTIVE;
 	m->in_use = m->alive = 1;
+	m->held = 0;
 	m->since = now;
 	cluster_member_update(m, h, id, now);
 	t->stats.joins++;
 	log_info("member %s joined (address %s, epoch %llu, %s, slot %u)",
 	    m->id_text, util_addr_fmt(&m->addr, a, sizeof(a)),
 	    (unsigned long long)h->epoch, msg_state_name(m->state), slot);
+	if (merge)
+		cluster_table_merge(t, slot, id);
 	cluster_table_event(t, CLUSTER_E_JOIN, slot);
 }
 
@@ -480,7 +550,8 @@ cluster_table_new(struct cluster_table *t, const struct msg_hdr *h,
 static int
 cluster_member_active(const struct cluster_member *m)
 {
-	return (m->in_use && m->alive && m->state == MSG_S_ACTIVE);
+	return (m->in_use && m->alive && !m->held &&
+	    m->state == MSG_S_ACTIVE);
 }
 
 /*
@@ -632,6 +703,7 @@ cluster_table_gone(struct cluster_table *t, uint16_t slot, uint64_t now)
 	struct cluster_member	*m = &t->m[slot];
 
 	m->alive = 0;
+	m->held = 0;
 	m->since = now;
 	t->stats.leaves++;
 	log_info("member %s is gone (silent for %llu ms)", m->id_text,
@@ -644,7 +716,7 @@ cluster_table_expire(struct cluster_table *t, uint64_t now)
 {
 	struct cluster_member	*m;
 	uint16_t		 i, before = t->nactive;
-	int			 changed = 0;
+	int			 changed = 0, rejoined = 0;
 
 	for (i = 0; i < t->nslots; i++) {
 		m = &t->m[i];
@@ -653,12 +725,19 @@ cluster_table_expire(struct cluster_table *t, uint64_t now)
 		if (m->alive && now - m->last_heard >= t->dead_ms) {
 			cluster_table_gone(t, i, now);
 			changed = 1;
+		} else if (m->alive && m->held && now - m->since >=
+		    (uint64_t)CLUSTER_HOLD_DEAD * t->dead_ms) {
+			/* it never saw us gone: it will not join again */
+			m->held = 0;
+			cluster_table_rejoin(t, "a member held since a merge "
+			    "did not join again");
+			changed = rejoined = 1;
 		}
 	}
 	if (!changed)
 		return (0);
 	cluster_table_sort(t);
-	return (t->nactive != before);
+	return (rejoined || t->nactive != before);
 }
 
 size_t
@@ -785,6 +864,10 @@ const struct counter_desc cluster_counters[] = {
 	    "members seen with a new boot epoch"),
 	CLUSTER_COUNTER("replays", replays, "messages refused as replays: "
 	    "an epoch or sequence not newer than the sender's last"),
+	CLUSTER_COUNTER("merge_held", merge_held, "members back from gone "
+	    "claiming active, held unscored until they join again"),
+	CLUSTER_COUNTER("merge_rejoins", merge_rejoins,
+	    "times this node joined again on a partition merge"),
 	COUNTER_END
 };
 

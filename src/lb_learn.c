@@ -8,6 +8,7 @@
 #include "conntab.h"
 #include "lb.h"
 #include "lb_int.h"
+#include "log.h"
 #include "ltoc.h"
 
 /*
@@ -247,6 +248,41 @@ lb_learn_stale(struct lb *lb, const struct conn_entry *t, unsigned int flags)
 	return (1);
 }
 
+/*
+ * The conflict rule (ilbd-protocol(7), CONFLICTS): record t names another
+ * service or server than the live (syn or established) entry self holds
+ * for the tuple, in the LTOC or the cache; after a partition both sides
+ * may have decided one tuple, and either side's copy may be a stale one.
+ * The entry keeps its server, and t is refused (counted, logged at
+ * debug), unless t is the NEW of a newer connection on the tuple: fresh
+ * (its owner just decided a SYN) and not tagged as the entry's own
+ * connection. A closing entry's connection has ended: t takes its place.
+ * So the server of a live connection never changes because of a merge,
+ * a rebalance or a reconciliation record.
+ */
+static int
+lb_learn_conflict(struct lb *lb, const struct conn_entry *t,
+    unsigned int flags)
+{
+	const struct conn_entry	*e;
+
+	if ((e = ltoc_lookup(&lb->ltoc, &t->key)) == NULL &&
+	    (e = cache_peek(&lb->cache, &t->key)) == NULL)
+		return (0);
+	if (e->state == CONN_CLOSING ||
+	    (e->service == t->service && e->server == t->server))
+		return (0);
+	if ((flags & LB_LEARN_FRESH) &&
+	    (t->syn_tag == 0 || e->syn_tag != t->syn_tag))
+		return (0);
+	lb->stats.learn_conflict++;
+	log_debug("conflicting record refused: the live entry (service %u, "
+	    "server %u, tag %u, state %u) keeps its server against server %u "
+	    "(tag %u, state %u)", e->service, e->server, e->syn_tag,
+	    e->state, t->server, t->syn_tag, t->state);
+	return (1);
+}
+
 /* Keep or take an LTOC entry as t says, with self's role (claim 11). */
 static void
 lb_learn_ltoc(struct lb *lb, const struct conn_entry *t, enum conn_role role,
@@ -329,7 +365,7 @@ lb_learn_conn(struct lb *lb, const struct flow_key *key, unsigned int service,
 	t.backup = backup;
 	t.state = (uint8_t)state;
 	t.syn_tag = LB_LEARN_TAG_OF(flags);
-	if (lb_learn_stale(lb, &t, flags))
+	if (lb_learn_stale(lb, &t, flags) || lb_learn_conflict(lb, &t, flags))
 		return (0);
 	if ((role = lb_role_of(lb, owner, backup)) != CONN_ROLE_NONE)
 		lb_learn_ltoc(lb, &t, role, flags, now);

@@ -90,6 +90,8 @@ repl_on_event(void *arg, enum cluster_event ev, uint16_t slot,
 	if (!m->self && (ev == CLUSTER_E_RESTART || ev == CLUSTER_E_GONE))
 		peer_drop(r->peer, &m->addr);
 	repl_sm_member_event(r->sm, ev, slot, m, util_now_ms());
+	if (m->self)		/* a merge: self joins again, polled */
+		repl_poll_later(r);
 }
 
 static void

@@ -243,10 +243,7 @@ repl_sm_prospective(struct repl_sm *r)
 	r->npro = v.n;
 }
 
-/*
- * claim 17 at an active member: a member announced JOINING; send it the
- * entries it will own or back up, then DONE.
- */
+/* claim 17 at an active member: a joiner gets its entries, then DONE. */
 static void
 repl_sm_plan_join(struct repl_sm *r, uint16_t slot)
 {
@@ -264,23 +261,26 @@ repl_sm_plan_join(struct repl_sm *r, uint16_t slot)
 }
 
 /*
- * A member joined, restarted, changed state or is gone. The edge has
- * already closed the reliable channel of one that restarted or is gone.
+ * A member joined, restarted, changed state or left; self joins anew (merge).
  */
 void
 repl_sm_member_event(struct repl_sm *r, enum cluster_event ev,
     uint16_t slot, const struct cluster_member *m, uint64_t now)
 {
+	if (slot < REPL_SLOTS && m->self && m->state == MSG_S_JOINING &&
+	    r->active && !r->leaving) {
+		r->active = 0;
+		r->join_start = now;
+		for (slot = 0; slot < REPL_SLOTS; slot++)
+			r->p[slot].join_done = r->p[slot].planned = 0;
+	}
 	if (slot >= REPL_SLOTS || m->self)
 		return;
 	switch (ev) {
 	case CLUSTER_E_JOIN:
 	case CLUSTER_E_RESTART:
 	case CLUSTER_E_STATE:
-		/*
-		 * A restarted member's connections belong to its old life. A
-		 * new one's are kept: it may already be sending us a table.
-		 */
+		/* A restarted member's entries are void; a new one's kept. */
 		if (ev != CLUSTER_E_STATE) {
 			repl_sm_stage_forget(r, slot);
 			r->p[slot].done_wait = 0;

@@ -90,7 +90,8 @@
 	X(syn_stranger, "non-owner syn entry, packet of another connection: to owner") \
 	X(adopted, "cache entries taken into the LTOC: a holder left, self holds") \
 	X(holders_gone, "cache entries whose owner and backup had both left") \
-	X(left_together, "membership changes losing 2+ members, no cache: entries lost")
+	X(left_together, "membership changes losing 2+ members, no cache: entries lost") \
+	X(learn_conflict, "records naming another server than a live entry's: refused")
 
 struct lb_stats {
 #define LB_STATS_FIELD(name, help)	uint64_t name;

@@ -369,6 +369,7 @@ sim_send_id(struct sim_member *m)
 	struct sim	*w = m->w;
 	struct msg_hdr	 h;
 	struct msg_id	 id;
+	struct sim_msg	*q;
 	uint8_t		 buf[MSG_MAX_LEN];
 	size_t		 len;
 	int		 j;
@@ -377,9 +378,15 @@ sim_send_id(struct sim_member *m)
 	cluster_table_self_id(&m->t, SIM_HELLO_MS, &id);
 	assert_int_not_equal(len = msg_encode_id(buf, sizeof(buf), &h, &id,
 	    NULL), 0);
-	for (j = 0; j < SIM_MAX; j++)
-		if (j != m->idx && w->m[j].up)
-			sim_heap_push(w, sim_msg_new(w, m, j, 0, buf, len));
+	for (j = 0; j < SIM_MAX; j++) {
+		if (j == m->idx || !w->m[j].up)
+			continue;
+		q = sim_msg_new(w, m, j, 0, buf, len);
+		if (sim_ruled_out(w, q, MSG_T_ID))	/* a partition */
+			free(q);
+		else
+			sim_heap_push(w, q);
+	}
 }
 
 /* repl_sm_io: cluster_send(). */
@@ -482,6 +489,16 @@ sim_peer_drop(struct sim *w, const struct sim_member *m, int j,
 	}
 }
 
+/* The table made m join again (a merge): announced at once, as cluster.c. */
+static void
+sim_rejoin_announce(struct sim_member *m)
+{
+	if (!m->t.rejoin)
+		return;
+	m->t.rejoin = 0;
+	sim_send_id(m);
+}
+
 /* cluster_event_cb, as repl_on_event(). */
 static void
 sim_on_event(void *arg, enum cluster_event ev, uint16_t slot,
@@ -495,6 +512,8 @@ sim_on_event(void *arg, enum cluster_event ev, uint16_t slot,
 		sim_peer_drop(m->w, m, j,
 		    ev == CLUSTER_E_RESTART ? cm->epoch : 0);
 	repl_sm_member_event(m->sm, ev, slot, cm, m->w->now);
+	if (cm->self)		/* a merge: self joins again, polled */
+		m->poll_at = m->w->now + REPL_SM_POLL_MS;
 }
 
 /* cluster_msg_cb, as repl_on_mc(). */
@@ -572,6 +591,7 @@ sim_deliver(struct sim *w, const struct sim_msg *q)
 		if (cluster_table_input(&m->t, &v, &id, &w->m[q->from].addr,
 		    w->now))
 			repl_sm_members_changed(m->sm);
+		sim_rejoin_announce(m);
 	}
 }
 
@@ -657,6 +677,7 @@ sim_timers(struct sim *w, struct sim_member *m)
 	if (w->now >= m->next_tick) {
 		if (cluster_table_expire(&m->t, w->now))
 			repl_sm_members_changed(m->sm);
+		sim_rejoin_announce(m);
 		lb_tick(&m->lb, w->now, 100000);
 		repl_sm_flush(m->sm, w->now);
 		m->next_tick += SIM_TICK_MS;

@@ -293,17 +293,179 @@ test_dead_and_rejoin(void **state)
 	assert_int_equal(l.slot[3], 2);
 }
 
-/* Back from a partition with the same epoch and a larger sequence. */
+/* An ID message saying the sender counts members active members. */
+static int
+hello_members(struct cluster_table *t, const char *text, uint64_t epoch,
+    uint64_t seq, uint8_t st, uint16_t members, uint64_t now)
+{
+	struct msg_view	v;
+	struct msg_id	id;
+
+	memset(&v, 0, sizeof(v));
+	v.hdr.version = MSG_VERSION;
+	v.hdr.type = MSG_T_ID;
+	v.hdr.epoch = epoch;
+	v.hdr.seq = seq;
+	v.hdr.sender = mid(text);
+	memset(&id, 0, sizeof(id));
+	id.scoring = SCORING_CRC32C_MIX;
+	id.state = st;
+	id.members = members;
+	util_addr_parse(text, &id.addr);
+	id.hello_ms = 200;
+	id.dead_ms = DEAD;
+	return (cluster_table_input(t, &v, &id, &from, now));
+}
+
+/*
+ * Back from a partition with the same epoch and a larger sequence,
+ * claiming active, alone on its side ({.9} | {.5}): the sides tie, and
+ * self's side holds the lowest id, so it stays; .9 is admitted but not
+ * scored until it has joined again (joining, then active). A replay of
+ * its message is still refused.
+ */
 static void
 test_partition_heals(void **state)
 {
 	struct cluster_table	*t = *state;
+	struct evlog		 l;
 
-	hello(t, "10.0.0.9", 1, 1, T0);
+	memset(&l, 0, sizeof(l));
+	t->event_cb = record;
+	t->event_arg = &l;
+	hello_members(t, "10.0.0.9", 1, 1, MSG_S_ACTIVE, 2, T0);
 	assert_int_equal(cluster_table_expire(t, T0 + DEAD), 1);
-	assert_int_equal(hello(t, "10.0.0.9", 1, 2, T0 + DEAD + 5), 1);
+	assert_string_equal(active_text(t, NULL), "10.0.0.5");
+	assert_int_equal(hello_members(t, "10.0.0.9", 1, 2, MSG_S_ACTIVE, 1,
+	    T0 + DEAD + 5), 0);
 	assert_int_equal(t->stats.joins, 2);
 	assert_int_equal(t->stats.restarts, 0);
+	assert_int_equal(t->stats.merge_held, 1);
+	assert_int_equal(t->stats.merge_rejoins, 0);
+	assert_true(t->m[1].alive && t->m[1].held);
+	assert_int_equal(t->m[t->self].state, MSG_S_ACTIVE);
+	assert_string_equal(active_text(t, NULL), "10.0.0.5");
+	/* not scored, and not a joiner either */
+	assert_int_equal(cluster_table_joining(t, NULL, NULL, NULL, 4), 0);
+	/* still claiming active: still held */
+	assert_int_equal(hello_members(t, "10.0.0.9", 1, 3, MSG_S_ACTIVE, 1,
+	    T0 + DEAD + 100), 0);
+	assert_string_equal(active_text(t, NULL), "10.0.0.5");
+	/* a replayed message is refused as before */
+	assert_int_equal(hello_members(t, "10.0.0.9", 1, 2, MSG_S_ACTIVE, 1,
+	    T0 + DEAD + 110), 0);
+	assert_int_equal(t->stats.replays, 1);
+	/* it joins again: a joiner (it gets the transfer tables) */
+	assert_int_equal(hello_members(t, "10.0.0.9", 1, 4, MSG_S_JOINING, 1,
+	    T0 + DEAD + 200), 0);
+	assert_false(t->m[1].held);
+	assert_int_equal(cluster_table_joining(t, NULL, NULL, NULL, 4), 1);
+	assert_int_equal(l.ev[l.n - 1], CLUSTER_E_STATE);
+	/* then active: scored */
+	assert_int_equal(hello_members(t, "10.0.0.9", 1, 5, MSG_S_ACTIVE, 1,
+	    T0 + DEAD + 400), 1);
+	assert_string_equal(active_text(t, NULL), "10.0.0.5 10.0.0.9");
+	/* gone again and back in a new epoch (a restart): no merge */
+	assert_int_equal(cluster_table_expire(t, T0 + 2 * DEAD + 400), 1);
+	assert_int_equal(hello_members(t, "10.0.0.9", 2, 1, MSG_S_ACTIVE, 1,
+	    T0 + 3 * DEAD), 1);
+	assert_int_equal(t->stats.merge_held, 1);
+}
+
+/*
+ * {.5} | {.7, .9}: self is on the smaller side. Hearing .7 again (it
+ * counts 2 active members) self joins again: joining, not scored, the
+ * state change told on self's slot; .7 and .9 are admitted as active.
+ */
+static void
+test_partition_self_rejoins(void **state)
+{
+	struct cluster_table	*t = *state;
+	struct evlog		 l;
+	size_t			 self;
+
+	memset(&l, 0, sizeof(l));
+	t->event_cb = record;
+	t->event_arg = &l;
+	hello_members(t, "10.0.0.7", 1, 1, MSG_S_ACTIVE, 3, T0);
+	hello_members(t, "10.0.0.9", 1, 1, MSG_S_ACTIVE, 3, T0);
+	assert_int_equal(cluster_table_expire(t, T0 + DEAD), 1);
+	assert_string_equal(active_text(t, NULL), "10.0.0.5");
+	l.n = 0;
+	assert_int_equal(hello_members(t, "10.0.0.7", 1, 2, MSG_S_ACTIVE, 2,
+	    T0 + DEAD + 5), 1);
+	assert_int_equal(t->m[t->self].state, MSG_S_JOINING);
+	assert_int_equal(t->rejoin, 1);
+	assert_int_equal(t->stats.merge_rejoins, 1);
+	assert_int_equal(t->stats.merge_held, 0);
+	assert_string_equal(active_text(t, &self), "10.0.0.7");
+	assert_true(self == (size_t)-1);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.ev[0], CLUSTER_E_STATE);
+	assert_int_equal(l.slot[0], t->self);
+	assert_int_equal(l.ev[1], CLUSTER_E_JOIN);
+	/* self joining: the next one back is simply admitted */
+	assert_int_equal(hello_members(t, "10.0.0.9", 1, 2, MSG_S_ACTIVE, 2,
+	    T0 + DEAD + 10), 1);
+	assert_string_equal(active_text(t, NULL), "10.0.0.7 10.0.0.9");
+	assert_int_equal(t->stats.merge_rejoins, 1);
+	/* its own ID now says joining (announced at once by cluster.c) */
+	{
+		struct msg_id	id;
+
+		cluster_table_self_id(t, 200, &id);
+		assert_int_equal(id.state, MSG_S_JOINING);
+	}
+}
+
+/*
+ * {.3} | {.5}, one member each: the side with the lowest id (.3) stays,
+ * so self joins again. And a member held since a merge that never joins
+ * again (it never saw self gone) does not block forever: after
+ * CLUSTER_HOLD_DEAD x dead_ms self joins again instead.
+ */
+static void
+test_partition_tie_and_hold_timeout(void **state)
+{
+	struct cluster_table	*t = *state;
+	uint64_t		 now;
+	int			 i;
+
+	hello_members(t, "10.0.0.3", 1, 1, MSG_S_ACTIVE, 2, T0);
+	assert_int_equal(cluster_table_expire(t, T0 + DEAD), 1);
+	assert_int_equal(hello_members(t, "10.0.0.3", 1, 2, MSG_S_ACTIVE, 1,
+	    T0 + DEAD + 5), 1);
+	assert_int_equal(t->m[t->self].state, MSG_S_JOINING);
+	assert_string_equal(active_text(t, NULL), "10.0.0.3");
+	/* self active again (its join done); .9 gone and back, held */
+	assert_int_equal(cluster_table_set_state(t, MSG_S_ACTIVE), 1);
+	now = T0 + 2 * DEAD;
+	hello_members(t, "10.0.0.9", 1, 1, MSG_S_ACTIVE, 3, now);
+	hello_members(t, "10.0.0.3", 1, 3, MSG_S_ACTIVE, 3, now);
+	now += DEAD / 2;
+	hello_members(t, "10.0.0.3", 1, 4, MSG_S_ACTIVE, 3, now);
+	now += DEAD / 2;
+	assert_int_equal(cluster_table_expire(t, now), 1);	/* .9 gone */
+	hello_members(t, "10.0.0.3", 1, 5, MSG_S_ACTIVE, 2, now);
+	assert_int_equal(hello_members(t, "10.0.0.9", 1, 2, MSG_S_ACTIVE, 2,
+	    now + 1), 0);
+	assert_true(t->m[2].held);
+	assert_string_equal(active_text(t, NULL), "10.0.0.3 10.0.0.5");
+	/* it stays active, heard every hello; self waits, then gives way */
+	for (i = 0; i < CLUSTER_HOLD_DEAD * 5; i++) {
+		now += DEAD / 5;
+		hello_members(t, "10.0.0.9", 1, (uint64_t)(3 + i),
+		    MSG_S_ACTIVE, 3, now);
+		hello_members(t, "10.0.0.3", 1, (uint64_t)(6 + i),
+		    MSG_S_ACTIVE, 2, now);
+		if (i + 1 < CLUSTER_HOLD_DEAD * 5)
+			assert_int_equal(cluster_table_expire(t, now), 0);
+	}
+	assert_int_equal(cluster_table_expire(t, now + 1), 1);
+	assert_false(t->m[2].held);
+	assert_int_equal(t->m[t->self].state, MSG_S_JOINING);
+	assert_string_equal(active_text(t, NULL), "10.0.0.3 10.0.0.9");
+	assert_int_equal(t->stats.merge_rejoins, 2);
 }
 
 /*
@@ -985,6 +1147,8 @@ main(void)
 		T(test_restart),
 		T(test_dead_and_rejoin),
 		T(test_partition_heals),
+		T(test_partition_self_rejoins),
+		T(test_partition_tie_and_hold_timeout),
 		T(test_replay_after_departure),
 		T(test_replay_after_slot_reuse),
 		T(test_seen_full),

@@ -1893,6 +1893,75 @@ test_learn_conn_update_in_place(void **state)
 	world_free(w);
 }
 
+/*
+ * The conflict rule (ilbd-protocol(7), CONFLICTS): after a partition a
+ * merge record may name another server than the live entry self holds
+ * for the tuple; the live connection keeps its server (counted), unless
+ * the record is the fresh NEW of a newer connection (another tag).
+ */
+static void
+test_learn_conflict(void **state)
+{
+	struct world	*w = test_world_new(3, 1024, 1024);
+	struct lb		*lb = &w->lb[1];
+	struct flow_key		 k = test_key(SVC_WLC, 2101);
+	struct flow_key		 k2 = test_key(SVC_WLC, 2102);
+	struct conn_entry	*e;
+	uint16_t		 o = WORLD_SLOT0 + 1, b = WORLD_SLOT0 + 2;
+
+	(void)state;
+	assert_int_equal(lb_learn_conn(lb, &k, SVC_WLC, 2, o, b,
+	    CONN_ESTABLISHED, LB_LEARN_TAG(0x1111), T0), 0);
+	/* a transfer of the other side's view of the tuple: refused */
+	assert_int_equal(lb_learn_conn(lb, &k, SVC_WLC, 0, o, b,
+	    CONN_ESTABLISHED, LB_LEARN_TAG(0x2222), T0), 0);
+	assert_int_equal(lb->stats.learn_conflict, 1);
+	e = ltoc_lookup(&lb->ltoc, &k);
+	assert_int_equal(e->server, 2);
+	assert_int_equal(e->syn_tag, 0x1111);
+	assert_int_equal(test_active(lb, SVC_WLC, 2), 1);
+	assert_int_equal(test_active(lb, SVC_WLC, 0), 0);
+	/* closing or untagged, it does not move the live entry either */
+	assert_int_equal(lb_learn_conn(lb, &k, SVC_WLC, 0, o, b,
+	    CONN_CLOSING, LB_LEARN_TAG(0x2222), T0), 0);
+	assert_int_equal(lb_learn_conn(lb, &k, SVC_WLC, 1, o, b,
+	    CONN_SYN, 0, T0), 0);
+	assert_int_equal(lb->stats.learn_conflict, 3);
+	assert_int_equal(ltoc_lookup(&lb->ltoc, &k)->server, 2);
+	assert_int_equal(ltoc_lookup(&lb->ltoc, &k)->state, CONN_ESTABLISHED);
+	/* the same SYN decided twice (both sides of a partition): refused */
+	assert_int_equal(lb_learn_conn(lb, &k, SVC_WLC, 0, o, b, CONN_SYN,
+	    LB_LEARN_FRESH | LB_LEARN_TAG(0x1111), T0), 0);
+	assert_int_equal(lb->stats.learn_conflict, 4);
+	/* the same server: no conflict, applied (the holders change) */
+	assert_int_equal(lb_learn_conn(lb, &k, SVC_WLC, 2, b, o,
+	    CONN_ESTABLISHED, LB_LEARN_TAG(0x1111), T0), 0);
+	assert_int_equal(lb->stats.learn_conflict, 4);
+	assert_int_equal(ltoc_lookup(&lb->ltoc, &k)->role, CONN_ROLE_BACKUP);
+	/* a newer connection's fresh NEW (another tag) takes the tuple */
+	assert_int_equal(lb_learn_conn(lb, &k, SVC_WLC, 0, o, b, CONN_SYN,
+	    LB_LEARN_FRESH | LB_LEARN_TAG(0x3333), T0), 0);
+	e = ltoc_lookup(&lb->ltoc, &k);
+	assert_int_equal(e->server, 0);
+	assert_int_equal(e->syn_tag, 0x3333);
+	assert_int_equal(lb->stats.learn_conflict, 4);
+	/* the cache too: a live cache entry keeps its server */
+	assert_int_equal(lb_learn_conn(lb, &k2, SVC_WLC, 1, WORLD_SLOT0, b,
+	    CONN_ESTABLISHED, LB_LEARN_TAG(0x4444), T0), 0);
+	assert_int_equal(lb_learn_conn(lb, &k2, SVC_WLC, 2, WORLD_SLOT0, b,
+	    CONN_ESTABLISHED, LB_LEARN_TAG(0x5555), T0), 0);
+	assert_int_equal(lb->stats.learn_conflict, 5);
+	assert_int_equal(cache_peek(&lb->cache, &k2)->server, 1);
+	/* once closing, its connection has ended: the record takes over */
+	assert_int_equal(lb_learn_conn(lb, &k2, SVC_WLC, 1, WORLD_SLOT0, b,
+	    CONN_CLOSING, LB_LEARN_TAG(0x4444), T0), 0);
+	assert_int_equal(lb_learn_conn(lb, &k2, SVC_WLC, 2, WORLD_SLOT0, b,
+	    CONN_ESTABLISHED, LB_LEARN_TAG(0x5555), T0), 0);
+	assert_int_equal(cache_peek(&lb->cache, &k2)->server, 2);
+	assert_int_equal(lb->stats.learn_conflict, 5);
+	world_free(w);
+}
+
 static void
 test_learn_conn_bad(void **state)
 {
@@ -2161,6 +2230,7 @@ main(void)
 		cmocka_unit_test(test_not_member_ltoc_hit_leaving),
 		cmocka_unit_test(test_learn_conn_roles),
 		cmocka_unit_test(test_learn_conn_update_in_place),
+		cmocka_unit_test(test_learn_conflict),
 		cmocka_unit_test(test_learn_conn_bad),
 		cmocka_unit_test(test_refresh_in),
 		cmocka_unit_test(test_refresh_once_per_window),

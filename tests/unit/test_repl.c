@@ -439,6 +439,75 @@ test_both_holders_die(void **state)
 }
 
 /*
+ * Partition merge (issue 18 point 5, ilbd-protocol(7)): member 0 is cut
+ * off from 1 and 2 (every message, both ways) past dead_ms; each side
+ * takes over. Connection p (owner 1, backup 0) goes on through 0; a new
+ * one, q, opens at 0 during the cut (its holders in the whole cluster: 2
+ * and 0). On heal, 0 (the smaller side) joins again: 1 and 2 never score
+ * it before it has, only 0 joins again, and both connections end with
+ * their holders agreeing on their servers.
+ */
+static void
+test_partition_merge(void **state)
+{
+	struct sim	*w = sim_new(3, 33);
+	uint16_t	 p, q;
+	int		 sp, sq, i, j, o, b, slot0;
+
+	(void)state;
+	p = sim_port(w, 0x7, 1, 0, 0, 0, 0);
+	q = sim_port(w, 0x7, 2, 0, 0, 0, 0);
+	sp = sim_fwd(w, 1, p, PKT_TH_SYN);
+	sim_run(w, 5);
+	assert_int_equal(sim_fwd(w, 0, p, PKT_TH_ACK), sp);
+	sim_run(w, 2000);
+	for (i = 1; i < 3; i++) {
+		sim_rule(w, 0, 0, 0, i, -1);
+		sim_rule(w, 0, 1, 0, i, -1);
+		sim_rule(w, 0, 0, i, 0, -1);
+		sim_rule(w, 0, 1, i, 0, -1);
+	}
+	sim_run(w, SIM_DEAD_MS + 3 * SIM_TICK_MS);
+	assert_int_equal(w->m[0].t.nactive, 1);
+	assert_int_equal(w->m[1].t.nactive, 2);
+	assert_int_equal(sim_fwd(w, 0, p, PKT_TH_ACK), sp);
+	sq = sim_fwd(w, 0, q, PKT_TH_SYN);
+	sim_run(w, 5);
+	assert_int_equal(sim_fwd(w, 0, q, PKT_TH_ACK), sq);
+	sim_run(w, 2000);
+	w->nrules = 0;				/* heal */
+	slot0 = cluster_table_find_id(&w->m[1].t, &w->m[0].id);
+	for (i = 0; i < 500; i++) {
+		sim_run(w, 10);
+		if (slot0 < 0)
+			slot0 = cluster_table_find_id(&w->m[1].t,
+			    &w->m[0].id);
+		for (j = 1; j < 3 && slot0 >= 0; j++) {
+			if (w->m[j].t.nactive < 3)
+				continue;
+			/* scored by j: 0 has joined again, all of it */
+			assert_int_equal(w->m[0].t.stats.merge_rejoins, 1);
+			assert_int_equal(sim_phase(w, 0), REPL_SM_ACTIVE);
+		}
+	}
+	assert_int_equal(sim_active(w), 0x7);
+	assert_int_equal(w->m[0].t.stats.merge_rejoins, 1);
+	assert_int_equal(w->m[1].t.stats.merge_rejoins, 0);
+	assert_int_equal(w->m[2].t.stats.merge_rejoins, 0);
+	sim_rank(w, 0x7, p, &o, &b);
+	sim_assert_holds(w, o, p, CONN_ROLE_OWNER, sp, o, b);
+	sim_assert_holds(w, b, p, CONN_ROLE_BACKUP, sp, o, b);
+	sim_rank(w, 0x7, q, &o, &b);
+	sim_assert_holds(w, o, q, CONN_ROLE_OWNER, sq, o, b);
+	sim_assert_holds(w, b, q, CONN_ROLE_BACKUP, sq, o, b);
+	for (j = 0; j < 3; j++) {
+		assert_int_equal(sim_fwd(w, j, p, PKT_TH_ACK), sp);
+		assert_int_equal(sim_fwd(w, j, q, PKT_TH_ACK), sq);
+	}
+	sim_free(w);
+}
+
+/*
  * claim 18: member 1 dies. Rows at the survivors: R owner, F backup: R
  * picks the next backup and sends it the entry; R backup, F owner: R
  * becomes owner, picks a backup and sends it the entry. Cached
@@ -1311,6 +1380,8 @@ main(void)
 		/* issue 18, point 7 */
 		cmocka_unit_test(test_mixed_one_message),
 		cmocka_unit_test(test_mixed_transfer_done),
+		/* issue 18, point 5 */
+		cmocka_unit_test(test_partition_merge),
 	};
 	const char	*s;
 	char		 cat[32];
