@@ -558,12 +558,38 @@ lb_syn_reopen(struct lb *lb, struct conn_entry *e, const struct lb_pkt *p,
 }
 
 /*
+ * A live LTOC entry at the owner and a SYN whose tag is not the entry's:
+ * not a retransmission (that repeats the SYN's sequence number) but the
+ * tuple's next connection, so the entry's connection has ended, and its
+ * END has not reached self (lost with its multicast datagram, the
+ * reliable copy still staged at its sender). Taking the SYN for a
+ * retransmission would keep the old connection's server and tag: its late
+ * END then closes the new connection's entry, whose next SYN (the client
+ * retransmits it after answering a segment of the old connection with a
+ * reset) goes to another server than the first. The old connection's end
+ * is noted (its late copies change nothing) and the SYN is decided as on
+ * a closing entry. An entry of unknown tag keeps the old rule.
+ */
+static int
+lb_syn_end_missed(struct lb *lb, const struct conn_entry *e,
+    const struct lb_pkt *p)
+{
+	if (e->syn_tag == 0 || e->syn_tag == conn_syn_tag(p->pi->seq))
+		return (0);
+	lb->stats.syn_end_missed++;
+	lb_ended_add(lb, &e->key, e->syn_tag);
+	return (1);
+}
+
+/*
  * claim 13: a SYN at its owner. A live LTOC entry means a retransmitted
- * SYN: same server, nothing queued. A closing one means the client reuses
- * the tuple: a new connection replaces it (unless the SYN is the one that
- * opened the closing entry: lb_syn_reopen()). A service removed by a
- * reload takes no new connection (no_service). Otherwise the scheduler
- * picks a server, the LTOC records it with the backup, NEW is queued.
+ * SYN: same server, nothing queued (unless the SYN is another
+ * connection's: lb_syn_end_missed()). A closing one means the client
+ * reuses the tuple: a new connection replaces it (unless the SYN is the
+ * one that opened the closing entry: lb_syn_reopen()). A service removed
+ * by a reload takes no new connection (no_service). Otherwise the
+ * scheduler picks a server, the LTOC records it with the backup, NEW is
+ * queued.
  */
 static int
 lb_syn_owner(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
@@ -572,7 +598,8 @@ lb_syn_owner(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
 	int			 server;
 
 	e = ltoc_lookup(&lb->ltoc, &p->pi->key);
-	if (e != NULL && e->state != CONN_CLOSING) {
+	if (e != NULL && e->state != CONN_CLOSING &&
+	    !lb_syn_end_missed(lb, e, p)) {
 		lb->stats.retransmitted_syn++;
 		ltoc_touch(&lb->ltoc, e, p->now);
 		return (lb_forward(lb, act, e->service, e->server,

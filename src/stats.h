@@ -91,7 +91,8 @@
 	X(adopted, "cache entries taken into the LTOC: a holder left, self holds") \
 	X(holders_gone, "cache entries whose owner and backup had both left") \
 	X(left_together, "membership changes losing 2+ members, no cache: entries lost") \
-	X(learn_conflict, "records naming another server than a live entry's: refused")
+	X(learn_conflict, "records naming another server than a live entry's: refused") \
+	X(syn_end_missed, "SYNs of another connection on a live entry: decided anew")
 
 struct lb_stats {
 #define LB_STATS_FIELD(name, help)	uint64_t name;

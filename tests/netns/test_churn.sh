@@ -5,10 +5,12 @@
 # port range is narrowed to CHURN_PORTS (1000) ports, so that every tuple
 # comes back within seconds (issue 18, point 6).  The router hashes the
 # tuple itself, so a tuple's connections all take the same ILB.  Each ILB
-# drops NEW_LOSS (10) % of the multicast NEWs it receives (nftables), as a
-# full socket buffer does at 9,000 connections a second: the backup then
-# learns some connections only from the owner's reliable copy, staged up
-# to 100 ms, which arrives after a short connection's END.  The client
+# drops NEW_LOSS (10) % of the multicast record datagrams (MIXED: NEWs and
+# ENDs) it receives (nftables), as a full socket buffer does at 9,000
+# connections a second: the backup then learns some connections only from
+# the owner's reliable copy, staged up to 100 ms, which arrives after a
+# short connection's END; and an owner that lost a connection's END meets
+# the tuple's next SYN on a live entry of another tag (syn_end_missed).  The client
 # (churn.py -r) reads each answer to the end and then resets the
 # connection, as wrk does, so the servers forget a tuple at once.
 #
@@ -36,7 +38,7 @@ CHURN_PORTS=${CHURN_PORTS:-1000}
 NEW_LOSS=${NEW_LOSS:-10}
 CHURN_TABLE=ilbt_churn
 PORT_LO=40000
-STATS_KEYS="rx handoff_out new_conn port_reuse syn_reopen closing_to_owner learn_stale learn_end_stale syn_stranger syn_records_first orphan misrouted"
+STATS_KEYS="rx handoff_out new_conn port_reuse retransmitted_syn syn_end_missed syn_reopen closing_to_owner learn_stale learn_end_stale syn_stranger syn_records_first orphan misrouted"
 : "${ILB_SCHEDULER:=rr}"
 export ILB_SCHEDULER
 

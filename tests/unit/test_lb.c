@@ -168,15 +168,18 @@ test_retransmitted_syn(void **state)
 	struct lb		*lb = &w->lb[0];
 	struct lb_action	 a1, a2;
 	uint16_t		 sport = test_find(w, SVC_WLC, 0, -1);
+	struct pkt_info		 syn = test_pkt(SVC_WLC, 80, sport, PKT_TH_SYN);
 	int			 i;
 
 	(void)state;
-	assert_int_equal(test_send(lb, SVC_WLC, sport, PKT_TH_SYN, 0, T0,
-	    &a1), LB_FORWARD);
-	/* wlc would pick another server for a new connection now */
+	assert_int_equal(lb_decide(lb, &syn, 0, T0, &a1), LB_FORWARD);
+	/*
+	 * wlc would pick another server for a new connection now; a
+	 * retransmission repeats the SYN's sequence number (its tag)
+	 */
 	for (i = 0; i < 3; i++) {
-		assert_int_equal(test_send(lb, SVC_WLC, sport, PKT_TH_SYN,
-		    i == 2, T0 + 1000 * (uint64_t)i, &a2), LB_FORWARD);
+		assert_int_equal(lb_decide(lb, &syn, i == 2,
+		    T0 + 1000 * (uint64_t)i, &a2), LB_FORWARD);
 		assert_int_equal(a2.server, a1.server);
 	}
 	assert_int_equal(ltoc_count(&lb->ltoc), 1);
@@ -2183,6 +2186,114 @@ test_input_and_names(void **state)
 	world_free(w);
 }
 
+/*
+ * test_churn.sh with every kind of multicast record lost (issue 18,
+ * point 6, MIXED messages): a lost END. Owner lb0, backup lb2; lb1 is
+ * where the router sends the tuple (a cache). Connection 1 ends with the
+ * client's reset at lb1, whose multicast END never reaches lb0 (its
+ * reliable copy is staged); the client opens connection 2 on the tuple at
+ * once. Its SYN must not pass for a retransmission of connection 1's at
+ * lb0: decided anew (syn_end_missed), it carries its own tag, so that the
+ * late END of connection 1 does not close it, and its retransmitted SYN
+ * (after the client answered a segment of connection 1 with a reset,
+ * which closes connection 2's entry) opens it again on the server of the
+ * first SYN. Before, the first SYN kept connection 1's server and tag, the
+ * reset closed connection 1 there, and the retransmitted SYN was decided
+ * anew: the two SYNs of one connection went to two servers, the second
+ * answering the client's ACK of the first's SYN-ACK with a reset.
+ */
+static void
+test_syn_after_lost_end(void **state)
+{
+	struct world		*w = test_world_new(3, 1024, 1024);
+	struct lb_record	 new1, end1, new2, end2;
+	struct lb_action	 act;
+	struct pkt_info		 syn1, syn2, pi;
+	struct conn_entry	*e;
+	unsigned int		 s2;
+	uint16_t		 sport = test_find(w, SVC_WLC, 0, 2);
+
+	(void)state;
+	syn1 = test_pkt(SVC_WLC, 80, sport, PKT_TH_SYN);
+	assert_int_equal(lb_decide(&w->lb[0], &syn1, 1, T0, &act), LB_FORWARD);
+	test_pop1(&w->lb[0], LB_REC_NEW, &new1);
+	test_learn(&w->lb[1], &new1, T0);
+	test_learn(&w->lb[2], &new1, T0);
+	/* connection 1's server takes no new connection now */
+	assert_int_equal(lb_server_set_drained(&w->lb[0], SVC_WLC,
+	    new1.server, 1), 0);
+	/* its client's reset at lb1; the END reaches the backup only */
+	pi = syn1;
+	pi.tcp_flags = PKT_TH_RST | PKT_TH_ACK;
+	pi.seq = syn1.seq + 49;
+	assert_int_equal(lb_decide(&w->lb[1], &pi, 0, T0 + 5, &act),
+	    LB_FORWARD);
+	assert_int_equal(act.server, new1.server);
+	test_pop1(&w->lb[1], LB_REC_END, &end1);
+	test_learn(&w->lb[2], &end1, T0 + 5);
+	assert_int_equal(test_entry(&w->lb[0], SVC_WLC, sport)->state,
+	    CONN_SYN);
+	/* connection 2's SYN, handed off by lb1 */
+	syn2 = test_pkt(SVC_WLC, 80, sport, PKT_TH_SYN);
+	syn2.seq = syn1.seq + 1000000;
+	assert_int_equal(lb_decide(&w->lb[0], &syn2, 1, T0 + 6, &act),
+	    LB_FORWARD);
+	s2 = act.server;
+	assert_int_not_equal(s2, new1.server);
+	assert_int_equal(w->lb[0].stats.syn_end_missed, 1);
+	assert_int_equal(w->lb[0].stats.retransmitted_syn, 0);
+	assert_int_equal(w->lb[0].stats.port_reuse, 1);
+	assert_int_equal(test_active(&w->lb[0], SVC_WLC, new1.server), 0);
+	assert_int_equal(test_active(&w->lb[0], SVC_WLC, s2), 1);
+	test_pop1(&w->lb[0], LB_REC_NEW, &new2);
+	assert_int_equal(new2.tag, conn_syn_tag(syn2.seq));
+	assert_true(new2.flags & LB_REC_F_FRESH);
+	/* the holders take connection 2 for connection 1 */
+	test_learn(&w->lb[1], &new2, T0 + 6);
+	test_learn(&w->lb[2], &new2, T0 + 6);
+	assert_int_equal(test_entry(&w->lb[2], SVC_WLC, sport)->server, s2);
+	assert_int_equal(test_entry(&w->lb[2], SVC_WLC, sport)->state,
+	    CONN_SYN);
+	/* the late reliable END of connection 1 leaves connection 2 open */
+	test_learn(&w->lb[0], &end1, T0 + 100);
+	e = test_entry(&w->lb[0], SVC_WLC, sport);
+	assert_int_equal(e->state, CONN_SYN);
+	assert_int_equal(e->syn_tag, conn_syn_tag(syn2.seq));
+	/* a reset answering connection 1's late segment, by handoff */
+	pi.tcp_flags = PKT_TH_RST;
+	assert_int_equal(lb_decide(&w->lb[1], &pi, 0, T0 + 101, &act),
+	    LB_HANDOFF);
+	assert_int_equal(act.member, WORLD_SLOT0 + 0);
+	assert_int_equal(lb_decide(&w->lb[0], &pi, 1, T0 + 101, &act),
+	    LB_FORWARD);
+	assert_int_equal(act.server, s2);
+	test_pop1(&w->lb[0], LB_REC_END, &end2);
+	assert_int_equal(end2.tag, new2.tag);
+	test_learn(&w->lb[1], &end2, T0 + 101);
+	/* the client sends its SYN again: the same server */
+	assert_int_equal(lb_decide(&w->lb[1], &syn2, 0, T0 + 115, &act),
+	    LB_HANDOFF);
+	assert_int_equal(lb_decide(&w->lb[0], &syn2, 1, T0 + 115, &act),
+	    LB_FORWARD);
+	assert_int_equal(act.server, s2);
+	assert_int_equal(w->lb[0].stats.syn_reopen, 1);
+	assert_int_equal(world_deliver(w, 0, T0 + 115, WORLD_AS_REPL), 1);
+	/* and its ACK of that server's SYN-ACK, at lb1: the same server */
+	pi = syn2;
+	pi.tcp_flags = PKT_TH_ACK;
+	pi.seq = syn2.seq + 1;
+	assert_int_equal(lb_decide(&w->lb[1], &pi, 0, T0 + 116, &act),
+	    LB_FORWARD);
+	assert_int_equal(act.server, s2);
+	/* a retransmission of a live entry's own SYN stays what it was */
+	assert_int_equal(lb_decide(&w->lb[0], &syn2, 1, T0 + 117, &act),
+	    LB_FORWARD);
+	assert_int_equal(act.server, s2);
+	assert_int_equal(w->lb[0].stats.retransmitted_syn, 1);
+	assert_int_equal(w->lb[0].stats.syn_end_missed, 1);
+	world_free(w);
+}
+
 int
 main(void)
 {
@@ -2239,6 +2350,7 @@ main(void)
 		cmocka_unit_test(test_queue_full),
 		cmocka_unit_test(test_learn_bad),
 		cmocka_unit_test(test_input_and_names),
+		cmocka_unit_test(test_syn_after_lost_end),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
