@@ -47,8 +47,10 @@ conf_all() {
 	_keep=$N_SRV
 	N_SRV=$1
 	for _j in $(seq 1 "$N_ILB"); do
-		ilb_conf "$_j" tun dsr && conf_health "$_j" ||
-		    { N_SRV=$_keep; return 1; }
+		if ! { ilb_conf "$_j" tun dsr && conf_health "$_j"; }; then
+			N_SRV=$_keep
+			return 1
+		fi
 	done
 	N_SRV=$_keep
 }
