@@ -48,7 +48,7 @@ static const char *const config_input_words[] = { "tun", "pcap", NULL };
 const char *const config_forward_words[] = { "dsr", "gre", NULL };
 const char *const config_sched_words[] = { "rr", "wrr", "lc", "wlc",
     "hash", NULL };
-const char *const config_check_words[] = { "tcp", "none", NULL };
+const char *const config_check_words[] = { "tcp", "none", "http", NULL };
 
 /* Record the first error as "FILE:LINE: message"; always returns -1. */
 int
@@ -1132,10 +1132,8 @@ config_dump_service(const struct service_conf *sv, FILE *fp, int last)
 	config_dump_kv(fp, "    ", "forward", config_forward_name(sv->forward));
 	config_dump_kv(fp, "    ", "scheduler",
 	    config_sched_name(sv->scheduler));
-	fprintf(fp, "    health = { check = \"%s\"; interval_ms = %u; "
-	    "timeout_ms = %u; rise = %u; fall = %u; };\n    servers = (\n",
-	    config_check_words[h->check], h->interval_ms, h->timeout_ms,
-	    h->rise, h->fall);
+	config_dump_health(h, fp);
+	fputs("    servers = (\n", fp);
 	for (i = 0; i < sv->nservers; i++)
 		fprintf(fp, "      { address = \"%s\"; weight = %u; }%s\n",
 		    util_addr_fmt(&sv->servers[i].addr, a, sizeof(a)),

@@ -26,7 +26,7 @@ enum conf_scoring { SCORING_CRC32C_MIX, SCORING_CRC32, SCORING_KEYED };
 enum conf_input { INPUT_TUN, INPUT_PCAP };
 enum conf_forward { FORWARD_DSR, FORWARD_GRE };
 enum conf_sched { SCHED_RR, SCHED_WRR, SCHED_LC, SCHED_WLC, SCHED_HASH };
-enum conf_check { CHECK_TCP, CHECK_NONE };
+enum conf_check { CHECK_TCP, CHECK_NONE, CHECK_HTTP };
 
 struct server_conf {
 	struct ilb_addr		addr;
@@ -34,12 +34,25 @@ struct server_conf {
 	int			line;		/* where it was defined */
 };
 
+#define CONF_HTTP_METHOD_MAX	16	/* health.method, NUL excluded */
+#define CONF_HTTP_PATH_MAX	255	/* health.path */
+#define CONF_HTTP_HOST_MAX	255	/* health.host */
+
 struct health_conf {
 	enum conf_check		check;		/* default tcp */
 	uint32_t		interval_ms;	/* 100..3600000, default 1000 */
 	uint32_t		timeout_ms;	/* 10..interval_ms, default 500 */
 	uint32_t		rise;		/* 1..100, default 2 */
 	uint32_t		fall;		/* 1..100, default 3 */
+	int			initial_up;	/* initial = "up" 1, "down" 0
+						   (default): a new server */
+	uint16_t		port;		/* 0 (default): the service's */
+	uint16_t		status_min;	/* http: 100..599, default 200 */
+	uint16_t		status_max;	/* status_min..599, default 200 */
+	char			method[CONF_HTTP_METHOD_MAX + 1]; /* "GET" */
+	char			path[CONF_HTTP_PATH_MAX + 1];	/* "/" */
+	char			host[CONF_HTTP_HOST_MAX + 1];	/* "": the
+						   server's address */
 };
 
 struct service_conf {

@@ -64,5 +64,7 @@ void		 config_dump_peers(const struct cluster_conf *, FILE *);
 /* config_service.c: the "services" list into conf->services. */
 int		 config_parse_services(struct config_ctx *,
 		    const config_setting_t *);
+/* One service's "    health = { ... };" line, every key, for config_dump(). */
+void		 config_dump_health(const struct health_conf *, FILE *);
 
 #endif

@@ -15,7 +15,11 @@
 static const char *const config_service_keys[] = { "name", "vip", "port",
     "forward", "scheduler", "health", "servers", NULL };
 static const char *const config_health_keys[] = { "check", "interval_ms",
-    "timeout_ms", "rise", "fall", NULL };
+    "timeout_ms", "rise", "fall", "initial", "port", "method", "path",
+    "status", "host", NULL };
+static const char *const config_http_keys[] = { "method", "path", "status",
+    "host", NULL };
+static const char *const config_initial_words[] = { "down", "up", NULL };
 static const char *const config_server_keys[] = { "address", "weight", NULL };
 
 /* Service names: 1..CONF_NAME_MAX of [A-Za-z0-9_.-]. */
@@ -33,13 +37,119 @@ config_valid_name(const char *s)
 	return (1);
 }
 
+/*
+ * An HTTP token (method) is 1..CONF_HTTP_METHOD_MAX of A-Z; a path starts
+ * with "/", a host is not empty; both printable ASCII without space, '"'
+ * or '\' (so that a request line and config_dump() need no escaping).
+ */
+static int
+config_http_chars(const char *s, size_t max, int upper)
+{
+	size_t	len = strlen(s), i;
+
+	if (len == 0 || len > max)
+		return (0);
+	for (i = 0; i < len; i++) {
+		if (upper ? (s[i] < 'A' || s[i] > 'Z') :
+		    (s[i] <= ' ' || s[i] > '~' || s[i] == '"' || s[i] == '\\'))
+			return (0);
+	}
+	return (1);
+}
+
+/* One string key of the http check into buf (size max + 1). */
+static int
+config_http_str(struct config_ctx *ctx, const config_setting_t *g,
+    const char *key, char *buf, size_t max, int upper, const char *what)
+{
+	const char	*v = NULL;
+
+	if (config_get_str(ctx, g, key, &v) == -1)
+		return (-1);
+	if (v == NULL)
+		return (0);
+	if (!config_http_chars(v, max, upper) ||
+	    (strcmp(key, "path") == 0 && v[0] != '/'))
+		return (config_err(ctx, config_member(g, key), "%s: \"%s\" "
+		    "must be %s", key, v, what));
+	util_strlcpy(buf, v, max + 1);
+	return (0);
+}
+
+/* status = 200; or status = "200-399"; (100..599). */
+static int
+config_http_status(struct config_ctx *ctx, const config_setting_t *g,
+    struct health_conf *h)
+{
+	const config_setting_t	*s = config_member(g, "status");
+	const char		*v;
+	char			*end;
+	long			 a, b;
+
+	if (s == NULL)
+		return (0);
+	if (config_setting_type(s) == CONFIG_TYPE_INT ||
+	    config_setting_type(s) == CONFIG_TYPE_INT64) {
+		a = b = (long)config_setting_get_int64(s);
+	} else if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+		v = config_setting_get_string(s);
+		a = strtol(v, &end, 10);
+		b = a;
+		if (end == v || (*end != '\0' && *end != '-'))
+			a = -1;
+		else if (*end == '-') {
+			v = end + 1;
+			b = strtol(v, &end, 10);
+			if (end == v || *end != '\0')
+				a = -1;
+		}
+	} else
+		return (config_err(ctx, s, "status: expected an integer or a "
+		    "string \"MIN-MAX\", not %s", config_type_name(s)));
+	if (a < 100 || b > 599 || a > b)
+		return (config_err(ctx, s, "status: expected an HTTP status "
+		    "100..599 or a range \"MIN-MAX\" within it (e.g. 200 or "
+		    "\"200-399\")"));
+	h->status_min = (uint16_t)a;
+	h->status_max = (uint16_t)b;
+	return (0);
+}
+
+/* method, path, status, host: with check = "http" only. */
+static int
+config_parse_http(struct config_ctx *ctx, const config_setting_t *g,
+    struct health_conf *h)
+{
+	const config_setting_t	*s;
+	int			 i;
+
+	if (h->check != CHECK_HTTP) {
+		for (i = 0; config_http_keys[i] != NULL; i++)
+			if ((s = config_member(g, config_http_keys[i])) != NULL)
+				return (config_err(ctx, s, "%s: only with "
+				    "check = \"http\" (check is \"%s\")",
+				    config_http_keys[i],
+				    config_check_words[h->check]));
+		return (0);
+	}
+	if (config_http_str(ctx, g, "method", h->method, CONF_HTTP_METHOD_MAX,
+	    1, "1..16 upper-case letters (e.g. \"GET\", \"HEAD\")") == -1 ||
+	    config_http_str(ctx, g, "path", h->path, CONF_HTTP_PATH_MAX, 0,
+	    "1..255 printable characters, beginning with \"/\", without "
+	    "space, '\"' or '\\'") == -1 ||
+	    config_http_str(ctx, g, "host", h->host, CONF_HTTP_HOST_MAX, 0,
+	    "1..255 printable characters without space, '\"' or '\\'") == -1)
+		return (-1);
+	return (config_http_status(ctx, g, h));
+}
+
 static int
 config_parse_health(struct config_ctx *ctx, const config_setting_t *sg,
     struct health_conf *h, const char *label)
 {
 	const config_setting_t	*g;
 	char			 where[CONF_LABEL_MAX + 16];
-	int			 check = (int)h->check;
+	int			 check = (int)h->check, initial = h->initial_up;
 
 	if (config_get_aggr(ctx, sg, "health", CONFIG_TYPE_GROUP, &g) == -1)
 		return (-1);
@@ -61,9 +171,38 @@ config_parse_health(struct config_ctx *ctx, const config_setting_t *sg,
 	if (config_get_u32(ctx, g, "timeout_ms", 10, h->interval_ms,
 	    "at most interval_ms", &h->timeout_ms) == -1 ||
 	    config_get_u32(ctx, g, "rise", 1, 100, NULL, &h->rise) == -1 ||
-	    config_get_u32(ctx, g, "fall", 1, 100, NULL, &h->fall) == -1)
+	    config_get_u32(ctx, g, "fall", 1, 100, NULL, &h->fall) == -1 ||
+	    config_get_enum(ctx, g, "initial", config_initial_words,
+	    "initial state", &initial) == -1 ||
+	    (config_member(g, "port") != NULL &&
+	    config_get_port(ctx, g, "port", &h->port) == -1) ||
+	    config_parse_http(ctx, g, h) == -1)
 		return (-1);
+	h->initial_up = initial;
 	return (0);
+}
+
+void
+config_dump_health(const struct health_conf *h, FILE *fp)
+{
+	fprintf(fp, "    health = { check = \"%s\"; interval_ms = %u; "
+	    "timeout_ms = %u; rise = %u; fall = %u;\n      initial = \"%s\";",
+	    config_check_words[h->check], h->interval_ms, h->timeout_ms,
+	    h->rise, h->fall, config_initial_words[h->initial_up != 0]);
+	if (h->port != 0)
+		fprintf(fp, " port = %u;", h->port);
+	if (h->check == CHECK_HTTP) {
+		fprintf(fp, " method = \"%s\"; path = \"%s\";", h->method,
+		    h->path);
+		if (h->status_min == h->status_max)
+			fprintf(fp, " status = %u;", h->status_min);
+		else
+			fprintf(fp, " status = \"%u-%u\";", h->status_min,
+			    h->status_max);
+		if (h->host[0] != '\0')
+			fprintf(fp, " host = \"%s\";", h->host);
+	}
+	fputs(" };\n", fp);
 }
 
 /* With DSR the server gets the VIP's packet as is: one family only. */
@@ -200,7 +339,10 @@ config_parse_service(struct config_ctx *ctx, const config_setting_t *e,
 		    "a group { name = ...; }", idx + 1, config_type_name(e)));
 	config_service_label(e, idx, label, sizeof(label));
 	sv->line = config_setting_source_line(e);
-	sv->health = (struct health_conf){ CHECK_TCP, 1000, 500, 2, 3 };
+	sv->health = (struct health_conf){ .check = CHECK_TCP,
+	    .interval_ms = 1000, .timeout_ms = 500, .rise = 2, .fall = 3,
+	    .initial_up = 0, .port = 0, .status_min = 200, .status_max = 200,
+	    .method = "GET", .path = "/" };
 	snprintf(where, sizeof(where), "in %s", label);
 	if (config_check_keys(ctx, e, config_service_keys, where) == -1 ||
 	    config_service_required(ctx, e, label) == -1 ||

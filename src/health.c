@@ -1,6 +1,7 @@
-/* health.c: TCP health checks of every service's servers (rise/fall). */
+/* health.c: TCP and HTTP health checks of every service's servers. */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -17,6 +18,9 @@
 
 struct health_svc;
 
+/* Bytes of an HTTP response read at most: the status line's first part. */
+#define HEALTH_RBUF	32
+
 /* One server: its check's socket and timers, and its rise/fall state. */
 struct health_host {
 	struct health_svc	*svc;
@@ -29,8 +33,14 @@ struct health_host {
 	struct event		*ev_timer;	/* next check (NULL: none) */
 	struct event		*ev_conn;	/* connect in progress */
 	int			 last_error;	/* errno of the last failure */
+	int			 last_status;	/* HTTP status, 0 none */
 	uint64_t		 checks;
 	uint64_t		 failures;
+	uint64_t		 t0;		/* the check began (ms) */
+	size_t			 rlen;		/* bytes in rbuf */
+	size_t			 hostlen;
+	char			 rbuf[HEALTH_RBUF];	/* status line */
+	char			 hosthdr[ILB_ADDRSTRLEN + 8]; /* [v6]:port */
 	char			 name[ILB_ADDRSTRLEN];
 };
 
@@ -40,7 +50,11 @@ struct health_svc {
 	unsigned int		 idx;		/* in the configuration */
 	char			 name[CONF_NAME_MAX + 1];
 	struct health_conf	 conf;
-	uint16_t		 port;
+	uint16_t		 port;		/* checked: health.port or the
+						   service's */
+	size_t			 headlen;
+	char			 head[CONF_HTTP_METHOD_MAX +
+				    CONF_HTTP_PATH_MAX + 32]; /* request line */
 	struct health_host	*hosts;
 	unsigned int		 nhosts;
 	unsigned int		 nup;		/* hosts up */
@@ -65,12 +79,20 @@ static void	health_host_check(struct health_host *);
 static void	health_host_connected(evutil_socket_t, short, void *);
 static void	health_host_end(struct health_host *);
 static void	health_host_result(struct health_host *, int);
-static void	health_host_transition(struct health_host *, int);
+static void	health_host_transition(struct health_host *, int, int);
+static void	health_host_unwatch(struct health_host *);
+static int	health_host_watch(struct health_host *, short,
+		    event_callback_fn);
+static void	health_http_send(struct health_host *);
+static void	health_http_readable(evutil_socket_t, short, void *);
+static const char *health_why(const struct health_host *, int, char *,
+		    size_t);
 
 void
-health_fsm_init(struct health_fsm *f)
+health_fsm_init(struct health_fsm *f, int up)
 {
-	f->up = 1;
+	f->up = up != 0;
+	f->fresh = up == 0;
 	f->nok = 0;
 	f->nfail = 0;
 }
@@ -86,8 +108,9 @@ health_fsm_feed(struct health_fsm *f, int ok, uint32_t rise, uint32_t fall)
 		f->nfail = 0;
 		if (f->nok < UINT32_MAX)
 			f->nok++;
-		if (!f->up && f->nok >= rise) {
+		if (!f->up && (f->nok >= rise || f->fresh)) {
 			f->up = 1;
+			f->fresh = 0;
 			return (1);
 		}
 	} else {
@@ -154,9 +177,16 @@ health_build(struct health *h, const struct ilbd_conf *conf,
 		s->idx = i;
 		util_strlcpy(s->name, sc->name, sizeof(s->name));
 		s->conf = sc->health;
-		s->port = sc->port;
+		s->port = sc->health.port != 0 ? sc->health.port : sc->port;
 		s->nhosts = sc->nservers;
-		s->nup = sc->nservers;
+		s->nup = 0;
+		if (s->conf.check == CHECK_HTTP && (s->headlen =
+		    health_http_head(&s->conf, s->head, sizeof(s->head))) == 0) {
+			util_cause(cause, "health: service %s: request line "
+			    "too long", s->name);
+			health_free_svcs(svcs, i + 1);
+			return (-1);
+		}
 		if (sc->nservers == 0)
 			continue;
 		if ((s->hosts = calloc(sc->nservers, sizeof(*s->hosts))) ==
@@ -171,10 +201,16 @@ health_build(struct health *h, const struct ilbd_conf *conf,
 			hh->idx = j;
 			hh->fd = -1;
 			hh->addr = sc->servers[j].addr;
-			hh->salen = health_sockaddr(&hh->addr, sc->port,
+			hh->salen = health_sockaddr(&hh->addr, s->port,
 			    &hh->sa);
-			health_fsm_init(&hh->fsm);
+			health_fsm_init(&hh->fsm, s->conf.check == CHECK_NONE ||
+			    s->conf.initial_up);
+			s->nup += hh->fsm.up;
 			util_addr_fmt(&hh->addr, hh->name, sizeof(hh->name));
+			if (s->conf.check == CHECK_HTTP)
+				hh->hostlen = health_http_host(&s->conf,
+				    &hh->addr, s->port, hh->hosthdr,
+				    sizeof(hh->hosthdr));
 		}
 	}
 	*out = svcs;
@@ -212,11 +248,11 @@ health_start(struct health *h, char **cause)
 	uint32_t		 ms;
 
 	for (i = 0; i < h->nsvc; i++)
-		if (h->svc[i].conf.check == CHECK_TCP)
+		if (h->svc[i].conf.check != CHECK_NONE)
 			n += h->svc[i].nhosts;
 	for (i = 0, k = 0; i < h->nsvc; i++) {
 		s = &h->svc[i];
-		if (s->conf.check != CHECK_TCP)
+		if (s->conf.check == CHECK_NONE)
 			continue;
 		for (j = 0; j < s->nhosts; j++, k++) {
 			hh = &s->hosts[j];
@@ -278,13 +314,15 @@ health_carry(struct health_svc *s, const struct health_svc *old)
 		for (k = 0; oh == NULL && k < old->nhosts; k++)
 			if (util_addr_eq(&old->hosts[k].addr, &hh->addr))
 				oh = &old->hosts[k];
-		if (oh != NULL && s->conf.check == CHECK_TCP &&
-		    old->conf.check == CHECK_TCP) {
+		if (oh != NULL && s->conf.check != CHECK_NONE &&
+		    old->conf.check != CHECK_NONE) {
 			hh->fsm = oh->fsm;
 			hh->last_error = oh->last_error;
+			hh->last_status = oh->last_status;
 			hh->checks = oh->checks;
 			hh->failures = oh->failures;
-		}
+		} else if (oh != NULL)	/* unchecked, then up: it stays up */
+			health_fsm_init(&hh->fsm, 1);
 		s->nup += hh->fsm.up;
 	}
 }
@@ -293,7 +331,7 @@ int
 health_reload(struct health *h, const struct ilbd_conf *conf, char **cause)
 {
 	struct health_svc	*svcs, *old;
-	unsigned int		 n, nold, i, k, j;
+	unsigned int		 n, nold, i, k;
 
 	if (health_build(h, conf, &svcs, &n, cause) == -1)
 		return (-1);
@@ -315,11 +353,19 @@ health_reload(struct health *h, const struct ilbd_conf *conf, char **cause)
 		return (-1);
 	}
 	health_free_svcs(old, nold);
+	health_sync(h);
+	return (0);
+}
+
+void
+health_sync(struct health *h)
+{
+	unsigned int	i, j;
+
 	for (i = 0; i < h->nsvc; i++)
 		for (j = 0; j < h->svc[i].nhosts; j++)
 			if (!h->svc[i].hosts[j].fsm.up && h->cb != NULL)
 				h->cb(h->arg, i, j, 0);
-	return (0);
 }
 
 void
@@ -356,10 +402,10 @@ static void
 health_host_check(struct health_host *hh)
 {
 	struct health	*h = hh->svc->h;
-	uint32_t	 ms = hh->svc->conf.timeout_ms;
-	struct timeval	 tv = { ms / 1000, (ms % 1000) * 1000 };
 	int		 fd, err;
 
+	hh->t0 = util_now_ms();
+	hh->last_status = 0;
 	fd = socket(hh->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, IPPROTO_TCP);
 	if (fd == -1) {
@@ -369,7 +415,12 @@ health_host_check(struct health_host *hh)
 		return;
 	}
 	if (connect(fd, (struct sockaddr *)&hh->sa, hh->salen) == 0) {
-		close(fd);
+		hh->fd = fd;
+		if (hh->svc->conf.check == CHECK_HTTP) {
+			health_http_send(hh);
+			return;
+		}
+		health_host_end(hh);
 		health_host_result(hh, 0);
 		return;
 	}
@@ -380,14 +431,125 @@ health_host_check(struct health_host *hh)
 		return;
 	}
 	hh->fd = fd;
-	hh->ev_conn = event_new(h->base, fd, EV_WRITE, health_host_connected,
-	    hh);
+	health_host_watch(hh, EV_WRITE, health_host_connected);
+}
+
+/*
+ * Watch the check's socket for what, within what is left of timeout_ms;
+ * the time is up: a timeout.  Returns 0, or -1 with the check ended.
+ */
+static int
+health_host_watch(struct health_host *hh, short what, event_callback_fn fn)
+{
+	struct health	*h = hh->svc->h;
+	uint64_t	 now = util_now_ms(), ms = hh->svc->conf.timeout_ms;
+	struct timeval	 tv;
+
+	if (now - hh->t0 >= ms) {
+		h->stats.timeouts++;
+		health_host_end(hh);
+		health_host_result(hh, ETIMEDOUT);
+		return (-1);
+	}
+	ms -= now - hh->t0;
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
+	hh->ev_conn = event_new(h->base, hh->fd, what, fn, hh);
 	if (hh->ev_conn == NULL || event_add(hh->ev_conn, &tv) == -1) {
 		h->stats.errors++;
 		log_debug("service %s: server %s: no check: cannot add the "
 		    "event", hh->svc->name, hh->name);
 		health_host_end(hh);
+		return (-1);
 	}
+	return (0);
+}
+
+/* Stop watching the socket, keep it open. */
+static void
+health_host_unwatch(struct health_host *hh)
+{
+	if (hh->ev_conn != NULL) {
+		event_free(hh->ev_conn);
+		hh->ev_conn = NULL;
+	}
+}
+
+/*
+ * Connected: the request in one send (it is small, the socket buffer is
+ * empty), then the status line is awaited.
+ */
+static void
+health_http_send(struct health_host *hh)
+{
+	struct health_svc	*s = hh->svc;
+	struct iovec		 iov[3];
+	struct msghdr		 msg;
+	ssize_t			 n;
+	size_t			 len;
+	int			 err;
+
+	iov[0].iov_base = s->head;
+	iov[0].iov_len = s->headlen;
+	iov[1].iov_base = hh->hosthdr;
+	iov[1].iov_len = hh->hostlen;
+	iov[2].iov_base = (void *)(uintptr_t)HEALTH_HTTP_TAIL;
+	iov[2].iov_len = sizeof(HEALTH_HTTP_TAIL) - 1;
+	len = iov[0].iov_len + iov[1].iov_len + iov[2].iov_len;
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = iov;
+	msg.msg_iovlen = 3;
+	n = sendmsg(hh->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (n < 0 || (size_t)n != len) {
+		err = n < 0 ? errno : EMSGSIZE;
+		health_host_end(hh);
+		health_host_result(hh, err);
+		return;
+	}
+	hh->rlen = 0;
+	health_host_watch(hh, EV_READ, health_http_readable);
+}
+
+/* Some of the response, its end, or the time is up. */
+static void
+health_http_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct health_host	*hh = arg;
+	const struct health_conf *hc = &hh->svc->conf;
+	ssize_t			 n;
+	int			 st, err;
+
+	health_host_unwatch(hh);
+	if (what & EV_TIMEOUT) {
+		hh->svc->h->stats.timeouts++;
+		health_host_end(hh);
+		health_host_result(hh, ETIMEDOUT);
+		return;
+	}
+	n = recv(fd, hh->rbuf + hh->rlen, sizeof(hh->rbuf) - hh->rlen,
+	    MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR)) {
+		health_host_watch(hh, EV_READ, health_http_readable);
+		return;
+	}
+	if (n < 0) {
+		err = errno;
+		health_host_end(hh);
+		health_host_result(hh, err);
+		return;
+	}
+	hh->rlen += (size_t)n;
+	st = health_http_status(hh->rbuf, hh->rlen);
+	if (st == 0 && n > 0 && hh->rlen < sizeof(hh->rbuf)) {
+		health_host_watch(hh, EV_READ, health_http_readable);
+		return;
+	}
+	/* a status, or none: closed early, not HTTP, or too long */
+	hh->last_status = st > 0 ? st : 0;
+	health_host_end(hh);
+	health_host_result(hh, st >= hc->status_min && st <= hc->status_max ?
+	    0 : EPROTO);
 }
 
 /* The connect completed, failed or timed out. */
@@ -403,6 +565,11 @@ health_host_connected(evutil_socket_t fd, short what, void *arg)
 		err = ETIMEDOUT;
 	} else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
 		err = errno;
+	if (err == 0 && hh->svc->conf.check == CHECK_HTTP) {
+		health_host_unwatch(hh);
+		health_http_send(hh);
+		return;
+	}
 	health_host_end(hh);
 	health_host_result(hh, err);
 }
@@ -421,11 +588,32 @@ health_host_end(struct health_host *hh)
 	}
 }
 
+/* Why a check failed: errno, or for "http" what the server answered. */
+static const char *
+health_why(const struct health_host *hh, int err, char *buf, size_t len)
+{
+	const struct health_conf	*hc = &hh->svc->conf;
+
+	if (err != EPROTO || hc->check != CHECK_HTTP)
+		return (strerror(err));
+	if (hh->last_status == 0)
+		snprintf(buf, len, "no HTTP status line");
+	else if (hc->status_min == hc->status_max)
+		snprintf(buf, len, "HTTP status %d, expected %u",
+		    hh->last_status, hc->status_min);
+	else
+		snprintf(buf, len, "HTTP status %d, expected %u-%u",
+		    hh->last_status, hc->status_min, hc->status_max);
+	return (buf);
+}
+
 /* Count one result (err 0: success) and feed it to the state machine. */
 static void
 health_host_result(struct health_host *hh, int err)
 {
 	struct health_svc	*s = hh->svc;
+	char			 why[64];
+	int			 fresh = hh->fsm.fresh;
 
 	s->h->stats.checks++;
 	hh->checks++;
@@ -434,23 +622,30 @@ health_host_result(struct health_host *hh, int err)
 		hh->failures++;
 		hh->last_error = err;
 		log_trace("service %s: server %s: check failed: %s", s->name,
-		    hh->name, strerror(err));
+		    hh->name, health_why(hh, err, why, sizeof(why)));
 	}
 	if (health_fsm_feed(&hh->fsm, err == 0, s->conf.rise, s->conf.fall))
-		health_host_transition(hh, err);
+		health_host_transition(hh, err, fresh);
 }
 
 /* Log a transition once, keep the service's count, tell the daemon. */
 static void
-health_host_transition(struct health_host *hh, int err)
+health_host_transition(struct health_host *hh, int err, int fresh)
 {
 	struct health_svc	*s = hh->svc;
 	struct health		*h = s->h;
+	char			 why[64];
 
-	if (hh->fsm.up) {
+	if (hh->fsm.up && fresh) {
+		h->stats.ups++;
+		log_info("service %s: server %s is up (first check succeeded)",
+		    s->name, hh->name);
+	} else if (hh->fsm.up) {
 		h->stats.ups++;
 		log_info("service %s: server %s is up (%u checks succeeded)",
 		    s->name, hh->name, hh->fsm.nok);
+	}
+	if (hh->fsm.up) {
 		if (s->nup++ == 0)
 			log_info("service %s: a server is up again: new "
 			    "connections are accepted", s->name);
@@ -458,7 +653,7 @@ health_host_transition(struct health_host *hh, int err)
 		h->stats.downs++;
 		log_info("service %s: server %s is down "
 		    "(%u checks failed: %s)", s->name, hh->name,
-		    hh->fsm.nfail, strerror(err));
+		    hh->fsm.nfail, health_why(hh, err, why, sizeof(why)));
 		if (s->nup > 0 && --s->nup == 0)
 			log_warnx("service %s: no server is up: new "
 			    "connections are dropped", s->name);
@@ -504,11 +699,12 @@ health_info(const struct health *h, unsigned int svc, unsigned int srv,
 	s = &h->svc[svc];
 	hh = &s->hosts[srv];
 	memset(hi, 0, sizeof(*hi));
-	hi->checked = s->conf.check == CHECK_TCP;
+	hi->checked = s->conf.check != CHECK_NONE;
 	hi->up = hh->fsm.up;
 	hi->nok = hh->fsm.nok;
 	hi->nfail = hh->fsm.nfail;
 	hi->last_error = hh->last_error;
+	hi->last_status = hh->last_status;
 	hi->checks = hh->checks;
 	hi->failures = hh->failures;
 	return (0);

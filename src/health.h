@@ -1,7 +1,8 @@
-/* health.h: TCP health checks of every service's servers. */
+/* health.h: TCP and HTTP health checks of every service's servers. */
 #ifndef ILBD_HEALTH_H
 #define ILBD_HEALTH_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -16,7 +17,7 @@ struct health;
  * EMFILE, ENOBUFS ...) and count neither as success nor as failure.
  */
 #define HEALTH_STATS_FOREACH(X)						\
-	X(checks, "TCP health checks completed")			\
+	X(checks, "health checks completed")				\
 	X(failures, "health checks that failed (error or timeout)")	\
 	X(timeouts, "health checks that timed out")			\
 	X(errors, "health checks not started: no socket")		\
@@ -32,17 +33,20 @@ struct health_stats {
 /*
  * The rise/fall state machine of one server (relayd, keepalived):
  * consecutive successes and failures since the last opposite result.  A
- * server starts up with both counts at 0, so traffic flows from the start
- * and a dead server is down after fall failed checks.
+ * server starts up (health.initial = "up": traffic flows from the start
+ * and a dead server is down after fall failed checks) or down ("down",
+ * the default: fresh, it is up at its first successful check, whatever
+ * rise; after that rise applies), both counts at 0.
  */
 struct health_fsm {
 	uint8_t		up;		/* 1 up, 0 down */
+	uint8_t		fresh;		/* started down, never up yet */
 	uint32_t	nok;		/* consecutive successes, saturating */
 	uint32_t	nfail;		/* consecutive failures, saturating */
 };
 
-/* Start state: up, no history. */
-void	health_fsm_init(struct health_fsm *);
+/* Start state: up (1) or down and fresh (0), no history. */
+void	health_fsm_init(struct health_fsm *, int);
 /*
  * Feed one check result (ok 1 success, 0 failure) with the service's rise
  * and fall (0 is taken as 1).  Returns 1 if the state changed (read
@@ -65,26 +69,32 @@ uint32_t
 typedef void	(*health_cb)(void *, unsigned int, unsigned int, int);
 
 /*
- * Check every server of every service with check = "tcp": every
- * interval_ms a non-blocking connect to the server's address on the
- * service's port, failed if not complete within timeout_ms.  The first
- * checks are spread over the interval.  Every server starts up (as the
- * schedulers do); services with check = "none" are never checked and stay
- * up.  conf is copied from: it need not outlive the checks.  Returns NULL
- * with *cause set (malloc'd) on failure.
+ * Check every server of every service with check = "tcp" or "http": every
+ * interval_ms a non-blocking connect to the server's address on health.port
+ * (default the service's port); for "http" then one request (method, path,
+ * Host, Connection: close) and its status line, which must be within
+ * status_min..status_max; the whole check fails if not done within
+ * timeout_ms.  The first checks are spread over the interval.  A server
+ * starts as health.initial says; services with check = "none" are never
+ * checked and stay up.  The schedulers start with every server up: call
+ * health_sync() once the handle is stored.  conf is copied from: it need
+ * not outlive the checks.  Returns NULL with *cause set (malloc'd) on
+ * failure.
  */
 struct health	*health_open(struct event_base *, const struct ilbd_conf *,
 		    health_cb, void *, char **);
 /*
  * Switch to a new configuration: checks restart (spread again); a server
- * found in both (same service name, same address) keeps its state and
- * counts, any other starts up.  Then cb is called, with the new indexes,
- * for every server that is down, since the caller's schedulers rebuilt
- * from the new configuration start with every server up.  Returns 0, or -1
- * with *cause set (malloc'd) and the old checks still running.
+ * found in both (same service name, same address) keeps its state (and
+ * its counts if it was checked before and still is), any other starts as
+ * health.initial says.  Then health_sync(), with the new indexes, since
+ * the caller's schedulers start new servers up.  Returns 0, or -1 with
+ * *cause set (malloc'd) and the old checks still running.
  */
 int		 health_reload(struct health *, const struct ilbd_conf *,
 		    char **);
+/* Call cb for every server that is down (after open and reload). */
+void		 health_sync(struct health *);
 void		 health_close(struct health *);
 
 /*
@@ -106,7 +116,10 @@ struct health_info {
 	int		up;
 	uint32_t	nok;		/* consecutive successes */
 	uint32_t	nfail;		/* consecutive failures */
-	int		last_error;	/* errno of the last failure, 0 none */
+	int		last_error;	/* errno of the last failure, 0 none;
+					   EPROTO: HTTP status or no status */
+	int		last_status;	/* HTTP status of the last check, 0
+					   none (tcp, no answer) */
 	uint64_t	checks;		/* completed checks */
 	uint64_t	failures;	/* failed checks */
 };
@@ -114,5 +127,24 @@ struct health_info {
 int		 health_info(const struct health *, unsigned int, unsigned int,
 		    struct health_info *);
 const struct health_stats *health_stats(const struct health *);
+
+/* health_http.c */
+/*
+ * The status code of an HTTP status line "HTTP/D.D NNN" followed by SP,
+ * CR or LF, from the first len bytes of a response: 100..999; 0 if more
+ * bytes are needed; -1 if it is no status line.  Pure.
+ */
+int		 health_http_status(const char *, size_t);
+/* "METHOD PATH HTTP/1.0\r\nHost: " into buf: its length, 0 if too long. */
+size_t		 health_http_head(const struct health_conf *, char *, size_t);
+/*
+ * The Host header's value: health.host, or the server's address ([v6])
+ * with ":port" unless port is 80.  Its length, 0 if too long.
+ */
+size_t		 health_http_host(const struct health_conf *,
+		    const struct ilb_addr *, uint16_t, char *, size_t);
+/* The end of every request, after the Host value. */
+#define HEALTH_HTTP_TAIL	"\r\nConnection: close\r\n" \
+				"User-Agent: ilbd-health\r\n\r\n"
 
 #endif

@@ -389,6 +389,7 @@ ilbd_run(struct ilbd *env, int foreground)
 	if ((env->health = health_open(env->base, env->conf,
 	    ilbd_health_changed, env, &cause)) == NULL)
 		fatalx("%s", cause ? cause : "cannot start the health checks");
+	health_sync(env->health);	/* servers that start down */
 	env->ctlenv.daemon = env->daemon;
 	env->ctlenv.reload = ilbd_ctl_reload;
 	env->ctlenv.leave = ilbd_ctl_leave;

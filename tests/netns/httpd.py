@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """httpd.py: a tiny HTTP/1.1 server for the netns tests.
 
-Usage: httpd.py NAME [PORT [ADDRESS]]
+Usage: httpd.py [--status-file FILE] NAME [PORT [ADDRESS]]
 
 Answers every GET or HEAD with the body NAME (no newline) and the header
 "X-Server: NAME", so a client can tell which server answered.  One thread per
@@ -13,6 +13,11 @@ Large transfers (path MTU and fragment tests):
 
 ADDRESS defaults to 0.0.0.0; an IPv6 ADDRESS such as "::" serves IPv6 and
 IPv4 both.
+
+A health endpoint whose answer a test switches (test_health_http.sh):
+  --status-file FILE  every answer has the status written in FILE (e.g.
+                      "503"), 200 while FILE does not exist; the request
+                      line of each GET or HEAD is appended to FILE.log
 """
 import hashlib
 import http.server
@@ -27,10 +32,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
     server_version = "ilbd-test-httpd"
     sys_version = ""
 
+    def _status(self):
+        """200, or the status in --status-file FILE if it exists."""
+        f = self.server.status_file
+        if f is None:
+            return 200
+        with open(f + ".log", "a") as log:
+            log.write("%s %s\n" % (self.requestline,
+                                   self.headers.get("Host", "-")))
+        try:
+            with open(f) as fp:
+                return int(fp.read().strip() or "200")
+        except FileNotFoundError:
+            return 200
+
     def _answer(self, body, data=None):
         if data is None:
             data = self.server.name.encode()
-        self.send_response(200)
+        self.send_response(self._status())
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(data)))
         self.send_header("X-Server", self.server.name)
@@ -93,13 +112,20 @@ class Server6(Server):
 
 
 def main():
-    if len(sys.argv) < 2:
-        sys.stderr.write("usage: httpd.py NAME [PORT [ADDRESS]]\n")
+    argv = sys.argv[1:]
+    status_file = None
+    if len(argv) >= 2 and argv[0] == "--status-file":
+        status_file = argv[1]
+        argv = argv[2:]
+    if len(argv) < 1:
+        sys.stderr.write("usage: httpd.py [--status-file FILE] NAME "
+                         "[PORT [ADDRESS]]\n")
         return 2
-    port = int(sys.argv[2]) if len(sys.argv) > 2 else 80
-    addr = sys.argv[3] if len(sys.argv) > 3 else "0.0.0.0"
+    port = int(argv[1]) if len(argv) > 1 else 80
+    addr = argv[2] if len(argv) > 2 else "0.0.0.0"
     srv = (Server6 if ":" in addr else Server)((addr, port), Handler)
-    srv.name = sys.argv[1]
+    srv.name = argv[0]
+    srv.status_file = status_file
     try:
         srv.serve_forever()
     except KeyboardInterrupt:

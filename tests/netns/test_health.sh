@@ -1,7 +1,9 @@
 #!/bin/sh
 # test_health.sh: TCP health checks: three ILBs (tun, dsr) check three
-# servers every 200 ms; srv2's HTTP server stops, every ILB marks it down
-# and new connections avoid it; it starts again and comes back.
+# servers every 500 ms; each server is up at its first good check (the
+# default health.initial = "down"); srv2's HTTP server stops, every ILB
+# marks it down and new connections avoid it; it starts again and comes
+# back after rise checks.
 # shellcheck source=tests/netns/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -53,6 +55,10 @@ check "3 ILBs start (tun, dsr, $ILB_SCHEDULER, tcp checks: $HC_INTERVAL ms)" \
     start_ilbs_health
 check "each ILB log shows the two others joined" wait_members 60
 if [ "$fail" -ne 0 ]; then show_logs 20; finish; exit 1; fi
+for s in $(seq 1 "$N_SRV"); do
+	check "every ILB: srv$s up at its first good check" wait_logs \
+	    "service web: server $(srv_addr "$s" | sed 's/\./\\./g') is up (first check succeeded)" 30000
+done
 
 check_requests "$N" a
 check "no server marked down while all answer" \
@@ -79,7 +85,8 @@ check "every ILB logs srv2 up after $HC_RISE good checks" \
 note "srv2 up on every ILB after $WAIT_MS ms"
 check_requests "$N" c
 check "each ILB logged srv2 down once" logged_once "$SRV2_RE is down"
-check "each ILB logged srv2 up once" logged_once "$SRV2_RE is up"
+check "each ILB logged srv2 up once after its restart" \
+    logged_once "$SRV2_RE is up ($HC_RISE checks"
 check "no other server went down" \
     [ "$(cat "$NETNS_DIR"/ilb*.log | count_lines - 'is down (')" -eq "$N_ILB" ]
 check_alive

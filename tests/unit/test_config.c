@@ -207,8 +207,10 @@ static const char full_conf[] =
     "services = (\n"
     "  { name = \"web\"; vip = \"198.51.100.10\"; port = 80;\n"
     "    forward = \"dsr\"; scheduler = \"wrr\";\n"
-    "    health = { check = \"tcp\"; interval_ms = 2000; timeout_ms = 700;"
-    " rise = 4; fall = 5; };\n"
+    "    health = { check = \"http\"; interval_ms = 2000; timeout_ms = 700;"
+    " rise = 4; fall = 5; initial = \"up\"; port = 8080; method = \"HEAD\";"
+    " path = \"/healthz?full=1\"; status = \"200-399\";"
+    " host = \"www.example.org\"; };\n"
     "    servers = ( { address = \"192.0.2.21\"; weight = 1; },\n"
     "                { address = \"192.0.2.22\"; weight = 0; } ); },\n"
     "  { name = \"dns-v6.x_1\"; vip = \"2001:db8::10\"; port = 53;\n"
@@ -271,11 +273,18 @@ test_full(void **state)
 	assert_int_equal(s->port, 80);
 	assert_int_equal(s->forward, FORWARD_DSR);
 	assert_int_equal(s->scheduler, SCHED_WRR);
-	assert_int_equal(s->health.check, CHECK_TCP);
+	assert_int_equal(s->health.check, CHECK_HTTP);
 	assert_int_equal(s->health.interval_ms, 2000);
 	assert_int_equal(s->health.timeout_ms, 700);
 	assert_int_equal(s->health.rise, 4);
 	assert_int_equal(s->health.fall, 5);
+	assert_int_equal(s->health.initial_up, 1);
+	assert_int_equal(s->health.port, 8080);
+	assert_string_equal(s->health.method, "HEAD");
+	assert_string_equal(s->health.path, "/healthz?full=1");
+	assert_int_equal(s->health.status_min, 200);
+	assert_int_equal(s->health.status_max, 399);
+	assert_string_equal(s->health.host, "www.example.org");
 	assert_int_equal(s->line, 23);
 	assert_int_equal(s->nservers, 2);
 	assert_string_equal(util_addr_fmt(&s->servers[1].addr, a, sizeof(a)),
@@ -291,6 +300,7 @@ test_full(void **state)
 	assert_int_equal(s->scheduler, SCHED_HASH);
 	assert_int_equal(s->health.check, CHECK_NONE);
 	assert_int_equal(s->health.interval_ms, 1000);
+	assert_int_equal(s->health.initial_up, 0);
 	assert_int_equal(s->servers[0].weight, 1000);
 	assert_int_equal(s->servers[1].weight, 1);
 	assert_int_equal(s->servers[1].addr.family, AF_INET);
@@ -345,6 +355,14 @@ test_defaults(void **state)
 	assert_int_equal(c->services[0].health.timeout_ms, 500);
 	assert_int_equal(c->services[0].health.rise, 2);
 	assert_int_equal(c->services[0].health.fall, 3);
+	/* a new server is down until its first successful check */
+	assert_int_equal(c->services[0].health.initial_up, 0);
+	assert_int_equal(c->services[0].health.port, 0);
+	assert_string_equal(c->services[0].health.method, "GET");
+	assert_string_equal(c->services[0].health.path, "/");
+	assert_int_equal(c->services[0].health.status_min, 200);
+	assert_int_equal(c->services[0].health.status_max, 200);
+	assert_string_equal(c->services[0].health.host, "");
 	assert_int_equal(c->services[0].servers[0].weight, 1);
 }
 
@@ -687,9 +705,12 @@ static const struct err_case enum_cases[] = {
 	    "  scoring = \"CRC32\"; };\n", 3,
 	    "unknown scoring method \"CRC32\" (one of: crc32c-mix, crc32, "
 	    "keyed)" },
-	{ HDR SVC_OPEN "    port = 80;\n    health = { check = \"http\"; };\n"
+	{ HDR SVC_OPEN "    port = 80;\n    health = { check = \"icmp\"; };\n"
 	    SVC_SERVERS, 6,
-	    "unknown health check \"http\" (one of: tcp, none)" },
+	    "unknown health check \"icmp\" (one of: tcp, none, http)" },
+	{ HDR SVC_OPEN "    port = 80;\n    health = { initial = \"Up\"; };\n"
+	    SVC_SERVERS, 6,
+	    "unknown initial state \"Up\" (one of: down, up)" },
 	{ NODE "cluster = { authenticate = false;\n"
 	    "  scoring = \"keyed\"; };\n", 3,
 	    "scoring method \"keyed\" needs the cluster key" },
@@ -699,6 +720,54 @@ static void
 test_enums(void **state)
 {
 	FX_CASES(*state, enum_cases);
+}
+
+#define HTTP_OPEN	HDR SVC_OPEN "    port = 80;\n    health = { check = " \
+			"\"http\";\n"
+static const struct err_case health_cases[] = {
+	{ HTTP_OPEN "      method = \"get\"; };\n" SVC_SERVERS, 7,
+	    "method: \"get\" must be 1..16 upper-case letters" },
+	{ HTTP_OPEN "      method = \"\"; };\n" SVC_SERVERS, 7,
+	    "method: \"\" must be 1..16 upper-case letters" },
+	{ HTTP_OPEN "      method = \"VERYLONGMETHODNAME\"; };\n" SVC_SERVERS,
+	    7, "method: \"VERYLONGMETHODNAME\" must be 1..16" },
+	{ HTTP_OPEN "      method = 1; };\n" SVC_SERVERS, 7,
+	    "method: expected a string, not an integer" },
+	{ HTTP_OPEN "      path = \"healthz\"; };\n" SVC_SERVERS, 7,
+	    "path: \"healthz\" must be 1..255 printable characters, "
+	    "beginning with \"/\"" },
+	{ HTTP_OPEN "      path = \"/a b\"; };\n" SVC_SERVERS, 7,
+	    "path: \"/a b\" must be" },
+	{ HTTP_OPEN "      host = \"\"; };\n" SVC_SERVERS, 7,
+	    "host: \"\" must be 1..255 printable characters" },
+	{ HTTP_OPEN "      status = 99; };\n" SVC_SERVERS, 7,
+	    "status: expected an HTTP status 100..599 or a range" },
+	{ HTTP_OPEN "      status = 600; };\n" SVC_SERVERS, 7,
+	    "status: expected an HTTP status 100..599" },
+	{ HTTP_OPEN "      status = \"399-200\"; };\n" SVC_SERVERS, 7,
+	    "status: expected an HTTP status 100..599 or a range" },
+	{ HTTP_OPEN "      status = \"2xx\"; };\n" SVC_SERVERS, 7,
+	    "status: expected an HTTP status 100..599 or a range" },
+	{ HTTP_OPEN "      status = \"200-\"; };\n" SVC_SERVERS, 7,
+	    "status: expected an HTTP status 100..599 or a range" },
+	{ HTTP_OPEN "      status = 2.5; };\n" SVC_SERVERS, 7,
+	    "status: expected an integer or a string \"MIN-MAX\", not" },
+	{ HTTP_OPEN "      port = 0; };\n" SVC_SERVERS, 7,
+	    "port: 0 is out of range 1..65535" },
+	{ HTTP_OPEN "      port = 65536; };\n" SVC_SERVERS, 7,
+	    "port: 65536 is out of range 1..65535" },
+	{ HDR SVC_OPEN "    port = 80;\n    health = {\n      path = \"/x\"; };\n"
+	    SVC_SERVERS, 7, "path: only with check = \"http\" (check is "
+	    "\"tcp\")" },
+	{ HDR SVC_OPEN "    port = 80;\n    health = { check = \"none\";\n"
+	    "      status = 200; };\n" SVC_SERVERS, 7, "status: only with "
+	    "check = \"http\" (check is \"none\")" },
+};
+
+static void
+test_health_errors(void **state)
+{
+	FX_CASES(*state, health_cases);
 }
 
 static const struct err_case missing_cases[] = {
@@ -1112,6 +1181,11 @@ test_dump_round_trip(void **state)
 	    "cluster = { key_file = \"cluster.key\"; group = \"ff15::1\"; };\n"
 	    "services = ();\n");
 	round_trip(fx, "node = { id = 3; interface = \"eth1\"; };\n"
+	    "cluster = { authenticate = false; };\n"
+	    "services = ( { name = \"a\"; vip = \"192.0.2.1\"; port = 80;\n"
+	    "  health = { check = \"http\"; status = 204; port = 81; };\n"
+	    "  servers = ( { address = \"192.0.2.2\"; } ); } );\n");
+	round_trip(fx, "node = { id = 3; interface = \"eth1\"; };\n"
 	    "cluster = { authenticate = false; peers = [ \"192.0.2.11\", "
 	    "\"192.0.2.12\" ]; };\n");
 }
@@ -1187,6 +1261,7 @@ main(void)
 		cmocka_unit_test_teardown(test_family, fx_reset),
 		cmocka_unit_test_teardown(test_duplicates, fx_reset),
 		cmocka_unit_test_teardown(test_enums, fx_reset),
+		cmocka_unit_test_teardown(test_health_errors, fx_reset),
 		cmocka_unit_test_teardown(test_missing, fx_reset),
 		cmocka_unit_test_teardown(test_names, fx_reset),
 		cmocka_unit_test_teardown(test_limits, fx_reset),

@@ -1,4 +1,7 @@
-/* test_health.c: the rise/fall state machine, and real checks on loopback. */
+/*
+ * test_health.c: the rise/fall state machine, the HTTP status line, and
+ * real TCP and HTTP checks on loopback.
+ */
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
@@ -170,7 +173,10 @@ set_service(unsigned int i, const char *name, uint16_t port,
 	util_strlcpy(sv->name, name, sizeof(sv->name));
 	assert_int_equal(util_addr_parse("198.51.100.10", &sv->vip), 0);
 	sv->port = port;
-	sv->health = (struct health_conf){ check, 100, 50, 2, 2 };
+	sv->health = (struct health_conf){ .check = check, .interval_ms = 100,
+	    .timeout_ms = 50, .rise = 2, .fall = 2, .initial_up = 1,
+	    .status_min = 200, .status_max = 200, .method = "GET",
+	    .path = "/" };
 	sv->servers = calloc(n, sizeof(*sv->servers));
 	assert_non_null(sv->servers);
 	sv->nservers = n;
@@ -244,7 +250,7 @@ test_fsm_exhaustive(void **state)
 	for (rise = 1; rise <= 5; rise++)
 	for (fall = 1; fall <= 5; fall++)
 	for (seq = 0; seq < (1U << SEQ_LEN); seq++) {
-		health_fsm_init(&f);
+		health_fsm_init(&f, 1);
 		assert_int_equal(f.up, 1);
 		up = 1;
 		for (t = 0; t < SEQ_LEN; t++) {
@@ -272,13 +278,13 @@ test_fsm_edges(void **state)
 	int			i;
 
 	(void)state;
-	health_fsm_init(&f);
+	health_fsm_init(&f, 1);
 	assert_int_equal(health_fsm_feed(&f, 0, 0, 0), 1);
 	assert_int_equal(f.up, 0);
 	assert_int_equal(health_fsm_feed(&f, 1, 0, 0), 1);
 	assert_int_equal(f.up, 1);
 
-	health_fsm_init(&f);
+	health_fsm_init(&f, 1);
 	for (i = 0; i < 2; i++)
 		assert_int_equal(health_fsm_feed(&f, 0, 2, 3), 0);
 	assert_int_equal(health_fsm_feed(&f, 0, 2, 3), 1);
@@ -299,6 +305,106 @@ test_fsm_edges(void **state)
 	f.nok = UINT32_MAX;
 	assert_int_equal(health_fsm_feed(&f, 1, 2, 3), 0);
 	assert_int_equal(f.nok, UINT32_MAX);
+}
+
+/*
+ * initial = "down": down until the first success, whatever rise and
+ * however many failures came first; after that, rise and fall as usual.
+ */
+static void
+test_fsm_initial_down(void **state)
+{
+	struct health_fsm	f;
+	int			i;
+
+	(void)state;
+	health_fsm_init(&f, 0);
+	assert_int_equal(f.up, 0);
+	assert_int_equal(f.fresh, 1);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(health_fsm_feed(&f, 0, 3, 2), 0);
+	assert_int_equal(f.up, 0);
+	assert_int_equal(health_fsm_feed(&f, 1, 3, 2), 1);
+	assert_int_equal(f.up, 1);
+	assert_int_equal(f.fresh, 0);
+	assert_int_equal(health_fsm_feed(&f, 0, 3, 2), 0);
+	assert_int_equal(health_fsm_feed(&f, 0, 3, 2), 1);
+	assert_int_equal(f.up, 0);
+	/* no longer fresh: rise (3) successes */
+	assert_int_equal(health_fsm_feed(&f, 1, 3, 2), 0);
+	assert_int_equal(health_fsm_feed(&f, 1, 3, 2), 0);
+	assert_int_equal(health_fsm_feed(&f, 1, 3, 2), 1);
+	health_fsm_init(&f, 1);
+	assert_int_equal(f.fresh, 0);
+}
+
+/* The status line: a code once 13 bytes are in, more wanted, or not HTTP. */
+static void
+test_http_status(void **state)
+{
+	static const struct {
+		const char	*in;
+		int		 want;
+	} v[] = {
+		{ "HTTP/1.1 200 OK\r\n", 200 },
+		{ "HTTP/1.0 503 Service Unavailable\r\n", 503 },
+		{ "HTTP/1.1 204\r\n", 204 },
+		{ "HTTP/1.1 301\n", 301 },
+		{ "HTTP/2.0 404 x", 404 },
+		{ "", 0 },
+		{ "H", 0 },
+		{ "HTTP/1.", 0 },
+		{ "HTTP/1.1 20", 0 },
+		{ "HTTP/1.1 200", 0 },
+		{ "X", -1 },
+		{ "http/1.1 200 OK\r\n", -1 },
+		{ "HTTP/x.1 200 OK\r\n", -1 },
+		{ "HTTP/1-1 200 OK\r\n", -1 },
+		{ "HTTP/1.1  200 OK\r\n", -1 },
+		{ "HTTP/1.1 2a0 OK\r\n", -1 },
+		{ "HTTP/1.1 2000 OK\r\n", -1 },
+		{ "HTTP/1.1 099 OK\r\n", -1 },
+		{ "SSH-2.0-OpenSSH_9.2\r\n", -1 },
+	};
+	unsigned int	i;
+
+	(void)state;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		if (health_http_status(v[i].in, strlen(v[i].in)) != v[i].want)
+			fail_msg("\"%s\": %d, want %d", v[i].in,
+			    health_http_status(v[i].in, strlen(v[i].in)),
+			    v[i].want);
+	}
+}
+
+/* The request's parts: request line, Host (given, v4, [v6]:port). */
+static void
+test_http_request(void **state)
+{
+	struct health_conf	hc = { .check = CHECK_HTTP, .method = "HEAD",
+				    .path = "/healthz?x=1" };
+	struct ilb_addr		a;
+	char			buf[300];
+
+	(void)state;
+	assert_int_equal(health_http_head(&hc, buf, sizeof(buf)),
+	    strlen("HEAD /healthz?x=1 HTTP/1.0\r\nHost: "));
+	assert_string_equal(buf, "HEAD /healthz?x=1 HTTP/1.0\r\nHost: ");
+	assert_int_equal(health_http_head(&hc, buf, 10), 0);
+	assert_int_equal(util_addr_parse("192.0.2.21", &a), 0);
+	assert_int_equal(health_http_host(&hc, &a, 80, buf, sizeof(buf)), 10);
+	assert_string_equal(buf, "192.0.2.21");
+	health_http_host(&hc, &a, 8080, buf, sizeof(buf));
+	assert_string_equal(buf, "192.0.2.21:8080");
+	assert_int_equal(util_addr_parse("2001:db8::21", &a), 0);
+	health_http_host(&hc, &a, 8080, buf, sizeof(buf));
+	assert_string_equal(buf, "[2001:db8::21]:8080");
+	health_http_host(&hc, &a, 80, buf, sizeof(buf));
+	assert_string_equal(buf, "[2001:db8::21]");
+	assert_int_equal(health_http_host(&hc, &a, 80, buf, 5), 0);
+	util_strlcpy(hc.host, "www.example.org", sizeof(hc.host));
+	health_http_host(&hc, &a, 8080, buf, sizeof(buf));
+	assert_string_equal(buf, "www.example.org");
 }
 
 /* The first checks of n servers are spread evenly over the interval. */
@@ -501,18 +607,224 @@ test_none_and_reload(void **state)
 	close(lfd);
 }
 
+/*
+ * A loopback HTTP server in the test's loop: it reads one request and
+ * answers http_answer ("" : nothing, the connection stays open).
+ */
+static char		 http_answer[64] = "HTTP/1.1 200 OK\r\n\r\n";
+static char		 http_req[1024];
+static int		 http_silent[64];
+static unsigned int	 http_nsilent;
+
+static void
+on_http_req(evutil_socket_t fd, short what, void *arg)
+{
+	ssize_t	n;
+
+	(void)what;
+	event_free(arg);
+	n = read(fd, http_req, sizeof(http_req) - 1);
+	http_req[n > 0 ? n : 0] = '\0';
+	if (http_answer[0] == '\0' && http_nsilent < 64) {
+		http_silent[http_nsilent++] = fd;
+		return;
+	}
+	if (write(fd, http_answer, strlen(http_answer)) < 0)
+		http_req[0] = '\0';
+	close(fd);
+}
+
+static void
+on_http_accept(evutil_socket_t fd, short what, void *arg)
+{
+	struct event	*ev;
+	int		 c;
+
+	(void)what;
+	(void)arg;
+	if ((c = accept(fd, NULL, NULL)) < 0)
+		return;
+	ev = event_new(base, c, EV_READ, on_http_req, event_self_cbarg());
+	assert_non_null(ev);
+	assert_int_equal(event_add(ev, NULL), 0);
+}
+
+static int
+srv0_failed_since(struct health *h)
+{
+	struct health_info	hi;
+
+	return (health_info(h, 0, 0, &hi) == 0 && hi.nfail >= 1);
+}
+
+/*
+ * check = "http" on a check port that is not the service's (9, nothing
+ * there), initial "down": down at once (told by health_sync()), up at the
+ * first 200; 503 takes it down after fall checks, 200 back after rise; a
+ * range accepts 302; a silent server times out; not HTTP fails.
+ */
+static void
+test_http_checks(void **state)
+{
+	const char		*addrs[] = { "127.0.0.1" };
+	struct health_conf	*hc;
+	struct health_info	 hi;
+	struct health		*h;
+	struct event		*ev;
+	char			*cause = NULL;
+	uint16_t		 port = 0;
+	unsigned int		 i;
+	int			 lfd;
+
+	(void)state;
+	lfd = listener("127.0.0.1", &port, 64);
+	ev = event_new(base, lfd, EV_READ | EV_PERSIST, on_http_accept, NULL);
+	assert_int_equal(event_add(ev, NULL), 0);
+	set_service(0, "web", 9, CHECK_HTTP, addrs, 1);
+	hc = &conf->services[0].health;
+	hc->port = port;
+	hc->initial_up = 0;
+	hc->interval_ms = 100;
+	hc->timeout_ms = 80;
+	util_strlcpy(hc->path, "/healthz", sizeof(hc->path));
+	util_strlcpy(hc->host, "www.example.org", sizeof(hc->host));
+	h = health_open(base, conf, on_change, &cbs, &cause);
+	assert_non_null(h);
+	assert_int_equal(health_state(h, 0, 0), 0);
+	assert_int_equal(cbs.n, 0);
+	health_sync(h);
+	assert_string_equal(cb_trace(0, 0), "d");
+
+	assert_true(run_until(srv0_up, h, WAIT_MS));
+	assert_string_equal(cb_trace(0, 0), "du");
+	assert_int_equal(mock_log_count("server 127.0.0.1 is up "
+	    "(first check succeeded)"), 1);
+	assert_string_equal(http_req, "GET /healthz HTTP/1.0\r\n"
+	    "Host: www.example.org\r\nConnection: close\r\n"
+	    "User-Agent: ilbd-health\r\n\r\n");
+	assert_int_equal(health_info(h, 0, 0, &hi), 0);
+	assert_int_equal(hi.checked, 1);
+	assert_int_equal(hi.last_status, 200);
+
+	util_strlcpy(http_answer, "HTTP/1.0 503 Service Unavailable\r\n\r\n",
+	    sizeof(http_answer));
+	assert_true(run_until(srv0_down, h, WAIT_MS));
+	assert_string_equal(cb_trace(0, 0), "dud");
+	assert_int_equal(health_info(h, 0, 0, &hi), 0);
+	assert_int_equal(hi.last_error, EPROTO);
+	assert_int_equal(hi.last_status, 503);
+	assert_int_equal(mock_log_count("server 127.0.0.1 is down (2 checks "
+	    "failed: HTTP status 503, expected 200)"), 1);
+
+	util_strlcpy(http_answer, "HTTP/1.1 200 OK\r\n\r\n",
+	    sizeof(http_answer));
+	assert_true(run_until(srv0_up, h, WAIT_MS));
+	assert_string_equal(cb_trace(0, 0), "dudu");
+	assert_int_equal(mock_log_count("server 127.0.0.1 is up "
+	    "(2 checks succeeded)"), 1);
+
+	/* not HTTP: down, "no HTTP status line" */
+	util_strlcpy(http_answer, "SSH-2.0-OpenSSH_9.2\r\n",
+	    sizeof(http_answer));
+	assert_true(run_until(srv0_down, h, WAIT_MS));
+	assert_int_equal(mock_log_count("(2 checks failed: no HTTP status "
+	    "line)"), 1);
+	/* silent: the check times out within timeout_ms */
+	http_answer[0] = '\0';
+	cbs.n = 0;
+	health_close(h);
+	assert_int_equal(health_info(NULL, 0, 0, &hi), -1);
+	h = health_open(base, conf, on_change, &cbs, &cause);
+	assert_non_null(h);
+	assert_true(run_until(srv0_failed_since, h, WAIT_MS));
+	assert_int_equal(health_info(h, 0, 0, &hi), 0);
+	assert_int_equal(hi.last_error, ETIMEDOUT);
+	assert_int_equal(hi.last_status, 0);
+	assert_true(health_stats(h)->timeouts >= 1);
+	health_close(h);
+
+	/* a range: 302 passes "200-399" */
+	util_strlcpy(http_answer, "HTTP/1.1 302 Found\r\n\r\n",
+	    sizeof(http_answer));
+	hc->status_max = 399;
+	h = health_open(base, conf, on_change, &cbs, &cause);
+	assert_non_null(h);
+	assert_true(run_until(srv0_up, h, WAIT_MS));
+	assert_int_equal(health_info(h, 0, 0, &hi), 0);
+	assert_int_equal(hi.last_status, 302);
+	health_close(h);
+
+	for (i = 0; i < http_nsilent; i++)
+		close(http_silent[i]);
+	event_free(ev);
+	close(lfd);
+}
+
+/*
+ * A reload: a server kept keeps its state; a new one starts down (initial
+ * "down") and is told down through the callback with its new index; with
+ * initial "up" a new one starts up.
+ */
+static void
+test_reload_initial(void **state)
+{
+	const char		*one[] = { "127.0.0.1" };
+	const char		*two[] = { "127.0.0.2", "127.0.0.1" };
+	struct health		*h;
+	char			*cause = NULL;
+	uint16_t		 port = 0;
+	int			 lfd;
+	struct event		*ev;
+
+	(void)state;
+	lfd = listener("127.0.0.1", &port, 64);
+	ev = event_new(base, lfd, EV_READ | EV_PERSIST, on_accept, NULL);
+	assert_int_equal(event_add(ev, NULL), 0);
+	set_service(0, "web", port, CHECK_TCP, one, 1);
+	conf->services[0].health.initial_up = 0;
+	h = health_open(base, conf, on_change, &cbs, &cause);
+	assert_non_null(h);
+	assert_true(run_until(srv0_up, h, WAIT_MS));
+	set_service(0, "web", port, CHECK_TCP, two, 2);
+	conf->services[0].health.initial_up = 0;
+	cbs.n = 0;
+	assert_int_equal(health_reload(h, conf, &cause), 0);
+	assert_int_equal(health_state(h, 0, 0), 0);	/* new: down */
+	assert_int_equal(health_state(h, 0, 1), 1);	/* kept: up */
+	assert_int_equal(cbs.n, 1);
+	assert_string_equal(cb_trace(0, 0), "d");
+	/* initial "up": the same reload leaves the new server up */
+	set_service(0, "web", port, CHECK_TCP, one, 1);
+	assert_int_equal(health_reload(h, conf, &cause), 0);
+	set_service(0, "web", port, CHECK_TCP, two, 2);
+	cbs.n = 0;
+	assert_int_equal(health_reload(h, conf, &cause), 0);
+	assert_int_equal(health_state(h, 0, 0), 1);
+	assert_int_equal(cbs.n, 0);
+	health_close(h);
+	event_free(ev);
+	close(lfd);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fsm_exhaustive),
 		cmocka_unit_test(test_fsm_edges),
+		cmocka_unit_test(test_fsm_initial_down),
+		cmocka_unit_test(test_http_status),
+		cmocka_unit_test(test_http_request),
 		cmocka_unit_test(test_first_delay),
 		cmocka_unit_test_setup_teardown(test_tcp_checks, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_timeout, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_none_and_reload, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_http_checks, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_reload_initial, setup,
 		    teardown),
 	};
 
