@@ -68,6 +68,8 @@ enum lb_path {
  * What to do with one packet. svc and srv point into lb's own copy of the
  * configuration: valid until the next lb_reload() or lb_free().
  */
+struct admin;
+
 struct lb_action {
 	enum lb_verdict			 verdict;
 	enum lb_drop			 drop;		/* LB_DROP */
@@ -224,6 +226,9 @@ struct lb {
 	uint8_t			 adopt_gone[LB_SLOTS_BITS / 8]; /* slots that
 						   left since it began */
 	struct lb_stats		 stats;
+	struct admin		*admin;		/* cluster-wide drain and
+						   weight (admin.h): repl
+						   sets it; NULL without */
 };
 
 /* lb.c */
