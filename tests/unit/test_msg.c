@@ -205,7 +205,8 @@ test_bad_header(void **state)
 	for (t = 0; t < 256; t++) {
 		buf[MSG_OFF_TYPE] = (uint8_t)t;
 		assert_int_equal(msg_decode(buf, len, &v),
-		    t == MSG_T_MIXED ? MSG_R_BODY :	/* not MIXED framing */
+		    t == MSG_T_MIXED || t == MSG_T_ADMIN ? MSG_R_BODY :
+		    /* an ID body is neither MIXED nor ADMIN framing */
 		    t >= MSG_T_ID && t <= MSG_T_MAX ? MSG_OK : MSG_R_TYPE);
 	}
 	buf[MSG_OFF_TYPE] = MSG_T_ID;
@@ -996,6 +997,151 @@ test_mixed_malformed(void **state)
 }
 
 static void
+admin_fixture(struct msg_admin *a, const char *server)
+{
+	memset(a, 0, sizeof(*a));
+	a->version = 0x0000019a2b3c4d5eULL;
+	a->origin.len = 4;
+	a->origin.b[0] = 10;
+	a->origin.b[3] = 7;
+	a->flags = MSG_ADMIN_F_DRAIN | MSG_ADMIN_F_DRAINED | MSG_ADMIN_F_WEIGHT;
+	a->weight = 1000;
+	assert_int_equal(util_addr_parse(server, &a->server), 0);
+	strcpy(a->service, "web-1.a");
+}
+
+/* ADMIN: round trip v4 and v6, through msg_decode() and the records. */
+static void
+test_admin_roundtrip(void **state)
+{
+	uint8_t			 buf[MSG_MAX_LEN], body[MSG_BODY_MAX];
+	struct msg_admin	 a, b, got;
+	struct msg_view		 v;
+	const uint8_t		*rec;
+	size_t			 off = 0, len, rlen;
+
+	(void)state;
+	admin_fixture(&a, "192.0.2.21");
+	admin_fixture(&b, "2001:db8::21");
+	b.flags = MSG_ADMIN_F_WEIGHT;
+	b.weight = 0;
+	memset(b.service, 'x', MSG_ADMIN_NAME_MAX);
+	assert_int_equal(msg_admin_put(body, sizeof(body), &off, &a), 0);
+	/* 2 + 8 + 2 + 4 + 1 + 2 + 1 + 4 + 1 + 7 */
+	assert_int_equal(off, 32);
+	assert_int_equal(msg_admin_put(body, sizeof(body), &off, &b), 0);
+	len = raw(buf, sizeof(buf), MSG_T_ADMIN, body, off);
+	assert_int_equal(check(buf, len, key, &v), MSG_OK);
+	off = 0;
+	assert_int_equal(msg_rec_next(&v, &off, &rec, &rlen), 1);
+	assert_int_equal(msg_admin_get(rec, rlen, &got), 0);
+	assert_memory_equal(&got, &a, sizeof(a));
+	assert_int_equal(msg_rec_next(&v, &off, &rec, &rlen), 1);
+	assert_int_equal(msg_admin_get(rec, rlen, &got), 0);
+	assert_memory_equal(&got, &b, sizeof(b));
+	assert_int_equal(msg_rec_next(&v, &off, &rec, &rlen), 0);
+	assert_string_equal(msg_type_name(MSG_T_ADMIN), "admin");
+}
+
+/* ADMIN: what cannot be encoded is refused, what is malformed rejected. */
+static void
+test_admin_malformed(void **state)
+{
+	uint8_t			 buf[MSG_MAX_LEN], body[MSG_BODY_MAX];
+	uint8_t			 b2[MSG_BODY_MAX];
+	struct msg_admin	 a, bad, got;
+	struct msg_view		 v;
+	size_t			 off = 0, n, cut, len;
+
+	(void)state;
+	admin_fixture(&a, "192.0.2.21");
+	bad = a;
+	bad.service[0] = '\0';
+	assert_int_equal(msg_admin_put(body, sizeof(body), &off, &bad), -1);
+	bad = a;
+	memset(bad.service, 'x', sizeof(bad.service));	/* 33, no NUL */
+	assert_int_equal(msg_admin_put(body, sizeof(body), &off, &bad), -1);
+	bad = a;
+	bad.weight = 1001;
+	assert_int_equal(msg_admin_put(body, sizeof(body), &off, &bad), -1);
+	bad = a;
+	bad.flags = 0x08;
+	assert_int_equal(msg_admin_put(body, sizeof(body), &off, &bad), -1);
+	bad = a;
+	bad.origin.len = 0;
+	assert_int_equal(msg_admin_put(body, sizeof(body), &off, &bad), -1);
+	bad = a;
+	bad.server.family = 0;
+	assert_int_equal(msg_admin_put(body, sizeof(body), &off, &bad), -1);
+	assert_int_equal(off, 0);
+	assert_int_equal(msg_admin_put(body, 31, &off, &a), -1);
+	assert_int_equal(msg_admin_put(body, sizeof(body), &off, &a), 0);
+	n = off;
+	/* the record cut anywhere (its length field kept honest): refused */
+	for (cut = 1; cut < n - 2; cut++) {
+		memcpy(b2, body, n);
+		b2[0] = (uint8_t)(cut >> 8);
+		b2[1] = (uint8_t)cut;
+		assert_int_equal(msg_admin_get(b2 + 2, cut, &got), -1);
+		len = raw(buf, sizeof(buf), MSG_T_ADMIN, b2, cut + 2);
+		assert_int_equal(check(buf, len, key, &v), MSG_R_BODY);
+	}
+	/* a byte too many inside the record */
+	memcpy(b2, body, n);
+	b2[1]++;
+	b2[n] = 0;
+	len = raw(buf, sizeof(buf), MSG_T_ADMIN, b2, n + 1);
+	assert_int_equal(check(buf, len, key, &v), MSG_R_BODY);
+	/* unknown flags (offset 2 + 8 + 2 + 4), weight above 1000 */
+	memcpy(b2, body, n);
+	b2[16] = 0x80;
+	len = raw(buf, sizeof(buf), MSG_T_ADMIN, b2, n);
+	assert_int_equal(check(buf, len, key, &v), MSG_R_BODY);
+	memcpy(b2, body, n);
+	b2[17] = 0x03;
+	b2[18] = 0xe9;
+	len = raw(buf, sizeof(buf), MSG_T_ADMIN, b2, n);
+	assert_int_equal(check(buf, len, key, &v), MSG_R_BODY);
+	/* a NUL in the name; a family 5 server */
+	memcpy(b2, body, n);
+	b2[n - 3] = 0;
+	len = raw(buf, sizeof(buf), MSG_T_ADMIN, b2, n);
+	assert_int_equal(check(buf, len, key, &v), MSG_R_BODY);
+	memcpy(b2, body, n);
+	b2[19] = 5;
+	len = raw(buf, sizeof(buf), MSG_T_ADMIN, b2, n);
+	assert_int_equal(check(buf, len, key, &v), MSG_R_BODY);
+	/* the untouched body is fine; an empty one too */
+	len = raw(buf, sizeof(buf), MSG_T_ADMIN, body, n);
+	assert_int_equal(check(buf, len, key, &v), MSG_OK);
+	len = raw(buf, sizeof(buf), MSG_T_ADMIN, body, 0);
+	assert_int_equal(check(buf, len, key, &v), MSG_OK);
+}
+
+/* ADMIN versions: higher version wins; at the same, the higher origin. */
+static void
+test_admin_order(void **state)
+{
+	struct msg_admin	a, b;
+
+	(void)state;
+	admin_fixture(&a, "192.0.2.21");
+	b = a;
+	assert_int_equal(msg_admin_cmp(&a, &b), 0);
+	b.version++;
+	assert_int_equal(msg_admin_cmp(&a, &b), -1);
+	assert_int_equal(msg_admin_cmp(&b, &a), 1);
+	b = a;
+	b.origin.b[3] = 8;
+	assert_int_equal(msg_admin_cmp(&a, &b), -1);
+	b.version--;				/* version first */
+	assert_int_equal(msg_admin_cmp(&a, &b), 1);
+	b = a;
+	b.origin.len = 16;
+	assert_int_equal(msg_admin_cmp(&a, &b), -1);
+}
+
+static void
 test_names(void **state)
 {
 	char		b[64];
@@ -1052,6 +1198,9 @@ main(void)
 		cmocka_unit_test(test_done),
 		cmocka_unit_test(test_mixed_roundtrip),
 		cmocka_unit_test(test_mixed_malformed),
+		cmocka_unit_test(test_admin_roundtrip),
+		cmocka_unit_test(test_admin_malformed),
+		cmocka_unit_test(test_admin_order),
 		cmocka_unit_test(test_names),
 	};
 
