@@ -1,0 +1,320 @@
+/* test_admin.c: cluster-wide drain and weight: order, loss, restart, reload. */
+#include <sys/socket.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "admin.h"
+#include "lb.h"
+#include "msg.h"
+#include "sched.h"
+#include "world.h"
+
+#define N	3		/* members */
+#define T0	1000000		/* monotonic ms */
+#define WALL	1700000000000ULL /* wall clock ms */
+
+/* Three members, each its lb and admin; a datagram network that loses. */
+struct net {
+	struct lb		lb[N];
+	struct admin		ad[N];
+	int			up[N];		/* receives */
+	int			lossy;		/* every datagram lost */
+	unsigned int		sent[N];
+};
+
+static struct net	*net;
+
+static int
+net_send(void *arg, const uint8_t *body, size_t len)
+{
+	struct msg_view	v;
+	size_t		from = (size_t)(uintptr_t)arg, i;
+
+	memset(&v, 0, sizeof(v));
+	v.hdr.type = MSG_T_ADMIN;
+	v.hdr.body_len = (uint16_t)len;
+	v.body = body;
+	net->sent[from]++;
+	if (net->lossy)
+		return (0);
+	for (i = 0; i < N; i++)
+		if (i != from && net->up[i])
+			admin_input(&net->ad[i], &v);
+	return (0);
+}
+
+static void
+member_start(size_t i, const struct ilbd_conf *c)
+{
+	struct member_id	id = { 4, 0, { 10, 0, 0, 0 } };
+
+	id.b[3] = (uint8_t)(1 + i);
+	assert_int_equal(lb_init(&net->lb[i], c, T0), 0);
+	admin_init(&net->ad[i], &net->lb[i], &id, net_send,
+	    (void *)(uintptr_t)i);
+	net->lb[i].admin = &net->ad[i];
+	net->up[i] = 1;
+}
+
+static int
+setup(void **state)
+{
+	struct ilbd_conf	*c = world_conf_new(1024, 1024);
+	size_t			 i;
+
+	(void)state;
+	if ((net = calloc(1, sizeof(*net))) == NULL)
+		return (-1);
+	world_web(c, "web", 10, SCHED_WLC, 3);	/* 192.0.2.21..23 */
+	for (i = 0; i < N; i++)
+		member_start(i, c);
+	world_conf_free(c);
+	return (0);
+}
+
+static int
+teardown(void **state)
+{
+	size_t	i;
+
+	(void)state;
+	for (i = 0; i < N; i++)
+		lb_free(&net->lb[i]);
+	free(net);
+	return (0);
+}
+
+static struct ilb_addr
+srv(unsigned int n)
+{
+	struct ilb_addr	a;
+
+	world_addr4(&a, 192, 0, 2, (uint8_t)n);
+	return (a);
+}
+
+static int
+drained(size_t i, unsigned int j)
+{
+	return (net->lb[i].svc[0].sched.srv[j].drained);
+}
+
+static uint32_t
+weight(size_t i, unsigned int j)
+{
+	return (net->lb[i].svc[0].sched.srv[j].weight);
+}
+
+/* A drain on one member drains the server on every member. */
+static void
+test_drain_everywhere(void **state)
+{
+	struct ilb_addr		a = srv(22);
+	struct msg_admin	r;
+	size_t			i;
+
+	(void)state;
+	assert_int_equal(admin_command(&net->ad[0], "web", &a, 1, -1, WALL,
+	    &r), 0);
+	assert_int_equal(r.version, WALL);
+	for (i = 0; i < N; i++) {
+		assert_int_equal(drained(i, 1), 1);
+		assert_false(sched_eligible(&net->lb[i].svc[0].sched, 1));
+		assert_true(sched_eligible(&net->lb[i].svc[0].sched, 0));
+		assert_non_null(admin_find(&net->ad[i], "web", &a));
+	}
+	assert_int_equal(net->ad[1].stats.admin_applied, 1);
+	/* a weight later, from another member, keeps the drain */
+	assert_int_equal(admin_command(&net->ad[2], "web", &a, -1, 5, WALL - 50,
+	    &r), 0);
+	assert_int_equal(r.version, WALL + 1);	/* above all seen: Lamport */
+	for (i = 0; i < N; i++) {
+		assert_int_equal(drained(i, 1), 1);
+		assert_int_equal(weight(i, 1), 5);
+	}
+	/* enable: drained no more, weight kept */
+	assert_int_equal(admin_command(&net->ad[1], "web", &a, 0, -1, WALL + 1,
+	    &r), 0);
+	for (i = 0; i < N; i++) {
+		assert_int_equal(drained(i, 1), 0);
+		assert_int_equal(weight(i, 1), 5);
+		assert_true(sched_eligible(&net->lb[i].svc[0].sched, 1));
+	}
+	/* a server or service not here: refused, nothing sent */
+	a = srv(29);
+	assert_int_equal(admin_command(&net->ad[0], "web", &a, 1, -1, WALL,
+	    &r), -1);
+	a = srv(22);
+	assert_int_equal(admin_command(&net->ad[0], "www", &a, 1, -1, WALL,
+	    &r), -1);
+}
+
+/* Lost datagrams: the burst and the re-announce bring every member in. */
+static void
+test_loss_and_reannounce(void **state)
+{
+	struct ilb_addr	a = srv(21);
+	struct msg_view	v;
+	uint8_t		body[MSG_BODY_MAX];
+	size_t		off = 0;
+	unsigned int	sent;
+	uint64_t	now = T0;
+
+	(void)state;
+	net->lossy = 1;
+	assert_int_equal(admin_command(&net->ad[0], "web", &a, 1, -1, WALL,
+	    NULL), 0);
+	assert_int_equal(net->sent[0], 1);
+	assert_int_equal(drained(1, 0), 0);		/* lost */
+	net->lossy = 0;
+	/* the burst: sent again at the next tick */
+	admin_tick(&net->ad[0], now += ADMIN_TICK_MS);
+	assert_int_equal(net->sent[0], 2);
+	assert_int_equal(drained(1, 0), 1);
+	assert_int_equal(drained(2, 0), 1);
+	/* then every ADMIN_ANNOUNCE_MS at most, by every member */
+	admin_tick(&net->ad[0], now += ADMIN_TICK_MS);
+	sent = net->sent[0];
+	admin_tick(&net->ad[0], now += ADMIN_TICK_MS);
+	assert_int_equal(net->sent[0], sent);
+	admin_tick(&net->ad[0], now += ADMIN_ANNOUNCE_MS);
+	assert_int_equal(net->sent[0], sent + 1);
+	admin_tick(&net->ad[1], now);
+	assert_true(net->sent[1] >= 1);
+	/* what is heard again is stale: counted, nothing changes */
+	assert_true(net->ad[2].stats.admin_stale >= 2);
+	/* a member with nothing to say sends nothing */
+	admin_tick(&net->ad[2], now);
+	assert_int_equal(net->sent[2], 1);
+	/* a record for a service not here is counted and not kept */
+	{
+		struct msg_admin	r;
+
+		memset(&r, 0, sizeof(r));
+		r.version = WALL + 9;
+		r.origin.len = 4;
+		r.flags = MSG_ADMIN_F_DRAIN | MSG_ADMIN_F_DRAINED;
+		r.server = a;
+		strcpy(r.service, "other");
+		assert_int_equal(msg_admin_put(body, sizeof(body), &off, &r),
+		    0);
+		memset(&v, 0, sizeof(v));
+		v.hdr.type = MSG_T_ADMIN;
+		v.hdr.body_len = (uint16_t)off;
+		v.body = body;
+		admin_input(&net->ad[1], &v);
+		assert_int_equal(net->ad[1].stats.admin_unknown, 1);
+		assert_int_equal(net->ad[1].n, 1);
+	}
+}
+
+/* Two commands at the same version: the higher origin wins everywhere. */
+static void
+test_concurrent(void **state)
+{
+	struct ilb_addr	a = srv(23);
+	uint64_t	now = T0;
+	size_t		i;
+
+	(void)state;
+	net->lossy = 1;
+	assert_int_equal(admin_command(&net->ad[0], "web", &a, 1, -1, WALL,
+	    NULL), 0);
+	assert_int_equal(admin_command(&net->ad[2], "web", &a, 0, 3, WALL,
+	    NULL), 0);
+	net->lossy = 0;
+	for (i = 0; i < N; i++)
+		admin_tick(&net->ad[i], now += ADMIN_TICK_MS);
+	/* member 3 (10.0.0.3) wins over 10.0.0.1 */
+	for (i = 0; i < N; i++) {
+		assert_int_equal(drained(i, 2), 0);
+		assert_int_equal(weight(i, 2), 3);
+		assert_int_equal(admin_find(&net->ad[i], "web", &a)->origin.b[3],
+		    3);
+	}
+}
+
+/* A member that restarts learns the state when the others hear it. */
+static void
+test_restart(void **state)
+{
+	struct ilbd_conf	*c = world_conf_new(1024, 1024);
+	struct ilb_addr		 a = srv(22);
+	uint64_t		 now = T0;
+	int			 i;
+
+	(void)state;
+	assert_int_equal(admin_command(&net->ad[1], "web", &a, 1, -1, WALL,
+	    NULL), 0);
+	assert_int_equal(drained(2, 1), 1);
+	/* bursts over, the next re-announces due in ADMIN_ANNOUNCE_MS */
+	for (i = 0; i < ADMIN_BURST; i++) {
+		admin_tick(&net->ad[0], now += ADMIN_TICK_MS);
+		admin_tick(&net->ad[1], now);
+	}
+	lb_free(&net->lb[2]);
+	world_web(c, "web", 10, SCHED_WLC, 3);
+	member_start(2, c);
+	world_conf_free(c);
+	assert_int_equal(drained(2, 1), 0);		/* a new life */
+	admin_tick(&net->ad[0], now += 10);		/* not due yet */
+	admin_tick(&net->ad[1], now);
+	assert_int_equal(drained(2, 1), 0);
+	admin_member_joined(&net->ad[0]);		/* sees it join */
+	admin_tick(&net->ad[0], now += ADMIN_TICK_MS);
+	assert_int_equal(drained(2, 1), 1);
+	assert_int_equal(admin_find(&net->ad[2], "web", &a)->origin.b[3], 2);
+	/* its next command is above what it learned */
+	assert_int_equal(admin_command(&net->ad[2], "web", &a, 0, -1, 5,
+	    NULL), 0);
+	assert_int_equal(drained(0, 1), 0);
+	assert_int_equal(drained(1, 1), 0);
+}
+
+/* A reload that removes a server drops its record; others stay applied. */
+static void
+test_reload(void **state)
+{
+	struct ilbd_conf	*c = world_conf_new(1024, 1024);
+	struct ilb_addr		 a = srv(23), b = srv(21);
+	char			*cause = NULL;
+
+	(void)state;
+	assert_int_equal(admin_command(&net->ad[0], "web", &a, 1, -1, WALL,
+	    NULL), 0);
+	assert_int_equal(admin_command(&net->ad[0], "web", &b, -1, 7, WALL,
+	    NULL), 0);
+	assert_int_equal(net->ad[0].n, 2);
+	world_web(c, "web", 10, SCHED_WLC, 2);		/* .23 removed */
+	c->services[0].servers[0].weight = 2;		/* .21 weighed 2 */
+	assert_int_equal(lb_reload(&net->lb[0], c, T0, NULL, &cause), 0);
+	world_conf_free(c);
+	admin_reload(&net->ad[0]);
+	assert_int_equal(net->ad[0].n, 1);
+	assert_null(admin_find(&net->ad[0], "web", &a));
+	assert_int_equal(weight(0, 0), 7);		/* cluster-wide wins */
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_drain_everywhere, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_loss_and_reannounce,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
