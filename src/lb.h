@@ -252,7 +252,8 @@ void		 lb_free(struct lb *);
  * once nothing refers to them a later reload frees their index. New
  * servers join the scheduler; health (up), operator drain and active
  * counts survive. Weight: a config weight change wins, otherwise a
- * weight set at run time (`ilbctl server weight`) is kept. The scheduler
+ * weight set at run time (`ilbctl server weight`) is kept; then the
+ * cluster-wide drain and weight are applied again (admin_reload()). The scheduler
  * kind follows the config. Table timeouts change live. Refused, with
  * nothing changed: tables.ltoc_size or cache_size, cluster.scoring (and
  * the cluster key under keyed scoring). Everything is validated and
