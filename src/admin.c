@@ -242,11 +242,15 @@ admin_tick(struct admin *a, uint64_t now)
 	(void)admin_announce(a);
 }
 
+/*
+ * Two ticks: the newcomer drops what comes before it heard our ID (an
+ * unknown sender), and it should know the state before it owns anything.
+ */
 void
 admin_member_joined(struct admin *a)
 {
-	if (a->burst < 1)
-		a->burst = 1;
+	if (a->burst < ADMIN_BURST - 1)
+		a->burst = ADMIN_BURST - 1;
 }
 
 void

@@ -65,7 +65,7 @@ int		 admin_command(struct admin *, const char *,
 void		 admin_input(struct admin *, const struct msg_view *);
 /* Every ADMIN_TICK_MS: send during a burst and every ADMIN_ANNOUNCE_MS. */
 void		 admin_tick(struct admin *, uint64_t);
-/* A member joined or restarted: tell it at the next tick. */
+/* A member joined or restarted: tell it at the next two ticks. */
 void		 admin_member_joined(struct admin *);
 /* After a reload: drop records of servers gone, apply the others again. */
 void		 admin_reload(struct admin *);

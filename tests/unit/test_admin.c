@@ -248,6 +248,7 @@ test_restart(void **state)
 	struct ilbd_conf	*c = world_conf_new(1024, 1024);
 	struct ilb_addr		 a = srv(22);
 	uint64_t		 now = T0;
+	unsigned int		 sent;
 	int			 i;
 
 	(void)state;
@@ -268,8 +269,12 @@ test_restart(void **state)
 	admin_tick(&net->ad[1], now);
 	assert_int_equal(drained(2, 1), 0);
 	admin_member_joined(&net->ad[0]);		/* sees it join */
+	sent = net->sent[0];
 	admin_tick(&net->ad[0], now += ADMIN_TICK_MS);
 	assert_int_equal(drained(2, 1), 1);
+	admin_tick(&net->ad[0], now += ADMIN_TICK_MS);	/* twice */
+	admin_tick(&net->ad[0], now += ADMIN_TICK_MS);	/* then not */
+	assert_int_equal(net->sent[0], sent + 2);
 	assert_int_equal(admin_find(&net->ad[2], "web", &a)->origin.b[3], 2);
 	/* its next command is above what it learned */
 	assert_int_equal(admin_command(&net->ad[2], "web", &a, 0, -1, 5,
