@@ -1,10 +1,15 @@
 /* admin.c: cluster-wide server drain and weight (ADMIN messages). */
 #include <sys/types.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "admin.h"
 #include "lb.h"
@@ -98,6 +103,138 @@ admin_apply(struct admin *a, const struct msg_admin *r)
 	return (0);
 }
 
+/*
+ * Before the privileges are dropped: the state file exists and belongs
+ * to node.user, who rewrites it in place later (the directory may be
+ * root's: the boot epoch is written there before the drop).
+ */
+void
+admin_set_dir(struct admin *a, const char *dir, const char *user)
+{
+	char		 path[PATH_MAX + sizeof(ADMIN_FILE) + 1];
+	struct passwd	*pw;
+	int		 fd;
+
+	util_strlcpy(a->dir, dir != NULL ? dir : "", sizeof(a->dir));
+	if (a->dir[0] == '\0')
+		return;
+	snprintf(path, sizeof(path), "%s/%s", a->dir, ADMIN_FILE);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0644)) == -1) {
+		log_warnx("admin: %s: %s", path, strerror(errno));
+		return;
+	}
+	if (geteuid() == 0 && user != NULL && *user != '\0' &&
+	    (pw = getpwnam(user)) != NULL &&
+	    fchown(fd, pw->pw_uid, pw->pw_gid) == -1)
+		log_warnx("admin: %s: chown to %s: %s", path, user,
+		    strerror(errno));
+	close(fd);
+}
+
+/*
+ * Rewrite the state file in place (not the hot path).  A crash halfway
+ * leaves a short file: the loader takes each whole line it can, and the
+ * other members have the rest.
+ */
+static void
+admin_save(struct admin *a)
+{
+	char		 path[PATH_MAX + sizeof(ADMIN_FILE) + 1];
+	char		 line[2 * MSG_ADMIN_MAX + 2];
+	uint8_t		 rec[2 + MSG_ADMIN_MAX];
+	size_t		 off, k, n;
+	unsigned int	 i;
+	int		 fd, bad = 0;
+
+	if (a->dir[0] == '\0')
+		return;
+	snprintf(path, sizeof(path), "%s/%s", a->dir, ADMIN_FILE);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+	    O_NOFOLLOW, 0644)) == -1)
+		bad = 1;
+	for (i = 0; !bad && i < a->n; i++) {
+		off = 0;
+		if (msg_admin_put(rec, sizeof(rec), &off, &a->rec[i]) == -1)
+			continue;
+		for (k = 2; k < off; k++)
+			snprintf(line + 2 * (k - 2), 3, "%02x", rec[k]);
+		n = 2 * (off - 2);
+		line[n++] = '\n';
+		if (write(fd, line, n) != (ssize_t)n)
+			bad = 1;
+	}
+	if (!bad && fsync(fd) == -1)
+		bad = 1;
+	if (bad) {
+		a->stats.admin_save_errors++;
+		log_warnx("admin: cannot write %s: %s (the cluster-wide "
+		    "server state is kept in memory and by the other members)",
+		    path, strerror(errno));
+	}
+	if (fd != -1)
+		close(fd);
+}
+
+/* A hex digit's value, or -1. */
+static int
+admin_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return (c - '0');
+	if (c >= 'a' && c <= 'f')
+		return (c - 'a' + 10);
+	return (-1);
+}
+
+int
+admin_load(struct admin *a, char **cause)
+{
+	char			 line[2 * MSG_ADMIN_MAX + 4];
+	char			 path[PATH_MAX + sizeof(ADMIN_FILE) + 1];
+	uint8_t			 rec[MSG_ADMIN_MAX];
+	struct msg_admin	 r;
+	FILE			*f;
+	size_t			 len, k;
+	int			 n = 0, lineno = 0, hi, lo;
+
+	if (a->dir[0] == '\0')
+		return (0);
+	snprintf(path, sizeof(path), "%s/%s", a->dir, ADMIN_FILE);
+	if ((f = fopen(path, "re")) == NULL) {
+		if (errno == ENOENT)
+			return (0);
+		return (util_cause(cause, "%s/%s: %s", a->dir, ADMIN_FILE,
+		    strerror(errno)));
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		lineno++;
+		len = strcspn(line, "\n");
+		line[len] = '\0';
+		for (k = 0; k + 1 < len + 1 && k / 2 < sizeof(rec); k += 2) {
+			if ((hi = admin_hex(line[k])) == -1 ||
+			    (lo = admin_hex(line[k + 1])) == -1)
+				break;
+			rec[k / 2] = (uint8_t)(hi << 4 | lo);
+		}
+		if (len % 2 != 0 || k != len ||
+		    msg_admin_get(rec, len / 2, &r) == -1) {
+			log_warnx("admin: %s/%s:%d: not an ADMIN record: "
+			    "ignored", a->dir, ADMIN_FILE, lineno);
+			continue;
+		}
+		if (r.version > a->clock)
+			a->clock = r.version;
+		if (admin_lookup(a, r.service, &r.server) != NULL ||
+		    a->n == ADMIN_RECS_MAX || admin_apply(a, &r) == -1)
+			continue;	/* twice, full, or gone from the config */
+		a->rec[a->n++] = r;
+		n++;
+	}
+	fclose(f);
+	return (n);
+}
+
 int
 admin_command(struct admin *a, const char *service, const struct ilb_addr *s,
     int drained, int weight, uint64_t realtime_ms, struct msg_admin *out)
@@ -135,6 +272,7 @@ admin_command(struct admin *a, const char *service, const struct ilb_addr *s,
 		cur = &a->rec[a->n++];
 	*cur = r;
 	(void)admin_apply(a, cur);
+	admin_save(a);
 	a->stats.admin_commands++;
 	a->burst = ADMIN_BURST;
 	(void)admin_announce(a);
@@ -177,6 +315,7 @@ admin_take(struct admin *a, const struct msg_admin *r)
 	}
 	*cur = *r;
 	(void)admin_apply(a, cur);
+	admin_save(a);
 	a->stats.admin_applied++;
 	if (r->flags & MSG_ADMIN_F_WEIGHT)
 		snprintf(w, sizeof(w), " weight %u", (unsigned int)r->weight);
@@ -256,7 +395,7 @@ admin_member_joined(struct admin *a)
 void
 admin_reload(struct admin *a)
 {
-	unsigned int	i, svc, srv;
+	unsigned int	i, svc, srv, n = a->n;
 
 	for (i = 0; i < a->n; ) {
 		if (admin_where(a, &a->rec[i], &svc, &srv) == -1) {
@@ -266,4 +405,6 @@ admin_reload(struct admin *a)
 		(void)admin_apply(a, &a->rec[i]);
 		i++;
 	}
+	if (a->n != n)
+		admin_save(a);
 }

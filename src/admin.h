@@ -2,6 +2,7 @@
 #ifndef ILBD_ADMIN_H
 #define ILBD_ADMIN_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,7 +22,8 @@ struct lb;
 	X(admin_applied, "ADMIN records newer than the state held: applied") \
 	X(admin_stale, "ADMIN records not newer than the state held")	\
 	X(admin_unknown, "ADMIN records for a service or server not here") \
-	X(admin_full, "ADMIN records dropped: ADMIN_RECS_MAX held")
+	X(admin_full, "ADMIN records dropped: ADMIN_RECS_MAX held")	\
+	X(admin_save_errors, "the state could not be written to state_dir")
 
 struct admin_stats {
 #define ADMIN_STAT(name, help) uint64_t name;
@@ -46,8 +48,11 @@ struct admin {
 	uint64_t		 clock;		/* highest version seen */
 	uint64_t		 next_ms;	/* next full re-announce */
 	unsigned int		 burst;		/* ticks left sending at once */
+	char			 dir[PATH_MAX];	/* node.state_dir; "" none */
 	struct admin_stats	 stats;
 };
+
+#define ADMIN_FILE		"admin"		/* in node.state_dir */
 
 void		 admin_init(struct admin *, struct lb *,
 		    const struct member_id *, admin_send_fn, void *);
@@ -72,6 +77,17 @@ void		 admin_reload(struct admin *);
 /* The record of server addr of service name, or NULL. */
 const struct msg_admin *admin_find(const struct admin *, const char *,
 		    const struct ilb_addr *);
+/*
+ * node.state_dir ("" or NULL: none): the records are kept in its file
+ * ADMIN_FILE (one hex-encoded ADMIN record a line), written on every
+ * change, so that a cluster that restarts as a whole keeps them.  Call
+ * admin_set_dir() before the privileges are dropped: it creates the file
+ * for node.user (the last argument).  admin_load() reads and applies it
+ * (at start): the number of records taken, or -1 with *cause (a missing
+ * file is 0 records).
+ */
+void		 admin_set_dir(struct admin *, const char *, const char *);
+int		 admin_load(struct admin *, char **);
 /* Send every record now (encoded into as few messages as fit); 0 or -1. */
 int		 admin_announce(struct admin *);
 

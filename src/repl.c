@@ -11,6 +11,7 @@
 #include "admin.h"
 #include "cluster.h"
 #include "lb.h"
+#include "log.h"
 #include "msg.h"
 #include "peer.h"
 #include "repl.h"
@@ -204,6 +205,8 @@ repl_open(struct event_base *base, const struct ilbd_conf *conf,
 	struct repl		*r;
 	struct repl_sm_io	 io;
 	struct timeval		 tv = { 0, ADMIN_TICK_MS * 1000 };
+	char			*why = NULL;
+	int			 n;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL ||
 	    (r->admin = calloc(1, sizeof(*r->admin))) == NULL) {
@@ -241,6 +244,15 @@ repl_open(struct event_base *base, const struct ilbd_conf *conf,
 	cluster_set_event_cb(cluster, repl_on_event, r);
 	cluster_set_msg_cb(cluster, repl_on_mc, r);
 	lb->admin = r->admin;
+	/* what the cluster had decided when this member stopped */
+	admin_set_dir(r->admin, conf->node.state_dir, conf->node.user);
+	if ((n = admin_load(r->admin, &why)) == -1) {
+		log_warnx("admin: %s: starting without it", why != NULL ? why :
+		    "out of memory");
+		free(why);
+	} else if (n > 0)
+		log_info("admin: %d cluster-wide server states from %s/%s "
+		    "applied", n, conf->node.state_dir, ADMIN_FILE);
 	repl_poll_later(r);
 	return (r);
 }

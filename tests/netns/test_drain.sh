@@ -49,6 +49,13 @@ everywhere_drained() {
 	done
 }
 
+# last_run_has I TEXT: ILB I's log since its last start has TEXT.
+last_run_has() {
+	awk -v m="$(grep -c '^# --- start_ilb' "$(ilb_log "$1")")" -v t="$2" \
+	    '/^# --- start_ilb/ { c++ } c == m && index($0, t) { f = 1 }
+	    END { exit !f }' "$(ilb_log "$1")"
+}
+
 # on_srv2: established connections to port 80 in srv2's namespace.
 on_srv2() {
 	ip netns exec "$(ns_srv 2)" ss -Htn state established \
@@ -90,16 +97,23 @@ ka2b=$(on_srv2)
 check "the keep-alive connections on srv2 go on ($ka2b of $ka2 still established)" \
     [ "$ka2b" -eq "$ka2" ]
 
-# ilb3: kill -9, start again: it learns the drain from the others
+# ilb3: kill -9, start again: it learns the drain from the others (its
+# own copy in node.state_dir, for a restart of the whole cluster, removed)
 note "kill -9 ilb3 and withdraw its route"
 kill_ilb 3
 check "withdraw ilb3's route" route_del_nexthop 3
 check "the survivors log ilb3 gone" repl_wait_gone 3 60
+n3=$(wc -l 2>/dev/null < "$NETNS_DIR/state3/admin")
+check "ilb3 had kept the state in node.state_dir (${n3:-no} record)" \
+    [ "${n3:-0}" -eq 1 ]
+rm -f "$NETNS_DIR/state3/admin"
 check "ilb3 starts again" start_ilb 3
 check "ilb3 rejoins" repl_rejoined 3 60
 everywhere_drained true 10
 rc=$?
 check "after its restart ilb3 shows $SRV drained:$DRAINED_VIEW" [ "$rc" -eq 0 ]
+check "... learnt from the others (its log since the restart)" \
+    last_run_has 3 "admin: server $SRV of web: drained (cluster-wide, from $(ilb_id 1)"
 check "restore ilb3's route" route_add_nexthop 3
 new_conns "after ilb3's restart"
 

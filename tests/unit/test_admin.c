@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -307,6 +308,55 @@ test_reload(void **state)
 	assert_int_equal(weight(0, 0), 7);		/* cluster-wide wins */
 }
 
+/* The state file in node.state_dir: a whole-cluster restart keeps it. */
+static void
+test_persist(void **state)
+{
+	struct ilbd_conf	*c = world_conf_new(1024, 1024);
+	struct ilb_addr		 a = srv(22), b = srv(23);
+	char			 dir[] = "/tmp/test_admin.XXXXXX", path[64];
+	char			*cause = NULL;
+	FILE			*f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	admin_set_dir(&net->ad[0], dir, NULL);
+	assert_int_equal(admin_load(&net->ad[0], &cause), 0);	/* none */
+	assert_int_equal(admin_command(&net->ad[0], "web", &a, 1, -1, WALL,
+	    NULL), 0);
+	assert_int_equal(admin_command(&net->ad[0], "web", &b, -1, 4, WALL,
+	    NULL), 0);
+	assert_int_equal(net->ad[0].stats.admin_save_errors, 0);
+	/* a line that is not a record is skipped */
+	snprintf(path, sizeof(path), "%s/%s", dir, ADMIN_FILE);
+	assert_non_null(f = fopen(path, "a"));
+	fputs("00zz\n", f);
+	fclose(f);
+	/* member 0 starts again, alone: the file gives the state back */
+	lb_free(&net->lb[0]);
+	world_web(c, "web", 10, SCHED_WLC, 3);
+	member_start(0, c);
+	world_conf_free(c);
+	assert_int_equal(drained(0, 1), 0);
+	admin_set_dir(&net->ad[0], dir, NULL);
+	assert_int_equal(admin_load(&net->ad[0], &cause), 2);
+	assert_null(cause);
+	assert_int_equal(drained(0, 1), 1);
+	assert_int_equal(weight(0, 2), 4);
+	/* its next command is above what the file held */
+	assert_int_equal(admin_command(&net->ad[0], "web", &a, 0, -1, 1,
+	    NULL), 0);
+	assert_true(admin_find(&net->ad[0], "web", &a)->version > WALL);
+	assert_int_equal(unlink(path), 0);
+	/* a directory that cannot be written: counted, the state kept */
+	assert_int_equal(rmdir(dir), 0);
+	assert_int_equal(admin_command(&net->ad[0], "web", &a, 1, -1, WALL,
+	    NULL), 0);
+	assert_int_equal(net->ad[0].stats.admin_save_errors, 1);
+	assert_int_equal(drained(0, 1), 1);
+	assert_int_equal(admin_load(&net->ad[0], &cause), 0);	/* ENOENT */
+}
+
 int
 main(void)
 {
@@ -319,6 +369,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_persist, setup, teardown),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
