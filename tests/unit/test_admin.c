@@ -1,4 +1,4 @@
-/* test_admin.c: cluster-wide drain and weight: order, loss, restart, reload. */
+/* test_admin.c: cluster-wide drain and weight: codec, order, loss, restart. */
 #include <sys/socket.h>
 
 #include <setjmp.h>
@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "admin.h"
 #include "lb.h"
@@ -357,10 +358,191 @@ test_persist(void **state)
 	assert_int_equal(admin_load(&net->ad[0], &cause), 0);	/* ENOENT */
 }
 
+/* ---- the ADMIN codec (msg.c) ---- */
+
+static const uint8_t	key[MSG_KEY_LEN] = { 0x42, 0x42, 0x42, 0x42 };
+
+/* Decode then verify, as the daemon does. */
+static enum msg_reason
+check(const uint8_t *buf, size_t len, const uint8_t *k, struct msg_view *v)
+{
+	enum msg_reason	r;
+
+	if ((r = msg_decode(buf, len, v)) != MSG_OK)
+		return (r);
+	return (msg_verify(buf, v, k));
+}
+
+/* An authenticated message of type with a raw body, from index id 3. */
+static size_t
+raw(uint8_t *buf, size_t size, uint8_t type, const uint8_t *body,
+    size_t blen)
+{
+	struct msg_hdr	h;
+
+	memset(&h, 0, sizeof(h));
+	h.version = MSG_VERSION;
+	h.type = type;
+	h.epoch = 5;
+	h.seq = 7;
+	h.sender.len = 4;
+	h.sender.is_index = 1;
+	h.sender.b[3] = 3;
+	return (msg_encode(buf, size, &h, body, blen, key));
+}
+
+static void
+admin_fixture(struct msg_admin *a, const char *server)
+{
+	memset(a, 0, sizeof(*a));
+	a->version = 0x0000019a2b3c4d5eULL;
+	a->origin.len = 4;
+	a->origin.b[0] = 10;
+	a->origin.b[3] = 7;
+	a->flags = MSG_ADMIN_F_DRAIN | MSG_ADMIN_F_DRAINED | MSG_ADMIN_F_WEIGHT;
+	a->weight = 1000;
+	assert_int_equal(util_addr_parse(server, &a->server), 0);
+	strcpy(a->service, "web-1.a");
+}
+
+/* ADMIN: round trip v4 and v6, through msg_decode() and the records. */
+static void
+test_admin_roundtrip(void **state)
+{
+	uint8_t			 buf[MSG_MAX_LEN], body[MSG_BODY_MAX];
+	struct msg_admin	 a, b, got;
+	struct msg_view		 v;
+	const uint8_t		*rec;
+	size_t			 off = 0, len, rlen;
+
+	(void)state;
+	admin_fixture(&a, "192.0.2.21");
+	admin_fixture(&b, "2001:db8::21");
+	b.flags = MSG_ADMIN_F_WEIGHT;
+	b.weight = 0;
+	memset(b.service, 'x', MSG_ADMIN_NAME_MAX);
+	assert_int_equal(msg_admin_put(body, sizeof(body), &off, &a), 0);
+	/* 2 + 8 + 2 + 4 + 1 + 2 + 1 + 4 + 1 + 7 */
+	assert_int_equal(off, 32);
+	assert_int_equal(msg_admin_put(body, sizeof(body), &off, &b), 0);
+	len = raw(buf, sizeof(buf), MSG_T_ADMIN, body, off);
+	assert_int_equal(check(buf, len, key, &v), MSG_OK);
+	off = 0;
+	assert_int_equal(msg_rec_next(&v, &off, &rec, &rlen), 1);
+	assert_int_equal(msg_admin_get(rec, rlen, &got), 0);
+	assert_memory_equal(&got, &a, sizeof(a));
+	assert_int_equal(msg_rec_next(&v, &off, &rec, &rlen), 1);
+	assert_int_equal(msg_admin_get(rec, rlen, &got), 0);
+	assert_memory_equal(&got, &b, sizeof(b));
+	assert_int_equal(msg_rec_next(&v, &off, &rec, &rlen), 0);
+	assert_string_equal(msg_type_name(MSG_T_ADMIN), "admin");
+}
+
+/* ADMIN: what cannot be encoded is refused, what is malformed rejected. */
+static void
+test_admin_malformed(void **state)
+{
+	uint8_t			 buf[MSG_MAX_LEN], body[MSG_BODY_MAX];
+	uint8_t			 b2[MSG_BODY_MAX];
+	struct msg_admin	 a, bad, got;
+	struct msg_view		 v;
+	size_t			 off = 0, n, cut, len;
+
+	(void)state;
+	admin_fixture(&a, "192.0.2.21");
+	bad = a;
+	bad.service[0] = '\0';
+	assert_int_equal(msg_admin_put(body, sizeof(body), &off, &bad), -1);
+	bad = a;
+	memset(bad.service, 'x', sizeof(bad.service));	/* 33, no NUL */
+	assert_int_equal(msg_admin_put(body, sizeof(body), &off, &bad), -1);
+	bad = a;
+	bad.weight = 1001;
+	assert_int_equal(msg_admin_put(body, sizeof(body), &off, &bad), -1);
+	bad = a;
+	bad.flags = 0x08;
+	assert_int_equal(msg_admin_put(body, sizeof(body), &off, &bad), -1);
+	bad = a;
+	bad.origin.len = 0;
+	assert_int_equal(msg_admin_put(body, sizeof(body), &off, &bad), -1);
+	bad = a;
+	bad.server.family = 0;
+	assert_int_equal(msg_admin_put(body, sizeof(body), &off, &bad), -1);
+	assert_int_equal(off, 0);
+	assert_int_equal(msg_admin_put(body, 31, &off, &a), -1);
+	assert_int_equal(msg_admin_put(body, sizeof(body), &off, &a), 0);
+	n = off;
+	/* the record cut anywhere (its length field kept honest): refused */
+	for (cut = 1; cut < n - 2; cut++) {
+		memcpy(b2, body, n);
+		b2[0] = (uint8_t)(cut >> 8);
+		b2[1] = (uint8_t)cut;
+		assert_int_equal(msg_admin_get(b2 + 2, cut, &got), -1);
+		len = raw(buf, sizeof(buf), MSG_T_ADMIN, b2, cut + 2);
+		assert_int_equal(check(buf, len, key, &v), MSG_R_BODY);
+	}
+	/* a byte too many inside the record */
+	memcpy(b2, body, n);
+	b2[1]++;
+	b2[n] = 0;
+	len = raw(buf, sizeof(buf), MSG_T_ADMIN, b2, n + 1);
+	assert_int_equal(check(buf, len, key, &v), MSG_R_BODY);
+	/* unknown flags (offset 2 + 8 + 2 + 4), weight above 1000 */
+	memcpy(b2, body, n);
+	b2[16] = 0x80;
+	len = raw(buf, sizeof(buf), MSG_T_ADMIN, b2, n);
+	assert_int_equal(check(buf, len, key, &v), MSG_R_BODY);
+	memcpy(b2, body, n);
+	b2[17] = 0x03;
+	b2[18] = 0xe9;
+	len = raw(buf, sizeof(buf), MSG_T_ADMIN, b2, n);
+	assert_int_equal(check(buf, len, key, &v), MSG_R_BODY);
+	/* a NUL in the name; a family 5 server */
+	memcpy(b2, body, n);
+	b2[n - 3] = 0;
+	len = raw(buf, sizeof(buf), MSG_T_ADMIN, b2, n);
+	assert_int_equal(check(buf, len, key, &v), MSG_R_BODY);
+	memcpy(b2, body, n);
+	b2[19] = 5;
+	len = raw(buf, sizeof(buf), MSG_T_ADMIN, b2, n);
+	assert_int_equal(check(buf, len, key, &v), MSG_R_BODY);
+	/* the untouched body is fine; an empty one too */
+	len = raw(buf, sizeof(buf), MSG_T_ADMIN, body, n);
+	assert_int_equal(check(buf, len, key, &v), MSG_OK);
+	len = raw(buf, sizeof(buf), MSG_T_ADMIN, body, 0);
+	assert_int_equal(check(buf, len, key, &v), MSG_OK);
+}
+
+/* ADMIN versions: higher version wins; at the same, the higher origin. */
+static void
+test_admin_order(void **state)
+{
+	struct msg_admin	a, b;
+
+	(void)state;
+	admin_fixture(&a, "192.0.2.21");
+	b = a;
+	assert_int_equal(msg_admin_cmp(&a, &b), 0);
+	b.version++;
+	assert_int_equal(msg_admin_cmp(&a, &b), -1);
+	assert_int_equal(msg_admin_cmp(&b, &a), 1);
+	b = a;
+	b.origin.b[3] = 8;
+	assert_int_equal(msg_admin_cmp(&a, &b), -1);
+	b.version--;				/* version first */
+	assert_int_equal(msg_admin_cmp(&a, &b), 1);
+	b = a;
+	b.origin.len = 16;
+	assert_int_equal(msg_admin_cmp(&a, &b), -1);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_admin_roundtrip),
+		cmocka_unit_test(test_admin_malformed),
+		cmocka_unit_test(test_admin_order),
 		cmocka_unit_test_setup_teardown(test_drain_everywhere, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_loss_and_reannounce,
@@ -372,5 +554,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_persist, setup, teardown),
 	};
 
+	if (sodium_init() == -1)
+		return (1);
 	return (cmocka_run_group_tests(tests, NULL, NULL));
 }
