@@ -79,8 +79,14 @@ static const struct ctl_token t_show[] = {
 	{ CTL_TOK_END, NULL, -1, NULL, NULL }
 };
 
+/* server drain|enable|weight ... [local]: this member only. */
+static const struct ctl_token t_local[] = {
+	{ CTL_TOK_DONE, NULL, -1, NULL, NULL },
+	{ CTL_TOK_KEYWORD, "local", -1, NULL, NULL },
+	{ CTL_TOK_END, NULL, -1, NULL, NULL }
+};
 static const struct ctl_token t_weight_n[] = {
-	{ CTL_TOK_OPERAND, "N", -1, ctl_set_weight, NULL },
+	{ CTL_TOK_OPERAND, "N", -1, ctl_set_weight, t_local },
 	{ CTL_TOK_END, NULL, -1, NULL, NULL }
 };
 static const struct ctl_token t_weight_server[] = {
@@ -92,7 +98,7 @@ static const struct ctl_token t_weight[] = {
 	{ CTL_TOK_END, NULL, -1, NULL, NULL }
 };
 static const struct ctl_token t_drain_server[] = {
-	{ CTL_TOK_OPERAND, "ADDRESS", -1, ctl_set_server, NULL },
+	{ CTL_TOK_OPERAND, "ADDRESS", -1, ctl_set_server, t_local },
 	{ CTL_TOK_END, NULL, -1, NULL, NULL }
 };
 static const struct ctl_token t_drain[] = {

@@ -456,21 +456,23 @@ static const struct ctlcmd_col ctlcmd_server_cols[] = {
 	{ "CONF", "weight_configured", CTLCMD_NUM },
 	{ "OWNED", "owned", CTLCMD_NUM },
 	{ "CACHED", "cached", CTLCMD_NUM },
-	{ "ACTIVE", "active_known_to_this_node", CTLCMD_NUM }
+	{ "ACTIVE", "active_known_to_this_node", CTLCMD_NUM },
+	{ "ADMIN", "admin", CTLCMD_STR }
 };
 #define CTLCMD_NSERVER_COLS \
 	(sizeof(ctlcmd_server_cols) / sizeof(ctlcmd_server_cols[0]))
 
 /* One server of service s; its cached count is from lb_server_count(). */
 static int
-ctlcmd_server_row(struct ctlcmd_table *t, const struct lb_service *s,
-    const struct lb_server *v)
+ctlcmd_server_row(struct ctlcmd_table *t, const struct lb *lb,
+    const struct lb_service *s, const struct lb_server *v)
 {
 	const struct sched_server	*ss = v->sched;
 	char				 a[ILB_ADDRSTRLEN];
 	char				 w[CTLCMD_NUM_LEN], o[CTLCMD_NUM_LEN];
 	char				 c[CTLCMD_NUM_LEN], k[CTLCMD_NUM_LEN];
 	char				 cw[CTLCMD_NUM_LEN];
+	char				 ad[ILB_ADDRSTRLEN + 16];
 	const char			*row[CTLCMD_NSERVER_COLS];
 
 	snprintf(w, sizeof(w), "%u", ss->weight);
@@ -488,6 +490,7 @@ ctlcmd_server_row(struct ctlcmd_table *t, const struct lb_service *s,
 	row[6] = o;
 	row[7] = c;
 	row[8] = k;
+	row[9] = ctlcmd_admin_source(lb, s, v, ad, sizeof(ad));
 	return (ctlcmd_table_add(t, row));
 }
 
@@ -505,7 +508,7 @@ ctlcmd_show_servers(const struct ctlcmd_ctx *ctx, const struct ctl_req *req,
 	ctlcmd_table_init(&t, ctlcmd_server_cols, CTLCMD_NSERVER_COLS);
 	for (i = 0; i < lb->nsvc && rc == 0; i++)
 		for (k = 0; k < lb->svc[i].nsrv && rc == 0; k++)
-			rc = ctlcmd_server_row(&t, &lb->svc[i],
+			rc = ctlcmd_server_row(&t, lb, &lb->svc[i],
 			    &lb->svc[i].srv[k]);
 	if (rc == 0) {
 		if (!req->json)
@@ -877,35 +880,20 @@ ctlcmd_show_owner(const struct ctlcmd_ctx *ctx, const struct ctl_req *req,
 	return (0);
 }
 
-/* --- server drain|enable|weight --- */
-
-/* Apply an lb_server_set_*() change: the schedulers are rebuilt. */
-static void
-ctlcmd_sched_changed(const struct ctlcmd_ctx *ctx, unsigned int svc)
-{
-	if (ctx->daemon != NULL)
-		daemon_sched_changed(ctx->daemon);
-	else
-		sched_rebuild(&ctx->lb->svc[svc].sched);
-}
+/* --- server drain|enable|weight (ctlcmd_admin.c) --- */
 
 static int
 ctlcmd_server_drained(const struct ctlcmd_ctx *ctx, const struct ctl_req *req,
     struct evbuffer *out, char **err, int drained)
 {
-	char		line[CTL_ARG_LEN * 2 + 32];
 	unsigned int	svc, srv;
 
+	if (req->argc == 3 && !ctlcmd_admin_local(req, 2))
+		return (util_cause(err, "unexpected \"%s\"", req->argv[2]));
 	if (ctlcmd_server_find(ctx->lb, req, &svc, &srv, err) == -1)
 		return (-1);
-	if (lb_server_set_drained(ctx->lb, svc, srv, drained) == -1)
-		return (util_cause(err, "cannot change server %s",
-		    req->argv[1]));
-	ctlcmd_sched_changed(ctx, svc);
-	snprintf(line, sizeof(line), "server %s of %s %s", req->argv[1],
-	    req->argv[0], drained ? "drained" : "enabled");
-	log_info("control: %s", line);
-	return (ctlcmd_answer(req, out, line));
+	return (ctlcmd_admin_set(ctx->daemon, ctx->lb, req, svc, srv,
+	    drained, -1, ctlcmd_admin_local(req, 2), out, err));
 }
 
 static int
@@ -926,23 +914,18 @@ static int
 ctlcmd_server_weight(const struct ctlcmd_ctx *ctx, const struct ctl_req *req,
     struct evbuffer *out, char **err)
 {
-	char		line[CTL_ARG_LEN * 2 + 48];
 	unsigned int	svc, srv;
 	uint32_t	w;
 
+	if (req->argc == 4 && !ctlcmd_admin_local(req, 3))
+		return (util_cause(err, "unexpected \"%s\"", req->argv[3]));
 	if (ctlcmd_server_find(ctx->lb, req, &svc, &srv, err) == -1)
 		return (-1);
 	if (ctlcmd_parse_uint(req->argv[2], SCHED_WEIGHT_MAX, &w) == -1)
 		return (util_cause(err, "bad weight \"%s\": want 0..%u",
 		    req->argv[2], SCHED_WEIGHT_MAX));
-	if (lb_server_set_weight(ctx->lb, svc, srv, w) == -1)
-		return (util_cause(err, "cannot change server %s",
-		    req->argv[1]));
-	ctlcmd_sched_changed(ctx, svc);
-	snprintf(line, sizeof(line), "server %s of %s: weight %u",
-	    req->argv[1], req->argv[0], w);
-	log_info("control: %s", line);
-	return (ctlcmd_answer(req, out, line));
+	return (ctlcmd_admin_set(ctx->daemon, ctx->lb, req, svc, srv, -1,
+	    (int)w, ctlcmd_admin_local(req, 3), out, err));
 }
 
 /* --- leave, reload --- */
@@ -1010,9 +993,9 @@ static const struct ctlcmd_def {
 	[CTL_SHOW_CACHE] = { "show cache", 0, 6, ctlcmd_show_cache },
 	[CTL_SHOW_STATS] = { "show stats", 0, 0, ctlcmd_show_stats },
 	[CTL_SHOW_OWNER] = { "show owner", 2, 2, ctlcmd_show_owner },
-	[CTL_SERVER_DRAIN] = { "server drain", 2, 2, ctlcmd_server_drain },
-	[CTL_SERVER_ENABLE] = { "server enable", 2, 2, ctlcmd_server_enable },
-	[CTL_SERVER_WEIGHT] = { "server weight", 3, 3, ctlcmd_server_weight },
+	[CTL_SERVER_DRAIN] = { "server drain", 2, 3, ctlcmd_server_drain },
+	[CTL_SERVER_ENABLE] = { "server enable", 2, 3, ctlcmd_server_enable },
+	[CTL_SERVER_WEIGHT] = { "server weight", 3, 4, ctlcmd_server_weight },
 	[CTL_LEAVE] = { "leave", 0, 0, ctlcmd_leave },
 	[CTL_RELOAD] = { "reload", 0, 0, ctlcmd_reload },
 	[CTL_SHOW_INFO] = { "show info", 0, 0, ctlcmd_info }

@@ -43,4 +43,23 @@ int		 ctlcmd_show_info(struct daemon *, const struct cluster *,
 		    const struct ctl_req *, uint64_t, struct evbuffer *,
 		    char **);
 
+/* ctlcmd_admin.c: server drain|enable|weight. */
+struct lb;
+struct lb_server;
+struct lb_service;
+/* 1 if the operands (nops of them) end with the word "local". */
+int		 ctlcmd_admin_local(const struct ctl_req *, int);
+/*
+ * Drain or enable (drained 0, 1; weight -1) or weigh (drained -1) server
+ * srv of service svc: cluster-wide (ADMIN messages) or, local, on this
+ * member only; the answer says which.
+ */
+int		 ctlcmd_admin_set(struct daemon *, struct lb *,
+		    const struct ctl_req *, unsigned int, unsigned int, int,
+		    int, int, struct evbuffer *, char **);
+/* show servers' ADMIN: "cluster:ORIGIN", "local" or "-". */
+const char	*ctlcmd_admin_source(const struct lb *,
+		    const struct lb_service *, const struct lb_server *,
+		    char *, size_t);
+
 #endif

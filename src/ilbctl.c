@@ -27,6 +27,7 @@ static int		 ilbctl_timeout;
 static const struct option ilbctl_longopts[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ "json", no_argument, NULL, 'j' },
+	{ "local", no_argument, NULL, 'l' },
 	{ "socket", required_argument, NULL, 's' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -56,19 +57,22 @@ ilbctl_usage(int ok)
 {
 	FILE	*f = ok ? stdout : stderr;
 
-	fprintf(f, "usage: ilbctl [-hjV] [-s socket] command [argument "
+	fprintf(f, "usage: ilbctl [-hjlV] [-s socket] command [argument "
 	    "...]\n"
 	    "options (before the command only):\n"
 	    "  -h, --help      this help\n"
 	    "  -j, --json      answer in JSON\n"
+	    "  -l, --local     server drain|enable|weight: this ILB only\n"
 	    "  -s, --socket    the control socket (default %s)\n"
 	    "  -V, --version   ilbctl's version\n"
 	    "commands: show info|members|services|servers|stats\n"
 	    "          show connections|cache [limit N] [vip ADDRESS[:PORT]] "
 	    "[client ADDRESS[:PORT]]\n"
 	    "          show owner CLIENT:PORT VIP:PORT\n"
-	    "          server drain|enable SERVICE ADDRESS\n"
-	    "          server weight SERVICE ADDRESS N\n"
+	    "          server drain|enable SERVICE ADDRESS [local]\n"
+	    "          server weight SERVICE ADDRESS N [local]\n"
+	    "          (server commands act on every ILB of the cluster; "
+	    "local: this one only)\n"
 	    "          leave\n"
 	    "          reload\n", ILBCTL_SOCKET);
 	exit(ok ? 0 : 1);
@@ -243,11 +247,11 @@ main(int argc, char *argv[])
 	struct ctl_req	 req;
 	char		 line[CTL_REQ_MAX + 1], buf[65536], *cause;
 	size_t		 have, bodylen;
-	int		 ch, fd, len, ok;
+	int		 ch, fd, len, ok, local = 0;
 
 	memset(&req, 0, sizeof(req));
 	/* "+": options end at the command ("limit -5" is an operand) */
-	while ((ch = getopt_long(argc, argv, "+hjs:V", ilbctl_longopts,
+	while ((ch = getopt_long(argc, argv, "+hjls:V", ilbctl_longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'h':
@@ -257,6 +261,9 @@ main(int argc, char *argv[])
 			return (0);
 		case 'j':
 			req.json = 1;
+			break;
+		case 'l':
+			local = 1;
 			break;
 		case 's':
 			ilbctl_path = optarg;
@@ -271,6 +278,16 @@ main(int argc, char *argv[])
 		ilbctl_usage(0);
 	if (ctl_parse(argc, argv, &req, &cause) == -1)
 		ilbctl_fail("%s", cause ? cause : "out of memory");
+	if (local && req.cmd != CTL_SERVER_DRAIN &&
+	    req.cmd != CTL_SERVER_ENABLE && req.cmd != CTL_SERVER_WEIGHT)
+		ilbctl_fail("-l (--local) is for server drain|enable|weight");
+	/* the same as the trailing word "local" */
+	if (local && (req.argc == 0 ||
+	    strcmp(req.argv[req.argc - 1], "local") != 0)) {
+		if (req.argc >= CTL_ARGS_MAX)
+			ilbctl_fail("too many words");
+		util_strlcpy(req.argv[req.argc++], "local", CTL_ARG_LEN);
+	}
 	if ((len = ctl_req_encode(&req, line, sizeof(line))) == -1)
 		ilbctl_fail("command longer than %d bytes", CTL_REQ_MAX);
 	ilbctl_timeout = (req.cmd == CTL_LEAVE || req.cmd == CTL_RELOAD) ?

@@ -68,6 +68,8 @@ enum lb_path {
  * What to do with one packet. svc and srv point into lb's own copy of the
  * configuration: valid until the next lb_reload() or lb_free().
  */
+struct admin;
+
 struct lb_action {
 	enum lb_verdict			 verdict;
 	enum lb_drop			 drop;		/* LB_DROP */
@@ -224,6 +226,9 @@ struct lb {
 	uint8_t			 adopt_gone[LB_SLOTS_BITS / 8]; /* slots that
 						   left since it began */
 	struct lb_stats		 stats;
+	struct admin		*admin;		/* cluster-wide drain and
+						   weight (admin.h): repl
+						   sets it; NULL without */
 };
 
 /* lb.c */
@@ -247,7 +252,8 @@ void		 lb_free(struct lb *);
  * once nothing refers to them a later reload frees their index. New
  * servers join the scheduler; health (up), operator drain and active
  * counts survive. Weight: a config weight change wins, otherwise a
- * weight set at run time (`ilbctl server weight`) is kept. The scheduler
+ * weight set at run time (`ilbctl server weight`) is kept; then the
+ * cluster-wide drain and weight are applied again (admin_reload()). The scheduler
  * kind follows the config. Table timeouts change live. Refused, with
  * nothing changed: tables.ltoc_size or cache_size, cluster.scoring (and
  * the cluster key under keyed scoring). Everything is validated and

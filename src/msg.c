@@ -47,6 +47,7 @@ static const char *const msg_type_names[MSG_T_MAX + 1] = {
 	[MSG_T_REFRESH] = "refresh",
 	[MSG_T_DONE] = "done",
 	[MSG_T_MIXED] = "mixed",
+	[MSG_T_ADMIN] = "admin",
 };
 
 /* Write the fixed header; body_len and flags as given. */
@@ -171,6 +172,8 @@ msg_decode_sender(const uint8_t *buf, struct member_id *id)
 	return (MSG_OK);
 }
 
+static int	msg_admin_check(const struct msg_view *);
+
 /* The records of a MIXED body frame it exactly; 0, or -1. */
 static int
 msg_mix_check(const struct msg_view *v)
@@ -216,6 +219,8 @@ msg_decode(const uint8_t *buf, size_t len, struct msg_view *v)
 	v->body = buf + MSG_HDR_LEN;
 	v->len = len;
 	if (h->type == MSG_T_MIXED && msg_mix_check(v) == -1)
+		return (MSG_R_BODY);
+	if (h->type == MSG_T_ADMIN && msg_admin_check(v) == -1)
 		return (MSG_R_BODY);
 	return (MSG_OK);
 }
@@ -668,6 +673,93 @@ msg_mix_next(const struct msg_view *v, size_t *off, uint8_t *type,
 	*len = rlen;
 	*off += MSG_MIX_HDR + rlen;
 	return (1);
+}
+
+/* ---- ADMIN: cluster-wide server drain and weight ------------------------ */
+
+int
+msg_admin_put(uint8_t *body, size_t size, size_t *off,
+    const struct msg_admin *a)
+{
+	uint8_t	rec[MSG_ADMIN_MAX];
+	size_t	n = 0, nlen = strnlen(a->service, sizeof(a->service));
+
+	if (!msg_mid_valid(&a->origin) || a->origin.len == 0 ||
+	    (a->flags & ~MSG_ADMIN_F_KNOWN) != 0 ||
+	    a->weight > MSG_ADMIN_WEIGHT_MAX ||
+	    msg_family(&a->server) == 0 || nlen == 0 ||
+	    nlen > MSG_ADMIN_NAME_MAX)
+		return (-1);
+	be64_store(rec, a->version);
+	n = 8;
+	n += msg_mid_enc(rec + n, &a->origin);
+	rec[n++] = a->flags;
+	be16_store(rec + n, a->weight);
+	n += 2;
+	rec[n++] = msg_family(&a->server);
+	memcpy(rec + n, a->server.u.b, a->server.family == AF_INET ? 4 : 16);
+	n += a->server.family == AF_INET ? 4 : 16;
+	rec[n++] = (uint8_t)nlen;
+	memcpy(rec + n, a->service, nlen);
+	n += nlen;
+	return (msg_rec_put(body, size, off, rec, n));
+}
+
+int
+msg_admin_get(const uint8_t *rec, size_t len, struct msg_admin *a)
+{
+	struct msg_rd	 r = { rec, len, 0 };
+	const uint8_t	*p;
+	uint8_t		 nlen;
+	size_t		 i;
+
+	memset(a, 0, sizeof(*a));
+	if ((p = msg_rd_take(&r, 8)) == NULL)
+		return (-1);
+	a->version = be64_load(p);
+	if (msg_mid_dec(&r, &a->origin) == -1 || a->origin.len == 0 ||
+	    msg_rd_byte(&r, &a->flags) == -1 ||
+	    (a->flags & ~MSG_ADMIN_F_KNOWN) != 0 ||
+	    (p = msg_rd_take(&r, 2)) == NULL ||
+	    (a->weight = be16_load(p)) > MSG_ADMIN_WEIGHT_MAX ||
+	    msg_srv_dec(&r, &a->server) == -1 ||
+	    msg_rd_byte(&r, &nlen) == -1 || nlen == 0 ||
+	    nlen > MSG_ADMIN_NAME_MAX || (p = msg_rd_take(&r, nlen)) == NULL ||
+	    r.off != r.len)
+		return (-1);
+	for (i = 0; i < nlen; i++)
+		if (p[i] == '\0')
+			return (-1);
+	memcpy(a->service, p, nlen);
+	return (0);
+}
+
+int
+msg_admin_cmp(const struct msg_admin *a, const struct msg_admin *b)
+{
+	int	c;
+
+	if (a->version != b->version)
+		return (a->version < b->version ? -1 : 1);
+	if (a->origin.len != b->origin.len)
+		return (a->origin.len < b->origin.len ? -1 : 1);
+	c = memcmp(a->origin.b, b->origin.b, a->origin.len);
+	return (c < 0 ? -1 : c > 0 ? 1 : 0);
+}
+
+/* Every record of an ADMIN body decodes; 0, or -1. */
+static int
+msg_admin_check(const struct msg_view *v)
+{
+	struct msg_admin	 a;
+	const uint8_t		*rec;
+	size_t			 off = 0, len;
+	int			 rv;
+
+	while ((rv = msg_rec_next(v, &off, &rec, &len)) == 1)
+		if (msg_admin_get(rec, len, &a) == -1)
+			return (-1);
+	return (rv);
 }
 
 const char *

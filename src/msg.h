@@ -57,7 +57,8 @@ enum msg_type {
 	MSG_T_REFRESH = 6,	/* batched activity refreshes */
 	MSG_T_DONE = 7,		/* end of a transfer table: struct msg_done */
 	MSG_T_MIXED = 8,	/* typed records of any of the above but ID */
-	MSG_T_MAX = MSG_T_MIXED
+	MSG_T_ADMIN = 9,	/* cluster-wide server drain and weight */
+	MSG_T_MAX = MSG_T_ADMIN
 };
 
 /* Why a datagram was rejected; msg_reason_name() gives counter labels. */
@@ -247,6 +248,42 @@ int		 msg_mix_done_put(uint8_t *, size_t, size_t *, uint8_t,
 		    const struct msg_done *);
 int		 msg_mix_next(const struct msg_view *, size_t *, uint8_t *,
 		    const uint8_t **, size_t *);
+
+/*
+ * ADMIN (ilbd-protocol(7)): records in msg_rec_put()'s framing, one per
+ * server whose drain or weight an operator set for the whole cluster:
+ * version (64), origin member id (as in NEW), flags (MSG_ADMIN_F_*),
+ * weight (16), server (family byte, 4 or 16 bytes), service name (length
+ * byte 1..MSG_ADMIN_NAME_MAX, the bytes).  The highest (version, origin)
+ * wins everywhere.  msg_decode() refuses an ADMIN body with a malformed
+ * record (MSG_R_BODY).
+ */
+#define MSG_ADMIN_NAME_MAX	32	/* CONF_NAME_MAX */
+#define MSG_ADMIN_F_DRAIN	0x01	/* drained says something */
+#define MSG_ADMIN_F_DRAINED	0x02	/* drained (with F_DRAIN) */
+#define MSG_ADMIN_F_WEIGHT	0x04	/* weight says something */
+#define MSG_ADMIN_F_KNOWN	0x07
+#define MSG_ADMIN_WEIGHT_MAX	1000	/* SCHED_WEIGHT_MAX */
+#define MSG_ADMIN_MAX		(8 + 2 + MEMBER_ID_MAX + 1 + 2 + 1 + 16 + \
+				    1 + MSG_ADMIN_NAME_MAX)
+
+struct msg_admin {
+	uint64_t		version;	/* cluster-wide order */
+	struct member_id	origin;		/* who took the command */
+	uint8_t			flags;		/* MSG_ADMIN_F_* */
+	uint16_t		weight;		/* with MSG_ADMIN_F_WEIGHT */
+	struct ilb_addr		server;
+	char			service[MSG_ADMIN_NAME_MAX + 1];
+};
+
+/* Append one ADMIN record; 0, or -1 if it does not fit or is invalid. */
+int		 msg_admin_put(uint8_t *, size_t, size_t *,
+		    const struct msg_admin *);
+/* Decode one record from msg_rec_next(); 0, or -1 if malformed. */
+int		 msg_admin_get(const uint8_t *, size_t, struct msg_admin *);
+/* Order of two versions: <0, 0, >0 as a is older, the same, newer. */
+int		 msg_admin_cmp(const struct msg_admin *,
+		    const struct msg_admin *);
 
 const char	*msg_reason_name(enum msg_reason);
 const char	*msg_type_name(unsigned int);

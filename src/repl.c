@@ -4,11 +4,14 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/event.h>
 
+#include "admin.h"
 #include "cluster.h"
 #include "lb.h"
+#include "log.h"
 #include "msg.h"
 #include "peer.h"
 #include "repl.h"
@@ -21,6 +24,9 @@ struct repl {
 	struct peer		*peer;		/* the reliable channel */
 	struct repl_sm		*sm;		/* the logic */
 	struct event		*ev_poll;	/* REPL_SM_POLL_MS, on demand */
+	struct lb		*lb;
+	struct admin		*admin;		/* cluster-wide drain, weight */
+	struct event		*ev_admin;	/* ADMIN_TICK_MS, persistent */
 	void			(*leave_done)(void *);
 	void			*leave_arg;
 };
@@ -62,6 +68,35 @@ repl_send_reliable(void *arg, uint16_t slot, uint8_t type,
 	    len));
 }
 
+static int
+repl_send_admin(void *arg, const uint8_t *body, size_t len)
+{
+	struct repl	*r = arg;
+
+	return (cluster_send(r->cluster, MSG_T_ADMIN, body, len));
+}
+
+static void
+repl_on_admin(evutil_socket_t fd, short what, void *arg)
+{
+	struct repl	*r = arg;
+
+	(void)fd;
+	(void)what;
+	admin_tick(r->admin, util_now_ms());
+}
+
+/* The wall clock in ms: ADMIN versions order commands across restarts. */
+uint64_t
+repl_realtime_ms(void)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) == -1)
+		return (0);
+	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+}
+
 /* Announcing a state may call repl_members_changed() (daemon_on_members()). */
 static void
 repl_set_state(void *arg, enum msg_state st)
@@ -89,6 +124,9 @@ repl_on_event(void *arg, enum cluster_event ev, uint16_t slot,
 	/* What was queued to or came from a member's old life is void. */
 	if (!m->self && (ev == CLUSTER_E_RESTART || ev == CLUSTER_E_GONE))
 		peer_drop(r->peer, &m->addr);
+	/* a member that (re)starts learns the cluster-wide server state */
+	if (!m->self && (ev == CLUSTER_E_RESTART || ev == CLUSTER_E_JOIN))
+		admin_member_joined(r->admin);
 	repl_sm_member_event(r->sm, ev, slot, m, util_now_ms());
 	if (m->self)		/* a merge: self joins again, polled */
 		repl_poll_later(r);
@@ -99,6 +137,10 @@ repl_on_mc(void *arg, uint16_t slot, const struct msg_view *v)
 {
 	struct repl	*r = arg;
 
+	if (v->hdr.type == MSG_T_ADMIN) {
+		admin_input(r->admin, v);
+		return;
+	}
 	repl_sm_rx_mcast(r->sm, slot, v, util_now_ms());
 }
 
@@ -162,13 +204,21 @@ repl_open(struct event_base *base, const struct ilbd_conf *conf,
 {
 	struct repl		*r;
 	struct repl_sm_io	 io;
+	struct timeval		 tv = { 0, ADMIN_TICK_MS * 1000 };
+	char			*why = NULL;
+	int			 n;
 
-	if ((r = calloc(1, sizeof(*r))) == NULL) {
+	if ((r = calloc(1, sizeof(*r))) == NULL ||
+	    (r->admin = calloc(1, sizeof(*r->admin))) == NULL) {
+		free(r);
 		*cause = strdup("out of memory");
 		return (NULL);
 	}
 	r->conf = conf;
 	r->cluster = cluster;
+	r->lb = lb;
+	admin_init(r->admin, lb, cluster_slot_id(cluster,
+	    cluster_self_slot(cluster)), repl_send_admin, r);
 	io.send_mcast = repl_send_mcast;
 	io.send_reliable = repl_send_reliable;
 	io.set_state = repl_set_state;
@@ -183,7 +233,9 @@ repl_open(struct event_base *base, const struct ilbd_conf *conf,
 	if ((r->peer = peer_open(base, conf, cluster_slot_id(cluster,
 	    cluster_self_slot(cluster)), cluster_epoch(cluster),
 	    repl_on_peer, r, cause)) == NULL ||
-	    (r->ev_poll = evtimer_new(base, repl_on_poll, r)) == NULL) {
+	    (r->ev_poll = evtimer_new(base, repl_on_poll, r)) == NULL ||
+	    (r->ev_admin = event_new(base, -1, EV_PERSIST, repl_on_admin,
+	    r)) == NULL || event_add(r->ev_admin, &tv) == -1) {
 		if (r->peer == NULL && *cause == NULL)
 			*cause = strdup("cannot open the reliable channel");
 		repl_close(r);
@@ -191,6 +243,16 @@ repl_open(struct event_base *base, const struct ilbd_conf *conf,
 	}
 	cluster_set_event_cb(cluster, repl_on_event, r);
 	cluster_set_msg_cb(cluster, repl_on_mc, r);
+	lb->admin = r->admin;
+	/* what the cluster had decided when this member stopped */
+	admin_set_dir(r->admin, conf->node.state_dir, conf->node.user);
+	if ((n = admin_load(r->admin, &why)) == -1) {
+		log_warnx("admin: %s: starting without it", why != NULL ? why :
+		    "out of memory");
+		free(why);
+	} else if (n > 0)
+		log_info("admin: %d cluster-wide server states from %s/%s "
+		    "applied", n, conf->node.state_dir, ADMIN_FILE);
 	repl_poll_later(r);
 	return (r);
 }
@@ -206,6 +268,11 @@ repl_close(struct repl *r)
 	}
 	if (r->ev_poll != NULL)
 		event_free(r->ev_poll);
+	if (r->ev_admin != NULL)
+		event_free(r->ev_admin);
+	if (r->lb != NULL && r->lb->admin == r->admin)
+		r->lb->admin = NULL;
+	free(r->admin);
 	if (r->peer != NULL)
 		peer_close(r->peer);
 	repl_sm_free(r->sm);
@@ -223,6 +290,7 @@ repl_set_conf(struct repl *r, const struct ilbd_conf *conf)
 {
 	r->conf = conf;
 	repl_sm_set_conf(r->sm, conf);
+	admin_reload(r->admin);
 }
 
 const struct peer_stats *

@@ -43,6 +43,8 @@ const struct repl_stats *repl_stats(const struct repl *);
 extern const struct counter_desc repl_counters[];
 /* A reloaded configuration (cluster settings unchanged). */
 void		 repl_set_conf(struct repl *, const struct ilbd_conf *);
+/* The wall clock in ms, for cluster-wide (ADMIN) command versions. */
+uint64_t	 repl_realtime_ms(void);
 /* The reliable channel's counters. */
 const struct peer_stats *repl_peer_stats(const struct repl *);
 

@@ -175,6 +175,14 @@ def messages():
         (4, struct.pack("!II", 2, 1))), seq=2)) +
         frame(16, msg(8, mixed((5, conn6(40022, s6, member(m2))),
                                (7, struct.pack("!II", 3, 1))), seq=1)))
+    # ADMIN (type 9): a drain of 192.0.2.21 and a weight of 2001:db8::21
+    adm = (recs(struct.pack("!Q", 1796476495315) + member(m2) +
+                bytes([3]) + struct.pack("!H", 0) + bytes([4]) + s21 +
+                bytes([3]) + b"web",
+                struct.pack("!Q", 1796476495316) + member(m3) +
+                bytes([4]) + struct.pack("!H", 1000) + bytes([6]) + s6 +
+                bytes([4]) + b"web6"))
+    write("fuzz_msg", "admin", frame(0, idm) + frame(0, msg(9, adm, seq=2)))
     write("fuzz_msg", "id-index-gone", frame(0, msg(1, id_body(m3),
           sender=bytes([0, 0, 0, 7]), index=True)) + frame(0xe0, idm) +
           frame(0xe0, idm))

@@ -271,18 +271,19 @@ check "[wiring] each keep-alive connection is in one LTOC as owner, one as backu
 on2=$(ltoc_on 192.0.2.22)
 note "keep-alive connections on srv2 before the drain: $on2"
 check "[wiring] some keep-alive connections run on srv2 ($on2)" [ "${on2:-0}" -gt 0 ]
-check "[wiring] server drain web 192.0.2.22 on every ILB" \
-    all_ctl server drain web 192.0.2.22
+# each ILB on its own (local): test_drain.sh has the cluster-wide drain
+check "[wiring] server drain web 192.0.2.22 local on every ILB" \
+    all_ctl server drain web 192.0.2.22 local
 check "[wiring] the answer is one line" \
-    grep -qx 'server 192.0.2.22 of web drained' "$NETNS_DIR/ans.1"
+    grep -qx 'server 192.0.2.22 of web drained (local only: this member; the others still use it)' "$NETNS_DIR/ans.1"
 check "[wiring] show servers: 192.0.2.22 drained" \
     [ "$(server_field 2 192.0.2.22 drained)" = true ]
 run_requests 30
 check "[wiring] after the drain 30 new requests succeed ($REQ_FAIL failed)" [ "$REQ_OK" -eq 30 ]
 check "[wiring] ... and none reaches srv2 ($(answers_summary))" [ "$(answered_by srv2)" -eq 0 ]
 keepalive_stop
-check "[wiring] server enable web 192.0.2.22 on every ILB" \
-    all_ctl server enable web 192.0.2.22
+check "[wiring] server enable web 192.0.2.22 local on every ILB" \
+    all_ctl server enable web 192.0.2.22 local
 run_requests 30
 check "[wiring] after enable srv2 answers again ($(answers_summary))" [ "$(answered_by srv2)" -gt 0 ]
 

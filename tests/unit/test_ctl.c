@@ -71,6 +71,9 @@ test_full_words(void **state)
 	want_cmd("server drain web 192.0.2.21", CTL_SERVER_DRAIN);
 	want_cmd("server enable web 192.0.2.21", CTL_SERVER_ENABLE);
 	want_cmd("server weight web 192.0.2.21 3", CTL_SERVER_WEIGHT);
+	want_cmd("server drain web 192.0.2.21 local", CTL_SERVER_DRAIN);
+	want_cmd("server enable web 192.0.2.21 l", CTL_SERVER_ENABLE);
+	want_cmd("server weight web 192.0.2.21 3 loc", CTL_SERVER_WEIGHT);
 	want_cmd("leave", CTL_LEAVE);
 	want_cmd("reload", CTL_RELOAD);
 	want_cmd("show info", CTL_SHOW_INFO);
@@ -150,8 +153,10 @@ test_operands_missing_extra(void **state)
 	want_err("leave now", "leave: unexpected 'now'");
 	want_err("reload x", "reload: unexpected 'x'");
 	want_err("show members x", "show members: unexpected 'x'");
-	want_err("server enable web 192.0.2.21 3", "server enable: unexpected "
-	    "'3'");
+	want_err("server enable web 192.0.2.21 3", "server enable: unknown "
+	    "word '3'; expected one of local");
+	want_err("server weight web 192.0.2.21 3 local x", "server weight: "
+	    "unexpected 'x'");
 	want_err("show owner 203.0.113.7:51000 198.51.100.10:80 x",
 	    "show owner: unexpected 'x'");
 	want_err("show connections limit", "show connections: expected N");

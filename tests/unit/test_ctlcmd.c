@@ -12,12 +12,14 @@
 #include <cmocka.h>
 #include <event2/buffer.h>
 
+#include "admin.h"
 #include "cache.h"
 #include "ctl.h"
 #include "ctlcmd.h"
 #include "digest.h"
 #include "lb.h"
 #include "ltoc.h"
+#include "msg.h"
 #include "world.h"
 
 #define TEST_MEMBERS	3
@@ -499,6 +501,39 @@ test_show_connections(void **state)
 	    "e", "f", "g"), "too many operands");
 }
 
+/* A cluster-wide state for n whose sends are decoded here. */
+static struct admin	test_admin;
+static unsigned int	test_admin_sent;
+static struct msg_admin	test_admin_last;
+
+static int
+test_admin_send(void *arg, const uint8_t *body, size_t len)
+{
+	struct msg_view	 v;
+	const uint8_t	*rec;
+	size_t		 off = 0, rlen;
+
+	(void)arg;
+	memset(&v, 0, sizeof(v));
+	v.hdr.type = MSG_T_ADMIN;
+	v.hdr.body_len = (uint16_t)len;
+	v.body = body;
+	assert_int_equal(msg_rec_next(&v, &off, &rec, &rlen), 1);
+	assert_int_equal(msg_admin_get(rec, rlen, &test_admin_last), 0);
+	test_admin_sent++;
+	return (0);
+}
+
+static void
+test_admin_attach(struct test_node *n)
+{
+	struct member_id	self = { 4, 0, { 10, 0, 0, 1 } };
+
+	admin_init(&test_admin, n->lb, &self, test_admin_send, NULL);
+	test_admin_sent = 0;
+	n->lb->admin = &test_admin;
+}
+
 static void
 test_show_services_servers(void **state)
 {
@@ -520,14 +555,26 @@ test_show_services_servers(void **state)
 	    "\"servers_eligible\":3,\"servers\":3,\"owned_connections\":1}]}\n");
 	free(s);
 
+	/* without a cluster, only this member can change */
+	test_run_fail(n, test_req(CTL_SERVER_DRAIN, 0, 2, "web", "192.0.2.22"),
+	    "no cluster here: add 'local'");
+	test_admin_attach(n);
 	s = test_run(n, test_req(CTL_SERVER_DRAIN, 0, 2, "web", "192.0.2.22"));
-	assert_string_equal(s, "server 192.0.2.22 of web drained\n");
+	test_expect_contains(s, "server 192.0.2.22 of web drained "
+	    "(cluster-wide, version ");
 	free(s);
-	s = test_run(n, test_req(CTL_SERVER_WEIGHT, 1, 3, "web", "192.0.2.21",
-	    "7"));
+	/* sent at once: one ADMIN record, drained, from this member */
+	assert_int_equal(test_admin_sent, 1);
+	assert_int_equal(test_admin_last.flags,
+	    MSG_ADMIN_F_DRAIN | MSG_ADMIN_F_DRAINED);
+	assert_string_equal(test_admin_last.service, "web");
+	s = test_run(n, test_req(CTL_SERVER_WEIGHT, 1, 4, "web", "192.0.2.21",
+	    "7", "local"));
 	assert_string_equal(s, "{\"result\":\"server 192.0.2.21 of web: "
-	    "weight 7\"}\n");
+	    "weight 7 (local only: this member; the others still use it)"
+	    "\"}\n");
 	free(s);
+	assert_int_equal(test_admin_sent, 1);		/* local: not sent */
 	assert_int_equal(n->lb->svc[0].sched.srv[0].weight, 7);
 	assert_int_equal(n->lb->svc[0].sched.srv[1].drained, 1);
 	assert_false(sched_eligible(&n->lb->svc[0].sched, 1));
@@ -535,20 +582,26 @@ test_show_services_servers(void **state)
 	s = test_run(n, test_req(CTL_SHOW_SERVERS, 0, 0));
 	test_expect_contains(s, "# ACTIVE: connections as known to this node");
 	test_expect_contains(s, "SERVICE  ADDRESS     HEALTH  DRAINED  WEIGHT"
-	    "  CONF  OWNED  CACHED  ACTIVE\n");
+	    "  CONF  OWNED  CACHED  ACTIVE  ADMIN\n");
 	test_expect_contains(s, "web      192.0.2.21  up      no            7"
-	    "     1      0       0       0\n");
+	    "     1      0       0       0  local\n");
 	test_expect_contains(s, "web      192.0.2.22  up      yes           1"
-	    "     1      1       1       2\n");
+	    "     1      1       1       2  cluster:10.0.0.1\n");
 	free(s);
 	s = test_run(n, test_req(CTL_SHOW_SERVERS, 1, 0));
 	test_expect_contains(s, "{\"service\":\"web\",\"address\":"
 	    "\"192.0.2.22\",\"health\":\"up\",\"drained\":true,\"weight\":1,"
-	    "\"weight_configured\":1,\"owned\":1,\"cached\":1,\"active_known_to_this_node\":2}");
+	    "\"weight_configured\":1,\"owned\":1,\"cached\":1,"
+	    "\"active_known_to_this_node\":2,\"admin\":\"cluster:10.0.0.1\"}");
 	free(s);
 	s = test_run(n, test_req(CTL_SERVER_ENABLE, 0, 2, "web", "192.0.2.22"));
-	assert_string_equal(s, "server 192.0.2.22 of web enabled\n");
+	test_expect_contains(s, "server 192.0.2.22 of web enabled "
+	    "(cluster-wide, version ");
 	free(s);
+	assert_int_equal(test_admin_sent, 2);
+	assert_int_equal(test_admin_last.flags, MSG_ADMIN_F_DRAIN);
+	test_run_fail(n, test_req(CTL_SERVER_DRAIN, 0, 3, "web", "192.0.2.22",
+	    "lokal"), "unexpected \"lokal\"");
 	assert_true(sched_eligible(&n->lb->svc[0].sched, 1));
 
 	test_run_fail(n, test_req(CTL_SERVER_DRAIN, 0, 2, "wbe", "192.0.2.22"),
@@ -587,15 +640,19 @@ test_server_cmd_after_vip_change(void **state)
 	assert_true(live >= 0 && n->lb->svc[live].removed == 0);
 	assert_int_equal(n->lb->svc[1 - live].removed, 1);
 
-	s = test_run(n, test_req(CTL_SERVER_DRAIN, 0, 2, "web", "192.0.2.22"));
-	assert_string_equal(s, "server 192.0.2.22 of web drained\n");
+	s = test_run(n, test_req(CTL_SERVER_DRAIN, 0, 3, "web", "192.0.2.22",
+	    "local"));
+	assert_string_equal(s, "server 192.0.2.22 of web drained (local "
+	    "only: this member; the others still use it)\n");
 	free(s);
 	assert_int_equal(n->lb->svc[live].sched.srv[1].drained, 1);
 	assert_false(sched_eligible(&n->lb->svc[live].sched, 1));
-	s = test_run(n, test_req(CTL_SERVER_WEIGHT, 0, 3, "web", "192.0.2.21",
-	    "9"));
+	s = test_run(n, test_req(CTL_SERVER_WEIGHT, 0, 4, "web", "192.0.2.21",
+	    "9", "local"));
 	free(s);
 	assert_int_equal(n->lb->svc[live].sched.srv[0].weight, 9);
+	/* cluster-wide too: on the live copy */
+	test_admin_attach(n);
 	s = test_run(n, test_req(CTL_SERVER_ENABLE, 0, 2, "web", "192.0.2.22"));
 	free(s);
 	assert_true(sched_eligible(&n->lb->svc[live].sched, 1));

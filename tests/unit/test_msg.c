@@ -205,7 +205,8 @@ test_bad_header(void **state)
 	for (t = 0; t < 256; t++) {
 		buf[MSG_OFF_TYPE] = (uint8_t)t;
 		assert_int_equal(msg_decode(buf, len, &v),
-		    t == MSG_T_MIXED ? MSG_R_BODY :	/* not MIXED framing */
+		    t == MSG_T_MIXED || t == MSG_T_ADMIN ? MSG_R_BODY :
+		    /* an ID body is neither MIXED nor ADMIN framing */
 		    t >= MSG_T_ID && t <= MSG_T_MAX ? MSG_OK : MSG_R_TYPE);
 	}
 	buf[MSG_OFF_TYPE] = MSG_T_ID;
