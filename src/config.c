@@ -27,7 +27,7 @@
 #define CONF_DEFAULT_STATE_DIR	"/var/lib/ilbd"
 
 static const char *const config_top_keys[] = { "node", "cluster", "input",
-    "tables", "control", "metrics", "services", "announce", NULL };
+    "tables", "control", "metrics", "services", "announce", "icmp", NULL };
 static const char *const config_node_keys[] = { "id", "interface",
     "address", "user", "state_dir", NULL };
 static const char *const config_cluster_keys[] = { "group", "port",
@@ -955,6 +955,7 @@ config_parse(struct config_ctx *ctx)
 	    config_parse_control(ctx, root) == -1 ||
 	    config_parse_metrics(ctx, root) == -1 ||
 	    config_parse_announce(ctx, root) == -1 ||
+	    config_parse_icmp(ctx, root) == -1 ||
 	    config_parse_services(ctx, root) == -1)
 		return (-1);
 	return (config_read_key(ctx));
@@ -1115,6 +1116,7 @@ config_dump_globals(const struct ilbd_conf *conf, FILE *fp)
 	config_dump_kv(fp, "  ", "listen", l);
 	fprintf(fp, "};\nannounce = {\n  table = %u;\n  drain_ms = %u;\n};\n",
 	    conf->announce.table, conf->announce.drain_ms);
+	config_dump_icmp(conf, fp);
 }
 
 static void

@@ -98,6 +98,12 @@ struct announce_conf {
 	uint32_t		drain_ms;	/* 0..600000, default 2000 */
 };
 
+/* Echo requests (ping) to a VIP (icmp.c). */
+struct icmp_conf {
+	uint32_t		echo_rate;	/* 0..1000000 a second, default
+					   100; 0 = never answered */
+};
+
 struct ilbd_conf {
 	char			path[PATH_MAX];	/* file it was loaded from */
 	struct node_conf	node;
@@ -111,6 +117,7 @@ struct ilbd_conf {
 	struct service_conf	*services;
 	unsigned int		nservices;	/* 0..CONF_SERVICES_MAX */
 	struct announce_conf	announce;
+	struct icmp_conf	icmp;
 };
 
 /*

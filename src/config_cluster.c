@@ -1,4 +1,5 @@
-/* config_cluster.c: cluster.peers, the members reached by unicast. */
+/* config_cluster.c: cluster.peers, the members reached by unicast; the
+ * icmp group (answers to ping). */
 #include <sys/socket.h>
 
 #include <libconfig.h>
@@ -7,6 +8,7 @@
 
 #include "config.h"
 #include "config_int.h"
+#include "icmp.h"
 #include "util.h"
 
 static const char *
@@ -98,4 +100,30 @@ config_dump_peers(const struct cluster_conf *c, FILE *fp)
 		fprintf(fp, "%s \"%s\"", i > 0 ? "," : "",
 		    util_addr_fmt(&c->peers[i], a, sizeof(a)));
 	fputs(" ];\n", fp);
+}
+
+static const char *const config_icmp_keys[] = { "echo_rate", NULL };
+
+/* icmp = { echo_rate = N; }: echo replies from a VIP a second, 0 = none. */
+int
+config_parse_icmp(struct config_ctx *ctx, const config_setting_t *root)
+{
+	const config_setting_t	*g;
+
+	ctx->conf->icmp.echo_rate = ICMP_ECHO_RATE;
+	if (config_get_aggr(ctx, root, "icmp", CONFIG_TYPE_GROUP, &g) == -1)
+		return (-1);
+	if (g == NULL)
+		return (0);
+	if (config_check_keys(ctx, g, config_icmp_keys, "in icmp") == -1)
+		return (-1);
+	return (config_get_u32(ctx, g, "echo_rate", 0, ICMP_ECHO_RATE_MAX,
+	    NULL, &ctx->conf->icmp.echo_rate));
+}
+
+void
+config_dump_icmp(const struct ilbd_conf *conf, FILE *fp)
+{
+	fprintf(fp, "icmp = {\n  echo_rate = %u;\n};\n",
+	    conf->icmp.echo_rate);
 }

@@ -60,6 +60,10 @@ const char	*config_addr_bad(const struct ilb_addr *);
 int		 config_parse_peers(struct config_ctx *,
 		    const config_setting_t *);
 void		 config_dump_peers(const struct cluster_conf *, FILE *);
+/* config_cluster.c: the "icmp" group (echo_rate), and its dump. */
+int		 config_parse_icmp(struct config_ctx *,
+		    const config_setting_t *);
+void		 config_dump_icmp(const struct ilbd_conf *, FILE *);
 
 /* config_service.c: the "services" list into conf->services. */
 int		 config_parse_services(struct config_ctx *,

@@ -290,6 +290,7 @@ daemon_open(struct event_base *base, const struct ilbd_conf *conf,
 		*cause = strdup("out of memory");
 		goto fail;
 	}
+	icmp_echo_rate(d->icmp, conf->icmp.echo_rate, util_now_ms());
 	d->ev_tick = event_new(base, -1, EV_PERSIST, daemon_on_tick, d);
 	if (d->ev_tick == NULL || event_add(d->ev_tick, &tv) == -1) {
 		*cause = strdup("cannot create the data path events");
@@ -560,6 +561,8 @@ daemon_reload_apply(struct daemon *d, const struct ilbd_conf *newconf,
 		*cause = NULL;
 	}
 	announce_reload(d->announce, newconf);
+	if (d->icmp != NULL)
+		icmp_echo_rate(d->icmp, newconf->icmp.echo_rate, util_now_ms());
 	daemon_fit_mtu(d, newconf);
 	if (d->cap != NULL && (filter = capture_filter(newconf)) != NULL) {
 		if (capture_set_filter(d->cap, filter, cause) == -1) {

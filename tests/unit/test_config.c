@@ -1164,6 +1164,26 @@ test_shipped_conf(void **state)
 	assert_string_equal(fx->conf->cluster.key_file, key);
 }
 
+/* icmp.echo_rate: default 100, 0..1000000, errors with their line. */
+static void
+test_icmp(void **state)
+{
+	struct fx	*fx = *state;
+
+	fx_load_ok(fx, HDR);
+	assert_int_equal(fx->conf->icmp.echo_rate, 100);
+	fx_load_ok(fx, HDR "icmp = { echo_rate = 0; };\n");
+	assert_int_equal(fx->conf->icmp.echo_rate, 0);
+	fx_load_ok(fx, HDR "icmp = { echo_rate = 1000000; };\n");
+	assert_int_equal(fx->conf->icmp.echo_rate, 1000000);
+	fx_expect(fx, HDR "icmp = {\n  echo_rate = 1000001; };\n", 4,
+	    "echo_rate");
+	fx_expect(fx, HDR "icmp = {\n  echo_rate = -1; };\n", 4, "echo_rate");
+	fx_expect(fx, HDR "icmp = {\n  echo = 5; };\n", 4,
+	    "unknown key \"echo\" in icmp");
+	fx_expect(fx, HDR "icmp = 5;\n", 3, "icmp");
+}
+
 int
 main(void)
 {
@@ -1191,6 +1211,7 @@ main(void)
 		cmocka_unit_test_teardown(test_names, fx_reset),
 		cmocka_unit_test_teardown(test_limits, fx_reset),
 		cmocka_unit_test_teardown(test_peer_errors, fx_reset),
+		cmocka_unit_test_teardown(test_icmp, fx_reset),
 	};
 	const struct CMUnitTest keys[] = {
 		cmocka_unit_test_teardown(test_key_errors, fx_reset),
