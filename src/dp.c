@@ -303,17 +303,23 @@ dp_on_gre(void *arg, const struct ilb_addr *src, int has_key, uint32_t key,
 {
 	struct dp	*dp = arg;
 	char		 buf[ILB_ADDRSTRLEN];
+	int		 next;
 
 	dp->stats.gre_rx++;
-	if (!has_key || key != dp->gre_key ||
+	/* key rotation: a member not yet swapped sends with the next key */
+	next = has_key && key != dp->gre_key && dp->has_gre_key_next &&
+	    key == dp->gre_key_next;
+	if (!has_key || (key != dp->gre_key && !next) ||
 	    cluster_find_addr(dp->cluster, src) == -1) {
 		dp->stats.gre_rx_reject++;
 		log_debug("GRE from %s refused: %s",
 		    util_addr_fmt(src, buf, sizeof(buf)),
-		    !has_key ? "no key" : key != dp->gre_key ? "wrong key" :
-		    "not a member");
+		    !has_key ? "no key" : key != dp->gre_key && !next ?
+		    "wrong key" : "not a member");
 		return;
 	}
+	if (next)
+		dp->stats.gre_rx_key_next++;
 	dp_packet(dp, inner, len, 1);
 }
 

@@ -223,6 +223,8 @@ repl_set_conf(struct repl *r, const struct ilbd_conf *conf)
 {
 	r->conf = conf;
 	repl_sm_set_conf(r->sm, conf);
+	if (r->peer != NULL)
+		peer_set_keys(r->peer, conf);	/* key rotation */
 }
 
 const struct peer_stats *
