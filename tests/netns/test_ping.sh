@@ -41,6 +41,7 @@ stats_print
 stat_check "echo requests answered by the ILBs" icmp_echo_answered -ge 6
 stat_check "none rate-limited at the default rate" icmp_echo_ratelimited -eq 0
 stat_check "no echo reply send error" icmp_echo_errors -eq 0
+stat_check "no echo request counted as a drop (not_tcp)" not_tcp -eq 0
 
 # (b) echo_rate = 5 on every ILB, by reload
 for j in $(seq 1 "$N_ILB"); do
