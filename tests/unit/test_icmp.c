@@ -13,7 +13,9 @@
 #include <cmocka.h>
 
 #include "icmp.h"
+#include "lb.h"
 #include "util.h"
+#include "world.h"
 
 /* A 1500-byte IPv4 TCP packet from 203.0.113.2 to 198.51.100.10, DF. */
 static void
@@ -360,6 +362,49 @@ test_bucket(void **state)
 	assert_int_equal(n, 2000);
 }
 
+/*
+ * lb_echo_to_vip(): the destination of an echo request is a service's VIP
+ * (counted in rx, and handoff_in by handoff), or not; after a reload the
+ * VIP of a service it removed (without connections: freed) no longer
+ * answers, and a new service's does.
+ */
+static void
+test_echo_vip(void **state)
+{
+	static struct world	 w;
+	struct ilbd_conf	*c = world_conf_new(1024, 1024), *c2;
+	struct lb_reload_summary sum;
+	struct ilb_addr		 a;
+	uint8_t			 p[84];
+	char			*cause = NULL;
+
+	(void)state;
+	world_web(c, "web", 10, SCHED_WLC, 3);
+	world_init(&w, c, 1);
+	assert_int_equal(world_start(&w, 1, 42, 0), 0);
+	assert_int_equal(icmp_echo_dst(p, echo4(p), &a), 1);	/* .10 */
+	assert_int_equal(lb_echo_to_vip(&w.lb[0], &a, 0), 1);
+	assert_int_equal(w.lb[0].stats.rx, 1);
+	assert_int_equal(lb_echo_to_vip(&w.lb[0], &a, 1), 1);
+	assert_int_equal(w.lb[0].stats.rx, 2);
+	assert_int_equal(w.lb[0].stats.handoff_in, 1);
+	world_addr(&a, "198.51.100.99");
+	assert_int_equal(lb_echo_to_vip(&w.lb[0], &a, 0), 0);
+	world_addr(&a, "2001:db8:100::10");
+	assert_int_equal(lb_echo_to_vip(&w.lb[0], &a, 0), 0);
+	assert_int_equal(w.lb[0].stats.rx, 2);
+	/* reload: web (.10) removed, other (.11) added */
+	c2 = world_conf_new(1024, 1024);
+	world_web(c2, "other", 11, SCHED_WLC, 3);
+	assert_int_equal(lb_reload(&w.lb[0], c2, 1000, &sum, &cause), 0);
+	world_addr(&a, "198.51.100.10");
+	assert_int_equal(lb_echo_to_vip(&w.lb[0], &a, 0), 0);
+	world_addr(&a, "198.51.100.11");
+	assert_int_equal(lb_echo_to_vip(&w.lb[0], &a, 0), 1);
+	world_free(&w);
+	world_conf_free(c2);
+}
+
 int
 main(void)
 {
@@ -371,6 +416,7 @@ main(void)
 		cmocka_unit_test(test_echo4_not),
 		cmocka_unit_test(test_echo6),
 		cmocka_unit_test(test_bucket),
+		cmocka_unit_test(test_echo_vip),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
