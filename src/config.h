@@ -73,11 +73,11 @@ struct cluster_conf {
 	char			key_file[PATH_MAX];	/* default /etc/ilbd/cluster.key */
 	int			authenticate;	/* default 1 */
 	uint8_t			key[CONF_KEY_LEN];	/* valid if authenticate */
-	char			key_file_next[PATH_MAX];	/* "" (default): none */
+	char			key_file_next[PATH_MAX];	/* "": none */
 	int			has_key_next;	/* key_next valid: authenticate
 					   and key_file_next set */
-	uint8_t			key_next[CONF_KEY_LEN];	/* accepted on receipt
-					   beside key, never sent with */
+	uint8_t			key_next[CONF_KEY_LEN];	/* accepted, never
+					   sent with (rotation) */
 	enum conf_scoring	scoring;	/* default crc32c-mix */
 	struct ilb_addr		peers[CONF_PEERS_MAX];	/* unicast instead of
 					   multicast when npeers > 0 */

@@ -28,7 +28,8 @@ struct repl;
 	X(handoff_no_addr, "dropped: the owner's address is unknown")	\
 	X(gre_rx, "GRE packets received")				\
 	X(gre_rx_reject, "GRE refused: no key, wrong key or not a member") \
-	X(gre_rx_key_next, "GRE handoffs with the GRE key of cluster.key_file_next")
+	X(gre_rx_key_next,						\
+	    "GRE handoffs with the GRE key of cluster.key_file_next")
 
 struct dp_stats {
 #define DP_STATS_FIELD(name, help)	uint64_t name;
