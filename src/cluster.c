@@ -44,6 +44,8 @@ struct cluster {
 	struct ilbd_conf	 conf;		/* what open used (no services) */
 	int			 authenticate;
 	uint8_t			 key[MSG_KEY_LEN];
+	uint8_t			 key_next[MSG_KEY_LEN];	/* accepted too */
+	int			 has_key_next;
 	uint64_t		 epoch;		/* boot epoch */
 	uint64_t		 seq;		/* last multicast sequence sent */
 	uint64_t		 useq;		/* last unicast sequence used */
@@ -392,6 +394,21 @@ cluster_key(const struct cluster *c)
 	return (c->authenticate ? c->key : NULL);
 }
 
+/* msg_verify() under the key, or the next key (counted: key_next). */
+static enum msg_reason
+cluster_verify(struct cluster *c, const uint8_t *buf,
+    const struct msg_view *v)
+{
+	enum msg_reason	r;
+	int		by_next;
+
+	r = msg_verify_next(buf, v, cluster_key(c), c->has_key_next ?
+	    c->key_next : NULL, &by_next);
+	if (r == MSG_OK && by_next)
+		c->t.stats.key_next++;
+	return (r);
+}
+
 /*
  * Multicast an encoded message, or with cluster.peers unicast the same
  * datagram to each peer; 0 or -1 (counted).  The single send point.
@@ -476,7 +493,7 @@ cluster_accept(struct cluster *c, const uint8_t *buf, size_t len,
 	enum msg_reason	r;
 
 	if ((r = msg_decode(buf, len, v)) != MSG_OK ||
-	    (r = msg_verify(buf, v, cluster_key(c))) != MSG_OK) {
+	    (r = cluster_verify(c, buf, v)) != MSG_OK) {
 		cluster_table_reject(&c->t, r, from);
 		return (-1);
 	}
@@ -508,7 +525,7 @@ cluster_input(struct cluster *c, const uint8_t *buf, size_t len,
 	int		changed;
 
 	if ((r = msg_decode(buf, len, &v)) != MSG_OK ||
-	    (r = msg_verify(buf, &v, cluster_key(c))) != MSG_OK) {
+	    (r = cluster_verify(c, buf, &v)) != MSG_OK) {
 		cluster_table_reject(&c->t, r, from);
 		return (0);
 	}
@@ -650,6 +667,21 @@ cluster_self_addr(const struct ilbd_conf *conf, struct ilb_addr *a,
 	    conf->cluster.group.family, a, cause));
 }
 
+/* The keys: sent with key, key_next accepted beside it (rotation). */
+static void
+cluster_keys_set(struct cluster *c, const struct ilbd_conf *conf)
+{
+	c->authenticate = conf->cluster.authenticate;
+	c->has_key_next = c->authenticate && conf->cluster.has_key_next;
+	if (c->authenticate)
+		memcpy(c->key, conf->cluster.key, sizeof(c->key));
+	if (c->has_key_next)
+		memcpy(c->key_next, conf->cluster.key_next,
+		    sizeof(c->key_next));
+	else
+		sodium_memzero(c->key_next, sizeof(c->key_next));
+}
+
 /* Copy what the cluster needs of conf (services are not ours). */
 static void
 cluster_conf_copy(struct cluster *c, const struct ilbd_conf *conf)
@@ -657,10 +689,10 @@ cluster_conf_copy(struct cluster *c, const struct ilbd_conf *conf)
 	c->conf = *conf;
 	c->conf.services = NULL;
 	c->conf.nservices = 0;
-	c->authenticate = conf->cluster.authenticate;
-	if (c->authenticate)
-		memcpy(c->key, conf->cluster.key, sizeof(c->key));
+	cluster_keys_set(c, conf);
 	sodium_memzero(c->conf.cluster.key, sizeof(c->conf.cluster.key));
+	sodium_memzero(c->conf.cluster.key_next,
+	    sizeof(c->conf.cluster.key_next));
 	c->hello_ms = conf->cluster.hello_ms;
 }
 
@@ -734,6 +766,7 @@ cluster_close(struct cluster *c)
 	if (c->fd != -1)
 		close(c->fd);	/* leaves the group */
 	sodium_memzero(c->key, sizeof(c->key));
+	sodium_memzero(c->key_next, sizeof(c->key_next));
 	free(c);
 }
 
@@ -755,10 +788,13 @@ cluster_reload_blocker(const struct cluster *c, const struct ilbd_conf *n)
 	    (n->node.has_address && !util_addr_eq(&o->node.address,
 	    &n->node.address)))
 		return ("node.address");
-	if (o->cluster.authenticate != n->cluster.authenticate ||
-	    (n->cluster.authenticate && sodium_memcmp(c->key,
-	    n->cluster.key, sizeof(c->key)) != 0))
-		return ("cluster.authenticate or the cluster key");
+	if (o->cluster.authenticate != n->cluster.authenticate)
+		return ("cluster.authenticate");
+	/* the key may change (rotation, key_file_next), unless it scores */
+	if (n->cluster.authenticate && n->cluster.scoring == SCORING_KEYED &&
+	    sodium_memcmp(c->key, n->cluster.key, sizeof(c->key)) != 0)
+		return ("the cluster key with scoring \"keyed\" (it chooses "
+		    "the owners)");
 	if (o->cluster.scoring != n->cluster.scoring)
 		return ("cluster.scoring");
 	if ((o->cluster.npeers > 0) != (n->cluster.npeers > 0))
@@ -812,6 +848,11 @@ cluster_reload(struct cluster *c, const struct ilbd_conf *conf)
 	cluster_timer_add(c->ev_expire, cluster_expire_ms(c));
 	if ((why = cluster_reload_blocker(c, conf)) == NULL) {
 		cluster_reload_peers(c, conf);
+		if (c->authenticate && sodium_memcmp(c->key, conf->cluster.key,
+		    sizeof(c->key)) != 0)
+			log_info("cluster: new key: messages are sent with "
+			    "the key of %s now", conf->cluster.key_file);
+		cluster_keys_set(c, conf);
 		return (0);
 	}
 	log_warnx("cluster: a change of %s takes effect at restart only", why);

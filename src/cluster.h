@@ -85,6 +85,8 @@ struct cluster_stats {
 	uint64_t		merge_held;	/* members back from gone held
 						   until they join again */
 	uint64_t		merge_rejoins;	/* this node joined again */
+	uint64_t		key_next;	/* verified with key_file_next's
+						   key (rotation) */
 };
 
 /*

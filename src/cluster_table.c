@@ -868,6 +868,8 @@ const struct counter_desc cluster_counters[] = {
 	    "claiming active, held unscored until they join again"),
 	CLUSTER_COUNTER("merge_rejoins", merge_rejoins,
 	    "times this node joined again on a partition merge"),
+	CLUSTER_COUNTER("rx_key_next", key_next, "messages verified with "
+	    "the key of cluster.key_file_next (key rotation)"),
 	COUNTER_END
 };
 

@@ -27,12 +27,12 @@
 #define CONF_DEFAULT_STATE_DIR	"/var/lib/ilbd"
 
 static const char *const config_top_keys[] = { "node", "cluster", "input",
-    "tables", "control", "metrics", "services", "announce", NULL };
+    "tables", "control", "metrics", "services", "announce", "icmp", NULL };
 static const char *const config_node_keys[] = { "id", "interface",
     "address", "user", "state_dir", NULL };
 static const char *const config_cluster_keys[] = { "group", "port",
     "hello_ms", "dead_ms", "key_file", "authenticate", "scoring", "peers",
-    NULL };
+    "key_file_next", NULL };
 static const char *const config_input_keys[] = { "mode", "device", NULL };
 static const char *const config_tables_keys[] = { "ltoc_size", "cache_size",
     "tcp_timeout_s", "fin_timeout_s", "syn_timeout_s", NULL };
@@ -661,7 +661,8 @@ config_parse_cluster(struct config_ctx *ctx, const config_setting_t *root)
 	    config_get_enum(ctx, g, "scoring", config_scoring_words,
 	    "scoring method", &scoring) == -1 ||
 	    config_get_str(ctx, g, "key_file", &file) == -1 ||
-	    config_parse_peers(ctx, g) == -1)
+	    config_parse_peers(ctx, g) == -1 ||
+	    config_parse_key_next(ctx, g) == -1)
 		return (-1);
 	c->scoring = (enum conf_scoring)scoring;
 	if ((s = config_member(g, "authenticate")) != NULL)
@@ -833,8 +834,8 @@ config_key_slurp(struct config_ctx *ctx, int fd, uint8_t *buf, size_t *len)
 }
 
 /* Derive the cluster key: BLAKE2b-256 of the key file's bytes. */
-static int
-config_read_key(struct config_ctx *ctx)
+int
+config_read_key_file(struct config_ctx *ctx, uint8_t *out)
 {
 	struct cluster_conf	*c = &ctx->conf->cluster;
 	uint8_t			 buf[CONF_KEY_MAX + 1];
@@ -858,7 +859,7 @@ config_read_key(struct config_ctx *ctx)
 		rv = config_err(ctx, ctx->key_at, "cannot initialise "
 		    "libsodium");
 	if (rv == 0)
-		crypto_generichash(c->key, sizeof(c->key), buf, len, NULL, 0);
+		crypto_generichash(out, CONF_KEY_LEN, buf, len, NULL, 0);
 	sodium_memzero(buf, sizeof(buf));
 	return (rv);
 }
@@ -955,9 +956,12 @@ config_parse(struct config_ctx *ctx)
 	    config_parse_control(ctx, root) == -1 ||
 	    config_parse_metrics(ctx, root) == -1 ||
 	    config_parse_announce(ctx, root) == -1 ||
+	    config_parse_icmp(ctx, root) == -1 ||
 	    config_parse_services(ctx, root) == -1)
 		return (-1);
-	return (config_read_key(ctx));
+	if (config_read_key_file(ctx, ctx->conf->cluster.key) == -1)
+		return (-1);
+	return (config_read_key_next(ctx));
 }
 
 int
@@ -999,6 +1003,7 @@ config_free(struct ilbd_conf *conf)
 		free(conf->services[i].servers);
 	free(conf->services);
 	sodium_memzero(conf->cluster.key, sizeof(conf->cluster.key));
+	sodium_memzero(conf->cluster.key_next, sizeof(conf->cluster.key_next));
 	free(conf);
 }
 
@@ -1086,6 +1091,7 @@ config_dump_cluster(const struct ilbd_conf *conf, FILE *fp)
 	    "false");
 	config_dump_kv(fp, "  ", "scoring", config_scoring_name(c->scoring));
 	config_dump_peers(c, fp);
+	config_dump_key_next(c, fp);
 	fputs("};\n", fp);
 }
 
@@ -1115,6 +1121,7 @@ config_dump_globals(const struct ilbd_conf *conf, FILE *fp)
 	config_dump_kv(fp, "  ", "listen", l);
 	fprintf(fp, "};\nannounce = {\n  table = %u;\n  drain_ms = %u;\n};\n",
 	    conf->announce.table, conf->announce.drain_ms);
+	config_dump_icmp(conf, fp);
 }
 
 static void

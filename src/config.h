@@ -86,6 +86,11 @@ struct cluster_conf {
 	char			key_file[PATH_MAX];	/* default /etc/ilbd/cluster.key */
 	int			authenticate;	/* default 1 */
 	uint8_t			key[CONF_KEY_LEN];	/* valid if authenticate */
+	char			key_file_next[PATH_MAX];	/* "": none */
+	int			has_key_next;	/* key_next valid: authenticate
+					   and key_file_next set */
+	uint8_t			key_next[CONF_KEY_LEN];	/* accepted, never
+					   sent with (rotation) */
 	enum conf_scoring	scoring;	/* default crc32c-mix */
 	struct ilb_addr		peers[CONF_PEERS_MAX];	/* unicast instead of
 					   multicast when npeers > 0 */
@@ -111,6 +116,12 @@ struct announce_conf {
 	uint32_t		drain_ms;	/* 0..600000, default 2000 */
 };
 
+/* Echo requests (ping) to a VIP (icmp.c). */
+struct icmp_conf {
+	uint32_t		echo_rate;	/* 0..1000000 a second, default
+					   100; 0 = never answered */
+};
+
 struct ilbd_conf {
 	char			path[PATH_MAX];	/* file it was loaded from */
 	struct node_conf	node;
@@ -124,6 +135,7 @@ struct ilbd_conf {
 	struct service_conf	*services;
 	unsigned int		nservices;	/* 0..CONF_SERVICES_MAX */
 	struct announce_conf	announce;
+	struct icmp_conf	icmp;
 };
 
 /*

@@ -20,6 +20,7 @@ struct config_ctx {
 	char				 dir[PATH_MAX];	/* its directory */
 	struct ilbd_conf		*conf;
 	const config_setting_t		*key_at;	/* where key errors go */
+	const config_setting_t		*key_next_at;	/* key_file_next */
 	int				 key_set;	/* key_file was written */
 	char				*cause;		/* first error */
 };
@@ -60,6 +61,17 @@ const char	*config_addr_bad(const struct ilb_addr *);
 int		 config_parse_peers(struct config_ctx *,
 		    const config_setting_t *);
 void		 config_dump_peers(const struct cluster_conf *, FILE *);
+/* config.c: read the file cluster.key_file names into out (the key). */
+int		 config_read_key_file(struct config_ctx *, uint8_t *);
+/* config_cluster.c: cluster.key_file_next (its path), then its key. */
+int		 config_parse_key_next(struct config_ctx *,
+		    const config_setting_t *);
+int		 config_read_key_next(struct config_ctx *);
+void		 config_dump_key_next(const struct cluster_conf *, FILE *);
+/* config_cluster.c: the "icmp" group (echo_rate), and its dump. */
+int		 config_parse_icmp(struct config_ctx *,
+		    const config_setting_t *);
+void		 config_dump_icmp(const struct ilbd_conf *, FILE *);
 
 /* config_service.c: the "services" list into conf->services. */
 int		 config_parse_services(struct config_ctx *,

@@ -153,6 +153,21 @@ daemon_watch_servers(struct daemon *d, const struct ilbd_conf *conf)
 }
 
 /* Watch every DSR server's neighbour entry so its MAC is ready. */
+/*
+ * The GRE key of handoffs, from the cluster key; the next key's is
+ * accepted too (key rotation, cluster.key_file_next).
+ */
+static void
+daemon_gre_keys(struct daemon *d, const struct ilbd_conf *conf)
+{
+	d->dp.gre_key = gre_cluster_key(conf->cluster.authenticate ?
+	    conf->cluster.key : NULL, conf);
+	d->dp.has_gre_key_next = conf->cluster.authenticate &&
+	    conf->cluster.has_key_next;
+	d->dp.gre_key_next = d->dp.has_gre_key_next ?
+	    gre_cluster_key(conf->cluster.key_next, conf) : 0;
+}
+
 static int
 daemon_open_dsr(struct daemon *d, char **cause)
 {
@@ -272,8 +287,7 @@ daemon_open(struct event_base *base, const struct ilbd_conf *conf,
 	d->lb_ready = 1;
 	if (dp_init(&d->dp, base, cause) == -1)
 		goto fail;
-	d->dp.gre_key = gre_cluster_key(conf->cluster.authenticate ?
-	    conf->cluster.key : NULL, conf);
+	daemon_gre_keys(d, conf);
 	if ((d->cluster = cluster_open(base, conf, daemon_on_members, d,
 	    cause)) == NULL)
 		goto fail;
@@ -290,6 +304,7 @@ daemon_open(struct event_base *base, const struct ilbd_conf *conf,
 		*cause = strdup("out of memory");
 		goto fail;
 	}
+	icmp_echo_rate(d->icmp, conf->icmp.echo_rate, util_now_ms());
 	d->ev_tick = event_new(base, -1, EV_PERSIST, daemon_on_tick, d);
 	if (d->ev_tick == NULL || event_add(d->ev_tick, &tv) == -1) {
 		*cause = strdup("cannot create the data path events");
@@ -560,6 +575,9 @@ daemon_reload_apply(struct daemon *d, const struct ilbd_conf *newconf,
 		*cause = NULL;
 	}
 	announce_reload(d->announce, newconf);
+	daemon_gre_keys(d, newconf);
+	if (d->icmp != NULL)
+		icmp_echo_rate(d->icmp, newconf->icmp.echo_rate, util_now_ms());
 	daemon_fit_mtu(d, newconf);
 	if (d->cap != NULL && (filter = capture_filter(newconf)) != NULL) {
 		if (capture_set_filter(d->cap, filter, cause) == -1) {

@@ -219,6 +219,25 @@ dp_frag_first(struct dp *dp, const struct pkt_info *pi, const uint8_t *pkt,
 	frag_release(&dp->frag, chain);
 }
 
+/*
+ * An echo request (ping) to a VIP: answered here, from the VIP, by
+ * whichever ILB the router sent it to (rate-limited, icmp.c). 1 if it was
+ * one (answered or not), 0 if the packet is something else.
+ */
+static int
+dp_echo(struct dp *dp, const struct pkt_info *pi, const uint8_t *pkt,
+    size_t len, int by_handoff)
+{
+	struct ilb_addr	dst;
+
+	if ((pi->proto != IPPROTO_ICMP && pi->proto != IPPROTO_ICMPV6) ||
+	    dp->icmp == NULL || !icmp_echo_dst(pkt, len, &dst) ||
+	    !lb_echo_to_vip(dp->lb, &dst, by_handoff))
+		return (0);
+	(void)icmp_echo(dp->icmp, pkt, len, util_now_ms());
+	return (1);
+}
+
 static void
 dp_packet(struct dp *dp, const uint8_t *pkt, size_t len, int by_handoff)
 {
@@ -231,6 +250,8 @@ dp_packet(struct dp *dp, const uint8_t *pkt, size_t len, int by_handoff)
 		dp_frag_later(dp, &pi, pkt, len, by_handoff);
 		return;
 	}
+	if (r == PKT_NOT_TCP && dp_echo(dp, &pi, pkt, len, by_handoff))
+		return;
 	if (r != PKT_OK) {
 		lb_refuse(dp->lb, r, by_handoff, &act);
 		log_debug("drop %s: %s (%zu bytes%s)", lb_drop_name(act.drop),
@@ -282,17 +303,23 @@ dp_on_gre(void *arg, const struct ilb_addr *src, int has_key, uint32_t key,
 {
 	struct dp	*dp = arg;
 	char		 buf[ILB_ADDRSTRLEN];
+	int		 next;
 
 	dp->stats.gre_rx++;
-	if (!has_key || key != dp->gre_key ||
+	/* key rotation: a member not yet swapped sends with the next key */
+	next = has_key && key != dp->gre_key && dp->has_gre_key_next &&
+	    key == dp->gre_key_next;
+	if (!has_key || (key != dp->gre_key && !next) ||
 	    cluster_find_addr(dp->cluster, src) == -1) {
 		dp->stats.gre_rx_reject++;
 		log_debug("GRE from %s refused: %s",
 		    util_addr_fmt(src, buf, sizeof(buf)),
-		    !has_key ? "no key" : key != dp->gre_key ? "wrong key" :
-		    "not a member");
+		    !has_key ? "no key" : key != dp->gre_key && !next ?
+		    "wrong key" : "not a member");
 		return;
 	}
+	if (next)
+		dp->stats.gre_rx_key_next++;
 	dp_packet(dp, inner, len, 1);
 }
 

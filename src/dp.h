@@ -27,7 +27,9 @@ struct repl;
 	X(handoff_errors, "dropped: GRE send to the owner failed")	\
 	X(handoff_no_addr, "dropped: the owner's address is unknown")	\
 	X(gre_rx, "GRE packets received")				\
-	X(gre_rx_reject, "GRE refused: no key, wrong key or not a member")
+	X(gre_rx_reject, "GRE refused: no key, wrong key or not a member") \
+	X(gre_rx_key_next,						\
+	    "GRE handoffs with the GRE key of cluster.key_file_next")
 
 struct dp_stats {
 #define DP_STATS_FIELD(name, help)	uint64_t name;
@@ -52,6 +54,8 @@ struct dp {
 	struct neigh		*neigh;		/* likewise */
 	struct icmp_tx		*icmp;		/* "too big" to clients */
 	uint32_t		 gre_key;	/* cluster identifier */
+	uint32_t		 gre_key_next;	/* key_file_next's, if has_ */
+	int			 has_gre_key_next;
 	unsigned int		 gre_mtu;	/* largest packet GRE takes */
 	struct event		*ev_flush;	/* sends queued frames */
 	int			 flush_pending;

@@ -130,6 +130,27 @@ lb_service_find(const struct lb *lb, const struct flow_key *key)
 	return (-1);
 }
 
+int
+lb_echo_to_vip(struct lb *lb, const struct ilb_addr *a, int by_handoff)
+{
+	const struct lb_service	*s;
+	size_t			 alen;
+	unsigned int		 i;
+
+	alen = a->family == AF_INET ? 4 : 16;
+	for (i = 0; i < lb->nsvc; i++) {
+		s = &lb->svc[i];
+		if (!s->removed && s->mlen == 2 + alen &&
+		    memcmp(s->match + 2, a->u.b, alen) == 0) {
+			lb->stats.rx++;
+			if (by_handoff)
+				lb->stats.handoff_in++;
+			return (1);
+		}
+	}
+	return (0);
+}
+
 /* Owner entries count as active connections of their server. */
 static void
 lb_entry_unaccount(struct lb *lb, const struct conn_entry *e)

@@ -363,6 +363,13 @@ void		 lb_rank(const struct lb *, const struct flow_key *, int *,
 		    int *);
 /* Index of the service key goes to, or -1. */
 int		 lb_service_find(const struct lb *, const struct flow_key *);
+/*
+ * An ICMP or ICMPv6 echo request (ping) to a: 1 if a is the VIP of a
+ * service (not one a reload removed), counted in rx (and handoff_in)
+ * as the caller answers it itself: any ILB that receives one answers,
+ * nothing is handed off. 0 otherwise (the caller refuses it, not_tcp).
+ */
+int		 lb_echo_to_vip(struct lb *, const struct ilb_addr *, int);
 
 /*
  * Decide for one parsed TCP packet (DESIGN section 2) at now (ms).

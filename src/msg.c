@@ -243,6 +243,21 @@ msg_verify(const uint8_t *buf, const struct msg_view *v, const uint8_t *key)
 	return (MSG_OK);
 }
 
+enum msg_reason
+msg_verify_next(const uint8_t *buf, const struct msg_view *v,
+    const uint8_t *key, const uint8_t *next, int *by_next)
+{
+	enum msg_reason	r;
+
+	*by_next = 0;
+	if ((r = msg_verify(buf, v, key)) != MSG_R_MAC || key == NULL ||
+	    next == NULL)
+		return (r);
+	if ((r = msg_verify(buf, v, next)) == MSG_OK)
+		*by_next = 1;
+	return (r);
+}
+
 /* The address of an ID body: family 4 or 6, bytes past it ignored. */
 static enum msg_reason
 msg_decode_addr(const uint8_t *b, struct ilb_addr *a)

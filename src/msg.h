@@ -143,6 +143,13 @@ enum msg_reason	 msg_decode(const uint8_t *, size_t, struct msg_view *);
  */
 enum msg_reason	 msg_verify(const uint8_t *, const struct msg_view *,
 		    const uint8_t *);
+/*
+ * Key rotation (cluster.key_file_next): as msg_verify() under key, and,
+ * if that MAC does not verify and next is not NULL, under next; *by_next
+ * says which verified (1: next). Both are tried in constant time each.
+ */
+enum msg_reason	 msg_verify_next(const uint8_t *, const struct msg_view *,
+		    const uint8_t *, const uint8_t *, int *);
 /* Decode the body of an ID message.  Returns MSG_OK or MSG_R_BODY. */
 enum msg_reason	 msg_decode_id(const struct msg_view *, struct msg_id *);
 

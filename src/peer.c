@@ -66,6 +66,8 @@ struct peer {
 	uint64_t		 seq;		/* last sequence sent */
 	int			 authenticate;
 	uint8_t			 key[MSG_KEY_LEN];
+	uint8_t			 key_next[MSG_KEY_LEN];	/* accepted too */
+	int			 has_key_next;
 	struct ilb_addr		 src;		/* outgoing source, if has_src */
 	int			 has_src;
 	uint16_t		 port;		/* listened on */
@@ -440,11 +442,16 @@ static uint64_t *
 peer_check(struct peer *p, const uint8_t *raw, size_t len,
     struct msg_view *v, enum msg_reason *r)
 {
+	int	by_next;
+
 	if ((*r = msg_decode(raw, len, v)) != MSG_OK)
 		return (&p->stats.rejected_decode);
-	*r = msg_verify(raw, v, p->authenticate ? p->key : NULL);
+	*r = msg_verify_next(raw, v, p->authenticate ? p->key : NULL,
+	    p->has_key_next ? p->key_next : NULL, &by_next);
 	if (*r != MSG_OK)
 		return (&p->stats.rejected_auth);
+	if (by_next)
+		p->stats.received_key_next++;
 	if (peer_check_replay(p, &v->hdr) == -1)
 		return (&p->stats.rejected_replay);
 	return (NULL);
@@ -677,9 +684,7 @@ peer_open(struct event_base *base, const struct ilbd_conf *conf,
 	TAILQ_INIT(&p->in);
 	p->self = *self;
 	p->epoch = epoch;
-	p->authenticate = conf->cluster.authenticate;
-	if (p->authenticate)
-		memcpy(p->key, conf->cluster.key, MSG_KEY_LEN);
+	peer_set_keys(p, conf);
 	p->has_src = conf->node.has_address;
 	p->src = conf->node.address;
 	p->queue_max = PEER_QUEUE_MAX;
@@ -690,6 +695,19 @@ peer_open(struct event_base *base, const struct ilbd_conf *conf,
 		return (NULL);
 	}
 	return (p);
+}
+
+void
+peer_set_keys(struct peer *p, const struct ilbd_conf *conf)
+{
+	p->authenticate = conf->cluster.authenticate;
+	p->has_key_next = p->authenticate && conf->cluster.has_key_next;
+	if (p->authenticate)
+		memcpy(p->key, conf->cluster.key, MSG_KEY_LEN);
+	if (p->has_key_next)
+		memcpy(p->key_next, conf->cluster.key_next, MSG_KEY_LEN);
+	else
+		sodium_memzero(p->key_next, sizeof(p->key_next));
 }
 
 void
@@ -708,6 +726,7 @@ peer_close(struct peer *p)
 	if (p->ev_accept != NULL)
 		event_free(p->ev_accept);
 	sodium_memzero(p->key, sizeof(p->key));
+	sodium_memzero(p->key_next, sizeof(p->key_next));
 	free(p);
 }
 

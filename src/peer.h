@@ -46,7 +46,8 @@ struct peer;
 	X(disconnects, "established connections closed or failed")	\
 	X(queue_full, "peer_send refused: queue over its bound")	\
 	X(lost, "queued bytes discarded unsent")			\
-	X(send_errors, "peer_send refused: bad address or no socket")
+	X(send_errors, "peer_send refused: bad address or no socket")	\
+	X(received_key_next, "accepted, verified with cluster.key_file_next's key")
 
 struct peer_stats {
 #define PEER_STATS_FIELD(name, help)	uint64_t name;
@@ -92,6 +93,11 @@ size_t		 peer_queued(const struct peer *, const struct ilb_addr *);
 void		 peer_drop(struct peer *, const struct ilb_addr *);
 /* Close every connection and the listener, free. */
 void		 peer_close(struct peer *);
+/*
+ * The keys from conf (a reload): messages are sent with cluster.key,
+ * accepted under it or cluster.key_next (key rotation).
+ */
+void		 peer_set_keys(struct peer *, const struct ilbd_conf *);
 const struct peer_stats *peer_stats(const struct peer *);
 /* PEER_STATS_FOREACH as a counter table, for export. */
 extern const struct counter_desc peer_counters[];

@@ -291,6 +291,8 @@ repl_set_conf(struct repl *r, const struct ilbd_conf *conf)
 	r->conf = conf;
 	repl_sm_set_conf(r->sm, conf);
 	admin_reload(r->admin);
+	if (r->peer != NULL)
+		peer_set_keys(r->peer, conf);	/* key rotation */
 }
 
 const struct peer_stats *

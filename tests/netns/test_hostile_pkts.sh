@@ -78,7 +78,8 @@ class_keys() {
 	frag_overlap) echo parse_tiny_fragment;;	# RFC 1858: offset 8
 	frag_reverse) echo frag_held;;
 	frag_orphan) echo fragment;;
-	udp|icmp_echo) echo not_tcp;;
+	udp) echo not_tcp;;
+	icmp_echo) echo icmp_echo_answered;;	# ilbd answers ping itself
 	icmp_bad_inner) echo parse_bad_icmp;;
 	v6_plen_past) echo parse_bad_plen;;
 	v6_too_many) echo parse_too_many_exthdrs;;

@@ -1238,6 +1238,68 @@ test_shipped_conf(void **state)
 	assert_string_equal(fx->conf->cluster.key_file, key);
 }
 
+/* cluster.key_file_next: read as key_file, into key_next; errors at it. */
+static void
+test_key_next(void **state)
+{
+	struct fx	*fx = *state;
+	uint8_t		 a[32], b[32], h[CONF_KEY_LEN];
+	char		 want[PATH_MAX + 128];
+
+	memset(a, 0x5a, sizeof(a));
+	memset(b, 0xa5, sizeof(b));
+	fx_write(fx, "a.key", a, sizeof(a));
+	fx_write(fx, "b.key", b, sizeof(b));
+	fx_load_ok(fx, NODE "cluster = { key_file = \"a.key\"; };\n");
+	assert_int_equal(fx->conf->cluster.has_key_next, 0);
+	fx_load_ok(fx, NODE "cluster = { key_file = \"a.key\"; "
+	    "key_file_next = \"b.key\"; };\n");
+	assert_int_equal(fx->conf->cluster.has_key_next, 1);
+	crypto_generichash(h, sizeof(h), a, sizeof(a), NULL, 0);
+	assert_memory_equal(fx->conf->cluster.key, h, sizeof(h));
+	crypto_generichash(h, sizeof(h), b, sizeof(b), NULL, 0);
+	assert_memory_equal(fx->conf->cluster.key_next, h, sizeof(h));
+	snprintf(want, sizeof(want), "%s/b.key", fx->dir);
+	assert_string_equal(fx->conf->cluster.key_file_next, want);
+	/* "" is none; without authentication it is never read */
+	fx_load_ok(fx, NODE "cluster = { key_file = \"a.key\"; "
+	    "key_file_next = \"\"; };\n");
+	assert_int_equal(fx->conf->cluster.has_key_next, 0);
+	fx_load_ok(fx, NODE "cluster = { authenticate = false; "
+	    "key_file_next = \"nokey\"; };\n");
+	assert_int_equal(fx->conf->cluster.has_key_next, 0);
+	/* errors name the next file, at its line */
+	snprintf(want, sizeof(want), "cannot read key_file \"%s/nokey\"",
+	    fx->dir);
+	fx_expect(fx, NODE "cluster = { key_file = \"a.key\";\n"
+	    "  key_file_next = \"nokey\"; };\n", 3, want);
+	fx_write(fx, "short.key", a, 15);
+	fx_expect(fx, NODE "cluster = {\n  key_file = \"a.key\";\n\n"
+	    "  key_file_next = \"short.key\"; };\n", 5, "has 15 bytes");
+	fx_expect(fx, NODE "cluster = { key_file = \"a.key\";\n"
+	    "  key_file_next = 5; };\n", 3, "key_file_next");
+}
+
+/* icmp.echo_rate: default 100, 0..1000000, errors with their line. */
+static void
+test_icmp(void **state)
+{
+	struct fx	*fx = *state;
+
+	fx_load_ok(fx, HDR);
+	assert_int_equal(fx->conf->icmp.echo_rate, 100);
+	fx_load_ok(fx, HDR "icmp = { echo_rate = 0; };\n");
+	assert_int_equal(fx->conf->icmp.echo_rate, 0);
+	fx_load_ok(fx, HDR "icmp = { echo_rate = 1000000; };\n");
+	assert_int_equal(fx->conf->icmp.echo_rate, 1000000);
+	fx_expect(fx, HDR "icmp = {\n  echo_rate = 1000001; };\n", 4,
+	    "echo_rate");
+	fx_expect(fx, HDR "icmp = {\n  echo_rate = -1; };\n", 4, "echo_rate");
+	fx_expect(fx, HDR "icmp = {\n  echo = 5; };\n", 4,
+	    "unknown key \"echo\" in icmp");
+	fx_expect(fx, HDR "icmp = 5;\n", 3, "icmp");
+}
+
 int
 main(void)
 {
@@ -1266,11 +1328,13 @@ main(void)
 		cmocka_unit_test_teardown(test_names, fx_reset),
 		cmocka_unit_test_teardown(test_limits, fx_reset),
 		cmocka_unit_test_teardown(test_peer_errors, fx_reset),
+		cmocka_unit_test_teardown(test_icmp, fx_reset),
 	};
 	const struct CMUnitTest keys[] = {
 		cmocka_unit_test_teardown(test_key_errors, fx_reset),
 		cmocka_unit_test_teardown(test_key_default, fx_reset),
 		cmocka_unit_test_teardown(test_key_ok, fx_reset),
+		cmocka_unit_test_teardown(test_key_next, fx_reset),
 	};
 	int	fails = 0;
 
