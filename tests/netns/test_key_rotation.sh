@@ -30,6 +30,11 @@ NEW=$NETNS_DIR/cluster.key.new
 head -c 32 /dev/urandom > "$NEW"
 chmod 644 "$NEW"
 
+# reloads_logged LOG: reload outcomes logged so far; reloads_more LOG N:
+# more than N now (a function, so that wait_until counts again each time).
+reloads_logged() { grep -c "configuration reloaded\|reload failed" "$1"; }
+reloads_more() { [ "$(reloads_logged "$1")" -gt "$2" ]; }
+
 # set_keys I KEY [NEXT]: ILB I's key_file (and key_file_next) in its
 # config, then a reload (SIGHUP) that must be applied.
 set_keys() {
@@ -40,10 +45,9 @@ set_keys() {
 	    -e "s|^  key_file = .*|  key_file = \"$2\"; $_next|" "$_f" > "$_f.new" &&
 	    mv "$_f.new" "$_f" && chmod 644 "$_f" || return 1
 	_log=$(ilb_log "$1")
-	_n=$(grep -c "configuration reloaded\|reload failed" "$_log")
+	_n=$(reloads_logged "$_log")
 	kill -HUP "$(ilb_pid "$1")" || return 1
-	wait_until 20 test "$(grep -c "configuration reloaded\|reload failed" "$_log")" -gt "$_n" ||
-	    return 1
+	wait_until 20 reloads_more "$_log" "$_n" || return 1
 	if tail -n 5 "$_log" | grep "reload failed"; then return 1; fi
 	return 0
 }
