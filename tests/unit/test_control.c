@@ -89,7 +89,7 @@ setup(void **state)
 	snprintf(fx->path, sizeof(fx->path), "%s/ilbd.sock", fx->dir);
 	assert_non_null(fx->base = event_base_new());
 	fx->ev_finish = evtimer_new(fx->base, fake_finish, fx);
-	fx->ctl = control_open(fx->base, fx->path, fake_handler, fx, &cause);
+	fx->ctl = control_open(fx->base, fx->path, 0, fake_handler, fx, &cause);
 	if (fx->ctl == NULL)
 		fail_msg("control_open: %s", cause);
 	*state = fx;
@@ -338,7 +338,7 @@ test_second_open_refused(void **state)
 	char		*cause = NULL, buf[256], other[160];
 	int		 fd;
 
-	c2 = control_open(fx->base, fx->path, fake_handler, fx, &cause);
+	c2 = control_open(fx->base, fx->path, 0, fake_handler, fx, &cause);
 	assert_null(c2);
 	assert_non_null(cause);
 	assert_non_null(strstr(cause, "another ilbd answers"));
@@ -352,7 +352,7 @@ test_second_open_refused(void **state)
 	assert_true((fd = open(other, O_CREAT | O_WRONLY, 0600)) >= 0);
 	close(fd);
 	cause = NULL;
-	assert_null(control_open(fx->base, other, fake_handler, fx, &cause));
+	assert_null(control_open(fx->base, other, 0, fake_handler, fx, &cause));
 	assert_non_null(strstr(cause, "exists and is not a socket"));
 	free(cause);
 	assert_int_equal(unlink(other), 0);
@@ -361,7 +361,7 @@ test_second_open_refused(void **state)
 	memset(other, 'x', sizeof(other) - 1);
 	other[sizeof(other) - 1] = '\0';
 	cause = NULL;
-	assert_null(control_open(fx->base, other, fake_handler, fx, &cause));
+	assert_null(control_open(fx->base, other, 0, fake_handler, fx, &cause));
 	assert_non_null(strstr(cause, "longer than"));
 	free(cause);
 }
@@ -383,7 +383,7 @@ test_stale_replaced(void **state)
 	assert_true((fd = socket(AF_UNIX, SOCK_STREAM, 0)) >= 0);
 	assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
 	close(fd);
-	c2 = control_open(fx->base, sun.sun_path, fake_handler, fx, &cause);
+	c2 = control_open(fx->base, sun.sun_path, 0, fake_handler, fx, &cause);
 	if (c2 == NULL)
 		fail_msg("stale socket not replaced: %s", cause);
 	control_close(fx->ctl);		/* swap: ask() uses fx->path */
