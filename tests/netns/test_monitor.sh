@@ -2,8 +2,9 @@
 # test_monitor.sh: ilbctl monitor on three running ILBs. A JSON monitor
 # on ilb1's control socket and a text one on its read-only socket
 # (control.socket_ro) must each get, as a line, the death of ilb3
-# (member-dead), a cluster-wide drain (server-drain), a reload that works
-# and one that fails (reload result=ok|failed with the reason). On the
+# (member-dead), a cluster-wide drain (server-drain), a local weight, a
+# reload that works and one that fails (reload result=ok|failed with the
+# reason), and srv1's health going down and up again. On the
 # read-only socket show works and a command that changes something is
 # refused ("permission denied: read-only socket"); the socket is 0666.
 # shellcheck source=tests/netns/lib.sh
@@ -11,6 +12,9 @@
 
 MON_JSON=
 MON_TEXT=
+HEALTH="{ check = \"tcp\"; interval_ms = 300; timeout_ms = 300; rise = 2;"
+HEALTH="$HEALTH fall = 2; }"
+SRV1=$(srv_addr 1)
 
 # ilb_conf_ro I: add control.socket_ro = $NETNS_DIR/ilbI.ro.sock.
 ilb_conf_ro() {
@@ -60,6 +64,16 @@ sys.exit(1)
 EOF
 }
 
+# event_after N FILE EVENT KEY=VALUE...: json_event on FILE's lines after
+# its first N.
+event_after() {
+	_n=$1; _f=$2; shift 2
+	tail -n "+$((_n + 1))" "$_f" > "$_f.after" && json_event "$_f.after" "$@"
+}
+
+# text_after N FILE PATTERN: a line of FILE after its first N matches.
+text_after() { tail -n "+$(($1 + 1))" "$2" | grep -q "$3"; }
+
 # every_line_json FILE: each line of FILE parses as a JSON object.
 every_line_json() {
 	"$PYTHON" - "$1" <<'EOF'
@@ -76,8 +90,20 @@ EOF
 # quiet CMD...: CMD with its output in $NETNS_DIR/quiet.
 quiet() { "$@" > "$NETNS_DIR/quiet" 2>&1; }
 
-# conf_ro I: ilb_conf (tun, dsr) and control.socket_ro.
-conf_ro() { ilb_conf "$1" tun dsr && ilb_conf_ro "$1"; }
+# conf_ro I: ilb_conf (tun, dsr), TCP health checks, control.socket_ro.
+conf_ro() {
+	ilb_conf "$1" tun dsr && ilb_conf_health "$1" "$HEALTH" &&
+	    ilb_conf_ro "$1"
+}
+
+# srv1_start: srv1's HTTP server again; waits until it answers.
+srv1_start() {
+	bg "$(ns_srv 1)" "$NETNS_DIR/srv1.log" "$PYTHON" "$NETNS_SRC/httpd.py" \
+	    srv1 "$VIP_PORT"
+	SRV_PID_1=$BG_PID
+	wait_until 60 nsx "$(ns_srv 1)" curl -s -o /dev/null --max-time 1 \
+	    "http://127.0.0.1:$VIP_PORT/"
+}
 
 # not_drained I ADDR: show servers -j on ILB I: ADDR is not drained.
 not_drained() {
@@ -179,6 +205,24 @@ check "json: reload result=failed with the file:line reason" \
     '$NETNS_DIR/mon.json' | grep -q 'ilb1.conf:[0-9]'"
 check "text: reload result=failed reason=\"...\"" \
     wait_for "$NETNS_DIR/mon.txt" 'Z reload result=failed reason="reload failed' 10
+# health: only what comes after srv1's stop counts
+NJ=$(wc -l < "$NETNS_DIR/mon.json")
+NT=$(wc -l < "$NETNS_DIR/mon.txt")
+note "stop srv1's httpd (pid $SRV_PID_1)"
+pid_stop "$SRV_PID_1"
+check "json: server-down service=web server=$SRV1 (health check)" \
+    wait_until 30 event_after "$NJ" "$NETNS_DIR/mon.json" server-down \
+    service=web "server=$SRV1"
+check "text: server-down" wait_until 10 text_after "$NT" \
+    "$NETNS_DIR/mon.txt" "Z server-down service=web server=$SRV1\$"
+NJ=$(wc -l < "$NETNS_DIR/mon.json")
+NT=$(wc -l < "$NETNS_DIR/mon.txt")
+check "srv1's httpd restarts" srv1_start
+check "json: server-up service=web server=$SRV1" \
+    wait_until 30 event_after "$NJ" "$NETNS_DIR/mon.json" server-up \
+    service=web "server=$SRV1"
+check "text: server-up" wait_until 10 text_after "$NT" \
+    "$NETNS_DIR/mon.txt" "Z server-up service=web server=$SRV1\$"
 check "every line of the json monitor is a JSON object" \
     every_line_json "$NETNS_DIR/mon.json"
 check "both monitors still run" \
