@@ -415,6 +415,39 @@ test_readonly_filter(void **state)
 	assert_int_equal(ctl_cmd_readonly(CTL_CMD_MAX), 0);
 }
 
+/* monitor [json] parses; its STREAM header round-trips, length 0 only. */
+static void
+test_monitor_wire(void **state)
+{
+	struct ctl_req	 req;
+	char		*cause = NULL, *words[] = { "mon", "j" }, hdr[64];
+	size_t		 len;
+	int		 ok;
+
+	(void)state;
+	memset(&req, 0, sizeof(req));
+	assert_int_equal(ctl_parse(2, words, &req, &cause), 0);
+	assert_int_equal(req.cmd, CTL_MONITOR);
+	assert_int_equal(req.argc, 1);
+	assert_string_equal(req.argv[0], "json");
+	assert_int_equal(ctl_parse(1, words, &req, &cause), 0);
+	assert_int_equal(req.argc, 0);
+	assert_int_equal(ctl_req_decode("ILBCTL/1 json monitor\n", 22, &req,
+	    &cause), 0);
+	assert_int_equal(req.cmd, CTL_MONITOR);
+	assert_int_equal(req.json, 1);
+	assert_int_equal(ctl_resp_header_encode(hdr, sizeof(hdr),
+	    CTL_RESP_STREAM, 99), 18);
+	assert_string_equal(hdr, "ILBCTL/1 STREAM 0\n");
+	assert_int_equal(ctl_resp_header_decode(hdr, strlen(hdr), &ok, &len,
+	    &cause), 0);
+	assert_int_equal(ok, CTL_RESP_STREAM);
+	assert_int_equal(len, 0);
+	assert_int_equal(ctl_resp_header_decode("ILBCTL/1 STREAM 5\n", 18,
+	    &ok, &len, &cause), -1);
+	free(cause);
+}
+
 /* Open a read-only socket beside the fixture's, in its directory. */
 static struct control *
 open_ro(struct fixture *fx, char *path, size_t len)
@@ -602,6 +635,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_close_unlinks, setup,
 		    teardown),
 		cmocka_unit_test(test_readonly_filter),
+		cmocka_unit_test(test_monitor_wire),
 		cmocka_unit_test_setup_teardown(test_readonly_socket, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_monitor, setup, teardown),
