@@ -493,7 +493,8 @@ test_readonly_socket(void **state)
 	/* the read-write socket still runs them */
 	util_strlcpy(fx->path, rw, sizeof(fx->path));
 	ask(fx, "ILBCTL/1 reload\n", buf);
-	assert_string_equal(buf, "ILBCTL/1 ERR 26\nreload failed: bad config\n");
+	assert_string_equal(buf, "ILBCTL/1 ERR 26\n"
+	    "reload failed: bad config\n");
 	assert_int_equal(fx->calls, 2);
 	control_close(ro);
 }
