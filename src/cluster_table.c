@@ -386,7 +386,8 @@ cluster_table_restart(struct cluster_table *t, uint16_t slot,
 	log_info("member %s restarted (epoch %llu, was %llu): treated as a "
 	    "new member", m->id_text, (unsigned long long)h->epoch,
 	    (unsigned long long)old);
-	ilbd_event_member(ILBD_EV_MEMBER_JOIN, m->id_text, &m->addr, "restart");
+	ilbd_event_member(ILBD_EV_MEMBER_JOIN, m->id_text, &m->addr,
+	    "restart");
 	cluster_table_event(t, CLUSTER_E_RESTART, slot);
 }
 

@@ -36,7 +36,7 @@ struct ilbd {
 	struct metrics		*metrics;
 	struct health		*health;
 	struct control		*control;
-	struct control		*control_ro;	/* control.socket_ro, or NULL */
+	struct control		*control_ro;	/* control.socket_ro or NULL */
 	struct ctlcmd_env	 ctlenv;
 	const char		*conffile;
 	struct event		*ev_term;
