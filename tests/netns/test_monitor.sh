@@ -2,7 +2,8 @@
 # test_monitor.sh: ilbctl monitor on three running ILBs. A JSON monitor
 # on ilb1's control socket and a text one on its read-only socket
 # (control.socket_ro) must each get, as a line, the death of ilb3
-# (member-dead), a cluster-wide drain (server-drain), a local weight, a
+# (member-dead) and its return (member-join), ilb2's graceful leave
+# (member-leave, then member-dead was=leaving), a cluster-wide drain (server-drain), a local weight, a
 # reload that works and one that fails (reload result=ok|failed with the
 # reason), and srv1's health going down and up again. On the
 # read-only socket show works and a command that changes something is
@@ -174,6 +175,10 @@ check "json: member-dead id=$ID3" \
     "addr=$(ilb_addr 3)" was=active
 check "text: member-dead id=$ID3" \
     wait_for "$NETNS_DIR/mon.txt" "Z member-dead id=$ID3 addr=$(ilb_addr 3) was=active\$" 10
+check "ilb3 starts again" start_ilb 3
+check "json: member-join id=$ID3" \
+    wait_until 30 json_event "$NETNS_DIR/mon.json" member-join "id=$ID3" \
+    "addr=$(ilb_addr 3)"
 
 check "server drain web 192.0.2.22 (cluster-wide) answers" \
     quiet ctl 1 server drain web 192.0.2.22
@@ -223,6 +228,16 @@ check "json: server-up service=web server=$SRV1" \
     service=web "server=$SRV1"
 check "text: server-up" wait_until 10 text_after "$NT" \
     "$NETNS_DIR/mon.txt" "Z server-up service=web server=$SRV1\$"
+ID2=$(ilb_id 2)
+note "ilb2 leaves gracefully (SIGTERM)"
+stop_ilb 2
+check "json: member-leave id=$ID2" \
+    wait_until 30 json_event "$NETNS_DIR/mon.json" member-leave "id=$ID2"
+check "json: then member-dead id=$ID2 was=leaving" \
+    wait_until 30 json_event "$NETNS_DIR/mon.json" member-dead "id=$ID2" \
+    was=leaving
+check "text: member-leave id=$ID2" \
+    wait_for "$NETNS_DIR/mon.txt" "Z member-leave id=$ID2 addr=" 10
 check "every line of the json monitor is a JSON object" \
     every_line_json "$NETNS_DIR/mon.json"
 check "both monitors still run" \
