@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cluster.h"
+#include "event.h"
 #include "log.h"
 #include "msg.h"
 #include "score.h"
@@ -364,6 +365,7 @@ cluster_table_join(struct cluster_table *t, uint16_t slot,
 	log_info("member %s joined (address %s, epoch %llu, %s, slot %u)",
 	    m->id_text, util_addr_fmt(&m->addr, a, sizeof(a)),
 	    (unsigned long long)h->epoch, msg_state_name(m->state), slot);
+	ilbd_event_member(ILBD_EV_MEMBER_JOIN, m->id_text, &m->addr, NULL);
 	if (merge)
 		cluster_table_merge(t, slot, id);
 	cluster_table_event(t, CLUSTER_E_JOIN, slot);
@@ -384,6 +386,8 @@ cluster_table_restart(struct cluster_table *t, uint16_t slot,
 	log_info("member %s restarted (epoch %llu, was %llu): treated as a "
 	    "new member", m->id_text, (unsigned long long)h->epoch,
 	    (unsigned long long)old);
+	ilbd_event_member(ILBD_EV_MEMBER_JOIN, m->id_text, &m->addr,
+	    "restart");
 	cluster_table_event(t, CLUSTER_E_RESTART, slot);
 }
 
@@ -485,6 +489,9 @@ cluster_table_known(struct cluster_table *t, uint16_t slot,
 		return (0);
 	log_info("member %s is %s (address %s)", m->id_text,
 	    msg_state_name(m->state), util_addr_fmt(&m->addr, a, sizeof(a)));
+	if (m->state == MSG_S_LEAVING)
+		ilbd_event_member(ILBD_EV_MEMBER_LEAVE, m->id_text, &m->addr,
+		    NULL);
 	cluster_table_event(t, CLUSTER_E_STATE, slot);
 	return (1);
 }
@@ -708,6 +715,8 @@ cluster_table_gone(struct cluster_table *t, uint16_t slot, uint64_t now)
 	t->stats.leaves++;
 	log_info("member %s is gone (silent for %llu ms)", m->id_text,
 	    (unsigned long long)(now - m->last_heard));
+	ilbd_event_member(ILBD_EV_MEMBER_DEAD, m->id_text, &m->addr,
+	    msg_state_name(m->state));
 	cluster_table_event(t, CLUSTER_E_GONE, slot);
 }
 

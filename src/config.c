@@ -36,7 +36,8 @@ static const char *const config_cluster_keys[] = { "group", "port",
 static const char *const config_input_keys[] = { "mode", "device", NULL };
 static const char *const config_tables_keys[] = { "ltoc_size", "cache_size",
     "tcp_timeout_s", "fin_timeout_s", "syn_timeout_s", NULL };
-static const char *const config_control_keys[] = { "socket", NULL };
+static const char *const config_control_keys[] = { "socket", "socket_ro",
+    NULL };
 static const char *const config_metrics_keys[] = { "listen", NULL };
 static const char *const config_announce_keys[] = { "table", "drain_ms",
     NULL };
@@ -725,27 +726,45 @@ config_parse_tables(struct config_ctx *ctx, const config_setting_t *root)
 	return (0);
 }
 
+/* control.socket and control.socket_ro: absolute paths. */
+static int
+config_socket_path(struct config_ctx *ctx, const config_setting_t *g,
+    const char *key, char *dst, size_t size)
+{
+	const char	*path = NULL;
+
+	if (config_get_str(ctx, g, key, &path) == -1)
+		return (-1);
+	if (path == NULL)
+		return (0);
+	if (*path != '/' || strlen(path) >= CONF_SOCKPATH_MAX)
+		return (config_err(ctx, config_member(g, key), "%s: \"%s\" is "
+		    "not an absolute path shorter than %d characters", key,
+		    path, CONF_SOCKPATH_MAX));
+	util_strlcpy(dst, path, size);
+	return (0);
+}
+
 static int
 config_parse_control(struct config_ctx *ctx, const config_setting_t *root)
 {
+	struct ilbd_conf	*conf = ctx->conf;
 	const config_setting_t	*g;
-	const char		*path = NULL;
 
 	if (config_get_aggr(ctx, root, "control", CONFIG_TYPE_GROUP, &g) == -1)
 		return (-1);
 	if (g == NULL)
 		return (0);
 	if (config_check_keys(ctx, g, config_control_keys, "in control") ==
-	    -1 || config_get_str(ctx, g, "socket", &path) == -1)
+	    -1 || config_socket_path(ctx, g, "socket", conf->control_socket,
+	    sizeof(conf->control_socket)) == -1 ||
+	    config_socket_path(ctx, g, "socket_ro", conf->control_socket_ro,
+	    sizeof(conf->control_socket_ro)) == -1)
 		return (-1);
-	if (path == NULL)
-		return (0);
-	if (*path != '/' || strlen(path) >= CONF_SOCKPATH_MAX)
-		return (config_err(ctx, config_member(g, "socket"), "socket: "
-		    "\"%s\" is not an absolute path shorter than %d "
-		    "characters", path, CONF_SOCKPATH_MAX));
-	util_strlcpy(ctx->conf->control_socket, path,
-	    sizeof(ctx->conf->control_socket));
+	if (strcmp(conf->control_socket, conf->control_socket_ro) == 0)
+		return (config_err(ctx, config_member(g, "socket_ro"),
+		    "socket_ro: \"%s\" is the read-write socket's path",
+		    conf->control_socket_ro));
 	return (0);
 }
 
@@ -1110,6 +1129,8 @@ config_dump_globals(const struct ilbd_conf *conf, FILE *fp)
 	    t->cache_size, t->tcp_timeout_s, t->fin_timeout_s,
 	    t->syn_timeout_s);
 	config_dump_kv(fp, "  ", "socket", conf->control_socket);
+	if (conf->control_socket_ro[0] != '\0')
+		config_dump_kv(fp, "  ", "socket_ro", conf->control_socket_ro);
 	fputs("};\nmetrics = {\n", fp);
 	util_addr_fmt(&conf->metrics_addr, a, sizeof(a));
 	if (!conf->metrics_enabled)

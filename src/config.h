@@ -129,6 +129,7 @@ struct ilbd_conf {
 	struct input_conf	input;
 	struct tables_conf	tables;
 	char			control_socket[CONF_SOCKPATH_MAX]; /* /run/ilbd/ilbd.sock */
+	char			control_socket_ro[CONF_SOCKPATH_MAX]; /* "": none */
 	int			metrics_enabled;	/* listen != "" */
 	struct ilb_addr		metrics_addr;	/* default 127.0.0.1 */
 	uint16_t		metrics_port;	/* default 9650 */

@@ -18,6 +18,7 @@
 
 #include "control.h"
 #include "ctl.h"
+#include "event.h"
 #include "log.h"
 #include "util.h"
 
@@ -26,7 +27,8 @@
 enum control_state {
 	CONTROL_READING,	/* waiting for the request line */
 	CONTROL_DEFERRED,	/* the handler will answer later */
-	CONTROL_WRITING		/* answer queued; close once flushed */
+	CONTROL_WRITING,	/* answer queued; close once flushed */
+	CONTROL_STREAMING	/* monitor: events until the client closes */
 };
 
 struct control_conn {
@@ -34,6 +36,7 @@ struct control_conn {
 	struct control		*ctl;
 	struct bufferevent	*bev;
 	enum control_state	 state;
+	struct ilbd_event_sink	 sink;		/* CONTROL_STREAMING */
 };
 
 struct control {
@@ -47,6 +50,7 @@ struct control {
 	TAILQ_HEAD(, control_conn) conns;
 	unsigned int		 nconns;
 	struct control_conn	*current;	/* inside the handler */
+	unsigned int		 flags;		/* CONTROL_READONLY */
 	struct control_stats	 stats;
 };
 
@@ -96,13 +100,16 @@ control_check_stale(const char *path, char **cause)
 	return (0);
 }
 
-/* Mode 0660, group ilbd if there is one; a failure only warns. */
+/*
+ * Mode 0660, group ilbd if there is one; the read-only socket 0666 (it
+ * changes nothing). A failure only warns.
+ */
 static void
-control_perms(const char *path)
+control_perms(const char *path, unsigned int flags)
 {
 	struct group	*gr;
 
-	if (chmod(path, 0660) == -1)
+	if (chmod(path, (flags & CONTROL_READONLY) ? 0666 : 0660) == -1)
 		log_warn("control: chmod %s", path);
 	if ((gr = getgrnam(CONTROL_GROUP)) == NULL)
 		return;
@@ -111,7 +118,7 @@ control_perms(const char *path)
 }
 
 static int
-control_listen(const char *path, char **cause)
+control_listen(const char *path, unsigned int flags, char **cause)
 {
 	struct sockaddr_un	sun;
 	mode_t			old;
@@ -129,7 +136,7 @@ control_listen(const char *path, char **cause)
 		close(fd);
 		return (-1);
 	}
-	control_perms(path);
+	control_perms(path, flags);
 	if (listen(fd, CONTROL_BACKLOG) == -1) {
 		util_cause(cause, "%s: listen: %s", path, strerror(errno));
 		unlink(path);
@@ -146,6 +153,8 @@ control_conn_free(struct control_conn *c)
 
 	TAILQ_REMOVE(&ctl->conns, c, entry);
 	ctl->nconns--;
+	if (c->state == CONTROL_STREAMING)
+		ilbd_event_unsubscribe(&c->sink);
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
 	free(c);
@@ -215,6 +224,76 @@ control_conn_reply(struct control_conn *c, struct evbuffer *body,
 	bufferevent_enable(c->bev, EV_WRITE);
 }
 
+/* Anything but the request line is ignored; EOF closes (event cb). */
+static void
+control_stream_read(struct bufferevent *bev, void *arg)
+{
+	(void)arg;
+	evbuffer_drain(bufferevent_get_input(bev),
+	    evbuffer_get_length(bufferevent_get_input(bev)));
+}
+
+/*
+ * An event for a monitoring client. One that does not keep up is
+ * dropped rather than let its queue grow: it can connect again.
+ */
+static void
+control_stream_write(void *arg, const char *line, size_t len)
+{
+	struct control_conn	*c = arg;
+	struct evbuffer		*out = bufferevent_get_output(c->bev);
+
+	if (evbuffer_get_length(out) + len > CONTROL_STREAM_MAX) {
+		c->ctl->stats.timeouts++;
+		log_info("control: monitor client %zu bytes behind, dropped",
+		    evbuffer_get_length(out));
+		control_conn_free(c);
+		return;
+	}
+	if (evbuffer_add(out, line, len) == -1) {
+		log_warnx("control: out of memory for a monitor client");
+		control_conn_free(c);
+	}
+}
+
+/* monitor [json]: the STREAM header, then every event as a line. */
+static void
+control_conn_stream(struct control_conn *c, const struct ctl_req *req)
+{
+	struct evbuffer		*out = bufferevent_get_output(c->bev);
+	struct timeval		 wtv = { CONTROL_WRITE_TIMEOUT, 0 };
+	struct ilbd_event	 ev;
+	char			 hdr[CTL_HDR_MAX];
+	int			 n;
+
+	c->ctl->stats.requests++;
+	n = ctl_resp_header_encode(hdr, sizeof(hdr), CTL_RESP_STREAM, 0);
+	if (n <= 0 || evbuffer_add(out, hdr, (size_t)n) == -1) {
+		control_conn_free(c);
+		return;
+	}
+	evbuffer_drain(bufferevent_get_input(c->bev),
+	    evbuffer_get_length(bufferevent_get_input(c->bev)));
+	c->state = CONTROL_STREAMING;
+	c->sink.json = req->json || (req->argc == 1 &&
+	    strcmp(req->argv[0], "json") == 0);
+	c->sink.write = control_stream_write;
+	c->sink.arg = c;
+	ilbd_event_subscribe(&c->sink);
+	/* no read timeout: it may listen for days; a stuck one times out */
+	bufferevent_set_timeouts(c->bev, NULL, &wtv);
+	bufferevent_setcb(c->bev, control_stream_read, NULL,
+	    control_conn_event, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	/* tells the client (and a test) that it is subscribed */
+	ilbd_event_init(&ev, ILBD_EV_MONITOR_START);
+	ilbd_event_add(&ev, "format", ILBD_EVF_STR, c->sink.json ? "json" :
+	    "text");
+	ilbd_event_add(&ev, "socket", ILBD_EVF_STR,
+	    (c->ctl->flags & CONTROL_READONLY) ? "read-only" : "read-write");
+	ilbd_event_send(&ev, &c->sink);
+}
+
 /* Decode the request line and answer it (or let the handler defer). */
 static void
 control_conn_dispatch(struct control_conn *c, const char *line, size_t len)
@@ -237,6 +316,16 @@ control_conn_dispatch(struct control_conn *c, const char *line, size_t len)
 	if (rv == -1) {
 		control_conn_reply(c, NULL, cause ? cause : "bad request");
 		free(cause);
+		return;
+	}
+	if ((ctl->flags & CONTROL_READONLY) && !ctl_cmd_readonly(req.cmd)) {
+		log_debug("control: %s refused on the read-only socket",
+		    ctl_cmd_name(req.cmd));
+		control_conn_reply(c, NULL, CONTROL_RO_DENIED);
+		return;
+	}
+	if (req.cmd == CTL_MONITOR) {
+		control_conn_stream(c, &req);
 		return;
 	}
 	if ((body = evbuffer_new()) == NULL) {
@@ -378,7 +467,7 @@ control_accept(evutil_socket_t lfd, short ev, void *arg)
 }
 
 struct control *
-control_open(struct event_base *base, const char *path,
+control_open(struct event_base *base, const char *path, unsigned int flags,
     control_handler handler, void *arg, char **cause)
 {
 	struct control		*ctl;
@@ -398,10 +487,11 @@ control_open(struct event_base *base, const char *path,
 	ctl->base = base;
 	ctl->handler = handler;
 	ctl->arg = arg;
+	ctl->flags = flags;
 	TAILQ_INIT(&ctl->conns);
 	util_strlcpy(ctl->path, path, sizeof(ctl->path));
 	if (control_check_stale(path, cause) == -1 ||
-	    (ctl->fd = control_listen(path, cause)) == -1) {
+	    (ctl->fd = control_listen(path, flags, cause)) == -1) {
 		free(ctl);
 		return (NULL);
 	}
@@ -434,7 +524,8 @@ control_close(struct control *ctl)
 	unlink(ctl->path);
 	while ((c = TAILQ_FIRST(&ctl->conns)) != NULL) {
 		/* Best effort: a short answer (leave's) usually fits. */
-		if (c->bev != NULL && c->state == CONTROL_WRITING) {
+		if (c->bev != NULL && (c->state == CONTROL_WRITING ||
+		    c->state == CONTROL_STREAMING)) {
 			out = bufferevent_get_output(c->bev);
 			if (evbuffer_get_length(out) > 0)
 				(void)evbuffer_write(out,

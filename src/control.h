@@ -11,6 +11,12 @@
 #define CONTROL_READ_TIMEOUT	5	/* seconds to send the request */
 #define CONTROL_WRITE_TIMEOUT	30	/* seconds to take the response */
 #define CONTROL_GROUP		"ilbd"	/* socket group, if it exists */
+/* A monitor client this far behind is dropped (counted in timeouts). */
+#define CONTROL_STREAM_MAX	(256 * 1024)
+
+/* control_open() flags */
+#define CONTROL_READONLY	0x01	/* mode 0666; show and monitor only */
+#define CONTROL_RO_DENIED	"permission denied: read-only socket"
 
 struct event_base;
 struct evbuffer;
@@ -42,13 +48,17 @@ struct control_stats {
 };
 
 /*
- * Listen on the unix socket path (mode 0660, group ilbd if it exists)
- * and answer each client's one request with handler(arg, ...). A stale
- * socket file is replaced; a live one (another ilbd) is refused.
- * Returns NULL with *cause malloc'd.
+ * Listen on the unix socket path (mode 0660, group ilbd if it exists;
+ * CONTROL_READONLY: 0666, and every command that changes something is
+ * refused with CONTROL_RO_DENIED) and answer each client's one request
+ * with handler(arg, ...), except monitor: the client then gets every
+ * event (event.h) as a line until it closes. A stale socket file is
+ * replaced; a live one (another ilbd) is refused. Returns NULL with
+ * *cause malloc'd.
  */
 struct control	*control_open(struct event_base *, const char *,
-		    control_handler, void *, char **);
+		    unsigned int, control_handler, void *, char **);
+
 /* Stop listening, unlink the socket, flush what can be, drop clients. */
 void		 control_close(struct control *);
 const struct control_stats *control_stats(const struct control *);

@@ -112,11 +112,19 @@ static const struct ctl_token t_server[] = {
 	{ CTL_TOK_END, NULL, -1, NULL, NULL }
 };
 
+/* monitor [json] */
+static const struct ctl_token t_monitor[] = {
+	{ CTL_TOK_DONE, NULL, -1, NULL, NULL },
+	{ CTL_TOK_KEYWORD, "json", -1, NULL, NULL },
+	{ CTL_TOK_END, NULL, -1, NULL, NULL }
+};
+
 static const struct ctl_token t_main[] = {
 	{ CTL_TOK_KEYWORD, "show", -1, NULL, t_show },
 	{ CTL_TOK_KEYWORD, "server", -1, NULL, t_server },
 	{ CTL_TOK_KEYWORD, "leave", CTL_LEAVE, NULL, NULL },
 	{ CTL_TOK_KEYWORD, "reload", CTL_RELOAD, NULL, NULL },
+	{ CTL_TOK_KEYWORD, "monitor", CTL_MONITOR, NULL, t_monitor },
 	{ CTL_TOK_END, NULL, -1, NULL, NULL }
 };
 
@@ -133,7 +141,8 @@ static const char *const ctl_cmd_names[CTL_CMD_MAX] = {
 	[CTL_SERVER_WEIGHT] = "server weight",
 	[CTL_LEAVE] = "leave",
 	[CTL_RELOAD] = "reload",
-	[CTL_SHOW_INFO] = "show info"
+	[CTL_SHOW_INFO] = "show info",
+	[CTL_MONITOR] = "monitor"
 };
 
 const char *
@@ -142,6 +151,25 @@ ctl_cmd_name(enum ctl_cmd cmd)
 	if ((unsigned int)cmd >= CTL_CMD_MAX)
 		return ("?");
 	return (ctl_cmd_names[cmd]);
+}
+
+int
+ctl_cmd_readonly(enum ctl_cmd cmd)
+{
+	switch (cmd) {
+	case CTL_SHOW_MEMBERS:
+	case CTL_SHOW_SERVICES:
+	case CTL_SHOW_SERVERS:
+	case CTL_SHOW_CONNECTIONS:
+	case CTL_SHOW_CACHE:
+	case CTL_SHOW_STATS:
+	case CTL_SHOW_OWNER:
+	case CTL_SHOW_INFO:
+	case CTL_MONITOR:
+		return (1);
+	default:
+		return (0);	/* new commands: not until listed here */
+	}
 }
 
 /* Append s to the string in buf, truncating. */
@@ -569,7 +597,8 @@ ctl_resp_header_encode(char *buf, size_t size, int ok, size_t len)
 	int	n;
 
 	n = snprintf(buf, size, "%s%d %s %zu\n", CTL_MAGIC, CTL_VERSION,
-	    ok ? "OK" : "ERR", len);
+	    ok == CTL_RESP_STREAM ? "STREAM" : ok ? "OK" : "ERR",
+	    ok == CTL_RESP_STREAM ? (size_t)0 : len);
 	if (n < 0 || (size_t)n >= size)
 		return (-1);
 	return (n);
@@ -598,12 +627,16 @@ ctl_resp_header_decode(const char *line, size_t len, int *ok,
 	status = strsep(&p, " ");
 	num = p;
 	if (status == NULL || num == NULL || (strcmp(status, "OK") != 0 &&
-	    strcmp(status, "ERR") != 0) || *num < '0' || *num > '9')
+	    strcmp(status, "ERR") != 0 && strcmp(status, "STREAM") != 0) ||
+	    *num < '0' || *num > '9')
 		return (util_cause(cause, "malformed response header"));
 	n = strtoul(num, &end, 10);
 	if (*end != '\0' || n > CTL_BODY_MAX || strlen(num) > 10)
 		return (util_cause(cause, "malformed response header"));
-	*ok = strcmp(status, "OK") == 0;
+	if (strcmp(status, "STREAM") == 0 && n != 0)
+		return (util_cause(cause, "malformed response header"));
+	*ok = strcmp(status, "STREAM") == 0 ? CTL_RESP_STREAM :
+	    strcmp(status, "OK") == 0;
 	*bodylen = (size_t)n;
 	return (0);
 }

@@ -32,6 +32,7 @@ enum ctl_cmd {
 	CTL_LEAVE,
 	CTL_RELOAD,
 	CTL_SHOW_INFO,		/* version, uptime, state, config, reload */
+	CTL_MONITOR,		/* [json]: a stream of events, one a line */
 	CTL_CMD_MAX
 };
 
@@ -73,6 +74,11 @@ struct ctl_req {
 int		 ctl_parse(int, char *const [], struct ctl_req *, char **);
 /* The command's canonical words, e.g. "server weight". */
 const char	*ctl_cmd_name(enum ctl_cmd);
+/*
+ * 1 if cmd changes nothing (show ..., monitor): what the read-only
+ * control socket (control.socket_ro) accepts.
+ */
+int		 ctl_cmd_readonly(enum ctl_cmd);
 
 /*
  * Request line "ILBCTL/1 [json] WORD...\n". Encode returns its length,
@@ -87,11 +93,17 @@ int		 ctl_req_encode(const struct ctl_req *, char *, size_t);
  */
 int		 ctl_req_decode(const char *, size_t, struct ctl_req *, char **);
 
-/* Response header "ILBCTL/1 OK|ERR <length>\n"; returns its length. */
+/*
+ * Response header "ILBCTL/1 OK|ERR <length>\n", or, for ok
+ * CTL_RESP_STREAM, "ILBCTL/1 STREAM 0\n": lines follow until either side
+ * closes (monitor). Returns its length.
+ */
+#define CTL_RESP_STREAM	2
 int		 ctl_resp_header_encode(char *, size_t, int, size_t);
 /*
  * Decode a response header line (the '\n' optional): *ok is 1 for OK,
- * 0 for ERR, *len the body length. Returns 0, or -1 with *cause.
+ * 0 for ERR, CTL_RESP_STREAM for STREAM, *len the body length. Returns
+ * 0, or -1 with *cause.
  */
 int		 ctl_resp_header_decode(const char *, size_t, int *, size_t *,
 		    char **);

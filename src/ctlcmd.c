@@ -977,6 +977,18 @@ ctlcmd_info(const struct ctlcmd_ctx *ctx, const struct ctl_req *req,
 	    out, err));
 }
 
+/* The control socket streams monitor itself (control.c): not a reply. */
+static int
+ctlcmd_monitor(const struct ctlcmd_ctx *ctx, const struct ctl_req *req,
+    struct evbuffer *out, char **err)
+{
+	(void)ctx;
+	(void)req;
+	(void)out;
+	return (util_cause(err, "monitor is served by the control socket "
+	    "only"));
+}
+
 /* --- dispatch --- */
 
 static const struct ctlcmd_def {
@@ -998,7 +1010,8 @@ static const struct ctlcmd_def {
 	[CTL_SERVER_WEIGHT] = { "server weight", 3, 4, ctlcmd_server_weight },
 	[CTL_LEAVE] = { "leave", 0, 0, ctlcmd_leave },
 	[CTL_RELOAD] = { "reload", 0, 0, ctlcmd_reload },
-	[CTL_SHOW_INFO] = { "show info", 0, 0, ctlcmd_info }
+	[CTL_SHOW_INFO] = { "show info", 0, 0, ctlcmd_info },
+	[CTL_MONITOR] = { "monitor", 0, 1, ctlcmd_monitor }
 };
 
 const char *

@@ -10,6 +10,7 @@
 #include "ctlcmd.h"
 #include "ctlcmd_int.h"
 #include "daemon.h"
+#include "event.h"
 #include "lb.h"
 #include "log.h"
 #include "msg.h"
@@ -75,6 +76,9 @@ ctlcmd_admin_set(struct daemon *daemon, struct lb *lb,
 		    (unsigned long long)r.version);
 	}
 	log_info("control: %s", line);
+	ilbd_event_server(weight >= 0 ? ILBD_EV_SERVER_WEIGHT : drained ?
+	    ILBD_EV_SERVER_DRAIN : ILBD_EV_SERVER_ENABLE, s->conf->name,
+	    &s->srv[srv].conf->addr, weight, local ? "local" : "cluster");
 	return (ctlcmd_answer(req, out, line));
 }
 

@@ -73,6 +73,7 @@ ilbctl_usage(int ok)
 	    "          server weight SERVICE ADDRESS N [local]\n"
 	    "          (server commands act on every ILB of the cluster; "
 	    "local: this one only)\n"
+	    "          monitor [json]\n"
 	    "          leave\n"
 	    "          reload\n", ILBCTL_SOCKET);
 	exit(ok ? 0 : 1);
@@ -87,10 +88,13 @@ ilbctl_wait(int fd, short events)
 	int		rv;
 
 	for (;;) {
-		if ((now = util_now_ms()) >= ilbctl_deadline)
+		if (ilbctl_deadline == UINT64_MAX)	/* monitor */
+			rv = poll(&pfd, 1, -1);
+		else if ((now = util_now_ms()) >= ilbctl_deadline)
 			ilbctl_fail("%s: no answer from ilbd within %d s",
 			    ilbctl_path, ilbctl_timeout);
-		rv = poll(&pfd, 1, (int)(ilbctl_deadline - now));
+		else
+			rv = poll(&pfd, 1, (int)(ilbctl_deadline - now));
 		if (rv > 0)
 			return;
 		if (rv == -1 && errno != EINTR)
@@ -241,6 +245,21 @@ ilbctl_body(int fd, char *buf, size_t size, size_t have, int ok,
 	return (1);
 }
 
+/* monitor: every line ilbd sends, as it comes, until it closes. */
+static int
+ilbctl_stream(int fd, char *buf, size_t size, size_t have)
+{
+	size_t	n = have;
+
+	ilbctl_deadline = UINT64_MAX;
+	do {
+		if (n > 0 && (fwrite(buf, 1, n, stdout) != n ||
+		    fflush(stdout) == EOF))
+			ilbctl_fail("stdout: %s", strerror(errno));
+	} while ((n = ilbctl_recv(fd, buf, size)) > 0);
+	ilbctl_fail("%s: ilbd closed the monitor stream", ilbctl_path);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -297,5 +316,7 @@ main(int argc, char *argv[])
 	fd = ilbctl_connect();
 	ilbctl_send(fd, line, (size_t)len);
 	ilbctl_header(fd, buf, sizeof(buf), &have, &ok, &bodylen);
+	if (ok == CTL_RESP_STREAM)
+		return (ilbctl_stream(fd, buf, sizeof(buf), have));
 	return (ilbctl_body(fd, buf, sizeof(buf), have, ok, bodylen));
 }

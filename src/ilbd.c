@@ -17,6 +17,7 @@
 #include "control.h"
 #include "ctlcmd.h"
 #include "daemon.h"
+#include "event.h"
 #include "health.h"
 #include "lb.h"
 #include "log.h"
@@ -35,6 +36,7 @@ struct ilbd {
 	struct metrics		*metrics;
 	struct health		*health;
 	struct control		*control;
+	struct control		*control_ro;	/* control.socket_ro or NULL */
 	struct ctlcmd_env	 ctlenv;
 	const char		*conffile;
 	struct event		*ev_term;
@@ -101,6 +103,8 @@ ilbd_reload_result(char **result, int rv, const char *fmt, ...)
 		log_info("%s", msg ? msg : "configuration reloaded");
 	else
 		log_warnx("%s", msg ? msg : "reload failed");
+	ilbd_event_reload(rv == 0, msg ? msg : rv == 0 ? "reloaded" :
+	    "failed");
 	if (result != NULL)
 		*result = msg;
 	else
@@ -334,6 +338,8 @@ ilbd_health_changed(void *arg, unsigned int svc, unsigned int srv, int up)
 	lb_server_set_up(lb, (unsigned int)i, (unsigned int)j, up,
 	    hi.last_error);
 	daemon_sched_changed(env->daemon);
+	ilbd_event_server(up ? ILBD_EV_SERVER_UP : ILBD_EV_SERVER_DOWN, name,
+	    addr, -1, NULL);
 }
 
 /* Everything privileged is open: become node.user. */
@@ -396,8 +402,16 @@ ilbd_run(struct ilbd *env, int foreground)
 	env->ctlenv.arg = env;
 	ilbd_socket_dir(env->conf->control_socket);
 	if ((env->control = control_open(env->base, env->conf->control_socket,
-	    ctlcmd_handle, &env->ctlenv, &cause)) == NULL)
+	    0, ctlcmd_handle, &env->ctlenv, &cause)) == NULL)
 		fatalx("control socket: %s", cause ? cause : "cannot open");
+	if (env->conf->control_socket_ro[0] != '\0') {
+		ilbd_socket_dir(env->conf->control_socket_ro);
+		if ((env->control_ro = control_open(env->base,
+		    env->conf->control_socket_ro, CONTROL_READONLY,
+		    ctlcmd_handle, &env->ctlenv, &cause)) == NULL)
+			fatalx("read-only control socket: %s", cause ? cause :
+			    "cannot open");
+	}
 	daemon_set_stats(env->daemon, health_stats(env->health),
 	    control_stats(env->control));
 	ilbd_drop_privileges(env);
@@ -418,6 +432,7 @@ ilbd_run(struct ilbd *env, int foreground)
 		fatalx("cannot start the status timer");
 	if (event_base_dispatch(env->base) == -1)
 		log_warnx("event loop failed");
+	control_close(env->control_ro);
 	control_close(env->control);
 	health_close(env->health);
 	metrics_close(env->metrics);

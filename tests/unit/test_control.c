@@ -24,6 +24,7 @@
 
 #include "control.h"
 #include "ctl.h"
+#include "event.h"
 #include "log.h"
 #include "util.h"
 
@@ -89,7 +90,7 @@ setup(void **state)
 	snprintf(fx->path, sizeof(fx->path), "%s/ilbd.sock", fx->dir);
 	assert_non_null(fx->base = event_base_new());
 	fx->ev_finish = evtimer_new(fx->base, fake_finish, fx);
-	fx->ctl = control_open(fx->base, fx->path, fake_handler, fx, &cause);
+	fx->ctl = control_open(fx->base, fx->path, 0, fake_handler, fx, &cause);
 	if (fx->ctl == NULL)
 		fail_msg("control_open: %s", cause);
 	*state = fx;
@@ -338,7 +339,7 @@ test_second_open_refused(void **state)
 	char		*cause = NULL, buf[256], other[160];
 	int		 fd;
 
-	c2 = control_open(fx->base, fx->path, fake_handler, fx, &cause);
+	c2 = control_open(fx->base, fx->path, 0, fake_handler, fx, &cause);
 	assert_null(c2);
 	assert_non_null(cause);
 	assert_non_null(strstr(cause, "another ilbd answers"));
@@ -352,7 +353,7 @@ test_second_open_refused(void **state)
 	assert_true((fd = open(other, O_CREAT | O_WRONLY, 0600)) >= 0);
 	close(fd);
 	cause = NULL;
-	assert_null(control_open(fx->base, other, fake_handler, fx, &cause));
+	assert_null(control_open(fx->base, other, 0, fake_handler, fx, &cause));
 	assert_non_null(strstr(cause, "exists and is not a socket"));
 	free(cause);
 	assert_int_equal(unlink(other), 0);
@@ -361,7 +362,7 @@ test_second_open_refused(void **state)
 	memset(other, 'x', sizeof(other) - 1);
 	other[sizeof(other) - 1] = '\0';
 	cause = NULL;
-	assert_null(control_open(fx->base, other, fake_handler, fx, &cause));
+	assert_null(control_open(fx->base, other, 0, fake_handler, fx, &cause));
 	assert_non_null(strstr(cause, "longer than"));
 	free(cause);
 }
@@ -383,7 +384,7 @@ test_stale_replaced(void **state)
 	assert_true((fd = socket(AF_UNIX, SOCK_STREAM, 0)) >= 0);
 	assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
 	close(fd);
-	c2 = control_open(fx->base, sun.sun_path, fake_handler, fx, &cause);
+	c2 = control_open(fx->base, sun.sun_path, 0, fake_handler, fx, &cause);
 	if (c2 == NULL)
 		fail_msg("stale socket not replaced: %s", cause);
 	control_close(fx->ctl);		/* swap: ask() uses fx->path */
@@ -391,6 +392,210 @@ test_stale_replaced(void **state)
 	util_strlcpy(fx->path, sun.sun_path, sizeof(fx->path));
 	ask(fx, "ILBCTL/1 show members\n", buf);
 	assert_string_equal(buf, "ILBCTL/1 OK 15\nmembers json=0\n");
+}
+
+/* The read-only socket's filter: what changes nothing, and only that. */
+static void
+test_readonly_filter(void **state)
+{
+	static const int	 ro[CTL_CMD_MAX] = {
+		[CTL_SHOW_MEMBERS] = 1, [CTL_SHOW_SERVICES] = 1,
+		[CTL_SHOW_SERVERS] = 1, [CTL_SHOW_CONNECTIONS] = 1,
+		[CTL_SHOW_CACHE] = 1, [CTL_SHOW_STATS] = 1,
+		[CTL_SHOW_OWNER] = 1, [CTL_SHOW_INFO] = 1, [CTL_MONITOR] = 1
+	};
+	int			 i;
+
+	(void)state;
+	for (i = 0; i < CTL_CMD_MAX; i++)
+		if (ctl_cmd_readonly((enum ctl_cmd)i) != ro[i])
+			fail_msg("%s: readonly %d, want %d",
+			    ctl_cmd_name((enum ctl_cmd)i),
+			    ctl_cmd_readonly((enum ctl_cmd)i), ro[i]);
+	assert_int_equal(ctl_cmd_readonly(CTL_CMD_MAX), 0);
+}
+
+/* monitor [json] parses; its STREAM header round-trips, length 0 only. */
+static void
+test_monitor_wire(void **state)
+{
+	struct ctl_req	 req;
+	char		*cause = NULL, *words[] = { "mon", "j" }, hdr[64];
+	size_t		 len;
+	int		 ok;
+
+	(void)state;
+	memset(&req, 0, sizeof(req));
+	assert_int_equal(ctl_parse(2, words, &req, &cause), 0);
+	assert_int_equal(req.cmd, CTL_MONITOR);
+	assert_int_equal(req.argc, 1);
+	assert_string_equal(req.argv[0], "json");
+	assert_int_equal(ctl_parse(1, words, &req, &cause), 0);
+	assert_int_equal(req.argc, 0);
+	assert_int_equal(ctl_req_decode("ILBCTL/1 json monitor\n", 22, &req,
+	    &cause), 0);
+	assert_int_equal(req.cmd, CTL_MONITOR);
+	assert_int_equal(req.json, 1);
+	assert_int_equal(ctl_resp_header_encode(hdr, sizeof(hdr),
+	    CTL_RESP_STREAM, 99), 18);
+	assert_string_equal(hdr, "ILBCTL/1 STREAM 0\n");
+	assert_int_equal(ctl_resp_header_decode(hdr, strlen(hdr), &ok, &len,
+	    &cause), 0);
+	assert_int_equal(ok, CTL_RESP_STREAM);
+	assert_int_equal(len, 0);
+	assert_int_equal(ctl_resp_header_decode("ILBCTL/1 STREAM 5\n", 18,
+	    &ok, &len, &cause), -1);
+	free(cause);
+}
+
+/* Open a read-only socket beside the fixture's, in its directory. */
+static struct control *
+open_ro(struct fixture *fx, char *path, size_t len)
+{
+	struct control	*ro;
+	char		*cause = NULL;
+
+	snprintf(path, len, "%s/ro.sock", fx->dir);
+	ro = control_open(fx->base, path, CONTROL_READONLY, fake_handler, fx,
+	    &cause);
+	if (ro == NULL)
+		fail_msg("control_open: %s", cause);
+	return (ro);
+}
+
+static void
+test_readonly_socket(void **state)
+{
+	struct fixture	*fx = *state;
+	struct control	*ro;
+	struct stat	 st;
+	char		 buf[256], path[128], rw[128];
+
+	ro = open_ro(fx, path, sizeof(path));
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0666);
+	util_strlcpy(rw, fx->path, sizeof(rw));
+	util_strlcpy(fx->path, path, sizeof(fx->path));
+	ask(fx, "ILBCTL/1 show members\n", buf);
+	assert_string_equal(buf, "ILBCTL/1 OK 15\nmembers json=0\n");
+	assert_int_equal(fx->calls, 1);
+	ask(fx, "ILBCTL/1 server drain web 192.0.2.21\n", buf);
+	assert_string_equal(buf, "ILBCTL/1 ERR 36\n"
+	    "permission denied: read-only socket\n");
+	ask(fx, "ILBCTL/1 reload\n", buf);
+	assert_string_equal(buf, "ILBCTL/1 ERR 36\n"
+	    "permission denied: read-only socket\n");
+	ask(fx, "ILBCTL/1 leave\n", buf);
+	assert_string_equal(buf + 16, "permission denied: read-only "
+	    "socket\n");
+	assert_int_equal(fx->calls, 1);		/* never reached ilbd */
+	assert_int_equal(control_stats(ro)->errors, 3);
+	/* the read-write socket still runs them */
+	util_strlcpy(fx->path, rw, sizeof(fx->path));
+	ask(fx, "ILBCTL/1 reload\n", buf);
+	assert_string_equal(buf, "ILBCTL/1 ERR 26\n"
+	    "reload failed: bad config\n");
+	assert_int_equal(fx->calls, 2);
+	control_close(ro);
+}
+
+/* Read from fd until want appears in buf (of size 4096), or fail. */
+static void
+read_until(struct fixture *fx, int fd, char *buf, size_t *len,
+    const char *want)
+{
+	time_t	deadline = time(NULL) + 10;
+	ssize_t	r;
+
+	buf[*len] = '\0';
+	while (strstr(buf, want) == NULL) {
+		if (time(NULL) > deadline)
+			fail_msg("no '%s' within 10 s; got '%s'", want, buf);
+		pump(fx);
+		r = recv(fd, buf + *len, 4095 - *len, MSG_DONTWAIT);
+		if (r == 0)
+			fail_msg("EOF before '%s'; got '%s'", want, buf);
+		if (r > 0) {
+			*len += (size_t)r;
+			buf[*len] = '\0';
+		} else
+			usleep(1000);
+	}
+}
+
+static void
+test_monitor(void **state)
+{
+	struct fixture	*fx = *state;
+	struct control	*ro;
+	char		 buf[4096], path[128], buf2[4096];
+	size_t		 len = 0, len2 = 0;
+	int		 fd, fd2;
+
+	ro = open_ro(fx, path, sizeof(path));
+	fd = client_connect(fx->path);
+	client_send(fd, "ILBCTL/1 monitor\n");
+	read_until(fx, fd, buf, &len, "ILBCTL/1 STREAM 0\n");
+	read_until(fx, fd, buf, &len, " monitor-start format=text "
+	    "socket=read-write\n");
+	fd2 = client_connect(path);		/* monitor is read-only */
+	client_send(fd2, "ILBCTL/1 monitor json\n");
+	read_until(fx, fd2, buf2, &len2, "\"event\":\"monitor-start\","
+	    "\"format\":\"json\",\"socket\":\"read-only\"}\n");
+	assert_int_equal(ilbd_event_subscribers(), 2);
+	ilbd_event_reload(0, "bad \"x\"");
+	read_until(fx, fd, buf, &len, " reload result=failed "
+	    "reason=\"bad \\\"x\\\"\"\n");
+	read_until(fx, fd2, buf2, &len2, "\"event\":\"reload\",\"result\":"
+	    "\"failed\",\"reason\":\"bad \\\"x\\\"\"}\n");
+	assert_int_equal(fx->calls, 0);		/* the handler never saw it */
+	/* a client that goes away is unsubscribed */
+	close(fd);
+	while (ilbd_event_subscribers() != 1)
+		pump(fx);
+	assert_int_equal(control_clients(fx->ctl), 0);
+	close(fd2);
+	while (ilbd_event_subscribers() != 0)
+		pump(fx);
+	assert_int_equal(control_clients(ro), 0);
+	control_close(ro);
+}
+
+/* A monitor client that reads nothing is dropped, its queue bounded. */
+static void
+test_monitor_slow(void **state)
+{
+	struct fixture	*fx = *state;
+	char		 buf[4096], reason[200];
+	size_t		 len = 0;
+	ssize_t		 r;
+	time_t		 deadline;
+	int		 fd, i;
+
+	fd = client_connect(fx->path);
+	client_send(fd, "ILBCTL/1 monitor\n");
+	read_until(fx, fd, buf, &len, " monitor-start ");
+	memset(reason, 'x', sizeof(reason) - 1);
+	reason[sizeof(reason) - 1] = '\0';
+	/* 200000 * 250 bytes: far beyond any socket buffer and the cap */
+	for (i = 0; i < 200000 && ilbd_event_subscribers() > 0; i++) {
+		ilbd_event_reload(1, reason);
+		if (i % 64 == 0)
+			pump(fx);
+	}
+	assert_int_equal(ilbd_event_subscribers(), 0);
+	assert_int_equal(control_clients(fx->ctl), 0);
+	assert_int_equal(control_stats(fx->ctl)->timeouts, 1);
+	/* what it got ends: the daemon closed it (the loop frees the fd) */
+	deadline = time(NULL) + 10;
+	while ((r = recv(fd, buf, sizeof(buf), 0)) > 0 ||
+	    (r == -1 && errno == EAGAIN)) {
+		if (time(NULL) > deadline)
+			fail_msg("the slow monitor client was not closed");
+		pump(fx);
+	}
+	assert_true(r == 0 || (r == -1 && errno == ECONNRESET));
+	close(fd);
 }
 
 static void
@@ -429,6 +634,13 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_stale_replaced, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_close_unlinks, setup,
+		    teardown),
+		cmocka_unit_test(test_readonly_filter),
+		cmocka_unit_test(test_monitor_wire),
+		cmocka_unit_test_setup_teardown(test_readonly_socket, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_monitor, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_monitor_slow, setup,
 		    teardown),
 	};
 

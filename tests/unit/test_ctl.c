@@ -121,9 +121,10 @@ static void
 test_unknown(void **state)
 {
 	(void)state;
-	want_err("", "expected a command: one of show, server, leave, reload");
+	want_err("", "expected a command: one of show, server, leave, reload, "
+	    "monitor");
 	want_err("frobnicate", "unknown command 'frobnicate'; expected one of "
-	    "show, server, leave, reload");
+	    "show, server, leave, reload, monitor");
 	want_err("show", "show: expected one of members, services, servers, "
 	    "connections, cache, stats, owner, info");
 	want_err("show memberz", "show: unknown word 'memberz'; expected one "
@@ -136,7 +137,7 @@ test_unknown(void **state)
 	    "'sort'; expected one of limit, vip, client");
 	/* A word longer than the whole command ("shows") is not a prefix. */
 	want_err("shows members", "unknown command 'shows'; expected one of "
-	    "show, server, leave, reload");
+	    "show, server, leave, reload, monitor");
 }
 
 static void
@@ -369,7 +370,7 @@ test_decode(void **state)
 	want_decode("ILBCTL/1  sh\tmem \r\n", 0, NULL);
 	want_decode("ILBCTL/1 json sh mem", 0, NULL);
 	want_decode("ILBCTL/1 json", -1, "expected a command: one of show, "
-	    "server, leave, reload");
+	    "server, leave, reload, monitor");
 	want_decode("ILBCTL/1 show frob\n", -1, "show: unknown word 'frob'; "
 	    "expected one of members, services, servers, connections, "
 	    "cache, stats, owner, info");
