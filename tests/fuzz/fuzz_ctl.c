@@ -112,7 +112,8 @@ fuzz_resp_line(const uint8_t *data, size_t size)
 		free(cause);
 		return;
 	}
-	FUZZ_CHECK(cause == NULL && (ok == 0 || ok == 1));
+	FUZZ_CHECK(cause == NULL && (ok == 0 || ok == 1 ||
+	    ok == CTL_RESP_STREAM));
 	FUZZ_CHECK(len <= CTL_BODY_MAX);
 	n = ctl_resp_header_encode(line, sizeof(line), ok, len);
 	FUZZ_CHECK(n > 0);
