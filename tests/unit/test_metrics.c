@@ -641,18 +641,46 @@ test_layout_reuse(void **state)
 
 struct server_samples {
 	size_t		n;
+	size_t		nup;
 	const char	*labels[16];	/* of ilbd_server_up */
+	uint64_t	packets[16];	/* ilbd_server_packets_total */
+	uint64_t	bytes[16];
+	uint64_t	conns[16];
+	size_t		npk;
+	uint64_t	svc_packets;	/* ilbd_service_packets_total */
+	uint64_t	svc_bytes;
+	uint64_t	svc_conns;
+	const char	*svc_labels;
 };
 
 static void
 server_collect(void *arg, const struct dp_counter *c)
 {
 	struct server_samples	*ss = arg;
+	int			 svc = strcmp(c->sub, "service") == 0;
 
-	if (strcmp(c->name, "up") == 0 && ss->n / 6 < 16)
-		ss->labels[ss->n / 6] = c->labels;
+	if (!svc && strcmp(c->name, "up") == 0 && ss->nup < 16)
+		ss->labels[ss->nup++] = c->labels;
+	if (svc && strcmp(c->name, "packets") == 0) {
+		ss->svc_packets = c->value;
+		ss->svc_labels = c->labels;
+	} else if (svc && strcmp(c->name, "bytes") == 0)
+		ss->svc_bytes = c->value;
+	else if (svc && strcmp(c->name, "connections") == 0)
+		ss->svc_conns = c->value;
+	else if (strcmp(c->name, "packets") == 0 && ss->npk < 16) {
+		assert_int_equal(c->type, DP_COUNTER);
+		ss->packets[ss->npk] = c->value;
+	} else if (strcmp(c->name, "bytes") == 0 && ss->npk < 16)
+		ss->bytes[ss->npk] = c->value;
+	else if (strcmp(c->name, "connections") == 0 && ss->npk < 16)
+		ss->conns[ss->npk++] = c->value;
 	ss->n++;
 }
+
+/* Samples per server (gauges and traffic) and per service (traffic). */
+#define SERVER_SAMPLES	9
+#define SERVICE_SAMPLES	3
 
 /*
  * Per-server label strings: built once, the same pointers scrape after
@@ -678,7 +706,7 @@ test_server_labels(void **state)
 	for (i = 0; i < 3; i++) {
 		memset(&ss, 0, sizeof(ss));
 		metrics_servers_walk(l, &w.lb[0], server_collect, &ss);
-		assert_int_equal(ss.n, 3 * 6);
+		assert_int_equal(ss.n, 3 * SERVER_SAMPLES + SERVICE_SAMPLES);
 		if (i == 0)
 			first = ss.labels[0];
 		assert_ptr_equal(ss.labels[0], first);
@@ -693,7 +721,7 @@ test_server_labels(void **state)
 	memset(&ss, 0, sizeof(ss));
 	metrics_servers_walk(l, &w.lb[0], server_collect, &ss);
 	assert_int_equal(l->builds, 2);
-	assert_int_equal(ss.n, 3 * 6);
+	assert_int_equal(ss.n, 3 * SERVER_SAMPLES + SERVICE_SAMPLES);
 	memset(&ss, 0, sizeof(ss));
 	metrics_servers_walk(l, &w.lb[0], server_collect, &ss);
 	assert_int_equal(l->builds, 2);
