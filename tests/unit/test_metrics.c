@@ -22,6 +22,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "admin.h"
 #include "config.h"
 #include "dp.h"
 #include "lb.h"
@@ -730,6 +731,93 @@ test_server_labels(void **state)
 	world_free(&w);
 }
 
+/* What /metrics renders of one lb's servers and of an admin. */
+struct traffic_src {
+	struct metrics_labels	*l;
+	const struct lb		*lb;
+	const struct admin	*admin;
+};
+
+static void
+traffic_foreach(void *arg, dp_counter_cb cb, void *cbarg)
+{
+	struct traffic_src	*ts = arg;
+
+	metrics_servers_walk(ts->l, ts->lb, cb, cbarg);
+	metrics_admin_walk(ts->admin, cb, cbarg);
+}
+
+/*
+ * Per-server and per-service traffic as counters with the labels built
+ * once; the cluster-wide admin counters by their names.
+ */
+static void
+test_server_traffic(void **state)
+{
+	struct ilbd_conf	*c = world_conf_new(1024, 1024);
+	struct metrics_labels	*l;
+	struct traffic_src	 ts;
+	struct admin		 ad;
+	struct evbuffer		*b;
+	struct world		 w;
+	char			 a[ILB_ADDRSTRLEN], want[256];
+	char			*text;
+
+	(void)state;
+	assert_non_null(l = calloc(1, sizeof(*l)));
+	world_web(c, "web", 10, SCHED_WLC, 3);
+	world_init(&w, c, 1);
+	assert_int_equal(world_start(&w, 1, 42, 0), 0);
+	lb_traffic_sent(&w.lb[0], 0, 1, 60);
+	lb_traffic_sent(&w.lb[0], 0, 1, 1500);
+	lb_traffic_sent(&w.lb[0], 0, 2, 40);
+	w.lb[0].svc[0].srv[1].traffic.conns = 4;
+	w.lb[0].svc[0].traffic.conns = 4;
+	memset(&ad, 0, sizeof(ad));
+	ad.stats.admin_commands = 2;
+	ad.stats.admin_stale = 3;
+	ts.l = l;
+	ts.lb = &w.lb[0];
+	ts.admin = &ad;
+	assert_non_null(b = evbuffer_new());
+	assert_int_equal(metrics_render(b, traffic_foreach, &ts), 0);
+	text = take(b);
+	util_addr_fmt(&w.lb[0].svc[0].srv[1].conf->addr, a, sizeof(a));
+	assert_non_null(strstr(text,
+	    "# TYPE ilbd_server_packets_total counter\n"));
+	snprintf(want, sizeof(want), "ilbd_server_packets_total{service="
+	    "\"web\",server=\"%s\"} 2\n", a);
+	assert_non_null(strstr(text, want));
+	snprintf(want, sizeof(want), "ilbd_server_bytes_total{service="
+	    "\"web\",server=\"%s\"} 1560\n", a);
+	assert_non_null(strstr(text, want));
+	snprintf(want, sizeof(want), "ilbd_server_connections_total{service="
+	    "\"web\",server=\"%s\"} 4\n", a);
+	assert_non_null(strstr(text, want));
+	assert_non_null(strstr(text,
+	    "ilbd_service_packets_total{service=\"web\"} 3\n"));
+	assert_non_null(strstr(text,
+	    "ilbd_service_bytes_total{service=\"web\"} 1600\n"));
+	assert_non_null(strstr(text,
+	    "ilbd_service_connections_total{service=\"web\"} 4\n"));
+	assert_non_null(strstr(text, "ilbd_admin_commands_total 2\n"));
+	assert_non_null(strstr(text,
+	    "ilbd_admin_records_processed_total{result=\"stale\"} 3\n"));
+	assert_non_null(strstr(text, "ilbd_admin_save_errors_total 0\n"));
+	assert_null(strstr(text, "admin_admin"));
+	free(text);
+	/* no cluster: no admin counters */
+	ts.admin = NULL;
+	assert_int_equal(metrics_render(b, traffic_foreach, &ts), 0);
+	text = take(b);
+	assert_null(strstr(text, "ilbd_admin_"));
+	free(text);
+	evbuffer_free(b);
+	metrics_labels_free(l);
+	free(l);
+	world_free(&w);
+}
+
 int
 main(void)
 {
@@ -743,6 +831,7 @@ main(void)
 		cmocka_unit_test(test_map_conventions),
 		cmocka_unit_test(test_layout_reuse),
 		cmocka_unit_test(test_server_labels),
+		cmocka_unit_test(test_server_traffic),
 		cmocka_unit_test_setup_teardown(test_http_get, http_setup,
 		    http_teardown),
 		cmocka_unit_test_setup_teardown(test_http_head, http_setup,
