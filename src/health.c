@@ -766,16 +766,11 @@ health_last_check(const struct health_stats *st, const char *name,
 }
 
 const char *
-health_check_fmt(const struct health_check *hc, uint64_t now_ms, char *buf,
-    size_t len)
+health_check_text(const struct health_check *hc)
 {
 	if (!hc->checked)
-		snprintf(buf, len, "-");
-	else if (hc->at_ms == 0)
-		snprintf(buf, len, "pending");
-	else
-		snprintf(buf, len, "%s, %llus ago", hc->why,
-		    (unsigned long long)(now_ms > hc->at_ms ?
-		    (now_ms - hc->at_ms) / 1000 : 0));
-	return (buf);
+		return ("-");
+	if (hc->at_ms == 0)
+		return ("pending");
+	return (hc->why);
 }

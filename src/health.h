@@ -150,9 +150,8 @@ struct health_check {
  */
 int		 health_last_check(const struct health_stats *, const char *,
 		    const struct ilb_addr *, struct health_check *);
-/* "ok, 3s ago", "Connection refused, 1s ago", "pending" or "-". */
-const char	*health_check_fmt(const struct health_check *, uint64_t,
-		    char *, size_t);
+/* "ok", why it failed, "pending" (none yet) or "-" (check = "none"). */
+const char	*health_check_text(const struct health_check *);
 
 /* health_http.c */
 /*
