@@ -750,6 +750,7 @@ health_last_check(const struct health_stats *st, const char *name,
     const struct ilb_addr *a, struct health_check *hc)
 {
 	const struct health_host	*hh;
+	char				 why[64];
 
 	memset(hc, 0, sizeof(*hc));
 	if (st == NULL || st->h == NULL ||
@@ -758,10 +759,11 @@ health_last_check(const struct health_stats *st, const char *name,
 	hc->checked = hh->svc->conf.check != CHECK_NONE;
 	hc->at_ms = hh->last_at;
 	hc->err = hh->last_result;
-	if (hc->at_ms != 0 && hc->err != 0)
-		health_why(hh, hc->err, hc->why, sizeof(hc->why));
+	if (hc->at_ms != 0 && hc->err != 0)	/* health_why() may not use buf */
+		util_strlcpy(hc->why, health_why(hh, hc->err, why,
+		    sizeof(why)), sizeof(hc->why));
 	else if (hc->at_ms != 0)
-		snprintf(hc->why, sizeof(hc->why), "ok");
+		util_strlcpy(hc->why, "ok", sizeof(hc->why));
 	return (0);
 }
 
