@@ -759,7 +759,8 @@ health_last_check(const struct health_stats *st, const char *name,
 	hc->checked = hh->svc->conf.check != CHECK_NONE;
 	hc->at_ms = hh->last_at;
 	hc->err = hh->last_result;
-	if (hc->at_ms != 0 && hc->err != 0)	/* health_why() may not use buf */
+	/* health_why() returns strerror() without filling its buffer */
+	if (hc->at_ms != 0 && hc->err != 0)
 		util_strlcpy(hc->why, health_why(hh, hc->err, why,
 		    sizeof(why)), sizeof(hc->why));
 	else if (hc->at_ms != 0)

@@ -138,8 +138,10 @@ const struct health_stats *health_stats(const struct health *);
 /* The last check of one server, as `show servers` prints it. */
 struct health_check {
 	int		checked;	/* 0: check = "none" */
-	uint64_t	at_ms;		/* it ended (util_now_ms()), 0 none yet */
-	int		err;		/* 0 passed, else errno (EPROTO: HTTP) */
+	uint64_t	at_ms;		/* it ended (util_now_ms()), 0: none
+					   yet */
+	int		err;		/* 0 passed, else errno (EPROTO:
+					   HTTP) */
 	char		why[64];	/* "ok", strerror() or "HTTP status 503,
 					   expected 200"; "" none yet */
 };
