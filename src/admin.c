@@ -28,6 +28,14 @@
  * learns it; everywhere the highest (version, origin) wins.
  */
 
+const struct counter_desc admin_counters[] = {
+#define ADMIN_COUNTER_FIELD(name, help)					\
+	COUNTER_FIELD(struct admin_stats, name, help)
+	ADMIN_STATS_FOREACH(ADMIN_COUNTER_FIELD)
+#undef ADMIN_COUNTER_FIELD
+	COUNTER_END
+};
+
 void
 admin_init(struct admin *a, struct lb *lb, const struct member_id *self,
     admin_send_fn send, void *arg)

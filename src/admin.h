@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "counter.h"
 #include "msg.h"
 
 struct lb;
@@ -30,6 +31,8 @@ struct admin_stats {
 	ADMIN_STATS_FOREACH(ADMIN_STAT)
 #undef ADMIN_STAT
 };
+/* Their table (sub "admin"), for /metrics. */
+extern const struct counter_desc admin_counters[];
 
 /* Sends one ADMIN body to every member (cluster_send()); 0 or -1. */
 typedef int	(*admin_send_fn)(void *, const uint8_t *, size_t);

@@ -15,6 +15,7 @@
 #include "ctlcmd.h"
 #include "ctlcmd_int.h"
 #include "daemon.h"
+#include "health.h"
 #include "lb.h"
 #include "log.h"
 #include "ltoc.h"
@@ -389,10 +390,39 @@ static const struct ctlcmd_col ctlcmd_service_cols[] = {
 	{ "SCHEDULER", "scheduler", CTLCMD_STR },
 	{ "ELIGIBLE", "servers_eligible", CTLCMD_NUM },
 	{ "SERVERS", "servers", CTLCMD_NUM },
-	{ "OWNED", "owned_connections", CTLCMD_NUM }
+	{ "OWNED", "owned_connections", CTLCMD_NUM },
+	{ "CONNS", "connections_total", CTLCMD_NUM },
+	{ "PACKETS", "packets_total", CTLCMD_NUM },
+	{ "BYTES", "bytes_total", CTLCMD_NUM },
+	{ "PPS", "packets_per_s", CTLCMD_NUM },
+	{ "BPS", "bytes_per_s", CTLCMD_NUM }
 };
 #define CTLCMD_NSERVICE_COLS \
 	(sizeof(ctlcmd_service_cols) / sizeof(ctlcmd_service_cols[0]))
+
+/*
+ * What this ILB sent to a service or server (lb_traffic) into the row
+ * from cell first: connections, packets, bytes, their rates.
+ */
+#define CTLCMD_TRAFFIC_COLS	5
+struct ctlcmd_traffic {
+	char	v[CTLCMD_TRAFFIC_COLS][CTLCMD_NUM_LEN];
+};
+
+static void
+ctlcmd_traffic_cells(const struct lb_traffic *tr, struct ctlcmd_traffic *c,
+    const char **row)
+{
+	const uint64_t	v[CTLCMD_TRAFFIC_COLS] = { tr->conns, tr->packets,
+			    tr->bytes, tr->pps, tr->bps };
+	unsigned int	i;
+
+	for (i = 0; i < CTLCMD_TRAFFIC_COLS; i++) {
+		snprintf(c->v[i], sizeof(c->v[i]), "%llu",
+		    (unsigned long long)v[i]);
+		row[i] = c->v[i];
+	}
+}
 
 static int
 ctlcmd_service_row(struct ctlcmd_table *t, const struct lb_service *s)
@@ -403,6 +433,7 @@ ctlcmd_service_row(struct ctlcmd_table *t, const struct lb_service *s)
 	char				 elig[CTLCMD_NUM_LEN], n[CTLCMD_NUM_LEN];
 	char				 owned[CTLCMD_NUM_LEN];
 	const char			*row[CTLCMD_NSERVICE_COLS];
+	struct ctlcmd_traffic		 tc;
 	uint64_t			 sum = 0;
 	unsigned int			 i;
 
@@ -421,6 +452,7 @@ ctlcmd_service_row(struct ctlcmd_table *t, const struct lb_service *s)
 	row[4] = elig;
 	row[5] = n;
 	row[6] = owned;
+	ctlcmd_traffic_cells(&s->traffic, &tc, row + 7);
 	return (ctlcmd_table_add(t, row));
 }
 
@@ -457,15 +489,40 @@ static const struct ctlcmd_col ctlcmd_server_cols[] = {
 	{ "OWNED", "owned", CTLCMD_NUM },
 	{ "CACHED", "cached", CTLCMD_NUM },
 	{ "ACTIVE", "active_known_to_this_node", CTLCMD_NUM },
-	{ "ADMIN", "admin", CTLCMD_STR }
+	{ "ADMIN", "admin", CTLCMD_STR },
+	{ "CONNS", "connections_total", CTLCMD_NUM },
+	{ "PACKETS", "packets_total", CTLCMD_NUM },
+	{ "BYTES", "bytes_total", CTLCMD_NUM },
+	{ "PPS", "packets_per_s", CTLCMD_NUM },
+	{ "BPS", "bytes_per_s", CTLCMD_NUM },
+	{ "CHECK_AGE", "last_check_age_s", CTLCMD_NUM },
+	{ "LAST_CHECK", "last_check", CTLCMD_STR }
 };
 #define CTLCMD_NSERVER_COLS \
 	(sizeof(ctlcmd_server_cols) / sizeof(ctlcmd_server_cols[0]))
 
+/*
+ * The last health check of server v of s, from the checker whose counters
+ * hs are (NULL: no daemon): its age in seconds (NULL if none) and result.
+ */
+static const char *
+ctlcmd_server_check(const struct health_stats *hs,
+    const struct lb_service *s, const struct lb_server *v, uint64_t now_ms,
+    struct health_check *hc, char *age, size_t len)
+{
+	if (health_last_check(hs, s->conf->name, &v->conf->addr, hc) == -1 ||
+	    !hc->checked || hc->at_ms == 0)
+		return (NULL);
+	snprintf(age, len, "%llu", (unsigned long long)(now_ms > hc->at_ms ?
+	    (now_ms - hc->at_ms) / 1000 : 0));
+	return (age);
+}
+
 /* One server of service s; its cached count is from lb_server_count(). */
 static int
 ctlcmd_server_row(struct ctlcmd_table *t, const struct lb *lb,
-    const struct lb_service *s, const struct lb_server *v)
+    const struct lb_service *s, const struct lb_server *v,
+    const struct health_stats *hs, uint64_t now_ms)
 {
 	const struct sched_server	*ss = v->sched;
 	char				 a[ILB_ADDRSTRLEN];
@@ -473,7 +530,10 @@ ctlcmd_server_row(struct ctlcmd_table *t, const struct lb *lb,
 	char				 c[CTLCMD_NUM_LEN], k[CTLCMD_NUM_LEN];
 	char				 cw[CTLCMD_NUM_LEN];
 	char				 ad[ILB_ADDRSTRLEN + 16];
+	char				 age[CTLCMD_NUM_LEN];
 	const char			*row[CTLCMD_NSERVER_COLS];
+	struct ctlcmd_traffic		 tc;
+	struct health_check		 hc;
 
 	snprintf(w, sizeof(w), "%u", ss->weight);
 	snprintf(cw, sizeof(cw), "%u", v->conf->weight);
@@ -491,6 +551,9 @@ ctlcmd_server_row(struct ctlcmd_table *t, const struct lb *lb,
 	row[7] = c;
 	row[8] = k;
 	row[9] = ctlcmd_admin_source(lb, s, v, ad, sizeof(ad));
+	ctlcmd_traffic_cells(&v->traffic, &tc, row + 10);
+	row[15] = ctlcmd_server_check(hs, s, v, now_ms, &hc, age, sizeof(age));
+	row[16] = health_check_text(&hc);
 	return (ctlcmd_table_add(t, row));
 }
 
@@ -498,22 +561,28 @@ static int
 ctlcmd_show_servers(const struct ctlcmd_ctx *ctx, const struct ctl_req *req,
     struct evbuffer *out, char **err)
 {
-	struct lb		*lb = ctx->lb;
-	struct ctlcmd_table	 t;
-	struct ctlcmd_json	 j;
-	unsigned int		 i, k;
-	int			 rc = 0;
+	struct lb			*lb = ctx->lb;
+	struct daemon_counter_parts	 p;
+	struct ctlcmd_table		 t;
+	struct ctlcmd_json		 j;
+	unsigned int			 i, k;
+	int				 rc = 0;
 
+	memset(&p, 0, sizeof(p));
+	if (ctx->daemon != NULL)
+		daemon_counter_parts(ctx->daemon, &p);
 	lb_server_count(lb);
 	ctlcmd_table_init(&t, ctlcmd_server_cols, CTLCMD_NSERVER_COLS);
 	for (i = 0; i < lb->nsvc && rc == 0; i++)
 		for (k = 0; k < lb->svc[i].nsrv && rc == 0; k++)
 			rc = ctlcmd_server_row(&t, lb, &lb->svc[i],
-			    &lb->svc[i].srv[k]);
+			    &lb->svc[i].srv[k], p.health, ctx->now_ms);
 	if (rc == 0) {
 		if (!req->json)
 			evbuffer_add_printf(out, "# ACTIVE: connections as "
-			    "known to this node (OWNED here + CACHED)\n");
+			    "known to this node (OWNED here + CACHED); "
+			    "CONNS PACKETS BYTES: sent by this node, PPS BPS "
+			    "over the last %us\n", LB_RATE_MS / 1000);
 		ctlcmd_table_emit(&t, "servers", req->json, out, &j);
 		if (req->json)
 			ctlcmd_json_end(&j);

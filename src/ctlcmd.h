@@ -19,7 +19,7 @@ struct lb;
 
 #define CTLCMD_LIMIT_DEFAULT	CTL_LIMIT_DEFAULT /* show connections|cache */
 #define CTLCMD_LIMIT_MAX	CTL_LIMIT_MAX	/* rows in one answer */
-#define CTLCMD_COLS_MAX		12	/* columns of a table */
+#define CTLCMD_COLS_MAX		20	/* columns of a table */
 
 /* What the daemon gives the command handlers (ilbd.c fills it once). */
 struct ctlcmd_env {

@@ -75,7 +75,7 @@ dp_too_big(struct dp *dp, const uint8_t *pkt, size_t len)
 		    util_now_ms());
 }
 
-/* Send a packet to the server the decision chose, by DSR or GRE. */
+/* Send a packet to the server the decision chose, by DSR or GRE; count it. */
 static void
 dp_forward(struct dp *dp, const struct lb_action *act, const uint8_t *pkt,
     size_t len)
@@ -89,7 +89,9 @@ dp_forward(struct dp *dp, const struct lb_action *act, const uint8_t *pkt,
 			dp->stats.gre_fwd_errors++;
 			if (rc == GRE_TOO_BIG)
 				dp_too_big(dp, pkt, len);
+			return;
 		}
+		lb_traffic_sent(dp->lb, act->service, act->server, len);
 		return;
 	}
 	if (neigh_lookup(dp->neigh, &act->srv->addr, mac) == -1) {
@@ -100,6 +102,7 @@ dp_forward(struct dp *dp, const struct lb_action *act, const uint8_t *pkt,
 		dp->stats.fwd_errors++;
 		return;
 	}
+	lb_traffic_sent(dp->lb, act->service, act->server, len);
 	dp_flush_later(dp);
 }
 

@@ -32,8 +32,12 @@ struct health_host {
 	int			 fd;		/* check in progress, or -1 */
 	struct event		*ev_timer;	/* next check (NULL: none) */
 	struct event		*ev_conn;	/* connect in progress */
-	int			 last_error;	/* errno of the last failure */
+	int			 last_error;	/* errno of the last failure, 0
+						   once a check passes */
 	int			 last_status;	/* HTTP status, 0 none */
+	int			 last_result;	/* errno of the last check, 0
+						   passed */
+	uint64_t		 last_at;	/* ms, it ended; 0 none yet */
 	uint64_t		 checks;
 	uint64_t		 failures;
 	uint64_t		 t0;		/* the check began (ms) */
@@ -284,6 +288,7 @@ health_open(struct event_base *base, const struct ilbd_conf *conf,
 	h->base = base;
 	h->cb = cb;
 	h->arg = arg;
+	h->stats.h = h;
 	if (health_build(h, conf, &h->svc, &h->nsvc, cause) == -1) {
 		free(h);
 		return (NULL);
@@ -319,6 +324,8 @@ health_carry(struct health_svc *s, const struct health_svc *old)
 			hh->fsm = oh->fsm;
 			hh->last_error = oh->last_error;
 			hh->last_status = oh->last_status;
+			hh->last_result = oh->last_result;
+			hh->last_at = oh->last_at;
 			hh->checks = oh->checks;
 			hh->failures = oh->failures;
 		} else if (oh != NULL)	/* unchecked, then up: it stays up */
@@ -617,13 +624,16 @@ health_host_result(struct health_host *hh, int err)
 
 	s->h->stats.checks++;
 	hh->checks++;
+	hh->last_result = err;
+	hh->last_at = util_now_ms();
 	if (err != 0) {
 		s->h->stats.failures++;
 		hh->failures++;
 		hh->last_error = err;
 		log_trace("service %s: server %s: check failed: %s", s->name,
 		    hh->name, health_why(hh, err, why, sizeof(why)));
-	}
+	} else
+		hh->last_error = 0;	/* no stale error once it passes */
 	if (health_fsm_feed(&hh->fsm, err == 0, s->conf.rise, s->conf.fall))
 		health_host_transition(hh, err, fresh);
 }
@@ -714,4 +724,56 @@ const struct health_stats *
 health_stats(const struct health *h)
 {
 	return (&h->stats);
+}
+
+/* The host of service name with address a, or NULL. */
+static const struct health_host *
+health_host_find(const struct health *h, const char *name,
+    const struct ilb_addr *a)
+{
+	const struct health_svc	*s;
+	unsigned int		 i, j;
+
+	for (i = 0; i < h->nsvc; i++) {
+		s = &h->svc[i];
+		if (strcmp(s->name, name) != 0)
+			continue;
+		for (j = 0; j < s->nhosts; j++)
+			if (util_addr_eq(&s->hosts[j].addr, a))
+				return (&s->hosts[j]);
+	}
+	return (NULL);
+}
+
+int
+health_last_check(const struct health_stats *st, const char *name,
+    const struct ilb_addr *a, struct health_check *hc)
+{
+	const struct health_host	*hh;
+	char				 why[64];
+
+	memset(hc, 0, sizeof(*hc));
+	if (st == NULL || st->h == NULL ||
+	    (hh = health_host_find(st->h, name, a)) == NULL)
+		return (-1);
+	hc->checked = hh->svc->conf.check != CHECK_NONE;
+	hc->at_ms = hh->last_at;
+	hc->err = hh->last_result;
+	/* health_why() returns strerror() without filling its buffer */
+	if (hc->at_ms != 0 && hc->err != 0)
+		util_strlcpy(hc->why, health_why(hh, hc->err, why,
+		    sizeof(why)), sizeof(hc->why));
+	else if (hc->at_ms != 0)
+		util_strlcpy(hc->why, "ok", sizeof(hc->why));
+	return (0);
+}
+
+const char *
+health_check_text(const struct health_check *hc)
+{
+	if (!hc->checked)
+		return ("-");
+	if (hc->at_ms == 0)
+		return ("pending");
+	return (hc->why);
 }

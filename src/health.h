@@ -28,6 +28,12 @@ struct health_stats {
 #define HEALTH_STATS_FIELD(name, help)	uint64_t name;
 	HEALTH_STATS_FOREACH(HEALTH_STATS_FIELD)
 #undef HEALTH_STATS_FIELD
+	/*
+	 * Whose counters these are: those who get the counters (the daemon,
+	 * show stats, /metrics) reach each server's last check through them
+	 * (health_last_check()). NULL outside health_open().
+	 */
+	const struct health	*h;
 };
 
 /*
@@ -116,7 +122,8 @@ struct health_info {
 	int		up;
 	uint32_t	nok;		/* consecutive successes */
 	uint32_t	nfail;		/* consecutive failures */
-	int		last_error;	/* errno of the last failure, 0 none;
+	int		last_error;	/* errno of the last failure, 0 none
+					   or once a check passed;
 					   EPROTO: HTTP status or no status */
 	int		last_status;	/* HTTP status of the last check, 0
 					   none (tcp, no answer) */
@@ -127,6 +134,26 @@ struct health_info {
 int		 health_info(const struct health *, unsigned int, unsigned int,
 		    struct health_info *);
 const struct health_stats *health_stats(const struct health *);
+
+/* The last check of one server, as `show servers` prints it. */
+struct health_check {
+	int		checked;	/* 0: check = "none" */
+	uint64_t	at_ms;		/* it ended (util_now_ms()), 0: none
+					   yet */
+	int		err;		/* 0 passed, else errno (EPROTO:
+					   HTTP) */
+	char		why[64];	/* "ok", strerror() or "HTTP status 503,
+					   expected 200"; "" none yet */
+};
+/*
+ * The last check of the server with address a of the service named name,
+ * from the checker whose counters st are: 0, or -1 (hc zeroed) if there
+ * is no such server or st is not a checker's.
+ */
+int		 health_last_check(const struct health_stats *, const char *,
+		    const struct ilb_addr *, struct health_check *);
+/* "ok", why it failed, "pending" (none yet) or "-" (check = "none"). */
+const char	*health_check_text(const struct health_check *);
 
 /* health_http.c */
 /*

@@ -646,6 +646,8 @@ lb_syn_owner(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
 	lb_ltoc_own(lb, e, p, server);
 	e->syn_tag = conn_syn_tag(p->pi->seq);
 	lb->stats.new_conn++;
+	lb->svc[p->svc].srv[server].traffic.conns++;
+	lb->svc[p->svc].traffic.conns++;
 	lb_queue_fresh(lb, e, 0);
 	return (lb_forward(lb, act, p->svc, (unsigned int)server,
 	    LB_PATH_OWNER));
@@ -1029,5 +1031,6 @@ lb_tick(struct lb *lb, uint64_t now, unsigned int budget)
 		n += c;
 	}
 	lb_est_flush(lb, now);
+	lb_traffic_rates(lb, now);
 	return (n);
 }

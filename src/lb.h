@@ -105,6 +105,25 @@ struct lb_record {
 };
 
 /*
+ * Traffic counted on a server or a service by this ILB: what it forwarded
+ * there and the connections it assigned as owner; plain fields, bumped on
+ * the packet path (lb_traffic_sent()), never reset while the server or
+ * service lives (a reload that keeps it keeps them). The rates are the
+ * delta over the last window of at least LB_RATE_MS, set by lb_tick().
+ */
+#define LB_RATE_MS	10000		/* rate window, ms */
+
+struct lb_traffic {
+	uint64_t	packets;	/* forwarded to the server(s) */
+	uint64_t	bytes;		/* their IP lengths */
+	uint64_t	conns;		/* new connections assigned as owner */
+	uint64_t	win_packets;	/* packets when the window began */
+	uint64_t	win_bytes;	/* bytes when the window began */
+	uint64_t	pps;		/* packets/s over the last window */
+	uint64_t	bps;		/* bytes/s over the last window */
+};
+
+/*
  * One server of a service, everything about it in one place: its
  * configuration, the scheduler's state of it, whether a reload removed it,
  * its health and what is counted on it. The scheduler's state stays in the
@@ -120,9 +139,10 @@ struct lb_server {
 							   active (owned) */
 	uint8_t				 gone;		/* removed by a reload:
 							   draining */
-	int				 last_error;	/* health: errno of its
-							   last failed check,
-							   0 none */
+	int				 last_error;	/* health: errno of the
+							   check that took it
+							   down, 0 while up */
+	struct lb_traffic		 traffic;	/* forwarded to it */
 	uint32_t			 cached;	/* cache entries on it, as
 							   of the last
 							   lb_server_count() */
@@ -147,6 +167,9 @@ struct lb_service {
 	uint8_t				 mlen;		/* 6 or 18 */
 	uint8_t				 removed;	/* not in the config:
 							   draining */
+	struct lb_traffic		 traffic;	/* its servers', summed
+							   as they are counted:
+							   survives a purge */
 	unsigned int			 nsrv;		/* == sched.n; last, in
 							   the tail padding: the
 							   per-packet lookup
@@ -226,6 +249,7 @@ struct lb {
 	uint8_t			 adopt_gone[LB_SLOTS_BITS / 8]; /* slots that
 						   left since it began */
 	struct lb_stats		 stats;
+	uint64_t		 rate_at;	/* ms: the rate window began */
 	struct admin		*admin;		/* cluster-wide drain and
 						   weight (admin.h): repl
 						   sets it; NULL without */
@@ -298,6 +322,32 @@ int		 lb_server_set_weight(struct lb *, unsigned int, unsigned int,
 		    uint32_t);
 /* Count every server's cache entries into its cached: one cache walk. */
 void		 lb_server_count(struct lb *);
+/*
+ * Close the rate window of every server and service if it is at least
+ * LB_RATE_MS old at now (ms); the first call opens it. lb_tick() calls it.
+ */
+void		 lb_traffic_rates(struct lb *, uint64_t);
+
+/*
+ * A packet of len bytes went to server of service (the data path, once
+ * it is sent or queued). Inline: the packet path calls it per packet.
+ */
+static inline void
+lb_traffic_sent(struct lb *lb, unsigned int service, unsigned int server,
+    size_t len)
+{
+	struct lb_service	*s;
+	struct lb_server	*v;
+
+	if (service >= lb->nsvc || server >= lb->svc[service].nsrv)
+		return;
+	s = &lb->svc[service];
+	v = &s->srv[server];
+	v->traffic.packets++;
+	v->traffic.bytes += len;
+	s->traffic.packets++;
+	s->traffic.bytes += len;
+}
 
 /* lb_member.c */
 /*

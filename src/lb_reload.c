@@ -333,6 +333,7 @@ lb_sched_carry(struct lb_service *s, const struct lb_service *old,
 		v->sched->drained = o->sched->drained;
 		v->sched->active = o->sched->active;
 		v->last_error = o->last_error;
+		v->traffic = o->traffic;
 		if (sl[j].cfg < 0)
 			continue;
 		cw = nc->servers[sl[j].cfg].weight;
@@ -379,6 +380,8 @@ lb_svc_build(struct lb_service *s, const struct lb_service *old,
 			    nc->name);
 		else {
 			lb_sched_carry(s, old, nc, sl, sum);
+			if (old != NULL)
+				s->traffic = old->traffic;
 			rc = 0;
 		}
 	}

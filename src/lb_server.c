@@ -41,7 +41,8 @@ lb_server_set_up(struct lb *lb, unsigned int i, unsigned int j, int up,
 
 	if ((v = lb_server_get(lb, i, j)) == NULL)
 		return (-1);
-	v->last_error = err;
+	/* the error that took it down: none while it is up */
+	v->last_error = up ? 0 : err;
 	return (sched_set_up(&lb->svc[i].sched, j, up));
 }
 
@@ -77,4 +78,40 @@ lb_server_count(struct lb *lb)
 	CACHE_FOREACH(e, &lb->cache, cur)
 		if ((v = lb_server_get(lb, e->service, e->server)) != NULL)
 			v->cached++;
+}
+
+/*
+ * Close t's window of ms milliseconds into its rates (0: a first window,
+ * no rate yet), and open the next one.
+ */
+static void
+lb_traffic_close(struct lb_traffic *t, uint64_t ms)
+{
+	if (ms > 0) {
+		t->pps = (t->packets - t->win_packets) * 1000 / ms;
+		t->bps = (t->bytes - t->win_bytes) * 1000 / ms;
+	}
+	t->win_packets = t->packets;
+	t->win_bytes = t->bytes;
+}
+
+void
+lb_traffic_rates(struct lb *lb, uint64_t now)
+{
+	struct lb_service	*s;
+	uint64_t		 ms = 0;
+	unsigned int		 i, j;
+
+	/* the first call, or a clock that went back, opens the window */
+	if (lb->rate_at != 0 && now >= lb->rate_at) {
+		if ((ms = now - lb->rate_at) < LB_RATE_MS)
+			return;
+	}
+	lb->rate_at = now;
+	for (i = 0; i < lb->nsvc; i++) {
+		s = &lb->svc[i];
+		lb_traffic_close(&s->traffic, ms);
+		for (j = 0; j < s->nsrv; j++)
+			lb_traffic_close(&s->srv[j].traffic, ms);
+	}
 }

@@ -44,6 +44,7 @@ struct metrics_labels {
 	unsigned int	 nsvc;
 	unsigned int	*first;		/* nsvc: index of svc's first server */
 	unsigned int	*nsrv;		/* nsvc: servers of svc when built */
+	char		**service;	/* nsvc: service=".." */
 	char		**server;	/* service="..",server=".." */
 	unsigned int	 nserver;
 	char		 member_id[CLUSTER_MEMBERS_MAX][ILB_ADDRSTRLEN];
@@ -62,9 +63,16 @@ void		 metrics_labels_free(struct metrics_labels *);
  */
 void		 metrics_daemon_walk(struct metrics_labels *, struct daemon *,
 		    dp_counter_cb, void *);
-/* Each live server's gauges, labels from l (built once per reload). */
+/*
+ * Each live server's gauges and traffic counters, then each live
+ * service's traffic counters; labels from l (built once per reload).
+ */
 void		 metrics_servers_walk(struct metrics_labels *,
 		    const struct lb *, dp_counter_cb, void *);
+/* The cluster-wide drain and weight counters (none if a is NULL). */
+struct admin;
+void		 metrics_admin_walk(const struct admin *, dp_counter_cb,
+		    void *);
 /* process_*: start time (wall clock, s), CPU, memory, descriptors. */
 void		 metrics_process_walk(uint64_t, dp_counter_cb, void *);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "admin.h"
 #include "cluster.h"
 #include "daemon.h"
 #include "lb.h"
@@ -39,6 +40,9 @@
 #define CCLOSE_H "control clients closed without an answer, by reason"
 #define HTRANS	"ilbd_health_transitions_total"
 #define HTRANS_H "servers' health changes, by the state entered"
+#define AREC	"ilbd_admin_records_processed_total"
+#define AREC_H	"cluster-wide drain and weight records received, by what " \
+		"became of them"
 
 /*
  * Every rename; man/ilbctl.8 (METRICS) lists them. A counter that is the
@@ -161,6 +165,18 @@ const struct metrics_map metrics_map[] = {
 	{ "health", "errors", "ilbd_health_check_errors_total", "", 0, NULL },
 	{ "health", "ups", HTRANS, "to=\"up\"", 0, HTRANS_H },
 	{ "health", "downs", HTRANS, "to=\"down\"", 0, HTRANS_H },
+	{ "admin", "admin_commands", "ilbd_admin_commands_total", "", 0,
+	    NULL },
+	{ "admin", "admin_sent", "ilbd_admin_sent_messages_total", "", 0,
+	    NULL },
+	{ "admin", "admin_records_in", "ilbd_admin_records_received_total",
+	    "", 0, NULL },
+	{ "admin", "admin_applied", AREC, "result=\"applied\"", 0, AREC_H },
+	{ "admin", "admin_stale", AREC, "result=\"stale\"", 0, AREC_H },
+	{ "admin", "admin_unknown", AREC, "result=\"unknown\"", 0, AREC_H },
+	{ "admin", "admin_full", "ilbd_admin_table_full_total", "", 0, NULL },
+	{ "admin", "admin_save_errors", "ilbd_admin_save_errors_total", "", 0,
+	    NULL },
 	{ "control", "accepted", "ilbd_control_clients_accepted_total", "", 0,
 	    NULL },
 	{ "control", "requests", "ilbd_control_requests_total", "", 0, NULL },
@@ -283,10 +299,13 @@ metrics_labels_free(struct metrics_labels *l)
 
 	for (i = 0; i < l->nserver; i++)
 		free(l->server[i]);
+	for (i = 0; l->service != NULL && i < l->nsvc; i++)
+		free(l->service[i]);
 	free(l->server);
+	free(l->service);
 	free(l->first);
 	free(l->nsrv);
-	l->server = NULL;
+	l->server = l->service = NULL;
 	l->first = l->nsrv = NULL;
 	l->nserver = l->nsvc = 0;
 	l->lb = NULL;
@@ -321,9 +340,16 @@ metrics_labels_build(struct metrics_labels *l, const struct lb *lb)
 		n += lb->svc[i].nsrv;
 	if ((l->first = calloc(lb->nsvc + 1, sizeof(*l->first))) == NULL ||
 	    (l->nsrv = calloc(lb->nsvc + 1, sizeof(*l->nsrv))) == NULL ||
-	    (l->server = calloc(n + 1, sizeof(*l->server))) == NULL)
+	    (l->service = calloc(lb->nsvc + 1, sizeof(*l->service))) ==
+	    NULL || (l->server = calloc(n + 1, sizeof(*l->server))) == NULL)
 		goto fail;
 	for (i = 0; i < lb->nsvc; i++) {
+		l->nsvc = i + 1;	/* service labels to free */
+		if (asprintf(&l->service[i], "service=\"%s\"",
+		    lb->svc[i].conf->name) == -1) {
+			l->service[i] = NULL;
+			goto fail;
+		}
 		l->first[i] = l->nserver;
 		l->nsrv[i] = lb->svc[i].nsrv;
 		for (j = 0; j < lb->svc[i].nsrv; j++) {
@@ -348,7 +374,24 @@ fail:
 	return (-1);
 }
 
-/* Each live server: connections, eligibility, weight, drain, health. */
+/* What this ILB forwarded to a server or service, and its connections. */
+static void
+metrics_traffic(dp_counter_cb cb, void *arg, const char *sub,
+    const char *lab, const struct lb_traffic *t)
+{
+	metrics_put(cb, arg, sub, "packets", "packets this node forwarded "
+	    "to the server(s)", DP_COUNTER, lab, t->packets);
+	metrics_put(cb, arg, sub, "bytes", "bytes (IP length) this node "
+	    "forwarded to the server(s)", DP_COUNTER, lab, t->bytes);
+	metrics_put(cb, arg, sub, "connections", "new connections this node "
+	    "assigned to the server(s) as their owner", DP_COUNTER, lab,
+	    t->conns);
+}
+
+/*
+ * Each live server: connections, eligibility, weight, drain, health,
+ * traffic; then each live service's traffic.
+ */
 void
 metrics_servers_walk(struct metrics_labels *l, const struct lb *lb,
     dp_counter_cb cb, void *arg)
@@ -359,6 +402,10 @@ metrics_servers_walk(struct metrics_labels *l, const struct lb *lb,
 
 	if (metrics_labels_build(l, lb) == -1)
 		return;
+	for (i = 0; i < lb->nsvc; i++)
+		if (lb_service_live(lb, i))
+			metrics_traffic(cb, arg, "service", l->service[i],
+			    &lb->svc[i].traffic);
 	for (i = 0; i < lb->nsvc; i++) {
 		for (j = 0; j < lb->svc[i].nsrv; j++) {
 			if (!lb_server_live(lb, i, j))
@@ -380,11 +427,24 @@ metrics_servers_walk(struct metrics_labels *l, const struct lb *lb,
 			    "server's health checks pass", DP_GAUGE, lab,
 			    v->sched->up);
 			metrics_put(cb, arg, "server", "health_last_error",
-			    "errno of the server's last failed check, 0 if it "
-			    "passed", DP_GAUGE, lab, (uint64_t)(v->last_error >
-			    0 ? v->last_error : 0));
+			    "errno of the check that took the server down, 0 "
+			    "while it is up", DP_GAUGE, lab,
+			    (uint64_t)(v->last_error > 0 ? v->last_error : 0));
+			metrics_traffic(cb, arg, "server", lab, &v->traffic);
 		}
 	}
+}
+
+/* The cluster-wide drain and weight counters, if there is a cluster. */
+void
+metrics_admin_walk(const struct admin *a, dp_counter_cb cb, void *arg)
+{
+	struct counter_src	src = { "admin", admin_counters, NULL };
+
+	if (a == NULL)
+		return;
+	src.obj = &a->stats;
+	counter_walk(&src, 1, cb, arg);
 }
 
 struct metrics_members {
@@ -465,4 +525,5 @@ metrics_daemon_walk(struct metrics_labels *l, struct daemon *d,
 	if (daemon_cluster(d) != NULL)
 		cluster_foreach_member(daemon_cluster(d), metrics_member, &mm);
 	metrics_servers_walk(l, daemon_lb(d), cb, arg);
+	metrics_admin_walk(daemon_lb(d)->admin, cb, arg);
 }

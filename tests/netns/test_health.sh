@@ -3,7 +3,8 @@
 # servers every 500 ms; each server is up at its first good check (the
 # default health.initial = "down"); srv2's HTTP server stops, every ILB
 # marks it down and new connections avoid it; it starts again and comes
-# back after rise checks.
+# back after rise checks. show servers gives each server's last check:
+# the failure while srv2 is down, "ok" (no stale error) once it is back.
 # shellcheck source=tests/netns/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -47,6 +48,28 @@ logged_once() {
 	done
 }
 
+# last_check I SRV: "AGE RESULT" of srvSRV's last check in ILB I's
+# show servers -j (AGE in seconds, "none" before the first check).
+last_check() {
+	ctl "$1" -j show servers | "$PYTHON" -c '
+import json, sys
+for s in json.load(sys.stdin)["servers"]:
+    if s["address"] == sys.argv[1]:
+        a = s["last_check_age_s"]
+        print("none" if a is None else a, s["last_check"])
+' "$(srv_addr "$2")"
+}
+
+# check_everywhere SRV RE: on every ILB srvSRV's last check (AGE RESULT)
+# matches the extended RE; prints what each shows.
+check_everywhere() {
+	for _j in $(seq 1 "$N_ILB"); do
+		_lc=$(last_check "$_j" "$1")
+		note "ilb$_j: srv$1 last check: $_lc"
+		echo "$_lc" | grep -Eqx "$2" || return 1
+	done
+}
+
 require_ilbd
 netns_setup
 check "topology up" topo_up
@@ -75,6 +98,10 @@ check "$N requests with srv2 down all succeed ($REQ_FAIL failed)" \
     [ "$REQ_OK" -eq "$N" ]
 check "none answered by srv2 ($(answers_summary))" \
     [ "$(answered_by srv2)" -eq 0 ]
+check "show servers: srv2's last check failed, refused, within 2 s, on every ILB" \
+    check_everywhere 2 '[0-2] Connection refused'
+check "show servers: srv1's last check ok, within 2 s, on every ILB" \
+    check_everywhere 1 '[0-2] ok'
 _both=$(($(answered_by srv1) > 0 && $(answered_by srv3) > 0))
 check "srv1 and srv3 answer ($(answers_summary))" [ "$_both" -eq 1 ]
 
@@ -83,6 +110,8 @@ check "srv2's httpd restarts" srv2_start
 check "every ILB logs srv2 up after $HC_RISE good checks" \
     wait_logs "$SRV2_RE is up ($HC_RISE checks succeeded)" 60000
 note "srv2 up on every ILB after $WAIT_MS ms"
+check "show servers: srv2's last check ok again, no stale error, on every ILB" \
+    check_everywhere 2 '[0-2] ok'
 check_requests "$N" c
 check "each ILB logged srv2 down once" logged_once "$SRV2_RE is down"
 check "each ILB logged srv2 up once after its restart" \

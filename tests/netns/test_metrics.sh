@@ -2,7 +2,8 @@
 # test_metrics.sh: three ILBs (tun, dsr) serve Prometheus text at /metrics on
 # their own address; it parses strictly, passes promtool check metrics (the
 # naming conventions), has reasons as labels, process_*, members' age,
-# table capacity, the last reload, and the counters follow the traffic.
+# table capacity, the last reload, and the counters follow the traffic,
+# per server and per service too.
 # shellcheck source=tests/netns/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -150,6 +151,64 @@ for _j in $(seq 1 "$N_ILB"); do
 	    "ilbd_server_up{service=\"web\"}==$N_SRV"
 done
 check_rose "sum of ilbd_packets_forwarded_total{path=\"owner\"} rose" "$_fo_before" "$_fo_after"
+
+# metric_sum TAG SEL: SEL's sum over every ILB's saved TAG text ("" if an
+# ILB lacks it).
+metric_sum() {
+	_s=0
+	for _k in $(seq 1 "$N_ILB"); do
+		_v=$(metric_value "$_k" "$1" "$2")
+		is_num "$_v" || { echo; return; }
+		_s=$((_s + _v))
+	done
+	echo "$_s"
+}
+
+# check_ge DESC A B: both numbers, A >= B.
+check_ge() {
+	if is_num "$2" && is_num "$3" && [ "$2" -ge "$3" ]; then
+		ok "$1 ($2 >= $3)"
+	else
+		not_ok "$1 (${2:-missing}, want >= ${3:-missing})"
+	fi
+}
+
+# Per server and per service: what each ILB sent to the servers. Every
+# request is a connection of at least 3 packets from the client (SYN, ACK
+# with the request, FIN or RST), each sent to its server by one ILB.
+_pk=$(metric_sum after 'ilbd_server_packets_total{service="web"}')
+check_ge "sum over the ILBs of ilbd_server_packets_total >= 3 x $N requests" \
+    "$_pk" $((3 * N))
+_by=$(metric_sum after 'ilbd_server_bytes_total{service="web"}')
+check_ge "and ilbd_server_bytes_total >= 40 bytes a packet" "$_by" $((40 * _pk))
+_cb=$(metric_sum before 'ilbd_server_connections_total{service="web"}')
+_ca=$(metric_sum after 'ilbd_server_connections_total{service="web"}')
+check_ge "ilbd_server_connections_total rose by >= $N over the ILBs (one owner each)" \
+    "$((${_ca:-0} - ${_cb:-0}))" "$N"
+check "and equals ilbd_connections_total's sum" \
+    [ "$_ca" = "$(metric_sum after ilbd_connections_total)" ]
+for _j in $(seq 1 "$N_ILB"); do
+	_m=$NETNS_DIR/metrics.$_j.after
+	check "ilb$_j: ilbd_server_{packets,bytes,connections}_total have service and server labels" \
+	    promcheck --labels ilbd_server_packets_total=service,server \
+	    --labels ilbd_server_bytes_total=service,server \
+	    --labels ilbd_server_connections_total=service,server "$_m"
+	for _t in packets bytes connections; do
+		check "ilb$_j: ilbd_service_${_t}_total{service=\"web\"} is the sum of its servers'" \
+		    [ "$(metric_value "$_j" after "ilbd_service_${_t}_total{service=\"web\"}")" = \
+		    "$(metric_value "$_j" after "ilbd_server_${_t}_total{service=\"web\"}")" ]
+	done
+done
+for _i in $(seq 1 "$N_SRV"); do
+	[ "$(answered_by "srv$_i")" -gt 0 ] || continue
+	_sel="{service=\"web\",server=\"$(srv_addr "$_i")\"}"
+	check_ge "srv$_i: its connections over the ILBs, one a request it answered" \
+	    "$(metric_sum after "ilbd_server_connections_total$_sel")" \
+	    "$(answered_by "srv$_i")"
+	check_ge "srv$_i: its packets over the ILBs" \
+	    "$(metric_sum after "ilbd_server_packets_total$_sel")" \
+	    "$((3 * $(answered_by "srv$_i")))"
+done
 
 # contrib/: the alerting rules and the Grafana dashboard
 CONTRIB=$top_srcdir/contrib

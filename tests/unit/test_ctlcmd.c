@@ -539,20 +539,30 @@ test_show_services_servers(void **state)
 {
 	struct test_node	*n = *state;
 	char			*s;
+	int			 i;
 
 	test_learn(n, test_port_ranked(n, 0, 1), 1, 0, 1);
 	test_learn(n, test_port_ranked(n, 1, 2), 1, 1, 2);
+	/* 20 packets of 1500 bytes to 192.0.2.22 over a 10 s window */
+	lb_traffic_rates(n->lb, 1000);
+	for (i = 0; i < 20; i++)
+		lb_traffic_sent(n->lb, 0, 1, 1500);
+	lb_traffic_rates(n->lb, 1000 + LB_RATE_MS);
+	n->lb->svc[0].srv[1].traffic.conns = 3;
+	n->lb->svc[0].traffic.conns = 3;
 	s = test_run(n, test_req(CTL_SHOW_SERVICES, 0, 0));
 	assert_string_equal(s,
 	    "NAME  VIP               FORWARD  SCHEDULER  ELIGIBLE  SERVERS"
-	    "  OWNED\n"
+	    "  OWNED  CONNS  PACKETS  BYTES  PPS   BPS\n"
 	    "web   198.51.100.10:80  dsr      wlc               3        3"
-	    "      1\n");
+	    "      1      3       20  30000    2  3000\n");
 	free(s);
 	s = test_run(n, test_req(CTL_SHOW_SERVICES, 1, 0));
 	assert_string_equal(s, "{\"services\":[{\"name\":\"web\",\"vip\":"
 	    "\"198.51.100.10:80\",\"forward\":\"dsr\",\"scheduler\":\"wlc\","
-	    "\"servers_eligible\":3,\"servers\":3,\"owned_connections\":1}]}\n");
+	    "\"servers_eligible\":3,\"servers\":3,\"owned_connections\":1,"
+	    "\"connections_total\":3,\"packets_total\":20,\"bytes_total\":"
+	    "30000,\"packets_per_s\":2,\"bytes_per_s\":3000}]}\n");
 	free(s);
 
 	/* without a cluster, only this member can change */
@@ -582,17 +592,24 @@ test_show_services_servers(void **state)
 	s = test_run(n, test_req(CTL_SHOW_SERVERS, 0, 0));
 	test_expect_contains(s, "# ACTIVE: connections as known to this node");
 	test_expect_contains(s, "SERVICE  ADDRESS     HEALTH  DRAINED  WEIGHT"
-	    "  CONF  OWNED  CACHED  ACTIVE  ADMIN\n");
+	    "  CONF  OWNED  CACHED  ACTIVE  ADMIN             CONNS  PACKETS"
+	    "  BYTES  PPS   BPS  CHECK_AGE  LAST_CHECK\n");
 	test_expect_contains(s, "web      192.0.2.21  up      no            7"
-	    "     1      0       0       0  local\n");
+	    "     1      0       0       0  local                 0        0"
+	    "      0    0     0          -  -\n");
+	/* no checker here: no last check */
 	test_expect_contains(s, "web      192.0.2.22  up      yes           1"
-	    "     1      1       1       2  cluster:10.0.0.1\n");
+	    "     1      1       1       2  cluster:10.0.0.1      3       20"
+	    "  30000    2  3000          -  -\n");
 	free(s);
 	s = test_run(n, test_req(CTL_SHOW_SERVERS, 1, 0));
 	test_expect_contains(s, "{\"service\":\"web\",\"address\":"
 	    "\"192.0.2.22\",\"health\":\"up\",\"drained\":true,\"weight\":1,"
 	    "\"weight_configured\":1,\"owned\":1,\"cached\":1,"
-	    "\"active_known_to_this_node\":2,\"admin\":\"cluster:10.0.0.1\"}");
+	    "\"active_known_to_this_node\":2,\"admin\":\"cluster:10.0.0.1\","
+	    "\"connections_total\":3,\"packets_total\":20,\"bytes_total\":"
+	    "30000,\"packets_per_s\":2,\"bytes_per_s\":3000,"
+	    "\"last_check_age_s\":null,\"last_check\":\"-\"}");
 	free(s);
 	s = test_run(n, test_req(CTL_SERVER_ENABLE, 0, 2, "web", "192.0.2.22"));
 	test_expect_contains(s, "server 192.0.2.22 of web enabled "

@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -2294,6 +2295,127 @@ test_syn_after_lost_end(void **state)
 	world_free(w);
 }
 
+/*
+ * Traffic counts: the owner counts the connections it assigns, the data
+ * path the packets and bytes it sends (lb_traffic_sent()), on the server
+ * and on its service; indices out of range count nothing.
+ */
+static void
+test_traffic_counts(void **state)
+{
+	struct world		*w = test_world_new(1, 1024, 1024);
+	struct lb		*lb = &w->lb[0];
+	struct lb_action	 act;
+	const struct lb_traffic	*t, *st;
+	struct pkt_info		 pi;
+	uint64_t		 conns = 0;
+	unsigned int		 j;
+	uint16_t		 sport;
+
+	(void)state;
+	for (sport = 2000; sport < 2009; sport++) {
+		pi = world_pkt(10 + SVC_WLC, 80, sport, PKT_TH_SYN);
+		pi.seq = 5000U + sport;
+		assert_int_equal(lb_decide(lb, &pi, 0, T0, &act),
+		    LB_FORWARD);
+	}
+	/* a retransmitted SYN is no new connection */
+	assert_int_equal(lb_decide(lb, &pi, 0, T0 + 1000, &act), LB_FORWARD);
+	assert_int_equal(lb->stats.retransmitted_syn, 1);
+	for (j = 0; j < lb->svc[SVC_WLC].nsrv; j++) {
+		t = &lb->svc[SVC_WLC].srv[j].traffic;
+		assert_int_equal(t->conns, 3);	/* wlc spreads them */
+		conns += t->conns;
+		assert_int_equal(t->packets, 0);
+	}
+	st = &lb->svc[SVC_WLC].traffic;
+	assert_int_equal(st->conns, conns);
+	assert_int_equal(lb->stats.new_conn, conns);
+	assert_int_equal(lb->svc[SVC_HASH].traffic.conns, 0);
+	lb_traffic_sent(lb, SVC_WLC, 1, 60);
+	lb_traffic_sent(lb, SVC_WLC, 1, 1500);
+	lb_traffic_sent(lb, SVC_WLC, 2, 40);
+	lb_traffic_sent(lb, SVC_WLC, 3, 40);	/* no such server */
+	lb_traffic_sent(lb, TEST_NSVC, 0, 40);	/* no such service */
+	t = &lb->svc[SVC_WLC].srv[1].traffic;
+	assert_int_equal(t->packets, 2);
+	assert_int_equal(t->bytes, 1560);
+	assert_int_equal(lb->svc[SVC_WLC].srv[2].traffic.packets, 1);
+	assert_int_equal(lb->svc[SVC_WLC].srv[0].traffic.packets, 0);
+	assert_int_equal(st->packets, 3);
+	assert_int_equal(st->bytes, 1600);
+	world_free(w);
+}
+
+/*
+ * Rates: the first lb_tick() opens a window; one closes once it is
+ * LB_RATE_MS old, with the packets and bytes per second over it.
+ */
+static void
+test_traffic_rates(void **state)
+{
+	struct world		*w = test_world_new(1, 1024, 1024);
+	struct lb		*lb = &w->lb[0];
+	const struct lb_traffic	*t = &lb->svc[SVC_WLC].srv[0].traffic;
+	const struct lb_traffic	*st = &lb->svc[SVC_WLC].traffic;
+	int			 i;
+
+	(void)state;
+	lb_traffic_sent(lb, SVC_WLC, 0, 100);	/* before any window */
+	lb_tick(lb, T0, 16);
+	for (i = 0; i < 200; i++)
+		lb_traffic_sent(lb, SVC_WLC, 0, 100);
+	lb_tick(lb, T0 + LB_RATE_MS - 1, 16);	/* too early */
+	assert_int_equal(t->pps, 0);
+	lb_tick(lb, T0 + 2 * LB_RATE_MS, 16);	/* 200 in 20 s */
+	assert_int_equal(t->pps, 10);
+	assert_int_equal(t->bps, 1000);
+	assert_int_equal(st->pps, 10);
+	assert_int_equal(st->bps, 1000);
+	assert_int_equal(lb->svc[SVC_WLC].srv[1].traffic.pps, 0);
+	/* a quiet window: back to 0 */
+	lb_tick(lb, T0 + 3 * LB_RATE_MS, 16);
+	assert_int_equal(t->pps, 0);
+	assert_int_equal(t->packets, 201);
+	world_free(w);
+}
+
+/*
+ * A reload keeps the counts of the servers and services it keeps; a new
+ * server starts at 0. A server that comes up forgets the error that took
+ * it down.
+ */
+static void
+test_traffic_reload(void **state)
+{
+	struct world			*w = test_world_new(1, 1024, 1024);
+	struct lb			*lb = &w->lb[0];
+	struct ilbd_conf		*c = world_conf_new(1024, 1024);
+	struct lb_reload_summary	 sum;
+	char				*cause = NULL;
+
+	(void)state;
+	lb_traffic_sent(lb, SVC_WLC, 2, 100);
+	lb->svc[SVC_WLC].srv[2].traffic.conns = 5;
+	assert_int_equal(lb_server_set_up(lb, SVC_WLC, 1, 0, ECONNREFUSED),
+	    0);
+	world_web(c, "web", 10, SCHED_WLC, 4);
+	world_web(c, "hashed", 11, SCHED_HASH, 3);
+	assert_int_equal(lb_reload(lb, c, T0, &sum, &cause), 0);
+	world_conf_free(c);
+	assert_int_equal(sum.servers_added, 1);
+	assert_int_equal(lb->svc[SVC_WLC].srv[2].traffic.packets, 1);
+	assert_int_equal(lb->svc[SVC_WLC].srv[2].traffic.bytes, 100);
+	assert_int_equal(lb->svc[SVC_WLC].srv[2].traffic.conns, 5);
+	assert_int_equal(lb->svc[SVC_WLC].srv[3].traffic.packets, 0);
+	assert_int_equal(lb->svc[SVC_WLC].traffic.bytes, 100);
+	assert_int_equal(lb->svc[SVC_WLC].srv[1].last_error, ECONNREFUSED);
+	assert_int_equal(lb_server_set_up(lb, SVC_WLC, 1, 1, ECONNREFUSED),
+	    0);
+	assert_int_equal(lb->svc[SVC_WLC].srv[1].last_error, 0);
+	world_free(w);
+}
+
 int
 main(void)
 {
@@ -2351,6 +2473,9 @@ main(void)
 		cmocka_unit_test(test_learn_bad),
 		cmocka_unit_test(test_input_and_names),
 		cmocka_unit_test(test_syn_after_lost_end),
+		cmocka_unit_test(test_traffic_counts),
+		cmocka_unit_test(test_traffic_rates),
+		cmocka_unit_test(test_traffic_reload),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

@@ -22,6 +22,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "admin.h"
 #include "config.h"
 #include "dp.h"
 #include "lb.h"
@@ -641,18 +642,46 @@ test_layout_reuse(void **state)
 
 struct server_samples {
 	size_t		n;
+	size_t		nup;
 	const char	*labels[16];	/* of ilbd_server_up */
+	uint64_t	packets[16];	/* ilbd_server_packets_total */
+	uint64_t	bytes[16];
+	uint64_t	conns[16];
+	size_t		npk;
+	uint64_t	svc_packets;	/* ilbd_service_packets_total */
+	uint64_t	svc_bytes;
+	uint64_t	svc_conns;
+	const char	*svc_labels;
 };
 
 static void
 server_collect(void *arg, const struct dp_counter *c)
 {
 	struct server_samples	*ss = arg;
+	int			 svc = strcmp(c->sub, "service") == 0;
 
-	if (strcmp(c->name, "up") == 0 && ss->n / 6 < 16)
-		ss->labels[ss->n / 6] = c->labels;
+	if (!svc && strcmp(c->name, "up") == 0 && ss->nup < 16)
+		ss->labels[ss->nup++] = c->labels;
+	if (svc && strcmp(c->name, "packets") == 0) {
+		ss->svc_packets = c->value;
+		ss->svc_labels = c->labels;
+	} else if (svc && strcmp(c->name, "bytes") == 0)
+		ss->svc_bytes = c->value;
+	else if (svc && strcmp(c->name, "connections") == 0)
+		ss->svc_conns = c->value;
+	else if (strcmp(c->name, "packets") == 0 && ss->npk < 16) {
+		assert_int_equal(c->type, DP_COUNTER);
+		ss->packets[ss->npk] = c->value;
+	} else if (strcmp(c->name, "bytes") == 0 && ss->npk < 16)
+		ss->bytes[ss->npk] = c->value;
+	else if (strcmp(c->name, "connections") == 0 && ss->npk < 16)
+		ss->conns[ss->npk++] = c->value;
 	ss->n++;
 }
+
+/* Samples per server (gauges and traffic) and per service (traffic). */
+#define SERVER_SAMPLES	9
+#define SERVICE_SAMPLES	3
 
 /*
  * Per-server label strings: built once, the same pointers scrape after
@@ -678,7 +707,7 @@ test_server_labels(void **state)
 	for (i = 0; i < 3; i++) {
 		memset(&ss, 0, sizeof(ss));
 		metrics_servers_walk(l, &w.lb[0], server_collect, &ss);
-		assert_int_equal(ss.n, 3 * 6);
+		assert_int_equal(ss.n, 3 * SERVER_SAMPLES + SERVICE_SAMPLES);
 		if (i == 0)
 			first = ss.labels[0];
 		assert_ptr_equal(ss.labels[0], first);
@@ -693,10 +722,97 @@ test_server_labels(void **state)
 	memset(&ss, 0, sizeof(ss));
 	metrics_servers_walk(l, &w.lb[0], server_collect, &ss);
 	assert_int_equal(l->builds, 2);
-	assert_int_equal(ss.n, 3 * 6);
+	assert_int_equal(ss.n, 3 * SERVER_SAMPLES + SERVICE_SAMPLES);
 	memset(&ss, 0, sizeof(ss));
 	metrics_servers_walk(l, &w.lb[0], server_collect, &ss);
 	assert_int_equal(l->builds, 2);
+	metrics_labels_free(l);
+	free(l);
+	world_free(&w);
+}
+
+/* What /metrics renders of one lb's servers and of an admin. */
+struct traffic_src {
+	struct metrics_labels	*l;
+	const struct lb		*lb;
+	const struct admin	*admin;
+};
+
+static void
+traffic_foreach(void *arg, dp_counter_cb cb, void *cbarg)
+{
+	struct traffic_src	*ts = arg;
+
+	metrics_servers_walk(ts->l, ts->lb, cb, cbarg);
+	metrics_admin_walk(ts->admin, cb, cbarg);
+}
+
+/*
+ * Per-server and per-service traffic as counters with the labels built
+ * once; the cluster-wide admin counters by their names.
+ */
+static void
+test_server_traffic(void **state)
+{
+	struct ilbd_conf	*c = world_conf_new(1024, 1024);
+	struct metrics_labels	*l;
+	struct traffic_src	 ts;
+	struct admin		 ad;
+	struct evbuffer		*b;
+	struct world		 w;
+	char			 a[ILB_ADDRSTRLEN], want[256];
+	char			*text;
+
+	(void)state;
+	assert_non_null(l = calloc(1, sizeof(*l)));
+	world_web(c, "web", 10, SCHED_WLC, 3);
+	world_init(&w, c, 1);
+	assert_int_equal(world_start(&w, 1, 42, 0), 0);
+	lb_traffic_sent(&w.lb[0], 0, 1, 60);
+	lb_traffic_sent(&w.lb[0], 0, 1, 1500);
+	lb_traffic_sent(&w.lb[0], 0, 2, 40);
+	w.lb[0].svc[0].srv[1].traffic.conns = 4;
+	w.lb[0].svc[0].traffic.conns = 4;
+	memset(&ad, 0, sizeof(ad));
+	ad.stats.admin_commands = 2;
+	ad.stats.admin_stale = 3;
+	ts.l = l;
+	ts.lb = &w.lb[0];
+	ts.admin = &ad;
+	assert_non_null(b = evbuffer_new());
+	assert_int_equal(metrics_render(b, traffic_foreach, &ts), 0);
+	text = take(b);
+	util_addr_fmt(&w.lb[0].svc[0].srv[1].conf->addr, a, sizeof(a));
+	assert_non_null(strstr(text,
+	    "# TYPE ilbd_server_packets_total counter\n"));
+	snprintf(want, sizeof(want), "ilbd_server_packets_total{service="
+	    "\"web\",server=\"%s\"} 2\n", a);
+	assert_non_null(strstr(text, want));
+	snprintf(want, sizeof(want), "ilbd_server_bytes_total{service="
+	    "\"web\",server=\"%s\"} 1560\n", a);
+	assert_non_null(strstr(text, want));
+	snprintf(want, sizeof(want), "ilbd_server_connections_total{service="
+	    "\"web\",server=\"%s\"} 4\n", a);
+	assert_non_null(strstr(text, want));
+	assert_non_null(strstr(text,
+	    "ilbd_service_packets_total{service=\"web\"} 3\n"));
+	assert_non_null(strstr(text,
+	    "ilbd_service_bytes_total{service=\"web\"} 1600\n"));
+	assert_non_null(strstr(text,
+	    "ilbd_service_connections_total{service=\"web\"} 4\n"));
+	assert_non_null(strstr(text, "ilbd_admin_commands_total 2\n"));
+	assert_non_null(strstr(text,
+	    "ilbd_admin_records_processed_total{result=\"stale\"} 3\n"));
+	assert_non_null(strstr(text, "ilbd_admin_save_errors_total 0\n"));
+	assert_null(strstr(text, "admin_admin"));
+	free(text);
+	/* no cluster: no admin counters */
+	ts.admin = NULL;
+	assert_int_equal(metrics_render(b, traffic_foreach, &ts), 0);
+	text = take(b);
+	assert_null(strstr(text, "ilbd_admin_"));
+	free(text);
+	evbuffer_free(b);
 	metrics_labels_free(l);
 	free(l);
 	world_free(&w);
@@ -715,6 +831,7 @@ main(void)
 		cmocka_unit_test(test_map_conventions),
 		cmocka_unit_test(test_layout_reuse),
 		cmocka_unit_test(test_server_labels),
+		cmocka_unit_test(test_server_traffic),
 		cmocka_unit_test_setup_teardown(test_http_get, http_setup,
 		    http_teardown),
 		cmocka_unit_test_setup_teardown(test_http_head, http_setup,
