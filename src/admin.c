@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "event.h"
 #include "lb.h"
 #include "log.h"
 #include "msg.h"
@@ -333,6 +334,13 @@ admin_take(struct admin *a, const struct msg_admin *r)
 	    ((r->flags & MSG_ADMIN_F_DRAINED) ? " drained" : " enabled") : "",
 	    w, msg_id_fmt(&r->origin, o, sizeof(o)),
 	    (unsigned long long)r->version);
+	if (r->flags & MSG_ADMIN_F_DRAIN)
+		ilbd_event_server((r->flags & MSG_ADMIN_F_DRAINED) ?
+		    ILBD_EV_SERVER_DRAIN : ILBD_EV_SERVER_ENABLE, r->service,
+		    &r->server, -1, "cluster");
+	if (r->flags & MSG_ADMIN_F_WEIGHT)
+		ilbd_event_server(ILBD_EV_SERVER_WEIGHT, r->service,
+		    &r->server, (int)r->weight, "cluster");
 }
 
 void

@@ -193,6 +193,18 @@ check "json: server-weight weight=4 scope=local" \
     wait_until 10 json_event "$NETNS_DIR/mon.json" server-weight \
     server=192.0.2.23 weight=4 scope=local
 
+# a cluster-wide change made on another member reaches ilb1's monitor
+check "ilb2: server drain web 192.0.2.21 (cluster-wide) answers" \
+    quiet ctl 2 server drain web 192.0.2.21
+check "json on ilb1: server-drain server=192.0.2.21 from ilb2 (scope=cluster)" \
+    wait_until 10 json_event "$NETNS_DIR/mon.json" server-drain service=web \
+    server=192.0.2.21 scope=cluster
+check "ilb2: server enable web 192.0.2.21 answers" \
+    quiet ctl 2 server enable web 192.0.2.21
+check "json on ilb1: server-enable server=192.0.2.21 from ilb2" \
+    wait_until 10 json_event "$NETNS_DIR/mon.json" server-enable service=web \
+    server=192.0.2.21 scope=cluster
+
 check "ilbctl reload succeeds" quiet ctl 1 reload
 check "json: reload result=ok" \
     wait_until 10 json_event "$NETNS_DIR/mon.json" reload result=ok
