@@ -9,6 +9,7 @@
 
 #include <event2/event.h>
 
+#include "admin.h"
 #include "announce.h"
 #include "capture.h"
 #include "cluster.h"
@@ -440,9 +441,15 @@ void
 daemon_foreach_counter(struct daemon *d, dp_counter_cb cb, void *arg)
 {
 	struct daemon_counter_parts	p;
+	struct counter_src		admin_src = { "admin", admin_counters,
+					    NULL };
 
 	daemon_counter_parts(d, &p);
 	daemon_counter_walk(&p, cb, arg);
+	if (d->lb.admin != NULL) {	/* the metrics have them on their own */
+		admin_src.obj = &d->lb.admin->stats;
+		counter_walk(&admin_src, 1, cb, arg);
+	}
 	daemon_each_gauges(d, cb, arg);
 }
 
@@ -474,7 +481,11 @@ daemon_counter_parts(struct daemon *d, struct daemon_counter_parts *p)
 void
 daemon_counter_key(const struct dp_counter *c, char *buf, size_t len)
 {
-	if (strcmp(c->sub, "lb") == 0 || strcmp(c->sub, "dp") == 0)
+	size_t	n = strlen(c->sub);
+
+	/* "admin_applied", not "admin_admin_applied" */
+	if (strcmp(c->sub, "lb") == 0 || strcmp(c->sub, "dp") == 0 ||
+	    (strncmp(c->name, c->sub, n) == 0 && c->name[n] == '_'))
 		snprintf(buf, len, "%s", c->name);
 	else
 		snprintf(buf, len, "%s_%s", c->sub, c->name);

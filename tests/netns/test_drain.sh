@@ -143,6 +143,10 @@ ctl 1 server enable web 192.0.2.23 local > /dev/null 2>&1
 
 keepalive_stop
 stats_snapshot
+check "show stats counts the cluster-wide commands (admin_commands: $(stat_sum admin_commands))" \
+    [ "$(stat_sum admin_commands)" -ge 2 ]
+check "... and the records the other members applied (admin_applied: $(stat_sum admin_applied))" \
+    [ "$(stat_sum admin_applied)" -gt 0 ]
 _rej=$(stat_sum cluster_rx_reject)
 check "no cluster message rejected on any ILB (cluster_rx_reject=${_rej:-missing})" \
     [ "${_rej:-1}" -eq 0 ]
