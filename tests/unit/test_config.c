@@ -829,6 +829,13 @@ static const struct err_case name_cases[] = {
 	{ HDR "control = {\n  socket = \"run/ilbd.sock\"; };\n", 4,
 	    "socket: \"run/ilbd.sock\" is not an absolute path shorter than 108 "
 	    "characters" },
+	{ HDR "control = {\n\n  socket_ro = \"ro.sock\"; };\n", 5,
+	    "socket_ro: \"ro.sock\" is not an absolute path shorter than 108 "
+	    "characters" },
+	{ HDR "control = { socket = \"/run/a.sock\";\n  socket_ro = "
+	    "\"/run/a.sock\"; };\n", 4,
+	    "socket_ro: \"/run/a.sock\" is the read-write socket's path" },
+	{ HDR "control = {\n  socket_ro = 1; };\n", 4, "socket_ro" },
 };
 
 static void
@@ -852,6 +859,12 @@ test_names(void **state)
 	fx_load_ok(fx, text);
 	assert_int_equal(strlen(fx->conf->control_socket), 107);
 	assert_string_equal(fx->conf->input.device, "ilb01234567890");
+	/* control.socket_ro: unset by default, else its own path */
+	assert_string_equal(fx->conf->control_socket_ro, "");
+	fx_load_ok(fx, HDR "control = { socket_ro = \"/run/ilbd/ro.sock\"; "
+	    "};\n");
+	assert_string_equal(fx->conf->control_socket_ro, "/run/ilbd/ro.sock");
+	assert_string_equal(fx->conf->control_socket, "/run/ilbd/ilbd.sock");
 	/* node.state_dir "": the boot epoch from the clock alone */
 	fx_load_ok(fx, "node = { id = 1; interface = \"eth0\"; "
 	    "state_dir = \"\"; };\n" KEY);
