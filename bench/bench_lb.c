@@ -1,7 +1,11 @@
 /* bench_lb.c: throughput of the per-packet decision and balance of scoring. */
 
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+
+#include <linux/perf_event.h>
 
 #include <err.h>
 #include <errno.h>
@@ -34,15 +38,30 @@ struct bench_trace {
 	size_t		 n, ncap;
 };
 
+#define BENCH_NCTR	3		/* instructions, cache and branch misses */
+
 /* What one replay did. */
 struct bench_result {
 	uint64_t	pkts;
 	double		secs;
 	uint64_t	verdict[3];	/* by enum lb_verdict */
 	uint64_t	records;	/* drained from the queue */
+	uint64_t	ctr[BENCH_NCTR];	/* hardware counters, if any */
+	int		has_ctr;
+};
+
+/*
+ * Hardware counters read around each timed replay: one group (leader
+ * instructions) so that the three count over the same interval. fd[0]
+ * is -1 when perf_event_open refused; why says why (errno text).
+ */
+struct bench_perf {
+	int		fd[BENCH_NCTR];
+	char		why[128];
 };
 
 static int		bench_quick;
+static struct bench_perf	bench_perf;
 static uint64_t		bench_rng = 0x9e3779b97f4a7c15ULL;
 static struct server_conf	bench_servers[BENCH_SERVERS];
 static struct service_conf	bench_svcs[CONF_SERVICES_MAX];
@@ -75,6 +94,72 @@ bench_rss_kb(void)
 
 	getrusage(RUSAGE_SELF, &ru);
 	return (ru.ru_maxrss);
+}
+
+static int
+bench_perf_open1(uint64_t config, int group)
+{
+	struct perf_event_attr	a;
+
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.type = PERF_TYPE_HARDWARE;
+	a.config = config;
+	a.disabled = group == -1;
+	a.exclude_kernel = 1;
+	a.exclude_hv = 1;
+	a.read_format = PERF_FORMAT_GROUP;
+	return ((int)syscall(SYS_perf_event_open, &a, 0, -1, group, 0));
+}
+
+/* Open the counter group once; on failure remember why and go on. */
+static void
+bench_perf_open(struct bench_perf *bp)
+{
+	static const uint64_t	cfg[BENCH_NCTR] = {
+	    PERF_COUNT_HW_INSTRUCTIONS, PERF_COUNT_HW_CACHE_MISSES,
+	    PERF_COUNT_HW_BRANCH_MISSES };
+	int			i, j;
+
+	for (i = 0; i < BENCH_NCTR; i++) {
+		bp->fd[i] = bench_perf_open1(cfg[i], i == 0 ? -1 : bp->fd[0]);
+		if (bp->fd[i] == -1) {
+			snprintf(bp->why, sizeof(bp->why), "%s",
+			    strerror(errno));
+			for (j = 0; j < i; j++)
+				close(bp->fd[j]);
+			bp->fd[0] = -1;
+			return;
+		}
+	}
+}
+
+static void
+bench_perf_start(const struct bench_perf *bp)
+{
+	if (bp->fd[0] == -1)
+		return;
+	ioctl(bp->fd[0], PERF_EVENT_IOC_RESET, PERF_IOC_FLAG_GROUP);
+	ioctl(bp->fd[0], PERF_EVENT_IOC_ENABLE, PERF_IOC_FLAG_GROUP);
+}
+
+/* Stop the group and store its counts in res (has_ctr if read). */
+static void
+bench_perf_stop(const struct bench_perf *bp, struct bench_result *res)
+{
+	uint64_t	v[1 + BENCH_NCTR];
+	int		i;
+
+	res->has_ctr = 0;
+	if (bp->fd[0] == -1)
+		return;
+	ioctl(bp->fd[0], PERF_EVENT_IOC_DISABLE, PERF_IOC_FLAG_GROUP);
+	if (read(bp->fd[0], v, sizeof(v)) != (ssize_t)sizeof(v) ||
+	    v[0] != BENCH_NCTR)
+		return;
+	for (i = 0; i < BENCH_NCTR; i++)
+		res->ctr[i] = v[1 + i];
+	res->has_ctr = 1;
 }
 
 static void
@@ -199,6 +284,11 @@ bench_print_result(const char *what, const struct lb *lb,
 	    100.0 * res->verdict[LB_DROP] / res->pkts,
 	    ltoc_count(&lb->ltoc), cache_count(&lb->cache), bpe,
 	    bench_rss_kb() / 1024);
+	if (res->has_ctr)
+		printf("%-22s per packet: %.1f instructions, %.2f cache "
+		    "misses, %.2f branch misses\n", "", (double)res->ctr[0] /
+		    res->pkts, (double)res->ctr[1] / res->pkts,
+		    (double)res->ctr[2] / res->pkts);
 }
 
 /* A SYN 100.64.0.0/10:random -> 198.51.100.10:80 for each of n flows. */
@@ -338,6 +428,7 @@ bench_synthetic(size_t members, size_t nflows, size_t npkts)
 	bench_warm(lb, flows, nflows);
 
 	memset(&res, 0, sizeof(res));
+	bench_perf_start(&bench_perf);
 	t = bench_now();
 	for (i = 0; i < npkts; i++) {
 		p = flows + (size_t)(sched[i] & 0x3fffffff) * BENCH_PKTLEN;
@@ -348,6 +439,7 @@ bench_synthetic(size_t members, size_t nflows, size_t npkts)
 			bench_drain(lb, &res, now++);
 	}
 	res.secs = bench_now() - t;
+	bench_perf_stop(&bench_perf, &res);
 	res.pkts = npkts;
 	snprintf(what, sizeof(what), "m=%zu flows=%zu", members, nflows);
 	bench_print_result(what, lb, &res);
@@ -484,6 +576,7 @@ bench_pcap_run(const struct bench_trace *tr, unsigned int nsvc,
 		    PKT_OK && PKT_IS_SYN_ONLY(&pi))
 			bench_peer_new(lb, &pi, now);
 	memset(&res, 0, sizeof(res));
+	bench_perf_start(&bench_perf);
 	t = bench_now();
 	for (k = 0; res.pkts < min || k == 0; k++) {
 		for (i = 0; i < tr->n; i++) {
@@ -495,6 +588,7 @@ bench_pcap_run(const struct bench_trace *tr, unsigned int nsvc,
 		res.pkts += tr->n;
 	}
 	res.secs = bench_now() - t;
+	bench_perf_stop(&bench_perf, &res);
 	snprintf(what, sizeof(what), "pcap m=%zu x%zu", members, k);
 	bench_print_result(what, lb, &res);
 	for (i = 0; i < LB_STATS_N; i++)
@@ -692,6 +786,9 @@ main(int argc, char **argv)
 	}
 	printf("bench_lb: %s scoring, one core, %zu-byte conn_entry\n",
 	    config_scoring_name(SCORING_CRC32C_MIX), sizeof(struct conn_entry));
+	bench_perf_open(&bench_perf);
+	if (bench_perf.fd[0] == -1)
+		printf("perf counters unavailable: %s\n", bench_perf.why);
 	if (pcap != NULL) {
 		struct bench_trace	tr;
 		unsigned int		nsvc;
