@@ -290,11 +290,24 @@ conntab_insert(struct conntab *t, const struct flow_key *key,
 	return (e);
 }
 
-/* Mark activity at now: the entry becomes the newest of its list. */
+/*
+ * Mark activity at now: the entry joins the newest of its list. A list
+ * only needs to stay ordered by last (whole seconds) for expiry, and an
+ * entry already active this second has only entries of this second after
+ * it; so it moves at most once a second. Moving it on every packet costs
+ * two dependent cache misses (its list neighbours) at a large table. The
+ * price: eviction (cache_evict()) is least recently used to the second;
+ * among entries used within the same second, the one first used in it
+ * goes first.
+ */
 void
 conntab_touch(struct conntab *t, struct conn_entry *e, uint64_t now)
 {
-	e->last = conntab_secs(now);
+	uint32_t	s = conntab_secs(now);
+
+	if (e->last == s)
+		return;		/* already among this second's entries */
+	e->last = s;
 	if (e->next == 0)
 		return;		/* already the tail */
 	conntab_list_unlink(t, e);
