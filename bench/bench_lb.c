@@ -62,6 +62,7 @@ struct bench_perf {
 };
 
 static int		bench_quick;
+static size_t		bench_burst = LB_BURST_MAX;	/* 1: lb_input() */
 static struct bench_perf	bench_perf;
 static uint64_t		bench_rng = 0x9e3779b97f4a7c15ULL;
 static struct server_conf	bench_servers[BENCH_SERVERS];
@@ -413,6 +414,64 @@ bench_warm(struct lb *lb, uint8_t *flows, size_t n)
 	bench_drain(lb, &res, BENCH_T0);
 }
 
+/*
+ * Packets from i on to give lb_input_burst() at once: at most
+ * bench_burst, and the chunk ends at the next packet after which the
+ * loop drains (i % BENCH_DRAIN == 0), as the one-packet loop does.
+ */
+static size_t
+bench_chunk(size_t i, size_t n)
+{
+	size_t	k = bench_burst, d;
+
+	d = (BENCH_DRAIN - i % BENCH_DRAIN) % BENCH_DRAIN + 1;
+	if (k > d)
+		k = d;
+	if (k > n - i)
+		k = n - i;
+	return (k);
+}
+
+/*
+ * The timed loop in bursts: each packet is copied (as a receive would
+ * have put it in a buffer) since a flow may appear twice in a burst
+ * with other flags.
+ */
+static void
+bench_synthetic_burst(struct lb *lb, const uint8_t *flows,
+    const uint32_t *sched, size_t npkts, struct bench_result *res)
+{
+	static const uint8_t	 flags[3] = { PKT_TH_SYN, PKT_TH_ACK,
+	    PKT_TH_FIN | PKT_TH_ACK };
+	static uint8_t		 buf[LB_BURST_MAX][BENCH_PKTLEN];
+	const uint8_t		*bufs[LB_BURST_MAX];
+	size_t			 lens[LB_BURST_MAX];
+	struct pkt_info		 pis[LB_BURST_MAX];
+	struct lb_action	 acts[LB_BURST_MAX];
+	int			 v[LB_BURST_MAX];
+	uint64_t		 now = BENCH_T0;
+	size_t			 i, j, k;
+
+	for (i = 0; i < npkts; i += k) {
+		k = bench_chunk(i, npkts);
+		for (j = 0; j < k; j++)
+			__builtin_prefetch(flows + (size_t)(sched[i + j] &
+			    0x3fffffff) * BENCH_PKTLEN);
+		for (j = 0; j < k; j++) {
+			memcpy(buf[j], flows + (size_t)(sched[i + j] &
+			    0x3fffffff) * BENCH_PKTLEN, BENCH_PKTLEN);
+			buf[j][33] = flags[sched[i + j] >> 30];
+			bufs[j] = buf[j];
+			lens[j] = BENCH_PKTLEN;
+		}
+		lb_input_burst(lb, bufs, lens, k, 0, now, pis, acts, v);
+		for (j = 0; j < k; j++)
+			res->verdict[v[j]]++;
+		if (((i + k - 1) & (BENCH_DRAIN - 1)) == 0)
+			bench_drain(lb, res, now++);
+	}
+}
+
 static void
 bench_synthetic(size_t members, size_t nflows, size_t npkts)
 {
@@ -444,7 +503,7 @@ bench_synthetic(size_t members, size_t nflows, size_t npkts)
 	bench_perf_start(&bench_perf);
 	t = bench_now();
 	res.cpu = bench_cpu();
-	for (i = 0; i < npkts; i++) {
+	for (i = 0; i < npkts && bench_burst == 1; i++) {
 		p = flows + (size_t)(sched[i] & 0x3fffffff) * BENCH_PKTLEN;
 		p[33] = flags[sched[i] >> 30];
 		res.verdict[lb_input(lb, p, BENCH_PKTLEN, 0, now, &pi,
@@ -452,11 +511,14 @@ bench_synthetic(size_t members, size_t nflows, size_t npkts)
 		if ((i & (BENCH_DRAIN - 1)) == 0)
 			bench_drain(lb, &res, now++);
 	}
+	if (bench_burst > 1)
+		bench_synthetic_burst(lb, flows, sched, npkts, &res);
 	res.secs = bench_now() - t;
 	res.cpu = bench_cpu() - res.cpu;
 	bench_perf_stop(&bench_perf, &res);
 	res.pkts = npkts;
-	snprintf(what, sizeof(what), "m=%zu flows=%zu", members, nflows);
+	snprintf(what, sizeof(what), "m=%zu flows=%zu b=%zu", members, nflows,
+	    bench_burst);
 	bench_print_result(what, lb, &res);
 	free(flows);
 	free(sched);
@@ -571,14 +633,18 @@ static void
 bench_pcap_run(const struct bench_trace *tr, unsigned int nsvc,
     size_t members, size_t min)
 {
+	const uint8_t		*bufs[LB_BURST_MAX];
+	size_t			 lens[LB_BURST_MAX];
+	struct pkt_info		 pis[LB_BURST_MAX];
+	struct lb_action	 acts[LB_BURST_MAX];
+	int			 v[LB_BURST_MAX];
 	struct ilbd_conf	 conf;
 	struct bench_result	 res;
-	struct lb_action	 act;
 	struct pkt_info		 pi;
 	struct lb		*lb;
 	uint64_t		 now = BENCH_T0;
 	double			 t;
-	size_t			 i, k;
+	size_t			 i, j, k, b;
 	char			 what[64];
 
 	if ((lb = calloc(1, sizeof(*lb))) == NULL)
@@ -595,10 +661,16 @@ bench_pcap_run(const struct bench_trace *tr, unsigned int nsvc,
 	t = bench_now();
 	res.cpu = bench_cpu();
 	for (k = 0; res.pkts < min || k == 0; k++) {
-		for (i = 0; i < tr->n; i++) {
-			res.verdict[lb_input(lb, tr->buf + tr->off[i],
-			    tr->len[i], 0, now, &pi, &act)]++;
-			if ((i & (BENCH_DRAIN - 1)) == 0)
+		for (i = 0; i < tr->n; i += b) {
+			b = bench_chunk(i, tr->n);
+			for (j = 0; j < b; j++) {
+				bufs[j] = tr->buf + tr->off[i + j];
+				lens[j] = tr->len[i + j];
+			}
+			lb_input_burst(lb, bufs, lens, b, 0, now, pis, acts, v);
+			for (j = 0; j < b; j++)
+				res.verdict[v[j]]++;
+			if (((i + b - 1) & (BENCH_DRAIN - 1)) == 0)
 				bench_drain(lb, &res, now++);
 		}
 		res.pkts += tr->n;
@@ -606,7 +678,8 @@ bench_pcap_run(const struct bench_trace *tr, unsigned int nsvc,
 	res.secs = bench_now() - t;
 	res.cpu = bench_cpu() - res.cpu;
 	bench_perf_stop(&bench_perf, &res);
-	snprintf(what, sizeof(what), "pcap m=%zu x%zu", members, k);
+	snprintf(what, sizeof(what), "pcap m=%zu b=%zu x%zu", members,
+	    bench_burst, k);
 	bench_print_result(what, lb, &res);
 	for (i = 0; i < LB_STATS_N; i++)
 		if (lb_stats_get(&lb->stats, i) != 0)
@@ -737,8 +810,8 @@ bench_balance(size_t maxn, size_t nkeys)
 static void
 bench_usage(void)
 {
-	fprintf(stderr, "usage: bench_lb [-Bq] [-m members] [-n flows] "
-	    "[-k packets] [-p file.pcap]\n");
+	fprintf(stderr, "usage: bench_lb [-Bq] [-b burst] [-m members] "
+	    "[-n flows] [-k packets] [-p file.pcap]\n");
 	exit(2);
 }
 
@@ -764,10 +837,13 @@ main(int argc, char **argv)
 	const char	*pcap = NULL;
 	int		 ch, balance = 1;
 
-	while ((ch = getopt(argc, argv, "Bk:m:n:p:q")) != -1) {
+	while ((ch = getopt(argc, argv, "Bb:k:m:n:p:q")) != -1) {
 		switch (ch) {
 		case 'B':
 			balance = 0;
+			break;
+		case 'b':
+			bench_burst = bench_num(optarg, 1, LB_BURST_MAX);
 			break;
 		case 'k':
 			npkts = bench_num(optarg, 1, 1UL << 30);

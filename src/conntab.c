@@ -148,9 +148,7 @@ conntab_hash(const struct conntab *t, const struct flow_key *key)
 static uint32_t *
 conntab_bucket(struct conntab *t, const struct flow_key *key)
 {
-	uint64_t	h = conntab_hash(t, key);
-
-	return (&t->buckets[(uint32_t)(h ^ (h >> 32)) & t->mask]);
+	return (conntab_bucket_of(t, conntab_hash(t, key)));
 }
 
 static struct conn_entry *
