@@ -165,6 +165,28 @@ conntab_find(struct conntab *t, uint32_t *bucket, const struct flow_key *key)
 	return (NULL);
 }
 
+void
+conntab_prefetch_links(const struct conntab *t, uint64_t h,
+    const struct flow_key *key, uint64_t now)
+{
+	const struct conn_entry	*e;
+	uint32_t		 l;
+
+	if (t->size == 0 || (l = *conntab_bucket_of(t, h)) == 0)
+		return;
+	e = &t->pool[l - 1];
+	if (memcmp(&e->key, key, sizeof(*key)) != 0) {
+		if (e->hnext != 0)
+			__builtin_prefetch(&t->pool[e->hnext - 1]);
+		return;
+	}
+	if (e->last == conntab_secs(now) || e->next == 0)
+		return;			/* the touch will not move it */
+	if (e->prev != 0)
+		__builtin_prefetch(&t->pool[e->prev - 1]);
+	__builtin_prefetch(&t->pool[e->next - 1]);
+}
+
 struct conn_entry *
 conntab_lookup(struct conntab *t, const struct flow_key *key)
 {

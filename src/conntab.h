@@ -166,4 +166,13 @@ conntab_prefetch_entry(const struct conntab *t, uint64_t h)
 		__builtin_prefetch(&t->pool[l - 1]);
 }
 
+/*
+ * The third stage, once the entry is likely in cache: if the chain's first
+ * entry is key's and a touch at now would move it on its list
+ * (conntab_touch()), prefetch its list neighbours; if it is another key's,
+ * prefetch the next entry of the chain.
+ */
+void		 conntab_prefetch_links(const struct conntab *, uint64_t,
+		    const struct flow_key *, uint64_t);
+
 #endif

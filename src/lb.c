@@ -1066,6 +1066,14 @@ lb_burst_chunk(struct lb *lb, const uint8_t *const *bufs, const size_t *lens,
 		conntab_prefetch_entry(&lb->cache.tab, hc[i]);
 	}
 	for (i = 0; i < n; i++) {
+		if (verdicts[i] != PKT_OK || (pis[i].key.len != FLOW_ID_V4 &&
+		    pis[i].key.len != FLOW_ID_V6))
+			continue;
+		conntab_prefetch_links(&lb->ltoc.tab, hl[i], &pis[i].key, now);
+		conntab_prefetch_links(&lb->cache.tab, hc[i], &pis[i].key,
+		    now);
+	}
+	for (i = 0; i < n; i++) {
 		if (verdicts[i] == PKT_OK)
 			verdicts[i] = lb_decide(lb, &pis[i], by_handoff, now,
 			    &acts[i]);
