@@ -28,6 +28,7 @@
 #define BENCH_T0	1000000000ULL	/* ms */
 #define BENCH_DRAIN	1024		/* packets between queue drains/ticks */
 #define BENCH_MAXN	32		/* largest cluster in the balance run */
+#define BENCH_BURST_MAX	64		/* -b: packets per lb_input_burst() */
 
 /* A trace in memory: packets back to back, each at off[i], len[i]. */
 struct bench_trace {
@@ -443,12 +444,12 @@ bench_synthetic_burst(struct lb *lb, const uint8_t *flows,
 {
 	static const uint8_t	 flags[3] = { PKT_TH_SYN, PKT_TH_ACK,
 	    PKT_TH_FIN | PKT_TH_ACK };
-	static uint8_t		 buf[LB_BURST_MAX][BENCH_PKTLEN];
-	const uint8_t		*bufs[LB_BURST_MAX];
-	size_t			 lens[LB_BURST_MAX];
-	struct pkt_info		 pis[LB_BURST_MAX];
-	struct lb_action	 acts[LB_BURST_MAX];
-	int			 v[LB_BURST_MAX];
+	static uint8_t		 buf[BENCH_BURST_MAX][BENCH_PKTLEN];
+	const uint8_t		*bufs[BENCH_BURST_MAX];
+	size_t			 lens[BENCH_BURST_MAX];
+	struct pkt_info		 pis[BENCH_BURST_MAX];
+	struct lb_action	 acts[BENCH_BURST_MAX];
+	int			 v[BENCH_BURST_MAX];
 	uint64_t		 now = BENCH_T0;
 	size_t			 i, j, k;
 
@@ -638,11 +639,11 @@ static void
 bench_pcap_run(const struct bench_trace *tr, unsigned int nsvc,
     size_t members, size_t min)
 {
-	const uint8_t		*bufs[LB_BURST_MAX];
-	size_t			 lens[LB_BURST_MAX];
-	struct pkt_info		 pis[LB_BURST_MAX];
-	struct lb_action	 acts[LB_BURST_MAX];
-	int			 v[LB_BURST_MAX];
+	const uint8_t		*bufs[BENCH_BURST_MAX];
+	size_t			 lens[BENCH_BURST_MAX];
+	struct pkt_info		 pis[BENCH_BURST_MAX];
+	struct lb_action	 acts[BENCH_BURST_MAX];
+	int			 v[BENCH_BURST_MAX];
 	struct ilbd_conf	 conf;
 	struct bench_result	 res;
 	struct pkt_info		 pi;
@@ -848,7 +849,7 @@ main(int argc, char **argv)
 			balance = 0;
 			break;
 		case 'b':
-			bench_burst = bench_num(optarg, 1, LB_BURST_MAX);
+			bench_burst = bench_num(optarg, 1, BENCH_BURST_MAX);
 			break;
 		case 'k':
 			npkts = bench_num(optarg, 1, 1UL << 30);
