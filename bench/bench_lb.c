@@ -1,7 +1,11 @@
 /* bench_lb.c: throughput of the per-packet decision and balance of scoring. */
 
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+
+#include <linux/perf_event.h>
 
 #include <err.h>
 #include <errno.h>
@@ -24,6 +28,7 @@
 #define BENCH_T0	1000000000ULL	/* ms */
 #define BENCH_DRAIN	1024		/* packets between queue drains/ticks */
 #define BENCH_MAXN	32		/* largest cluster in the balance run */
+#define BENCH_BURST_MAX	64		/* -b: packets per lb_input_burst() */
 
 /* A trace in memory: packets back to back, each at off[i], len[i]. */
 struct bench_trace {
@@ -34,15 +39,32 @@ struct bench_trace {
 	size_t		 n, ncap;
 };
 
+#define BENCH_NCTR	3		/* instructions, cache and branch misses */
+
 /* What one replay did. */
 struct bench_result {
 	uint64_t	pkts;
 	double		secs;
+	double		cpu;		/* this thread's CPU time, seconds */
 	uint64_t	verdict[3];	/* by enum lb_verdict */
 	uint64_t	records;	/* drained from the queue */
+	uint64_t	ctr[BENCH_NCTR];	/* hardware counters, if any */
+	int		has_ctr;
+};
+
+/*
+ * Hardware counters read around each timed replay: one group (leader
+ * instructions) so that the three count over the same interval. fd[0]
+ * is -1 when perf_event_open refused; why says why (errno text).
+ */
+struct bench_perf {
+	int		fd[BENCH_NCTR];
+	char		why[128];
 };
 
 static int		bench_quick;
+static size_t		bench_burst = LB_BURST_MAX;	/* 1: lb_input() */
+static struct bench_perf	bench_perf;
 static uint64_t		bench_rng = 0x9e3779b97f4a7c15ULL;
 static struct server_conf	bench_servers[BENCH_SERVERS];
 static struct service_conf	bench_svcs[CONF_SERVICES_MAX];
@@ -68,6 +90,16 @@ bench_now(void)
 	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
 }
 
+/* CPU time of this thread: on a shared machine, less noisy than wall. */
+static double
+bench_cpu(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
+}
+
 static long
 bench_rss_kb(void)
 {
@@ -75,6 +107,72 @@ bench_rss_kb(void)
 
 	getrusage(RUSAGE_SELF, &ru);
 	return (ru.ru_maxrss);
+}
+
+static int
+bench_perf_open1(uint64_t config, int group)
+{
+	struct perf_event_attr	a;
+
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.type = PERF_TYPE_HARDWARE;
+	a.config = config;
+	a.disabled = group == -1;
+	a.exclude_kernel = 1;
+	a.exclude_hv = 1;
+	a.read_format = PERF_FORMAT_GROUP;
+	return ((int)syscall(SYS_perf_event_open, &a, 0, -1, group, 0));
+}
+
+/* Open the counter group once; on failure remember why and go on. */
+static void
+bench_perf_open(struct bench_perf *bp)
+{
+	static const uint64_t	cfg[BENCH_NCTR] = {
+	    PERF_COUNT_HW_INSTRUCTIONS, PERF_COUNT_HW_CACHE_MISSES,
+	    PERF_COUNT_HW_BRANCH_MISSES };
+	int			i, j;
+
+	for (i = 0; i < BENCH_NCTR; i++) {
+		bp->fd[i] = bench_perf_open1(cfg[i], i == 0 ? -1 : bp->fd[0]);
+		if (bp->fd[i] == -1) {
+			snprintf(bp->why, sizeof(bp->why), "%s",
+			    strerror(errno));
+			for (j = 0; j < i; j++)
+				close(bp->fd[j]);
+			bp->fd[0] = -1;
+			return;
+		}
+	}
+}
+
+static void
+bench_perf_start(const struct bench_perf *bp)
+{
+	if (bp->fd[0] == -1)
+		return;
+	ioctl(bp->fd[0], PERF_EVENT_IOC_RESET, PERF_IOC_FLAG_GROUP);
+	ioctl(bp->fd[0], PERF_EVENT_IOC_ENABLE, PERF_IOC_FLAG_GROUP);
+}
+
+/* Stop the group and store its counts in res (has_ctr if read). */
+static void
+bench_perf_stop(const struct bench_perf *bp, struct bench_result *res)
+{
+	uint64_t	v[1 + BENCH_NCTR];
+	int		i;
+
+	res->has_ctr = 0;
+	if (bp->fd[0] == -1)
+		return;
+	ioctl(bp->fd[0], PERF_EVENT_IOC_DISABLE, PERF_IOC_FLAG_GROUP);
+	if (read(bp->fd[0], v, sizeof(v)) != (ssize_t)sizeof(v) ||
+	    v[0] != BENCH_NCTR)
+		return;
+	for (i = 0; i < BENCH_NCTR; i++)
+		res->ctr[i] = v[1 + i];
+	res->has_ctr = 1;
 }
 
 static void
@@ -199,6 +297,13 @@ bench_print_result(const char *what, const struct lb *lb,
 	    100.0 * res->verdict[LB_DROP] / res->pkts,
 	    ltoc_count(&lb->ltoc), cache_count(&lb->cache), bpe,
 	    bench_rss_kb() / 1024);
+	printf("%-22s thread cpu %.1f ns/pkt (%.0f%% of wall)\n", "",
+	    1e9 * res->cpu / res->pkts, 100.0 * res->cpu / res->secs);
+	if (res->has_ctr)
+		printf("%-22s per packet: %.1f instructions, %.2f cache "
+		    "misses, %.2f branch misses\n", "", (double)res->ctr[0] /
+		    res->pkts, (double)res->ctr[1] / res->pkts,
+		    (double)res->ctr[2] / res->pkts);
 }
 
 /* A SYN 100.64.0.0/10:random -> 198.51.100.10:80 for each of n flows. */
@@ -310,6 +415,69 @@ bench_warm(struct lb *lb, uint8_t *flows, size_t n)
 	bench_drain(lb, &res, BENCH_T0);
 }
 
+/*
+ * Packets from i on to give lb_input_burst() at once: at most
+ * bench_burst, and the chunk ends at the next packet after which the
+ * loop drains (i % BENCH_DRAIN == 0), as the one-packet loop does.
+ */
+static size_t
+bench_chunk(size_t i, size_t n)
+{
+	size_t	k = bench_burst, d;
+
+	d = (BENCH_DRAIN - i % BENCH_DRAIN) % BENCH_DRAIN + 1;
+	if (k > d)
+		k = d;
+	if (k > n - i)
+		k = n - i;
+	return (k);
+}
+
+/*
+ * The timed loop in bursts: each packet is copied (as a receive would
+ * have put it in a buffer) since a flow may appear twice in a burst
+ * with other flags.
+ */
+static void
+bench_synthetic_burst(struct lb *lb, const uint8_t *flows,
+    const uint32_t *sched, size_t npkts, struct bench_result *res)
+{
+	static const uint8_t	 flags[3] = { PKT_TH_SYN, PKT_TH_ACK,
+	    PKT_TH_FIN | PKT_TH_ACK };
+	static uint8_t		 buf[BENCH_BURST_MAX][BENCH_PKTLEN];
+	const uint8_t		*bufs[BENCH_BURST_MAX];
+	size_t			 lens[BENCH_BURST_MAX];
+	struct pkt_info		 pis[BENCH_BURST_MAX];
+	struct lb_action	 acts[BENCH_BURST_MAX];
+	int			 v[BENCH_BURST_MAX];
+	uint64_t		 now = BENCH_T0;
+	size_t			 i, j, k;
+
+	for (i = 0; i < npkts; i += k) {
+		k = bench_chunk(i, npkts);
+		/*
+		 * The flows' packets are spread over nflows * 40 bytes: ask
+		 * for the next burst's now, as a receive ring would have
+		 * them in cache, not the flow table's misses being measured.
+		 */
+		for (j = i + k; j < i + 2 * k && j < npkts; j++)
+			__builtin_prefetch(flows + (size_t)(sched[j] &
+			    0x3fffffff) * BENCH_PKTLEN);
+		for (j = 0; j < k; j++) {
+			memcpy(buf[j], flows + (size_t)(sched[i + j] &
+			    0x3fffffff) * BENCH_PKTLEN, BENCH_PKTLEN);
+			buf[j][33] = flags[sched[i + j] >> 30];
+			bufs[j] = buf[j];
+			lens[j] = BENCH_PKTLEN;
+		}
+		lb_input_burst(lb, bufs, lens, k, 0, now, pis, acts, v);
+		for (j = 0; j < k; j++)
+			res->verdict[v[j]]++;
+		if (((i + k - 1) & (BENCH_DRAIN - 1)) == 0)
+			bench_drain(lb, res, now++);
+	}
+}
+
 static void
 bench_synthetic(size_t members, size_t nflows, size_t npkts)
 {
@@ -338,8 +506,10 @@ bench_synthetic(size_t members, size_t nflows, size_t npkts)
 	bench_warm(lb, flows, nflows);
 
 	memset(&res, 0, sizeof(res));
+	bench_perf_start(&bench_perf);
 	t = bench_now();
-	for (i = 0; i < npkts; i++) {
+	res.cpu = bench_cpu();
+	for (i = 0; i < npkts && bench_burst == 1; i++) {
 		p = flows + (size_t)(sched[i] & 0x3fffffff) * BENCH_PKTLEN;
 		p[33] = flags[sched[i] >> 30];
 		res.verdict[lb_input(lb, p, BENCH_PKTLEN, 0, now, &pi,
@@ -347,9 +517,14 @@ bench_synthetic(size_t members, size_t nflows, size_t npkts)
 		if ((i & (BENCH_DRAIN - 1)) == 0)
 			bench_drain(lb, &res, now++);
 	}
+	if (bench_burst > 1)
+		bench_synthetic_burst(lb, flows, sched, npkts, &res);
 	res.secs = bench_now() - t;
+	res.cpu = bench_cpu() - res.cpu;
+	bench_perf_stop(&bench_perf, &res);
 	res.pkts = npkts;
-	snprintf(what, sizeof(what), "m=%zu flows=%zu", members, nflows);
+	snprintf(what, sizeof(what), "m=%zu flows=%zu b=%zu", members, nflows,
+	    bench_burst);
 	bench_print_result(what, lb, &res);
 	free(flows);
 	free(sched);
@@ -464,14 +639,18 @@ static void
 bench_pcap_run(const struct bench_trace *tr, unsigned int nsvc,
     size_t members, size_t min)
 {
+	const uint8_t		*bufs[BENCH_BURST_MAX];
+	size_t			 lens[BENCH_BURST_MAX];
+	struct pkt_info		 pis[BENCH_BURST_MAX];
+	struct lb_action	 acts[BENCH_BURST_MAX];
+	int			 v[BENCH_BURST_MAX];
 	struct ilbd_conf	 conf;
 	struct bench_result	 res;
-	struct lb_action	 act;
 	struct pkt_info		 pi;
 	struct lb		*lb;
 	uint64_t		 now = BENCH_T0;
 	double			 t;
-	size_t			 i, k;
+	size_t			 i, j, k, b;
 	char			 what[64];
 
 	if ((lb = calloc(1, sizeof(*lb))) == NULL)
@@ -484,18 +663,29 @@ bench_pcap_run(const struct bench_trace *tr, unsigned int nsvc,
 		    PKT_OK && PKT_IS_SYN_ONLY(&pi))
 			bench_peer_new(lb, &pi, now);
 	memset(&res, 0, sizeof(res));
+	bench_perf_start(&bench_perf);
 	t = bench_now();
+	res.cpu = bench_cpu();
 	for (k = 0; res.pkts < min || k == 0; k++) {
-		for (i = 0; i < tr->n; i++) {
-			res.verdict[lb_input(lb, tr->buf + tr->off[i],
-			    tr->len[i], 0, now, &pi, &act)]++;
-			if ((i & (BENCH_DRAIN - 1)) == 0)
+		for (i = 0; i < tr->n; i += b) {
+			b = bench_chunk(i, tr->n);
+			for (j = 0; j < b; j++) {
+				bufs[j] = tr->buf + tr->off[i + j];
+				lens[j] = tr->len[i + j];
+			}
+			lb_input_burst(lb, bufs, lens, b, 0, now, pis, acts, v);
+			for (j = 0; j < b; j++)
+				res.verdict[v[j]]++;
+			if (((i + b - 1) & (BENCH_DRAIN - 1)) == 0)
 				bench_drain(lb, &res, now++);
 		}
 		res.pkts += tr->n;
 	}
 	res.secs = bench_now() - t;
-	snprintf(what, sizeof(what), "pcap m=%zu x%zu", members, k);
+	res.cpu = bench_cpu() - res.cpu;
+	bench_perf_stop(&bench_perf, &res);
+	snprintf(what, sizeof(what), "pcap m=%zu b=%zu x%zu", members,
+	    bench_burst, k);
 	bench_print_result(what, lb, &res);
 	for (i = 0; i < LB_STATS_N; i++)
 		if (lb_stats_get(&lb->stats, i) != 0)
@@ -626,8 +816,8 @@ bench_balance(size_t maxn, size_t nkeys)
 static void
 bench_usage(void)
 {
-	fprintf(stderr, "usage: bench_lb [-Bq] [-m members] [-n flows] "
-	    "[-k packets] [-p file.pcap]\n");
+	fprintf(stderr, "usage: bench_lb [-Bq] [-b burst] [-m members] "
+	    "[-n flows] [-k packets] [-p file.pcap]\n");
 	exit(2);
 }
 
@@ -653,10 +843,13 @@ main(int argc, char **argv)
 	const char	*pcap = NULL;
 	int		 ch, balance = 1;
 
-	while ((ch = getopt(argc, argv, "Bk:m:n:p:q")) != -1) {
+	while ((ch = getopt(argc, argv, "Bb:k:m:n:p:q")) != -1) {
 		switch (ch) {
 		case 'B':
 			balance = 0;
+			break;
+		case 'b':
+			bench_burst = bench_num(optarg, 1, BENCH_BURST_MAX);
 			break;
 		case 'k':
 			npkts = bench_num(optarg, 1, 1UL << 30);
@@ -692,6 +885,9 @@ main(int argc, char **argv)
 	}
 	printf("bench_lb: %s scoring, one core, %zu-byte conn_entry\n",
 	    config_scoring_name(SCORING_CRC32C_MIX), sizeof(struct conn_entry));
+	bench_perf_open(&bench_perf);
+	if (bench_perf.fd[0] == -1)
+		printf("perf counters unavailable: %s\n", bench_perf.why);
 	if (pcap != NULL) {
 		struct bench_trace	tr;
 		unsigned int		nsvc;

@@ -148,9 +148,7 @@ conntab_hash(const struct conntab *t, const struct flow_key *key)
 static uint32_t *
 conntab_bucket(struct conntab *t, const struct flow_key *key)
 {
-	uint64_t	h = conntab_hash(t, key);
-
-	return (&t->buckets[(uint32_t)(h ^ (h >> 32)) & t->mask]);
+	return (conntab_bucket_of(t, conntab_hash(t, key)));
 }
 
 static struct conn_entry *
@@ -165,6 +163,28 @@ conntab_find(struct conntab *t, uint32_t *bucket, const struct flow_key *key)
 			return (e);
 	}
 	return (NULL);
+}
+
+void
+conntab_prefetch_links(const struct conntab *t, uint64_t h,
+    const struct flow_key *key, uint64_t now)
+{
+	const struct conn_entry	*e;
+	uint32_t		 l;
+
+	if (t->size == 0 || (l = *conntab_bucket_of(t, h)) == 0)
+		return;
+	e = &t->pool[l - 1];
+	if (memcmp(&e->key, key, sizeof(*key)) != 0) {
+		if (e->hnext != 0)
+			__builtin_prefetch(&t->pool[e->hnext - 1]);
+		return;
+	}
+	if (e->last == conntab_secs(now) || e->next == 0)
+		return;			/* the touch will not move it */
+	if (e->prev != 0)
+		__builtin_prefetch(&t->pool[e->prev - 1]);
+	__builtin_prefetch(&t->pool[e->next - 1]);
 }
 
 struct conn_entry *
@@ -290,11 +310,24 @@ conntab_insert(struct conntab *t, const struct flow_key *key,
 	return (e);
 }
 
-/* Mark activity at now: the entry becomes the newest of its list. */
+/*
+ * Mark activity at now: the entry joins the newest of its list. A list
+ * only needs to stay ordered by last (whole seconds) for expiry, and an
+ * entry already active this second has only entries of this second after
+ * it; so it moves at most once a second. Moving it on every packet costs
+ * two dependent cache misses (its list neighbours) at a large table. The
+ * price: eviction (cache_evict()) is least recently used to the second;
+ * among entries used within the same second, the one first used in it
+ * goes first.
+ */
 void
 conntab_touch(struct conntab *t, struct conn_entry *e, uint64_t now)
 {
-	e->last = conntab_secs(now);
+	uint32_t	s = conntab_secs(now);
+
+	if (e->last == s)
+		return;		/* already among this second's entries */
+	e->last = s;
 	if (e->next == 0)
 		return;		/* already the tail */
 	conntab_list_unlink(t, e);

@@ -135,4 +135,44 @@ struct conn_entry *conntab_next(struct conntab *, uint32_t *);
 uint32_t	 conntab_count(const struct conntab *);
 uint32_t	 conntab_list_count(const struct conntab *, unsigned int);
 
+/* The bucket of hash h (conntab_hash()); the table must not be disabled. */
+static inline uint32_t *
+conntab_bucket_of(const struct conntab *t, uint64_t h)
+{
+	return (&t->buckets[(uint32_t)(h ^ (h >> 32)) & t->mask]);
+}
+
+/*
+ * Burst lookups (lb_input_burst()): first conntab_prefetch_bucket() for
+ * every key of the burst, then conntab_prefetch_entry(), which reads the
+ * bucket and prefetches the first entry of its chain, then the lookups:
+ * the misses of a burst overlap instead of following one another. Hints
+ * only: nothing changes in the table. Always inlined: GCC finds a function
+ * that only prefetches "pure" and drops calls to it, prefetch and all.
+ */
+static inline __attribute__((always_inline)) void
+conntab_prefetch_bucket(const struct conntab *t, uint64_t h)
+{
+	if (t->size != 0)
+		__builtin_prefetch(conntab_bucket_of(t, h));
+}
+
+static inline __attribute__((always_inline)) void
+conntab_prefetch_entry(const struct conntab *t, uint64_t h)
+{
+	uint32_t	l;
+
+	if (t->size != 0 && (l = *conntab_bucket_of(t, h)) != 0)
+		__builtin_prefetch(&t->pool[l - 1]);
+}
+
+/*
+ * The third stage, once the entry is likely in cache: if the chain's first
+ * entry is key's and a touch at now would move it on its list
+ * (conntab_touch()), prefetch its list neighbours; if it is another key's,
+ * prefetch the next entry of the chain.
+ */
+void		 conntab_prefetch_links(const struct conntab *, uint64_t,
+		    const struct flow_key *, uint64_t);
+
 #endif

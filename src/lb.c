@@ -1034,3 +1034,68 @@ lb_tick(struct lb *lb, uint64_t now, unsigned int budget)
 	lb_traffic_rates(lb, now);
 	return (n);
 }
+
+/*
+ * lb_input_burst() for n <= LB_BURST_MAX packets: parse all and hash their
+ * keys for both tables (which one a packet needs depends on its ranking;
+ * asking for both costs bandwidth, not latency), prefetch the buckets,
+ * then the entries the buckets lead to, then decide in order.
+ */
+static void
+lb_burst_chunk(struct lb *lb, const uint8_t *const *bufs, const size_t *lens,
+    size_t n, int by_handoff, uint64_t now, struct pkt_info *pis,
+    struct lb_action *acts, int *verdicts)
+{
+	uint64_t	hl[LB_BURST_MAX], hc[LB_BURST_MAX];
+	size_t		i;
+
+	for (i = 0; i < n; i++)
+		__builtin_prefetch(bufs[i]);
+	for (i = 0; i < n; i++) {
+		verdicts[i] = packet_parse(bufs[i], lens[i], &pis[i]);
+		if (verdicts[i] != PKT_OK || (pis[i].key.len != FLOW_ID_V4 &&
+		    pis[i].key.len != FLOW_ID_V6))
+			continue;
+		hl[i] = conntab_hash(&lb->ltoc.tab, &pis[i].key);
+		hc[i] = conntab_hash(&lb->cache.tab, &pis[i].key);
+		conntab_prefetch_bucket(&lb->ltoc.tab, hl[i]);
+		conntab_prefetch_bucket(&lb->cache.tab, hc[i]);
+	}
+	for (i = 0; i < n; i++) {
+		if (verdicts[i] != PKT_OK || (pis[i].key.len != FLOW_ID_V4 &&
+		    pis[i].key.len != FLOW_ID_V6))
+			continue;
+		conntab_prefetch_entry(&lb->ltoc.tab, hl[i]);
+		conntab_prefetch_entry(&lb->cache.tab, hc[i]);
+	}
+	for (i = 0; i < n; i++) {
+		if (verdicts[i] != PKT_OK || (pis[i].key.len != FLOW_ID_V4 &&
+		    pis[i].key.len != FLOW_ID_V6))
+			continue;
+		conntab_prefetch_links(&lb->ltoc.tab, hl[i], &pis[i].key, now);
+		conntab_prefetch_links(&lb->cache.tab, hc[i], &pis[i].key,
+		    now);
+	}
+	for (i = 0; i < n; i++) {
+		if (verdicts[i] == PKT_OK)
+			verdicts[i] = lb_decide(lb, &pis[i], by_handoff, now,
+			    &acts[i]);
+		else
+			verdicts[i] = lb_refuse(lb, verdicts[i], by_handoff,
+			    &acts[i]);
+	}
+}
+
+void
+lb_input_burst(struct lb *lb, const uint8_t *const *bufs, const size_t *lens,
+    size_t n, int by_handoff, uint64_t now, struct pkt_info *pis,
+    struct lb_action *acts, int *verdicts)
+{
+	size_t	i, k;
+
+	for (i = 0; i < n; i += k) {
+		k = n - i < LB_BURST_MAX ? n - i : LB_BURST_MAX;
+		lb_burst_chunk(lb, bufs + i, lens + i, k, by_handoff, now,
+		    pis + i, acts + i, verdicts + i);
+	}
+}

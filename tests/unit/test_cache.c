@@ -123,6 +123,7 @@ test_insert_lookup(void **state)
 	cache_free(c);
 }
 
+/* Uses a second apart: strict LRU order. */
 static void
 test_lru_eviction(void **state)
 {
@@ -132,27 +133,53 @@ test_lru_eviction(void **state)
 
 	(void)state;
 	for (i = 1; i <= 4; i++)
-		test_learn(c, i, 0);
-	assert_true(test_has(c, 1, 0));	/* 1 is now the most recent */
-	test_learn(c, 5, 0);			/* evicts 2 */
-	test_learn(c, 6, 0);			/* evicts 3 */
+		test_learn(c, i, i * 1000);
+	assert_true(test_has(c, 1, 5000));	/* 1 is now the most recent */
+	test_learn(c, 5, 6000);			/* evicts 2 */
+	test_learn(c, 6, 7000);			/* evicts 3 */
 	assert_int_equal(cache_stats(c)->evictions, 2);
 	assert_int_equal(cache_count(c), 4);
-	assert_false(test_has(c, 2, 0));
-	assert_false(test_has(c, 3, 0));
-	assert_true(test_has(c, 4, 0));
-	assert_true(test_has(c, 1, 0));
-	assert_true(test_has(c, 5, 0));
-	assert_true(test_has(c, 6, 0));
+	assert_false(test_has(c, 2, 8000));
+	assert_false(test_has(c, 3, 8000));
+	assert_true(test_has(c, 4, 8000));
+	assert_true(test_has(c, 1, 8000));
+	assert_true(test_has(c, 5, 8000));
+	assert_true(test_has(c, 6, 8000));
 	/* order is now 4 1 5 6; a peek does not count as use */
 	k = test_key(4, 0);
 	assert_non_null(cache_peek(c, &k));
-	test_learn(c, 7, 0);
+	test_learn(c, 7, 9000);
 	assert_null(cache_peek(c, &k));
 	/* replacing a present key when full evicts nothing */
-	test_learn(c, 7, 0);
+	test_learn(c, 7, 9000);
 	assert_int_equal(cache_stats(c)->evictions, 3);
 	assert_int_equal(cache_count(c), 4);
+	cache_free(c);
+}
+
+/*
+ * LRU to the second: a use within the second an entry was last used in
+ * does not reorder it (conntab_touch()), so among entries of one second
+ * the first used in it is evicted first.
+ */
+static void
+test_lru_same_second(void **state)
+{
+	struct cache	*c = test_cache_new(3);
+
+	(void)state;
+	test_learn(c, 1, 1001);
+	test_learn(c, 2, 1200);
+	test_learn(c, 3, 1500);
+	assert_true(test_has(c, 1, 1900));	/* same second: stays first */
+	test_learn(c, 4, 1900);			/* evicts 1 */
+	assert_false(test_has(c, 1, 1900));
+	assert_true(test_has(c, 2, 2001));	/* a later second: moves */
+	test_learn(c, 5, 2001);			/* evicts 3 */
+	assert_false(test_has(c, 3, 2001));
+	assert_true(test_has(c, 2, 2001));
+	assert_true(test_has(c, 4, 2001));
+	assert_true(test_has(c, 5, 2001));
 	cache_free(c);
 }
 
@@ -243,6 +270,7 @@ main(void)
 		cmocka_unit_test(test_disabled),
 		cmocka_unit_test(test_insert_lookup),
 		cmocka_unit_test(test_lru_eviction),
+		cmocka_unit_test(test_lru_same_second),
 		cmocka_unit_test(test_closing_evicted_first),
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_expire_budget),
