@@ -170,6 +170,7 @@ repl_sm_recon(struct repl_sm *r, uint64_t now)
 void
 repl_sm_flush(struct repl_sm *r, uint64_t now)
 {
+	r->pulls = 0;
 	if (r->active && !r->leaving)
 		lb_adopt_step(r->lb, LB_ADOPT_SLICE, repl_sm_on_send, r);
 	repl_sm_flush_batch(r);
@@ -177,6 +178,59 @@ repl_sm_flush(struct repl_sm *r, uint64_t now)
 	if (r->recon_early && r->recon_next > r->recon_last + REPL_RECON_MIN_MS)
 		r->recon_next = r->recon_last + REPL_RECON_MIN_MS;
 	repl_sm_recon(r, now);
+}
+
+/*
+ * lb_pull_cb: a syn backup entry about to expire asks its owner for the
+ * connection's state, on the reliable channel (lb_ltoc_keep() says why).
+ * At most REPL_PULL_TICK a tick: a flood of SYNs that never completed
+ * expires at the backups as before, without as many questions.
+ */
+static int
+repl_sm_on_pull(void *arg, const struct conn_entry *e)
+{
+	struct repl_sm	*r = arg;
+
+	if (!r->active || r->leaving || !repl_sm_slot_live(r, e->owner))
+		return (-1);
+	if (r->pulls >= REPL_PULL_TICK) {
+		r->stats.pull_skipped++;
+		return (-1);
+	}
+	r->pulls++;
+	repl_sm_put_key(r, e->owner, MSG_T_PULL, &e->key, 0);
+	r->stats.pull_sent++;
+	return (0);
+}
+
+/*
+ * A backup asks for the state of a connection self owns: answer with
+ * what the entry says, reliably, as a reconciliation answer would: a
+ * REFRESH if it is established (the backup's copy becomes so, its timer
+ * restarts), an END with the connection's tag if it is closing. Nothing
+ * for a syn entry (it expires here as there) nor for a key self does not
+ * own. Only the owner's state goes back, so this keeps no entry alive
+ * that the owner has not.
+ */
+static void
+repl_sm_rx_pull(struct repl_sm *r, uint16_t from, const uint8_t *rec,
+    size_t len, int reliable)
+{
+	const struct conn_entry	*e;
+	struct flow_key		 key;
+	uint16_t		 tag;
+
+	if (!reliable || msg_end_get(rec, len, &key, &tag) == -1) {
+		r->stats.rx_bad++;
+		return;
+	}
+	r->stats.pull_rx++;
+	if (!r->active || (e = ltoc_lookup(&r->lb->ltoc, &key)) == NULL ||
+	    e->role != CONN_ROLE_OWNER || e->state == CONN_SYN)
+		return;
+	repl_sm_put_key(r, from, e->state == CONN_CLOSING ? MSG_T_END :
+	    MSG_T_REFRESH, &key, e->state == CONN_CLOSING ? e->syn_tag : 0);
+	r->stats.pull_answers++;
 }
 
 /* lb_rebalance / lb_plan callback: an entry for a new holder. */
@@ -506,6 +560,9 @@ repl_sm_rx_rec(struct repl_sm *r, uint16_t slot, uint8_t type,
 		break;
 	case MSG_T_ACK:
 		repl_sm_rx_ack(r, slot, rec, len);
+		break;
+	case MSG_T_PULL:
+		repl_sm_rx_pull(r, slot, rec, len, reliable);
 		break;
 	default:		/* a later revision's record type: skipped */
 		r->stats.rx_bad++;
@@ -850,6 +907,7 @@ repl_sm_new(const struct ilbd_conf *conf, struct lb *lb,
 	r->join_start = now;
 	r->held_tail = &r->held;
 	lb_set_self_slot(lb, t->self);
+	lb_set_pull_cb(lb, repl_sm_on_pull, r);
 	return (r);
 }
 
@@ -860,6 +918,7 @@ repl_sm_free(struct repl_sm *r)
 
 	if (r == NULL)
 		return;
+	lb_set_pull_cb(r->lb, NULL, NULL);
 	while ((h = r->held) != NULL) {
 		r->held = h->next;
 		free(h);

@@ -284,6 +284,76 @@ test_issue18_recon_answer(void **state)
 	sim_free(w);
 }
 
+/*
+ * The one-sided fault of test_repl_idle.sh: member 2 stops hearing 1
+ * (not the other way), declares it gone and adopts its cache copy of p
+ * (owner 0, backup 1 in the whole cluster; backup 2 without 1) as backup.
+ * The copy is syn: the multicast REFRESH to 2 was lost. 0 and 1 still see
+ * each other, so 0's reconciliation goes to 1, never to 2. When
+ * syn_timeout_s runs out, 2 asks 0 (PULL) instead of dropping a live
+ * connection's entry; 0 answers REFRESH and 2's copy is established.
+ */
+static void
+test_issue18_pull_adopted(void **state)
+{
+	struct sim	*w = sim_new(3, 10);
+	uint16_t	 p = sim_port(w, 0x7, 0, 1, 0x5, 0, 2);
+	int		 sp;
+
+	(void)state;
+	sim_rule(w, MSG_T_REFRESH, 0, 0, 2, -1);
+	sp = sim_fwd(w, 0, p, PKT_TH_SYN);
+	sim_run(w, 5);
+	assert_int_equal(sim_fwd(w, 0, p, PKT_TH_ACK), sp);
+	sim_run(w, LB_EST_DELAY_MS + 2 * SIM_TICK_MS);
+	assert_non_null(sim_cache(w, 2, p));
+	assert_int_equal(sim_cache(w, 2, p)->state, CONN_SYN);
+	sim_rule(w, 0, 0, 1, 2, -1);		/* 2 no longer hears 1 */
+	sim_rule(w, 0, 1, 1, 2, -1);
+	sim_run(w, SIM_DEAD_MS + 3 * SIM_TICK_MS);
+	assert_int_equal(w->m[2].t.nactive, 2);
+	assert_int_equal(w->m[0].t.nactive, 3);
+	sim_assert_holds(w, 2, p, CONN_ROLE_BACKUP, sp, 0, 2);
+	assert_int_equal(sim_ltoc(w, 2, p)->state, CONN_SYN);
+	sim_run(w, SIM_SYN_S * 1000 + 2000);
+	assert_int_equal(w->m[2].lb.stats.ltoc_expired, 0);
+	assert_non_null(sim_ltoc(w, 2, p));
+	assert_int_equal(sim_ltoc(w, 2, p)->state, CONN_ESTABLISHED);
+	assert_true(sim_stats(w, 2)->pull_sent > 0);
+	assert_true(sim_stats(w, 0)->pull_answers > 0);
+	sim_free(w);
+}
+
+/*
+ * A SYN that never completes: the owner's entry is syn too and it does
+ * not answer; the backup asked once, kept its copy one more
+ * syn_timeout_s, and then it expires (no endless reprieve).
+ */
+static void
+test_issue18_pull_syn_expires(void **state)
+{
+	struct sim	*w = sim_new(3, 11);
+	uint16_t	 p = sim_port(w, 0x7, 0, 1, 0, 0, 0);
+
+	(void)state;
+	(void)sim_fwd(w, 0, p, PKT_TH_SYN);
+	sim_run(w, SIM_SYN_S * 1000 + 2000);
+	assert_null(sim_ltoc(w, 0, p));
+	/*
+	 * Reconciliation restarted the copy's timer until the owner's entry
+	 * went: it expires syn_timeout_s after that, asks, and is kept.
+	 */
+	sim_run(w, SIM_SYN_S * 1000 + 1000);
+	assert_non_null(sim_ltoc(w, 1, p));
+	assert_int_equal(sim_stats(w, 1)->pull_sent, 1);
+	assert_int_equal(sim_stats(w, 0)->pull_rx, 1);
+	assert_int_equal(sim_stats(w, 0)->pull_answers, 0);
+	sim_run(w, SIM_SYN_S * 1000 + 1000);
+	assert_null(sim_ltoc(w, 1, p));
+	assert_int_equal(sim_stats(w, 1)->pull_sent, 1);
+	sim_free(w);
+}
+
 /* ---- claims 17 and 18 ------------------------------------------------- */
 
 /*
@@ -1369,6 +1439,8 @@ main(void)
 		cmocka_unit_test(test_issue18_lost_end),
 		cmocka_unit_test(test_issue18_recon_repairs_backup),
 		cmocka_unit_test(test_issue18_recon_answer),
+		cmocka_unit_test(test_issue18_pull_adopted),
+		cmocka_unit_test(test_issue18_pull_syn_expires),
 		cmocka_unit_test(test_claim17_join),
 		cmocka_unit_test(test_claim17_new_while_joining),
 		cmocka_unit_test(test_claim17_join_timeout),
