@@ -96,6 +96,19 @@ quic_lb_decode(const struct quic_lb_conf *confs, size_t n,
 	return (i);
 }
 
+size_t
+quic_lb_short_cidlen(const struct quic_lb_conf *confs, size_t n,
+    uint8_t first)
+{
+	int	i;
+
+	if ((i = quic_lb_conf_find(confs, n, first)) == -1)
+		return (0);
+	if (confs[i].len_self)
+		return ((size_t)(first & QUIC_LB_LEN_MASK) + 1);
+	return (quic_lb_min_len(&confs[i]));
+}
+
 int
 quic_lb_encode(const struct quic_lb_conf *c, const uint8_t *sid,
     const uint8_t *nonce, uint8_t low5, uint8_t *cid, size_t size)

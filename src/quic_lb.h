@@ -55,11 +55,22 @@ int	quic_lb_conf_check(const struct quic_lb_conf *, size_t, char **);
  * and the caller falls back to the 4-tuple: empty, codepoint 0b111 or
  * one no configuration has, shorter than first octet + server ID +
  * nonce, or a self-described length other than the one it has (when
- * the configuration says servers self-describe). No allocation, no
- * read outside cid[0..cidlen).
+ * the configuration says servers self-describe). A server ID that names
+ * no active server is unroutable too: the caller checks. No allocation,
+ * no read outside cid[0..cidlen).
  */
 int	quic_lb_decode(const struct quic_lb_conf *, size_t, const uint8_t *,
 	    size_t, uint8_t *, size_t *);
+
+/*
+ * The octets of a short header's DCID to hand quic_parse(), given the
+ * DCID's first octet (the packet's second): the self-described length
+ * when the configuration of its rotation bits says servers self-
+ * describe, else first octet + server ID + nonce (server-use octets
+ * after those do not matter to routing). 0 when no configuration
+ * applies: the packet goes by its 4-tuple.
+ */
+size_t	quic_lb_short_cidlen(const struct quic_lb_conf *, size_t, uint8_t);
 
 /*
  * Build a connection ID for a server (servers and tests): first octet

@@ -61,8 +61,8 @@ fuzz_decode(const uint8_t *cid, size_t cidlen)
 
 /*
  * Input: one octet, the short header's DCID length (0: self-described,
- * else modulo 21), then a UDP payload. The whole input is also decoded
- * as a connection ID.
+ * 0xff: quic_lb_short_cidlen()'s, else modulo 21), then a UDP payload.
+ * The whole input is also decoded as a connection ID.
  */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -77,6 +77,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	scl = data[0] == 0 ? QUIC_SHORT_CID_SELF : data[0] % 21;
 	p = data + 1;
 	len = size - 1;
+	if (data[0] == 0xff && len >= 2 && !(p[0] & 0x80) &&
+	    (scl = quic_lb_short_cidlen(fuzz_confs, FUZZ_NCONF, p[1])) == 0)
+		return (0);	/* no configuration: by 4-tuple */
 	if (quic_parse(p, len, scl, &h) == -1)
 		return (0);
 	FUZZ_CHECK(len >= 1);

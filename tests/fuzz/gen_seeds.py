@@ -217,6 +217,8 @@ def quic():
           bytes.fromhex("2a350d28b42003487d970b") + bytes(16))
     write("fuzz_quic", "short-cr5", bytes([9]) + bytes([0x40]) +
           bytes.fromhex("a07700112233445566") + bytes(16))
+    write("fuzz_quic", "short-cr5-conf", bytes([0xff]) + bytes([0x40]) +
+          bytes.fromhex("a07700112233445566") + bytes(16))
     write("fuzz_quic", "unroutable", bytes([8]) + bytes([0x40]) +
           bytes.fromhex("e7aabbccddeeff00") + bytes(16))
     write("fuzz_quic", "vn-long-cid", bytes([0]) + bytes([0x80]) +

@@ -380,6 +380,24 @@ test_parse_short(void **state)
 	assert_int_equal(quic_parse(pkt, len, len - 1, &h), 0);
 }
 
+/* A short header's DCID length comes from its rotation bits' config. */
+static void
+test_short_cidlen(void **state)
+{
+	struct quic_lb_conf	confs[2];
+
+	(void)state;
+	confs[0] = conf_plain(0, 3, 4, 1);
+	confs[1] = conf_plain(5, 2, 6, 0);
+	assert_int_equal(quic_lb_short_cidlen(confs, 2, 0x07), 8);
+	assert_int_equal(quic_lb_short_cidlen(confs, 2, 0x1f), 32);
+	assert_int_equal(quic_lb_short_cidlen(confs, 2, 0xa0), 9);
+	assert_int_equal(quic_lb_short_cidlen(confs, 2, 0xbf), 9);
+	assert_int_equal(quic_lb_short_cidlen(confs, 2, 0x27), 0);
+	assert_int_equal(quic_lb_short_cidlen(confs, 2, 0xe7), 0);
+	assert_int_equal(quic_lb_short_cidlen(confs, 0, 0x07), 0);
+}
+
 /* What the data path will do: parse, then decode the DCID. */
 static void
 test_parse_decode(void **state)
@@ -398,6 +416,16 @@ test_parse_decode(void **state)
 	assert_int_equal(quic_lb_decode(confs, 2, h.dcid, h.dcid_len, sid,
 	    &sl), 0);
 	assert_int_equal(sl, 3);
+	assert_memory_equal(sid, want, 3);
+	/* The same with the length from the configuration: server-use
+	 * octets after the nonce are not part of what is decoded. */
+	confs[0].len_self = 0;
+	pkt[1] = 0x15;
+	len = quic_lb_short_cidlen(confs, 2, pkt[1]);
+	assert_int_equal(len, 8);
+	assert_int_equal(quic_parse(pkt, 14, len, &h), 0);
+	assert_int_equal(quic_lb_decode(confs, 2, h.dcid, h.dcid_len, sid,
+	    &sl), 0);
 	assert_memory_equal(sid, want, 3);
 	/* A client's random Initial DCID with bits of no configuration. */
 	len = unhex("c300000001088394c8f03e5157080500112233440000", pkt,
@@ -420,6 +448,7 @@ main(void)
 		cmocka_unit_test(test_encode_refused),
 		cmocka_unit_test(test_parse_long),
 		cmocka_unit_test(test_parse_short),
+		cmocka_unit_test(test_short_cidlen),
 		cmocka_unit_test(test_parse_decode),
 	};
 
