@@ -17,7 +17,7 @@ quic_lb_min_len(const struct quic_lb_conf *c)
 	return (1 + (size_t)c->sid_len + c->nonce_len);
 }
 
-/* One configuration's limits (draft section 4.3). */
+/* One configuration's limits (draft section 5.3). */
 static int
 quic_lb_conf_check_one(const struct quic_lb_conf *c, char **cause)
 {
@@ -88,7 +88,7 @@ quic_lb_decode(const struct quic_lb_conf *confs, size_t n,
 	if (c->encrypted || c->sid_len < QUIC_LB_SID_MIN ||
 	    c->sid_len > QUIC_LB_SID_MAX || cidlen < quic_lb_min_len(c))
 		return (-1);
-	/* The draft's optional check (section 3, "Definition"). */
+	/* The draft's optional check (section 4.1, "Definition"). */
 	if (c->len_self && (size_t)(cid[0] & QUIC_LB_LEN_MASK) != cidlen - 1)
 		return (-1);
 	memcpy(sid, cid + 1, c->sid_len);

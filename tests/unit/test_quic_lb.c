@@ -73,8 +73,8 @@ check_decode(const struct quic_lb_conf *confs, size_t n, const uint8_t *cid,
 }
 
 /*
- * draft-ietf-quic-load-balancers-21, appendix A "Load Balancer Test
- * Vectors", A.1 "Unencrypted CIDs" (servers self-describe the length):
+ * draft-ietf-quic-load-balancers-21, appendix B "Load Balancer Test
+ * Vectors", B.1 "Unencrypted CIDs" (servers self-describe the length):
  *
  *	cr_bits sid nonce cid
  *	0 c4605e 4504cc4f 07c4605e4504cc4f
@@ -84,7 +84,7 @@ check_decode(const struct quic_lb_conf *confs, size_t n, const uint8_t *cid,
  * draft-17 to 21, and in draft-14 with 0x40 for 2 rotation bits): its
  * nonce lost a leading zero (5 octets, 03487d970b), and its cid has the
  * first octet 0x20 (length 0) then a350d28b42, not the sid. A server
- * following section 4 writes 0x2a (rotation 1, length 10), the sid, the
+ * following section 5.4 writes 0x2a (rotation 1, length 10), the sid, the
  * nonce: 2a350d28b42003487d970b, which is what is checked here; the
  * published bytes are checked to be refused when lengths self-describe.
  */
@@ -228,7 +228,7 @@ test_len_self(void **state)
 		check_decode(&c, 1, cid, l, 0, sid, 2);
 }
 
-/* The draft's limits (section 4.3) and one configuration per codepoint. */
+/* The draft's limits (section 5.3) and one configuration per codepoint. */
 static void
 test_conf_check(void **state)
 {
