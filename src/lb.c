@@ -169,30 +169,25 @@ lb_ltoc_expired(void *arg, const struct conn_entry *e)
 }
 
 /*
- * A backup copy that is still syn when syn_timeout_s runs out may only
- * have missed the REFRESH that the handshake's end sent (multicast, and
- * a reliable copy a flapping member's channel can lose), or have been
- * adopted from the cache with the cache copy's state and idle time: the
- * connection may be live and idle at its owner. Instead of dropping it,
- * ask the owner once (lb->pull, the reliable channel) and keep the entry
- * one more syn_timeout_s: the owner answers REFRESH (established) or END
- * (closing), or nothing when it has no such connection either, and then
- * the entry expires. Only while the owner is an active member: a backup
- * whose owner is gone is the one to take over.
+ * An owner or backup entry that is still syn when syn_timeout_s runs out
+ * may only have missed the REFRESH that the handshake's end sent (to the
+ * holders by multicast and on the reliable channel, which a flapping
+ * member can lose: the ACK may have gone through a third member's cache),
+ * or have been adopted from the cache with the cache copy's state and
+ * idle time: the connection may be live and idle. Instead of dropping
+ * it, ask the other members once (lb->pull, the reliable channel) and
+ * keep the entry one more syn_timeout_s: a member whose entry of the
+ * connection is in a later state answers with it, and a connection that
+ * never completed its handshake expires then.
  */
 static int
 lb_ltoc_keep(void *arg, struct conn_entry *e)
 {
 	struct lb	*lb = arg;
-	size_t		 i;
 
-	if (lb->pull == NULL || e->role != CONN_ROLE_BACKUP ||
-	    e->state != CONN_SYN || e->pulled)
-		return (0);
-	for (i = 0; i < lb->nmembers; i++)
-		if (lb->slots[i] == e->owner && i != lb->self)
-			break;
-	if (i == lb->nmembers || lb->pull(lb->pull_arg, e) == -1)
+	if (lb->pull == NULL || e->role == CONN_ROLE_NONE ||
+	    e->state != CONN_SYN || e->pulled ||
+	    lb->pull(lb->pull_arg, e) == -1)
 		return (0);
 	e->pulled = 1;
 	return (1);

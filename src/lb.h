@@ -208,9 +208,9 @@ struct lb_est {
 typedef void (*lb_send_cb)(void *, const struct conn_entry *, uint16_t);
 
 /*
- * A backup entry still in syn is about to expire: ask its owner for the
- * connection's state (lb_set_pull_cb()). 0 if the question left (the
- * entry is kept one more syn_timeout_s), -1 if not.
+ * An owner or backup entry still in syn is about to expire: ask the other
+ * members for the connection's state (lb_set_pull_cb()). 0 if the
+ * question left (the entry is kept one more syn_timeout_s), -1 if not.
  */
 typedef int (*lb_pull_cb)(void *, const struct conn_entry *);
 
@@ -370,7 +370,7 @@ lb_traffic_sent(struct lb *lb, unsigned int service, unsigned int server,
  */
 int		 lb_set_members(struct lb *, const struct member_id *,
 		    const uint16_t *, size_t, size_t);
-/* Who asks an owner for a syn backup entry's state (lb_pull_cb). */
+/* Who asks the members for a syn entry's state (lb_pull_cb). */
 void		 lb_set_pull_cb(struct lb *, lb_pull_cb, void *);
 /*
  * Own slot while self is not a member (lb_set_members() and

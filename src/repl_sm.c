@@ -181,36 +181,48 @@ repl_sm_flush(struct repl_sm *r, uint64_t now)
 }
 
 /*
- * lb_pull_cb: a syn backup entry about to expire asks its owner for the
- * connection's state, on the reliable channel (lb_ltoc_keep() says why).
- * At most REPL_PULL_TICK a tick: a flood of SYNs that never completed
- * expires at the backups as before, without as many questions.
+ * lb_pull_cb: a holder's syn entry about to expire asks every live member
+ * for the connection's state, on the reliable channel, with the
+ * connection's tag (lb_ltoc_keep() says why). At most REPL_PULL_TICK
+ * entries a tick: a flood of SYNs that never completed expires as
+ * before, without as many questions.
  */
 static int
 repl_sm_on_pull(void *arg, const struct conn_entry *e)
 {
 	struct repl_sm	*r = arg;
+	size_t		 i;
+	int		 n = 0;
 
-	if (!r->active || r->leaving || !repl_sm_slot_live(r, e->owner))
+	if (!r->active || r->leaving)
 		return (-1);
 	if (r->pulls >= REPL_PULL_TICK) {
 		r->stats.pull_skipped++;
 		return (-1);
 	}
+	for (i = 0; i < r->lb->nmembers; i++) {
+		if (!repl_sm_slot_live(r, r->lb->slots[i]))
+			continue;
+		repl_sm_put_key(r, r->lb->slots[i], MSG_T_PULL, &e->key,
+		    e->syn_tag);
+		n++;
+	}
+	if (n == 0)
+		return (-1);
 	r->pulls++;
-	repl_sm_put_key(r, e->owner, MSG_T_PULL, &e->key, 0);
 	r->stats.pull_sent++;
 	return (0);
 }
 
 /*
- * A backup asks for the state of a connection self owns: answer with
- * what the entry says, reliably, as a reconciliation answer would: a
- * REFRESH if it is established (the backup's copy becomes so, its timer
- * restarts), an END with the connection's tag if it is closing. Nothing
- * for a syn entry (it expires here as there) nor for a key self does not
- * own. Only the owner's state goes back, so this keeps no entry alive
- * that the owner has not.
+ * A member asks for the state of a connection whose entry it holds in
+ * syn: answer, reliably, from self's own entry (LTOC or cache) if it is
+ * in a later state and names the same connection (same tag, when both
+ * are known): a REFRESH if established (the asker's entry becomes so and
+ * its timer restarts), an END with the tag if closing. Nothing for a syn
+ * entry or none. Only an entry that moved past syn answers, and a syn one
+ * asks once, so entries of a dead connection cannot keep each other
+ * alive.
  */
 static void
 repl_sm_rx_pull(struct repl_sm *r, uint16_t from, const uint8_t *rec,
@@ -225,8 +237,11 @@ repl_sm_rx_pull(struct repl_sm *r, uint16_t from, const uint8_t *rec,
 		return;
 	}
 	r->stats.pull_rx++;
-	if (!r->active || (e = ltoc_lookup(&r->lb->ltoc, &key)) == NULL ||
-	    e->role != CONN_ROLE_OWNER || e->state == CONN_SYN)
+	if ((e = ltoc_lookup(&r->lb->ltoc, &key)) == NULL &&
+	    (e = cache_peek(&r->lb->cache, &key)) == NULL)
+		return;
+	if (e->state == CONN_SYN ||
+	    (tag != 0 && e->syn_tag != 0 && tag != e->syn_tag))
 		return;
 	repl_sm_put_key(r, from, e->state == CONN_CLOSING ? MSG_T_END :
 	    MSG_T_REFRESH, &key, e->state == CONN_CLOSING ? e->syn_tag : 0);

@@ -325,9 +325,11 @@ test_issue18_pull_adopted(void **state)
 }
 
 /*
- * A SYN that never completes: the owner's entry is syn too and it does
- * not answer; the backup asked once, kept its copy one more
- * syn_timeout_s, and then it expires (no endless reprieve).
+ * A SYN that never completes: each holder's entry asks once when
+ * syn_timeout_s runs out (the owner's first; reconciliation keeps the
+ * backup's copy as long as the owner holds it), nobody answers (every
+ * entry is syn), each is kept one more syn_timeout_s and then expires:
+ * no endless reprieve.
  */
 static void
 test_issue18_pull_syn_expires(void **state)
@@ -338,11 +340,15 @@ test_issue18_pull_syn_expires(void **state)
 	(void)state;
 	(void)sim_fwd(w, 0, p, PKT_TH_SYN);
 	sim_run(w, SIM_SYN_S * 1000 + 2000);
+	assert_non_null(sim_ltoc(w, 0, p));
+	assert_int_equal(sim_stats(w, 0)->pull_sent, 1);
+	assert_int_equal(sim_stats(w, 1)->pull_rx, 1);
+	assert_int_equal(sim_stats(w, 2)->pull_rx, 1);
+	assert_int_equal(sim_stats(w, 1)->pull_answers, 0);
+	assert_int_equal(sim_stats(w, 2)->pull_answers, 0);
+	sim_run(w, SIM_SYN_S * 1000);
 	assert_null(sim_ltoc(w, 0, p));
-	/*
-	 * Reconciliation restarted the copy's timer until the owner's entry
-	 * went: it expires syn_timeout_s after that, asks, and is kept.
-	 */
+	assert_non_null(sim_ltoc(w, 1, p));
 	sim_run(w, SIM_SYN_S * 1000 + 1000);
 	assert_non_null(sim_ltoc(w, 1, p));
 	assert_int_equal(sim_stats(w, 1)->pull_sent, 1);
@@ -350,7 +356,49 @@ test_issue18_pull_syn_expires(void **state)
 	assert_int_equal(sim_stats(w, 0)->pull_answers, 0);
 	sim_run(w, SIM_SYN_S * 1000 + 1000);
 	assert_null(sim_ltoc(w, 1, p));
+	assert_int_equal(sim_stats(w, 0)->pull_sent, 1);
 	assert_int_equal(sim_stats(w, 1)->pull_sent, 1);
+	sim_free(w);
+}
+
+/*
+ * The handshake completes through member 2's cache and its REFRESH to
+ * both holders is lost (multicast and reliable: a channel dropped in a
+ * flap), so owner and backup both stay syn and reconciliation has
+ * nothing to repair. When syn_timeout_s runs out the owner asks; 2,
+ * whose cache entry is established, answers; the owner's entry is
+ * established and reconciliation then carries that to the backup.
+ */
+static void
+test_issue18_pull_owner(void **state)
+{
+	struct sim	*w = sim_new(3, 12);
+	uint16_t	 p = sim_port(w, 0x7, 0, 1, 0, 0, 0);
+	int		 sp, i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		sim_rule(w, MSG_T_REFRESH, 0, 2, i, 1);
+		sim_rule(w, MSG_T_REFRESH, 1, 2, i, 1);
+	}
+	sp = sim_fwd(w, 0, p, PKT_TH_SYN);
+	sim_run(w, 5);
+	assert_int_equal(sim_fwd(w, 2, p, PKT_TH_ACK), sp);
+	sim_run(w, LB_EST_DELAY_MS + 2 * SIM_TICK_MS);
+	assert_int_equal(sim_cache(w, 2, p)->state, CONN_ESTABLISHED);
+	assert_int_equal(sim_ltoc(w, 0, p)->state, CONN_SYN);
+	assert_int_equal(sim_ltoc(w, 1, p)->state, CONN_SYN);
+	sim_run(w, SIM_SYN_S * 1000 + 2000);
+	assert_non_null(sim_ltoc(w, 0, p));
+	assert_int_equal(sim_ltoc(w, 0, p)->state, CONN_ESTABLISHED);
+	assert_true(sim_stats(w, 2)->pull_answers > 0);
+	sim_run(w, TEST_RECON_MS + 2 * SIM_TICK_MS);
+	assert_int_equal(sim_ltoc(w, 1, p)->state, CONN_ESTABLISHED);
+	sim_run(w, 2 * SIM_SYN_S * 1000);
+	sim_assert_holds(w, 0, p, CONN_ROLE_OWNER, sp, 0, 1);
+	sim_assert_holds(w, 1, p, CONN_ROLE_BACKUP, sp, 0, 1);
+	assert_int_equal(w->m[0].lb.stats.ltoc_expired, 0);
+	assert_int_equal(w->m[1].lb.stats.ltoc_expired, 0);
 	sim_free(w);
 }
 
@@ -1441,6 +1489,7 @@ main(void)
 		cmocka_unit_test(test_issue18_recon_answer),
 		cmocka_unit_test(test_issue18_pull_adopted),
 		cmocka_unit_test(test_issue18_pull_syn_expires),
+		cmocka_unit_test(test_issue18_pull_owner),
 		cmocka_unit_test(test_claim17_join),
 		cmocka_unit_test(test_claim17_new_while_joining),
 		cmocka_unit_test(test_claim17_join_timeout),
