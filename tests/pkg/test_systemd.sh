@@ -88,11 +88,14 @@ cleanup() {
 			sleep 0.1
 			i=$((i + 1))
 		done
-		kill -KILL "$nspawn" 2>/dev/null
+		if kill -KILL "$nspawn" 2>/dev/null; then
+			# Its PID 1 too, the whole PID namespace with it.
+			[ -n "$leader" ] && kill -KILL "$leader" 2>/dev/null
+		fi
 		wait "$nspawn" 2>/dev/null
 	fi
 	umount "$ROOT" && rmdir "$ROOT"
-	rm -f "$LOG" "$BASE.tmp"
+	rm -f "$LOG" "$BASE.$$"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
@@ -122,8 +125,8 @@ else
 		tail -20 "$LOG"
 		bail "debootstrap $SUITE from $m"
 	fi
-	tar -C "$ROOT" --numeric-owner -cf "$BASE.tmp" . &&
-	    mv "$BASE.tmp" "$BASE"
+	tar -C "$ROOT" --numeric-owner -cf "$BASE.$$" . &&
+	    mv "$BASE.$$" "$BASE"
 fi
 
 # The container's /, for services that run as other users (dbus, ilbd).
@@ -155,7 +158,7 @@ SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 systemd-nspawn -q --register=no \
 nspawn=$!
 is_init() {
 	[ "$(cat "/proc/$1/comm" 2>/dev/null)" = systemd ] &&
-	    awk '$1 == "NSpid:" { exit !($NF == 1 && NF == 3) }' \
+	    awk '$1 == "NSpid:" { exit !($NF == 1 && NF >= 3) }' \
 	    "/proc/$1/status" 2>/dev/null
 }
 i=0
