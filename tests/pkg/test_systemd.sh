@@ -35,6 +35,7 @@ for c in debootstrap systemd-nspawn nsenter; do
 done
 DEB=$(readlink -f "$1")
 t0=$(date +%s)
+END=$((t0 + 265))	# the steps end by then; the teardown takes < 25 s
 # The host's release: the package links against the host's libraries.
 # shellcheck disable=SC1091
 SUITE=$(. /etc/os-release && echo "$VERSION_CODENAME")
@@ -64,7 +65,7 @@ has() { printf '%s\n' "$1" | grep -q "$2"; }	# TEXT REGEX
 # 10 s: journald reads the daemon's stderr asynchronously.
 journal_has() {	# PRIO REGEX
 	i=0
-	while [ $i -lt 100 ]; do
+	while [ $i -lt 100 ] && in_time; do
 		inside journalctl -u ilbd -p "$1" --no-pager -o cat |
 		    grep -q "$2" && return 0
 		sleep 0.1
@@ -72,8 +73,20 @@ journal_has() {	# PRIO REGEX
 	done
 	return 1
 }
+# The time bound: each wait stops at END, each step checks it.
+in_time() { [ "$(date +%s)" -lt "$END" ]; }
+step() {
+	in_time || bail "the time budget ($((END - t0)) s) is spent"
+	echo "# $*"
+}
+budget() {	# seconds a command may take: at most $1, not past END
+	r=$((END - $(date +%s)))
+	[ $r -lt "$1" ] || r=$1
+	[ "$r" -gt 0 ] || r=1
+	echo "$r"
+}
 # A command in the container (all its namespaces, as its root).
-inside() { timeout 60 nsenter -t "$leader" -a "$@"; }
+inside() { timeout "$(budget 60)" nsenter -t "$leader" -a "$@"; }
 bail() {	# a step the rest depends on failed
 	not_ok "$*"
 	echo "Bail out! $*"
@@ -117,7 +130,7 @@ else
 	m=$(mirror)
 	[ -n "$m" ] || bail "no apt source for $SUITE main (set ILBD_MIRROR)"
 	rm -f /tmp/ilbd-systemd-*.tar
-	if timeout 240 debootstrap --variant=minbase \
+	if timeout "$(budget 240)" debootstrap --variant=minbase \
 	    --include=systemd,systemd-sysv,dbus,iproute2 "$SUITE" "$ROOT" "$m" \
 	    > "$LOG" 2>&1; then
 		ok "debootstrap $SUITE from $m ($(($(date +%s) - t0)) s)"
@@ -135,9 +148,11 @@ chmod 0755 "$ROOT"
 # 2. The package, installed with the host's network: no systemd runs in
 # the chroot, so the maintainer scripts neither enable nor start ilbd. The
 # apt lists debootstrap left are used first (no download of new ones).
+step "install the package"
 cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
 cp "$DEB" "$ROOT/root/ilbd.deb"
-if timeout 180 chroot "$ROOT" sh -c 'export DEBIAN_FRONTEND=noninteractive
+if timeout "$(budget 120)" chroot "$ROOT" sh -c '
+    export DEBIAN_FRONTEND=noninteractive
     apt-get install -y -q /root/ilbd.deb ||
     { apt-get update -q && apt-get install -y -q /root/ilbd.deb; }' \
     > "$LOG" 2>&1; then
@@ -153,6 +168,7 @@ grep -q '192\.0\.2\.11' "$CONF" ||
 
 # 3. Boot. nspawn's child in the new PID namespace becomes the container's
 # systemd (comm "systemd" once it has exec'd, PID 1 in its namespace).
+step "boot"
 SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 systemd-nspawn -q --register=no \
     --keep-unit --private-network -b -D "$ROOT" < /dev/null > "$LOG" 2>&1 &
 nspawn=$!
@@ -162,7 +178,8 @@ is_init() {
 	    "/proc/$1/status" 2>/dev/null
 }
 i=0
-while [ -z "$leader" ] && [ $i -lt 300 ] && kill -0 "$nspawn" 2>/dev/null; do
+while [ -z "$leader" ] && [ $i -lt 300 ] && kill -0 "$nspawn" 2>/dev/null &&
+    in_time; do
 	for c in $(pgrep -P "$nspawn"); do
 		is_init "$c" && leader=$c
 	done
@@ -176,15 +193,16 @@ ok "the container's systemd started (host pid $leader)"
 # units listed).
 i=0
 state=offline
-while [ "$state" = offline ] && [ $i -lt 300 ]; do
-	state=$(timeout 5 nsenter -t "$leader" -a systemctl is-system-running \
-	    2>/dev/null)
+while [ "$state" = offline ] && [ $i -lt 300 ] && in_time; do
+	state=$(timeout "$(budget 5)" nsenter -t "$leader" -a \
+	    systemctl is-system-running 2>/dev/null)
 	[ -n "$state" ] || state=offline
 	[ "$state" = offline ] && sleep 0.1
 	i=$((i + 1))
 done
 [ "$state" = offline ] ||
-    state=$(timeout 120 nsenter -t "$leader" -a systemctl is-system-running --wait)
+    state=$(timeout "$(budget 120)" nsenter -t "$leader" -a \
+    systemctl is-system-running --wait)
 case $state in
 running) ok "boot finished: running" ;;
 degraded)
@@ -205,23 +223,27 @@ inside sh -c 'ip link add eth0 type veth peer name eth0p &&
     chmod 0666 /dev/net/tun' || bail "eth0, forwarding, /dev/net/tun"
 
 # 4. Start: Type=notify, so start returns once ilbd sent READY=1.
+step "start"
 if inside systemctl start ilbd; then
 	ok "systemctl start ilbd"
 else
 	inside journalctl -u ilbd --no-pager -o cat | tail -20
 	bail "systemctl start ilbd"
 fi
-show=$(inside systemctl show -p Type,ActiveState,SubState,StatusText,MainPID ilbd)
+show=$(inside systemctl show ilbd \
+    -p Type,ActiveState,SubState,StatusText,MainPID)
 echo "$show" | sed 's/^/# /'
 check "Type=notify" has "$show" '^Type=notify$'
 check "active when start returns" has "$show" '^ActiveState=active$'
 check "running when start returns" has "$show" '^SubState=running$'
 check "STATUS text from the daemon (state, members)" \
     has "$show" '^StatusText=.*members'
-check "the control socket is /run/ilbd/ilbd.sock" inside test -S /run/ilbd/ilbd.sock
+check "the control socket is /run/ilbd/ilbd.sock" \
+    inside test -S /run/ilbd/ilbd.sock
 pid=$(echo "$show" | sed -n 's/^MainPID=//p')
 
 # 5. Reload through ilbctl, good and broken.
+step "reload"
 check "systemctl reload, good configuration: succeeds" \
     inside systemctl reload ilbd
 cp "$CONF" "$ROOT/root/good.conf"
@@ -241,12 +263,14 @@ check "systemctl reload after the repair: succeeds" \
     inside systemctl reload ilbd
 
 # 6. Stop: SIGTERM, a graceful leave (STOPPING), then exit.
+step "stop"
 check "systemctl stop ilbd" inside systemctl stop ilbd
 check "inactive after stop" \
     [ "$(inside systemctl show -p ActiveState --value ilbd)" = inactive ]
 check "journal: the graceful leave" journal_has info 'leaving the cluster'
 
 # 7. The unit's exposure, as systemd 252 rates it.
+step "exposure"
 exposure=$(inside systemd-analyze security ilbd.service |
     sed -n 's/.*Overall exposure level for ilbd.service: \([0-9.]*\).*/\1/p')
 check "systemd-analyze security: ${exposure:-none} (at most 2.5)" \
