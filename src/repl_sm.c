@@ -183,9 +183,11 @@ repl_sm_flush(struct repl_sm *r, uint64_t now)
 /*
  * lb_pull_cb: a holder's syn entry about to expire asks every live member
  * for the connection's state, on the reliable channel, with the
- * connection's tag (lb_ltoc_keep() says why). At most REPL_PULL_TICK
- * entries a tick: a flood of SYNs that never completed expires as
- * before, without as many questions.
+ * connection's tag (lb_ltoc_keep() says why). Also while self joins
+ * again after a merge: it keeps its entries meanwhile, and the join may
+ * last up to REPL_JOIN_TIMEOUT_MS. At most REPL_PULL_TICK entries a
+ * tick: a flood of SYNs that never completed expires as before, without
+ * as many questions.
  */
 static int
 repl_sm_on_pull(void *arg, const struct conn_entry *e)
@@ -194,7 +196,7 @@ repl_sm_on_pull(void *arg, const struct conn_entry *e)
 	size_t		 i;
 	int		 n = 0;
 
-	if (!r->active || r->leaving)
+	if (r->leaving)
 		return (-1);
 	if (r->pulls >= REPL_PULL_TICK) {
 		r->stats.pull_skipped++;

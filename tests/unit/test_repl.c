@@ -402,6 +402,52 @@ test_issue18_pull_owner(void **state)
 	sim_free(w);
 }
 
+/*
+ * The same while the owner joins again: member 0 stops hearing 1 (one
+ * way) and declares it gone shortly before syn_timeout_s runs out; when
+ * it hears 1 again it is the smaller side and joins again, and 1's DONE
+ * is lost, so the join lasts until its timeout. The entry it keeps
+ * meanwhile expires in that window: it asks all the same (test_repl_idle.sh
+ * lost 8 such entries in a 312 ms join).
+ */
+static void
+test_issue18_pull_joining(void **state)
+{
+	struct sim	*w = sim_new(3, 12);
+	uint16_t	 p = sim_port(w, 0x7, 0, 1, 0x5, 0, 2);
+	uint64_t	 t0;
+	int		 sp, i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		sim_rule(w, MSG_T_REFRESH, 0, 2, i, 1);
+		sim_rule(w, MSG_T_REFRESH, 1, 2, i, 1);
+	}
+	sp = sim_fwd(w, 0, p, PKT_TH_SYN);
+	t0 = w->now;
+	sim_run(w, 5);
+	assert_int_equal(sim_fwd(w, 2, p, PKT_TH_ACK), sp);
+	sim_run(w, SIM_SYN_S * 1000 - 4000);
+	assert_int_equal(sim_ltoc(w, 0, p)->state, CONN_SYN);
+	w->nrules = 0;
+	sim_rule(w, 0, 0, 1, 0, -1);		/* 0 no longer hears 1 */
+	sim_rule(w, 0, 1, 1, 0, -1);
+	sim_run(w, SIM_DEAD_MS + 3 * SIM_TICK_MS);
+	assert_int_equal(w->m[0].t.nactive, 2);
+	w->nrules = 0;
+	sim_rule(w, MSG_T_DONE, 1, 1, 0, -1);	/* the join waits */
+	for (i = 0; i < 100 && sim_phase(w, 0) == REPL_SM_ACTIVE; i++)
+		sim_run(w, 10);
+	assert_int_not_equal(sim_phase(w, 0), REPL_SM_ACTIVE);
+	sim_run(w, t0 + SIM_SYN_S * 1000 + 2000 - w->now);
+	assert_int_not_equal(sim_phase(w, 0), REPL_SM_ACTIVE);
+	assert_int_equal(w->m[0].lb.stats.ltoc_expired, 0);
+	assert_non_null(sim_ltoc(w, 0, p));
+	assert_int_equal(sim_ltoc(w, 0, p)->state, CONN_ESTABLISHED);
+	assert_true(sim_stats(w, 0)->pull_sent > 0);
+	sim_free(w);
+}
+
 /* ---- claims 17 and 18 ------------------------------------------------- */
 
 /*
@@ -1490,6 +1536,7 @@ main(void)
 		cmocka_unit_test(test_issue18_pull_adopted),
 		cmocka_unit_test(test_issue18_pull_syn_expires),
 		cmocka_unit_test(test_issue18_pull_owner),
+		cmocka_unit_test(test_issue18_pull_joining),
 		cmocka_unit_test(test_claim17_join),
 		cmocka_unit_test(test_claim17_new_while_joining),
 		cmocka_unit_test(test_claim17_join_timeout),
