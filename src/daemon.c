@@ -599,6 +599,12 @@ daemon_reload_apply(struct daemon *d, const struct ilbd_conf *newconf,
 	if ((why = cluster_reload_check(d->cluster, newconf)) != NULL)
 		return (util_cause(cause, "%s cannot change at run time; "
 		    "restart ilbd", why));
+	/* The sockets and the program's mode are made once, at start. */
+	if (d->conf->input.mode == INPUT_XDP &&
+	    (newconf->input.xdp_mode != d->conf->input.xdp_mode ||
+	    newconf->input.queues != d->conf->input.queues))
+		return (util_cause(cause, "input.xdp_mode and input.queues "
+		    "cannot change at run time; restart ilbd"));
 	if (lb_reload(&d->lb, newconf, util_now_ms(), &sum, cause) == -1)
 		return (-1);
 	lb_reload_summary_fmt(&sum, summary, len);
