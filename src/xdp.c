@@ -45,10 +45,19 @@
 #define ETYPE_8021Q	0x8100
 #define ETYPE_8021AD	0x88a8
 
-/* The ELF object clang built from ilbd_xdp.bpf.c (Makefile.am). */
-static const unsigned char xdp_obj[] = {
-#include "ilbd_xdp_obj.h"
-};
+/*
+ * The ELF object clang built from ilbd_xdp.bpf.c, embedded as it is. The
+ * path is the build directory's (make runs there; Makefile.am makes this
+ * object depend on it): no generated source that a copy of the source
+ * tree could carry stale.
+ */
+__asm__(".section .rodata\n"
+    ".balign 8\n"
+    "ilbd_xdp_obj:\n"
+    ".incbin \"src/ilbd_xdp.bpf.o\"\n"
+    "ilbd_xdp_obj_end:\n"
+    ".previous\n");
+extern const unsigned char ilbd_xdp_obj[], ilbd_xdp_obj_end[];
 
 /* The key of ilbd_vips: struct vip_key in ilbd_xdp.bpf.c. */
 struct xdp_vip_key {
@@ -245,7 +254,8 @@ xdp_attach(struct xdp_input *x, enum conf_xdp_mode mode, char **cause)
 	enum xdp_attach_mode	 want;
 	int			 err;
 
-	x->obj = bpf_object__open_mem(xdp_obj, sizeof(xdp_obj), &oopts);
+	x->obj = bpf_object__open_mem(ilbd_xdp_obj,
+	    (size_t)(ilbd_xdp_obj_end - ilbd_xdp_obj), &oopts);
 	if ((err = (int)libbpf_get_error(x->obj)) != 0) {
 		x->obj = NULL;
 		return (xdp_err(cause, "XDP object", err));
