@@ -533,6 +533,7 @@ xdp_open(struct event_base *base, const struct ilbd_conf *conf, xdp_cb cb,
     void *arg, char **cause)
 {
 	struct xdp_input	*x;
+	char			*why;
 	unsigned int		 i;
 
 	*cause = NULL;
@@ -568,9 +569,7 @@ xdp_open(struct event_base *base, const struct ilbd_conf *conf, xdp_cb cb,
 	    x->nq == 1 ? "" : "s");
 	return (x);
 fail:
-	if (*cause != NULL) {
-		char	*why = *cause;
-
+	if ((why = *cause) != NULL) {
 		util_cause(cause, "xdp on %s: %s", conf->node.interface, why);
 		free(why);
 	}
