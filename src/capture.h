@@ -15,9 +15,15 @@ struct ilbd_conf;
 #define CAPTURE_SNAPLEN		65535	/* at most; MTU + CAPTURE_LINKROOM */
 #define CAPTURE_LINKROOM	64	/* link headers above the MTU */
 #define CAPTURE_BUFSIZE		(8 * 1024 * 1024)	/* kernel ring */
+#define CAPTURE_BURST		16	/* packets handed on together */
 
-/* Called for each packet captured: an IP datagram, link header stripped. */
-typedef void	(*capture_cb)(void *, const uint8_t *, size_t);
+/*
+ * Called for each burst captured: n IP datagrams (link header stripped)
+ * pkts[i] of lens[i] bytes, in the order captured; valid until it
+ * returns.
+ */
+typedef void	(*capture_cb)(void *, const uint8_t *const *, const size_t *,
+		    size_t);
 
 struct capture_stats {
 	uint64_t	packets;	/* datagrams handed to the callback */
@@ -26,6 +32,7 @@ struct capture_stats {
 	uint64_t	truncated;	/* frames longer than the snapshot (GRO) */
 	uint64_t	errors;		/* pcap_dispatch() failures */
 	uint64_t	budget_hits;	/* read events that used the budget up */
+	uint64_t	bursts;		/* calls of the callback */
 	uint64_t	drops;		/* pcap ps_drop: no room in the buffer */
 	uint64_t	ifdrops;	/* pcap ps_ifdrop: dropped by the interface */
 };
