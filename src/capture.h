@@ -32,9 +32,9 @@ struct capture_stats {
 	uint64_t	truncated;	/* frames longer than the snapshot (GRO) */
 	uint64_t	errors;		/* pcap_dispatch() failures */
 	uint64_t	budget_hits;	/* read events that used the budget up */
-	uint64_t	bursts;		/* calls of the callback */
 	uint64_t	drops;		/* pcap ps_drop: no room in the buffer */
 	uint64_t	ifdrops;	/* pcap ps_ifdrop: dropped by the interface */
+	uint64_t	bursts;		/* calls of the callback */
 };
 
 /*

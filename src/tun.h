@@ -29,8 +29,8 @@ struct tun_stats {
 	uint64_t	multicast;	/* to a multicast group, ignored */
 	uint64_t	read_errors;	/* read() failures other than EAGAIN */
 	uint64_t	budget_hits;	/* read events that used the budget up */
-	uint64_t	bursts;		/* calls of the callback */
 	uint64_t	routes;		/* VIP routes in place now */
+	uint64_t	bursts;		/* calls of the callback */
 };
 
 /*
