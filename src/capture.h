@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "counter.h"
 
@@ -58,6 +59,13 @@ int		 capture_dlt_supported(int);
  */
 struct capture	*capture_open(struct event_base *, const char *, const char *,
 		    capture_cb, void *, char **);
+/*
+ * The same from a savefile read from f (pcap_fopen_offline(): a pipe
+ * will do; closed by capture_close()), for the tests of the input path.
+ * No filter, no interface.
+ */
+struct capture	*capture_open_file(struct event_base *, FILE *, capture_cb,
+		    void *, char **);
 /* Replace the filter (on reload): 0, or -1 with a malloc'd *cause. */
 int		 capture_set_filter(struct capture *, const char *, char **);
 void		 capture_close(struct capture *);
