@@ -33,7 +33,8 @@ static const char *const config_node_keys[] = { "id", "interface",
 static const char *const config_cluster_keys[] = { "group", "port",
     "hello_ms", "dead_ms", "key_file", "authenticate", "scoring", "peers",
     "key_file_next", NULL };
-static const char *const config_input_keys[] = { "mode", "device", NULL };
+static const char *const config_input_keys[] = { "mode", "device",
+    "xdp_mode", "queues", NULL };
 static const char *const config_tables_keys[] = { "ltoc_size", "cache_size",
     "tcp_timeout_s", "fin_timeout_s", "syn_timeout_s", NULL };
 static const char *const config_control_keys[] = { "socket", "socket_ro",
@@ -45,7 +46,10 @@ static const char *const config_announce_keys[] = { "table", "drain_ms",
 /* Config words, indexed by their enum values. */
 static const char *const config_scoring_words[] = { "crc32c-mix", "crc32",
     "keyed", NULL };
-static const char *const config_input_words[] = { "tun", "pcap", NULL };
+static const char *const config_input_words[] = { "tun", "pcap", "xdp",
+    NULL };
+static const char *const config_xdp_mode_words[] = { "auto", "native", "skb",
+    NULL };
 const char *const config_forward_words[] = { "dsr", "gre", NULL };
 const char *const config_sched_words[] = { "rr", "wrr", "lc", "wlc",
     "hash", NULL };
@@ -687,6 +691,7 @@ config_parse_input(struct config_ctx *ctx, const config_setting_t *root)
 	struct input_conf	*in = &ctx->conf->input;
 	const config_setting_t	*g;
 	int			 mode = (int)in->mode;
+	int			 xmode = (int)in->xdp_mode;
 
 	if (config_get_aggr(ctx, root, "input", CONFIG_TYPE_GROUP, &g) == -1)
 		return (-1);
@@ -695,9 +700,21 @@ config_parse_input(struct config_ctx *ctx, const config_setting_t *root)
 	if (config_check_keys(ctx, g, config_input_keys, "in input") == -1 ||
 	    config_get_enum(ctx, g, "mode", config_input_words, "input mode",
 	    &mode) == -1 ||
-	    config_get_ifname(ctx, g, "device", in->device) == -1)
+	    config_get_ifname(ctx, g, "device", in->device) == -1 ||
+	    config_get_enum(ctx, g, "xdp_mode", config_xdp_mode_words,
+	    "xdp mode", &xmode) == -1 ||
+	    config_get_u32(ctx, g, "queues", 0, CONF_QUEUES_MAX,
+	    "0 = all the interface's queues", &in->queues) == -1)
 		return (-1);
 	in->mode = (enum conf_input)mode;
+	in->xdp_mode = (enum conf_xdp_mode)xmode;
+#ifndef HAVE_XDP
+	/* Refused here, with its line, rather than when the daemon starts. */
+	if (in->mode == INPUT_XDP)
+		return (config_err(ctx, config_member(g, "mode"), "input mode "
+		    "\"xdp\": ilbd was built without AF_XDP (configure "
+		    "--enable-xdp, with libxdp-dev, libbpf-dev and clang)"));
+#endif
 	return (0);
 }
 
@@ -1123,6 +1140,9 @@ config_dump_globals(const struct ilbd_conf *conf, FILE *fp)
 	fputs("input = {\n", fp);
 	config_dump_kv(fp, "  ", "mode", config_input_name(conf->input.mode));
 	config_dump_kv(fp, "  ", "device", conf->input.device);
+	config_dump_kv(fp, "  ", "xdp_mode",
+	    config_xdp_mode_name(conf->input.xdp_mode));
+	fprintf(fp, "  queues = %u;\n", conf->input.queues);
 	fprintf(fp, "};\ntables = {\n  ltoc_size = %u;\n  cache_size = %u;\n"
 	    "  tcp_timeout_s = %u;\n  fin_timeout_s = %u;\n"
 	    "  syn_timeout_s = %u;\n};\ncontrol = {\n", t->ltoc_size,
@@ -1207,5 +1227,11 @@ config_forward_name(enum conf_forward v)
 const char *
 config_input_name(enum conf_input v)
 {
-	return ((unsigned int)v < 2 ? config_input_words[v] : "?");
+	return ((unsigned int)v < 3 ? config_input_words[v] : "?");
+}
+
+const char *
+config_xdp_mode_name(enum conf_xdp_mode v)
+{
+	return ((unsigned int)v < 3 ? config_xdp_mode_words[v] : "?");
 }

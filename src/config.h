@@ -12,6 +12,7 @@
 
 #define CONF_NAME_MAX		32	/* service name length */
 #define CONF_SERVICES_MAX	256
+#define CONF_QUEUES_MAX		64	/* input.queues */
 #define CONF_SERVERS_MAX	1024	/* per service */
 #define CONF_KEY_MIN		16	/* bytes in cluster.key_file */
 #define CONF_KEY_MAX		4096
@@ -23,7 +24,8 @@
 					   (CLUSTER_MEMBERS_MAX - 1) */
 
 enum conf_scoring { SCORING_CRC32C_MIX, SCORING_CRC32, SCORING_KEYED };
-enum conf_input { INPUT_TUN, INPUT_PCAP };
+enum conf_input { INPUT_TUN, INPUT_PCAP, INPUT_XDP };
+enum conf_xdp_mode { XDP_AUTO, XDP_NATIVE, XDP_SKB };
 enum conf_forward { FORWARD_DSR, FORWARD_GRE };
 enum conf_sched { SCHED_RR, SCHED_WRR, SCHED_LC, SCHED_WLC, SCHED_HASH };
 enum conf_check { CHECK_TCP, CHECK_NONE, CHECK_HTTP };
@@ -100,6 +102,10 @@ struct cluster_conf {
 struct input_conf {
 	enum conf_input		mode;		/* default tun */
 	char			device[IF_NAMESIZE];	/* default ilb0 */
+	enum conf_xdp_mode	xdp_mode;	/* mode xdp: default auto */
+	uint32_t		queues;		/* mode xdp: 0..CONF_QUEUES_MAX,
+						   0 (default) = all the
+						   interface's RX queues */
 };
 
 struct tables_conf {
@@ -154,5 +160,6 @@ const char	*config_scoring_name(enum conf_scoring);
 const char	*config_sched_name(enum conf_sched);
 const char	*config_forward_name(enum conf_forward);
 const char	*config_input_name(enum conf_input);
+const char	*config_xdp_mode_name(enum conf_xdp_mode);
 
 #endif

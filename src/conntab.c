@@ -119,6 +119,13 @@ conntab_set_expire_cb(struct conntab *t, conntab_expire_cb cb, void *arg)
 	t->on_expire_arg = arg;
 }
 
+void
+conntab_set_keep_cb(struct conntab *t, conntab_keep_cb cb, void *arg)
+{
+	t->keep = cb;
+	t->keep_arg = arg;
+}
+
 static uint64_t
 conntab_mum(uint64_t a, uint64_t b)
 {
@@ -260,6 +267,7 @@ conntab_reset(struct conn_entry *e, uint64_t now)
 	e->server = 0;
 	e->owner = CONN_SLOT_NONE;
 	e->backup = CONN_SLOT_NONE;
+	e->pulled = 0;
 	e->last = conntab_secs(now);
 }
 
@@ -398,12 +406,19 @@ conntab_expire_list(struct conntab *t, unsigned int list, uint32_t now_s,
 		e = conntab_entry(t, q->head);
 		if ((uint64_t)e->last + q->timeout_s > now_s)
 			break;
+		n++;
+		if (t->keep != NULL && t->keep(t->keep_arg, e)) {
+			e->last = now_s;
+			conntab_list_unlink(t, e);
+			conntab_list_append(t, e, list);
+			t->stats.kept++;
+			continue;
+		}
 		conntab_unlink(t, e);
 		if (t->on_expire != NULL)
 			t->on_expire(t->on_expire_arg, e);
 		conntab_release(t, e);
 		t->stats.expiries++;
-		n++;
 	}
 	return (n);
 }

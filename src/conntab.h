@@ -35,6 +35,7 @@ struct conn_entry {
 	uint8_t		state : 2;	/* enum conn_state */
 	uint8_t		role : 2;	/* enum conn_role */
 	uint8_t		list : 3;	/* expiry list + 1; 0 = free entry */
+	uint8_t		pulled : 1;	/* kept once by the keep callback */
 	uint16_t	syn_tag;	/* owner: conn_syn_tag(); 0 unknown */
 	uint16_t	service;	/* index in the service table */
 	uint16_t	server;		/* index in the service's servers */
@@ -68,12 +69,20 @@ conn_syn_tag(uint32_t seq)
  */
 typedef void (*conntab_expire_cb)(void *, const struct conn_entry *);
 
+/*
+ * Asked for each entry about to expire, before it leaves the table: a
+ * non-zero answer keeps it one more timeout of its list (it becomes the
+ * list's newest entry). The callback bounds how often it says so.
+ */
+typedef int (*conntab_keep_cb)(void *, struct conn_entry *);
+
 struct conntab_stats {
 	uint64_t	inserts;	/* new entries */
 	uint64_t	replaces;	/* insert of a key already present */
 	uint64_t	full;		/* inserts refused: no free entry */
 	uint64_t	evictions;	/* entries dropped to make room */
 	uint64_t	expiries;	/* entries idle past their timeout */
+	uint64_t	kept;		/* idle entries the keep callback kept */
 	uint64_t	removes;	/* explicit removals */
 	uint64_t	lookups;
 	uint64_t	hits;
@@ -101,6 +110,8 @@ struct conntab {
 	struct conntab_list	 lists[CONNTAB_LISTS_MAX];
 	conntab_expire_cb	 on_expire;
 	void			*on_expire_arg;
+	conntab_keep_cb		 keep;
+	void			*keep_arg;
 	struct conntab_stats	 stats;
 };
 
@@ -114,6 +125,7 @@ void		 conntab_free(struct conntab *);
 void		 conntab_set_timeout(struct conntab *, unsigned int, uint32_t);
 void		 conntab_set_expire_cb(struct conntab *, conntab_expire_cb,
 		    void *);
+void		 conntab_set_keep_cb(struct conntab *, conntab_keep_cb, void *);
 uint64_t	 conntab_hash(const struct conntab *, const struct flow_key *);
 struct conn_entry *conntab_lookup(struct conntab *, const struct flow_key *);
 /*
@@ -128,7 +140,10 @@ void		 conntab_move(struct conntab *, struct conn_entry *,
 void		 conntab_remove(struct conntab *, struct conn_entry *);
 /* Drop the least recently active entry of list; 0 if it was empty. */
 int		 conntab_evict(struct conntab *, unsigned int);
-/* Expire at most budget idle entries; returns how many. */
+/*
+ * Expire at most budget idle entries; returns how many it expired or the
+ * keep callback kept.
+ */
 unsigned int	 conntab_expire(struct conntab *, uint64_t, unsigned int);
 /* Entry at or after *cursor (start at 0); safe to remove what it returns. */
 struct conn_entry *conntab_next(struct conntab *, uint32_t *);

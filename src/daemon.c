@@ -25,6 +25,9 @@
 #include "repl.h"
 #include "tun.h"
 #include "util.h"
+#ifdef HAVE_XDP
+#include "xdp.h"
+#endif
 
 #define DAEMON_TICK_MS		100	/* table expiry and record drain */
 #define DAEMON_EXPIRE_BUDGET	20000	/* entries expired per tick at most */
@@ -43,6 +46,7 @@ struct daemon {
 	struct repl		*repl;
 	struct tun		*tun;
 	struct capture		*cap;
+	struct xdp_input	*xdp;		/* input mode xdp */
 	struct fwd		*fwd;		/* NULL without a dsr service */
 	struct neigh		*neigh;		/* likewise */
 	struct gre		*gre;
@@ -203,6 +207,16 @@ daemon_open_input(struct daemon *d, char **cause)
 			return (-1);
 		return (tun_route_vips(d->tun, conf, cause));
 	}
+	if (conf->input.mode == INPUT_XDP) {
+#ifdef HAVE_XDP
+		d->xdp = xdp_open(d->base, conf, dp_on_input, &d->dp, cause);
+		return (d->xdp == NULL ? -1 : 0);
+#else
+		*cause = strdup("input mode xdp: ilbd was built without "
+		    "AF_XDP");
+		return (-1);
+#endif
+	}
 	if ((filter = capture_filter(conf)) == NULL) {
 		*cause = strdup("cannot build the capture filter");
 		return (-1);
@@ -335,6 +349,9 @@ daemon_close(struct daemon *d)
 		tun_close(d->tun);
 	if (d->cap != NULL)
 		capture_close(d->cap);
+#ifdef HAVE_XDP
+	xdp_close(d->xdp);
+#endif
 	if (d->ev_tick != NULL)
 		event_free(d->ev_tick);
 	dp_free(&d->dp);
@@ -446,6 +463,14 @@ daemon_foreach_counter(struct daemon *d, dp_counter_cb cb, void *arg)
 
 	daemon_counter_parts(d, &p);
 	daemon_counter_walk(&p, cb, arg);
+#ifdef HAVE_XDP
+	if (d->xdp != NULL) {	/* not a part of struct daemon_counter_parts */
+		const struct counter_src	xdp_src = { "xdp", xdp_counters,
+						    xdp_stats(d->xdp) };
+
+		counter_walk(&xdp_src, 1, cb, arg);
+	}
+#endif
 	if (d->lb.admin != NULL) {	/* the metrics have them on their own */
 		admin_src.obj = &d->lb.admin->stats;
 		counter_walk(&admin_src, 1, cb, arg);
@@ -574,6 +599,12 @@ daemon_reload_apply(struct daemon *d, const struct ilbd_conf *newconf,
 	if ((why = cluster_reload_check(d->cluster, newconf)) != NULL)
 		return (util_cause(cause, "%s cannot change at run time; "
 		    "restart ilbd", why));
+	/* The sockets and the program's mode are made once, at start. */
+	if (d->conf->input.mode == INPUT_XDP &&
+	    (newconf->input.xdp_mode != d->conf->input.xdp_mode ||
+	    newconf->input.queues != d->conf->input.queues))
+		return (util_cause(cause, "input.xdp_mode and input.queues "
+		    "cannot change at run time; restart ilbd"));
 	if (lb_reload(&d->lb, newconf, util_now_ms(), &sum, cause) == -1)
 		return (-1);
 	lb_reload_summary_fmt(&sum, summary, len);
@@ -599,6 +630,13 @@ daemon_reload_apply(struct daemon *d, const struct ilbd_conf *newconf,
 		}
 		free(filter);
 	}
+#ifdef HAVE_XDP
+	if (d->xdp != NULL && xdp_set_vips(d->xdp, newconf, cause) == -1) {
+		log_warnx("reload: %s", *cause ? *cause : "XDP VIP map");
+		free(*cause);
+		*cause = NULL;
+	}
+#endif
 	if (d->neigh != NULL)
 		daemon_watch_servers(d, newconf);
 	daemon_sched_changed(d);

@@ -168,6 +168,38 @@ lb_ltoc_expired(void *arg, const struct conn_entry *e)
 	lb->stats.ltoc_expired++;
 }
 
+/*
+ * An owner or backup entry that is still syn when syn_timeout_s runs out
+ * may only have missed the REFRESH that the handshake's end sent (to the
+ * holders by multicast and on the reliable channel, which a flapping
+ * member can lose: the ACK may have gone through a third member's cache),
+ * or have been adopted from the cache with the cache copy's state and
+ * idle time: the connection may be live and idle. Instead of dropping
+ * it, ask the other members once (lb->pull, the reliable channel) and
+ * keep the entry one more syn_timeout_s: a member whose entry of the
+ * connection is in a later state answers with it, and a connection that
+ * never completed its handshake expires then.
+ */
+static int
+lb_ltoc_keep(void *arg, struct conn_entry *e)
+{
+	struct lb	*lb = arg;
+
+	if (lb->pull == NULL || e->role == CONN_ROLE_NONE ||
+	    e->state != CONN_SYN || e->pulled ||
+	    lb->pull(lb->pull_arg, e) == -1)
+		return (0);
+	e->pulled = 1;
+	return (1);
+}
+
+void
+lb_set_pull_cb(struct lb *lb, lb_pull_cb cb, void *arg)
+{
+	lb->pull = cb;
+	lb->pull_arg = arg;
+}
+
 void
 lb_set_tables(struct lb *lb, const struct tables_conf *t)
 {
@@ -195,6 +227,7 @@ lb_init(struct lb *lb, const struct ilbd_conf *conf, uint64_t seed)
 	if (ltoc_init(&lb->ltoc, &conf->tables, seed) == -1)
 		return (-1);
 	ltoc_set_expire_cb(&lb->ltoc, lb_ltoc_expired, lb);
+	ltoc_set_keep_cb(&lb->ltoc, lb_ltoc_keep, lb);
 	if (cache_init(&lb->cache, &conf->tables, seed ^
 	    0x9e3779b97f4a7c15ULL) == -1)
 		goto fail;

@@ -207,6 +207,13 @@ struct lb_est {
  */
 typedef void (*lb_send_cb)(void *, const struct conn_entry *, uint16_t);
 
+/*
+ * An owner or backup entry still in syn is about to expire: ask the other
+ * members for the connection's state (lb_set_pull_cb()). 0 if the
+ * question left (the entry is kept one more syn_timeout_s), -1 if not.
+ */
+typedef int (*lb_pull_cb)(void *, const struct conn_entry *);
+
 struct lb {
 	struct score_ctx	 score;
 	struct score_member	 members[LB_MEMBERS_MAX]; /* active, fixed order */
@@ -253,6 +260,8 @@ struct lb {
 	struct admin		*admin;		/* cluster-wide drain and
 						   weight (admin.h): repl
 						   sets it; NULL without */
+	lb_pull_cb		 pull;		/* repl sets it; NULL: none */
+	void			*pull_arg;
 };
 
 /* lb.c */
@@ -361,6 +370,8 @@ lb_traffic_sent(struct lb *lb, unsigned int service, unsigned int server,
  */
 int		 lb_set_members(struct lb *, const struct member_id *,
 		    const uint16_t *, size_t, size_t);
+/* Who asks the members for a syn entry's state (lb_pull_cb). */
+void		 lb_set_pull_cb(struct lb *, lb_pull_cb, void *);
 /*
  * Own slot while self is not a member (lb_set_members() and
  * lb_rebalance() set it from slots[self] otherwise, and keep it when

@@ -291,21 +291,29 @@ lb_learn_ltoc(struct lb *lb, const struct conn_entry *t, enum conn_role role,
 	struct conn_entry	*e, *c;
 	enum conn_state		 st;
 
-	if ((e = ltoc_lookup(&lb->ltoc, &t->key)) != NULL)
+	if ((e = ltoc_lookup(&lb->ltoc, &t->key)) != NULL) {
 		lb->stats.learn_update++;
-	else {
+		st = lb_learn_state(e, t, flags);
+	} else {
 		if ((e = ltoc_insert(&lb->ltoc, &t->key, now)) == NULL) {
 			lb->stats.ltoc_full++;
 			return;
 		}
-		if ((c = cache_peek(&lb->cache, &t->key)) != NULL)
-			cache_remove(&lb->cache, c);	/* a holder now */
+		/*
+		 * A holder now: the cache's copy goes, but what it knows of
+		 * the connection stays (a record older than the handshake or
+		 * the END this node saw must not set the state back).
+		 */
+		if ((c = cache_peek(&lb->cache, &t->key)) != NULL) {
+			st = lb_learn_state(c, t, flags);
+			cache_remove(&lb->cache, c);
+		} else
+			st = lb_learn_state(e, t, flags);
 		if (role == CONN_ROLE_OWNER)
 			lb->stats.learn_owner++;
 		else
 			lb->stats.learn_backup++;
 	}
-	st = lb_learn_state(e, t, flags);
 	lb_entry_set_role(lb, e, CONN_ROLE_NONE);	/* uncount old server */
 	e->syn_tag = t->syn_tag;		/* 0: its SYN unknown here */
 	e->service = t->service;

@@ -51,6 +51,12 @@ ltoc_set_expire_cb(struct ltoc *l, conntab_expire_cb cb, void *arg)
 	conntab_set_expire_cb(&l->tab, cb, arg);
 }
 
+void
+ltoc_set_keep_cb(struct ltoc *l, conntab_keep_cb cb, void *arg)
+{
+	conntab_set_keep_cb(&l->tab, cb, arg);
+}
+
 struct conn_entry *
 ltoc_lookup(struct ltoc *l, const struct flow_key *key)
 {

@@ -22,6 +22,7 @@ void		 ltoc_free(struct ltoc *);
 /* Apply new timeouts (reload); sizes need a new table. */
 void		 ltoc_set_timeouts(struct ltoc *, const struct tables_conf *);
 void		 ltoc_set_expire_cb(struct ltoc *, conntab_expire_cb, void *);
+void		 ltoc_set_keep_cb(struct ltoc *, conntab_keep_cb, void *);
 struct conn_entry *ltoc_lookup(struct ltoc *, const struct flow_key *);
 struct conn_entry *ltoc_insert(struct ltoc *, const struct flow_key *,
 		    uint64_t);

@@ -58,7 +58,14 @@ enum msg_type {
 	MSG_T_DONE = 7,		/* end of a transfer table: struct msg_done */
 	MSG_T_MIXED = 8,	/* typed records of any of the above but ID */
 	MSG_T_ADMIN = 9,	/* cluster-wide server drain and weight */
-	MSG_T_MAX = MSG_T_ADMIN
+	MSG_T_MAX = MSG_T_ADMIN,
+	/*
+	 * A record type only, inside MIXED on the reliable channel (never
+	 * a message's type, so older members skip it as a later revision's
+	 * record): a backup asks the owner for the state of the connection
+	 * keyed as in END; the owner answers REFRESH or END, or nothing.
+	 */
+	MSG_T_PULL = 10
 };
 
 /* Why a datagram was rejected; msg_reason_name() gives counter labels. */

@@ -170,6 +170,7 @@ repl_sm_recon(struct repl_sm *r, uint64_t now)
 void
 repl_sm_flush(struct repl_sm *r, uint64_t now)
 {
+	r->pulls = 0;
 	if (r->active && !r->leaving)
 		lb_adopt_step(r->lb, LB_ADOPT_SLICE, repl_sm_on_send, r);
 	repl_sm_flush_batch(r);
@@ -177,6 +178,76 @@ repl_sm_flush(struct repl_sm *r, uint64_t now)
 	if (r->recon_early && r->recon_next > r->recon_last + REPL_RECON_MIN_MS)
 		r->recon_next = r->recon_last + REPL_RECON_MIN_MS;
 	repl_sm_recon(r, now);
+}
+
+/*
+ * lb_pull_cb: a holder's syn entry about to expire asks every live member
+ * for the connection's state, on the reliable channel, with the
+ * connection's tag (lb_ltoc_keep() says why). Also while self joins
+ * again after a merge: it keeps its entries meanwhile, and the join may
+ * last up to REPL_JOIN_TIMEOUT_MS. At most REPL_PULL_TICK entries a
+ * tick: a flood of SYNs that never completed expires as before, without
+ * as many questions.
+ */
+static int
+repl_sm_on_pull(void *arg, const struct conn_entry *e)
+{
+	struct repl_sm	*r = arg;
+	size_t		 i;
+	int		 n = 0;
+
+	if (r->leaving)
+		return (-1);
+	if (r->pulls >= REPL_PULL_TICK) {
+		r->stats.pull_skipped++;
+		return (-1);
+	}
+	for (i = 0; i < r->lb->nmembers; i++) {
+		if (!repl_sm_slot_live(r, r->lb->slots[i]))
+			continue;
+		repl_sm_put_key(r, r->lb->slots[i], MSG_T_PULL, &e->key,
+		    e->syn_tag);
+		n++;
+	}
+	if (n == 0)
+		return (-1);
+	r->pulls++;
+	r->stats.pull_sent++;
+	return (0);
+}
+
+/*
+ * A member asks for the state of a connection whose entry it holds in
+ * syn: answer, reliably, from self's own entry (LTOC or cache) if it is
+ * in a later state and names the same connection (same tag, when both
+ * are known): a REFRESH if established (the asker's entry becomes so and
+ * its timer restarts), an END with the tag if closing. Nothing for a syn
+ * entry or none. Only an entry that moved past syn answers, and a syn one
+ * asks once, so entries of a dead connection cannot keep each other
+ * alive.
+ */
+static void
+repl_sm_rx_pull(struct repl_sm *r, uint16_t from, const uint8_t *rec,
+    size_t len, int reliable)
+{
+	const struct conn_entry	*e;
+	struct flow_key		 key;
+	uint16_t		 tag;
+
+	if (!reliable || msg_end_get(rec, len, &key, &tag) == -1) {
+		r->stats.rx_bad++;
+		return;
+	}
+	r->stats.pull_rx++;
+	if ((e = ltoc_lookup(&r->lb->ltoc, &key)) == NULL &&
+	    (e = cache_peek(&r->lb->cache, &key)) == NULL)
+		return;
+	if (e->state == CONN_SYN ||
+	    (tag != 0 && e->syn_tag != 0 && tag != e->syn_tag))
+		return;
+	repl_sm_put_key(r, from, e->state == CONN_CLOSING ? MSG_T_END :
+	    MSG_T_REFRESH, &key, e->state == CONN_CLOSING ? e->syn_tag : 0);
+	r->stats.pull_answers++;
 }
 
 /* lb_rebalance / lb_plan callback: an entry for a new holder. */
@@ -506,6 +577,9 @@ repl_sm_rx_rec(struct repl_sm *r, uint16_t slot, uint8_t type,
 		break;
 	case MSG_T_ACK:
 		repl_sm_rx_ack(r, slot, rec, len);
+		break;
+	case MSG_T_PULL:
+		repl_sm_rx_pull(r, slot, rec, len, reliable);
 		break;
 	default:		/* a later revision's record type: skipped */
 		r->stats.rx_bad++;
@@ -850,6 +924,7 @@ repl_sm_new(const struct ilbd_conf *conf, struct lb *lb,
 	r->join_start = now;
 	r->held_tail = &r->held;
 	lb_set_self_slot(lb, t->self);
+	lb_set_pull_cb(lb, repl_sm_on_pull, r);
 	return (r);
 }
 
@@ -860,6 +935,7 @@ repl_sm_free(struct repl_sm *r)
 
 	if (r == NULL)
 		return;
+	lb_set_pull_cb(r->lb, NULL, NULL);
 	while ((h = r->held) != NULL) {
 		r->held = h->next;
 		free(h);

@@ -50,7 +50,12 @@ struct repl_sm;
 	X(recon_passes, "reconciliation passes (owner to backup)")	\
 	X(recon_sent, "entries sent to their backup by reconciliation") \
 	X(recon_answers, "REFRESH/END sent back to an owner that was behind") \
-	X(end_rx_late, "reliable ENDs an owner ignored: traffic within 2 s")
+	X(end_rx_late, "reliable ENDs an owner ignored: traffic within 2 s") \
+	X(pull_sent, "syn entries about to expire asked of the members") \
+	X(pull_skipped, "syn entries expired unasked: too many in one "	\
+	    "tick")							\
+	X(pull_rx, "questions for a connection's state received")	\
+	X(pull_answers, "REFRESH/END sent to a member that asked")
 
 struct repl_stats {
 #define REPL_STATS_FIELD(name, help)	uint64_t name;

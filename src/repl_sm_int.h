@@ -24,6 +24,7 @@
 #define REPL_RECON_MAX		REPL_SM_RECON_MAX
 #define REPL_RECON_SCAN		(4 * REPL_RECON_MAX)	/* entries looked at */
 #define REPL_RECON_MIN_MS	1000	/* between two passes, at least */
+#define REPL_PULL_TICK		512	/* PULLs a tick, at most */
 #define REPL_END_QUIET_S	2	/* an owner's entry this long idle takes a
 					   reliable END */
 
@@ -91,6 +92,7 @@ struct repl_sm {
 	uint64_t		 recon_last;	/* ms: the last one */
 	uint32_t		 recon_cursor;	/* LTOC pool index it goes on at */
 	int			 recon_early;	/* membership changed: soon */
+	unsigned int		 pulls;		/* PULLs sent this tick */
 	struct repl_sm_held	*held;		/* FIFO, oldest first */
 	struct repl_sm_held	**held_tail;
 	unsigned int		 nheld;

@@ -205,6 +205,26 @@ def ctl():
         write("fuzz_ctl", "line%d" % i, line)
 
 
+def quic():
+    """fuzz_quic: short-header DCID length octet, then a UDP payload."""
+    initial = (bytes([0xc3]) + struct.pack("!I", 1) + bytes([8]) +
+               bytes.fromhex("8394c8f03e515708") + bytes([5]) +
+               bytes.fromhex("0011223344") + bytes(20))
+    write("fuzz_quic", "initial-v1", bytes([8]) + initial)
+    write("fuzz_quic", "short-sid0", bytes([8]) + bytes([0x43]) +
+          bytes.fromhex("07c4605e4504cc4f") + bytes(16))
+    write("fuzz_quic", "short-sid1-self", bytes([0]) + bytes([0x41]) +
+          bytes.fromhex("2a350d28b42003487d970b") + bytes(16))
+    write("fuzz_quic", "short-cr5", bytes([9]) + bytes([0x40]) +
+          bytes.fromhex("a07700112233445566") + bytes(16))
+    write("fuzz_quic", "short-cr5-conf", bytes([0xff]) + bytes([0x40]) +
+          bytes.fromhex("a07700112233445566") + bytes(16))
+    write("fuzz_quic", "unroutable", bytes([8]) + bytes([0x40]) +
+          bytes.fromhex("e7aabbccddeeff00") + bytes(16))
+    write("fuzz_quic", "vn-long-cid", bytes([0]) + bytes([0x80]) +
+          bytes(4) + bytes([30]) + bytes(range(30)) + bytes([0]))
+
+
 def configs():
     src = open(os.path.join(HERE, "..", "..", "etc", "ilbd.conf")).read()
     out = []
@@ -243,4 +263,5 @@ if __name__ == "__main__":
     packets()
     messages()
     ctl()
+    quic()
     configs()

@@ -15,7 +15,7 @@ set -u
 
 secs=${1:-60}
 [ $# -gt 0 ] && shift
-fuzzers=${*:-fuzz_packet fuzz_msg fuzz_ctl fuzz_config}
+fuzzers=${*:-fuzz_packet fuzz_msg fuzz_ctl fuzz_config fuzz_quic}
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)

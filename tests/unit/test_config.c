@@ -197,7 +197,8 @@ static const char full_conf[] =
     "  authenticate = true;\n"
     "  scoring = \"keyed\";\n"
     "};\n"
-    "input = { mode = \"pcap\"; device = \"ilb7\"; };\n"
+    "input = { mode = \"pcap\"; device = \"ilb7\"; xdp_mode = \"skb\";"
+    " queues = 2; };\n"
     "tables = {\n"
     "  ltoc_size = 2048; cache_size = 0;\n"
     "  tcp_timeout_s = 600; fin_timeout_s = 10; syn_timeout_s = 5;\n"
@@ -255,6 +256,8 @@ test_full(void **state)
 	assert_int_equal(c->cluster.scoring, SCORING_KEYED);
 	assert_int_equal(c->input.mode, INPUT_PCAP);
 	assert_string_equal(c->input.device, "ilb7");
+	assert_int_equal(c->input.xdp_mode, XDP_SKB);
+	assert_int_equal(c->input.queues, 2);
 	assert_int_equal(c->tables.ltoc_size, 2048);
 	assert_int_equal(c->tables.cache_size, 0);
 	assert_int_equal(c->tables.tcp_timeout_s, 600);
@@ -329,6 +332,8 @@ test_defaults(void **state)
 	assert_int_equal(c->cluster.scoring, SCORING_CRC32C_MIX);
 	assert_int_equal(c->input.mode, INPUT_TUN);
 	assert_string_equal(c->input.device, "ilb0");
+	assert_int_equal(c->input.xdp_mode, XDP_AUTO);
+	assert_int_equal(c->input.queues, 0);
 	assert_int_equal(c->tables.ltoc_size, 1048576);
 	assert_int_equal(c->tables.cache_size, 1048576);
 	assert_int_equal(c->tables.tcp_timeout_s, 900);
@@ -700,7 +705,9 @@ static const struct err_case enum_cases[] = {
 	{ HDR SVC_OPEN "    port = 80;\n    forward = \"nat\";\n" SVC_SERVERS,
 	    6, "unknown forward method \"nat\" (one of: dsr, gre)" },
 	{ HDR "input = {\n  mode = \"tap\"; };\n", 4,
-	    "unknown input mode \"tap\" (one of: tun, pcap)" },
+	    "unknown input mode \"tap\" (one of: tun, pcap, xdp)" },
+	{ HDR "input = {\n  xdp_mode = \"hw\"; };\n", 4,
+	    "unknown xdp mode \"hw\" (one of: auto, native, skb)" },
 	{ NODE "cluster = { key_file = \"cluster.key\";\n"
 	    "  scoring = \"CRC32\"; };\n", 3,
 	    "unknown scoring method \"CRC32\" (one of: crc32c-mix, crc32, "
@@ -1099,6 +1106,44 @@ test_names_of_words(void **state)
 	assert_string_equal(config_sched_name(SCHED_HASH), "hash");
 	assert_string_equal(config_forward_name(FORWARD_GRE), "gre");
 	assert_string_equal(config_input_name(INPUT_PCAP), "pcap");
+	assert_string_equal(config_input_name(INPUT_XDP), "xdp");
+	assert_string_equal(config_xdp_mode_name(XDP_AUTO), "auto");
+	assert_string_equal(config_xdp_mode_name(XDP_NATIVE), "native");
+	assert_string_equal(config_xdp_mode_name(XDP_SKB), "skb");
+}
+
+/*
+ * input.mode "xdp" with its options; refused with its line when ilbd was
+ * built without AF_XDP. Out-of-range or mistyped queues, either way.
+ */
+static void
+test_input_xdp(void **state)
+{
+	struct fx	*fx = *state;
+	static const char *const text = HDR "input = {\n  mode = \"xdp\";\n"
+	    "  xdp_mode = \"native\";\n  queues = 4; };\n";
+#ifdef HAVE_XDP
+	char		 buf[256];
+
+	fx_load_ok(fx, text);
+	assert_int_equal(fx->conf->input.mode, INPUT_XDP);
+	assert_int_equal(fx->conf->input.xdp_mode, XDP_NATIVE);
+	assert_int_equal(fx->conf->input.queues, 4);
+	config_summary(fx->conf, buf, sizeof(buf));
+	assert_string_equal(buf, "node 192.0.2.11 on eth0, input xdp eth0, "
+	    "scoring crc32c-mix, authenticated, 0 services, 0 servers");
+	fx_load_ok(fx, HDR "input = { mode = \"xdp\"; };\n");
+	assert_int_equal(fx->conf->input.xdp_mode, XDP_AUTO);
+	assert_int_equal(fx->conf->input.queues, 0);
+#else
+	fx_expect(fx, text, 4, "input mode \"xdp\": ilbd was built without "
+	    "AF_XDP");
+#endif
+	fx_expect(fx, HDR "input = {\n  queues = 65; };\n", 4,
+	    "queues: 65 is out of range 0..64 (0 = all the interface's "
+	    "queues)");
+	fx_expect(fx, HDR "input = {\n  queues = \"2\"; };\n", 4,
+	    "queues: expected an integer, not a string");
 }
 
 static void
@@ -1127,6 +1172,8 @@ conf_equal(const struct ilbd_conf *a, const struct ilbd_conf *b)
 		    &b->cluster.peers[i]));
 	assert_int_equal(a->input.mode, b->input.mode);
 	assert_string_equal(a->input.device, b->input.device);
+	assert_int_equal(a->input.xdp_mode, b->input.xdp_mode);
+	assert_int_equal(a->input.queues, b->input.queues);
 	assert_memory_equal(&a->tables, &b->tables, sizeof(a->tables));
 	assert_string_equal(a->control_socket, b->control_socket);
 	assert_int_equal(a->metrics_enabled, b->metrics_enabled);
@@ -1323,6 +1370,7 @@ main(void)
 		cmocka_unit_test_teardown(test_summary, fx_reset),
 		cmocka_unit_test_teardown(test_peers, fx_reset),
 		cmocka_unit_test(test_names_of_words),
+		cmocka_unit_test_teardown(test_input_xdp, fx_reset),
 		cmocka_unit_test_teardown(test_dump_round_trip, fx_reset),
 		cmocka_unit_test_teardown(test_shipped_conf, fx_reset),
 	};

@@ -244,6 +244,10 @@ static const struct row {
 	{ ALL, "repl", "recon_sent", C, 11027 },
 	{ ALL, "repl", "recon_answers", C, 11028 },
 	{ ALL, "repl", "end_rx_late", C, 11029 },
+	{ ALL, "repl", "pull_sent", C, 11030 },
+	{ ALL, "repl", "pull_skipped", C, 11031 },
+	{ ALL, "repl", "pull_rx", C, 11032 },
+	{ ALL, "repl", "pull_answers", C, 11033 },
 	{ ALL, "lb", "ltoc_entries", G, 1 },
 	{ ALL, "lb", "cache_entries", G, 0 },
 	{ ALL, "cluster", "active_members", G, 3 },
@@ -257,8 +261,8 @@ static const struct row {
  * counter is pinned by this alone (the rows pin the rest, readably).
  * When it changes, the test prints the text it got.
  */
-#define METRICS_FNV_FULL	0x6896c69677b8a212ULL
-#define METRICS_FNV_CAP		0x4f5e524c4de70d81ULL
+#define METRICS_FNV_FULL	0xe6d7dc3c1df3543ULL
+#define METRICS_FNV_CAP		0x9d0186b4a67065aeULL
 
 /* The parts of one data path, each stats struct filled with base + i. */
 static struct {

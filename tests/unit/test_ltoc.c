@@ -266,6 +266,46 @@ test_expire_budget(void **state)
 	ltoc_free(l);
 }
 
+/* Keep each syn entry once, as lb_ltoc_keep() does with its question. */
+static int
+test_keep_once(void *arg, struct conn_entry *e)
+{
+	unsigned int	*kept = arg;
+
+	if (e->pulled || e->state != CONN_SYN)
+		return (0);
+	e->pulled = 1;
+	(*kept)++;
+	return (1);
+}
+
+static void
+test_expire_keep(void **state)
+{
+	struct ltoc	*l = test_ltoc_new(1024);
+	unsigned int	 n = 0, kept = 0;
+
+	(void)state;
+	ltoc_set_expire_cb(l, test_expire_count, &n);
+	ltoc_set_keep_cb(l, test_keep_once, &kept);
+	test_fill(l, 0, 10, CONN_SYN, 0);
+	test_fill(l, 100, 5, CONN_CLOSING, 0);
+	/* the syn ones are kept, one more SYN_S from now; closing ones go */
+	assert_int_equal(ltoc_expire(l, FIN_S * 1000, 1000), 15);
+	assert_int_equal(kept, 10);
+	assert_int_equal(n, 5);
+	assert_int_equal(ltoc_count(l), 10);
+	assert_int_equal(ltoc_stats(l)->kept, 10);
+	assert_int_equal(ltoc_expire(l, (FIN_S + SYN_S) * 1000 - 1000, 1000),
+	    0);
+	assert_int_equal(ltoc_count(l), 10);
+	assert_int_equal(ltoc_expire(l, (FIN_S + SYN_S) * 1000, 1000), 10);
+	assert_int_equal(kept, 10);
+	assert_int_equal(n, 15);
+	assert_int_equal(ltoc_count(l), 0);
+	ltoc_free(l);
+}
+
 static void
 test_touch(void **state)
 {
@@ -399,6 +439,7 @@ main(void)
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_expire_per_state),
 		cmocka_unit_test(test_expire_budget),
+		cmocka_unit_test(test_expire_keep),
 		cmocka_unit_test(test_touch),
 		cmocka_unit_test(test_state_moves),
 		cmocka_unit_test(test_iterate_remove),

@@ -284,6 +284,170 @@ test_issue18_recon_answer(void **state)
 	sim_free(w);
 }
 
+/*
+ * The one-sided fault of test_repl_idle.sh: member 2 stops hearing 1
+ * (not the other way), declares it gone and adopts its cache copy of p
+ * (owner 0, backup 1 in the whole cluster; backup 2 without 1) as backup.
+ * The copy is syn: the multicast REFRESH to 2 was lost. 0 and 1 still see
+ * each other, so 0's reconciliation goes to 1, never to 2. When
+ * syn_timeout_s runs out, 2 asks 0 (PULL) instead of dropping a live
+ * connection's entry; 0 answers REFRESH and 2's copy is established.
+ */
+static void
+test_issue18_pull_adopted(void **state)
+{
+	struct sim	*w = sim_new(3, 10);
+	uint16_t	 p = sim_port(w, 0x7, 0, 1, 0x5, 0, 2);
+	int		 sp;
+
+	(void)state;
+	sim_rule(w, MSG_T_REFRESH, 0, 0, 2, -1);
+	sp = sim_fwd(w, 0, p, PKT_TH_SYN);
+	sim_run(w, 5);
+	assert_int_equal(sim_fwd(w, 0, p, PKT_TH_ACK), sp);
+	sim_run(w, LB_EST_DELAY_MS + 2 * SIM_TICK_MS);
+	assert_non_null(sim_cache(w, 2, p));
+	assert_int_equal(sim_cache(w, 2, p)->state, CONN_SYN);
+	sim_rule(w, 0, 0, 1, 2, -1);		/* 2 no longer hears 1 */
+	sim_rule(w, 0, 1, 1, 2, -1);
+	sim_run(w, SIM_DEAD_MS + 3 * SIM_TICK_MS);
+	assert_int_equal(w->m[2].t.nactive, 2);
+	assert_int_equal(w->m[0].t.nactive, 3);
+	sim_assert_holds(w, 2, p, CONN_ROLE_BACKUP, sp, 0, 2);
+	assert_int_equal(sim_ltoc(w, 2, p)->state, CONN_SYN);
+	sim_run(w, SIM_SYN_S * 1000 + 2000);
+	assert_int_equal(w->m[2].lb.stats.ltoc_expired, 0);
+	assert_non_null(sim_ltoc(w, 2, p));
+	assert_int_equal(sim_ltoc(w, 2, p)->state, CONN_ESTABLISHED);
+	assert_true(sim_stats(w, 2)->pull_sent > 0);
+	assert_true(sim_stats(w, 0)->pull_answers > 0);
+	sim_free(w);
+}
+
+/*
+ * A SYN that never completes: each holder's entry asks once when
+ * syn_timeout_s runs out (the owner's first; reconciliation keeps the
+ * backup's copy as long as the owner holds it), nobody answers (every
+ * entry is syn), each is kept one more syn_timeout_s and then expires:
+ * no endless reprieve.
+ */
+static void
+test_issue18_pull_syn_expires(void **state)
+{
+	struct sim	*w = sim_new(3, 11);
+	uint16_t	 p = sim_port(w, 0x7, 0, 1, 0, 0, 0);
+
+	(void)state;
+	(void)sim_fwd(w, 0, p, PKT_TH_SYN);
+	sim_run(w, SIM_SYN_S * 1000 + 2000);
+	assert_non_null(sim_ltoc(w, 0, p));
+	assert_int_equal(sim_stats(w, 0)->pull_sent, 1);
+	assert_int_equal(sim_stats(w, 1)->pull_rx, 1);
+	assert_int_equal(sim_stats(w, 2)->pull_rx, 1);
+	assert_int_equal(sim_stats(w, 1)->pull_answers, 0);
+	assert_int_equal(sim_stats(w, 2)->pull_answers, 0);
+	sim_run(w, SIM_SYN_S * 1000);
+	assert_null(sim_ltoc(w, 0, p));
+	assert_non_null(sim_ltoc(w, 1, p));
+	sim_run(w, SIM_SYN_S * 1000 + 1000);
+	assert_non_null(sim_ltoc(w, 1, p));
+	assert_int_equal(sim_stats(w, 1)->pull_sent, 1);
+	assert_int_equal(sim_stats(w, 0)->pull_rx, 1);
+	assert_int_equal(sim_stats(w, 0)->pull_answers, 0);
+	sim_run(w, SIM_SYN_S * 1000 + 1000);
+	assert_null(sim_ltoc(w, 1, p));
+	assert_int_equal(sim_stats(w, 0)->pull_sent, 1);
+	assert_int_equal(sim_stats(w, 1)->pull_sent, 1);
+	sim_free(w);
+}
+
+/*
+ * The handshake completes through member 2's cache and its REFRESH to
+ * both holders is lost (multicast and reliable: a channel dropped in a
+ * flap), so owner and backup both stay syn and reconciliation has
+ * nothing to repair. When syn_timeout_s runs out the owner asks; 2,
+ * whose cache entry is established, answers; the owner's entry is
+ * established and reconciliation then carries that to the backup.
+ */
+static void
+test_issue18_pull_owner(void **state)
+{
+	struct sim	*w = sim_new(3, 12);
+	uint16_t	 p = sim_port(w, 0x7, 0, 1, 0, 0, 0);
+	int		 sp, i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		sim_rule(w, MSG_T_REFRESH, 0, 2, i, 1);
+		sim_rule(w, MSG_T_REFRESH, 1, 2, i, 1);
+	}
+	sp = sim_fwd(w, 0, p, PKT_TH_SYN);
+	sim_run(w, 5);
+	assert_int_equal(sim_fwd(w, 2, p, PKT_TH_ACK), sp);
+	sim_run(w, LB_EST_DELAY_MS + 2 * SIM_TICK_MS);
+	assert_int_equal(sim_cache(w, 2, p)->state, CONN_ESTABLISHED);
+	assert_int_equal(sim_ltoc(w, 0, p)->state, CONN_SYN);
+	assert_int_equal(sim_ltoc(w, 1, p)->state, CONN_SYN);
+	sim_run(w, SIM_SYN_S * 1000 + 2000);
+	assert_non_null(sim_ltoc(w, 0, p));
+	assert_int_equal(sim_ltoc(w, 0, p)->state, CONN_ESTABLISHED);
+	assert_true(sim_stats(w, 2)->pull_answers > 0);
+	sim_run(w, TEST_RECON_MS + 2 * SIM_TICK_MS);
+	assert_int_equal(sim_ltoc(w, 1, p)->state, CONN_ESTABLISHED);
+	sim_run(w, 2 * SIM_SYN_S * 1000);
+	sim_assert_holds(w, 0, p, CONN_ROLE_OWNER, sp, 0, 1);
+	sim_assert_holds(w, 1, p, CONN_ROLE_BACKUP, sp, 0, 1);
+	assert_int_equal(w->m[0].lb.stats.ltoc_expired, 0);
+	assert_int_equal(w->m[1].lb.stats.ltoc_expired, 0);
+	sim_free(w);
+}
+
+/*
+ * The same while the owner joins again: member 0 stops hearing 1 (one
+ * way) and declares it gone shortly before syn_timeout_s runs out; when
+ * it hears 1 again it is the smaller side and joins again, and 1's DONE
+ * is lost, so the join lasts until its timeout. The entry it keeps
+ * meanwhile expires in that window: it asks all the same (test_repl_idle.sh
+ * lost 8 such entries in a 312 ms join).
+ */
+static void
+test_issue18_pull_joining(void **state)
+{
+	struct sim	*w = sim_new(3, 12);
+	uint16_t	 p = sim_port(w, 0x7, 0, 1, 0x5, 0, 2);
+	uint64_t	 t0;
+	int		 sp, i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		sim_rule(w, MSG_T_REFRESH, 0, 2, i, 1);
+		sim_rule(w, MSG_T_REFRESH, 1, 2, i, 1);
+	}
+	sp = sim_fwd(w, 0, p, PKT_TH_SYN);
+	t0 = w->now;
+	sim_run(w, 5);
+	assert_int_equal(sim_fwd(w, 2, p, PKT_TH_ACK), sp);
+	sim_run(w, SIM_SYN_S * 1000 - 4000);
+	assert_int_equal(sim_ltoc(w, 0, p)->state, CONN_SYN);
+	w->nrules = 0;
+	sim_rule(w, 0, 0, 1, 0, -1);		/* 0 no longer hears 1 */
+	sim_rule(w, 0, 1, 1, 0, -1);
+	sim_run(w, SIM_DEAD_MS + 3 * SIM_TICK_MS);
+	assert_int_equal(w->m[0].t.nactive, 2);
+	w->nrules = 0;
+	sim_rule(w, MSG_T_DONE, 1, 1, 0, -1);	/* the join waits */
+	for (i = 0; i < 100 && sim_phase(w, 0) == REPL_SM_ACTIVE; i++)
+		sim_run(w, 10);
+	assert_int_not_equal(sim_phase(w, 0), REPL_SM_ACTIVE);
+	sim_run(w, t0 + SIM_SYN_S * 1000 + 2000 - w->now);
+	assert_int_not_equal(sim_phase(w, 0), REPL_SM_ACTIVE);
+	assert_int_equal(w->m[0].lb.stats.ltoc_expired, 0);
+	assert_non_null(sim_ltoc(w, 0, p));
+	assert_int_equal(sim_ltoc(w, 0, p)->state, CONN_ESTABLISHED);
+	assert_true(sim_stats(w, 0)->pull_sent > 0);
+	sim_free(w);
+}
+
 /* ---- claims 17 and 18 ------------------------------------------------- */
 
 /*
@@ -1369,6 +1533,10 @@ main(void)
 		cmocka_unit_test(test_issue18_lost_end),
 		cmocka_unit_test(test_issue18_recon_repairs_backup),
 		cmocka_unit_test(test_issue18_recon_answer),
+		cmocka_unit_test(test_issue18_pull_adopted),
+		cmocka_unit_test(test_issue18_pull_syn_expires),
+		cmocka_unit_test(test_issue18_pull_owner),
+		cmocka_unit_test(test_issue18_pull_joining),
 		cmocka_unit_test(test_claim17_join),
 		cmocka_unit_test(test_claim17_new_while_joining),
 		cmocka_unit_test(test_claim17_join_timeout),
