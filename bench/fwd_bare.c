@@ -101,9 +101,8 @@ bare_pick(const struct bare *b, const uint8_t *pkt, size_t len)
 
 /* Per packet: one neighbour lookup and a queued frame, as dp_forward(). */
 static void
-bare_on_input(void *arg, const uint8_t *pkt, size_t len)
+bare_packet(struct bare *b, const uint8_t *pkt, size_t len)
 {
-	struct bare	*b = arg;
 	uint8_t		 mac[6];
 
 	if (neigh_lookup(b->neigh, &b->server[bare_pick(b, pkt, len)],
@@ -119,6 +118,17 @@ bare_on_input(void *arg, const uint8_t *pkt, size_t len)
 		b->flush_pending = 1;
 		event_active(b->ev_flush, 0, 0);
 	}
+}
+
+/* A burst from tun_read(), as the daemon gets it. */
+static void
+bare_on_input(void *arg, const uint8_t *const *pkts, const size_t *lens,
+    size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		bare_packet(arg, pkts[i], lens[i]);
 }
 
 static void

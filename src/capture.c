@@ -50,6 +50,11 @@ struct capture {
 	capture_cb		 cb;
 	void			*arg;
 	struct pcap_stat	 last;		/* pcap_stats() at the last read */
+	uint8_t			*ring;		/* CAPTURE_BURST slots */
+	size_t			 slot;		/* bytes per slot */
+	size_t			 n;		/* packets in the burst */
+	const uint8_t		*pkts[CAPTURE_BURST];
+	size_t			 lens[CAPTURE_BURST];
 	struct capture_stats	 stats;
 };
 
@@ -62,7 +67,11 @@ static int	 capture_ethertype(uint16_t, const uint8_t *, size_t, size_t,
 		    size_t *);
 static int	 capture_snaplen(const char *);
 static int	 capture_setup(struct capture *, char **);
+static int	 capture_start(struct capture *, struct event_base *,
+		    char **);
 static void	 capture_read(evutil_socket_t, short, void *);
+static void	 capture_burst(struct capture *);
+static void	 capture_add(struct capture *, const uint8_t *, size_t);
 static void	 capture_packet(u_char *, const struct pcap_pkthdr *,
 		    const u_char *);
 
@@ -298,13 +307,73 @@ capture_set_filter(struct capture *c, const char *filter, char **cause)
 	return (0);
 }
 
+/*
+ * The burst's ring, then reading. libpcap reuses a frame's memory once
+ * its block of the ring is done with, which may come within one
+ * dispatch: a burst holds copies. The extra cache line keeps the slots'
+ * headers in different cache sets. 0, or -1 with *why.
+ */
+static int
+capture_start(struct capture *c, struct event_base *base, char **why)
+{
+	int	fd;
+
+	c->slot = ((size_t)pcap_snapshot(c->p) + 63) / 64 * 64 + 64;
+	if ((c->ring = malloc(CAPTURE_BURST * c->slot)) == NULL) {
+		*why = strdup("out of memory");
+		return (-1);
+	}
+	if ((fd = pcap_get_selectable_fd(c->p)) == -1 ||
+	    (c->ev = event_new(base, fd, EV_READ | EV_PERSIST, capture_read,
+	    c)) == NULL || event_add(c->ev, NULL) == -1) {
+		*why = strdup("cannot add read event");
+		return (-1);
+	}
+	return (0);
+}
+
+struct capture *
+capture_open_file(struct event_base *base, FILE *f, capture_cb cb, void *arg,
+    char **cause)
+{
+	struct capture	*c;
+	char		 errbuf[PCAP_ERRBUF_SIZE], *why = NULL;
+
+	*cause = NULL;
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		*cause = strdup("capture: out of memory");
+		return (NULL);
+	}
+	util_strlcpy(c->ifname, "file", sizeof(c->ifname));
+	c->cb = cb;
+	c->arg = arg;
+	errbuf[0] = '\0';
+	if ((c->p = pcap_fopen_offline(f, errbuf)) == NULL) {
+		why = strdup(errbuf);
+		goto fail;
+	}
+	c->dlt = pcap_datalink(c->p);
+	if (!capture_dlt_supported(c->dlt)) {
+		why = strdup("unsupported link type");
+		goto fail;
+	}
+	if (capture_start(c, base, &why) == -1)
+		goto fail;
+	return (c);
+fail:
+	util_cause(cause, "cannot read the capture: %s", why != NULL ? why :
+	    "?");
+	free(why);
+	capture_close(c);
+	return (NULL);
+}
+
 struct capture *
 capture_open(struct event_base *base, const char *ifname, const char *filter,
     capture_cb cb, void *arg, char **cause)
 {
 	struct capture	*c;
 	char		 errbuf[PCAP_ERRBUF_SIZE], *why = NULL;
-	int		 fd;
 
 	*cause = NULL;
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
@@ -323,12 +392,8 @@ capture_open(struct event_base *base, const char *ifname, const char *filter,
 		goto fail;
 	if (capture_set_filter(c, filter, cause) == -1)
 		goto fail;
-	if ((fd = pcap_get_selectable_fd(c->p)) == -1 ||
-	    (c->ev = event_new(base, fd, EV_READ | EV_PERSIST, capture_read,
-	    c)) == NULL || event_add(c->ev, NULL) == -1) {
-		why = strdup("cannot add read event");
+	if (capture_start(c, base, &why) == -1)
 		goto fail;
-	}
 	log_info("capture on %s (%s): %s", c->ifname,
 	    pcap_datalink_val_to_name(c->dlt), filter);
 	return (c);
@@ -339,6 +404,34 @@ fail:
 	free(why);
 	capture_close(c);
 	return (NULL);
+}
+
+/* Hand the burst on. */
+static void
+capture_burst(struct capture *c)
+{
+	if (c->n == 0)
+		return;
+	c->stats.bursts++;
+	c->cb(c->arg, c->pkts, c->lens, c->n);
+	c->n = 0;
+}
+
+/* Copy a datagram into the burst; a full burst is handed on. */
+static void
+capture_add(struct capture *c, const uint8_t *pkt, size_t len)
+{
+	uint8_t	*slot = c->ring + c->n * c->slot;
+
+	if (len > c->slot) {	/* never: caplen is at most the snapshot */
+		c->stats.truncated++;
+		return;
+	}
+	memcpy(slot, pkt, len);
+	c->pkts[c->n] = slot;
+	c->lens[c->n++] = len;
+	if (c->n == CAPTURE_BURST)
+		capture_burst(c);
 }
 
 /* One frame: strip the link header, hand the datagram on. */
@@ -362,7 +455,7 @@ capture_packet(u_char *arg, const struct pcap_pkthdr *h, const u_char *frame)
 	}
 	c->stats.packets++;
 	c->stats.bytes += h->caplen - off;
-	c->cb(c->arg, frame + off, h->caplen - off);
+	capture_add(c, frame + off, h->caplen - off);
 }
 
 /* Dispatch up to CAPTURE_BUDGET frames, then give the loop back. */
@@ -375,6 +468,7 @@ capture_read(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	n = pcap_dispatch(c->p, CAPTURE_BUDGET, capture_packet, (u_char *)c);
+	capture_burst(c);
 	if (n == PCAP_ERROR) {
 		c->stats.errors++;
 		log_debug("capture on %s: %s", c->ifname, pcap_geterr(c->p));
@@ -391,6 +485,7 @@ capture_close(struct capture *c)
 		event_free(c->ev);
 	if (c->p != NULL)
 		pcap_close(c->p);
+	free(c->ring);
 	free(c);
 }
 

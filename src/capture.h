@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "counter.h"
 
@@ -15,9 +16,15 @@ struct ilbd_conf;
 #define CAPTURE_SNAPLEN		65535	/* at most; MTU + CAPTURE_LINKROOM */
 #define CAPTURE_LINKROOM	64	/* link headers above the MTU */
 #define CAPTURE_BUFSIZE		(8 * 1024 * 1024)	/* kernel ring */
+#define CAPTURE_BURST		16	/* packets handed on together */
 
-/* Called for each packet captured: an IP datagram, link header stripped. */
-typedef void	(*capture_cb)(void *, const uint8_t *, size_t);
+/*
+ * Called for each burst captured: n IP datagrams (link header stripped)
+ * pkts[i] of lens[i] bytes, in the order captured; valid until it
+ * returns.
+ */
+typedef void	(*capture_cb)(void *, const uint8_t *const *, const size_t *,
+		    size_t);
 
 struct capture_stats {
 	uint64_t	packets;	/* datagrams handed to the callback */
@@ -28,6 +35,7 @@ struct capture_stats {
 	uint64_t	budget_hits;	/* read events that used the budget up */
 	uint64_t	drops;		/* pcap ps_drop: no room in the buffer */
 	uint64_t	ifdrops;	/* pcap ps_ifdrop: dropped by the interface */
+	uint64_t	bursts;		/* calls of the callback */
 };
 
 /*
@@ -51,6 +59,13 @@ int		 capture_dlt_supported(int);
  */
 struct capture	*capture_open(struct event_base *, const char *, const char *,
 		    capture_cb, void *, char **);
+/*
+ * The same from a savefile read from f (pcap_fopen_offline(): a pipe
+ * will do; closed by capture_close()), for the tests of the input path.
+ * No filter, no interface.
+ */
+struct capture	*capture_open_file(struct event_base *, FILE *, capture_cb,
+		    void *, char **);
 /* Replace the filter (on reload): 0, or -1 with a malloc'd *cause. */
 int		 capture_set_filter(struct capture *, const char *, char **);
 void		 capture_close(struct capture *);

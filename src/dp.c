@@ -5,6 +5,7 @@
 
 #include <event2/event.h>
 
+#include "be.h"
 #include "cluster.h"
 #include "dp.h"
 #include "frag.h"
@@ -35,11 +36,27 @@ dp_flush_later(struct dp *dp)
 	}
 }
 
+static void	dp_too_big(struct dp *, const uint8_t *, size_t);
+
+/* A queued GRE packet the kernel refused: counted as gre_send()'s were. */
+static void
+dp_gre_failed(void *arg, int rc, int with_key, const uint8_t *pkt, size_t len)
+{
+	struct dp	*dp = arg;
+
+	if (with_key)
+		dp->stats.handoff_errors++;
+	else
+		dp->stats.gre_fwd_errors++;
+	if (rc == GRE_TOO_BIG)
+		dp_too_big(dp, pkt, len);
+}
+
 /*
- * Send the queued records, then the queued frames. Records first: a NEW
- * that leaves before the SYN it describes reaches the cache holders
- * before the client's next packets do, which they then forward
- * themselves instead of handing them off.
+ * Send the queued records, then the queued frames and GRE packets.
+ * Records first: a NEW that leaves before the SYN it describes reaches
+ * the cache holders before the client's next packets do, which they then
+ * forward themselves instead of handing them off.
  */
 static void
 dp_flush(struct dp *dp)
@@ -48,6 +65,8 @@ dp_flush(struct dp *dp)
 		repl_flush_batch(dp->repl);
 	if (dp->fwd != NULL)
 		fwd_flush(dp->fwd);
+	if (dp->gre != NULL)
+		gre_flush(dp->gre, dp_gre_failed, dp);
 }
 
 static void
@@ -75,6 +94,32 @@ dp_too_big(struct dp *dp, const uint8_t *pkt, size_t len)
 		    util_now_ms());
 }
 
+/*
+ * GRE out, to a server (no key) or to the owner (the cluster's key):
+ * queued and sent with the rest of the batch by dp_flush(), in order. 0,
+ * or what gre_send() returns when it cannot be queued (then it failed
+ * now or was sent now).
+ */
+static int
+dp_gre(struct dp *dp, const struct ilb_addr *dst, int with_key, uint32_t key,
+    const uint8_t *pkt, size_t len)
+{
+	int	rc;
+
+	if (gre_queued(dp->gre) == GRE_TXQ)
+		dp_flush(dp);
+	rc = gre_queue(dp->gre, dst, with_key, key, pkt, len);
+	if (rc == 0) {
+		dp_flush_later(dp);
+		return (0);
+	}
+	if (rc != GRE_QUEUE_LARGE)
+		return (-1);
+	/* too long for a slot: what was queued before it leaves first */
+	dp_flush(dp);
+	return (gre_send(dp->gre, dst, with_key, key, pkt, len));
+}
+
 /* Send a packet to the server the decision chose, by DSR or GRE; count it. */
 static void
 dp_forward(struct dp *dp, const struct lb_action *act, const uint8_t *pkt,
@@ -84,8 +129,7 @@ dp_forward(struct dp *dp, const struct lb_action *act, const uint8_t *pkt,
 	int	rc;
 
 	if (act->svc->forward == FORWARD_GRE) {
-		if ((rc = gre_send(dp->gre, &act->srv->addr, 0, 0, pkt,
-		    len)) != 0) {
+		if ((rc = dp_gre(dp, &act->srv->addr, 0, 0, pkt, len)) != 0) {
 			dp->stats.gre_fwd_errors++;
 			if (rc == GRE_TOO_BIG)
 				dp_too_big(dp, pkt, len);
@@ -117,7 +161,7 @@ dp_handoff(struct dp *dp, uint16_t slot, const uint8_t *pkt, size_t len)
 		dp->stats.handoff_no_addr++;
 		return;
 	}
-	if ((rc = gre_send(dp->gre, addr, 1, dp->gre_key, pkt, len)) != 0) {
+	if ((rc = dp_gre(dp, addr, 1, dp->gre_key, pkt, len)) != 0) {
 		dp->stats.handoff_errors++;
 		if (rc == GRE_TOO_BIG)
 			dp_too_big(dp, pkt, len);
@@ -241,6 +285,35 @@ dp_echo(struct dp *dp, const struct pkt_info *pi, const uint8_t *pkt,
 	return (1);
 }
 
+/* Act on the decision v (act) for the packet pi parsed from pkt. */
+static void
+dp_act(struct dp *dp, const struct pkt_info *pi, const struct lb_action *act,
+    int v, const uint8_t *pkt, size_t len, int by_handoff)
+{
+	switch (v) {
+	case LB_FORWARD:
+		dp_forward(dp, act, pkt, len);
+		break;
+	case LB_HANDOFF:
+		/*
+		 * and an END queued here leaves before it, with the old
+		 * connection's last packets (its RST or FIN): the SYN must
+		 * not reach the server before them
+		 */
+		if (lb_syn_after_close(dp->lb, pi))
+			dp_flush(dp);
+		dp_handoff(dp, act->member, pkt, len);
+		break;
+	default:
+		log_trace("drop %s (%zu bytes%s)", lb_drop_name(act->drop), len,
+		    by_handoff ? ", by handoff" : "");
+		return;
+	}
+	/* claim 4 needs the ports: only the first fragment carries them. */
+	if (PKT_IS_FIRSTFRAG(pi))
+		dp_frag_first(dp, pi, pkt, act);
+}
+
 static void
 dp_packet(struct dp *dp, const uint8_t *pkt, size_t len, int by_handoff)
 {
@@ -268,35 +341,97 @@ dp_packet(struct dp *dp, const uint8_t *pkt, size_t len, int by_handoff)
 	v = lb_decide(dp->lb, &pi, by_handoff, util_now_ms(), &act);
 	if (lb_queue_len(dp->lb) > 0)
 		dp_flush_later(dp);
-	switch (v) {
-	case LB_FORWARD:
-		dp_forward(dp, &act, pkt, len);
-		break;
-	case LB_HANDOFF:
-		/*
-		 * and an END queued here leaves before it, with the old
-		 * connection's last packets (its RST or FIN): the SYN must
-		 * not reach the server before them
-		 */
-		if (lb_syn_after_close(dp->lb, &pi))
-			dp_flush(dp);
-		dp_handoff(dp, act.member, pkt, len);
-		break;
-	default:
-		log_trace("drop %s (%zu bytes%s)", lb_drop_name(act.drop), len,
-		    by_handoff ? ", by handoff" : "");
-		return;
-	}
-	/* claim 4 needs the ports: only the first fragment carries them. */
-	if (PKT_IS_FIRSTFRAG(&pi))
-		dp_frag_first(dp, &pi, pkt, &act);
+	dp_act(dp, &pi, &act, v, pkt, len, by_handoff);
 }
 
-/* A packet from the TUN device or the capture. */
 void
-dp_on_input(void *arg, const uint8_t *pkt, size_t len)
+dp_on_packet(void *arg, const uint8_t *pkt, size_t len)
 {
 	dp_packet(arg, pkt, len, 0);
+}
+
+/*
+ * Whether lb_input_burst() decides pkt exactly as dp_packet() would: TCP
+ * (IPv4 not a fragment, IPv6 with no extension header) and not a SYN
+ * without ACK, for which dp_packet() may read the cluster's records
+ * first (lb_syn_on_live()). Fragments, ICMP, SYNs and whatever is cut
+ * short or malformed take dp_packet() in their turn. Looks at the
+ * headers only as far as len allows.
+ */
+int
+dp_burstable(const uint8_t *p, size_t len)
+{
+	size_t	off;
+
+	if (len < 40)
+		return (0);
+	switch (p[0] >> 4) {
+	case 4:
+		if (p[9] != IPPROTO_TCP || (be16_load(p + 6) & 0x3fff) != 0)
+			return (0);
+		off = (size_t)(p[0] & 0x0f) * 4;
+		break;
+	case 6:
+		if (p[6] != IPPROTO_TCP)
+			return (0);
+		off = 40;
+		break;
+	default:
+		return (0);
+	}
+	if (len < off + 14)
+		return (0);
+	return ((p[off + 13] & (PKT_TH_SYN | PKT_TH_ACK)) != PKT_TH_SYN);
+}
+
+/*
+ * n <= LB_BURST_MAX packets dp_burstable() took: decided together (their
+ * cache misses overlap), then acted on one after the other, in order.
+ * The decisions of later packets come before the sending of earlier ones;
+ * nothing the sending does feeds a decision (records and frames wait for
+ * dp_flush() in both paths).
+ */
+static void
+dp_burst(struct dp *dp, const uint8_t *const *pkts, const size_t *lens,
+    size_t n)
+{
+	struct pkt_info		pis[LB_BURST_MAX];
+	struct lb_action	acts[LB_BURST_MAX];
+	int			vs[LB_BURST_MAX];
+	size_t			i;
+
+	lb_input_burst(dp->lb, pkts, lens, n, 0, util_now_ms(), pis, acts,
+	    vs);
+	if (lb_queue_len(dp->lb) > 0)
+		dp_flush_later(dp);
+	for (i = 0; i < n; i++)
+		dp_act(dp, &pis[i], &acts[i], vs[i], pkts[i], lens[i], 0);
+}
+
+/*
+ * A burst from the TUN device or the capture: runs of packets the burst
+ * decision covers go through it, LB_BURST_MAX at a time, every other
+ * packet through dp_packet(), all in the order they came.
+ */
+void
+dp_on_input(void *arg, const uint8_t *const *pkts, const size_t *lens,
+    size_t n)
+{
+	struct dp	*dp = arg;
+	size_t		 i = 0, j;
+
+	while (i < n) {
+		if (!dp_burstable(pkts[i], lens[i])) {
+			dp_packet(dp, pkts[i], lens[i], 0);
+			i++;
+			continue;
+		}
+		for (j = i + 1; j < n && j - i < LB_BURST_MAX &&
+		    dp_burstable(pkts[j], lens[j]); j++)
+			;
+		dp_burst(dp, pkts + i, lens + i, j - i);
+		i = j;
+	}
 }
 
 /* A GRE packet: a handoff from a member with our cluster's key. */

@@ -68,8 +68,17 @@ struct dp {
 int		 dp_init(struct dp *, struct event_base *, char **);
 void		 dp_free(struct dp *);
 
-/* A packet from the TUN device or the capture (arg: the struct dp). */
-void		 dp_on_input(void *, const uint8_t *, size_t);
+/*
+ * A burst of n packets from the TUN device or the capture (arg: the
+ * struct dp), handled in order: the decision in bursts where it applies
+ * (dp_burstable()), the per-packet path for the rest.
+ */
+void		 dp_on_input(void *, const uint8_t *const *, const size_t *,
+		    size_t);
+/* One packet, the per-packet path (what dp_on_input() must equal). */
+void		 dp_on_packet(void *, const uint8_t *, size_t);
+/* Whether a packet may be decided in a burst (see dp.c). */
+int		 dp_burstable(const uint8_t *, size_t);
 /* A GRE packet (gre_open()'s callback; arg: the struct dp). */
 void		 dp_on_gre(void *, const struct ilb_addr *, int, uint32_t,
 		    const uint8_t *, size_t);

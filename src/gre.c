@@ -48,9 +48,22 @@ struct gre_sock {
 	uint8_t			*bufs;		/* GRE_BATCH * GRE_BUF_SIZE */
 };
 
+/* One queued packet: its message parts, its address and its copy. */
+struct gre_txslot {
+	struct iovec		 iov[2];
+	struct sockaddr_storage	 name;
+	struct gre_sock		*s;
+	int			 with_key;
+	uint8_t			 hdr[GRE_HDR_KEY_LEN];
+	uint8_t			 data[GRE_TXQ_SLOT];
+};
+
 struct gre {
 	struct gre_sock		 s4;
 	struct gre_sock		 s6;
+	unsigned int		 ntx;		/* packets queued */
+	struct mmsghdr		 txmsgs[GRE_TXQ];
+	struct gre_txslot	*tx;		/* GRE_TXQ slots */
 	gre_recv_cb		 cb;
 	void			*arg;
 	gre_batch_cb		 batch_cb;
@@ -292,6 +305,98 @@ gre_send(struct gre *g, const struct ilb_addr *dst, int with_key,
 	return (0);
 }
 
+int
+gre_queue(struct gre *g, const struct ilb_addr *dst, int with_key,
+    uint32_t key, const uint8_t *inner, size_t len)
+{
+	struct gre_sock		*s = dst->family == AF_INET6 ? &g->s6 : &g->s4;
+	struct gre_txslot	*t;
+	struct msghdr		*h;
+	uint16_t		 proto;
+
+	if (len == 0 || ((inner[0] >> 4) != 4 && (inner[0] >> 4) != 6) ||
+	    s->fd == -1) {
+		g->stats.send_errors++;
+		return (-1);
+	}
+	if (len > GRE_TXQ_SLOT)
+		return (GRE_QUEUE_LARGE);
+	if (g->ntx == GRE_TXQ)
+		return (GRE_QUEUE_FULL);
+	proto = (inner[0] >> 4) == 4 ? GRE_PROTO_IPV4 : GRE_PROTO_IPV6;
+	t = &g->tx[g->ntx];
+	h = &g->txmsgs[g->ntx].msg_hdr;
+	g->ntx++;
+	t->s = s;
+	t->with_key = with_key;
+	t->iov[0].iov_base = t->hdr;
+	t->iov[0].iov_len = gre_encap_hdr(t->hdr, proto, with_key, key);
+	t->iov[1].iov_base = t->data;
+	t->iov[1].iov_len = len;
+	memcpy(t->data, inner, len);
+	memset(h, 0, sizeof(*h));
+	h->msg_name = &t->name;
+	h->msg_namelen = util_sockaddr(dst, 0, &t->name);
+	h->msg_iov = t->iov;
+	h->msg_iovlen = 2;
+	return (0);
+}
+
+/*
+ * Send queued packets i to end, all for socket s, in order: one
+ * sendmmsg() for as many as the kernel takes; the one it refused is
+ * counted and reported, and the rest are tried again.
+ */
+static void
+gre_flush_run(struct gre *g, struct gre_sock *s, unsigned int i,
+    unsigned int end, gre_fail_cb cb, void *arg)
+{
+	struct gre_txslot	*t;
+	int			 r, rc;
+
+	while (i < end) {
+		r = sendmmsg(s->fd, g->txmsgs + i, end - i, MSG_DONTWAIT);
+		if (r > 0) {
+			for (; r > 0; r--, i++) {
+				g->stats.sent++;
+				g->stats.sent_bytes += g->tx[i].iov[1].iov_len;
+			}
+			continue;
+		}
+		t = &g->tx[i++];
+		if (errno == EMSGSIZE) {
+			g->stats.too_big++;
+			rc = GRE_TOO_BIG;
+		} else {
+			g->stats.send_errors++;
+			rc = -1;
+		}
+		log_trace("gre: send: %s", strerror(errno));
+		if (cb != NULL)
+			cb(arg, rc, t->with_key, t->data, t->iov[1].iov_len);
+	}
+}
+
+void
+gre_flush(struct gre *g, gre_fail_cb cb, void *arg)
+{
+	unsigned int	i, j, n = g->ntx;
+
+	/* cb may queue nothing: it sees an empty queue */
+	g->ntx = 0;
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && g->tx[j].s == g->tx[i].s; j++)
+			;
+		gre_flush_run(g, g->tx[i].s, i, j, cb, arg);
+	}
+}
+
+unsigned int
+gre_queued(const struct gre *g)
+{
+	return (g->ntx);
+}
+
 /* Decode one received datagram and give it to the callback. */
 static void
 gre_input(struct gre_sock *s, struct mmsghdr *m, const uint8_t *buf)
@@ -466,6 +571,10 @@ gre_open(struct event_base *base, const struct ilb_addr *local,
 	g->s4.family = AF_INET;
 	g->s6.family = AF_INET6;
 	g->s4.fd = g->s6.fd = -1;
+	if ((g->tx = calloc(GRE_TXQ, sizeof(*g->tx))) == NULL) {
+		*cause = strdup("out of memory");
+		goto fail;
+	}
 	if (gre_sock_open(base, &g->s4, local, cause) == -1)
 		goto fail;
 	if (gre_sock_open(base, &g->s6, local, &cause6) == -1) {
@@ -512,5 +621,6 @@ gre_close(struct gre *g)
 		return;
 	gre_sock_close(&g->s4);
 	gre_sock_close(&g->s6);
+	free(g->tx);
 	free(g);
 }

@@ -135,6 +135,29 @@ unsigned int	 gre_inner_mtu(unsigned int, unsigned int);
 #define GRE_TOO_BIG	(-2)
 int		 gre_send(struct gre *, const struct ilb_addr *, int, uint32_t,
 		    const uint8_t *, size_t);
+/*
+ * The same, batched: the packet is copied into a queue that gre_flush()
+ * sends with one sendmmsg() per socket (the input's burst, then its end).
+ * 0 if queued; -1 (counted, not queued) if the packet cannot be sent at
+ * all; GRE_QUEUE_FULL when the queue must be flushed first;
+ * GRE_QUEUE_LARGE when it is longer than a queue slot (send it with
+ * gre_send(), after a flush if order matters). A failure found at flush
+ * time goes to the callback with the packet's copy.
+ */
+#define GRE_QUEUE_FULL	(-3)
+#define GRE_QUEUE_LARGE	(-4)
+#define GRE_TXQ		32		/* packets queued at most */
+#define GRE_TXQ_SLOT	9216		/* longest packet queued (jumbo) */
+int		 gre_queue(struct gre *, const struct ilb_addr *, int,
+		    uint32_t, const uint8_t *, size_t);
+/* Failed at flush: rc (-1 or GRE_TOO_BIG), with_key, the inner packet. */
+typedef void	(*gre_fail_cb)(void *, int, int, const uint8_t *, size_t);
+/*
+ * Send what is queued, in order; each failure to cb (may be NULL), which
+ * must queue nothing.
+ */
+void		 gre_flush(struct gre *, gre_fail_cb, void *);
+unsigned int	 gre_queued(const struct gre *);
 const struct gre_stats *gre_stats(const struct gre *);
 /* GRE_STATS_FOREACH as a counter table, for export. */
 extern const struct counter_desc gre_counters[];

@@ -24,6 +24,12 @@
 #define TUN_PROC_V4	"/proc/sys/net/ipv4/ip_forward"
 #define TUN_PROC_V4IF	"/proc/sys/net/ipv4/conf/%s/forwarding"
 #define TUN_PROC_V6	"/proc/sys/net/ipv6/conf/all/forwarding"
+/*
+ * A slot of the ring holds one packet. The extra cache line staggers the
+ * slots' headers across cache sets: at 64 KiB apart they would all fall
+ * in one.
+ */
+#define TUN_SLOT	(TUN_BUFSIZE + 64)
 
 struct tun {
 	int			 fd;
@@ -33,7 +39,9 @@ struct tun {
 	struct rtnl		 rtnl;
 	tun_cb			 cb;
 	void			*arg;
-	uint8_t			*buf;		/* TUN_BUFSIZE bytes */
+	uint8_t			*ring;		/* TUN_BURST slots */
+	const uint8_t		*pkts[TUN_BURST];	/* the burst read */
+	size_t			 lens[TUN_BURST];
 	struct ilb_addr		*routes;	/* VIPs routed into the device */
 	unsigned int		 nroutes;	/* up to CONF_SERVICES_MAX */
 	unsigned int		 mtu;		/* set by tun_set_mtu(), or 0 */
@@ -43,6 +51,7 @@ struct tun {
 static int	 tun_create(struct tun *, const char *, char **);
 static int	 tun_link_setup(struct tun *, char **);
 static void	 tun_read(evutil_socket_t, short, void *);
+static ssize_t	 tun_read_one(struct tun *, evutil_socket_t, uint8_t *);
 static int	 tun_has_route(const struct tun *, const struct ilb_addr *);
 static int	 tun_conf_has_vip(const struct ilbd_conf *,
 		    const struct ilb_addr *);
@@ -102,19 +111,19 @@ tun_link_setup(struct tun *t, char **cause)
 	return (-1);
 }
 
-struct tun *
-tun_open(struct event_base *base, const char *ifname, tun_cb cb, void *arg,
-    char **cause)
+/* The state without a device; its ring is allocated once, here. */
+static struct tun *
+tun_new(tun_cb cb, void *arg, char **cause)
 {
 	struct tun	*t;
 
 	*cause = NULL;
 	if ((t = calloc(1, sizeof(*t))) == NULL ||
-	    (t->buf = malloc(TUN_BUFSIZE)) == NULL ||
+	    (t->ring = malloc((size_t)TUN_BURST * TUN_SLOT)) == NULL ||
 	    (t->routes = calloc(CONF_SERVICES_MAX, sizeof(*t->routes))) ==
 	    NULL) {
 		if (t != NULL)
-			free(t->buf);
+			free(t->ring);
 		free(t);
 		*cause = strdup("tun: out of memory");
 		return (NULL);
@@ -123,20 +132,56 @@ tun_open(struct event_base *base, const char *ifname, tun_cb cb, void *arg,
 	t->rtnl.fd = -1;
 	t->cb = cb;
 	t->arg = arg;
+	return (t);
+}
+
+static int
+tun_watch(struct tun *t, struct event_base *base, char **cause)
+{
+	if ((t->ev = event_new(base, t->fd, EV_READ | EV_PERSIST, tun_read,
+	    t)) == NULL || event_add(t->ev, NULL) == -1) {
+		*cause = strdup("tun: cannot add read event");
+		return (-1);
+	}
+	return (0);
+}
+
+struct tun *
+tun_open(struct event_base *base, const char *ifname, tun_cb cb, void *arg,
+    char **cause)
+{
+	struct tun	*t;
+
+	if ((t = tun_new(cb, arg, cause)) == NULL)
+		return (NULL);
 	if (tun_create(t, ifname, cause) == -1)
 		goto fail;
 	if (tun_link_setup(t, cause) == -1)
 		goto fail;
-	if ((t->ev = event_new(base, t->fd, EV_READ | EV_PERSIST, tun_read,
-	    t)) == NULL || event_add(t->ev, NULL) == -1) {
-		*cause = strdup("tun: cannot add read event");
+	if (tun_watch(t, base, cause) == -1)
 		goto fail;
-	}
 	log_info("tun device %s (index %u) up", t->name, t->ifindex);
 	return (t);
 fail:
 	tun_close(t);
 	return (NULL);
+}
+
+struct tun *
+tun_open_fd(struct event_base *base, int fd, tun_cb cb, void *arg,
+    char **cause)
+{
+	struct tun	*t;
+
+	if ((t = tun_new(cb, arg, cause)) == NULL)
+		return (NULL);
+	t->fd = fd;
+	util_strlcpy(t->name, "fd", sizeof(t->name));
+	if (tun_watch(t, base, cause) == -1) {
+		tun_close(t);
+		return (NULL);
+	}
+	return (t);
 }
 
 /*
@@ -186,41 +231,73 @@ tun_is_multicast(const uint8_t *pkt, size_t len)
 }
 
 /* Read up to TUN_BUDGET packets, then give the loop back. */
+/*
+ * Read one datagram into slot: its length, 0 for one not handed on
+ * (empty, multicast), -1 when there is nothing more to read now (or
+ * reading stopped on an error).
+ */
+static ssize_t
+tun_read_one(struct tun *t, evutil_socket_t fd, uint8_t *slot)
+{
+	ssize_t	n;
+
+	if ((n = read(fd, slot, TUN_BUFSIZE)) == -1) {
+		if (errno == EAGAIN || errno == EINTR)
+			return (-1);
+		t->stats.read_errors++;
+		if (errno == EBADFD || errno == EIO) {
+			log_warn("tun %s: read; stop reading", t->name);
+			event_del(t->ev);
+		} else
+			log_debug("tun %s: read: %s", t->name,
+			    strerror(errno));
+		return (-1);
+	}
+	if (n == 0) {
+		t->stats.empty++;
+		return (0);
+	}
+	if (tun_is_multicast(slot, (size_t)n)) {
+		/* e.g. MLD: the kernel's, not the clients' */
+		t->stats.multicast++;
+		return (0);
+	}
+	t->stats.packets++;
+	t->stats.bytes += (uint64_t)n;
+	return (n);
+}
+
+/*
+ * Read up to TUN_BUDGET datagrams (then the loop serves the others), and
+ * hand them on in bursts of up to TUN_BURST, each slot of the ring
+ * holding one: no copy, no allocation.
+ */
 static void
 tun_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct tun	*t = arg;
 	ssize_t		 n;
-	int		 i;
+	size_t		 k = 0;
+	int		 i, more = 1;
 
 	(void)what;
-	for (i = 0; i < TUN_BUDGET; i++) {
-		if ((n = read(fd, t->buf, TUN_BUFSIZE)) == -1) {
-			if (errno == EAGAIN || errno == EINTR)
-				return;
-			t->stats.read_errors++;
-			if (errno == EBADFD || errno == EIO) {
-				log_warn("tun %s: read; stop reading", t->name);
-				event_del(t->ev);
-			} else
-				log_debug("tun %s: read: %s", t->name,
-				    strerror(errno));
-			return;
+	for (i = 0; i < TUN_BUDGET && more; i++) {
+		if ((n = tun_read_one(t, fd, t->ring + k * TUN_SLOT)) == -1)
+			more = 0;
+		else if (n > 0) {
+			t->pkts[k] = t->ring + k * TUN_SLOT;
+			t->lens[k++] = (size_t)n;
 		}
-		if (n == 0) {
-			t->stats.empty++;
-			continue;
+		/* a full burst, or the last of the budget or of the queue */
+		if (k == TUN_BURST || (k > 0 && (!more ||
+		    i + 1 == TUN_BUDGET))) {
+			t->stats.bursts++;
+			t->cb(t->arg, t->pkts, t->lens, k);
+			k = 0;
 		}
-		if (tun_is_multicast(t->buf, (size_t)n)) {
-			/* e.g. MLD: the kernel's, not the clients' */
-			t->stats.multicast++;
-			continue;
-		}
-		t->stats.packets++;
-		t->stats.bytes += (uint64_t)n;
-		t->cb(t->arg, t->buf, (size_t)n);
 	}
-	t->stats.budget_hits++;
+	if (more)
+		t->stats.budget_hits++;
 }
 
 static int
@@ -385,7 +462,7 @@ tun_close(struct tun *t)
 	if (t->fd != -1)
 		close(t->fd);
 	free(t->routes);
-	free(t->buf);
+	free(t->ring);
 	free(t);
 }
 

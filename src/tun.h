@@ -12,10 +12,15 @@ struct ilbd_conf;
 struct tun;
 
 #define TUN_BUDGET	64	/* packets read per read event at most */
+#define TUN_BURST	16	/* packets handed on together at most */
 #define TUN_BUFSIZE	65536	/* largest packet read */
 
-/* Called for each packet read: an IP datagram, no link header. */
-typedef void	(*tun_cb)(void *, const uint8_t *, size_t);
+/*
+ * Called for each burst read: n IP datagrams (no link header) pkts[i] of
+ * lens[i] bytes, in the order they were read; valid until it returns.
+ */
+typedef void	(*tun_cb)(void *, const uint8_t *const *, const size_t *,
+		    size_t);
 
 struct tun_stats {
 	uint64_t	packets;	/* datagrams handed to the callback */
@@ -25,6 +30,7 @@ struct tun_stats {
 	uint64_t	read_errors;	/* read() failures other than EAGAIN */
 	uint64_t	budget_hits;	/* read events that used the budget up */
 	uint64_t	routes;		/* VIP routes in place now */
+	uint64_t	bursts;		/* calls of the callback */
 };
 
 /*
@@ -33,6 +39,14 @@ struct tun_stats {
  * base. On failure return NULL with a malloc'd *cause.
  */
 struct tun	*tun_open(struct event_base *, const char *, tun_cb, void *,
+		    char **);
+/*
+ * Read datagrams from fd (already open, non-blocking, one datagram per
+ * read(): a socket of type SOCK_DGRAM or SOCK_SEQPACKET will do) as from
+ * a TUN device: for the tests and benchmarks of the input path. No
+ * device, no routes; tun_close() closes fd.
+ */
+struct tun	*tun_open_fd(struct event_base *, int, tun_cb, void *,
 		    char **);
 /*
  * Route every VIP of conf (/32 or /128) into the device, replacing

@@ -417,9 +417,10 @@ xdp_kick(struct xdp_queue *q)
 }
 
 /*
- * Up to XDP_BUDGET frames from the RX ring to the callback, then the same
- * frames back to the fill ring. The fill ring has room for them: every
- * frame of the UMEM is in it but those just read.
+ * Up to XDP_BUDGET frames from the RX ring to the callback, in bursts of
+ * up to XDP_BURST (the frames stay in the UMEM until given back: no
+ * copy), then the same frames back to the fill ring. The fill ring has
+ * room for them: every frame of the UMEM is in it but those just read.
  */
 static void
 xdp_read(evutil_socket_t fd, short what, void *arg)
@@ -427,9 +428,9 @@ xdp_read(evutil_socket_t fd, short what, void *arg)
 	struct xdp_queue	*q = arg;
 	struct xdp_input	*x = q->x;
 	const struct xdp_desc	*d;
-	const uint8_t		*f;
+	const uint8_t		*f, *pkts[XDP_BURST];
 	uint32_t		 rxi = 0, fqi = 0, n, i;
-	size_t			 off;
+	size_t			 off, lens[XDP_BURST], k = 0;
 
 	(void)fd;
 	(void)what;
@@ -449,8 +450,15 @@ xdp_read(evutil_socket_t fd, short what, void *arg)
 		}
 		x->stats.packets++;
 		x->stats.bytes += d->len - off;
-		x->cb(x->arg, f + off, d->len - off);
+		pkts[k] = f + off;
+		lens[k++] = d->len - off;
+		if (k == XDP_BURST) {
+			x->cb(x->arg, pkts, lens, k);
+			k = 0;
+		}
 	}
+	if (k > 0)
+		x->cb(x->arg, pkts, lens, k);
 	if (xsk_ring_prod__reserve(&q->fq, n, &fqi) == n) {
 		for (i = 0; i < n; i++) {
 			d = xsk_ring_cons__rx_desc(&q->rx, rxi + i);

@@ -19,8 +19,14 @@ struct xdp_input;
 #define XDP_NUM_FRAMES		2048	/* UMEM frames per queue: the rings */
 #define XDP_FRAME_SIZE		4096	/* a page; MTU + link header fit */
 
-/* Called for each frame received: an IP datagram, link header stripped. */
-typedef void	(*xdp_cb)(void *, const uint8_t *, size_t);
+#define XDP_BURST		16	/* frames handed on together at most */
+
+/*
+ * Called for each burst received: n IP datagrams (link header stripped)
+ * pkts[i] of lens[i] bytes, in ring order; valid until it returns.
+ */
+typedef void	(*xdp_cb)(void *, const uint8_t *const *, const size_t *,
+		    size_t);
 
 struct xdp_stats {
 	uint64_t	packets;	/* datagrams handed to the callback */

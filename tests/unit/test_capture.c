@@ -1,15 +1,20 @@
 /*
  * test_capture.c: cmocka tests of the pcap filter text and link stripping,
- * and of the TUN input's multicast test (the other input).
+ * and of the TUN input (the other input): its multicast test and its
+ * bursts.
  */
+#include <sys/socket.h>
+
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
+#include <event2/event.h>
 #include <pcap/pcap.h>
 
 #include "capture.h"
@@ -313,6 +318,184 @@ test_tun_multicast(void **state)
 	assert_false(tun_is_multicast(p4, sizeof(p4)));
 }
 
+/* What the TUN input handed on: every packet's number, every burst's size. */
+struct tc_bursts {
+	unsigned int	next;		/* number of the next packet expected */
+	unsigned int	npkts;
+	unsigned int	nbursts;
+	unsigned int	sizes[64];
+};
+
+static void
+tc_on_burst(void *arg, const uint8_t *const *pkts, const size_t *lens,
+    size_t n)
+{
+	struct tc_bursts	*b = arg;
+	size_t			 i;
+
+	assert_true(n >= 1 && n <= TUN_BURST);
+	assert_true(b->nbursts < 64);
+	b->sizes[b->nbursts++] = (unsigned int)n;
+	/* all of the burst is there at once, in the order written */
+	for (i = 0; i < n; i++) {
+		assert_int_equal(lens[i], 40);
+		assert_int_equal(pkts[i][0], 0x45);
+		assert_int_equal(pkts[i][4] << 8 | pkts[i][5], b->next);
+		b->next++;
+		b->npkts++;
+		if (b->next == 7 || b->next == 30)
+			b->next++;	/* the empty one, the multicast one */
+	}
+}
+
+/*
+ * TUN input from a datagram socket: 70 datagrams, one empty and one to a
+ * multicast group; the first read event reads its budget of 64 and hands
+ * on bursts of at most TUN_BURST (the last one short), the next reads the
+ * rest until EAGAIN.
+ */
+static void
+test_tun_bursts(void **state)
+{
+	struct event_base	*base;
+	struct tun		*t;
+	struct tc_bursts	 b;
+	uint8_t			 p[40];
+	char			*cause = NULL;
+	int			 sv[2];
+	unsigned int		 i;
+
+	(void)state;
+	memset(&b, 0, sizeof(b));
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0,
+	    sv), 0);
+	/* room for 70 datagrams, whatever the defaults */
+	i = 1 << 20;
+	(void)setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &i, sizeof(i));
+	(void)setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &i, sizeof(i));
+	for (i = 0; i < 70; i++) {
+		memset(p, 0, sizeof(p));
+		p[0] = 0x45;
+		p[4] = (uint8_t)(i >> 8);
+		p[5] = (uint8_t)i;
+		p[16] = i == 30 ? 224 : 198;
+		assert_int_equal(send(sv[0], p, i == 7 ? 0 : sizeof(p), 0),
+		    i == 7 ? 0 : (ssize_t)sizeof(p));
+	}
+	assert_non_null(base = event_base_new());
+	assert_non_null(t = tun_open_fd(base, sv[1], tc_on_burst, &b,
+	    &cause));
+	assert_int_equal(event_base_loop(base, EVLOOP_ONCE), 0);
+	assert_int_equal(b.npkts, 62);
+	assert_int_equal(b.nbursts, 4);
+	assert_int_equal(b.sizes[0], 16);
+	assert_int_equal(b.sizes[1], 16);
+	assert_int_equal(b.sizes[2], 16);
+	assert_int_equal(b.sizes[3], 14);
+	assert_int_equal(tun_stats(t)->budget_hits, 1);
+	assert_int_equal(tun_stats(t)->empty, 1);
+	assert_int_equal(tun_stats(t)->multicast, 1);
+	assert_int_equal(event_base_loop(base, EVLOOP_ONCE), 0);
+	assert_int_equal(b.npkts, 68);
+	assert_int_equal(b.nbursts, 5);
+	assert_int_equal(b.sizes[4], 6);
+	assert_int_equal(b.next, 70);
+	assert_int_equal(tun_stats(t)->budget_hits, 1);
+	assert_int_equal(tun_stats(t)->packets, 68);
+	assert_int_equal(tun_stats(t)->bursts, 5);
+	tun_close(t);
+	close(sv[0]);
+	event_base_free(base);
+}
+
+/* What the capture handed on: as tc_on_burst(), frames 5 and 20 skipped. */
+static void
+tc_on_capture(void *arg, const uint8_t *const *pkts, const size_t *lens,
+    size_t n)
+{
+	struct tc_bursts	*b = arg;
+	size_t			 i;
+
+	assert_true(n >= 1 && n <= CAPTURE_BURST);
+	assert_true(b->nbursts < 64);
+	b->sizes[b->nbursts++] = (unsigned int)n;
+	for (i = 0; i < n; i++) {
+		assert_int_equal(lens[i], 40);
+		assert_int_equal(pkts[i][0], 0x45);
+		assert_int_equal(pkts[i][4] << 8 | pkts[i][5], b->next);
+		b->next++;
+		b->npkts++;
+		if (b->next == 5 || b->next == 20)
+			b->next++;	/* not IP, cut short */
+	}
+}
+
+/*
+ * The capture input from a savefile in a pipe: 70 Ethernet frames, one
+ * ARP and one cut short; the first read event dispatches its budget of
+ * 64 frames and hands on bursts of at most CAPTURE_BURST (the last one
+ * short), the next the rest.
+ */
+static void
+test_capture_bursts(void **state)
+{
+	struct event_base	*base;
+	struct capture		*c;
+	struct tc_bursts	 b;
+	struct pcap_pkthdr	 h;
+	pcap_t			*dead;
+	pcap_dumper_t		*d;
+	FILE			*w, *r;
+	uint8_t			 f[54];
+	char			*cause = NULL;
+	int			 pv[2];
+	unsigned int		 i;
+
+	(void)state;
+	memset(&b, 0, sizeof(b));
+	assert_int_equal(pipe(pv), 0);
+	assert_non_null(w = fdopen(pv[1], "w"));
+	assert_non_null(dead = pcap_open_dead(DLT_EN10MB, 65535));
+	assert_non_null(d = pcap_dump_fopen(dead, w));
+	for (i = 0; i < 70; i++) {
+		memset(f, 0, sizeof(f));
+		f[12] = 0x08;			/* ARP, or IPv4 */
+		f[13] = i == 5 ? 0x06 : 0x00;
+		f[14] = 0x45;
+		f[18] = (uint8_t)(i >> 8);
+		f[19] = (uint8_t)i;
+		memset(&h, 0, sizeof(h));
+		h.caplen = sizeof(f);
+		h.len = i == 20 ? 60 : sizeof(f);
+		pcap_dump((u_char *)d, &h, f);
+	}
+	pcap_dump_close(d);		/* 70 small frames fit in the pipe */
+	pcap_close(dead);
+	assert_non_null(r = fdopen(pv[0], "r"));
+	assert_non_null(base = event_base_new());
+	c = capture_open_file(base, r, tc_on_capture, &b, &cause);
+	assert_non_null(c);
+	assert_int_equal(event_base_loop(base, EVLOOP_ONCE), 0);
+	assert_int_equal(b.npkts, 62);
+	assert_int_equal(b.nbursts, 4);
+	assert_int_equal(b.sizes[0], 16);
+	assert_int_equal(b.sizes[1], 16);
+	assert_int_equal(b.sizes[2], 16);
+	assert_int_equal(b.sizes[3], 14);
+	assert_int_equal(capture_stats(c)->budget_hits, 1);
+	assert_int_equal(capture_stats(c)->nonip, 1);
+	assert_int_equal(capture_stats(c)->truncated, 1);
+	assert_int_equal(event_base_loop(base, EVLOOP_ONCE), 0);
+	assert_int_equal(b.npkts, 68);
+	assert_int_equal(b.nbursts, 5);
+	assert_int_equal(b.sizes[4], 6);
+	assert_int_equal(b.next, 70);
+	assert_int_equal(capture_stats(c)->packets, 68);
+	assert_int_equal(capture_stats(c)->bursts, 5);
+	capture_close(c);
+	event_base_free(base);
+}
+
 int
 main(void)
 {
@@ -337,6 +520,8 @@ main(void)
 		cmocka_unit_test(test_strip_raw),
 		cmocka_unit_test(test_strip_unknown_dlt),
 		cmocka_unit_test(test_tun_multicast),
+		cmocka_unit_test(test_tun_bursts),
+		cmocka_unit_test(test_capture_bursts),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
