@@ -441,6 +441,9 @@ daemon_counter_walk(const struct daemon_counter_parts *p, dp_counter_cb cb,
 		{ "cluster", cluster_gauges, p->cluster },
 		{ "health", health_counters, p->health },
 		{ "control", control_counters, p->control },
+#ifdef HAVE_XDP
+		{ "xdp", xdp_counters, p->xdp },
+#endif
 	};
 
 	counter_walk(src, sizeof(src) / sizeof(src[0]), cb, arg);
@@ -463,14 +466,6 @@ daemon_foreach_counter(struct daemon *d, dp_counter_cb cb, void *arg)
 
 	daemon_counter_parts(d, &p);
 	daemon_counter_walk(&p, cb, arg);
-#ifdef HAVE_XDP
-	if (d->xdp != NULL) {	/* not a part of struct daemon_counter_parts */
-		const struct counter_src	xdp_src = { "xdp", xdp_counters,
-						    xdp_stats(d->xdp) };
-
-		counter_walk(&xdp_src, 1, cb, arg);
-	}
-#endif
 	if (d->lb.admin != NULL) {	/* the metrics have them on their own */
 		admin_src.obj = &d->lb.admin->stats;
 		counter_walk(&admin_src, 1, cb, arg);
@@ -500,6 +495,10 @@ daemon_counter_parts(struct daemon *d, struct daemon_counter_parts *p)
 	p->repl = repl_stats(d->repl);
 	p->health = d->health_stats;
 	p->control = d->control_stats;
+#ifdef HAVE_XDP
+	if (d->xdp != NULL)
+		p->xdp = xdp_stats(d->xdp);
+#endif
 }
 
 /* The stats line's key: lb and dp counters bare, others prefixed. */

@@ -27,6 +27,7 @@ struct peer_stats;
 struct repl;
 struct repl_stats;
 struct tun_stats;
+struct xdp_stats;
 
 /*
  * Open every socket and device conf asks for and start the data path on
@@ -60,6 +61,7 @@ struct daemon_counter_parts {
 	const struct repl_stats		*repl;
 	const struct health_stats	*health;	/* daemon_set_stats() */
 	const struct control_stats	*control;
+	const struct xdp_stats		*xdp;	/* input mode xdp, else NULL */
 };
 /* The parts of d, as daemon_foreach_counter() walks them. */
 void		 daemon_counter_parts(struct daemon *,

@@ -118,6 +118,8 @@ const struct metrics_map metrics_map[] = {
 	    NULL },
 	{ "capture", "drops", "ilbd_capture_dropped_packets_total", "", 0,
 	    NULL },
+	{ "xdp", "drops", "ilbd_xdp_dropped_packets_total", "", 0, NULL },
+	{ "xdp", "nonip", "ilbd_xdp_nonip_frames_total", "", 0, NULL },
 	{ "dsr", "sent", "ilbd_dsr_sent_packets_total", "", 0, NULL },
 	{ "dsr", "bytes", "ilbd_dsr_sent_bytes_total", "", 0, NULL },
 	{ "gre", "sent", "ilbd_gre_sent_packets_total", "", 0, NULL },

@@ -21,7 +21,7 @@ XDP_MODES=${XDP_MODES:-skb skb native}
 start_xdp_ilbs() {
 	for _j in $(seq 1 "$N_ILB"); do
 		_m=$(echo "$XDP_MODES" | awk -v j="$_j" '{ print $(((j - 1) % NF) + 1) }')
-		ilb_conf "$_j" xdp dsr || return 1
+		ilb_conf "$_j" xdp dsr && ilb_conf_metrics "$_j" || return 1
 		sed "s/^  mode = \"xdp\";/&\n  xdp_mode = \"$_m\";/" \
 		    "$NETNS_DIR/ilb$_j.conf" > "$NETNS_DIR/ilb$_j.conf.new" &&
 		    mv "$NETNS_DIR/ilb$_j.conf.new" "$NETNS_DIR/ilb$_j.conf" &&
@@ -29,6 +29,13 @@ start_xdp_ilbs() {
 		    grep -q "xdp_mode = \"$_m\"" "$NETNS_DIR/ilb$_j.conf" &&
 		    start_ilb "$_j" || return 1
 	done
+}
+
+# xdp_metric I NAME: NAME's value in ILB I's /metrics ("" if absent).
+xdp_metric() {
+	nsx "$(ns_ilb "$1")" curl -s --max-time 20 \
+	    "http://$(ilb_addr "$1"):9650/metrics" |
+	    awk -v n="$2" '$1 == n { print $2 }'
 }
 
 # xdp_on I: ILB I's eth0 runs an XDP program.
@@ -124,6 +131,13 @@ for j in $(seq 1 "$N_ILB"); do
 	check "ilb$j: its AF_XDP sockets received packets (input_packets=$_v)" \
 	    [ "${_v:-0}" -gt 0 ]
 done
+_m=$(xdp_metric 1 ilbd_input_packets_total)
+check "ilb1's /metrics: ilbd_input_packets_total=$_m, counted in mode xdp" \
+    [ "${_m:-0}" -gt 0 ]
+_m=$(xdp_metric 1 ilbd_xdp_dropped_packets_total)
+check "ilb1's /metrics: ilbd_xdp_dropped_packets_total (=$_m) exported" \
+    is_num "$_m"
+
 # Not for a VIP: the kernel answers, ilbd does not see it.
 before=$(input_sum)
 check "the router pings ilb1's own address" \
