@@ -315,6 +315,8 @@ lb_learn_ltoc(struct lb *lb, const struct conn_entry *t, enum conn_role role,
 			lb->stats.learn_backup++;
 	}
 	lb_entry_set_role(lb, e, CONN_ROLE_NONE);	/* uncount old server */
+	if (e->syn_tag != t->syn_tag)
+		e->pulled = 0;		/* another connection: it may ask */
 	e->syn_tag = t->syn_tag;		/* 0: its SYN unknown here */
 	e->service = t->service;
 	e->server = t->server;
