@@ -79,11 +79,11 @@ void
 ctlcmd_flow_fmt(const struct flow_key *k, char *client, size_t clen,
     char *vip, size_t vlen)
 {
-	if (k->len == FLOW_ID_V4) {
+	if (flow_key_idlen(k) == FLOW_ID_V4) {
 		ctlcmd_hostport_fmt(AF_INET, k->id + 2, k->id, vip, vlen);
 		ctlcmd_hostport_fmt(AF_INET, k->id + 8, k->id + 6, client,
 		    clen);
-	} else if (k->len == FLOW_ID_V6) {
+	} else if (flow_key_idlen(k) == FLOW_ID_V6) {
 		ctlcmd_hostport_fmt(AF_INET6, k->id + 2, k->id, vip, vlen);
 		ctlcmd_hostport_fmt(AF_INET6, k->id + 20, k->id + 18, client,
 		    clen);
@@ -278,7 +278,7 @@ ctlcmd_match_one(const struct flow_key *k, const struct ilb_addr *a,
 {
 	size_t	alen = util_addr_len(a);
 
-	if (k->len != (alen == 4 ? FLOW_ID_V4 : FLOW_ID_V6))
+	if (flow_key_idlen(k) != (alen == 4 ? FLOW_ID_V4 : FLOW_ID_V6))
 		return (0);
 	if (port != 0 && be16_load(k->id + off) != port)
 		return (0);
@@ -288,7 +288,7 @@ ctlcmd_match_one(const struct flow_key *k, const struct ilb_addr *a,
 int
 ctlcmd_filter_match(const struct ctlcmd_filter *f, const struct flow_key *k)
 {
-	size_t	alen = k->len == FLOW_ID_V4 ? 4 : 16;
+	size_t	alen = flow_key_idlen(k) == FLOW_ID_V4 ? 4 : 16;
 
 	if (f->has_vip && !ctlcmd_match_one(k, &f->vip, f->vport, 0))
 		return (0);

@@ -32,6 +32,8 @@
 #define LB_ADOPT_SLICE	16384		/* cache entries the adoption walk
 					   visits per lb_adopt_step() */
 #define LB_SLOTS_BITS	65536		/* member slots are uint16_t */
+#define UDP_STREAM_PKTS	4		/* a UDP flow with more packets seen
+					   by one holder is a stream */
 
 enum lb_verdict {
 	LB_DROP = 0,			/* act.drop says why */
@@ -165,6 +167,8 @@ struct lb_service {
 	struct sched			 sched;
 	uint8_t				 match[2 + 16];	/* dport | vip, as in the key */
 	uint8_t				 mlen;		/* 6 or 18 */
+	uint8_t				 udp;		/* protocol udp: matches
+							   FLOW_KEY_UDP keys */
 	uint8_t				 removed;	/* not in the config:
 							   draining */
 	struct lb_traffic		 traffic;	/* its servers', summed

@@ -677,7 +677,7 @@ static const struct err_case dup_cases[] = {
 	    6, "duplicate service name \"a\" (first defined at line 4)" },
 	{ HDR "services = (\n" SVC_A "\n  { name = \"b\"; vip = \"192.0.2.1\"; "
 	    "port = 80;\n    servers = ( { address = \"192.0.2.2\"; } ); }\n);\n",
-	    7, "service \"b\": vip 192.0.2.1 port 80 is already used by service "
+	    7, "service \"b\": vip 192.0.2.1 port 80 tcp is already used by service "
 	    "\"a\" (at line 4)" },
 	{ HDR "services = (\n" SVC_A "  { name = \"b\"; vip = \"192.0.2.1\"; "
 	    "port = 81;\n    servers = (\n      { address = \"192.0.2.7\"; },\n"
