@@ -395,7 +395,8 @@ static const struct ctlcmd_col ctlcmd_service_cols[] = {
 	{ "PACKETS", "packets_total", CTLCMD_NUM },
 	{ "BYTES", "bytes_total", CTLCMD_NUM },
 	{ "PPS", "packets_per_s", CTLCMD_NUM },
-	{ "BPS", "bytes_per_s", CTLCMD_NUM }
+	{ "BPS", "bytes_per_s", CTLCMD_NUM },
+	{ "PROTO", "protocol", CTLCMD_STR }
 };
 #define CTLCMD_NSERVICE_COLS \
 	(sizeof(ctlcmd_service_cols) / sizeof(ctlcmd_service_cols[0]))
@@ -453,6 +454,7 @@ ctlcmd_service_row(struct ctlcmd_table *t, const struct lb_service *s)
 	row[5] = n;
 	row[6] = owned;
 	ctlcmd_traffic_cells(&s->traffic, &tc, row + 7);
+	row[7 + CTLCMD_TRAFFIC_COLS] = config_proto_name(sc->protocol);
 	return (ctlcmd_table_add(t, row));
 }
 
@@ -602,7 +604,8 @@ static const struct ctlcmd_col ctlcmd_conn_cols[] = {
 	{ "STATE", "state", CTLCMD_STR },
 	{ "OWNER", "owner", CTLCMD_STR },
 	{ "BACKUP", "backup", CTLCMD_STR },
-	{ "IDLE(S)", "idle_s", CTLCMD_NUM }
+	{ "IDLE(S)", "idle_s", CTLCMD_NUM },
+	{ "PROTO", "protocol", CTLCMD_STR }
 };
 #define CTLCMD_NCONN_COLS \
 	(sizeof(ctlcmd_conn_cols) / sizeof(ctlcmd_conn_cols[0]))
@@ -649,6 +652,7 @@ ctlcmd_conn_cells(const struct ctlcmd_ctx *ctx, const struct conn_entry *e,
 	r->row[7] = ctlcmd_slot_name(ctx, e->backup, r->backup,
 	    sizeof(r->backup));
 	r->row[8] = r->idle;
+	r->row[9] = flow_key_is_udp(&e->key) ? "udp" : "tcp";
 }
 
 /* The text footer or the JSON members after the rows. */
