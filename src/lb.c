@@ -337,9 +337,19 @@ lb_refresh_maybe(struct lb *lb, const struct conn_entry *e, uint32_t last,
     uint64_t now)
 {
 	uint32_t	now_s = (uint32_t)((now + 999) / 1000);	/* as last */
+	uint32_t	w = lb->refresh_s;
 
-	if (e->state == CONN_CLOSING ||
-	    now_s / lb->refresh_s == last / lb->refresh_s)
+	/*
+	 * A UDP entry's copies elsewhere expire sooner than a TCP one's: a
+	 * new flow's after udp_timeout_s (a third of it here), a stream's
+	 * after udp_stream_timeout_s (an eighth, as for TCP).
+	 */
+	if (flow_key_is_udp(&e->key))
+		w = e->state == CONN_SYN ? lb->tables.udp_timeout_s / 3 :
+		    lb->tables.udp_stream_timeout_s / 8;
+	if (w == 0)
+		w = 1;
+	if (e->state == CONN_CLOSING || now_s / w == last / w)
 		return;
 	lb_queue_put(lb, LB_REC_REFRESH, e);
 }
