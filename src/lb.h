@@ -185,8 +185,8 @@ struct lb_service {
 struct lb_reload_summary {
 	unsigned int	services_added;		/* new names (or revived) */
 	unsigned int	services_removed;	/* now draining */
-	unsigned int	services_changed;	/* vip, port or forward: removed
-						   and added again */
+	unsigned int	services_changed;	/* vip, port, protocol or forward:
+						   removed and added again */
 	unsigned int	services_purged;	/* draining ones freed: unused */
 	unsigned int	servers_added;		/* in kept services */
 	unsigned int	servers_removed;	/* now draining */
@@ -282,7 +282,8 @@ void		 lb_free(struct lb *);
 /*
  * Apply a new configuration live (SIGHUP), keeping every connection.
  * Services are matched by name, servers by address within a service. A
- * service whose vip, port or forward changed is removed and added again.
+ * service whose vip, port, protocol or forward changed is removed and
+ * added again.
  * Removed services and servers drain: their LTOC and cache entries keep
  * forwarding until they end, they take no new connection (a SYN to a
  * removed service drops as no_service, counted as service_removed), and

@@ -690,7 +690,7 @@ lb_reload_summary_fmt(const struct lb_reload_summary *s, char *buf,
 	snprintf(buf, len, "services +%u -%u ~%u%s%s%s, servers +%u -%u "
 	    "reweighted %u; freed %u services, %u servers",
 	    s->services_added, s->services_removed, s->services_changed,
-	    s->changed[0] ? " (vip, port or forward changed: " : "",
+	    s->changed[0] ? " (vip, port, protocol or forward changed: " : "",
 	    s->changed, s->changed[0] ? ")" : "", s->servers_added,
 	    s->servers_removed, s->servers_reweighted, s->services_purged,
 	    s->servers_purged);

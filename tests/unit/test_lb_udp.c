@@ -371,6 +371,41 @@ test_udp_replicate_zero(void **state)
 	world_free(w);
 }
 
+/*
+ * A reload that turns "dns" into a TCP service removes it and adds it
+ * again (changed): UDP datagrams find no service any more, its flows
+ * drain on their entries.
+ */
+static void
+test_udp_reload_protocol(void **state)
+{
+	struct world			*w = test_world_new(1, 1024);
+	struct lb			*lb = &w->lb[0];
+	struct ilbd_conf		*c = world_conf_new(1024, 1024);
+	struct lb_reload_summary	 sum;
+	struct lb_action		 act;
+	char				*cause = NULL;
+	uint16_t			 sport = 5000, server;
+
+	(void)state;
+	assert_int_equal(test_send(lb, sport, 0, T0, &act), LB_FORWARD);
+	server = act.server;
+	world_web(c, "web", 10, SCHED_WLC, 3);
+	world_web(c, "dns", 11, SCHED_WLC, 3);	/* TCP now, elsewhere */
+	c->tables = w->conf->tables;
+	assert_int_equal(lb_reload(lb, c, T0 + 1000, &sum, &cause), 0);
+	assert_null(cause);
+	assert_int_equal(sum.services_changed, 1);
+	/* the flow drains on its entry; a new one finds no service */
+	assert_int_equal(test_send(lb, sport, 0, T0 + 2000, &act), LB_FORWARD);
+	assert_int_equal(act.server, server);
+	assert_int_equal(test_send(lb, sport + 1, 0, T0 + 2000, &act),
+	    LB_DROP);
+	assert_int_equal(act.drop, LB_DROP_NO_SERVICE);
+	world_conf_free(c);
+	world_free(w);
+}
+
 int
 main(void)
 {
@@ -382,6 +417,7 @@ main(void)
 		cmocka_unit_test(test_udp_handoff),
 		cmocka_unit_test(test_udp_owner_lost),
 		cmocka_unit_test(test_udp_replicate_zero),
+		cmocka_unit_test(test_udp_reload_protocol),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
