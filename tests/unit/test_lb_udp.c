@@ -372,6 +372,36 @@ test_udp_replicate_zero(void **state)
 }
 
 /*
+ * An ICMP "fragmentation needed" quoting a server's reply of a UDP flow
+ * (its key is the flow's, the parser sets the UDP bit) goes to the flow's
+ * server, as for TCP; the owner's entry stays untouched (unreplicated).
+ */
+static void
+test_udp_icmp_ptb(void **state)
+{
+	struct world		*w = test_world_new(3, 1024);
+	struct lb		*lb = &w->lb[1];
+	struct lb_action	 act;
+	struct pkt_info		 pi;
+	uint16_t		 sport = test_find(w, 1, 2), server;
+
+	(void)state;
+	assert_int_equal(test_send(lb, sport, 0, T0, &act), LB_FORWARD);
+	server = act.server;
+	pi = test_udp(sport);
+	pi.proto = 1;
+	pi.flags |= PKT_F_ICMP_ERR;
+	assert_int_equal(lb_decide(lb, &pi, 0, T0 + 3000, &act), LB_FORWARD);
+	assert_int_equal(act.server, server);
+	assert_int_equal(lb->stats.icmp_ptb, 1);
+	assert_int_equal(lb_queue_len(lb), 0);
+	/* at another member, no entry: to the owner */
+	assert_int_equal(lb_decide(&w->lb[0], &pi, 0, T0 + 3000, &act),
+	    LB_HANDOFF);
+	world_free(w);
+}
+
+/*
  * A reload that turns "dns" into a TCP service removes it and adds it
  * again (changed): UDP datagrams find no service any more, its flows
  * drain on their entries.
@@ -418,6 +448,7 @@ main(void)
 		cmocka_unit_test(test_udp_owner_lost),
 		cmocka_unit_test(test_udp_replicate_zero),
 		cmocka_unit_test(test_udp_reload_protocol),
+		cmocka_unit_test(test_udp_icmp_ptb),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
