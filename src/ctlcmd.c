@@ -935,6 +935,11 @@ ctlcmd_show_owner(const struct ctlcmd_ctx *ctx, const struct ctl_req *req,
 	memset(&w, 0, sizeof(w));
 	if (ctlcmd_flow_key(req->argv[0], req->argv[1], &w.key, err) == -1)
 		return (-1);
+	if (req->argc == 3 && strcmp(req->argv[2], "udp") == 0)
+		w.key.len |= FLOW_KEY_UDP;
+	else if (req->argc == 3 && strcmp(req->argv[2], "tcp") != 0)
+		return (util_cause(err, "unexpected \"%s\": want tcp or udp",
+		    req->argv[2]));
 	if ((svc = lb_service_find(lb, &w.key)) < 0)
 		return (util_cause(err, "no service for %s", req->argv[1]));
 	lb_rank(lb, &w.key, &oi, &bi);
@@ -1077,7 +1082,7 @@ static const struct ctlcmd_def {
 	    ctlcmd_show_connections },
 	[CTL_SHOW_CACHE] = { "show cache", 0, 6, ctlcmd_show_cache },
 	[CTL_SHOW_STATS] = { "show stats", 0, 0, ctlcmd_show_stats },
-	[CTL_SHOW_OWNER] = { "show owner", 2, 2, ctlcmd_show_owner },
+	[CTL_SHOW_OWNER] = { "show owner", 2, 3, ctlcmd_show_owner },
 	[CTL_SERVER_DRAIN] = { "server drain", 2, 3, ctlcmd_server_drain },
 	[CTL_SERVER_ENABLE] = { "server enable", 2, 3, ctlcmd_server_enable },
 	[CTL_SERVER_WEIGHT] = { "server weight", 3, 4, ctlcmd_server_weight },

@@ -462,6 +462,15 @@ test_show_owner(void **state)
 	test_run_fail(n, test_req(CTL_SHOW_OWNER, 1, 2, "x", "198.51.100.10:80"),
 	    "bad client");
 	test_run_fail(n, test_req(CTL_SHOW_OWNER, 1, 1, c), "missing operand");
+	/* the same tuple as a UDP flow: no UDP service here */
+	test_run_fail(n, test_req(CTL_SHOW_OWNER, 1, 3, c, "198.51.100.10:80",
+	    "udp"), "no service for 198.51.100.10:80");
+	s = test_run(n, test_req(CTL_SHOW_OWNER, 1, 3, c, "198.51.100.10:80",
+	    "tcp"));
+	test_expect_contains(s, "\"self\":\"neither\"");
+	free(s);
+	test_run_fail(n, test_req(CTL_SHOW_OWNER, 1, 3, c, "198.51.100.10:80",
+	    "sctp"), "want tcp or udp");
 }
 
 static void
