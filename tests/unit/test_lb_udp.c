@@ -232,6 +232,47 @@ test_udp_stream(void **state)
 	world_free(w);
 }
 
+/*
+ * A holder's REFRESH window for a UDP flow is a third of udp_timeout_s
+ * while it is new (its copies elsewhere expire after udp_timeout_s), so
+ * a flow sending every 8 s through a cache keeps its backup's copy.
+ */
+static void
+test_udp_refresh_window(void **state)
+{
+	struct world		*w = test_world_new(3, 1024);
+	struct lb_action	 act;
+	struct lb_record	 r;
+	struct conn_entry	*e;
+	uint16_t		 sport = test_find(w, 1, 2);
+	uint64_t		 t;
+	int			 refreshes = 0;
+
+	(void)state;
+	assert_int_equal(test_send(&w->lb[1], sport, 0, T0, &act), LB_FORWARD);
+	assert_int_equal(test_send(&w->lb[1], sport, 0, T0 + 2 * REPL_MS,
+	    &act), LB_FORWARD);
+	assert_int_equal(world_deliver(w, 1, T0 + 2 * REPL_MS, WORLD_AS_REPL),
+	    1);
+	/* member 0 (cache) takes the flow's datagrams, one every 8 s */
+	for (t = T0 + 10000; t < T0 + 10000 + 4 * 8000; t += 8000) {
+		assert_int_equal(test_send(&w->lb[0], sport, 0, t, &act),
+		    LB_FORWARD);
+		assert_int_equal(act.path, LB_PATH_CACHE);
+		while (lb_queue_pop(&w->lb[0], &r)) {
+			assert_int_equal(r.type, LB_REC_REFRESH);
+			assert_int_equal(lb_refresh(&w->lb[2], &r.key, t), 0);
+			refreshes++;
+		}
+		lb_tick(&w->lb[2], t, 100);
+	}
+	assert_true(refreshes >= 2);
+	/* the backup's copy lived on, a stream now (REFRESH: established) */
+	assert_non_null(e = test_entry(&w->lb[2], sport));
+	assert_int_equal(e->state, CONN_ESTABLISHED);
+	world_free(w);
+}
+
 /* TCP and UDP on one tuple: two services, two entries, one score. */
 static void
 test_udp_tcp_same_tuple(void **state)
@@ -449,6 +490,7 @@ main(void)
 		cmocka_unit_test(test_udp_replicate_zero),
 		cmocka_unit_test(test_udp_reload_protocol),
 		cmocka_unit_test(test_udp_icmp_ptb),
+		cmocka_unit_test(test_udp_refresh_window),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
