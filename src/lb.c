@@ -908,7 +908,7 @@ lb_other(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
 }
 
 /*
- * UDP (DESIGN section 2, UDP flows): a flow opens at its owner on its
+ * UDP flows (ilbd.conf(5), protocol): a flow opens at its owner on its
  * first packet as a TCP connection on its SYN, but nothing is sent to the
  * cluster yet: most UDP flows (DNS) are one query, and replicating them
  * would cost two records each. The owner's entry stays unreplicated (syn,
