@@ -10,6 +10,20 @@ cache_timeouts(const struct tables_conf *conf, uint32_t *timeouts)
 {
 	timeouts[CACHE_LIST_ACTIVE] = conf->tcp_timeout_s;
 	timeouts[CACHE_LIST_CLOSING] = conf->fin_timeout_s;
+	timeouts[CACHE_LIST_UDP_NEW] = conf->udp_timeout_s;
+	timeouts[CACHE_LIST_UDP_STREAM] = conf->udp_stream_timeout_s;
+}
+
+/* The expiry list of an entry of key in state, as ltoc_list(). */
+static unsigned int
+cache_list(const struct flow_key *key, enum conn_state state)
+{
+	if (state == CONN_CLOSING)
+		return (CACHE_LIST_CLOSING);
+	if (!flow_key_is_udp(key))
+		return (CACHE_LIST_ACTIVE);
+	return (state == CONN_SYN ? CACHE_LIST_UDP_NEW :
+	    CACHE_LIST_UDP_STREAM);
 }
 
 /*
@@ -20,10 +34,11 @@ cache_timeouts(const struct tables_conf *conf, uint32_t *timeouts)
 int
 cache_init(struct cache *c, const struct tables_conf *conf, uint64_t seed)
 {
-	uint32_t	timeouts[2];
+	uint32_t	timeouts[CACHE_NLISTS];
 
 	cache_timeouts(conf, timeouts);
-	return (conntab_init(&c->tab, conf->cache_size, 2, timeouts, seed));
+	return (conntab_init(&c->tab, conf->cache_size, CACHE_NLISTS, timeouts,
+	    seed));
 }
 
 void
@@ -41,13 +56,12 @@ cache_enabled(const struct cache *c)
 void
 cache_set_timeouts(struct cache *c, const struct tables_conf *conf)
 {
-	uint32_t	timeouts[2];
+	uint32_t	timeouts[CACHE_NLISTS];
+	unsigned int	i;
 
 	cache_timeouts(conf, timeouts);
-	conntab_set_timeout(&c->tab, CACHE_LIST_ACTIVE,
-	    timeouts[CACHE_LIST_ACTIVE]);
-	conntab_set_timeout(&c->tab, CACHE_LIST_CLOSING,
-	    timeouts[CACHE_LIST_CLOSING]);
+	for (i = 0; i < CACHE_NLISTS; i++)
+		conntab_set_timeout(&c->tab, i, timeouts[i]);
 }
 
 void
@@ -72,12 +86,17 @@ cache_peek(struct cache *c, const struct flow_key *key)
 	return (conntab_lookup(&c->tab, key));
 }
 
-/* Make room: closing entries go first, then the least recently used. */
+/*
+ * Make room: closing entries go first, then new UDP flows (most are
+ * one-shot), then the least recently used TCP ones, then UDP streams.
+ */
 static void
 cache_evict(struct cache *c)
 {
-	if (!conntab_evict(&c->tab, CACHE_LIST_CLOSING))
-		conntab_evict(&c->tab, CACHE_LIST_ACTIVE);
+	if (!conntab_evict(&c->tab, CACHE_LIST_CLOSING) &&
+	    !conntab_evict(&c->tab, CACHE_LIST_UDP_NEW) &&
+	    !conntab_evict(&c->tab, CACHE_LIST_ACTIVE))
+		conntab_evict(&c->tab, CACHE_LIST_UDP_STREAM);
 }
 
 /*
@@ -95,7 +114,7 @@ cache_insert(struct cache *c, const struct flow_key *key, uint64_t now)
 		return (NULL);
 	if (t->count == t->size && cache_peek(c, key) == NULL)
 		cache_evict(c);
-	return (conntab_insert(t, key, CACHE_LIST_ACTIVE, now));
+	return (conntab_insert(t, key, cache_list(key, CONN_SYN), now));
 }
 
 void
@@ -104,7 +123,7 @@ cache_touch(struct cache *c, struct conn_entry *e, uint64_t now)
 	conntab_touch(&c->tab, e, now);
 }
 
-/* Change state; closing entries move to the fin_timeout_s list. */
+/* Change state; the entry moves to its state's list (cache_list()). */
 void
 cache_set_state(struct cache *c, struct conn_entry *e, enum conn_state state,
     uint64_t now)
@@ -113,7 +132,7 @@ cache_set_state(struct cache *c, struct conn_entry *e, enum conn_state state,
 
 	if ((unsigned int)state >= CONN_NSTATES)
 		return;
-	list = state == CONN_CLOSING ? CACHE_LIST_CLOSING : CACHE_LIST_ACTIVE;
+	list = cache_list(&e->key, state);
 	e->state = (uint8_t)state;
 	if (e->list == list + 1)
 		conntab_touch(&c->tab, e, now);

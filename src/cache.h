@@ -10,6 +10,10 @@
 
 #define CACHE_LIST_ACTIVE	0	/* syn, established: tcp_timeout_s */
 #define CACHE_LIST_CLOSING	1	/* closing: fin_timeout_s */
+#define CACHE_LIST_UDP_NEW	2	/* UDP syn: udp_timeout_s */
+#define CACHE_LIST_UDP_STREAM	3	/* UDP established:
+					   udp_stream_timeout_s */
+#define CACHE_NLISTS		4
 
 struct cache {
 	struct conntab	tab;

@@ -36,7 +36,8 @@ static const char *const config_cluster_keys[] = { "group", "port",
 static const char *const config_input_keys[] = { "mode", "device",
     "xdp_mode", "queues", NULL };
 static const char *const config_tables_keys[] = { "ltoc_size", "cache_size",
-    "tcp_timeout_s", "fin_timeout_s", "syn_timeout_s", NULL };
+    "tcp_timeout_s", "fin_timeout_s", "syn_timeout_s", "udp_timeout_s",
+    "udp_stream_timeout_s", "udp_replicate_ms", NULL };
 static const char *const config_control_keys[] = { "socket", "socket_ro",
     NULL };
 static const char *const config_metrics_keys[] = { "listen", NULL };
@@ -51,6 +52,7 @@ static const char *const config_input_words[] = { "tun", "pcap", "xdp",
 static const char *const config_xdp_mode_words[] = { "auto", "native", "skb",
     NULL };
 const char *const config_forward_words[] = { "dsr", "gre", NULL };
+const char *const config_proto_words[] = { "tcp", "udp", NULL };
 const char *const config_sched_words[] = { "rr", "wrr", "lc", "wlc",
     "hash", NULL };
 const char *const config_check_words[] = { "tcp", "none", "http", NULL };
@@ -439,6 +441,9 @@ config_defaults(struct ilbd_conf *conf)
 	conf->tables.tcp_timeout_s = 900;
 	conf->tables.fin_timeout_s = 60;
 	conf->tables.syn_timeout_s = 30;
+	conf->tables.udp_timeout_s = 30;
+	conf->tables.udp_stream_timeout_s = 120;
+	conf->tables.udp_replicate_ms = 1000;
 	util_strlcpy(conf->control_socket, CONF_DEFAULT_SOCKET,
 	    sizeof(conf->control_socket));
 	util_strlcpy(conf->node.user, "ilbd", sizeof(conf->node.user));
@@ -738,7 +743,13 @@ config_parse_tables(struct config_ctx *ctx, const config_setting_t *root)
 	    config_get_u32(ctx, g, "fin_timeout_s", 1, 3600, NULL,
 	    &t->fin_timeout_s) == -1 ||
 	    config_get_u32(ctx, g, "syn_timeout_s", 1, 3600, NULL,
-	    &t->syn_timeout_s) == -1)
+	    &t->syn_timeout_s) == -1 ||
+	    config_get_u32(ctx, g, "udp_timeout_s", 1, 3600, NULL,
+	    &t->udp_timeout_s) == -1 ||
+	    config_get_u32(ctx, g, "udp_stream_timeout_s", 1, 604800, NULL,
+	    &t->udp_stream_timeout_s) == -1 ||
+	    config_get_u32(ctx, g, "udp_replicate_ms", 0, 60000, NULL,
+	    &t->udp_replicate_ms) == -1)
 		return (-1);
 	return (0);
 }
@@ -1145,9 +1156,11 @@ config_dump_globals(const struct ilbd_conf *conf, FILE *fp)
 	fprintf(fp, "  queues = %u;\n", conf->input.queues);
 	fprintf(fp, "};\ntables = {\n  ltoc_size = %u;\n  cache_size = %u;\n"
 	    "  tcp_timeout_s = %u;\n  fin_timeout_s = %u;\n"
-	    "  syn_timeout_s = %u;\n};\ncontrol = {\n", t->ltoc_size,
-	    t->cache_size, t->tcp_timeout_s, t->fin_timeout_s,
-	    t->syn_timeout_s);
+	    "  syn_timeout_s = %u;\n  udp_timeout_s = %u;\n"
+	    "  udp_stream_timeout_s = %u;\n  udp_replicate_ms = %u;\n"
+	    "};\ncontrol = {\n", t->ltoc_size, t->cache_size,
+	    t->tcp_timeout_s, t->fin_timeout_s, t->syn_timeout_s,
+	    t->udp_timeout_s, t->udp_stream_timeout_s, t->udp_replicate_ms);
 	config_dump_kv(fp, "  ", "socket", conf->control_socket);
 	if (conf->control_socket_ro[0] != '\0')
 		config_dump_kv(fp, "  ", "socket_ro", conf->control_socket_ro);
@@ -1177,6 +1190,7 @@ config_dump_service(const struct service_conf *sv, FILE *fp, int last)
 	config_dump_kv(fp, "    ", "vip", util_addr_fmt(&sv->vip, a,
 	    sizeof(a)));
 	fprintf(fp, "    port = %u;\n", sv->port);
+	config_dump_kv(fp, "    ", "protocol", config_proto_name(sv->protocol));
 	config_dump_kv(fp, "    ", "forward", config_forward_name(sv->forward));
 	config_dump_kv(fp, "    ", "scheduler",
 	    config_sched_name(sv->scheduler));
@@ -1222,6 +1236,12 @@ const char *
 config_forward_name(enum conf_forward v)
 {
 	return ((unsigned int)v < 2 ? config_forward_words[v] : "?");
+}
+
+const char *
+config_proto_name(enum conf_proto v)
+{
+	return ((unsigned int)v < 2 ? config_proto_words[v] : "?");
 }
 
 const char *

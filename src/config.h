@@ -29,6 +29,7 @@ enum conf_xdp_mode { XDP_AUTO, XDP_NATIVE, XDP_SKB };
 enum conf_forward { FORWARD_DSR, FORWARD_GRE };
 enum conf_sched { SCHED_RR, SCHED_WRR, SCHED_LC, SCHED_WLC, SCHED_HASH };
 enum conf_check { CHECK_TCP, CHECK_NONE, CHECK_HTTP };
+enum conf_proto { PROTO_TCP, PROTO_UDP };
 
 struct server_conf {
 	struct ilb_addr		addr;
@@ -63,6 +64,7 @@ struct service_conf {
 	uint16_t		port;		/* 1..65535, required */
 	enum conf_forward	forward;	/* default dsr */
 	enum conf_sched		scheduler;	/* default wlc */
+	enum conf_proto		protocol;	/* default tcp */
 	struct health_conf	health;
 	struct server_conf	*servers;
 	unsigned int		nservers;	/* 1..CONF_SERVERS_MAX */
@@ -114,6 +116,15 @@ struct tables_conf {
 	uint32_t		tcp_timeout_s;	/* 1..604800, default 900 */
 	uint32_t		fin_timeout_s;	/* 1..3600, default 60 */
 	uint32_t		syn_timeout_s;	/* 1..3600, default 30 */
+	uint32_t		udp_timeout_s;	/* 1..3600, default 30: a UDP
+						   flow of a few packets */
+	uint32_t		udp_stream_timeout_s; /* 1..604800, default
+						   120: more than
+						   UDP_STREAM_PKTS packets */
+	uint32_t		udp_replicate_ms; /* 0..60000, default 1000:
+						   a UDP flow is replicated
+						   once seen this long after
+						   it opened */
 };
 
 /* Readiness routes for a routing daemon (announce.c). */
@@ -159,6 +170,7 @@ void		 config_dump(const struct ilbd_conf *, FILE *);
 const char	*config_scoring_name(enum conf_scoring);
 const char	*config_sched_name(enum conf_sched);
 const char	*config_forward_name(enum conf_forward);
+const char	*config_proto_name(enum conf_proto);
 const char	*config_input_name(enum conf_input);
 const char	*config_xdp_mode_name(enum conf_xdp_mode);
 

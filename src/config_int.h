@@ -27,6 +27,7 @@ struct config_ctx {
 
 /* Config words, indexed by their enum values. */
 extern const char *const config_forward_words[];
+extern const char *const config_proto_words[];
 extern const char *const config_sched_words[];
 extern const char *const config_check_words[];
 

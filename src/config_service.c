@@ -13,7 +13,7 @@
 #include "util.h"
 
 static const char *const config_service_keys[] = { "name", "vip", "port",
-    "forward", "scheduler", "health", "servers", NULL };
+    "forward", "scheduler", "protocol", "health", "servers", NULL };
 static const char *const config_health_keys[] = { "check", "interval_ms",
     "timeout_ms", "rise", "fall", "initial", "port", "method", "path",
     "status", "host", NULL };
@@ -332,7 +332,7 @@ config_parse_service(struct config_ctx *ctx, const config_setting_t *e,
 {
 	char		 label[CONF_LABEL_MAX], where[CONF_LABEL_MAX + 8];
 	const char	*name = NULL;
-	int		 fwd = FORWARD_DSR, sched = SCHED_WLC;
+	int		 fwd = FORWARD_DSR, sched = SCHED_WLC, proto = PROTO_TCP;
 
 	if (config_setting_type(e) != CONFIG_TYPE_GROUP)
 		return (config_err(ctx, e, "services: item %d is %s, expected "
@@ -358,8 +358,11 @@ config_parse_service(struct config_ctx *ctx, const config_setting_t *e,
 	    config_get_enum(ctx, e, "forward", config_forward_words,
 	    "forward method", &fwd) == -1 ||
 	    config_get_enum(ctx, e, "scheduler", config_sched_words,
-	    "scheduler", &sched) == -1)
+	    "scheduler", &sched) == -1 ||
+	    config_get_enum(ctx, e, "protocol", config_proto_words,
+	    "protocol", &proto) == -1)
 		return (-1);
+	sv->protocol = (enum conf_proto)proto;
 	sv->forward = (enum conf_forward)fwd;
 	sv->scheduler = (enum conf_sched)sched;
 	if (config_parse_health(ctx, e, &sv->health, label) == -1)
@@ -367,7 +370,10 @@ config_parse_service(struct config_ctx *ctx, const config_setting_t *e,
 	return (config_parse_servers(ctx, e, sv, label));
 }
 
-/* Service i must not repeat the name or vip:port of services 0..i-1. */
+/*
+ * Service i must not repeat the name or vip, port and protocol of services
+ * 0..i-1: a TCP and a UDP service may share a VIP and port.
+ */
 static int
 config_service_dup(struct config_ctx *ctx, const config_setting_t *l, int i)
 {
@@ -384,12 +390,13 @@ config_service_dup(struct config_ctx *ctx, const config_setting_t *l, int i)
 			return (config_err(ctx, e, "duplicate service name "
 			    "\"%s\" (first defined at %s)", b->name,
 			    config_where(p, e, w, sizeof(w))));
-		if (a->port == b->port && util_addr_eq(&a->vip, &b->vip))
+		if (a->port == b->port && a->protocol == b->protocol &&
+		    util_addr_eq(&a->vip, &b->vip))
 			return (config_err(ctx, e, "service \"%s\": vip %s "
-			    "port %u is already used by service \"%s\" (at "
-			    "%s)", b->name, util_addr_fmt(&b->vip, v,
-			    sizeof(v)), b->port, a->name, config_where(p, e, w,
-			    sizeof(w))));
+			    "port %u %s is already used by service \"%s\" "
+			    "(at %s)", b->name, util_addr_fmt(&b->vip, v,
+			    sizeof(v)), b->port, config_proto_name(b->protocol),
+			    a->name, config_where(p, e, w, sizeof(w))));
 	}
 	return (0);
 }

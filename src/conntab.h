@@ -8,7 +8,7 @@
 #include "flow.h"
 
 #define CONN_SLOT_NONE		0xffff	/* no member in owner/backup */
-#define CONNTAB_LISTS_MAX	3	/* one per connection state at most */
+#define CONNTAB_LISTS_MAX	5	/* LTOC: 3 states, 2 UDP lists */
 #define CONNTAB_SIZE_MAX	(1U << 30)	/* entries; config allows 2^26 */
 
 enum conn_state {
@@ -35,8 +35,11 @@ struct conn_entry {
 	uint8_t		state : 2;	/* enum conn_state */
 	uint8_t		role : 2;	/* enum conn_role */
 	uint8_t		list : 3;	/* expiry list + 1; 0 = free entry */
-	uint8_t		pulled : 1;	/* kept once by the keep callback */
-	uint16_t	syn_tag;	/* owner: conn_syn_tag(); 0 unknown */
+	uint8_t		pulled : 1;	/* TCP: kept once by the keep
+					   callback; UDP owner: NEW sent */
+	uint16_t	syn_tag;	/* TCP owner: conn_syn_tag(); 0
+					   unknown. UDP: packets seen here,
+					   up to 0xffff */
 	uint16_t	service;	/* index in the service table */
 	uint16_t	server;		/* index in the service's servers */
 	uint16_t	owner;		/* member slot or CONN_SLOT_NONE */
@@ -61,6 +64,27 @@ static inline uint16_t
 conn_syn_tag(uint32_t seq)
 {
 	return ((uint16_t)(seq & 0xffff) != 0 ? (uint16_t)(seq & 0xffff) : 1);
+}
+
+/*
+ * The tag of e's connection as records carry it: a UDP entry's syn_tag
+ * counts packets, and names no connection (0, unknown).
+ */
+static inline uint16_t
+conn_tag(const struct conn_entry *e)
+{
+	return (flow_key_is_udp(&e->key) ? 0 : e->syn_tag);
+}
+
+/*
+ * A UDP flow its owner has not replicated yet (lb.c, lb_udp()): no
+ * record names it until it is.
+ */
+static inline int
+conn_udp_unreplicated(const struct conn_entry *e)
+{
+	return (flow_key_is_udp(&e->key) && e->role == CONN_ROLE_OWNER &&
+	    !e->pulled);
 }
 
 /*

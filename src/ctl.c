@@ -56,8 +56,15 @@ static const struct ctl_token t_filter[5] = {
 	{ CTL_TOK_END, NULL, -1, NULL, NULL }
 };
 
+/* show owner ... [tcp|udp]: the flow's protocol, tcp by default. */
+static const struct ctl_token t_owner_proto[] = {
+	{ CTL_TOK_DONE, NULL, -1, NULL, NULL },
+	{ CTL_TOK_KEYWORD, "tcp", -1, NULL, NULL },
+	{ CTL_TOK_KEYWORD, "udp", -1, NULL, NULL },
+	{ CTL_TOK_END, NULL, -1, NULL, NULL }
+};
 static const struct ctl_token t_owner_vip[] = {
-	{ CTL_TOK_OPERAND, "VIP:PORT", -1, ctl_set_owner_vip, NULL },
+	{ CTL_TOK_OPERAND, "VIP:PORT", -1, ctl_set_owner_vip, t_owner_proto },
 	{ CTL_TOK_END, NULL, -1, NULL, NULL }
 };
 static const struct ctl_token t_owner[] = {

@@ -79,11 +79,11 @@ void
 ctlcmd_flow_fmt(const struct flow_key *k, char *client, size_t clen,
     char *vip, size_t vlen)
 {
-	if (k->len == FLOW_ID_V4) {
+	if (flow_key_idlen(k) == FLOW_ID_V4) {
 		ctlcmd_hostport_fmt(AF_INET, k->id + 2, k->id, vip, vlen);
 		ctlcmd_hostport_fmt(AF_INET, k->id + 8, k->id + 6, client,
 		    clen);
-	} else if (k->len == FLOW_ID_V6) {
+	} else if (flow_key_idlen(k) == FLOW_ID_V6) {
 		ctlcmd_hostport_fmt(AF_INET6, k->id + 2, k->id, vip, vlen);
 		ctlcmd_hostport_fmt(AF_INET6, k->id + 20, k->id + 18, client,
 		    clen);
@@ -278,7 +278,7 @@ ctlcmd_match_one(const struct flow_key *k, const struct ilb_addr *a,
 {
 	size_t	alen = util_addr_len(a);
 
-	if (k->len != (alen == 4 ? FLOW_ID_V4 : FLOW_ID_V6))
+	if (flow_key_idlen(k) != (alen == 4 ? FLOW_ID_V4 : FLOW_ID_V6))
 		return (0);
 	if (port != 0 && be16_load(k->id + off) != port)
 		return (0);
@@ -288,7 +288,7 @@ ctlcmd_match_one(const struct flow_key *k, const struct ilb_addr *a,
 int
 ctlcmd_filter_match(const struct ctlcmd_filter *f, const struct flow_key *k)
 {
-	size_t	alen = k->len == FLOW_ID_V4 ? 4 : 16;
+	size_t	alen = flow_key_idlen(k) == FLOW_ID_V4 ? 4 : 16;
 
 	if (f->has_vip && !ctlcmd_match_one(k, &f->vip, f->vport, 0))
 		return (0);
@@ -395,7 +395,8 @@ static const struct ctlcmd_col ctlcmd_service_cols[] = {
 	{ "PACKETS", "packets_total", CTLCMD_NUM },
 	{ "BYTES", "bytes_total", CTLCMD_NUM },
 	{ "PPS", "packets_per_s", CTLCMD_NUM },
-	{ "BPS", "bytes_per_s", CTLCMD_NUM }
+	{ "BPS", "bytes_per_s", CTLCMD_NUM },
+	{ "PROTO", "protocol", CTLCMD_STR }
 };
 #define CTLCMD_NSERVICE_COLS \
 	(sizeof(ctlcmd_service_cols) / sizeof(ctlcmd_service_cols[0]))
@@ -453,6 +454,7 @@ ctlcmd_service_row(struct ctlcmd_table *t, const struct lb_service *s)
 	row[5] = n;
 	row[6] = owned;
 	ctlcmd_traffic_cells(&s->traffic, &tc, row + 7);
+	row[7 + CTLCMD_TRAFFIC_COLS] = config_proto_name(sc->protocol);
 	return (ctlcmd_table_add(t, row));
 }
 
@@ -602,7 +604,8 @@ static const struct ctlcmd_col ctlcmd_conn_cols[] = {
 	{ "STATE", "state", CTLCMD_STR },
 	{ "OWNER", "owner", CTLCMD_STR },
 	{ "BACKUP", "backup", CTLCMD_STR },
-	{ "IDLE(S)", "idle_s", CTLCMD_NUM }
+	{ "IDLE(S)", "idle_s", CTLCMD_NUM },
+	{ "PROTO", "protocol", CTLCMD_STR }
 };
 #define CTLCMD_NCONN_COLS \
 	(sizeof(ctlcmd_conn_cols) / sizeof(ctlcmd_conn_cols[0]))
@@ -649,6 +652,7 @@ ctlcmd_conn_cells(const struct ctlcmd_ctx *ctx, const struct conn_entry *e,
 	r->row[7] = ctlcmd_slot_name(ctx, e->backup, r->backup,
 	    sizeof(r->backup));
 	r->row[8] = r->idle;
+	r->row[9] = flow_key_is_udp(&e->key) ? "udp" : "tcp";
 }
 
 /* The text footer or the JSON members after the rows. */
@@ -931,6 +935,11 @@ ctlcmd_show_owner(const struct ctlcmd_ctx *ctx, const struct ctl_req *req,
 	memset(&w, 0, sizeof(w));
 	if (ctlcmd_flow_key(req->argv[0], req->argv[1], &w.key, err) == -1)
 		return (-1);
+	if (req->argc == 3 && strcmp(req->argv[2], "udp") == 0)
+		w.key.len |= FLOW_KEY_UDP;
+	else if (req->argc == 3 && strcmp(req->argv[2], "tcp") != 0)
+		return (util_cause(err, "unexpected \"%s\": want tcp or udp",
+		    req->argv[2]));
 	if ((svc = lb_service_find(lb, &w.key)) < 0)
 		return (util_cause(err, "no service for %s", req->argv[1]));
 	lb_rank(lb, &w.key, &oi, &bi);
@@ -1073,7 +1082,7 @@ static const struct ctlcmd_def {
 	    ctlcmd_show_connections },
 	[CTL_SHOW_CACHE] = { "show cache", 0, 6, ctlcmd_show_cache },
 	[CTL_SHOW_STATS] = { "show stats", 0, 0, ctlcmd_show_stats },
-	[CTL_SHOW_OWNER] = { "show owner", 2, 2, ctlcmd_show_owner },
+	[CTL_SHOW_OWNER] = { "show owner", 2, 3, ctlcmd_show_owner },
 	[CTL_SERVER_DRAIN] = { "server drain", 2, 3, ctlcmd_server_drain },
 	[CTL_SERVER_ENABLE] = { "server enable", 2, 3, ctlcmd_server_enable },
 	[CTL_SERVER_WEIGHT] = { "server weight", 3, 4, ctlcmd_server_weight },

@@ -322,7 +322,7 @@ dp_packet(struct dp *dp, const uint8_t *pkt, size_t len, int by_handoff)
 	int			r, v;
 
 	if ((r = packet_parse(pkt, len, &pi)) == PKT_FRAGMENT &&
-	    pi.proto == IPPROTO_TCP) {
+	    (pi.proto == IPPROTO_TCP || pi.proto == IPPROTO_UDP)) {
 		dp_frag_later(dp, &pi, pkt, len, by_handoff);
 		return;
 	}

@@ -68,7 +68,7 @@ ilbctl_usage(int ok)
 	    "commands: show info|members|services|servers|stats\n"
 	    "          show connections|cache [limit N] [vip ADDRESS[:PORT]] "
 	    "[client ADDRESS[:PORT]]\n"
-	    "          show owner CLIENT:PORT VIP:PORT\n"
+	    "          show owner CLIENT:PORT VIP:PORT [tcp|udp]\n"
 	    "          server drain|enable SERVICE ADDRESS [local]\n"
 	    "          server weight SERVICE ADDRESS N [local]\n"
 	    "          (server commands act on every ILB of the cluster; "

@@ -101,9 +101,9 @@ lb_stats_get(const struct lb_stats *st, size_t i)
 static size_t
 lb_svc_keylen(const struct flow_key *key)
 {
-	if (key->len == FLOW_ID_V4)
+	if (flow_key_idlen(key) == FLOW_ID_V4)
 		return (2 + 4);
-	if (key->len == FLOW_ID_V6)
+	if (flow_key_idlen(key) == FLOW_ID_V6)
 		return (2 + 16);
 	return (0);
 }
@@ -114,17 +114,19 @@ lb_service_find(const struct lb *lb, const struct flow_key *key)
 	const struct lb_service	*s;
 	size_t			 len;
 	uint32_t		 i, h;
+	int			 udp = flow_key_is_udp(key);
 
 	if ((len = lb_svc_keylen(key)) == 0 || lb->nsvc == 0)
 		return (-1);
-	h = lb_svc_hash(key->id, len);
+	h = lb_svc_hash_proto(key->id, len, udp);
 	for (i = 0; i <= lb->svc_mask; i++) {
 		uint16_t v = lb->svc_hash[(h + i) & lb->svc_mask];
 
 		if (v == 0)
 			return (-1);
 		s = &lb->svc[v - 1];
-		if (s->mlen == len && memcmp(s->match, key->id, len) == 0)
+		if (s->mlen == len && s->udp == udp &&
+		    memcmp(s->match, key->id, len) == 0)
 			return (v - 1);
 	}
 	return (-1);
@@ -166,6 +168,8 @@ lb_ltoc_expired(void *arg, const struct conn_entry *e)
 
 	lb_entry_unaccount(lb, e);
 	lb->stats.ltoc_expired++;
+	if (conn_udp_unreplicated(e))
+		lb->stats.udp_unreplicated++;
 }
 
 /*
@@ -186,7 +190,7 @@ lb_ltoc_keep(void *arg, struct conn_entry *e)
 	struct lb	*lb = arg;
 
 	if (lb->pull == NULL || e->role == CONN_ROLE_NONE ||
-	    e->state != CONN_SYN || e->pulled ||
+	    e->state != CONN_SYN || e->pulled || flow_key_is_udp(&e->key) ||
 	    lb->pull(lb->pull_arg, e) == -1)
 		return (0);
 	e->pulled = 1;
@@ -297,7 +301,7 @@ lb_queue_put(struct lb *lb, enum lb_rec_type type,
 	r->server = e->server;
 	r->owner = e->owner;
 	r->backup = e->backup;
-	r->tag = e->syn_tag;
+	r->tag = conn_tag(e);
 	r->key = e->key;
 	if (type == LB_REC_NEW)
 		lb->stats.new_queued++;
@@ -333,9 +337,19 @@ lb_refresh_maybe(struct lb *lb, const struct conn_entry *e, uint32_t last,
     uint64_t now)
 {
 	uint32_t	now_s = (uint32_t)((now + 999) / 1000);	/* as last */
+	uint32_t	w = lb->refresh_s;
 
-	if (e->state == CONN_CLOSING ||
-	    now_s / lb->refresh_s == last / lb->refresh_s)
+	/*
+	 * A UDP entry's copies elsewhere expire sooner than a TCP one's: a
+	 * new flow's after udp_timeout_s (a third of it here), a stream's
+	 * after udp_stream_timeout_s (an eighth, as for TCP).
+	 */
+	if (flow_key_is_udp(&e->key))
+		w = e->state == CONN_SYN ? lb->tables.udp_timeout_s / 3 :
+		    lb->tables.udp_stream_timeout_s / 8;
+	if (w == 0)
+		w = 1;
+	if (e->state == CONN_CLOSING || now_s / w == last / w)
 		return;
 	lb_queue_put(lb, LB_REC_REFRESH, e);
 }
@@ -893,6 +907,128 @@ lb_other(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
 	return (lb_owner_miss(lb, p, act));
 }
 
+/*
+ * UDP flows (ilbd.conf(5), protocol): a flow opens at its owner on its
+ * first packet as a TCP connection on its SYN, but nothing is sent to the
+ * cluster yet: most UDP flows (DNS) are one query, and replicating them
+ * would cost two records each. The owner's entry stays unreplicated (syn,
+ * pulled 0) and untouched, so that its last second holds the time it
+ * opened, until the flow is seen again udp_replicate_ms after that, or
+ * carries more than UDP_STREAM_PKTS packets: then the NEW goes out (the
+ * multicast and the backup's reliable copy), and the flow lives on as a
+ * TCP connection does. One that is never seen again just expires
+ * (udp_unreplicated). Every holder counts the packets it sees in
+ * syn_tag; past UDP_STREAM_PKTS the flow is a stream (established, the
+ * longer udp_stream_timeout_s), and its REFRESH tells the other holders,
+ * deferred as a handshake's is.
+ */
+static int
+lb_udp_open(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
+{
+	struct conn_entry	*e;
+	int			 server;
+
+	if (lb->svc[p->svc].removed) {		/* draining: no new ones */
+		lb->stats.service_removed++;
+		return (lb_drop(lb, act, LB_DROP_NO_SERVICE));
+	}
+	if (ltoc_count(&lb->ltoc) >= lb->ltoc_high)
+		return (lb_syn_stateless(lb, p, act));
+	if ((server = sched_pick(&lb->svc[p->svc].sched, &p->pi->key)) < 0)
+		return (lb_drop(lb, act, LB_DROP_NO_SERVER));
+	if ((e = ltoc_insert(&lb->ltoc, &p->pi->key, p->now)) == NULL)
+		return (lb_drop(lb, act, LB_DROP_LTOC_FULL));
+	lb_ltoc_own(lb, e, p, server);
+	e->syn_tag = 1;
+	lb->stats.new_conn++;
+	lb->stats.udp_new_flow++;
+	lb->svc[p->svc].srv[server].traffic.conns++;
+	lb->svc[p->svc].traffic.conns++;
+	return (lb_forward(lb, act, p->svc, (unsigned int)server,
+	    LB_PATH_OWNER));
+}
+
+/*
+ * The owner's unreplicated entry e seen again at now: replicate it if
+ * it opened (its last second, untouched since) udp_replicate_ms ago or
+ * has carried more than UDP_STREAM_PKTS packets. 1 if it is replicated
+ * now or was already, 0 if it still waits.
+ */
+static int
+lb_udp_replicate(struct lb *lb, struct conn_entry *e, uint64_t now)
+{
+	if (!conn_udp_unreplicated(e))
+		return (1);
+	/* 0: the second packet replicates, whenever it comes. */
+	if (lb->tables.udp_replicate_ms != 0 &&
+	    now < (uint64_t)e->last * 1000 + lb->tables.udp_replicate_ms &&
+	    e->syn_tag <= UDP_STREAM_PKTS)
+		return (0);
+	e->pulled = 1;
+	lb->stats.udp_replicated++;
+	lb_queue_put(lb, LB_REC_NEW, e);
+	return (1);
+}
+
+/* A UDP packet on entry e of the LTOC (in_cache 0) or the cache. */
+static int
+lb_udp_hit(struct lb *lb, struct conn_entry *e, const struct lb_pkt *p,
+    int in_cache, enum lb_path path, struct lb_action *act)
+{
+	uint32_t	last = e->last;
+
+	if (e->syn_tag < 0xffff)
+		e->syn_tag++;
+	if (!in_cache && !lb_udp_replicate(lb, e, p->now))
+		return (lb_forward(lb, act, e->service, e->server, path));
+	if (e->state == CONN_SYN && e->syn_tag > UDP_STREAM_PKTS) {
+		if (in_cache)
+			cache_set_state(&lb->cache, e, CONN_ESTABLISHED, p->now);
+		else
+			ltoc_set_state(&lb->ltoc, e, CONN_ESTABLISHED, p->now);
+		lb->stats.udp_stream++;
+		lb_est_defer(lb, e, in_cache, p->now);
+	} else {
+		if (in_cache)
+			cache_touch(&lb->cache, e, p->now);
+		else
+			ltoc_touch(&lb->ltoc, e, p->now);
+		lb_refresh_maybe(lb, e, last, p->now);
+	}
+	return (lb_forward(lb, act, e->service, e->server, path));
+}
+
+/*
+ * A UDP packet: the LTOC (owner, backup, or self leaving), then the
+ * cache, as lb_other() does; no entry: the owner opens the flow, anyone
+ * else hands the packet to it.
+ */
+static int
+lb_udp(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
+{
+	struct conn_entry	*e;
+	enum lb_path		 path;
+
+	lb->stats.udp_rx++;
+	if (lb->self == LB_SELF_NONE || lb_is_self(lb, p->rank.owner) ||
+	    lb_is_self(lb, p->rank.backup)) {
+		if ((e = ltoc_lookup(&lb->ltoc, &p->pi->key)) != NULL) {
+			if (lb->self == LB_SELF_NONE)
+				path = e->role == CONN_ROLE_OWNER ?
+				    LB_PATH_OWNER : LB_PATH_BACKUP;
+			else
+				path = lb_is_self(lb, p->rank.owner) ?
+				    LB_PATH_OWNER : LB_PATH_BACKUP;
+			return (lb_udp_hit(lb, e, p, 0, path, act));
+		}
+	}
+	if ((e = cache_peek(&lb->cache, &p->pi->key)) != NULL)
+		return (lb_udp_hit(lb, e, p, 1, LB_PATH_CACHE, act));
+	if (!lb_is_self(lb, p->rank.owner))
+		return (lb_handoff(lb, p, act));
+	return (lb_udp_open(lb, p, act));
+}
+
 int
 lb_decide(struct lb *lb, const struct pkt_info *pi, int by_handoff,
     uint64_t now, struct lb_action *act)
@@ -905,7 +1041,7 @@ lb_decide(struct lb *lb, const struct pkt_info *pi, int by_handoff,
 	lb->stats.rx++;
 	if (by_handoff)
 		lb->stats.handoff_in++;
-	if (pi->key.len != FLOW_ID_V4 && pi->key.len != FLOW_ID_V6)
+	if (!flow_key_valid(&pi->key))
 		return (lb_drop(lb, act, LB_DROP_BAD_PACKET));
 	if ((svc = lb_service_find(lb, &pi->key)) < 0)
 		return (lb_drop(lb, act, LB_DROP_NO_SERVICE));
@@ -919,6 +1055,8 @@ lb_decide(struct lb *lb, const struct pkt_info *pi, int by_handoff,
 	view_rank(&v, &pi->key, &p.rank);
 	if (PKT_IS_ICMP_ERR(pi))
 		return (lb_icmp(lb, &p, act));
+	if (flow_key_is_udp(&pi->key))
+		return (lb_udp(lb, &p, act));
 	if (PKT_IS_SYN_ONLY(pi)) {
 		lb->stats.syn++;
 		if (!lb_is_self(lb, p.rank.owner))
@@ -935,7 +1073,7 @@ lb_syn_owner_of(const struct lb *lb, const struct pkt_info *pi, int *owner)
 	int	backup;
 
 	if (!PKT_IS_SYN_ONLY(pi) || lb->nmembers == 0 ||
-	    (pi->key.len != FLOW_ID_V4 && pi->key.len != FLOW_ID_V6) ||
+	    !flow_key_valid(&pi->key) ||
 	    lb_service_find(lb, &pi->key) < 0)
 		return (0);
 	lb_rank(lb, &pi->key, owner, &backup);
@@ -1006,6 +1144,8 @@ lb_refuse(struct lb *lb, int r, int by_handoff, struct lb_action *act)
 		[PKT_TINY_FRAGMENT] = offsetof(struct lb_stats,
 		    parse_tiny_fragment),
 		[PKT_BAD_ICMP] = offsetof(struct lb_stats, parse_bad_icmp),
+		[PKT_BAD_UDP_LEN] = offsetof(struct lb_stats,
+		    parse_bad_udp_len),
 	};
 
 	memset(act, 0, sizeof(*act));
@@ -1086,8 +1226,7 @@ lb_burst_chunk(struct lb *lb, const uint8_t *const *bufs, const size_t *lens,
 		__builtin_prefetch(bufs[i]);
 	for (i = 0; i < n; i++) {
 		verdicts[i] = packet_parse(bufs[i], lens[i], &pis[i]);
-		if (verdicts[i] != PKT_OK || (pis[i].key.len != FLOW_ID_V4 &&
-		    pis[i].key.len != FLOW_ID_V6))
+		if (verdicts[i] != PKT_OK || !flow_key_valid(&pis[i].key))
 			continue;
 		hl[i] = conntab_hash(&lb->ltoc.tab, &pis[i].key);
 		hc[i] = conntab_hash(&lb->cache.tab, &pis[i].key);
@@ -1095,15 +1234,13 @@ lb_burst_chunk(struct lb *lb, const uint8_t *const *bufs, const size_t *lens,
 		conntab_prefetch_bucket(&lb->cache.tab, hc[i]);
 	}
 	for (i = 0; i < n; i++) {
-		if (verdicts[i] != PKT_OK || (pis[i].key.len != FLOW_ID_V4 &&
-		    pis[i].key.len != FLOW_ID_V6))
+		if (verdicts[i] != PKT_OK || !flow_key_valid(&pis[i].key))
 			continue;
 		conntab_prefetch_entry(&lb->ltoc.tab, hl[i]);
 		conntab_prefetch_entry(&lb->cache.tab, hc[i]);
 	}
 	for (i = 0; i < n; i++) {
-		if (verdicts[i] != PKT_OK || (pis[i].key.len != FLOW_ID_V4 &&
-		    pis[i].key.len != FLOW_ID_V6))
+		if (verdicts[i] != PKT_OK || !flow_key_valid(&pis[i].key))
 			continue;
 		conntab_prefetch_links(&lb->ltoc.tab, hl[i], &pis[i].key, now);
 		conntab_prefetch_links(&lb->cache.tab, hc[i], &pis[i].key,

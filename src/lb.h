@@ -32,6 +32,8 @@
 #define LB_ADOPT_SLICE	16384		/* cache entries the adoption walk
 					   visits per lb_adopt_step() */
 #define LB_SLOTS_BITS	65536		/* member slots are uint16_t */
+#define UDP_STREAM_PKTS	4		/* a UDP flow with more packets seen
+					   by one holder is a stream */
 
 enum lb_verdict {
 	LB_DROP = 0,			/* act.drop says why */
@@ -165,6 +167,8 @@ struct lb_service {
 	struct sched			 sched;
 	uint8_t				 match[2 + 16];	/* dport | vip, as in the key */
 	uint8_t				 mlen;		/* 6 or 18 */
+	uint8_t				 udp;		/* protocol udp: matches
+							   FLOW_KEY_UDP keys */
 	uint8_t				 removed;	/* not in the config:
 							   draining */
 	struct lb_traffic		 traffic;	/* its servers', summed
@@ -181,8 +185,8 @@ struct lb_service {
 struct lb_reload_summary {
 	unsigned int	services_added;		/* new names (or revived) */
 	unsigned int	services_removed;	/* now draining */
-	unsigned int	services_changed;	/* vip, port or forward: removed
-						   and added again */
+	unsigned int	services_changed;	/* vip, port, protocol or forward:
+						   removed and added again */
 	unsigned int	services_purged;	/* draining ones freed: unused */
 	unsigned int	servers_added;		/* in kept services */
 	unsigned int	servers_removed;	/* now draining */
@@ -278,7 +282,8 @@ void		 lb_free(struct lb *);
 /*
  * Apply a new configuration live (SIGHUP), keeping every connection.
  * Services are matched by name, servers by address within a service. A
- * service whose vip, port or forward changed is removed and added again.
+ * service whose vip, port, protocol or forward changed is removed and
+ * added again.
  * Removed services and servers drain: their LTOC and cache entries keep
  * forwarding until they end, they take no new connection (a SYN to a
  * removed service drops as no_service, counted as service_removed), and

@@ -25,6 +25,16 @@ lb_svc_hash(const uint8_t *b, size_t len)
 	return (score_mix32(h));
 }
 
+/*
+ * The service hash of dport | daddr for a protocol (udp 0 or 1): a TCP
+ * and a UDP service may share a VIP and port.
+ */
+static inline uint32_t
+lb_svc_hash_proto(const uint8_t *b, size_t len, int udp)
+{
+	return (lb_svc_hash(b, len) ^ (udp ? 0x9e3779b9U : 0));
+}
+
 /* Is member index idx (-1: none) self? Never when self is not a member. */
 static inline int
 lb_is_self(const struct lb *lb, int idx)
@@ -40,6 +50,17 @@ lb_members_view(const struct lb *lb, struct view *v)
 	v->m = lb->members;
 	v->slots = lb->slots;
 	v->n = lb->nmembers;
+}
+
+/*
+ * An entry learnt from a record, or adopted from the cache, names a UDP
+ * flow already replicated: its owner must not send its NEW again.
+ */
+static inline void
+lb_udp_learnt(struct conn_entry *e)
+{
+	if (flow_key_is_udp(&e->key))
+		e->pulled = 1;
 }
 
 /* lb_learn.c: connection tag of key ended (0: nothing remembered). */

@@ -26,7 +26,7 @@ static uint32_t *
 lb_ended_set(const struct lb *lb, const struct flow_key *key, uint32_t *v,
     uint16_t tag)
 {
-	uint32_t	h = lb_svc_hash(key->id, key->len);
+	uint32_t	h = lb_svc_hash(key->id, flow_key_idlen(key));
 
 	*v = (h & 0xffff0000U) | tag;
 	return (&lb->ended[LB_ENDED_WAYS * (h & (LB_ENDED_SLOTS - 1))]);
@@ -110,7 +110,7 @@ lb_record_valid(struct lb *lb, const struct lb_record *r)
 {
 	if (r->service >= lb->nsvc ||
 	    r->server >= lb->svc[r->service].conf->nservers ||
-	    (r->key.len != FLOW_ID_V4 && r->key.len != FLOW_ID_V6)) {
+	    !flow_key_valid(&r->key)) {
 		lb->stats.learn_bad++;
 		return (0);
 	}
@@ -153,6 +153,7 @@ lb_learn_new(struct lb *lb, const struct lb_record *r, uint64_t now)
 	e->owner = r->owner;
 	e->backup = r->backup;
 	e->syn_tag = r->tag;
+	lb_udp_learnt(e);
 	return (0);
 }
 
@@ -322,6 +323,7 @@ lb_learn_ltoc(struct lb *lb, const struct conn_entry *t, enum conn_role role,
 	e->server = t->server;
 	e->owner = t->owner;
 	e->backup = t->backup;
+	lb_udp_learnt(e);
 	lb_entry_set_role(lb, e, role);
 	/* A closing entry's fin_timeout_s runs from its END, not a copy. */
 	if (!(e->state == CONN_CLOSING && st == CONN_CLOSING))
@@ -362,7 +364,7 @@ lb_learn_conn(struct lb *lb, const struct flow_key *key, unsigned int service,
 	enum conn_role		role;
 
 	if (service >= lb->nsvc || server >= lb->svc[service].conf->nservers ||
-	    (key->len != FLOW_ID_V4 && key->len != FLOW_ID_V6) ||
+	    !flow_key_valid(key) ||
 	    (unsigned int)state >= CONN_NSTATES) {
 		lb->stats.learn_bad++;
 		return (-1);

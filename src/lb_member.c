@@ -203,6 +203,7 @@ lb_adopt_entry(struct lb *lb, struct conn_entry *c, const struct lb_move *mv)
 	e->server = c->server;
 	e->owner = mv->to.oslot;
 	e->backup = mv->to.bslot;
+	lb_udp_learnt(e);
 	lb_entry_set_role(lb, e, lb_is_self(lb, mv->to.owner) ?
 	    CONN_ROLE_OWNER : CONN_ROLE_BACKUP);
 	cache_remove(&lb->cache, c);

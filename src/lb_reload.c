@@ -33,7 +33,7 @@ lb_cause(char **cause, const char *fmt, ...)
 	errno = EINVAL;
 }
 
-/* The dport | vip bytes, as in a key, that service s answers to. */
+/* The dport | vip bytes, as in a key, and the protocol s answers to. */
 static void
 lb_svc_match(struct lb_service *s)
 {
@@ -44,6 +44,7 @@ lb_svc_match(struct lb_service *s)
 	be16_store(s->match, c->port);
 	memcpy(s->match + 2, c->vip.u.b, alen);
 	s->mlen = (uint8_t)(2 + alen);
+	s->udp = c->protocol == PROTO_UDP;
 }
 
 /* Enter svc[i] in hash; -1 if its VIP:port is already there. */
@@ -54,7 +55,7 @@ lb_hash_add(uint16_t *hash, uint32_t mask, const struct lb_service *svc,
 	const struct lb_service	*s = &svc[i];
 	uint32_t		 h, j;
 
-	h = lb_svc_hash(s->match, s->mlen);
+	h = lb_svc_hash_proto(s->match, s->mlen, s->udp);
 	for (j = 0; j <= mask; j++) {
 		uint16_t *v = &hash[(h + j) & mask];
 
@@ -62,7 +63,7 @@ lb_hash_add(uint16_t *hash, uint32_t mask, const struct lb_service *svc,
 			*v = (uint16_t)(i + 1);
 			return (0);
 		}
-		if (svc[*v - 1].mlen == s->mlen &&
+		if (svc[*v - 1].mlen == s->mlen && svc[*v - 1].udp == s->udp &&
 		    memcmp(svc[*v - 1].match, s->match, s->mlen) == 0)
 			return (-1);
 	}
@@ -395,11 +396,15 @@ lb_svc_build(struct lb_service *s, const struct lb_service *old,
 	return (rc);
 }
 
-/* Same VIP, port and forward method: the same service for a reload. */
+/*
+ * Same VIP, port, protocol and forward method: the same service for a
+ * reload.
+ */
 static int
 lb_svc_same(const struct service_conf *a, const struct service_conf *b)
 {
 	return (a->port == b->port && a->forward == b->forward &&
+	    a->protocol == b->protocol &&
 	    util_addr_eq(&a->vip, &b->vip));
 }
 
@@ -685,7 +690,7 @@ lb_reload_summary_fmt(const struct lb_reload_summary *s, char *buf,
 	snprintf(buf, len, "services +%u -%u ~%u%s%s%s, servers +%u -%u "
 	    "reweighted %u; freed %u services, %u servers",
 	    s->services_added, s->services_removed, s->services_changed,
-	    s->changed[0] ? " (vip, port or forward changed: " : "",
+	    s->changed[0] ? " (vip, port, protocol or forward changed: " : "",
 	    s->changed, s->changed[0] ? ")" : "", s->servers_added,
 	    s->servers_removed, s->servers_reweighted, s->services_purged,
 	    s->servers_purged);

@@ -11,6 +11,16 @@ ltoc_timeouts(const struct tables_conf *conf, uint32_t *timeouts)
 	timeouts[CONN_SYN] = conf->syn_timeout_s;
 	timeouts[CONN_ESTABLISHED] = conf->tcp_timeout_s;
 	timeouts[CONN_CLOSING] = conf->fin_timeout_s;
+	timeouts[LTOC_LIST_UDP_NEW] = conf->udp_timeout_s;
+	timeouts[LTOC_LIST_UDP_STREAM] = conf->udp_stream_timeout_s;
+}
+
+unsigned int
+ltoc_list(const struct flow_key *key, enum conn_state state)
+{
+	if (!flow_key_is_udp(key) || state == CONN_CLOSING)
+		return ((unsigned int)state);
+	return (state == CONN_SYN ? LTOC_LIST_UDP_NEW : LTOC_LIST_UDP_STREAM);
 }
 
 /*
@@ -21,10 +31,10 @@ ltoc_timeouts(const struct tables_conf *conf, uint32_t *timeouts)
 int
 ltoc_init(struct ltoc *l, const struct tables_conf *conf, uint64_t seed)
 {
-	uint32_t	timeouts[CONN_NSTATES];
+	uint32_t	timeouts[LTOC_NLISTS];
 
 	ltoc_timeouts(conf, timeouts);
-	return (conntab_init(&l->tab, conf->ltoc_size, CONN_NSTATES,
+	return (conntab_init(&l->tab, conf->ltoc_size, LTOC_NLISTS,
 	    timeouts, seed));
 }
 
@@ -37,11 +47,11 @@ ltoc_free(struct ltoc *l)
 void
 ltoc_set_timeouts(struct ltoc *l, const struct tables_conf *conf)
 {
-	uint32_t	timeouts[CONN_NSTATES];
+	uint32_t	timeouts[LTOC_NLISTS];
 	unsigned int	i;
 
 	ltoc_timeouts(conf, timeouts);
-	for (i = 0; i < CONN_NSTATES; i++)
+	for (i = 0; i < LTOC_NLISTS; i++)
 		conntab_set_timeout(&l->tab, i, timeouts[i]);
 }
 
@@ -71,7 +81,7 @@ ltoc_lookup(struct ltoc *l, const struct flow_key *key)
 struct conn_entry *
 ltoc_insert(struct ltoc *l, const struct flow_key *key, uint64_t now)
 {
-	return (conntab_insert(&l->tab, key, CONN_SYN, now));
+	return (conntab_insert(&l->tab, key, ltoc_list(key, CONN_SYN), now));
 }
 
 void
@@ -92,7 +102,7 @@ ltoc_set_state(struct ltoc *l, struct conn_entry *e, enum conn_state state,
 		return;
 	}
 	e->state = (uint8_t)state;
-	conntab_move(&l->tab, e, state, now);
+	conntab_move(&l->tab, e, ltoc_list(&e->key, state), now);
 }
 
 void

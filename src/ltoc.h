@@ -8,7 +8,14 @@
 #include "conntab.h"
 #include "flow.h"
 
-/* Expiry lists are indexed by enum conn_state. */
+/*
+ * Expiry lists: TCP entries by enum conn_state, UDP ones on two more
+ * (ltoc_list()): a new flow (syn) times out after udp_timeout_s, a
+ * stream (established) after udp_stream_timeout_s.
+ */
+#define LTOC_LIST_UDP_NEW	CONN_NSTATES
+#define LTOC_LIST_UDP_STREAM	(CONN_NSTATES + 1)
+#define LTOC_NLISTS		(CONN_NSTATES + 2)
 struct ltoc {
 	struct conntab	tab;
 };
@@ -23,6 +30,8 @@ void		 ltoc_free(struct ltoc *);
 void		 ltoc_set_timeouts(struct ltoc *, const struct tables_conf *);
 void		 ltoc_set_expire_cb(struct ltoc *, conntab_expire_cb, void *);
 void		 ltoc_set_keep_cb(struct ltoc *, conntab_keep_cb, void *);
+/* The expiry list of an entry of key in state. */
+unsigned int	 ltoc_list(const struct flow_key *, enum conn_state);
 struct conn_entry *ltoc_lookup(struct ltoc *, const struct flow_key *);
 struct conn_entry *ltoc_insert(struct ltoc *, const struct flow_key *,
 		    uint64_t);

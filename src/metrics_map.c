@@ -100,6 +100,8 @@ const struct metrics_map metrics_map[] = {
 	{ "lb", "parse_tiny_fragment", BAD, "reason=\"tiny_fragment\"", 0,
 	    BAD_H },
 	{ "lb", "parse_bad_icmp", BAD, "reason=\"bad_icmp\"", 0, BAD_H },
+	{ "lb", "parse_bad_udp_len", BAD, "reason=\"bad_udp_len\"", 0,
+	    BAD_H },
 	{ "lb", "ltoc_expired", TEXP, "table=\"ltoc\"", 0, TEXP_H },
 	{ "lb", "cache_expired", TEXP, "table=\"cache\"", 0, TEXP_H },
 	{ "lb", "ltoc_entries", TENT, "table=\"ltoc\"", 0, TENT_H },

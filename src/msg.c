@@ -366,7 +366,7 @@ msg_rd_byte(struct msg_rd *r, uint8_t *v)
 static int
 msg_key_valid(const struct flow_key *k)
 {
-	return (k->len == FLOW_ID_V4 || k->len == FLOW_ID_V6);
+	return (flow_key_valid(k));
 }
 
 /* A member id in a record: none (len 0), or as in the header. */
@@ -380,13 +380,16 @@ msg_mid_valid(const struct member_id *id)
 	return (id->len == 4 || id->len == 16);
 }
 
-/* Key: length byte (12 or 36) then the bytes. */
+/*
+ * Key: length byte (12 or 36, with FLOW_KEY_UDP, 0x80, for a UDP flow)
+ * then the bytes.
+ */
 static size_t
 msg_key_enc(uint8_t *b, const struct flow_key *k)
 {
 	b[0] = k->len;
-	memcpy(b + 1, k->id, k->len);
-	return (1 + (size_t)k->len);
+	memcpy(b + 1, k->id, flow_key_idlen(k));
+	return (1 + flow_key_idlen(k));
 }
 
 static int
@@ -396,9 +399,9 @@ msg_key_dec(struct msg_rd *r, struct flow_key *k)
 
 	memset(k, 0, sizeof(*k));
 	if (msg_rd_byte(r, &k->len) == -1 || !msg_key_valid(k) ||
-	    (p = msg_rd_take(r, k->len)) == NULL)
+	    (p = msg_rd_take(r, flow_key_idlen(k))) == NULL)
 		return (-1);
-	memcpy(k->id, p, k->len);
+	memcpy(k->id, p, flow_key_idlen(k));
 	return (0);
 }
 

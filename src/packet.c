@@ -1,4 +1,4 @@
-/* packet.c: pure parser of IPv4/IPv6 TCP packets into a claim 4 flow key. */
+/* packet.c: pure parser of IPv4/IPv6 TCP and UDP packets into a flow key. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -10,6 +10,7 @@
 #define PACKET_IP4_HLEN		20
 #define PACKET_IP6_HLEN		40
 #define PACKET_TCP_HLEN		20
+#define PACKET_UDP_HLEN		8
 #define PACKET_EXT_MINLEN	8	/* smallest IPv6 extension header */
 #define PACKET_ICMP_HLEN	8	/* type, code, checksum, 4 more */
 #define PACKET_PORTS_LEN	8	/* TCP bytes an ICMP error must quote */
@@ -27,6 +28,7 @@
 #define PACKET_NH_HOPOPTS	0
 #define PACKET_NH_ICMP		1
 #define PACKET_NH_TCP		6
+#define PACKET_NH_UDP		17
 #define PACKET_NH_ROUTING	43
 #define PACKET_NH_FRAGMENT	44
 #define PACKET_NH_ESP		50
@@ -56,6 +58,7 @@ static const char *const packet_reason_names[PKT_REASON_MAX] = {
 	[PKT_BAD_TCP_FLAGS] =	"bad_tcp_flags",
 	[PKT_TINY_FRAGMENT] =	"tiny_fragment",
 	[PKT_BAD_ICMP] =	"bad_icmp",
+	[PKT_BAD_UDP_LEN] =	"bad_udp_len",
 };
 
 static int	packet_parse_v4(const uint8_t *, size_t, struct pkt_info *);
@@ -66,6 +69,8 @@ static int	packet_v6_opts(const uint8_t *, uint32_t, uint32_t *,
 static int	packet_v6_frag(const uint8_t *, uint32_t, uint32_t *,
 		    uint8_t *, struct pkt_info *);
 static int	packet_parse_tcp(const uint8_t *, uint32_t, struct pkt_info *);
+static int	packet_parse_udp(const uint8_t *, uint32_t, struct pkt_info *);
+static int	packet_parse_l4(const uint8_t *, uint32_t, struct pkt_info *);
 static int	packet_v4_csum_ok(const uint8_t *, uint32_t);
 static int	packet_icmp4(const uint8_t *, struct pkt_info *);
 static int	packet_icmp6(const uint8_t *, struct pkt_info *);
@@ -129,17 +134,17 @@ packet_parse_v4(const uint8_t *buf, size_t len, struct pkt_info *pi)
 	if (pi->proto == PACKET_NH_ICMP &&
 	    (frag & (PACKET_IP4_OFFMASK | PACKET_IP4_MF)) == 0)
 		return (packet_icmp4(buf, pi));
-	if (pi->proto != PACKET_NH_TCP)
+	if (pi->proto != PACKET_NH_TCP && pi->proto != PACKET_NH_UDP)
 		return (PKT_NOT_TCP);
 	/* RFC 1858: at offset 8 a fragment could rewrite the TCP flags. */
-	if ((frag & PACKET_IP4_OFFMASK) == 1)
+	if ((frag & PACKET_IP4_OFFMASK) == 1 && pi->proto == PACKET_NH_TCP)
 		return (PKT_TINY_FRAGMENT);
 	if ((frag & PACKET_IP4_OFFMASK) != 0)
 		return (PKT_FRAGMENT);
 	if ((frag & PACKET_IP4_MF) != 0)
 		pi->flags |= PKT_F_FIRSTFRAG;
 
-	if ((rc = packet_parse_tcp(buf, totlen, pi)) != PKT_OK)
+	if ((rc = packet_parse_l4(buf, totlen, pi)) != PKT_OK)
 		return (rc);
 	packet_key(buf, 12, 16, 4, pi);
 	return (PKT_OK);
@@ -180,7 +185,7 @@ packet_icmp4(const uint8_t *buf, struct pkt_info *pi)
 		return (PKT_BAD_ICMP);
 	ihl = (uint32_t)(in[0] & 0x0f) * 4;
 	if (ihl < PACKET_IP4_HLEN || room < ihl + PACKET_PORTS_LEN ||
-	    in[9] != PACKET_NH_TCP ||
+	    (in[9] != PACKET_NH_TCP && in[9] != PACKET_NH_UDP) ||
 	    (be16_load(in + 6) & PACKET_IP4_OFFMASK) != 0 ||
 	    memcmp(in + 12, buf + 16, 4) != 0)
 		return (PKT_BAD_ICMP);
@@ -188,6 +193,8 @@ packet_icmp4(const uint8_t *buf, struct pkt_info *pi)
 	pi->flags |= PKT_F_ICMP_ERR;
 	pi->data_off = pi->ip_len;
 	packet_key_rev(th, in + 12, in + 16, 4, pi);
+	if (in[9] == PACKET_NH_UDP)
+		pi->key.len |= FLOW_KEY_UDP;
 	return (PKT_OK);
 }
 
@@ -211,7 +218,7 @@ packet_parse_v6(const uint8_t *buf, size_t len, struct pkt_info *pi)
 		return (rc);
 	if (pi->proto == PACKET_NH_ICMPV6)
 		return (packet_icmp6(buf, pi));
-	if ((rc = packet_parse_tcp(buf, pi->ip_len, pi)) != PKT_OK)
+	if ((rc = packet_parse_l4(buf, pi->ip_len, pi)) != PKT_OK)
 		return (rc);
 	packet_key(buf, 8, 24, 16, pi);
 	return (PKT_OK);
@@ -239,12 +246,15 @@ packet_icmp6(const uint8_t *buf, struct pkt_info *pi)
 		return (PKT_BAD_ICMP);
 	memset(&q, 0, sizeof(q));
 	if (packet_v6_walk(in, room, &q) != PKT_OK ||
-	    q.proto != PACKET_NH_TCP || room - q.l4_off < PACKET_PORTS_LEN ||
+	    (q.proto != PACKET_NH_TCP && q.proto != PACKET_NH_UDP) ||
+	    room - q.l4_off < PACKET_PORTS_LEN ||
 	    memcmp(in + 8, buf + 24, 16) != 0)
 		return (PKT_BAD_ICMP);
 	pi->flags |= PKT_F_ICMP_ERR;
 	pi->data_off = pi->ip_len;
 	packet_key_rev(in + q.l4_off, in + 8, in + 24, 16, pi);
+	if (q.proto == PACKET_NH_UDP)
+		pi->key.len |= FLOW_KEY_UDP;
 	return (PKT_OK);
 }
 
@@ -260,6 +270,7 @@ packet_v6_walk(const uint8_t *buf, uint32_t end, struct pkt_info *pi)
 		pi->proto = nh;
 		switch (nh) {
 		case PACKET_NH_TCP:
+		case PACKET_NH_UDP:
 		case PACKET_NH_ICMPV6:
 			pi->l4_off = off;
 			return (PKT_OK);
@@ -370,6 +381,38 @@ packet_parse_tcp(const uint8_t *buf, uint32_t end, struct pkt_info *pi)
 	return (PKT_OK);
 }
 
+/* The transport header at pi->l4_off within end: TCP or UDP. */
+static int
+packet_parse_l4(const uint8_t *buf, uint32_t end, struct pkt_info *pi)
+{
+	if (pi->proto == PACKET_NH_UDP)
+		return (packet_parse_udp(buf, end, pi));
+	return (packet_parse_tcp(buf, end, pi));
+}
+
+/*
+ * Check the UDP header at pi->l4_off within end. Its length must be what
+ * the IP header says is left (RFC 768), unless this is a first fragment,
+ * whose datagram goes on in later ones; a zero checksum (none, IPv4) is
+ * the sender's right and is not checked anyway: the server checks it.
+ */
+static int
+packet_parse_udp(const uint8_t *buf, uint32_t end, struct pkt_info *pi)
+{
+	const uint8_t	*uh = buf + pi->l4_off;
+	uint32_t	 room = end - pi->l4_off, ulen;
+
+	if (room < PACKET_UDP_HLEN)
+		return (PKT_IS_FIRSTFRAG(pi) ? PKT_TINY_FRAGMENT :
+		    PKT_TRUNCATED);
+	ulen = be16_load(uh + 4);
+	if (ulen < PACKET_UDP_HLEN ||
+	    (PKT_IS_FIRSTFRAG(pi) ? ulen < room : ulen != room))
+		return (PKT_BAD_UDP_LEN);
+	pi->data_off = pi->l4_off + PACKET_UDP_HLEN;
+	return (PKT_OK);
+}
+
 /*
  * claim 4: the connection id is TCP destination port, IP destination
  * address, TCP source port, IP source address, all in network order;
@@ -387,6 +430,8 @@ packet_key(const uint8_t *buf, size_t saddr, size_t daddr, size_t alen,
 	memcpy(id + 2 + alen, th, 2);
 	memcpy(id + 4 + alen, buf + saddr, alen);
 	pi->key.len = (uint8_t)(4 + 2 * alen);
+	if (pi->proto == PACKET_NH_UDP)
+		pi->key.len |= FLOW_KEY_UDP;
 }
 
 /*

@@ -1,4 +1,4 @@
-/* packet.h: pure parser of IPv4/IPv6 TCP packets into a claim 4 flow key. */
+/* packet.h: pure parser of IPv4/IPv6 TCP and UDP packets into a flow key. */
 #ifndef ILBD_PACKET_H
 #define ILBD_PACKET_H
 
@@ -16,7 +16,7 @@ enum pkt_reason {
 	PKT_BAD_TOTLEN,		/* IPv4 total length < IHL*4 or past buffer */
 	PKT_BAD_PLEN,		/* IPv6 payload length past the buffer */
 	PKT_BAD_TCP_OFFSET,	/* TCP data offset < 5 or past the datagram */
-	PKT_NOT_TCP,		/* UDP, ICMP, no next header, ... */
+	PKT_NOT_TCP,		/* neither TCP nor UDP: ICMP, ... */
 	PKT_FRAGMENT,		/* a later (non-first) fragment */
 	PKT_BAD_EXTHDR,		/* IPv6 extension header malformed or misplaced */
 	PKT_TOO_MANY_EXTHDRS,	/* more than PKT_EXTHDR_MAX extension headers */
@@ -26,6 +26,7 @@ enum pkt_reason {
 	PKT_TINY_FRAGMENT,	/* first fragment without the TCP header, or a
 				   TCP fragment at offset 8 (RFC 1858) */
 	PKT_BAD_ICMP,		/* ICMP error to a VIP, embedded packet bad */
+	PKT_BAD_UDP_LEN,	/* UDP length < 8 or not the IP payload's */
 	PKT_REASON_MAX
 };
 
@@ -58,11 +59,18 @@ enum pkt_reason {
  * proto is 1 or 58, tcp_flags 0, l4_off the ICMP header, data_off ip_len.
  * The embedded packet's source must be the outer destination. Other ICMP
  * is PKT_NOT_TCP.
+ *
+ * UDP is PKT_OK too: proto 17, key.len with FLOW_KEY_UDP, tcp_flags and
+ * seq 0, data_off past the 8-byte header. Its length field must be the
+ * IP payload's (at least 8), except in a first fragment, where it may
+ * exceed what the fragment holds. An ICMP error quoting UDP gives a UDP
+ * key.
  */
 struct pkt_info {
 	struct flow_key	key;		/* claim 4 connection id */
 	uint8_t		family;		/* 4 or 6; 0 if unknown */
-	uint8_t		proto;		/* upper-layer protocol (6 on PKT_OK) */
+	uint8_t		proto;		/* upper-layer protocol (6 or 17 on
+					   PKT_OK, 1 or 58 for ICMP errors) */
 	uint8_t		tcp_flags;	/* PKT_TH_* */
 	uint8_t		flags;		/* PKT_F_* */
 	uint32_t	frag_id;	/* IPv4 id or IPv6 fragment id */

@@ -152,11 +152,11 @@ repl_sm_recon(struct repl_sm *r, uint64_t now)
 			break;
 		}
 		seen++;
-		if (e->role != CONN_ROLE_OWNER ||
+		if (e->role != CONN_ROLE_OWNER || conn_udp_unreplicated(e) ||
 		    !repl_sm_slot_live(r, e->backup))
 			continue;
 		repl_sm_put_conn(r, e->backup, MSG_T_NEW, &e->key, e->service,
-		    e->server, e->owner, e->backup, e->state, 0, e->syn_tag);
+		    e->server, e->owner, e->backup, e->state, 0, conn_tag(e));
 		sent++;
 	}
 	r->stats.recon_sent += sent;
@@ -206,7 +206,7 @@ repl_sm_on_pull(void *arg, const struct conn_entry *e)
 		if (!repl_sm_slot_live(r, r->lb->slots[i]))
 			continue;
 		repl_sm_put_key(r, r->lb->slots[i], MSG_T_PULL, &e->key,
-		    e->syn_tag);
+		    conn_tag(e));
 		n++;
 	}
 	if (n == 0)
@@ -246,7 +246,7 @@ repl_sm_rx_pull(struct repl_sm *r, uint16_t from, const uint8_t *rec,
 	    (tag != 0 && e->syn_tag != 0 && tag != e->syn_tag))
 		return;
 	repl_sm_put_key(r, from, e->state == CONN_CLOSING ? MSG_T_END :
-	    MSG_T_REFRESH, &key, e->state == CONN_CLOSING ? e->syn_tag : 0);
+	    MSG_T_REFRESH, &key, e->state == CONN_CLOSING ? conn_tag(e) : 0);
 	r->stats.pull_answers++;
 }
 
@@ -259,7 +259,7 @@ repl_sm_on_send(void *arg, const struct conn_entry *e, uint16_t dst)
 	if (dst >= REPL_SLOTS || dst == r->t->self)
 		return;
 	repl_sm_put_conn(r, dst, MSG_T_TRANSFER, &e->key, e->service,
-	    e->server, e->owner, e->backup, e->state, 0, e->syn_tag);
+	    e->server, e->owner, e->backup, e->state, 0, conn_tag(e));
 	r->stats.xfer_sent++;
 }
 

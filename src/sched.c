@@ -82,7 +82,8 @@ sched_hash_bytes(const uint8_t *p, size_t len, uint64_t seed)
 uint64_t
 sched_hash_key(const struct flow_key *key)
 {
-	size_t	len = key->len > FLOW_ID_MAX ? FLOW_ID_MAX : key->len;
+	size_t	len = flow_key_idlen(key) > FLOW_ID_MAX ? FLOW_ID_MAX :
+	    flow_key_idlen(key);
 
 	return sched_hash_bytes(key->id, len, SCHED_SEED_KEY);
 }

@@ -99,7 +99,7 @@ score_calc_mix(const struct score_member *m, const struct flow_key *key,
 {
 	(void)h;
 	return (score_mix32(crc_32c_update(m->crc_state, key->id,
-	    key->len) ^ CRC_XOROUT));
+	    flow_key_idlen(key)) ^ CRC_XOROUT));
 }
 
 #ifdef CRC_HAVE_HW
@@ -109,7 +109,7 @@ score_calc_mix_hw(const struct score_member *m, const struct flow_key *key,
 {
 	(void)h;
 	return (score_mix32(crc_32c_hw_inline(m->crc_state, key->id,
-	    key->len) ^ CRC_XOROUT));
+	    flow_key_idlen(key)) ^ CRC_XOROUT));
 }
 
 /* The same for IPv4: a constant length unrolls to two instructions. */
@@ -129,7 +129,7 @@ score_calc_crc32(const struct score_member *m, const struct flow_key *key,
     uint64_t h)
 {
 	(void)h;
-	return (crc_32_update(m->crc_state, key->id, key->len) ^ CRC_XOROUT);
+	return (crc_32_update(m->crc_state, key->id, flow_key_idlen(key)) ^ CRC_XOROUT);
 }
 
 static inline uint64_t
@@ -145,7 +145,7 @@ static inline uint64_t
 score_prepare(const struct score_ctx *ctx, const struct flow_key *key)
 {
 	if (ctx->method == SCORING_KEYED)
-		return (score_sip(ctx, key->id, key->len));
+		return (score_sip(ctx, key->id, flow_key_idlen(key)));
 	return (0);
 }
 
@@ -266,7 +266,7 @@ __attribute__((target("sse4.2"))) static void
 score_rank_mix_hw(const struct score_member *members, size_t n,
     const struct flow_key *key, int *owner, int *backup)
 {
-	if (key->len == FLOW_ID_V4)
+	if (flow_key_idlen(key) == FLOW_ID_V4)
 		score_rank_loop(members, n, key, 0, score_calc_mix_hw4, owner,
 		    backup);
 	else

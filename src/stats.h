@@ -92,7 +92,13 @@
 	X(holders_gone, "cache entries whose owner and backup had both left") \
 	X(left_together, "membership changes losing 2+ members, no cache: entries lost") \
 	X(learn_conflict, "records naming another server than a live entry's: refused") \
-	X(syn_end_missed, "SYNs of another connection on a live entry: decided anew")
+	X(syn_end_missed, "SYNs of another connection on a live entry: decided anew") \
+	X(parse_bad_udp_len, "bad packet: UDP length below 8 or not the IP payload's") \
+	X(udp_rx, "UDP packets given to the decision")			\
+	X(udp_new_flow, "UDP flows entered in the LTOC as owner")	\
+	X(udp_replicated, "UDP flows replicated: NEW queued once seen again") \
+	X(udp_unreplicated, "UDP flows expired at their owner, never replicated") \
+	X(udp_stream, "UDP flows that became streams: more than 4 packets")
 
 struct lb_stats {
 #define LB_STATS_FIELD(name, help)	uint64_t name;

@@ -26,18 +26,25 @@ fuzz_check_parse(int rv, const struct pkt_info *pi, size_t len)
 	FUZZ_CHECK(rv >= PKT_OK && rv < PKT_REASON_MAX);
 	FUZZ_CHECK(packet_reason_name(rv) != NULL);
 	if (rv == PKT_OK) {
-		FUZZ_CHECK(pi->key.len == FLOW_ID_V4 ||
-		    pi->key.len == FLOW_ID_V6);
-		FUZZ_CHECK(pi->family == (pi->key.len == FLOW_ID_V4 ? 4 : 6));
+		FUZZ_CHECK(flow_key_valid(&pi->key));
+		FUZZ_CHECK(pi->family ==
+		    (flow_key_idlen(&pi->key) == FLOW_ID_V4 ? 4 : 6));
 		if (pi->flags & PKT_F_ICMP_ERR) {
 			/* "too big" about a connection: ICMP, not TCP */
 			FUZZ_CHECK(pi->proto == (pi->family == 4 ? 1 : 58));
 			FUZZ_CHECK(pi->tcp_flags == 0);
 			FUZZ_CHECK(pi->data_off == pi->ip_len);
-		} else
+		} else if (pi->proto == 17) {
+			/* UDP: the key says so, the header is 8 bytes */
+			FUZZ_CHECK(flow_key_is_udp(&pi->key));
+			FUZZ_CHECK(pi->tcp_flags == 0);
+			FUZZ_CHECK(pi->l4_off + 8 == pi->data_off);
+		} else {
 			FUZZ_CHECK(pi->proto == 6);
+			FUZZ_CHECK(!flow_key_is_udp(&pi->key));
+			FUZZ_CHECK(pi->l4_off + 20 <= pi->data_off);
+		}
 		FUZZ_CHECK(pi->l3_off == 0);
-		FUZZ_CHECK(pi->l4_off + 20 <= pi->data_off);
 		FUZZ_CHECK(pi->data_off <= pi->ip_len);
 		FUZZ_CHECK(pi->ip_len <= len);
 	} else if (rv == PKT_FRAGMENT) {
@@ -90,8 +97,7 @@ fuzz_drain(struct lb *lb, uint64_t now)
 		    rec.type <= LB_REC_REFRESH);
 		FUZZ_CHECK(rec.service < lb->nsvc);
 		FUZZ_CHECK(rec.server < lb->svc[rec.service].conf->nservers);
-		FUZZ_CHECK(rec.key.len == FLOW_ID_V4 ||
-		    rec.key.len == FLOW_ID_V6);
+		FUZZ_CHECK(flow_key_valid(&rec.key));
 		/* A peer learns it: the same lb stands in for the peer. */
 		if (rec.type == LB_REC_END)
 			lb_learn_end(lb, &rec, now);

@@ -26,6 +26,7 @@
 #include "world.h"
 
 int			 sim_verbose;
+int			 sim_udp;
 uint16_t		 sim_watch_port;
 static struct sim	*sim_log_world;	/* whose time the log shows */
 
@@ -811,12 +812,16 @@ sim_new(int n, uint64_t seed)
 		world_addr4(&w->srv[i].addr, 192, 0, 2, (uint8_t)(21 + i));
 		w->srv[i].weight = 1;
 	}
-	strcpy(w->svc.name, "web");
-	world_addr4(&w->svc.vip, 198, 51, 100, 10);
-	w->svc.port = 80;
-	w->svc.scheduler = SCHED_WLC;
-	w->svc.servers = w->srv;
-	w->svc.nservers = 3;
+	sim_udp = 0;
+	strcpy(w->svc[0].name, "web");
+	world_addr4(&w->svc[0].vip, 198, 51, 100, 10);
+	w->svc[0].port = 80;
+	w->svc[0].scheduler = SCHED_WLC;
+	w->svc[0].servers = w->srv;
+	w->svc[0].nservers = 3;
+	w->svc[1] = w->svc[0];
+	strcpy(w->svc[1].name, "dns");
+	w->svc[1].protocol = PROTO_UDP;
 	w->conf.cluster.scoring = SCORING_CRC32C_MIX;
 	w->conf.cluster.hello_ms = SIM_HELLO_MS;
 	w->conf.cluster.dead_ms = SIM_DEAD_MS;
@@ -825,8 +830,11 @@ sim_new(int n, uint64_t seed)
 	w->conf.tables.syn_timeout_s = SIM_SYN_S;
 	w->conf.tables.tcp_timeout_s = SIM_TCP_S;
 	w->conf.tables.fin_timeout_s = SIM_FIN_S;
-	w->conf.services = &w->svc;
-	w->conf.nservices = 1;
+	w->conf.tables.udp_timeout_s = 30;
+	w->conf.tables.udp_stream_timeout_s = 120;
+	w->conf.tables.udp_replicate_ms = 1000;
+	w->conf.services = w->svc;
+	w->conf.nservices = 2;
 	assert_int_equal(score_init(&w->score, SCORING_CRC32C_MIX, NULL), 0);
 	for (i = 0; i < SIM_MAX; i++) {
 		w->m[i].w = w;
@@ -860,13 +868,19 @@ sim_free(struct sim *w)
 
 /* ---- clients ---------------------------------------------------------- */
 
-/* A TCP packet 203.0.113.7:sport -> 198.51.100.10:80. */
+/* A TCP (UDP with sim_udp) packet 203.0.113.7:sport -> 198.51.100.10:80. */
 static struct pkt_info
 sim_pkt(uint16_t sport, uint8_t flags)
 {
 	struct pkt_info	pi = world_pkt(10, 80, sport, flags);
 
 	pi.seq = 1000u + sport;		/* a retransmitted SYN: the same tag */
+	if (sim_udp) {
+		pi.key.len |= FLOW_KEY_UDP;
+		pi.proto = 17;
+		pi.tcp_flags = 0;
+		pi.seq = 0;
+	}
 	return (pi);
 }
 

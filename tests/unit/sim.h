@@ -107,7 +107,8 @@ struct sim_conn {
 /* The world. */
 struct sim {
 	struct ilbd_conf	 conf;
-	struct service_conf	 svc;		/* VIP 198.51.100.10:80, wlc */
+	struct service_conf	 svc[2];	/* VIP 198.51.100.10:80, wlc:
+						   "web" tcp, "dns" udp */
 	struct server_conf	 srv[3];
 	struct score_ctx	 score;
 	uint64_t		 now;		/* ms */
@@ -140,6 +141,8 @@ struct sim {
 
 extern int	 sim_verbose;		/* log everything to stderr */
 extern uint16_t	 sim_watch_port;	/* trace this client port's entries */
+/* Client packets and entries are the "dns" UDP service's; sim_new() clears it. */
+extern int	 sim_udp;
 
 /* n members 10.0.0.1..n started together, active when this returns. */
 struct sim	*sim_new(int, uint64_t);

@@ -201,7 +201,8 @@ static const char full_conf[] =
     " queues = 2; };\n"
     "tables = {\n"
     "  ltoc_size = 2048; cache_size = 0;\n"
-    "  tcp_timeout_s = 600; fin_timeout_s = 10; syn_timeout_s = 5;\n"
+    "  tcp_timeout_s = 600; fin_timeout_s = 10; syn_timeout_s = 5;"
+    " udp_timeout_s = 20; udp_stream_timeout_s = 300; udp_replicate_ms = 0;\n"
     "};\n"
     "control = { socket = \"/run/ilbd-test.sock\"; };\n"
     "metrics = { listen = \"[::1]:9100\"; };\n"
@@ -215,7 +216,7 @@ static const char full_conf[] =
     "    servers = ( { address = \"192.0.2.21\"; weight = 1; },\n"
     "                { address = \"192.0.2.22\"; weight = 0; } ); },\n"
     "  { name = \"dns-v6.x_1\"; vip = \"2001:db8::10\"; port = 53;\n"
-    "    forward = \"gre\"; scheduler = \"hash\";\n"
+    "    forward = \"gre\"; scheduler = \"hash\"; protocol = \"udp\";\n"
     "    health = { check = \"none\"; };\n"
     "    servers = ( { address = \"2001:db8::21\"; weight = 1000; },\n"
     "                { address = \"192.0.2.23\"; } ); }\n"
@@ -263,6 +264,9 @@ test_full(void **state)
 	assert_int_equal(c->tables.tcp_timeout_s, 600);
 	assert_int_equal(c->tables.fin_timeout_s, 10);
 	assert_int_equal(c->tables.syn_timeout_s, 5);
+	assert_int_equal(c->tables.udp_timeout_s, 20);
+	assert_int_equal(c->tables.udp_stream_timeout_s, 300);
+	assert_int_equal(c->tables.udp_replicate_ms, 0);
 	assert_string_equal(c->control_socket, "/run/ilbd-test.sock");
 	assert_int_equal(c->metrics_enabled, 1);
 	assert_string_equal(util_addr_fmt(&c->metrics_addr, a, sizeof(a)),
@@ -301,6 +305,7 @@ test_full(void **state)
 	assert_int_equal(s->vip.family, AF_INET6);
 	assert_int_equal(s->forward, FORWARD_GRE);
 	assert_int_equal(s->scheduler, SCHED_HASH);
+	assert_int_equal(s->protocol, PROTO_UDP);
 	assert_int_equal(s->health.check, CHECK_NONE);
 	assert_int_equal(s->health.interval_ms, 1000);
 	assert_int_equal(s->health.initial_up, 0);
@@ -339,6 +344,9 @@ test_defaults(void **state)
 	assert_int_equal(c->tables.tcp_timeout_s, 900);
 	assert_int_equal(c->tables.fin_timeout_s, 60);
 	assert_int_equal(c->tables.syn_timeout_s, 30);
+	assert_int_equal(c->tables.udp_timeout_s, 30);
+	assert_int_equal(c->tables.udp_stream_timeout_s, 120);
+	assert_int_equal(c->tables.udp_replicate_ms, 1000);
 	assert_string_equal(c->control_socket, "/run/ilbd/ilbd.sock");
 	assert_int_equal(c->metrics_enabled, 1);
 	assert_string_equal(util_addr_fmt(&c->metrics_addr, a, sizeof(a)),
@@ -565,6 +573,12 @@ static const struct err_case range_cases[] = {
 	    "fin_timeout_s: 0 is out of range 1..3600" },
 	{ HDR "tables = { syn_timeout_s = 3601; };\n", 3,
 	    "syn_timeout_s: 3601 is out of range 1..3600" },
+	{ HDR "tables = { udp_timeout_s = 0; };\n", 3,
+	    "udp_timeout_s: 0 is out of range 1..3600" },
+	{ HDR "tables = { udp_stream_timeout_s = 604801; };\n", 3,
+	    "udp_stream_timeout_s: 604801 is out of range 1..604800" },
+	{ HDR "tables = {\n  udp_replicate_ms = 60001; };\n", 4,
+	    "udp_replicate_ms: 60001 is out of range 0..60000" },
 	{ HDR SVC_OPEN "    port = 65536;\n" SVC_SERVERS, 5,
 	    "port: 65536 is out of range 1..65535" },
 	{ HDR SVC_OPEN "    port = 80;\n    servers = (\n      { address = "
@@ -677,8 +691,14 @@ static const struct err_case dup_cases[] = {
 	    6, "duplicate service name \"a\" (first defined at line 4)" },
 	{ HDR "services = (\n" SVC_A "\n  { name = \"b\"; vip = \"192.0.2.1\"; "
 	    "port = 80;\n    servers = ( { address = \"192.0.2.2\"; } ); }\n);\n",
-	    7, "service \"b\": vip 192.0.2.1 port 80 is already used by service "
+	    7, "service \"b\": vip 192.0.2.1 port 80 tcp is already used by service "
 	    "\"a\" (at line 4)" },
+	{ HDR "services = (\n" SVC_A "  { name = \"b\"; vip = \"192.0.2.1\"; "
+	    "port = 80; protocol = \"udp\";\n    servers = ( { address = "
+	    "\"192.0.2.2\"; } ); },\n  { name = \"c\"; vip = \"192.0.2.1\"; "
+	    "port = 80;\n    protocol = \"udp\";\n    servers = ( { address = "
+	    "\"192.0.2.2\"; } ); }\n);\n", 8, "service \"c\": vip 192.0.2.1 "
+	    "port 80 udp is already used by service \"b\" (at line 6)" },
 	{ HDR "services = (\n" SVC_A "  { name = \"b\"; vip = \"192.0.2.1\"; "
 	    "port = 81;\n    servers = (\n      { address = \"192.0.2.7\"; },\n"
 	    "      { address = \"192.0.2.8\"; },\n      { address = "
@@ -696,7 +716,13 @@ test_duplicates(void **state)
 	fx_load_ok(fx, HDR "services = (\n" SVC_A "  { name = \"b\"; vip = "
 	    "\"192.0.2.1\"; port = 443;\n    servers = ( { address = "
 	    "\"192.0.2.2\"; } ); }\n);\n");
+	assert_int_equal(fx->conf->nservices, 2);	/* the same vip and port, tcp and udp: two services */
+	fx_load_ok(fx, HDR "services = (\n" SVC_A "  { name = \"b\"; vip = "
+	    "\"192.0.2.1\"; port = 80; protocol = \"udp\";\n    servers = ( "
+	    "{ address = \"192.0.2.2\"; } ); }\n);\n");
 	assert_int_equal(fx->conf->nservices, 2);
+	assert_int_equal(fx->conf->services[0].protocol, PROTO_TCP);
+	assert_int_equal(fx->conf->services[1].protocol, PROTO_UDP);
 }
 
 static const struct err_case enum_cases[] = {
@@ -704,6 +730,8 @@ static const struct err_case enum_cases[] = {
 	    6, "unknown scheduler \"lru\" (one of: rr, wrr, lc, wlc, hash)" },
 	{ HDR SVC_OPEN "    port = 80;\n    forward = \"nat\";\n" SVC_SERVERS,
 	    6, "unknown forward method \"nat\" (one of: dsr, gre)" },
+	{ HDR SVC_OPEN "    port = 53;\n    protocol = \"sctp\";\n" SVC_SERVERS,
+	    6, "unknown protocol \"sctp\" (one of: tcp, udp)" },
 	{ HDR "input = {\n  mode = \"tap\"; };\n", 4,
 	    "unknown input mode \"tap\" (one of: tun, pcap, xdp)" },
 	{ HDR "input = {\n  xdp_mode = \"hw\"; };\n", 4,

@@ -68,6 +68,10 @@ test_full_words(void **state)
 	want_cmd("show stats", CTL_SHOW_STATS);
 	want_cmd("show owner 203.0.113.7:51000 198.51.100.10:80",
 	    CTL_SHOW_OWNER);
+	want_cmd("show owner 203.0.113.7:51000 198.51.100.10:53 udp",
+	    CTL_SHOW_OWNER);
+	want_cmd("show owner 203.0.113.7:51000 198.51.100.10:80 t",
+	    CTL_SHOW_OWNER);
 	want_cmd("server drain web 192.0.2.21", CTL_SERVER_DRAIN);
 	want_cmd("server enable web 192.0.2.21", CTL_SERVER_ENABLE);
 	want_cmd("server weight web 192.0.2.21 3", CTL_SERVER_WEIGHT);
@@ -159,6 +163,8 @@ test_operands_missing_extra(void **state)
 	want_err("server weight web 192.0.2.21 3 local x", "server weight: "
 	    "unexpected 'x'");
 	want_err("show owner 203.0.113.7:51000 198.51.100.10:80 x",
+	    "show owner: unknown word 'x'; expected one of tcp, udp");
+	want_err("show owner 203.0.113.7:51000 198.51.100.10:80 udp x",
 	    "show owner: unexpected 'x'");
 	want_err("show connections limit", "show connections: expected N");
 	want_err("show cache vip", "show cache: expected ADDRESS[:PORT]");

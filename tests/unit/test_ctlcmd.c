@@ -462,6 +462,15 @@ test_show_owner(void **state)
 	test_run_fail(n, test_req(CTL_SHOW_OWNER, 1, 2, "x", "198.51.100.10:80"),
 	    "bad client");
 	test_run_fail(n, test_req(CTL_SHOW_OWNER, 1, 1, c), "missing operand");
+	/* the same tuple as a UDP flow: no UDP service here */
+	test_run_fail(n, test_req(CTL_SHOW_OWNER, 1, 3, c, "198.51.100.10:80",
+	    "udp"), "no service for 198.51.100.10:80");
+	s = test_run(n, test_req(CTL_SHOW_OWNER, 1, 3, c, "198.51.100.10:80",
+	    "tcp"));
+	test_expect_contains(s, "\"self\":\"neither\"");
+	free(s);
+	test_run_fail(n, test_req(CTL_SHOW_OWNER, 1, 3, c, "198.51.100.10:80",
+	    "sctp"), "want tcp or udp");
 }
 
 static void
@@ -553,16 +562,17 @@ test_show_services_servers(void **state)
 	s = test_run(n, test_req(CTL_SHOW_SERVICES, 0, 0));
 	assert_string_equal(s,
 	    "NAME  VIP               FORWARD  SCHEDULER  ELIGIBLE  SERVERS"
-	    "  OWNED  CONNS  PACKETS  BYTES  PPS   BPS\n"
+	    "  OWNED  CONNS  PACKETS  BYTES  PPS   BPS  PROTO\n"
 	    "web   198.51.100.10:80  dsr      wlc               3        3"
-	    "      1      3       20  30000    2  3000\n");
+	    "      1      3       20  30000    2  3000  tcp\n");
 	free(s);
 	s = test_run(n, test_req(CTL_SHOW_SERVICES, 1, 0));
 	assert_string_equal(s, "{\"services\":[{\"name\":\"web\",\"vip\":"
 	    "\"198.51.100.10:80\",\"forward\":\"dsr\",\"scheduler\":\"wlc\","
 	    "\"servers_eligible\":3,\"servers\":3,\"owned_connections\":1,"
 	    "\"connections_total\":3,\"packets_total\":20,\"bytes_total\":"
-	    "30000,\"packets_per_s\":2,\"bytes_per_s\":3000}]}\n");
+	    "30000,\"packets_per_s\":2,\"bytes_per_s\":3000,\"protocol\":"
+	    "\"tcp\"}]}\n");
 	free(s);
 
 	/* without a cluster, only this member can change */

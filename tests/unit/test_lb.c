@@ -2172,7 +2172,7 @@ test_input_and_names(void **state)
 	test_csum4(pkt);
 	assert_int_equal(lb_input(&w->lb[0], pkt, sizeof(pkt), 0, T0, &pi,
 	    &act), LB_FORWARD);
-	pkt[9] = 17;
+	pkt[9] = 47;		/* GRE: neither TCP nor UDP */
 	test_csum4(pkt);
 	assert_int_equal(lb_input(&w->lb[0], pkt, sizeof(pkt), 0, T0, &pi,
 	    &act), LB_DROP);

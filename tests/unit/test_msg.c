@@ -789,6 +789,35 @@ test_end_tag(void **state)
 	assert_int_equal(off, 0);
 }
 
+/*
+ * A UDP flow's key: the length byte carries FLOW_KEY_UDP (0x8c, 0xa4), the
+ * id bytes are the TCP key's; it reads back as written, and any other
+ * length byte is refused.
+ */
+static void
+test_key_udp(void **state)
+{
+	uint8_t		 body[128];
+	struct msg_conn	 c;
+	struct flow_key	 got;
+	uint16_t	 tag;
+	size_t		 off = 0;
+
+	(void)state;
+	conn4(&c);
+	c.key.len |= FLOW_KEY_UDP;
+	assert_int_equal(msg_end_put(body, sizeof(body), &off, &c.key, 0), 0);
+	assert_int_equal(off, 2 + 1 + FLOW_ID_V4);
+	assert_int_equal(body[2], 0x8c);
+	assert_int_equal(msg_end_get(body + 2, off - 2, &got, &tag), 0);
+	assert_memory_equal(&got, &c.key, sizeof(got));
+	assert_true(flow_key_is_udp(&got));
+	body[2] = 0x80 | 13;
+	assert_int_equal(msg_end_get(body + 2, off - 2, &got, &tag), -1);
+	body[2] = 0x40 | FLOW_ID_V4;
+	assert_int_equal(msg_end_get(body + 2, off - 2, &got, &tag), -1);
+}
+
 static void
 test_done(void **state)
 {
@@ -1092,6 +1121,7 @@ main(void)
 		cmocka_unit_test(test_key_records),
 		cmocka_unit_test(test_conn_tag),
 		cmocka_unit_test(test_end_tag),
+		cmocka_unit_test(test_key_udp),
 		cmocka_unit_test(test_done),
 		cmocka_unit_test(test_mixed_roundtrip),
 		cmocka_unit_test(test_mixed_malformed),

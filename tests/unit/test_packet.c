@@ -506,9 +506,108 @@ c_v4_proto(struct tb *t, uint8_t proto)
 	tb_done(t);
 }
 
-static void c_v4_udp(struct tb *t) { c_v4_proto(t, 17); }
+static void c_v4_udp_junk(struct tb *t) { c_v4_proto(t, 17); }
 static void c_v4_icmp(struct tb *t) { c_v4_proto(t, 1); }
 static void c_v4_udp_frag(struct tb *t) { c_v4_proto(t, 17); tb_frag4(t, 3, 1); }
+
+/*
+ * UDP header, then n bytes of data; its length field says ulen (0: the
+ * header and the data, as it should). Checksum 0: none (IPv4).
+ */
+static void
+tb_udp(struct tb *t, size_t n, uint16_t ulen)
+{
+	uint8_t	*h = tb_put(t, 8);
+
+	be16_store(h, TB_SPORT);
+	be16_store(h + 2, TB_DPORT);
+	be16_store(h + 4, ulen != 0 ? ulen : (uint16_t)(8 + n));
+	tb_data(t, n);
+}
+
+static void
+c_v4_udp(struct tb *t)
+{
+	tb_ip4(t, 17, 5);
+	tb_udp(t, 29, 0);
+	tb_done(t);
+}
+
+static void
+c_v4_udp_empty(struct tb *t)
+{
+	tb_ip4(t, 17, 5);
+	tb_udp(t, 0, 0);
+	tb_done(t);
+}
+
+static void
+c_v4_udp_short(struct tb *t)
+{
+	tb_ip4(t, 17, 5);
+	tb_data(t, 6);
+	tb_done(t);
+}
+
+static void
+c_v4_udp_long(struct tb *t)
+{
+	tb_ip4(t, 17, 5);
+	tb_udp(t, 10, 19);
+	tb_done(t);
+}
+
+static void
+c_v4_udp_len7(struct tb *t)
+{
+	tb_ip4(t, 17, 5);
+	tb_udp(t, 0, 7);
+	tb_done(t);
+}
+
+/* A first fragment: the UDP length counts the whole datagram. */
+static void
+c_v4_udp_first(struct tb *t)
+{
+	tb_ip4(t, 17, 5);
+	tb_udp(t, 16, 1400);
+	tb_frag4(t, 0, 1);
+	tb_done(t);
+}
+
+static void
+c_v4_udp_first_short(struct tb *t)
+{
+	tb_ip4(t, 17, 5);
+	tb_data(t, 4);
+	tb_frag4(t, 0, 1);
+	tb_done(t);
+}
+
+static void
+c_v6_udp(struct tb *t)
+{
+	tb_ip6(t, 17);
+	tb_udp(t, 33, 0);
+	tb_done(t);
+}
+
+static void
+c_v6_udp_short(struct tb *t)
+{
+	tb_ip6(t, 17);
+	tb_udp(t, 8, 12);
+	tb_done(t);
+}
+
+static void
+c_v6_dst_udp_ok(struct tb *t)
+{
+	tb_ip6(t, 60);
+	tb_ext6(t, 17, 0);
+	tb_udp(t, 4, 0);
+	tb_done(t);
+}
 
 static void
 c_v6_nh(struct tb *t, uint8_t nh)
@@ -518,7 +617,7 @@ c_v6_nh(struct tb *t, uint8_t nh)
 	tb_done(t);
 }
 
-static void c_v6_udp(struct tb *t) { c_v6_nh(t, 17); }
+static void c_v6_udp_junk(struct tb *t) { c_v6_nh(t, 17); }
 static void c_v6_icmp(struct tb *t) { c_v6_nh(t, 58); }
 static void c_v6_nonext(struct tb *t) { c_v6_nh(t, 59); }
 static void c_v6_esp(struct tb *t) { c_v6_nh(t, 50); }
@@ -698,13 +797,23 @@ static const struct pkt_case pkt_cases[] = {
 	{ "v6 first frag",	c_v6_frag_first,	PKT_OK },
 	{ "v6 first frag short", c_v6_frag_first_short,	PKT_TINY_FRAGMENT },
 	{ "v6 atomic frag",	c_v6_frag_atomic,	PKT_OK },
-	{ "v4 udp",		c_v4_udp,		PKT_NOT_TCP },
+	{ "v4 udp junk length",	c_v4_udp_junk,		PKT_BAD_UDP_LEN },
 	{ "v4 icmp",		c_v4_icmp,		PKT_NOT_TCP },
-	{ "v4 udp frag",	c_v4_udp_frag,		PKT_NOT_TCP },
-	{ "v6 udp",		c_v6_udp,		PKT_NOT_TCP },
+	{ "v4 udp later frag",	c_v4_udp_frag,		PKT_FRAGMENT },
+	{ "v6 udp junk length",	c_v6_udp_junk,		PKT_BAD_UDP_LEN },
+	{ "v4 udp",		c_v4_udp,		PKT_OK },
+	{ "v4 udp no data",	c_v4_udp_empty,		PKT_OK },
+	{ "v4 udp truncated",	c_v4_udp_short,		PKT_TRUNCATED },
+	{ "v4 udp len past ip",	c_v4_udp_long,		PKT_BAD_UDP_LEN },
+	{ "v4 udp len 7",	c_v4_udp_len7,		PKT_BAD_UDP_LEN },
+	{ "v4 udp first frag",	c_v4_udp_first,		PKT_OK },
+	{ "v4 udp first short",	c_v4_udp_first_short,	PKT_TINY_FRAGMENT },
+	{ "v6 udp",		c_v6_udp,		PKT_OK },
+	{ "v6 udp len short",	c_v6_udp_short,		PKT_BAD_UDP_LEN },
+	{ "v6 dstopts udp ok",	c_v6_dst_udp_ok,	PKT_OK },
 	{ "v6 icmp",		c_v6_icmp,		PKT_NOT_TCP },
 	{ "v6 no next header",	c_v6_nonext,		PKT_NOT_TCP },
-	{ "v6 dstopts udp",	c_v6_dst_udp,		PKT_NOT_TCP },
+	{ "v6 dstopts udp",	c_v6_dst_udp,		PKT_BAD_UDP_LEN },
 	{ "v6 esp",		c_v6_esp,		PKT_UNSUPP_EXTHDR },
 	{ "v6 ah",		c_v6_ah,		PKT_UNSUPP_EXTHDR },
 	{ "v6 hbh+rt+dst",	c_v6_chain,		PKT_OK },
@@ -723,7 +832,7 @@ static const struct pkt_case pkt_cases[] = {
 	{ "v4 bad checksum",	c_v4_bad_csum,		PKT_BAD_CSUM },
 	{ "v4 frag-needed",	c_v4_ptb,		PKT_OK },
 	{ "v4 frag-needed short", c_v4_ptb_short,	PKT_BAD_ICMP },
-	{ "v4 frag-needed udp",	c_v4_ptb_udp,		PKT_BAD_ICMP },
+	{ "v4 frag-needed udp",	c_v4_ptb_udp,		PKT_OK },
 	{ "v4 frag-needed other", c_v4_ptb_other,	PKT_BAD_ICMP },
 	{ "v4 icmp header cut",	c_v4_icmp_cut,		PKT_TRUNCATED },
 	{ "v4 unreach port",	c_v4_unreach_port,	PKT_NOT_TCP },
@@ -768,12 +877,19 @@ test_packet_table(void **state)
 			    packet_reason_name(pkt_cases[i].want));
 		if (rc != PKT_OK)
 			continue;
-		assert_true(pi.key.len == FLOW_ID_V4 ||
-		    pi.key.len == FLOW_ID_V6);
+		assert_true(flow_key_valid(&pi.key));
 		if (PKT_IS_ICMP_ERR(&pi)) {
 			assert_int_equal(pi.data_off, pi.ip_len);
 			continue;
 		}
+		if (pi.proto == 17) {
+			assert_true(flow_key_is_udp(&pi.key));
+			assert_int_equal(pi.tcp_flags, 0);
+			assert_int_equal(pi.data_off, pi.l4_off + 8);
+			assert_true(pi.data_off <= pi.ip_len);
+			continue;
+		}
+		assert_false(flow_key_is_udp(&pi.key));
 		assert_int_equal(pi.proto, 6);
 		assert_true(pi.l4_off + 20 <= pi.data_off);
 		assert_true(pi.data_off <= pi.ip_len);
@@ -1104,6 +1220,52 @@ test_packet_icmp_key(void **state)
 	}
 }
 
+/*
+ * UDP: the key's id is the TCP key's of the same tuple, its len carries
+ * FLOW_KEY_UDP (so the two never meet in a table); a zero checksum is
+ * fine; an ICMP error quoting the flow's reply gives the same UDP key.
+ */
+static void
+test_packet_udp_key(void **state)
+{
+	struct tb	*t = *state;
+	struct pkt_info	 tcp, udp, pi;
+	int		 v6;
+
+	for (v6 = 0; v6 <= 1; v6++) {
+		memset(t, 0, sizeof(*t));
+		if (v6)
+			v6_syn(t);
+		else
+			v4_syn(t);
+		assert_int_equal(tb_parse_exact(t->b, t->len, &tcp), PKT_OK);
+		memset(t, 0, sizeof(*t));
+		if (v6)
+			c_v6_udp(t);
+		else
+			c_v4_udp(t);
+		assert_int_equal(t->b[v6 ? 46 : 26], 0);	/* checksum 0 */
+		assert_int_equal(tb_parse_exact(t->b, t->len, &udp), PKT_OK);
+		assert_int_equal(udp.proto, 17);
+		assert_int_equal(udp.tcp_flags, 0);
+		assert_int_equal(udp.seq, 0);
+		assert_false(PKT_IS_SYN_ONLY(&udp));
+		assert_int_equal(udp.key.len, tcp.key.len | FLOW_KEY_UDP);
+		assert_int_equal(flow_key_idlen(&udp.key), v6 ? FLOW_ID_V6 :
+		    FLOW_ID_V4);
+		assert_memory_equal(udp.key.id, tcp.key.id, FLOW_ID_MAX);
+		assert_int_equal(PKT_DATA_LEN(&udp), v6 ? 33 : 29);
+		if (v6)
+			continue;
+		memset(t, 0, sizeof(*t));
+		c_v4_ptb_udp(t);
+		assert_int_equal(tb_parse_exact(t->b, t->len, &pi), PKT_OK);
+		assert_true(PKT_IS_ICMP_ERR(&pi));
+		assert_int_equal(pi.key.len, udp.key.len);
+		assert_memory_equal(pi.key.id, udp.key.id, FLOW_ID_MAX);
+	}
+}
+
 /* Names are distinct snake_case labels; out of range is "unknown". */
 static void
 test_packet_reason_names(void **state)
@@ -1154,6 +1316,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_packet_icmp_key,
 		    tb_setup, tb_teardown),
 		cmocka_unit_test(test_packet_reason_names),
+		cmocka_unit_test_setup_teardown(test_packet_udp_key,
+		    tb_setup, tb_teardown),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

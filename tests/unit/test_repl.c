@@ -1520,6 +1520,62 @@ test_mixed_transfer_done(void **state)
 	sim_free(w);
 }
 
+/*
+ * UDP flows through the replication core (issue 22): a one-datagram flow
+ * costs no record; a flow seen again after udp_replicate_ms reaches its
+ * backup (LTOC) and the third member (cache) through the wire codec, with
+ * the key's UDP bit; once its owner is killed the backup, now owner, and
+ * the cache keep its server.
+ */
+static void
+test_udp_owner_killed(void **state)
+{
+	struct sim		*w = sim_new(3, 41);
+	struct conn_entry	*e;
+	uint16_t		 p, q;
+	uint64_t		 nq;
+	int			 srv, i;
+
+	(void)state;
+	sim_udp = 1;
+	p = sim_port(w, 0x7, 0, 1, 0, 0, 0);
+	q = sim_port(w, 0x7, 0, 1, 0, 0, 0);
+	nq = w->m[0].lb.stats.new_queued;
+	/* q: one datagram, through member 2 (handed to the owner) */
+	srv = sim_fwd(w, 2, q, 0);
+	sim_run(w, 500);
+	assert_null(sim_ltoc(w, 1, q));
+	assert_null(sim_cache(w, 2, q));
+	assert_non_null(e = sim_ltoc(w, 0, q));
+	assert_true(flow_key_is_udp(&e->key));
+	/* p: twice, 1.5 s apart */
+	srv = sim_fwd(w, 0, p, 0);
+	sim_run(w, 1500);
+	assert_int_equal(w->m[0].lb.stats.new_queued, nq);
+	assert_int_equal(sim_fwd(w, 2, p, 0), srv);	/* handed off */
+	assert_int_equal(w->m[0].lb.stats.new_queued, nq + 1);
+	assert_int_equal(w->m[0].lb.stats.udp_replicated, 1);
+	sim_run(w, 500);
+	sim_assert_holds(w, 1, p, CONN_ROLE_BACKUP, srv, 0, 1);
+	assert_non_null(e = sim_cache(w, 2, p));
+	assert_true(flow_key_is_udp(&e->key));
+	assert_null(sim_ltoc(w, 1, q));		/* q never sent */
+	/* the owner dies */
+	sim_stop(w, 0);
+	sim_run(w, SIM_DEAD_MS + 1000);
+	assert_int_equal(sim_active(w), 0x6);
+	sim_assert_holds(w, 1, p, CONN_ROLE_OWNER, srv, 1, 2);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(sim_fwd(w, 1 + i % 2, p, 0), srv);
+		sim_run(w, 100);
+	}
+	assert_int_equal(w->m[1].lb.stats.udp_replicated, 0);
+	assert_int_equal(w->m[1].lb.stats.udp_new_flow, 0);
+	assert_int_equal(w->m[2].lb.stats.udp_new_flow, 0);
+	sim_udp = 0;
+	sim_free(w);
+}
+
 int
 main(void)
 {
@@ -1550,6 +1606,7 @@ main(void)
 		cmocka_unit_test(test_mixed_transfer_done),
 		/* issue 18, point 5 */
 		cmocka_unit_test(test_partition_merge),
+		cmocka_unit_test(test_udp_owner_killed),
 	};
 	const char	*s;
 	char		 cat[32];
