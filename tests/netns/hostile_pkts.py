@@ -228,9 +228,15 @@ def frag_orphan():
 # --- not TCP ------------------------------------------------------------------
 
 def not_tcp_udp():
-    """UDP to the VIP's port."""
+    """UDP to the VIP's port, where the VIP has no UDP service."""
     return [bytes(IP(src=A.src, dst=A.vip, id=ipid()) /
                   UDP(sport=sport(), dport=A.port) / Raw(b"hostile"))]
+
+
+def not_tcp_sctp():
+    """SCTP (protocol 132) to the VIP's port: neither TCP nor UDP."""
+    return [bytes(IP(src=A.src, dst=A.vip, id=ipid(), proto=132) /
+                  struct.pack("!HHII", sport(), A.port, 1, 0))]
 
 
 def not_tcp_icmp():
@@ -303,7 +309,7 @@ CLASSES = {
     "flags_none": tcp_flags(""), "flags_urgpsh": tcp_flags("UP"),
     "frag_tiny": frag_tiny, "frag_overlap": frag_overlap,
     "frag_reverse": frag_reverse, "frag_orphan": frag_orphan,
-    "udp": not_tcp_udp, "icmp_echo": not_tcp_icmp,
+    "udp": not_tcp_udp, "sctp": not_tcp_sctp, "icmp_echo": not_tcp_icmp,
     "icmp_bad_inner": icmp_bad_inner,
     "v6_plen_past": v6_plen_past, "v6_too_many": v6_too_many,
     "v6_hbh_late": v6_hbh_late, "v6_two_frag": v6_two_frag,

@@ -58,7 +58,7 @@ HOSTILE=$NETNS_SRC/hostile_pkts.py
 # since the router trims it and the filter then no longer matches).
 CLIENT_CLASSES="options_nop options_rr tcp_doff_low tcp_doff_past
 flags_synfin flags_synrst flags_none flags_urgpsh frag_tiny frag_overlap
-frag_reverse udp icmp_echo icmp_bad_inner"
+frag_reverse udp sctp icmp_echo icmp_bad_inner"
 ROGUE_CLASSES="ihl0 ihl2 ihl_past_end ihl_past_totlen totlen_past_end
 totlen_short zero_payload bad_csum tcp_doff_low flags_synfin flags_none
 frag_tiny v6_plen_past v6_too_many v6_hbh_late v6_two_frag v6_exthdr_past
@@ -78,7 +78,8 @@ class_keys() {
 	frag_overlap) echo parse_tiny_fragment;;	# RFC 1858: offset 8
 	frag_reverse) echo frag_held;;
 	frag_orphan) echo fragment;;
-	udp) echo not_tcp;;
+	udp) echo no_service;;	# the VIP has TCP services only
+	sctp) echo not_tcp;;
 	icmp_echo) echo icmp_echo_answered;;	# ilbd answers ping itself
 	icmp_bad_inner) echo parse_bad_icmp;;
 	v6_plen_past) echo parse_bad_plen;;
@@ -92,7 +93,7 @@ class_keys() {
 # class_bad CLASS: a malformed packet (also counted bad_packet and drop).
 class_bad() {
 	case $1 in
-	options_*|frag_reverse|frag_orphan|udp|icmp_echo) return 1;;
+	options_*|frag_reverse|frag_orphan|udp|sctp|icmp_echo) return 1;;
 	esac
 }
 
