@@ -25,8 +25,8 @@
 
 #define CAPTURE_NOTHING	"less 0"	/* a filter that matches no frame */
 /*
- * Besides the services' TCP, what else sent to a VIP the decision takes:
- * ICMP errors (path MTU discovery), later fragments, which carry no
+ * Besides the services' TCP and UDP, what else sent to a VIP the decision
+ * takes: ICMP errors (path MTU discovery), later fragments, which carry no
  * ports, and IPv6 whose first header is not TCP (extension headers, which
  * BPF cannot walk, and ICMPv6); ilbd sorts them out and counts the rest.
  */
@@ -58,11 +58,12 @@ struct capture {
 	struct capture_stats	 stats;
 };
 
-static int	 capture_seen_vip(const struct ilbd_conf *, unsigned int);
+static int	 capture_seen_vip(const struct ilbd_conf *, unsigned int, int);
 static int	 capture_seen_port(const struct ilbd_conf *, unsigned int,
 		    unsigned int);
 static void	 capture_filter_vip(FILE *, const struct ilbd_conf *,
 		    unsigned int);
+static void	 capture_filter_proto(FILE *, const struct ilbd_conf *, int);
 static int	 capture_ethertype(uint16_t, const uint8_t *, size_t, size_t,
 		    size_t *);
 static int	 capture_snaplen(const char *);
@@ -75,20 +76,21 @@ static void	 capture_add(struct capture *, const uint8_t *, size_t);
 static void	 capture_packet(u_char *, const struct pcap_pkthdr *,
 		    const u_char *);
 
-/* Whether a service before i has the VIP of service i. */
+/* Whether a service of proto (-1: any) before i has the VIP of i. */
 static int
-capture_seen_vip(const struct ilbd_conf *conf, unsigned int i)
+capture_seen_vip(const struct ilbd_conf *conf, unsigned int i, int proto)
 {
 	unsigned int	j;
 
 	for (j = 0; j < i; j++)
-		if (util_addr_eq(&conf->services[j].vip,
+		if ((proto < 0 || (int)conf->services[j].protocol == proto) &&
+		    util_addr_eq(&conf->services[j].vip,
 		    &conf->services[i].vip))
 			return (1);
 	return (0);
 }
 
-/* Whether a service from first to before i has the VIP and port of i. */
+/* Whether a service from first to before i has the protocol, VIP, port of i. */
 static int
 capture_seen_port(const struct ilbd_conf *conf, unsigned int first,
     unsigned int i)
@@ -98,6 +100,7 @@ capture_seen_port(const struct ilbd_conf *conf, unsigned int first,
 
 	for (j = first; j < i; j++)
 		if (conf->services[j].port == s->port &&
+		    conf->services[j].protocol == s->protocol &&
 		    util_addr_eq(&conf->services[j].vip, &s->vip))
 			return (1);
 	return (0);
@@ -107,19 +110,21 @@ capture_seen_port(const struct ilbd_conf *conf, unsigned int first,
 static void
 capture_filter_vip(FILE *f, const struct ilbd_conf *conf, unsigned int first)
 {
-	const struct ilb_addr	*vip = &conf->services[first].vip;
-	char			 host[ILB_ADDRSTRLEN];
-	unsigned int		 i, nports = 0;
+	const struct service_conf	*s0 = &conf->services[first];
+	char				 host[ILB_ADDRSTRLEN];
+	unsigned int			 i, nports = 0;
 
 	for (i = first; i < conf->nservices; i++)
-		if (util_addr_eq(&conf->services[i].vip, vip) &&
+		if (conf->services[i].protocol == s0->protocol &&
+		    util_addr_eq(&conf->services[i].vip, &s0->vip) &&
 		    !capture_seen_port(conf, first, i))
 			nports++;
-	fprintf(f, "(dst host %s and %s", util_addr_fmt(vip, host,
+	fprintf(f, "(dst host %s and %s", util_addr_fmt(&s0->vip, host,
 	    sizeof(host)), nports > 1 ? "(" : "");
 	nports = 0;
 	for (i = first; i < conf->nservices; i++) {
-		if (!util_addr_eq(&conf->services[i].vip, vip) ||
+		if (conf->services[i].protocol != s0->protocol ||
+		    !util_addr_eq(&conf->services[i].vip, &s0->vip) ||
 		    capture_seen_port(conf, first, i))
 			continue;
 		fprintf(f, "%sdst port %u", nports++ > 0 ? " or " : "",
@@ -128,34 +133,61 @@ capture_filter_vip(FILE *f, const struct ilbd_conf *conf, unsigned int first)
 	fprintf(f, "%s)", nports > 1 ? ")" : "");
 }
 
+/* "(tcp and (VIP term or ...))" for the services of one protocol. */
+static void
+capture_filter_proto(FILE *f, const struct ilbd_conf *conf, int proto)
+{
+	unsigned int	i, nvips = 0;
+
+	for (i = 0; i < conf->nservices; i++)
+		if ((int)conf->services[i].protocol == proto &&
+		    !capture_seen_vip(conf, i, proto))
+			nvips++;
+	fprintf(f, "(%s and %s", proto == PROTO_UDP ? "udp" : "tcp",
+	    nvips > 1 ? "(" : "");
+	nvips = 0;
+	for (i = 0; i < conf->nservices; i++) {
+		if ((int)conf->services[i].protocol != proto ||
+		    capture_seen_vip(conf, i, proto))
+			continue;
+		if (nvips++ > 0)
+			fputs(" or ", f);
+		capture_filter_vip(f, conf, i);
+	}
+	fprintf(f, "%s)", nvips > 1 ? ")" : "");
+}
+
 char *
 capture_filter(const struct ilbd_conf *conf)
 {
 	FILE		*f;
 	char		*text = NULL, host[ILB_ADDRSTRLEN];
 	size_t		 len;
-	unsigned int	 i, nvips = 0;
+	unsigned int	 i, nvips = 0, ntcp = 0, nudp = 0;
 
 	if (conf->nservices == 0)
 		return (strdup(CAPTURE_NOTHING));
 	if ((f = open_memstream(&text, &len)) == NULL)
 		return (NULL);
-	for (i = 0; i < conf->nservices; i++)
-		if (!capture_seen_vip(conf, i))
+	for (i = 0; i < conf->nservices; i++) {
+		if (conf->services[i].protocol == PROTO_UDP)
+			nudp++;
+		else
+			ntcp++;
+		if (!capture_seen_vip(conf, i, -1))
 			nvips++;
-	fprintf(f, "(tcp and %s", nvips > 1 ? "(" : "");
-	nvips = 0;
-	for (i = 0; i < conf->nservices; i++) {
-		if (capture_seen_vip(conf, i))
-			continue;
-		if (nvips++ > 0)
-			fputs(" or ", f);
-		capture_filter_vip(f, conf, i);
 	}
-	fprintf(f, "%s) or (%s", nvips > 1 ? ")" : "", nvips > 1 ? "(" : "");
+	if (ntcp > 0)
+		capture_filter_proto(f, conf, PROTO_TCP);
+	if (nudp > 0) {
+		if (ntcp > 0)
+			fputs(" or ", f);
+		capture_filter_proto(f, conf, PROTO_UDP);
+	}
+	fprintf(f, " or (%s", nvips > 1 ? "(" : "");
 	nvips = 0;
 	for (i = 0; i < conf->nservices; i++) {
-		if (capture_seen_vip(conf, i))
+		if (capture_seen_vip(conf, i, -1))
 			continue;
 		fprintf(f, "%sdst host %s", nvips++ > 0 ? " or " : "",
 		    util_addr_fmt(&conf->services[i].vip, host, sizeof(host)));

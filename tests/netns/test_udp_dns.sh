@@ -13,6 +13,8 @@
 #     kill -9 ilb2 and withdraw its route: no flow changes server, none
 #     loses more than UDP_MAX_LOST datagrams (those in flight while the
 #     survivors notice, DEAD_MS).
+# With UDP_MODE=pcap (test_udp_dns_pcap.sh) the ILBs capture with libpcap,
+# whose filter must take the UDP services' datagrams.
 HELLO_MS=${HELLO_MS:-100}
 DEAD_MS=${DEAD_MS:-500}
 ILB_SCHEDULER=${ILB_SCHEDULER:-wlc}
@@ -20,6 +22,7 @@ export ILB_SCHEDULER
 # shellcheck source=tests/netns/lib.sh
 . "$(dirname "$0")/lib.sh"
 
+UDP_MODE=${UDP_MODE:-tun}
 DNS_Q=${DNS_Q:-600}
 DNS_NAME=test.ilbd.example
 DNS_PORT=53
@@ -64,7 +67,7 @@ EOF
 # start_udp_ilbs: configure and start the 3 ILBs with the UDP services.
 start_udp_ilbs() {
 	for _j in $(seq 1 "$N_ILB"); do
-		ilb_conf "$_j" tun dsr && udp_services "$_j" &&
+		ilb_conf "$_j" "$UDP_MODE" dsr && udp_services "$_j" &&
 		    start_ilb "$_j" || return 1
 	done
 }
@@ -127,7 +130,7 @@ netns_setup
 check "topology up" topo_up
 check "dnsmasq answers on the VIP in every server namespace" start_dns
 check "udp_echo.py runs in every server namespace" start_echo
-check "3 ILBs start (tun, dsr, $ILB_SCHEDULER; udp services dns, echo)" \
+check "3 ILBs start ($UDP_MODE, dsr, $ILB_SCHEDULER; udp services dns, echo)" \
     start_udp_ilbs
 check "each ILB log shows the two others joined" wait_members 60
 check "the router's ECMP hashes the tuple (policy 3)" router_tuple_hash

@@ -161,6 +161,40 @@ test_filter_duplicate_port(void **state)
 	    TC_EXTRA);
 }
 
+/* A UDP service gets its own "udp and" term; a TCP-only filter is unchanged. */
+static void
+test_filter_udp(void **state)
+{
+	struct tc_fixture	*fx = *state;
+
+	tc_service(state, "198.51.100.10", 53);
+	fx->services[0].protocol = PROTO_UDP;
+	tc_filter_is(state, "(udp and (dst host 198.51.100.10 and dst port 53)) "
+	    "or (dst host 198.51.100.10" TC_EXTRA);
+}
+
+/* TCP and UDP on one VIP and port are two services; each keeps its ports. */
+static void
+test_filter_tcp_and_udp(void **state)
+{
+	struct tc_fixture	*fx = *state;
+
+	tc_service(state, "198.51.100.10", 53);
+	tc_service(state, "198.51.100.10", 53);
+	tc_service(state, "198.51.100.10", 80);
+	tc_service(state, "2001:db8:100::10", 443);
+	tc_service(state, "2001:db8:100::10", 443);
+	fx->services[1].protocol = PROTO_UDP;
+	fx->services[4].protocol = PROTO_UDP;
+	tc_filter_is(state, "(tcp and ((dst host 198.51.100.10 and "
+	    "(dst port 53 or dst port 80)) or "
+	    "(dst host 2001:db8:100::10 and dst port 443))) or "
+	    "(udp and ((dst host 198.51.100.10 and dst port 53) or "
+	    "(dst host 2001:db8:100::10 and dst port 443))) "
+	    "or ((dst host 198.51.100.10 or dst host 2001:db8:100::10)"
+	    TC_EXTRA);
+}
+
 static void
 test_filter_none(void **state)
 {
@@ -511,6 +545,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_filter_interleaved,
 		    tc_setup, tc_teardown),
 		cmocka_unit_test_setup_teardown(test_filter_duplicate_port,
+		    tc_setup, tc_teardown),
+		cmocka_unit_test_setup_teardown(test_filter_udp,
+		    tc_setup, tc_teardown),
+		cmocka_unit_test_setup_teardown(test_filter_tcp_and_udp,
 		    tc_setup, tc_teardown),
 		cmocka_unit_test_setup_teardown(test_filter_none, tc_setup,
 		    tc_teardown),
