@@ -55,7 +55,8 @@ const char *const config_forward_words[] = { "dsr", "gre", NULL };
 const char *const config_proto_words[] = { "tcp", "udp", NULL };
 const char *const config_sched_words[] = { "rr", "wrr", "lc", "wlc",
     "hash", NULL };
-const char *const config_check_words[] = { "tcp", "none", "http", NULL };
+const char *const config_check_words[] = { "tcp", "none", "http", "udp",
+    NULL };
 
 /* Record the first error as "FILE:LINE: message"; always returns -1. */
 int

@@ -28,7 +28,7 @@ enum conf_input { INPUT_TUN, INPUT_PCAP, INPUT_XDP };
 enum conf_xdp_mode { XDP_AUTO, XDP_NATIVE, XDP_SKB };
 enum conf_forward { FORWARD_DSR, FORWARD_GRE };
 enum conf_sched { SCHED_RR, SCHED_WRR, SCHED_LC, SCHED_WLC, SCHED_HASH };
-enum conf_check { CHECK_TCP, CHECK_NONE, CHECK_HTTP };
+enum conf_check { CHECK_TCP, CHECK_NONE, CHECK_HTTP, CHECK_UDP };
 enum conf_proto { PROTO_TCP, PROTO_UDP };
 
 struct server_conf {
@@ -40,6 +40,7 @@ struct server_conf {
 #define CONF_HTTP_METHOD_MAX	16	/* health.method, NUL excluded */
 #define CONF_HTTP_PATH_MAX	255	/* health.path */
 #define CONF_HTTP_HOST_MAX	255	/* health.host */
+#define CONF_UDP_PAYLOAD_MAX	512	/* health.send, health.expect: bytes */
 
 struct health_conf {
 	enum conf_check		check;		/* default tcp */
@@ -56,6 +57,11 @@ struct health_conf {
 	char			path[CONF_HTTP_PATH_MAX + 1];	/* "/" */
 	char			host[CONF_HTTP_HOST_MAX + 1];	/* "": the
 						   server's address */
+	/* issue 22: check = "udp", the datagram sent and the bytes awaited */
+	uint16_t		sendlen;	/* 0: an empty datagram */
+	uint16_t		expectlen;	/* 0: any answer passes */
+	uint8_t			send[CONF_UDP_PAYLOAD_MAX];	/* decoded */
+	uint8_t			expect[CONF_UDP_PAYLOAD_MAX];	/* decoded */
 };
 
 struct service_conf {
@@ -173,5 +179,12 @@ const char	*config_forward_name(enum conf_forward);
 const char	*config_proto_name(enum conf_proto);
 const char	*config_input_name(enum conf_input);
 const char	*config_xdp_mode_name(enum conf_xdp_mode);
+/*
+ * health.send and health.expect: decode s (\xNN, \n, \r, \t, \\, any
+ * other byte as is) into at most max bytes of out.  Returns the length;
+ * -1 (a bad escape) or -2 (more than max bytes) with *bad the offset in s
+ * where it went wrong.  Pure.
+ */
+int		 config_unescape(const char *, uint8_t *, size_t, size_t *);
 
 #endif

@@ -16,9 +16,10 @@ static const char *const config_service_keys[] = { "name", "vip", "port",
     "forward", "scheduler", "protocol", "health", "servers", NULL };
 static const char *const config_health_keys[] = { "check", "interval_ms",
     "timeout_ms", "rise", "fall", "initial", "port", "method", "path",
-    "status", "host", NULL };
+    "status", "host", "send", "expect", NULL };
 static const char *const config_http_keys[] = { "method", "path", "status",
     "host", NULL };
+static const char *const config_udp_keys[] = { "send", "expect", NULL };
 static const char *const config_initial_words[] = { "down", "up", NULL };
 static const char *const config_server_keys[] = { "address", "weight", NULL };
 
@@ -143,6 +144,112 @@ config_parse_http(struct config_ctx *ctx, const config_setting_t *g,
 	return (config_http_status(ctx, g, h));
 }
 
+/* The value of one hex digit, -1 if c is none. */
+static int
+config_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return (c - '0');
+	if (c >= 'a' && c <= 'f')
+		return (c - 'a' + 10);
+	if (c >= 'A' && c <= 'F')
+		return (c - 'A' + 10);
+	return (-1);
+}
+
+int
+config_unescape(const char *s, uint8_t *out, size_t max, size_t *bad)
+{
+	size_t	i = 0, n = 0;
+	int	hi, lo, c;
+
+	while (s[i] != '\0') {
+		*bad = i;
+		if (n == max)
+			return (-2);
+		if (s[i] != '\\') {
+			out[n++] = (uint8_t)s[i++];
+			continue;
+		}
+		switch (s[i + 1]) {
+		case 'n':
+			c = '\n';
+			break;
+		case 'r':
+			c = '\r';
+			break;
+		case 't':
+			c = '\t';
+			break;
+		case '\\':
+			c = '\\';
+			break;
+		case 'x':
+			if ((hi = config_hex(s[i + 2])) == -1 ||
+			    (lo = config_hex(s[i + 3])) == -1)
+				return (-1);
+			out[n++] = (uint8_t)(hi << 4 | lo);
+			i += 4;
+			continue;
+		default:
+			return (-1);
+		}
+		out[n++] = (uint8_t)c;
+		i += 2;
+	}
+	return ((int)n);
+}
+
+/* send or expect of check = "udp" into buf, its length into *len. */
+static int
+config_udp_bytes(struct config_ctx *ctx, const config_setting_t *g,
+    const char *key, uint8_t *buf, uint16_t *len)
+{
+	const char	*v = NULL;
+	size_t		 bad = 0;
+	int		 n;
+
+	if (config_get_str(ctx, g, key, &v) == -1)
+		return (-1);
+	if (v == NULL)
+		return (0);
+	if ((n = config_unescape(v, buf, CONF_UDP_PAYLOAD_MAX, &bad)) < 0) {
+		memset(buf, 0, CONF_UDP_PAYLOAD_MAX);
+		if (n == -2)
+			return (config_err(ctx, config_member(g, key), "%s: "
+			    "longer than %d bytes", key, CONF_UDP_PAYLOAD_MAX));
+		return (config_err(ctx, config_member(g, key), "%s: bad escape "
+		    "\"%.4s\" at offset %zu (\\xNN with two hex digits, "
+		    "\\n, \\r, \\t or \\\\; in the file a backslash is "
+		    "written \\\\)", key, v + bad, bad));
+	}
+	*len = (uint16_t)n;
+	return (0);
+}
+
+/* issue 22: send and expect, with check = "udp" only. */
+static int
+config_parse_udp(struct config_ctx *ctx, const config_setting_t *g,
+    struct health_conf *h)
+{
+	const config_setting_t	*s;
+	int			 i;
+
+	if (h->check != CHECK_UDP) {
+		for (i = 0; config_udp_keys[i] != NULL; i++)
+			if ((s = config_member(g, config_udp_keys[i])) != NULL)
+				return (config_err(ctx, s, "%s: only with "
+				    "check = \"udp\" (check is \"%s\")",
+				    config_udp_keys[i],
+				    config_check_words[h->check]));
+		return (0);
+	}
+	if (config_udp_bytes(ctx, g, "send", h->send, &h->sendlen) == -1 ||
+	    config_udp_bytes(ctx, g, "expect", h->expect, &h->expectlen) == -1)
+		return (-1);
+	return (0);
+}
+
 static int
 config_parse_health(struct config_ctx *ctx, const config_setting_t *sg,
     struct health_conf *h, const char *label)
@@ -176,10 +283,34 @@ config_parse_health(struct config_ctx *ctx, const config_setting_t *sg,
 	    "initial state", &initial) == -1 ||
 	    (config_member(g, "port") != NULL &&
 	    config_get_port(ctx, g, "port", &h->port) == -1) ||
-	    config_parse_http(ctx, g, h) == -1)
+	    config_parse_http(ctx, g, h) == -1 ||
+	    config_parse_udp(ctx, g, h) == -1)
 		return (-1);
 	h->initial_up = initial;
 	return (0);
+}
+
+/*
+ * key = "..."; with bytes escaped twice: for config_unescape() (\xNN,
+ * \\) and then for libconfig (each backslash doubled, '"' escaped).
+ */
+static void
+config_dump_bytes(FILE *fp, const char *key, const uint8_t *b, size_t len)
+{
+	size_t	i;
+
+	fprintf(fp, " %s = \"", key);
+	for (i = 0; i < len; i++) {
+		if (b[i] == '\\')
+			fputs("\\\\\\\\", fp);
+		else if (b[i] == '"')
+			fputs("\\\"", fp);
+		else if (b[i] < ' ' || b[i] > '~')
+			fprintf(fp, "\\\\x%02x", b[i]);
+		else
+			fputc(b[i], fp);
+	}
+	fputs("\";", fp);
 }
 
 void
@@ -201,6 +332,12 @@ config_dump_health(const struct health_conf *h, FILE *fp)
 			    h->status_max);
 		if (h->host[0] != '\0')
 			fprintf(fp, " host = \"%s\";", h->host);
+	}
+	if (h->check == CHECK_UDP) {
+		config_dump_bytes(fp, "send", h->send, h->sendlen);
+		if (h->expectlen > 0)
+			config_dump_bytes(fp, "expect", h->expect,
+			    h->expectlen);
 	}
 	fputs(" };\n", fp);
 }
@@ -363,6 +500,13 @@ config_parse_service(struct config_ctx *ctx, const config_setting_t *e,
 	    "protocol", &proto) == -1)
 		return (-1);
 	sv->protocol = (enum conf_proto)proto;
+	/*
+	 * issue 22: a UDP probe needs a payload that depends on the
+	 * protocol served, and a TCP check of a UDP port always fails:
+	 * without a check key, a UDP service's servers are considered up.
+	 */
+	if (sv->protocol == PROTO_UDP)
+		sv->health.check = CHECK_NONE;
 	sv->forward = (enum conf_forward)fwd;
 	sv->scheduler = (enum conf_sched)sched;
 	if (config_parse_health(ctx, e, &sv->health, label) == -1)

@@ -1,4 +1,7 @@
-/* health.c: TCP and HTTP health checks of every service's servers. */
+/* health.c: TCP, HTTP and UDP health checks of every service's servers. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE		/* memmem */
+#endif
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -20,6 +23,8 @@ struct health_svc;
 
 /* Bytes of an HTTP response read at most: the status line's first part. */
 #define HEALTH_RBUF	32
+/* A UDP check's answer is read whole: the largest datagram. */
+#define HEALTH_UBUF	65536
 
 /* One server: its check's socket and timers, and its rise/fall state. */
 struct health_host {
@@ -71,6 +76,8 @@ struct health {
 	struct health_svc	*svc;
 	unsigned int		 nsvc;
 	struct health_stats	 stats;
+	/* one UDP answer at a time, matched as soon as it is read */
+	uint8_t			 ubuf[HEALTH_UBUF];
 };
 
 static int	health_build(struct health *, const struct ilbd_conf *,
@@ -89,6 +96,8 @@ static int	health_host_watch(struct health_host *, short,
 		    event_callback_fn);
 static void	health_http_send(struct health_host *);
 static void	health_http_readable(evutil_socket_t, short, void *);
+static void	health_udp_check(struct health_host *, int);
+static void	health_udp_readable(evutil_socket_t, short, void *);
 static const char *health_why(const struct health_host *, int, char *,
 		    size_t);
 
@@ -413,6 +422,18 @@ health_host_check(struct health_host *hh)
 
 	hh->t0 = util_now_ms();
 	hh->last_status = 0;
+	if (hh->svc->conf.check == CHECK_UDP) {
+		fd = socket(hh->sa.ss_family, SOCK_DGRAM | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, IPPROTO_UDP);
+		if (fd == -1) {
+			h->stats.errors++;
+			log_debug("service %s: server %s: no check: socket: "
+			    "%s", hh->svc->name, hh->name, strerror(errno));
+			return;
+		}
+		health_udp_check(hh, fd);
+		return;
+	}
 	fd = socket(hh->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, IPPROTO_TCP);
 	if (fd == -1) {
@@ -559,6 +580,68 @@ health_http_readable(evutil_socket_t fd, short what, void *arg)
 	    0 : EPROTO);
 }
 
+/*
+ * issue 22: check = "udp".  The socket is connected, so that an ICMP port
+ * unreachable comes back as ECONNREFUSED (the check fails at once) and
+ * only the server's datagrams are received; one datagram is sent and one
+ * answer awaited within timeout_ms.
+ */
+static void
+health_udp_check(struct health_host *hh, int fd)
+{
+	const struct health_conf	*hc = &hh->svc->conf;
+	ssize_t				 n;
+	int				 err;
+
+	hh->fd = fd;
+	if (connect(fd, (struct sockaddr *)&hh->sa, hh->salen) == -1)
+		err = errno;
+	else if ((n = send(fd, hc->send, hc->sendlen, MSG_DONTWAIT)) < 0)
+		err = errno;
+	else if ((size_t)n != hc->sendlen)
+		err = EMSGSIZE;
+	else {
+		health_host_watch(hh, EV_READ, health_udp_readable);
+		return;
+	}
+	health_host_end(hh);
+	health_host_result(hh, err);
+}
+
+/* An answer, an ICMP error, or the time is up. */
+static void
+health_udp_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct health_host		*hh = arg;
+	struct health			*h = hh->svc->h;
+	const struct health_conf	*hc = &hh->svc->conf;
+	ssize_t				 n;
+	int				 err;
+
+	health_host_unwatch(hh);
+	if (what & EV_TIMEOUT) {
+		h->stats.timeouts++;
+		health_host_end(hh);
+		health_host_result(hh, ETIMEDOUT);
+		return;
+	}
+	n = recv(fd, h->ubuf, sizeof(h->ubuf), MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR)) {
+		health_host_watch(hh, EV_READ, health_udp_readable);
+		return;
+	}
+	if (n < 0)
+		err = errno;
+	else if (hc->expectlen == 0 || memmem(h->ubuf, (size_t)n, hc->expect,
+	    hc->expectlen) != NULL)
+		err = 0;
+	else
+		err = EPROTO;	/* an answer without expect */
+	health_host_end(hh);
+	health_host_result(hh, err);
+}
+
 /* The connect completed, failed or timed out. */
 static void
 health_host_connected(evutil_socket_t fd, short what, void *arg)
@@ -601,6 +684,8 @@ health_why(const struct health_host *hh, int err, char *buf, size_t len)
 {
 	const struct health_conf	*hc = &hh->svc->conf;
 
+	if (err == EPROTO && hc->check == CHECK_UDP)
+		return ("wrong answer: expect not found");
 	if (err != EPROTO || hc->check != CHECK_HTTP)
 		return (strerror(err));
 	if (hh->last_status == 0)

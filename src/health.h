@@ -1,4 +1,4 @@
-/* health.h: TCP and HTTP health checks of every service's servers. */
+/* health.h: TCP, HTTP and UDP health checks of every service's servers. */
 #ifndef ILBD_HEALTH_H
 #define ILBD_HEALTH_H
 
@@ -75,12 +75,14 @@ uint32_t
 typedef void	(*health_cb)(void *, unsigned int, unsigned int, int);
 
 /*
- * Check every server of every service with check = "tcp" or "http": every
- * interval_ms a non-blocking connect to the server's address on health.port
- * (default the service's port); for "http" then one request (method, path,
- * Host, Connection: close) and its status line, which must be within
- * status_min..status_max; the whole check fails if not done within
- * timeout_ms.  The first checks are spread over the interval.  A server
+ * Check every server of every service with check = "tcp", "http" or
+ * "udp": every interval_ms a non-blocking connect to the server's address
+ * on health.port (default the service's port); for "http" then one request
+ * (method, path, Host, Connection: close) and its status line, which must
+ * be within status_min..status_max; for "udp" (a connected UDP socket) one
+ * datagram (send) and one answer, which must contain expect (if set), an
+ * ICMP port unreachable failing at once; the whole check fails if not done
+ * within timeout_ms.  The first checks are spread over the interval.  A server
  * starts as health.initial says; services with check = "none" are never
  * checked and stay up.  The schedulers start with every server up: call
  * health_sync() once the handle is stored.  conf is copied from: it need
@@ -124,7 +126,8 @@ struct health_info {
 	uint32_t	nfail;		/* consecutive failures */
 	int		last_error;	/* errno of the last failure, 0 none
 					   or once a check passed;
-					   EPROTO: HTTP status or no status */
+					   EPROTO: HTTP status or no status,
+					   UDP answer without expect */
 	int		last_status;	/* HTTP status of the last check, 0
 					   none (tcp, no answer) */
 	uint64_t	checks;		/* completed checks */

@@ -742,7 +742,7 @@ static const struct err_case enum_cases[] = {
 	    "keyed)" },
 	{ HDR SVC_OPEN "    port = 80;\n    health = { check = \"icmp\"; };\n"
 	    SVC_SERVERS, 6,
-	    "unknown health check \"icmp\" (one of: tcp, none, http)" },
+	    "unknown health check \"icmp\" (one of: tcp, none, http, udp)" },
 	{ HDR SVC_OPEN "    port = 80;\n    health = { initial = \"Up\"; };\n"
 	    SVC_SERVERS, 6,
 	    "unknown initial state \"Up\" (one of: down, up)" },
@@ -759,6 +759,8 @@ test_enums(void **state)
 
 #define HTTP_OPEN	HDR SVC_OPEN "    port = 80;\n    health = { check = " \
 			"\"http\";\n"
+#define UDP_OPEN	HDR SVC_OPEN "    port = 53; protocol = \"udp\";\n" \
+			"    health = { check = \"udp\";\n"
 static const struct err_case health_cases[] = {
 	{ HTTP_OPEN "      method = \"get\"; };\n" SVC_SERVERS, 7,
 	    "method: \"get\" must be 1..16 upper-case letters" },
@@ -797,6 +799,30 @@ static const struct err_case health_cases[] = {
 	{ HDR SVC_OPEN "    port = 80;\n    health = { check = \"none\";\n"
 	    "      status = 200; };\n" SVC_SERVERS, 7, "status: only with "
 	    "check = \"http\" (check is \"none\")" },
+	/* issue 22: send and expect, with check = "udp" only */
+	{ UDP_OPEN "      send = \"\\\\q\"; };\n" SVC_SERVERS, 7,
+	    "send: bad escape \"\\q\" at offset 0" },
+	{ UDP_OPEN "      expect = \"ab\\\\x4\"; };\n" SVC_SERVERS, 7,
+	    "expect: bad escape \"\\x4\" at offset 2" },
+	{ UDP_OPEN "      expect = \"\\\\xg0\"; };\n" SVC_SERVERS, 7,
+	    "expect: bad escape \"\\xg0\" at offset 0" },
+	{ UDP_OPEN "      send = \"a\\\\\"; };\n" SVC_SERVERS, 7,
+	    "send: bad escape \"\\\" at offset 1" },
+	{ UDP_OPEN "      send = 1; };\n" SVC_SERVERS, 7,
+	    "send: expected a string, not an integer" },
+	{ UDP_OPEN "      path = \"/x\"; };\n" SVC_SERVERS, 7,
+	    "path: only with check = \"http\" (check is \"udp\")" },
+	{ UDP_OPEN "      status = 200; };\n" SVC_SERVERS, 7,
+	    "status: only with check = \"http\" (check is \"udp\")" },
+	{ HTTP_OPEN "      expect = \"OK\"; };\n" SVC_SERVERS, 7,
+	    "expect: only with check = \"udp\" (check is \"http\")" },
+	{ HDR SVC_OPEN "    port = 80;\n    health = {\n      send = \"x\"; };\n"
+	    SVC_SERVERS, 7, "send: only with check = \"udp\" (check is "
+	    "\"tcp\")" },
+	/* a UDP service without check: "none" */
+	{ HDR SVC_OPEN "    port = 53; protocol = \"udp\";\n    health = {\n"
+	    "      expect = \"x\"; };\n" SVC_SERVERS, 7, "expect: only with "
+	    "check = \"udp\" (check is \"none\")" },
 };
 
 static void
@@ -826,6 +852,119 @@ static const struct err_case missing_cases[] = {
 	    "\"192.0.2.2\"; },\n      { weight = 2; } ); }\n);\n", 7,
 	    "missing \"address\" in server 2 of service \"web\"" },
 };
+
+/*
+ * issue 22: send and expect are decoded (\xNN, \n, \r, \t, \\) after
+ * libconfig's own escapes; too long or a bad escape names file:line.
+ */
+static void
+test_health_udp(void **state)
+{
+	struct fx		*fx = *state;
+	const struct service_conf *s;
+	char			*text, *p;
+	size_t			 i;
+
+	fx_load_ok(fx, HDR "services = (\n"
+	    "  { name = \"dns\"; vip = \"192.0.2.1\"; port = 53;\n"
+	    "    protocol = \"udp\";\n"
+	    "    health = { check = \"udp\"; port = 5353;\n"
+	    "      send = \"\\\\x00\\\\x01ping\\\\r\\n\\\\\\\\\\\"\";\n"
+	    "      expect = \"\\x41\\\\x42\\\\t\"; };\n"
+	    "    servers = ( { address = \"192.0.2.2\"; } ); },\n"
+	    "  { name = \"quic\"; vip = \"192.0.2.1\"; port = 443;\n"
+	    "    protocol = \"udp\";\n"
+	    "    servers = ( { address = \"192.0.2.2\"; } ); },\n"
+	    "  { name = \"q2\"; vip = \"192.0.2.1\"; port = 444;\n"
+	    "    protocol = \"udp\"; health = { port = 8080; };\n"
+	    "    servers = ( { address = \"192.0.2.2\"; } ); },\n"
+	    "  { name = \"q3\"; vip = \"192.0.2.1\"; port = 445;\n"
+	    "    protocol = \"udp\"; health = { check = \"http\"; "
+	    "port = 8080; };\n"
+	    "    servers = ( { address = \"192.0.2.2\"; } ); },\n"
+	    "  { name = \"e\"; vip = \"192.0.2.1\"; port = 446;\n"
+	    "    protocol = \"udp\"; health = { check = \"udp\"; };\n"
+	    "    servers = ( { address = \"192.0.2.2\"; } ); }\n"
+	    ");\n");
+	s = &fx->conf->services[0];
+	assert_int_equal(s->health.check, CHECK_UDP);
+	assert_int_equal(s->health.port, 5353);
+	assert_int_equal(s->health.sendlen, 10);
+	assert_memory_equal(s->health.send, "\0\001ping\r\n\\\"", 10);
+	assert_int_equal(s->health.expectlen, 3);
+	assert_memory_equal(s->health.expect, "AB\t", 3);
+	/* a UDP service without check: none; tcp and http allowed */
+	assert_int_equal(fx->conf->services[1].health.check, CHECK_NONE);
+	assert_int_equal(fx->conf->services[2].health.check, CHECK_NONE);
+	assert_int_equal(fx->conf->services[2].health.port, 8080);
+	assert_int_equal(fx->conf->services[3].health.check, CHECK_HTTP);
+	/* defaults: an empty datagram, any answer */
+	s = &fx->conf->services[4];
+	assert_int_equal(s->health.check, CHECK_UDP);
+	assert_int_equal(s->health.sendlen, 0);
+	assert_int_equal(s->health.expectlen, 0);
+
+	/* 512 bytes pass, 513 do not; \\x41 is one byte */
+	text = malloc(4096);
+	assert_non_null(text);
+	for (i = 0; i < 2; i++) {
+		p = text + sprintf(text, UDP_OPEN "      send = \"");
+		memset(p, 'a', 510 + i);
+		p += 510 + i;
+		sprintf(p, "\\\\x41\\\\x41\"; };\n" SVC_SERVERS);
+		if (i == 0) {
+			fx_load_ok(fx, text);
+			assert_int_equal(fx->conf->services[0].health.sendlen,
+			    512);
+		} else
+			fx_expect(fx, text, 7, "send: longer than 512 bytes");
+	}
+	free(text);
+}
+
+/* The decoder alone. */
+static void
+test_unescape(void **state)
+{
+	static const struct {
+		const char	*in;
+		int		 len;	/* -1, -2: error */
+		const char	*out;
+		size_t		 bad;
+	} v[] = {
+		{ "", 0, "", 0 },
+		{ "pin", 3, "pin", 0 },
+		{ "\\x00\\xfF\\x7e", 3, "\0\xff~", 0 },
+		{ "\\n\\r\\t", 3, "\n\r\t", 0 },
+		{ "a\\\\b", 3, "a\\b", 0 },
+		{ "\n\x01", 2, "\n\x01", 0 },	/* raw bytes as is */
+		{ "\\", -1, NULL, 0 },
+		{ "ab\\", -1, NULL, 2 },
+		{ "\\x", -1, NULL, 0 },
+		{ "\\x1", -1, NULL, 0 },
+		{ "a\\x1g", -1, NULL, 1 },
+		{ "\\0", -1, NULL, 0 },
+		{ "\\\"", -1, NULL, 0 },
+		{ "abcd", -2, NULL, 3 },
+		{ "ab\\x41\\x41", -2, NULL, 6 },
+	};
+	uint8_t		out[3];
+	size_t		i, bad;
+	int		n;
+
+	(void)state;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		bad = 99;
+		n = config_unescape(v[i].in, out, sizeof(out), &bad);
+		if (n != v[i].len)
+			fail_msg("\"%s\": %d, want %d", v[i].in, n, v[i].len);
+		if (n >= 0)
+			assert_memory_equal(out, v[i].out, (size_t)n);
+		else if (bad != v[i].bad)
+			fail_msg("\"%s\": bad at %zu, want %zu", v[i].in, bad,
+			    v[i].bad);
+	}
+}
 
 static void
 test_missing(void **state)
@@ -1276,6 +1415,18 @@ test_dump_round_trip(void **state)
 	round_trip(fx, "node = { id = 3; interface = \"eth1\"; };\n"
 	    "cluster = { authenticate = false; peers = [ \"192.0.2.11\", "
 	    "\"192.0.2.12\" ]; };\n");
+	/* issue 22: the bytes of send and expect, escaped twice */
+	round_trip(fx, "node = { id = 3; interface = \"eth1\"; };\n"
+	    "cluster = { authenticate = false; };\n"
+	    "services = ( { name = \"a\"; vip = \"192.0.2.1\"; port = 53;\n"
+	    "  protocol = \"udp\";\n"
+	    "  health = { check = \"udp\"; send = "
+	    "\"\\\\x00q\\\"\\\\\\\\\\xff\\n\";\n"
+	    "    expect = \"ok\\\\r\"; };\n"
+	    "  servers = ( { address = \"192.0.2.2\"; } ); },\n"
+	    "  { name = \"b\"; vip = \"192.0.2.1\"; port = 54;\n"
+	    "  protocol = \"udp\"; health = { check = \"udp\"; };\n"
+	    "  servers = ( { address = \"192.0.2.2\"; } ); } );\n");
 }
 
 /* Replace the key_file string of text with path (one occurrence). */
@@ -1413,6 +1564,8 @@ main(void)
 		cmocka_unit_test_teardown(test_duplicates, fx_reset),
 		cmocka_unit_test_teardown(test_enums, fx_reset),
 		cmocka_unit_test_teardown(test_health_errors, fx_reset),
+		cmocka_unit_test_teardown(test_health_udp, fx_reset),
+		cmocka_unit_test(test_unescape),
 		cmocka_unit_test_teardown(test_missing, fx_reset),
 		cmocka_unit_test_teardown(test_names, fx_reset),
 		cmocka_unit_test_teardown(test_limits, fx_reset),

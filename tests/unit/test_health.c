@@ -1,6 +1,6 @@
 /*
  * test_health.c: the rise/fall state machine, the HTTP status line, and
- * real TCP and HTTP checks on loopback.
+ * real TCP, HTTP and UDP checks on loopback.
  */
 #include <sys/socket.h>
 
@@ -761,6 +761,157 @@ test_http_checks(void **state)
 }
 
 /*
+ * A loopback UDP server in the test's loop: it answers each datagram with
+ * udp_answer ("" : no answer), and keeps the last datagram it got.
+ */
+static char		 udp_answer[64];
+static uint8_t		 udp_got[600];
+static ssize_t		 udp_gotlen = -1;
+static unsigned int	 udp_nreq;
+
+static void
+on_udp(evutil_socket_t fd, short what, void *arg)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len = sizeof(ss);
+	ssize_t			n;
+
+	(void)what;
+	(void)arg;
+	n = recvfrom(fd, udp_got, sizeof(udp_got), 0, (struct sockaddr *)&ss,
+	    &len);
+	if (n < 0)
+		return;
+	udp_gotlen = n;
+	udp_nreq++;
+	if (udp_answer[0] != '\0')
+		(void)sendto(fd, udp_answer, strlen(udp_answer), 0,
+		    (struct sockaddr *)&ss, len);
+}
+
+/* A UDP socket bound to addr (port 0: any); its port in *port. */
+static int
+udp_listener(const char *addr, uint16_t *port)
+{
+	struct sockaddr_in	sin;
+	socklen_t		len = sizeof(sin);
+	int			fd;
+
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(fd >= 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(*port);
+	assert_int_equal(inet_pton(AF_INET, addr, &sin.sin_addr), 1);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	*port = ntohs(sin.sin_port);
+	return (fd);
+}
+
+/*
+ * issue 22: check = "udp".  A server answering "pong srv-a" passes expect
+ * "srv-a" and is up at its first answer with the payload sent (escapes
+ * decoded by the config: raw bytes here); answering "pong srv-b" it goes
+ * down (wrong answer); answering again it comes back after rise; silent,
+ * the checks time out; closed, ICMP port unreachable fails each check at
+ * once (ECONNREFUSED, not a timeout).  Without expect any answer passes.
+ */
+static void
+test_udp_checks(void **state)
+{
+	const char		*addrs[] = { "127.0.0.1" };
+	struct health_conf	*hc;
+	struct health_check	 chk;
+	struct health_info	 hi;
+	struct health		*h;
+	struct event		*ev;
+	char			*cause = NULL;
+	uint16_t		 port = 0;
+	uint64_t		 t0, timeouts;
+	int			 fd;
+
+	(void)state;
+	fd = udp_listener("127.0.0.1", &port);
+	ev = event_new(base, fd, EV_READ | EV_PERSIST, on_udp, NULL);
+	assert_int_equal(event_add(ev, NULL), 0);
+	set_service(0, "dns", 9, CHECK_UDP, addrs, 1);
+	hc = &conf->services[0].health;
+	hc->port = port;
+	hc->initial_up = 0;
+	hc->timeout_ms = 80;
+	memcpy(hc->send, "\0ping\n", 6);
+	hc->sendlen = 6;
+	memcpy(hc->expect, "srv-a", 5);
+	hc->expectlen = 5;
+	util_strlcpy(udp_answer, "pong srv-a", sizeof(udp_answer));
+	h = health_open(base, conf, on_change, &cbs, &cause);
+	assert_non_null(h);
+	assert_int_equal(health_state(h, 0, 0), 0);
+	assert_true(run_until(srv0_up, h, WAIT_MS));
+	assert_string_equal(cb_trace(0, 0), "u");
+	assert_int_equal(udp_gotlen, 6);
+	assert_memory_equal(udp_got, "\0ping\n", 6);
+	assert_int_equal(health_info(h, 0, 0, &hi), 0);
+	assert_int_equal(hi.checked, 1);
+	assert_int_equal(hi.failures, 0);
+	assert_int_equal(health_last_check(health_stats(h), "dns",
+	    &conf->services[0].servers[0].addr, &chk), 0);
+	assert_string_equal(health_check_text(&chk), "ok");
+
+	/* the wrong answer: down after fall (2) checks */
+	util_strlcpy(udp_answer, "pong srv-b", sizeof(udp_answer));
+	assert_true(run_until(srv0_down, h, WAIT_MS));
+	assert_string_equal(cb_trace(0, 0), "ud");
+	assert_int_equal(health_info(h, 0, 0, &hi), 0);
+	assert_int_equal(hi.last_error, EPROTO);
+	assert_int_equal(hi.nfail, 2);
+	assert_int_equal(health_stats(h)->timeouts, 0);
+	assert_int_equal(mock_log_count("server 127.0.0.1 is down (2 checks "
+	    "failed: wrong answer: expect not found)"), 1);
+	assert_int_equal(health_last_check(health_stats(h), "dns",
+	    &conf->services[0].servers[0].addr, &chk), 0);
+	assert_string_equal(health_check_text(&chk),
+	    "wrong answer: expect not found");
+
+	/* the right answer again: up after rise (2) */
+	util_strlcpy(udp_answer, "pong srv-a", sizeof(udp_answer));
+	assert_true(run_until(srv0_up, h, WAIT_MS));
+	assert_string_equal(cb_trace(0, 0), "udu");
+	assert_int_equal(health_info(h, 0, 0, &hi), 0);
+	assert_int_equal(hi.nok, 2);
+
+	/* silent: every check times out */
+	udp_answer[0] = '\0';
+	assert_true(run_until(srv0_down, h, WAIT_MS));
+	assert_int_equal(health_info(h, 0, 0, &hi), 0);
+	assert_int_equal(hi.last_error, ETIMEDOUT);
+	timeouts = health_stats(h)->timeouts;
+	assert_true(timeouts >= 2);
+
+	/* no answer expected: any answer passes */
+	util_strlcpy(udp_answer, "whatever", sizeof(udp_answer));
+	hc->expectlen = 0;
+	memset(hc->expect, 0, sizeof(hc->expect));
+	assert_int_equal(health_reload(h, conf, &cause), 0);
+	assert_true(run_until(srv0_up, h, WAIT_MS));
+
+	/* nothing on the port: refused at once, not a timeout */
+	event_free(ev);
+	close(fd);
+	t0 = util_now_ms();
+	timeouts = health_stats(h)->timeouts;
+	assert_true(run_until(srv0_down, h, WAIT_MS));
+	assert_int_equal(health_info(h, 0, 0, &hi), 0);
+	assert_int_equal(hi.last_error, ECONNREFUSED);
+	assert_int_equal(health_stats(h)->timeouts, timeouts);
+	assert_true(util_now_ms() - t0 < 10000);
+	assert_int_equal(mock_log_count("failed: Connection refused)"), 1);
+	assert_int_equal(health_stats(h)->errors, 0);
+	health_close(h);
+}
+
+/*
  * A reload: a server kept keeps its state; a new one starts down (initial
  * "down") and is told down through the callback with its new index; with
  * initial "up" a new one starts up.
@@ -825,6 +976,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_http_checks, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_reload_initial, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_udp_checks, setup,
 		    teardown),
 	};
 
