@@ -396,16 +396,36 @@ lb_svc_build(struct lb_service *s, const struct lb_service *old,
 	return (rc);
 }
 
+/* The same quic and QUIC-LB configurations (their key is never set). */
+static int
+lb_svc_same_quic(const struct service_conf *a, const struct service_conf *b)
+{
+	const struct quic_lb_conf	*x, *y;
+	unsigned int			 i;
+
+	if (a->quic != b->quic || a->nquic_lb != b->nquic_lb)
+		return (0);
+	for (i = 0; i < a->nquic_lb; i++) {
+		x = &a->quic_lb[i];
+		y = &b->quic_lb[i];
+		if (x->cr != y->cr || x->sid_len != y->sid_len ||
+		    x->nonce_len != y->nonce_len || x->len_self != y->len_self)
+			return (0);
+	}
+	return (1);
+}
+
 /*
- * Same VIP, port, protocol and forward method: the same service for a
- * reload.
+ * Same VIP, port, protocol, forward method and QUIC-LB configuration: the
+ * same service for a reload. A server's quic_server_id comes with its
+ * config as its weight does (it routes nothing once the server is gone).
  */
 static int
 lb_svc_same(const struct service_conf *a, const struct service_conf *b)
 {
 	return (a->port == b->port && a->forward == b->forward &&
 	    a->protocol == b->protocol &&
-	    util_addr_eq(&a->vip, &b->vip));
+	    util_addr_eq(&a->vip, &b->vip) && lb_svc_same_quic(a, b));
 }
 
 /* Old index of the service k of nc continues, or -1 (see lb_svc_plan()). */
