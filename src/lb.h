@@ -63,7 +63,8 @@ enum lb_path {
 	LB_PATH_OWNER,			/* LTOC, self is owner (or new SYN) */
 	LB_PATH_BACKUP,			/* LTOC, self is backup owner */
 	LB_PATH_CACHE,			/* cache (claim 14) */
-	LB_PATH_HASH			/* stateless fallback, scheduler hash */
+	LB_PATH_HASH,			/* stateless fallback, scheduler hash */
+	LB_PATH_QUIC			/* stateless, QUIC connection ID */
 };
 
 /*

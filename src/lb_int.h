@@ -66,6 +66,13 @@ lb_udp_learnt(struct conn_entry *e)
 /* lb_learn.c: connection tag of key ended (0: nothing remembered). */
 void		 lb_ended_add(struct lb *, const struct flow_key *, uint16_t);
 
+/*
+ * lb_quic.c: the server of s a QUIC short header of pi names by its
+ * connection ID, if it may take traffic; -1: route by the 4-tuple.
+ */
+int		 lb_quic_server(const struct lb_service *,
+		    const struct pkt_info *);
+
 /* lb_reload.c */
 int		 lb_reload_init(struct lb *, const struct ilbd_conf *);
 void		 lb_reload_free(struct lb *);
