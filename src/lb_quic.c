@@ -22,9 +22,9 @@
  * migration) keeps its server. Long headers (the handshake, whose DCID
  * the client chose), connection IDs that do not decode, unknown server
  * IDs and servers the scheduler may not use (down, drained, weight 0,
- * removed by a reload) go by the 4-tuple. Per packet: no allocation; a
- * linear walk of the service's servers (server IDs are few octets,
- * compared with memcmp()).
+ * removed by a reload) go by the 4-tuple. Per packet: no allocation, one
+ * hash of the server ID and a probe of the service's quic_idx, built at
+ * load and reload (lb_reload.c).
  */
 int
 lb_quic_server(const struct lb_service *s, const struct pkt_info *pi)
@@ -34,9 +34,10 @@ lb_quic_server(const struct lb_service *s, const struct pkt_info *pi)
 	struct quic_hdr			 h;
 	uint8_t				 sid[QUIC_LB_SID_MAX];
 	size_t				 len, cidlen, sidlen;
+	uint32_t			 hv, k;
 	unsigned int			 j;
 
-	if (pi->udp_data == NULL || c->nquic_lb == 0)
+	if (pi->udp_data == NULL || c->nquic_lb == 0 || s->quic_idx == NULL)
 		return (-1);
 	len = PKT_DATA_LEN(pi);
 	if (len < 2 || (pi->udp_data[0] & LB_QUIC_FORM_LONG) != 0)
@@ -50,9 +51,12 @@ lb_quic_server(const struct lb_service *s, const struct pkt_info *pi)
 	if (quic_lb_decode(c->quic_lb, c->nquic_lb, h.dcid, h.dcid_len, sid,
 	    &sidlen) == -1)
 		return (-1);
-	for (j = 0; j < s->nsrv; j++) {
-		v = &s->srv[j];
-		if (v->gone || v->conf->quic_sid_len != sidlen ||
+	hv = lb_quic_hash(sid, sidlen);
+	for (k = 0; k <= s->quic_mask; k++) {
+		if ((j = s->quic_idx[(hv + k) & s->quic_mask]) == 0)
+			return (-1);	/* no server has this ID */
+		v = &s->srv[--j];
+		if (v->conf->quic_sid_len != sidlen ||
 		    memcmp(v->conf->quic_sid, sid, sidlen) != 0)
 			continue;
 		return (sched_server_eligible(v->sched) ? (int)j : -1);

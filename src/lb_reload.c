@@ -109,6 +109,7 @@ static void
 lb_svc_release(struct lb_service *s)
 {
 	sched_free(&s->sched);
+	free(s->quic_idx);
 	if (s->own != NULL)
 		free(s->own->servers);
 	free(s->own);
@@ -260,6 +261,42 @@ lb_srv_plan(const struct lb_service *old, const uint8_t *ref,
 }
 
 /*
+ * issue 22: the server-ID lookup of a quic service, at most half full:
+ * each server a reload did not remove, by lb_quic_hash() of its ID (IDs
+ * are distinct among them, config_service.c). A removed server, which
+ * may share an ID with a new one, is not in it.
+ */
+static int
+lb_svc_quic_index(struct lb_service *s)
+{
+	const struct server_conf	*c;
+	uint32_t			 m, h, k;
+	unsigned int			 j;
+
+	if (!s->conf->quic)
+		return (0);
+	for (m = 16; m < 2 * s->nsrv; m <<= 1)
+		;
+	if ((s->quic_idx = calloc(m, sizeof(*s->quic_idx))) == NULL)
+		return (-1);
+	s->quic_mask = m - 1;
+	for (j = 0; j < s->nsrv; j++) {
+		c = s->srv[j].conf;
+		if (s->srv[j].gone || c->quic_sid_len == 0)
+			continue;
+		h = lb_quic_hash(c->quic_sid, c->quic_sid_len);
+		for (k = 0; k < m; k++) {
+			if (s->quic_idx[(h + k) & s->quic_mask] == 0) {
+				s->quic_idx[(h + k) & s->quic_mask] =
+				    (uint16_t)(j + 1);
+				break;
+			}
+		}
+	}
+	return (0);
+}
+
+/*
  * lb's copy of nc laid out as sl says (removed servers from old), and the
  * servers on it; their scheduler entries come with lb_svc_sched().
  */
@@ -289,7 +326,7 @@ lb_svc_copy(struct lb_service *s, const struct lb_service *old,
 		s->srv[j].conf = &s->own->servers[j];
 	}
 	lb_svc_match(s);
-	return (0);
+	return (lb_svc_quic_index(s));
 }
 
 /* The scheduler of s, from its servers' config; each server points in. */

@@ -373,6 +373,62 @@ test_quic_reload_ids(void **state)
 	world_free(w);
 }
 
+/*
+ * A server removed by a reload while a flow still uses it stays, gone,
+ * at its index; the new server given its ID gets the ID's packets.
+ */
+static void
+test_quic_reload_id_reused(void **state)
+{
+	struct world		*w = test_world_new(3);
+	struct lb		*lb = &w->lb[0];
+	struct test_dgram	 d;
+	struct lb_action	 act;
+	struct ilbd_conf	*c = world_conf_new(1024, 1024);
+	struct service_conf	*s;
+	struct lb_reload_summary sum;
+	char			*cause = NULL;
+	struct ilb_addr		 a24;
+	uint16_t		 sport = 1024;
+	int			 o, b, opened = 0;
+	unsigned int		 j;
+
+	(void)state;
+	/* open flows at their owner lb[0] until one runs on 0a02 */
+	while (!opened) {
+		test_long(&d, ++sport, 1);
+		lb_rank(lb, &d.pi.key, &o, &b);
+		if (o != 0)
+			continue;
+		assert_int_equal(lb_decide(lb, &d.pi, 0, T0, &act),
+		    LB_FORWARD);
+		assert_int_equal(act.path, LB_PATH_OWNER);
+		opened = act.server == 1;
+		assert_true(sport < 2000);
+	}
+	/* .22 (0a02) goes; .24 comes with 0a02 */
+	test_quic_conf(c, 1);
+	s = &c->services[0];
+	world_addr4(&s->servers[1].addr, 192, 0, 2, 24);
+	c->tables = w->conf->tables;
+	assert_int_equal(lb_reload(lb, c, T0 + 1, &sum, &cause), 0);
+	assert_null(cause);
+	assert_int_equal(sum.services_changed, 0);
+	assert_int_equal(lb->svc[0].nsrv, 4);
+	assert_int_equal(lb->svc[0].srv[1].gone, 1);
+	world_addr4(&a24, 192, 0, 2, 24);
+	for (j = 0; j < 20; j++) {
+		test_short(&d, (uint16_t)(3000 + j), &test_confs[0], 2, -1);
+		assert_int_equal(lb_decide(lb, &d.pi, 0, T0 + 2, &act),
+		    LB_FORWARD);
+		assert_int_equal(act.path, LB_PATH_QUIC);
+		assert_int_equal(act.server, 3);
+		assert_true(util_addr_eq(&act.srv->addr, &a24));
+	}
+	world_conf_free(c);
+	world_free(w);
+}
+
 /* 16-bit one's complement sum of an IPv4 header. */
 static uint16_t
 test_csum(const uint8_t *p, size_t n)
@@ -437,6 +493,7 @@ main(void)
 		cmocka_unit_test(test_quic_fallback),
 		cmocka_unit_test(test_quic_off),
 		cmocka_unit_test(test_quic_reload_ids),
+		cmocka_unit_test(test_quic_reload_id_reused),
 		cmocka_unit_test(test_quic_parsed),
 	};
 
