@@ -266,7 +266,7 @@ config_get_port(struct config_ctx *ctx, const config_setting_t *g,
 	return (0);
 }
 
-static int
+int
 config_get_bool(struct config_ctx *ctx, const config_setting_t *g,
     const char *name, int *v)
 {
@@ -1196,11 +1196,15 @@ config_dump_service(const struct service_conf *sv, FILE *fp, int last)
 	config_dump_kv(fp, "    ", "scheduler",
 	    config_sched_name(sv->scheduler));
 	config_dump_health(h, fp);
+	config_dump_quic(sv, fp);
 	fputs("    servers = (\n", fp);
-	for (i = 0; i < sv->nservers; i++)
-		fprintf(fp, "      { address = \"%s\"; weight = %u; }%s\n",
+	for (i = 0; i < sv->nservers; i++) {
+		fprintf(fp, "      { address = \"%s\"; weight = %u;",
 		    util_addr_fmt(&sv->servers[i].addr, a, sizeof(a)),
-		    sv->servers[i].weight, i + 1 < sv->nservers ? "," : "");
+		    sv->servers[i].weight);
+		config_dump_quic_sid(&sv->servers[i], fp);
+		fprintf(fp, " }%s\n", i + 1 < sv->nservers ? "," : "");
+	}
 	fprintf(fp, "    );\n  }%s\n", last ? "" : ",");
 }
 

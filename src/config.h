@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "flow.h"
+#include "quic_lb.h"
 #include "util.h"
 
 #define CONF_NAME_MAX		32	/* service name length */
@@ -35,6 +36,8 @@ struct server_conf {
 	struct ilb_addr		addr;
 	uint32_t		weight;		/* 0..1000, default 1; 0 = drained */
 	int			line;		/* where it was defined */
+	uint8_t			quic_sid[QUIC_LB_SID_MAX]; /* quic_server_id */
+	uint8_t			quic_sid_len;	/* 0: none (not quic) */
 };
 
 #define CONF_HTTP_METHOD_MAX	16	/* health.method, NUL excluded */
@@ -75,6 +78,10 @@ struct service_conf {
 	struct server_conf	*servers;
 	unsigned int		nservers;	/* 1..CONF_SERVERS_MAX */
 	int			line;
+	int			quic;		/* udp only: route by QUIC-LB
+						   connection ID (issue 22) */
+	struct quic_lb_conf	quic_lb[QUIC_LB_CONF_MAX]; /* plaintext */
+	unsigned int		nquic_lb;	/* 1..7 when quic, else 0 */
 };
 
 struct node_conf {

@@ -51,6 +51,8 @@ int		 config_get_str(struct config_ctx *, const config_setting_t *,
 		    const char *, const char **);
 int		 config_get_aggr(struct config_ctx *, const config_setting_t *,
 		    const char *, int, const config_setting_t **);
+int		 config_get_bool(struct config_ctx *, const config_setting_t *,
+		    const char *, int *);
 int		 config_get_enum(struct config_ctx *, const config_setting_t *,
 		    const char *, const char *const *, const char *, int *);
 int		 config_get_addr(struct config_ctx *, const config_setting_t *,
@@ -79,5 +81,8 @@ int		 config_parse_services(struct config_ctx *,
 		    const config_setting_t *);
 /* One service's "    health = { ... };" line, every key, for config_dump(). */
 void		 config_dump_health(const struct health_conf *, FILE *);
+/* quic and quic_lb of a service, and a server's quic_server_id. */
+void		 config_dump_quic(const struct service_conf *, FILE *);
+void		 config_dump_quic_sid(const struct server_conf *, FILE *);
 
 #endif

@@ -13,7 +13,8 @@
 #include "util.h"
 
 static const char *const config_service_keys[] = { "name", "vip", "port",
-    "forward", "scheduler", "protocol", "health", "servers", NULL };
+    "forward", "scheduler", "protocol", "health", "servers", "quic",
+    "quic_lb", NULL };
 static const char *const config_health_keys[] = { "check", "interval_ms",
     "timeout_ms", "rise", "fall", "initial", "port", "method", "path",
     "status", "host", "send", "expect", NULL };
@@ -21,7 +22,10 @@ static const char *const config_http_keys[] = { "method", "path", "status",
     "host", NULL };
 static const char *const config_udp_keys[] = { "send", "expect", NULL };
 static const char *const config_initial_words[] = { "down", "up", NULL };
-static const char *const config_server_keys[] = { "address", "weight", NULL };
+static const char *const config_server_keys[] = { "address", "weight",
+    "quic_server_id", NULL };
+static const char *const config_quic_lb_keys[] = { "rotation",
+    "server_id_len", "nonce_len", "self_describe", "key", NULL };
 
 /* Service names: 1..CONF_NAME_MAX of [A-Za-z0-9_.-]. */
 static int
@@ -360,6 +364,214 @@ config_check_family(struct config_ctx *ctx, const config_setting_t *e,
 	    sv->vip.family == AF_INET ? "IPv4" : "IPv6"));
 }
 
+/* One hex digit's value, or -1. */
+static int
+config_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return (c - '0');
+	if (c >= 'a' && c <= 'f')
+		return (c - 'a' + 10);
+	if (c >= 'A' && c <= 'F')
+		return (c - 'A' + 10);
+	return (-1);
+}
+
+/*
+ * quic_server_id = "0a01"; on a server of a quic service (required there,
+ * refused elsewhere): hex, server_id_len octets (the service's quic_lb).
+ */
+static int
+config_parse_quic_sid(struct config_ctx *ctx, const config_setting_t *e,
+    const struct service_conf *sv, struct server_conf *srv,
+    const char *label)
+{
+	const config_setting_t	*s = config_member(e, "quic_server_id");
+	const char		*v = NULL;
+	size_t			 len, i, want;
+	int			 hi, lo;
+
+	if (!sv->quic) {
+		if (s != NULL)
+			return (config_err(ctx, s, "quic_server_id: only on "
+			    "a server of a service with quic = true (%s)",
+			    label));
+		return (0);
+	}
+	if (s == NULL)
+		return (config_err(ctx, e, "missing \"quic_server_id\" on a "
+		    "server of %s (quic = true)", label));
+	if (config_get_str(ctx, e, "quic_server_id", &v) == -1)
+		return (-1);
+	want = sv->quic_lb[0].sid_len;
+	len = strlen(v);
+	if (len != 2 * want)
+		return (config_err(ctx, s, "quic_server_id: \"%s\" must be %zu "
+		    "hex digits (server_id_len %zu of quic_lb in %s)", v,
+		    2 * want, want, label));
+	for (i = 0; i < want; i++) {
+		if ((hi = config_hexval(v[2 * i])) == -1 ||
+		    (lo = config_hexval(v[2 * i + 1])) == -1)
+			return (config_err(ctx, s, "quic_server_id: \"%s\" is "
+			    "not hexadecimal", v));
+		srv->quic_sid[i] = (uint8_t)(hi << 4 | lo);
+	}
+	srv->quic_sid_len = (uint8_t)want;
+	return (0);
+}
+
+/* One item of quic_lb into c. */
+static int
+config_parse_quic_conf(struct config_ctx *ctx, const config_setting_t *e,
+    int idx, struct quic_lb_conf *c, const char *label)
+{
+	char		where[CONF_LABEL_MAX + 32];
+	uint32_t	cr = 0, sl = 0, nl = 0;
+	int		self = 0;
+
+	snprintf(where, sizeof(where), "in quic_lb %d of %s", idx + 1, label);
+	if (config_setting_type(e) != CONFIG_TYPE_GROUP)
+		return (config_err(ctx, e, "quic_lb: item %d of %s is %s, "
+		    "expected a group { rotation = ...; }", idx + 1, label,
+		    config_type_name(e)));
+	if (config_check_keys(ctx, e, config_quic_lb_keys, where) == -1)
+		return (-1);
+	if (config_member(e, "key") != NULL)
+		return (config_err(ctx, config_member(e, "key"), "key %s: "
+		    "encrypted QUIC-LB connection IDs are not supported "
+		    "(plaintext only: remove the key)", where));
+	if (config_member(e, "server_id_len") == NULL ||
+	    config_member(e, "nonce_len") == NULL)
+		return (config_err(ctx, e, "missing \"%s\" %s",
+		    config_member(e, "server_id_len") == NULL ?
+		    "server_id_len" : "nonce_len", where));
+	if (config_get_u32(ctx, e, "rotation", 0, QUIC_LB_CR_MAX, NULL,
+	    &cr) == -1 ||
+	    config_get_u32(ctx, e, "server_id_len", QUIC_LB_SID_MIN,
+	    QUIC_LB_SID_MAX, NULL, &sl) == -1 ||
+	    config_get_u32(ctx, e, "nonce_len", QUIC_LB_NONCE_MIN,
+	    QUIC_LB_PLAIN_MAX - QUIC_LB_SID_MIN, NULL, &nl) == -1 ||
+	    config_get_bool(ctx, e, "self_describe", &self) == -1)
+		return (-1);
+	memset(c, 0, sizeof(*c));
+	c->cr = (uint8_t)cr;
+	c->sid_len = (uint8_t)sl;
+	c->nonce_len = (uint8_t)nl;
+	c->len_self = self != 0;
+	return (0);
+}
+
+/*
+ * quic = true; and its quic_lb list (issue 22): UDP services only, 1..7
+ * plaintext configurations that quic_lb_conf_check() accepts, one server
+ * ID length for all (a server has one ID).
+ */
+static int
+config_parse_quic(struct config_ctx *ctx, const config_setting_t *sg,
+    struct service_conf *sv, const char *label)
+{
+	const config_setting_t	*q = config_member(sg, "quic"), *l;
+	char			*cause = NULL;
+	int			 quic = 0, i, n;
+
+	if (config_get_bool(ctx, sg, "quic", &quic) == -1 ||
+	    config_get_aggr(ctx, sg, "quic_lb", CONFIG_TYPE_LIST, &l) == -1)
+		return (-1);
+	if (quic && sv->protocol != PROTO_UDP)
+		return (config_err(ctx, q, "quic: only with protocol = "
+		    "\"udp\" (%s is %s)", label,
+		    config_proto_name(sv->protocol)));
+	if (!quic) {
+		if (l != NULL)
+			return (config_err(ctx, l, "quic_lb: only with quic = "
+			    "true (%s)", label));
+		return (0);
+	}
+	if (l == NULL || (n = config_setting_length(l)) == 0)
+		return (config_err(ctx, l != NULL ? l : q, "quic = true needs "
+		    "at least one configuration in quic_lb (%s)", label));
+	if (n > QUIC_LB_CONF_MAX)
+		return (config_err(ctx, config_setting_get_elem(l,
+		    QUIC_LB_CONF_MAX), "quic_lb: %d configurations in %s, at "
+		    "most %d", n, label, QUIC_LB_CONF_MAX));
+	for (i = 0; i < n; i++) {
+		if (config_parse_quic_conf(ctx, config_setting_get_elem(l,
+		    (unsigned int)i), i, &sv->quic_lb[i], label) == -1)
+			return (-1);
+		if (sv->quic_lb[i].sid_len != sv->quic_lb[0].sid_len)
+			return (config_err(ctx, config_setting_get_elem(l,
+			    (unsigned int)i), "quic_lb: server_id_len %u in "
+			    "item %d of %s, but %u in item 1: a server has "
+			    "one quic_server_id", sv->quic_lb[i].sid_len,
+			    i + 1, label, sv->quic_lb[0].sid_len));
+	}
+	if (quic_lb_conf_check(sv->quic_lb, (size_t)n, &cause) == -1) {
+		config_err(ctx, l, "quic_lb of %s: %s", label,
+		    cause != NULL ? cause : "invalid");
+		free(cause);
+		return (-1);
+	}
+	sv->quic = 1;
+	sv->nquic_lb = (unsigned int)n;
+	return (0);
+}
+
+/* Server i of a quic service must not repeat a server ID of 0..i-1. */
+static int
+config_quic_sid_dup(struct config_ctx *ctx, const config_setting_t *l, int i,
+    const struct service_conf *sv, const char *label)
+{
+	const struct server_conf	*b = &sv->servers[i];
+	char				 w[PATH_MAX + 16];
+	int				 j;
+
+	if (!sv->quic)
+		return (0);
+	for (j = 0; j < i; j++) {
+		if (memcmp(sv->servers[j].quic_sid, b->quic_sid,
+		    b->quic_sid_len) != 0)
+			continue;
+		return (config_err(ctx, config_setting_get_elem(l,
+		    (unsigned int)i), "duplicate quic_server_id in %s (first "
+		    "at %s)", label, config_where(config_setting_get_elem(l,
+		    (unsigned int)j), config_setting_get_elem(l,
+		    (unsigned int)i), w, sizeof(w))));
+	}
+	return (0);
+}
+
+void
+config_dump_quic(const struct service_conf *sv, FILE *fp)
+{
+	const struct quic_lb_conf	*c;
+	unsigned int			 i;
+
+	if (!sv->quic)
+		return;
+	fputs("    quic = true;\n    quic_lb = (\n", fp);
+	for (i = 0; i < sv->nquic_lb; i++) {
+		c = &sv->quic_lb[i];
+		fprintf(fp, "      { rotation = %u; server_id_len = %u; "
+		    "nonce_len = %u; self_describe = %s; }%s\n", c->cr,
+		    c->sid_len, c->nonce_len, c->len_self ? "true" : "false",
+		    i + 1 < sv->nquic_lb ? "," : "");
+	}
+	fputs("    );\n", fp);
+}
+
+void
+config_dump_quic_sid(const struct server_conf *srv, FILE *fp)
+{
+	unsigned int	i;
+
+	if (srv->quic_sid_len == 0)
+		return;
+	fputs(" quic_server_id = \"", fp);
+	for (i = 0; i < srv->quic_sid_len; i++)
+		fprintf(fp, "%02x", srv->quic_sid[i]);
+	fputs("\";", fp);
+}
+
 static int
 config_parse_server(struct config_ctx *ctx, const config_setting_t *e,
     int idx, struct service_conf *sv, const char *label)
@@ -379,7 +591,8 @@ config_parse_server(struct config_ctx *ctx, const config_setting_t *e,
 	if (config_member(e, "address") == NULL)
 		return (config_err(ctx, e, "missing \"address\" %s", where));
 	if (config_get_addr(ctx, e, "address", 1, &srv->addr) == -1 ||
-	    config_get_u32(ctx, e, "weight", 0, 1000, NULL, &srv->weight) == -1)
+	    config_get_u32(ctx, e, "weight", 0, 1000, NULL, &srv->weight) == -1 ||
+	    config_parse_quic_sid(ctx, e, sv, srv, label) == -1)
 		return (-1);
 	return (config_check_family(ctx, e, sv, srv, label));
 }
@@ -428,7 +641,8 @@ config_parse_servers(struct config_ctx *ctx, const config_setting_t *sg,
 	for (i = 0; i < n; i++) {
 		if (config_parse_server(ctx, config_setting_get_elem(l,
 		    (unsigned int)i), i, sv, label) == -1 ||
-		    config_server_dup(ctx, l, i, sv, label) == -1)
+		    config_server_dup(ctx, l, i, sv, label) == -1 ||
+		    config_quic_sid_dup(ctx, l, i, sv, label) == -1)
 			return (-1);
 	}
 	return (0);
@@ -509,7 +723,8 @@ config_parse_service(struct config_ctx *ctx, const config_setting_t *e,
 		sv->health.check = CHECK_NONE;
 	sv->forward = (enum conf_forward)fwd;
 	sv->scheduler = (enum conf_sched)sched;
-	if (config_parse_health(ctx, e, &sv->health, label) == -1)
+	if (config_parse_health(ctx, e, &sv->health, label) == -1 ||
+	    config_parse_quic(ctx, e, sv, label) == -1)
 		return (-1);
 	return (config_parse_servers(ctx, e, sv, label));
 }

@@ -396,7 +396,8 @@ static const struct ctlcmd_col ctlcmd_service_cols[] = {
 	{ "BYTES", "bytes_total", CTLCMD_NUM },
 	{ "PPS", "packets_per_s", CTLCMD_NUM },
 	{ "BPS", "bytes_per_s", CTLCMD_NUM },
-	{ "PROTO", "protocol", CTLCMD_STR }
+	{ "PROTO", "protocol", CTLCMD_STR },
+	{ "QUIC", "quic", CTLCMD_STR }
 };
 #define CTLCMD_NSERVICE_COLS \
 	(sizeof(ctlcmd_service_cols) / sizeof(ctlcmd_service_cols[0]))
@@ -455,6 +456,7 @@ ctlcmd_service_row(struct ctlcmd_table *t, const struct lb_service *s)
 	row[6] = owned;
 	ctlcmd_traffic_cells(&s->traffic, &tc, row + 7);
 	row[7 + CTLCMD_TRAFFIC_COLS] = config_proto_name(sc->protocol);
+	row[8 + CTLCMD_TRAFFIC_COLS] = sc->quic ? "on" : "off";
 	return (ctlcmd_table_add(t, row));
 }
 

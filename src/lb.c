@@ -69,7 +69,7 @@ static const char *const lb_drop_names[LB_DROP_MAX] = {
 };
 
 static const char *const lb_path_names[] = {
-	"none", "owner", "backup", "cache", "hash"
+	"none", "owner", "backup", "cache", "hash", "quic"
 };
 
 const char *
@@ -505,6 +505,9 @@ lb_forward(struct lb *lb, struct lb_action *act, unsigned int service,
 		break;
 	case LB_PATH_CACHE:
 		lb->stats.forward_cache++;
+		break;
+	case LB_PATH_QUIC:
+		lb->stats.quic_routed++;
 		break;
 	default:
 		lb->stats.forward_hash++;
@@ -999,17 +1002,25 @@ lb_udp_hit(struct lb *lb, struct conn_entry *e, const struct lb_pkt *p,
 }
 
 /*
- * A UDP packet: the LTOC (owner, backup, or self leaving), then the
- * cache, as lb_other() does; no entry: the owner opens the flow, anyone
- * else hands the packet to it.
+ * A UDP packet: on a quic service, a short header whose connection ID
+ * names a usable server goes to it (lb_quic.c); else the LTOC (owner,
+ * backup, or self leaving), then the cache, as lb_other() does; no
+ * entry: the owner opens the flow, anyone else hands the packet to it.
  */
 static int
 lb_udp(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
 {
 	struct conn_entry	*e;
 	enum lb_path		 path;
+	int			 server;
 
 	lb->stats.udp_rx++;
+	if (lb->svc[p->svc].conf->quic) {
+		if ((server = lb_quic_server(&lb->svc[p->svc], p->pi)) >= 0)
+			return (lb_forward(lb, act, p->svc,
+			    (unsigned int)server, LB_PATH_QUIC));
+		lb->stats.quic_fallback++;
+	}
 	if (lb->self == LB_SELF_NONE || lb_is_self(lb, p->rank.owner) ||
 	    lb_is_self(lb, p->rank.backup)) {
 		if ((e = ltoc_lookup(&lb->ltoc, &p->pi->key)) != NULL) {

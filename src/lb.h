@@ -63,7 +63,8 @@ enum lb_path {
 	LB_PATH_OWNER,			/* LTOC, self is owner (or new SYN) */
 	LB_PATH_BACKUP,			/* LTOC, self is backup owner */
 	LB_PATH_CACHE,			/* cache (claim 14) */
-	LB_PATH_HASH			/* stateless fallback, scheduler hash */
+	LB_PATH_HASH,			/* stateless fallback, scheduler hash */
+	LB_PATH_QUIC			/* stateless, QUIC connection ID */
 };
 
 /*
@@ -174,6 +175,11 @@ struct lb_service {
 	struct lb_traffic		 traffic;	/* its servers', summed
 							   as they are counted:
 							   survives a purge */
+	uint16_t			*quic_idx;	/* quic: server index + 1
+							   by server ID hash,
+							   open addressing; 0
+							   empty (lb_quic.c) */
+	uint32_t			 quic_mask;	/* its slots - 1 */
 	unsigned int			 nsrv;		/* == sched.n; last, in
 							   the tail padding: the
 							   per-packet lookup

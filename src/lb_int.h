@@ -66,6 +66,20 @@ lb_udp_learnt(struct conn_entry *e)
 /* lb_learn.c: connection tag of key ended (0: nothing remembered). */
 void		 lb_ended_add(struct lb *, const struct flow_key *, uint16_t);
 
+/* The hash of a QUIC-LB server ID in lb_service.quic_idx. */
+static inline uint32_t
+lb_quic_hash(const uint8_t *sid, size_t len)
+{
+	return (lb_svc_hash(sid, len));
+}
+
+/*
+ * lb_quic.c: the server of s a QUIC short header of pi names by its
+ * connection ID, if it may take traffic; -1: route by the 4-tuple.
+ */
+int		 lb_quic_server(const struct lb_service *,
+		    const struct pkt_info *);
+
 /* lb_reload.c */
 int		 lb_reload_init(struct lb *, const struct ilbd_conf *);
 void		 lb_reload_free(struct lb *);

@@ -109,6 +109,7 @@ static void
 lb_svc_release(struct lb_service *s)
 {
 	sched_free(&s->sched);
+	free(s->quic_idx);
 	if (s->own != NULL)
 		free(s->own->servers);
 	free(s->own);
@@ -260,6 +261,42 @@ lb_srv_plan(const struct lb_service *old, const uint8_t *ref,
 }
 
 /*
+ * issue 22: the server-ID lookup of a quic service, at most half full:
+ * each server a reload did not remove, by lb_quic_hash() of its ID (IDs
+ * are distinct among them, config_service.c). A removed server, which
+ * may share an ID with a new one, is not in it.
+ */
+static int
+lb_svc_quic_index(struct lb_service *s)
+{
+	const struct server_conf	*c;
+	uint32_t			 m, h, k;
+	unsigned int			 j;
+
+	if (!s->conf->quic)
+		return (0);
+	for (m = 16; m < 2 * s->nsrv; m <<= 1)
+		;
+	if ((s->quic_idx = calloc(m, sizeof(*s->quic_idx))) == NULL)
+		return (-1);
+	s->quic_mask = m - 1;
+	for (j = 0; j < s->nsrv; j++) {
+		c = s->srv[j].conf;
+		if (s->srv[j].gone || c->quic_sid_len == 0)
+			continue;
+		h = lb_quic_hash(c->quic_sid, c->quic_sid_len);
+		for (k = 0; k < m; k++) {
+			if (s->quic_idx[(h + k) & s->quic_mask] == 0) {
+				s->quic_idx[(h + k) & s->quic_mask] =
+				    (uint16_t)(j + 1);
+				break;
+			}
+		}
+	}
+	return (0);
+}
+
+/*
  * lb's copy of nc laid out as sl says (removed servers from old), and the
  * servers on it; their scheduler entries come with lb_svc_sched().
  */
@@ -289,7 +326,7 @@ lb_svc_copy(struct lb_service *s, const struct lb_service *old,
 		s->srv[j].conf = &s->own->servers[j];
 	}
 	lb_svc_match(s);
-	return (0);
+	return (lb_svc_quic_index(s));
 }
 
 /* The scheduler of s, from its servers' config; each server points in. */
@@ -396,16 +433,36 @@ lb_svc_build(struct lb_service *s, const struct lb_service *old,
 	return (rc);
 }
 
+/* The same quic and QUIC-LB configurations (their key is never set). */
+static int
+lb_svc_same_quic(const struct service_conf *a, const struct service_conf *b)
+{
+	const struct quic_lb_conf	*x, *y;
+	unsigned int			 i;
+
+	if (a->quic != b->quic || a->nquic_lb != b->nquic_lb)
+		return (0);
+	for (i = 0; i < a->nquic_lb; i++) {
+		x = &a->quic_lb[i];
+		y = &b->quic_lb[i];
+		if (x->cr != y->cr || x->sid_len != y->sid_len ||
+		    x->nonce_len != y->nonce_len || x->len_self != y->len_self)
+			return (0);
+	}
+	return (1);
+}
+
 /*
- * Same VIP, port, protocol and forward method: the same service for a
- * reload.
+ * Same VIP, port, protocol, forward method and QUIC-LB configuration: the
+ * same service for a reload. A server's quic_server_id comes with its
+ * config as its weight does (it routes nothing once the server is gone).
  */
 static int
 lb_svc_same(const struct service_conf *a, const struct service_conf *b)
 {
 	return (a->port == b->port && a->forward == b->forward &&
 	    a->protocol == b->protocol &&
-	    util_addr_eq(&a->vip, &b->vip));
+	    util_addr_eq(&a->vip, &b->vip) && lb_svc_same_quic(a, b));
 }
 
 /* Old index of the service k of nc continues, or -1 (see lb_svc_plan()). */

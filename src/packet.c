@@ -410,6 +410,7 @@ packet_parse_udp(const uint8_t *buf, uint32_t end, struct pkt_info *pi)
 	    (PKT_IS_FIRSTFRAG(pi) ? ulen < room : ulen != room))
 		return (PKT_BAD_UDP_LEN);
 	pi->data_off = pi->l4_off + PACKET_UDP_HLEN;
+	pi->udp_data = buf + pi->data_off;
 	return (PKT_OK);
 }
 

@@ -80,6 +80,8 @@ struct pkt_info {
 	uint32_t	ip_len;		/* datagram length, trailing bytes excluded */
 	uint32_t	payload_len;	/* IP payload: v4 total - IHL*4, v6 plen */
 	uint32_t	seq;		/* TCP sequence number (PKT_OK) */
+	const uint8_t	*udp_data;	/* UDP payload, PKT_DATA_LEN() octets
+					   (PKT_OK UDP); NULL otherwise */
 };
 
 #define PKT_IS_SYN_ONLY(pi)	(((pi)->tcp_flags & (PKT_TH_SYN | \

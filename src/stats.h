@@ -98,7 +98,9 @@
 	X(udp_new_flow, "UDP flows entered in the LTOC as owner")	\
 	X(udp_replicated, "UDP flows replicated: NEW queued once seen again") \
 	X(udp_unreplicated, "UDP flows expired at their owner, never replicated") \
-	X(udp_stream, "UDP flows that became streams: more than 4 packets")
+	X(udp_stream, "UDP flows that became streams: more than 4 packets") \
+	X(quic_routed, "QUIC short headers sent to the server their CID names") \
+	X(quic_fallback, "QUIC service datagrams routed by 4-tuple, not by CID")
 
 struct lb_stats {
 #define LB_STATS_FIELD(name, help)	uint64_t name;

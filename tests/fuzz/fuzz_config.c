@@ -97,6 +97,11 @@ fuzz_conf_same(const struct ilbd_conf *a, const struct ilbd_conf *b)
 			    &b->services[i].servers[j].addr));
 			FUZZ_CHECK(a->services[i].servers[j].weight ==
 			    b->services[i].servers[j].weight);
+			FUZZ_CHECK(a->services[i].servers[j].quic_sid_len ==
+			    b->services[i].servers[j].quic_sid_len);
+			FUZZ_CHECK(memcmp(a->services[i].servers[j].quic_sid,
+			    b->services[i].servers[j].quic_sid,
+			    sizeof(a->services[i].servers[j].quic_sid)) == 0);
 		}
 	}
 }

@@ -13,7 +13,10 @@ uint64_t		 fuzz_now = FUZZ_T0;	/* start of every input */
 
 /*
  * 198.51.100.10:80 (wlc, servers 192.0.2.21..23 weights 1..3) and
- * [2001:db8:100::10]:443 (hash, gre, servers 2001:db8::21, ::22); members
+ * [2001:db8:100::10]:443 (hash, gre, servers 2001:db8::21, ::22) and
+ * 198.51.100.10:443 UDP with quic (QUIC-LB rotation 0, server ID 2 and
+ * nonce 6 octets, self-describing; rotation 1, nonce 4; servers
+ * 192.0.2.21..22, IDs 0a01, 0a02); members
  * 10.0.0.1..3 in slots 100..102; tables of 1024 entries.
  */
 void
@@ -32,6 +35,20 @@ fuzz_world_init(void)
 	s->forward = FORWARD_GRE;
 	world_addr(&world_server(s, 21, 1)->addr, "2001:db8::21");
 	world_addr(&world_server(s, 22, 1)->addr, "2001:db8::22");
+	s = world_web(c, "quic", 10, SCHED_WLC, 2);
+	s->port = 443;
+	s->protocol = PROTO_UDP;
+	s->quic = 1;
+	s->nquic_lb = 2;
+	s->quic_lb[0] = (struct quic_lb_conf){ .cr = 0, .sid_len = 2,
+	    .nonce_len = 6, .len_self = 1 };
+	s->quic_lb[1] = (struct quic_lb_conf){ .cr = 1, .sid_len = 2,
+	    .nonce_len = 4 };
+	for (i = 0; i < 2; i++) {
+		s->servers[i].quic_sid[0] = 0x0a;
+		s->servers[i].quic_sid[1] = (uint8_t)(i + 1);
+		s->servers[i].quic_sid_len = 2;
+	}
 	world_init(&fuzz_world, c, FUZZ_MEMBERS);
 	if (world_start(&fuzz_world, 1, 42, 0) == -1)
 		abort();

@@ -98,6 +98,19 @@ def packets():
     write("fuzz_packet", "v6-exthdrs", frame(0, exts) + frame(0, hbh) +
           frame(0, frag6))
     write("fuzz_packet", "v4-udp", frame(0, udp))
+    # the quic service (fuzz_world.c, UDP 443): a short header naming
+    # server 0a02 (rotation 0, self-described length 9), a long header,
+    # and a short header with rotation 2, which no configuration has
+    def udp4(sport, payload):
+        return ip4(struct.pack("!HHHH", sport, 443, 8 + len(payload), 0) +
+                   payload, proto=17)
+    cid = bytes([0x08, 0x0a, 0x02]) + b"\x11" * 6
+    short = udp4(40010, b"\x41" + cid + b"\xee" * 20)
+    long_ = udp4(40011, b"\xc3\0\0\0\x01\x08" + b"\x22" * 8 + b"\x08" +
+                 b"\x33" * 8 + b"\0" + b"\xee" * 20)
+    other = udp4(40012, b"\x41\x48\x0a\x02" + b"\x11" * 6 + b"\xee" * 20)
+    write("fuzz_packet", "v4-quic", frame(0, short) + frame(1, short) +
+          frame(0, long_) + frame(0, other))
 
 
 def member(addr):
@@ -254,6 +267,17 @@ control = { socket = "/tmp/ilbd.sock"; };
 metrics = { listen = "[::1]:9650"; };
 services = ( { name = "a.b-c_d"; vip = "2001:db8:100::10"; port = 443;
   scheduler = "rr"; servers = ( { address = "2001:db8::21"; } ); } );
+""")
+    write("fuzz_config", "quic.conf", b"""node = { id = 3; interface = "eth0"; };
+cluster = { authenticate = false; };
+services = ( { name = "h3"; vip = "198.51.100.10"; port = 443;
+  protocol = "udp"; quic = true;
+  quic_lb = ( { rotation = 0; server_id_len = 2; nonce_len = 6;
+    self_describe = true; }, { rotation = 3; server_id_len = 2;
+    nonce_len = 17; } );
+  health = { check = "none"; };
+  servers = ( { address = "192.0.2.21"; quic_server_id = "0a01"; },
+    { address = "192.0.2.22"; quic_server_id = "0A02"; weight = 0; } ); } );
 """)
 
 

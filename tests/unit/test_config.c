@@ -1365,9 +1365,25 @@ conf_equal(const struct ilbd_conf *a, const struct ilbd_conf *b)
 			    &t->servers[j].addr));
 			assert_int_equal(s->servers[j].weight,
 			    t->servers[j].weight);
+			assert_int_equal(s->servers[j].quic_sid_len,
+			    t->servers[j].quic_sid_len);
+			assert_memory_equal(s->servers[j].quic_sid,
+			    t->servers[j].quic_sid, sizeof(s->servers[j].quic_sid));
 		}
+		assert_int_equal(s->quic, t->quic);
+		assert_int_equal(s->nquic_lb, t->nquic_lb);
+		assert_memory_equal(s->quic_lb, t->quic_lb, sizeof(s->quic_lb));
 	}
 }
+
+/* A quic service up to its servers' list (line 4: the service, 9: the first server). */
+#define QUIC_SVC	"services = (\n  { name = \"q\"; vip = \"192.0.2.1\"; " \
+	"port = 443; protocol = \"udp\";\n    quic = true;\n" \
+	"    quic_lb = ( { rotation = 0; server_id_len = 2; nonce_len = 6; " \
+	"self_describe = true; },\n      { rotation = 2; server_id_len = 2; " \
+	"nonce_len = 8; } );\n    servers = (\n"
+#define QUIC_ONE	"      { address = \"192.0.2.2\"; " \
+	"quic_server_id = \"0a01\"; } ); }\n);\n"
 
 /* Dump text, load the dump from the same directory, compare. */
 static void
@@ -1412,6 +1428,9 @@ test_dump_round_trip(void **state)
 	    "services = ( { name = \"a\"; vip = \"192.0.2.1\"; port = 80;\n"
 	    "  health = { check = \"http\"; status = 204; port = 81; };\n"
 	    "  servers = ( { address = \"192.0.2.2\"; } ); } );\n");
+	round_trip(fx, HDR QUIC_SVC "      { address = \"192.0.2.2\"; "
+	    "quic_server_id = \"0a01\"; },\n      { address = \"192.0.2.3\"; "
+	    "quic_server_id = \"0A02\"; } ); }\n);\n");
 	round_trip(fx, "node = { id = 3; interface = \"eth1\"; };\n"
 	    "cluster = { authenticate = false; peers = [ \"192.0.2.11\", "
 	    "\"192.0.2.12\" ]; };\n");
@@ -1427,6 +1446,116 @@ test_dump_round_trip(void **state)
 	    "  { name = \"b\"; vip = \"192.0.2.1\"; port = 54;\n"
 	    "  protocol = \"udp\"; health = { check = \"udp\"; };\n"
 	    "  servers = ( { address = \"192.0.2.2\"; } ); } );\n");
+}
+
+static const struct err_case quic_cases[] = {
+	{ HDR SVC_OPEN "    port = 80;\n    quic = true;\n" SVC_SERVERS, 6,
+	    "quic: only with protocol = \"udp\" (service \"web\" is tcp)" },
+	{ HDR SVC_OPEN "    port = 80; protocol = \"udp\";\n    quic = 1;\n"
+	    SVC_SERVERS, 6, "quic: expected true or false, not an integer" },
+	{ HDR SVC_OPEN "    port = 80; protocol = \"udp\";\n    quic = true;\n"
+	    SVC_SERVERS, 6, "quic = true needs at least one configuration in "
+	    "quic_lb" },
+	{ HDR SVC_OPEN "    port = 80; protocol = \"udp\"; quic = true;\n"
+	    "    quic_lb = ();\n" SVC_SERVERS, 6, "quic = true needs at least "
+	    "one configuration in quic_lb" },
+	{ HDR SVC_OPEN "    port = 80; protocol = \"udp\";\n    quic_lb = ( { "
+	    "server_id_len = 2; nonce_len = 6; } );\n" SVC_SERVERS, 6,
+	    "quic_lb: only with quic = true" },
+	{ HDR SVC_OPEN "    port = 80; protocol = \"udp\"; quic = true;\n"
+	    "    quic_lb = ( { server_id_len = 2; nonce_len = 6;\n"
+	    "      key = \"000102030405060708090a0b0c0d0e0f\"; } );\n"
+	    SVC_SERVERS, 7, "encrypted QUIC-LB connection IDs are not "
+	    "supported (plaintext only" },
+	{ HDR SVC_OPEN "    port = 80; protocol = \"udp\"; quic = true;\n"
+	    "    quic_lb = ( { server_id_len = 2; nonce_len = 6; cid = 1; } );\n"
+	    SVC_SERVERS, 6, "unknown key \"cid\" in quic_lb 1 of service "
+	    "\"web\"" },
+	{ HDR SVC_OPEN "    port = 80; protocol = \"udp\"; quic = true;\n"
+	    "    quic_lb = ( { rotation = 7; server_id_len = 2; nonce_len = 6; "
+	    "} );\n" SVC_SERVERS, 6, "rotation: 7 is out of range 0..6" },
+	{ HDR SVC_OPEN "    port = 80; protocol = \"udp\"; quic = true;\n"
+	    "    quic_lb = ( { server_id_len = 2; nonce_len = 3; } );\n"
+	    SVC_SERVERS, 6, "nonce_len: 3 is out of range 4..18" },
+	{ HDR SVC_OPEN "    port = 80; protocol = \"udp\"; quic = true;\n"
+	    "    quic_lb = ( { nonce_len = 6; } );\n" SVC_SERVERS, 6,
+	    "missing \"server_id_len\" in quic_lb 1 of service \"web\"" },
+	/* quic_lb_conf_check(): its cause */
+	{ HDR SVC_OPEN "    port = 80; protocol = \"udp\"; quic = true;\n"
+	    "    quic_lb = ( { server_id_len = 10; nonce_len = 10; } );\n"
+	    SVC_SERVERS, 6, "quic_lb of service \"web\": config rotation 0: "
+	    "server ID and nonce 20 octets, at most 19" },
+	{ HDR SVC_OPEN "    port = 80; protocol = \"udp\"; quic = true;\n"
+	    "    quic_lb = ( { server_id_len = 2; nonce_len = 6; },\n"
+	    "      { server_id_len = 2; nonce_len = 5; } );\n" SVC_SERVERS, 6,
+	    "config rotation 0 given twice" },
+	{ HDR SVC_OPEN "    port = 80; protocol = \"udp\"; quic = true;\n"
+	    "    quic_lb = ( { server_id_len = 2; nonce_len = 6; },\n"
+	    "      { rotation = 1; server_id_len = 3; nonce_len = 5; } );\n"
+	    SVC_SERVERS, 7, "server_id_len 3 in item 2 of service \"web\", "
+	    "but 2 in item 1" },
+	{ HDR SVC_OPEN "    port = 80; protocol = \"udp\"; quic = true;\n"
+	    "    quic_lb = ( {server_id_len=1;nonce_len=4;}, {rotation=1;"
+	    "server_id_len=1;nonce_len=4;}, {rotation=2;server_id_len=1;"
+	    "nonce_len=4;}, {rotation=3;server_id_len=1;nonce_len=4;}, "
+	    "{rotation=4;server_id_len=1;nonce_len=4;}, {rotation=5;"
+	    "server_id_len=1;nonce_len=4;}, {rotation=6;server_id_len=1;"
+	    "nonce_len=4;},\n {rotation=6;server_id_len=1;nonce_len=4;} );\n"
+	    SVC_SERVERS, 7, "quic_lb: 8 configurations in service \"web\", "
+	    "at most 7" },
+	/* servers */
+	{ HDR QUIC_SVC "      { address = \"192.0.2.2\"; } ); }\n);\n", 9,
+	    "missing \"quic_server_id\" on a server of service \"q\"" },
+	{ HDR QUIC_SVC "      { address = \"192.0.2.2\";\n"
+	    "        quic_server_id = \"0a0102\"; } ); }\n);\n", 10,
+	    "quic_server_id: \"0a0102\" must be 4 hex digits (server_id_len 2" },
+	{ HDR QUIC_SVC "      { address = \"192.0.2.2\";\n"
+	    "        quic_server_id = \"0g01\"; } ); }\n);\n", 10,
+	    "quic_server_id: \"0g01\" is not hexadecimal" },
+	{ HDR QUIC_SVC "      { address = \"192.0.2.2\";\n"
+	    "        quic_server_id = 10; } ); }\n);\n", 10,
+	    "quic_server_id: expected a string, not an integer" },
+	{ HDR QUIC_SVC "      { address = \"192.0.2.2\"; quic_server_id = "
+	    "\"0a01\"; },\n      { address = \"192.0.2.3\"; quic_server_id = "
+	    "\"0A01\"; } ); }\n);\n", 10, "duplicate quic_server_id in service "
+	    "\"q\" (first at line 9)" },
+	{ HDR SVC_OPEN "    port = 80; protocol = \"udp\";\n    servers = ( {\n"
+	    "      address = \"192.0.2.2\"; quic_server_id = \"01\"; } ); }\n);\n",
+	    7, "quic_server_id: only on a server of a service with quic = true" },
+};
+
+static void
+test_quic(void **state)
+{
+	struct fx			*fx = *state;
+	const struct service_conf	*s;
+
+	FX_CASES(fx, quic_cases);
+	fx_load_ok(fx, HDR QUIC_SVC QUIC_ONE);
+	s = &fx->conf->services[0];
+	assert_int_equal(s->quic, 1);
+	assert_int_equal(s->nquic_lb, 2);
+	assert_int_equal(s->quic_lb[0].cr, 0);
+	assert_int_equal(s->quic_lb[0].sid_len, 2);
+	assert_int_equal(s->quic_lb[0].nonce_len, 6);
+	assert_int_equal(s->quic_lb[0].len_self, 1);
+	assert_int_equal(s->quic_lb[0].encrypted, 0);
+	assert_int_equal(s->quic_lb[1].cr, 2);
+	assert_int_equal(s->quic_lb[1].nonce_len, 8);
+	assert_int_equal(s->quic_lb[1].len_self, 0);
+	assert_int_equal(s->servers[0].quic_sid_len, 2);
+	assert_int_equal(s->servers[0].quic_sid[0], 0x0a);
+	assert_int_equal(s->servers[0].quic_sid[1], 0x01);
+	/* default: no quic */
+	fx_load_ok(fx, HDR SVC_OPEN "    port = 80; protocol = \"udp\";\n"
+	    SVC_SERVERS);
+	assert_int_equal(fx->conf->services[0].quic, 0);
+	assert_int_equal(fx->conf->services[0].nquic_lb, 0);
+	assert_int_equal(fx->conf->services[0].servers[0].quic_sid_len, 0);
+	/* quic = false is as good as absent */
+	fx_load_ok(fx, HDR SVC_OPEN "    port = 80; protocol = \"udp\"; "
+	    "quic = false;\n" SVC_SERVERS);
+	assert_int_equal(fx->conf->services[0].quic, 0);
 }
 
 /* Replace the key_file string of text with path (one occurrence). */
@@ -1551,6 +1680,7 @@ main(void)
 		cmocka_unit_test(test_names_of_words),
 		cmocka_unit_test_teardown(test_input_xdp, fx_reset),
 		cmocka_unit_test_teardown(test_dump_round_trip, fx_reset),
+		cmocka_unit_test_teardown(test_quic, fx_reset),
 		cmocka_unit_test_teardown(test_shipped_conf, fx_reset),
 	};
 	const struct CMUnitTest errors[] = {

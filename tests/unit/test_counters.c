@@ -146,6 +146,8 @@ static const struct row {
 	{ ALL, "lb", "udp_replicated", C, 1083 },
 	{ ALL, "lb", "udp_unreplicated", C, 1084 },
 	{ ALL, "lb", "udp_stream", C, 1085 },
+	{ ALL, "lb", "quic_routed", C, 1086 },
+	{ ALL, "lb", "quic_fallback", C, 1087 },
 	{ ALL, "dp", "no_mac", C, 2000 },
 	{ ALL, "dp", "fwd_errors", C, 2001 },
 	{ ALL, "dp", "gre_fwd_errors", C, 2002 },
@@ -267,8 +269,8 @@ static const struct row {
  * counter is pinned by this alone (the rows pin the rest, readably).
  * When it changes, the test prints the text it got.
  */
-#define METRICS_FNV_FULL	0x71a293cffd356c98ULL
-#define METRICS_FNV_CAP		0x839365805d2d2cd7ULL
+#define METRICS_FNV_FULL	0xf50c107a90a37251ULL
+#define METRICS_FNV_CAP		0x7887a0e37cdcf34cULL
 
 /* The parts of one data path, each stats struct filled with base + i. */
 static struct {

@@ -562,9 +562,9 @@ test_show_services_servers(void **state)
 	s = test_run(n, test_req(CTL_SHOW_SERVICES, 0, 0));
 	assert_string_equal(s,
 	    "NAME  VIP               FORWARD  SCHEDULER  ELIGIBLE  SERVERS"
-	    "  OWNED  CONNS  PACKETS  BYTES  PPS   BPS  PROTO\n"
+	    "  OWNED  CONNS  PACKETS  BYTES  PPS   BPS  PROTO  QUIC\n"
 	    "web   198.51.100.10:80  dsr      wlc               3        3"
-	    "      1      3       20  30000    2  3000  tcp\n");
+	    "      1      3       20  30000    2  3000  tcp    off\n");
 	free(s);
 	s = test_run(n, test_req(CTL_SHOW_SERVICES, 1, 0));
 	assert_string_equal(s, "{\"services\":[{\"name\":\"web\",\"vip\":"
@@ -572,7 +572,7 @@ test_show_services_servers(void **state)
 	    "\"servers_eligible\":3,\"servers\":3,\"owned_connections\":1,"
 	    "\"connections_total\":3,\"packets_total\":20,\"bytes_total\":"
 	    "30000,\"packets_per_s\":2,\"bytes_per_s\":3000,\"protocol\":"
-	    "\"tcp\"}]}\n");
+	    "\"tcp\",\"quic\":\"off\"}]}\n");
 	free(s);
 
 	/* without a cluster, only this member can change */
