@@ -263,14 +263,19 @@ repl_sm_on_send(void *arg, const struct conn_entry *e, uint16_t dst)
 	r->stats.xfer_sent++;
 }
 
-/* Rebalance callback that skips joiners already sent their entries. */
+/*
+ * Rebalance callback that skips joiners already sent their entries,
+ * except a UDP flow still unreplicated (issue 22): it may have opened
+ * after the joiner's plan, and no NEW told the joiner of it since.
+ */
 static void
 repl_sm_on_send_unplanned(void *arg, const struct conn_entry *e,
     uint16_t dst)
 {
 	struct repl_sm	*r = arg;
 
-	if (dst < REPL_SLOTS && r->p[dst].planned)
+	if (dst < REPL_SLOTS && r->p[dst].planned &&
+	    !conn_udp_unreplicated(e))
 		return;
 	repl_sm_on_send(arg, e, dst);
 }
