@@ -899,6 +899,7 @@ repl_sm_leave(struct repl_sm *r, uint64_t now)
 	}
 	n--;
 	r->leaving = 1;
+	r->lb->leaving = 1;
 	repl_sm_handover(r, ids, slots, n);
 	for (i = 0; i < n; i++)
 		repl_sm_send_done(r, slots[i], 0);

@@ -1611,6 +1611,42 @@ test_udp_new_while_joining(void **state)
 	sim_free(w);
 }
 
+/*
+ * issue 22: a UDP flow opened at a member that is leaving, after its
+ * handover: the leaver replicates it at once (a one-datagram flow
+ * otherwise stays known to its owner alone), so the new owner keeps its
+ * server once the leaver is gone; before, the new owner opened it again.
+ */
+static void
+test_udp_new_while_leaving(void **state)
+{
+	struct sim	*w = sim_new(3, 11);
+	uint16_t	 p;
+	int		 srv, j;
+
+	(void)state;
+	sim_udp = 1;
+	p = sim_port(w, 0x7, 1, 0, 0x5, 0, 2);
+	sim_run(w, 500);
+	sim_leave(w, 1);
+	assert_int_equal(sim_phase(w, 1), REPL_SM_LEAVING);
+	srv = sim_fwd(w, 2, p, 0);		/* handed to 1, which opens it */
+	assert_int_equal(w->m[1].lb.stats.udp_new_flow, 1);
+	assert_int_equal(w->m[1].lb.stats.udp_replicated, 1);
+	sim_run(w, 2 * REPL_SM_POLL_MS);
+	assert_int_equal(sim_phase(w, 1), REPL_SM_LEFT);
+	sim_run(w, SIM_LEFT_MS + SIM_DEAD_MS + 500);
+	assert_false(w->m[1].up);
+	sim_assert_holds(w, 0, p, CONN_ROLE_OWNER, srv, 0, 2);
+	sim_assert_holds(w, 2, p, CONN_ROLE_BACKUP, srv, 0, 2);
+	for (j = 0; j < 3; j += 2)
+		assert_int_equal(sim_fwd(w, j, p, 0), srv);
+	assert_int_equal(w->m[0].lb.stats.udp_new_flow, 0);
+	assert_int_equal(w->m[2].lb.stats.udp_new_flow, 0);
+	sim_udp = 0;
+	sim_free(w);
+}
+
 int
 main(void)
 {
@@ -1643,6 +1679,7 @@ main(void)
 		cmocka_unit_test(test_partition_merge),
 		cmocka_unit_test(test_udp_owner_killed),
 		cmocka_unit_test(test_udp_new_while_joining),
+		cmocka_unit_test(test_udp_new_while_leaving),
 	};
 	const char	*s;
 	char		 cat[32];
