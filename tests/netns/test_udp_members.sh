@@ -9,9 +9,11 @@
 #  * UDP_SLOW (40) slow flows, one datagram every UDP_SLOW_MS (1000 ms),
 #    started just before the change: 4 datagrams or fewer when it comes,
 #    so still unreplicated, known only to their owner;
-#  * short-lived flows, batches of UDP_SHORT (30) flows of 2 to 6
-#    datagrams every 300 ms, one batch after the other: flows in every
-#    state (just opened, unreplicated, replicated, ending).
+#  * short-lived flows: two loops of batches of UDP_SHORT (30) flows of
+#    2 to 6 datagrams, every 300 ms in one, every 1000 ms in the other
+#    (their first datagrams spread over that time), one batch after the
+#    other: flows in every state (just opened, unreplicated, replicated,
+#    ending) whenever the change comes.
 # (a) ilb4 (192.0.2.14) joins, then its route is added; (b) ilb2 leaves
 # gracefully (SIGTERM: it hands what it holds to the new holders and exits
 # 0), then its route is withdrawn.  In both: no flow changes server, a
@@ -86,15 +88,16 @@ udp_replicated_at_least() {
 	[ "$_s" -ge "$1" ]
 }
 
-# short_loop TAG: batches of short flows (2 to 6 datagrams, 300 ms apart)
+# short_loop TAG MS: batches of short flows (2 to 6 datagrams, MS apart)
 # until $NETNS_DIR/TAG.stop exists; each batch's report appended to
-# $NETNS_DIR/TAG.out, the count of failed batches in $NETNS_DIR/TAG.fail.
+# $NETNS_DIR/TAG.out, the flows that failed to $NETNS_DIR/TAG.bad, the
+# count of batches and of failed ones in $NETNS_DIR/TAG.fail.
 short_loop() {
 	_b=0
 	_f=0
 	while [ ! -e "$NETNS_DIR/$1.stop" ]; do
 		_c=$((2 + _b % 5))
-		nsx "$NS_CLIENT" "$PYTHON" "$FLOWS" -n "$UDP_SHORT" -i 300 \
+		nsx "$NS_CLIENT" "$PYTHON" "$FLOWS" -n "$UDP_SHORT" -i "$2" \
 		    -c "$_c" -d 10 -t 2 --max-lost 1 "$VIP" "$ECHO_PORT" \
 		    > "$NETNS_DIR/$1.batch" 2>&1 || {
 			_f=$((_f + 1))
@@ -108,27 +111,32 @@ short_loop() {
 	echo "$_b $_f" > "$NETNS_DIR/$1.fail"
 }
 
-# phase_start TAG: the long flows, then (once replicated) the slow flows
-# and the short-flow batches; returns when every slow flow has its first
-# answer (so the change comes while they are still unreplicated).
+# phase_start TAG PORT: the long flows, then (once replicated) the slow
+# flows and the short-flow batches; returns when every slow flow has its
+# first answer (so the change comes while they are still unreplicated).
+# The long and slow flows bind source ports PORT.. and PORT+100.. (UDP_N
+# 100 at most): below the kernel's ephemeral range, so no flow of theirs
+# meets an entry left by an earlier flow on the same tuple.
 phase_start() {
 	rm -f "$NETNS_DIR/$1".*
 	stats_snapshot
 	_rep0=$(stat_sum udp_replicated)
 	bg "$NS_CLIENT" "$NETNS_DIR/$1.long.out" "$PYTHON" "$FLOWS" \
 	    -n "$UDP_N" -i 100 -d 120 -t 2 --max-lost "$UDP_MAX_LOST" \
-	    --ready "$NETNS_DIR/$1.long.ready" -o "$NETNS_DIR/$1.long.json" \
+	    --sport-base "$2" --ready "$NETNS_DIR/$1.long.ready" -o "$NETNS_DIR/$1.long.json" \
 	    "$VIP" "$ECHO_PORT"
 	LONG_PID=$BG_PID
 	check "$1: $UDP_N long flows answered" \
 	    wait_for "$NETNS_DIR/$1.long.ready" READY 60
 	check "$1: the long flows replicated (udp_replicated >= ${_rep0:-0} + $UDP_N)" \
 	    wait_until 30 udp_replicated_at_least $((${_rep0:-0} + UDP_N))
-	short_loop "$1.short" &
+	short_loop "$1.short" 300 &
 	SHORT_PID=$!
+	short_loop "$1.short1s" 1000 &
+	SHORT1S_PID=$!
 	bg "$NS_CLIENT" "$NETNS_DIR/$1.slow.out" "$PYTHON" "$FLOWS" \
 	    -n "$UDP_SLOW" -i "$UDP_SLOW_MS" -d 120 -t 3 --max-lost 1 \
-	    --ready "$NETNS_DIR/$1.slow.ready" -o "$NETNS_DIR/$1.slow.json" \
+	    --sport-base $(($2 + 100)) --ready "$NETNS_DIR/$1.slow.ready" -o "$NETNS_DIR/$1.slow.json" \
 	    "$VIP" "$ECHO_PORT"
 	SLOW_PID=$BG_PID
 	check "$1: $UDP_SLOW slow flows answered" \
@@ -149,21 +157,27 @@ flows_result() {
 	    [ "$_rc" -eq 0 ]
 }
 
+# short_result TAG MS PID: the outcome of short_loop TAG MS (pid PID).
+short_result() {
+	wait "$3"
+	read -r _b _f < "$NETNS_DIR/$1.fail"
+	_g=$(awk '{ for (i = 1; i < NF; i++) if ($i == "max_gap_ms") {
+	    v = $(i + 1) + 0; if (v > m) m = v } }
+	    END { print m + 0 }' "$NETNS_DIR/$1.out")
+	[ -s "$NETNS_DIR/$1.bad" ] &&
+	    head -n 5 "$NETNS_DIR/$1.bad" | sed 's/^/# /'
+	check "$1: $_b batches of $UDP_SHORT short flows ($2 ms), $_f failed (max gap $_g ms)" \
+	    test "$_b" -gt 0 -a "$_f" -eq 0
+}
+
 # phase_end TAG: UDP_AFTER s more, then every kind of flow's outcome.
 phase_end() {
 	sleep "$UDP_AFTER"
-	touch "$NETNS_DIR/$1.short.stop"
+	touch "$NETNS_DIR/$1.short.stop" "$NETNS_DIR/$1.short1s.stop"
 	flows_result "$1" slow "$SLOW_PID"
 	flows_result "$1" long "$LONG_PID"
-	wait "$SHORT_PID"
-	read -r _b _f < "$NETNS_DIR/$1.short.fail"
-	_g=$(awk '{ for (i = 1; i < NF; i++) if ($i == "max_gap_ms") {
-	    v = $(i + 1) + 0; if (v > m) m = v } }
-	    END { print m + 0 }' "$NETNS_DIR/$1.short.out")
-	[ -s "$NETNS_DIR/$1.short.bad" ] &&
-	    head -n 5 "$NETNS_DIR/$1.short.bad" | sed 's/^/# /'
-	check "$1: $_b batches of $UDP_SHORT short flows, $_f failed (max gap $_g ms)" \
-	    test "$_b" -gt 0 -a "$_f" -eq 0
+	short_result "$1.short" 300 "$SHORT_PID"
+	short_result "$1.short1s" 1000 "$SHORT1S_PID"
 	stats_snapshot
 	STATS_KEYS="rx udp_rx udp_new_flow udp_replicated udp_unreplicated handoff_out handoff_in forward_owner forward_backup forward_cache misrouted orphan" \
 	    stats_print
@@ -184,7 +198,7 @@ check "ilb$J configured" udp_conf $J
 if [ "$fail" -ne 0 ]; then show_logs 20; finish; exit 1; fi
 
 # (a) ilb4 joins.
-phase_start join
+phase_start join 20000
 note "start ilb$J"
 check "ilb$J starts" start_ilb $J
 check "every ILB logs the others joined and its join complete (ilb$J included)" \
@@ -194,7 +208,7 @@ phase_end join
 stat_check "ilb$J took UDP datagrams" udp_rx -gt 0 $J
 
 # (b) ilb2 leaves gracefully.
-phase_start leave
+phase_start leave 21000
 note "SIGTERM ilb$V (graceful leave)"
 p=$(ilb_pid $V)
 t0=$(now_ms)
