@@ -9,6 +9,11 @@
 #  * UDP_SLOW (40) slow flows, one datagram every UDP_SLOW_MS (1000 ms),
 #    started just before the change: 4 datagrams or fewer when it comes,
 #    so still unreplicated, known only to their owner;
+#  * UDP_OPEN (200) flows of 3 datagrams UDP_OPEN_MS (2000 ms) apart,
+#    whose first datagrams spread over the UDP_OPEN_MS from just before
+#    the change: flows that open while it is under way (a joiner planned
+#    but not active, a leaver that handed its entries over but still
+#    forwards);
 #  * short-lived flows: two loops of batches of UDP_SHORT (30) flows of
 #    2 to 6 datagrams, every 300 ms in one, every 1000 ms in the other
 #    (their first datagrams spread over that time), one batch after the
@@ -33,6 +38,8 @@ UDP_N=${UDP_N:-20}
 UDP_SLOW=${UDP_SLOW:-40}
 UDP_SLOW_MS=${UDP_SLOW_MS:-1000}
 UDP_SHORT=${UDP_SHORT:-30}
+UDP_OPEN=${UDP_OPEN:-200}
+UDP_OPEN_MS=${UDP_OPEN_MS:-2000}
 UDP_REPL_MS=${UDP_REPL_MS:-20000}
 UDP_MAX_LOST=${UDP_MAX_LOST:-15}
 UDP_AFTER=${UDP_AFTER:-4}
@@ -113,8 +120,9 @@ short_loop() {
 
 # phase_start TAG PORT: the long flows, then (once replicated) the slow
 # flows and the short-flow batches; returns when every slow flow has its
-# first answer (so the change comes while they are still unreplicated).
-# The long and slow flows bind source ports PORT.. and PORT+100.. (UDP_N
+# first answer (so the change comes while they are still unreplicated),
+# and the opening flows are started.  The long, slow and opening flows
+# bind source ports PORT.., PORT+100.. and PORT+200.. (UDP_N and UDP_SLOW
 # 100 at most): below the kernel's ephemeral range, so no flow of theirs
 # meets an entry left by an earlier flow on the same tuple.
 phase_start() {
@@ -141,6 +149,12 @@ phase_start() {
 	SLOW_PID=$BG_PID
 	check "$1: $UDP_SLOW slow flows answered" \
 	    wait_for "$NETNS_DIR/$1.slow.ready" READY 30
+	bg "$NS_CLIENT" "$NETNS_DIR/$1.open.out" "$PYTHON" "$FLOWS" \
+	    -n "$UDP_OPEN" -i "$UDP_OPEN_MS" -c 3 -d 120 -t 3 --max-lost 1 \
+	    --sport-base $(($2 + 200)) -o "$NETNS_DIR/$1.open.json" \
+	    "$VIP" "$ECHO_PORT"
+	OPEN_PID=$BG_PID
+	sleep 0.3
 }
 
 # flows_result TAG KIND PID: stop udp_flows.py PID (SIGUSR1), check its
@@ -175,6 +189,7 @@ phase_end() {
 	sleep "$UDP_AFTER"
 	touch "$NETNS_DIR/$1.short.stop" "$NETNS_DIR/$1.short1s.stop"
 	flows_result "$1" slow "$SLOW_PID"
+	flows_result "$1" open "$OPEN_PID"
 	flows_result "$1" long "$LONG_PID"
 	short_result "$1.short" 300 "$SHORT_PID"
 	short_result "$1.short1s" 1000 "$SHORT1S_PID"
