@@ -945,6 +945,18 @@ lb_udp_open(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
 	e->syn_tag = 1;
 	lb->stats.new_conn++;
 	lb->stats.udp_new_flow++;
+	/*
+	 * issue 22: self is leaving and has handed its entries over
+	 * already (repl_sm_leave()); a flow it opens now would be known to
+	 * self alone when it goes, and the next owner would open it again,
+	 * perhaps on another server. Its NEW goes out at once, as a SYN's
+	 * does.
+	 */
+	if (lb->leaving) {
+		e->pulled = 1;
+		lb->stats.udp_replicated++;
+		lb_queue_put(lb, LB_REC_NEW, e);
+	}
 	lb->svc[p->svc].srv[server].traffic.conns++;
 	lb->svc[p->svc].traffic.conns++;
 	return (lb_forward(lb, act, p->svc, (unsigned int)server,

@@ -263,6 +263,10 @@ struct lb {
 						   0: LB_ADOPT_SLICE (tests
 						   set it lower) */
 	uint8_t			 adopt_walking;	/* a walk is under way */
+	uint8_t			 leaving;	/* self hands its entries over
+						   and goes (repl_sm_leave()):
+						   a UDP flow is replicated as
+						   it opens */
 	uint8_t			 adopt_gone[LB_SLOTS_BITS / 8]; /* slots that
 						   left since it began */
 	struct lb_stats		 stats;

@@ -263,14 +263,19 @@ repl_sm_on_send(void *arg, const struct conn_entry *e, uint16_t dst)
 	r->stats.xfer_sent++;
 }
 
-/* Rebalance callback that skips joiners already sent their entries. */
+/*
+ * Rebalance callback that skips joiners already sent their entries,
+ * except a UDP flow still unreplicated (issue 22): it may have opened
+ * after the joiner's plan, and no NEW told the joiner of it since.
+ */
 static void
 repl_sm_on_send_unplanned(void *arg, const struct conn_entry *e,
     uint16_t dst)
 {
 	struct repl_sm	*r = arg;
 
-	if (dst < REPL_SLOTS && r->p[dst].planned)
+	if (dst < REPL_SLOTS && r->p[dst].planned &&
+	    !conn_udp_unreplicated(e))
 		return;
 	repl_sm_on_send(arg, e, dst);
 }
@@ -894,6 +899,7 @@ repl_sm_leave(struct repl_sm *r, uint64_t now)
 	}
 	n--;
 	r->leaving = 1;
+	r->lb->leaving = 1;
 	repl_sm_handover(r, ids, slots, n);
 	for (i = 0; i < n; i++)
 		repl_sm_send_done(r, slots[i], 0);

@@ -383,6 +383,96 @@ test_udp_owner_lost(void **state)
 	world_free(w);
 }
 
+/* What a plan or rebalance sent: for each send, the entry and where. */
+struct test_xfer {
+	struct conn_entry	e[8];
+	uint16_t		dst[8];
+	int			n;
+};
+
+static void
+test_xfer_cb(void *arg, const struct conn_entry *e, uint16_t dst)
+{
+	struct test_xfer	*x = arg;
+
+	assert_true(x->n < 8);
+	x->e[x->n] = *e;
+	x->dst[x->n++] = dst;
+}
+
+/* Deliver x's sends to the lbs (member index: slot - WORLD_SLOT0). */
+static void
+test_xfer_deliver(struct world *w, struct test_xfer *x, uint64_t now)
+{
+	const struct conn_entry	*e;
+	int			 i;
+
+	for (i = 0; i < x->n; i++) {
+		e = &x->e[i];
+		assert_int_equal(lb_learn_conn(&w->lb[x->dst[i] - WORLD_SLOT0],
+		    &e->key, e->service, e->server, e->owner, e->backup,
+		    (enum conn_state)e->state, 0, now), 0);
+	}
+	x->n = 0;
+}
+
+/*
+ * issue 22: a member joins and takes over a flow its owner has not
+ * replicated yet: the owner's rebalance sends it to the joiner (the new
+ * owner), which keeps its server; a flow whose holders do not change is
+ * sent nowhere (no control traffic for one-shot flows on every
+ * membership change).
+ */
+static void
+test_udp_join_unreplicated(void **state)
+{
+	struct world		*w = test_world_new(4, 1024);
+	struct lb_action	 act;
+	struct conn_entry	*e;
+	struct test_xfer	 x;
+	struct pkt_info		 pi;
+	uint16_t		 sport, still = 0, server;
+	uint32_t		 p;
+	int			 o, b, o4, b4, i;
+
+	(void)state;
+	memset(&x, 0, sizeof(x));
+	/* members 0..2 only; member 3 joins later */
+	for (i = 0; i < 3; i++)
+		assert_int_equal(lb_set_members(&w->lb[i], w->ids, w->slots, 3,
+		    (size_t)i), 0);
+	sport = 0;
+	for (p = 1024; p < 65536 && (sport == 0 || still == 0); p++) {
+		pi = test_udp((uint16_t)p);
+		lb_rank(&w->lb[0], &pi.key, &o, &b);
+		lb_rank(&w->lb[3], &pi.key, &o4, &b4);
+		if (o != 0)
+			continue;
+		if (o4 == 3 && sport == 0)
+			sport = (uint16_t)p;
+		else if (o4 == 0 && b4 == b && still == 0)
+			still = (uint16_t)p;
+	}
+	assert_true(sport != 0 && still != 0);
+	assert_int_equal(test_send(&w->lb[0], sport, 0, T0, &act), LB_FORWARD);
+	server = act.server;
+	assert_int_equal(test_send(&w->lb[0], still, 0, T0, &act), LB_FORWARD);
+	assert_int_equal(lb_queue_len(&w->lb[0]), 0);
+	assert_int_equal(lb_rebalance(&w->lb[0], w->ids, w->slots, 4, 0,
+	    test_xfer_cb, &x), 1);
+	assert_int_equal(x.dst[0], w->slots[3]);
+	assert_int_equal(x.e[0].owner, w->slots[3]);
+	assert_int_equal(x.e[0].backup, w->slots[0]);
+	test_xfer_deliver(w, &x, T0 + 100);
+	assert_non_null(e = test_entry(&w->lb[3], sport));
+	assert_int_equal(e->role, CONN_ROLE_OWNER);
+	assert_int_equal(test_send(&w->lb[3], sport, 0, T0 + 200, &act),
+	    LB_FORWARD);
+	assert_int_equal(act.server, server);
+	assert_int_equal(w->lb[3].stats.udp_new_flow, 0);
+	world_free(w);
+}
+
 /* udp_replicate_ms 0: the second packet replicates, however soon. */
 static void
 test_udp_replicate_zero(void **state)
@@ -487,6 +577,7 @@ main(void)
 		cmocka_unit_test(test_udp_tcp_same_tuple),
 		cmocka_unit_test(test_udp_handoff),
 		cmocka_unit_test(test_udp_owner_lost),
+		cmocka_unit_test(test_udp_join_unreplicated),
 		cmocka_unit_test(test_udp_replicate_zero),
 		cmocka_unit_test(test_udp_reload_protocol),
 		cmocka_unit_test(test_udp_icmp_ptb),

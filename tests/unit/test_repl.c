@@ -1576,6 +1576,77 @@ test_udp_owner_killed(void **state)
 	sim_free(w);
 }
 
+/*
+ * issue 22: a UDP flow opened while a member joins, after the active
+ * members sent it their plans, and still unreplicated (one datagram: no
+ * NEW, so repl_sm_new_to_joiners() never saw it) when the joiner goes
+ * active and becomes its owner: the owner's rebalance must send it to
+ * the joiner although the joiner was planned; before, it was skipped,
+ * and the joiner opened the flow again on a server of its own choosing.
+ */
+static void
+test_udp_new_while_joining(void **state)
+{
+	struct sim	*w = sim_new(3, 7);
+	uint16_t	 p;
+	int		 srv, i;
+
+	(void)state;
+	sim_udp = 1;
+	p = sim_port(w, 0x7, 0, SIM_ANY, 0xf, 3, 0);
+	sim_start(w, 3);
+	sim_run(w, SIM_HELLO_MS + 10);
+	assert_int_equal(sim_phase(w, 3), REPL_SM_JOINING);
+	srv = sim_fwd(w, 1, p, 0);		/* handed to 0, which opens it */
+	assert_int_equal(w->m[0].lb.stats.udp_new_flow, 1);
+	sim_run(w, 2000);
+	assert_int_equal(sim_phase(w, 3), REPL_SM_ACTIVE);
+	assert_int_equal(w->m[0].lb.stats.udp_replicated, 0);
+	sim_assert_holds(w, 3, p, CONN_ROLE_OWNER, srv, 3, 0);
+	sim_assert_holds(w, 0, p, CONN_ROLE_BACKUP, srv, 3, 0);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(sim_fwd(w, i, p, 0), srv);
+	assert_int_equal(w->m[3].lb.stats.udp_new_flow, 0);
+	sim_udp = 0;
+	sim_free(w);
+}
+
+/*
+ * issue 22: a UDP flow opened at a member that is leaving, after its
+ * handover: the leaver replicates it at once (a one-datagram flow
+ * otherwise stays known to its owner alone), so the new owner keeps its
+ * server once the leaver is gone; before, the new owner opened it again.
+ */
+static void
+test_udp_new_while_leaving(void **state)
+{
+	struct sim	*w = sim_new(3, 11);
+	uint16_t	 p;
+	int		 srv, j;
+
+	(void)state;
+	sim_udp = 1;
+	p = sim_port(w, 0x7, 1, 0, 0x5, 0, 2);
+	sim_run(w, 500);
+	sim_leave(w, 1);
+	assert_int_equal(sim_phase(w, 1), REPL_SM_LEAVING);
+	srv = sim_fwd(w, 2, p, 0);		/* handed to 1, which opens it */
+	assert_int_equal(w->m[1].lb.stats.udp_new_flow, 1);
+	assert_int_equal(w->m[1].lb.stats.udp_replicated, 1);
+	sim_run(w, 2 * REPL_SM_POLL_MS);
+	assert_int_equal(sim_phase(w, 1), REPL_SM_LEFT);
+	sim_run(w, SIM_LEFT_MS + SIM_DEAD_MS + 500);
+	assert_false(w->m[1].up);
+	sim_assert_holds(w, 0, p, CONN_ROLE_OWNER, srv, 0, 2);
+	sim_assert_holds(w, 2, p, CONN_ROLE_BACKUP, srv, 0, 2);
+	for (j = 0; j < 3; j += 2)
+		assert_int_equal(sim_fwd(w, j, p, 0), srv);
+	assert_int_equal(w->m[0].lb.stats.udp_new_flow, 0);
+	assert_int_equal(w->m[2].lb.stats.udp_new_flow, 0);
+	sim_udp = 0;
+	sim_free(w);
+}
+
 int
 main(void)
 {
@@ -1607,6 +1678,8 @@ main(void)
 		/* issue 18, point 5 */
 		cmocka_unit_test(test_partition_merge),
 		cmocka_unit_test(test_udp_owner_killed),
+		cmocka_unit_test(test_udp_new_while_joining),
+		cmocka_unit_test(test_udp_new_while_leaving),
 	};
 	const char	*s;
 	char		 cat[32];
