@@ -120,23 +120,30 @@ config_http_status(struct config_ctx *ctx, const config_setting_t *g,
 	return (0);
 }
 
+/* -1 (an error at the first) if g has any of keys, which need check want. */
+static int
+config_only_with(struct config_ctx *ctx, const config_setting_t *g,
+    const char *const *keys, int want, int check)
+{
+	const config_setting_t	*s;
+	int			 i;
+
+	for (i = 0; keys[i] != NULL; i++)
+		if ((s = config_member(g, keys[i])) != NULL)
+			return (config_err(ctx, s, "%s: only with check = "
+			    "\"%s\" (check is \"%s\")", keys[i],
+			    config_check_words[want], config_check_words[check]));
+	return (0);
+}
+
 /* method, path, status, host: with check = "http" only. */
 static int
 config_parse_http(struct config_ctx *ctx, const config_setting_t *g,
     struct health_conf *h)
 {
-	const config_setting_t	*s;
-	int			 i;
-
-	if (h->check != CHECK_HTTP) {
-		for (i = 0; config_http_keys[i] != NULL; i++)
-			if ((s = config_member(g, config_http_keys[i])) != NULL)
-				return (config_err(ctx, s, "%s: only with "
-				    "check = \"http\" (check is \"%s\")",
-				    config_http_keys[i],
-				    config_check_words[h->check]));
-		return (0);
-	}
+	if (h->check != CHECK_HTTP)
+		return (config_only_with(ctx, g, config_http_keys, CHECK_HTTP,
+		    h->check));
 	if (config_http_str(ctx, g, "method", h->method, CONF_HTTP_METHOD_MAX,
 	    1, "1..16 upper-case letters (e.g. \"GET\", \"HEAD\")") == -1 ||
 	    config_http_str(ctx, g, "path", h->path, CONF_HTTP_PATH_MAX, 0,
@@ -236,18 +243,9 @@ static int
 config_parse_udp(struct config_ctx *ctx, const config_setting_t *g,
     struct health_conf *h)
 {
-	const config_setting_t	*s;
-	int			 i;
-
-	if (h->check != CHECK_UDP) {
-		for (i = 0; config_udp_keys[i] != NULL; i++)
-			if ((s = config_member(g, config_udp_keys[i])) != NULL)
-				return (config_err(ctx, s, "%s: only with "
-				    "check = \"udp\" (check is \"%s\")",
-				    config_udp_keys[i],
-				    config_check_words[h->check]));
-		return (0);
-	}
+	if (h->check != CHECK_UDP)
+		return (config_only_with(ctx, g, config_udp_keys, CHECK_UDP,
+		    h->check));
 	if (config_udp_bytes(ctx, g, "send", h->send, &h->sendlen) == -1 ||
 	    config_udp_bytes(ctx, g, "expect", h->expect, &h->expectlen) == -1)
 		return (-1);
