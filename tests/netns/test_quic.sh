@@ -73,13 +73,6 @@ start_quic_ilbs() {
 	done
 }
 
-start_echo() {
-	for _i in $(seq 1 "$N_SRV"); do
-		bg "$(ns_srv "$_i")" "$NETNS_DIR/echo$_i.log" "$PYTHON" \
-		    "$NETNS_LIB/udp_echo.py" -d "$HANG_S" "srv$_i" "$QUIC_PORT"
-	done
-}
-
 # test_all A OP B [A OP B ...]: every comparison holds.
 test_all() {
 	while [ $# -ge 3 ]; do test "$1" "$2" "$3" || return 1; shift 3; done
@@ -121,7 +114,8 @@ netns_setup
 check "topology up" topo_up
 check "second client address $CLIENT_ADDR2" \
     ip -n "$NS_CLIENT" addr add "$CLIENT_ADDR2/24" dev eth0
-check "udp_echo.py runs in every server namespace" start_echo
+check "udp_echo.py runs in every server namespace" \
+    start_udp_echo "$QUIC_PORT"
 check "3 ILBs start (tun, dsr, $ILB_SCHEDULER; udp service quic, quic = true)" \
     start_quic_ilbs
 check "each ILB log shows the two others joined" wait_members 60

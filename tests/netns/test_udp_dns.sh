@@ -94,42 +94,12 @@ start_dns() {
 	done
 }
 
-# start_echo: udp_echo.py on ECHO_PORT in every server namespace.
-start_echo() {
-	for _i in $(seq 1 "$N_SRV"); do
-		bg "$(ns_srv "$_i")" "$NETNS_DIR/echo$_i.log" "$PYTHON" \
-		    "$NETNS_LIB/udp_echo.py" -d "$HANG_S" "srv$_i" "$ECHO_PORT"
-	done
-}
-
-# udp_replicated_at_least N: the running ILBs replicated N UDP flows.
-udp_replicated_at_least() {
-	_s=0
-	for _j in $(seq 1 "$N_ILB"); do
-		ilb_alive "$_j" || continue
-		_v=$(ctl_stat "$_j" udp_replicated)
-		_s=$((_s + ${_v:-0}))
-	done
-	[ "$_s" -ge "$1" ]
-}
-
-# survivors_udp_rx: UDP datagrams the running ILBs took (udp_rx summed).
-survivors_udp_rx() {
-	_s=0
-	for _j in $(seq 1 "$N_ILB"); do
-		ilb_alive "$_j" || continue
-		_v=$(ctl_stat "$_j" udp_rx)
-		_s=$((_s + ${_v:-0}))
-	done
-	echo "$_s"
-}
-survivors_udp_rx_past() { [ "$(survivors_udp_rx)" -ge "$1" ]; }
-
 require_ilbd
 netns_setup
 check "topology up" topo_up
 check "dnsmasq answers on the VIP in every server namespace" start_dns
-check "udp_echo.py runs in every server namespace" start_echo
+check "udp_echo.py runs in every server namespace" \
+    start_udp_echo "$ECHO_PORT"
 check "3 ILBs start ($UDP_MODE, dsr, $ILB_SCHEDULER; udp services dns, echo)" \
     start_udp_ilbs
 check "each ILB log shows the two others joined" wait_members 60
@@ -176,16 +146,16 @@ FLOWS_PID=$BG_PID
 check "udp_flows: $UDP_N flows answered" \
     wait_for "$NETNS_DIR/flows.ready" READY 60
 check "every flow replicated once seen again (udp_replicated >= $_rep0 + $UDP_N)" \
-    wait_until 30 udp_replicated_at_least $((${_rep0:-0} + UDP_N))
+    wait_until 30 live_stat_at_least udp_replicated $((${_rep0:-0} + UDP_N))
 note "kill -9 ilb2 and withdraw its route"
 kill_ilb 2
 check "withdraw ilb2's route" route_del_nexthop 2
 check "the survivors log ilb2 gone" repl_wait_gone 2 60
 # the flows go on through the survivors: once they have taken 20 more
 # datagrams a flow, stop sending (SIGUSR1) and wait for the report
-_rx0=$(survivors_udp_rx)
+_rx0=$(live_stat_sum udp_rx)
 check "the survivors carry the flows on ($UDP_N x 20 datagrams)" \
-    wait_until 60 survivors_udp_rx_past $((_rx0 + UDP_N * 20))
+    wait_until 60 live_stat_at_least udp_rx $((_rx0 + UDP_N * 20))
 kill -USR1 "$FLOWS_PID" 2>/dev/null
 wait "$FLOWS_PID"
 _rc=$?

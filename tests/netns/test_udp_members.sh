@@ -76,25 +76,6 @@ udp_conf() {
 EOF
 }
 
-# start_echo: udp_echo.py on ECHO_PORT in every server namespace.
-start_echo() {
-	for _i in $(seq 1 "$N_SRV"); do
-		bg "$(ns_srv "$_i")" "$NETNS_DIR/echo$_i.log" "$PYTHON" \
-		    "$NETNS_LIB/udp_echo.py" -d "$HANG_S" "srv$_i" "$ECHO_PORT"
-	done
-}
-
-# udp_replicated_at_least N: the running ILBs replicated N UDP flows.
-udp_replicated_at_least() {
-	_s=0
-	for _j in $(seq 1 "$N_ILB"); do
-		ilb_alive "$_j" || continue
-		_v=$(ctl_stat "$_j" udp_replicated)
-		_s=$((_s + ${_v:-0}))
-	done
-	[ "$_s" -ge "$1" ]
-}
-
 # short_loop TAG MS: batches of short flows (2 to 6 datagrams, MS apart)
 # until $NETNS_DIR/TAG.stop exists (or, should the test end without it,
 # the client namespace is gone or 180 s have passed); each batch's report
@@ -141,7 +122,7 @@ phase_start() {
 	check "$1: $UDP_N long flows answered" \
 	    wait_for "$NETNS_DIR/$1.long.ready" READY 60
 	check "$1: the long flows replicated (udp_replicated >= ${_rep0:-0} + $UDP_N)" \
-	    wait_until 30 udp_replicated_at_least $((${_rep0:-0} + UDP_N))
+	    wait_until 30 live_stat_at_least udp_replicated $((${_rep0:-0} + UDP_N))
 	short_loop "$1.short" 300 &
 	SHORT_PID=$!
 	short_loop "$1.short1s" 1000 &
@@ -206,7 +187,8 @@ phase_end() {
 require_ilbd
 netns_setup
 check "topology up" topo_up
-check "udp_echo.py runs in every server namespace" start_echo
+check "udp_echo.py runs in every server namespace" \
+    start_udp_echo "$ECHO_PORT"
 for _j in 1 2 3; do
 	check "ilb$_j starts (tun, dsr, $ILB_SCHEDULER; udp service echo, udp_replicate_ms $UDP_REPL_MS)" \
 	    eval "udp_conf $_j && start_ilb $_j"

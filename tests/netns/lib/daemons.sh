@@ -284,6 +284,18 @@ ctl() {
 ctl_stat() { ctl "$1" show stats | awk -v k="$2" '$1 == k { print $2 }'; }
 
 # direct_rx I: packets ILB I read from its input (not handed off to it).
+# live_stat_sum KEY: counter KEY summed over the running ILBs (ilbctl).
+live_stat_sum() {
+	_s=0
+	for _j in $(seq 1 "$N_ILB"); do
+		ilb_alive "$_j" || continue
+		_v=$(ctl_stat "$_j" "$1")
+		_s=$((_s + ${_v:-0}))
+	done
+	echo "$_s"
+}
+# live_stat_at_least KEY N: the running ILBs' KEY adds up to N or more.
+live_stat_at_least() { [ "$(live_stat_sum "$1")" -ge "$2" ]; }
 direct_rx() { echo $(($(ctl_stat "$1" rx) - $(ctl_stat "$1" handoff_in))); }
 
 # tuple_role I PORT: ILB I's role for the client's tuple from source port

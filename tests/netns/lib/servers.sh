@@ -40,3 +40,12 @@ start_gredecap() {
 		sysctl_set "$_ns" net.ipv4.conf.gre0.rp_filter=0 || return 1
 	done
 }
+
+# start_udp_echo PORT: udp_echo.py (lib/udp_echo.py) on PORT in every
+# server namespace, answering with the server's name, srvI.
+start_udp_echo() {
+	for _i in $(seq 1 "$N_SRV"); do
+		bg "$(ns_srv "$_i")" "$NETNS_DIR/echo$_i.log" "$PYTHON" \
+		    "$NETNS_LIB/udp_echo.py" -d "$HANG_S" "srv$_i" "$1"
+	done
+}
