@@ -37,8 +37,17 @@ cache_init(struct cache *c, const struct tables_conf *conf, uint64_t seed)
 	uint32_t	timeouts[CACHE_NLISTS];
 
 	cache_timeouts(conf, timeouts);
-	return (conntab_init(&c->tab, conf->cache_size, CACHE_NLISTS, timeouts,
-	    seed));
+	if (conntab_init(&c->tab, conf->cache_size, CACHE_NLISTS, timeouts,
+	    seed) == -1)
+		return (-1);
+	/* issue 22: UDP flows expire by their service's timeouts. */
+	if (conntab_split(&c->tab, CACHE_LIST_UDP_NEW, CONNTAB_SUB_MAX) == -1 ||
+	    conntab_split(&c->tab, CACHE_LIST_UDP_STREAM, CONNTAB_SUB_MAX) ==
+	    -1) {
+		conntab_free(&c->tab);
+		return (-1);
+	}
+	return (0);
 }
 
 void
@@ -62,6 +71,22 @@ cache_set_timeouts(struct cache *c, const struct tables_conf *conf)
 	cache_timeouts(conf, timeouts);
 	for (i = 0; i < CACHE_NLISTS; i++)
 		conntab_set_timeout(&c->tab, i, timeouts[i]);
+}
+
+void
+cache_set_udp_timeouts(struct cache *c, unsigned int service, uint32_t new_s,
+    uint32_t stream_s)
+{
+	conntab_set_sub_timeout(&c->tab, CACHE_LIST_UDP_NEW, service, new_s);
+	conntab_set_sub_timeout(&c->tab, CACHE_LIST_UDP_STREAM, service,
+	    stream_s);
+}
+
+void
+cache_set_service(struct cache *c, struct conn_entry *e, unsigned int service)
+{
+	e->service = (uint16_t)service;
+	conntab_set_sub(&c->tab, e, service);
 }
 
 void
@@ -137,7 +162,7 @@ cache_set_state(struct cache *c, struct conn_entry *e, enum conn_state state,
 	if (e->list == list + 1)
 		conntab_touch(&c->tab, e, now);
 	else
-		conntab_move(&c->tab, e, list, now);
+		conntab_move(&c->tab, e, list, e->service, now);
 }
 
 void

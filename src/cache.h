@@ -13,7 +13,7 @@
 #define CACHE_LIST_UDP_NEW	2	/* UDP syn: udp_timeout_s */
 #define CACHE_LIST_UDP_STREAM	3	/* UDP established:
 					   udp_stream_timeout_s */
-#define CACHE_NLISTS		4
+#define CACHE_NLISTS		4	/* the UDP ones split by service */
 
 struct cache {
 	struct conntab	tab;
@@ -28,6 +28,12 @@ int		 cache_init(struct cache *, const struct tables_conf *,
 void		 cache_free(struct cache *);
 int		 cache_enabled(const struct cache *);
 void		 cache_set_timeouts(struct cache *, const struct tables_conf *);
+/* Timeouts of UDP flows of service (index): new, stream. */
+void		 cache_set_udp_timeouts(struct cache *, unsigned int, uint32_t,
+		    uint32_t);
+/* Set the entry's service: a UDP flow moves to that service's FIFO. */
+void		 cache_set_service(struct cache *, struct conn_entry *,
+		    unsigned int);
 void		 cache_set_expire_cb(struct cache *, conntab_expire_cb, void *);
 /* Find key; a hit counts as use at now (LRU). */
 struct conn_entry *cache_lookup(struct cache *, const struct flow_key *,

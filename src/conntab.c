@@ -75,10 +75,15 @@ conntab_init(struct conntab *t, uint32_t size, unsigned int nlists,
 		errno = EINVAL;
 		return (-1);
 	}
-	t->nlists = nlists;
+	if ((t->q = calloc(nlists, sizeof(*t->q))) == NULL)
+		return (-1);
+	t->nlists = t->nq = nlists;
 	t->seed = seed;
-	for (i = 0; i < nlists; i++)
-		t->lists[i].timeout_s = timeouts_s[i];
+	for (i = 0; i < nlists; i++) {
+		t->q[i].timeout_s = timeouts_s[i];
+		t->base[i] = i;
+		t->nsub[i] = t->used[i] = 1;
+	}
 	if (size == 0)
 		return (0);
 
@@ -86,8 +91,11 @@ conntab_init(struct conntab *t, uint32_t size, unsigned int nlists,
 	pool_len = (size_t)size * sizeof(struct conn_entry);
 	len = CONNTAB_ALIGN + pool_len + (size_t)nbuckets * sizeof(uint32_t);
 	/* calloc of a large block maps zero pages lazily: init is cheap. */
-	if ((t->mem = calloc(1, len)) == NULL)
+	if ((t->mem = calloc(1, len)) == NULL) {
+		free(t->q);
+		t->q = NULL;
 		return (-1);
+	}
 	conntab_advise_huge(t->mem, len);	/* before the first touch */
 	p = ((uintptr_t)t->mem + CONNTAB_ALIGN - 1) &
 	    ~(uintptr_t)(CONNTAB_ALIGN - 1);
@@ -98,18 +106,65 @@ conntab_init(struct conntab *t, uint32_t size, unsigned int nlists,
 	return (0);
 }
 
+/*
+ * issue 22: per-service UDP idle timeouts. A list split into FIFOs keeps
+ * every FIFO ordered by last activity, so expiry still visits idle heads
+ * only; the entry names its FIFO (sub_lo, sub_hi), so unlinking never
+ * depends on fields the caller may change.
+ */
+int
+conntab_split(struct conntab *t, unsigned int list, unsigned int nsub)
+{
+	struct conntab_list	*q;
+	unsigned int		 i, extra;
+
+	if (list >= t->nlists || t->nsub[list] != 1 || nsub < 2 ||
+	    nsub > CONNTAB_SUB_MAX || t->count != 0 || t->fresh != 0) {
+		errno = EINVAL;
+		return (-1);
+	}
+	extra = nsub - 1;
+	if ((q = realloc(t->q, (t->nq + extra) * sizeof(*q))) == NULL)
+		return (-1);
+	/* The lists after this one move up by extra FIFOs. */
+	memmove(&q[t->base[list] + nsub], &q[t->base[list] + 1],
+	    (t->nq - t->base[list] - 1) * sizeof(*q));
+	for (i = 1; i < nsub; i++)
+		q[t->base[list] + i] = (struct conntab_list){ .timeout_s =
+		    q[t->base[list]].timeout_s };
+	for (i = list + 1; i < t->nlists; i++)
+		t->base[i] += extra;
+	t->q = q;
+	t->nq += extra;
+	t->nsub[list] = nsub;
+	return (0);
+}
+
 void
 conntab_free(struct conntab *t)
 {
 	free(t->mem);
+	free(t->q);
 	memset(t, 0, sizeof(*t));
 }
 
 void
 conntab_set_timeout(struct conntab *t, unsigned int list, uint32_t timeout_s)
 {
-	if (list < t->nlists)
-		t->lists[list].timeout_s = timeout_s;
+	unsigned int	i;
+
+	if (list >= t->nlists)
+		return;
+	for (i = 0; i < t->nsub[list]; i++)
+		t->q[t->base[list] + i].timeout_s = timeout_s;
+}
+
+void
+conntab_set_sub_timeout(struct conntab *t, unsigned int list,
+    unsigned int sub, uint32_t timeout_s)
+{
+	if (list < t->nlists && sub < t->nsub[list])
+		t->q[t->base[list] + sub].timeout_s = timeout_s;
 }
 
 void
@@ -207,13 +262,29 @@ conntab_lookup(struct conntab *t, const struct flow_key *key)
 	return (e);
 }
 
-static void
-conntab_list_append(struct conntab *t, struct conn_entry *e, unsigned int list)
+/* The FIFO of e (linked). */
+static struct conntab_list *
+conntab_q_of(struct conntab *t, const struct conn_entry *e)
 {
-	struct conntab_list	*q = &t->lists[list];
+	return (&t->q[t->base[e->list - 1] + conntab_entry_sub(e)]);
+}
+
+/* Append e to FIFO sub of list (0 if the list is not split). */
+static void
+conntab_list_append(struct conntab *t, struct conn_entry *e, unsigned int list,
+    unsigned int sub)
+{
+	struct conntab_list	*q;
 	uint32_t		 l = conntab_link(t, e);
 
+	if (sub >= t->nsub[list])
+		sub = 0;
+	if (sub >= t->used[list])
+		t->used[list] = sub + 1;
+	q = &t->q[t->base[list] + sub];
 	e->list = (uint8_t)(list + 1);
+	e->sub_lo = sub & 0x1f;
+	e->sub_hi = sub >> 5;
 	e->next = 0;
 	e->prev = q->tail;
 	if (q->tail != 0)
@@ -227,7 +298,7 @@ conntab_list_append(struct conntab *t, struct conn_entry *e, unsigned int list)
 static void
 conntab_list_unlink(struct conntab *t, struct conn_entry *e)
 {
-	struct conntab_list	*q = &t->lists[e->list - 1];
+	struct conntab_list	*q = conntab_q_of(t, e);
 
 	if (e->prev != 0)
 		conntab_entry(t, e->prev)->next = e->next;
@@ -300,7 +371,7 @@ conntab_insert(struct conntab *t, const struct flow_key *key,
 	if ((e = conntab_find(t, bucket, key)) != NULL) {
 		conntab_reset(e, now);
 		conntab_list_unlink(t, e);
-		conntab_list_append(t, e, list);
+		conntab_list_append(t, e, list, 0);
 		t->stats.replaces++;
 		return (e);
 	}
@@ -312,7 +383,7 @@ conntab_insert(struct conntab *t, const struct flow_key *key,
 	conntab_reset(e, now);
 	e->hnext = *bucket;
 	*bucket = conntab_link(t, e);
-	conntab_list_append(t, e, list);
+	conntab_list_append(t, e, list, 0);
 	t->count++;
 	t->stats.inserts++;
 	return (e);
@@ -339,18 +410,39 @@ conntab_touch(struct conntab *t, struct conn_entry *e, uint64_t now)
 	if (e->next == 0)
 		return;		/* already the tail */
 	conntab_list_unlink(t, e);
-	conntab_list_append(t, e, e->list - 1);
+	conntab_list_append(t, e, e->list - 1, conntab_entry_sub(e));
 }
 
 void
 conntab_move(struct conntab *t, struct conn_entry *e, unsigned int list,
-    uint64_t now)
+    unsigned int sub, uint64_t now)
 {
-	if (list >= t->nlists)
+	if (list >= t->nlists || e->list == 0)
 		return;
 	e->last = conntab_secs(now);
 	conntab_list_unlink(t, e);
-	conntab_list_append(t, e, list);
+	conntab_list_append(t, e, list, sub);
+}
+
+/*
+ * The entry keeps its last activity, so its new FIFO may not be in order
+ * behind it for a while: it expires at the latest when the entries that
+ * were ahead of it did (the case of an entry inserted with an old time).
+ */
+void
+conntab_set_sub(struct conntab *t, struct conn_entry *e, unsigned int sub)
+{
+	unsigned int	list;
+
+	if (e->list == 0)
+		return;
+	list = e->list - 1;
+	if (sub >= t->nsub[list])
+		sub = 0;
+	if (sub == conntab_entry_sub(e))
+		return;
+	conntab_list_unlink(t, e);
+	conntab_list_append(t, e, list, sub);
 }
 
 static void
@@ -379,26 +471,41 @@ conntab_remove(struct conntab *t, struct conn_entry *e)
 	t->stats.removes++;
 }
 
+/*
+ * Drop the least recently active entry of list; of a split list, the
+ * head of its next non-empty FIFO in turn (least recently active within
+ * that FIFO).
+ */
 int
 conntab_evict(struct conntab *t, unsigned int list)
 {
+	struct conntab_list	*q;
 	struct conn_entry	*e;
+	unsigned int		 i, sub;
 
-	if (list >= t->nlists || t->lists[list].head == 0)
+	if (list >= t->nlists)
 		return (0);
-	e = conntab_entry(t, t->lists[list].head);
-	conntab_unlink(t, e);
-	conntab_release(t, e);
-	t->stats.evictions++;
-	return (1);
+	for (i = 0; i < t->used[list]; i++) {
+		sub = (t->evict_next[list] + i) % t->used[list];
+		q = &t->q[t->base[list] + sub];
+		if (q->head == 0)
+			continue;
+		t->evict_next[list] = sub + 1;
+		e = conntab_entry(t, q->head);
+		conntab_unlink(t, e);
+		conntab_release(t, e);
+		t->stats.evictions++;
+		return (1);
+	}
+	return (0);
 }
 
-/* Pop idle heads of one list, at most budget of them. */
+/* Pop idle heads of FIFO qi, at most budget of them. */
 static unsigned int
-conntab_expire_list(struct conntab *t, unsigned int list, uint32_t now_s,
+conntab_expire_q(struct conntab *t, unsigned int qi, uint32_t now_s,
     unsigned int budget)
 {
-	struct conntab_list	*q = &t->lists[list];
+	struct conntab_list	*q = &t->q[qi];
 	struct conn_entry	*e;
 	unsigned int		 n = 0;
 
@@ -410,7 +517,8 @@ conntab_expire_list(struct conntab *t, unsigned int list, uint32_t now_s,
 		if (t->keep != NULL && t->keep(t->keep_arg, e)) {
 			e->last = now_s;
 			conntab_list_unlink(t, e);
-			conntab_list_append(t, e, list);
+			conntab_list_append(t, e, e->list - 1,
+			    conntab_entry_sub(e));
 			t->stats.kept++;
 			continue;
 		}
@@ -424,23 +532,24 @@ conntab_expire_list(struct conntab *t, unsigned int list, uint32_t now_s,
 }
 
 /*
- * Bounded, incremental expiry: each list is ordered by last activity, so
- * only its idle heads are visited. The first list visited rotates so that
- * a busy list cannot starve the others of budget.
+ * Bounded, incremental expiry: each FIFO is ordered by last activity, so
+ * only its idle heads are visited. The first FIFO visited rotates so that
+ * a busy one cannot starve the others of budget.
  */
 unsigned int
 conntab_expire(struct conntab *t, uint64_t now, unsigned int budget)
 {
 	uint32_t	now_s = (uint32_t)(now / 1000);
-	unsigned int	i, list, n = 0;
+	unsigned int	i, qi, n = 0;
 
 	if (t->size == 0)
 		return (0);
-	for (i = 0; i < t->nlists && n < budget; i++) {
-		list = (t->expire_next + i) % t->nlists;
-		n += conntab_expire_list(t, list, now_s, budget - n);
+	for (i = 0; i < t->nq && n < budget; i++) {
+		qi = (t->expire_next + i) % t->nq;
+		if (t->q[qi].head != 0)
+			n += conntab_expire_q(t, qi, now_s, budget - n);
 	}
-	t->expire_next = (t->expire_next + 1) % t->nlists;
+	t->expire_next = (t->expire_next + 1) % t->nq;
 	return (n);
 }
 
@@ -473,5 +582,21 @@ conntab_count(const struct conntab *t)
 uint32_t
 conntab_list_count(const struct conntab *t, unsigned int list)
 {
-	return (list < t->nlists ? t->lists[list].count : 0);
+	uint32_t	n = 0;
+	unsigned int	i;
+
+	if (list >= t->nlists)
+		return (0);
+	for (i = 0; i < t->used[list]; i++)
+		n += t->q[t->base[list] + i].count;
+	return (n);
+}
+
+uint32_t
+conntab_sub_count(const struct conntab *t, unsigned int list,
+    unsigned int sub)
+{
+	if (list >= t->nlists || sub >= t->nsub[list])
+		return (0);
+	return (t->q[t->base[list] + sub].count);
 }

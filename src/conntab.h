@@ -9,7 +9,10 @@
 
 #define CONN_SLOT_NONE		0xffff	/* no member in owner/backup */
 #define CONNTAB_LISTS_MAX	5	/* LTOC: 3 states, 2 UDP lists */
-#define CONNTAB_SIZE_MAX	(1U << 30)	/* entries; config allows 2^26 */
+#define CONNTAB_SIZE_MAX	(1U << 26)	/* entries: links fit 27 bits */
+#define CONNTAB_SUB_BITS	10
+#define CONNTAB_SUB_MAX		(1U << CONNTAB_SUB_BITS) /* FIFOs of a
+					   split list (conntab_split()) */
 
 enum conn_state {
 	CONN_SYN = 0,			/* SYN seen, not yet established */
@@ -46,14 +49,18 @@ struct conn_entry {
 	uint16_t	backup;		/* member slot or CONN_SLOT_NONE */
 	uint32_t	last;		/* last activity, seconds, now_ms rounded up */
 	uint32_t	hnext;		/* next in hash bucket chain */
-	uint32_t	prev;		/* expiry list, towards older */
-	uint32_t	next;		/* expiry list, towards newer; free list */
+	uint32_t	prev : 27;	/* expiry list, towards older */
+	uint32_t	sub_lo : 5;	/* FIFO of a split list, low bits */
+	uint32_t	next : 27;	/* expiry list, towards newer; free list */
+	uint32_t	sub_hi : 5;	/* FIFO of a split list, high bits */
 };
 
 _Static_assert(sizeof(struct conn_entry) <= 64,
     "struct conn_entry must stay within one 64-byte cache line");
 _Static_assert(CONNTAB_LISTS_MAX + 1 < 8 && CONN_NSTATES <= 4,
     "struct conn_entry's list and state bit-fields are too narrow");
+_Static_assert(CONNTAB_SIZE_MAX < (1U << 27) && CONNTAB_SUB_BITS == 10,
+    "struct conn_entry's links or FIFO index bit-fields are too narrow");
 
 /*
  * The tag of a SYN with TCP sequence number seq: its low 16 bits, 0
@@ -112,6 +119,11 @@ struct conntab_stats {
 	uint64_t	hits;
 };
 
+/*
+ * One FIFO of entries by last activity. A list is one FIFO, or split
+ * into several (conntab_split()), each with its own timeout: an entry is
+ * on the FIFO its sub index names (a service's, for UDP flows).
+ */
 struct conntab_list {
 	uint32_t	head;		/* least recently active */
 	uint32_t	tail;		/* most recently active */
@@ -130,8 +142,14 @@ struct conntab {
 	uint32_t		 fresh;		/* entries ever handed out */
 	uint32_t		 freelist;	/* reusable entries, via next */
 	unsigned int		 nlists;
-	unsigned int		 expire_next;	/* list expiry starts with */
-	struct conntab_list	 lists[CONNTAB_LISTS_MAX];
+	unsigned int		 nq;		/* FIFOs in q */
+	unsigned int		 expire_next;	/* FIFO expiry starts with */
+	struct conntab_list	*q;		/* FIFOs, list by list */
+	uint32_t		 base[CONNTAB_LISTS_MAX]; /* list's first FIFO */
+	uint32_t		 nsub[CONNTAB_LISTS_MAX]; /* its FIFOs */
+	uint32_t		 used[CONNTAB_LISTS_MAX]; /* FIFOs ever filled,
+						   from its first */
+	uint32_t		 evict_next[CONNTAB_LISTS_MAX];
 	conntab_expire_cb	 on_expire;
 	void			*on_expire_arg;
 	conntab_keep_cb		 keep;
@@ -146,21 +164,41 @@ struct conntab {
 int		 conntab_init(struct conntab *, uint32_t, unsigned int,
 		    const uint32_t *, uint64_t);
 void		 conntab_free(struct conntab *);
+/*
+ * Split list into nsub FIFOs (2..CONNTAB_SUB_MAX) of its timeout, before
+ * the first insert. Returns 0, or -1 with errno.
+ */
+int		 conntab_split(struct conntab *, unsigned int, unsigned int);
+/* The timeout of every FIFO of list, or of its FIFO sub only. */
 void		 conntab_set_timeout(struct conntab *, unsigned int, uint32_t);
+void		 conntab_set_sub_timeout(struct conntab *, unsigned int,
+		    unsigned int, uint32_t);
 void		 conntab_set_expire_cb(struct conntab *, conntab_expire_cb,
 		    void *);
 void		 conntab_set_keep_cb(struct conntab *, conntab_keep_cb, void *);
 uint64_t	 conntab_hash(const struct conntab *, const struct flow_key *);
 struct conn_entry *conntab_lookup(struct conntab *, const struct flow_key *);
 /*
- * Map key to a fresh entry on list, active at now: a new one, or the
- * existing one reset. NULL when the key is new and the table is full.
+ * Map key to a fresh entry on list (its FIFO 0), active at now: a new one,
+ * or the existing one reset. NULL when the key is new and the table is
+ * full.
  */
 struct conn_entry *conntab_insert(struct conntab *, const struct flow_key *,
 		    unsigned int, uint64_t);
 void		 conntab_touch(struct conntab *, struct conn_entry *, uint64_t);
+/* To list, FIFO sub of it (0 if it is not split), active at now. */
 void		 conntab_move(struct conntab *, struct conn_entry *,
-		    unsigned int, uint64_t);
+		    unsigned int, unsigned int, uint64_t);
+/* To FIFO sub of the entry's list, keeping its last activity. */
+void		 conntab_set_sub(struct conntab *, struct conn_entry *,
+		    unsigned int);
+/* The FIFO of its list the entry is on. */
+static inline unsigned int
+conntab_entry_sub(const struct conn_entry *e)
+{
+	return ((unsigned int)e->sub_lo | (unsigned int)e->sub_hi << 5);
+}
+
 void		 conntab_remove(struct conntab *, struct conn_entry *);
 /* Drop the least recently active entry of list; 0 if it was empty. */
 int		 conntab_evict(struct conntab *, unsigned int);
@@ -173,6 +211,8 @@ unsigned int	 conntab_expire(struct conntab *, uint64_t, unsigned int);
 struct conn_entry *conntab_next(struct conntab *, uint32_t *);
 uint32_t	 conntab_count(const struct conntab *);
 uint32_t	 conntab_list_count(const struct conntab *, unsigned int);
+uint32_t	 conntab_sub_count(const struct conntab *, unsigned int,
+		    unsigned int);
 
 /* The bucket of hash h (conntab_hash()); the table must not be disabled. */
 static inline uint32_t *

@@ -20,6 +20,8 @@
 #define LB_SELF_NONE	((size_t)-1)	/* lb_set_members(): not a member */
 #define LB_REFRESH_S	10		/* shortest REFRESH window, seconds */
 #define LB_SERVICES_MAX	(4 * CONF_SERVICES_MAX)	/* live and draining */
+_Static_assert(LB_SERVICES_MAX <= CONNTAB_SUB_MAX,
+    "a UDP expiry FIFO per service (ltoc.h) needs CONNTAB_SUB_MAX FIFOs");
 #define LB_EST_RING	4096		/* pending establishments, a power
 					   of two */
 #define LB_EST_DELAY_MS	1000		/* their REFRESH waits this long,

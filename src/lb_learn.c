@@ -142,13 +142,14 @@ lb_learn_new(struct lb *lb, const struct lb_record *r, uint64_t now)
 			return (0);
 		}
 		e->role = CONN_ROLE_BACKUP;
+		ltoc_set_service(&lb->ltoc, e, r->service);
 		lb->stats.learn_backup++;
 	} else {
 		if ((e = cache_insert(&lb->cache, &r->key, now)) == NULL)
 			return (0);	/* no cache (claim 15) */
+		cache_set_service(&lb->cache, e, r->service);
 		lb->stats.learn_cache++;
 	}
-	e->service = r->service;
 	e->server = r->server;
 	e->owner = r->owner;
 	e->backup = r->backup;
@@ -319,7 +320,7 @@ lb_learn_ltoc(struct lb *lb, const struct conn_entry *t, enum conn_role role,
 	if (e->syn_tag != t->syn_tag)
 		e->pulled = 0;		/* another connection: it may ask */
 	e->syn_tag = t->syn_tag;		/* 0: its SYN unknown here */
-	e->service = t->service;
+	ltoc_set_service(&lb->ltoc, e, t->service);
 	e->server = t->server;
 	e->owner = t->owner;
 	e->backup = t->backup;
@@ -349,7 +350,7 @@ lb_learn_cache(struct lb *lb, const struct conn_entry *t, unsigned int flags,
 		return;			/* no cache (claim 15) */
 	cache_set_state(&lb->cache, e, lb_learn_state(e, t, flags), now);
 	e->syn_tag = t->syn_tag;
-	e->service = t->service;
+	cache_set_service(&lb->cache, e, t->service);
 	e->server = t->server;
 	e->owner = t->owner;
 	e->backup = t->backup;

@@ -136,7 +136,7 @@ lb_ltoc_to_cache(struct lb *lb, struct conn_entry *e)
 
 	if ((c = cache_insert(&lb->cache, &e->key, last)) != NULL) {
 		cache_set_state(&lb->cache, c, (enum conn_state)e->state, last);
-		c->service = e->service;
+		cache_set_service(&lb->cache, c, e->service);
 		c->server = e->server;
 		c->owner = e->owner;
 		c->backup = e->backup;
@@ -199,7 +199,7 @@ lb_adopt_entry(struct lb *lb, struct conn_entry *c, const struct lb_move *mv)
 	}
 	ltoc_set_state(&lb->ltoc, e, (enum conn_state)c->state, last);
 	e->syn_tag = c->syn_tag;	/* the connection's tag, 0: unknown */
-	e->service = c->service;
+	ltoc_set_service(&lb->ltoc, e, c->service);
 	e->server = c->server;
 	e->owner = mv->to.oslot;
 	e->backup = mv->to.bslot;

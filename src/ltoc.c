@@ -34,8 +34,17 @@ ltoc_init(struct ltoc *l, const struct tables_conf *conf, uint64_t seed)
 	uint32_t	timeouts[LTOC_NLISTS];
 
 	ltoc_timeouts(conf, timeouts);
-	return (conntab_init(&l->tab, conf->ltoc_size, LTOC_NLISTS,
-	    timeouts, seed));
+	if (conntab_init(&l->tab, conf->ltoc_size, LTOC_NLISTS, timeouts,
+	    seed) == -1)
+		return (-1);
+	/* issue 22: UDP flows expire by their service's timeouts. */
+	if (conntab_split(&l->tab, LTOC_LIST_UDP_NEW, CONNTAB_SUB_MAX) == -1 ||
+	    conntab_split(&l->tab, LTOC_LIST_UDP_STREAM, CONNTAB_SUB_MAX) ==
+	    -1) {
+		conntab_free(&l->tab);
+		return (-1);
+	}
+	return (0);
 }
 
 void
@@ -53,6 +62,22 @@ ltoc_set_timeouts(struct ltoc *l, const struct tables_conf *conf)
 	ltoc_timeouts(conf, timeouts);
 	for (i = 0; i < LTOC_NLISTS; i++)
 		conntab_set_timeout(&l->tab, i, timeouts[i]);
+}
+
+void
+ltoc_set_udp_timeouts(struct ltoc *l, unsigned int service, uint32_t new_s,
+    uint32_t stream_s)
+{
+	conntab_set_sub_timeout(&l->tab, LTOC_LIST_UDP_NEW, service, new_s);
+	conntab_set_sub_timeout(&l->tab, LTOC_LIST_UDP_STREAM, service,
+	    stream_s);
+}
+
+void
+ltoc_set_service(struct ltoc *l, struct conn_entry *e, unsigned int service)
+{
+	e->service = (uint16_t)service;
+	conntab_set_sub(&l->tab, e, service);
 }
 
 void
@@ -102,7 +127,7 @@ ltoc_set_state(struct ltoc *l, struct conn_entry *e, enum conn_state state,
 		return;
 	}
 	e->state = (uint8_t)state;
-	conntab_move(&l->tab, e, ltoc_list(&e->key, state), now);
+	conntab_move(&l->tab, e, ltoc_list(&e->key, state), e->service, now);
 }
 
 void

@@ -11,7 +11,8 @@
 /*
  * Expiry lists: TCP entries by enum conn_state, UDP ones on two more
  * (ltoc_list()): a new flow (syn) times out after udp_timeout_s, a
- * stream (established) after udp_stream_timeout_s.
+ * stream (established) after udp_stream_timeout_s. Both UDP lists are
+ * split by service (a FIFO each, ltoc_set_udp_timeouts()).
  */
 #define LTOC_LIST_UDP_NEW	CONN_NSTATES
 #define LTOC_LIST_UDP_STREAM	(CONN_NSTATES + 1)
@@ -28,6 +29,12 @@ int		 ltoc_init(struct ltoc *, const struct tables_conf *, uint64_t);
 void		 ltoc_free(struct ltoc *);
 /* Apply new timeouts (reload); sizes need a new table. */
 void		 ltoc_set_timeouts(struct ltoc *, const struct tables_conf *);
+/* Timeouts of UDP flows of service (index): new, stream. */
+void		 ltoc_set_udp_timeouts(struct ltoc *, unsigned int, uint32_t,
+		    uint32_t);
+/* Set the entry's service: a UDP flow moves to that service's FIFO. */
+void		 ltoc_set_service(struct ltoc *, struct conn_entry *,
+		    unsigned int);
 void		 ltoc_set_expire_cb(struct ltoc *, conntab_expire_cb, void *);
 void		 ltoc_set_keep_cb(struct ltoc *, conntab_keep_cb, void *);
 /* The expiry list of an entry of key in state. */

@@ -124,6 +124,57 @@ test_insert_lookup(void **state)
 }
 
 /* Uses a second apart: strict LRU order. */
+/*
+ * issue 22: a cache's UDP flows are on their service's FIFO: they expire
+ * by its timeouts, and a full cache evicts new UDP flows (before TCP
+ * ones) from each service's FIFO in turn.
+ */
+static void
+test_udp_services(void **state)
+{
+	struct cache		*c = test_cache_new(4);
+	struct flow_key		 k[5];
+	struct conn_entry	*e;
+	unsigned int		 i;
+
+	(void)state;
+	cache_set_udp_timeouts(c, 1, 5, 50);
+	cache_set_udp_timeouts(c, 2, 20, 200);
+	for (i = 0; i < 5; i++) {
+		k[i] = test_key(300 + i, 0);
+		if (i < 4)
+			k[i].len |= FLOW_KEY_UDP;
+	}
+	/* flows 0 and 1 of service 1, 2 and 3 of service 2; 4 is TCP */
+	for (i = 0; i < 4; i++) {
+		assert_non_null(e = cache_insert(c, &k[i], 1000 * i));
+		cache_set_service(c, e, i < 2 ? 1 : 2);
+	}
+	assert_int_equal(conntab_sub_count(&c->tab, CACHE_LIST_UDP_NEW, 1), 2);
+	assert_int_equal(conntab_sub_count(&c->tab, CACHE_LIST_UDP_NEW, 2), 2);
+	/* full: each insert evicts a new UDP flow, services in turn */
+	assert_non_null(cache_insert(c, &k[4], 5000));
+	assert_int_equal(cache_stats(c)->evictions, 1);
+	assert_null(cache_peek(c, &k[0]));
+	assert_int_equal(cache_count(c), 4);
+	assert_non_null(e = cache_peek(c, &k[3]));
+	cache_remove(c, e);
+	assert_non_null(e = cache_insert(c, &k[0], 6000));
+	cache_set_service(c, e, 1);
+	assert_non_null(e = cache_insert(c, &k[3], 6000));	/* evicts 2 */
+	cache_set_service(c, e, 2);
+	assert_null(cache_peek(c, &k[2]));
+	/* expiry: service 1's after 5 s, service 2's after 20 s */
+	assert_int_equal(cache_expire(c, 10999, 100), 1);	/* 1 (1 s) */
+	assert_null(cache_peek(c, &k[1]));
+	assert_int_equal(cache_expire(c, 11000, 100), 1);	/* 0 (6 s) */
+	assert_null(cache_peek(c, &k[0]));
+	assert_int_equal(cache_expire(c, 25999, 100), 0);
+	assert_int_equal(cache_expire(c, 26000, 100), 1);	/* 3 */
+	assert_non_null(cache_peek(c, &k[4]));			/* TCP */
+	cache_free(c);
+}
+
 static void
 test_lru_eviction(void **state)
 {
@@ -270,6 +321,7 @@ main(void)
 		cmocka_unit_test(test_disabled),
 		cmocka_unit_test(test_insert_lookup),
 		cmocka_unit_test(test_lru_eviction),
+		cmocka_unit_test(test_udp_services),
 		cmocka_unit_test(test_lru_same_second),
 		cmocka_unit_test(test_closing_evicted_first),
 		cmocka_unit_test(test_expiry),

@@ -335,19 +335,85 @@ test_state_moves(void **state)
 
 	(void)state;
 	assert_non_null(e = ltoc_insert(l, &k, 0));
-	assert_int_equal(l->tab.lists[CONN_SYN].count, 1);
+	assert_int_equal(conntab_list_count(&l->tab, CONN_SYN), 1);
 	ltoc_set_state(l, e, CONN_ESTABLISHED, 10 * 1000);
 	assert_int_equal(e->state, CONN_ESTABLISHED);
-	assert_int_equal(l->tab.lists[CONN_SYN].count, 0);
-	assert_int_equal(l->tab.lists[CONN_ESTABLISHED].count, 1);
+	assert_int_equal(conntab_list_count(&l->tab, CONN_SYN), 0);
+	assert_int_equal(conntab_list_count(&l->tab, CONN_ESTABLISHED), 1);
 	/* a SYN would be gone by now */
 	assert_int_equal(ltoc_expire(l, 100 * 1000, 100), 0);
 	ltoc_set_state(l, e, CONN_CLOSING, 200 * 1000);
-	assert_int_equal(l->tab.lists[CONN_ESTABLISHED].count, 0);
-	assert_int_equal(l->tab.lists[CONN_CLOSING].count, 1);
+	assert_int_equal(conntab_list_count(&l->tab, CONN_ESTABLISHED), 0);
+	assert_int_equal(conntab_list_count(&l->tab, CONN_CLOSING), 1);
 	assert_int_equal(ltoc_expire(l, (200 + FIN_S) * 1000 - 1, 100), 0);
 	assert_int_equal(ltoc_expire(l, (200 + FIN_S) * 1000, 100), 1);
 	assert_null(ltoc_lookup(l, &k));
+	ltoc_free(l);
+}
+
+/*
+ * issue 22: UDP flows expire by their service's timeouts; each service's
+ * FIFO keeps its order, a TCP entry its list's timeout.
+ */
+static void
+test_udp_service_timeouts(void **state)
+{
+	struct ltoc		*l = test_ltoc_new(1024);
+	struct flow_key		 k[4];
+	struct conn_entry	*e[4];
+	unsigned int		 i, n = 0;
+
+	(void)state;
+	ltoc_set_expire_cb(l, test_expire_count, &n);
+	ltoc_set_udp_timeouts(l, 1, 5, 50);
+	ltoc_set_udp_timeouts(l, 2, 20, 200);
+	for (i = 0; i < 3; i++) {
+		k[i] = test_key4(100 + i);
+		k[i].len |= FLOW_KEY_UDP;
+		assert_non_null(e[i] = ltoc_insert(l, &k[i], 0));
+		ltoc_set_service(l, e[i], i);
+		assert_int_equal(e[i]->service, i);
+	}
+	k[3] = test_key4(200);			/* TCP, service 1: syn 30 s */
+	assert_non_null(e[3] = ltoc_insert(l, &k[3], 0));
+	ltoc_set_service(l, e[3], 1);
+	assert_int_equal(conntab_sub_count(&l->tab, LTOC_LIST_UDP_NEW, 1), 1);
+	assert_int_equal(conntab_list_count(&l->tab, LTOC_LIST_UDP_NEW), 3);
+	assert_int_equal(conntab_list_count(&l->tab, CONN_SYN), 1);
+	/* test_conf has no UDP timeouts (0): service 0's are set here */
+	ltoc_set_udp_timeouts(l, 0, 30, 120);
+	assert_int_equal(ltoc_expire(l, 4999, 100), 0);
+	assert_int_equal(ltoc_expire(l, 5000, 100), 1);
+	assert_null(ltoc_lookup(l, &k[1]));
+	assert_int_equal(ltoc_expire(l, 19999, 100), 0);
+	assert_int_equal(ltoc_expire(l, 20000, 100), 1);
+	assert_null(ltoc_lookup(l, &k[2]));
+	assert_int_equal(ltoc_expire(l, 29999, 100), 0);
+	assert_int_equal(ltoc_expire(l, SYN_S * 1000, 100), 2);
+	assert_null(ltoc_lookup(l, &k[0]));
+	assert_null(ltoc_lookup(l, &k[3]));
+	assert_int_equal(n, 4);
+
+	/* A stream of service 1: 50 s; a reload to 60 s applies at once. */
+	assert_non_null(e[1] = ltoc_insert(l, &k[1], 100 * 1000));
+	ltoc_set_service(l, e[1], 1);
+	ltoc_set_state(l, e[1], CONN_ESTABLISHED, 100 * 1000);
+	assert_int_equal(conntab_sub_count(&l->tab, LTOC_LIST_UDP_STREAM, 1),
+	    1);
+	ltoc_set_udp_timeouts(l, 1, 5, 60);
+	assert_int_equal(ltoc_expire(l, 159999, 100), 0);
+	/* Moved to service 2 (a transfer's record): its FIFO, same last. */
+	ltoc_set_service(l, e[1], 2);
+	assert_int_equal(conntab_sub_count(&l->tab, LTOC_LIST_UDP_STREAM, 1),
+	    0);
+	assert_int_equal(conntab_sub_count(&l->tab, LTOC_LIST_UDP_STREAM, 2),
+	    1);
+	assert_int_equal(ltoc_expire(l, 299999, 100), 0);
+	assert_int_equal(ltoc_expire(l, 300000, 100), 1);
+	assert_int_equal(ltoc_count(l), 0);
+	/* Lists cannot split once the table holds entries. */
+	assert_non_null(ltoc_insert(l, &k[0], 0));
+	assert_int_equal(conntab_split(&l->tab, CONN_SYN, 4), -1);
 	ltoc_free(l);
 }
 
@@ -442,6 +508,7 @@ main(void)
 		cmocka_unit_test(test_expire_keep),
 		cmocka_unit_test(test_touch),
 		cmocka_unit_test(test_state_moves),
+		cmocka_unit_test(test_udp_service_timeouts),
 		cmocka_unit_test(test_iterate_remove),
 		cmocka_unit_test(test_huge_pages),
 	};
