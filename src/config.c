@@ -1196,6 +1196,11 @@ config_dump_service(const struct service_conf *sv, FILE *fp, int last)
 	config_dump_kv(fp, "    ", "scheduler",
 	    config_sched_name(sv->scheduler));
 	config_dump_health(h, fp);
+	if (sv->udp_timeout_s != 0)
+		fprintf(fp, "    udp_timeout_s = %u;\n", sv->udp_timeout_s);
+	if (sv->udp_stream_timeout_s != 0)
+		fprintf(fp, "    udp_stream_timeout_s = %u;\n",
+		    sv->udp_stream_timeout_s);
 	config_dump_quic(sv, fp);
 	fputs("    servers = (\n", fp);
 	for (i = 0; i < sv->nservers; i++) {

@@ -82,6 +82,8 @@ struct service_conf {
 						   connection ID (issue 22) */
 	struct quic_lb_conf	quic_lb[QUIC_LB_CONF_MAX]; /* plaintext */
 	unsigned int		nquic_lb;	/* 1..7 when quic, else 0 */
+	uint32_t		udp_timeout_s;	/* udp only: 0 = tables' */
+	uint32_t		udp_stream_timeout_s; /* udp only: 0 = tables' */
 };
 
 struct node_conf {

@@ -14,7 +14,7 @@
 
 static const char *const config_service_keys[] = { "name", "vip", "port",
     "forward", "scheduler", "protocol", "health", "servers", "quic",
-    "quic_lb", NULL };
+    "quic_lb", "udp_timeout_s", "udp_stream_timeout_s", NULL };
 static const char *const config_health_keys[] = { "check", "interval_ms",
     "timeout_ms", "rise", "fall", "initial", "port", "method", "path",
     "status", "host", "send", "expect", NULL };
@@ -460,6 +460,35 @@ config_parse_quic_conf(struct config_ctx *ctx, const config_setting_t *e,
 }
 
 /*
+ * issue 22: idle timeouts per service. udp_timeout_s and
+ * udp_stream_timeout_s of a UDP service override the tables' (0 here:
+ * those apply, and follow them through reloads); a TCP service has none.
+ */
+static int
+config_parse_udp_timeouts(struct config_ctx *ctx, const config_setting_t *sg,
+    struct service_conf *sv, const char *label)
+{
+	static const char *const	 keys[] = { "udp_timeout_s",
+					    "udp_stream_timeout_s" };
+	const config_setting_t		*s;
+	unsigned int			 i;
+
+	if (sv->protocol != PROTO_UDP) {
+		for (i = 0; i < 2; i++)
+			if ((s = config_member(sg, keys[i])) != NULL)
+				return (config_err(ctx, s, "%s: only with "
+				    "protocol = \"udp\" (%s is %s)", keys[i],
+				    label, config_proto_name(sv->protocol)));
+		return (0);
+	}
+	/* The ranges of tables.udp_timeout_s, udp_stream_timeout_s. */
+	return (config_get_u32(ctx, sg, "udp_timeout_s", 1, 3600, NULL,
+	    &sv->udp_timeout_s) == -1 ||
+	    config_get_u32(ctx, sg, "udp_stream_timeout_s", 1, 604800, NULL,
+	    &sv->udp_stream_timeout_s) == -1 ? -1 : 0);
+}
+
+/*
  * quic = true; and its quic_lb list (issue 22): UDP services only, 1..7
  * plaintext configurations that quic_lb_conf_check() accepts, one server
  * ID length for all (a server has one ID).
@@ -722,6 +751,7 @@ config_parse_service(struct config_ctx *ctx, const config_setting_t *e,
 	sv->forward = (enum conf_forward)fwd;
 	sv->scheduler = (enum conf_sched)sched;
 	if (config_parse_health(ctx, e, &sv->health, label) == -1 ||
+	    config_parse_udp_timeouts(ctx, e, sv, label) == -1 ||
 	    config_parse_quic(ctx, e, sv, label) == -1)
 		return (-1);
 	return (config_parse_servers(ctx, e, sv, label));

@@ -17,6 +17,9 @@
 #include "stats.h"
 #include "view.h"
 
+static struct lb_record *lb_queue_put(struct lb *, enum lb_rec_type,
+		    const struct conn_entry *);
+
 /* What lb_decide() knows of one packet once it is scored. */
 struct lb_pkt {
 	const struct pkt_info	*pi;
@@ -161,6 +164,12 @@ lb_entry_unaccount(struct lb *lb, const struct conn_entry *e)
 		sched_conn_del(&lb->svc[e->service].sched, e->server);
 }
 
+/*
+ * An LTOC entry idle past its timeout. issue 22: a UDP flow has no FIN;
+ * its owner's expiry ends it everywhere: the END moves the backup's and
+ * the caches' copies to closing (fin_timeout_s), as a FIN would. One
+ * never replicated has no copy, and one already closing has had its END.
+ */
 static void
 lb_ltoc_expired(void *arg, const struct conn_entry *e)
 {
@@ -170,6 +179,11 @@ lb_ltoc_expired(void *arg, const struct conn_entry *e)
 	lb->stats.ltoc_expired++;
 	if (conn_udp_unreplicated(e))
 		lb->stats.udp_unreplicated++;
+	else if (flow_key_is_udp(&e->key) && e->role == CONN_ROLE_OWNER &&
+	    e->state != CONN_CLOSING) {
+		lb->stats.udp_expired_end++;
+		lb_queue_put(lb, LB_REC_END, e);
+	}
 }
 
 /*
@@ -332,6 +346,25 @@ lb_queue_fresh(struct lb *lb, const struct conn_entry *e, uint8_t flags)
  * before the packet touched it). A busy connection costs one record per
  * window and node, an idle one none; no per-entry state is added.
  */
+/* The idle timeout of UDP entry e: its service's, or the tables'. */
+static uint32_t
+lb_udp_timeout(const struct lb *lb, const struct conn_entry *e)
+{
+	const struct service_conf	*c = NULL;
+	uint32_t			 t = 0;
+
+	if (e->service < lb->nsvc)
+		c = lb->svc[e->service].conf;
+	if (e->state == CONN_SYN) {
+		if (c != NULL)
+			t = c->udp_timeout_s;
+		return (t != 0 ? t : lb->tables.udp_timeout_s);
+	}
+	if (c != NULL)
+		t = c->udp_stream_timeout_s;
+	return (t != 0 ? t : lb->tables.udp_stream_timeout_s);
+}
+
 static void
 lb_refresh_maybe(struct lb *lb, const struct conn_entry *e, uint32_t last,
     uint64_t now)
@@ -341,12 +374,12 @@ lb_refresh_maybe(struct lb *lb, const struct conn_entry *e, uint32_t last,
 
 	/*
 	 * A UDP entry's copies elsewhere expire sooner than a TCP one's: a
-	 * new flow's after udp_timeout_s (a third of it here), a stream's
-	 * after udp_stream_timeout_s (an eighth, as for TCP).
+	 * new flow's after its service's udp_timeout_s (a third of it
+	 * here), a stream's after udp_stream_timeout_s (an eighth, as for
+	 * TCP).
 	 */
 	if (flow_key_is_udp(&e->key))
-		w = e->state == CONN_SYN ? lb->tables.udp_timeout_s / 3 :
-		    lb->tables.udp_stream_timeout_s / 8;
+		w = lb_udp_timeout(lb, e) / (e->state == CONN_SYN ? 3 : 8);
 	if (w == 0)
 		w = 1;
 	if (e->state == CONN_CLOSING || now_s / w == last / w)
@@ -577,7 +610,7 @@ static void
 lb_ltoc_own(struct lb *lb, struct conn_entry *e, const struct lb_pkt *p,
     int server)
 {
-	e->service = (uint16_t)p->svc;
+	ltoc_set_service(&lb->ltoc, e, p->svc);
 	e->server = (uint16_t)server;
 	e->owner = p->rank.oslot;
 	e->backup = p->rank.bslot;

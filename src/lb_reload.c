@@ -641,6 +641,29 @@ done:
 	return (rc);
 }
 
+/*
+ * issue 22: the idle timeouts of each service's UDP flows, its own or
+ * the tables' (lb->tables, already the new ones at a reload). Indices
+ * no service holds get the tables' (ltoc_set_timeouts() set them).
+ */
+static void
+lb_udp_timeouts_apply(struct lb *lb)
+{
+	const struct service_conf	*c;
+	uint32_t			 n, st;
+	unsigned int			 i;
+
+	for (i = 0; i < lb->nsvc; i++) {
+		c = lb->svc[i].conf;
+		n = c->udp_timeout_s != 0 ? c->udp_timeout_s :
+		    lb->tables.udp_timeout_s;
+		st = c->udp_stream_timeout_s != 0 ? c->udp_stream_timeout_s :
+		    lb->tables.udp_stream_timeout_s;
+		ltoc_set_udp_timeouts(&lb->ltoc, i, n, st);
+		cache_set_udp_timeouts(&lb->cache, i, n, st);
+	}
+}
+
 /* The first service table (lb_init()): every service of conf is new. */
 int
 lb_reload_init(struct lb *lb, const struct ilbd_conf *conf)
@@ -650,7 +673,10 @@ lb_reload_init(struct lb *lb, const struct ilbd_conf *conf)
 
 	memset(&none, 0, sizeof(none));
 	memset(&sum, 0, sizeof(sum));
-	return (lb_svc_apply(lb, conf, &none, &sum, NULL));
+	if (lb_svc_apply(lb, conf, &none, &sum, NULL) == -1)
+		return (-1);
+	lb_udp_timeouts_apply(lb);
+	return (0);
 }
 
 /* Free the service table and its lookup (lb_free()). */
@@ -734,6 +760,7 @@ lb_reload(struct lb *lb, const struct ilbd_conf *nc, uint64_t now,
 	ltoc_set_timeouts(&lb->ltoc, &nc->tables);
 	cache_set_timeouts(&lb->cache, &nc->tables);
 	lb_set_tables(lb, &nc->tables);
+	lb_udp_timeouts_apply(lb);
 	lb->stats.reloads++;
 	if (sump != NULL)
 		*sump = sum;

@@ -100,7 +100,8 @@
 	X(udp_unreplicated, "UDP flows expired at their owner, never replicated") \
 	X(udp_stream, "UDP flows that became streams: more than 4 packets") \
 	X(quic_routed, "QUIC short headers sent to the server their CID names") \
-	X(quic_fallback, "QUIC service datagrams routed by 4-tuple, not by CID")
+	X(quic_fallback, "QUIC service datagrams routed by 4-tuple, not by CID") \
+	X(udp_expired_end, "replicated UDP flows expired at their owner: END queued")
 
 struct lb_stats {
 #define LB_STATS_FIELD(name, help)	uint64_t name;

@@ -216,7 +216,8 @@ static const char full_conf[] =
     "    servers = ( { address = \"192.0.2.21\"; weight = 1; },\n"
     "                { address = \"192.0.2.22\"; weight = 0; } ); },\n"
     "  { name = \"dns-v6.x_1\"; vip = \"2001:db8::10\"; port = 53;\n"
-    "    forward = \"gre\"; scheduler = \"hash\"; protocol = \"udp\";\n"
+    "    forward = \"gre\"; scheduler = \"hash\"; protocol = \"udp\";"
+    " udp_timeout_s = 10; udp_stream_timeout_s = 3600;\n"
     "    health = { check = \"none\"; };\n"
     "    servers = ( { address = \"2001:db8::21\"; weight = 1000; },\n"
     "                { address = \"192.0.2.23\"; } ); }\n"
@@ -1370,6 +1371,9 @@ conf_equal(const struct ilbd_conf *a, const struct ilbd_conf *b)
 			assert_memory_equal(s->servers[j].quic_sid,
 			    t->servers[j].quic_sid, sizeof(s->servers[j].quic_sid));
 		}
+		assert_int_equal(s->udp_timeout_s, t->udp_timeout_s);
+		assert_int_equal(s->udp_stream_timeout_s,
+		    t->udp_stream_timeout_s);
 		assert_int_equal(s->quic, t->quic);
 		assert_int_equal(s->nquic_lb, t->nquic_lb);
 		assert_memory_equal(s->quic_lb, t->quic_lb, sizeof(s->quic_lb));
@@ -1446,6 +1450,41 @@ test_dump_round_trip(void **state)
 	    "  { name = \"b\"; vip = \"192.0.2.1\"; port = 54;\n"
 	    "  protocol = \"udp\"; health = { check = \"udp\"; };\n"
 	    "  servers = ( { address = \"192.0.2.2\"; } ); } );\n");
+}
+
+/* issue 22: idle timeouts per UDP service. */
+static const struct err_case udp_timeout_cases[] = {
+	{ HDR SVC_OPEN "    port = 80;\n    udp_timeout_s = 10;\n" SVC_SERVERS,
+	    6, "udp_timeout_s: only with protocol = \"udp\" (service \"web\" "
+	    "is tcp)" },
+	{ HDR SVC_OPEN "    port = 80;\n    udp_stream_timeout_s = 10;\n"
+	    SVC_SERVERS, 6, "udp_stream_timeout_s: only with protocol = "
+	    "\"udp\"" },
+	{ HDR SVC_OPEN "    port = 53; protocol = \"udp\";\n"
+	    "    udp_timeout_s = 0;\n" SVC_SERVERS, 6,
+	    "udp_timeout_s: 0 is out of range 1..3600" },
+	{ HDR SVC_OPEN "    port = 53; protocol = \"udp\";\n"
+	    "    udp_stream_timeout_s = 604801;\n" SVC_SERVERS, 6,
+	    "udp_stream_timeout_s: 604801 is out of range 1..604800" },
+	{ HDR SVC_OPEN "    port = 53; protocol = \"udp\";\n"
+	    "    udp_timeout_s = \"10\";\n" SVC_SERVERS, 6,
+	    "udp_timeout_s: expected an integer" },
+};
+
+static void
+test_udp_timeouts(void **state)
+{
+	struct fx			*fx = *state;
+	const struct service_conf	*s;
+
+	FX_CASES(fx, udp_timeout_cases);
+	fx_load_ok(fx, full_conf);
+	s = &fx->conf->services[0];
+	assert_int_equal(s->udp_timeout_s, 0);		/* the tables' */
+	assert_int_equal(s->udp_stream_timeout_s, 0);
+	s = &fx->conf->services[1];
+	assert_int_equal(s->udp_timeout_s, 10);
+	assert_int_equal(s->udp_stream_timeout_s, 3600);
 }
 
 static const struct err_case quic_cases[] = {
@@ -1680,6 +1719,7 @@ main(void)
 		cmocka_unit_test(test_names_of_words),
 		cmocka_unit_test_teardown(test_input_xdp, fx_reset),
 		cmocka_unit_test_teardown(test_dump_round_trip, fx_reset),
+		cmocka_unit_test_teardown(test_udp_timeouts, fx_reset),
 		cmocka_unit_test_teardown(test_quic, fx_reset),
 		cmocka_unit_test_teardown(test_shipped_conf, fx_reset),
 	};

@@ -31,9 +31,20 @@ enum { SVC_TCP = 0, SVC_UDP = 1 };
 
 static struct world	world;
 
+static struct world	*test_world_timeouts(size_t, uint32_t, uint32_t,
+			    uint32_t);
+
 /* A "web" TCP and a "dns" UDP service, both on 198.51.100.10:80. */
 static struct world *
 test_world_new(size_t n, uint32_t cache_size)
+{
+	return (test_world_timeouts(n, cache_size, 0, 0));
+}
+
+/* The same, "dns" with its own idle timeouts (0: the tables'). */
+static struct world *
+test_world_timeouts(size_t n, uint32_t cache_size, uint32_t udp_s,
+    uint32_t stream_s)
 {
 	struct ilbd_conf	*c = world_conf_new(1024, cache_size);
 	struct service_conf	*s;
@@ -41,6 +52,8 @@ test_world_new(size_t n, uint32_t cache_size)
 	world_web(c, "web", 10, SCHED_WLC, 3);
 	s = world_web(c, "dns", 10, SCHED_WLC, 3);
 	s->protocol = PROTO_UDP;
+	s->udp_timeout_s = udp_s;
+	s->udp_stream_timeout_s = stream_s;
 	c->tables.udp_timeout_s = UDP_S;
 	c->tables.udp_stream_timeout_s = STREAM_S;
 	c->tables.udp_replicate_ms = REPL_MS;
@@ -270,6 +283,66 @@ test_udp_refresh_window(void **state)
 	/* the backup's copy lived on, a stream now (REFRESH: established) */
 	assert_non_null(e = test_entry(&w->lb[2], sport));
 	assert_int_equal(e->state, CONN_ESTABLISHED);
+	world_free(w);
+}
+
+/*
+ * issue 22: a service's own udp_timeout_s applies at the owner, the
+ * backup and the caches; the owner's expiry of a replicated flow sends
+ * END, which closes the other copies; a reload's new timeout applies.
+ */
+static void
+test_udp_service_timeout_end(void **state)
+{
+	struct world		*w = test_world_timeouts(3, 1024, 5, 20);
+	struct lb_action	 act;
+	struct conn_entry	*e;
+	struct pkt_info		 pi;
+	uint16_t		 sport = test_find(w, 1, 2);
+	uint64_t		 t1 = T0 + 2 * REPL_MS;	/* last packet */
+	char			*cause = NULL;
+	int			 i;
+
+	(void)state;
+	pi = test_udp(sport);
+	assert_int_equal(test_send(&w->lb[1], sport, 0, T0, &act), LB_FORWARD);
+	assert_int_equal(test_send(&w->lb[1], sport, 0, t1, &act), LB_FORWARD);
+	/* the NEW, and a REFRESH: t1 is in another 1 s window (5 s / 3) */
+	assert_int_equal(world_deliver(w, 1, t1, WORLD_AS_REPL), 2);
+	assert_non_null(test_entry(&w->lb[2], sport));
+	assert_non_null(cache_peek(&w->lb[0].cache, &pi.key));
+	/* 5 s, not the tables' 30 s: nothing at 4.999 s, the END at 5 s */
+	for (i = 0; i < 3; i++)
+		lb_tick(&w->lb[i], t1 + 4999, 100);
+	assert_non_null(test_entry(&w->lb[1], sport));
+	assert_int_equal(w->lb[1].stats.udp_expired_end, 0);
+	lb_tick(&w->lb[1], t1 + 5000, 100);
+	assert_null(test_entry(&w->lb[1], sport));
+	assert_int_equal(w->lb[1].stats.udp_expired_end, 1);
+	assert_int_equal(w->lb[1].stats.end_queued, 1);
+	assert_int_equal(world_deliver(w, 1, t1 + 5000, WORLD_AS_REPL), 1);
+	assert_non_null(e = test_entry(&w->lb[2], sport));
+	assert_int_equal(e->state, CONN_CLOSING);
+	assert_non_null(e = cache_peek(&w->lb[0].cache, &pi.key));
+	assert_int_equal(e->state, CONN_CLOSING);
+	/* closing copies go after fin_timeout_s */
+	for (i = 0; i < 3; i += 2)
+		lb_tick(&w->lb[i], t1 + 5000 + WORLD_FIN_S * 1000, 100);
+	assert_null(test_entry(&w->lb[2], sport));
+	assert_null(cache_peek(&w->lb[0].cache, &pi.key));
+
+	/* A reload to 40 s applies to the flows in the table at once. */
+	w->conf->services[SVC_UDP].udp_timeout_s = 40;
+	assert_int_equal(lb_reload(&w->lb[1], w->conf, T0, NULL, &cause), 0);
+	t1 = T0 + 100 * 1000;
+	assert_int_equal(test_send(&w->lb[1], sport, 0, t1, &act), LB_FORWARD);
+	lb_tick(&w->lb[1], t1 + 39999, 100);
+	assert_non_null(test_entry(&w->lb[1], sport));
+	lb_tick(&w->lb[1], t1 + 40000, 100);
+	assert_null(test_entry(&w->lb[1], sport));
+	/* never replicated: no END */
+	assert_int_equal(w->lb[1].stats.udp_expired_end, 1);
+	assert_int_equal(w->lb[1].stats.udp_unreplicated, 1);
 	world_free(w);
 }
 
@@ -582,6 +655,7 @@ main(void)
 		cmocka_unit_test(test_udp_reload_protocol),
 		cmocka_unit_test(test_udp_icmp_ptb),
 		cmocka_unit_test(test_udp_refresh_window),
+		cmocka_unit_test(test_udp_service_timeout_end),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
