@@ -21,9 +21,14 @@
 #    ending) whenever the change comes.
 # (a) ilb4 (192.0.2.14) joins, then its route is added; (b) ilb2 leaves
 # gracefully (SIGTERM: it hands what it holds to the new holders and exits
-# 0), then its route is withdrawn.  In both: no flow changes server, a
-# long flow loses at most UDP_MAX_LOST datagrams, a slow or short one at
-# most 1; the longest gap of each kind of flow is reported per phase.
+# 0), then its route is withdrawn; (c) ilb3 leaves as a deployment should
+# take it out: its route is withdrawn first (what routers do when ilbd's
+# announce marks its routes leaving and drains, ilbd.conf(5)), then
+# SIGTERM.  In all: no flow changes server, a slow or short flow loses at
+# most 1 datagram, a long one at most UDP_MAX_LOST in (a) and (b), where
+# the router still sends the leaver datagrams until it exits, and none in
+# (c) (UDP_DRAIN_MAX_LOST); the longest gap of each kind of flow is
+# reported per phase.
 # (kill -9 is test_udp_dns.sh's part 2.)
 HELLO_MS=${HELLO_MS:-100}
 DEAD_MS=${DEAD_MS:-500}
@@ -42,6 +47,7 @@ UDP_OPEN=${UDP_OPEN:-200}
 UDP_OPEN_MS=${UDP_OPEN_MS:-2000}
 UDP_REPL_MS=${UDP_REPL_MS:-20000}
 UDP_MAX_LOST=${UDP_MAX_LOST:-15}
+UDP_DRAIN_MAX_LOST=${UDP_DRAIN_MAX_LOST:-0}
 UDP_AFTER=${UDP_AFTER:-4}
 FLOWS=$NETNS_LIB/udp_flows.py
 J=4
@@ -103,7 +109,8 @@ short_loop() {
 	echo "$_b $_f" > "$NETNS_DIR/$1.fail"
 }
 
-# phase_start TAG PORT: the long flows, then (once replicated) the slow
+# phase_start TAG PORT [LOST]: the long flows (each may lose LOST
+# datagrams, default UDP_MAX_LOST), then (once replicated) the slow
 # flows and the short-flow batches; returns when every slow flow has its
 # first answer (so the change comes while they are still unreplicated),
 # and the opening flows are started.  The long, slow and opening flows
@@ -115,7 +122,7 @@ phase_start() {
 	stats_snapshot
 	_rep0=$(stat_sum udp_replicated)
 	bg "$NS_CLIENT" "$NETNS_DIR/$1.long.out" "$PYTHON" "$FLOWS" \
-	    -n "$UDP_N" -i 100 -d 120 -t 2 --max-lost "$UDP_MAX_LOST" \
+	    -n "$UDP_N" -i 100 -d 120 -t 2 --max-lost "${3:-$UDP_MAX_LOST}" \
 	    --sport-base "$2" --ready "$NETNS_DIR/$1.long.ready" \
 	    -o "$NETNS_DIR/$1.long.json" "$VIP" "$ECHO_PORT"
 	LONG_PID=$BG_PID
@@ -209,30 +216,47 @@ check "add ilb$J's route" route_add_nexthop $J
 phase_end join
 stat_check "ilb$J took UDP datagrams" udp_rx -gt 0 $J
 
+# leave_ilb I: SIGTERM ilbI, wait LEAVE_S s at most for its exit (then
+# SIGKILL); sets rc (its exit status, or why not) and t (ms it took).
+leave_ilb() {
+	_p=$(ilb_pid "$1")
+	_t0=$(now_ms)
+	kill -TERM "$_p"
+	while kill -0 "$_p" 2>/dev/null &&
+	    [ $(($(now_ms) - _t0)) -lt $((LEAVE_S * 1000)) ]; do
+		sleep 0.05
+	done
+	t=$(($(now_ms) - _t0))
+	if kill -0 "$_p" 2>/dev/null; then
+		kill -KILL "$_p" 2>/dev/null
+		wait "$_p" 2>/dev/null
+		rc="still running after ${LEAVE_S}s, killed"
+	else
+		wait "$_p"
+		rc=$?
+	fi
+}
+
 # (b) ilb2 leaves gracefully.
 phase_start leave 21000
 note "SIGTERM ilb$V (graceful leave)"
-p=$(ilb_pid $V)
-t0=$(now_ms)
-kill -TERM "$p"
-while kill -0 "$p" 2>/dev/null &&
-    [ $(($(now_ms) - t0)) -lt $((LEAVE_S * 1000)) ]; do
-	sleep 0.05
-done
-t=$(($(now_ms) - t0))
-if kill -0 "$p" 2>/dev/null; then
-	kill -KILL "$p" 2>/dev/null
-	wait "$p" 2>/dev/null
-	rc="still running after ${LEAVE_S}s, killed"
-else
-	wait "$p"
-	rc=$?
-fi
+leave_ilb $V
 check "ilb$V exits 0 within ${LEAVE_S}s of SIGTERM (exit $rc after $t ms)" \
     [ "$rc" = 0 ]
 check "withdraw ilb$V's route" route_del_nexthop $V
 phase_end leave
-for _j in 1 3 $J; do
+
+# (c) ilb3 leaves drained: route withdrawn, then SIGTERM.
+W=3
+phase_start drain 22000 "$UDP_DRAIN_MAX_LOST"
+check "withdraw ilb$W's route first" route_del_nexthop $W
+sleep 0.5
+note "SIGTERM ilb$W (graceful leave, no route)"
+leave_ilb $W
+check "ilb$W exits 0 within ${LEAVE_S}s of SIGTERM (exit $rc after $t ms)" \
+    [ "$rc" = 0 ]
+phase_end drain
+for _j in 1 $J; do
 	check "ilb$_j still running" ilb_alive "$_j"
 done
 [ "$fail" -eq 0 ] || show_logs 15
