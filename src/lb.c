@@ -1064,7 +1064,9 @@ lb_udp(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
 		if ((server = lb_quic_server(&lb->svc[p->svc], p->pi)) >= 0)
 			return (lb_forward(lb, act, p->svc,
 			    (unsigned int)server, LB_PATH_QUIC));
-		lb->stats.quic_fallback++;
+		/* a handed-off one was counted where it came in */
+		if (!p->by_handoff)
+			lb->stats.quic_fallback++;
 	}
 	if (lb->self == LB_SELF_NONE || lb_is_self(lb, p->rank.owner) ||
 	    lb_is_self(lb, p->rank.backup)) {
