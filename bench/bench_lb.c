@@ -227,6 +227,9 @@ bench_conf(struct ilbd_conf *conf, unsigned int nsvc, uint32_t ltoc,
 	conf->tables.cache_size = cache < 1024 ? 1024 : cache;
 	conf->tables.syn_timeout_s = 30;
 	conf->tables.tcp_timeout_s = 900;
+	conf->tables.udp_timeout_s = 30;
+	conf->tables.udp_stream_timeout_s = 120;
+	conf->tables.udp_replicate_ms = 1000;
 	conf->tables.fin_timeout_s = 60;
 	conf->services = bench_svcs;
 	conf->nservices = nsvc;
@@ -601,7 +604,10 @@ bench_pcap_load(const char *path, struct bench_trace *tr)
 		errx(1, "%s: no packets", path);
 }
 
-/* One service per destination address and port seen in a TCP packet. */
+/*
+ * One service per destination address, port and protocol seen in a TCP
+ * or UDP packet.
+ */
 static unsigned int
 bench_pcap_services(const struct bench_trace *tr)
 {
@@ -609,14 +615,17 @@ bench_pcap_services(const struct bench_trace *tr)
 	unsigned int	n = 0, j;
 	size_t		i;
 	int		v6;
+	enum conf_proto	proto;
 
 	for (i = 0; i < tr->n && n < CONF_SERVICES_MAX; i++) {
 		if (packet_parse(tr->buf + tr->off[i], tr->len[i], &pi) !=
 		    PKT_OK)
 			continue;
-		v6 = pi.key.len == FLOW_ID_V6;
+		v6 = (pi.key.len & ~FLOW_KEY_UDP) == FLOW_ID_V6;
+		proto = flow_key_is_udp(&pi.key) ? PROTO_UDP : PROTO_TCP;
 		for (j = 0; j < n; j++) {
-			if ((bench_svcs[j].vip.family == AF_INET6) == v6 &&
+			if (bench_svcs[j].protocol == proto &&
+			    (bench_svcs[j].vip.family == AF_INET6) == v6 &&
 			    bench_svcs[j].port == ((pi.key.id[0] << 8) |
 			    pi.key.id[1]) && memcmp(bench_svcs[j].vip.u.b,
 			    pi.key.id + 2, v6 ? 16 : 4) == 0)
@@ -629,6 +638,7 @@ bench_pcap_services(const struct bench_trace *tr)
 		memcpy(bench_svcs[n].vip.u.b, pi.key.id + 2, v6 ? 16 : 4);
 		bench_svcs[n].port = (uint16_t)((pi.key.id[0] << 8) |
 		    pi.key.id[1]);
+		bench_svcs[n].protocol = proto;
 		n++;
 	}
 	return (n);
@@ -657,10 +667,15 @@ bench_pcap_run(const struct bench_trace *tr, unsigned int nsvc,
 		err(1, "calloc");
 	bench_conf(&conf, nsvc, (uint32_t)tr->n, (uint32_t)tr->n);
 	bench_lb_new(lb, &conf, members);
-	/* the peers' NEWs for the connections they own, up front */
+	/*
+	 * The peers' NEWs for the connections they own, up front: on a
+	 * SYN, or a UDP flow's every datagram (as if all were replicated;
+	 * learning one again only resets it).
+	 */
 	for (i = 0; i < tr->n; i++)
 		if (packet_parse(tr->buf + tr->off[i], tr->len[i], &pi) ==
-		    PKT_OK && PKT_IS_SYN_ONLY(&pi))
+		    PKT_OK && (PKT_IS_SYN_ONLY(&pi) ||
+		    flow_key_is_udp(&pi.key)))
 			bench_peer_new(lb, &pi, now);
 	memset(&res, 0, sizeof(res));
 	bench_perf_start(&bench_perf);

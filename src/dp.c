@@ -352,34 +352,38 @@ dp_on_packet(void *arg, const uint8_t *pkt, size_t len)
 
 /*
  * Whether lb_input_burst() decides pkt exactly as dp_packet() would: TCP
- * (IPv4 not a fragment, IPv6 with no extension header) and not a SYN
- * without ACK, for which dp_packet() may read the cluster's records
- * first (lb_syn_on_live()). Fragments, ICMP, SYNs and whatever is cut
- * short or malformed take dp_packet() in their turn. Looks at the
+ * or UDP (IPv4 not a fragment, IPv6 with no extension header), and for
+ * TCP not a SYN without ACK, for which dp_packet() may read the cluster's
+ * records first (lb_syn_on_live()). Fragments, ICMP, SYNs and whatever
+ * is cut short or malformed take dp_packet() in their turn. Looks at the
  * headers only as far as len allows.
  */
 int
 dp_burstable(const uint8_t *p, size_t len)
 {
 	size_t	off;
+	uint8_t	proto;
 
-	if (len < 40)
+	if (len < 28)
 		return (0);
 	switch (p[0] >> 4) {
 	case 4:
-		if (p[9] != IPPROTO_TCP || (be16_load(p + 6) & 0x3fff) != 0)
+		if ((be16_load(p + 6) & 0x3fff) != 0)
 			return (0);
+		proto = p[9];
 		off = (size_t)(p[0] & 0x0f) * 4;
 		break;
 	case 6:
-		if (p[6] != IPPROTO_TCP)
-			return (0);
+		proto = p[6];
 		off = 40;
 		break;
 	default:
 		return (0);
 	}
-	if (len < off + 14)
+	/* issue 22: datagrams decide in bursts too (DNS rates) */
+	if (proto == IPPROTO_UDP)
+		return (len >= off + 8);
+	if (proto != IPPROTO_TCP || len < 40 || len < off + 14)
 		return (0);
 	return ((p[off + 13] & (PKT_TH_SYN | PKT_TH_ACK)) != PKT_TH_SYN);
 }

@@ -3,8 +3,9 @@
  * packet by packet: the same packets out (DSR frames, GRE to servers,
  * handoffs, echo replies), in the same order, with the same flushes and
  * cluster reads between them, and the same counters, records and
- * tables; with fragments, ICMP, SYNs and malformed packets mixed in,
- * which take the per-packet path inside a burst.
+ * tables; with UDP datagrams (issue 22: in bursts too), fragments,
+ * ICMP, SYNs and malformed packets mixed in, which take the per-packet
+ * path inside a burst.
  *
  * The parts dp sends through (fwd, gre, neigh, cluster, icmp, repl) are
  * replaced here by recorders: no socket, no root.
@@ -283,9 +284,11 @@ test_ip4(uint8_t *p, size_t len, uint8_t proto, uint32_t f, uint8_t vip)
 
 /*
  * Packet of flow f: mostly TCP to one of two services (DSR on .10, GRE
- * on .11), with SYNs, FINs, RSTs, bad checksums; now and then an echo
- * request, a first or later fragment of a TCP datagram, an IPv6 segment
- * or something cut short. Returns its length.
+ * on .11), with SYNs, FINs, RSTs, bad checksums; one in five a UDP
+ * datagram to .12:53 (a first fragment or a bad UDP length now and
+ * then); now and then an echo request, a first or later fragment of a
+ * TCP datagram, an IPv6 segment or something cut short. Returns its
+ * length.
  */
 static size_t
 test_packet(uint8_t *p)
@@ -308,6 +311,24 @@ test_packet(uint8_t *p)
 		test_ip4(p, 30, IPPROTO_TCP, f, vip);
 		test_csum4(p);
 		return (30);
+	}
+	if (kind >= 80) {		/* UDP to "dns", some cut short */
+		test_ip4(p, 40, IPPROTO_UDP, f, 12);
+		p[4] = (uint8_t)(f >> 8);	/* IPv4 id: the datagram's */
+		p[5] = (uint8_t)f;
+		p[20] = (uint8_t)((1024 + f) >> 8);
+		p[21] = (uint8_t)(1024 + f);
+		p[23] = 53;
+		p[25] = 20;			/* UDP length */
+		p[28] = (uint8_t)seq;
+		if (kind < 82) {		/* first fragment: MF */
+			p[6] = 0x20;
+			p[25] = 40;
+		}
+		if (kind == 99)			/* UDP length beyond IP's */
+			p[25] = 21;
+		test_csum4(p);
+		return (40);
 	}
 	if (kind < 7) {			/* IPv6 TCP, to no service */
 		memset(p, 0, 60);
@@ -360,6 +381,12 @@ test_start(struct world *w, struct dp *dp, struct event_base *base,
 	world_web(c, "web", 10, SCHED_WLC, 3);
 	s = world_web(c, "tunnel", 11, SCHED_WLC, 3);
 	s->forward = FORWARD_GRE;
+	s = world_web(c, "dns", 12, SCHED_WLC, 3);
+	s->protocol = PROTO_UDP;
+	s->port = 53;
+	c->tables.udp_timeout_s = 30;
+	c->tables.udp_stream_timeout_s = 120;
+	c->tables.udp_replicate_ms = 1000;
 	world_init(w, c, 4);
 	assert_int_equal(world_start(w, 1, 42, 0), 0);
 	assert_int_equal(dp_init(dp, base, &cause), 0);
@@ -480,6 +507,10 @@ test_burst_equals_single(void **state)
 	assert_true(a->stats.forward_owner > 0 && a->stats.handoff_out > 0 &&
 	    a->stats.bad_packet > 0 && a->stats.frag_forwarded > 0 &&
 	    a->stats.frag_held > 0 && a->stats.syn_sync > 0);
+	assert_true(a->stats.udp_new_flow > 0);
+	assert_true(a->stats.udp_replicated > 0);
+	assert_true(a->stats.udp_stream > 0);
+	assert_true(a->stats.parse_bad_udp_len > 0);
 	assert_true(test_count(&rs, EV_FWD) > 0 && test_count(&rs, EV_GRE) >
 	    0 && test_count(&rs, EV_ECHO) > 0 && test_count(&rs, EV_POLL) >
 	    0 && test_count(&rs, EV_TOO_BIG) > 0);
@@ -526,6 +557,18 @@ test_burstable(void **state)
 	assert_false(dp_burstable(p, 53));
 	p[6] = 44;					/* fragment header */
 	assert_false(dp_burstable(p, 60));
+	p[6] = IPPROTO_UDP;				/* issue 22 */
+	assert_true(dp_burstable(p, 48));
+	assert_false(dp_burstable(p, 47));
+	test_ip4(p, 28, IPPROTO_UDP, 1, 12);
+	assert_true(dp_burstable(p, 28));
+	assert_false(dp_burstable(p, 27));
+	p[6] = 0x20;					/* MF */
+	assert_false(dp_burstable(p, 28));
+	p[6] = 0;
+	p[0] = 0x46;					/* options */
+	assert_false(dp_burstable(p, 28));
+	assert_true(dp_burstable(p, 32));
 }
 
 int
