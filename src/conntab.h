@@ -42,7 +42,8 @@ struct conn_entry {
 					   callback; UDP owner: NEW sent */
 	uint16_t	syn_tag;	/* TCP owner: conn_syn_tag(); 0
 					   unknown. UDP: packets seen here,
-					   up to 0xffff */
+					   up to CONN_UDP_PKTS_MAX, and
+					   CONN_UDP_PULLED */
 	uint16_t	service;	/* index in the service table */
 	uint16_t	server;		/* index in the service's servers */
 	uint16_t	owner;		/* member slot or CONN_SLOT_NONE */
@@ -81,6 +82,20 @@ static inline uint16_t
 conn_tag(const struct conn_entry *e)
 {
 	return (flow_key_is_udp(&e->key) ? 0 : e->syn_tag);
+}
+
+/*
+ * A UDP entry's syn_tag: the packets seen here (up to CONN_UDP_PKTS_MAX)
+ * and CONN_UDP_PULLED once its holder asked the other members for the
+ * flow's state (lb.c, lb_ltoc_keep()).
+ */
+#define CONN_UDP_PULLED		0x8000
+#define CONN_UDP_PKTS_MAX	0x7fff
+
+static inline uint16_t
+conn_udp_pkts(const struct conn_entry *e)
+{
+	return (e->syn_tag & CONN_UDP_PKTS_MAX);
 }
 
 /*

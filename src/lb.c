@@ -19,6 +19,7 @@
 
 static struct lb_record *lb_queue_put(struct lb *, enum lb_rec_type,
 		    const struct conn_entry *);
+static int	lb_ltoc_keep_udp(struct lb *, struct conn_entry *);
 
 /* What lb_decide() knows of one packet once it is scored. */
 struct lb_pkt {
@@ -203,11 +204,37 @@ lb_ltoc_keep(void *arg, struct conn_entry *e)
 {
 	struct lb	*lb = arg;
 
+	if (flow_key_is_udp(&e->key))
+		return (lb_ltoc_keep_udp(lb, e));
 	if (lb->pull == NULL || e->role == CONN_ROLE_NONE ||
-	    e->state != CONN_SYN || e->pulled || flow_key_is_udp(&e->key) ||
+	    e->state != CONN_SYN || e->pulled ||
 	    lb->pull(lb->pull_arg, e) == -1)
 		return (0);
 	e->pulled = 1;
+	return (1);
+}
+
+/*
+ * issue 22: the same for a replicated UDP flow still new (syn) at a
+ * holder when udp_timeout_s runs out: it may be a stream whose REFRESH
+ * self missed (self was joining again when its owner saw it become one,
+ * or its copy came from a cache that missed that multicast), idle for
+ * less than udp_stream_timeout_s: one datagram every 15 s with a 10 s
+ * udp_timeout_s. Expiring it would send END (owner) or lose the copy,
+ * and the flow's next datagram would open it again, maybe on another
+ * server. Ask once (CONN_UDP_PULLED, since pulled says replicated); an
+ * established answer (a REFRESH) makes it a stream. A flow never
+ * replicated (a one-shot query) asks nothing.
+ */
+static int
+lb_ltoc_keep_udp(struct lb *lb, struct conn_entry *e)
+{
+	if (lb->pull == NULL || e->role == CONN_ROLE_NONE ||
+	    e->state != CONN_SYN || conn_udp_unreplicated(e) ||
+	    (e->syn_tag & CONN_UDP_PULLED) ||
+	    lb->pull(lb->pull_arg, e) == -1)
+		return (0);
+	e->syn_tag |= CONN_UDP_PULLED;
 	return (1);
 }
 
@@ -1010,7 +1037,7 @@ lb_udp_replicate(struct lb *lb, struct conn_entry *e, uint64_t now)
 	/* 0: the second packet replicates, whenever it comes. */
 	if (lb->tables.udp_replicate_ms != 0 &&
 	    now < (uint64_t)e->last * 1000 + lb->tables.udp_replicate_ms &&
-	    e->syn_tag <= UDP_STREAM_PKTS)
+	    conn_udp_pkts(e) <= UDP_STREAM_PKTS)
 		return (0);
 	e->pulled = 1;
 	lb->stats.udp_replicated++;
@@ -1025,11 +1052,11 @@ lb_udp_hit(struct lb *lb, struct conn_entry *e, const struct lb_pkt *p,
 {
 	uint32_t	last = e->last;
 
-	if (e->syn_tag < 0xffff)
+	if (conn_udp_pkts(e) < CONN_UDP_PKTS_MAX)
 		e->syn_tag++;
 	if (!in_cache && !lb_udp_replicate(lb, e, p->now))
 		return (lb_forward(lb, act, e->service, e->server, path));
-	if (e->state == CONN_SYN && e->syn_tag > UDP_STREAM_PKTS) {
+	if (e->state == CONN_SYN && conn_udp_pkts(e) > UDP_STREAM_PKTS) {
 		if (in_cache)
 			cache_set_state(&lb->cache, e, CONN_ESTABLISHED, p->now);
 		else

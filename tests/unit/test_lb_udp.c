@@ -640,6 +640,74 @@ test_udp_reload_protocol(void **state)
 	world_free(w);
 }
 
+/* lb_pull_cb: count the questions. */
+static int
+test_pull(void *arg, const struct conn_entry *e)
+{
+	(void)e;
+	(*(int *)arg)++;
+	return (0);
+}
+
+/*
+ * issue 22: a holder whose copy of a stream is still new (it missed the
+ * REFRESH that said stream: here, never sent) asks the members once when
+ * udp_timeout_s runs out instead of dropping a live flow; an answer (a
+ * REFRESH from an established copy) makes it a stream, which outlives
+ * udp_timeout_s; with none it expires one udp_timeout_s later, asking
+ * no more.
+ */
+static void
+test_udp_pull_new_copy(void **state)
+{
+	struct world		*w = test_world_new(3, 1024);
+	struct lb		*lb = &w->lb[2];
+	struct lb_action	 act;
+	struct conn_entry	*e;
+	struct pkt_info		 pi;
+	uint16_t		 sport = test_find(w, 1, 2);
+	uint16_t		 other = test_find(w, 0, 2);
+	uint64_t		 t;
+	int			 i, pulls = 0;
+
+	(void)state;
+	lb_set_pull_cb(lb, test_pull, &pulls);
+	/* a stream at its owner (member 1), another flow at member 0 */
+	for (i = 0; i <= UDP_STREAM_PKTS; i++) {
+		assert_int_equal(test_send(&w->lb[1], sport, 0,
+		    T0 + (uint64_t)i, &act), LB_FORWARD);
+		assert_int_equal(test_send(&w->lb[0], other, 0,
+		    T0 + (uint64_t)i, &act), LB_FORWARD);
+	}
+	assert_int_equal(world_deliver(w, 1, T0 + 10, WORLD_AS_REPL), 1);
+	assert_int_equal(world_deliver(w, 0, T0 + 10, WORLD_AS_REPL), 1);
+	assert_non_null(e = test_entry(lb, sport));
+	assert_int_equal(e->role, CONN_ROLE_BACKUP);
+	assert_int_equal(e->state, CONN_SYN);
+	assert_non_null(test_entry(lb, other));
+	/* udp_timeout_s runs out at the backup: kept, each asked once */
+	t = T0 + (UDP_S + 1) * 1000;
+	lb_tick(lb, t, 100);
+	assert_int_equal(pulls, 2);
+	assert_non_null(e = test_entry(lb, sport));
+	assert_int_equal(e->state, CONN_SYN);
+	assert_non_null(test_entry(lb, other));
+	/* the owner's answer for the stream */
+	pi = test_udp(sport);
+	assert_int_equal(lb_refresh(lb, &pi.key, t), 0);
+	assert_int_equal(e->state, CONN_ESTABLISHED);
+	t += (UDP_S + 1) * 1000;
+	lb_tick(lb, t, 100);
+	assert_non_null(test_entry(lb, sport));
+	assert_null(test_entry(lb, other));
+	assert_int_equal(pulls, 2);
+	/* a stream's timeout still ends it */
+	lb_tick(lb, t + (STREAM_S + 1) * 1000, 100);
+	assert_null(test_entry(lb, sport));
+	assert_int_equal(pulls, 2);
+	world_free(w);
+}
+
 int
 main(void)
 {
@@ -656,6 +724,7 @@ main(void)
 		cmocka_unit_test(test_udp_icmp_ptb),
 		cmocka_unit_test(test_udp_refresh_window),
 		cmocka_unit_test(test_udp_service_timeout_end),
+		cmocka_unit_test(test_udp_pull_new_copy),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
