@@ -20,6 +20,7 @@
 static struct lb_record *lb_queue_put(struct lb *, enum lb_rec_type,
 		    const struct conn_entry *);
 static int	lb_ltoc_keep_udp(struct lb *, struct conn_entry *);
+static uint32_t	lb_udp_timeout(const struct lb *, const struct conn_entry *);
 
 /* What lb_decide() knows of one packet once it is scored. */
 struct lb_pkt {
@@ -215,27 +216,53 @@ lb_ltoc_keep(void *arg, struct conn_entry *e)
 }
 
 /*
- * issue 22: the same for a replicated UDP flow still new (syn) at a
- * holder when udp_timeout_s runs out: it may be a stream whose REFRESH
+ * issue 22: the same for a replicated UDP flow at a holder when its
+ * timeout runs out, new or a stream. A new one may be a stream whose REFRESH
  * self missed (self was joining again when its owner saw it become one,
  * or its copy came from a cache that missed that multicast), idle for
  * less than udp_stream_timeout_s: one datagram every 15 s with a 10 s
  * udp_timeout_s. Expiring it would send END (owner) or lose the copy,
  * and the flow's next datagram would open it again, maybe on another
- * server. Ask once (CONN_UDP_PULLED, since pulled says replicated); an
- * established answer (a REFRESH) makes it a stream. A flow never
+ * server. A stream may be seen elsewhere while self, flapping out of the
+ * cluster, missed every REFRESH for udp_stream_timeout_s. Ask once
+ * (CONN_UDP_PULLED, since pulled says replicated; activity clears it);
+ * an owner or cache that saw the flow lately answers a REFRESH
+ * (lb_udp_live()), which makes a new copy a stream. A flow never
  * replicated (a one-shot query) asks nothing.
  */
 static int
 lb_ltoc_keep_udp(struct lb *lb, struct conn_entry *e)
 {
 	if (lb->pull == NULL || e->role == CONN_ROLE_NONE ||
-	    e->state != CONN_SYN || conn_udp_unreplicated(e) ||
+	    e->state == CONN_CLOSING || conn_udp_unreplicated(e) ||
 	    (e->syn_tag & CONN_UDP_PULLED) ||
 	    lb->pull(lb->pull_arg, e) == -1)
 		return (0);
 	e->syn_tag |= CONN_UDP_PULLED;
 	return (1);
+}
+
+/*
+ * Whether UDP entry e answers a holder's question (repl_sm_rx_pull()):
+ * self saw the flow within half its idle timeout (a datagram here, or a
+ * REFRESH from where one was seen) and has not asked about it itself
+ * since (a kept entry's last second is not activity). A backup's copy
+ * never answers: its owner's reconciliation touches it every few seconds
+ * while the owner holds the flow, so its last second says nothing of
+ * the flow's activity, and it would keep a dead flow's owner forever.
+ * Copies of a flow nobody sees are all idle for about their timeout when
+ * they ask, so they cannot keep each other; each asks once until it
+ * sees activity.
+ */
+int
+lb_udp_live(const struct lb *lb, const struct conn_entry *e, uint64_t now)
+{
+	uint32_t	now_s = (uint32_t)(now / 1000);
+
+	if (!flow_key_is_udp(&e->key) || e->role == CONN_ROLE_BACKUP ||
+	    (e->syn_tag & CONN_UDP_PULLED))
+		return (0);
+	return ((uint64_t)e->last + lb_udp_timeout(lb, e) / 2 > now_s);
 }
 
 void
@@ -1052,6 +1079,7 @@ lb_udp_hit(struct lb *lb, struct conn_entry *e, const struct lb_pkt *p,
 {
 	uint32_t	last = e->last;
 
+	e->syn_tag &= (uint16_t)~CONN_UDP_PULLED;	/* it may ask again */
 	if (conn_udp_pkts(e) < CONN_UDP_PKTS_MAX)
 		e->syn_tag++;
 	if (!in_cache && !lb_udp_replicate(lb, e, p->now))

@@ -390,6 +390,13 @@ int		 lb_set_members(struct lb *, const struct member_id *,
 /* Who asks the members for a syn entry's state (lb_pull_cb). */
 void		 lb_set_pull_cb(struct lb *, lb_pull_cb, void *);
 /*
+ * UDP entry e, an owner's or a cache's, was seen at now within half its
+ * idle timeout and has not asked the members itself since: it answers
+ * their questions (pull).
+ */
+int		 lb_udp_live(const struct lb *, const struct conn_entry *,
+		    uint64_t);
+/*
  * Own slot while self is not a member (lb_set_members() and
  * lb_rebalance() set it from slots[self] otherwise, and keep it when
  * self is LB_SELF_NONE). CONN_SLOT_NONE: unknown.

@@ -397,6 +397,9 @@ lb_refresh(struct lb *lb, const struct flow_key *key, uint64_t now)
 			ltoc_set_state(&lb->ltoc, e, CONN_ESTABLISHED, now);
 		else
 			ltoc_touch(&lb->ltoc, e, now);
+		/* issue 22: activity; a UDP holder may ask again (lb.c) */
+		if (flow_key_is_udp(key))
+			e->syn_tag &= (uint16_t)~CONN_UDP_PULLED;
 	} else if ((e = cache_peek(&lb->cache, key)) != NULL) {
 		if (e->state == CONN_SYN)
 			cache_set_state(&lb->cache, e, CONN_ESTABLISHED, now);

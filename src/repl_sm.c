@@ -224,11 +224,12 @@ repl_sm_on_pull(void *arg, const struct conn_entry *e)
  * its timer restarts), an END with the tag if closing. Nothing for a syn
  * entry or none. Only an entry that moved past syn answers, and a syn one
  * asks once, so entries of a dead connection cannot keep each other
- * alive.
+ * alive. A UDP flow has no handshake: its entry answers a REFRESH when
+ * self saw the flow lately (lb_udp_live()), an END when closing.
  */
 static void
 repl_sm_rx_pull(struct repl_sm *r, uint16_t from, const uint8_t *rec,
-    size_t len, int reliable)
+    size_t len, int reliable, uint64_t now)
 {
 	const struct conn_entry	*e;
 	struct flow_key		 key;
@@ -242,7 +243,11 @@ repl_sm_rx_pull(struct repl_sm *r, uint16_t from, const uint8_t *rec,
 	if ((e = ltoc_lookup(&r->lb->ltoc, &key)) == NULL &&
 	    (e = cache_peek(&r->lb->cache, &key)) == NULL)
 		return;
-	if (e->state == CONN_SYN ||
+	if (flow_key_is_udp(&key)) {
+		/* issue 22: a UDP flow answers by its activity (lb.h) */
+		if (e->state != CONN_CLOSING && !lb_udp_live(r->lb, e, now))
+			return;
+	} else if (e->state == CONN_SYN ||
 	    (tag != 0 && e->syn_tag != 0 && tag != e->syn_tag))
 		return;
 	repl_sm_put_key(r, from, e->state == CONN_CLOSING ? MSG_T_END :
@@ -584,7 +589,7 @@ repl_sm_rx_rec(struct repl_sm *r, uint16_t slot, uint8_t type,
 		repl_sm_rx_ack(r, slot, rec, len);
 		break;
 	case MSG_T_PULL:
-		repl_sm_rx_pull(r, slot, rec, len, reliable);
+		repl_sm_rx_pull(r, slot, rec, len, reliable, now);
 		break;
 	default:		/* a later revision's record type: skipped */
 		r->stats.rx_bad++;

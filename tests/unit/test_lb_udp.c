@@ -701,10 +701,18 @@ test_udp_pull_new_copy(void **state)
 	assert_non_null(test_entry(lb, sport));
 	assert_null(test_entry(lb, other));
 	assert_int_equal(pulls, 2);
-	/* a stream's timeout still ends it */
+	/*
+	 * The answer was activity: at the stream's timeout it asks again
+	 * and is kept once more; with no answer, the next timeout ends it.
+	 */
+	t += (STREAM_S + 1) * 1000;
+	lb_tick(lb, t, 100);
+	assert_non_null(test_entry(lb, sport));
+	assert_int_equal(pulls, 3);
+	assert_false(lb_udp_live(lb, test_entry(lb, sport), t));
 	lb_tick(lb, t + (STREAM_S + 1) * 1000, 100);
 	assert_null(test_entry(lb, sport));
-	assert_int_equal(pulls, 2);
+	assert_int_equal(pulls, 3);
 	world_free(w);
 }
 

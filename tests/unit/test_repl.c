@@ -1647,6 +1647,61 @@ test_udp_new_while_leaving(void **state)
 	sim_free(w);
 }
 
+/*
+ * issue 22: a UDP stream forwarded through member 2's cache, whose
+ * REFRESHes stop reaching the owner (0) for a whole udp_stream_timeout_s
+ * (multicast lost, the reliable channel's dropped as in a flap): when the
+ * timeout runs out the owner asks (PULL) instead of ending a live flow;
+ * 2, which sees it, answers; the backup (1) does not (reconciliation
+ * keeps its copy fresh whatever the flow does). The owner keeps the flow
+ * and its server. Once the datagrams stop, every copy goes within a few
+ * timeouts: nobody answers for a flow nobody sees.
+ */
+static void
+test_udp_pull_stream(void **state)
+{
+	struct sim	*w = sim_new(3, 43);
+	uint16_t	 p;
+	uint64_t	 t, stream_ms;
+	int		 srv, i, n;
+
+	(void)state;
+	sim_udp = 1;
+	stream_ms = (uint64_t)w->conf.tables.udp_stream_timeout_s * 1000;
+	p = sim_port(w, 0x7, 0, 1, 0, 0, 0);
+	srv = sim_fwd(w, 2, p, 0);		/* handed to 0, which opens it */
+	for (i = 0; i < 8; i++) {
+		sim_run(w, 500);
+		assert_int_equal(sim_fwd(w, 2, p, 0), srv);
+	}
+	sim_run(w, LB_EST_DELAY_MS + 2 * SIM_TICK_MS);	/* 2's REFRESH */
+	assert_non_null(sim_cache(w, 2, p));
+	sim_assert_holds(w, 1, p, CONN_ROLE_BACKUP, srv, 0, 1);
+	assert_int_equal(sim_ltoc(w, 0, p)->state, CONN_ESTABLISHED);
+	/* 2's REFRESHes to 0 for the next udp_stream_timeout_s: lost */
+	n = (int)(stream_ms / 1000 / (w->conf.tables.udp_stream_timeout_s / 8));
+	sim_rule(w, MSG_T_REFRESH, 0, 2, 0, -1);
+	sim_rule(w, MSG_T_REFRESH, 1, 2, 0, n);
+	for (t = 0; t < 2 * stream_ms; t += 5000) {
+		assert_int_equal(sim_fwd(w, 2, p, 0), srv);
+		sim_run(w, 5000);
+	}
+	assert_non_null(sim_ltoc(w, 0, p));
+	assert_int_equal(w->m[0].lb.stats.udp_expired_end, 0);
+	assert_true(sim_stats(w, 0)->pull_sent > 0);
+	assert_true(sim_stats(w, 2)->pull_answers > 0);
+	assert_int_equal(sim_stats(w, 1)->pull_answers, 0);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(sim_fwd(w, i, p, 0), srv);
+	/* silence: each copy asks once at most, nobody answers, all go */
+	sim_run(w, 4 * stream_ms);
+	assert_null(sim_ltoc(w, 0, p));
+	assert_null(sim_ltoc(w, 1, p));
+	assert_null(sim_cache(w, 2, p));
+	sim_udp = 0;
+	sim_free(w);
+}
+
 int
 main(void)
 {
@@ -1680,6 +1735,7 @@ main(void)
 		cmocka_unit_test(test_udp_owner_killed),
 		cmocka_unit_test(test_udp_new_while_joining),
 		cmocka_unit_test(test_udp_new_while_leaving),
+		cmocka_unit_test(test_udp_pull_stream),
 	};
 	const char	*s;
 	char		 cat[32];
