@@ -15,21 +15,7 @@ V=2
 repl_setup
 repl_load
 note "SIGTERM ilb$V (graceful leave)"
-p=$(ilb_pid $V)
-t0=$(now_ms)
-kill -TERM "$p"
-while kill -0 "$p" 2>/dev/null && [ $(($(now_ms) - t0)) -lt $((LEAVE_S * 1000)) ]; do
-	sleep 0.05
-done
-t=$(($(now_ms) - t0))
-if kill -0 "$p" 2>/dev/null; then
-	kill -KILL "$p" 2>/dev/null
-	wait "$p" 2>/dev/null
-	rc="still running after ${LEAVE_S}s, killed"
-else
-	wait "$p"
-	rc=$?
-fi
+leave_ilb $V
 check "ilb$V exits 0 within ${LEAVE_S}s of SIGTERM (exit $rc after $t ms)" [ "$rc" = 0 ]
 check "withdraw ilb$V's route" route_del_nexthop $V
 repl_finish

@@ -216,27 +216,6 @@ check "add ilb$J's route" route_add_nexthop $J
 phase_end join
 stat_check "ilb$J took UDP datagrams" udp_rx -gt 0 $J
 
-# leave_ilb I: SIGTERM ilbI, wait LEAVE_S s at most for its exit (then
-# SIGKILL); sets rc (its exit status, or why not) and t (ms it took).
-leave_ilb() {
-	_p=$(ilb_pid "$1")
-	_t0=$(now_ms)
-	kill -TERM "$_p"
-	while kill -0 "$_p" 2>/dev/null &&
-	    [ $(($(now_ms) - _t0)) -lt $((LEAVE_S * 1000)) ]; do
-		sleep 0.05
-	done
-	t=$(($(now_ms) - _t0))
-	if kill -0 "$_p" 2>/dev/null; then
-		kill -KILL "$_p" 2>/dev/null
-		wait "$_p" 2>/dev/null
-		rc="still running after ${LEAVE_S}s, killed"
-	else
-		wait "$_p"
-		rc=$?
-	fi
-}
-
 # (b) ilb2 leaves gracefully.
 phase_start leave 21000
 note "SIGTERM ilb$V (graceful leave)"

@@ -133,6 +133,28 @@ start_ilbs() {
 	done
 }
 
+# leave_ilb I: graceful leave of ilbI (SIGTERM), waiting LEAVE_S (60) s at
+# most for its exit, then SIGKILL; sets rc (its exit status, or why not)
+# and t (ms it took).
+leave_ilb() {
+	_p=$(ilb_pid "$1")
+	_t0=$(now_ms)
+	kill -TERM "$_p"
+	while kill -0 "$_p" 2>/dev/null &&
+	    [ $(($(now_ms) - _t0)) -lt $((${LEAVE_S:-60} * 1000)) ]; do
+		sleep 0.05
+	done
+	t=$(($(now_ms) - _t0))
+	if kill -0 "$_p" 2>/dev/null; then
+		kill -KILL "$_p" 2>/dev/null
+		wait "$_p" 2>/dev/null
+		rc="still running after ${LEAVE_S:-60}s, killed"
+	else
+		wait "$_p"
+		rc=$?
+	fi
+}
+
 # stop_ilb I: graceful (TERM, up to 5 s, then KILL).  kill_ilb I: KILL.
 stop_ilb() { pid_stop "$(ilb_pid "$1")" 5; }
 kill_ilb() {
