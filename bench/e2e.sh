@@ -760,10 +760,14 @@ if has_phase fwd; then
 		printf '            2x overload: offered %d pps (%s of peak) -> delivered %d pps = %s of peak\n' \
 		    "$_oo" "$(ratio "$_oo" "$_pk")" "$_od" "$(ratio "$_od" "$_pk")"
 	done
-	if [ "${FWD_PEAK_bare:-0}" -gt 0 ]; then
+	# fwd_bare reads a TUN device: against another input mode the
+	# difference is the input's, not the logic's
+	if [ "$ILB_MODE" != tun ]; then
+		echo "  no logic cost: ilbd's input is $ILB_MODE, fwd_bare's is tun"
+	elif [ "${FWD_PEAK_bare:-0}" -gt 0 ]; then
 		echo "  logic cost by peak rate: 1 - ilbd/fwd_bare = $(awk -v a="${FWD_PEAK_ilbd:-0}" -v b="$FWD_PEAK_bare" 'BEGIN { printf "%.1f %%", 100 * (1 - a / b) }')"
 	fi
-	if [ "${FWD_NS_bare:-0}" -gt 0 ]; then
+	if [ "$ILB_MODE" = tun ] && [ "${FWD_NS_bare:-0}" -gt 0 ]; then
 		echo "  logic cost by CPU per packet: ilbd/fwd_bare - 1 = $(awk -v a="${FWD_NS_ilbd:-0}" -v b="$FWD_NS_bare" 'BEGIN { printf "%+.1f %%", 100 * (a / b - 1) }')"
 	fi
 fi
