@@ -37,26 +37,7 @@ echo_name() { if [ "$1" -eq 3 ]; then echo bad3; else echo "srv$1"; fi; }
 # udp_service I: add the UDP service "echo" to ilbI.conf (the last line
 # of the file closes the services list).
 udp_service() {
-	_c=$NETNS_DIR/ilb$1.conf
-	_servers=
-	for _s in $(seq 1 "$N_SRV"); do
-		_servers="$_servers${_servers:+, }{ address = \"$(srv_addr "$_s")\"; }"
-	done
-	sed -i '$d' "$_c" || return 1
-	cat >> "$_c" <<EOF
-  ,
-  {
-    name = "echo";
-    vip = "$VIP";
-    port = $ECHO_PORT;
-    protocol = "udp";
-    forward = "dsr";
-    scheduler = "$ILB_SCHEDULER";
-    health = $HEALTH;
-    servers = ( $_servers );
-  }
-);
-EOF
+	ilb_conf_udp "$1" echo "$ECHO_PORT" "    health = $HEALTH;"
 }
 
 # start_ilbs: configure and start every ILB.

@@ -38,33 +38,15 @@ quic_sid() { printf '0a%02x' "$1"; }
 # quic_service I: add the "quic" service to ilbI.conf (the last line of
 # the file closes the services list).
 quic_service() {
-	_c=$NETNS_DIR/ilb$1.conf
-	_servers=
-	for _s in $(seq 1 "$N_SRV"); do
-		_servers="$_servers${_servers:+,
-      }{ address = \"$(srv_addr "$_s")\"; quic_server_id = \"$(quic_sid "$_s")\"; }"
-	done
-	sed -i '$d' "$_c" || return 1
-	cat >> "$_c" <<EOF
-  ,
-  {
-    name = "quic";
-    vip = "$VIP";
-    port = $QUIC_PORT;
-    protocol = "udp";
-    quic = true;
+	ilb_conf_udp "$1" quic "$QUIC_PORT" "    quic = true;
     quic_lb = (
       { rotation = 0; server_id_len = 2; nonce_len = 6; self_describe = true; },
       { rotation = 1; server_id_len = 2; nonce_len = 4; }
-    );
-    forward = "dsr";
-    scheduler = "$ILB_SCHEDULER";
-    health = { check = "none"; };
-    servers = ( $_servers );
-  }
-);
-EOF
+    );" quic_server_keys
 }
+
+# quic_server_keys J: server J's quic_server_id key (ilb_conf_udp).
+quic_server_keys() { echo "quic_server_id = \"$(quic_sid "$1")\";"; }
 
 start_quic_ilbs() {
 	for _j in $(seq 1 "$N_ILB"); do

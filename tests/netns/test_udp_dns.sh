@@ -38,30 +38,7 @@ dns_addr() { echo "198.18.0.$1"; }
 # udp_services I: add the "dns" and "echo" UDP services to ilbI.conf (the
 # last line of the file closes the services list).
 udp_services() {
-	_c=$NETNS_DIR/ilb$1.conf
-	_servers=
-	for _s in $(seq 1 "$N_SRV"); do
-		_servers="$_servers${_servers:+, }{ address = \"$(srv_addr "$_s")\"; }"
-	done
-	sed -i '$d' "$_c" || return 1
-	for _svc in "dns $DNS_PORT" "echo $ECHO_PORT"; do
-		# shellcheck disable=SC2086 # name and port
-		set -- $_svc
-		cat >> "$_c" <<EOF
-  ,
-  {
-    name = "$1";
-    vip = "$VIP";
-    port = $2;
-    protocol = "udp";
-    forward = "dsr";
-    scheduler = "$ILB_SCHEDULER";
-    health = { check = "none"; };
-    servers = ( $_servers );
-  }
-EOF
-	done
-	echo ");" >> "$_c"
+	ilb_conf_udp "$1" dns "$DNS_PORT" && ilb_conf_udp "$1" echo "$ECHO_PORT"
 }
 
 # start_udp_ilbs: configure and start the 3 ILBs with the UDP services.

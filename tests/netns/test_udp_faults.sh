@@ -70,29 +70,9 @@ K=3
 # udp_conf I: ilbI.conf with the "echo" UDP service (its own timeouts)
 # added (the last line of the file closes the services list).
 udp_conf() {
-	_c=$NETNS_DIR/ilb$1.conf
-	ilb_conf "$1" tun dsr || return 1
-	_servers=
-	for _s in $(seq 1 "$N_SRV"); do
-		_servers="$_servers${_servers:+, }{ address = \"$(srv_addr "$_s")\"; }"
-	done
-	sed -i -e '$d' "$_c" || return 1
-	cat >> "$_c" <<EOF
-  ,
-  {
-    name = "echo";
-    vip = "$VIP";
-    port = $ECHO_PORT;
-    protocol = "udp";
-    forward = "dsr";
-    scheduler = "$ILB_SCHEDULER";
-    udp_timeout_s = $UDP_TMO;
-    udp_stream_timeout_s = $UDP_STREAM_TMO;
-    health = { check = "none"; };
-    servers = ( $_servers );
-  }
-);
-EOF
+	ilb_conf "$1" tun dsr && ilb_conf_udp "$1" echo "$ECHO_PORT" \
+	    "    udp_timeout_s = $UDP_TMO;
+    udp_stream_timeout_s = $UDP_STREAM_TMO;"
 }
 
 # known DESCRIPTION CMD...: check, for a requirement that members

@@ -57,29 +57,9 @@ V=2
 # tables.udp_replicate_ms set (the last line of the file closes the
 # services list).
 udp_conf() {
-	_c=$NETNS_DIR/ilb$1.conf
-	ilb_conf "$1" tun dsr || return 1
-	_servers=
-	for _s in $(seq 1 "$N_SRV"); do
-		_servers="$_servers${_servers:+, }{ address = \"$(srv_addr "$_s")\"; }"
-	done
-	sed -i -e '$d' -e \
+	ilb_conf "$1" tun dsr && sed -i \
 	    "s/^  ltoc_size = .*/&\\n  udp_replicate_ms = $UDP_REPL_MS;/" \
-	    "$_c" || return 1
-	cat >> "$_c" <<EOF
-  ,
-  {
-    name = "echo";
-    vip = "$VIP";
-    port = $ECHO_PORT;
-    protocol = "udp";
-    forward = "dsr";
-    scheduler = "$ILB_SCHEDULER";
-    health = { check = "none"; };
-    servers = ( $_servers );
-  }
-);
-EOF
+	    "$NETNS_DIR/ilb$1.conf" && ilb_conf_udp "$1" echo "$ECHO_PORT"
 }
 
 # short_loop TAG MS: batches of short flows (2 to 6 datagrams, MS apart)

@@ -1,5 +1,5 @@
 # lib/daemons.sh (sourced by tests/netns/lib.sh): the ILBs (ilbd).
-# require_ilbd; ilb_conf and its edits (ilb_conf_health,
+# require_ilbd; ilb_conf and its edits (ilb_conf_health, ilb_conf_udp,
 # ilb_conf_metrics, ilb_conf_peers); start_ilb(s) / stop_ilb / kill_ilb / ilb_alive /
 # ilb_pid / ilb_log; their counters through USR1 (ilb_stats,
 # stats_snapshot, stat_of / stat_sum / stat_max, stats_print, STATS_KEYS);
@@ -270,6 +270,44 @@ ilb_conf_health() {
 	    > "$NETNS_DIR/ilb$1.conf.tmp" &&
 	    mv "$NETNS_DIR/ilb$1.conf.tmp" "$NETNS_DIR/ilb$1.conf" &&
 	    grep -qF "health = $2;" "$NETNS_DIR/ilb$1.conf"
+}
+
+# ilb_conf_udp I NAME PORT [KEYS [SRVFN]]: append the UDP service NAME to
+# $NETNS_DIR/ilbI.conf (from ilb_conf, whose last line closes the services
+# list): the VIP, port PORT, forward dsr, scheduler ILB_SCHEDULER, every
+# server.  KEYS: more lines of the service (timeouts, quic_lb, ...); unless
+# they set health, health = { check = "none"; }.  SRVFN: a function that
+# prints more keys of server J, given J.
+ilb_conf_udp() {
+	_c=$NETNS_DIR/ilb$1.conf
+	_keys=${4:-}
+	case $_keys in
+	*"health ="*) ;;
+	*) _keys="$_keys${_keys:+
+}    health = { check = \"none\"; };" ;;
+	esac
+	_servers=
+	for _s in $(seq 1 "$N_SRV"); do
+		_x=
+		[ -z "${5:-}" ] || _x=" $("$5" "$_s")"
+		_servers="$_servers${_servers:+,
+      }{ address = \"$(srv_addr "$_s")\";$_x }"
+	done
+	sed -i '$d' "$_c" || return 1
+	cat >> "$_c" <<EOF
+  ,
+  {
+    name = "$2";
+    vip = "$VIP";
+    port = $3;
+    protocol = "udp";
+    forward = "dsr";
+    scheduler = "${ILB_SCHEDULER:-rr}";
+$_keys
+    servers = ( $_servers );
+  }
+);
+EOF
 }
 
 # ilb_conf_metrics I [LISTEN]: in $NETNS_DIR/ilbI.conf (from ilb_conf), serve
