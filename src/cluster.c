@@ -951,8 +951,11 @@ cluster_active(const struct cluster *c, struct member_id *ids,
 }
 
 const struct ilb_addr *
-cluster_slot_addr(const struct cluster *c, uint16_t slot)
+cluster_slot_addr(const struct cluster *c, uint16_t slot, int gone)
 {
+	if (gone && slot < c->t.nslots && c->t.m[slot].in_use &&
+	    !c->t.m[slot].self)
+		return (&c->t.m[slot].addr);
 	return (cluster_table_slot_addr(&c->t, slot));
 }
 

@@ -287,8 +287,12 @@ uint16_t	 cluster_self_slot(const struct cluster *);
  * (repl_sm.c) reads members from it and is told of its events.
  */
 const struct cluster_table *cluster_get_table(const struct cluster *);
-/* The address of a live member's slot, or NULL. */
-const struct ilb_addr *cluster_slot_addr(const struct cluster *, uint16_t);
+/*
+ * The address of a live member's slot, or NULL; with gone set, also of a
+ * member declared gone whose slot no one has taken since (lb_udp_gone()).
+ */
+const struct ilb_addr *cluster_slot_addr(const struct cluster *, uint16_t,
+		    int);
 /* The slot of the live member with this address (GRE handoffs), or -1. */
 int		 cluster_find_addr(const struct cluster *,
 		    const struct ilb_addr *);

@@ -150,18 +150,24 @@ dp_forward(struct dp *dp, const struct lb_action *act, const uint8_t *pkt,
 	dp_flush_later(dp);
 }
 
-/* claim 1: hand a packet of a connection we do not own to its owner. */
+/*
+ * claim 1: hand a packet of a connection we do not own to its owner.
+ * flags: LB_ACT_F_* (lb.h): relayed (marked in GRE), to a member gone.
+ */
 static void
-dp_handoff(struct dp *dp, uint16_t slot, const uint8_t *pkt, size_t len)
+dp_handoff(struct dp *dp, uint16_t slot, uint8_t flags, const uint8_t *pkt,
+    size_t len)
 {
 	const struct ilb_addr	*addr;
 	int			 rc;
 
-	if ((addr = cluster_slot_addr(dp->cluster, slot)) == NULL) {
+	if ((addr = cluster_slot_addr(dp->cluster, slot,
+	    (flags & LB_ACT_F_GONE) != 0)) == NULL) {
 		dp->stats.handoff_no_addr++;
 		return;
 	}
-	if ((rc = dp_gre(dp, addr, 1, dp->gre_key, pkt, len)) != 0) {
+	if ((rc = dp_gre(dp, addr, GRE_ENC_KEY | ((flags & LB_ACT_F_RELAY) ?
+	    GRE_ENC_RELAY : 0), dp->gre_key, pkt, len)) != 0) {
 		dp->stats.handoff_errors++;
 		if (rc == GRE_TOO_BIG)
 			dp_too_big(dp, pkt, len);
@@ -194,7 +200,7 @@ dp_frag_send(struct dp *dp, const struct frag_action *fa, const uint8_t *pkt,
 		}
 		dp->lb->stats.frag_forwarded++;
 		dp->lb->stats.handoff_out++;
-		dp_handoff(dp, fa->member, pkt, len);
+		dp_handoff(dp, fa->member, 0, pkt, len);
 		return;
 	}
 	if (lb_action_to(dp->lb, fa->service, fa->server, &act) == -1) {
@@ -302,7 +308,7 @@ dp_act(struct dp *dp, const struct pkt_info *pi, const struct lb_action *act,
 		 */
 		if (lb_syn_after_close(dp->lb, pi))
 			dp_flush(dp);
-		dp_handoff(dp, act->member, pkt, len);
+		dp_handoff(dp, act->member, act->flags, pkt, len);
 		break;
 	default:
 		log_trace("drop %s (%zu bytes%s)", lb_drop_name(act->drop), len,
@@ -438,14 +444,19 @@ dp_on_input(void *arg, const uint8_t *const *pkts, const size_t *lens,
 	}
 }
 
-/* A GRE packet: a handoff from a member with our cluster's key. */
+/*
+ * A GRE packet: a handoff from a member with our cluster's key, or one
+ * it relayed (issue 22, gre.h GRE_F_ILBD_RELAY: handed on no further).
+ */
 void
-dp_on_gre(void *arg, const struct ilb_addr *src, int has_key, uint32_t key,
-    const uint8_t *inner, size_t len)
+dp_on_gre(void *arg, const struct gre_info *gi, const uint8_t *inner,
+    size_t len)
 {
-	struct dp	*dp = arg;
-	char		 buf[ILB_ADDRSTRLEN];
-	int		 next;
+	struct dp		*dp = arg;
+	const struct ilb_addr	*src = &gi->src;
+	char			 buf[ILB_ADDRSTRLEN];
+	int			 next, has_key = gi->has_key;
+	uint32_t		 key = gi->key;
 
 	dp->stats.gre_rx++;
 	/* key rotation: a member not yet swapped sends with the next key */
@@ -462,7 +473,7 @@ dp_on_gre(void *arg, const struct ilb_addr *src, int has_key, uint32_t key,
 	}
 	if (next)
 		dp->stats.gre_rx_key_next++;
-	dp_packet(dp, inner, len, 1);
+	dp_packet(dp, inner, len, gi->relayed ? LB_BY_RELAY : LB_BY_HANDOFF);
 }
 
 /* The timer: held fragments past their time are dropped and counted. */

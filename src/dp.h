@@ -6,6 +6,8 @@
 #include <stdint.h>
 
 #include "counter.h"
+
+struct gre_info;
 #include "frag.h"
 
 struct event;
@@ -80,7 +82,7 @@ void		 dp_on_packet(void *, const uint8_t *, size_t);
 /* Whether a packet may be decided in a burst (see dp.c). */
 int		 dp_burstable(const uint8_t *, size_t);
 /* A GRE packet (gre_open()'s callback; arg: the struct dp). */
-void		 dp_on_gre(void *, const struct ilb_addr *, int, uint32_t,
+void		 dp_on_gre(void *, const struct gre_info *,
 		    const uint8_t *, size_t);
 /* The timer: held fragments expire. */
 void		 dp_tick(struct dp *, uint64_t);

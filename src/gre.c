@@ -81,13 +81,17 @@ gre_reason_name(int r)
 
 /*
  * Write a GRE header for an inner packet of ethertype proto into out (at
- * least GRE_HDR_KEY_LEN bytes): 4 bytes, or 8 with the key. Returns the
- * length written.
+ * least GRE_HDR_KEY_LEN bytes): 4 bytes, or 8 with the key. flags:
+ * GRE_ENC_KEY (or any nonzero value without GRE_ENC_RELAY: with_key),
+ * GRE_ENC_RELAY. Returns the length written.
  */
 size_t
-gre_encap_hdr(uint8_t *out, uint16_t proto, int with_key, uint32_t key)
+gre_encap_hdr(uint8_t *out, uint16_t proto, int flags, uint32_t key)
 {
-	be16_store(out, with_key ? GRE_F_KEY : 0);
+	int	with_key = (flags & ~GRE_ENC_RELAY) != 0;
+
+	be16_store(out, (with_key ? GRE_F_KEY : 0) |
+	    ((flags & GRE_ENC_RELAY) ? GRE_F_ILBD_RELAY : 0));
 	be16_store(out + 2, proto);
 	if (!with_key)
 		return (GRE_HDR_LEN);
@@ -144,6 +148,7 @@ gre_parse(const uint8_t *buf, size_t off, size_t end, struct gre_info *gi)
 	gi->key = gi->has_key ? be32_load(p) : 0;
 	p += gi->has_key ? 4 : 0;
 	gi->has_seq = (flags & GRE_F_SEQ) != 0;
+	gi->relayed = (flags & GRE_F_ILBD_RELAY) != 0;
 	gi->seq = gi->has_seq ? be32_load(p) : 0;
 	gi->inner_off = (uint32_t)(off + hlen);
 	gi->inner_len = (uint32_t)(len - hlen);
@@ -429,8 +434,7 @@ gre_input(struct gre_sock *s, struct mmsghdr *m, const uint8_t *buf)
 	}
 	g->stats.received++;
 	g->stats.received_bytes += gi.inner_len;
-	g->cb(g->arg, &gi.src, gi.has_key, gi.key, buf + gi.inner_off,
-	    gi.inner_len);
+	g->cb(g->arg, &gi, buf + gi.inner_off, gi.inner_len);
 }
 
 /* Read up to GRE_ROUNDS batches from a socket, then end the batch. */

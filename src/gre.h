@@ -37,6 +37,17 @@ struct ilbd_conf;
 #define GRE_F_SSR		0x0800	/* strict source route (RFC 1701): refused */
 #define GRE_F_RECUR		0x0700	/* recursion control (RFC 1701): refused */
 #define GRE_VERSION		0x0007	/* must be 0 (1 is PPTP) */
+/*
+ * issue 22: a handoff that its sender had itself received by handoff and
+ * hands on once (relayed): bit 12, one of the bits 6-12 that RFC 2784
+ * reserves, sent as zero and ignored on receipt by everyone else
+ * (ilbd-protocol(7)). No length change, so no MTU change.
+ */
+#define GRE_F_ILBD_RELAY	0x0008
+
+/* gre_encap_hdr(), gre_send(), gre_queue() flags (with_key 0/1 too). */
+#define GRE_ENC_KEY		0x01	/* the key */
+#define GRE_ENC_RELAY		0x02	/* GRE_F_ILBD_RELAY */
 
 #define GRE_PROTO_IPV4		0x0800
 #define GRE_PROTO_IPV6		0x86dd
@@ -71,6 +82,7 @@ struct gre_info {
 	uint16_t	proto;		/* GRE_PROTO_IPV4 or GRE_PROTO_IPV6 */
 	uint8_t		has_key;
 	uint8_t		has_seq;
+	uint8_t		relayed;	/* GRE_F_ILBD_RELAY set */
 	struct ilb_addr	src;		/* outer source (IPv4 only) */
 	struct ilb_addr	dst;		/* outer destination (IPv4 only) */
 };
@@ -104,9 +116,12 @@ struct gre_stats {
 	uint64_t	reason[GRE_REASON_MAX];	/* malformed, by reason */
 };
 
-/* Called once per decoded packet: outer source, key, inner IP packet. */
-typedef void	(*gre_recv_cb)(void *, const struct ilb_addr *, int,
-		    uint32_t, const uint8_t *, size_t);
+/*
+ * Called once per decoded packet: its gre_info (src: the outer source,
+ * has_key, key, relayed), the inner IP packet.
+ */
+typedef void	(*gre_recv_cb)(void *, const struct gre_info *,
+		    const uint8_t *, size_t);
 /* Called after each batch read from a socket (to flush output). */
 typedef void	(*gre_batch_cb)(void *);
 

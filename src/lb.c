@@ -291,6 +291,7 @@ lb_init(struct lb *lb, const struct ilbd_conf *conf, uint64_t seed)
 	lb->scoring = conf->cluster.scoring;
 	memcpy(lb->key, conf->cluster.key, sizeof(lb->key));
 	lb_set_tables(lb, &conf->tables);
+	lb->gone_ms = conf->cluster.dead_ms;
 	if (score_init(&lb->score, conf->cluster.scoring,
 	    conf->cluster.key) == -1) {
 		errno = EINVAL;
@@ -604,8 +605,9 @@ lb_forward(struct lb *lb, struct lb_action *act, unsigned int service,
 }
 
 /*
- * To the owner, unless the packet already came by handoff (no loops). A
- * handoff never goes to self: self is not the owner when this is called.
+ * To the owner, unless the packet already came by handoff (no loops; a
+ * UDP datagram may go on once, lb_udp_handoff()). A handoff never goes
+ * to self: self is not the owner when this is called.
  */
 static int
 lb_handoff(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
@@ -1072,6 +1074,73 @@ lb_udp_replicate(struct lb *lb, struct conn_entry *e, uint64_t now)
 	return (1);
 }
 
+/*
+ * issue 22: a UDP datagram of a flow self does not know, to member slot
+ * (flags: LB_ACT_F_GONE, a member gone lately). One that came by handoff
+ * goes on once more (LB_ACT_F_RELAY), where a TCP packet is dropped
+ * (misrouted): the member that handed it on and self disagree on the
+ * view, as while members flap under control loss, and the flow may be
+ * open, unreplicated, at the owner self names. A TCP packet dropped there
+ * is sent again by its client; a datagram is lost, and its flow, opened
+ * again elsewhere, may change servers. A relayed one goes no further.
+ */
+static int
+lb_udp_handoff(struct lb *lb, const struct lb_pkt *p, uint16_t slot,
+    uint8_t flags, struct lb_action *act)
+{
+	if (p->by_handoff == LB_BY_RELAY)
+		return (lb_drop(lb, act, LB_DROP_MISROUTED));
+	if (p->by_handoff) {
+		flags |= LB_ACT_F_RELAY;
+		lb->stats.udp_relayed++;
+	}
+	lb->stats.handoff_out++;
+	act->verdict = LB_HANDOFF;
+	act->member = slot;
+	act->flags = flags;
+	return (LB_HANDOFF);
+}
+
+/*
+ * issue 22: the slot of the member gone lately (lb->gone, within gone_ms
+ * of its leaving the view) that would own p's flow were it still in the
+ * view, or CONN_SLOT_NONE when the view's owner outranks them all. A UDP
+ * flow opens at its owner without telling anyone (lb_udp_open()): for up
+ * to udp_replicate_ms only the owner knows it. When self declares that
+ * owner gone while it lives (control loss: members flap), the flow's
+ * next datagram would find nothing here and open again, perhaps on
+ * another server; it goes to the old owner instead for cluster.dead_ms,
+ * the time in which a flapping member is heard again. Had the member
+ * died, the datagram is lost, as every datagram handed to it was during
+ * the dead_ms it took to notice; flows self holds are not affected.
+ */
+static uint16_t
+lb_udp_gone(struct lb *lb, const struct lb_pkt *p)
+{
+	const struct score_member	*bm;
+	uint64_t			 bs, s;
+	uint16_t			 slot = CONN_SLOT_NONE;
+	unsigned int			 i;
+
+	if (lb->ngone == 0 || p->rank.owner < 0)
+		return (CONN_SLOT_NONE);
+	bm = &lb->members[p->rank.owner];
+	bs = score_one(&lb->score, bm, &p->pi->key);
+	for (i = 0; i < lb->ngone; i++) {
+		if (lb->gone_at[i] == 0)
+			lb->gone_at[i] = p->now;
+		else if (p->now >= lb->gone_at[i] + lb->gone_ms)
+			continue;
+		s = score_one(&lb->score, &lb->gone[i], &p->pi->key);
+		if (score_better(s, &lb->gone[i].id, bs, &bm->id)) {
+			bm = &lb->gone[i];
+			bs = s;
+			slot = lb->gone_slots[i];
+		}
+	}
+	return (slot);
+}
+
 /* A UDP packet on entry e of the LTOC (in_cache 0) or the cache. */
 static int
 lb_udp_hit(struct lb *lb, struct conn_entry *e, const struct lb_pkt *p,
@@ -1105,7 +1174,8 @@ lb_udp_hit(struct lb *lb, struct conn_entry *e, const struct lb_pkt *p,
  * A UDP packet: on a quic service, a short header whose connection ID
  * names a usable server goes to it (lb_quic.c); else the LTOC (owner,
  * backup, or self leaving), then the cache, as lb_other() does; no
- * entry: the owner opens the flow, anyone else hands the packet to it.
+ * entry: the owner opens the flow, unless a member gone lately would own
+ * it (lb_udp_gone()); anyone else hands the packet to the owner.
  */
 static int
 lb_udp(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
@@ -1113,6 +1183,7 @@ lb_udp(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
 	struct conn_entry	*e;
 	enum lb_path		 path;
 	int			 server;
+	uint16_t		 slot;
 
 	lb->stats.udp_rx++;
 	if (lb->svc[p->svc].conf->quic) {
@@ -1138,7 +1209,12 @@ lb_udp(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
 	if ((e = cache_peek(&lb->cache, &p->pi->key)) != NULL)
 		return (lb_udp_hit(lb, e, p, 1, LB_PATH_CACHE, act));
 	if (!lb_is_self(lb, p->rank.owner))
-		return (lb_handoff(lb, p, act));
+		return (lb_udp_handoff(lb, p, p->rank.oslot, 0, act));
+	if (p->by_handoff != LB_BY_RELAY &&
+	    (slot = lb_udp_gone(lb, p)) != CONN_SLOT_NONE) {
+		lb->stats.udp_to_gone++;
+		return (lb_udp_handoff(lb, p, slot, LB_ACT_F_GONE, act));
+	}
 	return (lb_udp_open(lb, p, act));
 }
 
@@ -1318,6 +1394,7 @@ lb_tick(struct lb *lb, uint64_t now, unsigned int budget)
 	}
 	lb_est_flush(lb, now);
 	lb_traffic_rates(lb, now);
+	lb_gone_expire(lb, now);
 	return (n);
 }
 

@@ -82,9 +82,27 @@ struct lb_action {
 	uint16_t			 service;	/* LB_FORWARD: index */
 	uint16_t			 server;	/* LB_FORWARD: index */
 	uint16_t			 member;	/* LB_HANDOFF: owner's slot */
+	uint8_t				 flags;		/* LB_HANDOFF: LB_ACT_F_* */
 	const struct service_conf	*svc;		/* LB_FORWARD */
 	const struct server_conf	*srv;		/* LB_FORWARD */
 };
+
+/*
+ * LB_HANDOFF flags (issue 22, lb_udp()). RELAY: the packet came by
+ * handoff and goes on once more; the GRE packet says so (ilbd-protocol(7))
+ * and its receiver, given by_handoff LB_BY_RELAY, hands it on no further.
+ * GONE: to a member that left the view lately, whose address the cluster
+ * table still has.
+ */
+#define LB_ACT_F_RELAY		0x01
+#define LB_ACT_F_GONE		0x02
+
+/* by_handoff of lb_decide(): from a member, or relayed by one (above). */
+#define LB_BY_HANDOFF		1
+#define LB_BY_RELAY		2
+
+/* At most this many members that left lately are remembered (lb_udp()). */
+#define LB_GONE_MAX		8
 
 enum lb_rec_type {
 	LB_REC_NEW = 1,			/* claim 13: new association */
@@ -271,6 +289,17 @@ struct lb {
 						   it opens */
 	uint8_t			 adopt_gone[LB_SLOTS_BITS / 8]; /* slots that
 						   left since it began */
+	/*
+	 * issue 22: members that left the view in the last gone_ms
+	 * (cluster.dead_ms), with their scoring constants: a UDP datagram
+	 * of a flow self does not know, that one of them would own, goes
+	 * to it (lb_udp_gone()). gone_at 0: left, time not stamped yet.
+	 */
+	struct score_member	 gone[LB_GONE_MAX];
+	uint16_t		 gone_slots[LB_GONE_MAX];
+	uint64_t		 gone_at[LB_GONE_MAX];
+	unsigned int		 ngone;
+	uint32_t		 gone_ms;
 	struct lb_stats		 stats;
 	uint64_t		 rate_at;	/* ms: the rate window began */
 	struct admin		*admin;		/* cluster-wide drain and
@@ -281,6 +310,11 @@ struct lb {
 };
 
 /* lb.c */
+/*
+ * issue 22: member slot left in good order (it handed its entries over):
+ * not one of the members gone lately that lb_udp() sends datagrams to.
+ */
+void		 lb_gone_drop(struct lb *, uint16_t);
 /*
  * Set up tables, schedulers and the service lookup from conf; lb keeps
  * copies of what it needs, conf may be freed afterwards. No members until

@@ -12,6 +12,8 @@
 
 /* lb.c */
 void		 lb_set_tables(struct lb *, const struct tables_conf *);
+/* lb_member.c: forget the members gone more than gone_ms ago (lb_udp()). */
+void		 lb_gone_expire(struct lb *, uint64_t);
 
 /* FNV-1a of dport | daddr, finalised: the service hash. */
 static inline uint32_t

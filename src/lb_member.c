@@ -19,6 +19,83 @@ struct lb_move {
 	int			responsible;	/* self sends to them */
 };
 
+/* Forget the members gone lately that are back in the view (lb_udp_gone()). */
+static void
+lb_gone_prune(struct lb *lb)
+{
+	unsigned int	i = 0;
+	size_t		j;
+
+	while (i < lb->ngone) {
+		for (j = 0; j < lb->nmembers &&
+		    lb->slots[j] != lb->gone_slots[i]; j++)
+			;
+		if (j == lb->nmembers) {
+			i++;
+			continue;
+		}
+		lb->ngone--;
+		lb->gone[i] = lb->gone[lb->ngone];
+		lb->gone_slots[i] = lb->gone_slots[lb->ngone];
+		lb->gone_at[i] = lb->gone_at[lb->ngone];
+	}
+}
+
+/* Remember member m, slot s, as gone now; the oldest goes when full. */
+static void
+lb_gone_add(struct lb *lb, const struct score_member *m, uint16_t s)
+{
+	unsigned int	i, k = lb->ngone;
+
+	for (i = 0; i < lb->ngone; i++)
+		if (lb->gone_slots[i] == s)
+			k = i;
+	if (k == LB_GONE_MAX)	/* full: the oldest (0 is not stamped yet) */
+		for (k = 0, i = 1; i < lb->ngone; i++)
+			if (lb->gone_at[i] != 0 && (lb->gone_at[k] == 0 ||
+			    lb->gone_at[i] < lb->gone_at[k]))
+				k = i;
+	if (k == lb->ngone)
+		lb->ngone++;
+	lb->gone[k] = *m;
+	lb->gone_slots[k] = s;
+	lb->gone_at[k] = 0;
+}
+
+void
+lb_gone_drop(struct lb *lb, uint16_t slot)
+{
+	unsigned int	i;
+
+	for (i = 0; i < lb->ngone; i++)
+		if (lb->gone_slots[i] == slot) {
+			lb->ngone--;
+			lb->gone[i] = lb->gone[lb->ngone];
+			lb->gone_slots[i] = lb->gone_slots[lb->ngone];
+			lb->gone_at[i] = lb->gone_at[lb->ngone];
+			return;
+		}
+}
+
+void
+lb_gone_expire(struct lb *lb, uint64_t now)
+{
+	unsigned int	i = 0;
+
+	while (i < lb->ngone) {
+		if (lb->gone_at[i] == 0)
+			lb->gone_at[i] = now;
+		if (now < lb->gone_at[i] + lb->gone_ms) {
+			i++;
+			continue;
+		}
+		lb->ngone--;
+		lb->gone[i] = lb->gone[lb->ngone];
+		lb->gone_slots[i] = lb->gone_slots[lb->ngone];
+		lb->gone_at[i] = lb->gone_at[lb->ngone];
+	}
+}
+
 int
 lb_set_members(struct lb *lb, const struct member_id *ids,
     const uint16_t *slots, size_t n, size_t self)
@@ -34,6 +111,7 @@ lb_set_members(struct lb *lb, const struct member_id *ids,
 	lb->self = self;
 	if (self != LB_SELF_NONE)
 		lb->self_slot = slots[self];
+	lb_gone_prune(lb);
 	return (0);
 }
 
@@ -279,8 +357,9 @@ lb_adopt_step(struct lb *lb, unsigned int budget, lb_send_cb send, void *arg)
 
 /*
  * Note the members of the old view that are not in the new one (slots,
- * n) in adopt_gone; count a change that loses two or more of them with
- * no cache to adopt from (nobody left knows what only they held).
+ * n) in adopt_gone and in gone (lb_udp_gone()); count a change that
+ * loses two or more of them with no cache to adopt from (nobody left
+ * knows what only they held).
  */
 static void
 lb_note_departed(struct lb *lb, const uint16_t *slots, size_t n)
@@ -295,6 +374,8 @@ lb_note_departed(struct lb *lb, const uint16_t *slots, size_t n)
 		if (j < n)
 			continue;
 		lb->adopt_gone[s / 8] |= (uint8_t)(1U << (s % 8));
+		if (s != lb->self_slot)
+			lb_gone_add(lb, &lb->members[i], s);
 		gone++;
 	}
 	if (gone >= 2 && !cache_enabled(&lb->cache))

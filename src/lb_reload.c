@@ -760,6 +760,7 @@ lb_reload(struct lb *lb, const struct ilbd_conf *nc, uint64_t now,
 	ltoc_set_timeouts(&lb->ltoc, &nc->tables);
 	cache_set_timeouts(&lb->cache, &nc->tables);
 	lb_set_tables(lb, &nc->tables);
+	lb->gone_ms = nc->cluster.dead_ms;
 	lb_udp_timeouts_apply(lb);
 	lb->stats.reloads++;
 	if (sump != NULL)

@@ -62,7 +62,7 @@ repl_send_reliable(void *arg, uint16_t slot, uint8_t type,
 	struct repl		*r = arg;
 	const struct ilb_addr	*to;
 
-	if ((to = cluster_slot_addr(r->cluster, slot)) == NULL)
+	if ((to = cluster_slot_addr(r->cluster, slot, 0)) == NULL)
 		return (-1);
 	return (peer_send(r->peer, to, r->conf->cluster.port, type, body,
 	    len));

@@ -724,13 +724,15 @@ repl_sm_rx_reliable(struct repl_sm *r, const struct msg_view *v,
 void
 repl_sm_members_changed(struct repl_sm *r)
 {
-	struct member_id	ids[LB_MEMBERS_MAX];
-	struct ilb_addr		addrs[LB_MEMBERS_MAX];
-	uint16_t		slots[LB_MEMBERS_MAX];
-	struct lb_stats		before;
-	char			buf[160];
-	size_t			n, self;
-	int			slot;
+	const struct cluster_member	*cm;
+	struct member_id		 ids[LB_MEMBERS_MAX];
+	struct ilb_addr			 addrs[LB_MEMBERS_MAX];
+	uint16_t			 slots[LB_MEMBERS_MAX];
+	struct lb_stats			 before;
+	char				 buf[160];
+	size_t				 n, self;
+	unsigned int			 g;
+	int				 slot;
 
 	n = cluster_table_active(r->t, ids, slots, addrs, LB_MEMBERS_MAX,
 	    &self);
@@ -744,6 +746,12 @@ repl_sm_members_changed(struct repl_sm *r)
 		lb_rebalance(r->lb, ids, slots, n, self,
 		    repl_sm_on_send_unplanned, r);
 		r->stats.rebalances++;
+		/* issue 22: a leaver handed its flows over (lb_udp_gone()) */
+		for (g = r->lb->ngone; g-- > 0;) {
+			cm = cluster_table_member(r->t, r->lb->gone_slots[g]);
+			if (cm == NULL || cm->state == MSG_S_LEAVING)
+				lb_gone_drop(r->lb, r->lb->gone_slots[g]);
+		}
 		if (lb_rebalance_fmt(&before, &r->lb->stats, buf,
 		    sizeof(buf)))
 			log_info("membership: %s", buf);

@@ -101,7 +101,9 @@
 	X(udp_stream, "UDP flows that became streams: more than 4 packets") \
 	X(quic_routed, "QUIC short headers sent to the server their CID names") \
 	X(quic_fallback, "QUIC service datagrams routed by 4-tuple, not by CID") \
-	X(udp_expired_end, "replicated UDP flows expired at their owner: END queued")
+	X(udp_expired_end, "replicated UDP flows expired at their owner: END queued") \
+	X(udp_relayed, "handed-off UDP datagrams handed on once to self's owner") \
+	X(udp_to_gone, "UDP datagrams of unknown flows sent to a member gone lately")
 
 struct lb_stats {
 #define LB_STATS_FIELD(name, help)	uint64_t name;

@@ -193,7 +193,7 @@ _kill_at=$((_t0 + SPARSE_KILL_S * 1000 + _slot * 35 / 100))
 while [ "$(now_ms)" -lt $((_kill_at - 3000)) ]; do sleep 1; done
 repl_snapshot
 stats_snapshot
-STATS_KEYS="udp_rx udp_new_flow udp_replicated udp_stream udp_expired_end udp_unreplicated rebalances forward_backup forward_cache handoff_out misrouted orphan" \
+STATS_KEYS="udp_rx udp_new_flow udp_replicated udp_stream udp_expired_end udp_unreplicated udp_relayed udp_to_gone rebalances forward_backup forward_cache handoff_out misrouted orphan" \
     stats_print
 _e=$(stat_sum udp_expired_end)
 known "no replicated flow expired at its owner under the live flows (udp_expired_end=${_e:-missing}, all ILBs, $(($(now_ms) - _t0)) ms into the sparse part)" \
@@ -225,7 +225,7 @@ check "the loss rules dropped cluster datagrams ($_d)" [ "$_d" -gt 0 ]
 check "members flapped under the loss before the kill (declared gone $_fl times)" \
     [ "$_fl" -gt 0 ]
 loss_off
-STATS_KEYS="udp_rx udp_new_flow udp_replicated udp_stream udp_expired_end udp_unreplicated rebalances promoted forward_backup forward_cache misrouted orphan" \
+STATS_KEYS="udp_rx udp_new_flow udp_replicated udp_stream udp_expired_end udp_unreplicated udp_relayed udp_to_gone rebalances promoted forward_backup forward_cache misrouted orphan" \
     stats_print
 
 # 2. Owner and backup die together.

@@ -951,8 +951,21 @@ sim_packet(struct sim *w, int i, uint16_t sport, uint8_t flags,
 		act->drop = LB_DROP_NONE;	/* lost on the way */
 		return (LB_DROP);
 	}
-	lb_decide(&w->m[j].lb, &pi, 1, w->now, act);
+	lb_decide(&w->m[j].lb, &pi, LB_BY_HANDOFF, w->now, act);
 	repl_sm_flush_batch(w->m[j].sm);
+	if (act->verdict != LB_HANDOFF)
+		return (act->verdict);
+	/* issue 22: a UDP datagram handed on once more (relayed) */
+	assert_true(act->flags & LB_ACT_F_RELAY);
+	m = &w->m[j];
+	if ((j = sim_of_slot(w, m, act->member)) < 0 || !w->m[j].up) {
+		act->verdict = LB_DROP;
+		act->drop = LB_DROP_NONE;
+		return (LB_DROP);
+	}
+	lb_decide(&w->m[j].lb, &pi, LB_BY_RELAY, w->now, act);
+	repl_sm_flush_batch(w->m[j].sm);
+	assert_int_not_equal(act->verdict, LB_HANDOFF);
 	return (act->verdict);
 }
 

@@ -149,6 +149,8 @@ static const struct row {
 	{ ALL, "lb", "quic_routed", C, 1086 },
 	{ ALL, "lb", "quic_fallback", C, 1087 },
 	{ ALL, "lb", "udp_expired_end", C, 1088 },
+	{ ALL, "lb", "udp_relayed", C, 1089 },
+	{ ALL, "lb", "udp_to_gone", C, 1090 },
 	{ ALL, "dp", "no_mac", C, 2000 },
 	{ ALL, "dp", "fwd_errors", C, 2001 },
 	{ ALL, "dp", "gre_fwd_errors", C, 2002 },
@@ -270,8 +272,8 @@ static const struct row {
  * counter is pinned by this alone (the rows pin the rest, readably).
  * When it changes, the test prints the text it got.
  */
-#define METRICS_FNV_FULL	0x7e38ea1ffcc6d35eULL
-#define METRICS_FNV_CAP		0x7d527e35c8b2a7b5ULL
+#define METRICS_FNV_FULL	0x1ae4c8d1e53d31edULL
+#define METRICS_FNV_CAP		0xe468bcc0ea656598ULL
 
 /* The parts of one data path, each stats struct filled with base + i. */
 static struct {

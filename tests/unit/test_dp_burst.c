@@ -191,9 +191,10 @@ gre_queued(const struct gre *g)
 }
 
 const struct ilb_addr *
-cluster_slot_addr(const struct cluster *c, uint16_t slot)
+cluster_slot_addr(const struct cluster *c, uint16_t slot, int gone)
 {
 	(void)c;
+	(void)gone;
 	world_addr4(&slot_addr, 10, 0, (uint8_t)(slot >> 8), (uint8_t)slot);
 	return (&slot_addr);
 }

@@ -114,6 +114,32 @@ test_encap_hdr(void **state)
 	assert_memory_equal(b, key, sizeof(key));
 }
 
+/*
+ * issue 22: a relayed handoff carries bit 12 (0x0008) of the flags, with
+ * the key, at the same length; it decodes as relayed, a plain one not.
+ */
+static void
+test_relay_bit(void **state)
+{
+	static const uint8_t	relay[] = { 0x20, 0x08, 0x08, 0x00,
+				    0x01, 0x02, 0x03, 0x04 };
+	struct pb		pb;
+	struct gre_info		gi;
+	uint8_t			b[GRE_HDR_KEY_LEN];
+
+	(void)state;
+	assert_int_equal(gre_encap_hdr(b, GRE_PROTO_IPV4,
+	    GRE_ENC_KEY | GRE_ENC_RELAY, 0x01020304), GRE_HDR_KEY_LEN);
+	assert_memory_equal(b, relay, sizeof(relay));
+	pb_build(&pb, 5, 4, GRE_ENC_KEY | GRE_ENC_RELAY, 0x01020304);
+	pb_check_ok(&pb, 1, 0x01020304, GRE_PROTO_IPV4);
+	assert_int_equal(gre_decap(pb.b, pb.len, &gi), GRE_OK);
+	assert_int_equal(gi.relayed, 1);
+	pb_build(&pb, 5, 4, GRE_ENC_KEY, 0x01020304);
+	assert_int_equal(gre_decap(pb.b, pb.len, &gi), GRE_OK);
+	assert_int_equal(gi.relayed, 0);
+}
+
 static void
 test_roundtrip_v4(void **state)
 {
@@ -431,6 +457,7 @@ main(void)
 {
 	const struct CMUnitTest	tests[] = {
 		cmocka_unit_test(test_encap_hdr),
+		cmocka_unit_test(test_relay_bit),
 		cmocka_unit_test(test_roundtrip_v4),
 		cmocka_unit_test(test_roundtrip_v6),
 		cmocka_unit_test(test_trailer),

@@ -389,7 +389,10 @@ test_udp_tcp_same_tuple(void **state)
 	world_free(w);
 }
 
-/* Not the owner, no entry: handed off; by handoff again: misrouted. */
+/*
+ * Not the owner, no entry: handed off; by handoff: handed on once to
+ * self's owner (relayed, where TCP is misrouted); relayed: misrouted.
+ */
 static void
 test_udp_handoff(void **state)
 {
@@ -401,8 +404,16 @@ test_udp_handoff(void **state)
 	assert_int_equal(test_send(&w->lb[0], sport, 0, T0, &act),
 	    LB_HANDOFF);
 	assert_int_equal(act.member, WORLD_SLOT0 + 1);
-	assert_int_equal(test_send(&w->lb[0], sport, 1, T0, &act), LB_DROP);
+	assert_int_equal(act.flags, 0);
+	assert_int_equal(test_send(&w->lb[0], sport, LB_BY_HANDOFF, T0, &act),
+	    LB_HANDOFF);
+	assert_int_equal(act.member, WORLD_SLOT0 + 1);
+	assert_int_equal(act.flags, LB_ACT_F_RELAY);
+	assert_int_equal(w->lb[0].stats.udp_relayed, 1);
+	assert_int_equal(test_send(&w->lb[0], sport, LB_BY_RELAY, T0, &act),
+	    LB_DROP);
 	assert_int_equal(act.drop, LB_DROP_MISROUTED);
+	assert_int_equal(w->lb[0].stats.udp_relayed, 1);
 	/* the backup has no entry either: to the owner */
 	assert_int_equal(test_send(&w->lb[2], sport, 0, T0, &act),
 	    LB_HANDOFF);

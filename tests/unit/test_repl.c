@@ -751,6 +751,9 @@ test_claim18_leave(void **state)
 	assert_int_equal(sim_stats(w, 1)->done_acked, acked + 2);
 	assert_int_equal(sim_stats(w, 1)->leave_timeouts, 0);
 	assert_int_equal(w->m[0].lb.nmembers, 2);	/* LEAVING heard */
+	/* handed its entries over: not asked for unknown UDP flows */
+	assert_int_equal(w->m[0].lb.ngone, 0);
+	assert_int_equal(w->m[2].lb.ngone, 0);
 	sim_run(w, SIM_LEFT_MS + SIM_DEAD_MS + 500);
 	assert_false(w->m[1].up);
 	for (i = 0; i < 2; i++) {
@@ -1702,6 +1705,124 @@ test_udp_pull_stream(void **state)
 	sim_free(w);
 }
 
+/*
+ * issue 22, members flapping: a UDP flow open at its owner 0 alone
+ * (unreplicated) when member 2, which it comes in through, declares 0
+ * gone (2 no longer hears it; 1 does). 2 hands the datagram to 1, its
+ * owner now; 1, still counting 0 in and holding nothing, hands it on
+ * once (relayed) to 0, which has the flow: the datagram reaches the
+ * flow's server and nobody opens the flow again. Before, 1 dropped it
+ * (misrouted).
+ */
+static void
+test_udp_flap_relay(void **state)
+{
+	struct sim	*w = sim_new(3, 47);
+	uint16_t	 p;
+	int		 srv, i;
+
+	(void)state;
+	sim_udp = 1;
+	p = sim_port(w, 0x7, 0, 1, 0, 0, 0);
+	srv = sim_fwd(w, 2, p, 0);		/* handed to 0, which opens it */
+	assert_int_equal(w->m[0].lb.stats.udp_replicated, 0);
+	sim_rule(w, 0, 0, 0, 2, -1);		/* 2 hears nothing from 0 */
+	sim_rule(w, 0, 1, 0, 2, -1);
+	sim_run(w, SIM_DEAD_MS + 3 * SIM_TICK_MS);
+	assert_int_equal(w->m[2].t.nactive, 2);
+	assert_int_equal(w->m[1].t.nactive, 3);
+	assert_int_equal(sim_fwd(w, 2, p, 0), srv);
+	assert_int_equal(w->m[1].lb.stats.udp_relayed, 1);
+	assert_null(sim_ltoc(w, 1, p));
+	assert_null(sim_ltoc(w, 2, p));
+	for (i = 0; i < 3; i++)
+		assert_int_equal(w->m[i].lb.stats.udp_new_flow, i == 0);
+	sim_udp = 0;
+	sim_free(w);
+}
+
+/*
+ * The same when the members that declare the owner gone are all the
+ * others: the backup, the owner now, would open the flow again, perhaps
+ * on another server. For cluster.dead_ms after it declared 0 gone, it
+ * hands a datagram of a flow it does not know, that 0 would own, to 0
+ * instead (udp_to_gone); from 2, the datagram comes to 1 by handoff and
+ * goes on to 0 the same way (relayed). A flow 1 knows is not affected.
+ */
+static void
+test_udp_flap_gone(void **state)
+{
+	struct sim	*w = sim_new(3, 49);
+	uint16_t	 p, q;
+	int		 srv, srvq, i;
+
+	(void)state;
+	sim_udp = 1;
+	p = sim_port(w, 0x7, 0, 1, 0, 0, 0);
+	q = sim_port(w, 0x7, 1, 2, 0, 0, 0);
+	srv = sim_fwd(w, 0, p, 0);
+	srvq = sim_fwd(w, 1, q, 0);
+	for (i = 1; i < 3; i++) {		/* 1 and 2 hear nothing from 0 */
+		sim_rule(w, 0, 0, 0, i, -1);
+		sim_rule(w, 0, 1, 0, i, -1);
+	}
+	sim_run(w, SIM_DEAD_MS + SIM_TICK_MS);
+	assert_int_equal(w->m[1].t.nactive, 2);
+	assert_int_equal(w->m[2].t.nactive, 2);
+	assert_int_equal(w->m[1].lb.ngone, 1);
+	assert_int_equal(sim_fwd(w, 1, p, 0), srv);
+	assert_int_equal(w->m[1].lb.stats.udp_to_gone, 1);
+	assert_int_equal(sim_fwd(w, 2, p, 0), srv);
+	assert_int_equal(w->m[1].lb.stats.udp_to_gone, 2);
+	assert_int_equal(w->m[1].lb.stats.udp_relayed, 1);
+	assert_int_equal(sim_fwd(w, 2, q, 0), srvq);	/* 1's own flow */
+	assert_int_equal(w->m[1].lb.stats.udp_to_gone, 2);
+	assert_null(sim_ltoc(w, 1, p));
+	for (i = 1; i < 3; i++)
+		assert_int_equal(w->m[i].lb.stats.udp_new_flow, i == 1);
+	sim_udp = 0;
+	sim_free(w);
+}
+
+/*
+ * What that costs when the owner really died: for cluster.dead_ms after
+ * its backup noticed, a datagram of a flow nobody alive knows goes to
+ * the dead member and is lost, as every datagram handed to it was while
+ * its death went unnoticed; then the backup, owner now, opens the flow.
+ * A replicated flow goes on from the backup's copy at once.
+ */
+static void
+test_udp_gone_dead(void **state)
+{
+	struct sim		*w = sim_new(3, 53);
+	struct lb_action	 act;
+	uint16_t		 p, q;
+	int			 srv;
+
+	(void)state;
+	sim_udp = 1;
+	p = sim_port(w, 0x7, 0, 1, 0, 0, 0);
+	q = sim_port(w, 0x7, 0, 1, 0, 0, 0);
+	srv = sim_fwd(w, 0, p, 0);
+	sim_run(w, 1500);
+	assert_int_equal(sim_fwd(w, 0, p, 0), srv);	/* replicated */
+	sim_run(w, 100);
+	sim_assert_holds(w, 1, p, CONN_ROLE_BACKUP, srv, 0, 1);
+	sim_stop(w, 0);
+	while (w->m[1].t.nactive == 3)
+		sim_run(w, SIM_TICK_MS);
+	assert_int_equal(sim_fwd(w, 1, p, 0), srv);
+	assert_int_equal(sim_packet(w, 1, q, 0, &act), LB_DROP);
+	assert_int_equal(w->m[1].lb.stats.udp_to_gone, 1);
+	sim_run(w, SIM_DEAD_MS + SIM_TICK_MS);
+	assert_int_equal(sim_packet(w, 1, q, 0, &act), LB_FORWARD);
+	assert_int_equal(w->m[1].lb.stats.udp_to_gone, 1);
+	assert_int_equal(w->m[1].lb.stats.udp_new_flow, 1);
+	assert_int_equal(sim_fwd(w, 2, p, 0), srv);
+	sim_udp = 0;
+	sim_free(w);
+}
+
 int
 main(void)
 {
@@ -1736,6 +1857,9 @@ main(void)
 		cmocka_unit_test(test_udp_new_while_joining),
 		cmocka_unit_test(test_udp_new_while_leaving),
 		cmocka_unit_test(test_udp_pull_stream),
+		cmocka_unit_test(test_udp_flap_relay),
+		cmocka_unit_test(test_udp_flap_gone),
+		cmocka_unit_test(test_udp_gone_dead),
 	};
 	const char	*s;
 	char		 cat[32];
