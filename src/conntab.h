@@ -85,12 +85,15 @@ conn_tag(const struct conn_entry *e)
 }
 
 /*
- * A UDP entry's syn_tag: the packets seen here (up to CONN_UDP_PKTS_MAX)
- * and CONN_UDP_PULLED once its holder asked the other members for the
- * flow's state (lb.c, lb_ltoc_keep()).
+ * A UDP entry's syn_tag: the packets seen here (up to CONN_UDP_PKTS_MAX),
+ * CONN_UDP_PULLED once its holder asked the other members for the flow's
+ * state (lb.c, lb_ltoc_keep()), and at a backup CONN_UDP_SEEN while it
+ * forwarded a datagram since it last answered such a question
+ * (lb_udp_live()).
  */
 #define CONN_UDP_PULLED		0x8000
-#define CONN_UDP_PKTS_MAX	0x7fff
+#define CONN_UDP_SEEN		0x4000
+#define CONN_UDP_PKTS_MAX	0x3fff
 
 static inline uint16_t
 conn_udp_pkts(const struct conn_entry *e)

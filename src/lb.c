@@ -247,21 +247,30 @@ lb_ltoc_keep_udp(struct lb *lb, struct conn_entry *e)
  * self saw the flow within half its idle timeout (a datagram here, or a
  * REFRESH from where one was seen) and has not asked about it itself
  * since (a kept entry's last second is not activity). A backup's copy
- * never answers: its owner's reconciliation touches it every few seconds
- * while the owner holds the flow, so its last second says nothing of
- * the flow's activity, and it would keep a dead flow's owner forever.
- * Copies of a flow nobody sees are all idle for about their timeout when
- * they ask, so they cannot keep each other; each asks once until it
- * sees activity.
+ * goes by its own datagrams instead: its owner's reconciliation touches
+ * it every few seconds while the owner holds the flow, so its last
+ * second says nothing of the flow's activity, and it would keep a dead
+ * flow's owner forever. It answers when it forwarded a datagram since
+ * it last answered (CONN_UDP_SEEN, used up here): a stream that comes in
+ * through its backup alone is kept at an owner that missed every REFRESH
+ * the backup sent, and once the stream stops the backup answers once
+ * more at most. Copies of a flow nobody sees are all idle for about
+ * their timeout when they ask, so they cannot keep each other; each asks
+ * once until it sees activity.
  */
 int
-lb_udp_live(const struct lb *lb, const struct conn_entry *e, uint64_t now)
+lb_udp_live(const struct lb *lb, struct conn_entry *e, uint64_t now)
 {
 	uint32_t	now_s = (uint32_t)(now / 1000);
 
-	if (!flow_key_is_udp(&e->key) || e->role == CONN_ROLE_BACKUP ||
-	    (e->syn_tag & CONN_UDP_PULLED))
+	if (!flow_key_is_udp(&e->key) || (e->syn_tag & CONN_UDP_PULLED))
 		return (0);
+	if (e->role == CONN_ROLE_BACKUP) {
+		if (!(e->syn_tag & CONN_UDP_SEEN))
+			return (0);
+		e->syn_tag &= (uint16_t)~CONN_UDP_SEEN;
+		return (1);
+	}
 	return ((uint64_t)e->last + lb_udp_timeout(lb, e) / 2 > now_s);
 }
 
@@ -1151,6 +1160,8 @@ lb_udp_hit(struct lb *lb, struct conn_entry *e, const struct lb_pkt *p,
 	e->syn_tag &= (uint16_t)~CONN_UDP_PULLED;	/* it may ask again */
 	if (conn_udp_pkts(e) < CONN_UDP_PKTS_MAX)
 		e->syn_tag++;
+	if (!in_cache && e->role == CONN_ROLE_BACKUP)
+		e->syn_tag |= CONN_UDP_SEEN;	/* lb_udp_live() */
 	if (!in_cache && !lb_udp_replicate(lb, e, p->now))
 		return (lb_forward(lb, act, e->service, e->server, path));
 	if (e->state == CONN_SYN && conn_udp_pkts(e) > UDP_STREAM_PKTS) {

@@ -425,10 +425,11 @@ int		 lb_set_members(struct lb *, const struct member_id *,
 void		 lb_set_pull_cb(struct lb *, lb_pull_cb, void *);
 /*
  * UDP entry e, an owner's or a cache's, was seen at now within half its
- * idle timeout and has not asked the members itself since: it answers
- * their questions (pull).
+ * idle timeout and has not asked the members itself since, or a backup's
+ * forwarded a datagram since it last answered (the mark is used up): it
+ * answers their questions (pull).
  */
-int		 lb_udp_live(const struct lb *, const struct conn_entry *,
+int		 lb_udp_live(const struct lb *, struct conn_entry *,
 		    uint64_t);
 /*
  * Own slot while self is not a member (lb_set_members() and

@@ -292,10 +292,18 @@ lb_learn_ltoc(struct lb *lb, const struct conn_entry *t, enum conn_role role,
 {
 	struct conn_entry	*e, *c;
 	enum conn_state		 st;
+	uint16_t		 tag = t->syn_tag;
 
 	if ((e = ltoc_lookup(&lb->ltoc, &t->key)) != NULL) {
 		lb->stats.learn_update++;
 		st = lb_learn_state(e, t, flags);
+		/*
+		 * issue 22: a UDP record has no tag; the entry keeps its
+		 * packet count and marks (conntab.h), which reconciliation
+		 * every few seconds would otherwise reset.
+		 */
+		if (flow_key_is_udp(&t->key))
+			tag = e->syn_tag;
 	} else {
 		if ((e = ltoc_insert(&lb->ltoc, &t->key, now)) == NULL) {
 			lb->stats.ltoc_full++;
@@ -317,9 +325,9 @@ lb_learn_ltoc(struct lb *lb, const struct conn_entry *t, enum conn_role role,
 			lb->stats.learn_backup++;
 	}
 	lb_entry_set_role(lb, e, CONN_ROLE_NONE);	/* uncount old server */
-	if (e->syn_tag != t->syn_tag)
+	if (e->syn_tag != tag)
 		e->pulled = 0;		/* another connection: it may ask */
-	e->syn_tag = t->syn_tag;		/* 0: its SYN unknown here */
+	e->syn_tag = tag;		/* 0: its SYN unknown here */
 	ltoc_set_service(&lb->ltoc, e, t->service);
 	e->server = t->server;
 	e->owner = t->owner;
@@ -337,6 +345,7 @@ lb_learn_cache(struct lb *lb, const struct conn_entry *t, unsigned int flags,
     uint64_t now)
 {
 	struct conn_entry	*e;
+	int			 fresh = 0;
 
 	if ((e = ltoc_lookup(&lb->ltoc, &t->key)) != NULL) {
 		lb_entry_remove(lb, e);
@@ -344,12 +353,14 @@ lb_learn_cache(struct lb *lb, const struct conn_entry *t, unsigned int flags,
 	}
 	if ((e = cache_peek(&lb->cache, &t->key)) != NULL)
 		lb->stats.learn_update++;
-	else if ((e = cache_insert(&lb->cache, &t->key, now)) != NULL)
+	else if ((e = cache_insert(&lb->cache, &t->key, now)) != NULL) {
 		lb->stats.learn_cache++;
-	else
+		fresh = 1;
+	} else
 		return;			/* no cache (claim 15) */
 	cache_set_state(&lb->cache, e, lb_learn_state(e, t, flags), now);
-	e->syn_tag = t->syn_tag;
+	if (fresh || !flow_key_is_udp(&t->key))	/* as lb_learn_ltoc() */
+		e->syn_tag = t->syn_tag;
 	cache_set_service(&lb->cache, e, t->service);
 	e->server = t->server;
 	e->owner = t->owner;

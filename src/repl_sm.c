@@ -225,13 +225,14 @@ repl_sm_on_pull(void *arg, const struct conn_entry *e)
  * entry or none. Only an entry that moved past syn answers, and a syn one
  * asks once, so entries of a dead connection cannot keep each other
  * alive. A UDP flow has no handshake: its entry answers a REFRESH when
- * self saw the flow lately (lb_udp_live()), an END when closing.
+ * self saw the flow lately (lb_udp_live(): a backup, when it forwarded a
+ * datagram since it last answered), an END when closing.
  */
 static void
 repl_sm_rx_pull(struct repl_sm *r, uint16_t from, const uint8_t *rec,
     size_t len, int reliable, uint64_t now)
 {
-	const struct conn_entry	*e;
+	struct conn_entry	*e;
 	struct flow_key		 key;
 	uint16_t		 tag;
 

@@ -1706,6 +1706,63 @@ test_udp_pull_stream(void **state)
 }
 
 /*
+ * The same stream coming in through its backup alone: member 1 forwards
+ * it from its copy and sends the REFRESHes, which 0 and 2 miss. When its
+ * timeout runs out, 0 asks; a backup's copy answered no question (its
+ * last second is kept by reconciliation, whatever the flow does), so 0
+ * depended on a later REFRESH getting through within one more timeout,
+ * else it ended the stream everywhere. Now 1 answers, having forwarded
+ * datagrams since its last answer (reconciliation no longer resets that
+ * mark). Once the stream stops, 1 answers once more at most, and every
+ * copy still goes.
+ */
+static void
+test_udp_pull_backup(void **state)
+{
+	struct sim	*w = sim_new(3, 59);
+	uint16_t	 p;
+	uint64_t	 t, stream_ms;
+	int		 srv, i, n;
+
+	(void)state;
+	sim_udp = 1;
+	stream_ms = (uint64_t)w->conf.tables.udp_stream_timeout_s * 1000;
+	p = sim_port(w, 0x7, 0, 1, 0, 0, 0);
+	srv = sim_fwd(w, 1, p, 0);		/* handed to 0, which opens it */
+	for (i = 0; i < 8; i++) {
+		sim_run(w, 500);
+		assert_int_equal(sim_fwd(w, 1, p, 0), srv);
+	}
+	sim_run(w, LB_EST_DELAY_MS + 2 * SIM_TICK_MS);
+	sim_assert_holds(w, 1, p, CONN_ROLE_BACKUP, srv, 0, 1);
+	assert_int_equal(sim_ltoc(w, 0, p)->state, CONN_ESTABLISHED);
+	/*
+	 * 1's REFRESHes for the next udp_stream_timeout_s: lost, to 0 and
+	 * to 2 (whose cache copy would answer 0 otherwise)
+	 */
+	n = (int)(stream_ms / 1000 / (w->conf.tables.udp_stream_timeout_s / 8));
+	sim_rule(w, MSG_T_REFRESH, 0, 1, 0, -1);
+	sim_rule(w, MSG_T_REFRESH, 0, 1, 2, -1);
+	sim_rule(w, MSG_T_REFRESH, 1, 1, 0, n);
+	for (t = 0; t < 2 * stream_ms; t += 5000) {
+		assert_int_equal(sim_fwd(w, 1, p, 0), srv);
+		sim_run(w, 5000);
+	}
+	assert_non_null(sim_ltoc(w, 0, p));
+	assert_int_equal(w->m[0].lb.stats.udp_expired_end, 0);
+	assert_true(sim_stats(w, 1)->pull_answers > 0);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(sim_fwd(w, i, p, 0), srv);
+	/* silence: 1 answers once more at most, then all go */
+	sim_run(w, 4 * stream_ms);
+	assert_null(sim_ltoc(w, 0, p));
+	assert_null(sim_ltoc(w, 1, p));
+	assert_null(sim_cache(w, 2, p));
+	sim_udp = 0;
+	sim_free(w);
+}
+
+/*
  * issue 22, members flapping: a UDP flow open at its owner 0 alone
  * (unreplicated) when member 2, which it comes in through, declares 0
  * gone (2 no longer hears it; 1 does). 2 hands the datagram to 1, its
@@ -1857,6 +1914,7 @@ main(void)
 		cmocka_unit_test(test_udp_new_while_joining),
 		cmocka_unit_test(test_udp_new_while_leaving),
 		cmocka_unit_test(test_udp_pull_stream),
+		cmocka_unit_test(test_udp_pull_backup),
 		cmocka_unit_test(test_udp_flap_relay),
 		cmocka_unit_test(test_udp_flap_gone),
 		cmocka_unit_test(test_udp_gone_dead),
