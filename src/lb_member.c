@@ -19,6 +19,16 @@ struct lb_move {
 	int			responsible;	/* self sends to them */
 };
 
+/* Forget the i-th member gone lately (the last takes its place). */
+static void
+lb_gone_remove(struct lb *lb, unsigned int i)
+{
+	lb->ngone--;
+	lb->gone[i] = lb->gone[lb->ngone];
+	lb->gone_slots[i] = lb->gone_slots[lb->ngone];
+	lb->gone_at[i] = lb->gone_at[lb->ngone];
+}
+
 /* Forget the members gone lately that are back in the view (lb_udp_gone()). */
 static void
 lb_gone_prune(struct lb *lb)
@@ -34,10 +44,7 @@ lb_gone_prune(struct lb *lb)
 			i++;
 			continue;
 		}
-		lb->ngone--;
-		lb->gone[i] = lb->gone[lb->ngone];
-		lb->gone_slots[i] = lb->gone_slots[lb->ngone];
-		lb->gone_at[i] = lb->gone_at[lb->ngone];
+		lb_gone_remove(lb, i);
 	}
 }
 
@@ -69,10 +76,7 @@ lb_gone_drop(struct lb *lb, uint16_t slot)
 
 	for (i = 0; i < lb->ngone; i++)
 		if (lb->gone_slots[i] == slot) {
-			lb->ngone--;
-			lb->gone[i] = lb->gone[lb->ngone];
-			lb->gone_slots[i] = lb->gone_slots[lb->ngone];
-			lb->gone_at[i] = lb->gone_at[lb->ngone];
+			lb_gone_remove(lb, i);
 			return;
 		}
 }
@@ -89,10 +93,7 @@ lb_gone_expire(struct lb *lb, uint64_t now)
 			i++;
 			continue;
 		}
-		lb->ngone--;
-		lb->gone[i] = lb->gone[lb->ngone];
-		lb->gone_slots[i] = lb->gone_slots[lb->ngone];
-		lb->gone_at[i] = lb->gone_at[lb->ngone];
+		lb_gone_remove(lb, i);
 	}
 }
 

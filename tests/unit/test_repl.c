@@ -1651,58 +1651,102 @@ test_udp_new_while_leaving(void **state)
 }
 
 /*
+ * The UDP stream *p of the test_udp_pull_ tests, owned by 0, backed up
+ * by 1, through member via: opened (handed to 0) and 8 datagrams 500 ms
+ * apart, so that it is a stream, held by 0 and 1; its server.
+ */
+static int
+udp_stream_open(struct sim *w, int via, uint16_t *p)
+{
+	int	srv, i;
+
+	sim_udp = 1;
+	*p = sim_port(w, 0x7, 0, 1, 0, 0, 0);
+	srv = sim_fwd(w, via, *p, 0);
+	for (i = 0; i < 8; i++) {
+		sim_run(w, 500);
+		assert_int_equal(sim_fwd(w, via, *p, 0), srv);
+	}
+	sim_run(w, LB_EST_DELAY_MS + 2 * SIM_TICK_MS);
+	sim_assert_holds(w, 1, *p, CONN_ROLE_BACKUP, srv, 0, 1);
+	assert_int_equal(sim_ltoc(w, 0, *p)->state, CONN_ESTABLISHED);
+	return (srv);
+}
+
+/*
+ * A datagram every 5 s through via for twice udp_stream_timeout_s (the
+ * caller's rules lose REFRESHes): each reaches srv and the owner never
+ * ends the flow.
+ */
+static void
+udp_stream_starve(struct sim *w, int via, uint16_t p, int srv)
+{
+	uint64_t	t, stream_ms;
+
+	stream_ms = (uint64_t)w->conf.tables.udp_stream_timeout_s * 1000;
+	for (t = 0; t < 2 * stream_ms; t += 5000) {
+		assert_int_equal(sim_fwd(w, via, p, 0), srv);
+		sim_run(w, 5000);
+	}
+	assert_non_null(sim_ltoc(w, 0, p));
+	assert_int_equal(w->m[0].lb.stats.udp_expired_end, 0);
+}
+
+/*
+ * Every member forwards the stream to srv; then silence: each copy asks
+ * once at most, and all go. Frees w.
+ */
+static void
+udp_stream_silence(struct sim *w, uint16_t p, int srv)
+{
+	int	i;
+
+	for (i = 0; i < 3; i++)
+		assert_int_equal(sim_fwd(w, i, p, 0), srv);
+	sim_run(w, 4 * (uint64_t)w->conf.tables.udp_stream_timeout_s * 1000);
+	assert_null(sim_ltoc(w, 0, p));
+	assert_null(sim_ltoc(w, 1, p));
+	assert_null(sim_cache(w, 2, p));
+	sim_udp = 0;
+	sim_free(w);
+}
+
+/* REFRESHes of a stream on the reliable channel in udp_stream_timeout_s. */
+static int
+udp_stream_refreshes(const struct sim *w)
+{
+	return ((int)(w->conf.tables.udp_stream_timeout_s /
+	    (w->conf.tables.udp_stream_timeout_s / 8)));
+}
+
+/*
  * issue 22: a UDP stream forwarded through member 2's cache, whose
  * REFRESHes stop reaching the owner (0) for a whole udp_stream_timeout_s
  * (multicast lost, the reliable channel's dropped as in a flap): when the
  * timeout runs out the owner asks (PULL) instead of ending a live flow;
- * 2, which sees it, answers; the backup (1) does not (reconciliation
- * keeps its copy fresh whatever the flow does). The owner keeps the flow
- * and its server. Once the datagrams stop, every copy goes within a few
- * timeouts: nobody answers for a flow nobody sees.
+ * 2, which sees it, answers; the backup (1) does not (it forwarded
+ * nothing). The owner keeps the flow and its server. Once the datagrams
+ * stop, every copy goes within a few timeouts: nobody answers for a flow
+ * nobody sees.
  */
 static void
 test_udp_pull_stream(void **state)
 {
 	struct sim	*w = sim_new(3, 43);
 	uint16_t	 p;
-	uint64_t	 t, stream_ms;
-	int		 srv, i, n;
+	int		 srv;
 
 	(void)state;
-	sim_udp = 1;
-	stream_ms = (uint64_t)w->conf.tables.udp_stream_timeout_s * 1000;
-	p = sim_port(w, 0x7, 0, 1, 0, 0, 0);
-	srv = sim_fwd(w, 2, p, 0);		/* handed to 0, which opens it */
-	for (i = 0; i < 8; i++) {
-		sim_run(w, 500);
-		assert_int_equal(sim_fwd(w, 2, p, 0), srv);
-	}
-	sim_run(w, LB_EST_DELAY_MS + 2 * SIM_TICK_MS);	/* 2's REFRESH */
+	srv = udp_stream_open(w, 2, &p);
 	assert_non_null(sim_cache(w, 2, p));
-	sim_assert_holds(w, 1, p, CONN_ROLE_BACKUP, srv, 0, 1);
-	assert_int_equal(sim_ltoc(w, 0, p)->state, CONN_ESTABLISHED);
 	/* 2's REFRESHes to 0 for the next udp_stream_timeout_s: lost */
-	n = (int)(stream_ms / 1000 / (w->conf.tables.udp_stream_timeout_s / 8));
 	sim_rule(w, MSG_T_REFRESH, 0, 2, 0, -1);
-	sim_rule(w, MSG_T_REFRESH, 1, 2, 0, n);
-	for (t = 0; t < 2 * stream_ms; t += 5000) {
-		assert_int_equal(sim_fwd(w, 2, p, 0), srv);
-		sim_run(w, 5000);
-	}
-	assert_non_null(sim_ltoc(w, 0, p));
-	assert_int_equal(w->m[0].lb.stats.udp_expired_end, 0);
+	sim_rule(w, MSG_T_REFRESH, 1, 2, 0, udp_stream_refreshes(w));
+	udp_stream_starve(w, 2, p, srv);
 	assert_true(sim_stats(w, 0)->pull_sent > 0);
 	assert_true(sim_stats(w, 2)->pull_answers > 0);
 	assert_int_equal(sim_stats(w, 1)->pull_answers, 0);
-	for (i = 0; i < 3; i++)
-		assert_int_equal(sim_fwd(w, i, p, 0), srv);
-	/* silence: each copy asks once at most, nobody answers, all go */
-	sim_run(w, 4 * stream_ms);
-	assert_null(sim_ltoc(w, 0, p));
-	assert_null(sim_ltoc(w, 1, p));
-	assert_null(sim_cache(w, 2, p));
-	sim_udp = 0;
-	sim_free(w);
+	udp_stream_silence(w, p, srv);
 }
 
 /*
@@ -1721,45 +1765,17 @@ test_udp_pull_backup(void **state)
 {
 	struct sim	*w = sim_new(3, 59);
 	uint16_t	 p;
-	uint64_t	 t, stream_ms;
-	int		 srv, i, n;
+	int		 srv;
 
 	(void)state;
-	sim_udp = 1;
-	stream_ms = (uint64_t)w->conf.tables.udp_stream_timeout_s * 1000;
-	p = sim_port(w, 0x7, 0, 1, 0, 0, 0);
-	srv = sim_fwd(w, 1, p, 0);		/* handed to 0, which opens it */
-	for (i = 0; i < 8; i++) {
-		sim_run(w, 500);
-		assert_int_equal(sim_fwd(w, 1, p, 0), srv);
-	}
-	sim_run(w, LB_EST_DELAY_MS + 2 * SIM_TICK_MS);
-	sim_assert_holds(w, 1, p, CONN_ROLE_BACKUP, srv, 0, 1);
-	assert_int_equal(sim_ltoc(w, 0, p)->state, CONN_ESTABLISHED);
-	/*
-	 * 1's REFRESHes for the next udp_stream_timeout_s: lost, to 0 and
-	 * to 2 (whose cache copy would answer 0 otherwise)
-	 */
-	n = (int)(stream_ms / 1000 / (w->conf.tables.udp_stream_timeout_s / 8));
+	srv = udp_stream_open(w, 1, &p);
+	/* to 2 too, whose cache copy would answer 0 otherwise */
 	sim_rule(w, MSG_T_REFRESH, 0, 1, 0, -1);
 	sim_rule(w, MSG_T_REFRESH, 0, 1, 2, -1);
-	sim_rule(w, MSG_T_REFRESH, 1, 1, 0, n);
-	for (t = 0; t < 2 * stream_ms; t += 5000) {
-		assert_int_equal(sim_fwd(w, 1, p, 0), srv);
-		sim_run(w, 5000);
-	}
-	assert_non_null(sim_ltoc(w, 0, p));
-	assert_int_equal(w->m[0].lb.stats.udp_expired_end, 0);
+	sim_rule(w, MSG_T_REFRESH, 1, 1, 0, udp_stream_refreshes(w));
+	udp_stream_starve(w, 1, p, srv);
 	assert_true(sim_stats(w, 1)->pull_answers > 0);
-	for (i = 0; i < 3; i++)
-		assert_int_equal(sim_fwd(w, i, p, 0), srv);
-	/* silence: 1 answers once more at most, then all go */
-	sim_run(w, 4 * stream_ms);
-	assert_null(sim_ltoc(w, 0, p));
-	assert_null(sim_ltoc(w, 1, p));
-	assert_null(sim_cache(w, 2, p));
-	sim_udp = 0;
-	sim_free(w);
+	udp_stream_silence(w, p, srv);
 }
 
 /*
