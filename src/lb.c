@@ -961,6 +961,54 @@ lb_syn_stranger(struct lb *lb, const struct conn_entry *e,
 }
 
 /*
+ * A SYN at a member that is not the owner, which hands it on: an entry
+ * self holds for the tuple (its backup copy, its cache) of another
+ * connection (another tag; or none known while the entry is past syn)
+ * is the old connection's on a port the client reuses, whose END has not
+ * reached self, or whose NEW reached self after its last packets did and
+ * left it syn. The new connection's next packets may come before its
+ * NEW: sent to the old server they would be reset. lb_closing_to_owner()
+ * and lb_syn_stranger() send such packets to the owner, but a syn
+ * entry's 16-bit tag tells the new connection apart only most of the time
+ * (its first segments fall within LB_STRANGER_SEQ of the old tag once in
+ * 16: test_churn saw it reset a connection). So the entry becomes syn
+ * with the tag half the sequence space away from the new SYN's: until
+ * the NEW replaces it, the new connection's packets, and nearly all of
+ * the old one's, go to the owner, which decides. Nothing is sent, and
+ * the owner's next reconciliation or NEW sets a backup copy right again
+ * (a syn copy never answers one). A retransmitted SYN of the entry's own
+ * connection (same tag) changes nothing; nor does anything by handoff or
+ * while self is not a member (lb_closing_to_owner()'s exceptions).
+ */
+static void
+lb_syn_supersede(struct lb *lb, const struct lb_pkt *p)
+{
+	struct conn_entry	*e = NULL;
+	uint16_t		 tag = conn_syn_tag(p->pi->seq);
+	int			 in_cache = 0;
+
+	if (p->by_handoff || lb->self == LB_SELF_NONE)
+		return;
+	if (lb_is_self(lb, p->rank.backup))
+		e = ltoc_lookup(&lb->ltoc, &p->pi->key);
+	if (e == NULL) {
+		if ((e = cache_peek(&lb->cache, &p->pi->key)) == NULL)
+			return;
+		in_cache = 1;
+	}
+	if (e->state == CONN_CLOSING || flow_key_is_udp(&e->key) ||
+	    (e->syn_tag != 0 ? e->syn_tag == tag : e->state == CONN_SYN))
+		return;
+	lb->stats.syn_superseded++;
+	if (in_cache)
+		cache_set_state(&lb->cache, e, CONN_SYN, p->now);
+	else
+		ltoc_set_state(&lb->ltoc, e, CONN_SYN, p->now);
+	e->syn_tag = (uint16_t)(tag ^ 0x8000) != 0 ?
+	    (uint16_t)(tag ^ 0x8000) : 1;
+}
+
+/*
  * claim 14: a non-SYN. Owner or backup: the LTOC entry. Anyone else (and
  * a backup or owner without an entry): the cache; claim 15: no cache hit
  * or no cache at all hands the packet to the owner. A node that is not a
@@ -1259,8 +1307,10 @@ lb_decide(struct lb *lb, const struct pkt_info *pi, int by_handoff,
 		return (lb_udp(lb, &p, act));
 	if (PKT_IS_SYN_ONLY(pi)) {
 		lb->stats.syn++;
-		if (!lb_is_self(lb, p.rank.owner))
+		if (!lb_is_self(lb, p.rank.owner)) {
+			lb_syn_supersede(lb, &p);
 			return (lb_handoff(lb, &p, act));
+		}
 		return (lb_syn_owner(lb, &p, act));
 	}
 	return (lb_other(lb, &p, act));

@@ -103,7 +103,8 @@
 	X(quic_fallback, "QUIC service datagrams routed by 4-tuple, not by CID") \
 	X(udp_expired_end, "replicated UDP flows expired at their owner: END queued") \
 	X(udp_relayed, "handed-off UDP datagrams handed on once to self's owner") \
-	X(udp_to_gone, "UDP datagrams of unknown flows sent to a member gone lately")
+	X(udp_to_gone, "UDP datagrams of unknown flows sent to a member gone lately") \
+	X(syn_superseded, "SYNs of another connection on an entry here: it defers to the owner")
 
 struct lb_stats {
 #define LB_STATS_FIELD(name, help)	uint64_t name;

@@ -38,7 +38,7 @@ CHURN_PORTS=${CHURN_PORTS:-1000}
 NEW_LOSS=${NEW_LOSS:-10}
 CHURN_TABLE=ilbt_churn
 PORT_LO=40000
-STATS_KEYS="rx handoff_out new_conn port_reuse retransmitted_syn syn_end_missed syn_reopen closing_to_owner learn_stale learn_end_stale syn_stranger syn_records_first orphan misrouted"
+STATS_KEYS="rx handoff_out new_conn port_reuse retransmitted_syn syn_end_missed syn_reopen closing_to_owner learn_stale learn_end_stale syn_stranger syn_superseded syn_records_first orphan misrouted"
 : "${ILB_SCHEDULER:=rr}"
 export ILB_SCHEDULER
 

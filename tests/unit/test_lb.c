@@ -979,6 +979,68 @@ test_syn_entry_stranger(void **state)
 	world_free(w);
 }
 
+/*
+ * The client reuses the tuple: a new connection's SYN at a holder that is
+ * not the owner (backup 2, cache 1), whose entry is the old connection's.
+ * Its first segments fall within LB_STRANGER_SEQ of the old tag here (one
+ * new connection in 16 does), so the syn entry took them for its own and
+ * sent them to the old server, which reset them (test_churn). The SYN now
+ * makes the entry defer to the owner until the new connection's NEW
+ * comes; a retransmitted SYN of the entry's own connection does not, and
+ * an established entry defers the same way.
+ */
+static void
+test_syn_supersede(void **state)
+{
+	struct world		*w = test_world_new(3, 1024, 1024);
+	struct lb_record	 new1;
+	struct lb_action	 act;
+	struct pkt_info		 syn, syn2, pi;
+	uint16_t		 sport = test_find(w, SVC_WLC, 0, 2);
+	int			 i;
+
+	(void)state;
+	syn = test_pkt(SVC_WLC, 80, sport, PKT_TH_SYN);
+	syn.seq = 0x7fff1000;
+	assert_int_equal(lb_decide(&w->lb[0], &syn, 0, T0, &act), LB_FORWARD);
+	test_pop1(&w->lb[0], LB_REC_NEW, &new1);
+	syn2 = syn;
+	pi = syn;
+	pi.tcp_flags = PKT_TH_ACK;
+	for (i = 1; i <= 2; i++) {
+		new1.tag = conn_syn_tag(syn.seq);
+		syn2.seq = 0x80001100;	/* low 16 bits 0x100 past the old */
+		pi.seq = syn2.seq + 1;
+		test_learn(&w->lb[i], &new1, T0);
+		/* the old connection's SYN again: nothing changes */
+		assert_int_equal(lb_decide(&w->lb[i], &syn, 0, T0 + 1, &act),
+		    LB_HANDOFF);
+		assert_int_equal(w->lb[i].stats.syn_superseded, 0);
+		/* the new one's SYN, then its ACK: to the owner */
+		assert_int_equal(lb_decide(&w->lb[i], &syn2, 0, T0 + 2, &act),
+		    LB_HANDOFF);
+		assert_int_equal(lb_decide(&w->lb[i], &pi, 0, T0 + 3, &act),
+		    LB_HANDOFF);
+		assert_int_equal(act.member, WORLD_SLOT0 + 0);
+		assert_int_equal(w->lb[i].stats.syn_superseded, 1);
+		/* its NEW: forwarded from the entry at last */
+		new1.tag = conn_syn_tag(syn2.seq);
+		test_learn(&w->lb[i], &new1, T0 + 4);
+		assert_int_equal(lb_decide(&w->lb[i], &pi, 0, T0 + 5, &act),
+		    LB_FORWARD);
+		assert_int_equal(act.server, new1.server);
+		/* established now: a third connection's SYN defers it too */
+		syn2.seq += 0x4000;
+		assert_int_equal(lb_decide(&w->lb[i], &syn2, 0, T0 + 6, &act),
+		    LB_HANDOFF);
+		assert_int_equal(w->lb[i].stats.syn_superseded, 2);
+		pi.seq = syn2.seq + 1;
+		assert_int_equal(lb_decide(&w->lb[i], &pi, 0, T0 + 7, &act),
+		    LB_HANDOFF);
+	}
+	world_free(w);
+}
+
 static void
 test_owner_without_entry_orphan(void **state)
 {
@@ -2460,6 +2522,7 @@ main(void)
 		cmocka_unit_test(test_tag_late_new_after_own_close),
 		cmocka_unit_test(test_tag_ended_table),
 		cmocka_unit_test(test_syn_entry_stranger),
+		cmocka_unit_test(test_syn_supersede),
 		cmocka_unit_test(test_expiry_releases_server),
 		cmocka_unit_test(test_single_member_owns_all),
 		cmocka_unit_test(test_no_members),
