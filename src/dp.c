@@ -185,7 +185,13 @@ dp_frag_sync(struct dp *dp)
 	dp->lb->stats.drop += n;
 }
 
-/* Send a later fragment the way its first fragment went. */
+/*
+ * Send a later fragment the way its first fragment went, with the same
+ * marks (LB_ACT_F_*). One that came by handoff goes on only as a first
+ * fragment relayed did (issue 22: a UDP datagram, by_handoff
+ * LB_BY_HANDOFF); a relayed one, or one of a TCP datagram, goes no
+ * further.
+ */
 static void
 dp_frag_send(struct dp *dp, const struct frag_action *fa, const uint8_t *pkt,
     size_t len, int by_handoff)
@@ -193,14 +199,15 @@ dp_frag_send(struct dp *dp, const struct frag_action *fa, const uint8_t *pkt,
 	struct lb_action	act;
 
 	if (fa->kind == FRAG_HANDOFF) {
-		if (by_handoff) {	/* never handed on */
+		if (by_handoff && (by_handoff == LB_BY_RELAY ||
+		    (fa->flags & LB_ACT_F_RELAY) == 0)) {
 			dp->lb->stats.misrouted++;
 			dp->lb->stats.drop++;
 			return;
 		}
 		dp->lb->stats.frag_forwarded++;
 		dp->lb->stats.handoff_out++;
-		dp_handoff(dp, fa->member, 0, pkt, len);
+		dp_handoff(dp, fa->member, fa->flags, pkt, len);
 		return;
 	}
 	if (lb_action_to(dp->lb, fa->service, fa->server, &act) == -1) {
@@ -263,6 +270,7 @@ dp_frag_first(struct dp *dp, const struct pkt_info *pi, const uint8_t *pkt,
 	} else {
 		fa.kind = FRAG_HANDOFF;
 		fa.member = act->member;
+		fa.flags = act->flags;
 	}
 	frag_key_of(&k, pkt, pi->family, pi->proto, pi->frag_id);
 	chain = frag_first(&dp->frag, &k, &fa, util_now_ms());

@@ -160,7 +160,7 @@ frag_hold(struct frag *f, struct frag_entry *e, const uint8_t *data,
 	f->nheld++;
 	fb->next = -1;
 	fb->len = (uint16_t)len;
-	fb->by_handoff = by_handoff != 0;
+	fb->by_handoff = (uint8_t)by_handoff;
 	memcpy(fb->data, data, len);
 	if (e->held < 0)
 		e->held = i;
@@ -182,6 +182,7 @@ frag_later(struct frag *f, const struct frag_key *k, const uint8_t *data,
 			a->service = e->service;
 			a->server = e->server;
 			a->member = e->member;
+			a->flags = e->flags;
 			return (1);
 		}
 		return (frag_hold(f, e, data, len, by_handoff));
@@ -210,6 +211,7 @@ frag_first(struct frag *f, const struct frag_key *k,
 	e->service = a->service;
 	e->server = a->server;
 	e->member = a->member;
+	e->flags = a->flags;
 	return (chain);
 }
 

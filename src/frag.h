@@ -34,13 +34,14 @@ struct frag_action {
 	uint16_t	service;
 	uint16_t	server;
 	uint16_t	member;		/* slot */
+	uint8_t		flags;		/* FRAG_HANDOFF: how (dp's LB_ACT_F_*) */
 };
 
 /* A held later fragment, handed back by frag_first(). */
 struct frag_buf {
 	int32_t		next;		/* pool index, -1 ends */
 	uint16_t	len;
-	uint8_t		by_handoff;
+	uint8_t		by_handoff;	/* as given: 0 or LB_BY_* */
 	uint8_t		data[FRAG_BUF_MAX];
 };
 
@@ -48,6 +49,7 @@ struct frag_entry {
 	struct frag_key	key;
 	uint64_t	expire;		/* ms */
 	uint8_t		kind;		/* enum frag_kind */
+	uint8_t		flags;		/* frag_action's */
 	uint16_t	service;
 	uint16_t	server;
 	uint16_t	member;

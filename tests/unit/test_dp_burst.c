@@ -53,6 +53,7 @@ struct ev {
 	uint32_t	to;
 	uint32_t	hash;
 	size_t		len;
+	int		enc;		/* EV_GRE: GRE_ENC_* */
 };
 struct rec {
 	struct ev	*evs;
@@ -96,6 +97,7 @@ test_log(int kind, uint32_t to, const uint8_t *p, size_t len)
 	cur->evs[cur->n].to = to;
 	cur->evs[cur->n].hash = p != NULL ? test_hash(p, len) : 0;
 	cur->evs[cur->n].len = len;
+	cur->evs[cur->n].enc = 0;
 	cur->n++;
 }
 
@@ -161,6 +163,7 @@ gre_queue(struct gre *g, const struct ilb_addr *dst, int with_key,
 	cur->gre_queued++;
 	test_log(EV_GRE, test_addr_id(dst) ^ (with_key ? key : 0), inner,
 	    len);
+	cur->evs[cur->n - 1].enc = with_key;
 	return (0);
 }
 
@@ -526,6 +529,134 @@ test_burst_equals_single(void **state)
 	event_base_free(bb);
 }
 
+/*
+ * The first (MF) and a later fragment (offset 24 bytes) of one UDP
+ * datagram of flow f to the "dns" service.
+ */
+static void
+test_udp_frags(uint8_t first[40], uint8_t later[40], uint32_t f)
+{
+	test_ip4(first, 40, IPPROTO_UDP, f, 12);
+	first[4] = (uint8_t)(f >> 8);
+	first[5] = (uint8_t)f;
+	first[6] = 0x20;
+	first[20] = (uint8_t)((1024 + f) >> 8);
+	first[21] = (uint8_t)(1024 + f);
+	first[23] = 53;
+	first[25] = 60;				/* UDP length: 2 fragments */
+	test_csum4(first);
+	test_ip4(later, 40, IPPROTO_UDP, f, 12);
+	later[4] = (uint8_t)(f >> 8);
+	later[5] = (uint8_t)f;
+	later[7] = 3;
+	later[30] = (uint8_t)f;
+	test_csum4(later);
+}
+
+/* The GRE packets recorded from index from on: how many, the last one. */
+static size_t
+test_gre_since(const struct rec *r, size_t from, const struct ev **last)
+{
+	size_t	n = 0;
+
+	for (*last = NULL; from < r->n; from++)
+		if (r->evs[from].kind == EV_GRE) {
+			*last = &r->evs[from];
+			n++;
+		}
+	return (n);
+}
+
+/*
+ * issue 22: a UDP datagram handed to this member for a flow it does not
+ * know goes on once to the owner it names, marked relayed (lb.c
+ * lb_udp_handoff()). Its later fragments, before or after the first,
+ * go the same way with the same mark; a relayed one goes no further.
+ * Before, dp_frag_send() dropped every later fragment that came by
+ * handoff as misrouted, so such a datagram was always lost.
+ */
+static void
+test_frag_relay(void **state)
+{
+	uint8_t			 first[40], later[40];
+	struct event_base	*base;
+	struct dp		 dp;
+	struct rec		 r;
+	struct world		 w;
+	struct gre_info		 gi;
+	const struct ev		*e;
+	struct lb		*lb;
+	uint64_t		 relayed, misrouted, fwd;
+	uint32_t		 f, to;
+	size_t			 n;
+
+	(void)state;
+	assert_non_null(base = event_base_new());
+	test_start(&w, &dp, base, &r);
+	lb = &w.lb[0];
+	cur = &r;
+	memset(&gi, 0, sizeof(gi));
+	gi.has_key = 1;
+	gi.key = dp.gre_key;
+	world_addr4(&gi.src, 10, 0, 0, 101);
+
+	/* first fragment first: find a flow another member owns */
+	for (f = 1000;; f++) {
+		assert_true(f < 1100);
+		test_udp_frags(first, later, f);
+		relayed = lb->stats.udp_relayed;
+		n = r.n;
+		dp_on_gre(&dp, &gi, first, sizeof(first));
+		test_loop(base, &r);
+		if (lb->stats.udp_relayed > relayed)
+			break;
+	}
+	assert_int_equal(test_gre_since(&r, n, &e), 1);
+	assert_int_equal(e->enc, GRE_ENC_KEY | GRE_ENC_RELAY);
+	to = e->to;
+	misrouted = lb->stats.misrouted;
+	fwd = lb->stats.frag_forwarded;
+	n = r.n;
+	dp_on_gre(&dp, &gi, later, sizeof(later));
+	test_loop(base, &r);
+	assert_int_equal(test_gre_since(&r, n, &e), 1);
+	assert_int_equal(e->enc, GRE_ENC_KEY | GRE_ENC_RELAY);
+	assert_int_equal(e->to, to);
+	assert_int_equal(lb->stats.frag_forwarded, fwd + 1);
+	assert_int_equal(lb->stats.misrouted, misrouted);
+	/* a relayed fragment is not handed on again */
+	gi.relayed = 1;
+	n = r.n;
+	dp_on_gre(&dp, &gi, later, sizeof(later));
+	test_loop(base, &r);
+	assert_int_equal(test_gre_since(&r, n, &e), 0);
+	assert_int_equal(lb->stats.misrouted, misrouted + 1);
+	gi.relayed = 0;
+
+	/* the later fragment first: held, then sent after the first */
+	for (f = 2000;; f++) {
+		assert_true(f < 2100);
+		test_udp_frags(first, later, f);
+		relayed = lb->stats.udp_relayed;
+		misrouted = lb->stats.misrouted;
+		n = r.n;
+		dp_on_gre(&dp, &gi, later, sizeof(later));
+		dp_on_gre(&dp, &gi, first, sizeof(first));
+		test_loop(base, &r);
+		if (lb->stats.udp_relayed > relayed)
+			break;
+	}
+	assert_int_equal(test_gre_since(&r, n, &e), 2);
+	assert_int_equal(e->enc, GRE_ENC_KEY | GRE_ENC_RELAY);
+	assert_int_equal(e->hash, test_hash(later, sizeof(later)));
+	assert_int_equal(lb->stats.misrouted, misrouted);
+
+	dp_free(&dp);
+	world_free(&w);
+	free(r.evs);
+	event_base_free(base);
+}
+
 /* What takes the burst decision and what the per-packet path. */
 static void
 test_burstable(void **state)
@@ -578,6 +709,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_burstable),
 		cmocka_unit_test(test_burst_equals_single),
+		cmocka_unit_test(test_frag_relay),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
