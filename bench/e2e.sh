@@ -4,12 +4,14 @@
 # One run, on the topology of tests/netns/lib.sh (client -- router -- LAN:
 # 3 ILB nodes, 3 servers), measures for
 #   direct   no load balancer: router ECMP straight to the servers
-#   ilbd     3 ILBs, input tun, forward dsr (replies bypass ilbd)
+#   ilbd     3 ILBs, input tun (ILB_MODE), forward dsr (replies bypass
+#            ilbd)
 #   ilbd1    the same with 1 ILB (the router's route to it alone): no
 #            handoff and no replication, so the difference from ilbd is
 #            the cost of the cluster and the rest that of the forwarding
 #   bare1    bench/fwd_bare instead of ilbd on that one node: the same
-#            TUN input and AF_PACKET output to the 3 servers (picked by
+#            input (TUN, or AF_XDP with ILB_MODE=xdp) and AF_PACKET
+#            output to the 3 servers (picked by
 #            source port) with no load balancer logic, so the difference
 #            from ilbd1 is the cost of ilbd's logic and the rest that of
 #            any userspace hop of this shape
@@ -21,8 +23,8 @@
 # every server), then prints a table with the ratios to "direct".
 #
 # Then the forwarding rate of ONE ilbd (a cluster of one: it owns every
-# connection) against bench/fwd_bare (the same TUN input and AF_PACKET
-# output, no logic): bench/blast in the client sends FWD_FLOWS 40-byte
+# connection) against bench/fwd_bare (the same input and AF_PACKET output,
+# no logic): bench/blast in the client sends FWD_FLOWS 40-byte
 # TCP flows (a SYN each, then ACKs) to the VIP at a fixed offered rate for
 # FWD_STEP s; an nftables netdev ingress rule in every server counts and
 # drops them (delivered).  The offered rate climbs (FWD_RATES) until the
@@ -44,7 +46,8 @@
 # a cgroup CPU quota, in 10 ms periods, so that blast, whose sending also
 # pays the receiving kernel's work on a veth, can offer twice the peak of
 # the slowed forwarder), PHASES ("direct ilbd ilbd1 bare1 haproxy fwd"), ILB_MODE
-# (tun: the ilbd phase's input mode, tun or pcap), SPLIT_CPUS (empty; 1:
+# (tun: the ilbd phase's input mode, tun, pcap or xdp; with xdp fwd_bare
+# reads with the same AF_XDP input, fwd_bare -x auto), SPLIT_CPUS (empty; 1:
 # the HTTP servers on CPU 0 and everything else on the other CPUs, for
 # every phase), ILBD, FWD_BARE, BLAST, HAPROXY, WRK.
 #
@@ -68,6 +71,11 @@ FWD_RATES=${FWD_RATES:-25000 50000 100000 200000 400000 0}
 FWD_CPU=${FWD_CPU:-}
 PHASES=${PHASES:-direct ilbd ilbd1 bare1 haproxy fwd}
 ILB_MODE=${ILB_MODE:-tun}
+# fwd_bare's input: ilbd's when fwd_bare has it (tun, xdp), else tun
+case $ILB_MODE in
+xdp)	BARE_IN="-x auto" BARE_MODE=xdp;;
+*)	BARE_IN="" BARE_MODE=tun;;
+esac
 HZ=$(getconf CLK_TCK 2>/dev/null || echo 100)
 # the CPUs, counted before SPLIT_CPUS narrows this script to some of them
 NCPU=$(nproc)
@@ -589,9 +597,9 @@ while [ "$_round" -le "$ROUNDS" ]; do
 		# servers (its TUN device takes the name ilbd's had)
 		early_demux 0
 		sysctl_set "$(ns_ilb 1)" net.ipv4.ip_forward=1
-		# shellcheck disable=SC2046 # one argument per server
+		# shellcheck disable=SC2046,SC2086 # one argument per server
 		bg "$(ns_ilb 1)" "$NETNS_DIR/bare1.$_round.log" "$FWD_BARE" \
-		    -d ilb0 -i eth0 "$VIP" \
+		    -d ilb0 -i eth0 $BARE_IN "$VIP" \
 		    $(for _i in $(seq 1 "$N_SRV"); do srv_addr "$_i"; done)
 		BARE1_PID=$BG_PID
 		if wait_for "$NETNS_DIR/bare1.$_round.log" started 5; then
@@ -640,8 +648,9 @@ if has_phase fwd; then
 		not_ok "ilbd alone starts"; _okf=0
 	fi
 	sysctl_set "$(ns_ilb 2)" net.ipv4.ip_forward=1
+	# shellcheck disable=SC2086 # BARE_IN: none or two arguments
 	bg "$(ns_ilb 2)" "$NETNS_DIR/fwd_bare.log" "$FWD_BARE" -d ilb0 -i eth0 \
-	    "$VIP" "$(srv_addr 1)"
+	    $BARE_IN "$VIP" "$(srv_addr 1)"
 	BARE_PID=$BG_PID
 	if wait_for "$NETNS_DIR/fwd_bare.log" started 5; then
 		pin "$BARE_PID" 1
@@ -760,14 +769,14 @@ if has_phase fwd; then
 		printf '            2x overload: offered %d pps (%s of peak) -> delivered %d pps = %s of peak\n' \
 		    "$_oo" "$(ratio "$_oo" "$_pk")" "$_od" "$(ratio "$_od" "$_pk")"
 	done
-	# fwd_bare reads a TUN device: against another input mode the
-	# difference is the input's, not the logic's
-	if [ "$ILB_MODE" != tun ]; then
-		echo "  no logic cost: ilbd's input is $ILB_MODE, fwd_bare's is tun"
+	# fwd_bare reads a TUN device or AF_XDP: against another input mode
+	# the difference is the input's, not the logic's
+	if [ "$ILB_MODE" != "$BARE_MODE" ]; then
+		echo "  no logic cost: ilbd's input is $ILB_MODE, fwd_bare's is $BARE_MODE"
 	elif [ "${FWD_PEAK_bare:-0}" -gt 0 ]; then
 		echo "  logic cost by peak rate: 1 - ilbd/fwd_bare = $(awk -v a="${FWD_PEAK_ilbd:-0}" -v b="$FWD_PEAK_bare" 'BEGIN { printf "%.1f %%", 100 * (1 - a / b) }')"
 	fi
-	if [ "$ILB_MODE" = tun ] && [ "${FWD_NS_bare:-0}" -gt 0 ]; then
+	if [ "$ILB_MODE" = "$BARE_MODE" ] && [ "${FWD_NS_bare:-0}" -gt 0 ]; then
 		echo "  logic cost by CPU per packet: ilbd/fwd_bare - 1 = $(awk -v a="${FWD_NS_ilbd:-0}" -v b="$FWD_NS_bare" 'BEGIN { printf "%+.1f %%", 100 * (a / b - 1) }')"
 	fi
 fi

@@ -15,9 +15,17 @@
  * userspace hop of this shape, with no load balancer logic, to compare
  * ilbd's with).
  *
- * Usage: fwd_bare [-d TUNDEV] [-i IFACE] VIP SERVER [SERVER ...]
+ * With -x it reads with ilbd's xdp-mode input instead (xdp.c: the same
+ * XDP program and VIP map, one AF_XDP socket per RX queue of IFACE, the
+ * same bursts), the yardstick of e2e.sh's forwarding measurement with
+ * ILB_MODE=xdp; there is no TUN device and no route then.
+ *
+ * Usage: fwd_bare [-d TUNDEV] [-i IFACE] [-x XDPMODE] VIP SERVER [SERVER ...]
  *   -d  TUN device to create (default ilb0)
- *   -i  interface facing the servers (default eth0)
+ *   -i  interface facing the servers (default eth0), and with -x the one
+ *       the VIP's packets arrive on
+ *   -x  AF_XDP input on IFACE in XDPMODE (auto, native or skb: ilbd's
+ *       input.xdp_mode), on all its RX queues, instead of a TUN device
  * At most BARE_MAX_SERVERS servers, of the VIP's family.
  * SIGUSR1 prints a "stats:" line on stderr, SIGTERM/SIGINT prints it and
  * exits 0.  Needs root (CAP_NET_ADMIN, CAP_NET_RAW) and ip_forward off or
@@ -39,18 +47,25 @@
 
 #include <event2/event.h>
 
+#include "config.h"
 #include "fwd.h"
 #include "log.h"
 #include "neigh.h"
 #include "rtnl.h"
 #include "tun.h"
 #include "util.h"
+#ifdef HAVE_XDP
+#include "xdp.h"
+#endif
 
 #define BARE_MAX_SERVERS	16
 
 struct bare {
 	struct event_base	*base;
-	struct tun		*tun;
+	struct tun		*tun;		/* NULL with -x */
+#ifdef HAVE_XDP
+	struct xdp_input	*xdp;
+#endif
 	struct fwd		*fwd;
 	struct neigh		*neigh;
 	struct ilb_addr		 server[BARE_MAX_SERVERS];
@@ -120,7 +135,7 @@ bare_packet(struct bare *b, const uint8_t *pkt, size_t len)
 	}
 }
 
-/* A burst from tun_read(), as the daemon gets it. */
+/* A burst from tun_read() or the AF_XDP sockets, as the daemon gets it. */
 static void
 bare_on_input(void *arg, const uint8_t *const *pkts, const size_t *lens,
     size_t n)
@@ -134,15 +149,25 @@ bare_on_input(void *arg, const uint8_t *const *pkts, const size_t *lens,
 static void
 bare_print(const struct bare *b)
 {
-	const struct tun_stats	*ts = tun_stats(b->tun);
 	const struct fwd_stats	*fs = fwd_stats(b->fwd);
+	uint64_t		 rx = 0, budget_hits = 0;
 
+	if (b->tun != NULL) {
+		rx = tun_stats(b->tun)->packets;
+		budget_hits = tun_stats(b->tun)->budget_hits;
+	}
+#ifdef HAVE_XDP
+	if (b->xdp != NULL) {
+		rx = xdp_stats(b->xdp)->packets;
+		budget_hits = xdp_stats(b->xdp)->budget_hits;
+	}
+#endif
 	fprintf(stderr, "stats: rx=%llu sent=%llu send_errors=%llu "
 	    "no_mac=%llu fwd_errors=%llu budget_hits=%llu\n",
-	    (unsigned long long)ts->packets, (unsigned long long)fs->sent,
+	    (unsigned long long)rx, (unsigned long long)fs->sent,
 	    (unsigned long long)fs->send_errors,
 	    (unsigned long long)b->no_mac, (unsigned long long)b->fwd_errors,
-	    (unsigned long long)ts->budget_hits);
+	    (unsigned long long)budget_hits);
 }
 
 static void
@@ -156,11 +181,53 @@ bare_on_signal(evutil_socket_t sig, short what, void *arg)
 		event_base_loopbreak(b->base);
 }
 
+/*
+ * -x: ilbd's xdp input (xdp_open) on ifname in mode, with the VIP map
+ * holding vip, from a configuration of just what xdp.c reads of one.
+ */
+static int
+bare_xdp_open(struct bare *b, const char *ifname, const char *mode,
+    const struct ilb_addr *vip, char **cause)
+{
+#ifdef HAVE_XDP
+	struct ilbd_conf	 conf;
+	struct service_conf	 svc;
+
+	memset(&conf, 0, sizeof(conf));
+	memset(&svc, 0, sizeof(svc));
+	if (strcmp(mode, "auto") == 0)
+		conf.input.xdp_mode = XDP_AUTO;
+	else if (strcmp(mode, "native") == 0)
+		conf.input.xdp_mode = XDP_NATIVE;
+	else if (strcmp(mode, "skb") == 0)
+		conf.input.xdp_mode = XDP_SKB;
+	else
+		return (util_cause(cause, "-x %s: not auto, native or skb",
+		    mode));
+	conf.input.mode = INPUT_XDP;
+	util_strlcpy(conf.node.interface, ifname,
+	    sizeof(conf.node.interface));
+	svc.vip = *vip;
+	conf.services = &svc;
+	conf.nservices = 1;
+	b->xdp = xdp_open(b->base, &conf, bare_on_input, b, cause);
+	return (b->xdp != NULL ? 0 : -1);
+#else
+	(void)b;
+	(void)ifname;
+	(void)mode;
+	(void)vip;
+	*cause = strdup("-x: built without the AF_XDP input "
+	    "(configure --enable-xdp)");
+	return (-1);
+#endif
+}
+
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: fwd_bare [-d TUNDEV] [-i IFACE] VIP SERVER "
-	    "[SERVER ...]\n");
+	fprintf(stderr, "usage: fwd_bare [-d TUNDEV] [-i IFACE] [-x XDPMODE] "
+	    "VIP SERVER [SERVER ...]\n");
 	exit(2);
 }
 
@@ -171,19 +238,22 @@ main(int argc, char *argv[])
 	struct ilb_addr	 vip;
 	struct rtnl	 rtnl = { -1, 0 };
 	struct event	*ev_sig[3];
-	const char	*dev = "ilb0", *ifname = "eth0";
+	const char	*dev = "ilb0", *ifname = "eth0", *xdp_mode = NULL;
 	char		*cause = NULL;
 	uint8_t		 mac[6];
 	int		 ch, i, sigs[3] = { SIGUSR1, SIGTERM, SIGINT };
 	unsigned int	 k;
 
-	while ((ch = getopt(argc, argv, "d:i:")) != -1) {
+	while ((ch = getopt(argc, argv, "d:i:x:")) != -1) {
 		switch (ch) {
 		case 'd':
 			dev = optarg;
 			break;
 		case 'i':
 			ifname = optarg;
+			break;
+		case 'x':
+			xdp_mode = optarg;
 			break;
 		default:
 			usage();
@@ -237,19 +307,31 @@ main(int argc, char *argv[])
 			goto fail;
 		}
 	}
-	if ((b.tun = tun_open(b.base, dev, bare_on_input, &b, &cause)) == NULL)
-		goto fail;
-	if (rtnl_open(&rtnl, &cause) == -1 ||
-	    rtnl_route_add(&rtnl, &vip, tun_ifindex(b.tun), &cause) == -1)
-		goto fail;
+	if (xdp_mode != NULL) {
+		if (bare_xdp_open(&b, ifname, xdp_mode, &vip, &cause) == -1)
+			goto fail;
+	} else {
+		if ((b.tun = tun_open(b.base, dev, bare_on_input, &b,
+		    &cause)) == NULL)
+			goto fail;
+		if (rtnl_open(&rtnl, &cause) == -1 ||
+		    rtnl_route_add(&rtnl, &vip, tun_ifindex(b.tun),
+		    &cause) == -1)
+			goto fail;
+	}
 	fprintf(stderr, "fwd_bare: started: %s -> %s, %s to %s%s\n", argv[0],
-	    tun_name(b.tun), ifname, argv[1], b.nservers > 1 ? " and more" :
-	    "");
+	    b.tun != NULL ? tun_name(b.tun) : "AF_XDP", ifname, argv[1],
+	    b.nservers > 1 ? " and more" : "");
 	event_base_dispatch(b.base);
 	fwd_flush(b.fwd);
 	/* the route goes with the device */
-	rtnl_close(&rtnl);
-	tun_close(b.tun);
+	if (rtnl.fd != -1)
+		rtnl_close(&rtnl);
+	if (b.tun != NULL)
+		tun_close(b.tun);
+#ifdef HAVE_XDP
+	xdp_close(b.xdp);
+#endif
 	neigh_close(b.neigh);
 	fwd_close(b.fwd);
 	for (i = 0; i < 3; i++)
