@@ -996,7 +996,8 @@ lb_syn_supersede(struct lb *lb, const struct lb_pkt *p)
 			return;
 		in_cache = 1;
 	}
-	if (e->state == CONN_CLOSING || flow_key_is_udp(&e->key) ||
+	/* the key has the protocol in it: e is a TCP connection's */
+	if (e->state == CONN_CLOSING ||
 	    (e->syn_tag != 0 ? e->syn_tag == tag : e->state == CONN_SYN))
 		return;
 	lb->stats.syn_superseded++;
