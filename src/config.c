@@ -34,7 +34,7 @@ static const char *const config_cluster_keys[] = { "group", "port",
     "hello_ms", "dead_ms", "key_file", "authenticate", "scoring", "peers",
     "key_file_next", NULL };
 static const char *const config_input_keys[] = { "mode", "device",
-    "xdp_mode", "queues", NULL };
+    "xdp_mode", "queues", "workers", NULL };
 static const char *const config_tables_keys[] = { "ltoc_size", "cache_size",
     "tcp_timeout_s", "fin_timeout_s", "syn_timeout_s", "udp_timeout_s",
     "udp_stream_timeout_s", "udp_replicate_ms", NULL };
@@ -435,6 +435,7 @@ config_defaults(struct ilbd_conf *conf)
 	util_strlcpy(conf->cluster.key_file, CONF_DEFAULT_KEY,
 	    sizeof(conf->cluster.key_file));
 	conf->input.mode = INPUT_TUN;
+	conf->input.workers = 1;
 	util_strlcpy(conf->input.device, CONF_DEFAULT_DEVICE,
 	    sizeof(conf->input.device));
 	conf->tables.ltoc_size = 1048576;
@@ -710,10 +711,16 @@ config_parse_input(struct config_ctx *ctx, const config_setting_t *root)
 	    config_get_enum(ctx, g, "xdp_mode", config_xdp_mode_words,
 	    "xdp mode", &xmode) == -1 ||
 	    config_get_u32(ctx, g, "queues", 0, CONF_QUEUES_MAX,
-	    "0 = all the interface's queues", &in->queues) == -1)
+	    "0 = all the interface's queues", &in->queues) == -1 ||
+	    config_get_u32(ctx, g, "workers", 0, CONF_WORKERS_MAX,
+	    "0 = one per CPU the daemon may run on", &in->workers) == -1)
 		return (-1);
 	in->mode = (enum conf_input)mode;
 	in->xdp_mode = (enum conf_xdp_mode)xmode;
+	if (in->workers > 1 && in->mode != INPUT_TUN)
+		return (config_err(ctx, config_member(g, "workers"), "input "
+		    "workers above 1 need input mode \"tun\" (modes "
+		    "\"pcap\" and \"xdp\" read on the daemon's loop)"));
 #ifndef HAVE_XDP
 	/* Refused here, with its line, rather than when the daemon starts. */
 	if (in->mode == INPUT_XDP)
@@ -1155,6 +1162,7 @@ config_dump_globals(const struct ilbd_conf *conf, FILE *fp)
 	config_dump_kv(fp, "  ", "xdp_mode",
 	    config_xdp_mode_name(conf->input.xdp_mode));
 	fprintf(fp, "  queues = %u;\n", conf->input.queues);
+	fprintf(fp, "  workers = %u;\n", conf->input.workers);
 	fprintf(fp, "};\ntables = {\n  ltoc_size = %u;\n  cache_size = %u;\n"
 	    "  tcp_timeout_s = %u;\n  fin_timeout_s = %u;\n"
 	    "  syn_timeout_s = %u;\n  udp_timeout_s = %u;\n"

@@ -14,6 +14,7 @@
 #define CONF_NAME_MAX		32	/* service name length */
 #define CONF_SERVICES_MAX	256
 #define CONF_QUEUES_MAX		64	/* input.queues */
+#define CONF_WORKERS_MAX	64	/* input.workers */
 #define CONF_SERVERS_MAX	1024	/* per service */
 #define CONF_KEY_MIN		16	/* bytes in cluster.key_file */
 #define CONF_KEY_MAX		4096
@@ -123,6 +124,10 @@ struct input_conf {
 	uint32_t		queues;		/* mode xdp: 0..CONF_QUEUES_MAX,
 						   0 (default) = all the
 						   interface's RX queues */
+	uint32_t		workers;	/* 0..CONF_WORKERS_MAX, default
+						   1 (the daemon's loop reads);
+						   0 = one per CPU allowed;
+						   above 1 only in mode tun */
 };
 
 struct tables_conf {

@@ -25,6 +25,7 @@
 #include "repl.h"
 #include "tun.h"
 #include "util.h"
+#include "worker.h"
 #ifdef HAVE_XDP
 #include "xdp.h"
 #endif
@@ -47,6 +48,12 @@ struct daemon {
 	struct tun		*tun;
 	struct capture		*cap;
 	struct xdp_input	*xdp;		/* input mode xdp */
+	struct workers		*workers;	/* input.workers > 1 */
+	struct tun		*tunq[WORKERS_MAX]; /* the device's other
+						   queues; tun is the first */
+	unsigned int		 ntunq;
+	struct tun_stats	 tun_sum;	/* every queue's, for export */
+	struct workers_stats	 workers_sum;
 	struct fwd		*fwd;		/* NULL without a dsr service */
 	struct neigh		*neigh;		/* likewise */
 	struct gre		*gre;
@@ -193,15 +200,62 @@ daemon_open_dsr(struct daemon *d, char **cause)
 	return (0);
 }
 
+/*
+ * input.workers, 0 resolved: one per CPU the daemon may run on (1 if that
+ * cannot be known), at most WORKERS_MAX; mode tun only.
+ */
+static unsigned int
+daemon_workers(const struct ilbd_conf *conf)
+{
+	if (conf->input.mode != INPUT_TUN)
+		return (1);
+	if (conf->input.workers > 0)
+		return (conf->input.workers);
+	return (workers_cpus());
+}
+
+/*
+ * Mode tun with n > 1 workers: the device is multi-queue, worker i reads
+ * queue i on its own loop and hands the packets to dp_on_input() on the
+ * daemon's loop (worker.h). The threads start at the end of
+ * daemon_open().
+ */
+static int
+daemon_open_tun_workers(struct daemon *d, unsigned int n, char **cause)
+{
+	const struct ilbd_conf	*conf = d->conf;
+	struct workers		*ws;
+	unsigned int		 i;
+
+	if ((ws = d->workers = workers_open(d->base, n, dp_on_input, &d->dp,
+	    cause)) == NULL)
+		return (-1);
+	if ((d->tun = tun_open_mq(workers_base(ws, 0), conf->input.device,
+	    workers_input, workers_arg(ws, 0), cause)) == NULL)
+		return (-1);
+	for (i = 1; i < n; i++) {
+		if ((d->tunq[d->ntunq] = tun_open_queue(workers_base(ws, i),
+		    d->tun, workers_input, workers_arg(ws, i), cause)) == NULL)
+			return (-1);
+		d->ntunq++;
+	}
+	log_info("input: %u workers, one per queue of %s", n,
+	    tun_name(d->tun));
+	return (tun_route_vips(d->tun, conf, cause));
+}
+
 static int
 daemon_open_input(struct daemon *d, char **cause)
 {
 	const struct ilbd_conf	*conf = d->conf;
 	char			*filter;
+	unsigned int		 n = daemon_workers(conf);
 
 	if (conf->input.mode == INPUT_TUN) {
 		if (tun_check_forwarding(conf, cause) == -1)
 			return (-1);
+		if (n > 1)
+			return (daemon_open_tun_workers(d, n, cause));
 		if ((d->tun = tun_open(d->base, conf->input.device,
 		    dp_on_input, &d->dp, cause)) == NULL)
 			return (-1);
@@ -333,6 +387,8 @@ daemon_open(struct event_base *base, const struct ilbd_conf *conf,
 	if (d->announce == NULL && *cause != NULL)
 		goto fail;
 	daemon_fit_mtu(d, conf);
+	if (d->workers != NULL && workers_start(d->workers, cause) == -1)
+		goto fail;
 	return (d);
 fail:
 	daemon_close(d);
@@ -345,8 +401,12 @@ daemon_close(struct daemon *d)
 	if (d == NULL)
 		return;
 	announce_close(d->announce);
+	workers_stop(d->workers);	/* before their inputs close */
+	while (d->ntunq > 0)
+		tun_close(d->tunq[--d->ntunq]);
 	if (d->tun != NULL)
 		tun_close(d->tun);
+	workers_close(d->workers);
 	if (d->cap != NULL)
 		capture_close(d->cap);
 #ifdef HAVE_XDP
@@ -419,6 +479,24 @@ daemon_each_gauges(struct daemon *d, dp_counter_cb cb, void *arg)
 	}
 }
 
+/* Each input worker's packets: how evenly the queues spread the load. */
+static void
+daemon_each_worker(struct daemon *d, dp_counter_cb cb, void *arg)
+{
+	struct workers_stats	ws;
+	char			labels[32];
+	unsigned int		i;
+
+	for (i = 0; i < workers_count(d->workers); i++) {
+		workers_stats_one(d->workers, i, &ws);
+		snprintf(labels, sizeof(labels), "worker=\"%u\"", i);
+		daemon_emit(cb, arg, "input", "worker_queue_packets",
+		    "packets this input worker put on its ring (it reads one "
+		    "TUN queue)",
+		    DP_COUNTER, labels, ws.packets);
+	}
+}
+
 /* Each part's table over its stats, in the stats line's order. */
 void
 daemon_counter_walk(const struct daemon_counter_parts *p, dp_counter_cb cb,
@@ -430,6 +508,7 @@ daemon_counter_walk(const struct daemon_counter_parts *p, dp_counter_cb cb,
 		{ "cluster", cluster_counters, p->cluster },
 		{ "cluster", cluster_io_counters, p->cluster },
 		{ "input", tun_counters, p->tun },
+		{ "input", workers_counters, p->workers },
 		{ "capture", capture_counters, p->capture },
 		{ "dsr", fwd_counters, p->fwd },
 		{ "neigh", neigh_counters, p->neigh },
@@ -471,17 +550,30 @@ daemon_foreach_counter(struct daemon *d, dp_counter_cb cb, void *arg)
 		counter_walk(&admin_src, 1, cb, arg);
 	}
 	daemon_each_gauges(d, cb, arg);
+	daemon_each_worker(d, cb, arg);
 }
 
 void
 daemon_counter_parts(struct daemon *d, struct daemon_counter_parts *p)
 {
+	unsigned int	i;
+
 	memset(p, 0, sizeof(*p));
 	p->lb = &d->lb;
 	p->dp = &d->dp.stats;
 	p->cluster = cluster_get_table(d->cluster);
-	if (d->tun != NULL)
+	if (d->tun != NULL && d->workers == NULL)
 		p->tun = tun_stats(d->tun);
+	else if (d->tun != NULL) {
+		/* the queues are read by the workers: sum them as they run */
+		memset(&d->tun_sum, 0, sizeof(d->tun_sum));
+		tun_stats_add(&d->tun_sum, d->tun);
+		for (i = 0; i < d->ntunq; i++)
+			tun_stats_add(&d->tun_sum, d->tunq[i]);
+		p->tun = &d->tun_sum;
+		workers_stats(d->workers, &d->workers_sum);
+		p->workers = &d->workers_sum;
+	}
 	if (d->cap != NULL)
 		p->capture = capture_stats(d->cap);
 	if (d->fwd != NULL)
@@ -604,6 +696,9 @@ daemon_reload_apply(struct daemon *d, const struct ilbd_conf *newconf,
 	    newconf->input.queues != d->conf->input.queues))
 		return (util_cause(cause, "input.xdp_mode and input.queues "
 		    "cannot change at run time; restart ilbd"));
+	if (newconf->input.workers != d->conf->input.workers)
+		return (util_cause(cause, "input.workers cannot change at run "
+		    "time; restart ilbd"));
 	if (lb_reload(&d->lb, newconf, util_now_ms(), &sum, cause) == -1)
 		return (-1);
 	lb_reload_summary_fmt(&sum, summary, len);

@@ -28,6 +28,7 @@ struct repl;
 struct repl_stats;
 struct tun_stats;
 struct xdp_stats;
+struct workers_stats;
 
 /*
  * Open every socket and device conf asks for and start the data path on
@@ -62,6 +63,8 @@ struct daemon_counter_parts {
 	const struct health_stats	*health;	/* daemon_set_stats() */
 	const struct control_stats	*control;
 	const struct xdp_stats		*xdp;	/* input mode xdp, else NULL */
+	const struct workers_stats	*workers; /* input.workers > 1, else
+						     NULL */
 };
 /* The parts of d, as daemon_foreach_counter() walks them. */
 void		 daemon_counter_parts(struct daemon *,

@@ -48,7 +48,9 @@ struct tun {
 	struct tun_stats	 stats;
 };
 
-static int	 tun_create(struct tun *, const char *, char **);
+static int	 tun_create(struct tun *, const char *, short, char **);
+static struct tun *tun_open_flags(struct event_base *, const char *, short,
+		    tun_cb, void *, char **);
 static int	 tun_link_setup(struct tun *, char **);
 static void	 tun_read(evutil_socket_t, short, void *);
 static ssize_t	 tun_read_one(struct tun *, evutil_socket_t, uint8_t *);
@@ -60,9 +62,12 @@ static void	 tun_route_del(struct tun *, unsigned int);
 static int	 tun_conf_has_family(const struct ilbd_conf *, int);
 static int	 tun_sysctl(const char *, int *);
 
-/* Open /dev/net/tun and attach it to a new (or leftover) device. */
+/*
+ * Open /dev/net/tun and attach it to a new (or leftover) device, or, with
+ * IFF_MULTI_QUEUE in extra, to another queue of the multi-queue device.
+ */
 static int
-tun_create(struct tun *t, const char *ifname, char **cause)
+tun_create(struct tun *t, const char *ifname, short extra, char **cause)
 {
 	struct ifreq	ifr;
 
@@ -70,7 +75,7 @@ tun_create(struct tun *t, const char *ifname, char **cause)
 	    -1)
 		return (util_cause(cause, "/dev/net/tun: %s", strerror(errno)));
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | extra;
 	util_strlcpy(ifr.ifr_name, ifname, sizeof(ifr.ifr_name));
 	if (ioctl(t->fd, TUNSETIFF, &ifr) == -1)
 		return (util_cause(cause, "cannot create tun device %s: %s%s",
@@ -150,11 +155,41 @@ struct tun *
 tun_open(struct event_base *base, const char *ifname, tun_cb cb, void *arg,
     char **cause)
 {
+	return (tun_open_flags(base, ifname, 0, cb, arg, cause));
+}
+
+struct tun *
+tun_open_mq(struct event_base *base, const char *ifname, tun_cb cb,
+    void *arg, char **cause)
+{
+	return (tun_open_flags(base, ifname, IFF_MULTI_QUEUE, cb, arg, cause));
+}
+
+struct tun *
+tun_open_queue(struct event_base *base, const struct tun *dev, tun_cb cb,
+    void *arg, char **cause)
+{
 	struct tun	*t;
 
 	if ((t = tun_new(cb, arg, cause)) == NULL)
 		return (NULL);
-	if (tun_create(t, ifname, cause) == -1)
+	if (tun_create(t, dev->name, IFF_MULTI_QUEUE, cause) == -1 ||
+	    tun_watch(t, base, cause) == -1) {
+		tun_close(t);
+		return (NULL);
+	}
+	return (t);
+}
+
+static struct tun *
+tun_open_flags(struct event_base *base, const char *ifname, short extra,
+    tun_cb cb, void *arg, char **cause)
+{
+	struct tun	*t;
+
+	if ((t = tun_new(cb, arg, cause)) == NULL)
+		return (NULL);
+	if (tun_create(t, ifname, extra, cause) == -1)
 		goto fail;
 	if (tun_link_setup(t, cause) == -1)
 		goto fail;
@@ -479,6 +514,17 @@ const struct tun_stats *
 tun_stats(const struct tun *t)
 {
 	return (&t->stats);
+}
+
+void
+tun_stats_add(struct tun_stats *sum, const struct tun *t)
+{
+	const uint64_t	*from = (const uint64_t *)&t->stats;
+	uint64_t	*to = (uint64_t *)sum;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(*sum) / sizeof(uint64_t); i++)
+		to[i] += __atomic_load_n(&from[i], __ATOMIC_RELAXED);
 }
 
 const char *

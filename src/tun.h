@@ -41,6 +41,20 @@ struct tun_stats {
 struct tun	*tun_open(struct event_base *, const char *, tun_cb, void *,
 		    char **);
 /*
+ * As tun_open(), the device multi-queue (IFF_MULTI_QUEUE): this is its
+ * first queue; tun_open_queue() adds the others. The kernel spreads the
+ * packets it routes into the device over the queues by flow.
+ */
+struct tun	*tun_open_mq(struct event_base *, const char *, tun_cb,
+		    void *, char **);
+/*
+ * Another queue of dev (opened by tun_open_mq()), read on base (an input
+ * worker's loop). No routes of its own; tun_close() closes the queue
+ * only. On failure NULL with a malloc'd *cause.
+ */
+struct tun	*tun_open_queue(struct event_base *, const struct tun *,
+		    tun_cb, void *, char **);
+/*
  * Read datagrams from fd (already open, non-blocking, one datagram per
  * read(): a socket of type SOCK_DGRAM or SOCK_SEQPACKET will do) as from
  * a TUN device: for the tests and benchmarks of the input path. No
@@ -76,6 +90,11 @@ void		 tun_close(struct tun *);
 int	tun_is_multicast(const uint8_t *, size_t);
 
 const struct tun_stats *tun_stats(const struct tun *);
+/*
+ * Add t's stats to *sum, read as another thread (the worker that reads
+ * t) may be writing them: each counter whole, the set not a snapshot.
+ */
+void		 tun_stats_add(struct tun_stats *, const struct tun *);
 /* What of struct tun_stats is exported (as input_packets...). */
 extern const struct counter_desc tun_counters[];
 const char	*tun_name(const struct tun *);

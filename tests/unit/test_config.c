@@ -340,6 +340,7 @@ test_defaults(void **state)
 	assert_string_equal(c->input.device, "ilb0");
 	assert_int_equal(c->input.xdp_mode, XDP_AUTO);
 	assert_int_equal(c->input.queues, 0);
+	assert_int_equal(c->input.workers, 1);
 	assert_int_equal(c->tables.ltoc_size, 1048576);
 	assert_int_equal(c->tables.cache_size, 1048576);
 	assert_int_equal(c->tables.tcp_timeout_s, 900);
@@ -1281,6 +1282,29 @@ test_names_of_words(void **state)
 }
 
 /*
+ * input.workers: mode tun takes any number up to 64 (0: one per CPU);
+ * modes pcap and xdp take 1 (or 0) only, refused with the line.
+ */
+static void
+test_input_workers(void **state)
+{
+	struct fx	*fx = *state;
+
+	fx_load_ok(fx, HDR "input = { mode = \"tun\"; workers = 4; };\n");
+	assert_int_equal(fx->conf->input.workers, 4);
+	fx_load_ok(fx, HDR "input = { workers = 0; };\n");
+	assert_int_equal(fx->conf->input.workers, 0);
+	fx_load_ok(fx, HDR "input = { mode = \"pcap\"; workers = 1; };\n");
+	assert_int_equal(fx->conf->input.workers, 1);
+	fx_expect(fx, HDR "input = {\n  mode = \"pcap\";\n  workers = 2; };\n",
+	    5, "input workers above 1 need input mode \"tun\" (modes \"pcap\" "
+	    "and \"xdp\" read on the daemon's loop)");
+	fx_expect(fx, HDR "input = {\n  workers = 65; };\n", 4,
+	    "workers: 65 is out of range 0..64 (0 = one per CPU the daemon "
+	    "may run on)");
+}
+
+/*
  * input.mode "xdp" with its options; refused with its line when ilbd was
  * built without AF_XDP. Out-of-range or mistyped queues, either way.
  */
@@ -1718,6 +1742,7 @@ main(void)
 		cmocka_unit_test_teardown(test_peers, fx_reset),
 		cmocka_unit_test(test_names_of_words),
 		cmocka_unit_test_teardown(test_input_xdp, fx_reset),
+		cmocka_unit_test_teardown(test_input_workers, fx_reset),
 		cmocka_unit_test_teardown(test_dump_round_trip, fx_reset),
 		cmocka_unit_test_teardown(test_udp_timeouts, fx_reset),
 		cmocka_unit_test_teardown(test_quic, fx_reset),

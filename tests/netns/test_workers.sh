@@ -1,0 +1,63 @@
+#!/bin/sh
+# test_workers.sh: input.workers = 2 (issue 21). 3 ILBs (tun, dsr, wlc),
+# each with a multi-queue TUN device read by two worker threads (ilbd-in0,
+# ilbd-in1) that hand packets to the daemon's loop over rings.  KA_C (300)
+# keep-alive connections run while 2,000 requests open a connection each;
+# both workers of every ILB carry packets, none is dropped on a ring, and
+# the workers hand on every packet the device gave them.  A reload that
+# changes input.workers is refused and changes nothing.  Then kill -9
+# ilb2: its connections go on through their backups, as with one worker
+# (test_repl_kill.sh): no connection breaks, no orphan.
+HELLO_MS=${HELLO_MS:-100}
+DEAD_MS=${DEAD_MS:-500}
+ILB_WORKERS=2
+export ILB_WORKERS
+# shellcheck source=tests/netns/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+# threads I: the names of ILB I's threads, sorted, on one line
+threads() {
+	cat /proc/"$(ilb_pid "$1")"/task/*/comm 2>/dev/null | sort | tr '\n' ' '
+}
+
+repl_setup
+for _j in $(seq 1 "$N_ILB"); do
+	check "ilb$_j logs its $ILB_WORKERS input workers" \
+	    grep -q "input: $ILB_WORKERS workers, one per queue of ilb0" \
+	    "$(ilb_log "$_j")"
+	_t=$(threads "$_j")
+	check "ilb$_j runs threads ilbd-in0 and ilbd-in1 ($_t)" \
+	    sh -c "echo '$_t' | grep -q 'ilbd-in0 ' && echo '$_t' | grep -q 'ilbd-in1 '"
+done
+repl_load
+check_requests 2000
+sleep 0.5
+for _j in $(seq 1 "$N_ILB"); do
+	ctl "$_j" show stats > "$NETNS_DIR/wstats.$_j" || true
+	_w0=$(awk '$1 == "input_worker_queue_packets{worker=\"0\"}" { print $2 }' "$NETNS_DIR/wstats.$_j")
+	_w1=$(awk '$1 == "input_worker_queue_packets{worker=\"1\"}" { print $2 }' "$NETNS_DIR/wstats.$_j")
+	_in=$(awk '$1 == "input_packets" { print $2 }' "$NETNS_DIR/wstats.$_j")
+	_wp=$(awk '$1 == "input_worker_packets" { print $2 }' "$NETNS_DIR/wstats.$_j")
+	_dr=$(awk '$1 == "input_worker_dropped" { print $2 }' "$NETNS_DIR/wstats.$_j")
+	check "ilb$_j: both workers carried packets (worker 0: ${_w0:-none}, worker 1: ${_w1:-none})" \
+	    [ "${_w0:-0}" -gt 0 -a "${_w1:-0}" -gt 0 ]
+	check "ilb$_j: the workers handed on what the device gave (input_packets ${_in:-?}, worker_packets ${_wp:-?})" \
+	    [ -n "$_in" -a "$_in" = "${_wp:-}" ]
+	check "ilb$_j: no packet dropped on a ring (worker_dropped ${_dr:-?})" \
+	    [ "${_dr:-1}" -eq 0 ]
+done
+# a reload may not change the number of workers
+sed -i 's/^  workers = [0-9]*;/  workers = 3;/' "$NETNS_DIR/ilb1.conf"
+_n=$(grep -c "input.workers cannot change" "$(ilb_log 1)")
+kill -HUP "$(ilb_pid 1)"
+_i=0
+while [ "$_i" -lt 50 ] && [ "$(grep -c "input.workers cannot change" "$(ilb_log 1)")" -eq "$_n" ]; do
+	sleep 0.1; _i=$((_i + 1))
+done
+check "ilb1 refuses a reload that changes input.workers" \
+    [ "$(grep -c "input.workers cannot change" "$(ilb_log 1)")" -gt "$_n" ]
+check "ilb1 still has its two workers ($(threads 1))" \
+    sh -c "echo '$(threads 1)' | grep -q 'ilbd-in1 '"
+sed -i 's/^  workers = [0-9]*;/  workers = 2;/' "$NETNS_DIR/ilb1.conf"
+repl_kill 2
+repl_finish
