@@ -52,6 +52,7 @@ struct daemon {
 	struct tun		*tunq[WORKERS_MAX]; /* the device's other
 						   queues; tun is the first */
 	unsigned int		 ntunq;
+	struct fwd		*wfwd[WORKERS_MAX]; /* each worker's dsr socket */
 	struct tun_stats	 tun_sum;	/* every queue's, for export */
 	struct workers_stats	 workers_sum;
 	struct fwd		*fwd;		/* NULL without a dsr service */
@@ -244,6 +245,28 @@ daemon_open_tun_workers(struct daemon *d, unsigned int n, char **cause)
 	return (tun_route_vips(d->tun, conf, cause));
 }
 
+/*
+ * With workers and a dsr service, the workers send the frames to servers
+ * too, each on a socket of its own: the daemon's loop only queues them
+ * (fwd_flush() hands them to workers_tx()).
+ */
+static int
+daemon_open_worker_tx(struct daemon *d, char **cause)
+{
+	unsigned int	i;
+
+	if (d->workers == NULL || d->fwd == NULL)
+		return (0);
+	for (i = 0; i < workers_count(d->workers); i++) {
+		if ((d->wfwd[i] = fwd_open(d->conf->node.interface,
+		    cause)) == NULL ||
+		    workers_set_tx(d->workers, i, d->wfwd[i], cause) == -1)
+			return (-1);
+	}
+	fwd_set_sink(d->fwd, workers_tx, d->workers);
+	return (0);
+}
+
 static int
 daemon_open_input(struct daemon *d, char **cause)
 {
@@ -380,7 +403,8 @@ daemon_open(struct event_base *base, const struct ilbd_conf *conf,
 		goto fail;
 	}
 	daemon_wire_dp(d);
-	if (daemon_open_input(d, cause) == -1)
+	if (daemon_open_input(d, cause) == -1 ||
+	    daemon_open_worker_tx(d, cause) == -1)
 		goto fail;
 	d->announce = announce_open(base, conf, d->tun != NULL ?
 	    tun_ifindex(d->tun) : 0, cause);
@@ -398,10 +422,17 @@ fail:
 void
 daemon_close(struct daemon *d)
 {
+	unsigned int	i;
+
 	if (d == NULL)
 		return;
 	announce_close(d->announce);
+	if (d->fwd != NULL)
+		fwd_set_sink(d->fwd, NULL, NULL);	/* the last flush */
 	workers_stop(d->workers);	/* before their inputs close */
+	for (i = 0; i < WORKERS_MAX; i++)
+		if (d->wfwd[i] != NULL)
+			fwd_close(d->wfwd[i]);
 	while (d->ntunq > 0)
 		tun_close(d->tunq[--d->ntunq]);
 	if (d->tun != NULL)

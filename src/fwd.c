@@ -39,6 +39,8 @@ struct fwd {
 	uint8_t			mac[6];		/* the interface's, the source */
 	unsigned int		mtu;		/* min(interface MTU, FWD_MTU_MAX) */
 	unsigned int		n;		/* frames queued */
+	fwd_sink		sink;		/* fwd_set_sink() */
+	void			*sink_arg;
 	struct mmsghdr		msgs[FWD_BATCH];
 	struct fwd_slot		slots[FWD_BATCH];
 	struct fwd_stats	stats;
@@ -185,9 +187,22 @@ fwd_queue(struct fwd *f, const uint8_t dst_mac[6], const uint8_t *ip,
 int
 fwd_flush(struct fwd *f)
 {
-	unsigned int	i = 0, sent = 0;
-	int		r;
+	const uint8_t	*frames[FWD_BATCH];
+	size_t		 lens[FWD_BATCH];
+	unsigned int	 i = 0, sent = 0;
+	int		 r;
 
+	if (f->sink != NULL && f->n > 0) {
+		for (i = 0; i < f->n; i++) {
+			frames[i] = f->slots[i].frame;
+			lens[i] = f->slots[i].iov.iov_len;
+			f->stats.bytes += lens[i] - FWD_ETH_HLEN;
+		}
+		f->sink(f->sink_arg, frames, lens, f->n);
+		f->stats.sent += f->n;
+		f->n = 0;
+		return ((int)i);
+	}
 	while (i < f->n) {
 		r = sendmmsg(f->fd, f->msgs + i, f->n - i, MSG_DONTWAIT);
 		if (r <= 0) {
@@ -203,6 +218,59 @@ fwd_flush(struct fwd *f)
 	f->stats.sent += sent;
 	f->n = 0;
 	return ((int)sent);
+}
+
+void
+fwd_set_sink(struct fwd *f, fwd_sink sink, void *arg)
+{
+	f->sink = sink;
+	f->sink_arg = arg;
+}
+
+unsigned int
+fwd_send_frames(struct fwd *f, const uint8_t *const *frames,
+    const size_t *lens, size_t n)
+{
+	struct mmsghdr		msgs[FWD_BATCH];
+	struct iovec		iov[FWD_BATCH];
+	struct sockaddr_ll	sll[FWD_BATCH];
+	size_t			i, k, off = 0;
+	unsigned int		errors = 0;
+	int			r;
+
+	while (off < n) {
+		k = n - off > FWD_BATCH ? FWD_BATCH : n - off;
+		memset(msgs, 0, k * sizeof(msgs[0]));
+		for (i = 0; i < k; i++) {
+			const uint8_t	*fr = frames[off + i];
+
+			iov[i].iov_base = (void *)(uintptr_t)fr;
+			iov[i].iov_len = lens[off + i];
+			memset(&sll[i], 0, sizeof(sll[i]));
+			sll[i].sll_family = AF_PACKET;
+			sll[i].sll_halen = 6;
+			sll[i].sll_ifindex = f->ifindex;
+			memcpy(&sll[i].sll_protocol, fr + 12, 2);
+			memcpy(sll[i].sll_addr, fr, 6);
+			msgs[i].msg_hdr.msg_iov = &iov[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+			msgs[i].msg_hdr.msg_name = &sll[i];
+			msgs[i].msg_hdr.msg_namelen = sizeof(sll[i]);
+		}
+		i = 0;
+		while (i < k) {
+			r = sendmmsg(f->fd, msgs + i, (unsigned int)(k - i),
+			    MSG_DONTWAIT);
+			if (r <= 0) {
+				errors++;
+				i++;
+				continue;
+			}
+			i += (size_t)r;
+		}
+		off += k;
+	}
+	return (errors);
 }
 
 /* The largest IP packet fwd_queue() takes. */

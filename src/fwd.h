@@ -30,11 +30,31 @@ struct fwd_stats {
 
 struct fwd;
 
+/*
+ * Where fwd_flush() hands its frames when one is set (fwd_set_sink()):
+ * n whole Ethernet frames, valid until it returns.
+ */
+typedef void	(*fwd_sink)(void *, const uint8_t *const *, const size_t *,
+		    size_t);
+
 struct fwd	*fwd_open(const char *, char **);
 int		 fwd_refresh(struct fwd *, char **);
 int		 fwd_queue(struct fwd *, const uint8_t [6], const uint8_t *,
 		    size_t);
 int		 fwd_flush(struct fwd *);
+/*
+ * From now on fwd_flush() hands the queued frames to sink (NULL: sends
+ * them itself again); they count as sent once handed on.
+ */
+void		 fwd_set_sink(struct fwd *, fwd_sink, void *);
+/*
+ * Send n whole Ethernet frames (as fwd_queue() builds them) on f's
+ * socket, in sendmmsg() calls of up to FWD_BATCH; for a thread that sends
+ * another's frames on a socket of its own. Touches no counter of f.
+ * Returns the number of frames the kernel refused.
+ */
+unsigned int	 fwd_send_frames(struct fwd *, const uint8_t *const *,
+		    const size_t *, size_t);
 unsigned int	 fwd_mtu(const struct fwd *);
 const uint8_t	*fwd_mac(const struct fwd *);
 const struct fwd_stats *fwd_stats(const struct fwd *);

@@ -25,6 +25,8 @@ spsc_init(struct spsc *r, size_t size)
 	}
 	if ((r->buf = aligned_alloc(64, size)) == NULL)
 		return (-1);
+	/* every page now: the memory a ring takes is taken at start */
+	memset(r->buf, 0, size);
 	r->size = size;
 	r->sleeping = 1;	/* nothing to take until the first wake-up */
 	return (0);

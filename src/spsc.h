@@ -30,7 +30,10 @@ struct spsc {
 	uint32_t	 sleeping;	/* consumer waits for a wake-up */
 };
 
-/* size bytes (a power of two, at least 4096). 0, or -1 (errno set). */
+/*
+ * size bytes (a power of two, at least 4096), every page touched (the
+ * resident size does not grow as the ring fills). 0, or -1 (errno set).
+ */
 int		 spsc_init(struct spsc *, size_t);
 void		 spsc_free(struct spsc *);
 /* Largest record spsc_put() can take. */

@@ -17,6 +17,7 @@
 
 #include <event2/event.h>
 
+#include "fwd.h"
 #include "log.h"
 #include "spsc.h"
 #include "util.h"
@@ -34,6 +35,13 @@ struct worker {
 	pthread_t		 thread;
 	int			 running;
 	struct workers_stats	 stats;		/* written by the worker */
+	/* output: the daemon's loop -> the worker, which sends */
+	struct spsc		 tx;
+	struct fwd		*fwd;		/* its own socket; NULL: none */
+	int			 tx_fd;		/* eventfd: frames to send */
+	struct event		*ev_tx;		/* on the worker's loop */
+	int			 tx_put;	/* the daemon's loop put some */
+	uint64_t		 tx_dropped;	/* the daemon's loop's count */
 };
 
 struct workers {
@@ -46,6 +54,7 @@ struct workers {
 
 static void	 workers_on_wake(evutil_socket_t, short, void *);
 static void	 workers_on_stop(evutil_socket_t, short, void *);
+static void	 workers_on_tx(evutil_socket_t, short, void *);
 static void	*workers_main(void *);
 
 struct workers *
@@ -75,7 +84,7 @@ workers_open(struct event_base *main, unsigned int n, workers_cb cb,
 		w = &ws->w[i];
 		w->ws = ws;
 		w->idx = i;
-		w->wake_fd = w->stop_fd = -1;
+		w->wake_fd = w->stop_fd = w->tx_fd = -1;
 		ws->n++;
 		if (spsc_init(&w->ring, WORKER_RING) == -1 ||
 		    (w->base = event_base_new()) == NULL ||
@@ -275,10 +284,111 @@ workers_close(struct workers *ws)
 			close(w->wake_fd);
 		if (w->stop_fd != -1)
 			close(w->stop_fd);
+		if (w->ev_tx != NULL)
+			event_free(w->ev_tx);
+		if (w->tx_fd != -1)
+			close(w->tx_fd);
+		spsc_free(&w->tx);
 		spsc_free(&w->ring);
 	}
 	free(ws->w);
 	free(ws);
+}
+
+int
+workers_set_tx(struct workers *ws, unsigned int i, struct fwd *f,
+    char **cause)
+{
+	struct worker	*w = &ws->w[i];
+
+	*cause = NULL;
+	if (spsc_init(&w->tx, WORKER_RING) == -1 ||
+	    (w->tx_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1 ||
+	    (w->ev_tx = event_new(w->base, w->tx_fd, EV_READ | EV_PERSIST,
+	    workers_on_tx, w)) == NULL || event_add(w->ev_tx, NULL) == -1)
+		return (util_cause(cause, "input worker %u: output: %s", i,
+		    errno != 0 ? strerror(errno) : "cannot set up"));
+	w->fwd = f;
+	return (0);
+}
+
+/*
+ * In the daemon's loop (fwd_flush()'s sink): each frame to the worker
+ * chosen by its IP addresses, so that the frames of one flow stay in
+ * order (one worker sends them all); then the workers that got some are
+ * woken if they sleep.
+ */
+void
+workers_tx(void *arg, const uint8_t *const *frames, const size_t *lens,
+    size_t n)
+{
+	struct workers	*ws = arg;
+	struct worker	*w;
+	uint64_t	 one = 1;
+	uint32_t	 h;
+	size_t		 i, j, alen;
+	unsigned int	 k;
+
+	for (i = 0; i < n; i++) {
+		/* source and destination: 12+12+8 (v4), 14+8+32 (v6) */
+		if (lens[i] >= 14 + 40 && (frames[i][14] >> 4) == 6)
+			j = 14 + 8, alen = 32;
+		else if (lens[i] >= 14 + 20)
+			j = 14 + 12, alen = 8;
+		else
+			j = 0, alen = 0;
+		for (h = 2166136261u; alen > 0; alen--, j++)
+			h = (h ^ frames[i][j]) * 16777619u;
+		w = &ws->w[h % ws->n];
+		if (w->fwd == NULL || spsc_put(&w->tx, frames[i], lens[i]) ==
+		    -1) {
+			w->tx_dropped++;
+			continue;
+		}
+		w->tx_put = 1;
+	}
+	for (k = 0; k < ws->n; k++) {
+		w = &ws->w[k];
+		if (!w->tx_put)
+			continue;
+		w->tx_put = 0;
+		if (spsc_publish(&w->tx) && write(w->tx_fd, &one,
+		    sizeof(one)) == -1 && errno != EAGAIN)
+			log_debug("input worker %u: wake for output: %s", k,
+			    strerror(errno));
+	}
+}
+
+/* In the worker's thread: send what the daemon's loop put on tx. */
+static void
+workers_on_tx(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker	*w = arg;
+	const uint8_t	*frames[WORKER_BURST];
+	size_t		 lens[WORKER_BURST], n, done = 0;
+	unsigned int	 errors;
+	uint64_t	 v;
+
+	if ((what & EV_READ) && read(fd, &v, sizeof(v)) == -1 &&
+	    errno != EAGAIN)
+		log_debug("input worker %u: output wake: %s", w->idx,
+		    strerror(errno));
+	while (done < 4 * WORKER_BUDGET) {
+		if ((n = spsc_peek(&w->tx, frames, lens, WORKER_BURST)) == 0) {
+			if (spsc_sleep(&w->tx))
+				return;
+			continue;
+		}
+		errors = fwd_send_frames(w->fwd, frames, lens, n);
+		spsc_release(&w->tx);
+		__atomic_store_n(&w->stats.sent, w->stats.sent + (n - errors),
+		    __ATOMIC_RELAXED);
+		if (errors > 0)
+			__atomic_store_n(&w->stats.send_errors,
+			    w->stats.send_errors + errors, __ATOMIC_RELAXED);
+		done += n;
+	}
+	event_active(w->ev_tx, EV_TIMEOUT, 0);
 }
 
 void
@@ -290,6 +400,10 @@ workers_stats_one(const struct workers *ws, unsigned int i,
 	s->packets = __atomic_load_n(&w->stats.packets, __ATOMIC_RELAXED);
 	s->dropped = __atomic_load_n(&w->stats.dropped, __ATOMIC_RELAXED);
 	s->wakeups = __atomic_load_n(&w->stats.wakeups, __ATOMIC_RELAXED);
+	s->sent = __atomic_load_n(&w->stats.sent, __ATOMIC_RELAXED);
+	s->send_errors = __atomic_load_n(&w->stats.send_errors,
+	    __ATOMIC_RELAXED);
+	s->send_dropped = w->tx_dropped;	/* the caller's thread's */
 }
 
 void
@@ -304,6 +418,9 @@ workers_stats(const struct workers *ws, struct workers_stats *sum)
 		sum->packets += one.packets;
 		sum->dropped += one.dropped;
 		sum->wakeups += one.wakeups;
+		sum->sent += one.sent;
+		sum->send_errors += one.send_errors;
+		sum->send_dropped += one.send_dropped;
 	}
 }
 
@@ -317,5 +434,14 @@ const struct counter_desc workers_counters[] = {
 	{ .name = "worker_wakeups", .help = "times an input worker woke "
 	    "the decision's loop",
 	    .off = offsetof(struct workers_stats, wakeups) },
+	{ .name = "worker_sent", .help = "frames to servers (dsr) the "
+	    "input workers sent for the decision's loop",
+	    .off = offsetof(struct workers_stats, sent) },
+	{ .name = "worker_send_errors", .help = "frames to servers an input "
+	    "worker's socket refused",
+	    .off = offsetof(struct workers_stats, send_errors) },
+	{ .name = "worker_send_dropped", .help = "frames to servers dropped: "
+	    "the ring to their input worker was full",
+	    .off = offsetof(struct workers_stats, send_dropped) },
 	COUNTER_END
 };

@@ -15,10 +15,11 @@
 #include "counter.h"
 
 struct event_base;
+struct fwd;
 struct workers;
 
 #define WORKERS_MAX		64	/* input.workers */
-#define WORKER_RING		(4u << 20)	/* bytes of ring per worker */
+#define WORKER_RING		(1u << 20)	/* bytes of each ring */
 #define WORKER_BURST		16	/* packets handed on together */
 #define WORKER_BUDGET		64	/* packets per wake-up, then others */
 
@@ -30,6 +31,9 @@ struct workers_stats {
 	uint64_t	packets;	/* put on a ring */
 	uint64_t	dropped;	/* the ring was full */
 	uint64_t	wakeups;	/* the daemon's loop woken */
+	uint64_t	sent;		/* frames sent for the daemon's loop */
+	uint64_t	send_errors;	/* refused by the kernel */
+	uint64_t	send_dropped;	/* the output ring was full */
 };
 
 /*
@@ -44,6 +48,20 @@ struct event_base *workers_base(struct workers *, unsigned int);
 void		*workers_arg(struct workers *, unsigned int);
 /* The input's callback, in worker i's thread (arg: workers_arg(ws, i)). */
 void		 workers_input(void *, const uint8_t *const *, const size_t *,
+		    size_t);
+/*
+ * Worker i sends frames to servers (dsr) on f, a socket of its own (the
+ * caller closes it after workers_stop()): set up before workers_start().
+ * 0, or -1 with a malloc'd *cause.
+ */
+int		 workers_set_tx(struct workers *, unsigned int, struct fwd *,
+		    char **);
+/*
+ * The daemon's fwd_flush() sink (arg: the struct workers): each frame to
+ * the worker its source and destination addresses hash to, which sends
+ * it. Every worker must have had workers_set_tx().
+ */
+void		 workers_tx(void *, const uint8_t *const *, const size_t *,
 		    size_t);
 /*
  * Start the threads (named ilbd-inN), every signal blocked in them. 0, or

@@ -1,10 +1,12 @@
 #!/bin/sh
 # test_workers.sh: input.workers = 2 (issue 21). 3 ILBs (tun, dsr, wlc),
 # each with a multi-queue TUN device read by two worker threads (ilbd-in0,
-# ilbd-in1) that hand packets to the daemon's loop over rings.  KA_C (300)
+# ilbd-in1) that hand packets to the daemon's loop over rings and send
+# the frames to the servers that it queues for them.  KA_C (300)
 # keep-alive connections run while 2,000 requests open a connection each;
 # both workers of every ILB carry packets, none is dropped on a ring, and
-# the workers hand on every packet the device gave them.  A reload that
+# the workers hand on every packet the device gave them and send every
+# frame the loop queued.  A reload that
 # changes input.workers is refused and changes nothing.  Then kill -9
 # ilb2: its connections go on through their backups, as with one worker
 # (test_repl_kill.sh): no connection breaks, no orphan.
@@ -45,6 +47,13 @@ for _j in $(seq 1 "$N_ILB"); do
 	    [ -n "$_in" -a "$_in" = "${_wp:-}" ]
 	check "ilb$_j: no packet dropped on a ring (worker_dropped ${_dr:-?})" \
 	    [ "${_dr:-1}" -eq 0 ]
+	# dsr output: the loop queues frames, the workers send them
+	_ds=$(awk '$1 == "dsr_sent" { print $2 }' "$NETNS_DIR/wstats.$_j")
+	_ws=$(awk '$1 == "input_worker_sent" { print $2 }' "$NETNS_DIR/wstats.$_j")
+	_we=$(awk '$1 == "input_worker_send_errors" { print $2 }' "$NETNS_DIR/wstats.$_j")
+	_wd=$(awk '$1 == "input_worker_send_dropped" { print $2 }' "$NETNS_DIR/wstats.$_j")
+	check "ilb$_j: the workers sent every frame to the servers (dsr_sent ${_ds:-?}, worker_sent ${_ws:-?}, errors ${_we:-?}, dropped ${_wd:-?})" \
+	    [ "${_ws:-0}" -gt 0 -a "${_ws:-0}" = "${_ds:-}" -a "${_we:-1}" -eq 0 -a "${_wd:-1}" -eq 0 ]
 done
 # a reload may not change the number of workers
 sed -i 's/^  workers = [0-9]*;/  workers = 3;/' "$NETNS_DIR/ilb1.conf"
