@@ -45,7 +45,10 @@
 # no limit; a percentage: each forwarder gets that share of one CPU through
 # a cgroup CPU quota, in 10 ms periods, so that blast, whose sending also
 # pays the receiving kernel's work on a veth, can offer twice the peak of
-# the slowed forwarder), PHASES ("direct ilbd ilbd1 bare1 haproxy fwd"), ILB_MODE
+# the slowed forwarder), FWD_CPU_EACH (empty; 1: FWD_CPU for each thread
+# of a forwarder on its own, as if each had a core: ilbd with
+# ILB_WORKERS=N has N + 1 threads), ILB_WORKERS (1: ilbd's input.workers,
+# mode tun), PHASES ("direct ilbd ilbd1 bare1 haproxy fwd"), ILB_MODE
 # (tun: the ilbd phase's input mode, tun, pcap or xdp; with xdp fwd_bare
 # reads with the same AF_XDP input, fwd_bare -x auto), SPLIT_CPUS (empty; 1:
 # the HTTP servers on CPU 0 and everything else on the other CPUs, for
@@ -69,6 +72,7 @@ FWD_FLOWS=${FWD_FLOWS:-1024}
 FWD_SPORT0=1024
 FWD_RATES=${FWD_RATES:-25000 50000 100000 200000 400000 0}
 FWD_CPU=${FWD_CPU:-}
+FWD_CPU_EACH=${FWD_CPU_EACH:-}
 PHASES=${PHASES:-direct ilbd ilbd1 bare1 haproxy fwd}
 ILB_MODE=${ILB_MODE:-tun}
 # fwd_bare's input: ilbd's when fwd_bare has it (tun, xdp), else tun
@@ -411,6 +415,21 @@ CG_V1=/sys/fs/cgroup/cpu
 cpu_limit() {
 	[ -n "$FWD_CPU" ] || return 0
 	_q=$((FWD_CPU * 100))
+	if [ -n "$FWD_CPU_EACH" ]; then
+		# a cgroup (v1) per thread: each as if on a core of its own
+		[ -w "$CG_V1/cpu.cfs_quota_us" ] ||
+		    { note "FWD_CPU_EACH: needs the cgroup v1 cpu hierarchy"; return 1; }
+		_nt=0
+		for _t in /proc/"$2"/task/*; do
+			_nt=$((_nt + 1))
+			_cg=$CG_V1/ilbbench.$$.$1.${_t##*/}
+			mkdir -p "$_cg" && echo 10000 > "$_cg/cpu.cfs_period_us" &&
+			    echo "$_q" > "$_cg/cpu.cfs_quota_us" &&
+			    echo "${_t##*/}" > "$_cg/tasks" || return 1
+		done
+		note "$1: each of its $_nt threads limited to $FWD_CPU % of a CPU"
+		return 0
+	fi
 	if grep -qw cpu "$CG_V2/cgroup.controllers" 2>/dev/null; then
 		_cg=$CG_V2/ilbbench.$$.$1
 		echo +cpu > "$CG_V2/cgroup.subtree_control" 2>/dev/null
@@ -430,7 +449,8 @@ cpu_limit() {
 }
 cpu_unlimit() {
 	[ -n "$FWD_CPU" ] || return 0
-	for _cg in "$CG_V2/ilbbench.$$.$1" "$CG_V1/ilbbench.$$.$1"; do
+	for _cg in "$CG_V2/ilbbench.$$.$1" "$CG_V1/ilbbench.$$.$1" \
+	    "$CG_V1/ilbbench.$$.$1".*; do
 		[ -d "$_cg" ] || continue
 		_n=0
 		until rmdir "$_cg" 2>/dev/null; do
@@ -444,6 +464,9 @@ cpu_unlimit() {
 run_ns() {
 	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f", s }'
 }
+# run_ns_main PID: the same for its first thread alone (ilbd's event loop:
+# with input workers, the decision and the queueing of the output).
+run_ns_main() { awk '{ printf "%.0f", $1 }' "/proc/$1/task/$1/schedstat" 2>/dev/null || echo 0; }
 
 # tun_drops: TUN queue drops on node $FWD_NODE (the kernel could not
 # queue a packet for the forwarder: it was not reading fast enough).
@@ -460,13 +483,14 @@ tun_drops() {
 # B_NS (its CPU ns per delivered packet).
 blast_step() {
 	_d0=$(delivered); _t0=$(tun_drops); _c0=$(run_ns "$FWD_PID")
+	_m0=$(run_ns_main "$FWD_PID")
 	_pin=; [ "$NCPU" -lt 2 ] || _pin="taskset -c 0"
 	# shellcheck disable=SC2086 # _pin is a command prefix or nothing
 	timeout -k 2 $(($2 + 10)) ip netns exec "$NS_ROGUE" $_pin "$BLAST" \
 	    -r "$1" -d "$2" -f "$FWD_FLOWS" -P "$FWD_SPORT0" \
 	    -i "$BLAST_IF" -m "$BLAST_MAC" \
 	    "$CLIENT_ADDR" "$VIP" "$VIP_PORT" > "$NETNS_DIR/blast.out" 2>&1
-	_c1=$(run_ns "$FWD_PID")
+	_c1=$(run_ns "$FWD_PID"); _m1=$(run_ns_main "$FWD_PID")
 	sleep 0.3	# let the queues drain into the counters
 	_d1=$(delivered); _t1=$(tun_drops)
 	# blast: sent N in T s = R pps (offered O pps), errors E
@@ -482,6 +506,8 @@ blast_step() {
 	B_DROPS=$(calc "$_t1 - $_t0" 2>/dev/null)
 	B_CPU=$(calc "int(($_c1 - $_c0) / 1e7 / $2)")
 	B_NS=$(awk -v c="$((_c1 - _c0))" -v d="$((_d1 - _d0))" \
+	    'BEGIN { if (d > 0) printf "%.0f", c / d; else print 0 }')
+	B_NS_MAIN=$(awk -v c="$((_m1 - _m0))" -v d="$((_d1 - _d0))" \
 	    'BEGIN { if (d > 0) printf "%.0f", c / d; else print 0 }')
 }
 
@@ -499,7 +525,10 @@ fwd_use() {
 fwd_step() {
 	fwd_use "$1"
 	blast_step "$3" "$4" || return 1
-	note "$1: offered $(if [ "$3" = 0 ]; then echo "max"; else echo "$3"; fi) -> sent $B_OFFERED pps, delivered $B_DELIV pps (tun queue drops $B_DROPS); $1 CPU $B_CPU %, $B_NS ns/packet"
+	_mn=
+	[ "$1" != ilbd ] || [ "${ILB_WORKERS:-1}" = 1 ] ||
+	    _mn=" (event loop $B_NS_MAIN)"
+	note "$1: offered $(if [ "$3" = 0 ]; then echo "max"; else echo "$3"; fi) -> sent $B_OFFERED pps, delivered $B_DELIV pps (tun queue drops $B_DROPS); $1 CPU $B_CPU %, $B_NS ns/packet$_mn"
 	_unsat=0
 	[ "$(calc "($B_DELIV >= 0.95 * $B_OFFERED) ? 1 : 0")" = 0 ] || _unsat=1
 	eval "FWD_NS_$1_$2=\$B_NS FWD_UNSAT_$1_$2=\$_unsat FWD_DELIV_$1_$2=\$B_DELIV FWD_SENT_$1_$2=\$B_OFFERED"
@@ -749,7 +778,7 @@ for _p in direct ilbd ilbd1 bare1 haproxy; do
 	    "$(median "$_cl" 1)" "$(median "$_cl" 2)" "$(median "$_cl" 4)" "$(median "$_cl" 3)" "$_cl"
 done
 if has_phase fwd; then
-	echo "forwarding, 1 node, $FWD_FLOWS flows of 40-byte TCP to the VIP (blast on the LAN), delivered to the servers${FWD_CPU:+, each forwarder limited to $FWD_CPU % of a CPU}:"
+	echo "forwarding, 1 node, $FWD_FLOWS flows of 40-byte TCP to the VIP (blast on the LAN), delivered to the servers${FWD_CPU:+, each forwarder${FWD_CPU_EACH:+ thread} limited to $FWD_CPU % of a CPU}; ilbd input.workers ${ILB_WORKERS:-1}:"
 	# CPU per packet: at the highest offered rate that neither forwarder
 	# dropped (delivered >= 95 % of sent; the sender's own backlog loses some), the same for both
 	_kc=0; _k=1
