@@ -3,11 +3,11 @@
 # each with a multi-queue TUN device read by two worker threads (ilbd-in0,
 # ilbd-in1) that hand packets to the daemon's loop over rings and send
 # the frames to the servers that it queues for them.  KA_C (300)
-# keep-alive connections run while 2,000 requests open a connection each;
-# both workers of every ILB carry packets, none is dropped on a ring, and
-# the workers hand on every packet the device gave them and send every
-# frame the loop queued.  A reload that
-# changes input.workers is refused and changes nothing.  Then kill -9
+# keep-alive connections, after 2,000 requests that open a connection
+# each: both workers of every ILB carry packets, none is dropped on a
+# ring, and the workers hand on every packet the device gave them and
+# send every frame the loop queued.  A reload that changes
+# input.workers is refused and changes nothing.  Then kill -9
 # ilb2: its connections go on through their backups, as with one worker
 # (test_repl_kill.sh): no connection breaks, no orphan.
 HELLO_MS=${HELLO_MS:-100}
@@ -31,9 +31,10 @@ for _j in $(seq 1 "$N_ILB"); do
 	check "ilb$_j runs threads ilbd-in0 and ilbd-in1 ($_t)" \
 	    sh -c "echo '$_t' | grep -q 'ilbd-in0 ' && echo '$_t' | grep -q 'ilbd-in1 '"
 done
-repl_load
+# new connections first, alone: with no other load the counters settle,
+# and what the workers took and sent can be compared exactly
 check_requests 2000
-sleep 0.5
+sleep 1
 for _j in $(seq 1 "$N_ILB"); do
 	ctl "$_j" show stats > "$NETNS_DIR/wstats.$_j" || true
 	_w0=$(awk '$1 == "input_worker_queue_packets{worker=\"0\"}" { print $2 }' "$NETNS_DIR/wstats.$_j")
@@ -55,6 +56,7 @@ for _j in $(seq 1 "$N_ILB"); do
 	check "ilb$_j: the workers sent every frame to the servers (dsr_sent ${_ds:-?}, worker_sent ${_ws:-?}, errors ${_we:-?}, dropped ${_wd:-?})" \
 	    [ "${_ws:-0}" -gt 0 -a "${_ws:-0}" = "${_ds:-}" -a "${_we:-1}" -eq 0 -a "${_wd:-1}" -eq 0 ]
 done
+repl_load
 # a reload may not change the number of workers
 sed -i 's/^  workers = [0-9]*;/  workers = 3;/' "$NETNS_DIR/ilb1.conf"
 _n=$(grep -c "input.workers cannot change" "$(ilb_log 1)")
