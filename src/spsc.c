@@ -130,3 +130,22 @@ spsc_sleep(struct spsc *r)
 	__atomic_store_n(&r->sleeping, 0, __ATOMIC_SEQ_CST);
 	return (0);
 }
+
+int
+spsc_drain(struct spsc *r, size_t budget, spsc_fn fn, void *arg)
+{
+	const uint8_t	*recs[SPSC_BURST];
+	size_t		 lens[SPSC_BURST], n, done = 0;
+
+	while (done < budget) {
+		if ((n = spsc_peek(r, recs, lens, SPSC_BURST)) == 0) {
+			if (spsc_sleep(r))
+				return (0);
+			continue;
+		}
+		fn(arg, recs, lens, n);
+		spsc_release(r);
+		done += n;
+	}
+	return (1);
+}

@@ -66,4 +66,16 @@ void		 spsc_release(struct spsc *);
  */
 int		 spsc_sleep(struct spsc *);
 
+/* A consumer's handler: n records, valid until it returns. */
+typedef void	(*spsc_fn)(void *, const uint8_t *const *, const size_t *,
+		    size_t);
+#define SPSC_BURST	16	/* records handed to spsc_fn at most */
+/*
+ * Consumer: hand the records on in bursts until the ring is empty and the
+ * consumer may sleep (returns 0: the producer will wake it), or until at
+ * least budget were handed on (returns 1: call again soon, after the
+ * loop's other events).
+ */
+int		 spsc_drain(struct spsc *, size_t, spsc_fn, void *);
+
 #endif

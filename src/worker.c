@@ -52,9 +52,13 @@ struct workers {
 	struct worker		*w;
 };
 
+static void	 workers_eventfd_read(evutil_socket_t, short, struct worker *,
+		    const char *);
 static void	 workers_on_wake(evutil_socket_t, short, void *);
 static void	 workers_on_stop(evutil_socket_t, short, void *);
 static void	 workers_on_tx(evutil_socket_t, short, void *);
+static void	 workers_send(void *, const uint8_t *const *, const size_t *,
+		    size_t);
 static void	*workers_main(void *);
 
 struct workers *
@@ -166,6 +170,19 @@ workers_input(void *arg, const uint8_t *const *pkts, const size_t *lens,
 	}
 }
 
+/* Reset an eventfd that woke us (not when run by event_active()). */
+static void
+workers_eventfd_read(evutil_socket_t fd, short what, struct worker *w,
+    const char *which)
+{
+	uint64_t	v;
+
+	if ((what & EV_READ) && read(fd, &v, sizeof(v)) == -1 &&
+	    errno != EAGAIN)
+		log_debug("input worker %u: %s: %s", w->idx, which,
+		    strerror(errno));
+}
+
 /*
  * In the daemon's loop: hand the ring's bursts on, WORKER_BUDGET packets
  * at most (then the loop's other events run, and this one again).
@@ -174,35 +191,19 @@ static void
 workers_on_wake(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker	*w = arg;
-	const uint8_t	*pkts[WORKER_BURST];
-	size_t		 lens[WORKER_BURST], n, done = 0;
-	uint64_t	 v;
 
-	if ((what & EV_READ) && read(fd, &v, sizeof(v)) == -1 &&
-	    errno != EAGAIN)
-		log_debug("input worker %u: wake: %s", w->idx,
-		    strerror(errno));
-	while (done < WORKER_BUDGET) {
-		if ((n = spsc_peek(&w->ring, pkts, lens, WORKER_BURST)) ==
-		    0) {
-			if (spsc_sleep(&w->ring))
-				return;	/* the worker will wake us */
-			continue;
-		}
-		w->ws->cb(w->ws->arg, pkts, lens, n);
-		spsc_release(&w->ring);
-		done += n;
-	}
-	event_active(w->ev_wake, EV_TIMEOUT, 0);
+	workers_eventfd_read(fd, what, w, "wake");
+	if (spsc_drain(&w->ring, WORKER_BUDGET, w->ws->cb, w->ws->arg))
+		event_active(w->ev_wake, EV_TIMEOUT, 0);
 }
 
+/* Stop the worker's loop; its eventfd read, so that a restart runs. */
 static void
 workers_on_stop(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker	*w = arg;
 
-	(void)fd;
-	(void)what;
+	workers_eventfd_read(fd, what, w, "stop");
 	event_base_loopbreak(w->base);
 }
 
@@ -359,36 +360,31 @@ workers_tx(void *arg, const uint8_t *const *frames, const size_t *lens,
 	}
 }
 
+/* In the worker's thread: one burst of frames for its socket. */
+static void
+workers_send(void *arg, const uint8_t *const *frames, const size_t *lens,
+    size_t n)
+{
+	struct worker	*w = arg;
+	unsigned int	 errors;
+
+	errors = fwd_send_frames(w->fwd, frames, lens, n);
+	__atomic_store_n(&w->stats.sent, w->stats.sent + (n - errors),
+	    __ATOMIC_RELAXED);
+	if (errors > 0)
+		__atomic_store_n(&w->stats.send_errors, w->stats.send_errors +
+		    errors, __ATOMIC_RELAXED);
+}
+
 /* In the worker's thread: send what the daemon's loop put on tx. */
 static void
 workers_on_tx(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker	*w = arg;
-	const uint8_t	*frames[WORKER_BURST];
-	size_t		 lens[WORKER_BURST], n, done = 0;
-	unsigned int	 errors;
-	uint64_t	 v;
 
-	if ((what & EV_READ) && read(fd, &v, sizeof(v)) == -1 &&
-	    errno != EAGAIN)
-		log_debug("input worker %u: output wake: %s", w->idx,
-		    strerror(errno));
-	while (done < 4 * WORKER_BUDGET) {
-		if ((n = spsc_peek(&w->tx, frames, lens, WORKER_BURST)) == 0) {
-			if (spsc_sleep(&w->tx))
-				return;
-			continue;
-		}
-		errors = fwd_send_frames(w->fwd, frames, lens, n);
-		spsc_release(&w->tx);
-		__atomic_store_n(&w->stats.sent, w->stats.sent + (n - errors),
-		    __ATOMIC_RELAXED);
-		if (errors > 0)
-			__atomic_store_n(&w->stats.send_errors,
-			    w->stats.send_errors + errors, __ATOMIC_RELAXED);
-		done += n;
-	}
-	event_active(w->ev_tx, EV_TIMEOUT, 0);
+	workers_eventfd_read(fd, what, w, "output wake");
+	if (spsc_drain(&w->tx, 4 * WORKER_BUDGET, workers_send, w))
+		event_active(w->ev_tx, EV_TIMEOUT, 0);
 }
 
 void

@@ -20,7 +20,6 @@ struct workers;
 
 #define WORKERS_MAX		64	/* input.workers */
 #define WORKER_RING		(1u << 20)	/* bytes of each ring */
-#define WORKER_BURST		16	/* packets handed on together */
 #define WORKER_BUDGET		64	/* packets per wake-up, then others */
 
 /* A burst, as tun_cb: valid until it returns. */

@@ -129,6 +129,64 @@ struct stress {
 	unsigned int	full;		/* puts retried */
 };
 
+struct drained {
+	size_t		calls, recs, max;
+	uint8_t		next;		/* the first byte expected */
+};
+
+static void
+drain_fn(void *arg, const uint8_t *const *recs, const size_t *lens,
+    size_t n)
+{
+	struct drained	*d = arg;
+	size_t		 i;
+
+	d->calls++;
+	d->recs += n;
+	if (n > d->max)
+		d->max = n;
+	for (i = 0; i < n; i++) {
+		assert_int_equal(lens[i], 1);
+		assert_int_equal(recs[i][0], d->next);
+		d->next++;
+	}
+}
+
+/*
+ * spsc_drain(): bursts of SPSC_BURST at most, in order; stops once the
+ * budget is used (1: call again) with the rest left on the ring; an empty
+ * ring ends with the consumer asleep (0), so the next publish wakes it.
+ */
+static void
+test_drain(void **state)
+{
+	struct spsc	 r;
+	struct drained	 d = { 0 };
+	uint8_t		 b;
+	unsigned int	 i;
+
+	(void)state;
+	assert_int_equal(spsc_init(&r, 4096), 0);
+	for (i = 0; i < 100; i++) {
+		b = (uint8_t)i;
+		assert_int_equal(spsc_put(&r, &b, 1), 0);
+	}
+	assert_int_equal(spsc_publish(&r), 1);
+	assert_int_equal(spsc_drain(&r, 40, drain_fn, &d), 1);
+	assert_int_equal(d.recs, 48);	/* whole bursts: 3 of 16 */
+	assert_int_equal(d.max, SPSC_BURST);
+	assert_int_equal(spsc_drain(&r, 1000, drain_fn, &d), 0);
+	assert_int_equal(d.recs, 100);
+	assert_int_equal(d.next, 100);
+	/* asleep: the next publish says so, once */
+	b = 100;
+	assert_int_equal(spsc_put(&r, &b, 1), 0);
+	assert_int_equal(spsc_publish(&r), 1);
+	assert_int_equal(spsc_drain(&r, 1000, drain_fn, &d), 0);
+	assert_int_equal(d.recs, 101);
+	spsc_free(&r);
+}
+
 static void *
 stress_producer(void *arg)
 {
@@ -195,6 +253,7 @@ main(void)
 		cmocka_unit_test(test_order),
 		cmocka_unit_test(test_full_wrap),
 		cmocka_unit_test(test_sleep),
+		cmocka_unit_test(test_drain),
 		cmocka_unit_test(test_threads),
 	};
 

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 #include <event2/event.h>
 
+#include "spsc.h"
 #include "tun.h"
 #include "worker.h"
 
@@ -112,7 +113,7 @@ test_workers_path(void **state)
 	assert_int_equal(g.bad, 0);
 	for (q = 0; q < NQ; q++)
 		assert_int_equal(g.next[q], PER_Q);
-	assert_true(g.max_burst <= WORKER_BURST);
+	assert_true(g.max_burst <= SPSC_BURST);
 	workers_stats(ws, &st);
 	assert_int_equal(st.packets, NQ * PER_Q);
 	assert_int_equal(st.dropped, 0);
