@@ -6,6 +6,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
+#include <linux/if_packet.h>
 #include <net/if.h>
 
 #include <errno.h>
@@ -70,6 +71,7 @@ static int	 capture_snaplen(const char *);
 static int	 capture_setup(struct capture *, char **);
 static int	 capture_start(struct capture *, struct event_base *,
 		    char **);
+static int	 capture_join(struct capture *, unsigned int *, char **);
 static void	 capture_read(evutil_socket_t, short, void *);
 static void	 capture_burst(struct capture *);
 static void	 capture_add(struct capture *, const uint8_t *, size_t);
@@ -400,9 +402,41 @@ fail:
 	return (NULL);
 }
 
-struct capture *
-capture_open(struct event_base *base, const char *ifname, const char *filter,
-    capture_cb cb, void *arg, char **cause)
+/*
+ * PACKET_FANOUT_HASH: the kernel hands each packet to one socket of the
+ * group, chosen by its flow hash, so one flow's packets stay in order on
+ * one socket. *group 0: a new group with an id of the kernel's choosing
+ * (PACKET_FANOUT_FLAG_UNIQUEID, so no other process's group is joined by
+ * chance), set in *group; else join *group. 0, or -1 with *why.
+ */
+static int
+capture_join(struct capture *c, unsigned int *group, char **why)
+{
+	socklen_t	len = sizeof(int);
+	int		fd = pcap_fileno(c->p), v;
+
+	v = (int)(*group & 0xffff) | PACKET_FANOUT_HASH << 16;
+	if (*group == 0)
+		v |= PACKET_FANOUT_FLAG_UNIQUEID << 16;
+	if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &v, sizeof(v)) == -1)
+		return (util_cause(why, "fanout group: %s", strerror(errno)));
+	/* the group the kernel put the socket in, and its mode */
+	if (getsockopt(fd, SOL_PACKET, PACKET_FANOUT, &v, &len) == -1)
+		return (util_cause(why, "fanout group: %s", strerror(errno)));
+	if (*group == 0)
+		*group = (unsigned int)v & 0xffff;
+	if (((unsigned int)v & 0xffff) != *group ||
+	    ((unsigned int)v >> 16 & 0xff) != PACKET_FANOUT_HASH)
+		return (util_cause(why, "fanout group: in %u (mode %u), not "
+		    "%u", (unsigned int)v & 0xffff,
+		    (unsigned int)v >> 16 & 0xff, *group));
+	return (0);
+}
+
+static struct capture *
+capture_open_group(struct event_base *base, const char *ifname,
+    const char *filter, capture_cb cb, void *arg, unsigned int *group,
+    char **cause)
 {
 	struct capture	*c;
 	char		 errbuf[PCAP_ERRBUF_SIZE], *why = NULL;
@@ -422,12 +456,18 @@ capture_open(struct event_base *base, const char *ifname, const char *filter,
 	}
 	if (capture_setup(c, &why) == -1)
 		goto fail;
+	if (group != NULL && capture_join(c, group, &why) == -1)
+		goto fail;
 	if (capture_set_filter(c, filter, cause) == -1)
 		goto fail;
 	if (capture_start(c, base, &why) == -1)
 		goto fail;
-	log_info("capture on %s (%s): %s", c->ifname,
-	    pcap_datalink_val_to_name(c->dlt), filter);
+	if (group != NULL)
+		log_info("capture on %s (%s), fanout group %u: %s", c->ifname,
+		    pcap_datalink_val_to_name(c->dlt), *group, filter);
+	else
+		log_info("capture on %s (%s): %s", c->ifname,
+		    pcap_datalink_val_to_name(c->dlt), filter);
 	return (c);
 fail:
 	if (*cause == NULL)
@@ -436,6 +476,23 @@ fail:
 	free(why);
 	capture_close(c);
 	return (NULL);
+}
+
+struct capture *
+capture_open(struct event_base *base, const char *ifname, const char *filter,
+    capture_cb cb, void *arg, char **cause)
+{
+	return (capture_open_group(base, ifname, filter, cb, arg, NULL,
+	    cause));
+}
+
+struct capture *
+capture_open_fanout(struct event_base *base, const char *ifname,
+    const char *filter, capture_cb cb, void *arg, unsigned int *group,
+    char **cause)
+{
+	return (capture_open_group(base, ifname, filter, cb, arg, group,
+	    cause));
 }
 
 /* Hand the burst on. */
@@ -519,6 +576,17 @@ capture_close(struct capture *c)
 		pcap_close(c->p);
 	free(c->ring);
 	free(c);
+}
+
+void
+capture_stats_add(struct capture_stats *sum, struct capture *c)
+{
+	const uint64_t	*from = (const uint64_t *)capture_stats(c);
+	uint64_t	*to = (uint64_t *)sum;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(*sum) / sizeof(uint64_t); i++)
+		to[i] += __atomic_load_n(&from[i], __ATOMIC_RELAXED);
 }
 
 /* pcap's drop counters are 32 bits: add the difference since last time. */

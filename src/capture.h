@@ -60,6 +60,13 @@ int		 capture_dlt_supported(int);
 struct capture	*capture_open(struct event_base *, const char *, const char *,
 		    capture_cb, void *, char **);
 /*
+ * The same, the socket in a PACKET_FANOUT_HASH group with the others
+ * opened so (one per input worker): each flow's packets to one of them.
+ * *group 0: a new group, its id set in *group; else that group's id.
+ */
+struct capture	*capture_open_fanout(struct event_base *, const char *,
+		    const char *, capture_cb, void *, unsigned int *, char **);
+/*
  * The same from a savefile read from f (pcap_fopen_offline(): a pipe
  * will do; closed by capture_close()), for the tests of the input path.
  * No filter, no interface.
@@ -71,6 +78,11 @@ int		 capture_set_filter(struct capture *, const char *, char **);
 void		 capture_close(struct capture *);
 /* The counters, with the pcap drop counts read now. */
 const struct capture_stats *capture_stats(struct capture *);
+/*
+ * Add c's counters to sum, read while c's worker thread runs (the pcap
+ * drop counts are read by the caller's thread, capture_stats()).
+ */
+void		 capture_stats_add(struct capture_stats *, struct capture *);
 /*
  * What of struct capture_stats is exported: packets as input_packets,
  * the name tun's have too, so the input counts alike in either mode.

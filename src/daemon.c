@@ -52,6 +52,10 @@ struct daemon {
 	struct tun		*tunq[WORKERS_MAX]; /* the device's other
 						   queues; tun is the first */
 	unsigned int		 ntunq;
+	struct capture		*capq[WORKERS_MAX]; /* the fanout group's
+						   other sockets; cap first */
+	unsigned int		 ncapq;
+	struct capture_stats	 cap_sum;	/* every socket's, for export */
 	struct fwd		*wfwd[WORKERS_MAX]; /* each worker's dsr socket */
 	struct tun_stats	 tun_sum;	/* every queue's, for export */
 	struct workers_stats	 workers_sum;
@@ -203,12 +207,12 @@ daemon_open_dsr(struct daemon *d, char **cause)
 
 /*
  * input.workers, 0 resolved: one per CPU the daemon may run on (1 if that
- * cannot be known), at most WORKERS_MAX; mode tun only.
+ * cannot be known), at most WORKERS_MAX; modes tun and pcap.
  */
 static unsigned int
 daemon_workers(const struct ilbd_conf *conf)
 {
-	if (conf->input.mode != INPUT_TUN)
+	if (conf->input.mode == INPUT_XDP)
 		return (1);
 	if (conf->input.workers > 0)
 		return (conf->input.workers);
@@ -246,6 +250,74 @@ daemon_open_tun_workers(struct daemon *d, unsigned int n, char **cause)
 }
 
 /*
+ * Mode pcap with n > 1 workers: worker i reads a capture socket of its own
+ * on its loop, the n sockets in one PACKET_FANOUT_HASH group, so that the
+ * kernel spreads the flows over them (each flow to one worker, in order).
+ */
+static int
+daemon_open_capture_workers(struct daemon *d, unsigned int n,
+    const char *filter, char **cause)
+{
+	const struct ilbd_conf	*conf = d->conf;
+	struct workers		*ws;
+	unsigned int		 i, group = 0;
+
+	if ((ws = d->workers = workers_open(d->base, n, dp_on_input, &d->dp,
+	    cause)) == NULL)
+		return (-1);
+	if ((d->cap = capture_open_fanout(workers_base(ws, 0),
+	    conf->node.interface, filter, workers_input, workers_arg(ws, 0),
+	    &group, cause)) == NULL)
+		return (-1);
+	for (i = 1; i < n; i++) {
+		if ((d->capq[d->ncapq] = capture_open_fanout(workers_base(ws,
+		    i), conf->node.interface, filter, workers_input,
+		    workers_arg(ws, i), &group, cause)) == NULL)
+			return (-1);
+		d->ncapq++;
+	}
+	log_info("input: %u workers, one capture socket each on %s (fanout "
+	    "group %u)", n, conf->node.interface, group);
+	return (0);
+}
+
+/*
+ * Replace the filter of every capture socket (reload). With workers, each
+ * socket is read by its worker's thread, which libpcap does not expect to
+ * share: the workers stop (the kernel keeps what arrives meanwhile in
+ * each socket's ring) and start again.
+ */
+static void
+daemon_capture_filter(struct daemon *d, const struct ilbd_conf *conf)
+{
+	char		*filter, *cause = NULL;
+	unsigned int	 i;
+
+	if (d->cap == NULL)
+		return;
+	if ((filter = capture_filter(conf)) == NULL) {
+		log_warnx("reload: cannot build the capture filter");
+		return;
+	}
+	workers_stop(d->workers);
+	for (i = 0; i <= d->ncapq; i++) {
+		if (capture_set_filter(i == 0 ? d->cap : d->capq[i - 1],
+		    filter, &cause) == -1) {
+			log_warnx("reload: capture filter: %s",
+			    cause != NULL ? cause : "error");
+			free(cause);
+			cause = NULL;
+		}
+	}
+	free(filter);
+	if (d->workers != NULL && workers_start(d->workers, &cause) == -1) {
+		log_warnx("reload: %s", cause != NULL ? cause : "input "
+		    "workers do not start again");
+		free(cause);
+	}
+}
+
+/*
  * With workers and a dsr service, the workers send the frames to servers
  * too, each on a socket of its own: the daemon's loop only queues them
  * (fwd_flush() hands them to workers_tx()).
@@ -273,6 +345,7 @@ daemon_open_input(struct daemon *d, char **cause)
 	const struct ilbd_conf	*conf = d->conf;
 	char			*filter;
 	unsigned int		 n = daemon_workers(conf);
+	int			 rc = 0;
 
 	if (conf->input.mode == INPUT_TUN) {
 		if (tun_check_forwarding(conf, cause) == -1)
@@ -298,10 +371,13 @@ daemon_open_input(struct daemon *d, char **cause)
 		*cause = strdup("cannot build the capture filter");
 		return (-1);
 	}
-	d->cap = capture_open(d->base, conf->node.interface, filter,
-	    dp_on_input, &d->dp, cause);
+	if (n > 1)
+		rc = daemon_open_capture_workers(d, n, filter, cause);
+	else if ((d->cap = capture_open(d->base, conf->node.interface, filter,
+	    dp_on_input, &d->dp, cause)) == NULL)
+		rc = -1;
 	free(filter);
-	return (d->cap == NULL ? -1 : 0);
+	return (rc);
 }
 
 /* The per-packet path's parts: fixed once they are open. */
@@ -437,9 +513,11 @@ daemon_close(struct daemon *d)
 		tun_close(d->tunq[--d->ntunq]);
 	if (d->tun != NULL)
 		tun_close(d->tun);
-	workers_close(d->workers);
+	while (d->ncapq > 0)
+		capture_close(d->capq[--d->ncapq]);
 	if (d->cap != NULL)
 		capture_close(d->cap);
+	workers_close(d->workers);	/* their loops, after the inputs' events */
 #ifdef HAVE_XDP
 	xdp_close(d->xdp);
 #endif
@@ -523,7 +601,7 @@ daemon_each_worker(struct daemon *d, dp_counter_cb cb, void *arg)
 		snprintf(labels, sizeof(labels), "worker=\"%u\"", i);
 		daemon_emit(cb, arg, "input", "worker_queue_packets",
 		    "packets this input worker put on its ring (it reads one "
-		    "TUN queue)",
+		    "TUN queue or one capture socket)",
 		    DP_COUNTER, labels, ws.packets);
 	}
 }
@@ -602,11 +680,20 @@ daemon_counter_parts(struct daemon *d, struct daemon_counter_parts *p)
 		for (i = 0; i < d->ntunq; i++)
 			tun_stats_add(&d->tun_sum, d->tunq[i]);
 		p->tun = &d->tun_sum;
+	}
+	if (d->cap != NULL && d->workers == NULL)
+		p->capture = capture_stats(d->cap);
+	else if (d->cap != NULL) {
+		memset(&d->cap_sum, 0, sizeof(d->cap_sum));
+		capture_stats_add(&d->cap_sum, d->cap);
+		for (i = 0; i < d->ncapq; i++)
+			capture_stats_add(&d->cap_sum, d->capq[i]);
+		p->capture = &d->cap_sum;
+	}
+	if (d->workers != NULL) {
 		workers_stats(d->workers, &d->workers_sum);
 		p->workers = &d->workers_sum;
 	}
-	if (d->cap != NULL)
-		p->capture = capture_stats(d->cap);
 	if (d->fwd != NULL)
 		p->fwd = fwd_stats(d->fwd);
 	if (d->neigh != NULL)
@@ -716,7 +803,6 @@ daemon_reload_apply(struct daemon *d, const struct ilbd_conf *newconf,
 {
 	struct lb_reload_summary	 sum;
 	const char			*why;
-	char				*filter;
 
 	if ((why = cluster_reload_check(d->cluster, newconf)) != NULL)
 		return (util_cause(cause, "%s cannot change at run time; "
@@ -746,15 +832,7 @@ daemon_reload_apply(struct daemon *d, const struct ilbd_conf *newconf,
 	if (d->icmp != NULL)
 		icmp_echo_rate(d->icmp, newconf->icmp.echo_rate, util_now_ms());
 	daemon_fit_mtu(d, newconf);
-	if (d->cap != NULL && (filter = capture_filter(newconf)) != NULL) {
-		if (capture_set_filter(d->cap, filter, cause) == -1) {
-			log_warnx("reload: capture filter: %s",
-			    *cause ? *cause : "error");
-			free(*cause);
-			*cause = NULL;
-		}
-		free(filter);
-	}
+	daemon_capture_filter(d, newconf);
 #ifdef HAVE_XDP
 	if (d->xdp != NULL && xdp_set_vips(d->xdp, newconf, cause) == -1) {
 		log_warnx("reload: %s", *cause ? *cause : "XDP VIP map");

@@ -1,19 +1,24 @@
 #!/bin/sh
-# test_workers.sh: input.workers = 2 (issue 21). 3 ILBs (tun, dsr, wlc),
-# each with a multi-queue TUN device read by two worker threads (ilbd-in0,
-# ilbd-in1) that hand packets to the daemon's loop over rings and send
-# the frames to the servers that it queues for them.  KA_C (300)
-# keep-alive connections, after 2,000 requests that open a connection
-# each: both workers of every ILB carry packets, none is dropped on a
-# ring, and the workers hand on every packet the device gave them and
-# send every frame the loop queued.  A reload that changes
-# input.workers is refused and changes nothing.  Then kill -9
-# ilb2: its connections go on through their backups, as with one worker
+# test_workers.sh: input.workers = 2 (issue 21). 3 ILBs (input mode
+# $REPL_MODE: tun, or pcap from test_workers_pcap.sh; dsr, wlc), each read
+# by two worker threads (ilbd-in0, ilbd-in1): with tun, one per queue of a
+# multi-queue TUN device; with pcap, one per capture socket of a
+# PACKET_FANOUT_HASH group.  The workers hand packets to the daemon's loop
+# over rings and send the frames to the servers that it queues for them.
+# KA_C (300) keep-alive connections, after 2,000 requests that open a
+# connection each: both workers of every ILB carry packets, none is
+# dropped on a ring, and the workers hand on every packet their input
+# gave them and send every frame the loop queued.  A reload that changes
+# input.workers is refused and changes nothing; one that does not is
+# taken under the load (with pcap it stops the workers while it sets the
+# sockets' filters) and both threads run on.  Then kill -9 ilb2: its
+# connections go on through their backups, as with one worker
 # (test_repl_kill.sh): no connection breaks, no orphan.
 HELLO_MS=${HELLO_MS:-100}
 DEAD_MS=${DEAD_MS:-500}
+REPL_MODE=${REPL_MODE:-tun}
 ILB_WORKERS=2
-export ILB_WORKERS
+export ILB_WORKERS REPL_MODE
 # shellcheck source=tests/netns/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -22,21 +27,51 @@ threads() {
 	cat /proc/"$(ilb_pid "$1")"/task/*/comm 2>/dev/null | sort | tr '\n' ' '
 }
 
+# wstats I: the counters the checks compare, one line
+wstats() {
+	ctl "$1" show stats | awk '$1 ~ /^(input_packets|input_worker_|dsr_sent)/ { printf "%s=%s ", $1, $2 }'
+}
+
+# settled I: two reads of ILB I's counters 0.2 s apart agree (nothing
+# on a ring or in flight any more); the last read in $NETNS_DIR/wstats.I
+settled() {
+	_a=$(wstats "$1") || return 1
+	sleep 0.2
+	_b=$(wstats "$1") || return 1
+	[ -n "$_a" ] && [ "$_a" = "$_b" ] && ctl "$1" show stats > "$NETNS_DIR/wstats.$1"
+}
+
+case $REPL_MODE in
+tun)	started="input: $ILB_WORKERS workers, one per queue of ilb0" ;;
+pcap)	started="input: $ILB_WORKERS workers, one capture socket each on eth0 (fanout group" ;;
+*)	echo "REPL_MODE: tun or pcap" >&2; exit 2 ;;
+esac
 repl_setup
 for _j in $(seq 1 "$N_ILB"); do
-	check "ilb$_j logs its $ILB_WORKERS input workers" \
-	    grep -q "input: $ILB_WORKERS workers, one per queue of ilb0" \
-	    "$(ilb_log "$_j")"
+	check "ilb$_j logs its $ILB_WORKERS input workers ($REPL_MODE)" \
+	    grep -q "$started" "$(ilb_log "$_j")"
 	_t=$(threads "$_j")
 	check "ilb$_j runs threads ilbd-in0 and ilbd-in1 ($_t)" \
 	    sh -c "echo '$_t' | grep -q 'ilbd-in0 ' && echo '$_t' | grep -q 'ilbd-in1 '"
 done
+# client_segs: TCP segments the client has sent (retransmissions too)
+client_segs() {
+	ip netns exec "$NS_CLIENT" nstat -asz TcpOutSegs TcpRetransSegs |
+	    awk '/^Tcp/ { n += $2 } END { print n + 0 }'
+}
+
+# dsr_sum: frames sent to servers, summed over the ILBs
+dsr_sum() {
+	for _j in $(seq 1 "$N_ILB"); do ctl "$_j" show stats; done |
+	    awk '$1 == "dsr_sent" { n += $2 } END { print n + 0 }'
+}
+
 # new connections first, alone: with no other load the counters settle,
 # and what the workers took and sent can be compared exactly
+_c0=$(client_segs); _d0=$(dsr_sum)
 check_requests 2000
-sleep 1
 for _j in $(seq 1 "$N_ILB"); do
-	ctl "$_j" show stats > "$NETNS_DIR/wstats.$_j" || true
+	check "ilb$_j: the counters settle after the requests" wait_until 10 settled "$_j"
 	_w0=$(awk '$1 == "input_worker_queue_packets{worker=\"0\"}" { print $2 }' "$NETNS_DIR/wstats.$_j")
 	_w1=$(awk '$1 == "input_worker_queue_packets{worker=\"1\"}" { print $2 }' "$NETNS_DIR/wstats.$_j")
 	_in=$(awk '$1 == "input_packets" { print $2 }' "$NETNS_DIR/wstats.$_j")
@@ -44,7 +79,7 @@ for _j in $(seq 1 "$N_ILB"); do
 	_dr=$(awk '$1 == "input_worker_dropped" { print $2 }' "$NETNS_DIR/wstats.$_j")
 	check "ilb$_j: both workers carried packets (worker 0: ${_w0:-none}, worker 1: ${_w1:-none})" \
 	    [ "${_w0:-0}" -gt 0 -a "${_w1:-0}" -gt 0 ]
-	check "ilb$_j: the workers handed on what the device gave (input_packets ${_in:-?}, worker_packets ${_wp:-?})" \
+	check "ilb$_j: the workers handed on what the input gave (input_packets ${_in:-?}, worker_packets ${_wp:-?})" \
 	    [ -n "$_in" -a "$_in" = "${_wp:-}" ]
 	check "ilb$_j: no packet dropped on a ring (worker_dropped ${_dr:-?})" \
 	    [ "${_dr:-1}" -eq 0 ]
@@ -56,6 +91,11 @@ for _j in $(seq 1 "$N_ILB"); do
 	check "ilb$_j: the workers sent every frame to the servers (dsr_sent ${_ds:-?}, worker_sent ${_ws:-?}, errors ${_we:-?}, dropped ${_wd:-?})" \
 	    [ "${_ws:-0}" -gt 0 -a "${_ws:-0}" = "${_ds:-}" -a "${_we:-1}" -eq 0 -a "${_wd:-1}" -eq 0 ]
 done
+# each segment reaches a server once: an input that gave the decision a
+# packet twice (two workers' sockets both taking it) would forward more
+_c1=$(client_segs); _d1=$(dsr_sum)
+check "each client segment sent to a server once, no more (client sent $((_c1 - _c0)), the ILBs forwarded $((_d1 - _d0)))" \
+    [ $((_d1 - _d0)) -le $((_c1 - _c0)) -a $((_d1 - _d0)) -ge $((_c1 - _c0 - (_c1 - _c0) / 100)) ]
 repl_load
 # a reload may not change the number of workers
 sed -i 's/^  workers = [0-9]*;/  workers = 3;/' "$NETNS_DIR/ilb1.conf"
@@ -70,5 +110,11 @@ check "ilb1 refuses a reload that changes input.workers" \
 check "ilb1 still has its two workers ($(threads 1))" \
     sh -c "echo '$(threads 1)' | grep -q 'ilbd-in1 '"
 sed -i 's/^  workers = [0-9]*;/  workers = 2;/' "$NETNS_DIR/ilb1.conf"
+# one that keeps them is taken, under the load
+ctl 1 reload > "$NETNS_DIR/reload.out" 2>&1 || true
+check "ilb1 reloads under the load ($REPL_MODE: $(head -c 160 "$NETNS_DIR/reload.out"))" \
+    grep -q "configuration reloaded" "$NETNS_DIR/reload.out"
+check "ilb1 runs both workers after it ($(threads 1))" \
+    sh -c "echo '$(threads 1)' | grep -q 'ilbd-in0 ' && echo '$(threads 1)' | grep -q 'ilbd-in1 '"
 repl_kill 2
 repl_finish

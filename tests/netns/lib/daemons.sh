@@ -63,7 +63,7 @@ cluster = {
 input = {
   mode = "$2";
   device = "ilb0";$(
-	[ "$2" != tun ] || printf '\n  workers = %s;' "${ILB_WORKERS:-1}")
+	[ "$2" = xdp ] || printf '\n  workers = %s;' "${ILB_WORKERS:-1}")
 };
 tables = {
   ltoc_size = 65536;

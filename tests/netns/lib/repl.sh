@@ -6,7 +6,8 @@
 # in lib/topo.sh, the long-lived keep-alive connections (keepalive_*) in
 # lib/load.sh.
 
-# The common frame of test_repl_*.sh: 3 ILBs (tun, dsr, scheduler
+# The common frame of test_repl_*.sh: 3 ILBs (input mode $REPL_MODE, tun
+# unless set; dsr, scheduler
 # $ILB_SCHEDULER: wlc, stateful), 3 servers, $KA_C keep-alive connections;
 # the membership change comes REPL_AT s (default 5) after every connection
 # is up, and the load goes on until REPL_AFTER s (default 10) after the
@@ -26,8 +27,8 @@ repl_setup() {
 	export ILB_SCHEDULER
 	check "topology up" topo_up
 	check "servers answer" start_servers
-	check "3 ILBs start (tun, dsr, $ILB_SCHEDULER, cache_size ${ILB_CACHE_SIZE:-65536}; hello $HELLO_MS ms, dead $DEAD_MS ms)" \
-	    start_ilbs tun dsr
+	check "3 ILBs start (${REPL_MODE:-tun}, dsr, $ILB_SCHEDULER, cache_size ${ILB_CACHE_SIZE:-65536}; hello $HELLO_MS ms, dead $DEAD_MS ms)" \
+	    start_ilbs "${REPL_MODE:-tun}" dsr
 	check "each ILB log shows the two others joined" wait_members 60
 	if [ "$fail" -ne 0 ]; then repl_done; exit 1; fi
 }
