@@ -462,12 +462,8 @@ capture_open_group(struct event_base *base, const char *ifname,
 		goto fail;
 	if (capture_start(c, base, &why) == -1)
 		goto fail;
-	if (group != NULL)
-		log_info("capture on %s (%s), fanout group %u: %s", c->ifname,
-		    pcap_datalink_val_to_name(c->dlt), *group, filter);
-	else
-		log_info("capture on %s (%s): %s", c->ifname,
-		    pcap_datalink_val_to_name(c->dlt), filter);
+	log_info("capture on %s (%s): %s", c->ifname,
+	    pcap_datalink_val_to_name(c->dlt), filter);
 	return (c);
 fail:
 	if (*cause == NULL)

@@ -717,10 +717,6 @@ config_parse_input(struct config_ctx *ctx, const config_setting_t *root)
 		return (-1);
 	in->mode = (enum conf_input)mode;
 	in->xdp_mode = (enum conf_xdp_mode)xmode;
-	if (in->workers > 1 && in->mode == INPUT_XDP)
-		return (config_err(ctx, config_member(g, "workers"), "input "
-		    "workers above 1 need input mode \"tun\" or \"pcap\" "
-		    "(mode \"xdp\" reads on the daemon's loop)"));
 #ifndef HAVE_XDP
 	/* Refused here, with its line, rather than when the daemon starts. */
 	if (in->mode == INPUT_XDP)

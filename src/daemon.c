@@ -207,16 +207,21 @@ daemon_open_dsr(struct daemon *d, char **cause)
 
 /*
  * input.workers, 0 resolved: one per CPU the daemon may run on (1 if that
- * cannot be known), at most WORKERS_MAX; modes tun and pcap.
+ * cannot be known), at most WORKERS_MAX; in mode xdp at most one per
+ * queue.
  */
 static unsigned int
 daemon_workers(const struct ilbd_conf *conf)
 {
-	if (conf->input.mode == INPUT_XDP)
-		return (1);
-	if (conf->input.workers > 0)
-		return (conf->input.workers);
-	return (workers_cpus());
+	unsigned int	n;
+
+	n = conf->input.workers > 0 ? conf->input.workers : workers_cpus();
+#ifdef HAVE_XDP
+	/* a worker reads one queue or more: no more workers than queues */
+	if (conf->input.mode == INPUT_XDP && n > xdp_queues(conf))
+		n = xdp_queues(conf);
+#endif
+	return (n);
 }
 
 /*
@@ -280,6 +285,36 @@ daemon_open_capture_workers(struct daemon *d, unsigned int n,
 	    "group %u)", n, conf->node.interface, group);
 	return (0);
 }
+
+#ifdef HAVE_XDP
+/*
+ * Mode xdp with n > 1 workers (at most one per queue): the AF_XDP sockets
+ * spread over the workers, queue i read by worker i % n.
+ */
+static int
+daemon_open_xdp_workers(struct daemon *d, unsigned int n, char **cause)
+{
+	struct event_base	*bases[WORKERS_MAX];
+	void			*args[WORKERS_MAX];
+	struct workers		*ws;
+	unsigned int		 i;
+
+	if ((ws = d->workers = workers_open(d->base, n, dp_on_input, &d->dp,
+	    cause)) == NULL)
+		return (-1);
+	for (i = 0; i < n; i++) {
+		bases[i] = workers_base(ws, i);
+		args[i] = workers_arg(ws, i);
+	}
+	if ((d->xdp = xdp_open_spread(bases, args, n, d->conf, workers_input,
+	    cause)) == NULL)
+		return (-1);
+	log_info("input: %u workers, the AF_XDP sockets of %u queues of %s "
+	    "spread over them", n, xdp_queues(d->conf),
+	    d->conf->node.interface);
+	return (0);
+}
+#endif
 
 /*
  * Replace the filter of every capture socket (reload). With workers, each
@@ -359,6 +394,8 @@ daemon_open_input(struct daemon *d, char **cause)
 	}
 	if (conf->input.mode == INPUT_XDP) {
 #ifdef HAVE_XDP
+		if (n > 1)
+			return (daemon_open_xdp_workers(d, n, cause));
 		d->xdp = xdp_open(d->base, conf, dp_on_input, &d->dp, cause);
 		return (d->xdp == NULL ? -1 : 0);
 #else
@@ -517,10 +554,10 @@ daemon_close(struct daemon *d)
 		capture_close(d->capq[--d->ncapq]);
 	if (d->cap != NULL)
 		capture_close(d->cap);
-	workers_close(d->workers);	/* their loops, after the inputs' events */
 #ifdef HAVE_XDP
 	xdp_close(d->xdp);
 #endif
+	workers_close(d->workers);	/* their loops, after the inputs' events */
 	if (d->ev_tick != NULL)
 		event_free(d->ev_tick);
 	dp_free(&d->dp);

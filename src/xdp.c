@@ -65,10 +65,16 @@ struct xdp_vip_key {
 	uint8_t		addr[16];
 };
 
-/* One RX queue: its socket, its UMEM and the rings. */
+/*
+ * One RX queue: its socket, its UMEM and the rings; read by one thread
+ * (the daemon's loop, or an input worker), whose counters these are.
+ */
 struct xdp_queue {
 	struct xdp_input	*x;
 	unsigned int		 id;
+	void			*arg;		/* the callback's */
+	struct xdp_stats	 stats;		/* packets, bytes, nonip,
+						   budget_hits */
 	void			*area;		/* XDP_NUM_FRAMES frames */
 	struct xsk_umem		*umem;
 	struct xsk_socket	*xsk;
@@ -90,7 +96,6 @@ struct xdp_input {
 	int			 vips_fd;
 	int			 xsks_fd;
 	xdp_cb			 cb;
-	void			*arg;
 	unsigned int		 nq;
 	struct xdp_queue	*q;
 	struct xdp_stats	 stats;
@@ -104,6 +109,9 @@ static int	 xdp_err(char **, const char *, int);
 static void	 xdp_remove_stale(struct xdp_input *);
 static int	 xdp_attach(struct xdp_input *, enum conf_xdp_mode, char **);
 static void	 xdp_detach(struct xdp_input *);
+static struct xdp_input *xdp_open_on(struct event_base *const *,
+		    void *const *, unsigned int, const struct ilbd_conf *,
+		    xdp_cb, char **);
 static int	 xdp_queue_open(struct xdp_input *, struct xdp_queue *,
 		    struct event_base *, enum conf_xdp_mode, char **);
 static void	 xdp_queue_close(struct xdp_queue *);
@@ -427,6 +435,7 @@ xdp_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct xdp_queue	*q = arg;
 	struct xdp_input	*x = q->x;
+	struct xdp_stats	*st = &q->stats;
 	const struct xdp_desc	*d;
 	const uint8_t		*f, *pkts[XDP_BURST];
 	uint32_t		 rxi = 0, fqi = 0, n, i;
@@ -439,26 +448,26 @@ xdp_read(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (n == XDP_BUDGET)
-		x->stats.budget_hits++;
+		st->budget_hits++;
 	for (i = 0; i < n; i++) {
 		d = xsk_ring_cons__rx_desc(&q->rx, rxi + i);
 		f = xsk_umem__get_data(q->area,
 		    xsk_umem__add_offset_to_addr(d->addr));
 		if (xdp_strip(f, d->len, &off) == -1) {
-			x->stats.nonip++;
+			st->nonip++;
 			continue;
 		}
-		x->stats.packets++;
-		x->stats.bytes += d->len - off;
+		st->packets++;
+		st->bytes += d->len - off;
 		pkts[k] = f + off;
 		lens[k++] = d->len - off;
 		if (k == XDP_BURST) {
-			x->cb(x->arg, pkts, lens, k);
+			x->cb(q->arg, pkts, lens, k);
 			k = 0;
 		}
 	}
 	if (k > 0)
-		x->cb(x->arg, pkts, lens, k);
+		x->cb(q->arg, pkts, lens, k);
 	if (xsk_ring_prod__reserve(&q->fq, n, &fqi) == n) {
 		for (i = 0; i < n; i++) {
 			d = xsk_ring_cons__rx_desc(&q->rx, rxi + i);
@@ -540,6 +549,21 @@ struct xdp_input *
 xdp_open(struct event_base *base, const struct ilbd_conf *conf, xdp_cb cb,
     void *arg, char **cause)
 {
+	return (xdp_open_on(&base, &arg, 1, conf, cb, cause));
+}
+
+struct xdp_input *
+xdp_open_spread(struct event_base *const *bases, void *const *args,
+    unsigned int n, const struct ilbd_conf *conf, xdp_cb cb, char **cause)
+{
+	return (xdp_open_on(bases, args, n, conf, cb, cause));
+}
+
+/* Queue i is read on bases[i % n], its bursts to cb(args[i % n], ...). */
+static struct xdp_input *
+xdp_open_on(struct event_base *const *bases, void *const *args,
+    unsigned int n, const struct ilbd_conf *conf, xdp_cb cb, char **cause)
+{
 	struct xdp_input	*x;
 	char			*why;
 	unsigned int		 i;
@@ -553,7 +577,6 @@ xdp_open(struct event_base *base, const struct ilbd_conf *conf, xdp_cb cb,
 	}
 	util_strlcpy(x->ifname, conf->node.interface, sizeof(x->ifname));
 	x->cb = cb;
-	x->arg = arg;
 	x->vips_fd = x->xsks_fd = -1;
 	if ((x->ifindex = (int)if_nametoindex(x->ifname)) == 0) {
 		util_cause(cause, "%s: %s", x->ifname, strerror(errno));
@@ -569,8 +592,9 @@ xdp_open(struct event_base *base, const struct ilbd_conf *conf, xdp_cb cb,
 		goto fail;
 	for (i = 0; i < x->nq; i++) {
 		x->q[i].id = i;
-		if (xdp_queue_open(x, &x->q[i], base, conf->input.xdp_mode,
-		    cause) == -1)
+		x->q[i].arg = args[i % n];
+		if (xdp_queue_open(x, &x->q[i], bases[i % n],
+		    conf->input.xdp_mode, cause) == -1)
 			goto fail;
 	}
 	log_info("%s: AF_XDP input on %u queue%s", x->ifname, x->nq,
@@ -633,6 +657,19 @@ xdp_stats(struct xdp_input *x)
 			continue;
 		drops += st.rx_dropped + st.rx_ring_full;
 		invalid += st.rx_invalid_descs;
+	}
+	/* each queue's own, written by the thread that reads it */
+	x->stats.packets = x->stats.bytes = x->stats.nonip = 0;
+	x->stats.budget_hits = 0;
+	for (i = 0; i < x->nq; i++) {
+		x->stats.packets += __atomic_load_n(&x->q[i].stats.packets,
+		    __ATOMIC_RELAXED);
+		x->stats.bytes += __atomic_load_n(&x->q[i].stats.bytes,
+		    __ATOMIC_RELAXED);
+		x->stats.nonip += __atomic_load_n(&x->q[i].stats.nonip,
+		    __ATOMIC_RELAXED);
+		x->stats.budget_hits += __atomic_load_n(
+		    &x->q[i].stats.budget_hits, __ATOMIC_RELAXED);
 	}
 	x->stats.drops = drops;
 	x->stats.invalid = invalid;

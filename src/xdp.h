@@ -54,6 +54,13 @@ unsigned int	 xdp_queues(const struct ilbd_conf *);
  */
 struct xdp_input *xdp_open(struct event_base *, const struct ilbd_conf *,
 		    xdp_cb, void *, char **);
+/*
+ * The same, the queues spread over n loops (input workers): queue i is
+ * read on bases[i % n] and its bursts go to cb(args[i % n], ...), in
+ * that loop's thread.
+ */
+struct xdp_input *xdp_open_spread(struct event_base *const *, void *const *,
+		    unsigned int, const struct ilbd_conf *, xdp_cb, char **);
 /* Set the VIP map to conf's VIPs (on reload): 0, or -1 with *cause. */
 int		 xdp_set_vips(struct xdp_input *, const struct ilbd_conf *,
 		    char **);

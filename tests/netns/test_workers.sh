@@ -44,9 +44,15 @@ settled() {
 case $REPL_MODE in
 tun)	started="input: $ILB_WORKERS workers, one per queue of ilb0" ;;
 pcap)	started="input: $ILB_WORKERS workers, one capture socket each on eth0 (fanout group" ;;
-*)	echo "REPL_MODE: tun or pcap" >&2; exit 2 ;;
+xdp)	started="input: $ILB_WORKERS workers, the AF_XDP sockets of $ILB_QUEUES queues of eth0" ;;
+*)	echo "REPL_MODE: tun, pcap or xdp" >&2; exit 2 ;;
 esac
 repl_setup
+# The router places packets by its own hash of the tuple.  With the hash
+# a packet carries (policy 1), the choice of ILB and the choice of the
+# ILB's RX queue (xdp: ILB_QUEUES) come from the same bits: each ILB but
+# one would see its packets on one queue only.
+check "the router hashes the tuple itself" router_tuple_hash
 for _j in $(seq 1 "$N_ILB"); do
 	check "ilb$_j logs its $ILB_WORKERS input workers ($REPL_MODE)" \
 	    grep -q "$started" "$(ilb_log "$_j")"

@@ -62,8 +62,8 @@ cluster = {
 };
 input = {
   mode = "$2";
-  device = "ilb0";$(
-	[ "$2" = xdp ] || printf '\n  workers = %s;' "${ILB_WORKERS:-1}")
+  device = "ilb0";
+  workers = ${ILB_WORKERS:-1};
 };
 tables = {
   ltoc_size = 65536;

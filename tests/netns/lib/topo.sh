@@ -135,9 +135,13 @@ topo_down() {
 	return 0
 }
 
-# lan_attach NS PORT ADDR: veth from bridge port PORT (in lan) to eth0 in NS.
+# lan_attach NS PORT ADDR [QUEUES]: veth from bridge port PORT (in lan) to
+# eth0 in NS, with QUEUES (default 1) TX and RX queues at each end.
 lan_attach() {
-	ip -n "$NS_LAN" link add "$2" type veth peer name eth0 netns "$1" &&
+	_q=${4:-1}
+	ip -n "$NS_LAN" link add name "$2" numtxqueues "$_q" numrxqueues "$_q" \
+	    type veth peer name eth0 numtxqueues "$_q" numrxqueues "$_q" \
+	    netns "$1" &&
 	ip -n "$NS_LAN" link set "$2" master br0 up &&
 	ip -n "$1" addr add "$3/24" dev eth0 &&
 	ip -n "$1" link set eth0 up
@@ -263,10 +267,11 @@ csum_off() {
 	fi
 }
 
-# topo_ilb I: ILB namespace; ip_forward is set by start_ilb per mode.
+# topo_ilb I: ILB namespace; ip_forward is set by start_ilb per mode.  Its
+# eth0 has ILB_QUEUES (default 1) queues: several for AF_XDP workers.
 topo_ilb() {
 	_ns=$(ns_ilb "$1")
-	ns_new "$_ns" && lan_attach "$_ns" "ilb$1" "$(ilb_addr "$1")" &&
+	ns_new "$_ns" && lan_attach "$_ns" "ilb$1" "$(ilb_addr "$1")" "${ILB_QUEUES:-1}" &&
 	ip -n "$_ns" route add default via "$ROUTER_LAN" &&
 	sysctl_set "$_ns" net.ipv4.conf.all.rp_filter=0 \
 	    net.ipv4.conf.default.rp_filter=0 net.ipv4.conf.eth0.rp_filter=0 \
