@@ -57,6 +57,7 @@ struct capture {
 	const uint8_t		*pkts[CAPTURE_BURST];
 	size_t			 lens[CAPTURE_BURST];
 	struct capture_stats	 stats;
+	int			 bufsize;	/* the kernel ring's bytes */
 };
 
 static int	 capture_seen_vip(const struct ilbd_conf *, unsigned int, int);
@@ -295,7 +296,7 @@ capture_setup(struct capture *c, char **cause)
 
 	if (pcap_set_snaplen(c->p, capture_snaplen(c->ifname)) != 0 ||
 	    pcap_set_immediate_mode(c->p, 1) != 0 ||
-	    pcap_set_buffer_size(c->p, CAPTURE_BUFSIZE) != 0 ||
+	    pcap_set_buffer_size(c->p, c->bufsize) != 0 ||
 	    pcap_set_promisc(c->p, 0) != 0) {
 		*cause = strdup("cannot set capture options");
 		return (-1);
@@ -436,7 +437,7 @@ capture_join(struct capture *c, unsigned int *group, char **why)
 static struct capture *
 capture_open_group(struct event_base *base, const char *ifname,
     const char *filter, capture_cb cb, void *arg, unsigned int *group,
-    char **cause)
+    int bufsize, char **cause)
 {
 	struct capture	*c;
 	char		 errbuf[PCAP_ERRBUF_SIZE], *why = NULL;
@@ -449,6 +450,7 @@ capture_open_group(struct event_base *base, const char *ifname,
 	util_strlcpy(c->ifname, ifname, sizeof(c->ifname));
 	c->cb = cb;
 	c->arg = arg;
+	c->bufsize = bufsize;
 	errbuf[0] = '\0';
 	if ((c->p = pcap_create(ifname, errbuf)) == NULL) {
 		why = strdup(errbuf);
@@ -479,16 +481,21 @@ capture_open(struct event_base *base, const char *ifname, const char *filter,
     capture_cb cb, void *arg, char **cause)
 {
 	return (capture_open_group(base, ifname, filter, cb, arg, NULL,
-	    cause));
+	    CAPTURE_BUFSIZE, cause));
 }
 
 struct capture *
 capture_open_fanout(struct event_base *base, const char *ifname,
     const char *filter, capture_cb cb, void *arg, unsigned int *group,
-    char **cause)
+    unsigned int n, char **cause)
 {
+	int	bufsize = CAPTURE_BUFSIZE / (int)(n > 0 ? n : 1);
+
+	/* the group's sockets share the load: each holds a share of it */
+	if (bufsize < CAPTURE_BUFSIZE_MIN)
+		bufsize = CAPTURE_BUFSIZE_MIN;
 	return (capture_open_group(base, ifname, filter, cb, arg, group,
-	    cause));
+	    bufsize, cause));
 }
 
 /* Hand the burst on. */

@@ -16,6 +16,7 @@ struct ilbd_conf;
 #define CAPTURE_SNAPLEN		65535	/* at most; MTU + CAPTURE_LINKROOM */
 #define CAPTURE_LINKROOM	64	/* link headers above the MTU */
 #define CAPTURE_BUFSIZE		(8 * 1024 * 1024)	/* kernel ring */
+#define CAPTURE_BUFSIZE_MIN	(2 * 1024 * 1024)	/* each of a group's */
 #define CAPTURE_BURST		16	/* packets handed on together */
 
 /*
@@ -61,11 +62,13 @@ struct capture	*capture_open(struct event_base *, const char *, const char *,
 		    capture_cb, void *, char **);
 /*
  * The same, the socket in a PACKET_FANOUT_HASH group with the others
- * opened so (one per input worker): each flow's packets to one of them.
- * *group 0: a new group, its id set in *group; else that group's id.
+ * opened so (one per input worker, n in all): each flow's packets to one
+ * of them, whose ring is CAPTURE_BUFSIZE / n (CAPTURE_BUFSIZE_MIN at
+ * least). *group 0: a new group, its id set in *group; else that group's.
  */
 struct capture	*capture_open_fanout(struct event_base *, const char *,
-		    const char *, capture_cb, void *, unsigned int *, char **);
+		    const char *, capture_cb, void *, unsigned int *,
+		    unsigned int, char **);
 /*
  * The same from a savefile read from f (pcap_fopen_offline(): a pipe
  * will do; closed by capture_close()), for the tests of the input path.

@@ -435,7 +435,7 @@ config_defaults(struct ilbd_conf *conf)
 	util_strlcpy(conf->cluster.key_file, CONF_DEFAULT_KEY,
 	    sizeof(conf->cluster.key_file));
 	conf->input.mode = INPUT_TUN;
-	conf->input.workers = 1;
+	conf->input.workers = 0;	/* one per CPU (issue 21) */
 	util_strlcpy(conf->input.device, CONF_DEFAULT_DEVICE,
 	    sizeof(conf->input.device));
 	conf->tables.ltoc_size = 1048576;

@@ -272,12 +272,12 @@ daemon_open_capture_workers(struct daemon *d, unsigned int n,
 		return (-1);
 	if ((d->cap = capture_open_fanout(workers_base(ws, 0),
 	    conf->node.interface, filter, workers_input, workers_arg(ws, 0),
-	    &group, cause)) == NULL)
+	    &group, n, cause)) == NULL)
 		return (-1);
 	for (i = 1; i < n; i++) {
 		if ((d->capq[d->ncapq] = capture_open_fanout(workers_base(ws,
 		    i), conf->node.interface, filter, workers_input,
-		    workers_arg(ws, i), &group, cause)) == NULL)
+		    workers_arg(ws, i), &group, n, cause)) == NULL)
 			return (-1);
 		d->ncapq++;
 	}

@@ -340,7 +340,7 @@ test_defaults(void **state)
 	assert_string_equal(c->input.device, "ilb0");
 	assert_int_equal(c->input.xdp_mode, XDP_AUTO);
 	assert_int_equal(c->input.queues, 0);
-	assert_int_equal(c->input.workers, 1);
+	assert_int_equal(c->input.workers, 0);
 	assert_int_equal(c->tables.ltoc_size, 1048576);
 	assert_int_equal(c->tables.cache_size, 1048576);
 	assert_int_equal(c->tables.tcp_timeout_s, 900);
