@@ -207,14 +207,22 @@ daemon_open_dsr(struct daemon *d, char **cause)
 
 /*
  * input.workers, 0 resolved: one per CPU the daemon may run on (1 if that
- * cannot be known), at most WORKERS_MAX; in mode xdp at most one per
- * queue.
+ * cannot be known) in mode tun, at most WORKERS_MAX; in mode xdp at most
+ * one per queue.
  */
 static unsigned int
 daemon_workers(const struct ilbd_conf *conf)
 {
 	unsigned int	n;
 
+	/*
+	 * 0 in modes pcap and xdp is 1: their one thread reads a shared
+	 * ring in batches, and on the build VM two workers cost 2.5-3 times
+	 * the CPU per packet for 0.85-1.16 times the packets (bench/README,
+	 * "Input workers"); with tun they gave 1.4-1.9 times the packets.
+	 */
+	if (conf->input.workers == 0 && conf->input.mode != INPUT_TUN)
+		return (1);
 	n = conf->input.workers > 0 ? conf->input.workers : workers_cpus();
 #ifdef HAVE_XDP
 	/* a worker reads one queue or more: no more workers than queues */
