@@ -29,6 +29,7 @@ struct lb_pkt {
 	struct view_pick	 rank;		/* owner and backup */
 	int			 by_handoff;
 	uint64_t		 now;
+	enum lb_drop		 drop;		/* not scored: why it drops */
 };
 
 const struct counter_desc lb_counters[] = {
@@ -1278,43 +1279,71 @@ lb_udp(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
 	return (lb_udp_open(lb, p, act));
 }
 
+/*
+ * The part of the decision that reads no connection table: pi's service
+ * and its owner and backup among the members, or why it drops. Nothing
+ * the decision of another packet does changes it, so a burst scores all
+ * its packets before it looks any of them up (lb_burst_chunk()).
+ */
+static void
+lb_score(const struct lb *lb, const struct pkt_info *pi, int by_handoff,
+    uint64_t now, struct lb_pkt *p)
+{
+	struct view	v;
+	int		svc = -1;
+
+	p->pi = pi;
+	p->by_handoff = by_handoff;
+	p->now = now;
+	p->drop = LB_DROP_NONE;
+	if (!flow_key_valid(&pi->key))
+		p->drop = LB_DROP_BAD_PACKET;
+	else if ((svc = lb_service_find(lb, &pi->key)) < 0)
+		p->drop = LB_DROP_NO_SERVICE;
+	else if (lb->nmembers == 0)
+		p->drop = LB_DROP_NO_MEMBERS;
+	if (p->drop != LB_DROP_NONE)
+		return;
+	p->svc = (unsigned int)svc;
+	lb_members_view(lb, &v);
+	view_rank(&v, &pi->key, &p->rank);
+}
+
+/* The rest of lb_decide(), for a packet lb_score() scored. */
+static int
+lb_decide_scored(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
+{
+	const struct pkt_info	*pi = p->pi;
+
+	memset(act, 0, sizeof(*act));
+	lb->stats.rx++;
+	if (p->by_handoff)
+		lb->stats.handoff_in++;
+	if (p->drop != LB_DROP_NONE)
+		return (lb_drop(lb, act, p->drop));
+	if (PKT_IS_ICMP_ERR(pi))
+		return (lb_icmp(lb, p, act));
+	if (flow_key_is_udp(&pi->key))
+		return (lb_udp(lb, p, act));
+	if (PKT_IS_SYN_ONLY(pi)) {
+		lb->stats.syn++;
+		if (!lb_is_self(lb, p->rank.owner)) {
+			lb_syn_supersede(lb, p);
+			return (lb_handoff(lb, p, act));
+		}
+		return (lb_syn_owner(lb, p, act));
+	}
+	return (lb_other(lb, p, act));
+}
+
 int
 lb_decide(struct lb *lb, const struct pkt_info *pi, int by_handoff,
     uint64_t now, struct lb_action *act)
 {
 	struct lb_pkt	p;
-	struct view	v;
-	int		svc;
 
-	memset(act, 0, sizeof(*act));
-	lb->stats.rx++;
-	if (by_handoff)
-		lb->stats.handoff_in++;
-	if (!flow_key_valid(&pi->key))
-		return (lb_drop(lb, act, LB_DROP_BAD_PACKET));
-	if ((svc = lb_service_find(lb, &pi->key)) < 0)
-		return (lb_drop(lb, act, LB_DROP_NO_SERVICE));
-	if (lb->nmembers == 0)
-		return (lb_drop(lb, act, LB_DROP_NO_MEMBERS));
-	p.pi = pi;
-	p.svc = (unsigned int)svc;
-	p.by_handoff = by_handoff;
-	p.now = now;
-	lb_members_view(lb, &v);
-	view_rank(&v, &pi->key, &p.rank);
-	if (PKT_IS_ICMP_ERR(pi))
-		return (lb_icmp(lb, &p, act));
-	if (flow_key_is_udp(&pi->key))
-		return (lb_udp(lb, &p, act));
-	if (PKT_IS_SYN_ONLY(pi)) {
-		lb->stats.syn++;
-		if (!lb_is_self(lb, p.rank.owner)) {
-			lb_syn_supersede(lb, &p);
-			return (lb_handoff(lb, &p, act));
-		}
-		return (lb_syn_owner(lb, &p, act));
-	}
-	return (lb_other(lb, &p, act));
+	lb_score(lb, pi, by_handoff, now, &p);
+	return (lb_decide_scored(lb, &p, act));
 }
 
 /* pi is a SYN (no ACK) of a service, members known: its owner index. */
@@ -1461,47 +1490,73 @@ lb_tick(struct lb *lb, uint64_t now, unsigned int budget)
 }
 
 /*
- * lb_input_burst() for n <= LB_BURST_MAX packets: parse all and hash their
- * keys for both tables (which one a packet needs depends on its ranking;
- * asking for both costs bandwidth, not latency), prefetch the buckets,
- * then the entries the buckets lead to, then decide in order.
+ * Which tables the decision of p will look in: the LTOC where self owns
+ * or backs up the connection (or has no id yet), the cache otherwise
+ * (lb_other(), lb_syn_supersede(), lb_udp()). An owner or backup reads
+ * the cache too when its LTOC misses; that rare read is left unprefetched
+ * rather than asking for a cache bucket with every packet.
+ */
+#define LB_TAB_LTOC	1
+#define LB_TAB_CACHE	2
+
+static int
+lb_tables_of(const struct lb *lb, const struct lb_pkt *p)
+{
+	if (p->drop != LB_DROP_NONE)
+		return (0);
+	if (lb->self == LB_SELF_NONE || lb_is_self(lb, p->rank.owner) ||
+	    lb_is_self(lb, p->rank.backup))
+		return (LB_TAB_LTOC);
+	return (LB_TAB_CACHE);
+}
+
+/*
+ * lb_input_burst() for n <= LB_BURST_MAX packets (the issue-21 burst
+ * shape): parse and score all (service, owner and backup: lb_score()),
+ * hash each key for the one table its ranking sends it to and prefetch
+ * that bucket, then the entry the bucket leads to, then the entry's list
+ * neighbours, then decide in order. The scoring is work the misses hide.
  */
 static void
 lb_burst_chunk(struct lb *lb, const uint8_t *const *bufs, const size_t *lens,
     size_t n, int by_handoff, uint64_t now, struct pkt_info *pis,
     struct lb_action *acts, int *verdicts)
 {
-	uint64_t	hl[LB_BURST_MAX], hc[LB_BURST_MAX];
-	size_t		i;
+	struct lb_pkt	 ps[LB_BURST_MAX];
+	uint64_t	 h[LB_BURST_MAX];
+	struct conntab	*tab[LB_BURST_MAX];
+	size_t		 i;
 
 	for (i = 0; i < n; i++)
 		__builtin_prefetch(bufs[i]);
 	for (i = 0; i < n; i++) {
+		tab[i] = NULL;
 		verdicts[i] = packet_parse(bufs[i], lens[i], &pis[i]);
-		if (verdicts[i] != PKT_OK || !flow_key_valid(&pis[i].key))
+		if (verdicts[i] != PKT_OK)
 			continue;
-		hl[i] = conntab_hash(&lb->ltoc.tab, &pis[i].key);
-		hc[i] = conntab_hash(&lb->cache.tab, &pis[i].key);
-		conntab_prefetch_bucket(&lb->ltoc.tab, hl[i]);
-		conntab_prefetch_bucket(&lb->cache.tab, hc[i]);
-	}
-	for (i = 0; i < n; i++) {
-		if (verdicts[i] != PKT_OK || !flow_key_valid(&pis[i].key))
+		lb_score(lb, &pis[i], by_handoff, now, &ps[i]);
+		switch (lb_tables_of(lb, &ps[i])) {
+		case LB_TAB_LTOC:
+			tab[i] = &lb->ltoc.tab;
+			break;
+		case LB_TAB_CACHE:
+			tab[i] = &lb->cache.tab;
+			break;
+		default:
 			continue;
-		conntab_prefetch_entry(&lb->ltoc.tab, hl[i]);
-		conntab_prefetch_entry(&lb->cache.tab, hc[i]);
+		}
+		h[i] = conntab_hash(tab[i], &pis[i].key);
+		conntab_prefetch_bucket(tab[i], h[i]);
 	}
-	for (i = 0; i < n; i++) {
-		if (verdicts[i] != PKT_OK || !flow_key_valid(&pis[i].key))
-			continue;
-		conntab_prefetch_links(&lb->ltoc.tab, hl[i], &pis[i].key, now);
-		conntab_prefetch_links(&lb->cache.tab, hc[i], &pis[i].key,
-		    now);
-	}
+	for (i = 0; i < n; i++)
+		if (tab[i] != NULL)
+			conntab_prefetch_entry(tab[i], h[i]);
+	for (i = 0; i < n; i++)
+		if (tab[i] != NULL)
+			conntab_prefetch_links(tab[i], h[i], &pis[i].key, now);
 	for (i = 0; i < n; i++) {
 		if (verdicts[i] == PKT_OK)
-			verdicts[i] = lb_decide(lb, &pis[i], by_handoff, now,
-			    &acts[i]);
+			verdicts[i] = lb_decide_scored(lb, &ps[i], &acts[i]);
 		else
 			verdicts[i] = lb_refuse(lb, verdicts[i], by_handoff,
 			    &acts[i]);
