@@ -544,12 +544,16 @@ conntab_expire(struct conntab *t, uint64_t now, unsigned int budget)
 
 	if (t->size == 0)
 		return (0);
+	/* no division per FIFO: a table split for UDP has hundreds */
+	qi = t->expire_next < t->nq ? t->expire_next : 0;
 	for (i = 0; i < t->nq && n < budget; i++) {
-		qi = (t->expire_next + i) % t->nq;
 		if (t->q[qi].head != 0)
 			n += conntab_expire_q(t, qi, now_s, budget - n);
+		if (++qi == t->nq)
+			qi = 0;
 	}
-	t->expire_next = (t->expire_next + 1) % t->nq;
+	if (++t->expire_next >= t->nq)
+		t->expire_next = 0;
 	return (n);
 }
 

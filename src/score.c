@@ -63,6 +63,8 @@ score_init(struct score_ctx *ctx, enum conf_scoring method,
 	return (0);
 }
 
+static const uint8_t	score_zeros[FLOW_ID_MAX];
+
 /* Claims 5 and 6: the id is the member's address or index bytes. */
 void
 score_member_init(const struct score_ctx *ctx, struct score_member *m,
@@ -82,6 +84,10 @@ score_member_init(const struct score_ctx *ctx, struct score_member *m,
 	case SCORING_CRC32C_MIX:
 	default:
 		m->crc_state = crc_32c_update(CRC_INIT, id->b, len);
+		m->zero[0] = crc_32c_update(m->crc_state, score_zeros,
+		    FLOW_ID_V4) ^ CRC_XOROUT;
+		m->zero[1] = crc_32c_update(m->crc_state, score_zeros,
+		    FLOW_ID_V6) ^ CRC_XOROUT;
 		break;
 	}
 }
@@ -112,16 +118,32 @@ score_calc_mix_hw(const struct score_member *m, const struct flow_key *key,
 	    flow_key_idlen(key)) ^ CRC_XOROUT));
 }
 
-/* The same for IPv4: a constant length unrolls to two instructions. */
-__attribute__((target("sse4.2"))) static inline uint64_t
-score_calc_mix_hw4(const struct score_member *m, const struct flow_key *key,
+#endif
+
+/*
+ * crc32c-mix for a whole ranking: a CRC register is linear in the
+ * register and the data together, so the register after a member's id
+ * and then the connection id is the register after the member's id and as
+ * many zero bytes (zero[], per member, made once) xor the register of the
+ * connection id alone from 0 (h, once per packet). Each member then costs
+ * one xor and the finalizer, not a CRC over the id; the scores are the
+ * same bits as score_calc_mix() (test_score.c checks both ways).
+ */
+static inline uint64_t
+score_calc_mix_z4(const struct score_member *m, const struct flow_key *key,
     uint64_t h)
 {
-	(void)h;
-	return (score_mix32(crc_32c_hw_inline(m->crc_state, key->id,
-	    FLOW_ID_V4) ^ CRC_XOROUT));
+	(void)key;
+	return (score_mix32((uint32_t)h ^ m->zero[0]));
 }
-#endif
+
+static inline uint64_t
+score_calc_mix_z6(const struct score_member *m, const struct flow_key *key,
+    uint64_t h)
+{
+	(void)key;
+	return (score_mix32((uint32_t)h ^ m->zero[1]));
+}
 
 /* Claim 9: a CRC over the ILB id concatenated to the connection id. */
 static inline uint64_t
@@ -267,8 +289,13 @@ score_rank_mix_hw(const struct score_member *members, size_t n,
     const struct flow_key *key, int *owner, int *backup)
 {
 	if (flow_key_idlen(key) == FLOW_ID_V4)
-		score_rank_loop(members, n, key, 0, score_calc_mix_hw4, owner,
-		    backup);
+		score_rank_loop(members, n, key,
+		    crc_32c_hw_inline(0, key->id, FLOW_ID_V4),
+		    score_calc_mix_z4, owner, backup);
+	else if (flow_key_idlen(key) == FLOW_ID_V6)
+		score_rank_loop(members, n, key,
+		    crc_32c_hw_inline(0, key->id, FLOW_ID_V6),
+		    score_calc_mix_z6, owner, backup);
 	else
 		score_rank_loop(members, n, key, 0, score_calc_mix_hw, owner,
 		    backup);
@@ -308,7 +335,17 @@ static __attribute__((noinline)) void
 score_rank_mix(const struct score_member *members, size_t n,
     const struct flow_key *key, int *owner, int *backup)
 {
-	score_rank_loop(members, n, key, 0, score_calc_mix, owner, backup);
+	if (flow_key_idlen(key) == FLOW_ID_V4)
+		score_rank_loop(members, n, key,
+		    crc_32c_sw(0, key->id, FLOW_ID_V4), score_calc_mix_z4,
+		    owner, backup);
+	else if (flow_key_idlen(key) == FLOW_ID_V6)
+		score_rank_loop(members, n, key,
+		    crc_32c_sw(0, key->id, FLOW_ID_V6), score_calc_mix_z6,
+		    owner, backup);
+	else
+		score_rank_loop(members, n, key, 0, score_calc_mix, owner,
+		    backup);
 }
 
 void

@@ -29,6 +29,10 @@ struct score_ctx {
 struct score_member {
 	struct member_id	id;		/* claims 5 and 6 */
 	uint32_t		crc_state;	/* CRC register after id */
+	uint32_t		zero[2];	/* crc32c-mix: the register
+						   after id and FLOW_ID_V4,
+						   FLOW_ID_V6 zero bytes,
+						   ^ CRC_XOROUT */
 	uint64_t		k;		/* keyed: SipHash(id) */
 };
 

@@ -359,6 +359,9 @@ test_tie_rank(void **state)
 	/* give 10.0.0.1 and 10.0.0.3 the same constant: same score always */
 	m[0].crc_state = m[2].crc_state = 0x12345678U;
 	m[1].crc_state = 0x12345678U;
+	m[1].zero[0] = m[1].zero[1] = 0x9abcdef0U;
+	m[0].zero[0] = m[2].zero[0] = m[1].zero[0];
+	m[0].zero[1] = m[2].zero[1] = m[1].zero[1];
 	test_key_v4(&s, &key);
 	score_rank(&ctx, m, 3, &key, &o, &b);
 	assert_int_equal(o, 2);
@@ -465,6 +468,13 @@ test_rank_sw_hw(void **state)
 		score_top(&hw, m, 9, &key, t1, 9);
 		score_top(&sw, m, 9, &key, t2, 9);
 		assert_memory_equal(t1, t2, sizeof(t1));
+		/*
+		 * score_rank() scores by CRC linearity (zero[]), score_top()
+		 * with a CRC over each member's id and the key: the same
+		 * order.
+		 */
+		assert_int_equal(o1, t1[0]);
+		assert_int_equal(b1, t1[1]);
 	}
 }
 

@@ -240,6 +240,8 @@ test_rank_tie(void **state)
 	test_id(&ids[2], 4, 0);		/* 10.0.0.5 */
 	view_load(&v, &ctx, m, ms, ids, slots, 3);
 	m[0].crc_state = m[1].crc_state = m[2].crc_state = 0x12345678U;
+	m[0].zero[0] = m[1].zero[0] = m[2].zero[0] = 0x9abcdef0U;
+	m[0].zero[1] = m[1].zero[1] = m[2].zero[1] = 0x9abcdef0U;
 	test_key(&s, &key, 0);
 	view_rank(&v, &key, &p);
 	assert_int_equal(p.owner, 1);
