@@ -251,6 +251,50 @@ score_rank_loop(const struct score_member *members, size_t n,
 	*backup = b;
 }
 
+/*
+ * crc32c-mix ranking (zero[zi], h the connection's register from 0) in
+ * two passes: the n scores first, independent of each other so that they
+ * overlap in the pipeline, then the best two as keys score << 8 | index
+ * through branch-free max and min, a shorter chain than
+ * score_rank_loop()'s. The index only orders equal scores, and the order
+ * claim 8 asks of those is by id: so when another member's score equals
+ * either of the two (1 in 2^32 a pair), score_rank_loop() decides.
+ */
+#define SCORE_FAST_MAX	64
+
+static inline __attribute__((always_inline)) void
+score_rank_z(const struct score_member *members, size_t n,
+    const struct flow_key *key, uint32_t h, unsigned int zi, int *owner,
+    int *backup)
+{
+	uint32_t	sc[SCORE_FAST_MAX], s1, s2;
+	uint64_t	k, lo, t1 = 0, t2 = 0;
+	unsigned int	eq = 0;
+	size_t		i;
+
+	if (n >= 2 && n <= SCORE_FAST_MAX) {
+		for (i = 0; i < n; i++)
+			sc[i] = score_mix32(h ^ members[i].zero[zi]);
+		for (i = 0; i < n; i++) {
+			k = (uint64_t)sc[i] << 8 | i;
+			lo = score_sel(k > t1, t1, k);
+			t1 = score_sel(k > t1, k, t1);
+			t2 = score_sel(lo > t2, lo, t2);
+		}
+		s1 = (uint32_t)(t1 >> 8);
+		s2 = (uint32_t)(t2 >> 8);
+		for (i = 0; i < n; i++)
+			eq += (sc[i] == s1) + (sc[i] == s2);
+		if (eq == 2) {
+			*owner = (int)(t1 & 0xff);
+			*backup = (int)(t2 & 0xff);
+			return;
+		}
+	}
+	score_rank_loop(members, n, key, h,
+	    zi == 0 ? score_calc_mix_z4 : score_calc_mix_z6, owner, backup);
+}
+
 /* The k best into out[0..m) with their scores in sc; returns the count. */
 static inline __attribute__((always_inline)) size_t
 score_top_loop(const struct score_member *members, size_t n,
@@ -289,13 +333,13 @@ score_rank_mix_hw(const struct score_member *members, size_t n,
     const struct flow_key *key, int *owner, int *backup)
 {
 	if (flow_key_idlen(key) == FLOW_ID_V4)
-		score_rank_loop(members, n, key,
-		    crc_32c_hw_inline(0, key->id, FLOW_ID_V4),
-		    score_calc_mix_z4, owner, backup);
+		score_rank_z(members, n, key,
+		    crc_32c_hw_inline(0, key->id, FLOW_ID_V4), 0, owner,
+		    backup);
 	else if (flow_key_idlen(key) == FLOW_ID_V6)
-		score_rank_loop(members, n, key,
-		    crc_32c_hw_inline(0, key->id, FLOW_ID_V6),
-		    score_calc_mix_z6, owner, backup);
+		score_rank_z(members, n, key,
+		    crc_32c_hw_inline(0, key->id, FLOW_ID_V6), 1, owner,
+		    backup);
 	else
 		score_rank_loop(members, n, key, 0, score_calc_mix_hw, owner,
 		    backup);
@@ -336,13 +380,11 @@ score_rank_mix(const struct score_member *members, size_t n,
     const struct flow_key *key, int *owner, int *backup)
 {
 	if (flow_key_idlen(key) == FLOW_ID_V4)
-		score_rank_loop(members, n, key,
-		    crc_32c_sw(0, key->id, FLOW_ID_V4), score_calc_mix_z4,
-		    owner, backup);
+		score_rank_z(members, n, key,
+		    crc_32c_sw(0, key->id, FLOW_ID_V4), 0, owner, backup);
 	else if (flow_key_idlen(key) == FLOW_ID_V6)
-		score_rank_loop(members, n, key,
-		    crc_32c_sw(0, key->id, FLOW_ID_V6), score_calc_mix_z6,
-		    owner, backup);
+		score_rank_z(members, n, key,
+		    crc_32c_sw(0, key->id, FLOW_ID_V6), 1, owner, backup);
 	else
 		score_rank_loop(members, n, key, 0, score_calc_mix, owner,
 		    backup);
