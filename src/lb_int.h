@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "config.h"
 #include "lb.h"
@@ -15,16 +16,42 @@ void		 lb_set_tables(struct lb *, const struct tables_conf *);
 /* lb_member.c: forget the members gone more than gone_ms ago (lb_udp()). */
 void		 lb_gone_expire(struct lb *, uint64_t);
 
-/* FNV-1a of dport | daddr, finalised: the service hash. */
+/*
+ * The service hash of dport | daddr (also of a connection id, for the
+ * ended set of lb_learn.c): eight bytes per multiply, then finalised.
+ * Byte-wise FNV-1a took one dependent multiply per byte, 18 for an IPv6
+ * service, on every packet. In memory only: nothing outside the process
+ * sees it.
+ */
 static inline uint32_t
 lb_svc_hash(const uint8_t *b, size_t len)
 {
-	uint32_t	h = 2166136261U;
-	size_t		i;
+	uint64_t	h = 0x9e3779b97f4a7c15ULL ^ len, w;
+	uint32_t	w4;
+	uint16_t	w2;
 
-	for (i = 0; i < len; i++)
-		h = (h ^ b[i]) * 16777619U;
-	return (score_mix32(h));
+	for (; len >= 8; b += 8, len -= 8) {
+		memcpy(&w, b, sizeof(w));
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 29;
+	}
+	w = 0;
+	if (len >= 4) {
+		memcpy(&w4, b, sizeof(w4));
+		w = w4;
+		b += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		memcpy(&w2, b, sizeof(w2));
+		w = w << 16 | w2;
+		b += 2;
+		len -= 2;
+	}
+	if (len != 0)
+		w = w << 8 | b[0];
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+	return (score_mix32((uint32_t)(h ^ h >> 32)));
 }
 
 /*
