@@ -646,7 +646,7 @@ daemon_each_worker(struct daemon *d, dp_counter_cb cb, void *arg)
 		snprintf(labels, sizeof(labels), "worker=\"%u\"", i);
 		daemon_emit(cb, arg, "input", "worker_queue_packets",
 		    "packets this input worker put on its ring (it reads one "
-		    "TUN queue or one capture socket)",
+		    "TUN queue, one capture socket or its AF_XDP queues)",
 		    DP_COUNTER, labels, ws.packets);
 	}
 }
