@@ -189,13 +189,25 @@ conntab_mum(uint64_t a, uint64_t b)
 	return ((uint64_t)r ^ (uint64_t)(r >> 64));
 }
 
-/* Seeded multiply-fold hash of the whole fixed-size key (wyhash style). */
+/*
+ * Seeded multiply-fold hash of the key (wyhash style): of its 12 id bytes
+ * and length for IPv4, of the whole fixed-size key otherwise. Every
+ * lookup hashes, so IPv4 keys skip the 24 bytes they leave zero.
+ */
 uint64_t
 conntab_hash(const struct conntab *t, const struct flow_key *key)
 {
 	uint64_t	w[4], h;
 	uint32_t	w4;
 
+	if (flow_key_idlen(key) == FLOW_ID_V4) {
+		memcpy(w, key->id, sizeof(w[0]));
+		memcpy(&w4, key->id + sizeof(w[0]), sizeof(w4));
+		h = conntab_mum(w[0] ^ 0xa0761d6478bd642fULL ^ t->seed,
+		    ((uint64_t)key->len << 32 | w4) ^ 0xe7037ed1a0b428dbULL);
+		return (conntab_mum(h ^ 0x1d8e4e27c47d124fULL,
+		    t->seed ^ 0xa0761d6478bd642fULL));
+	}
 	memcpy(w, key->id, sizeof(w));
 	memcpy(&w4, key->id + sizeof(w), sizeof(w4));
 	h = conntab_mum(w[0] ^ 0xa0761d6478bd642fULL ^ t->seed,
