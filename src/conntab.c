@@ -262,16 +262,24 @@ conntab_prefetch_links(const struct conntab *t, uint64_t h,
 }
 
 struct conn_entry *
-conntab_lookup(struct conntab *t, const struct flow_key *key)
+conntab_lookup_h(struct conntab *t, const struct flow_key *key, uint64_t h)
 {
 	struct conn_entry	*e;
 
 	if (t->size == 0)
 		return (NULL);
 	t->stats.lookups++;
-	if ((e = conntab_find(t, conntab_bucket(t, key), key)) != NULL)
+	if ((e = conntab_find(t, conntab_bucket_of(t, h), key)) != NULL)
 		t->stats.hits++;
 	return (e);
+}
+
+struct conn_entry *
+conntab_lookup(struct conntab *t, const struct flow_key *key)
+{
+	if (t->size == 0)
+		return (NULL);
+	return (conntab_lookup_h(t, key, conntab_hash(t, key)));
 }
 
 /* The FIFO of e (linked). */

@@ -196,6 +196,9 @@ void		 conntab_set_expire_cb(struct conntab *, conntab_expire_cb,
 void		 conntab_set_keep_cb(struct conntab *, conntab_keep_cb, void *);
 uint64_t	 conntab_hash(const struct conntab *, const struct flow_key *);
 struct conn_entry *conntab_lookup(struct conntab *, const struct flow_key *);
+/* conntab_lookup() with h, the key's conntab_hash() in this table. */
+struct conn_entry *conntab_lookup_h(struct conntab *, const struct flow_key *,
+		    uint64_t);
 /*
  * Map key to a fresh entry on list (its FIFO 0), active at now: a new one,
  * or the existing one reset. NULL when the key is new and the table is

@@ -30,7 +30,29 @@ struct lb_pkt {
 	int			 by_handoff;
 	uint64_t		 now;
 	enum lb_drop		 drop;		/* not scored: why it drops */
+	const struct conntab	*htab;		/* the table h is for, or NULL */
+	uint64_t		 h;		/* key's conntab_hash() in htab */
 };
+
+/*
+ * p's entry in the LTOC or the cache: a burst hashed the key for one of
+ * them already (lb_burst_chunk()), and that lookup reuses the hash.
+ */
+static struct conn_entry *
+lb_pkt_ltoc(struct lb *lb, const struct lb_pkt *p)
+{
+	if (p->htab == &lb->ltoc.tab)
+		return (conntab_lookup_h(&lb->ltoc.tab, &p->pi->key, p->h));
+	return (ltoc_lookup(&lb->ltoc, &p->pi->key));
+}
+
+static struct conn_entry *
+lb_pkt_cache(struct lb *lb, const struct lb_pkt *p)
+{
+	if (p->htab == &lb->cache.tab)
+		return (conntab_lookup_h(&lb->cache.tab, &p->pi->key, p->h));
+	return (cache_peek(&lb->cache, &p->pi->key));
+}
 
 const struct counter_desc lb_counters[] = {
 #define LB_COUNTER(name, help)	COUNTER_FIELD(struct lb_stats, name, help)
@@ -767,7 +789,7 @@ lb_syn_owner(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
 	struct conn_entry	*e;
 	int			 server;
 
-	e = ltoc_lookup(&lb->ltoc, &p->pi->key);
+	e = lb_pkt_ltoc(lb, p);
 	if (e != NULL && e->state != CONN_CLOSING &&
 	    !lb_syn_end_missed(lb, e, p)) {
 		lb->stats.retransmitted_syn++;
@@ -858,11 +880,11 @@ lb_icmp(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
 
 	if (lb->self == LB_SELF_NONE || lb_is_self(lb, p->rank.owner) ||
 	    lb_is_self(lb, p->rank.backup)) {
-		e = ltoc_lookup(&lb->ltoc, &p->pi->key);
+		e = lb_pkt_ltoc(lb, p);
 		path = e == NULL || e->role == CONN_ROLE_OWNER ?
 		    LB_PATH_OWNER : LB_PATH_BACKUP;
 	}
-	if (e == NULL && (e = cache_peek(&lb->cache, &p->pi->key)) != NULL)
+	if (e == NULL && (e = lb_pkt_cache(lb, p)) != NULL)
 		path = LB_PATH_CACHE;
 	if (e != NULL) {
 		lb->stats.icmp_ptb++;
@@ -991,9 +1013,9 @@ lb_syn_supersede(struct lb *lb, const struct lb_pkt *p)
 	if (p->by_handoff || lb->self == LB_SELF_NONE)
 		return;
 	if (lb_is_self(lb, p->rank.backup))
-		e = ltoc_lookup(&lb->ltoc, &p->pi->key);
+		e = lb_pkt_ltoc(lb, p);
 	if (e == NULL) {
-		if ((e = cache_peek(&lb->cache, &p->pi->key)) == NULL)
+		if ((e = lb_pkt_cache(lb, p)) == NULL)
 			return;
 		in_cache = 1;
 	}
@@ -1025,14 +1047,14 @@ lb_other(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
 
 	if (lb->self == LB_SELF_NONE || lb_is_self(lb, p->rank.owner) ||
 	    lb_is_self(lb, p->rank.backup)) {
-		if ((e = ltoc_lookup(&lb->ltoc, &p->pi->key)) != NULL) {
+		if ((e = lb_pkt_ltoc(lb, p)) != NULL) {
 			if (lb_closing_to_owner(lb, e, p) ||
 			    lb_syn_stranger(lb, e, p))
 				return (lb_handoff(lb, p, act));
 			return (lb_ltoc_hit(lb, e, p, act));
 		}
 	}
-	if ((e = cache_peek(&lb->cache, &p->pi->key)) != NULL) {
+	if ((e = lb_pkt_cache(lb, p)) != NULL) {
 		if (lb_closing_to_owner(lb, e, p) || lb_syn_stranger(lb, e, p))
 			return (lb_handoff(lb, p, act));
 		last = e->last;
@@ -1257,7 +1279,7 @@ lb_udp(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
 	}
 	if (lb->self == LB_SELF_NONE || lb_is_self(lb, p->rank.owner) ||
 	    lb_is_self(lb, p->rank.backup)) {
-		if ((e = ltoc_lookup(&lb->ltoc, &p->pi->key)) != NULL) {
+		if ((e = lb_pkt_ltoc(lb, p)) != NULL) {
 			if (lb->self == LB_SELF_NONE)
 				path = e->role == CONN_ROLE_OWNER ?
 				    LB_PATH_OWNER : LB_PATH_BACKUP;
@@ -1267,7 +1289,7 @@ lb_udp(struct lb *lb, const struct lb_pkt *p, struct lb_action *act)
 			return (lb_udp_hit(lb, e, p, 0, path, act));
 		}
 	}
-	if ((e = cache_peek(&lb->cache, &p->pi->key)) != NULL)
+	if ((e = lb_pkt_cache(lb, p)) != NULL)
 		return (lb_udp_hit(lb, e, p, 1, LB_PATH_CACHE, act));
 	if (!lb_is_self(lb, p->rank.owner))
 		return (lb_udp_handoff(lb, p, p->rank.oslot, 0, act));
@@ -1296,6 +1318,7 @@ lb_score(const struct lb *lb, const struct pkt_info *pi, int by_handoff,
 	p->by_handoff = by_handoff;
 	p->now = now;
 	p->drop = LB_DROP_NONE;
+	p->htab = NULL;
 	if (!flow_key_valid(&pi->key))
 		p->drop = LB_DROP_BAD_PACKET;
 	else if ((svc = lb_service_find(lb, &pi->key)) < 0)
@@ -1547,6 +1570,8 @@ lb_burst_chunk(struct lb *lb, const uint8_t *const *bufs, const size_t *lens,
 		}
 		h[i] = conntab_hash(tab[i], &pis[i].key);
 		conntab_prefetch_bucket(tab[i], h[i]);
+		ps[i].htab = tab[i];
+		ps[i].h = h[i];
 	}
 	for (i = 0; i < n; i++)
 		if (tab[i] != NULL)
