@@ -147,7 +147,15 @@ struct conntab_list {
 	uint32_t	tail;		/* most recently active */
 	uint32_t	count;
 	uint32_t	timeout_s;	/* idle time before expiry */
+	uint32_t	gran_shift;	/* a touch moves an entry once per
+					   2^gran_shift s (conntab_touch()) */
 };
+
+/*
+ * The granule of a FIFO: 1/CONNTAB_GRAN_DIV of its timeout, rounded down
+ * to a power of two seconds, 1 s at least (timeouts under 32 s).
+ */
+#define CONNTAB_GRAN_DIV	16
 
 struct conntab {
 	struct conn_entry	*pool;		/* size entries, 64-byte aligned */

@@ -13,6 +13,7 @@
 
 #define TCP_S	900
 #define FIN_S	60
+#define GRAN_MS	32000	/* TCP_S's granule: 900 / 16 rounded down to 2^5 s */
 
 /* A key from i, v4 or v6 (same first 12 bytes). */
 static struct flow_key
@@ -34,19 +35,25 @@ test_key(uint32_t i, int v6)
 }
 
 static struct cache *
-test_cache_new(uint32_t size)
+test_cache_new_tcp(uint32_t size, uint32_t tcp_s)
 {
 	static struct cache	c;
 	struct tables_conf	conf = {
 		.ltoc_size = 1024,
 		.cache_size = size,
-		.tcp_timeout_s = TCP_S,
+		.tcp_timeout_s = tcp_s,
 		.fin_timeout_s = FIN_S,
 		.syn_timeout_s = 30,
 	};
 
 	assert_int_equal(cache_init(&c, &conf, 42), 0);
 	return (&c);
+}
+
+static struct cache *
+test_cache_new(uint32_t size)
+{
+	return (test_cache_new_tcp(size, TCP_S));
 }
 
 static struct conn_entry *
@@ -175,6 +182,7 @@ test_udp_services(void **state)
 	cache_free(c);
 }
 
+/* LRU to the granule of the TCP list (GRAN_MS, conntab_touch()). */
 static void
 test_lru_eviction(void **state)
 {
@@ -184,53 +192,89 @@ test_lru_eviction(void **state)
 
 	(void)state;
 	for (i = 1; i <= 4; i++)
-		test_learn(c, i, i * 1000);
-	assert_true(test_has(c, 1, 5000));	/* 1 is now the most recent */
-	test_learn(c, 5, 6000);			/* evicts 2 */
-	test_learn(c, 6, 7000);			/* evicts 3 */
+		test_learn(c, i, i * GRAN_MS);
+	assert_true(test_has(c, 1, 5 * GRAN_MS)); /* 1 is now the most recent */
+	test_learn(c, 5, 6 * GRAN_MS);		/* evicts 2 */
+	test_learn(c, 6, 7 * GRAN_MS);		/* evicts 3 */
 	assert_int_equal(cache_stats(c)->evictions, 2);
 	assert_int_equal(cache_count(c), 4);
-	assert_false(test_has(c, 2, 8000));
-	assert_false(test_has(c, 3, 8000));
-	assert_true(test_has(c, 4, 8000));
-	assert_true(test_has(c, 1, 8000));
-	assert_true(test_has(c, 5, 8000));
-	assert_true(test_has(c, 6, 8000));
+	assert_false(test_has(c, 2, 8 * GRAN_MS));
+	assert_false(test_has(c, 3, 8 * GRAN_MS));
+	assert_true(test_has(c, 4, 8 * GRAN_MS));
+	assert_true(test_has(c, 1, 8 * GRAN_MS));
+	assert_true(test_has(c, 5, 8 * GRAN_MS));
+	assert_true(test_has(c, 6, 8 * GRAN_MS));
 	/* order is now 4 1 5 6; a peek does not count as use */
 	k = test_key(4, 0);
 	assert_non_null(cache_peek(c, &k));
-	test_learn(c, 7, 9000);
+	test_learn(c, 7, 9 * GRAN_MS);
 	assert_null(cache_peek(c, &k));
 	/* replacing a present key when full evicts nothing */
-	test_learn(c, 7, 9000);
+	test_learn(c, 7, 9 * GRAN_MS);
 	assert_int_equal(cache_stats(c)->evictions, 3);
 	assert_int_equal(cache_count(c), 4);
 	cache_free(c);
 }
 
 /*
- * LRU to the second: a use within the second an entry was last used in
- * does not reorder it (conntab_touch()), so among entries of one second
- * the first used in it is evicted first.
+ * LRU to the granule: a use within the granule an entry was last moved
+ * in does not reorder it (conntab_touch()), so among entries of one
+ * granule the first used in it is evicted first. With a timeout under
+ * 32 s the granule is 1 s (base 1000 ms), else GRAN_MS here.
  */
+static void
+test_lru_granule_run(uint32_t tcp_s, uint64_t g)
+{
+	struct cache	*c = test_cache_new_tcp(3, tcp_s);
+	/* the granule's last ms that rounds up into it (seconds round up) */
+	uint64_t	 end = 2 * g - (g == 1000 ? 100 : 1100);
+
+	test_learn(c, 1, g + 1);
+	test_learn(c, 2, g + g / 5);
+	test_learn(c, 3, g + g / 2);
+	assert_true(test_has(c, 1, end));	/* same granule: stays first */
+	test_learn(c, 4, end);		/* evicts 1 */
+	assert_false(test_has(c, 1, end));
+	assert_true(test_has(c, 2, 2 * g + 1));	/* a later granule: moves */
+	test_learn(c, 5, 2 * g + 1);		/* evicts 3 */
+	assert_false(test_has(c, 3, 2 * g + 1));
+	assert_true(test_has(c, 2, 2 * g + 1));
+	assert_true(test_has(c, 4, 2 * g + 1));
+	assert_true(test_has(c, 5, 2 * g + 1));
+	cache_free(c);
+}
+
 static void
 test_lru_same_second(void **state)
 {
-	struct cache	*c = test_cache_new(3);
+	(void)state;
+	test_lru_granule_run(20, 1000);
+	test_lru_granule_run(TCP_S, GRAN_MS);
+}
+
+/*
+ * The granule's price: an idle entry behind a head that was used within
+ * its granule expires late, by less than a granule, and never early.
+ */
+static void
+test_expiry_granule(void **state)
+{
+	struct cache	*c = test_cache_new(8);
+	struct flow_key	 k;
 
 	(void)state;
-	test_learn(c, 1, 1001);
-	test_learn(c, 2, 1200);
-	test_learn(c, 3, 1500);
-	assert_true(test_has(c, 1, 1900));	/* same second: stays first */
-	test_learn(c, 4, 1900);			/* evicts 1 */
-	assert_false(test_has(c, 1, 1900));
-	assert_true(test_has(c, 2, 2001));	/* a later second: moves */
-	test_learn(c, 5, 2001);			/* evicts 3 */
-	assert_false(test_has(c, 3, 2001));
-	assert_true(test_has(c, 2, 2001));
-	assert_true(test_has(c, 4, 2001));
-	assert_true(test_has(c, 5, 2001));
+	test_learn(c, 1, 0);
+	test_learn(c, 2, 1000);			/* behind 1 */
+	assert_true(test_has(c, 1, 20000));	/* same granule: 1 stays head */
+	assert_int_equal(cache_expire(c, TCP_S * 1000, 100), 0);
+	assert_int_equal(cache_expire(c, (TCP_S + 1) * 1000 - 1, 100), 0);
+	/* 2 idle since TCP_S + 1 s, but behind 1 (used at 20 s) */
+	assert_int_equal(cache_expire(c, (TCP_S + 1) * 1000, 100), 0);
+	k = test_key(2, 0);
+	assert_non_null(cache_peek(c, &k));	/* late, not lost */
+	assert_int_equal(cache_expire(c, (TCP_S + 20) * 1000 - 1, 100), 0);
+	assert_int_equal(cache_expire(c, (TCP_S + 20) * 1000, 100), 2);
+	assert_int_equal(cache_count(c), 0);
 	cache_free(c);
 }
 
@@ -325,6 +369,7 @@ main(void)
 		cmocka_unit_test(test_lru_same_second),
 		cmocka_unit_test(test_closing_evicted_first),
 		cmocka_unit_test(test_expiry),
+		cmocka_unit_test(test_expiry_granule),
 		cmocka_unit_test(test_expire_budget),
 		cmocka_unit_test(test_iterate_remove),
 	};
