@@ -1513,24 +1513,22 @@ lb_tick(struct lb *lb, uint64_t now, unsigned int budget)
 }
 
 /*
- * Which tables the decision of p will look in: the LTOC where self owns
- * or backs up the connection (or has no id yet), the cache otherwise
- * (lb_other(), lb_syn_supersede(), lb_udp()). An owner or backup reads
- * the cache too when its LTOC misses; that rare read is left unprefetched
- * rather than asking for a cache bucket with every packet.
+ * The table the decision of p will look in: the LTOC where self owns or
+ * backs up the connection (or has no id yet), the cache otherwise
+ * (lb_other(), lb_syn_supersede(), lb_udp()); NULL when it drops. An
+ * owner or backup reads the cache too when its LTOC misses; that rare
+ * read is left unprefetched rather than asking for a cache bucket with
+ * every packet.
  */
-#define LB_TAB_LTOC	1
-#define LB_TAB_CACHE	2
-
-static int
-lb_tables_of(const struct lb *lb, const struct lb_pkt *p)
+static const struct conntab *
+lb_table_of(const struct lb *lb, const struct lb_pkt *p)
 {
 	if (p->drop != LB_DROP_NONE)
-		return (0);
+		return (NULL);
 	if (lb->self == LB_SELF_NONE || lb_is_self(lb, p->rank.owner) ||
 	    lb_is_self(lb, p->rank.backup))
-		return (LB_TAB_LTOC);
-	return (LB_TAB_CACHE);
+		return (&lb->ltoc.tab);
+	return (&lb->cache.tab);
 }
 
 /*
@@ -1545,40 +1543,29 @@ lb_burst_chunk(struct lb *lb, const uint8_t *const *bufs, const size_t *lens,
     size_t n, int by_handoff, uint64_t now, struct pkt_info *pis,
     struct lb_action *acts, int *verdicts)
 {
-	struct lb_pkt	 ps[LB_BURST_MAX];
-	uint64_t	 h[LB_BURST_MAX];
-	struct conntab	*tab[LB_BURST_MAX];
-	size_t		 i;
+	struct lb_pkt	ps[LB_BURST_MAX];
+	size_t		i;
 
 	for (i = 0; i < n; i++)
 		__builtin_prefetch(bufs[i]);
 	for (i = 0; i < n; i++) {
-		tab[i] = NULL;
+		ps[i].htab = NULL;
 		verdicts[i] = packet_parse(bufs[i], lens[i], &pis[i]);
 		if (verdicts[i] != PKT_OK)
 			continue;
 		lb_score(lb, &pis[i], by_handoff, now, &ps[i]);
-		switch (lb_tables_of(lb, &ps[i])) {
-		case LB_TAB_LTOC:
-			tab[i] = &lb->ltoc.tab;
-			break;
-		case LB_TAB_CACHE:
-			tab[i] = &lb->cache.tab;
-			break;
-		default:
+		if ((ps[i].htab = lb_table_of(lb, &ps[i])) == NULL)
 			continue;
-		}
-		h[i] = conntab_hash(tab[i], &pis[i].key);
-		conntab_prefetch_bucket(tab[i], h[i]);
-		ps[i].htab = tab[i];
-		ps[i].h = h[i];
+		ps[i].h = conntab_hash(ps[i].htab, &pis[i].key);
+		conntab_prefetch_bucket(ps[i].htab, ps[i].h);
 	}
 	for (i = 0; i < n; i++)
-		if (tab[i] != NULL)
-			conntab_prefetch_entry(tab[i], h[i]);
+		if (ps[i].htab != NULL)
+			conntab_prefetch_entry(ps[i].htab, ps[i].h);
 	for (i = 0; i < n; i++)
-		if (tab[i] != NULL)
-			conntab_prefetch_links(tab[i], h[i], &pis[i].key, now);
+		if (ps[i].htab != NULL)
+			conntab_prefetch_links(ps[i].htab, ps[i].h, &pis[i].key,
+			    now);
 	for (i = 0; i < n; i++) {
 		if (verdicts[i] == PKT_OK)
 			verdicts[i] = lb_decide_scored(lb, &ps[i], &acts[i]);
